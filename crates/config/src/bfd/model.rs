@@ -1,0 +1,5 @@
+//! BFD instances.
+use serde::Serialize;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BfdConfig {}

@@ -1,0 +1,97 @@
+//! Readers shared by several blocks: scripts, user/group.
+
+use crate::engine::{Args, Ctx};
+use crate::model::Script;
+use crate::script::{split, ShellSplitError};
+
+impl Ctx {
+    /// Parse a script keyword line (keepalived `notify_script_init`):
+    /// `KW "cmd args" [user [group]]`. `kind` names the script in messages
+    /// ("notify", "vrrp_script", …). Returns `None` (after logging as
+    /// keepalived does) when the script must be ignored.
+    pub fn read_script(&mut self, args: &Args<'_>, kind: &str) -> Option<Script> {
+        self.read_script_at(args, 1, kind)
+    }
+
+    /// As [`Ctx::read_script`], with the command at word `first` (1 for
+    /// `notify_master CMD`, 2 for e.g. `quorum_up`… all 1 in practice).
+    pub fn read_script_at(&mut self, args: &Args<'_>, first: usize, kind: &str) -> Option<Script> {
+        let words = match split(args.raw(), false) {
+            Ok(w) => w,
+            Err(_) => {
+                self.log("Unable to parse notify script");
+                return None;
+            }
+        };
+        let Some(cmd) = words.get(first) else {
+            self.log("Unable to parse notify script");
+            return None;
+        };
+        let argv = match split(cmd, true) {
+            Ok(a) if !a.is_empty() => a,
+            Ok(_) => {
+                self.log(format!("Unable to parse script '{cmd}' - ignoring"));
+                return None;
+            }
+            Err(e) => {
+                match e {
+                    ShellSplitError::MissingQuote(q) => {
+                        self.report(crate::diag::Severity::UnmatchedQuote, format!("String '{cmd}': missing terminating {q}"))
+                    }
+                    ShellSplitError::TrailingBackslash => self.log(format!("Missing escape char at end: '{cmd}'")),
+                }
+                self.log(format!("Unable to parse script '{cmd}' - ignoring"));
+                return None;
+            }
+        };
+        let user = words.get(first + 1).cloned();
+        let group = words.get(first + 2).cloned();
+        if let Some(u) = &user {
+            if !self.check_user_group(u, group.as_deref()) {
+                self.log(format!("Invalid user/group for {kind} script {} - ignoring", argv[0]));
+                return None;
+            }
+        }
+        Some(Script { args: argv, user, group, origin: args.origin() })
+    }
+
+    /// keepalived `set_uid_gid`: the user (and group) must exist. Logs as
+    /// keepalived does and returns false when they do not.
+    pub fn check_user_group(&mut self, user: &str, group: Option<&str>) -> bool {
+        match nix::unistd::User::from_name(user) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                self.log(format!("Script user '{user}' does not exist"));
+                return false;
+            }
+            Err(_) => {
+                self.log(format!("Unable to resolve script username '{user}' - ignoring"));
+                return false;
+            }
+        }
+        let group = match group {
+            Some(g) if g.starts_with(':') => {
+                if g.len() > 1 {
+                    Some(&g[1..])
+                } else {
+                    None
+                }
+            }
+            other => other,
+        };
+        if let Some(g) = group {
+            match nix::unistd::Group::from_name(g) {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    self.log(format!("Script group '{g}' does not exist"));
+                    return false;
+                }
+                Err(_) => {
+                    self.log(format!("Unable to resolve script group name '{g}' - ignoring"));
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}

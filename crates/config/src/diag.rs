@@ -1,0 +1,184 @@
+//! Diagnostics: what the parser and the validators report, with keepalived's
+//! severities, so that `keepalived -t` exits with the same status as keepalived.
+
+use serde::Serialize;
+use std::fmt;
+use std::sync::Arc;
+
+/// Where a token or a message comes from: file, line and column (1-based).
+///
+/// The file name is the path as it was opened (an `include` glob match is
+/// stored as matched), so messages point at the file the user edits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Origin {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Origin {
+    pub fn new(file: Arc<str>, line: u32, col: u32) -> Origin {
+        Origin { file, line, col }
+    }
+    /// The same place, another column (used for tokens of one line).
+    pub fn at_col(&self, col: u32) -> Origin {
+        Origin { file: self.file.clone(), line: self.line, col }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// keepalived's `config_err_t`, in keepalived's numeric order.
+///
+/// keepalived keeps the *numerically largest* status reported (lib/parser.c,
+/// `vreport_config_error`), so a plain warning reported after a bad interface
+/// turns exit 4 into exit 5. We reproduce that quirk because scripts test the
+/// exit code of `keepalived -t`. `Notice` is ours: information that never
+/// changes the exit status (e.g. a keyword accepted but whose feature this
+/// build does not provide).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[repr(u8)]
+pub enum Severity {
+    FileNotFound = 1,
+    BadIf,
+    Fatal,
+    MultipleFiles,
+    UnknownKeyword,
+    UnexpectedBob,
+    MissingBob,
+    UnexpectedEob,
+    MissingEob,
+    UnmatchedQuote,
+    MissingParameter,
+    InvalidNumber,
+    GeneralError,
+    Warning,
+    Deprecated,
+    SecurityError,
+    /// keepalived-rs only: never affects the exit status.
+    Notice = 100,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::FileNotFound => "file-not-found",
+            Severity::BadIf => "bad-interface",
+            Severity::Fatal => "fatal",
+            Severity::MultipleFiles => "multiple-files",
+            Severity::UnknownKeyword => "unknown-keyword",
+            Severity::UnexpectedBob => "unexpected-brace",
+            Severity::MissingBob => "missing-brace",
+            Severity::UnexpectedEob => "unexpected-brace",
+            Severity::MissingEob => "missing-brace",
+            Severity::UnmatchedQuote => "unmatched-quote",
+            Severity::MissingParameter => "missing-parameter",
+            Severity::InvalidNumber => "invalid-number",
+            Severity::GeneralError => "error",
+            Severity::Warning => "warning",
+            Severity::Deprecated => "deprecated",
+            Severity::SecurityError => "security",
+            Severity::Notice => "notice",
+        }
+    }
+}
+
+/// One reported problem. `message` is keepalived's text for the same case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub origin: Option<Origin>,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Some(o) => write!(f, "{}: {}", o, self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// The overall status, computed as keepalived does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ConfigStatus {
+    Ok,
+    Reported(Severity),
+}
+
+/// `keepalived -t` exit codes (keepalived/core/main.c `config_test_exit`).
+pub const EXIT_TEST_OK: i32 = 0;
+pub const EXIT_TEST_CONFIG: i32 = 4;
+pub const EXIT_TEST_ERRORS: i32 = 5;
+pub const EXIT_TEST_SECURITY: i32 = 6;
+/// A missing parameter stops keepalived at once with KEEPALIVED_EXIT_CONFIG.
+pub const EXIT_CONFIG: i32 = 2;
+/// Include-check failures: KEEPALIVED_EXIT_NO_CONFIG.
+pub const EXIT_NO_CONFIG: i32 = 6;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Diagnostics {
+    pub list: Vec<Diagnostic>,
+    /// keepalived's stored status: replaced whenever a numerically larger
+    /// severity is reported (the "least severe wins" quirk).
+    status: Option<Severity>,
+    /// Set when an include check (includer/… or include_check) failed.
+    pub file_error: bool,
+    /// Set when parsing stopped at a missing parameter (exit 2).
+    pub stopped: bool,
+}
+
+impl Diagnostics {
+    pub fn new() -> Diagnostics {
+        Diagnostics::default()
+    }
+
+    pub fn push(&mut self, severity: Severity, origin: Option<Origin>, message: impl Into<String>) {
+        if severity != Severity::Notice {
+            match self.status {
+                Some(s) if s >= severity => {}
+                _ => self.status = Some(severity),
+            }
+        }
+        self.list.push(Diagnostic { severity, origin, message: message.into() });
+    }
+
+    /// Record a message that keepalived logs without touching the status
+    /// (`log_message` rather than `report_config_error`).
+    pub fn log(&mut self, origin: Option<Origin>, message: impl Into<String>) {
+        self.list.push(Diagnostic { severity: Severity::Notice, origin, message: message.into() });
+    }
+
+    pub fn status(&self) -> ConfigStatus {
+        match self.status {
+            None => ConfigStatus::Ok,
+            Some(s) => ConfigStatus::Reported(s),
+        }
+    }
+
+    /// The exit code keepalived's `-t` would return.
+    pub fn test_exit_code(&self) -> i32 {
+        if self.stopped {
+            return EXIT_CONFIG;
+        }
+        match self.status {
+            None => EXIT_TEST_OK,
+            Some(Severity::FileNotFound | Severity::BadIf | Severity::Fatal) => EXIT_TEST_CONFIG,
+            Some(Severity::SecurityError) => EXIT_TEST_SECURITY,
+            Some(_) => EXIT_TEST_ERRORS,
+        }
+    }
+
+    pub fn has(&self, needle: &str) -> bool {
+        self.list.iter().any(|d| d.message.contains(needle))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.list.iter()
+    }
+}

@@ -1,0 +1,1365 @@
+//! keepalived's line preprocessor (lib/parser.c `read_line`), re-implemented.
+//!
+//! It turns the configuration files into a stream of logical lines, each
+//! with its origin, doing what keepalived does before any keyword is seen:
+//!
+//! * comments (`#`, `!` outside double quotes; `\#`, `\!` are literal),
+//! * `include` / `includer|m|w|b|a` with glob and brace expansion relative
+//!   to the including file, and the include checks,
+//! * `@id` / `@^id` conditional lines,
+//! * `$NAME=value` definitions (multi-line with trailing `\`), lazy and
+//!   recursive `$NAME` / `${NAME}` substitution and the built-ins
+//!   `_PWD _INSTANCE _RANDOM _ENV _HASH _BANG`,
+//! * `~SEQ(var,start,step,end)`, `~SEQx(...)` and `~LST(...)` repetition,
+//! * the 1024-byte line limit and embedded NULs,
+//! * splitting `{` and `}` out of lines (outside quotes).
+//!
+//! Unlike keepalived it never changes the process working directory: a
+//! relative include is resolved against the directory of the file that
+//! contains it, which is what keepalived's `chdir` achieves.
+
+use crate::diag::{Diagnostics, Origin, Severity};
+use crate::glob;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const HASH_MARK: &str = "\u{E000}";
+const BANG_MARK: &str = "\u{E001}";
+
+/// keepalived's MAXBUF: lines of 1024 bytes or more are ignored.
+pub const MAXBUF: usize = 1024;
+
+/// Include-check bits (lib/parser.h `include_t`).
+pub mod inc {
+    pub const R: u8 = 1; // readable
+    pub const M: u8 = 2; // match (non-wildcard names must exist)
+    pub const W: u8 = 4; // wildcard_match (a wildcard must match something)
+    pub const B: u8 = 8; // brace_match (every brace alternative must exist)
+    pub const ALL: u8 = R | M | W | B;
+}
+
+/// A logical line handed to the keyword parser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub text: String,
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug)]
+struct SourceFile {
+    /// Name shown in messages.
+    name: Arc<str>,
+    dir: PathBuf,
+    lines: Vec<Vec<u8>>,
+    pos: usize,
+    /// Line number of the line last read (1-based).
+    line_no: u32,
+}
+
+/// One `include` (a glob with possibly several matching files).
+#[derive(Clone, Debug)]
+struct Include {
+    pattern: String,
+    matches: Vec<PathBuf>,
+    next: usize,
+    num_opened: usize,
+    include_type: u8,
+    saved_include_check: u8,
+    current: Option<SourceFile>,
+}
+
+#[derive(Clone, Debug)]
+enum Builtin {
+    Pwd,
+    Instance,
+    Random,
+    Env,
+}
+
+#[derive(Clone, Debug)]
+struct Def {
+    name: String,
+    value: String,
+    multiline: bool,
+    builtin: Option<Builtin>,
+    min_params: usize,
+    max_params: usize,
+    numbers_only: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Seq {
+    Range { var: String, next: i64, step: i64, last: i64, hex: bool, text: String },
+    List { vars: Vec<String>, sets: Vec<Vec<String>>, next: usize, text: String },
+}
+
+/// Options that shape preprocessing.
+#[derive(Clone, Debug, Default)]
+pub struct PreprocOptions {
+    /// `-i/--config-id`; `None` means no id (all `@x` lines dropped).
+    pub config_id: Option<String>,
+    /// `-e/--all-config`: include_check all from the start.
+    pub all_config: bool,
+    /// `random_seed` if known before parsing.
+    pub random_seed: Option<u64>,
+}
+
+/// The streaming preprocessor. Pull lines with [`Preprocessor::next_line`].
+pub struct Preprocessor {
+    stack: Vec<Include>,
+    defs: Vec<Def>,
+    seqs: Vec<Seq>,
+    /// Lines of a multi-line definition being expanded (next_ptr).
+    pending: Vec<String>,
+    /// Saved expansions when a multi-line expansion contains another one.
+    pending_stack: Vec<(Vec<String>, usize)>,
+    /// Number of seqs that existed when the current multi-line expansion began.
+    multiline_seq_depth: usize,
+    residue: Option<(String, Origin)>,
+    /// Definition currently receiving continuation lines.
+    multiline_def: Option<usize>,
+    config_id: Option<String>,
+    include_check: u8,
+    rng: u64,
+    /// keepalived's `block_depth` for "Extra '}' found" / missing '}' counts.
+    pub block_depth: i32,
+    /// The origin of the most recently returned line.
+    last_origin: Origin,
+    /// Names of all files opened (for `-d` and tests).
+    pub files_read: Vec<String>,
+    /// Whether more than one file is involved (keepalived then names files).
+    multi_file: bool,
+}
+
+impl Preprocessor {
+    /// Open the main configuration file (glob allowed, as keepalived does).
+    ///
+    /// Returns `None` when no file could be opened; the reason is in `diags`.
+    pub fn open(path: &str, opts: &PreprocOptions, diags: &mut Diagnostics) -> Option<Preprocessor> {
+        let mut pp = Preprocessor::empty(opts);
+        let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        if pp.open_glob(path, &base, inc::R | inc::M | inc::W, diags) {
+            Some(pp)
+        } else {
+            None
+        }
+    }
+
+    /// Preprocess text held in memory (tests, fuzzing, `--config-fd`).
+    pub fn from_text(name: &str, text: &str, opts: &PreprocOptions) -> Preprocessor {
+        let mut pp = Preprocessor::empty(opts);
+        let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        let file = SourceFile {
+            name: Arc::from(name),
+            dir,
+            lines: split_lines(text.as_bytes()),
+            pos: 0,
+            line_no: 0,
+        };
+        pp.stack.push(Include {
+            pattern: name.to_string(),
+            matches: vec![PathBuf::from(name)],
+            next: 1,
+            num_opened: 1,
+            include_type: 0,
+            saved_include_check: pp.include_check,
+            current: Some(file),
+        });
+        pp.files_read.push(name.to_string());
+        pp
+    }
+
+    fn empty(opts: &PreprocOptions) -> Preprocessor {
+        let seed = opts.random_seed.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(1)
+        });
+        let mut pp = Preprocessor {
+            stack: Vec::new(),
+            defs: Vec::new(),
+            seqs: Vec::new(),
+            pending: Vec::new(),
+            pending_stack: Vec::new(),
+            multiline_seq_depth: 0,
+            residue: None,
+            multiline_def: None,
+            config_id: opts.config_id.clone(),
+            include_check: if opts.all_config { inc::ALL } else { 0 },
+            rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+            block_depth: 0,
+            last_origin: Origin::new(Arc::from(""), 0, 0),
+            files_read: Vec::new(),
+            multi_file: false,
+        };
+        let std_def = |name: &str, value: &str, builtin, min, max, num| Def {
+            name: name.to_string(),
+            value: value.to_string(),
+            multiline: false,
+            builtin,
+            min_params: min,
+            max_params: max,
+            numbers_only: num,
+        };
+        pp.defs.push(std_def("_PWD", "", Some(Builtin::Pwd), 0, 0, false));
+        pp.defs.push(std_def("_INSTANCE", "", Some(Builtin::Instance), 0, 0, false));
+        pp.defs.push(std_def("_RANDOM", "", Some(Builtin::Random), 0, 2, true));
+        pp.defs.push(std_def("_ENV", "", Some(Builtin::Env), 1, 1, false));
+        // Placeholders survive the decommenting that follows substitution and
+        // become '#'/'!' when the line is handed out (the documented intent:
+        // "replaced by a '#' character, which would otherwise start a comment").
+        pp.defs.push(std_def("_HASH", HASH_MARK, None, 0, 0, false));
+        pp.defs.push(std_def("_BANG", BANG_MARK, None, 0, 0, false));
+        pp
+    }
+
+    /// `include_check` in global_defs (keepalived `include_check_set`).
+    pub fn set_include_check(&mut self, words: &[&str], diags: &mut Diagnostics) {
+        if words.is_empty() {
+            self.include_check = inc::ALL;
+            return;
+        }
+        for (i, word) in words.iter().enumerate() {
+            let (mode, name) = if let Some(n) = word.strip_prefix('-') {
+                (-1, n)
+            } else if let Some(n) = word.strip_prefix('+') {
+                (1, n)
+            } else if i == 0 {
+                self.include_check = 0;
+                (0, *word)
+            } else {
+                let o = self.origin();
+                diags.push(Severity::GeneralError, Some(o), format!("Duplicate include_check '{word}' specified - ignoring"));
+                continue;
+            };
+            let flag = match name {
+                "read" => inc::R,
+                "match" => inc::M,
+                "wildcard_match" => inc::W,
+                "brace_match" => inc::B,
+                _ => {
+                    let o = self.origin();
+                    diags.push(Severity::GeneralError, Some(o), format!("Unknown include_check type '{name}' - ignoring"));
+                    0
+                }
+            };
+            if flag != 0 {
+                match mode {
+                    0 => self.include_check = inc::R | flag,
+                    1 => self.include_check |= flag,
+                    _ => self.include_check &= !flag,
+                }
+            }
+        }
+    }
+
+    /// `random_seed` in global_defs reseeds `${_RANDOM}`.
+    pub fn set_random_seed(&mut self, seed: u64) {
+        self.rng = seed ^ 0x9E37_79B9_7F4A_7C15;
+    }
+
+    /// The origin of the line most recently returned.
+    pub fn origin(&self) -> Origin {
+        self.last_origin.clone()
+    }
+
+    fn cur_file(&self) -> Option<&SourceFile> {
+        self.stack.last().and_then(|i| i.current.as_ref())
+    }
+
+    /// Origin for a message about the current raw line (before splitting).
+    fn raw_origin(&self, col: u32) -> Origin {
+        match self.cur_file() {
+            Some(f) => Origin::new(f.name.clone(), f.line_no, col),
+            None => self.last_origin.clone(),
+        }
+    }
+
+    /// Expand and open an include glob; `base` is the including file's dir.
+    fn open_glob(&mut self, pattern: &str, base: &Path, include_type: u8, diags: &mut Diagnostics) -> bool {
+        let res = glob::expand(pattern, base);
+        let check = self.include_check | include_type;
+        if res.paths.is_empty() {
+            if res.missing_files > 0 || res.missing_dirs > 0 {
+                let t = if glob::has_brace(pattern) { inc::B } else { inc::M };
+                self.file_error_with(t, include_type, format!("Config files missing '{pattern}'."), diags);
+            } else if res.have_wildcards && check & inc::W != 0 {
+                self.file_error_with(inc::W, include_type, format!("No config files matched '{pattern}'."), diags);
+            }
+            return false;
+        }
+        if res.missing_files > 0 || res.missing_dirs > 0 {
+            self.file_error_with(inc::B, include_type, format!("Some config files missing: \"{pattern}\"."), diags);
+            if check & inc::B != 0 {
+                return false;
+            }
+        }
+        let mut include = Include {
+            pattern: pattern.to_string(),
+            matches: res.paths,
+            next: 0,
+            num_opened: 0,
+            include_type,
+            saved_include_check: self.include_check,
+            current: None,
+        };
+        let nested = !self.stack.is_empty();
+        if !self.open_next_match(&mut include, nested, diags) {
+            if include.matches.is_empty() {
+                self.file_error_with(inc::R, include_type, format!("{pattern} - no matching file"), diags);
+            }
+            return false;
+        }
+        self.stack.push(include);
+        true
+    }
+
+    /// file_config_error with an include type that is not yet on the stack.
+    fn file_error_with(&mut self, error_type: u8, include_type: u8, msg: String, diags: &mut Diagnostics) {
+        let fatal = (self.include_check | include_type) & error_type != 0;
+        let origin = self.cur_file().map(|f| Origin::new(f.name.clone(), f.line_no, 1));
+        if fatal {
+            diags.push(Severity::FileNotFound, origin, msg);
+            diags.file_error = true;
+        } else {
+            diags.log(origin, msg);
+        }
+    }
+
+    fn open_next_match(&mut self, include: &mut Include, nested: bool, diags: &mut Diagnostics) -> bool {
+        while include.next < include.matches.len() {
+            let path = include.matches[include.next].clone();
+            include.next += 1;
+            let shown = path.to_string_lossy().into_owned();
+            if shown.ends_with('/') {
+                self.file_error_with(inc::R, include.include_type, format!("Configuration file '{shown}' is a directory - skipping"), diags);
+                continue;
+            }
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_file() && !is_executable(&m) => {}
+                _ => {
+                    self.file_error_with(
+                        inc::R,
+                        include.include_type,
+                        format!("Configuration file '{shown}' is not a regular non-executable file - skipping"),
+                        diags,
+                    );
+                    continue;
+                }
+            }
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.file_error_with(
+                        inc::R,
+                        include.include_type,
+                        format!("Configuration file '{shown}' open problem ({e}) - skipping"),
+                        diags,
+                    );
+                    continue;
+                }
+            };
+            if nested || include.matches.len() > 1 {
+                self.multi_file = true;
+            }
+            include.num_opened += 1;
+            self.files_read.push(shown.clone());
+            include.current = Some(SourceFile {
+                name: Arc::from(shown.as_str()),
+                dir: path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
+                lines: split_lines(&bytes),
+                pos: 0,
+                line_no: 0,
+            });
+            return true;
+        }
+        false
+    }
+
+    /// Read the next physical line, decommented, from the include stack.
+    /// Returns `None` at the end of all files.
+    fn next_physical(&mut self, diags: &mut Diagnostics) -> Option<String> {
+        loop {
+            let top = self.stack.last_mut()?;
+            let file = top.current.as_mut()?;
+            if file.pos >= file.lines.len() {
+                // End of this file: restore include_check, try the next match.
+                let mut inc = self.stack.pop()?;
+                self.include_check = inc.saved_include_check;
+                inc.current = None;
+                let nested = !self.stack.is_empty();
+                if self.open_next_match(&mut inc, nested, diags) {
+                    // keepalived saves include_check when the glob opens.
+                    self.stack.push(inc);
+                } else if inc.num_opened == 0 {
+                    diags.log(None, format!("No config files matched '{}'.", inc.pattern));
+                }
+                continue;
+            }
+            let raw = std::mem::take(&mut file.lines[file.pos]);
+            file.pos += 1;
+            file.line_no += 1;
+            if raw.len() >= MAXBUF - 1 {
+                let o = self.raw_origin(1);
+                diags.push(Severity::GeneralError, Some(o), "line too long - ignoring");
+                self.end_multiline_def_on_blank();
+                continue;
+            }
+            if raw.contains(&0) {
+                let o = self.raw_origin(1);
+                diags.push(Severity::GeneralError, Some(o), "configuration appears to have embedded NULs - ignoring line");
+                continue;
+            }
+            let mut text = String::from_utf8_lossy(&raw).into_owned();
+            while text.ends_with('\r') || text.ends_with('\n') {
+                text.pop();
+            }
+            if text.is_empty() {
+                self.end_multiline_def_on_blank();
+                continue;
+            }
+            let (line, unterminated) = decomment(&text);
+            if unterminated {
+                let o = self.raw_origin(1);
+                diags.push(Severity::GeneralError, Some(o), format!("Unterminated quote '{}'", line.0));
+            }
+            if line.0.is_empty() {
+                continue;
+            }
+            let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
+            self.last_origin = self.raw_origin(lead as u32 + 1);
+            return Some(line.0);
+        }
+    }
+
+    fn end_multiline_def_on_blank(&mut self) {
+        if let Some(i) = self.multiline_def.take() {
+            if self.defs[i].value.is_empty() {
+                self.defs[i].multiline = false;
+            }
+        }
+    }
+
+    /// The next logical line, or `None` at the end of the configuration.
+    pub fn next_line(&mut self, diags: &mut Diagnostics) -> Option<Line> {
+        let mut buf;
+        loop {
+            if let Some((text, origin)) = self.residue.take() {
+                self.last_origin = origin;
+                buf = text;
+            } else if !self.seqs.is_empty() && self.seqs.len() > self.multiline_seq_depth {
+                buf = self.step_seq();
+            } else if !self.pending.is_empty() {
+                buf = self.pending.remove(0);
+                if self.pending.is_empty() {
+                    if let Some((p, depth)) = self.pending_stack.pop() {
+                        self.pending = p;
+                        self.multiline_seq_depth = depth;
+                    } else {
+                        self.multiline_seq_depth = 0;
+                    }
+                }
+            } else {
+                buf = self.next_physical(diags)?;
+                if let Some(i) = self.multiline_def {
+                    // A continuation line of a multi-line definition.
+                    let mut len = buf.len();
+                    let cont = buf.ends_with('\\');
+                    let mut piece;
+                    if cont {
+                        len -= 1;
+                        piece = buf[..len].trim_end_matches([' ', '\t']).to_string();
+                        piece.push('\n');
+                    } else {
+                        self.multiline_def = None;
+                        if self.defs[i].value.is_empty() {
+                            self.defs[i].multiline = false;
+                        }
+                        piece = buf.clone();
+                    }
+                    if piece.len() >= 2 || (!piece.is_empty() && !cont) {
+                        self.defs[i].value.push_str(&piece);
+                    }
+                    continue;
+                }
+            }
+            if buf.is_empty() {
+                continue;
+            }
+            match self.process_line(buf, diags) {
+                Some(l) => {
+                    if self.is_include(&l) {
+                        self.do_include(&l, diags);
+                        continue;
+                    }
+                    buf = l;
+                    break;
+                }
+                None => continue,
+            }
+        }
+        if buf.contains(['\u{E000}', '\u{E001}']) {
+            buf = buf.replace(HASH_MARK, "#").replace(BANG_MARK, "!");
+        }
+        Some(self.split_braces(buf, diags))
+    }
+
+    /// `@id` filtering, definitions, `~SEQ`/`~LST`, `$` substitution.
+    /// Returns `None` when the line is consumed.
+    fn process_line(&mut self, mut buf: String, diags: &mut Diagnostics) -> Option<String> {
+        loop {
+            if let Some(rest) = buf.strip_prefix('@') {
+                let (rev, rest) = match rest.strip_prefix('^') {
+                    Some(r) => (true, r),
+                    None => (false, rest),
+                };
+                let sp = rest.find([' ', '\t'])?;
+                let id = &rest[..sp];
+                let matches = self.config_id.as_deref() == Some(id);
+                if matches == rev {
+                    return None;
+                }
+                buf = rest[sp..].trim_start_matches([' ', '\t']).to_string();
+                if buf.is_empty() {
+                    return None;
+                }
+            }
+            if buf.starts_with('$') && self.check_definition(&buf) {
+                return None;
+            }
+            if buf.starts_with("~SEQ") || buf.starts_with("~LST") {
+                let ok = if buf.as_bytes()[1] == b'S' { self.add_seq(&buf, diags) } else { self.add_lst(&buf, diags) };
+                if !ok {
+                    let kind = if buf.as_bytes()[1] == b'S' { "~SEQ" } else { "~LST" };
+                    let o = self.origin();
+                    diags.push(Severity::GeneralError, Some(o), format!("Invalid {kind} specification '{buf}'"));
+                }
+                return None;
+            }
+            if buf.starts_with('~') {
+                return Some(buf);
+            }
+            if buf.contains('$') {
+                match self.replace_params(&buf, diags) {
+                    None => return Some(buf),
+                    Some(new) => {
+                        let (d, _) = decomment(&new);
+                        buf = d.0;
+                        if buf.is_empty() {
+                            return None;
+                        }
+                        if buf.starts_with('@') || buf.contains('$') {
+                            continue;
+                        }
+                        // keepalived re-examines the line only for '@'/'$';
+                        // a substituted ~SEQ is handled on the next pass.
+                        if buf.starts_with("~SEQ") || buf.starts_with("~LST") {
+                            continue;
+                        }
+                        return Some(buf);
+                    }
+                }
+            }
+            return Some(buf);
+        }
+    }
+
+    fn is_include(&self, buf: &str) -> bool {
+        let b = buf.as_bytes();
+        if !buf.starts_with("include") || b.len() <= 7 {
+            return false;
+        }
+        if b[7].is_ascii_whitespace() {
+            return true;
+        }
+        b.len() > 8 && b[8].is_ascii_whitespace() && b"rmwba".contains(&b[7])
+    }
+
+    fn do_include(&mut self, buf: &str, diags: &mut Diagnostics) {
+        let b = buf.as_bytes();
+        let (include_type, rest) = if b[7].is_ascii_whitespace() {
+            (0, &buf[8..])
+        } else {
+            let t = match b[7] {
+                b'r' => inc::R,
+                b'a' => inc::ALL,
+                b'w' => inc::R | inc::M | inc::W,
+                b'm' => inc::R | inc::M,
+                _ => inc::R | inc::B,
+            };
+            (t, &buf[9..])
+        };
+        let pattern = rest.trim_start_matches([' ', '\t']).to_string();
+        let base = self.cur_file().map(|f| f.dir.clone()).unwrap_or_else(|| PathBuf::from("."));
+        self.open_glob(&pattern, &base, include_type, diags);
+    }
+
+    /// Split at the first `{`/`}` outside quotes; the residue becomes the
+    /// next line. Tracks the block depth for "Extra '}' found".
+    fn split_braces(&mut self, buf: String, diags: &mut Diagnostics) -> Line {
+        let origin = self.last_origin.clone();
+        let bytes = buf.as_bytes();
+        let mut pos = None;
+        if bytes[0] == b'{' || bytes[0] == b'}' {
+            pos = Some(0);
+        } else {
+            let mut i = 0;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'"' => match buf[i + 1..].find('"') {
+                        Some(j) => i = i + 1 + j + 1,
+                        None => break,
+                    },
+                    b'{' | b'}' => {
+                        pos = Some(i);
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+        let mut text = buf.clone();
+        if let Some(p) = pos {
+            let skip = if p == 0 { 1 + buf[1..].len() - buf[1..].trim_start_matches([' ', '\t']).len() } else { 0 };
+            let rest = buf[p + skip..].trim_end_matches([' ', '\t']);
+            if !rest.is_empty() {
+                let col = origin.col + (p + skip) as u32;
+                self.residue = Some((rest.to_string(), origin.at_col(col)));
+                text = buf[..p + skip].to_string();
+            }
+        }
+        let text = text.trim_end_matches([' ', '\t']).to_string();
+        if text == "{" {
+            self.block_depth += 1;
+        } else if text == "}" {
+            self.block_depth -= 1;
+            if self.block_depth < 0 {
+                diags.push(Severity::UnexpectedEob, Some(origin.clone()), "Extra '}' found");
+                self.block_depth = 0;
+            }
+        }
+        Line { text, origin }
+    }
+
+    /// `$NAME=value` (keepalived `check_definition`). Returns true if `buf`
+    /// was a definition.
+    fn check_definition(&mut self, buf: &str) -> bool {
+        let b = buf.as_bytes();
+        if b.len() < 2 || !(b[1].is_ascii_alphabetic() || b[1] == b'_') {
+            return false;
+        }
+        let mut p = 2;
+        while p < b.len() && b[p] != b'=' {
+            if !(b[p].is_ascii_alphanumeric() || b[p] == b'_') {
+                return false;
+            }
+            p += 1;
+        }
+        if p >= b.len() {
+            return false;
+        }
+        let name = buf[1..p].to_string();
+        let mut value = buf[p + 1..].trim_start_matches([' ', '\t']).to_string();
+        let multiline = value.ends_with('\\');
+        if multiline {
+            value.pop();
+            let trimmed = value.trim_end_matches([' ', '\t' as char]).to_string();
+            value = if trimmed.is_empty() { String::new() } else { trimmed + "\n" };
+        }
+        let idx = match self.defs.iter().position(|d| d.name == name) {
+            Some(i) => {
+                self.defs[i].builtin = None;
+                self.defs[i].max_params = 0;
+                i
+            }
+            None => {
+                self.defs.push(Def {
+                    name,
+                    value: String::new(),
+                    multiline: false,
+                    builtin: None,
+                    min_params: 0,
+                    max_params: 0,
+                    numbers_only: false,
+                });
+                self.defs.len() - 1
+            }
+        };
+        self.defs[idx].value = value;
+        self.defs[idx].multiline = multiline;
+        if multiline {
+            self.multiline_def = Some(idx);
+        }
+        true
+    }
+
+    fn set_definition(&mut self, name: &str, value: &str) {
+        match self.defs.iter_mut().find(|d| d.name == name) {
+            Some(d) => {
+                d.value = value.to_string();
+                d.builtin = None;
+                d.multiline = false;
+            }
+            None => self.defs.push(Def {
+                name: name.to_string(),
+                value: value.to_string(),
+                multiline: false,
+                builtin: None,
+                min_params: 0,
+                max_params: 0,
+                numbers_only: false,
+            }),
+        }
+    }
+
+    fn random(&mut self) -> u64 {
+        // xorshift64*: deterministic for a given random_seed.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33
+    }
+
+    /// Find a definition referenced at `s` (just after the `$`).
+    /// Returns (def index, length of the reference text after '$', params).
+    fn find_reference(&self, s: &str, diags: &mut Diagnostics, origin: &Origin) -> Option<(usize, usize, Option<String>)> {
+        let b = s.as_bytes();
+        let braces = b.first() == Some(&b'{');
+        let start = usize::from(braces);
+        if start >= b.len() || !(b[start].is_ascii_alphabetic() || b[start] == b'_') {
+            return None;
+        }
+        let mut p = start + 1;
+        while p < b.len() && (b[p].is_ascii_alphanumeric() || b[p] == b'_') {
+            p += 1;
+        }
+        let name = &s[start..p];
+        let mut params: Option<String> = None;
+        let mut num_params = 0usize;
+        let mut numbers_only = true;
+        let reflen;
+        if braces {
+            let pstart = p;
+            let mut in_param = false;
+            let mut last_non_space = None;
+            while p < b.len() && (b[p] == b' ' || b[p] == b'\t' || b[p].is_ascii_alphanumeric() || b[p] == b'_') {
+                if b[p] != b' ' && b[p] != b'\t' {
+                    last_non_space = Some(p);
+                    if !b[p].is_ascii_digit() {
+                        numbers_only = false;
+                    }
+                    if !in_param {
+                        in_param = true;
+                        num_params += 1;
+                    }
+                } else {
+                    in_param = false;
+                }
+                p += 1;
+            }
+            if p >= b.len() || b[p] != b'}' {
+                return None;
+            }
+            if num_params > 0 {
+                if last_non_space.map(|l| l + 1) != Some(p) {
+                    return None;
+                }
+                params = Some(s[pstart..p].trim().to_string());
+            }
+            reflen = p + 1;
+        } else {
+            if p < b.len() && !matches!(b[p], b' ' | b'\t' | b',' | b')') {
+                return None;
+            }
+            reflen = p;
+        }
+        let at_end = reflen == s.len();
+        let idx = self.defs.iter().position(|d| d.name == name && (at_end || !d.multiline))?;
+        let d = &self.defs[idx];
+        if params.is_some() {
+            if d.max_params == 0 {
+                return None;
+            }
+            if d.numbers_only && !numbers_only {
+                diags.push(Severity::GeneralError, Some(origin.clone()), format!("Definition {} requires numeric parameters only.", d.name));
+                return None;
+            }
+            if num_params > d.max_params || num_params < d.min_params {
+                diags.push(
+                    Severity::GeneralError,
+                    Some(origin.clone()),
+                    format!(
+                        "Definition {} requires between {} and {} parameters, {} specified.",
+                        d.name, d.min_params, d.max_params, num_params
+                    ),
+                );
+                return None;
+            }
+        }
+        Some((idx, reflen, params))
+    }
+
+    fn def_value(&mut self, idx: usize, params: Option<&str>, diags: &mut Diagnostics) -> String {
+        let origin = self.origin();
+        match self.defs[idx].builtin {
+            None => self.defs[idx].value.clone(),
+            Some(Builtin::Pwd) => self.cur_file().map(|f| f.dir.to_string_lossy().into_owned()).unwrap_or_default(),
+            Some(Builtin::Instance) => self.config_id.clone().unwrap_or_default(),
+            Some(Builtin::Env) => params.and_then(|p| std::env::var(p.trim()).ok()).unwrap_or_default(),
+            Some(Builtin::Random) => {
+                let mut it = params.unwrap_or("").split_whitespace().map(|n| n.parse::<u64>().unwrap_or(u64::MAX));
+                let min = it.next().unwrap_or(0);
+                let mut max = it.next().unwrap_or(32767);
+                if min > max {
+                    diags.push(Severity::GeneralError, Some(origin), format!("${{_RANDOM}}: min {min} exceeds max {max}, using {min}"));
+                    max = min;
+                }
+                let span = max - min + 1;
+                let r = if span == 0 { self.random() } else { self.random() % span };
+                (r.wrapping_add(min)).to_string()
+            }
+        }
+    }
+
+    /// keepalived `replace_param`: substitute every `$NAME`/`${NAME}`,
+    /// rescanning substituted text (recursive). Returns `None` if nothing
+    /// was replaced. A multi-line definition queues its further lines.
+    fn replace_params(&mut self, buf: &str, diags: &mut Diagnostics) -> Option<String> {
+        let mut s = buf.to_string();
+        let mut pos = 0;
+        let mut found = false;
+        let origin = self.origin();
+        let mut guard = 0u32;
+        while let Some(off) = s[pos..].find('$') {
+            let at = pos + off;
+            if at + 1 >= s.len() {
+                break;
+            }
+            guard += 1;
+            if guard > 10_000 || s.len() >= MAXBUF * 4 {
+                // A self-referencing definition: keepalived would overflow
+                // its line buffer; we stop expanding.
+                diags.log(Some(origin.clone()), format!("Parameter substitution on line '{buf}' would exceed maximum line length"));
+                return None;
+            }
+            match self.find_reference(&s[at + 1..], diags, &origin) {
+                Some((idx, reflen, params)) => {
+                    found = true;
+                    let value = self.def_value(idx, params.as_deref(), diags);
+                    if self.defs[idx].multiline {
+                        let mut lines: Vec<String> = value.split('\n').map(str::to_string).collect();
+                        if lines.last().is_some_and(String::is_empty) {
+                            lines.pop();
+                        }
+                        let first = if lines.is_empty() { String::new() } else { lines.remove(0) };
+                        if !self.pending.is_empty() {
+                            let saved = std::mem::take(&mut self.pending);
+                            self.pending_stack.push((saved, self.multiline_seq_depth));
+                        }
+                        self.multiline_seq_depth = self.seqs.len();
+                        self.pending = lines;
+                        s.replace_range(at..at + 1 + reflen, &first);
+                    } else {
+                        s.replace_range(at..at + 1 + reflen, &value);
+                        if value.trim_start_matches([' ', '\t']).starts_with('~') {
+                            break;
+                        }
+                    }
+                    pos = at;
+                }
+                None => pos = at + 1,
+            }
+        }
+        if found {
+            Some(s)
+        } else {
+            None
+        }
+    }
+
+    fn step_seq(&mut self) -> String {
+        let last = self.seqs.len() - 1;
+        let (buf, done) = match &mut self.seqs[last] {
+            Seq::Range { var, next, step, last: end, hex, text } => {
+                let val = if *hex { format!("{:x}", *next) } else { next.to_string() };
+                let var = var.clone();
+                let text = text.clone();
+                *next += *step;
+                let done = (*step > 0 && *next > *end) || (*step < 0 && *next < *end);
+                self.set_definition(&var, &val);
+                (text, done)
+            }
+            Seq::List { vars, sets, next, text } => {
+                let set = sets[*next].clone();
+                let vars = vars.clone();
+                let text = text.clone();
+                *next += 1;
+                let done = *next >= sets.len();
+                for (v, val) in vars.iter().zip(set.iter()) {
+                    self.set_definition(v, val);
+                }
+                (text, done)
+            }
+        };
+        if done {
+            self.seqs.pop();
+        }
+        buf
+    }
+
+    /// `~SEQ(var, [start, [step,]] end) text` / `~SEQx(...)`.
+    fn add_seq(&mut self, buf: &str, diags: &mut Diagnostics) -> bool {
+        let origin = self.origin();
+        let mut p = &buf[4..];
+        let hex = p.starts_with('x');
+        if hex {
+            p = &p[1..];
+        }
+        p = p.trim_start_matches([' ', '\t']);
+        let Some(rest) = p.strip_prefix('(') else { return false };
+        let rest = rest.trim_start_matches([' ', '\t']);
+        let var_len = rest.find([' ', '\t', ',', ')']).unwrap_or(rest.len());
+        let var = &rest[..var_len];
+        let after = rest[var_len..].trim_start_matches([' ', '\t']);
+        if after.is_empty() || after.starts_with(')') || var.is_empty() || var.starts_with('{') {
+            diags.push(Severity::GeneralError, Some(origin), format!("Invalid ~SEQ definition '{buf}'"));
+            return false;
+        }
+        let after = after[1..].trim_start_matches([' ', '\t']);
+        let Some(close) = after.find(')') else {
+            diags.push(Severity::GeneralError, Some(origin), format!("~SEQ missing terminating ')' '{buf}'"));
+            return false;
+        };
+        let mut params = after[..close].to_string();
+        if params.contains('$') {
+            let saved = std::mem::take(&mut self.pending);
+            if let Some(r) = self.replace_params(&params, diags) {
+                params = r;
+            }
+            if !self.pending.is_empty() {
+                self.pending = saved;
+                diags.push(Severity::GeneralError, Some(origin), format!("~SEQ parameter is multiline definition '{buf}'"));
+                return false;
+            }
+            self.pending = saved;
+        }
+        let nums: Vec<Option<i64>> = params.split(',').map(|n| parse_c_long(n.trim())).collect();
+        if nums.iter().any(Option::is_none) || nums.is_empty() || nums.len() > 3 {
+            diags.push(Severity::GeneralError, Some(origin), format!("Invalid ~SEQ definition '{buf}'"));
+            return false;
+        }
+        let n: Vec<i64> = nums.into_iter().flatten().collect();
+        let (start, step, end) = match n.len() {
+            1 => {
+                let end = n[0];
+                (if end < 0 { -1 } else { 1 }, if end < 1 { -1 } else { 1 }, end)
+            }
+            2 => (n[0], if n[0] <= n[1] { 1 } else { -1 }, n[1]),
+            _ => {
+                let (start, step, end) = (n[0], n[1], n[2]);
+                if step == 0 || (start < end && step < 0) || (start > end && step > 0) {
+                    diags.push(Severity::GeneralError, Some(origin), format!("Invalid ~SEQ values '{buf}'"));
+                    return false;
+                }
+                (start, step, end)
+            }
+        };
+        if hex && (start < 0 || end < 0) {
+            diags.push(Severity::GeneralError, Some(origin), format!("~SEQx is only valid for positive numbers '{buf}'"));
+            return false;
+        }
+        let text = after[close + 1..].trim_start_matches([' ', '\t']).to_string();
+        // keepalived pushes the sequence even if it is empty (start past end
+        // in the step direction): it then yields the text once.
+        self.seqs.push(Seq::Range { var: var.to_string(), next: start, step, last: end, hex, text });
+        true
+    }
+
+    /// `~LST(var, v1, v2, ...)` or `~LST({a,b}, {1,2}, {3,4})`.
+    fn add_lst(&mut self, buf: &str, diags: &mut Diagnostics) -> bool {
+        let origin = self.origin();
+        let b = buf.as_bytes();
+        let mut p = 4;
+        let skip_ws = |p: &mut usize| {
+            while *p < b.len() && (b[*p] == b' ' || b[*p] == b'\t') {
+                *p += 1;
+            }
+        };
+        skip_ws(&mut p);
+        if p >= b.len() || b[p] != b'(' {
+            return false;
+        }
+        p += 1;
+        skip_ws(&mut p);
+        let mut end_char = b',';
+        if p < b.len() && b[p] == b'{' {
+            end_char = b'}';
+            p += 1;
+            skip_ws(&mut p);
+        }
+        let word = |p: &mut usize, stops: &[u8]| -> String {
+            let s = *p;
+            while *p < b.len() && !stops.contains(&b[*p]) {
+                *p += 1;
+            }
+            buf[s..*p].to_string()
+        };
+        let mut vars = Vec::new();
+        loop {
+            vars.push(word(&mut p, b" \t,}"));
+            skip_ws(&mut p);
+            if p < b.len() && b[p] == end_char {
+                break;
+            }
+            if p >= b.len() || b[p] != b',' {
+                return false;
+            }
+            p += 1;
+            skip_ws(&mut p);
+        }
+        if b[p] == b'}' {
+            p += 1;
+            skip_ws(&mut p);
+        }
+        if p >= b.len() || b[p] != b',' {
+            return false;
+        }
+        p += 1;
+        skip_ws(&mut p);
+        let mut sets = Vec::new();
+        loop {
+            let mut end_char = b',';
+            if p < b.len() && b[p] == b'{' {
+                end_char = b'}';
+                p += 1;
+                skip_ws(&mut p);
+            }
+            let mut values = Vec::new();
+            loop {
+                values.push(word(&mut p, b" \t,})"));
+                skip_ws(&mut p);
+                if p < b.len() && (b[p] == end_char || (b[p] == b')' && end_char == b',')) {
+                    break;
+                }
+                if p >= b.len() || b[p] != b',' {
+                    return false;
+                }
+                p += 1;
+                skip_ws(&mut p);
+                if values.len() > vars.len() - 1 {
+                    diags.push(Severity::GeneralError, Some(origin), format!("~LST specification has too many values '{buf}'"));
+                    return false;
+                }
+            }
+            while values.len() < vars.len() {
+                values.push(String::new());
+            }
+            sets.push(values);
+            if p < b.len() && b[p] == b'}' && end_char == b'}' {
+                p += 1;
+                skip_ws(&mut p);
+            }
+            if p < b.len() && b[p] == b')' {
+                break;
+            }
+            if p >= b.len() || b[p] != b',' {
+                return false;
+            }
+            p += 1;
+            skip_ws(&mut p);
+        }
+        if vars.is_empty() || sets.is_empty() {
+            return false;
+        }
+        p += 1;
+        skip_ws(&mut p);
+        let text = buf.get(p..).unwrap_or("").to_string();
+        self.seqs.push(Seq::List { vars, sets, next: 0, text });
+        true
+    }
+}
+
+/// Parse an integer the way `strtol(s, _, 0)` does (decimal, 0x hex, 0 octal).
+fn parse_c_long(s: &str) -> Option<i64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        i64::from_str_radix(h, 16).ok()?
+    } else if body.len() > 1 && body.starts_with('0') {
+        i64::from_str_radix(&body[1..], 8).ok()?
+    } else {
+        body.parse::<i64>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+fn is_executable(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    m.permissions().mode() & 0o111 != 0
+}
+
+fn split_lines(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = bytes.split(|&c| c == b'\n').map(<[u8]>::to_vec).collect();
+    if v.last().is_some_and(Vec::is_empty) {
+        v.pop();
+    }
+    v
+}
+
+/// A decommented line: (text, leading whitespace removed). The bool says
+/// whether a double quote was left open.
+pub(crate) struct Decommented(pub String);
+
+/// keepalived `decomment`: strip leading blanks, cut at the first `#`/`!`
+/// outside double quotes, turn `\#`/`\!` into `#`/`!`, strip trailing blanks.
+/// A trailing `\` is kept (it marks a multi-line definition).
+pub(crate) fn decomment(line: &str) -> (Decommented, bool) {
+    let s = line.trim_start_matches([' ', '\t']);
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut quote = false;
+    let mut cont = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' => {
+                quote = !quote;
+                out.push(c);
+                i += 1;
+            }
+            b'\\' => {
+                if i + 1 < b.len() {
+                    if !quote && (b[i + 1] == b'#' || b[i + 1] == b'!') {
+                        out.push(b[i + 1]);
+                    } else {
+                        out.push(c);
+                        out.push(b[i + 1]);
+                    }
+                    i += 2;
+                } else {
+                    cont = true;
+                    i += 1;
+                }
+            }
+            b'#' | b'!' if !quote => break,
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    let trimmed_len = text.trim_end_matches([' ', '\t']).len();
+    text.truncate(trimmed_len);
+    if cont {
+        text.push('\\');
+    }
+    (Decommented(text), quote)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str, id: Option<&str>) -> (Vec<String>, Diagnostics) {
+        let opts = PreprocOptions { config_id: id.map(str::to_string), ..Default::default() };
+        let mut pp = Preprocessor::from_text("t.conf", text, &opts);
+        let mut d = Diagnostics::new();
+        let mut out = Vec::new();
+        while let Some(l) = pp.next_line(&mut d) {
+            out.push(l.text);
+        }
+        (out, d)
+    }
+
+    #[test]
+    fn comments_anywhere_outside_quotes() {
+        let (l, _) = lines("a b # c\nx \"y # z\" ! w\n  ! all\nq\\#r\n", None);
+        assert_eq!(l, vec!["a b", "x \"y # z\"", "q#r"]);
+    }
+
+    #[test]
+    fn braces_are_split_out() {
+        let (l, _) = lines("vrrp_instance VI_1 {\nvirtual_ipaddress { 1.2.3.4 }\n}\n", None);
+        assert_eq!(l, vec!["vrrp_instance VI_1", "{", "virtual_ipaddress", "{", "1.2.3.4", "}", "}"]);
+    }
+
+    #[test]
+    fn brace_in_quotes_not_split() {
+        let (l, _) = lines("notify \"/x {a}\" {\n", None);
+        assert_eq!(l, vec!["notify \"/x {a}\"", "{"]);
+    }
+
+    #[test]
+    fn extra_close_brace() {
+        let (_, d) = lines("}\n", None);
+        assert!(d.has("Extra '}' found"));
+    }
+
+    #[test]
+    fn conditional_lines() {
+        let (l, _) = lines("@main a\n@^main b\n@other c\n@^other d\n", Some("main"));
+        assert_eq!(l, vec!["a", "d"]);
+        let (l, _) = lines("@main a\n@^main b\n", None);
+        assert_eq!(l, vec!["b"]);
+    }
+
+    #[test]
+    fn conditional_before_definition() {
+        let (l, _) = lines("@main $P=1\n@^main $P=2\nv $P\n", Some("main"));
+        assert_eq!(l, vec!["v 1"]);
+    }
+
+    #[test]
+    fn definitions_lazy_recursive_and_undefined() {
+        let (l, _) = lines("$A=$B x\n$B=b\nv $A ${A} $UNDEF\n", None);
+        assert_eq!(l, vec!["v b x b x $UNDEF"]);
+        // An undefined ${X} stays, and its braces are then split out, as in
+        // keepalived (a shell-style ${VAR:-x} gives brace errors there too).
+        let (l, _) = lines("v ${UNDEF}\n", None);
+        assert_eq!(l, vec!["v $", "{", "UNDEF", "}"]);
+    }
+
+    #[test]
+    fn definition_redefined() {
+        let (l, _) = lines("$A=1\nv $A\n$A=2\nv $A\n", None);
+        assert_eq!(l, vec!["v 1", "v 2"]);
+    }
+
+    #[test]
+    fn definition_needs_no_space_in_name() {
+        let (l, _) = lines("$A =1\nv $A\n", None);
+        assert_eq!(l, vec!["$A =1", "v $A"]);
+        let (l, _) = lines("$A B=1\n", None);
+        assert_eq!(l, vec!["$A B=1"]);
+    }
+
+    #[test]
+    fn multiline_definition() {
+        let text = "$BLK= \\\n  a 1 \\\n  b 2\nblock {\n$BLK\n}\n";
+        let (l, _) = lines(text, None);
+        assert_eq!(l, vec!["block", "{", "a 1", "b 2", "}"]);
+    }
+
+    #[test]
+    fn builtins() {
+        let (l, _) = lines("v ${_HASH} ${_BANG} ${_INSTANCE}\n", Some("node1"));
+        assert_eq!(l, vec!["v # ! node1"]);
+        std::env::set_var("KA_RS_TEST_ENV", "val");
+        let (l, _) = lines("v ${_ENV KA_RS_TEST_ENV}\n", None);
+        assert_eq!(l, vec!["v val"]);
+        let (l, _) = lines("v ${_RANDOM 5 5}\n", None);
+        assert_eq!(l, vec!["v 5"]);
+        let (l, _) = lines("v ${_PWD}\n", None);
+        assert_eq!(l, vec!["v"]);
+    }
+
+    #[test]
+    fn random_param_errors() {
+        let (_, d) = lines("v ${_RANDOM a}\n", None);
+        assert!(d.has("Definition _RANDOM requires numeric parameters only."));
+        let (_, d) = lines("v ${_RANDOM 1 2 3}\n", None);
+        assert!(d.has("Definition _RANDOM requires between 0 and 2 parameters, 3 specified."));
+    }
+
+    #[test]
+    fn seq_and_seqx() {
+        let (l, _) = lines("~SEQ(i, 1, 3) v $i\n", None);
+        assert_eq!(l, vec!["v 1", "v 2", "v 3"]);
+        let (l, _) = lines("~SEQ(i, 3) v $i\n", None);
+        assert_eq!(l, vec!["v 1", "v 2", "v 3"]);
+        let (l, _) = lines("~SEQ(i, 10, -5, 0) v $i\n", None);
+        assert_eq!(l, vec!["v 10", "v 5", "v 0"]);
+        let (l, _) = lines("~SEQx(i, 9, 11) v $i\n", None);
+        assert_eq!(l, vec!["v 9", "v a", "v b"]);
+        let (_, d) = lines("~SEQ(i, 1, -1, 3) v\n", None);
+        assert!(d.has("Invalid ~SEQ values"));
+    }
+
+    #[test]
+    fn nested_seq_leftmost_outermost() {
+        let (l, _) = lines("~SEQ(i, 1, 2) ~SEQ(j, 1, 2) v $i$j\n", None);
+        // `$i$j`: `$i` is followed by `$`, which is not a valid end char, so
+        // keepalived leaves it; use ${i}.
+        assert_eq!(l.len(), 4);
+        let (l, _) = lines("~SEQ(i, 1, 2) ~SEQ(j, 1, 2) v ${i}${j}\n", None);
+        assert_eq!(l, vec!["v 11", "v 12", "v 21", "v 22"]);
+    }
+
+    #[test]
+    fn lst_simple_and_tuples() {
+        let (l, _) = lines("~LST(x, a, b, c) v $x\n", None);
+        assert_eq!(l, vec!["v a", "v b", "v c"]);
+        let (l, _) = lines("~LST({a,b},{1,2},{3,4}) v $a $b\n", None);
+        assert_eq!(l, vec!["v 1 2", "v 3 4"]);
+    }
+
+    #[test]
+    fn line_too_long() {
+        let long = "x".repeat(1100);
+        let (l, d) = lines(&format!("{long}\nok\n"), None);
+        assert_eq!(l, vec!["ok"]);
+        assert!(d.has("line too long - ignoring"));
+    }
+
+    #[test]
+    fn crlf_and_nul() {
+        let (l, d) = lines("a\r\nb\0c\nd\n", None);
+        assert_eq!(l, vec!["a", "d"]);
+        assert!(d.has("embedded NULs"));
+    }
+
+    #[test]
+    fn unterminated_quote_is_reported() {
+        let (_, d) = lines("a \"b\n", None);
+        assert!(d.has("Unterminated quote 'a \"b'"));
+    }
+
+    #[test]
+    fn origins_track_lines_and_columns() {
+        let opts = PreprocOptions::default();
+        let mut pp = Preprocessor::from_text("t.conf", "\n  a {b}\n", &opts);
+        let mut d = Diagnostics::new();
+        let l1 = pp.next_line(&mut d).unwrap();
+        assert_eq!((l1.text.as_str(), l1.origin.line, l1.origin.col), ("a", 2, 3));
+        let l2 = pp.next_line(&mut d).unwrap();
+        assert_eq!((l2.text.as_str(), l2.origin.line, l2.origin.col), ("{", 2, 5));
+        let l3 = pp.next_line(&mut d).unwrap();
+        assert_eq!((l3.text.as_str(), l3.origin.col), ("b", 6));
+    }
+
+    #[test]
+    fn include_relative_and_missing() {
+        let dir = std::env::temp_dir().join(format!("ka-rs-inc-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::fs::write(dir.join("main.conf"), "a\ninclude sub/*.conf\ninclude missing.conf\nz\n").unwrap();
+        std::fs::write(dir.join("sub/1.conf"), "b\ninclude ../x{1,2}.inc\n").unwrap();
+        std::fs::write(dir.join("sub/2.conf"), "c\n").unwrap();
+        std::fs::write(dir.join("x1.inc"), "x1\n").unwrap();
+        std::fs::write(dir.join("x2.inc"), "x2\n").unwrap();
+        let mut d = Diagnostics::new();
+        let mut pp = Preprocessor::open(dir.join("main.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
+        let mut out = Vec::new();
+        while let Some(l) = pp.next_line(&mut d) {
+            out.push((l.text, l.origin.file.rsplit('/').next().unwrap().to_string()));
+        }
+        let texts: Vec<&str> = out.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(texts, vec!["a", "b", "x1", "x2", "c", "z"]);
+        assert_eq!(out[2].1, "x1.inc");
+        assert!(d.has("Config files missing 'missing.conf'."));
+        assert_eq!(d.test_exit_code(), 0, "plain include never fails");
+
+        std::fs::write(dir.join("strict.conf"), "includem missing.conf\n").unwrap();
+        let mut d = Diagnostics::new();
+        let mut pp = Preprocessor::open(dir.join("strict.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
+        while pp.next_line(&mut d).is_some() {}
+        assert!(d.file_error);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,6 @@
+//! Keyword handlers.
+
+use crate::engine::Kw;
+
+/// Root-level keywords owned by this area.
+pub static ROOT: &[Kw] = &[];
