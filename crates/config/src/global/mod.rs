@@ -1,6 +1,7 @@
 //! Area `global`: model, keyword handlers, validation.
 
 pub mod model;
+pub mod scripts;
 mod parse;
 mod validate;
 
