@@ -138,7 +138,9 @@ impl Preprocessor {
     pub fn open(path: &str, opts: &PreprocOptions, diags: &mut Diagnostics) -> Option<Preprocessor> {
         let mut pp = Preprocessor::empty(opts);
         let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        if pp.open_glob(path, &base, inc::R | inc::M | inc::W, diags) {
+        // keepalived first checks the main file with no include checks of
+        // its own (check_conf_file): a missing file is fatal only with -e.
+        if pp.open_glob(path, &base, 0, diags) {
             Some(pp)
         } else {
             None
