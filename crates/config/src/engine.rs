@@ -305,12 +305,16 @@ impl Ctx {
     /// at end of input.
     pub fn process(&mut self, block: &'static Block, level: usize, mut need_bob: bool) -> Res {
         while let Some(line) = self.next_line() {
-            let first_kw = tokenize(&line.text).words.first().map(|t| t.text.clone());
-            let allow_unmatched = first_kw
-                .as_deref()
-                .and_then(|k| block.find(k))
-                .is_some_and(|k| matches!(k.kind, Kind::Script(_)));
-            let words = self.tokens(&line, allow_unmatched);
+            let toks = tokenize(&line.text);
+            if toks.unmatched_quote {
+                // Script keywords re-tokenise the raw line themselves.
+                let script = toks.words.first().and_then(|k| block.find(&k.text)).is_some_and(|k| matches!(k.kind, Kind::Script(_)));
+                if !script {
+                    self.origin = line.origin.clone();
+                    self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
+                }
+            }
+            let words = toks.words;
             if words.is_empty() {
                 continue;
             }

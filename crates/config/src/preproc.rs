@@ -50,7 +50,9 @@ struct SourceFile {
     /// Name shown in messages.
     name: Arc<str>,
     dir: PathBuf,
-    lines: Vec<Vec<u8>>,
+    /// The file's contents (invalid UTF-8 replaced).
+    text: String,
+    /// Byte offset of the next line.
     pos: usize,
     /// Line number of the line last read (1-based).
     line_no: u32,
@@ -154,7 +156,7 @@ impl Preprocessor {
         let file = SourceFile {
             name: Arc::from(name),
             dir,
-            lines: split_lines(text.as_bytes()),
+            text: text.to_string(),
             pos: 0,
             line_no: 0,
         };
@@ -370,7 +372,10 @@ impl Preprocessor {
             include.current = Some(SourceFile {
                 name: Arc::from(shown.as_str()),
                 dir: path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-                lines: split_lines(&bytes),
+                text: match String::from_utf8(bytes) {
+                    Ok(t) => t,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                },
                 pos: 0,
                 line_no: 0,
             });
@@ -385,7 +390,7 @@ impl Preprocessor {
         loop {
             let top = self.stack.last_mut()?;
             let file = top.current.as_mut()?;
-            if file.pos >= file.lines.len() {
+            if file.pos >= file.text.len() {
                 // End of this file: restore include_check, try the next match.
                 let mut inc = self.stack.pop()?;
                 self.include_check = inc.saved_include_check;
@@ -399,28 +404,40 @@ impl Preprocessor {
                 }
                 continue;
             }
-            let raw = std::mem::take(&mut file.lines[file.pos]);
-            file.pos += 1;
+            let rest = &file.text[file.pos..];
+            let len = rest.find('\n').unwrap_or(rest.len());
+            let start = file.pos;
+            file.pos += len + 1;
             file.line_no += 1;
+            let raw = &file.text[start..start + len];
             if raw.len() >= MAXBUF - 1 {
                 let o = self.raw_origin(1);
                 diags.push(Severity::GeneralError, Some(o), "line too long - ignoring");
                 self.end_multiline_def_on_blank();
                 continue;
             }
-            if raw.contains(&0) {
+            if raw.contains('\0') {
                 let o = self.raw_origin(1);
                 diags.push(Severity::GeneralError, Some(o), "configuration appears to have embedded NULs - ignoring line");
                 continue;
             }
-            let mut text = String::from_utf8_lossy(&raw).into_owned();
-            while text.ends_with('\r') || text.ends_with('\n') {
-                text.pop();
-            }
+            let text = raw.trim_end_matches(['\r', '\n']);
             if text.is_empty() {
                 self.end_multiline_def_on_blank();
                 continue;
             }
+            let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
+            if !text.contains(['#', '!', '"', '\\']) {
+                // Nothing to decomment (the common case).
+                let t = text.trim_matches([' ', '\t']);
+                if t.is_empty() {
+                    continue;
+                }
+                let t = t.to_string();
+                self.last_origin = self.raw_origin(lead as u32 + 1);
+                return Some(t);
+            }
+            let text = text.to_string();
             let (line, unterminated) = decomment(&text);
             if unterminated {
                 let o = self.raw_origin(1);
@@ -429,7 +446,6 @@ impl Preprocessor {
             if line.0.is_empty() {
                 continue;
             }
-            let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
             self.last_origin = self.raw_origin(lead as u32 + 1);
             return Some(line.0);
         }
@@ -621,17 +637,18 @@ impl Preprocessor {
                 }
             }
         }
-        let mut text = buf.clone();
+        let mut text = buf;
         if let Some(p) = pos {
-            let skip = if p == 0 { 1 + buf[1..].len() - buf[1..].trim_start_matches([' ', '\t']).len() } else { 0 };
-            let rest = buf[p + skip..].trim_end_matches([' ', '\t']);
+            let skip = if p == 0 { 1 + text[1..].len() - text[1..].trim_start_matches([' ', '\t']).len() } else { 0 };
+            let rest = text[p + skip..].trim_end_matches([' ', '\t']);
             if !rest.is_empty() {
                 let col = origin.col + (p + skip) as u32;
                 self.residue = Some((rest.to_string(), origin.at_col(col)));
-                text = buf[..p + skip].to_string();
+                text.truncate(p + skip);
             }
         }
-        let text = text.trim_end_matches([' ', '\t']).to_string();
+        let keep = text.trim_end_matches([' ', '\t']).len();
+        text.truncate(keep);
         if text == "{" {
             self.block_depth += 1;
         } else if text == "}" {
@@ -1103,14 +1120,6 @@ fn parse_c_long(s: &str) -> Option<i64> {
 fn is_executable(m: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     m.permissions().mode() & 0o111 != 0
-}
-
-fn split_lines(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut v: Vec<Vec<u8>> = bytes.split(|&c| c == b'\n').map(<[u8]>::to_vec).collect();
-    if v.last().is_some_and(Vec::is_empty) {
-        v.pop();
-    }
-    v
 }
 
 /// A decommented line: (text, leading whitespace removed). The bool says
