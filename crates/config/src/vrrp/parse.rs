@@ -29,7 +29,12 @@ const PRIO_DFL: u32 = 100;
 // ---------------------------------------------------------------- helpers
 
 fn iname(ctx: &Ctx) -> String {
-    ctx.cfg.vrrp.instances.last().map(|v| v.name.clone()).unwrap_or_default()
+    ctx.cfg
+        .vrrp
+        .instances
+        .last()
+        .map(|v| v.name.clone())
+        .unwrap_or_default()
 }
 
 fn inst(ctx: &mut Ctx) -> Option<&mut VrrpInstance> {
@@ -37,7 +42,12 @@ fn inst(ctx: &mut Ctx) -> Option<&mut VrrpInstance> {
 }
 
 fn gname(ctx: &Ctx) -> String {
-    ctx.cfg.vrrp.sync_groups.last().map(|g| g.name.clone()).unwrap_or_default()
+    ctx.cfg
+        .vrrp
+        .sync_groups
+        .last()
+        .map(|g| g.name.clone())
+        .unwrap_or_default()
 }
 
 fn group(ctx: &mut Ctx) -> Option<&mut SyncGroup> {
@@ -82,7 +92,11 @@ fn opt_bool(ctx: &mut Ctx, args: &Args<'_>, err: impl FnOnce(&str) -> String) ->
 /// must not carry extra words.
 fn check_extra(ctx: &mut Ctx, args: &Args<'_>) {
     if args.len() > 1 {
-        ctx.error(format!("Block {} has extra parameters {} ...", args.word(0), args.word(1)));
+        ctx.error(format!(
+            "Block {} has extra parameters {} ...",
+            args.word(0),
+            args.word(1)
+        ));
     }
 }
 
@@ -94,7 +108,12 @@ fn words_of(args: &Args<'_>) -> Vec<String> {
 
 static TRACK_GROUP: Block = Block {
     name: "track_group",
-    parts: &[&[Kw::list_with("group", Some(open_tg_group), tg_group_item, Some(close_tg_group))]],
+    parts: &[&[Kw::list_with(
+        "group",
+        Some(open_tg_group),
+        tg_group_item,
+        Some(close_tg_group),
+    )]],
     close: Some(close_track_group),
 };
 
@@ -108,12 +127,18 @@ fn open_track_group(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
         ctx.error(format!("track_group {name} already defined"));
         return Ok(Enter::Skip);
     }
-    ctx.cfg.vrrp.track_groups.push(TrackGroup { name: name.to_string(), members: None, origin: args.origin() });
+    ctx.cfg.vrrp.track_groups.push(TrackGroup {
+        name: name.to_string(),
+        members: None,
+        origin: args.origin(),
+    });
     Ok(Enter::Yes)
 }
 
 fn open_tg_group(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
-    let Some(g) = ctx.cfg.vrrp.track_groups.last() else { return Ok(Enter::Skip) };
+    let Some(g) = ctx.cfg.vrrp.track_groups.last() else {
+        return Ok(Enter::Skip);
+    };
     if g.members.is_some() {
         let n = g.name.clone();
         ctx.error(format!("Group list already specified for sync group {n}"));
@@ -132,7 +157,9 @@ fn tg_group_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn close_tg_group(ctx: &mut Ctx) -> Res {
     let words = std::mem::take(&mut ctx.cfg.vrrp.pending_words);
-    let Some(g) = ctx.cfg.vrrp.track_groups.last_mut() else { return Ok(()) };
+    let Some(g) = ctx.cfg.vrrp.track_groups.last_mut() else {
+        return Ok(());
+    };
     if words.is_empty() {
         let n = g.name.clone();
         ctx.error(format!("Warning - track group {n} has empty group block"));
@@ -158,7 +185,10 @@ fn close_track_group(ctx: &mut Ctx) -> Res {
 fn linkbeat_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = args.word(0);
     if !ctx.system.has_interface(name) {
-        ctx.report(Severity::Fatal, format!("unknown interface {name} specified for linkbeat interface"));
+        ctx.report(
+            Severity::Fatal,
+            format!("unknown interface {name} specified for linkbeat interface"),
+        );
         return Ok(());
     }
     let mut kind = None;
@@ -171,14 +201,21 @@ fn linkbeat_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             ctx.error(format!("extra characters {w} in linkbeat interface"));
         }
     }
-    ctx.cfg.vrrp.linkbeat_interfaces.push(LinkbeatInterface { name: name.to_string(), kind, origin: args.origin() });
+    ctx.cfg.vrrp.linkbeat_interfaces.push(LinkbeatInterface {
+        name: name.to_string(),
+        kind,
+        origin: args.origin(),
+    });
     Ok(())
 }
 
 fn up_down_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = args.word(0);
     if !ctx.system.has_interface(name) {
-        ctx.report(Severity::Fatal, format!("unknown interface {name} specified for up/down delay"));
+        ctx.report(
+            Severity::Fatal,
+            format!("unknown interface {name} specified for up/down delay"),
+        );
         return Ok(());
     }
     if args.len() < 2 {
@@ -204,7 +241,12 @@ fn up_down_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let d = &mut ctx.cfg.vrrp.up_down_delays;
     d.retain(|x| x.name != name);
-    d.push(UpDownDelay { name: name.to_string(), down_us: down, up_us: up, origin: args.origin() });
+    d.push(UpDownDelay {
+        name: name.to_string(),
+        down_us: down,
+        up_us: up,
+        origin: args.origin(),
+    });
     Ok(())
 }
 
@@ -216,7 +258,12 @@ static GARP_GROUP: Block = Block {
         Kw::value("garp_interval", garp_interval),
         Kw::value("gna_interval", gna_interval),
         Kw::value("interface", garp_interface),
-        Kw::list_with("interfaces", Some(open_garp_interfaces), garp_interfaces_item, Some(close_garp_interfaces)),
+        Kw::list_with(
+            "interfaces",
+            Some(open_garp_interfaces),
+            garp_interfaces_item,
+            Some(close_garp_interfaces),
+        ),
     ]],
     close: Some(close_garp_group),
 };
@@ -259,17 +306,25 @@ fn garp_timer(ctx: &mut Ctx, args: &Args<'_>, which: &str) -> Res {
 }
 
 fn garp_if_in_group(ctx: &Ctx, name: &str) -> bool {
-    ctx.cfg.vrrp.garp_groups.iter().any(|g| g.interfaces.iter().any(|i| i == name))
+    ctx.cfg
+        .vrrp
+        .garp_groups
+        .iter()
+        .any(|g| g.interfaces.iter().any(|i| i == name))
 }
 
 fn garp_interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = ctx.req(args, 1)?;
     if !if_lookup(ctx, name) {
-        ctx.error(format!("WARNING - interface {name} specified for garp_group doesn't exist"));
+        ctx.error(format!(
+            "WARNING - interface {name} specified for garp_group doesn't exist"
+        ));
         return Ok(());
     }
     if garp_if_in_group(ctx, name) {
-        ctx.error(format!("garp_group already specified for {name} - ignoring"));
+        ctx.error(format!(
+            "garp_group already specified for {name} - ignoring"
+        ));
         return Ok(());
     }
     if let Some(g) = ctx.cfg.vrrp.garp_groups.last_mut() {
@@ -299,13 +354,17 @@ fn close_garp_interfaces(ctx: &mut Ctx) -> Res {
     ctx.cfg.vrrp.aggregation_group += 1;
     for name in &words {
         if !if_lookup(ctx, name) {
-            ctx.error(format!("WARNING - interface {name} specified for garp_group doesn't exist"));
+            ctx.error(format!(
+                "WARNING - interface {name} specified for garp_group doesn't exist"
+            ));
             continue;
         }
         if garp_if_in_group(ctx, name) {
             // keepalived names the block's second word here.
             let shown = words.get(1).unwrap_or(name).clone();
-            ctx.error(format!("garp_group already specified for {shown} - ignoring"));
+            ctx.error(format!(
+                "garp_group already specified for {shown} - ignoring"
+            ));
             continue;
         }
         if let Some(g) = ctx.cfg.vrrp.garp_groups.last_mut() {
@@ -319,7 +378,9 @@ fn close_garp_group(ctx: &mut Ctx) -> Res {
     if let Some(g) = ctx.cfg.vrrp.garp_groups.last() {
         if g.garp_interval_us.is_none() && g.gna_interval_us.is_none() {
             let n = ctx.cfg.vrrp.aggregation_group;
-            ctx.error(format!("garp group {n} does not have any delay set - removing"));
+            ctx.error(format!(
+                "garp group {n} does not have any delay set - removing"
+            ));
             ctx.cfg.vrrp.garp_groups.pop();
         }
     }
@@ -378,22 +439,31 @@ fn track_if(ctx: &mut Ctx, args: &Args<'_>, o: Owner) -> Res {
     let name = owner_name(ctx, o);
     let tracked = args.word(0);
     if !if_lookup(ctx, tracked) {
-        ctx.error(format!("({name}) tracked interface {tracked} doesn't exist"));
+        ctx.error(format!(
+            "({name}) tracked interface {tracked} doesn't exist"
+        ));
         return Ok(());
     }
     if track_if_list(ctx, o).is_some_and(|l| l.iter().any(|t| t.name == tracked)) {
-        ctx.error(format!("({name}) duplicate track_interface {tracked} - ignoring"));
+        ctx.error(format!(
+            "({name}) duplicate track_interface {tracked} - ignoring"
+        ));
         return Ok(());
     }
     let mut weight = 0;
     let mut reverse = false;
     if args.len() >= 2 {
         if args.word(1) != "weight" {
-            ctx.error(format!("({name}) unknown track_interface {tracked} option {} - ignoring", args.word(1)));
+            ctx.error(format!(
+                "({name}) unknown track_interface {tracked} option {} - ignoring",
+                args.word(1)
+            ));
             return Ok(());
         }
         if args.len() == 2 {
-            ctx.error(format!("({name}) weight without value specified for track_interface {tracked} - ignoring"));
+            ctx.error(format!(
+                "({name}) weight without value specified for track_interface {tracked} - ignoring"
+            ));
             return Ok(());
         }
         match ctx.read_int(args.word(2), -254, 254, true) {
@@ -405,7 +475,9 @@ fn track_if(ctx: &mut Ctx, args: &Args<'_>, o: Owner) -> Res {
                 weight = 0;
             }
             Some(w) if w == 254 || w == -254 => {
-                ctx.error(format!("({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"));
+                ctx.error(format!(
+                    "({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"
+                ));
                 weight = if w < 0 { -253 } else { 253 };
             }
             Some(w) => weight = w,
@@ -423,7 +495,11 @@ fn track_if(ctx: &mut Ctx, args: &Args<'_>, o: Owner) -> Res {
     }
     let origin = args.origin();
     if let Some(l) = track_if_list(ctx, o) {
-        l.push(TrackedInterface { name: tracked.to_string(), weight: Weight { weight, reverse }, origin });
+        l.push(TrackedInterface {
+            name: tracked.to_string(),
+            weight: Weight { weight, reverse },
+            origin,
+        });
     }
     Ok(())
 }
@@ -434,10 +510,34 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
     let name = owner_name(ctx, o);
     let tracked = args.word(0);
     let default: Option<Weight> = match k {
-        TKind::Script => ctx.cfg.vrrp.scripts.iter().find(|s| s.name == tracked).map(|s| s.weight),
-        TKind::File => ctx.cfg.vrrp.track_files.iter().find(|s| s.name == tracked).map(|s| s.weight),
-        TKind::Process => ctx.cfg.vrrp.track_processes.iter().find(|s| s.name == tracked).map(|s| s.weight),
-        TKind::Bfd => ctx.cfg.bfd.instances.iter().find(|b| b.name == tracked).map(|_| Weight::default()),
+        TKind::Script => ctx
+            .cfg
+            .vrrp
+            .scripts
+            .iter()
+            .find(|s| s.name == tracked)
+            .map(|s| s.weight),
+        TKind::File => ctx
+            .cfg
+            .vrrp
+            .track_files
+            .iter()
+            .find(|s| s.name == tracked)
+            .map(|s| s.weight),
+        TKind::Process => ctx
+            .cfg
+            .vrrp
+            .track_processes
+            .iter()
+            .find(|s| s.name == tracked)
+            .map(|s| s.weight),
+        TKind::Bfd => ctx
+            .cfg
+            .bfd
+            .instances
+            .iter()
+            .find(|b| b.name == tracked)
+            .map(|_| Weight::default()),
     };
     let (what, dup_kw) = match k {
         TKind::Script => ("track script", "track_script"),
@@ -458,17 +558,26 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
     if args.len() >= 2 {
         if args.word(1) != "weight" {
             let msg = match k {
-                TKind::Bfd => format!("({name}) unknown track bfd {tracked} option {} - ignoring", args.word(1)),
+                TKind::Bfd => format!(
+                    "({name}) unknown track bfd {tracked} option {} - ignoring",
+                    args.word(1)
+                ),
                 _ => format!("({name}) unknown {what} option {} - ignoring", args.word(1)),
             };
             ctx.error(msg);
             return Ok(());
         }
         if args.len() == 2 {
-            ctx.error(format!("({name}) weight without value specified for {what} {tracked} - ignoring"));
+            ctx.error(format!(
+                "({name}) weight without value specified for {what} {tracked} - ignoring"
+            ));
             return Ok(());
         }
-        let (lo, hi) = if matches!(k, TKind::Bfd) { (-253, 253) } else { (-254, 254) };
+        let (lo, hi) = if matches!(k, TKind::Bfd) {
+            (-253, 253)
+        } else {
+            (-254, 254)
+        };
         match ctx.read_int(args.word(2), lo, hi, true) {
             None => {
                 weight = default.weight;
@@ -485,7 +594,9 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
                 ctx.error(msg);
             }
             Some(w) if matches!(k, TKind::Script) && (w == 254 || w == -254) => {
-                ctx.error(format!("({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"));
+                ctx.error(format!(
+                    "({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"
+                ));
                 weight = if w < 0 { -253 } else { 253 };
             }
             Some(w) => weight = w,
@@ -515,7 +626,11 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
     }
     let origin = args.origin();
     if let Some(l) = tracked_list(ctx, o, k) {
-        l.push(TrackedRef { name: tracked.to_string(), weight: Weight { weight, reverse }, origin });
+        l.push(TrackedRef {
+            name: tracked.to_string(),
+            weight: Weight { weight, reverse },
+            origin,
+        });
     }
     Ok(())
 }
@@ -556,7 +671,12 @@ fn group_track_bfd(c: &mut Ctx, a: &Args<'_>) -> Res {
 static SYNC_GROUP: Block = Block {
     name: "vrrp_sync_group",
     parts: &[&[
-        Kw::list_with("group", Some(open_sg_group), sg_group_item, Some(close_sg_group)),
+        Kw::list_with(
+            "group",
+            Some(open_sg_group),
+            sg_group_item,
+            Some(close_sg_group),
+        ),
         Kw::list("track_interface", group_track_if),
         Kw::list("track_script", group_track_script),
         Kw::list("track_file", group_track_file),
@@ -647,7 +767,9 @@ fn sg_notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         let w = ctx.req(args, 1)?;
         let n = gname(ctx);
         let what = if kw == "notify" { "notify" } else { kw };
-        ctx.error(format!("vrrp group {n}: {what} script already specified - ignoring {w}"));
+        ctx.error(format!(
+            "vrrp group {n}: {what} script already specified - ignoring {w}"
+        ));
         return Ok(());
     }
     let s = ctx.read_script(args, "notify");
@@ -664,7 +786,9 @@ fn sg_notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn sg_smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid vrrp_group smtp_alert parameter {w}")) {
+    if let Some(b) = opt_bool(ctx, args, |w| {
+        format!("Invalid vrrp_group smtp_alert parameter {w}")
+    }) {
         if let Some(g) = group(ctx) {
             g.smtp_alert = Some(b);
         }
@@ -674,7 +798,9 @@ fn sg_smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn sg_global_tracking(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
     let n = gname(ctx);
-    ctx.error(format!("({n}) global_tracking is deprecated. Use track_interface/script/file on the sync group"));
+    ctx.error(format!(
+        "({n}) global_tracking is deprecated. Use track_interface/script/file on the sync group"
+    ));
     if let Some(g) = group(ctx) {
         g.tracking_weight = true;
     }
@@ -690,7 +816,9 @@ fn sg_tracking_weight(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
 
 fn sg_notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = gname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| format!("({n}) Invalid value '{w}' for sync group notify_priority_changes specified")) {
+    if let Some(b) = opt_bool(ctx, args, |w| {
+        format!("({n}) Invalid value '{w}' for sync group notify_priority_changes specified")
+    }) {
         if let Some(g) = group(ctx) {
             g.notify_priority_changes = Some(b);
         }
@@ -702,7 +830,10 @@ fn sg_notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 static AUTH: Block = Block {
     name: "authentication",
-    parts: &[&[Kw::value("auth_type", auth_type), Kw::value("auth_pass", auth_pass)]],
+    parts: &[&[
+        Kw::value("auth_type", auth_type),
+        Kw::value("auth_pass", auth_pass),
+    ]],
     close: None,
 };
 
@@ -723,9 +854,16 @@ static INSTANCE: Block = Block {
     parts: &[&[
         Kw::value("use_vmac", use_vmac),
         Kw::value("use_vmac_addr", |c, _| flag(c, |v| v.use_vmac_addr = true)),
-        Kw::value("vmac_xmit_base", |c, _| flag(c, |v| v.vmac_xmit_base = true)),
+        Kw::value("vmac_xmit_base", |c, _| {
+            flag(c, |v| v.vmac_xmit_base = true)
+        }),
         Kw::value("use_ipvlan", use_ipvlan),
-        Kw::list_with("unicast_peer", Some(open_unicast_peer), unicast_peer_item, None),
+        Kw::list_with(
+            "unicast_peer",
+            Some(open_unicast_peer),
+            unicast_peer_item,
+            None,
+        ),
         Kw::value("unicast_fault_no_peer", |c, _| {
             flag(c, |v| {
                 v.unicast_configured = true;
@@ -743,7 +881,9 @@ static INSTANCE: Block = Block {
         Kw::value("state", state),
         Kw::value("interface", interface),
         Kw::value("vrf", vrf),
-        Kw::value("dont_track_primary", |c, _| flag(c, |v| v.dont_track_primary = true)),
+        Kw::value("dont_track_primary", |c, _| {
+            flag(c, |v| v.dont_track_primary = true)
+        }),
         Kw::list("track_interface", inst_track_if),
         Kw::list("track_script", inst_track_script),
         Kw::list("track_file", inst_track_file),
@@ -760,8 +900,12 @@ static INSTANCE: Block = Block {
         Kw::value("advert_int", advert_int),
         Kw::list("virtual_ipaddress", vip_item),
         Kw::list("virtual_ipaddress_excluded", evip_item),
-        Kw::value("no_virtual_ipaddress", |c, _| flag(c, |v| v.no_virtual_ipaddress = true)),
-        Kw::value("promote_secondaries", |c, _| flag(c, |v| v.promote_secondaries = true)),
+        Kw::value("no_virtual_ipaddress", |c, _| {
+            flag(c, |v| v.no_virtual_ipaddress = true)
+        }),
+        Kw::value("promote_secondaries", |c, _| {
+            flag(c, |v| v.promote_secondaries = true)
+        }),
         Kw::value("linkbeat_use_polling", linkbeat_use_polling),
         Kw::value("v3_checksum_as_v2", v3_checksum_as_v2),
         Kw::list("virtual_routes", vroute_item),
@@ -823,7 +967,10 @@ fn open_instance(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
         ctx.error(format!("vrrp instance {name} already defined"));
         return Ok(Enter::Skip);
     }
-    ctx.cfg.vrrp.instances.push(VrrpInstance::new(name, args.origin()));
+    ctx.cfg
+        .vrrp
+        .instances
+        .push(VrrpInstance::new(name, args.origin()));
     Ok(Enter::Yes)
 }
 
@@ -835,16 +982,22 @@ fn close_instance(ctx: &mut Ctx) -> Res {
     let mut msgs = Vec::new();
     if v.unicast_configured && vm {
         if v.interface.is_none() {
-            msgs.push(format!("({n}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"));
+            msgs.push(format!(
+                "({n}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"
+            ));
             v.use_vmac = None;
             v.use_ipvlan = None;
         } else if !v.vmac_xmit_base {
-            msgs.push(format!("({n}) unicast with use_vmac requires vmac_xmit_base - setting"));
+            msgs.push(format!(
+                "({n}) unicast with use_vmac requires vmac_xmit_base - setting"
+            ));
             v.vmac_xmit_base = true;
         }
     }
     if v.unicast_peers.is_empty() && v.unicast_ttl.is_some() {
-        msgs.push(format!("({n}): Cannot use unicast_ttl without unicast peers - resetting"));
+        msgs.push(format!(
+            "({n}): Cannot use unicast_ttl without unicast peers - resetting"
+        ));
         v.unicast_ttl = Some(0);
     }
     if v.interface.is_none() {
@@ -861,7 +1014,9 @@ fn dev_name_valid(name: &str) -> bool {
         && name.len() < IFNAMSIZ
         && name != "."
         && name != ".."
-        && !name.chars().any(|c| c == '/' || c == ':' || c.is_ascii_whitespace())
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_ascii_whitespace())
 }
 
 /// Parse a VMAC MAC: 6 octets, or 5 (the last octet is then the VRID).
@@ -885,7 +1040,9 @@ fn parse_vmac_mac(s: &str) -> Option<([u8; 6], bool)> {
 
 fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    let mut vm = inst(ctx).and_then(|v| v.use_vmac.clone()).unwrap_or_default();
+    let mut vm = inst(ctx)
+        .and_then(|v| v.use_vmac.clone())
+        .unwrap_or_default();
     let mut i = 1;
     while i < args.len() {
         let w = args.word(i);
@@ -897,9 +1054,15 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             } else {
                 match parse_vmac_mac(w) {
                     None => ctx.error(format!("VMAC invalid MAC address {w} - ignored")),
-                    Some((mac, _)) if mac[0] & 1 != 0 => ctx.error(format!("VMAC MAC address is multicast {w} - ignoring")),
-                    Some((mac, _)) if mac[..4] == [0, 0, 0x5e, 0] && (mac[4] == 1 || mac[4] == 2) => {
-                        ctx.error(format!("VMAC MAC address not allowed to be RFC5798 address ({w}) - ignoring"))
+                    Some((mac, _)) if mac[0] & 1 != 0 => {
+                        ctx.error(format!("VMAC MAC address is multicast {w} - ignoring"))
+                    }
+                    Some((mac, _))
+                        if mac[..4] == [0, 0, 0x5e, 0] && (mac[4] == 1 || mac[4] == 2) =>
+                    {
+                        ctx.error(format!(
+                            "VMAC MAC address not allowed to be RFC5798 address ({w}) - ignoring"
+                        ))
                     }
                     Some((mac, use_vrid)) => {
                         vm.mac = Some(mac);
@@ -933,7 +1096,9 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         let name = ctx.req(args, i)?;
         i += 1;
         if !dev_name_valid(name) {
-            ctx.error(format!("VMAC interface name '{name}' too long or invalid characters - ignoring"));
+            ctx.error(format!(
+                "VMAC interface name '{name}' too long or invalid characters - ignoring"
+            ));
             continue;
         }
         let other = ctx.cfg.vrrp.instances.iter().find(|o| {
@@ -942,10 +1107,16 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         });
         if let Some(o) = other {
             let on = o.name.clone();
-            ctx.error(format!("({n}) VRRP instance {on} is already using {name} - ignoring name"));
+            ctx.error(format!(
+                "({n}) VRRP instance {on} is already using {name} - ignoring name"
+            ));
             continue;
         }
-        if ctx.system.interface(name).is_some_and(|i| i.kind.as_deref() != Some("macvlan")) {
+        if ctx
+            .system
+            .interface(name)
+            .is_some_and(|i| i.kind.as_deref() != Some("macvlan"))
+        {
             ctx.error(format!(
                 "({n}) interface {name} already exists and is not a private macvlan; ignoring vmac if_name"
             ));
@@ -973,7 +1144,9 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         i += 1;
         if matches!(w, "bridge" | "private" | "vepa") {
             if had_flags {
-                ctx.error(format!("({n}) ipvlan type already specified - ignoring '{w}'"));
+                ctx.error(format!(
+                    "({n}) ipvlan type already specified - ignoring '{w}'"
+                ));
             } else {
                 ip.mode = Some(w.to_string());
                 had_flags = true;
@@ -992,7 +1165,9 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             nm
         } else if let Some(a) = parse_sockaddr(w).filter(|_| !w.contains('-')) {
             if ip.addr.is_some() {
-                ctx.error(format!("({n}) ipvlan address already specified - ignoring '{w}'"));
+                ctx.error(format!(
+                    "({n}) ipvlan address already specified - ignoring '{w}'"
+                ));
                 continue;
             }
             let fam = Family::of(&a);
@@ -1004,7 +1179,9 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                     }
                 }
                 Some(f) if f != fam => {
-                    ctx.error(format!("({n}) ipvlan address[{w}] MUST match vrrp instance family !!! Skipping..."));
+                    ctx.error(format!(
+                        "({n}) ipvlan address[{w}] MUST match vrrp instance family !!! Skipping..."
+                    ));
                     continue;
                 }
                 _ => {}
@@ -1020,11 +1197,15 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             w
         };
         if ip.ifname.is_some() {
-            ctx.error(format!("({n}) IPVLAN interface already specified - ignoring '{name}'"));
+            ctx.error(format!(
+                "({n}) IPVLAN interface already specified - ignoring '{name}'"
+            ));
             continue;
         }
         if name.len() >= IFNAMSIZ {
-            ctx.error(format!("({n}) IPVLAN interface name '{name}' too long - ignoring"));
+            ctx.error(format!(
+                "({n}) IPVLAN interface name '{name}' too long - ignoring"
+            ));
             continue;
         }
         let other = ctx.cfg.vrrp.instances.iter().find(|o| {
@@ -1033,10 +1214,16 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         });
         if let Some(o) = other {
             let on = o.name.clone();
-            ctx.error(format!("({n}) VRRP instance {on} is already using {name} - ignoring name"));
+            ctx.error(format!(
+                "({n}) VRRP instance {on} is already using {name} - ignoring name"
+            ));
             continue;
         }
-        if ctx.system.interface(name).is_some_and(|i| i.kind.as_deref() != Some("ipvlan")) {
+        if ctx
+            .system
+            .interface(name)
+            .is_some_and(|i| i.kind.as_deref() != Some("ipvlan"))
+        {
             ctx.error(format!("({n}) interface {name} already exists and is not an l2 ipvlan; ignoring ipvlan if_name"));
             continue;
         }
@@ -1097,20 +1284,35 @@ fn unicast_peer_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     if min_ttl > max_ttl {
-        ctx.error(format!("({n}) {w0} - min_ttl {min_ttl} > max_ttl {max_ttl} - all packets will be discarded"));
+        ctx.error(format!(
+            "({n}) {w0} - min_ttl {min_ttl} > max_ttl {max_ttl} - all packets will be discarded"
+        ));
     }
     let origin = args.origin();
-    flag(ctx, |v| v.unicast_peers.push(UnicastPeer { addr, min_ttl, max_ttl, origin }))
+    flag(ctx, |v| {
+        v.unicast_peers.push(UnicastPeer {
+            addr,
+            min_ttl,
+            max_ttl,
+            origin,
+        })
+    })
 }
 
 fn old_unicast_checksum(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
     flag(ctx, |v| v.unicast_configured = true)?;
     match args.get(1) {
-        None => flag(ctx, |v| v.old_unicast_checksum = Some(ChecksumCompat::Config)),
-        Some("never") => flag(ctx, |v| v.old_unicast_checksum = Some(ChecksumCompat::Never)),
+        None => flag(ctx, |v| {
+            v.old_unicast_checksum = Some(ChecksumCompat::Config)
+        }),
+        Some("never") => flag(ctx, |v| {
+            v.old_unicast_checksum = Some(ChecksumCompat::Never)
+        }),
         Some(w) => {
-            ctx.error(format!("({n}) Unknown old_unicast_chksum mode {w} - ignoring"));
+            ctx.error(format!(
+                "({n}) Unknown old_unicast_chksum mode {w} - ignoring"
+            ));
             Ok(())
         }
     }
@@ -1119,7 +1321,9 @@ fn old_unicast_checksum(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn native_ipv6(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
     let n = iname(ctx);
     if inst(ctx).is_some_and(|v| v.family == Some(Family::Inet)) {
-        ctx.error(format!("({n}) Cannot specify native_ipv6 with IPv4 addresses"));
+        ctx.error(format!(
+            "({n}) Cannot specify native_ipv6 with IPv4 addresses"
+        ));
         return Ok(());
     }
     flag(ctx, |v| {
@@ -1135,7 +1339,9 @@ fn state(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         "MASTER" => flag(ctx, |v| v.state = Some(State::Master)),
         "BACKUP" => {
             if inst(ctx).is_some_and(|v| v.state == Some(State::Master)) {
-                ctx.error(format!("({n}) state previously set as MASTER - ignoring BACKUP"));
+                ctx.error(format!(
+                    "({n}) state previously set as MASTER - ignoring BACKUP"
+                ));
                 Ok(())
             } else {
                 flag(ctx, |v| v.state = Some(State::Backup))
@@ -1157,10 +1363,14 @@ fn interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let origin = args.origin();
     let ifname = if !if_lookup(ctx, name) {
-        ctx.error(format!("WARNING - interface {name} for vrrp_instance {n} doesn't exist"));
+        ctx.error(format!(
+            "WARNING - interface {name} for vrrp_instance {n} doesn't exist"
+        ));
         None
     } else if is_loopback(ctx, name) {
-        ctx.error(format!("({n}) cannot use a loopback interface ({name}) for vrrp - ignoring"));
+        ctx.error(format!(
+            "({n}) cannot use a loopback interface ({name}) for vrrp - ignoring"
+        ));
         None
     } else {
         Some(name.to_string())
@@ -1175,21 +1385,31 @@ fn vrf(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = ctx.req(args, 1)?;
     let n = iname(ctx);
     if name.len() >= IFNAMSIZ {
-        ctx.error(format!("({n}) VRF interface name '{name}' too long - ignoring"));
+        ctx.error(format!(
+            "({n}) VRF interface name '{name}' too long - ignoring"
+        ));
         return Ok(());
     }
     if inst(ctx).is_some_and(|v| v.interface.is_some()) {
-        ctx.error(format!("({n}) Cannot specify VRF interface and interface - ignoring"));
+        ctx.error(format!(
+            "({n}) Cannot specify VRF interface and interface - ignoring"
+        ));
         return Ok(());
     }
     if let Some(prev) = inst(ctx).and_then(|v| v.vrf.clone()) {
-        ctx.error(format!("({n}) VRF interface already specified as '{prev}' - ignoring"));
+        ctx.error(format!(
+            "({n}) VRF interface already specified as '{prev}' - ignoring"
+        ));
         return Ok(());
     }
     if !if_lookup(ctx, name) {
-        ctx.error(format!("({n}) WARNING - VRF interface {name} doesn't exist"));
+        ctx.error(format!(
+            "({n}) WARNING - VRF interface {name} doesn't exist"
+        ));
     } else if is_loopback(ctx, name) {
-        ctx.error(format!("({n}) cannot use a loopback interface ({name}) for VRF - ignoring"));
+        ctx.error(format!(
+            "({n}) cannot use a loopback interface ({name}) for VRF - ignoring"
+        ));
     } else {
         flag(ctx, |v| v.vrf = Some(name.to_string()))?;
     }
@@ -1199,13 +1419,17 @@ fn vrf(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn linkbeat_use_polling(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
     let n = iname(ctx);
     flag(ctx, |v| v.linkbeat_use_polling = true)?;
-    ctx.error(format!("({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"));
+    ctx.error(format!(
+        "({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"
+    ));
     Ok(())
 }
 
 fn v3_checksum_as_v2(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| format!("({n}) invalid v3_checksum_as_v2 {w} specified")) {
+    if let Some(b) = opt_bool(ctx, args, |w| {
+        format!("({n}) invalid v3_checksum_as_v2 {w} specified")
+    }) {
         flag(ctx, |v| v.v3_checksum_as_v2 = Some(b))?;
     }
     Ok(())
@@ -1216,7 +1440,9 @@ fn src_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let n = iname(ctx);
     let Some(a) = parse_sockaddr(w) else {
-        ctx.error(format!("Configuration error: VRRP instance[{n}] malformed src address[{w}]. Skipping..."));
+        ctx.error(format!(
+            "Configuration error: VRRP instance[{n}] malformed src address[{w}]. Skipping..."
+        ));
         return Ok(());
     };
     let fam = Family::of(&a);
@@ -1248,7 +1474,9 @@ fn mcast_dst_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let n = iname(ctx);
     let Some(a) = parse_sockaddr(w) else {
-        ctx.error(format!("({n}) malformed mcast dest address {w}. Skipping..."));
+        ctx.error(format!(
+            "({n}) malformed mcast dest address {w}. Skipping..."
+        ));
         return Ok(());
     };
     let fam = Family::of(&a);
@@ -1256,7 +1484,9 @@ fn mcast_dst_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match inst(ctx).and_then(|v| v.family) {
         None => flag(ctx, |v| v.family = Some(fam))?,
         Some(f) if f != fam => {
-            ctx.error(format!("({n}) mcast dest address {w} MUST match VRRP instance family. Skipping..."));
+            ctx.error(format!(
+                "({n}) mcast dest address {w} MUST match VRRP instance family. Skipping..."
+            ));
             ok = false;
         }
         _ => {}
@@ -1267,8 +1497,14 @@ fn mcast_dst_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             IpAddr::V6(v6) => v6.segments()[0] & 0xff0f == 0xff02,
         };
         if !good {
-            let ll = if fam == Family::Inet6 { " link-local" } else { "" };
-            ctx.error(format!("({n}) mcast_dst_ip {w} not{ll} multicast. Skipping..."));
+            let ll = if fam == Family::Inet6 {
+                " link-local"
+            } else {
+                ""
+            };
+            ctx.error(format!(
+                "({n}) mcast_dst_ip {w} not{ll} multicast. Skipping..."
+            ));
             ok = false;
         }
     }
@@ -1281,7 +1517,9 @@ fn vrid(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 1, 255, false) {
         Some(id) => flag(ctx, |v| v.vrid = Some(id as u8)),
         None => {
-            ctx.error(format!("({n}): VRID '{w}' not valid - must be between 1 & 255"));
+            ctx.error(format!(
+                "({n}): VRID '{w}' not valid - must be between 1 & 255"
+            ));
             Ok(())
         }
     }
@@ -1293,7 +1531,9 @@ fn unicast_ttl(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 0, 255, false) {
         Some(t) => flag(ctx, |v| v.unicast_ttl = Some(t as u8)),
         None => {
-            ctx.error(format!("({n}): TTL '{w}' not valid - must be between 0 & 255"));
+            ctx.error(format!(
+                "({n}): TTL '{w}' not valid - must be between 0 & 255"
+            ));
             Ok(())
         }
     }
@@ -1306,7 +1546,9 @@ fn version(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error(format!("({n}): Version must be either 2 or 3"));
         return Ok(());
     };
-    let (cur, fam) = inst(ctx).map(|v| (v.version, v.family)).unwrap_or((None, None));
+    let (cur, fam) = inst(ctx)
+        .map(|v| (v.version, v.family))
+        .unwrap_or((None, None));
     if cur.is_some_and(|c| c as i32 != ver) || (ver == 2 && fam == Some(Family::Inet6)) {
         ctx.error(format!(
             "({n}) vrrp_version {ver} conflicts with configured or deduced version {}; ignoring.",
@@ -1335,7 +1577,9 @@ fn advert_int(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_decimal(w, TIMER_HZ / 100, 255 * TIMER_HZ, 6, true) {
         Some(us) if us > 0 => flag(ctx, |v| v.advert_int_us = Some(us)),
         _ => {
-            ctx.error(format!("({n}) Advert interval ({w}) not valid! Must be > 0 - ignoring"));
+            ctx.error(format!(
+                "({n}) Advert interval ({w}) not valid! Must be > 0 - ignoring"
+            ));
             Ok(())
         }
     }
@@ -1347,7 +1591,9 @@ fn debug(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 0, 4, true) {
         Some(d) => flag(ctx, |v| v.debug = d),
         None => {
-            ctx.error(format!("({n}) Debug value '{w}' not valid; must be between 0-4"));
+            ctx.error(format!(
+                "({n}) Debug value '{w}' not valid; must be between 0-4"
+            ));
             Ok(())
         }
     }
@@ -1356,7 +1602,11 @@ fn debug(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn skip_check_adv_addr(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
     // keepalived sets the flag for `false` too.
-    if opt_bool(ctx, args, |w| format!("({n}) invalid skip_check_adv_addr {w} specified")).is_some() {
+    if opt_bool(ctx, args, |w| {
+        format!("({n}) invalid skip_check_adv_addr {w} specified")
+    })
+    .is_some()
+    {
         flag(ctx, |v| v.skip_check_adv_addr = true)?;
     }
     Ok(())
@@ -1364,7 +1614,9 @@ fn skip_check_adv_addr(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn strict_mode(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| format!("({n}) invalid strict_mode {w} specified")) {
+    if let Some(b) = opt_bool(ctx, args, |w| {
+        format!("({n}) invalid strict_mode {w} specified")
+    }) {
         flag(ctx, |v| v.strict_mode = Some(b))?;
     }
     Ok(())
@@ -1400,7 +1652,9 @@ fn preempt_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_decimal(w, 0, 1000 * TIMER_HZ, 6, true) {
         Some(d) => flag(ctx, |v| v.preempt_delay_us = d),
         None => {
-            ctx.error(format!("({n}) Preempt_delay not valid! must be between 0-1000"));
+            ctx.error(format!(
+                "({n}) Preempt_delay not valid! must be between 0-1000"
+            ));
             flag(ctx, |v| v.preempt_delay_us = 0)
         }
     }
@@ -1419,7 +1673,9 @@ fn notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     });
     if exists {
         let w = ctx.req(args, 1)?;
-        ctx.error(format!("({n}) {kw} script already specified - ignoring {w}"));
+        ctx.error(format!(
+            "({n}) {kw} script already specified - ignoring {w}"
+        ));
         return Ok(());
     }
     let s = ctx.read_script(args, "notify");
@@ -1436,10 +1692,17 @@ fn notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn notify_deleted(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
     if inst(ctx).is_some_and(|v| v.notify_deleted) {
-        ctx.error(format!("({n}) notify_deleted already specified - ignoring {}", args.word(1)));
+        ctx.error(format!(
+            "({n}) notify_deleted already specified - ignoring {}",
+            args.word(1)
+        ));
         return Ok(());
     }
-    let s = if args.len() > 1 { ctx.read_script(args, "notify") } else { None };
+    let s = if args.len() > 1 {
+        ctx.read_script(args, "notify")
+    } else {
+        None
+    };
     flag(ctx, |v| {
         v.notify_deleted_script = s;
         v.notify_deleted = true;
@@ -1447,7 +1710,9 @@ fn notify_deleted(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid vrrp_instance smtp_alert parameter {w}")) {
+    if let Some(b) = opt_bool(ctx, args, |w| {
+        format!("Invalid vrrp_instance smtp_alert parameter {w}")
+    }) {
         flag(ctx, |v| v.smtp_alert = Some(b))?;
     }
     Ok(())
@@ -1455,7 +1720,9 @@ fn smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| format!("({n}) Invalid value '{w}' for notify_priority_changes specified")) {
+    if let Some(b) = opt_bool(ctx, args, |w| {
+        format!("({n}) Invalid value '{w}' for notify_priority_changes specified")
+    }) {
         flag(ctx, |v| v.notify_priority_changes = Some(b))?;
     }
     Ok(())
@@ -1463,18 +1730,23 @@ fn notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn lvs_sync_daemon_interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    ctx.error(format!("({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."));
+    ctx.error(format!(
+        "({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."
+    ));
     let pad = (n.len() as i64 - 2).unsigned_abs() as usize;
-    ctx.error(format!("      {:pad$}Please use global lvs_sync_daemon", ""));
-    if let Some((o, ifn)) = ctx
-        .cfg
-        .vrrp
-        .instances
-        .iter()
-        .find_map(|v| v.lvs_sync_daemon_interface.as_ref().map(|i| (v.name.clone(), i.clone())))
-    {
+    ctx.error(format!(
+        "      {:pad$}Please use global lvs_sync_daemon",
+        ""
+    ));
+    if let Some((o, ifn)) = ctx.cfg.vrrp.instances.iter().find_map(|v| {
+        v.lvs_sync_daemon_interface
+            .as_ref()
+            .map(|i| (v.name.clone(), i.clone()))
+    }) {
         let _ = o;
-        ctx.error(format!("({n}) lvs_sync_daemon_interface has already been specified as {ifn} - ignoring"));
+        ctx.error(format!(
+            "({n}) lvs_sync_daemon_interface has already been specified as {ifn} - ignoring"
+        ));
         return Ok(());
     }
     let w = ctx.req(args, 1)?;
@@ -1499,7 +1771,9 @@ fn garp_master_refresh(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 0, u32::MAX, true) {
         Some(d) => flag(ctx, |v| v.garp_master_refresh = Some(d)),
         None => {
-            ctx.error(format!("({n}): Invalid garp_master_refresh '{w}' - ignoring"));
+            ctx.error(format!(
+                "({n}): Invalid garp_master_refresh '{w}' - ignoring"
+            ));
             flag(ctx, |v| v.garp_master_refresh = Some(0))
         }
     }
@@ -1530,9 +1804,13 @@ fn garp_lower_prio_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let n = iname(ctx);
     match ctx.read_unsigned(w, 0, u32::MAX / TIMER_HZ as u32, true) {
-        Some(d) => flag(ctx, |v| v.garp_lower_prio_delay_us = Some(d as u64 * TIMER_HZ)),
+        Some(d) => flag(ctx, |v| {
+            v.garp_lower_prio_delay_us = Some(d as u64 * TIMER_HZ)
+        }),
         None => {
-            ctx.error(format!("({n}): garp_lower_prio_delay '{w}' invalid - ignoring"));
+            ctx.error(format!(
+                "({n}): garp_lower_prio_delay '{w}' invalid - ignoring"
+            ));
             Ok(())
         }
     }
@@ -1579,7 +1857,9 @@ fn timer_expired_backup(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn thread_timer_expired(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    ctx.error(format!("({n}) thread_timer_expired - please replace with keyword 'timer_expired_backup'"));
+    ctx.error(format!(
+        "({n}) thread_timer_expired - please replace with keyword 'timer_expired_backup'"
+    ));
     timer_expired_backup(ctx, args)
 }
 
@@ -1655,7 +1935,10 @@ fn auth_pass(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn open_auth_hmac(ctx: &mut Ctx, _args: &Args<'_>) -> Res<Enter> {
-    ctx.report(Severity::Notice, "auth_hmac is accepted but not implemented by keepalived-rs");
+    ctx.report(
+        Severity::Notice,
+        "auth_hmac is accepted but not implemented by keepalived-rs",
+    );
     flag(ctx, |v| {
         if v.auth_hmac.is_none() {
             v.auth_hmac = Some(AuthHmac {
@@ -1682,7 +1965,11 @@ fn decode_hmac_key(s: &str) -> Option<Vec<u8>> {
                 return None;
             }
             h.chunks(2)
-                .map(|c| std::str::from_utf8(c).ok().and_then(|t| u8::from_str_radix(t, 16).ok()))
+                .map(|c| {
+                    std::str::from_utf8(c)
+                        .ok()
+                        .and_then(|t| u8::from_str_radix(t, 16).ok())
+                })
                 .collect()
         }
         None => Some(s.as_bytes().to_vec()),
@@ -1699,20 +1986,27 @@ fn hmac_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let Some(id) = ctx.read_unsigned(args.word(1), 1, 255, false) else {
-        ctx.error(format!("({n}) auth_hmac key id '{}' must be between 1 and 255", args.word(1)));
+        ctx.error(format!(
+            "({n}) auth_hmac key id '{}' must be between 1 and 255",
+            args.word(1)
+        ));
         return Ok(());
     };
     let s = args.word(2);
     let data = if let Some(path) = s.strip_prefix("file:") {
         match std::fs::File::open(path) {
             Err(_) => {
-                ctx.error(format!("({n}) auth_hmac key file '{path}' cannot be opened"));
+                ctx.error(format!(
+                    "({n}) auth_hmac key file '{path}' cannot be opened"
+                ));
                 None
             }
             Ok(f) => {
                 use std::io::Read;
                 use std::os::unix::fs::PermissionsExt;
-                if f.metadata().is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+                if f.metadata()
+                    .is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+                {
                     ctx.report(
                         Severity::SecurityError,
                         format!("({n}) auth_hmac key file '{path}' is readable by group or others"),
@@ -1744,10 +2038,15 @@ fn hmac_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             if hmac(ctx).is_some_and(|h| h.keys.iter().any(|k| k.id as u32 == id)) {
                 ctx.error(format!("({n}) duplicate auth_hmac key id {id}"));
             } else if let Some(h) = hmac(ctx) {
-                h.keys.push(HmacKey { id: id as u8, data: d });
+                h.keys.push(HmacKey {
+                    id: id as u8,
+                    data: d,
+                });
             }
         }
-        _ => ctx.error(format!("({n}) auth_hmac key {id} length {len} not in range [32, 64]")),
+        _ => ctx.error(format!(
+            "({n}) auth_hmac key {id} length {len} not in range [32, 64]"
+        )),
     }
     Ok(())
 }
@@ -1764,7 +2063,9 @@ fn hmac_active_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 h.active_key = id as u8;
             }
         }
-        None => ctx.error(format!("({n}) auth_hmac active_key '{w}' must be between 1 and 255")),
+        None => ctx.error(format!(
+            "({n}) auth_hmac active_key '{w}' must be between 1 and 255"
+        )),
     }
     Ok(())
 }
@@ -1781,7 +2082,9 @@ fn hmac_time_window(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 h.time_window = t;
             }
         }
-        None => ctx.error(format!("({n}) auth_hmac time_window '{w}' must be between 1 and 300 seconds")),
+        None => ctx.error(format!(
+            "({n}) auth_hmac time_window '{w}' must be between 1 and 300 seconds"
+        )),
     }
     Ok(())
 }
@@ -1798,7 +2101,9 @@ fn hmac_anti_replay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 h.anti_replay_time = w == "time";
             }
         }
-        _ => ctx.error(format!("({n}) auth_hmac anti_replay '{w}' must be time or monotonic")),
+        _ => ctx.error(format!(
+            "({n}) auth_hmac anti_replay '{w}' must be time or monotonic"
+        )),
     }
     Ok(())
 }
@@ -1814,7 +2119,9 @@ fn hmac_mode(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         "permissive" => HmacMode::Permissive,
         "receive-only" => HmacMode::ReceiveOnly,
         _ => {
-            ctx.error(format!("({n}) auth_hmac mode '{w}' must be enforce, permissive or receive-only"));
+            ctx.error(format!(
+                "({n}) auth_hmac mode '{w}' must be enforce, permissive or receive-only"
+            ));
             return Ok(());
         }
     };
@@ -1831,33 +2138,52 @@ fn same_addr(a: &IpAddr, b: &IpAddr) -> bool {
 }
 
 /// keepalived `vip_is_duplicate`.
-fn vip_is_duplicate(ctx: &mut Ctx, new: &crate::model::ip::IpAddress, s: &str, excluded: bool) -> bool {
+fn vip_is_duplicate(
+    ctx: &mut Ctx,
+    new: &crate::model::ip::IpAddress,
+    s: &str,
+    excluded: bool,
+) -> bool {
     let n = iname(ctx);
     let ex = if excluded { "Excluded " } else { "" };
-    let Some(v) = ctx.cfg.vrrp.instances.last() else { return false };
-    let dup_vip = v.vips.iter().any(|vip| !(excluded && new.dev != vip.dev) && same_addr(&new.addr, &vip.addr));
+    let Some(v) = ctx.cfg.vrrp.instances.last() else {
+        return false;
+    };
+    let dup_vip = v
+        .vips
+        .iter()
+        .any(|vip| !(excluded && new.dev != vip.dev) && same_addr(&new.addr, &vip.addr));
     if dup_vip {
         ctx.error(format!("({n}): {ex}VIP duplicates a VIP {s} - ignoring"));
         return true;
     }
     let dup_evip = v.evips.iter().any(|e| {
-        Family::of(&e.addr) == Family::of(&new.addr) && e.dev == new.dev && same_addr(&new.addr, &e.addr)
+        Family::of(&e.addr) == Family::of(&new.addr)
+            && e.dev == new.dev
+            && same_addr(&new.addr, &e.addr)
     });
     if dup_evip {
-        ctx.error(format!("({n}): {ex}VIP duplicates an excluded VIP {s} - ignoring"));
+        ctx.error(format!(
+            "({n}): {ex}VIP duplicates an excluded VIP {s} - ignoring"
+        ));
         return true;
     }
     false
 }
 
 fn vip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    let Some(ip) = crate::ipaddr::read_address(ctx, args, false) else { return Ok(()) };
+    let Some(ip) = crate::ipaddr::read_address(ctx, args, false) else {
+        return Ok(());
+    };
     let n = iname(ctx);
     let fam = Family::of(&ip.addr);
     match inst(ctx).and_then(|v| v.family) {
         None => flag(ctx, |v| v.family = Some(fam))?,
         Some(f) if f != fam => {
-            ctx.error(format!("({n}): address family must match VRRP instance [{}] - ignoring", args.word(0)));
+            ctx.error(format!(
+                "({n}): address family must match VRRP instance [{}] - ignoring",
+                args.word(0)
+            ));
             return Ok(());
         }
         _ => {}
@@ -1869,7 +2195,9 @@ fn vip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn evip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    let Some(ip) = crate::ipaddr::read_address(ctx, args, false) else { return Ok(()) };
+    let Some(ip) = crate::ipaddr::read_address(ctx, args, false) else {
+        return Ok(());
+    };
     if vip_is_duplicate(ctx, &ip, args.word(0), true) {
         return Ok(());
     }
@@ -1917,7 +2245,12 @@ fn vscr(ctx: &mut Ctx) -> Option<&mut VrrpScript> {
 }
 
 fn sname(ctx: &Ctx) -> String {
-    ctx.cfg.vrrp.scripts.last().map(|s| s.name.clone()).unwrap_or_default()
+    ctx.cfg
+        .vrrp
+        .scripts
+        .last()
+        .map(|s| s.name.clone())
+        .unwrap_or_default()
 }
 
 fn open_script(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
@@ -1949,11 +2282,16 @@ fn vs_script(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             return Ok(());
         }
     };
-    let Some(cmd) = words.get(1) else { return Ok(()) };
+    let Some(cmd) = words.get(1) else {
+        return Ok(());
+    };
     let argv = match split(cmd, true) {
         Ok(a) => a,
         Err(ShellSplitError::MissingQuote(q)) => {
-            ctx.report(Severity::UnmatchedQuote, format!("String '{cmd}': missing terminating {q}"));
+            ctx.report(
+                Severity::UnmatchedQuote,
+                format!("String '{cmd}': missing terminating {q}"),
+            );
             return Ok(());
         }
         Err(ShellSplitError::TrailingBackslash) => {
@@ -1963,7 +2301,12 @@ fn vs_script(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let origin = args.origin();
     if let Some(s) = vscr(ctx) {
-        s.script = Some(Script { args: argv, user: None, group: None, origin });
+        s.script = Some(Script {
+            args: argv,
+            user: None,
+            group: None,
+            origin,
+        });
     }
     Ok(())
 }
@@ -1982,14 +2325,20 @@ fn vs_timer(ctx: &mut Ctx, args: &Args<'_>, which: &str) -> Res {
     let max_s = u32::MAX as u64 / TIMER_HZ;
     let Some(mut ms) = ctx.read_decimal(w, 0, max_s * 1000, 3, true) else {
         if which == "interval" {
-            ctx.error(format!("({n}): vrrp script interval '{w}' must be between 0.001 and {max_s} - ignoring"));
+            ctx.error(format!(
+                "({n}): vrrp script interval '{w}' must be between 0.001 and {max_s} - ignoring"
+            ));
         } else {
-            ctx.error(format!("({n}): vrrp script timeout '{w}' invalid - ignoring"));
+            ctx.error(format!(
+                "({n}): vrrp script timeout '{w}' invalid - ignoring"
+            ));
         }
         return Ok(());
     };
     if ms == 0 {
-        ctx.error(format!("({n}): vrrp script {which} must be greater than 0, setting to 1"));
+        ctx.error(format!(
+            "({n}): vrrp script {which} must be greater than 0, setting to 1"
+        ));
         ms = 1000;
     }
     if let Some(s) = vscr(ctx) {
@@ -2019,7 +2368,10 @@ fn vs_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 s.weight.reverse = true;
             }
         } else {
-            ctx.error(format!("vrrp_script {n} unknown weight option {}", args.word(2)));
+            ctx.error(format!(
+                "vrrp_script {n} unknown weight option {}",
+                args.word(2)
+            ));
         }
     }
     Ok(())
@@ -2032,7 +2384,9 @@ fn vs_rise_fall(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let v = match ctx.read_unsigned(w, 1, i32::MAX as u32, true) {
         Some(v) => v,
         None => {
-            ctx.error(format!("({n}): vrrp script {kw} value '{w}' invalid, defaulting to 1"));
+            ctx.error(format!(
+                "({n}): vrrp script {kw} value '{w}' invalid, defaulting to 1"
+            ));
             1
         }
     };
@@ -2057,7 +2411,14 @@ fn vs_user(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             s.group = group.map(str::to_string);
         }
     } else {
-        let cmd = ctx.cfg.vrrp.scripts.last().and_then(|s| s.script.as_ref()).map(|s| s.cmd_str()).unwrap_or_default();
+        let cmd = ctx
+            .cfg
+            .vrrp
+            .scripts
+            .last()
+            .and_then(|s| s.script.as_ref())
+            .map(|s| s.cmd_str())
+            .unwrap_or_default();
         ctx.error(format!("Unable to set uid/gid for script {cmd}"));
         if let Some(s) = vscr(ctx) {
             s.remove = true;
@@ -2067,8 +2428,13 @@ fn vs_user(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn close_script(ctx: &mut Ctx) -> Res {
-    let Some(s) = ctx.cfg.vrrp.scripts.last() else { return Ok(()) };
-    let no_script = s.script.as_ref().map_or(true, |sc| sc.args.first().map_or(true, |a| a.is_empty()));
+    let Some(s) = ctx.cfg.vrrp.scripts.last() else {
+        return Ok(());
+    };
+    let no_script = s
+        .script
+        .as_ref()
+        .map_or(true, |sc| sc.args.first().map_or(true, |a| a.is_empty()));
     let mut remove = s.remove;
     if no_script {
         let n = s.name.clone();
@@ -2098,7 +2464,10 @@ fn open_track_file(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     ctx.cfg.vrrp.track_files.push(TrackFile {
         name: name.to_string(),
         file: None,
-        weight: Weight { weight: 1, reverse: false },
+        weight: Weight {
+            weight: 1,
+            reverse: false,
+        },
         init_file: None,
         origin: args.origin(),
     });
@@ -2115,7 +2484,12 @@ fn tf(ctx: &mut Ctx) -> Option<&mut TrackFile> {
 }
 
 fn tfname(ctx: &Ctx) -> String {
-    ctx.cfg.vrrp.track_files.last().map(|t| t.name.clone()).unwrap_or_default()
+    ctx.cfg
+        .vrrp
+        .track_files
+        .last()
+        .map(|t| t.name.clone())
+        .unwrap_or_default()
 }
 
 fn tf_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
@@ -2125,7 +2499,10 @@ fn tf_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let n = tfname(ctx);
     if tf(ctx).is_some_and(|t| t.file.is_some()) {
-        ctx.error(format!("File already set for track file {n} - ignoring {}", args.word(1)));
+        ctx.error(format!(
+            "File already set for track file {n} - ignoring {}",
+            args.word(1)
+        ));
         return Ok(());
     }
     if let Some(t) = tf(ctx) {
@@ -2141,7 +2518,10 @@ fn tf_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     if tf(ctx).is_some_and(|t| t.weight.weight != 1) {
-        ctx.error(format!("Weight already set for track file {n} - ignoring {}", args.word(1)));
+        ctx.error(format!(
+            "Weight already set for track file {n} - ignoring {}",
+            args.word(1)
+        ));
         return Ok(());
     }
     let w = match ctx.read_int(args.word(1), -254, 254, true) {
@@ -2159,7 +2539,10 @@ fn tf_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         if args.word(2) == "reverse" {
             reverse = Some(true);
         } else {
-            ctx.error(format!("track_file {n} unknown weight option {}", args.word(2)));
+            ctx.error(format!(
+                "track_file {n} unknown weight option {}",
+                args.word(2)
+            ));
         }
     }
     if let Some(t) = tf(ctx) {
@@ -2173,14 +2556,19 @@ fn tf_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn tf_init_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = tfname(ctx);
-    let mut init = TrackFileInit { value: 0, overwrite: false };
+    let mut init = TrackFileInit {
+        value: 0,
+        overwrite: false,
+    };
     for i in 1..args.len() {
         let word = args.word(i).trim_start();
         if word.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
             let v = match ctx.read_int(word, i32::MIN, i32::MAX, false) {
                 Some(v) => {
                     if !(-254..=254).contains(&v) {
-                        ctx.error(format!("Track file {n} init value {v} is outside sensible range [-254, 254]"));
+                        ctx.error(format!(
+                            "Track file {n} init value {v} is outside sensible range [-254, 254]"
+                        ));
                     }
                     v
                 }
@@ -2241,7 +2629,12 @@ fn tp(ctx: &mut Ctx) -> Option<&mut TrackProcess> {
 }
 
 fn tpname(ctx: &Ctx) -> String {
-    ctx.cfg.vrrp.track_processes.last().map(|t| t.name.clone()).unwrap_or_default()
+    ctx.cfg
+        .vrrp
+        .track_processes
+        .last()
+        .map(|t| t.name.clone())
+        .unwrap_or_default()
 }
 
 fn open_track_process(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
@@ -2266,7 +2659,9 @@ fn tp_process(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = tpname(ctx);
     if tp(ctx).is_some_and(|t| t.process.is_some()) {
         let w = ctx.req(args, 1)?;
-        ctx.error(format!("Process already set for track process {n} - ignoring {w}"));
+        ctx.error(format!(
+            "Process already set for track process {n} - ignoring {w}"
+        ));
         return Ok(());
     }
     let p = ctx.req(args, 1)?.to_string();
@@ -2304,11 +2699,16 @@ fn tp_param_match(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn tp_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = tpname(ctx);
     if args.len() < 2 {
-        ctx.error(format!("No weight specified for track process {n} - ignoring"));
+        ctx.error(format!(
+            "No weight specified for track process {n} - ignoring"
+        ));
         return Ok(());
     }
     if tp(ctx).is_some_and(|t| t.weight.weight != 0) {
-        ctx.error(format!("Weight already set for track process {n} - ignoring {}", args.word(1)));
+        ctx.error(format!(
+            "Weight already set for track process {n} - ignoring {}",
+            args.word(1)
+        ));
         return Ok(());
     }
     let Some(w) = ctx.read_int(args.word(1), -254, 254, true) else {
@@ -2323,7 +2723,10 @@ fn tp_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         if args.word(2) == "reverse" {
             reverse = true;
         } else {
-            ctx.error(format!("vrrp_track_process {n} unknown weight option {}", args.word(2)));
+            ctx.error(format!(
+                "vrrp_track_process {n} unknown weight option {}",
+                args.word(2)
+            ));
         }
     }
     if let Some(t) = tp(ctx) {
