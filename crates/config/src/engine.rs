@@ -163,6 +163,9 @@ pub struct Ctx {
     pub block_path: Vec<&'static str>,
     /// True while checking a config (`-t`): a few readers behave differently.
     pub config_test: bool,
+    /// The system seen while parsing (keepalived looks interfaces up as it
+    /// parses: `if_get_by_ifname`). Unknown unless set by the caller.
+    pub system: crate::system::SystemView,
     pushback: Option<Line>,
 }
 
@@ -177,6 +180,7 @@ impl Ctx {
             origin,
             block_path: Vec::new(),
             config_test,
+            system: crate::system::SystemView::unknown(),
             pushback: None,
         }
     }

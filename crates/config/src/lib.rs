@@ -137,6 +137,7 @@ fn preproc_options(opts: &ParseOptions) -> PreprocOptions {
 fn run(pp: Preprocessor, diags: Diagnostics, opts: &ParseOptions) -> Parsed {
     let mut ctx = Ctx::new(pp, opts.active, opts.config_test);
     ctx.diags = diags;
+    ctx.system = opts.system.clone();
     let completed = ctx.process(&keywords::ROOT_BLOCK, 0, false).is_ok();
     if completed {
         if ctx.pp.block_depth > 0 {
