@@ -20,7 +20,12 @@ pub(crate) fn strtoul_whole(s: &str, base: u32) -> Option<u64> {
         _ => (false, t),
     };
     let (radix, digits) = if base == 0 || base == 16 {
-        if (body.starts_with("0x") || body.starts_with("0X")) && body.as_bytes().get(2).is_some_and(|c| c.is_ascii_hexdigit()) {
+        if (body.starts_with("0x") || body.starts_with("0X"))
+            && body
+                .as_bytes()
+                .get(2)
+                .is_some_and(|c| c.is_ascii_hexdigit())
+        {
             (16, &body[2..])
         } else if base == 0 && body.starts_with('0') {
             (8, body)
@@ -63,7 +68,10 @@ fn read_file(name: &str, max: u32) -> Vec<Entry> {
             continue;
         }
         match strtoul_whole(num, 0) {
-            Some(id) if id <= max as u64 => out.push(Entry { id: id as u32, name: words[1].to_string() }),
+            Some(id) if id <= max as u64 => out.push(Entry {
+                id: id as u32,
+                name: words[1].to_string(),
+            }),
             _ => {}
         }
     }
@@ -74,7 +82,10 @@ fn build(file: &str, defaults: &[(u32, &str)], max: u32) -> Vec<Entry> {
     let mut v = read_file(file, max);
     for (id, name) in defaults {
         if !v.iter().any(|e| e.id == *id) {
-            v.push(Entry { id: *id, name: name.to_string() });
+            v.push(Entry {
+                id: *id,
+                name: name.to_string(),
+            });
         }
     }
     v
@@ -93,7 +104,9 @@ impl Table {
             let id = v as u32;
             return (id <= self.max).then_some(id);
         }
-        let list = self.cell.get_or_init(|| build(self.file, self.defaults, self.max));
+        let list = self
+            .cell
+            .get_or_init(|| build(self.file, self.defaults, self.max));
         list.iter().find(|e| e.name == name).map(|e| e.id)
     }
 }
@@ -107,8 +120,13 @@ static GROUPS: OnceLock<Vec<Entry>> = OnceLock::new();
 
 /// `find_rttables_table` (names from rt_tables; default, main, local).
 pub fn table(name: &str) -> Option<u32> {
-    Table { file: "rt_tables", defaults: &[(253, "default"), (254, "main"), (255, "local")], max: u32::MAX, cell: &TABLES }
-        .find(name)
+    Table {
+        file: "rt_tables",
+        defaults: &[(253, "default"), (254, "main"), (255, "local")],
+        max: u32::MAX,
+        cell: &TABLES,
+    }
+    .find(name)
 }
 
 /// `find_rttables_proto`.
@@ -130,28 +148,67 @@ pub fn proto(name: &str) -> Option<u8> {
         (15, "ntk"),
         (16, "dhcp"),
     ];
-    Table { file: "rt_protos", defaults: D, max: 255, cell: &PROTOS }.find(name).map(|v| v as u8)
+    Table {
+        file: "rt_protos",
+        defaults: D,
+        max: 255,
+        cell: &PROTOS,
+    }
+    .find(name)
+    .map(|v| v as u8)
 }
 
 /// `find_rttables_scope`.
 pub fn scope(name: &str) -> Option<u8> {
-    const D: &[(u32, &str)] = &[(0, "global"), (255, "nowhere"), (254, "host"), (253, "link"), (200, "site")];
-    Table { file: "rt_scopes", defaults: D, max: 255, cell: &SCOPES }.find(name).map(|v| v as u8)
+    const D: &[(u32, &str)] = &[
+        (0, "global"),
+        (255, "nowhere"),
+        (254, "host"),
+        (253, "link"),
+        (200, "site"),
+    ];
+    Table {
+        file: "rt_scopes",
+        defaults: D,
+        max: 255,
+        cell: &SCOPES,
+    }
+    .find(name)
+    .map(|v| v as u8)
 }
 
 /// `find_rttables_dsfield`.
 pub fn dsfield(name: &str) -> Option<u8> {
-    Table { file: "rt_dsfield", defaults: &[], max: 255, cell: &DSFIELDS }.find(name).map(|v| v as u8)
+    Table {
+        file: "rt_dsfield",
+        defaults: &[],
+        max: 255,
+        cell: &DSFIELDS,
+    }
+    .find(name)
+    .map(|v| v as u8)
 }
 
 /// `find_rttables_realms`.
 pub fn realm(name: &str) -> Option<u32> {
-    Table { file: "rt_realms", defaults: &[], max: 255, cell: &REALMS }.find(name)
+    Table {
+        file: "rt_realms",
+        defaults: &[],
+        max: 255,
+        cell: &REALMS,
+    }
+    .find(name)
 }
 
 /// `find_rttables_group`.
 pub fn group(name: &str) -> Option<u32> {
-    Table { file: "group", defaults: &[], max: i32::MAX as u32, cell: &GROUPS }.find(name)
+    Table {
+        file: "group",
+        defaults: &[],
+        max: i32::MAX as u32,
+        cell: &GROUPS,
+    }
+    .find(name)
 }
 
 /// `get_realms`: `[FROM/]TO` → FROM << 16 | TO.
@@ -211,7 +268,11 @@ pub fn ip_proto(s: &str) -> Option<i64> {
         return None;
     }
     let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let num = if digits.is_empty() { 0 } else { digits.parse::<u64>().unwrap_or(u64::MAX) };
+    let num = if digits.is_empty() {
+        0
+    } else {
+        digits.parse::<u64>().unwrap_or(u64::MAX)
+    };
     if num > 127 {
         return None;
     }
@@ -229,8 +290,12 @@ fn protocol_by_name(name: &str) -> Option<i64> {
             for line in text.lines() {
                 let line = line.split('#').next().unwrap_or("");
                 let mut w = line.split_whitespace();
-                let (Some(n), Some(num)) = (w.next(), w.next()) else { continue };
-                let Ok(num) = num.parse::<i64>() else { continue };
+                let (Some(n), Some(num)) = (w.next(), w.next()) else {
+                    continue;
+                };
+                let Ok(num) = num.parse::<i64>() else {
+                    continue;
+                };
                 v.push((n.to_string(), num));
                 for alias in w {
                     v.push((alias.to_string(), num));

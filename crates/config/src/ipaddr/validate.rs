@@ -28,7 +28,10 @@ pub fn check_address_interfaces(ctx: &mut Ctx, sys: &SystemView, a: &IpAddress) 
     match &a.dev {
         Some(d) if !sys.has_interface(d) => {
             ctx.cfg.ip.nonexistent_interface = true;
-            let msg = format!("WARNING - interface {d} for ip address {} doesn't exist", addr_text(a));
+            let msg = format!(
+                "WARNING - interface {d} for ip address {} doesn't exist",
+                addr_text(a)
+            );
             ctx.report_at(Severity::GeneralError, Some(a.origin.clone()), msg);
             false
         }
@@ -66,7 +69,10 @@ pub fn check_route_interfaces(ctx: &mut Ctx, sys: &SystemView, r: &mut Route) ->
             }
         }
     }
-    let bad = r.nexthops.iter().position(|nh| nh.dev.as_deref().is_some_and(|d| !sys.has_interface(d)));
+    let bad = r
+        .nexthops
+        .iter()
+        .position(|nh| nh.dev.as_deref().is_some_and(|d| !sys.has_interface(d)));
     if let Some(p) = bad {
         let d = r.nexthops[p].dev.clone().unwrap_or_default();
         ctx.cfg.ip.nonexistent_interface = true;
@@ -155,14 +161,23 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
     let mut kept = Vec::with_capacity(groups.len());
     for g in groups {
         if g.group.is_none() {
-            ctx.diags.log(None, format!("Static track group {} has no virtual router(s)", g.name));
-            ctx.diags.log(None, format!("Static track group {} init fails - removing", g.name));
+            ctx.diags.log(
+                None,
+                format!("Static track group {} has no virtual router(s)", g.name),
+            );
+            ctx.diags.log(
+                None,
+                format!("Static track group {} init fails - removing", g.name),
+            );
             continue;
         }
         kept.push(g);
     }
     ctx.cfg.ip.track_groups = kept;
-    let known = |ctx: &Ctx, n: &Option<String>| n.as_ref().is_some_and(|n| ctx.cfg.ip.track_groups.iter().any(|g| &g.name == n));
+    let known = |ctx: &Ctx, n: &Option<String>| {
+        n.as_ref()
+            .is_some_and(|n| ctx.cfg.ip.track_groups.iter().any(|g| &g.name == n))
+    };
 
     let mut logs = Vec::new();
     for a in &ctx.cfg.ip.addresses {
