@@ -1765,7 +1765,7 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
                 Family::Inet6 => &mut ctx.cfg.ip.auto_rule_prefs.1,
             };
             r.preference = RULE_START_PRIORITY.wrapping_sub(*counter);
-            *counter += 1;
+            *counter = counter.wrapping_add(1);
             r.auto_preference = true;
             ctx.error(format!(
                 "Rule has no preference specified - setting to {}. This is probably not what you want.",
