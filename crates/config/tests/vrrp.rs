@@ -312,10 +312,7 @@ fn misc_root_blocks() {
     assert!(has(&p, "track_group must have a name - skipping"));
     assert_eq!(p.config.vrrp.up_down_delays[0].up_us, 2_000_000);
     assert_eq!(p.config.vrrp.garp_groups.len(), 1);
-    assert_eq!(
-        p.config.vrrp.track_groups[0].members.as_deref(),
-        Some(&["VI_1".to_string()][..])
-    );
+    assert_eq!(p.config.ip.track_groups[0].name, "TG");
 }
 
 #[test]

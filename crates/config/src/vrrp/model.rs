@@ -25,8 +25,6 @@ pub struct VrrpConfig {
     pub linkbeat_interfaces: Vec<LinkbeatInterface>,
     /// `interface_up_down_delays {}` entries.
     pub up_down_delays: Vec<UpDownDelay>,
-    /// `track_group NAME { group {…} }`.
-    pub track_groups: Vec<TrackGroup>,
     /// keepalived's `non_existent_interface_specified`: some keyword named an
     /// interface that does not exist (and `dynamic_interfaces` is off). VRRP
     /// validation then reports "Non-existent interface specified in
@@ -519,10 +517,3 @@ pub struct UpDownDelay {
     pub origin: Origin,
 }
 
-/// `track_group NAME { group { VI… } }`.
-#[derive(Clone, Debug, Serialize)]
-pub struct TrackGroup {
-    pub name: String,
-    pub members: Option<Vec<String>>,
-    pub origin: Origin,
-}

@@ -10,7 +10,6 @@ use std::net::IpAddr;
 
 /// Root-level keywords owned by this area.
 pub static ROOT: &[Kw] = &[
-    Kw::block("track_group", open_track_group, &TRACK_GROUP).sys(Sys::Vrrp),
     Kw::block("vrrp_sync_group", open_sync_group, &SYNC_GROUP).sys(Sys::Vrrp),
     Kw::block("garp_group", open_garp_group, &GARP_GROUP).sys(Sys::Vrrp),
     Kw::list("linkbeat_interfaces", linkbeat_item).sys(Sys::Vrrp),
@@ -102,82 +101,6 @@ fn check_extra(ctx: &mut Ctx, args: &Args<'_>) {
 
 fn words_of(args: &Args<'_>) -> Vec<String> {
     args.rest(0).map(str::to_string).collect()
-}
-
-// ---------------------------------------------------------------- track_group
-
-static TRACK_GROUP: Block = Block {
-    name: "track_group",
-    parts: &[&[Kw::list_with(
-        "group",
-        Some(open_tg_group),
-        tg_group_item,
-        Some(close_tg_group),
-    )]],
-    close: Some(close_track_group),
-};
-
-fn open_track_group(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
-    if args.len() != 2 {
-        ctx.error("track_group must have a name - skipping");
-        return Ok(Enter::Skip);
-    }
-    let name = args.word(1);
-    if ctx.cfg.vrrp.track_groups.iter().any(|g| g.name == name) {
-        ctx.error(format!("track_group {name} already defined"));
-        return Ok(Enter::Skip);
-    }
-    ctx.cfg.vrrp.track_groups.push(TrackGroup {
-        name: name.to_string(),
-        members: None,
-        origin: args.origin(),
-    });
-    Ok(Enter::Yes)
-}
-
-fn open_tg_group(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
-    let Some(g) = ctx.cfg.vrrp.track_groups.last() else {
-        return Ok(Enter::Skip);
-    };
-    if g.members.is_some() {
-        let n = g.name.clone();
-        ctx.error(format!("Group list already specified for sync group {n}"));
-        return Ok(Enter::Skip);
-    }
-    check_extra(ctx, args);
-    ctx.cfg.vrrp.pending_words.clear();
-    Ok(Enter::Yes)
-}
-
-fn tg_group_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    let w = words_of(args);
-    ctx.cfg.vrrp.pending_words.extend(w);
-    Ok(())
-}
-
-fn close_tg_group(ctx: &mut Ctx) -> Res {
-    let words = std::mem::take(&mut ctx.cfg.vrrp.pending_words);
-    let Some(g) = ctx.cfg.vrrp.track_groups.last_mut() else {
-        return Ok(());
-    };
-    if words.is_empty() {
-        let n = g.name.clone();
-        ctx.error(format!("Warning - track group {n} has empty group block"));
-    } else {
-        g.members = Some(words);
-    }
-    Ok(())
-}
-
-fn close_track_group(ctx: &mut Ctx) -> Res {
-    if let Some(g) = ctx.cfg.vrrp.track_groups.last() {
-        if g.members.is_none() {
-            let n = g.name.clone();
-            ctx.error(format!("Static track group {n} has no members - removing"));
-            ctx.cfg.vrrp.track_groups.pop();
-        }
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- linkbeat / delays
