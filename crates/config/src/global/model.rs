@@ -150,7 +150,14 @@ pub struct ProcessSettings {
 
 impl Default for ProcessSettings {
     fn default() -> Self {
-        ProcessSettings { process_name: None, priority: 0, no_swap: false, rt_priority: None, cpu_affinity: Vec::new(), rlimit_rttime: 10_000 }
+        ProcessSettings {
+            process_name: None,
+            priority: 0,
+            no_swap: false,
+            rt_priority: None,
+            cpu_affinity: Vec::new(),
+            rlimit_rttime: 10_000,
+        }
     }
 }
 
@@ -503,14 +510,18 @@ impl GlobalDefs {
     }
     /// The prefix for VMACs on addresses (`vmac_addr_prefix`, else vmac_prefix).
     pub fn vmac_addr_prefix(&self) -> &str {
-        self.vmac_addr_prefix.as_deref().unwrap_or_else(|| self.vmac_prefix())
+        self.vmac_addr_prefix
+            .as_deref()
+            .unwrap_or_else(|| self.vmac_prefix())
     }
     /// Effective lower-priority GARP delay µs (defaults to the master delay).
     pub fn garp_lower_prio_delay(&self) -> u64 {
-        self.vrrp_garp_lower_prio_delay.unwrap_or(self.vrrp_garp_master_delay)
+        self.vrrp_garp_lower_prio_delay
+            .unwrap_or(self.vrrp_garp_master_delay)
     }
     /// Effective lower-priority GARP repeat (defaults to the master repeat).
     pub fn garp_lower_prio_repeat(&self) -> u32 {
-        self.vrrp_garp_lower_prio_repeat.unwrap_or(self.vrrp_garp_master_repeat)
+        self.vrrp_garp_lower_prio_repeat
+            .unwrap_or(self.vrrp_garp_master_repeat)
     }
 }

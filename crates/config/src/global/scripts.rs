@@ -51,20 +51,32 @@ pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 
 /// Our own uid and gid (keepalived `our_uid`, `our_gid`).
 pub fn our_ids() -> (u32, u32) {
-    (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
+    (
+        nix::unistd::getuid().as_raw(),
+        nix::unistd::getgid().as_raw(),
+    )
 }
 
 /// keepalived `set_uid_gid`: resolve a user (and optional group, ':' prefix
 /// allowed) to ids, logging as keepalived does on failure.
-pub(crate) fn resolve_user(ctx: &mut Ctx, origin: Option<Origin>, user: &str, group: Option<&str>) -> Option<(u32, u32)> {
+pub(crate) fn resolve_user(
+    ctx: &mut Ctx,
+    origin: Option<Origin>,
+    user: &str,
+    group: Option<&str>,
+) -> Option<(u32, u32)> {
     let (uid, mut gid) = match nix::unistd::User::from_name(user) {
         Ok(Some(u)) => (u.uid.as_raw(), u.gid.as_raw()),
         Ok(None) => {
-            ctx.diags.log(origin, format!("Script user '{user}' does not exist"));
+            ctx.diags
+                .log(origin, format!("Script user '{user}' does not exist"));
             return None;
         }
         Err(_) => {
-            ctx.diags.log(origin, format!("Unable to resolve script username '{user}' - ignoring"));
+            ctx.diags.log(
+                origin,
+                format!("Unable to resolve script username '{user}' - ignoring"),
+            );
             return None;
         }
     };
@@ -76,11 +88,15 @@ pub(crate) fn resolve_user(ctx: &mut Ctx, origin: Option<Origin>, user: &str, gr
         match nix::unistd::Group::from_name(g) {
             Ok(Some(gr)) => gid = gr.gid.as_raw(),
             Ok(None) => {
-                ctx.diags.log(origin, format!("Script group '{g}' does not exist"));
+                ctx.diags
+                    .log(origin, format!("Script group '{g}' does not exist"));
                 return None;
             }
             Err(_) => {
-                ctx.diags.log(origin, format!("Unable to resolve script group name '{g}' - ignoring"));
+                ctx.diags.log(
+                    origin,
+                    format!("Unable to resolve script group name '{g}' - ignoring"),
+                );
                 return None;
             }
         }
@@ -105,7 +121,9 @@ pub fn get_default_script_user(ctx: &mut Ctx) -> Option<(u32, u32)> {
             None => {
                 ctx.cfg.global.default_script_ids = Some(our_ids());
                 if ctx.cfg.global.enable_script_security {
-                    ctx.error(format!("Unable to set default user {DEFAULT_SCRIPT_USER} for script"));
+                    ctx.error(format!(
+                        "Unable to set default user {DEFAULT_SCRIPT_USER} for script"
+                    ));
                     ctx.cfg.global.default_user_fail = true;
                     return None;
                 }
@@ -133,7 +151,8 @@ fn script_ids(ctx: &mut Ctx, script: &Script) -> (u32, u32) {
 fn is_executable(mode: u32, st_uid: u32, st_gid: u32, uid: u32, gid: u32) -> bool {
     (uid == 0 && mode & (S_IXUSR | S_IXGRP | S_IXOTH) != 0)
         || (uid == st_uid && mode & S_IXUSR != 0)
-        || (uid != st_uid && ((gid == st_gid && mode & S_IXGRP != 0) || (gid != st_gid && mode & S_IXOTH != 0)))
+        || (uid != st_uid
+            && ((gid == st_gid && mode & S_IXGRP != 0) || (gid != st_gid && mode & S_IXOTH != 0)))
 }
 
 fn strerror(e: &std::io::Error) -> String {
@@ -162,7 +181,11 @@ fn find_path(ctx: &mut Ctx, script: &mut Script, uid: u32, gid: u32) -> FindPath
     let path = std::env::var("PATH").unwrap_or_else(|_| CS_PATH.to_string());
     let mut got_eacces = false;
     for dir in path.split(':') {
-        let candidate = if dir.is_empty() { file.clone() } else { format!("{dir}/{file}") };
+        let candidate = if dir.is_empty() {
+            file.clone()
+        } else {
+            format!("{dir}/{file}")
+        };
         match fs::metadata(&candidate) {
             Ok(md) => {
                 let mode = md.permissions().mode();
@@ -260,7 +283,10 @@ fn check_security(ctx: &mut Ctx, origin: &Origin, filename: &str, security: bool
     let b = filename.as_bytes();
     let mut next = Some(0usize);
     while let Some(start) = next {
-        let slash = b[start..].iter().position(|&c| c == b'/').map(|p| p + start);
+        let slash = b[start..]
+            .iter()
+            .position(|&c| c == b'/')
+            .map(|p| p + start);
         let (part, is_last) = match slash {
             Some(s) => {
                 next = Some(s + 1);
@@ -276,8 +302,20 @@ fn check_security(ctx: &mut Ctx, origin: &Origin, filename: &str, security: bool
             Ok(m) => m,
             Err(e) => {
                 let errno = e.raw_os_error().unwrap_or(0);
-                if [nix::libc::EACCES, nix::libc::ELOOP, nix::libc::ENOENT, nix::libc::ENOTDIR].contains(&errno) {
-                    ctx.diags.log(Some(origin.clone()), format!("check_script_secure could not find script '{filename}' - disabling"));
+                if [
+                    nix::libc::EACCES,
+                    nix::libc::ELOOP,
+                    nix::libc::ENOENT,
+                    nix::libc::ENOTDIR,
+                ]
+                .contains(&errno)
+                {
+                    ctx.diags.log(
+                        Some(origin.clone()),
+                        format!(
+                            "check_script_secure could not find script '{filename}' - disabling"
+                        ),
+                    );
                 } else {
                     ctx.diags.log(
                         Some(origin.clone()),
@@ -290,15 +328,22 @@ fn check_security(ctx: &mut Ctx, origin: &Origin, filename: &str, security: bool
         let mode = md.mode();
         let fmt = mode & S_IFMT;
         if (!is_last && fmt != S_IFDIR) || (is_last && fmt != S_IFREG && fmt != S_IFLNK) {
-            ctx.diags.log(Some(origin.clone()), format!("Wrong file type found in script path '{filename}'."));
+            ctx.diags.log(
+                Some(origin.clone()),
+                format!("Wrong file type found in script path '{filename}'."),
+            );
             return INHIBIT;
         }
         let dir_no_sticky = fmt == S_IFDIR && mode & S_ISVTX == 0;
         if md.uid() != 0
-            || ((dir_no_sticky || fmt == S_IFREG) && ((md.gid() != 0 && mode & S_IWGRP != 0) || mode & S_IWOTH != 0))
+            || ((dir_no_sticky || fmt == S_IFREG)
+                && ((md.gid() != 0 && mode & S_IWGRP != 0) || mode & S_IWOTH != 0))
         {
             let suffix = if security { " - disabling" } else { "" };
-            ctx.diags.log(Some(origin.clone()), format!("Unsafe permissions found for script '{filename}'{suffix}."));
+            ctx.diags.log(
+                Some(origin.clone()),
+                format!("Unsafe permissions found for script '{filename}'{suffix}."),
+            );
             return INSECURE | if security { INHIBIT } else { 0 };
         }
     }
@@ -328,11 +373,17 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
         match find_path(ctx, script, uid, gid) {
             FindPath::Found => {}
             FindPath::Eacces => {
-                ctx.diags.log(Some(origin), format!("Permissions failure for script {arg0} in path - disabling"));
+                ctx.diags.log(
+                    Some(origin),
+                    format!("Permissions failure for script {arg0} in path - disabling"),
+                );
                 return NOTFOUND;
             }
             FindPath::NotFound => {
-                ctx.diags.log(Some(origin), format!("Cannot find script {arg0} in path - disabling"));
+                ctx.diags.log(
+                    Some(origin),
+                    format!("Cannot find script {arg0} in path - disabling"),
+                );
                 return NOTFOUND;
             }
         }
@@ -341,14 +392,20 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
     let real_path = match fs::canonicalize(&arg0) {
         Ok(p) => p.to_string_lossy().into_owned(),
         Err(e) => {
-            ctx.diags.log(Some(origin), format!("Script {arg0} cannot be accessed - {}", strerror(&e)));
+            ctx.diags.log(
+                Some(origin),
+                format!("Script {arg0} cannot be accessed - {}", strerror(&e)),
+            );
             return NOTFOUND;
         }
     };
     let md = match fs::metadata(&real_path) {
         Ok(m) => m,
         Err(_) => {
-            ctx.diags.log(Some(origin), format!("Unable to access script `{arg0}` - disabling"));
+            ctx.diags.log(
+                Some(origin),
+                format!("Unable to access script `{arg0}` - disabling"),
+            );
             return NOTFOUND;
         }
     };
@@ -362,7 +419,11 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
     }
     let arg0 = script.path().to_string();
     // keepalived executes the resolved path when it differs (script->path).
-    let exec_path = if real_path != arg0 && !use_symlinks { Some(real_path.clone()) } else { None };
+    let exec_path = if real_path != arg0 && !use_symlinks {
+        Some(real_path.clone())
+    } else {
+        None
+    };
 
     let mut fl = ISSCRIPT;
     let mode = md.mode();
@@ -379,7 +440,9 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
     } else {
         ctx.diags.log(
             Some(origin.clone()),
-            format!("WARNING - script '{arg0}' is not executable for uid:gid {uid}:{gid} - disabling."),
+            format!(
+                "WARNING - script '{arg0}' is not executable for uid:gid {uid}:{gid} - disabling."
+            ),
         );
     }
     if need_protection {
@@ -396,7 +459,11 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
 
 /// As [`check_script_secure`], and drop the script (set `None`) when it
 /// must not run (not found, inhibited, or not executable).
-pub fn check_notify_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Option<Script>) -> u32 {
+pub fn check_notify_script_secure(
+    ctx: &mut Ctx,
+    sys: &SystemView,
+    script: &mut Option<Script>,
+) -> u32 {
     let Some(s) = script.as_mut() else { return 0 };
     let fl = check_script_secure(ctx, sys, s);
     if sys.check_scripts && (fl & (INHIBIT | NOTFOUND) != 0 || fl & EXECUTABLE == 0) {
@@ -407,7 +474,11 @@ pub fn check_notify_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut 
 
 /// keepalived main.c `check_start_stop_script_secure`: as
 /// [`check_notify_script_secure`] but a `</file` test script is kept.
-pub fn check_start_stop_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Option<Script>) -> u32 {
+pub fn check_start_stop_script_secure(
+    ctx: &mut Ctx,
+    sys: &SystemView,
+    script: &mut Option<Script>,
+) -> u32 {
     let Some(s) = script.as_mut() else { return 0 };
     let fl = check_script_secure(ctx, sys, s);
     if sys.check_scripts && (fl & (INHIBIT | NOTFOUND) != 0 || fl & (EXECUTABLE | SYSTEM) == 0) {
@@ -425,7 +496,11 @@ pub fn report_security(ctx: &mut Ctx, flags: u32, what: &str) {
     if ctx.cfg.global.enable_script_security || flags & ISSCRIPT == 0 {
         return;
     }
-    let extra = if flags & INSECURE != 0 { " There are insecure scripts." } else { "" };
+    let extra = if flags & INSECURE != 0 {
+        " There are insecure scripts."
+    } else {
+        ""
+    };
     ctx.report_at(
         Severity::SecurityError,
         None,
@@ -442,7 +517,10 @@ mod tests {
         assert_eq!(clean_path("/usr/bin/x"), None);
         assert_eq!(clean_path("/usr//bin/x").as_deref(), Some("/usr/bin/x"));
         assert_eq!(clean_path("/usr/./bin/x").as_deref(), Some("/usr/bin/x"));
-        assert_eq!(clean_path("/usr/lib/../bin/x").as_deref(), Some("/usr/bin/x"));
+        assert_eq!(
+            clean_path("/usr/lib/../bin/x").as_deref(),
+            Some("/usr/bin/x")
+        );
         assert_eq!(clean_path("//x").as_deref(), Some("/x"));
         assert_eq!(clean_path("./x").as_deref(), Some("/x"));
         assert_eq!(clean_path("a/b").as_deref(), Some("/a/b"));
