@@ -1169,6 +1169,18 @@ fn errors_that_reset_values() {
     let p = gd("smtp_server 10.0.0.1\nsmtp_server 10.0.0.2 0");
     assert!(p.config.global.smtp_server.is_none());
     assert_has(&p, "number '0' outside range [1, 65535]");
+    // a name with '-' or '/' is not tried as an address: one port report
+    let p = gd("smtp_server 10.0.0.1/8 0");
+    assert_eq!(
+        p.diags
+            .iter()
+            .filter(|d| d.message == "number '0' outside range [1, 65535]")
+            .count(),
+        1
+    );
+    // a host name is resolved
+    let p = gd("smtp_server localhost 25");
+    assert!(p.config.global.smtp_server.is_some(), "{:?}", msgs(&p));
 }
 
 #[test]
@@ -1491,4 +1503,105 @@ fn nix_user_exists(name: &str) -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
+}
+
+#[test]
+fn compare_with_keepalived_2_2_7_output() {
+    // keepalived 2.2.7 -t printed these lines (plus "Unknown keyword" for
+    // vrrp_owner_ignore_adverts, new since 2.2.7) and exited 5.
+    let text = "global_defs {
+  smtp_connect_timeout 0
+  vrrp_garp_master_repeat 0
+  vrrp_mcast_group6 ff05::12
+  lvs_sync_daemon eth0 VI_1 5 junk
+  vrrp_rx_bufs_policy MTU ADVERT
+  umask IRUSR IWUSR
+  checker_cpu_affinity 100000
+  notification_email {
+  }
+  smtp_server 10.0.0.2 0
+  max_auto_priority 100
+  process_name abcdefghijklmnopqrstuvwxyz
+}
+";
+    let p = parse(text);
+    let got: Vec<String> = p
+        .diags
+        .iter()
+        .filter(|d| d.severity != Severity::Notice)
+        .map(|d| {
+            format!(
+                "(Line {}) {}",
+                d.origin.as_ref().map(|o| o.line).unwrap_or(0),
+                d.message
+            )
+        })
+        .collect();
+    let want = [
+        "(Line 2) smtp_conect_timeout must be greater than 0, setting to 1",
+        "(Line 3) vrrp_garp_master_repeat must be greater than 0, setting to 1",
+        "(Line 4) vrrp_mcast_group6 [ff05::12] should be link-local multicast.",
+        "(Line 5) Please use keyword \"id\" before lvs_sync_daemon SYNCID",
+        "(Line 5) Unknown option junk specified for lvs_sync_daemon",
+        "(Line 6) Cannot set both vrrp_rx_bufs_policy MTU and ADVERT, ignoring ADVERT",
+        "(Line 7) Invalid umask syntax IWUSR",
+        "(Line 10) Warning - empty notification_email block",
+        "(Line 11) number '0' outside range [1, 65535]",
+        "(Line 11) number '0' outside range [1, 65535]",
+        "(Line 11) Invalid smtp server 10.0.0.2 0",
+        "(Line 12) number '100' outside range [-1, 99]",
+        "(Line 12) max_auto_priority '100' must be in [0, 99] (or -1 to disable) - ignoring",
+        "(Line 13) Process name abcdefghijklmnopqrstuvwxyz more than 15 characters, truncating",
+    ];
+    // the cpu_id range depends on this machine's CPU count
+    let got: Vec<String> = got
+        .into_iter()
+        .filter(|l| !l.starts_with("(Line 8)"))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(p.test_exit_code(), 5);
+}
+
+#[test]
+fn no_panic_on_odd_arguments() {
+    let mut kws = Vec::new();
+    keepalived_config::keywords::walk(|path, kw| {
+        if path == ["global_defs"] {
+            kws.push(kw.name);
+        }
+    });
+    assert!(kws.len() >= 140, "{}", kws.len());
+    let odd = [
+        "",
+        "x",
+        "-1",
+        "0",
+        "4294967296",
+        "ünïcödé",
+        "0x",
+        "\"\"",
+        "a b c d e f g h",
+        "<",
+        "all 0 all",
+        "IRWXU|",
+        "|",
+    ];
+    for kw in &kws {
+        if *kw == "smtp_server" {
+            continue; // would do DNS look-ups
+        }
+        for a in odd {
+            let _ = gd(&format!("{kw} {a}"));
+        }
+    }
+    for kw in [
+        "net_namespace",
+        "net_namespace_ipvs",
+        "instance",
+        "child_wait_time",
+    ] {
+        for a in odd {
+            let _ = parse(&format!("{kw} {a}\n"));
+        }
+    }
 }

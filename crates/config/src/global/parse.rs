@@ -570,7 +570,13 @@ fn item_email(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn close_email(ctx: &mut Ctx) -> Res {
     if g(ctx).email_block_items == 0 {
-        ctx.error("Warning - empty notification_email block");
+        // reported at the closing '}', as keepalived does
+        let o = ctx.pp.origin();
+        ctx.report_at(
+            Severity::GeneralError,
+            Some(o),
+            "Warning - empty notification_email block",
+        );
     }
     Ok(())
 }
