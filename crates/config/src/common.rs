@@ -51,6 +51,9 @@ impl Ctx {
                 self.log(format!("Invalid user/group for {kind} script {} - ignoring", argv[0]));
                 return None;
             }
+        } else if crate::global::scripts::get_default_script_user(self).is_none() {
+            self.log(format!("Failed to set default user for {kind} script {} - ignoring", argv[0]));
+            return None;
         }
         Some(Script { args: argv, user, group, origin: args.origin() })
     }

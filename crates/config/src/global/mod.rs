@@ -1,8 +1,8 @@
 //! Area `global`: model, keyword handlers, validation.
 
 pub mod model;
-pub mod scripts;
 mod parse;
+pub mod scripts;
 mod validate;
 
 pub use parse::ROOT;
