@@ -151,6 +151,7 @@ fn run(pp: Preprocessor, diags: Diagnostics, opts: &ParseOptions) -> Parsed {
                 lvs::validate(&mut ctx, &opts.system);
             }
             if opts.active.vrrp {
+                ipaddr::check_interfaces(&mut ctx, &opts.system);
                 vrrp::validate(&mut ctx, &opts.system);
                 ipaddr::validate(&mut ctx, &opts.system);
             }

@@ -18,5 +18,5 @@ pub use parse::{
 };
 pub use validate::{
     check_address_interfaces, check_route_interfaces, check_rule_interfaces,
-    report_nonexistent_interface, validate,
+    check_interfaces, report_nonexistent_interface, validate,
 };

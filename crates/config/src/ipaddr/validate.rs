@@ -107,10 +107,31 @@ pub fn report_nonexistent_interface(ctx: &mut Ctx) {
     }
 }
 
-pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
+/// Interface checks of every address, route and rule entry (static ones
+/// and the VRRP instances' virtual ones), as keepalived does while reading
+/// them. Entries naming a missing interface are dropped and the shared
+/// "non-existent interface" flag is set; the VRRP validation then reports
+/// BAD_IF and stops.
+pub fn check_interfaces(ctx: &mut Ctx, sys: &SystemView) {
+    let mut instances = std::mem::take(&mut ctx.cfg.vrrp.instances);
+    for v in instances.iter_mut() {
+        let vips = std::mem::take(&mut v.vips);
+        v.vips = vips.into_iter().filter(|a| check_address_interfaces(ctx, sys, a)).collect();
+        let evips = std::mem::take(&mut v.evips);
+        v.evips = evips.into_iter().filter(|a| check_address_interfaces(ctx, sys, a)).collect();
+        let routes = std::mem::take(&mut v.vroutes);
+        v.vroutes = routes.into_iter().filter_map(|mut r| check_route_interfaces(ctx, sys, &mut r).then_some(r)).collect();
+        let rules = std::mem::take(&mut v.vrules);
+        v.vrules = rules.into_iter().filter(|r| check_rule_interfaces(ctx, sys, r)).collect();
+    }
+    ctx.cfg.vrrp.instances = instances;
+    check_static_interfaces(ctx, sys);
+}
+
+fn check_static_interfaces(ctx: &mut Ctx, sys: &SystemView) {
     // Static addresses: dev must exist; without dev the default interface
     // is used and must exist (keepalived get_default_if).
-    let default_if = DEFAULT_INTERFACE.to_string();
+    let default_if = ctx.cfg.global.default_interface.clone().unwrap_or_else(|| DEFAULT_INTERFACE.to_string());
     let addrs = std::mem::take(&mut ctx.cfg.ip.addresses);
     let mut kept = Vec::with_capacity(addrs.len());
     for mut a in addrs {
@@ -149,10 +170,12 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
         }
     }
     ctx.cfg.ip.rules = kept;
+}
 
+/// What follows the VRRP checks (keepalived static_track_group_init).
+pub fn validate(ctx: &mut Ctx, _sys: &SystemView) {
     if ctx.cfg.ip.nonexistent_interface {
-        // keepalived's VRRP process stops here: no further checks.
-        report_nonexistent_interface(ctx);
+        // keepalived's VRRP process stopped at the missing interface.
         return;
     }
 

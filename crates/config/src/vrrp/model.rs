@@ -25,11 +25,6 @@ pub struct VrrpConfig {
     pub linkbeat_interfaces: Vec<LinkbeatInterface>,
     /// `interface_up_down_delays {}` entries.
     pub up_down_delays: Vec<UpDownDelay>,
-    /// keepalived's `non_existent_interface_specified`: some keyword named an
-    /// interface that does not exist (and `dynamic_interfaces` is off). VRRP
-    /// validation then reports "Non-existent interface specified in
-    /// configuration" (BAD_IF) and stops. Other areas (VIP `dev`) set it too.
-    pub non_existent_interface: bool,
     /// Parse state: words of the value block being read.
     #[serde(skip)]
     pub(crate) pending_words: Vec<String>,

@@ -54,12 +54,12 @@ fn group(ctx: &mut Ctx) -> Option<&mut SyncGroup> {
 }
 
 /// keepalived `if_get_by_ifname(name, IF_CREATE_IF_DYNAMIC)`: does the
-/// interface exist? A miss marks `non_existent_interface`.
+/// interface exist? A miss marks the shared non-existent-interface flag.
 pub(crate) fn if_lookup(ctx: &mut Ctx, name: &str) -> bool {
     if ctx.system.has_interface(name) {
         return true;
     }
-    ctx.cfg.vrrp.non_existent_interface = true;
+    ctx.cfg.ip.nonexistent_interface = true;
     false
 }
 
@@ -2094,9 +2094,19 @@ fn vip_is_duplicate(
     false
 }
 
+/// An entry reader returned nothing: keep going, unless it hit a missing
+/// parameter (keepalived exits there).
+fn stopped(ctx: &Ctx) -> Res {
+    if ctx.diags.stopped {
+        Err(crate::engine::Stop)
+    } else {
+        Ok(())
+    }
+}
+
 fn vip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let Some(ip) = crate::ipaddr::read_address(ctx, args, false) else {
-        return Ok(());
+        return stopped(ctx);
     };
     let n = iname(ctx);
     let fam = Family::of(&ip.addr);
@@ -2119,7 +2129,7 @@ fn vip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn evip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let Some(ip) = crate::ipaddr::read_address(ctx, args, false) else {
-        return Ok(());
+        return stopped(ctx);
     };
     if vip_is_duplicate(ctx, &ip, args.word(0), true) {
         return Ok(());
@@ -2128,17 +2138,17 @@ fn evip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn vroute_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(r) = crate::ipaddr::read_route(ctx, args, false) {
-        flag(ctx, |v| v.vroutes.push(r))?;
+    match crate::ipaddr::read_route(ctx, args, false) {
+        Some(r) => flag(ctx, |v| v.vroutes.push(r)),
+        None => stopped(ctx),
     }
-    Ok(())
 }
 
 fn vrule_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(r) = crate::ipaddr::read_rule(ctx, args, false) {
-        flag(ctx, |v| v.vrules.push(r))?;
+    match crate::ipaddr::read_rule(ctx, args, false) {
+        Some(r) => flag(ctx, |v| v.vrules.push(r)),
+        None => stopped(ctx),
     }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- vrrp_script

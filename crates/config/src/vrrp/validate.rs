@@ -33,28 +33,26 @@ pub(crate) struct VrrpGlobals {
     pub notify_priority_changes: bool,
 }
 
-pub(crate) fn globals(_ctx: &Ctx) -> VrrpGlobals {
+pub(crate) fn globals(ctx: &Ctx) -> VrrpGlobals {
+    let g = &ctx.cfg.global;
     VrrpGlobals {
-        vrrp_strict: false,
-        vrrp_version: 2,
-        lower_prio_no_advert: false,
-        higher_prio_send_advert: false,
-        owner_ignore_adverts: false,
-        garp_lower_prio_rep: 5,
-        garp_lower_prio_delay_us: 5 * TIMER_HZ,
-        down_timer_adverts: 3,
-        smtp_alert_vrrp: None,
-        notify_priority_changes: false,
+        vrrp_strict: g.vrrp_strict,
+        vrrp_version: g.vrrp_version,
+        lower_prio_no_advert: g.vrrp_lower_prio_no_advert,
+        higher_prio_send_advert: g.vrrp_higher_prio_send_advert,
+        owner_ignore_adverts: g.vrrp_owner_ignore_adverts,
+        // Global validation has already copied the master values in.
+        garp_lower_prio_rep: g.vrrp_garp_lower_prio_repeat.unwrap_or(5),
+        garp_lower_prio_delay_us: g.vrrp_garp_lower_prio_delay.unwrap_or(5 * TIMER_HZ),
+        down_timer_adverts: g.vrrp_down_timer_adverts,
+        smtp_alert_vrrp: g.smtp_alert_vrrp,
+        notify_priority_changes: g.vrrp_notify_priority_changes,
     }
 }
 
 pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
-    if ctx.cfg.vrrp.non_existent_interface {
-        ctx.report_at(
-            Severity::BadIf,
-            None,
-            "Non-existent interface specified in configuration",
-        );
+    if ctx.cfg.ip.nonexistent_interface {
+        crate::ipaddr::report_nonexistent_interface(ctx);
         return;
     }
     let g = globals(ctx);
