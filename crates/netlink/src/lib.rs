@@ -292,8 +292,10 @@ fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
     const MSG_PEEK: i32 = 2;
     const MSG_TRUNC: i32 = 0x20;
     loop {
-        // Learn the datagram's size without consuming it.
-        let mut probe: Vec<u8> = Vec::with_capacity(16);
+        // Learn the datagram's size without consuming it. The kernel sizes
+        // later dump datagrams by the largest buffer we offered, so offer a
+        // generous one.
+        let mut probe: Vec<u8> = Vec::with_capacity(32 * 1024);
         let size = match socket.recv(&mut probe, MSG_PEEK | MSG_TRUNC) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
