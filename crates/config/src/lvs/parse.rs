@@ -468,10 +468,8 @@ fn vs_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
 
 fn vs_close(ctx: &mut Ctx) -> Res {
     let Some(mut vs) = st(ctx).vs.take() else { return Ok(()) };
-    if vs.real_servers.is_empty() {
-        ctx.error(format!("Virtual server {} has no real servers - ignoring", fmt_vs(&vs)));
-        return Ok(());
-    }
+    // keepalived 2.2.7 reports a virtual server without real servers
+    // during validation (see validate.rs), in configuration order.
     let ss_info = vs.sorry_server.as_ref().map(|s| (s.addr, s.forwarding.map(|f| f.method)));
     if let Some((ss_addr, m)) = ss_info {
         if m != Some(FwdMethod::Tun) {

@@ -14,12 +14,18 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
     let mut vss = std::mem::take(&mut ctx.cfg.lvs.virtual_servers);
     let groups = ctx.cfg.lvs.groups.clone();
     for vs in vss.iter_mut() {
+        if vs.real_servers.is_empty() {
+            let m = format!("Virtual server {} has no real servers - ignoring", fmt_vs(vs));
+            ctx.report_at(Severity::GeneralError, Some(vs.origin.clone()), m);
+            continue;
+        }
         let group = match &vs.addr {
             VsAddr::Group { name, .. } => groups.iter().find(|g| &g.name == name),
             _ => None,
         };
         validate_vs(ctx, vs, group);
     }
+    vss.retain(|vs| !vs.real_servers.is_empty());
     for vs in vss.iter_mut() {
         checker_defaults(vs);
     }
