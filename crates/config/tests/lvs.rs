@@ -47,10 +47,6 @@ fn first_rs(p: &Parsed) -> &RealServer {
     &p.config.lvs.virtual_servers[0].real_servers[0]
 }
 
-fn first_checker(p: &Parsed) -> &Checker {
-    &first_rs(p).checkers[0]
-}
-
 // ------------------------------------------------------------------ samples
 
 const SAMPLES: &str = "/work/shared/keepalived/samples";
@@ -1029,4 +1025,29 @@ fn zero_weight_quorum_quirk() {
             "Virtual server [10.0.0.1]:tcp:80: hysteresis 0 >= quorum 0; setting hysteresis to 4294967295",
         ]
     );
+}
+
+#[test]
+fn truncated_lines_never_panic() {
+    for f in [
+        "keepalived.conf.SSL_GET",
+        "keepalived.conf.SMTP_CHECK",
+        "keepalived.conf.UDP_CHECK",
+        "keepalived.conf.virtual_server_group",
+    ] {
+        let Ok(text) = std::fs::read_to_string(format!("{SAMPLES}/{f}")) else {
+            continue;
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for i in 0..lines.len() {
+            let mut v: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            let w: Vec<&str> = lines[i].split_whitespace().collect();
+            if w.len() > 1 && !w.contains(&"{") && !w.contains(&"}") {
+                v[i] = format!("{} \"\" -", w[0]);
+                let _ = parse(&v.join("\n"));
+                v[i] = w[0].to_string();
+                let _ = parse(&v.join("\n"));
+            }
+        }
+    }
 }
