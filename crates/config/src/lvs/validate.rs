@@ -1,6 +1,541 @@
-//! End-of-configuration validation.
+//! End-of-configuration validation (keepalived ipwrapper.c
+//! `link_vsg_to_vs`, check_data.c `validate_check_config` and
+//! `check_check_script_security`, check_misc.c `check_misc_script_security`).
 
+use super::model::*;
+use super::parse::{fmt_rs, fmt_vs, PERSISTENT_TIMEOUT};
+use crate::diag::{Origin, Severity};
 use crate::engine::Ctx;
+use crate::global::scripts::{
+    check_notify_script_secure, check_script_secure, flags, report_security,
+};
 use crate::system::SystemView;
 
-pub fn validate(_ctx: &mut Ctx, _sys: &SystemView) {}
+pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
+    link_vsg_to_vs(ctx);
+    let mut vss = std::mem::take(&mut ctx.cfg.lvs.virtual_servers);
+    let groups = ctx.cfg.lvs.groups.clone();
+    for vs in vss.iter_mut() {
+        if vs.real_servers.is_empty() {
+            let m = format!(
+                "Virtual server {} has no real servers - ignoring",
+                fmt_vs(vs)
+            );
+            ctx.report_at(Severity::GeneralError, Some(vs.origin.clone()), m);
+            continue;
+        }
+        let group = match &vs.addr {
+            VsAddr::Group { name, .. } => groups.iter().find(|g| &g.name == name),
+            _ => None,
+        };
+        validate_vs(ctx, vs, group);
+    }
+    vss.retain(|vs| !vs.real_servers.is_empty());
+    for vs in vss.iter_mut() {
+        checker_defaults(vs);
+    }
+    script_security(ctx, sys, &mut vss);
+    ctx.cfg.lvs.virtual_servers = vss;
+}
+
+fn err(ctx: &mut Ctx, origin: &Origin, msg: String) {
+    ctx.report_at(Severity::GeneralError, Some(origin.clone()), msg);
+}
+
+/// keepalived `link_vsg_to_vs`: resolve `virtual_server group NAME`, check
+/// families, and number the virtual servers of each group.
+fn link_vsg_to_vs(ctx: &mut Ctx) {
+    let vss = std::mem::take(&mut ctx.cfg.lvs.virtual_servers);
+    let mut kept = Vec::with_capacity(vss.len());
+    for mut vs in vss {
+        let VsAddr::Group { name, .. } = &vs.addr else {
+            kept.push(vs);
+            continue;
+        };
+        let name = name.clone();
+        let Some(g) = ctx.cfg.lvs.groups.iter().find(|g| g.name == name) else {
+            ctx.diags.log(
+                Some(vs.origin.clone()),
+                format!("Virtual server group {name} specified but not configured - ignoring virtual server {}", fmt_vs(&vs)),
+            );
+            continue;
+        };
+        let vsg_af = if g.have_ipv4 == g.have_ipv6 {
+            None
+        } else if g.have_ipv4 {
+            Some(Family::Inet)
+        } else {
+            Some(Family::Inet6)
+        };
+        let o = Some(vs.origin.clone());
+        if g.have_ipv4 && g.have_ipv6 && vs.af.is_some() {
+            ctx.diags.log(
+                o,
+                format!("{name}: virtual server group with IPv4 & IPv6 doesn't match virtual server {} - ignoring", fmt_vs(&vs)),
+            );
+            continue;
+        } else if (g.have_ipv4 && vs.af == Some(Family::Inet6))
+            || (g.have_ipv6 && vs.af == Some(Family::Inet))
+        {
+            ctx.diags.log(
+                o,
+                format!(
+                    "{name}: address family doesn't match virtual server {} - ignoring",
+                    fmt_vs(&vs)
+                ),
+            );
+            continue;
+        } else if let Some(a) = vsg_af {
+            if vs.af.is_none() {
+                vs.af = Some(a);
+            } else if vs.af != Some(a) {
+                ctx.diags.log(
+                    o,
+                    format!(
+                        "{name}: address family doesn't match virtual server {} - ignoring",
+                        fmt_vs(&vs)
+                    ),
+                );
+                continue;
+            }
+        } else if vs.af.is_none() && g.fwmark_no_family {
+            ctx.diags.log(
+                o,
+                format!("{name}: Virtual server {} address family cannot be determined, defaulting to IPv4", fmt_vs(&vs)),
+            );
+        }
+        kept.push(vs);
+    }
+    for g in &ctx.cfg.lvs.groups {
+        let mut n: u16 = 0;
+        for vs in kept.iter_mut() {
+            if let VsAddr::Group { name, index } = &mut vs.addr {
+                if *name == g.name {
+                    *index = n;
+                    n = n.wrapping_add(1);
+                }
+            }
+        }
+    }
+    ctx.cfg.lvs.virtual_servers = kept;
+}
+
+fn nat() -> Forwarding {
+    Forwarding {
+        method: FwdMethod::Nat,
+        tun_type: TunType::Ipip,
+        tun_port: 0,
+        tun_csum: TunCsum::NoCsum,
+    }
+}
+
+fn vs_port(vs: &VirtualServer) -> u16 {
+    match &vs.addr {
+        VsAddr::Ip { port, .. } => *port,
+        VsAddr::Group { index, .. } => *index,
+        VsAddr::Fwmark(_) => 0,
+    }
+}
+
+fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
+    let o = vs.origin.clone();
+    let is_fwm = matches!(vs.addr, VsAddr::Fwmark(m) if m != 0);
+    let grp_addrs = group.is_some_and(|g| g.has_addresses());
+    let grp_fwms = group.is_some_and(|g| g.has_fwmarks());
+
+    if vs.ha_suspend && (is_fwm || grp_fwms) {
+        err(
+            ctx,
+            &o,
+            format!(
+                "Virtual server {}: cannot use ha_suspend with fwmarks - clearing ha_suspend",
+                fmt_vs(vs)
+            ),
+        );
+        vs.ha_suspend = false;
+    }
+
+    if grp_addrs || (group.is_none() && !is_fwm) {
+        if vs.protocol.is_none() {
+            err(
+                ctx,
+                &o,
+                format!(
+                    "Virtual server {}: no protocol set - defaulting to UDP",
+                    fmt_vs(vs)
+                ),
+            );
+            vs.protocol = Some(Protocol::Udp);
+        }
+        if vs.flags.ops && vs.protocol != Some(Protocol::Udp) {
+            err(
+                ctx,
+                &o,
+                format!(
+                    "Virtual server {}: one packet scheduling requires UDP - resetting",
+                    fmt_vs(vs)
+                ),
+            );
+            vs.flags.ops = false;
+        }
+        if vs.persistence_timeout == 0 && group.is_none() && !is_fwm && vs_port(vs) == 0 {
+            err(
+                ctx,
+                &o,
+                format!(
+                    "Virtual server {}: zero port only valid for persistent services - setting",
+                    fmt_vs(vs)
+                ),
+            );
+            vs.persistence_timeout = PERSISTENT_TIMEOUT;
+        }
+    }
+
+    if vs.persistence_timeout == 0 {
+        if let Some(g) = group {
+            if g.entries
+                .iter()
+                .any(|e| matches!(e, VsgEntry::Range { port: 0, .. }))
+            {
+                err(
+                    ctx,
+                    &o,
+                    format!(
+                        "Virtual server {}: zero port only valid for persistent services - setting",
+                        fmt_vs(vs)
+                    ),
+                );
+                vs.persistence_timeout = PERSISTENT_TIMEOUT;
+            }
+        }
+    }
+
+    if vs.protocol.is_some()
+        && ((group.is_some() && !grp_addrs && grp_fwms) || (group.is_none() && is_fwm))
+    {
+        err(ctx, &o, format!("Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored", fmt_vs(vs)));
+        vs.protocol = None;
+    }
+
+    if vs.sched.is_none() {
+        err(
+            ctx,
+            &o,
+            format!(
+                "Virtual server {}: no scheduler set, setting default 'wlc'",
+                fmt_vs(vs)
+            ),
+        );
+        vs.sched = Some("wlc".to_string());
+    }
+
+    // Real servers: duplicates, inheritance from the virtual server.
+    let rss = std::mem::take(&mut vs.real_servers);
+    let mut kept: Vec<RealServer> = Vec::with_capacity(rss.len());
+    let mut weight_sum: u64 = 0;
+    for mut rs in rss {
+        if kept.iter().any(|r| r.addr == rs.addr && r.port == rs.port) {
+            let m = format!(
+                "VS {}: real server {} is duplicated - removing second rs",
+                fmt_vs(vs),
+                fmt_rs(&rs, vs)
+            );
+            err(ctx, &o, m);
+            continue;
+        }
+        if rs.forwarding.is_none() {
+            if vs.forwarding.is_none() {
+                err(
+                    ctx,
+                    &o,
+                    format!(
+                        "Virtual server {}: no forwarding method set, setting default NAT",
+                        fmt_vs(vs)
+                    ),
+                );
+                vs.forwarding = Some(nat());
+            }
+            rs.forwarding = vs.forwarding;
+        }
+        rs.alpha.get_or_insert(vs.alpha);
+        rs.inhibit_on_failure.get_or_insert(vs.inhibit_on_failure);
+        if rs.retry.is_none() {
+            rs.retry = vs.retry;
+        }
+        rs.connect_timeout.get_or_insert(vs.connect_timeout);
+        rs.delay_loop.get_or_insert(vs.delay_loop);
+        if rs.warmup.is_none() {
+            rs.warmup = vs.warmup;
+        }
+        if rs.delay_before_retry.is_none() {
+            rs.delay_before_retry = vs.delay_before_retry;
+        }
+        let w = *rs.weight.get_or_insert(vs.weight);
+        weight_sum += w as u64;
+
+        let rs_inhibit = rs.inhibit_on_failure.unwrap_or(false);
+        let same_as_sorry = vs
+            .sorry_server
+            .as_ref()
+            .is_some_and(|s| s.addr == rs.addr && s.port == rs.port);
+        if same_as_sorry {
+            let differs = vs
+                .sorry_server
+                .as_ref()
+                .is_some_and(|s| s.inhibit != rs_inhibit);
+            if differs {
+                let m = format!(
+                    "Virtual server {}: real server {} matches sorry server, but inhibit setting differs, {}ing on sorry server",
+                    fmt_vs(vs),
+                    fmt_rs(&rs, vs),
+                    if rs_inhibit { "sett" } else { "clear" }
+                );
+                err(ctx, &o, m);
+                if let Some(s) = vs.sorry_server.as_mut() {
+                    s.inhibit = rs_inhibit;
+                }
+            }
+            vs.sorry_server_duplicates_rs = true;
+        }
+        kept.push(rs);
+    }
+    vs.real_servers = kept;
+
+    if vs
+        .sorry_server
+        .as_ref()
+        .is_some_and(|s| s.forwarding.is_none())
+    {
+        if vs.forwarding.is_none() {
+            err(
+                ctx,
+                &o,
+                format!(
+                    "Virtual server {}: no forwarding method set, setting default NAT",
+                    fmt_vs(vs)
+                ),
+            );
+            vs.forwarding = Some(nat());
+        }
+        let f = vs.forwarding;
+        if let Some(s) = vs.sorry_server.as_mut() {
+            s.forwarding = f;
+        }
+    }
+
+    // keepalived sums into an unsigned int.
+    let weight_sum = weight_sum as u32;
+    if vs.quorum > weight_sum {
+        let m = format!(
+            "Warning - quorum {} for {} exceeds total weight of real servers {weight_sum}, reducing quorum to {weight_sum}",
+            vs.quorum,
+            fmt_vs(vs)
+        );
+        err(ctx, &o, m);
+        vs.quorum = weight_sum;
+    }
+    if vs.hysteresis >= vs.quorum {
+        let h = vs.quorum.wrapping_sub(1);
+        let m = format!(
+            "Virtual server {}: hysteresis {} >= quorum {}; setting hysteresis to {h}",
+            fmt_vs(vs),
+            vs.hysteresis,
+            vs.quorum
+        );
+        err(ctx, &o, m);
+        vs.hysteresis = h;
+    }
+
+    // Ports: unless NAT, real/sorry servers use the virtual server's port.
+    let is_nat = |f: Option<Forwarding>| f.map(|f| f.method) == Some(FwdMethod::Nat);
+    if let Some(g) = group {
+        if grp_fwms {
+            for rs in &vs.real_servers {
+                if !is_nat(rs.forwarding) && rs.port != 0 {
+                    let m = format!(
+                        "WARNING - fwmark virtual server {}, real server {} has port specified - port will be ignored",
+                        fmt_vs(vs),
+                        fmt_rs(rs, vs)
+                    );
+                    err(ctx, &o, m);
+                }
+            }
+            if vs
+                .sorry_server
+                .as_ref()
+                .is_some_and(|s| !is_nat(s.forwarding) && s.port != 0)
+            {
+                let m = format!("WARNING - fwmark virtual server {}, sorry server has port specified - port will be ignored", fmt_vs(vs));
+                err(ctx, &o, m);
+            }
+        }
+        for e in &g.entries {
+            let VsgEntry::Range {
+                start, end, port, ..
+            } = e
+            else {
+                continue;
+            };
+            let ge = if start != end {
+                format!("{start}-{end},{port}")
+            } else {
+                format!("{start},{port}")
+            };
+            for rs in &vs.real_servers {
+                if !is_nat(rs.forwarding) && rs.port != 0 && *port != rs.port {
+                    let m = format!(
+                        "virtual server {}:[{ge}] and real server {} ports don't match",
+                        fmt_vs(vs),
+                        fmt_rs(rs, vs)
+                    );
+                    err(ctx, &o, m);
+                }
+            }
+            if vs
+                .sorry_server
+                .as_ref()
+                .is_some_and(|s| !is_nat(s.forwarding) && s.port != 0 && s.port != *port)
+            {
+                let m = format!("WARNING - virtual server {}, sorry server has port specified - port will be ignored", fmt_vs(vs));
+                err(ctx, &o, m);
+            }
+        }
+    } else {
+        let vport = vs_port(vs);
+        let name = fmt_vs(vs);
+        let proto = vs.protocol;
+        for rs in vs.real_servers.iter_mut() {
+            let rs_name = super::parse::trio(Some(&rs.addr), proto, rs.port);
+            if is_nat(rs.forwarding) {
+                if !is_fwm && rs.port == 0 {
+                    rs.port = vport;
+                }
+                continue;
+            }
+            if is_fwm {
+                if rs.port != 0 {
+                    let m = format!("WARNING - fwmark virtual server {name}, real server {rs_name} has port specified - clearing");
+                    err(ctx, &o, m);
+                    rs.port = 0;
+                }
+            } else if rs.port == 0 {
+                rs.port = vport;
+            } else if rs.port != vport {
+                let m = format!("WARNING - virtual server {name} and real server {rs_name} ports don't match - resetting");
+                err(ctx, &o, m);
+                rs.port = vport;
+            }
+        }
+        if let Some(s) = vs.sorry_server.as_mut() {
+            if !is_nat(s.forwarding) {
+                if is_fwm {
+                    if s.port != 0 {
+                        let m = format!("WARNING - virtual server {name}, sorry server has port specified - clearing");
+                        err(ctx, &o, m);
+                        s.port = 0;
+                    }
+                } else if s.port == 0 {
+                    s.port = vport;
+                } else if s.port != vport {
+                    let m = format!("WARNING - virtual server {name} and sorry server ports don't match - resetting");
+                    err(ctx, &o, m);
+                    s.port = vport;
+                }
+            }
+        }
+    }
+}
+
+/// Checkers take their unset values from the real server (which took them
+/// from the virtual server), then from their built-in defaults.
+fn checker_defaults(vs: &mut VirtualServer) {
+    let vs_delay = vs.delay_loop;
+    for rs in vs.real_servers.iter_mut() {
+        for c in rs.checkers.iter_mut() {
+            if c.alpha.is_none() {
+                c.alpha = rs.alpha;
+            }
+            if matches!(c.kind, CheckerKind::Bfd(_)) {
+                continue;
+            }
+            if c.retry.is_none() {
+                c.retry = Some(rs.retry.unwrap_or(c.default_retry));
+            }
+            if let Some(co) = c.conn.as_mut() {
+                if co.connect_timeout.is_none() {
+                    co.connect_timeout = rs.connect_timeout;
+                }
+            }
+            if c.delay_loop.is_none() {
+                c.delay_loop = rs.delay_loop;
+            }
+            let dl = c.delay_loop.unwrap_or(vs_delay);
+            if c.warmup.is_none() {
+                c.warmup = Some(rs.warmup.unwrap_or(dl));
+            }
+            if c.delay_before_retry.is_none() {
+                c.delay_before_retry = Some(match rs.delay_before_retry {
+                    Some(d) => d,
+                    None if c.default_delay_before_retry != 0 => c.default_delay_before_retry,
+                    None => dl,
+                });
+            }
+            if let CheckerKind::Misc(m) = &mut c.kind {
+                if m.timeout.unwrap_or(0) == 0 {
+                    m.timeout = Some(vs_delay);
+                }
+            }
+        }
+    }
+}
+
+/// keepalived `check_check_script_security`.
+fn script_security(ctx: &mut Ctx, sys: &SystemView, vss: &mut [VirtualServer]) {
+    if vss.is_empty() {
+        return;
+    }
+    let mut sflags = 0u32;
+    for vs in vss.iter_mut() {
+        for rs in vs.real_servers.iter_mut() {
+            let mut kept = Vec::with_capacity(rs.checkers.len());
+            for mut c in std::mem::take(&mut rs.checkers) {
+                if let CheckerKind::Misc(m) = &mut c.kind {
+                    if let Some(s) = m.script.as_mut() {
+                        let f = check_script_secure(ctx, sys, s);
+                        sflags |= f;
+                        if sys.check_scripts {
+                            let cmd = s.cmd_str();
+                            let o = Some(s.origin.clone());
+                            if f & flags::INHIBIT != 0 {
+                                ctx.diags
+                                    .log(o, format!("Disabling misc script {cmd} due to insecure"));
+                                continue;
+                            } else if f & flags::NOTFOUND != 0 {
+                                ctx.diags.log(
+                                    o,
+                                    format!(
+                                        "Disabling misc script {cmd} since not found/accessible"
+                                    ),
+                                );
+                                continue;
+                            } else if f & (flags::EXECUTABLE | flags::SYSTEM) == 0 {
+                                continue;
+                            }
+                        }
+                    }
+                }
+                kept.push(c);
+            }
+            rs.checkers = kept;
+        }
+    }
+    for vs in vss.iter_mut() {
+        sflags |= check_notify_script_secure(ctx, sys, &mut vs.quorum_up);
+        sflags |= check_notify_script_secure(ctx, sys, &mut vs.quorum_down);
+        for rs in vs.real_servers.iter_mut() {
+            sflags |= check_notify_script_secure(ctx, sys, &mut rs.notify_up);
+            sflags |= check_notify_script_secure(ctx, sys, &mut rs.notify_down);
+        }
+    }
+    report_security(ctx, sflags, "check scripts");
+}
