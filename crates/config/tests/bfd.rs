@@ -594,8 +594,12 @@ fn skipped_when_bfd_inactive() {
             bfd: false,
         },
     );
+    // VRRP and the checker still read the block (track_bfd, BFD_CHECK);
+    // only the BFD process's settings and checks are skipped.
     assert_clean(&p);
-    assert!(p.config.bfd.instances.is_empty());
+    assert!(p.config.bfd.session("B").is_none());
+    assert!(p.config.bfd.vrrp_tracked("B").is_some());
+    assert!(p.config.bfd.checker_tracked("B").is_some());
     assert!(p.config.seen.bfd);
 }
 

@@ -114,45 +114,6 @@ fn sample_fwmark() {
     sample_check("keepalived.conf.fwmark", &["Warning: Virtual server FWM 1: protocol specified for fwmark - protocol will be ignored"]);
 }
 
-#[test]
-#[ignore]
-fn dump_samples() {
-    for e in std::fs::read_dir(SAMPLES).unwrap() {
-        let path = e.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let p = parse_str(path.file_name().unwrap().to_str().unwrap(), &text, &opts());
-        println!(
-            "== {:?} vs={}",
-            path.file_name().unwrap(),
-            p.config.lvs.virtual_servers.len()
-        );
-        for d in p.diags.iter() {
-            println!("   {d}");
-        }
-    }
-}
-
-/// `LVS_PROBE=file cargo test --test lvs probe -- --ignored --nocapture`
-#[test]
-#[ignore]
-fn probe() {
-    let Ok(f) = std::env::var("LVS_PROBE") else {
-        return;
-    };
-    let text = std::fs::read_to_string(&f).unwrap();
-    let p = parse_str(&f, &text, &opts());
-    for d in p.diags.iter() {
-        if d.severity != Severity::Notice || d.message.contains("deprecated") {
-            println!(
-                "PROBE {}: {}",
-                d.origin.as_ref().map(|o| o.line).unwrap_or(0),
-                d.message
-            );
-        }
-    }
-    println!("PROBE rc={}", p.test_exit_code());
-}
-
 // ------------------------------------------------------------------ keywords: rejected values
 
 /// Each snippet (inside a real_server unless it starts with "VS:" = inside

@@ -14,7 +14,10 @@ use crate::numbers::check_true_false;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Root-level keywords owned by this area.
-pub static ROOT: &[Kw] = &[Kw::block("bfd_instance", bfd_instance, &BFD_BLOCK).sys(Sys::Bfd)];
+/// keepalived installs `bfd_instance` in the VRRP and checker processes as
+/// well (they resolve `track_bfd` / `BFD_CHECK` names), so the block is read
+/// whichever subsystems are active; each process's view is decided inside.
+pub static ROOT: &[Kw] = &[Kw::block("bfd_instance", bfd_instance, &BFD_BLOCK).sys(Sys::Global)];
 
 static BFD_BLOCK: Block = Block {
     name: "bfd_instance",
@@ -147,7 +150,9 @@ fn bfd_instance(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
 
     // BFD process.
     let mut bfd = false;
-    if too_long {
+    if !ctx.active.bfd {
+        // Not running BFD (-B, or a VRRP/checker-only read).
+    } else if too_long {
         ctx.error(format!(
             "Configuration error: BFD instance {name} name too long (maximum length is {} characters) - ignoring",
             BFD_INAME_MAX - 1

@@ -31,8 +31,16 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
         validate_vs(ctx, vs, group);
     }
     vss.retain(|vs| !vs.real_servers.is_empty());
+    let alert_default = ctx.cfg.global.smtp_alert_checker.or(ctx.cfg.global.smtp_alert);
     for vs in vss.iter_mut() {
         checker_defaults(vs);
+        // keepalived: an unset smtp_alert takes smtp_alert_checker, then
+        // smtp_alert; failing both it is off for a virtual server and on
+        // for a real server (compatibility with old versions).
+        vs.smtp_alert = vs.smtp_alert.or(alert_default).or(Some(false));
+        for rs in vs.real_servers.iter_mut() {
+            rs.smtp_alert = rs.smtp_alert.or(alert_default).or(Some(true));
+        }
     }
     script_security(ctx, sys, &mut vss);
     ctx.cfg.lvs.virtual_servers = vss;
@@ -536,6 +544,12 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView, vss: &mut [VirtualServer]) {
             sflags |= check_notify_script_secure(ctx, sys, &mut rs.notify_up);
             sflags |= check_notify_script_secure(ctx, sys, &mut rs.notify_down);
         }
+    }
+    // The global FIFO scripts run in the checker process too. Check copies:
+    // the VRRP validation decides on the stored ones.
+    for fifo in [ctx.cfg.global.notify_fifo.script.clone(), ctx.cfg.global.lvs_notify_fifo.script.clone()] {
+        let mut fifo = fifo;
+        sflags |= check_notify_script_secure(ctx, sys, &mut fifo);
     }
     report_security(ctx, sflags, "check scripts");
 }

@@ -173,6 +173,13 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView) {
         }
         sg.track_scripts.retain(|t| !insecure.contains(&t.name));
     }
+    // The global FIFO scripts run in the VRRP process too.
+    let mut fifo = std::mem::take(&mut ctx.cfg.global.notify_fifo.script);
+    fl |= check_notify_script_secure(ctx, sys, &mut fifo);
+    ctx.cfg.global.notify_fifo.script = fifo;
+    let mut fifo = std::mem::take(&mut ctx.cfg.global.vrrp_notify_fifo.script);
+    fl |= check_notify_script_secure(ctx, sys, &mut fifo);
+    ctx.cfg.global.vrrp_notify_fifo.script = fifo;
     report_security(ctx, fl, "scripts");
     scripts.retain(|s| !insecure.contains(&s.name));
     ctx.cfg.vrrp.scripts = scripts;
