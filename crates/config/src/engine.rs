@@ -119,7 +119,7 @@ impl<'a> Args<'a> {
     }
     /// Word `i`, if present.
     pub fn get(&self, i: usize) -> Option<&'a str> {
-        self.words.get(i).map(|t| t.text.as_str())
+        self.words.get(i).map(|t| t.text(&self.line.text))
     }
     /// Word `i`, or "" if absent.
     pub fn word(&self, i: usize) -> &'a str {
@@ -127,7 +127,8 @@ impl<'a> Args<'a> {
     }
     /// All words from `i` on.
     pub fn rest(&self, i: usize) -> impl Iterator<Item = &'a str> {
-        self.words.iter().skip(i).map(|t| t.text.as_str())
+        let line: &'a str = &self.line.text;
+        self.words.iter().skip(i).map(move |t| t.text(line))
     }
     pub fn origin(&self) -> Origin {
         self.line.origin.clone()
@@ -289,13 +290,13 @@ impl Ctx {
             }
             if need_bob {
                 need_bob = false;
-                if words[0].text == "{" && !words[0].quoted {
+                if words[0].text(&line.text) == "{" && !words[0].quoted {
                     continue;
                 }
                 self.origin = line.origin.clone();
                 self.log(format!("'{{' missing from beginning of block {kw}"));
             }
-            if words[0].text == "}" && !words[0].quoted {
+            if words[0].text(&line.text) == "}" && !words[0].quoted {
                 break;
             }
             self.origin = line.origin.clone();
@@ -312,7 +313,7 @@ impl Ctx {
             let toks = tokenize(&line.text);
             if toks.unmatched_quote {
                 // Script keywords re-tokenise the raw line themselves.
-                let script = toks.words.first().and_then(|k| block.find(&k.text)).is_some_and(|k| matches!(k.kind, Kind::Script(_)));
+                let script = toks.words.first().and_then(|k| block.find(k.text(&line.text))).is_some_and(|k| matches!(k.kind, Kind::Script(_)));
                 if !script {
                     self.origin = line.origin.clone();
                     self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
@@ -324,7 +325,8 @@ impl Ctx {
             }
             self.origin = line.origin.clone();
             let first = &words[0];
-            let is = |s: &str| first.text == s && !first.quoted;
+            let first_text = first.text(&line.text);
+            let is = |s: &str| first_text == s && !first.quoted;
             if need_bob {
                 need_bob = false;
                 if is("{") && level > 0 {
@@ -338,8 +340,8 @@ impl Ctx {
             if is("}") && level > 0 {
                 return Ok(());
             }
-            let Some(kw) = block.find(&first.text) else {
-                let msg = unknown_keyword_message(block, &first.text, &self.block_path);
+            let Some(kw) = block.find(first_text) else {
+                let msg = unknown_keyword_message(block, first_text, &self.block_path);
                 self.report(Severity::UnknownKeyword, msg);
                 continue;
             };

@@ -7,13 +7,23 @@ use pest_derive::Parser;
 #[grammar = "line.pest"]
 struct LineParser;
 
-/// One word of a line, with its 1-based column in the logical line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One word of a line: its byte range in the line (the inside of the quotes
+/// for a quoted word), its 1-based column, and whether it was quoted.
+/// Tokens borrow nothing and own nothing: no allocation per word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {
-    pub text: String,
+    pub start: u32,
+    pub end: u32,
     pub col: u32,
     /// Written in double quotes (so `"{"` is not a brace).
     pub quoted: bool,
+}
+
+impl Token {
+    /// The word's text in `line` (the line it was read from).
+    pub fn text<'a>(&self, line: &'a str) -> &'a str {
+        line.get(self.start as usize..self.end as usize).unwrap_or("")
+    }
 }
 
 /// Result of tokenising a line.
@@ -48,14 +58,14 @@ fn split_plain(line: &str) -> Vec<Token> {
     for (i, c) in line.char_indices() {
         if is_ws(c) {
             if let Some(s) = start.take() {
-                words.push(Token { text: line[s..i].to_string(), col: s as u32 + 1, quoted: false });
+                words.push(Token { start: s as u32, end: i as u32, col: s as u32 + 1, quoted: false });
             }
         } else if start.is_none() {
             start = Some(i);
         }
     }
     if let Some(s) = start {
-        words.push(Token { text: line[s..].to_string(), col: s as u32 + 1, quoted: false });
+        words.push(Token { start: s as u32, end: line.len() as u32, col: s as u32 + 1, quoted: false });
     }
     words
 }
@@ -67,12 +77,16 @@ pub fn tokenize_pest(line: &str) -> Tokens {
         Ok(mut pairs) => {
             let Some(top) = pairs.next() else { return out };
             for p in top.into_inner() {
-                let col = p.as_span().start() as u32 + 1;
+                let span = p.as_span();
+                let col = span.start() as u32 + 1;
                 match p.as_rule() {
-                    Rule::word => out.words.push(Token { text: p.as_str().to_string(), col, quoted: false }),
+                    Rule::word => out.words.push(Token { start: span.start() as u32, end: span.end() as u32, col, quoted: false }),
                     Rule::quoted => {
-                        let inner = p.into_inner().next().map(|i| i.as_str()).unwrap_or("");
-                        out.words.push(Token { text: inner.to_string(), col, quoted: true });
+                        let (start, end) = match p.into_inner().next() {
+                            Some(i) => (i.as_span().start() as u32, i.as_span().end() as u32),
+                            None => (span.start() as u32 + 1, span.start() as u32 + 1),
+                        };
+                        out.words.push(Token { start, end, col, quoted: true });
                     }
                     Rule::unterminated => out.unmatched_quote = true,
                     _ => {}
@@ -80,13 +94,7 @@ pub fn tokenize_pest(line: &str) -> Tokens {
             }
         }
         Err(_) => {
-            let mut col = 1;
-            for w in line.split([' ', '\t']) {
-                if !w.is_empty() {
-                    out.words.push(Token { text: w.to_string(), col, quoted: false });
-                }
-                col += w.len() as u32 + 1;
-            }
+            out.words = split_plain(line);
         }
     }
     out
@@ -97,7 +105,7 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<String> {
-        tokenize(s).words.into_iter().map(|t| t.text).collect()
+        tokenize(s).words.into_iter().map(|t| t.text(s).to_string()).collect()
     }
 
     #[test]

@@ -136,6 +136,13 @@ impl Ctx {
     /// `read_decimal_unsigned`: a decimal with at most `shift` decimal
     /// places, returned scaled by 10^shift. `min`/`max` are scaled too.
     pub fn read_decimal(&mut self, s: &str, min: u64, max: u64, shift: u32, ignore_error: bool) -> Option<u64> {
+        // Fast path for the usual well-formed value ("3", "0.5"): no
+        // allocation. Anything unusual takes keepalived's full path below.
+        if let Some(v) = simple_decimal(s, shift) {
+            if v >= min && v <= max {
+                return Some(v);
+            }
+        }
         let warn = self.warn_prefix(ignore_error);
         if s.starts_with('-') {
             self.report(Severity::InvalidNumber, format!("{warn}negative number '{s}'"));
@@ -197,6 +204,29 @@ impl Ctx {
         let max = if max_us == 0 { TIMER_MAXIMUM } else { max_us };
         self.read_decimal(s, min_us, max, 6, ignore_error)
     }
+}
+
+/// `DIGITS[.DIGITS]` with at most `shift` decimals and no overflow, scaled
+/// by 10^shift; `None` for anything else.
+fn simple_decimal(s: &str, shift: u32) -> Option<u64> {
+    let (int_part, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (s, ""),
+    };
+    if int_part.is_empty() || int_part.len() > 12 || frac.len() > shift as usize {
+        return None;
+    }
+    if !int_part.bytes().all(|c| c.is_ascii_digit()) || !frac.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for c in int_part.bytes().chain(frac.bytes()) {
+        v = v * 10 + u64::from(c - b'0');
+    }
+    for _ in frac.len()..shift as usize {
+        v = v.checked_mul(10)?;
+    }
+    Some(v)
 }
 
 /// Parse an unsigned prefix in `base` (0 = auto like strtoul). Returns the

@@ -51,7 +51,7 @@ fn line_of(p: &Parsed, needle: &str) -> Option<u32> {
 
 #[test]
 fn sample_etc_keepalived_conf_garp_interval_zero() {
-    let path = "/work/shared/keepalived/samples/etc.keepalived.conf";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keepalived/samples/etc.keepalived.conf");
     let p = parse_file(path, &opts());
     assert_eq!(
         line_of(&p, "number '0' outside range [0.000001, 4294.967295]"),

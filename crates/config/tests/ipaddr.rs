@@ -772,7 +772,7 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
         Route(bool),
         Rule(bool),
     }
-    let path = format!("/work/shared/keepalived/samples/{name}");
+    let path = format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), name);
     let text = std::fs::read_to_string(&path).expect("sample");
     let pp = Preprocessor::from_text(name, &text, &PreprocOptions::default());
     let mut ctx = Ctx::new(pp, Subsystems::all(), true);
@@ -780,7 +780,7 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
     let mut mode: Option<K> = None;
     while let Some(line) = ctx.pp.next_line(&mut ctx.diags) {
         let toks = tokenize(&line.text).words;
-        let Some(w0) = toks.first().map(|t| t.text.clone()) else {
+        let Some(w0) = toks.first().map(|t| t.text(&line.text).to_string()) else {
             continue;
         };
         if let Some(k) = mode {
@@ -824,8 +824,7 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
 /// keepalived's `(FILE: Line N) msg` lines of a sample (netns run), limited
 /// to the lines of address/route/rule blocks.
 fn expected(name: &str, lines: std::ops::RangeInclusive<u32>) -> Vec<(u32, String)> {
-    let out = std::fs::read_to_string(format!(
-        "/work/shared/keepalived/config-test-2.2.7/{name}.netns.out"
+    let out = std::fs::read_to_string(format!("{}/../../../shared/keepalived/config-test-2.2.7/{}.netns.out", env!("CARGO_MANIFEST_DIR"), name
     ))
     .expect("out");
     out.lines()
@@ -843,7 +842,7 @@ fn sample_vrrp_routes() {
     let n = "keepalived.conf.vrrp.routes";
     assert_eq!(run_sample(n), expected(n, 7..=33));
     // the static block through the whole parser
-    let text = std::fs::read_to_string(format!("/work/shared/keepalived/samples/{n}")).unwrap();
+    let text = std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
     let p = parse_str(
         n,
         &text,
@@ -869,7 +868,7 @@ fn sample_vrrp_rules() {
     let got = run_sample(n);
     assert_eq!(got, expected(n, 9..=27));
     assert_eq!(got.len(), 6);
-    let text = std::fs::read_to_string(format!("/work/shared/keepalived/samples/{n}")).unwrap();
+    let text = std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
     let p = parse_str(
         n,
         &text,
@@ -887,7 +886,7 @@ fn sample_vrrp_rules() {
 fn sample_static_ipaddress() {
     let n = "keepalived.conf.vrrp.static_ipaddress";
     assert_eq!(run_sample(n), expected(n, 7..=26));
-    let text = std::fs::read_to_string(format!("/work/shared/keepalived/samples/{n}")).unwrap();
+    let text = std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
     let p = parse_str(
         n,
         &text,

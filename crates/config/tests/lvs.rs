@@ -49,8 +49,8 @@ fn first_rs(p: &Parsed) -> &RealServer {
 
 // ------------------------------------------------------------------ samples
 
-const SAMPLES: &str = "/work/shared/keepalived/samples";
-const OUTS: &str = "/work/shared/keepalived/config-test-2.2.7";
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keepalived/samples");
+const OUTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keepalived/config-test-2.2.7");
 
 /// LVS lines keepalived printed for a sample (lines of other areas are
 /// listed in `others` and ignored).

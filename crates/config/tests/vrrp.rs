@@ -3,8 +3,8 @@
 use keepalived_config::model::vrrp::{AuthType, Family, State};
 use keepalived_config::{parse_str, ParseOptions, Parsed, SystemView};
 
-const SAMPLES: &str = "/work/shared/keepalived/samples";
-const RESULTS: &str = "/work/shared/keepalived/config-test-2.2.7";
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keepalived/samples");
+const RESULTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keepalived/config-test-2.2.7");
 
 fn opts() -> ParseOptions {
     ParseOptions {

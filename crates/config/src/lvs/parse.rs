@@ -1562,7 +1562,8 @@ fn queue(ctx: &mut Ctx, args: &Args<'_>, kind: CheckerKind, conn: bool) -> Res<E
 
 /// Add the finished checker to the real server.
 fn commit_checker(ctx: &mut Ctx, c: Checker) {
-    with_rs!(ctx, rs => rs.checkers.push(c));
+    // Most real servers have one checker: do not let Vec round up to 4.
+    with_rs!(ctx, rs => { rs.checkers.reserve_exact(1); rs.checkers.push(c) });
 }
 
 /// keepalived `check_conn_opts`: an IPv6 link-local destination needs `bind_if`.

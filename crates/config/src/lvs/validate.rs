@@ -31,6 +31,9 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
         validate_vs(ctx, vs, group);
     }
     vss.retain(|vs| !vs.real_servers.is_empty());
+    for vs in vss.iter_mut() {
+        vs.real_servers.shrink_to_fit();
+    }
     let alert_default = ctx.cfg.global.smtp_alert_checker.or(ctx.cfg.global.smtp_alert);
     for vs in vss.iter_mut() {
         checker_defaults(vs);
@@ -413,7 +416,8 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
         let name = fmt_vs(vs);
         let proto = vs.protocol;
         for rs in vs.real_servers.iter_mut() {
-            let rs_name = super::parse::trio(Some(&rs.addr), proto, rs.port);
+            // Only formatted when a message needs it (10,000 servers).
+            let rs_name = || super::parse::trio(Some(&rs.addr), proto, rs.port);
             if is_nat(rs.forwarding) {
                 if !is_fwm && rs.port == 0 {
                     rs.port = vport;
@@ -422,14 +426,14 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
             }
             if is_fwm {
                 if rs.port != 0 {
-                    let m = format!("WARNING - fwmark virtual server {name}, real server {rs_name} has port specified - clearing");
+                    let m = format!("WARNING - fwmark virtual server {name}, real server {} has port specified - clearing", rs_name());
                     err(ctx, &o, m);
                     rs.port = 0;
                 }
             } else if rs.port == 0 {
                 rs.port = vport;
             } else if rs.port != vport {
-                let m = format!("WARNING - virtual server {name} and real server {rs_name} ports don't match - resetting");
+                let m = format!("WARNING - virtual server {name} and real server {} ports don't match - resetting", rs_name());
                 err(ctx, &o, m);
                 rs.port = vport;
             }

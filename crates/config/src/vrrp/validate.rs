@@ -220,6 +220,12 @@ fn chk_min_cfg(ctx: &mut Ctx, v: &VrrpInstance) -> bool {
 fn sync_groups(ctx: &mut Ctx, instances: &mut [VrrpInstance]) {
     let groups = std::mem::take(&mut ctx.cfg.vrrp.sync_groups);
     let mut kept = Vec::new();
+    // Name → index, so thousands of members are found without a scan each
+    // (the first instance of a name wins, as a linear search would).
+    let mut by_name: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(instances.len());
+    for (i, v) in instances.iter().enumerate() {
+        by_name.entry(v.name.clone()).or_insert(i);
+    }
     for mut sg in groups {
         let Some(names) = sg.members.take() else {
             at(
@@ -238,7 +244,7 @@ fn sync_groups(ctx: &mut Ctx, instances: &mut [VrrpInstance]) {
         let mut st = St::Init;
         let mut members = Vec::new();
         for n in names {
-            let Some(v) = instances.iter_mut().find(|v| v.name == n) else {
+            let Some(v) = by_name.get(&n).map(|&i| &mut instances[i]) else {
                 at(
                     ctx,
                     &sg.origin,
@@ -296,10 +302,10 @@ fn sync_groups(ctx: &mut Ctx, instances: &mut [VrrpInstance]) {
 fn sync_group_tracking(ctx: &mut Ctx, instances: &[VrrpInstance]) {
     let mut groups = std::mem::take(&mut ctx.cfg.vrrp.sync_groups);
     for sg in groups.iter_mut() {
-        let members = sg.members.clone().unwrap_or_default();
+        let members = sg.members.as_deref().unwrap_or_default();
         let owner = instances
             .iter()
-            .any(|v| members.contains(&v.name) && v.priority == Some(OWNER));
+            .any(|v| v.priority == Some(OWNER) && members.contains(&v.name));
         if !owner {
             continue;
         }
