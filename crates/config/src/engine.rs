@@ -7,7 +7,7 @@
 //! `track_*`, `notification_email`, ...) read every line up to `}` as an item.
 
 use crate::diag::{Diagnostics, Origin, Severity};
-use crate::lexer::{tokenize, Token};
+use crate::lexer::{tokenize, tokenize_into, Token};
 use crate::model::Config;
 use crate::preproc::{Line, Preprocessor};
 use crate::Subsystems;
@@ -309,17 +309,17 @@ impl Ctx {
     /// keepalived `process_stream`. Returns when the block's `}` is read or
     /// at end of input.
     pub fn process(&mut self, block: &'static Block, level: usize, mut need_bob: bool) -> Res {
+        let mut words: Vec<Token> = Vec::with_capacity(8);
         while let Some(line) = self.next_line() {
-            let toks = tokenize(&line.text);
-            if toks.unmatched_quote {
+            let unmatched = tokenize_into(&line.text, &mut words);
+            if unmatched {
                 // Script keywords re-tokenise the raw line themselves.
-                let script = toks.words.first().and_then(|k| block.find(k.text(&line.text))).is_some_and(|k| matches!(k.kind, Kind::Script(_)));
+                let script = words.first().and_then(|k| block.find(k.text(&line.text))).is_some_and(|k| matches!(k.kind, Kind::Script(_)));
                 if !script {
                     self.origin = line.origin.clone();
                     self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
                 }
             }
-            let words = toks.words;
             if words.is_empty() {
                 continue;
             }

@@ -34,9 +34,6 @@ pub struct Tokens {
     pub unmatched_quote: bool,
 }
 
-fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\x0C' | '\x0B' | '\r' | '\n')
-}
 
 /// Split a logical line into words. Never fails: the grammar accepts any
 /// input, and if pest ever rejected one we would fall back to whitespace.
@@ -46,17 +43,37 @@ fn is_ws(c: char) -> bool {
 /// property test checks both paths agree. This keeps a 10,000-server
 /// configuration well under keepalived's parse time.
 pub fn tokenize(line: &str) -> Tokens {
-    if !line.contains('"') {
-        return Tokens { words: split_plain(line), unmatched_quote: false };
-    }
-    tokenize_pest(line)
+    let mut words = Vec::new();
+    let unmatched_quote = tokenize_into(line, &mut words);
+    Tokens { words, unmatched_quote }
 }
 
+/// As [`tokenize`], into a reused buffer; returns whether a quote was left
+/// open.
+pub fn tokenize_into(line: &str, words: &mut Vec<Token>) -> bool {
+    words.clear();
+    if !line.bytes().any(|b| b == b'"') {
+        split_plain_into(line, words);
+        return false;
+    }
+    let t = tokenize_pest(line);
+    words.extend_from_slice(&t.words);
+    t.unmatched_quote
+}
+
+#[cfg(test)]
 fn split_plain(line: &str) -> Vec<Token> {
-    let mut words = Vec::new();
+    let mut v = Vec::new();
+    split_plain_into(line, &mut v);
+    v
+}
+
+fn split_plain_into(line: &str, words: &mut Vec<Token>) {
+    // White space is ASCII, so bytes suffice; multi-byte characters are
+    // never split since their bytes are all >= 0x80.
     let mut start = None;
-    for (i, c) in line.char_indices() {
-        if is_ws(c) {
+    for (i, b) in line.bytes().enumerate() {
+        if matches!(b, b' ' | b'\t' | b'\x0C' | b'\x0B' | b'\r' | b'\n') {
             if let Some(s) = start.take() {
                 words.push(Token { start: s as u32, end: i as u32, col: s as u32 + 1, quoted: false });
             }
@@ -67,7 +84,6 @@ fn split_plain(line: &str) -> Vec<Token> {
     if let Some(s) = start {
         words.push(Token { start: s as u32, end: line.len() as u32, col: s as u32 + 1, quoted: false });
     }
-    words
 }
 
 /// The grammar-driven tokeniser (any line, quotes included).
@@ -94,7 +110,7 @@ pub fn tokenize_pest(line: &str) -> Tokens {
             }
         }
         Err(_) => {
-            out.words = split_plain(line);
+            split_plain_into(line, &mut out.words);
         }
     }
     out

@@ -131,6 +131,8 @@ pub struct Preprocessor {
     pub files_read: Vec<String>,
     /// Whether more than one file is involved (keepalived then names files).
     multi_file: bool,
+    /// `${_HASH}`/`${_BANG}` were substituted at least once.
+    placeholders: bool,
 }
 
 impl Preprocessor {
@@ -196,6 +198,7 @@ impl Preprocessor {
             last_origin: Origin::new(Arc::from(""), 0, 0),
             files_read: Vec::new(),
             multi_file: false,
+            placeholders: false,
         };
         let std_def = |name: &str, value: &str, builtin, min, max, num| Def {
             name: name.to_string(),
@@ -405,7 +408,7 @@ impl Preprocessor {
                 continue;
             }
             let rest = &file.text[file.pos..];
-            let len = rest.find('\n').unwrap_or(rest.len());
+            let len = rest.bytes().position(|b| b == b'\n').unwrap_or(rest.len());
             let start = file.pos;
             file.pos += len + 1;
             file.line_no += 1;
@@ -416,7 +419,7 @@ impl Preprocessor {
                 self.end_multiline_def_on_blank();
                 continue;
             }
-            if raw.contains('\0') {
+            if raw.bytes().any(|b| b == 0) {
                 let o = self.raw_origin(1);
                 diags.push(Severity::GeneralError, Some(o), "configuration appears to have embedded NULs - ignoring line");
                 continue;
@@ -427,7 +430,7 @@ impl Preprocessor {
                 continue;
             }
             let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
-            if !text.contains(['#', '!', '"', '\\']) {
+            if !text.bytes().any(|b| matches!(b, b'#' | b'!' | b'"' | b'\\')) {
                 // Nothing to decomment (the common case).
                 let t = text.trim_matches([' ', '\t']);
                 if t.is_empty() {
@@ -517,7 +520,7 @@ impl Preprocessor {
                 None => continue,
             }
         }
-        if buf.contains(['\u{E000}', '\u{E001}']) {
+        if self.placeholders && buf.contains(['\u{E000}', '\u{E001}']) {
             buf = buf.replace(HASH_MARK, "#").replace(BANG_MARK, "!");
         }
         Some(self.split_braces(buf, diags))
@@ -558,7 +561,7 @@ impl Preprocessor {
             if buf.starts_with('~') {
                 return Some(buf);
             }
-            if buf.contains('$') {
+            if buf.bytes().any(|b| b == b'$') {
                 match self.replace_params(&buf, diags) {
                     None => return Some(buf),
                     Some(new) => {
@@ -867,6 +870,9 @@ impl Preprocessor {
             match self.find_reference(&s[at + 1..], diags, &origin) {
                 Some((idx, reflen, params)) => {
                     found = true;
+                    if matches!(self.defs[idx].name.as_str(), "_HASH" | "_BANG") {
+                        self.placeholders = true;
+                    }
                     let value = self.def_value(idx, params.as_deref(), diags);
                     if self.defs[idx].multiline {
                         let mut lines: Vec<String> = value.split('\n').map(str::to_string).collect();

@@ -72,7 +72,10 @@ fn run(cli: &cli::Cli) -> i32 {
         if cli.dump_conf {
             dump(&parsed);
         }
-        return parsed.test_exit_code();
+        let code = parsed.test_exit_code();
+        // The process exits now: freeing a large model would only cost time.
+        std::mem::forget(parsed);
+        return code;
     }
 
     // Not a config test: read the configuration as the parent would.

@@ -372,19 +372,19 @@ pub enum CheckerKind {
     /// `TCP_CHECK`.
     Tcp,
     /// `HTTP_GET` / `SSL_GET`.
-    Http(HttpCheck),
+    Http(Box<HttpCheck>),
     /// `SMTP_CHECK`.
-    Smtp(SmtpCheck),
+    Smtp(Box<SmtpCheck>),
     /// `DNS_CHECK`.
-    Dns(DnsCheck),
+    Dns(Box<DnsCheck>),
     /// `MISC_CHECK`.
-    Misc(MiscCheck),
+    Misc(Box<MiscCheck>),
     /// `UDP_CHECK`.
-    Udp(UdpCheck),
+    Udp(Box<UdpCheck>),
     /// `PING_CHECK`.
     Ping,
     /// `BFD_CHECK`.
-    Bfd(BfdCheck),
+    Bfd(Box<BfdCheck>),
 }
 
 /// `http_protocol 1.0|1.0C|1.1`.

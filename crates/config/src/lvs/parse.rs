@@ -1784,17 +1784,17 @@ fn http_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     queue(
         ctx,
         args,
-        CheckerKind::Http(HttpCheck {
+        CheckerKind::Http(Box::new(HttpCheck {
             ssl,
             ..Default::default()
-        }),
+        })),
         true,
     )
 }
 
 fn http_mut(ctx: &mut Ctx) -> Option<&mut HttpCheck> {
     match st(ctx).checker.as_mut().map(|c| &mut c.kind) {
-        Some(CheckerKind::Http(h)) => Some(h),
+        Some(CheckerKind::Http(h)) => Some(&mut **h),
         _ => None,
     }
 }
@@ -2153,7 +2153,7 @@ fn url_regex_stack(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn smtp_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     st(ctx).smtp_hosts.clear();
     st(ctx).smtp_host = None;
-    queue(ctx, args, CheckerKind::Smtp(SmtpCheck::default()), true)
+    queue(ctx, args, CheckerKind::Smtp(Box::default()), true)
 }
 
 fn smtp_helo(ctx: &mut Ctx, args: &Args<'_>) -> Res {
@@ -2249,17 +2249,17 @@ fn dns_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     queue(
         ctx,
         args,
-        CheckerKind::Dns(DnsCheck {
+        CheckerKind::Dns(Box::new(DnsCheck {
             qtype: "SOA".into(),
             name: None,
-        }),
+        })),
         true,
     )
 }
 
 fn dns_mut(ctx: &mut Ctx) -> Option<&mut DnsCheck> {
     match st(ctx).checker.as_mut().map(|c| &mut c.kind) {
-        Some(CheckerKind::Dns(d)) => Some(d),
+        Some(CheckerKind::Dns(d)) => Some(&mut **d),
         _ => None,
     }
 }
@@ -2339,12 +2339,12 @@ fn udp_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
         min_reply_length: 0,
         max_reply_length: 255,
     };
-    queue(ctx, args, CheckerKind::Udp(u), true)
+    queue(ctx, args, CheckerKind::Udp(Box::new(u)), true)
 }
 
 fn udp_mut(ctx: &mut Ctx) -> Option<&mut UdpCheck> {
     match st(ctx).checker.as_mut().map(|c| &mut c.kind) {
-        Some(CheckerKind::Udp(u)) => Some(u),
+        Some(CheckerKind::Udp(u)) => Some(&mut **u),
         _ => None,
     }
 }
@@ -2504,12 +2504,12 @@ fn udp_close(ctx: &mut Ctx) -> Res {
 
 fn misc_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     st(ctx).misc_user_set = false;
-    queue(ctx, args, CheckerKind::Misc(MiscCheck::default()), false)
+    queue(ctx, args, CheckerKind::Misc(Box::default()), false)
 }
 
 fn misc_mut(ctx: &mut Ctx) -> Option<&mut MiscCheck> {
     match st(ctx).checker.as_mut().map(|c| &mut c.kind) {
-        Some(CheckerKind::Misc(m)) => Some(m),
+        Some(CheckerKind::Misc(m)) => Some(&mut **m),
         _ => None,
     }
 }
@@ -2676,7 +2676,7 @@ fn file_close(ctx: &mut Ctx) -> Res {
 // ---- BFD_CHECK
 
 fn bfd_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
-    queue(ctx, args, CheckerKind::Bfd(BfdCheck::default()), false)
+    queue(ctx, args, CheckerKind::Bfd(Box::default()), false)
 }
 
 fn cur_fmt_rs(ctx: &mut Ctx) -> String {

@@ -8,6 +8,9 @@ use std::net::IpAddr;
 
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct VrrpConfig {
+    /// Names of the instances read so far (duplicate check while parsing).
+    #[serde(skip)]
+    pub(crate) instance_names: std::collections::HashSet<String>,
     /// `vrrp_instance NAME {}`.
     pub instances: Vec<VrrpInstance>,
     /// `vrrp_sync_group NAME {}`.
@@ -38,7 +41,7 @@ pub struct VrrpConfig {
 }
 
 /// Address family of an instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum Family {
     Inet,
     Inet6,

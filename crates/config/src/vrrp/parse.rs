@@ -886,7 +886,7 @@ fn open_instance(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
         return Ok(Enter::Skip);
     }
     let name = args.word(1);
-    if ctx.cfg.vrrp.instances.iter().any(|v| v.name == name) {
+    if !ctx.cfg.vrrp.instance_names.insert(name.to_string()) {
         ctx.error(format!("vrrp instance {name} already defined"));
         return Ok(Enter::Skip);
     }

@@ -1025,11 +1025,25 @@ fn complete_instance(
 
 fn vrid_conflicts(ctx: &mut Ctx, sys: &SystemView, instances: &[VrrpInstance]) -> bool {
     let mut had_error = false;
-    for (i, a) in instances.iter().enumerate() {
-        for b in instances.iter().skip(i + 1) {
-            if a.family != b.family || a.vrid != b.vrid || a.unicast != b.unicast {
-                continue;
+    // Only instances with the same (family, VRID, unicast) can conflict:
+    // bucket them first instead of comparing every pair (1,000s of them).
+    let mut buckets: std::collections::HashMap<(Option<Family>, Option<u8>, bool), Vec<usize>> = std::collections::HashMap::new();
+    for (i, v) in instances.iter().enumerate() {
+        buckets.entry((v.family, v.vrid, v.unicast)).or_default().push(i);
+    }
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for idx in buckets.values().filter(|b| b.len() > 1) {
+        for (k, &i) in idx.iter().enumerate() {
+            for &j in &idx[k + 1..] {
+                pairs.push((i, j));
             }
+        }
+    }
+    // Report in configuration order, as the pairwise scan would.
+    pairs.sort_unstable();
+    for (i, j) in pairs {
+        let (a, b) = (&instances[i], &instances[j]);
+        {
             let vrid = a.vrid.unwrap_or(0);
             if a.unicast {
                 if a.interface.is_some() && b.interface.is_some() && a.interface != b.interface {
