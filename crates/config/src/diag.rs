@@ -3,26 +3,72 @@
 
 use serde::Serialize;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A configuration file name, interned: origins are attached to every line
+/// and token, so they are plain `Copy` values (no reference counting on the
+/// hot path); the name is looked up only when a message is printed.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(u32);
+
+fn file_table() -> &'static Mutex<Vec<Arc<str>>> {
+    static FILES: OnceLock<Mutex<Vec<Arc<str>>>> = OnceLock::new();
+    FILES.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+impl FileId {
+    /// The id of `name`, registering it on first use.
+    pub fn intern(name: &str) -> FileId {
+        let mut t = file_table().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = t.iter().position(|n| &**n == name) {
+            return FileId(i as u32);
+        }
+        t.push(Arc::from(name));
+        FileId((t.len() - 1) as u32)
+    }
+
+    pub fn name(&self) -> Arc<str> {
+        let t = file_table().lock().unwrap_or_else(|e| e.into_inner());
+        t.get(self.0 as usize).cloned().unwrap_or_else(|| Arc::from("?"))
+    }
+}
+
+impl fmt::Display for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl fmt::Debug for FileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", &*self.name())
+    }
+}
+
+impl Serialize for FileId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
 
 /// Where a token or a message comes from: file, line and column (1-based).
 ///
 /// The file name is the path as it was opened (an `include` glob match is
 /// stored as matched), so messages point at the file the user edits.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Origin {
-    pub file: Arc<str>,
+    pub file: FileId,
     pub line: u32,
     pub col: u32,
 }
 
 impl Origin {
-    pub fn new(file: Arc<str>, line: u32, col: u32) -> Origin {
+    pub fn new(file: FileId, line: u32, col: u32) -> Origin {
         Origin { file, line, col }
     }
     /// The same place, another column (used for tokens of one line).
     pub fn at_col(&self, col: u32) -> Origin {
-        Origin { file: self.file.clone(), line: self.line, col }
+        Origin { file: self.file, line: self.line, col }
     }
 }
 

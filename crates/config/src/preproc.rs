@@ -18,10 +18,9 @@
 //! relative include is resolved against the directory of the file that
 //! contains it, which is what keepalived's `chdir` achieves.
 
-use crate::diag::{Diagnostics, Origin, Severity};
+use crate::diag::{Diagnostics, FileId, Origin, Severity};
 use crate::glob;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 const HASH_MARK: &str = "\u{E000}";
 const BANG_MARK: &str = "\u{E001}";
@@ -48,7 +47,7 @@ pub struct Line {
 #[derive(Clone, Debug)]
 struct SourceFile {
     /// Name shown in messages.
-    name: Arc<str>,
+    name: FileId,
     dir: PathBuf,
     /// The file's contents (invalid UTF-8 replaced).
     text: String,
@@ -156,7 +155,7 @@ impl Preprocessor {
         let mut pp = Preprocessor::empty(opts);
         let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
         let file = SourceFile {
-            name: Arc::from(name),
+            name: FileId::intern(name),
             dir,
             text: text.to_string(),
             pos: 0,
@@ -195,7 +194,7 @@ impl Preprocessor {
             include_check: if opts.all_config { inc::ALL } else { 0 },
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             block_depth: 0,
-            last_origin: Origin::new(Arc::from(""), 0, 0),
+            last_origin: Origin::new(FileId::intern(""), 0, 0),
             files_read: Vec::new(),
             multi_file: false,
             placeholders: false,
@@ -278,7 +277,7 @@ impl Preprocessor {
     /// Origin for a message about the current raw line (before splitting).
     fn raw_origin(&self, col: u32) -> Origin {
         match self.cur_file() {
-            Some(f) => Origin::new(f.name.clone(), f.line_no, col),
+            Some(f) => Origin::new(f.name, f.line_no, col),
             None => self.last_origin.clone(),
         }
     }
@@ -325,7 +324,7 @@ impl Preprocessor {
     /// file_config_error with an include type that is not yet on the stack.
     fn file_error_with(&mut self, error_type: u8, include_type: u8, msg: String, diags: &mut Diagnostics) {
         let fatal = (self.include_check | include_type) & error_type != 0;
-        let origin = self.cur_file().map(|f| Origin::new(f.name.clone(), f.line_no, 1));
+        let origin = self.cur_file().map(|f| Origin::new(f.name, f.line_no, 1));
         if fatal {
             diags.push(Severity::FileNotFound, origin, msg);
             diags.file_error = true;
@@ -373,7 +372,7 @@ impl Preprocessor {
             include.num_opened += 1;
             self.files_read.push(shown.clone());
             include.current = Some(SourceFile {
-                name: Arc::from(shown.as_str()),
+                name: FileId::intern(&shown),
                 dir: path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
                 text: match String::from_utf8(bytes) {
                     Ok(t) => t,
@@ -1364,7 +1363,7 @@ mod tests {
         let mut pp = Preprocessor::open(dir.join("main.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
         let mut out = Vec::new();
         while let Some(l) = pp.next_line(&mut d) {
-            out.push((l.text, l.origin.file.rsplit('/').next().unwrap().to_string()));
+            out.push((l.text, l.origin.file.name().rsplit('/').next().unwrap_or("").to_string()));
         }
         let texts: Vec<&str> = out.iter().map(|x| x.0.as_str()).collect();
         assert_eq!(texts, vec!["a", "b", "x1", "x2", "c", "z"]);
