@@ -428,10 +428,10 @@ impl Preprocessor {
                 self.end_multiline_def_on_blank();
                 continue;
             }
-            let lead = text.len() - text.trim_start_matches([' ', '\t']).len();
+            let lead = text.len() - text.trim_start_matches(is_blank).len();
             if !text.bytes().any(|b| matches!(b, b'#' | b'!' | b'"' | b'\\')) {
                 // Nothing to decomment (the common case).
-                let t = text.trim_matches([' ', '\t']);
+                let t = text.trim_matches(is_blank);
                 if t.is_empty() {
                     continue;
                 }
@@ -489,7 +489,7 @@ impl Preprocessor {
                     let mut piece;
                     if cont {
                         len -= 1;
-                        piece = buf[..len].trim_end_matches([' ', '\t']).to_string();
+                        piece = buf[..len].trim_end_matches(is_blank).to_string();
                         piece.push('\n');
                     } else {
                         self.multiline_def = None;
@@ -540,7 +540,7 @@ impl Preprocessor {
                 if matches == rev {
                     return None;
                 }
-                buf = rest[sp..].trim_start_matches([' ', '\t']).to_string();
+                buf = rest[sp..].trim_start_matches(is_blank).to_string();
                 if buf.is_empty() {
                     return None;
                 }
@@ -610,7 +610,7 @@ impl Preprocessor {
             };
             (t, &buf[9..])
         };
-        let pattern = rest.trim_start_matches([' ', '\t']).to_string();
+        let pattern = rest.trim_start_matches(is_blank).to_string();
         let base = self.cur_file().map(|f| f.dir.clone()).unwrap_or_else(|| PathBuf::from("."));
         self.open_glob(&pattern, &base, include_type, diags);
     }
@@ -621,7 +621,10 @@ impl Preprocessor {
         let origin = self.last_origin.clone();
         let bytes = buf.as_bytes();
         let mut pos = None;
-        if bytes[0] == b'{' || bytes[0] == b'}' {
+        let has_brace = bytes.iter().any(|&b| b == b'{' || b == b'}');
+        if !has_brace {
+            // Nothing to split (most lines).
+        } else if bytes[0] == b'{' || bytes[0] == b'}' {
             pos = Some(0);
         } else {
             let mut i = 0;
@@ -641,15 +644,15 @@ impl Preprocessor {
         }
         let mut text = buf;
         if let Some(p) = pos {
-            let skip = if p == 0 { 1 + text[1..].len() - text[1..].trim_start_matches([' ', '\t']).len() } else { 0 };
-            let rest = text[p + skip..].trim_end_matches([' ', '\t']);
+            let skip = if p == 0 { 1 + text[1..].len() - text[1..].trim_start_matches(is_blank).len() } else { 0 };
+            let rest = text[p + skip..].trim_end_matches(is_blank);
             if !rest.is_empty() {
                 let col = origin.col + (p + skip) as u32;
                 self.residue = Some((rest.to_string(), origin.at_col(col)));
                 text.truncate(p + skip);
             }
         }
-        let keep = text.trim_end_matches([' ', '\t']).len();
+        let keep = text.trim_end_matches(is_blank).len();
         text.truncate(keep);
         if text == "{" {
             self.block_depth += 1;
@@ -681,7 +684,7 @@ impl Preprocessor {
             return false;
         }
         let name = buf[1..p].to_string();
-        let mut value = buf[p + 1..].trim_start_matches([' ', '\t']).to_string();
+        let mut value = buf[p + 1..].trim_start_matches(is_blank).to_string();
         let multiline = value.ends_with('\\');
         if multiline {
             value.pop();
@@ -888,7 +891,7 @@ impl Preprocessor {
                         s.replace_range(at..at + 1 + reflen, &first);
                     } else {
                         s.replace_range(at..at + 1 + reflen, &value);
-                        if value.trim_start_matches([' ', '\t']).starts_with('~') {
+                        if value.trim_start_matches(is_blank).starts_with('~') {
                             break;
                         }
                     }
@@ -942,17 +945,17 @@ impl Preprocessor {
         if hex {
             p = &p[1..];
         }
-        p = p.trim_start_matches([' ', '\t']);
+        p = p.trim_start_matches(is_blank);
         let Some(rest) = p.strip_prefix('(') else { return false };
-        let rest = rest.trim_start_matches([' ', '\t']);
+        let rest = rest.trim_start_matches(is_blank);
         let var_len = rest.find([' ', '\t', ',', ')']).unwrap_or(rest.len());
         let var = &rest[..var_len];
-        let after = rest[var_len..].trim_start_matches([' ', '\t']);
+        let after = rest[var_len..].trim_start_matches(is_blank);
         if after.is_empty() || after.starts_with(')') || var.is_empty() || var.starts_with('{') {
             diags.push(Severity::GeneralError, Some(origin), format!("Invalid ~SEQ definition '{buf}'"));
             return false;
         }
-        let after = after[1..].trim_start_matches([' ', '\t']);
+        let after = after[1..].trim_start_matches(is_blank);
         let Some(close) = after.find(')') else {
             diags.push(Severity::GeneralError, Some(origin), format!("~SEQ missing terminating ')' '{buf}'"));
             return false;
@@ -995,7 +998,7 @@ impl Preprocessor {
             diags.push(Severity::GeneralError, Some(origin), format!("~SEQx is only valid for positive numbers '{buf}'"));
             return false;
         }
-        let text = after[close + 1..].trim_start_matches([' ', '\t']).to_string();
+        let text = after[close + 1..].trim_start_matches(is_blank).to_string();
         // keepalived pushes the sequence even if it is empty (start past end
         // in the step direction): it then yields the text once.
         self.seqs.push(Seq::Range { var: var.to_string(), next: start, step, last: end, hex, text });
@@ -1122,6 +1125,12 @@ fn parse_c_long(s: &str) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
+/// Blank as keepalived means it (isblank): space or tab. A plain fn is a
+/// much cheaper pattern than a char array for `trim_*_matches`.
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
 fn is_executable(m: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     m.permissions().mode() & 0o111 != 0
@@ -1135,7 +1144,7 @@ pub(crate) struct Decommented(pub String);
 /// outside double quotes, turn `\#`/`\!` into `#`/`!`, strip trailing blanks.
 /// A trailing `\` is kept (it marks a multi-line definition).
 pub(crate) fn decomment(line: &str) -> (Decommented, bool) {
-    let s = line.trim_start_matches([' ', '\t']);
+    let s = line.trim_start_matches(is_blank);
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut quote = false;
@@ -1171,7 +1180,7 @@ pub(crate) fn decomment(line: &str) -> (Decommented, bool) {
         }
     }
     let mut text = String::from_utf8_lossy(&out).into_owned();
-    let trimmed_len = text.trim_end_matches([' ', '\t']).len();
+    let trimmed_len = text.trim_end_matches(is_blank).len();
     text.truncate(trimmed_len);
     if cont {
         text.push('\\');
