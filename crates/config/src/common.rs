@@ -35,9 +35,10 @@ impl Ctx {
             }
             Err(e) => {
                 match e {
-                    ShellSplitError::MissingQuote(q) => {
-                        self.report(crate::diag::Severity::UnmatchedQuote, format!("String '{cmd}': missing terminating {q}"))
-                    }
+                    ShellSplitError::MissingQuote(q) => self.report(
+                        crate::diag::Severity::UnmatchedQuote,
+                        format!("String '{cmd}': missing terminating {q}"),
+                    ),
                     ShellSplitError::TrailingBackslash => self.log(format!("Missing escape char at end: '{cmd}'")),
                 }
                 self.log(format!("Unable to parse script '{cmd}' - ignoring"));

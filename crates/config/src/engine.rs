@@ -75,7 +75,12 @@ impl Kw {
     pub const fn list(name: &'static str, item: Handler) -> Kw {
         Kw { name, kind: Kind::List { open: None, item, close: None }, sys: Sys::Global }
     }
-    pub const fn list_with(name: &'static str, open: Option<OpenHandler>, item: Handler, close: Option<CloseHandler>) -> Kw {
+    pub const fn list_with(
+        name: &'static str,
+        open: Option<OpenHandler>,
+        item: Handler,
+        close: Option<CloseHandler>,
+    ) -> Kw {
         Kw { name, kind: Kind::List { open, item, close }, sys: Sys::Global }
     }
     /// Mark a root keyword as belonging to a subsystem.
@@ -131,13 +136,13 @@ impl<'a> Args<'a> {
         self.words.iter().skip(i).map(move |t| t.text(line))
     }
     pub fn origin(&self) -> Origin {
-        self.line.origin.clone()
+        self.line.origin
     }
     /// Origin of word `i` (its column), or of the line.
     pub fn origin_of(&self, i: usize) -> Origin {
         match self.words.get(i) {
             Some(t) => self.line.origin.at_col(self.line.origin.col + t.col - 1),
-            None => self.line.origin.clone(),
+            None => self.line.origin,
         }
     }
     /// The logical line's text (for script keywords).
@@ -188,7 +193,7 @@ impl Ctx {
 
     /// Report a configuration error at the current line.
     pub fn report(&mut self, sev: Severity, msg: impl Into<String>) {
-        let o = self.origin.clone();
+        let o = self.origin;
         self.diags.push(sev, Some(o), msg);
     }
     /// `report_config_error(CONFIG_GENERAL_ERROR, …)`.
@@ -205,7 +210,7 @@ impl Ctx {
     }
     /// keepalived `log_message`: printed, but the status is unchanged.
     pub fn log(&mut self, msg: impl Into<String>) {
-        let o = self.origin.clone();
+        let o = self.origin;
         self.diags.log(Some(o), msg);
     }
     /// A report with an explicit origin (validation after parsing).
@@ -245,7 +250,7 @@ impl Ctx {
     fn tokens(&mut self, line: &Line, allow_unmatched: bool) -> Vec<Token> {
         let t = tokenize(&line.text);
         if t.unmatched_quote && !allow_unmatched {
-            self.origin = line.origin.clone();
+            self.origin = line.origin;
             self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
         }
         t.words
@@ -293,13 +298,13 @@ impl Ctx {
                 if words[0].text(&line.text) == "{" && !words[0].quoted {
                     continue;
                 }
-                self.origin = line.origin.clone();
+                self.origin = line.origin;
                 self.log(format!("'{{' missing from beginning of block {kw}"));
             }
             if words[0].text(&line.text) == "}" && !words[0].quoted {
                 break;
             }
-            self.origin = line.origin.clone();
+            self.origin = line.origin;
             let args = Args { words: &words, line: &line };
             item(self, &args)?;
         }
@@ -314,16 +319,19 @@ impl Ctx {
             let unmatched = tokenize_into(&line.text, &mut words);
             if unmatched {
                 // Script keywords re-tokenise the raw line themselves.
-                let script = words.first().and_then(|k| block.find(k.text(&line.text))).is_some_and(|k| matches!(k.kind, Kind::Script(_)));
+                let script = words
+                    .first()
+                    .and_then(|k| block.find(k.text(&line.text)))
+                    .is_some_and(|k| matches!(k.kind, Kind::Script(_)));
                 if !script {
-                    self.origin = line.origin.clone();
+                    self.origin = line.origin;
                     self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
                 }
             }
             if words.is_empty() {
                 continue;
             }
-            self.origin = line.origin.clone();
+            self.origin = line.origin;
             let first = &words[0];
             let first_text = first.text(&line.text);
             let is = |s: &str| first_text == s && !first.quoted;

@@ -171,13 +171,22 @@ pub fn expand(pattern: &str, base: &Path) -> GlobResult {
             let last = ci == comps.len() - 1;
             let mut next = Vec::new();
             for dir in &found {
-                let join = |name: &str| if dir.is_empty() || dir.ends_with('/') { format!("{dir}{name}") } else { format!("{dir}/{name}") };
+                let join = |name: &str| {
+                    if dir.is_empty() || dir.ends_with('/') {
+                        format!("{dir}{name}")
+                    } else {
+                        format!("{dir}/{name}")
+                    }
+                };
                 if has_wildcard(comp) {
                     res.have_wildcards = true;
                     let d = if dir.is_empty() { ".".to_string() } else { dir.clone() };
                     match std::fs::read_dir(&d) {
                         Ok(rd) => {
-                            let mut names: Vec<String> = rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+                            let mut names: Vec<String> = rd
+                                .filter_map(|e| e.ok())
+                                .map(|e| e.file_name().to_string_lossy().into_owned())
+                                .collect();
                             names.sort();
                             for n in names {
                                 if fnmatch(comp.as_bytes(), n.as_bytes()) {

@@ -12,7 +12,12 @@ pub static ROOT_BLOCK: Block = Block {
 
 /// Visit every keyword with the path of blocks leading to it.
 pub fn walk(mut f: impl FnMut(&[&'static str], &'static Kw)) {
-    fn go(block: &'static Block, path: &mut Vec<&'static str>, depth: usize, f: &mut dyn FnMut(&[&'static str], &'static Kw)) {
+    fn go(
+        block: &'static Block,
+        path: &mut Vec<&'static str>,
+        depth: usize,
+        f: &mut dyn FnMut(&[&'static str], &'static Kw),
+    ) {
         if depth > 8 {
             return;
         }

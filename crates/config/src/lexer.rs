@@ -34,7 +34,6 @@ pub struct Tokens {
     pub unmatched_quote: bool,
 }
 
-
 /// Split a logical line into words. Never fails: the grammar accepts any
 /// input, and if pest ever rejected one we would fall back to whitespace.
 ///
@@ -96,7 +95,9 @@ pub fn tokenize_pest(line: &str) -> Tokens {
                 let span = p.as_span();
                 let col = span.start() as u32 + 1;
                 match p.as_rule() {
-                    Rule::word => out.words.push(Token { start: span.start() as u32, end: span.end() as u32, col, quoted: false }),
+                    Rule::word => {
+                        out.words.push(Token { start: span.start() as u32, end: span.end() as u32, col, quoted: false })
+                    }
                     Rule::quoted => {
                         let (start, end) = match p.into_inner().next() {
                             Some(i) => (i.as_span().start() as u32, i.as_span().end() as u32),

@@ -154,13 +154,7 @@ impl Preprocessor {
     pub fn from_text(name: &str, text: &str, opts: &PreprocOptions) -> Preprocessor {
         let mut pp = Preprocessor::empty(opts);
         let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let file = SourceFile {
-            name: FileId::intern(name),
-            dir,
-            text: text.to_string(),
-            pos: 0,
-            line_no: 0,
-        };
+        let file = SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0 };
         pp.stack.push(Include {
             pattern: name.to_string(),
             matches: vec![PathBuf::from(name)],
@@ -176,10 +170,7 @@ impl Preprocessor {
 
     fn empty(opts: &PreprocOptions) -> Preprocessor {
         let seed = opts.random_seed.unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(1)
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1)
         });
         let mut pp = Preprocessor {
             stack: Vec::new(),
@@ -236,7 +227,11 @@ impl Preprocessor {
                 (0, *word)
             } else {
                 let o = self.origin();
-                diags.push(Severity::GeneralError, Some(o), format!("Duplicate include_check '{word}' specified - ignoring"));
+                diags.push(
+                    Severity::GeneralError,
+                    Some(o),
+                    format!("Duplicate include_check '{word}' specified - ignoring"),
+                );
                 continue;
             };
             let flag = match name {
@@ -246,7 +241,11 @@ impl Preprocessor {
                 "brace_match" => inc::B,
                 _ => {
                     let o = self.origin();
-                    diags.push(Severity::GeneralError, Some(o), format!("Unknown include_check type '{name}' - ignoring"));
+                    diags.push(
+                        Severity::GeneralError,
+                        Some(o),
+                        format!("Unknown include_check type '{name}' - ignoring"),
+                    );
                     0
                 }
             };
@@ -267,7 +266,7 @@ impl Preprocessor {
 
     /// The origin of the line most recently returned.
     pub fn origin(&self) -> Origin {
-        self.last_origin.clone()
+        self.last_origin
     }
 
     fn cur_file(&self) -> Option<&SourceFile> {
@@ -278,7 +277,7 @@ impl Preprocessor {
     fn raw_origin(&self, col: u32) -> Origin {
         match self.cur_file() {
             Some(f) => Origin::new(f.name, f.line_no, col),
-            None => self.last_origin.clone(),
+            None => self.last_origin,
         }
     }
 
@@ -339,7 +338,12 @@ impl Preprocessor {
             include.next += 1;
             let shown = path.to_string_lossy().into_owned();
             if shown.ends_with('/') {
-                self.file_error_with(inc::R, include.include_type, format!("Configuration file '{shown}' is a directory - skipping"), diags);
+                self.file_error_with(
+                    inc::R,
+                    include.include_type,
+                    format!("Configuration file '{shown}' is a directory - skipping"),
+                    diags,
+                );
                 continue;
             }
             match std::fs::metadata(&path) {
@@ -420,7 +424,11 @@ impl Preprocessor {
             }
             if raw.bytes().any(|b| b == 0) {
                 let o = self.raw_origin(1);
-                diags.push(Severity::GeneralError, Some(o), "configuration appears to have embedded NULs - ignoring line");
+                diags.push(
+                    Severity::GeneralError,
+                    Some(o),
+                    "configuration appears to have embedded NULs - ignoring line",
+                );
                 continue;
             }
             let text = raw.trim_end_matches(['\r', '\n']);
@@ -618,7 +626,7 @@ impl Preprocessor {
     /// Split at the first `{`/`}` outside quotes; the residue becomes the
     /// next line. Tracks the block depth for "Extra '}' found".
     fn split_braces(&mut self, buf: String, diags: &mut Diagnostics) -> Line {
-        let origin = self.last_origin.clone();
+        let origin = self.last_origin;
         let bytes = buf.as_bytes();
         let mut pos = None;
         let has_brace = bytes.iter().any(|&b| b == b'{' || b == b'}');
@@ -659,7 +667,7 @@ impl Preprocessor {
         } else if text == "}" {
             self.block_depth -= 1;
             if self.block_depth < 0 {
-                diags.push(Severity::UnexpectedEob, Some(origin.clone()), "Extra '}' found");
+                diags.push(Severity::UnexpectedEob, Some(origin), "Extra '}' found");
                 self.block_depth = 0;
             }
         }
@@ -688,7 +696,7 @@ impl Preprocessor {
         let multiline = value.ends_with('\\');
         if multiline {
             value.pop();
-            let trimmed = value.trim_end_matches([' ', '\t' as char]).to_string();
+            let trimmed = value.trim_end_matches([' ', '\t']).to_string();
             value = if trimmed.is_empty() { String::new() } else { trimmed + "\n" };
         }
         let idx = match self.defs.iter().position(|d| d.name == name) {
@@ -749,7 +757,12 @@ impl Preprocessor {
 
     /// Find a definition referenced at `s` (just after the `$`).
     /// Returns (def index, length of the reference text after '$', params).
-    fn find_reference(&self, s: &str, diags: &mut Diagnostics, origin: &Origin) -> Option<(usize, usize, Option<String>)> {
+    fn find_reference(
+        &self,
+        s: &str,
+        diags: &mut Diagnostics,
+        origin: &Origin,
+    ) -> Option<(usize, usize, Option<String>)> {
         let b = s.as_bytes();
         let braces = b.first() == Some(&b'{');
         let start = usize::from(braces);
@@ -808,13 +821,17 @@ impl Preprocessor {
                 return None;
             }
             if d.numbers_only && !numbers_only {
-                diags.push(Severity::GeneralError, Some(origin.clone()), format!("Definition {} requires numeric parameters only.", d.name));
+                diags.push(
+                    Severity::GeneralError,
+                    Some(*origin),
+                    format!("Definition {} requires numeric parameters only.", d.name),
+                );
                 return None;
             }
             if num_params > d.max_params || num_params < d.min_params {
                 diags.push(
                     Severity::GeneralError,
-                    Some(origin.clone()),
+                    Some(*origin),
                     format!(
                         "Definition {} requires between {} and {} parameters, {} specified.",
                         d.name, d.min_params, d.max_params, num_params
@@ -838,7 +855,11 @@ impl Preprocessor {
                 let min = it.next().unwrap_or(0);
                 let mut max = it.next().unwrap_or(32767);
                 if min > max {
-                    diags.push(Severity::GeneralError, Some(origin), format!("${{_RANDOM}}: min {min} exceeds max {max}, using {min}"));
+                    diags.push(
+                        Severity::GeneralError,
+                        Some(origin),
+                        format!("${{_RANDOM}}: min {min} exceeds max {max}, using {min}"),
+                    );
                     max = min;
                 }
                 let span = max - min + 1;
@@ -866,7 +887,10 @@ impl Preprocessor {
             if guard > 10_000 || s.len() >= MAXBUF * 4 {
                 // A self-referencing definition: keepalived would overflow
                 // its line buffer; we stop expanding.
-                diags.log(Some(origin.clone()), format!("Parameter substitution on line '{buf}' would exceed maximum line length"));
+                diags.log(
+                    Some(origin),
+                    format!("Parameter substitution on line '{buf}' would exceed maximum line length"),
+                );
                 return None;
             }
             match self.find_reference(&s[at + 1..], diags, &origin) {
@@ -968,7 +992,11 @@ impl Preprocessor {
             }
             if !self.pending.is_empty() {
                 self.pending = saved;
-                diags.push(Severity::GeneralError, Some(origin), format!("~SEQ parameter is multiline definition '{buf}'"));
+                diags.push(
+                    Severity::GeneralError,
+                    Some(origin),
+                    format!("~SEQ parameter is multiline definition '{buf}'"),
+                );
                 return false;
             }
             self.pending = saved;
@@ -995,7 +1023,11 @@ impl Preprocessor {
             }
         };
         if hex && (start < 0 || end < 0) {
-            diags.push(Severity::GeneralError, Some(origin), format!("~SEQx is only valid for positive numbers '{buf}'"));
+            diags.push(
+                Severity::GeneralError,
+                Some(origin),
+                format!("~SEQx is only valid for positive numbers '{buf}'"),
+            );
             return false;
         }
         let text = after[close + 1..].trim_start_matches(is_blank).to_string();
@@ -1077,7 +1109,11 @@ impl Preprocessor {
                 p += 1;
                 skip_ws(&mut p);
                 if values.len() > vars.len() - 1 {
-                    diags.push(Severity::GeneralError, Some(origin), format!("~LST specification has too many values '{buf}'"));
+                    diags.push(
+                        Severity::GeneralError,
+                        Some(origin),
+                        format!("~LST specification has too many values '{buf}'"),
+                    );
                     return false;
                 }
             }
@@ -1369,7 +1405,8 @@ mod tests {
         std::fs::write(dir.join("x1.inc"), "x1\n").unwrap();
         std::fs::write(dir.join("x2.inc"), "x2\n").unwrap();
         let mut d = Diagnostics::new();
-        let mut pp = Preprocessor::open(dir.join("main.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
+        let mut pp =
+            Preprocessor::open(dir.join("main.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
         let mut out = Vec::new();
         while let Some(l) = pp.next_line(&mut d) {
             out.push((l.text, l.origin.file.name().rsplit('/').next().unwrap_or("").to_string()));
@@ -1382,7 +1419,8 @@ mod tests {
 
         std::fs::write(dir.join("strict.conf"), "includem missing.conf\n").unwrap();
         let mut d = Diagnostics::new();
-        let mut pp = Preprocessor::open(dir.join("strict.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
+        let mut pp =
+            Preprocessor::open(dir.join("strict.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
         while pp.next_line(&mut d).is_some() {}
         assert!(d.file_error);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -113,7 +113,10 @@ mod tests {
 
     #[test]
     fn quotes_and_escapes() {
-        assert_eq!(split("notify \"/x.sh a 'b c'\" root grp", false).unwrap(), vec!["notify", "/x.sh a 'b c'", "root", "grp"]);
+        assert_eq!(
+            split("notify \"/x.sh a 'b c'\" root grp", false).unwrap(),
+            vec!["notify", "/x.sh a 'b c'", "root", "grp"]
+        );
         assert_eq!(split("/x.sh a 'b c' \"d\\\"e\"", true).unwrap(), vec!["/x.sh", "a", "b c", "d\"e"]);
         assert_eq!(split("a\\tb \\x41\\101 \\cA", true).unwrap(), vec!["a\tb", "AA", "\u{1}"]);
         assert_eq!(split("a 'b", true), Err(ShellSplitError::MissingQuote('\'')));

@@ -8,10 +8,7 @@ use keepalived_config::{parse_str, ParseOptions, Parsed, Severity, Subsystems, S
 use std::net::IpAddr;
 
 fn opts() -> ParseOptions {
-    ParseOptions {
-        system: SystemView::with_interfaces(&["lo", "eth0", "eth1", "eth2", "eth3"]),
-        ..Default::default()
-    }
+    ParseOptions { system: SystemView::with_interfaces(&["lo", "eth0", "eth1", "eth2", "eth3"]), ..Default::default() }
 }
 
 fn parse(text: &str) -> Parsed {
@@ -28,10 +25,7 @@ fn one(body: &str) -> Parsed {
 }
 
 fn session<'a>(p: &'a Parsed, name: &str) -> &'a BfdInstance {
-    p.config
-        .bfd
-        .session(name)
-        .unwrap_or_else(|| panic!("no BFD session {name}: {:#?}", p.diags.list))
+    p.config.bfd.session(name).unwrap_or_else(|| panic!("no BFD session {name}: {:#?}", p.diags.list))
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -39,19 +33,11 @@ fn ip(s: &str) -> IpAddr {
 }
 
 fn messages(p: &Parsed) -> Vec<String> {
-    p.diags
-        .iter()
-        .filter(|d| d.severity != Severity::Notice)
-        .map(|d| d.message.clone())
-        .collect()
+    p.diags.iter().filter(|d| d.severity != Severity::Notice).map(|d| d.message.clone()).collect()
 }
 
 fn assert_clean(p: &Parsed) {
-    assert!(
-        messages(p).is_empty(),
-        "unexpected diagnostics: {:#?}",
-        p.diags.list
-    );
+    assert!(messages(p).is_empty(), "unexpected diagnostics: {:#?}", p.diags.list);
     assert_eq!(p.test_exit_code(), 0);
 }
 
@@ -255,22 +241,10 @@ fn intervals_larger_than_sensible_are_logged_only() {
 
 #[test]
 fn interval_missing_parameter_stops() {
-    for kw in [
-        "min_rx",
-        "min_tx",
-        "idle_tx",
-        "multiplier",
-        "ttl",
-        "hoplimit",
-        "max_hops",
-        "weight",
-    ] {
+    for kw in ["min_rx", "min_tx", "idle_tx", "multiplier", "ttl", "hoplimit", "max_hops", "weight"] {
         let p = one(&format!("neighbor_ip 10.0.0.1\n{kw}"));
         assert_eq!(p.test_exit_code(), 2, "{kw}");
-        assert_has(
-            &p,
-            &format!("*** Configuration line starting `{kw}` is missing a parameter"),
-        );
+        assert_has(&p, &format!("*** Configuration line starting `{kw}` is missing a parameter"));
     }
 }
 
@@ -325,7 +299,10 @@ fn ttl_and_hoplimit() {
     assert_eq!(session(&p, "B").ttl, 255);
 
     let p = one("neighbor_ip 10.0.0.1\nhoplimit 256");
-    assert_has(&p, "Configuration error: BFD instance B ttl/hoplimit value 256 not valid (must be in range [1-255]), ignoring");
+    assert_has(
+        &p,
+        "Configuration error: BFD instance B ttl/hoplimit value 256 not valid (must be in range [1-255]), ignoring",
+    );
 }
 
 // --------------------------------------------------------------- max_hops
@@ -355,17 +332,11 @@ fn max_hops() {
 #[test]
 fn max_hops_clamped_to_ttl() {
     let p = one("neighbor_ip 10.0.0.1\nttl 10\nmax_hops 20");
-    assert_eq!(
-        messages(&p),
-        vec!["BFD instance B: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit"]
-    );
+    assert_eq!(messages(&p), vec!["BFD instance B: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit"]);
     assert_eq!(session(&p, "B").max_hops, 10);
     // … but clamped to the IPv6 default hop limit, with a message (as keepalived).
     let p = one("neighbor_ip fe80::1\nmax_hops -1");
-    assert_eq!(
-        messages(&p),
-        vec!["BFD instance B: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit"]
-    );
+    assert_eq!(messages(&p), vec!["BFD instance B: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit"]);
     assert_eq!(session(&p, "B").max_hops, 64);
 }
 
@@ -383,10 +354,7 @@ fn multihop() {
     assert!(!session(&p, "B").multihop);
 
     let p = one("neighbor_ip 10.0.0.1\nmultihop maybe");
-    assert_eq!(
-        messages(&p),
-        vec!["Configuration error: BFD instance B multihop setting not valid - maybe"]
-    );
+    assert_eq!(messages(&p), vec!["Configuration error: BFD instance B multihop setting not valid - maybe"]);
     assert!(!session(&p, "B").multihop);
 }
 
@@ -427,11 +395,7 @@ fn weight() {
 fn weight_is_read_by_the_vrrp_process_only() {
     let p = parse_with(
         "bfd_instance B {\nneighbor_ip 10.0.0.1\nweight 300\nweight\n}\n",
-        Subsystems {
-            vrrp: false,
-            check: true,
-            bfd: true,
-        },
+        Subsystems { vrrp: false, check: true, bfd: true },
     );
     assert_clean(&p);
 }
@@ -463,21 +427,19 @@ fn event_destinations() {
 #[test]
 fn name_length_limit() {
     let ok = "a".repeat(31);
-    let p = parse(&format!(
-        "bfd_instance {ok} {{\n neighbor_ip 10.0.0.1\n}}\n"
-    ));
+    let p = parse(&format!("bfd_instance {ok} {{\n neighbor_ip 10.0.0.1\n}}\n"));
     assert_clean(&p);
     assert!(p.config.bfd.session(&ok).is_some());
 
     let long = "averyveryveryveryverylongname_xyz";
-    let p = parse(&format!(
-        "bfd_instance {long} {{\n neighbor_ip 10.0.0.1\n min_rx 0\n}}\n"
-    ));
+    let p = parse(&format!("bfd_instance {long} {{\n neighbor_ip 10.0.0.1\n min_rx 0\n}}\n"));
     assert_eq!(
         messages(&p),
         vec![
             format!("BFD name {long} too long"),
-            format!("Configuration error: BFD instance {long} name too long (maximum length is 31 characters) - ignoring"),
+            format!(
+                "Configuration error: BFD instance {long} name too long (maximum length is 31 characters) - ignoring"
+            ),
         ]
     );
     assert!(p.config.bfd.session(long).is_none());
@@ -496,7 +458,8 @@ fn missing_name_stops() {
 
 #[test]
 fn duplicate_names() {
-    let p = parse("bfd_instance A {\n neighbor_ip 10.0.0.1\n}\nbfd_instance A {\n neighbor_ip 10.0.0.2\n min_rx 0\n}\n");
+    let p =
+        parse("bfd_instance A {\n neighbor_ip 10.0.0.1\n}\nbfd_instance A {\n neighbor_ip 10.0.0.2\n min_rx 0\n}\n");
     assert_eq!(
         messages(&p),
         vec![
@@ -513,20 +476,16 @@ fn duplicate_names() {
 fn duplicate_name_after_checker_only_instance() {
     // The VRRP process never filed the first (checker-only) A, so it
     // accepts the second one silently; checker and BFD refuse it.
-    let p = parse("bfd_instance A {\n neighbor_ip 10.0.0.1\n checker\n}\nbfd_instance A {\n neighbor_ip 10.0.0.2\n vrrp\n}\n");
+    let p = parse(
+        "bfd_instance A {\n neighbor_ip 10.0.0.1\n checker\n}\nbfd_instance A {\n neighbor_ip 10.0.0.2\n vrrp\n}\n",
+    );
     assert_eq!(
         messages(&p),
-        vec![
-            "BFD A already specified",
-            "Configuration error: BFD instance A already configured - ignoring"
-        ]
+        vec!["BFD A already specified", "Configuration error: BFD instance A already configured - ignoring"]
     );
     let bfd = &p.config.bfd;
     assert_eq!(bfd.session("A").unwrap().neighbor, Some(ip("10.0.0.1")));
-    assert_eq!(
-        bfd.checker_tracked("A").unwrap().neighbor,
-        Some(ip("10.0.0.1"))
-    );
+    assert_eq!(bfd.checker_tracked("A").unwrap().neighbor, Some(ip("10.0.0.1")));
     assert_eq!(bfd.vrrp_tracked("A").unwrap().origin.line, 5);
 }
 
@@ -534,10 +493,11 @@ fn duplicate_name_after_checker_only_instance() {
 
 #[test]
 fn duplicate_neighbor() {
-    let p = parse(
-        "bfd_instance A {\n neighbor_ip 10.0.0.1\n}\nbfd_instance B {\n neighbor_ip 10.0.0.1\n}\n",
+    let p = parse("bfd_instance A {\n neighbor_ip 10.0.0.1\n}\nbfd_instance B {\n neighbor_ip 10.0.0.1\n}\n");
+    assert_eq!(
+        messages(&p),
+        vec!["Configuration error: BFD instance B has duplicate neighbor address 10.0.0.1, ignoring instance"]
     );
-    assert_eq!(messages(&p), vec!["Configuration error: BFD instance B has duplicate neighbor address 10.0.0.1, ignoring instance"]);
     assert!(p.config.bfd.session("B").is_none());
     // VRRP and checker still know B.
     assert!(p.config.bfd.vrrp_tracked("B").is_some());
@@ -564,7 +524,8 @@ fn duplicate_source_and_neighbor() {
 
 #[test]
 fn multihop_sessions_are_distinct() {
-    let p = parse("bfd_instance A {\n neighbor_ip 10.0.0.1\n}\nbfd_instance B {\n neighbor_ip 10.0.0.1\n multihop\n}\n");
+    let p =
+        parse("bfd_instance A {\n neighbor_ip 10.0.0.1\n}\nbfd_instance B {\n neighbor_ip 10.0.0.1\n multihop\n}\n");
     assert_clean(&p);
     assert_eq!(p.config.bfd.sessions().count(), 2);
 }
@@ -572,7 +533,10 @@ fn multihop_sessions_are_distinct() {
 #[test]
 fn ipv6_duplicate_is_printed_like_inet_ntop() {
     let p = parse("bfd_instance A {\n neighbor_ip 2001:0db8:0::1\n}\nbfd_instance B {\n neighbor_ip 2001:db8::1\n}\n");
-    assert_eq!(messages(&p), vec!["Configuration error: BFD instance B has duplicate neighbor address 2001:db8::1, ignoring instance"]);
+    assert_eq!(
+        messages(&p),
+        vec!["Configuration error: BFD instance B has duplicate neighbor address 2001:db8::1, ignoring instance"]
+    );
 }
 
 // -------------------------------------------------------------- misc
@@ -586,14 +550,7 @@ fn unknown_keyword_in_block() {
 
 #[test]
 fn skipped_when_bfd_inactive() {
-    let p = parse_with(
-        "bfd_instance B {\n min_rx 0\n}\n",
-        Subsystems {
-            vrrp: true,
-            check: true,
-            bfd: false,
-        },
-    );
+    let p = parse_with("bfd_instance B {\n min_rx 0\n}\n", Subsystems { vrrp: true, check: true, bfd: false });
     // VRRP and the checker still read the block (track_bfd, BFD_CHECK);
     // only the BFD process's settings and checks are skipped.
     assert_clean(&p);
@@ -629,15 +586,7 @@ fn full_example() {
     assert_clean(&p);
     let b = session(&p, "bfd1");
     assert_eq!(
-        (
-            b.min_rx_us,
-            b.min_tx_us,
-            b.idle_tx_us,
-            b.multiplier,
-            b.ttl,
-            b.max_hops,
-            b.weight.weight
-        ),
+        (b.min_rx_us, b.min_tx_us, b.idle_tx_us, b.multiplier, b.ttl, b.max_hops, b.weight.weight),
         (100_000, 100_000, 2_000_000, 3, 254, 1, 50)
     );
     assert!(b.passive && b.vrrp && !b.checker);

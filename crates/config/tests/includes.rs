@@ -58,7 +58,11 @@ fn include_check_and_all_config() {
     let d = dir("check");
     let p = run(&d, "global_defs {\n include_check\n}\ninclude missing.conf\n", false);
     assert_eq!(p.test_exit_code(), 6);
-    let p = run(&d, "global_defs {\n include_check wildcard_match\n}\ninclude missing.conf\ninclude conf.d/*.none\n", false);
+    let p = run(
+        &d,
+        "global_defs {\n include_check wildcard_match\n}\ninclude missing.conf\ninclude conf.d/*.none\n",
+        false,
+    );
     assert!(p.diags.has("No config files matched 'conf.d/*.none'."));
     assert_eq!(p.test_exit_code(), 6);
     // -e: as include_check with no options.

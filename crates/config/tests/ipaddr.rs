@@ -13,14 +13,7 @@ fn sys() -> SystemView {
 }
 
 fn parse(text: &str) -> Parsed {
-    parse_str(
-        "t.conf",
-        text,
-        &ParseOptions {
-            system: sys(),
-            ..Default::default()
-        },
-    )
+    parse_str("t.conf", text, &ParseOptions { system: sys(), ..Default::default() })
 }
 
 /// Messages (not notices) as `LINE: text`.
@@ -59,11 +52,7 @@ fn rules(lines: &[&str]) -> Parsed {
 /// One entry line rejected (or accepted with messages): the messages it gives.
 fn expect(p: &Parsed, expected: &[&str]) {
     let got = msgs(p);
-    assert_eq!(
-        got,
-        expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        "messages"
-    );
+    assert_eq!(got, expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "messages");
 }
 
 fn v4(s: &str) -> IpAddr {
@@ -94,11 +83,7 @@ fn address_all_options() {
 
 #[test]
 fn address_defaults_and_default_interface() {
-    let p = addrs(&[
-        "10.0.0.1",
-        "2001:db8::1",
-        "2001:db8::2/64 preferred_lft forever scope global",
-    ]);
+    let p = addrs(&["10.0.0.1", "2001:db8::1", "2001:db8::2/64 preferred_lft forever scope global"]);
     expect(&p, &[]);
     let a = &p.config.ip.addresses;
     assert_eq!(a[0].prefix, 32);
@@ -117,10 +102,7 @@ fn address_default_interface_missing_is_fatal() {
     let p = parse_str(
         "t.conf",
         &block("static_ipaddress", &["10.0.0.1/24"]),
-        &ParseOptions {
-            system: SystemView::with_interfaces(&["lo"]),
-            ..Default::default()
-        },
+        &ParseOptions { system: SystemView::with_interfaces(&["lo"]), ..Default::default() },
     );
     expect(
         &p,
@@ -230,9 +212,7 @@ fn address_errors() {
 #[test]
 fn address_bad_interface_alone_exits_4() {
     let p = addrs(&["10.0.0.7 dev eth0.1"]);
-    assert!(p
-        .diags
-        .has("WARNING - interface eth0.1 for ip address 10.0.0.7 doesn't exist"));
+    assert!(p.diags.has("WARNING - interface eth0.1 for ip address 10.0.0.7 doesn't exist"));
     assert!(p.config.ip.addresses.is_empty());
     assert_eq!(p.test_exit_code(), 5);
 }
@@ -249,20 +229,11 @@ fn address_track_group() {
             ],
         );
     let p = parse(&text);
-    expect(
-        &p,
-        &[
-            "8: track_group NOPE not found",
-            "9: track_group TG2 is a duplicate",
-        ],
-    );
+    expect(&p, &["8: track_group NOPE not found", "9: track_group TG2 is a duplicate"]);
     let a = &p.config.ip.addresses;
     assert_eq!(a[0].track_group.as_deref(), Some("TG"));
     assert_eq!(a[1].track_group, None);
-    assert_eq!(
-        p.config.ip.track_groups[0].group,
-        Some(vec!["VI_1".to_string()])
-    );
+    assert_eq!(p.config.ip.track_groups[0].group, Some(vec!["VI_1".to_string()]));
 }
 
 #[test]
@@ -288,10 +259,7 @@ fn route_all_options() {
         "src 10.0.0.9 10.1.0.0/16 via 10.0.0.1 dev eth0 table main protocol keepalived-x",
         "10.1.0.0/16 via 10.0.0.1 dev eth0 table 100 scope link metric 5 onlink tos 4 mtu lock 1400 hoplimit 5 advmss 1000 rtt 3s rttvar lock 100ms reordering 3 window 5 cwnd lock 4 ssthresh 3 realms 1/2 rto_min 300ms initcwnd 3 initrwnd 4 features ecn quickack 1 congctl lock cubic fastopen_no_cookie 1 ttl-propagate enabled append",
     ]);
-    expect(
-        &p,
-        &["2: Protocol keepalived-x not found or invalid for route"],
-    );
+    expect(&p, &["2: Protocol keepalived-x not found or invalid for route"]);
     let r = &p.config.ip.routes[0];
     assert_eq!(r.family, Family::Inet);
     assert_eq!(r.dst.to_string(), "10.1.0.0/16");
@@ -302,54 +270,21 @@ fn route_all_options() {
     assert_eq!(r.metric, Some(5));
     assert!(r.onlink && r.features_ecn);
     assert_eq!(r.tos, Some(4));
-    assert_eq!(
-        r.mtu,
-        Some(Metric {
-            value: 1400,
-            lock: true
-        })
-    );
+    assert_eq!(r.mtu, Some(Metric { value: 1400, lock: true }));
     assert_eq!(r.hoplimit, Some(5));
-    assert_eq!(
-        r.advmss,
-        Some(Metric {
-            value: 1000,
-            lock: false
-        })
-    );
-    assert_eq!(
-        r.rtt,
-        Some(Metric {
-            value: 24000,
-            lock: false
-        })
-    );
+    assert_eq!(r.advmss, Some(Metric { value: 1000, lock: false }));
+    assert_eq!(r.rtt, Some(Metric { value: 24000, lock: false }));
     // 100ms is below the 200ms minimum: reset (keepalived logs it)
-    assert_eq!(
-        r.rttvar,
-        Some(Metric {
-            value: 800,
-            lock: true
-        })
-    );
+    assert_eq!(r.rttvar, Some(Metric { value: 800, lock: true }));
     assert_eq!(r.reordering.map(|m| m.value), Some(3));
     assert_eq!(r.window, Some(5));
-    assert_eq!(
-        r.cwnd,
-        Some(Metric {
-            value: 4,
-            lock: true
-        })
-    );
+    assert_eq!(r.cwnd, Some(Metric { value: 4, lock: true }));
     assert_eq!(r.ssthresh.map(|m| m.value), Some(3));
     assert_eq!(r.realms, Some((1 << 16) | 2));
     assert_eq!(r.rto_min.map(|m| m.value), Some(300));
     assert_eq!((r.initcwnd, r.initrwnd), (Some(3), Some(4)));
     assert_eq!(r.quickack, Some(true));
-    assert_eq!(
-        (r.congctl.as_deref(), r.congctl_lock),
-        (Some("cubic"), true)
-    );
+    assert_eq!((r.congctl.as_deref(), r.congctl_lock), (Some("cubic"), true));
     assert_eq!(r.fastopen_no_cookie, Some(true));
     assert_eq!(r.ttl_propagate, Some(true));
     assert_eq!(r.mode, RouteMode::Append);
@@ -378,9 +313,7 @@ fn route_ipv6_and_quirks() {
             "8: pref is only valid for IPv6",
         ],
     );
-    assert!(p
-        .diags
-        .has("'default6' is deprecated - please replace with 'inet6 default'"));
+    assert!(p.diags.has("'default6' is deprecated - please replace with 'inet6 default'"));
     let r = &p.config.ip.routes;
     assert_eq!(r.len(), 3);
     assert_eq!(r[0].family, Family::Inet6);
@@ -441,10 +374,7 @@ fn route_nexthops_and_deprecated() {
     assert!(r[2].no_track && r[2].via.is_none());
     assert_eq!((r[3].via, r[3].table), (Some(v4("192.168.0.1")), 100));
     assert!(r[4].nexthops.is_empty());
-    assert_eq!(
-        r[5].nexthops[0].encap,
-        Some(Encap::Mpls { labels: vec![5] })
-    );
+    assert_eq!(r[5].nexthops[0].encap, Some(Encap::Mpls { labels: vec![5] }));
     assert_eq!(r[5].nexthops[0].realms, Some(1));
 }
 
@@ -494,18 +424,8 @@ fn route_types_and_encap() {
         })
     );
     // the word after an unknown encap type is swallowed
-    assert_eq!(
-        r.iter()
-            .find(|r| r.origin.line == 10)
-            .map(|r| r.dst.to_string()),
-        Some("1.2.3.0/24".into())
-    );
-    assert_eq!(
-        r.last().and_then(|r| r.encap.clone()),
-        Some(Encap::Ila {
-            locator: 0x0001_0002_0003_0004
-        })
-    );
+    assert_eq!(r.iter().find(|r| r.origin.line == 10).map(|r| r.dst.to_string()), Some("1.2.3.0/24".into()));
+    assert_eq!(r.last().and_then(|r| r.encap.clone()), Some(Encap::Ila { locator: 0x0001_0002_0003_0004 }));
 }
 
 #[test]
@@ -570,20 +490,12 @@ fn route_track_group_needs_interface() {
         &("track_group G {\n group {\n VI_1\n }\n}\n".to_string()
             + &block(
                 "static_routes",
-                &[
-                    "10.0.0.0/8 via 10.0.0.1 no_track track_group G",
-                    "10.1.0.0/16 dev eth0 track_group G no_track",
-                ],
+                &["10.0.0.0/8 via 10.0.0.1 no_track track_group G", "10.1.0.0/16 dev eth0 track_group G no_track"],
             )),
     );
-    expect(
-        &p,
-        &["7: Static route cannot have track group if no oif specified"],
-    );
+    expect(&p, &["7: Static route cannot have track group if no oif specified"]);
     assert_eq!(p.config.ip.routes[1].track_group.as_deref(), Some("G"));
-    assert!(p
-        .diags
-        .has("Static route has both track_group and no_track set - not tracking"));
+    assert!(p.diags.has("Static route has both track_group and no_track set - not tracking"));
 }
 
 // ------------------------------------------------------------------ rules
@@ -610,14 +522,8 @@ fn rule_all_options() {
     assert_eq!(a.tos, Some(4));
     assert_eq!((a.fwmark, a.fwmask), (Some(16), Some(255)));
     assert_eq!(a.realms, Some((1 << 16) | 2));
-    assert_eq!(
-        (a.suppress_prefixlength, a.suppress_ifgroup),
-        (Some(3), Some(0))
-    );
-    assert_eq!(
-        (a.iif.as_deref(), a.oif.as_deref()),
-        (Some("eth0"), Some("eth1"))
-    );
+    assert_eq!((a.suppress_prefixlength, a.suppress_ifgroup), (Some(3), Some(0)));
+    assert_eq!((a.iif.as_deref(), a.oif.as_deref()), (Some("eth0"), Some("eth1")));
     assert_eq!(a.tunnel_id, Some(7));
     assert_eq!(a.uidrange, Some((1, 5)));
     assert_eq!(a.protocol, Some(18));
@@ -654,10 +560,7 @@ fn rule_automatic_preference() {
         ],
     );
     let r = &p.config.ip.rules;
-    assert_eq!(
-        r.iter().map(|r| r.preference).collect::<Vec<_>>(),
-        vec![16384, 16384, 16383]
-    );
+    assert_eq!(r.iter().map(|r| r.preference).collect::<Vec<_>>(), vec![16384, 16384, 16383]);
     assert!(r[0].auto_preference);
     assert_eq!(r[1].family, Family::Inet6);
 }
@@ -732,11 +635,7 @@ fn static_blocks_are_vrrp_only_and_mark_seen() {
         &text,
         &ParseOptions {
             system: sys(),
-            active: Subsystems {
-                vrrp: false,
-                check: true,
-                bfd: false,
-            },
+            active: Subsystems { vrrp: false, check: true, bfd: false },
             ..Default::default()
         },
     );
@@ -746,10 +645,7 @@ fn static_blocks_are_vrrp_only_and_mark_seen() {
     assert!(p.config.seen.vrrp);
     assert_eq!(p.config.ip.routes.len(), 1);
     let p = parse("static_rules extra {\n}\n");
-    expect(
-        &p,
-        &["1: Block static_rules has extra parameters extra ..."],
-    );
+    expect(&p, &["1: Block static_rules has extra parameters extra ..."]);
 }
 
 #[test]
@@ -788,11 +684,8 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
                 mode = None;
                 continue;
             }
-            ctx.origin = line.origin.clone();
-            let args = Args {
-                words: &toks,
-                line: &line,
-            };
+            ctx.origin = line.origin;
+            let args = Args { words: &toks, line: &line };
             match k {
                 K::Addr(s) => drop(ipaddr::read_address(&mut ctx, &args, s)),
                 K::Route(s) => drop(ipaddr::read_route(&mut ctx, &args, s)),
@@ -824,7 +717,10 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
 /// keepalived's `(FILE: Line N) msg` lines of a sample (netns run), limited
 /// to the lines of address/route/rule blocks.
 fn expected(name: &str, lines: std::ops::RangeInclusive<u32>) -> Vec<(u32, String)> {
-    let out = std::fs::read_to_string(format!("{}/../../../shared/keepalived/config-test-2.2.7/{}.netns.out", env!("CARGO_MANIFEST_DIR"), name
+    let out = std::fs::read_to_string(format!(
+        "{}/../../../shared/keepalived/config-test-2.2.7/{}.netns.out",
+        env!("CARGO_MANIFEST_DIR"),
+        name
     ))
     .expect("out");
     out.lines()
@@ -842,24 +738,16 @@ fn sample_vrrp_routes() {
     let n = "keepalived.conf.vrrp.routes";
     assert_eq!(run_sample(n), expected(n, 7..=33));
     // the static block through the whole parser
-    let text = std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
-    let p = parse_str(
-        n,
-        &text,
-        &ParseOptions {
-            system: sys(),
-            ..Default::default()
-        },
-    );
+    let text =
+        std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
+            .unwrap();
+    let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     let r = &p.config.ip.routes;
     assert_eq!(r.len(), 5);
     assert_eq!(r[0].pref_src, Some(v4("192.168.100.1")));
     assert_eq!(r[0].dst.to_string(), "192.168.209.0/24");
     assert_eq!(r[3].scope, Some(200));
-    assert!(!p.diags.iter().any(|d| d
-        .origin
-        .as_ref()
-        .is_some_and(|o| (7..=13).contains(&o.line))));
+    assert!(!p.diags.iter().any(|d| d.origin.as_ref().is_some_and(|o| (7..=13).contains(&o.line))));
 }
 
 #[test]
@@ -868,15 +756,10 @@ fn sample_vrrp_rules() {
     let got = run_sample(n);
     assert_eq!(got, expected(n, 9..=27));
     assert_eq!(got.len(), 6);
-    let text = std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
-    let p = parse_str(
-        n,
-        &text,
-        &ParseOptions {
-            system: sys(),
-            ..Default::default()
-        },
-    );
+    let text =
+        std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
+            .unwrap();
+    let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     assert_eq!(p.config.ip.rules.len(), 1);
     assert_eq!(p.config.ip.rules[0].action, RuleAction::Table(1));
     assert_eq!(p.config.ip.rules[0].preference, 16384);
@@ -886,15 +769,10 @@ fn sample_vrrp_rules() {
 fn sample_static_ipaddress() {
     let n = "keepalived.conf.vrrp.static_ipaddress";
     assert_eq!(run_sample(n), expected(n, 7..=26));
-    let text = std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
-    let p = parse_str(
-        n,
-        &text,
-        &ParseOptions {
-            system: sys(),
-            ..Default::default()
-        },
-    );
+    let text =
+        std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
+            .unwrap();
+    let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     let a = &p.config.ip.addresses;
     assert_eq!(a.len(), 3);
     assert_eq!((a[0].dev.as_deref(), a[0].scope), (Some("eth0"), Some(253)));
@@ -905,12 +783,12 @@ fn sample_static_ipaddress() {
 fn sample_track_interface() {
     let n = "keepalived.conf.track_interface";
     let got = run_sample(n);
+    assert_eq!(got, expected(n, 7..=12).into_iter().chain(expected(n, 23..=32)).collect::<Vec<_>>());
     assert_eq!(
         got,
-        expected(n, 7..=12)
-            .into_iter()
-            .chain(expected(n, 23..=32))
-            .collect::<Vec<_>>()
+        vec![(
+            31,
+            "Warning - cannot track route 192.168.112.0/24 with no interface specified, not tracking".to_string()
+        )]
     );
-    assert_eq!(got, vec![(31, "Warning - cannot track route 192.168.112.0/24 with no interface specified, not tracking".to_string())]);
 }

@@ -4,10 +4,7 @@ use keepalived_config::model::lvs::*;
 use keepalived_config::{parse_str, ParseOptions, Parsed, Severity, SystemView};
 
 fn opts() -> ParseOptions {
-    ParseOptions {
-        system: SystemView::with_interfaces(&["lo", "eth0", "eth1", "eth2", "eth3"]),
-        ..Default::default()
-    }
+    ParseOptions { system: SystemView::with_interfaces(&["lo", "eth0", "eth1", "eth2", "eth3"]), ..Default::default() }
 }
 
 fn parse(text: &str) -> Parsed {
@@ -20,9 +17,7 @@ fn lvs_msgs(p: &Parsed) -> Vec<String> {
     p.diags
         .iter()
         .filter(|d| d.severity != Severity::Notice)
-        .filter(|d| {
-            !(d.severity == Severity::UnknownKeyword && d.message.contains("(in top level"))
-        })
+        .filter(|d| !(d.severity == Severity::UnknownKeyword && d.message.contains("(in top level")))
         .map(|d| d.message.clone())
         .collect()
 }
@@ -72,12 +67,7 @@ fn sample_check(file: &str, expected: &[&str]) {
                 || m.contains("SECURITY")
         })
         .collect();
-    assert_eq!(
-        got,
-        expected,
-        "sample {file}: all messages {:?}",
-        lvs_msgs(&p)
-    );
+    assert_eq!(got, expected, "sample {file}: all messages {:?}", lvs_msgs(&p));
     if let Ok(out) = std::fs::read_to_string(format!("{OUTS}/{file}.netns.out")) {
         for e in expected {
             assert!(out.contains(e), "{file}: {e} not in keepalived output");
@@ -111,7 +101,10 @@ fn samples_clean() {
 
 #[test]
 fn sample_fwmark() {
-    sample_check("keepalived.conf.fwmark", &["Warning: Virtual server FWM 1: protocol specified for fwmark - protocol will be ignored"]);
+    sample_check(
+        "keepalived.conf.fwmark",
+        &["Warning: Virtual server FWM 1: protocol specified for fwmark - protocol will be ignored"],
+    );
 }
 
 // ------------------------------------------------------------------ keywords: rejected values
@@ -265,11 +258,7 @@ fn rejected_values_give_keepalived_messages() {
             rs1(snippet)
         };
         let p = parse(&text);
-        assert!(
-            has(&p, msg),
-            "{snippet:?}: expected {msg:?}, got {:?}",
-            lvs_msgs(&p)
-        );
+        assert!(has(&p, msg), "{snippet:?}: expected {msg:?}, got {:?}", lvs_msgs(&p));
         assert_ne!(p.test_exit_code(), 0, "{snippet:?}");
     }
 }
@@ -345,13 +334,7 @@ fn virtual_server_keywords_accepted() {
     assert_eq!(lvs_msgs(&p), Vec::<String>::new());
     assert_eq!(p.test_exit_code(), 0);
     let vs = first_vs(&p);
-    assert_eq!(
-        vs.addr,
-        VsAddr::Ip {
-            addr: "10.0.0.1".parse().unwrap(),
-            port: 80
-        }
-    );
+    assert_eq!(vs.addr, VsAddr::Ip { addr: "10.0.0.1".parse().unwrap(), port: 80 });
     assert_eq!(vs.sched.as_deref(), Some("sh"));
     assert!(
         vs.flags.sh_port
@@ -362,16 +345,10 @@ fn virtual_server_keywords_accepted() {
             && vs.flags.flag_3
     );
     let f = vs.forwarding.unwrap();
-    assert_eq!(
-        (f.method, f.tun_type, f.tun_port, f.tun_csum),
-        (FwdMethod::Tun, TunType::Gue, 6080, TunCsum::Csum)
-    );
+    assert_eq!((f.method, f.tun_type, f.tun_port, f.tun_csum), (FwdMethod::Tun, TunType::Gue, 6080, TunCsum::Csum));
     assert_eq!(vs.protocol, Some(Protocol::Udp));
     assert_eq!(vs.persistence_timeout, 360);
-    assert_eq!(
-        vs.persistence_granularity,
-        Some(Granularity::V4("255.255.255.0".parse().unwrap()))
-    );
+    assert_eq!(vs.persistence_granularity, Some(Granularity::V4("255.255.255.0".parse().unwrap())));
     assert_eq!(vs.persistence_engine.as_deref(), Some("sip"));
     assert_eq!(vs.delay_loop, 10_000_000);
     assert_eq!(vs.connect_timeout, 2_500_000);
@@ -381,10 +358,7 @@ fn virtual_server_keywords_accepted() {
     assert!(vs.inhibit_on_failure && vs.alpha && vs.omega && vs.ha_suspend);
     assert_eq!((vs.quorum, vs.hysteresis), (2, 1));
     assert_eq!(vs.quorum_up.as_ref().unwrap().args, vec!["/bin/true"]);
-    assert_eq!(
-        vs.quorum_down.as_ref().unwrap().args,
-        vec!["/bin/echo", "down"]
-    );
+    assert_eq!(vs.quorum_down.as_ref().unwrap().args, vec!["/bin/echo", "down"]);
     assert_eq!(vs.virtualhost.as_deref(), Some("www.example.com"));
     assert_eq!(vs.smtp_alert, Some(false));
     assert_eq!(vs.snmp_name.as_deref(), Some("vs1"));
@@ -401,9 +375,7 @@ fn virtual_server_keywords_accepted() {
 
 #[test]
 fn aliases_lb_algo_lb_kind_and_mh_flags() {
-    let p = parse(&vs1(
-        "lb_algo mh\nmh-port\nmh-fallback\nlb_kind DR\nreal_server 10.0.0.2 80 {\n}",
-    ));
+    let p = parse(&vs1("lb_algo mh\nmh-port\nmh-fallback\nlb_kind DR\nreal_server 10.0.0.2 80 {\n}"));
     let vs = first_vs(&p);
     assert_eq!(vs.sched.as_deref(), Some("mh"));
     assert!(vs.flags.mh_port && vs.flags.mh_fallback);
@@ -437,10 +409,7 @@ snmp_name rs1"));
     assert_eq!(rs.inhibit_on_failure, Some(false));
     assert_eq!(rs.alpha, Some(true));
     assert_eq!(rs.notify_up.as_ref().unwrap().path(), "/bin/true");
-    assert_eq!(
-        rs.notify_down.as_ref().unwrap().args,
-        vec!["/bin/echo", "x"]
-    );
+    assert_eq!(rs.notify_down.as_ref().unwrap().args, vec!["/bin/echo", "x"]);
     assert_eq!(rs.retry, Some(2));
     assert_eq!(rs.delay_before_retry, Some(4_000_000));
     assert_eq!(rs.warmup, Some(1_000_000));
@@ -453,9 +422,7 @@ snmp_name rs1"));
 
 #[test]
 fn ssl_block() {
-    let p = parse(
-        "SSL {\n password secret\n ca /etc/ca.pem\n certificate /etc/c.pem\n key /etc/k.pem\n}\n",
-    );
+    let p = parse("SSL {\n password secret\n ca /etc/ca.pem\n certificate /etc/c.pem\n key /etc/k.pem\n}\n");
     let s = p.config.lvs.ssl.as_ref().unwrap();
     assert_eq!(s.password.as_deref(), Some("secret"));
     assert_eq!(s.ca.as_deref(), Some("/etc/ca.pem"));
@@ -497,33 +464,18 @@ virtual_server group G {
         .entries
         .iter()
         .filter_map(|e| match e {
-            VsgEntry::Range {
-                start, end, port, ..
-            } => Some((start.to_string(), end.to_string(), *port)),
+            VsgEntry::Range { start, end, port, .. } => Some((start.to_string(), end.to_string(), *port)),
             _ => None,
         })
         .collect();
     assert_eq!(ranges[1], ("10.0.0.1".into(), "10.0.0.10".into(), 80));
     assert_eq!(ranges[2], ("10.0.0.20".into(), "10.0.0.30".into(), 80));
     assert_eq!(ranges[3], ("10.0.1.0".into(), "10.0.1.255".into(), 80));
-    assert!(matches!(
-        g.entries[4],
-        VsgEntry::Fwmark {
-            mark: 5,
-            family: Some(Family::Inet),
-            ..
-        }
-    ));
+    assert!(matches!(g.entries[4], VsgEntry::Fwmark { mark: 5, family: Some(Family::Inet), .. }));
     assert!(g.have_ipv4 && !g.have_ipv6 && !g.fwmark_no_family);
     let vss = &p.config.lvs.virtual_servers;
     assert_eq!(vss.len(), 2);
-    assert_eq!(
-        vss[1].addr,
-        VsAddr::Group {
-            name: "G".into(),
-            index: 1
-        }
-    );
+    assert_eq!(vss[1].addr, VsAddr::Group { name: "G".into(), index: 1 });
     // fwmarks with families in the group: real server ports are warned about only when not NAT
     assert!(!has(&p, "has port specified"));
 }
@@ -532,10 +484,7 @@ virtual_server group G {
 fn group_not_configured_drops_vs_quietly() {
     let p = parse("virtual_server group NOPE {\n real_server 10.0.0.2 80 {\n }\n}\n");
     assert!(p.config.lvs.virtual_servers.is_empty());
-    assert!(has(
-        &p,
-        "Virtual server group NOPE specified but not configured - ignoring virtual server [NOPE]:0"
-    ));
+    assert!(has(&p, "Virtual server group NOPE specified but not configured - ignoring virtual server [NOPE]:0"));
     assert_eq!(p.test_exit_code(), 0);
 }
 
@@ -626,9 +575,7 @@ MISC_CHECK {
     assert_eq!(tcp.alpha, Some(true));
     assert!(tcp.log_all_failures);
 
-    let CheckerKind::Http(h) = &cs[1].kind else {
-        panic!()
-    };
+    let CheckerKind::Http(h) = &cs[1].kind else { panic!() };
     assert!(!h.ssl && h.fast_recovery && h.enable_sni);
     assert_eq!(h.http_protocol, HttpProtocol::V1_1);
     assert_eq!(h.virtualhost.as_deref(), Some("h.example.com"));
@@ -643,29 +590,18 @@ MISC_CHECK {
     assert_eq!((u.regex_min_offset, u.regex_max_offset), (1, 101));
     assert_eq!(u.regex_stack, Some((1000, 2000)));
 
-    let CheckerKind::Http(s) = &cs[2].kind else {
-        panic!()
-    };
+    let CheckerKind::Http(s) = &cs[2].kind else { panic!() };
     assert!(s.ssl && s.tls_compliant && s.enable_sni && s.urls[0].tls_compliant);
     assert_eq!(s.sni_name.as_deref(), Some("sni.example.com"));
     assert_eq!(s.urls[0].status_codes, vec![(200, 299)]);
 
-    let CheckerKind::Smtp(m) = &cs[3].kind else {
-        panic!()
-    };
+    let CheckerKind::Smtp(m) = &cs[3].kind else { panic!() };
     assert_eq!(m.helo_name.as_deref(), Some("mx.example.com"));
 
-    let CheckerKind::Dns(d) = &cs[4].kind else {
-        panic!()
-    };
-    assert_eq!(
-        (d.qtype.as_str(), d.name.as_deref()),
-        ("AAAA", Some("example.com"))
-    );
+    let CheckerKind::Dns(d) = &cs[4].kind else { panic!() };
+    assert_eq!((d.qtype.as_str(), d.name.as_deref()), ("AAAA", Some("example.com")));
 
-    let CheckerKind::Udp(u) = &cs[5].kind else {
-        panic!()
-    };
+    let CheckerKind::Udp(u) = &cs[5].kind else { panic!() };
     assert_eq!(u.payload.as_deref(), Some(&[1u8, 2, 0x0a, 0x0b][..]));
     assert!(u.require_reply);
     assert_eq!(u.reply_data.as_deref(), Some(&[0u8, 1][..]));
@@ -674,13 +610,8 @@ MISC_CHECK {
 
     assert!(matches!(cs[6].kind, CheckerKind::Ping));
 
-    let CheckerKind::Misc(m) = &cs[7].kind else {
-        panic!()
-    };
-    assert_eq!(
-        m.script.as_ref().unwrap().args,
-        vec!["/bin/check", "arg1", "arg 2"]
-    );
+    let CheckerKind::Misc(m) = &cs[7].kind else { panic!() };
+    assert_eq!(m.script.as_ref().unwrap().args, vec!["/bin/check", "arg1", "arg 2"]);
     assert_eq!(m.script.as_ref().unwrap().user.as_deref(), Some("root"));
     assert_eq!(m.timeout, Some(5_000_000));
     assert!(m.dynamic);
@@ -729,35 +660,23 @@ real_server 10.0.0.3 80 {
     assert_eq!(cs[0].delay_before_retry, Some(1_000_000));
     assert_eq!(cs[0].delay_loop, Some(20_000_000));
     assert_eq!(cs[0].warmup, Some(20_000_000));
-    assert_eq!(
-        cs[0].conn.as_ref().unwrap().connect_timeout,
-        Some(7_000_000)
-    );
+    assert_eq!(cs[0].conn.as_ref().unwrap().connect_timeout, Some(7_000_000));
     assert_eq!(cs[0].alpha, Some(false));
     // HTTP: dbr 3 s
     assert_eq!(cs[1].delay_before_retry, Some(3_000_000));
     // DNS: retry 3, dbr = delay_loop, type SOA, name ""
     assert_eq!(cs[2].retry, Some(3));
     assert_eq!(cs[2].delay_before_retry, Some(20_000_000));
-    let CheckerKind::Dns(d) = &cs[2].kind else {
-        panic!()
-    };
+    let CheckerKind::Dns(d) = &cs[2].kind else { panic!() };
     assert_eq!((d.qtype.as_str(), d.name.as_deref()), ("SOA", Some("")));
     // MISC: retry 0, timeout = VS delay_loop
     assert_eq!(cs[3].retry, Some(0));
-    let CheckerKind::Misc(m) = &cs[3].kind else {
-        panic!()
-    };
+    let CheckerKind::Misc(m) = &cs[3].kind else { panic!() };
     assert_eq!(m.timeout, Some(20_000_000));
     // SMTP: default HELO, timeout from the VS
-    let CheckerKind::Smtp(s) = &cs[4].kind else {
-        panic!()
-    };
+    let CheckerKind::Smtp(s) = &cs[4].kind else { panic!() };
     assert_eq!(s.helo_name.as_deref(), Some("smtpchecker.keepalived.org"));
-    assert_eq!(
-        cs[4].conn.as_ref().unwrap().connect_timeout,
-        Some(7_000_000)
-    );
+    assert_eq!(cs[4].conn.as_ref().unwrap().connect_timeout, Some(7_000_000));
 
     let rs = &vs.real_servers[1];
     let cs = &rs.checkers;
@@ -765,10 +684,7 @@ real_server 10.0.0.3 80 {
     assert_eq!(cs[0].delay_before_retry, Some(2_000_000));
     assert_eq!(cs[0].warmup, Some(1_000_000));
     assert_eq!(cs[0].delay_loop, Some(30_000_000));
-    assert_eq!(
-        cs[0].conn.as_ref().unwrap().connect_timeout,
-        Some(4_000_000)
-    );
+    assert_eq!(cs[0].conn.as_ref().unwrap().connect_timeout, Some(4_000_000));
     assert_eq!(cs[0].alpha, Some(true));
     assert_eq!(cs[1].retry, Some(9));
 
@@ -789,31 +705,18 @@ fn smtp_host_blocks_become_checkers() {
     let cs = &first_rs(&p).checkers;
     // connection options set on the checker itself: checker + one per host
     assert_eq!(cs.len(), 3);
-    let p = parse(&rs1(
-        "SMTP_CHECK {\n host {\n connect_ip 10.1.1.1\n }\n host {\n connect_ip 10.1.1.2\n }\n}",
-    ));
+    let p = parse(&rs1("SMTP_CHECK {\n host {\n connect_ip 10.1.1.1\n }\n host {\n connect_ip 10.1.1.2\n }\n}"));
     let cs = &first_rs(&p).checkers;
     assert_eq!(cs.len(), 2);
-    assert_eq!(
-        cs[0].conn.as_ref().unwrap().connect_ip,
-        Some("10.1.1.1".parse().unwrap())
-    );
-    assert_eq!(
-        cs[1].conn.as_ref().unwrap().connect_ip,
-        Some("10.1.1.2".parse().unwrap())
-    );
-    assert!(has(
-        &p,
-        "The SMTP_CHECK host block is deprecated. Please define additional checkers."
-    ));
+    assert_eq!(cs[0].conn.as_ref().unwrap().connect_ip, Some("10.1.1.1".parse().unwrap()));
+    assert_eq!(cs[1].conn.as_ref().unwrap().connect_ip, Some("10.1.1.2".parse().unwrap()));
+    assert!(has(&p, "The SMTP_CHECK host block is deprecated. Please define additional checkers."));
     assert_eq!(p.test_exit_code(), 0);
 }
 
 #[test]
 fn dropped_checkers_are_not_kept() {
-    let p = parse(&rs1(
-        "HTTP_GET {\n url {\n }\n}\nMISC_CHECK {\n}\nFILE_CHECK {\n}\nBFD_CHECK {\n}",
-    ));
+    let p = parse(&rs1("HTTP_GET {\n url {\n }\n}\nMISC_CHECK {\n}\nFILE_CHECK {\n}\nBFD_CHECK {\n}"));
     assert!(first_rs(&p).checkers.is_empty());
     assert!(first_rs(&p).file_checks.is_empty());
 }
@@ -842,18 +745,20 @@ fn validation_defaults_with_messages() {
 
 #[test]
 fn fwmark_protocol_ignored() {
-    let p = parse("virtual_server fwmark 1 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n}\n");
-    assert_eq!(lvs_msgs(&p), vec!["Warning: Virtual server FWM 1: protocol specified for fwmark - protocol will be ignored"]);
+    let p = parse(
+        "virtual_server fwmark 1 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n}\n",
+    );
+    assert_eq!(
+        lvs_msgs(&p),
+        vec!["Warning: Virtual server FWM 1: protocol specified for fwmark - protocol will be ignored"]
+    );
     assert_eq!(first_vs(&p).protocol, None);
 }
 
 #[test]
 fn no_real_servers() {
     let p = parse(&vs1(""));
-    assert_eq!(
-        lvs_msgs(&p),
-        vec!["Virtual server [10.0.0.1]:tcp:80 has no real servers - ignoring"]
-    );
+    assert_eq!(lvs_msgs(&p), vec!["Virtual server [10.0.0.1]:tcp:80 has no real servers - ignoring"]);
     assert!(p.config.lvs.virtual_servers.is_empty());
 }
 
@@ -883,34 +788,28 @@ fn duplicates_ports_quorum_hysteresis() {
 fn nat_real_server_takes_vs_port_and_fwmark_clears() {
     let p = parse(&rs1("").replace("real_server 10.0.0.2 80", "real_server 10.0.0.2"));
     assert_eq!(first_rs(&p).port, 80);
-    let p = parse(
-        "virtual_server fwmark 3 {\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\n",
-    );
-    assert!(has(&p, "WARNING - fwmark virtual server FWM 3, real server [10.0.0.2]:none:80 has port specified - clearing"));
+    let p = parse("virtual_server fwmark 3 {\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\n");
+    assert!(has(
+        &p,
+        "WARNING - fwmark virtual server FWM 3, real server [10.0.0.2]:none:80 has port specified - clearing"
+    ));
     assert_eq!(first_rs(&p).port, 0);
 }
 
 #[test]
 fn ha_suspend_with_fwmark_and_ops() {
-    let p = parse("virtual_server fwmark 3 {\n lb_algo rr\n lb_kind NAT\n ha_suspend\n real_server 10.0.0.2 80 {\n }\n}\n");
-    assert!(has(
-        &p,
-        "Virtual server FWM 3: cannot use ha_suspend with fwmarks - clearing ha_suspend"
-    ));
+    let p =
+        parse("virtual_server fwmark 3 {\n lb_algo rr\n lb_kind NAT\n ha_suspend\n real_server 10.0.0.2 80 {\n }\n}\n");
+    assert!(has(&p, "Virtual server FWM 3: cannot use ha_suspend with fwmarks - clearing ha_suspend"));
     assert!(!first_vs(&p).ha_suspend);
     let p = parse(&vs1("ops\nreal_server 10.0.0.2 80 {\n}"));
-    assert!(has(
-        &p,
-        "Virtual server [10.0.0.1]:tcp:80: one packet scheduling requires UDP - resetting"
-    ));
+    assert!(has(&p, "Virtual server [10.0.0.1]:tcp:80: one packet scheduling requires UDP - resetting"));
     assert!(!first_vs(&p).flags.ops);
 }
 
 #[test]
 fn sorry_server_inhibit_follows_matching_rs() {
-    let p = parse(&vs1(
-        "sorry_server 10.0.0.2 80\nreal_server 10.0.0.2 80 {\n inhibit_on_failure\n}",
-    ));
+    let p = parse(&vs1("sorry_server 10.0.0.2 80\nreal_server 10.0.0.2 80 {\n inhibit_on_failure\n}"));
     assert!(has(&p, "Virtual server [10.0.0.1]:tcp:80: real server [10.0.0.2]:tcp:80 matches sorry server, but inhibit setting differs, setting on sorry server"));
     let vs = first_vs(&p);
     assert!(vs.sorry_server.as_ref().unwrap().inhibit && vs.sorry_server_duplicates_rs);
@@ -918,15 +817,17 @@ fn sorry_server_inhibit_follows_matching_rs() {
 
 #[test]
 fn address_family_mismatches() {
-    let p = parse(&vs1(
-        "real_server 2001:db8::2 80 {\n}\nreal_server 10.0.0.2 80 {\n}",
+    let p = parse(&vs1("real_server 2001:db8::2 80 {\n}\nreal_server 10.0.0.2 80 {\n}"));
+    assert!(has(
+        &p,
+        "Address family of virtual server and real server 2001:db8::2 don't match - skipping real server."
     ));
-    assert!(has(&p, "Address family of virtual server and real server 2001:db8::2 don't match - skipping real server."));
     assert_eq!(first_vs(&p).real_servers.len(), 1);
-    let p = parse(&vs1(
-        "sorry_server 2001:db8::9 80\nreal_server 10.0.0.2 80 {\n}",
+    let p = parse(&vs1("sorry_server 2001:db8::9 80\nreal_server 10.0.0.2 80 {\n}"));
+    assert!(has(
+        &p,
+        "Address family of virtual server and sorry server 2001:db8::9 don't match - skipping sorry server."
     ));
-    assert!(has(&p, "Address family of virtual server and sorry server 2001:db8::9 don't match - skipping sorry server."));
     assert!(first_vs(&p).sorry_server.is_none());
     // a fwmark VS takes its family from its real servers
     let p = parse("virtual_server fwmark 3 {\n lb_algo rr\n lb_kind NAT\n real_server 2001:db8::2 80 {\n }\n}\n");
@@ -935,18 +836,13 @@ fn address_family_mismatches() {
 
 #[test]
 fn vs_zero_port_is_no_port() {
-    let p = parse(&vs1("").replace("10.0.0.1 80", "10.0.0.1 0").replace(
-        "protocol TCP",
-        "protocol TCP\npersistence_timeout 50\nreal_server 10.0.0.2 {\n}",
-    ));
-    assert_eq!(lvs_msgs(&p), Vec::<String>::new());
-    assert_eq!(
-        first_vs(&p).addr,
-        VsAddr::Ip {
-            addr: "10.0.0.1".parse().unwrap(),
-            port: 0
-        }
+    let p = parse(
+        &vs1("")
+            .replace("10.0.0.1 80", "10.0.0.1 0")
+            .replace("protocol TCP", "protocol TCP\npersistence_timeout 50\nreal_server 10.0.0.2 {\n}"),
     );
+    assert_eq!(lvs_msgs(&p), Vec::<String>::new());
+    assert_eq!(first_vs(&p).addr, VsAddr::Ip { addr: "10.0.0.1".parse().unwrap(), port: 0 });
 }
 
 #[test]
@@ -961,18 +857,10 @@ fn inactive_checker_blocks_are_skipped() {
 #[test]
 fn ipv6_group_ranges_and_mixed_family_group() {
     let p = parse("virtual_server_group G6 {\n 2001:db8::1-ff 80\n}\nvirtual_server_group M {\n 10.0.0.1 80\n 2001:db8::1 80\n}\nvirtual_server group M {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n real_server 10.0.0.2 80 {\n }\n}\n");
-    let VsgEntry::Range { start, end, .. } = &p.config.lvs.groups[0].entries[0] else {
-        panic!()
-    };
-    assert_eq!(
-        (start.to_string(), end.to_string()),
-        ("2001:db8::1".to_string(), "2001:db8::ff".to_string())
-    );
+    let VsgEntry::Range { start, end, .. } = &p.config.lvs.groups[0].entries[0] else { panic!() };
+    assert_eq!((start.to_string(), end.to_string()), ("2001:db8::1".to_string(), "2001:db8::ff".to_string()));
     assert!(p.config.lvs.virtual_servers.is_empty());
-    assert!(has(
-        &p,
-        "M: virtual server group with IPv4 & IPv6 doesn't match virtual server [M]:0 - ignoring"
-    ));
+    assert!(has(&p, "M: virtual server group with IPv4 & IPv6 doesn't match virtual server [M]:0 - ignoring"));
 }
 
 #[test]

@@ -7,10 +7,7 @@ const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keep
 const RESULTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keepalived/config-test-2.2.7");
 
 fn opts() -> ParseOptions {
-    ParseOptions {
-        system: SystemView::with_interfaces(&["lo", "eth0", "eth1", "eth2", "eth3"]),
-        ..Default::default()
-    }
+    ParseOptions { system: SystemView::with_interfaces(&["lo", "eth0", "eth1", "eth2", "eth3"]), ..Default::default() }
 }
 
 fn parse(text: &str) -> Parsed {
@@ -18,9 +15,7 @@ fn parse(text: &str) -> Parsed {
 }
 
 fn inst(body: &str) -> Parsed {
-    parse(&format!(
-        "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{body}\n}}\n"
-    ))
+    parse(&format!("vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n{body}\n}}\n"))
 }
 
 fn has(p: &Parsed, s: &str) -> bool {
@@ -51,121 +46,67 @@ fn vrid_required() {
     assert!(has(&p, "(VI_X) the virtual router id must be set"));
     let p = inst("virtual_router_id 0");
     assert!(has(&p, "number '0' outside range [1, 255]"));
-    assert!(has(
-        &p,
-        "(VI_1): VRID '0' not valid - must be between 1 & 255"
-    ));
+    assert!(has(&p, "(VI_1): VRID '0' not valid - must be between 1 & 255"));
 }
 
 #[test]
 fn strict_mode_corrections() {
     let p = inst("strict_mode\nstate MASTER\npriority 100\nauthentication {\n auth_type PASS\n auth_pass secret\n}\n");
-    assert!(has(
-        &p,
-        "(VI_1) State MASTER must match being address owner"
-    ));
-    assert!(has(
-        &p,
-        "(VI_1) Strict mode does not support authentication. Ignoring."
-    ));
+    assert!(has(&p, "(VI_1) State MASTER must match being address owner"));
+    assert!(has(&p, "(VI_1) Strict mode does not support authentication. Ignoring."));
     let p = inst("strict_mode\naccept");
-    assert!(has(
-        &p,
-        "(VI_1) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"
-    ));
+    assert!(has(&p, "(VI_1) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"));
     let p = inst("strict_mode\npreempt_delay 5");
-    assert!(has(
-        &p,
-        "(VI_1) preempt_delay is incompatible with strict mode - resetting"
-    ));
+    assert!(has(&p, "(VI_1) preempt_delay is incompatible with strict mode - resetting"));
 }
 
 #[test]
 fn auth() {
-    let p = inst(
-        "state MASTER\npriority 100\nauthentication {\n auth_type AH\n auth_pass 123456789\n}\n",
-    );
+    let p = inst("state MASTER\npriority 100\nauthentication {\n auth_type AH\n auth_pass 123456789\n}\n");
     assert!(has(&p, "Truncating auth_pass to 8 characters"));
-    assert!(has(
-        &p,
-        "(VI_1) Initial state master is incompatible with AH authentication - clearing"
-    ));
+    assert!(has(&p, "(VI_1) Initial state master is incompatible with AH authentication - clearing"));
     assert_eq!(p.config.vrrp.instances[0].auth_type, Some(AuthType::Ah));
     assert_eq!(p.config.vrrp.instances[0].state, Some(State::Backup));
     let p = inst("authentication {\n auth_type FOO\n}\n");
     assert!(has(&p, "(VI_1) unknown authentication type 'FOO'"));
     let p = inst("version 3\nauthentication {\n auth_type PASS\n auth_pass x\n}\n");
-    assert!(has(
-        &p,
-        "(VI_1) VRRP version 3 does not support authentication. Ignoring."
-    ));
+    assert!(has(&p, "(VI_1) VRRP version 3 does not support authentication. Ignoring."));
 }
 
 #[test]
 fn advert_int_rounding() {
     let p = inst("advert_int 1.5");
-    assert!(has(
-        &p,
-        "(VI_1) VRRPv2 advertisement interval 1.500000s must be an integer. rounding"
-    ));
+    assert!(has(&p, "(VI_1) VRRPv2 advertisement interval 1.500000s must be an integer. rounding"));
     assert_eq!(p.config.vrrp.instances[0].advert_int_us, Some(2_000_000));
     let p = inst("advert_int 0");
-    assert!(has(
-        &p,
-        "(VI_1) Advert interval (0) not valid! Must be > 0 - ignoring"
-    ));
+    assert!(has(&p, "(VI_1) Advert interval (0) not valid! Must be > 0 - ignoring"));
 }
 
 #[test]
 fn interface_checks() {
     let p = parse("vrrp_instance 42 {\n interface eth0.2\n virtual_router_id 1\n}\n");
-    assert!(has(
-        &p,
-        "WARNING - interface eth0.2 for vrrp_instance 42 doesn't exist"
-    ));
+    assert!(has(&p, "WARNING - interface eth0.2 for vrrp_instance 42 doesn't exist"));
     assert!(has(&p, "Non-existent interface specified in configuration"));
     assert_eq!(p.test_exit_code(), 5);
     let p = parse("vrrp_instance V {\n interface lo\n virtual_router_id 1\n}\n");
-    assert!(has(
-        &p,
-        "(V) cannot use a loopback interface (lo) for vrrp - ignoring"
-    ));
+    assert!(has(&p, "(V) cannot use a loopback interface (lo) for vrrp - ignoring"));
     let p = inst("track_interface {\n eth0\n eth1 weight 254\n eth2 weight 10 foo\n}\n");
-    assert!(has(
-        &p,
-        "(VI_1) weight for eth1 cannot be +/-254. Setting to +/-253"
-    ));
-    assert!(has(
-        &p,
-        "(VI_1) unknown track_interace eth2 weight option foo - ignoring"
-    ));
-    assert!(has(
-        &p,
-        "(VI_1) Ignoring track_interface eth0 since own interface"
-    ));
+    assert!(has(&p, "(VI_1) weight for eth1 cannot be +/-254. Setting to +/-253"));
+    assert!(has(&p, "(VI_1) unknown track_interace eth2 weight option foo - ignoring"));
+    assert!(has(&p, "(VI_1) Ignoring track_interface eth0 since own interface"));
 }
 
 #[test]
 fn unicast_vmac() {
     let p = parse("vrrp_instance 42 {\n interface eth9\n use_vmac vrrp4.2.1\n virtual_router_id 1\n unicast_src_ip 10.0.2.254\n}\n");
-    assert!(has(
-        &p,
-        "(42): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"
-    ));
-    let p =
-        inst("unicast_src_ip 10.0.0.1\nunicast_peer {\n 10.0.0.2\n 10.0.0.2\n 2001::1\n bad\n}\n");
+    assert!(has(&p, "(42): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"));
+    let p = inst("unicast_src_ip 10.0.0.1\nunicast_peer {\n 10.0.0.2\n 10.0.0.2\n 2001::1\n bad\n}\n");
     assert!(has(&p, "(VI_1) 10.0.0.2 - duplicate unicast_peer"));
     assert!(has(&p, "Configuration error: VRRP instance[VI_1] and unicast peer address[2001::1] MUST be of the same family !!! Skipping..."));
-    assert!(has(
-        &p,
-        "Configuration error: VRRP instance[VI_1] malformed unicast peer address[bad]. Skipping..."
-    ));
+    assert!(has(&p, "Configuration error: VRRP instance[VI_1] malformed unicast peer address[bad]. Skipping..."));
     assert!(p.config.vrrp.instances[0].unicast);
     let p = inst("unicast_src_ip 10.0.0.1");
-    assert!(has(
-        &p,
-        "A unicast keyword has been specified without any unicast peers"
-    ));
+    assert!(has(&p, "A unicast keyword has been specified without any unicast peers"));
 }
 
 #[test]
@@ -174,15 +115,9 @@ fn scripts_and_tracking() {
         "vrrp_script chk {\n script \"/bin/true a\"\n interval 0\n weight 300\n rise 0\n}\nvrrp_script empty {\n interval 2\n}\n\
          vrrp_instance VI_0 {\n interface eth0\n virtual_router_id 1\n track_script {\n chk\n empty\n chk\n }\n}\n",
     );
-    assert!(has(
-        &p,
-        "(chk): vrrp script interval must be greater than 0, setting to 1"
-    ));
+    assert!(has(&p, "(chk): vrrp script interval must be greater than 0, setting to 1"));
     assert!(has(&p, "vrrp_script chk weight 300 must be in [-253, 253]"));
-    assert!(has(
-        &p,
-        "(chk): vrrp script rise value '0' invalid, defaulting to 1"
-    ));
+    assert!(has(&p, "(chk): vrrp script rise value '0' invalid, defaulting to 1"));
     assert!(has(&p, "No script set for vrrp_script empty - removing"));
     assert!(has(&p, "(VI_0) track script empty not found, ignoring..."));
     assert!(has(&p, "(VI_0) duplicate track_script chk - ignoring"));
@@ -198,23 +133,11 @@ fn track_file_and_process() {
          vrrp_track_process tp {\n process foo a b\n quorum 0\n weight 5 reverse\n}\n\
          vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n track_file {\n tf weight 2\n undefined\n }\n track_process {\n tp\n }\n}\n",
     );
-    assert!(has(
-        &p,
-        "Weight (300) for track_file tf must be between [-254..254] inclusive. Ignoring..."
-    ));
-    assert!(has(
-        &p,
-        "Track file tf init value 500 is outside sensible range [-254, 254]"
-    ));
+    assert!(has(&p, "Weight (300) for track_file tf must be between [-254..254] inclusive. Ignoring..."));
+    assert!(has(&p, "Track file tf init value 500 is outside sensible range [-254, 254]"));
     assert!(has(&p, "No file set for track_file nofile - ignoring"));
-    assert!(has(
-        &p,
-        "(VI_1) track file undefined not found, ignoring..."
-    ));
-    assert!(has(
-        &p,
-        "Quorum (0) for vrrp_track_process tp must be between [1..65535] inclusive. Ignoring..."
-    ));
+    assert!(has(&p, "(VI_1) track file undefined not found, ignoring..."));
+    assert!(has(&p, "Quorum (0) for vrrp_track_process tp must be between [1..65535] inclusive. Ignoring..."));
     let tf = &p.config.vrrp.track_files[0];
     assert_eq!(tf.weight.weight, 1);
     assert_eq!(p.config.vrrp.instances[0].track_files[0].weight.weight, 2);
@@ -230,32 +153,17 @@ fn sync_groups() {
     let p = parse(
         "vrrp_sync_group G {\n group {\n VI_1 VI_9\n }\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n track_interface {\n eth1 weight 10\n }\n}\n",
     );
-    assert!(has(
-        &p,
-        "Virtual router VI_9 specified in sync group G doesn't exist - ignoring"
-    ));
-    assert!(has(
-        &p,
-        "Sync group G has only 1 virtual router(s) - this probably isn't what you want"
-    ));
-    assert!(has(
-        &p,
-        "(VI_1) ignoring eth1 tracked interface weight due to SYNC group"
-    ));
+    assert!(has(&p, "Virtual router VI_9 specified in sync group G doesn't exist - ignoring"));
+    assert!(has(&p, "Sync group G has only 1 virtual router(s) - this probably isn't what you want"));
+    assert!(has(&p, "(VI_1) ignoring eth1 tracked interface weight due to SYNC group"));
     assert_eq!(p.config.vrrp.instances[0].sync_group.as_deref(), Some("G"));
 }
 
 #[test]
 fn lvs_sync_daemon_interface_deprecated() {
     let p = inst("lvs_sync_daemon_interface eth0");
-    assert!(has(
-        &p,
-        "(VI_1) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."
-    ));
-    assert!(p
-        .diags
-        .iter()
-        .any(|d| d.message == "        Please use global lvs_sync_daemon"));
+    assert!(has(&p, "(VI_1) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."));
+    assert!(p.diags.iter().any(|d| d.message == "        Please use global lvs_sync_daemon"));
 }
 
 #[test]
@@ -296,18 +204,9 @@ fn misc_root_blocks() {
          linkbeat_interfaces {\n eth0 MII\n eth9\n eth1 FOO\n}\ninterface_up_down_delays {\n eth0 1 2\n}\n\
          track_group TG {\n group {\n VI_1\n }\n}\ntrack_group {\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n}\n",
     );
-    assert!(has(
-        &p,
-        "garp group 0 does not have any delay set - removing"
-    ));
-    assert!(has(
-        &p,
-        "WARNING - interface eth9 specified for garp_group doesn't exist"
-    ));
-    assert!(has(
-        &p,
-        "unknown interface eth9 specified for linkbeat interface"
-    ));
+    assert!(has(&p, "garp group 0 does not have any delay set - removing"));
+    assert!(has(&p, "WARNING - interface eth9 specified for garp_group doesn't exist"));
+    assert!(has(&p, "unknown interface eth9 specified for linkbeat interface"));
     assert!(has(&p, "extra characters FOO in linkbeat interface"));
     assert!(has(&p, "track_group must have a name - skipping"));
     assert_eq!(p.config.vrrp.up_down_delays[0].up_us, 2_000_000);
@@ -317,16 +216,15 @@ fn misc_root_blocks() {
 
 #[test]
 fn duplicates_and_names() {
-    let p = parse("vrrp_instance {\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\nvrrp_instance A {\n}\n");
+    let p = parse(
+        "vrrp_instance {\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\nvrrp_instance A {\n}\n",
+    );
     assert!(has(&p, "vrrp_instance must have a name"));
     assert!(has(&p, "vrrp instance A already defined"));
     let p = parse(
         "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 1\n}\n",
     );
-    assert!(has(
-        &p,
-        "A and B both use VRID 1 with IPv4 on interface eth0"
-    ));
+    assert!(has(&p, "A and B both use VRID 1 with IPv4 on interface eth0"));
 }
 
 fn sample(name: &str) -> Option<(Parsed, String)> {
@@ -384,9 +282,7 @@ fn samples_vrrp_lines() {
         };
         for l in expected(&out).iter().filter(|l| mine(l)) {
             assert!(
-                p.diags
-                    .iter()
-                    .any(|d| d.message.trim_end() == l || d.message.starts_with(l.as_str())),
+                p.diags.iter().any(|d| d.message.trim_end() == l || d.message.starts_with(l.as_str())),
                 "{name}: missing {l:?}\n{:#?}",
                 p.diags.list
             );

@@ -81,48 +81,69 @@ fn optional(name: &'static str, short: Option<char>, long: &'static str, help: &
 }
 
 pub fn command() -> Command {
-    Command::new("keepalived")
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .args_override_self(true)
-        .args([
-            value("use-file", Some('f'), "use-file", "Use the specified configuration file"),
-            flag("vrrp", Some('P'), "vrrp", "Only run with VRRP subsystem"),
-            flag("check", Some('C'), "check", "Only run with Health-checker subsystem"),
-            flag("no_bfd", Some('B'), "no_bfd", "Don't run BFD subsystem"),
-            flag("all", None, "all", "Force all child processes to run, even if have no configuration"),
-            flag("log-console", Some('l'), "log-console", "Log messages to local console"),
-            flag("log-detail", Some('D'), "log-detail", "Detailed log messages"),
-            value("log-facility", Some('S'), "log-facility", "Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)"),
-            flag("no-syslog", Some('G'), "no-syslog", "Don't log via syslog"),
-            value("umask", Some('u'), "umask", "umask for file creation (in numeric form)"),
-            flag("release-vips", Some('X'), "release-vips", "Drop VIP on transition from signal."),
-            flag("dont-release-vrrp", Some('V'), "dont-release-vrrp", "Don't remove VRRP VIPs and VROUTEs on daemon stop"),
-            flag("dont-release-ipvs", Some('I'), "dont-release-ipvs", "Don't remove IPVS topology on daemon stop"),
-            flag("dont-respawn", Some('R'), "dont-respawn", "Don't respawn child processes"),
-            flag("dont-fork", Some('n'), "dont-fork", "Don't fork the daemon process"),
-            flag("dump-conf", Some('d'), "dump-conf", "Dump the configuration data"),
-            value("pid", Some('p'), "pid", "Use specified pidfile for parent process"),
-            value("vrrp_pid", Some('r'), "vrrp_pid", "Use specified pidfile for VRRP child process"),
-            flag("genhash", Some('T'), "genhash", "Enter into genhash utility mode (this should be the first option used)."),
-            value("checkers_pid", Some('c'), "checkers_pid", "Use specified pidfile for checkers child process"),
-            flag("address-monitoring", Some('a'), "address-monitoring", "Report all address additions/deletions notified via netlink"),
-            value("bfd_pid", Some('b'), "bfd_pid", "Use specified pidfile for BFD child process"),
-            flag("snmp", Some('x'), "snmp", "Enable SNMP subsystem"),
-            value("snmp-agent-socket", Some('A'), "snmp-agent-socket", "Use the specified socket for master agent"),
-            value("namespace", Some('s'), "namespace", "Run in network namespace NAME (overrides config)"),
-            flag("core-dump", Some('m'), "core-dump", "Produce core dump if terminate abnormally"),
-            optional("core-dump-pattern", Some('M'), "core-dump-pattern", "Also set /proc/sys/kernel/core_pattern to PATN (default 'core')"),
-            flag("all-config", Some('e'), "all-config", "Error if any configuration file missing (same as includet)"),
-            value("config-id", Some('i'), "config-id", "Skip any configuration lines beginning '@' that don't match id"),
-            value("signum", None, "signum", "Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON"),
-            optional("config-test", Some('t'), "config-test", "Check the configuration for obvious errors, output to stderr by default"),
-            value("config-fd", None, "config-fd", "internal"),
-            value("log-format", None, "log-format", "Log format: text (default) or json (keepalived-rs)"),
-            flag("version", Some('v'), "version", "Display the version number"),
-            flag("help", Some('h'), "help", "Display this help message"),
-            Arg::new("unexpected").num_args(0..).action(ArgAction::Append).trailing_var_arg(false),
-        ])
+    Command::new("keepalived").disable_help_flag(true).disable_version_flag(true).args_override_self(true).args([
+        value("use-file", Some('f'), "use-file", "Use the specified configuration file"),
+        flag("vrrp", Some('P'), "vrrp", "Only run with VRRP subsystem"),
+        flag("check", Some('C'), "check", "Only run with Health-checker subsystem"),
+        flag("no_bfd", Some('B'), "no_bfd", "Don't run BFD subsystem"),
+        flag("all", None, "all", "Force all child processes to run, even if have no configuration"),
+        flag("log-console", Some('l'), "log-console", "Log messages to local console"),
+        flag("log-detail", Some('D'), "log-detail", "Detailed log messages"),
+        value(
+            "log-facility",
+            Some('S'),
+            "log-facility",
+            "Set syslog facility to LOG_LOCAL[0-7], user or daemon (default)",
+        ),
+        flag("no-syslog", Some('G'), "no-syslog", "Don't log via syslog"),
+        value("umask", Some('u'), "umask", "umask for file creation (in numeric form)"),
+        flag("release-vips", Some('X'), "release-vips", "Drop VIP on transition from signal."),
+        flag("dont-release-vrrp", Some('V'), "dont-release-vrrp", "Don't remove VRRP VIPs and VROUTEs on daemon stop"),
+        flag("dont-release-ipvs", Some('I'), "dont-release-ipvs", "Don't remove IPVS topology on daemon stop"),
+        flag("dont-respawn", Some('R'), "dont-respawn", "Don't respawn child processes"),
+        flag("dont-fork", Some('n'), "dont-fork", "Don't fork the daemon process"),
+        flag("dump-conf", Some('d'), "dump-conf", "Dump the configuration data"),
+        value("pid", Some('p'), "pid", "Use specified pidfile for parent process"),
+        value("vrrp_pid", Some('r'), "vrrp_pid", "Use specified pidfile for VRRP child process"),
+        flag(
+            "genhash",
+            Some('T'),
+            "genhash",
+            "Enter into genhash utility mode (this should be the first option used).",
+        ),
+        value("checkers_pid", Some('c'), "checkers_pid", "Use specified pidfile for checkers child process"),
+        flag(
+            "address-monitoring",
+            Some('a'),
+            "address-monitoring",
+            "Report all address additions/deletions notified via netlink",
+        ),
+        value("bfd_pid", Some('b'), "bfd_pid", "Use specified pidfile for BFD child process"),
+        flag("snmp", Some('x'), "snmp", "Enable SNMP subsystem"),
+        value("snmp-agent-socket", Some('A'), "snmp-agent-socket", "Use the specified socket for master agent"),
+        value("namespace", Some('s'), "namespace", "Run in network namespace NAME (overrides config)"),
+        flag("core-dump", Some('m'), "core-dump", "Produce core dump if terminate abnormally"),
+        optional(
+            "core-dump-pattern",
+            Some('M'),
+            "core-dump-pattern",
+            "Also set /proc/sys/kernel/core_pattern to PATN (default 'core')",
+        ),
+        flag("all-config", Some('e'), "all-config", "Error if any configuration file missing (same as includet)"),
+        value("config-id", Some('i'), "config-id", "Skip any configuration lines beginning '@' that don't match id"),
+        value("signum", None, "signum", "Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON"),
+        optional(
+            "config-test",
+            Some('t'),
+            "config-test",
+            "Check the configuration for obvious errors, output to stderr by default",
+        ),
+        value("config-fd", None, "config-fd", "internal"),
+        value("log-format", None, "log-format", "Log format: text (default) or json (keepalived-rs)"),
+        flag("version", Some('v'), "version", "Display the version number"),
+        flag("help", Some('h'), "help", "Display this help message"),
+        Arg::new("unexpected").num_args(0..).action(ArgAction::Append).trailing_var_arg(false),
+    ])
 }
 
 fn s(m: &ArgMatches, id: &str) -> Option<String> {
@@ -150,9 +171,7 @@ pub fn parse(args: &[String]) -> Result<Cli, String> {
         Err(e) => return Err(clap_error_to_keepalived(&e, args)),
     };
     let opt_val = |id: &str| -> Option<Option<String>> {
-        if m.value_source(id).is_none() {
-            return None;
-        }
+        m.value_source(id)?;
         match s(&m, id) {
             Some(v) if !v.is_empty() => Some(Some(v)),
             _ => Some(None),

@@ -145,7 +145,11 @@ fn report(parsed: &Parsed, log_file: Option<&str>, json: bool) {
     }
     match log_file {
         Some(path) => {
-            let res = std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(out.as_bytes()));
+            let res = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(out.as_bytes()));
             if let Err(e) = res {
                 eprintln!("Unable to write config test log file {path}: {e}");
                 eprint!("{out}");

@@ -103,7 +103,12 @@ fn samples_match_keepalived_2_2_7() {
     let exc = exceptions();
     let mut failures = Vec::new();
     let mut checked = 0;
-    let mut names: Vec<_> = std::fs::read_dir(&results).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".netns.rc")).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&results)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".netns.rc"))
+        .collect();
     names.sort();
     for rc_name in names {
         let sample = rc_name.trim_end_matches(".netns.rc").to_string();

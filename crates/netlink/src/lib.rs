@@ -21,8 +21,8 @@
 //! ```
 
 use netlink_packet_core::{
-    NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLMSG_DONE, NLMSG_ERROR,
-    NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
+    NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
+    NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
@@ -89,20 +89,11 @@ pub enum NetlinkError {
     /// The netlink socket could not be created or connected.
     Socket(io::Error),
     /// The request could not be sent.
-    Send {
-        what: &'static str,
-        source: io::Error,
-    },
+    Send { what: &'static str, source: io::Error },
     /// Reading the kernel's answer failed.
-    Receive {
-        what: &'static str,
-        source: io::Error,
-    },
+    Receive { what: &'static str, source: io::Error },
     /// The kernel refused the request (`NLMSG_ERROR` with an errno).
-    Kernel {
-        what: &'static str,
-        source: io::Error,
-    },
+    Kernel { what: &'static str, source: io::Error },
     /// The kernel's answer could not be decoded.
     Malformed { what: &'static str, detail: String },
     /// The list kept changing while it was being read.
@@ -123,10 +114,9 @@ impl fmt::Display for NetlinkError {
             NetlinkError::Malformed { what, detail } => {
                 write!(f, "the kernel's list of {what} could not be understood: {detail}")
             }
-            NetlinkError::Interrupted { what, attempts } => write!(
-                f,
-                "the list of {what} kept changing while it was read ({attempts} attempts); try again"
-            ),
+            NetlinkError::Interrupted { what, attempts } => {
+                write!(f, "the list of {what} kept changing while it was read ({attempts} attempts); try again")
+            }
         }
     }
 }
@@ -147,21 +137,13 @@ impl std::error::Error for NetlinkError {
 /// kernel's order (by index).
 pub fn dump_links() -> Result<Vec<Link>, NetlinkError> {
     let request = RouteNetlinkMessage::GetLink(LinkMessage::default());
-    dump(Dump {
-        what: "network interfaces",
-        request,
-        decode: decode_link,
-    })
+    dump(Dump { what: "network interfaces", request, decode: decode_link })
 }
 
 /// Every IPv4 and IPv6 address of the current network namespace.
 pub fn dump_addresses() -> Result<Vec<Addr>, NetlinkError> {
     let request = RouteNetlinkMessage::GetAddress(AddressMessage::default());
-    dump(Dump {
-        what: "interface addresses",
-        request,
-        decode: decode_addr,
-    })
+    dump(Dump { what: "interface addresses", request, decode: decode_addr })
 }
 
 // rtnetlink message types (linux/rtnetlink.h).
@@ -178,19 +160,14 @@ struct Dump<T> {
 fn dump<T>(d: Dump<T>) -> Result<Vec<T>, NetlinkError> {
     let mut socket = Socket::new(NETLINK_ROUTE).map_err(NetlinkError::Socket)?;
     socket.bind_auto().map_err(NetlinkError::Socket)?;
-    socket
-        .connect(&SocketAddr::new(0, 0))
-        .map_err(NetlinkError::Socket)?;
+    socket.connect(&SocketAddr::new(0, 0)).map_err(NetlinkError::Socket)?;
     for attempt in 1..=DUMP_ATTEMPTS {
         match dump_once(&socket, &d, attempt)? {
             Some(items) => return Ok(items),
             None => continue,
         }
     }
-    Err(NetlinkError::Interrupted {
-        what: d.what,
-        attempts: DUMP_ATTEMPTS,
-    })
+    Err(NetlinkError::Interrupted { what: d.what, attempts: DUMP_ATTEMPTS })
 }
 
 /// One dump request and its answer. `None`: the dump was interrupted.
@@ -233,43 +210,27 @@ fn dump_once<T>(socket: &Socket, d: &Dump<T>, seq: u32) -> Result<Option<Vec<T>>
             match m.kind {
                 NLMSG_NOOP => {}
                 NLMSG_DONE => {
-                    let code = m
-                        .payload
-                        .get(..4)
-                        .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
-                        .unwrap_or(0);
+                    let code = m.payload.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
                     if code < 0 && -code == EINTR {
                         return Ok(None);
                     }
                     if code < 0 {
-                        return Err(NetlinkError::Kernel {
-                            what,
-                            source: io::Error::from_raw_os_error(-code),
-                        });
+                        return Err(NetlinkError::Kernel { what, source: io::Error::from_raw_os_error(-code) });
                     }
                     return Ok(if interrupted { None } else { Some(items) });
                 }
                 NLMSG_ERROR => {
-                    let code = m
-                        .payload
-                        .get(..4)
-                        .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
+                    let code = m.payload.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
                     match code {
                         None => {
-                            return Err(NetlinkError::Malformed {
-                                what,
-                                detail: "a truncated error message".into(),
-                            })
+                            return Err(NetlinkError::Malformed { what, detail: "a truncated error message".into() })
                         }
                         // An acknowledgement: nothing to do.
                         Some(0) => {}
                         Some(c) if c.checked_neg() == Some(EINTR) => return Ok(None),
                         Some(c) => {
                             let errno = c.checked_neg().unwrap_or(c);
-                            return Err(NetlinkError::Kernel {
-                                what,
-                                source: io::Error::from_raw_os_error(errno),
-                            });
+                            return Err(NetlinkError::Kernel { what, source: io::Error::from_raw_os_error(errno) });
                         }
                     }
                 }
@@ -345,13 +306,7 @@ fn messages(datagram: &[u8]) -> impl Iterator<Item = Result<Msg<'_>, String>> {
         let len = nb.length() as usize;
         let bytes = rest.get(..len).unwrap_or(rest);
         let payload = bytes.get(NLMSG_HDRLEN..).unwrap_or(&[]);
-        let m = Msg {
-            kind: nb.message_type(),
-            flags: nb.flags(),
-            seq: nb.sequence_number(),
-            bytes,
-            payload,
-        };
+        let m = Msg { kind: nb.message_type(), flags: nb.flags(), seq: nb.sequence_number(), bytes, payload };
         off = off.saturating_add(align4(len));
         Some(Ok(m))
     })
@@ -366,10 +321,9 @@ fn decode_link(kind: u16, bytes: &[u8]) -> Result<Option<Link>, String> {
         return Ok(None);
     }
     match NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) {
-        Ok(NetlinkMessage {
-            payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)),
-            ..
-        }) => Ok(Some(link_from_message(&m))),
+        Ok(NetlinkMessage { payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m)), .. }) => {
+            Ok(Some(link_from_message(&m)))
+        }
         _ => raw::link(bytes.get(NLMSG_HDRLEN..).unwrap_or(&[])).map(Some),
     }
 }
@@ -410,10 +364,9 @@ fn decode_addr(kind: u16, bytes: &[u8]) -> Result<Option<Addr>, String> {
         return Ok(None);
     }
     match NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) {
-        Ok(NetlinkMessage {
-            payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)),
-            ..
-        }) => Ok(addr_from_message(&m)),
+        Ok(NetlinkMessage { payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(m)), .. }) => {
+            Ok(addr_from_message(&m))
+        }
         _ => raw::addr(bytes.get(NLMSG_HDRLEN..).unwrap_or(&[])),
     }
 }
@@ -430,14 +383,7 @@ fn addr_from_message(m: &AddressMessage) -> Option<Addr> {
             _ => {}
         }
     }
-    make_addr(
-        m.header.index,
-        m.header.prefix_len,
-        u8::from(m.header.scope),
-        local,
-        address,
-        label,
-    )
+    make_addr(m.header.index, m.header.prefix_len, u8::from(m.header.scope), local, address, label)
 }
 
 fn make_addr(
@@ -453,14 +399,7 @@ fn make_addr(
         (Some(l), Some(a)) if l != a => Some(a),
         _ => None,
     };
-    Some(Addr {
-        index,
-        addr,
-        prefix_len,
-        peer,
-        label,
-        scope,
-    })
+    Some(Addr { index, addr, prefix_len, peer, label, scope })
 }
 
 /// A minimal decoder for the few fields we need, used when
@@ -568,10 +507,7 @@ mod raw {
     pub(crate) fn addr(p: &[u8]) -> Result<Option<Addr>, String> {
         const IFADDRMSG_LEN: usize = 8;
         if p.len() < IFADDRMSG_LEN {
-            return Err(format!(
-                "an address message of {} bytes is too short",
-                p.len()
-            ));
+            return Err(format!("an address message of {} bytes is too short", p.len()));
         }
         let (family, prefix_len, scope) = (p[0], p[1], p[3]);
         let index = u32_at(p, 4).unwrap_or(0);
@@ -717,17 +653,9 @@ mod tests {
 
     #[test]
     fn error_messages_read_well() {
-        let e = NetlinkError::Kernel {
-            what: "network interfaces",
-            source: io::Error::from_raw_os_error(1),
-        };
-        assert!(e
-            .to_string()
-            .starts_with("the kernel refused to list the network interfaces: "));
-        let e = NetlinkError::Interrupted {
-            what: "interface addresses",
-            attempts: 5,
-        };
+        let e = NetlinkError::Kernel { what: "network interfaces", source: io::Error::from_raw_os_error(1) };
+        assert!(e.to_string().starts_with("the kernel refused to list the network interfaces: "));
+        let e = NetlinkError::Interrupted { what: "interface addresses", attempts: 5 };
         assert_eq!(
             e.to_string(),
             "the list of interface addresses kept changing while it was read (5 attempts); try again"

@@ -18,16 +18,11 @@ fn ip(s: &str) -> IpAddr {
 }
 
 fn link<'a>(links: &'a [Link], name: &str) -> &'a Link {
-    links
-        .iter()
-        .find(|l| l.name == name)
-        .unwrap_or_else(|| panic!("no link {name} in {links:#?}"))
+    links.iter().find(|l| l.name == name).unwrap_or_else(|| panic!("no link {name} in {links:#?}"))
 }
 
 fn has_addr(addrs: &[Addr], index: u32, a: &str, prefix: u8) -> bool {
-    addrs
-        .iter()
-        .any(|x| x.index == index && x.addr == ip(a) && x.prefix_len == prefix)
+    addrs.iter().any(|x| x.index == index && x.addr == ip(a) && x.prefix_len == prefix)
 }
 
 #[test]
@@ -51,18 +46,12 @@ fn current_namespace_addresses() {
         assert!(has_addr(&addrs, 1, "127.0.0.1", 8), "{addrs:#?}");
     }
     for a in &addrs {
-        assert!(
-            links.iter().any(|l| l.index == a.index),
-            "address on unknown link: {a:?}"
-        );
+        assert!(links.iter().any(|l| l.index == a.index), "address on unknown link: {a:?}");
     }
 }
 
 fn run(cmd: &str, args: &[&str]) {
-    let st = Command::new(cmd)
-        .args(args)
-        .status()
-        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    let st = Command::new(cmd).args(args).status().unwrap_or_else(|e| panic!("{cmd}: {e}"));
     assert!(st.success(), "{cmd} {args:?} failed");
 }
 
@@ -75,35 +64,11 @@ fn in_fresh_namespace() {
     assert!(dump_addresses().unwrap().is_empty());
 
     run("ip", &["link", "set", "lo", "up"]);
-    run(
-        "ip",
-        &[
-            "link", "add", "kat0", "type", "veth", "peer", "name", "kat1",
-        ],
-    );
-    run(
-        "ip",
-        &["link", "set", "kat0", "address", "02:00:00:00:00:0a"],
-    );
+    run("ip", &["link", "add", "kat0", "type", "veth", "peer", "name", "kat1"]);
+    run("ip", &["link", "set", "kat0", "address", "02:00:00:00:00:0a"]);
     run("ip", &["addr", "add", "192.0.2.1/24", "dev", "kat0"]);
-    run(
-        "ip",
-        &[
-            "addr",
-            "add",
-            "192.0.2.9/32",
-            "peer",
-            "192.0.2.10",
-            "dev",
-            "kat0",
-            "label",
-            "kat0:p",
-        ],
-    );
-    run(
-        "ip",
-        &["addr", "add", "2001:db8::1/64", "dev", "kat1", "nodad"],
-    );
+    run("ip", &["addr", "add", "192.0.2.9/32", "peer", "192.0.2.10", "dev", "kat0", "label", "kat0:p"]);
+    run("ip", &["addr", "add", "2001:db8::1/64", "dev", "kat1", "nodad"]);
     run("ip", &["link", "set", "kat0", "up"]);
 
     let links = dump_links().unwrap();
@@ -125,37 +90,16 @@ fn in_fresh_namespace() {
     assert!(has_addr(&addrs, 1, "::1", 128), "{addrs:#?}");
     assert!(has_addr(&addrs, k0.index, "192.0.2.1", 24), "{addrs:#?}");
     assert!(has_addr(&addrs, k1.index, "2001:db8::1", 64), "{addrs:#?}");
-    let p = addrs
-        .iter()
-        .find(|a| a.addr == ip("192.0.2.9"))
-        .expect("peer address");
+    let p = addrs.iter().find(|a| a.addr == ip("192.0.2.9")).expect("peer address");
     assert_eq!(p.peer, Some(ip("192.0.2.10")));
     assert_eq!(p.label.as_deref(), Some("kat0:p"));
     // Many links: the dump spans several datagrams.
     for i in 0..75 {
-        run(
-            "ip",
-            &[
-                "link",
-                "add",
-                &format!("kaa{i}"),
-                "type",
-                "veth",
-                "peer",
-                "name",
-                &format!("kab{i}"),
-            ],
-        );
+        run("ip", &["link", "add", &format!("kaa{i}"), "type", "veth", "peer", "name", &format!("kab{i}")]);
     }
     let links = dump_links().unwrap();
     assert_eq!(links.len(), 153);
-    assert_eq!(
-        links
-            .iter()
-            .filter(|l| l.kind.as_deref() == Some("veth"))
-            .count(),
-        152
-    );
+    assert_eq!(links.iter().filter(|l| l.kind.as_deref() == Some("veth")).count(), 152);
     assert!(links.iter().any(|l| l.name == "kab74"));
 }
 
@@ -178,12 +122,7 @@ fn fresh_namespace() {
     let out = Command::new("unshare")
         .arg("-n")
         .arg(&exe)
-        .args([
-            "--exact",
-            "fresh_namespace",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", "fresh_namespace", "--nocapture", "--test-threads=1"])
         .env(IN_NETNS, "1")
         .output()
         .unwrap();

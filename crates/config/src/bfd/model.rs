@@ -49,15 +49,11 @@ impl BfdConfig {
     }
     /// The instance as the VRRP process knows it (`track_bfd NAME`).
     pub fn vrrp_tracked(&self, name: &str) -> Option<&BfdInstance> {
-        self.instances
-            .iter()
-            .find(|b| b.vrrp_tracked && b.name == name)
+        self.instances.iter().find(|b| b.vrrp_tracked && b.name == name)
     }
     /// The instance as the checker process knows it (`BFD_CHECK NAME`).
     pub fn checker_tracked(&self, name: &str) -> Option<&BfdInstance> {
-        self.instances
-            .iter()
-            .find(|b| b.checker_tracked && b.name == name)
+        self.instances.iter().find(|b| b.checker_tracked && b.name == name)
     }
     /// Instances the BFD process runs sessions for.
     pub fn sessions(&self) -> impl Iterator<Item = &BfdInstance> {

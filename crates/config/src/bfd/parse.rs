@@ -19,11 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// whichever subsystems are active; each process's view is decided inside.
 pub static ROOT: &[Kw] = &[Kw::block("bfd_instance", bfd_instance, &BFD_BLOCK).sys(Sys::Global)];
 
-static BFD_BLOCK: Block = Block {
-    name: "bfd_instance",
-    parts: &[BFD_KWS],
-    close: Some(bfd_end),
-};
+static BFD_BLOCK: Block = Block { name: "bfd_instance", parts: &[BFD_KWS], close: Some(bfd_end) };
 
 static BFD_KWS: &[Kw] = &[
     Kw::value("source_ip", h_source_ip),
@@ -103,12 +99,7 @@ fn inst(ctx: &mut Ctx) -> Option<&mut BfdInstance> {
 }
 
 fn cur_name(ctx: &Ctx) -> String {
-    ctx.cfg
-        .bfd
-        .instances
-        .last()
-        .map(|b| b.name.clone())
-        .unwrap_or_default()
+    ctx.cfg.bfd.instances.last().map(|b| b.name.clone()).unwrap_or_default()
 }
 
 fn neighbor_word(ctx: &Ctx) -> &'static str {
@@ -158,9 +149,7 @@ fn bfd_instance(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
             BFD_INAME_MAX - 1
         ));
     } else if ctx.cfg.bfd.session(name).is_some() {
-        ctx.error(format!(
-            "Configuration error: BFD instance {name} already configured - ignoring"
-        ));
+        ctx.error(format!("Configuration error: BFD instance {name} already configured - ignoring"));
     } else {
         bfd = true;
     }
@@ -168,10 +157,7 @@ fn bfd_instance(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     if !(bfd || vrrp || checker) {
         return Ok(Enter::Skip);
     }
-    ctx.cfg
-        .bfd
-        .instances
-        .push(BfdInstance::new(name, args.origin()));
+    ctx.cfg.bfd.instances.push(BfdInstance::new(name, args.origin()));
     ctx.cfg.bfd.parse.cur = Some(Current { bfd, vrrp, checker });
     Ok(Enter::Yes)
 }
@@ -229,14 +215,7 @@ fn h_source_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 /// `min_rx` / `min_tx` / `idle_tx`: milliseconds with three decimals.
-fn interval(
-    ctx: &mut Ctx,
-    args: &Args<'_>,
-    what: &str,
-    min: u64,
-    max: u64,
-    sensible: u64,
-) -> Res<Option<u64>> {
+fn interval(ctx: &mut Ctx, args: &Args<'_>, what: &str, min: u64, max: u64, sensible: u64) -> Res<Option<u64>> {
     if !cur(ctx).bfd {
         return Ok(None);
     }
@@ -257,14 +236,7 @@ fn interval(
 }
 
 fn h_min_rx(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(v) = interval(
-        ctx,
-        args,
-        "min_rx",
-        MINRX_MIN,
-        MINRX_MAX,
-        MINRX_MAX_SENSIBLE,
-    )? {
+    if let Some(v) = interval(ctx, args, "min_rx", MINRX_MIN, MINRX_MAX, MINRX_MAX_SENSIBLE)? {
         if let Some(b) = inst(ctx) {
             b.min_rx_us = v;
         }
@@ -273,14 +245,7 @@ fn h_min_rx(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_min_tx(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(v) = interval(
-        ctx,
-        args,
-        "min_tx",
-        MINTX_MIN,
-        MINTX_MAX,
-        MINTX_MAX_SENSIBLE,
-    )? {
+    if let Some(v) = interval(ctx, args, "min_tx", MINTX_MIN, MINTX_MAX, MINTX_MAX_SENSIBLE)? {
         if let Some(b) = inst(ctx) {
             b.min_tx_us = v;
         }
@@ -289,14 +254,7 @@ fn h_min_tx(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_idle_tx(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(v) = interval(
-        ctx,
-        args,
-        "idle_tx",
-        IDLETX_MIN,
-        IDLETX_MAX,
-        IDLETX_MAX_SENSIBLE,
-    )? {
+    if let Some(v) = interval(ctx, args, "idle_tx", IDLETX_MIN, IDLETX_MAX, IDLETX_MAX_SENSIBLE)? {
         if let Some(b) = inst(ctx) {
             b.idle_tx_us = v;
         }
@@ -389,9 +347,7 @@ fn h_multihop(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             Some(v) => v,
             None => {
                 let name = cur_name(ctx);
-                ctx.error(format!(
-                    "Configuration error: BFD instance {name} multihop setting not valid - {s}"
-                ));
+                ctx.error(format!("Configuration error: BFD instance {name} multihop setting not valid - {s}"));
                 return Ok(());
             }
         },
@@ -425,9 +381,7 @@ fn h_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 b.weight.reverse = true;
             }
         } else {
-            ctx.error(format!(
-                "Configuration error: BFD instance {name} unknown weight option {opt}"
-            ));
+            ctx.error(format!("Configuration error: BFD instance {name} unknown weight option {opt}"));
         }
     }
     Ok(())
@@ -488,9 +442,7 @@ fn bfd_checks(ctx: &mut Ctx, b: &mut BfdInstance) -> bool {
     let name = b.name.clone();
     let nw = neighbor_word(ctx);
     let Some(nbr) = b.neighbor else {
-        ctx.error(format!(
-            "Configuration error: BFD instance {name} has no {nw} address set, disabling instance"
-        ));
+        ctx.error(format!("Configuration error: BFD instance {name} has no {nw} address set, disabling instance"));
         return false;
     };
     if let Some(src) = b.source {
@@ -519,16 +471,10 @@ fn bfd_checks(ctx: &mut Ctx, b: &mut BfdInstance) -> bool {
         return false;
     }
     if b.ttl == 0 {
-        b.ttl = if nbr.is_ipv4() {
-            BFD_CONTROL_TTL
-        } else {
-            BFD_CONTROL_HOPLIMIT
-        };
+        b.ttl = if nbr.is_ipv4() { BFD_CONTROL_TTL } else { BFD_CONTROL_HOPLIMIT };
     }
     if b.max_hops > b.ttl {
-        ctx.error(format!(
-            "BFD instance {name}: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit"
-        ));
+        ctx.error(format!("BFD instance {name}: max_hops exceeds ttl/hoplimit - setting to ttl/hoplimit"));
         b.max_hops = b.ttl;
     }
     true
@@ -553,18 +499,9 @@ mod tests {
 
     #[test]
     fn sockaddr_parsing() {
-        assert_eq!(
-            parse_sockaddr("10.0.0.1"),
-            Some("10.0.0.1".parse().unwrap())
-        );
-        assert_eq!(
-            parse_sockaddr("10.0.0.1/24"),
-            Some("10.0.0.1".parse().unwrap())
-        );
-        assert_eq!(
-            parse_sockaddr("10.0.0.1-5"),
-            Some("10.0.0.1".parse().unwrap())
-        );
+        assert_eq!(parse_sockaddr("10.0.0.1"), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(parse_sockaddr("10.0.0.1/24"), Some("10.0.0.1".parse().unwrap()));
+        assert_eq!(parse_sockaddr("10.0.0.1-5"), Some("10.0.0.1".parse().unwrap()));
         assert_eq!(parse_sockaddr("fe80::1"), Some("fe80::1".parse().unwrap()));
         assert_eq!(parse_sockaddr("10.0.0.x"), None);
         assert_eq!(parse_sockaddr("10.1"), None);

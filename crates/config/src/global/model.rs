@@ -510,18 +510,14 @@ impl GlobalDefs {
     }
     /// The prefix for VMACs on addresses (`vmac_addr_prefix`, else vmac_prefix).
     pub fn vmac_addr_prefix(&self) -> &str {
-        self.vmac_addr_prefix
-            .as_deref()
-            .unwrap_or_else(|| self.vmac_prefix())
+        self.vmac_addr_prefix.as_deref().unwrap_or_else(|| self.vmac_prefix())
     }
     /// Effective lower-priority GARP delay µs (defaults to the master delay).
     pub fn garp_lower_prio_delay(&self) -> u64 {
-        self.vrrp_garp_lower_prio_delay
-            .unwrap_or(self.vrrp_garp_master_delay)
+        self.vrrp_garp_lower_prio_delay.unwrap_or(self.vrrp_garp_master_delay)
     }
     /// Effective lower-priority GARP repeat (defaults to the master repeat).
     pub fn garp_lower_prio_repeat(&self) -> u32 {
-        self.vrrp_garp_lower_prio_repeat
-            .unwrap_or(self.vrrp_garp_master_repeat)
+        self.vrrp_garp_lower_prio_repeat.unwrap_or(self.vrrp_garp_master_repeat)
     }
 }

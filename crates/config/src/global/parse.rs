@@ -33,11 +33,7 @@ pub static ROOT: &[Kw] = &[
     Kw::block("global_defs", open_global_defs, &GLOBAL_DEFS),
 ];
 
-pub static GLOBAL_DEFS: Block = Block {
-    name: "global_defs",
-    parts: &[GLOBAL_KWS],
-    close: None,
-};
+pub static GLOBAL_DEFS: Block = Block { name: "global_defs", parts: &[GLOBAL_KWS], close: None };
 
 static GLOBAL_KWS: &[Kw] = &[
     Kw::value("process_names", h_process_names),
@@ -53,12 +49,7 @@ static GLOBAL_KWS: &[Kw] = &[
     Kw::value("smtp_server", h_smtp_server),
     Kw::value("smtp_helo_name", h_smtp_helo_name),
     Kw::value("smtp_connect_timeout", h_smtp_connect_timeout),
-    Kw::list_with(
-        "notification_email",
-        Some(open_email),
-        item_email,
-        Some(close_email),
-    ),
+    Kw::list_with("notification_email", Some(open_email), item_email, Some(close_email)),
     Kw::value("smtp_alert", h_smtp_alert),
     Kw::script("startup_script", h_startup_script),
     Kw::value("startup_script_timeout", h_startup_script_timeout),
@@ -84,10 +75,7 @@ static GLOBAL_KWS: &[Kw] = &[
     Kw::value("vrrp_garp_master_delay", h_garp_master_delay),
     Kw::value("vrrp_garp_master_repeat", h_garp_master_repeat),
     Kw::value("vrrp_garp_master_refresh", h_garp_master_refresh),
-    Kw::value(
-        "vrrp_garp_master_refresh_repeat",
-        h_garp_master_refresh_repeat,
-    ),
+    Kw::value("vrrp_garp_master_refresh_repeat", h_garp_master_refresh_repeat),
     Kw::value("vrrp_garp_lower_prio_delay", h_garp_lower_prio_delay),
     Kw::value("vrrp_garp_lower_prio_repeat", h_garp_lower_prio_repeat),
     Kw::value("vrrp_down_timer_adverts", h_down_timer_adverts),
@@ -121,14 +109,8 @@ static GLOBAL_KWS: &[Kw] = &[
     Kw::script("notify_fifo_script", h_notify_fifo_script),
     Kw::value("vrrp_notify_fifo", h_vrrp_notify_fifo),
     Kw::script("vrrp_notify_fifo_script", h_vrrp_notify_fifo_script),
-    Kw::value(
-        "vrrp_notify_priority_changes",
-        h_vrrp_notify_priority_changes,
-    ),
-    Kw::value(
-        "fifo_write_vrrp_states_on_reload",
-        h_fifo_write_vrrp_states_on_reload,
-    ),
+    Kw::value("vrrp_notify_priority_changes", h_vrrp_notify_priority_changes),
+    Kw::value("fifo_write_vrrp_states_on_reload", h_fifo_write_vrrp_states_on_reload),
     Kw::value("lvs_notify_fifo", h_lvs_notify_fifo),
     Kw::script("lvs_notify_fifo_script", h_lvs_notify_fifo_script),
     Kw::value("checker_priority", h_checker_priority),
@@ -161,19 +143,13 @@ static GLOBAL_KWS: &[Kw] = &[
     Kw::value("vrrp_netlink_cmd_rcv_bufs", h_vrrp_nl_cmd_bufs),
     Kw::value("vrrp_netlink_cmd_rcv_bufs_force", h_vrrp_nl_cmd_bufs_force),
     Kw::value("vrrp_netlink_monitor_rcv_bufs", h_vrrp_nl_mon_bufs),
-    Kw::value(
-        "vrrp_netlink_monitor_rcv_bufs_force",
-        h_vrrp_nl_mon_bufs_force,
-    ),
+    Kw::value("vrrp_netlink_monitor_rcv_bufs_force", h_vrrp_nl_mon_bufs_force),
     Kw::value("process_monitor_rcv_bufs", h_proc_mon_bufs),
     Kw::value("process_monitor_rcv_bufs_force", h_proc_mon_bufs_force),
     Kw::value("lvs_netlink_cmd_rcv_bufs", h_lvs_nl_cmd_bufs),
     Kw::value("lvs_netlink_cmd_rcv_bufs_force", h_lvs_nl_cmd_bufs_force),
     Kw::value("lvs_netlink_monitor_rcv_bufs", h_lvs_nl_mon_bufs),
-    Kw::value(
-        "lvs_netlink_monitor_rcv_bufs_force",
-        h_lvs_nl_mon_bufs_force,
-    ),
+    Kw::value("lvs_netlink_monitor_rcv_bufs_force", h_lvs_nl_mon_bufs_force),
     Kw::value("rs_init_notifies", h_rs_init_notifies),
     Kw::value("no_checker_emails", h_no_checker_emails),
     Kw::value("vrrp_rx_bufs_policy", h_rx_bufs_policy),
@@ -211,13 +187,7 @@ fn g(ctx: &mut Ctx) -> &mut GlobalDefs {
 /// The keyword is parsed and stored, but keepalived-rs does not provide
 /// the feature.
 fn not_implemented(ctx: &mut Ctx, args: &Args<'_>) {
-    ctx.report(
-        Severity::Notice,
-        format!(
-            "'{}' is accepted but not implemented by keepalived-rs",
-            args.word(0)
-        ),
-    );
+    ctx.report(Severity::Notice, format!("'{}' is accepted but not implemented by keepalived-rs", args.word(0)));
 }
 
 /// An optional BOOL argument (omitted = true). `None`: invalid, reported
@@ -237,9 +207,7 @@ fn opt_bool(ctx: &mut Ctx, args: &Args<'_>, msg: impl Fn(&str) -> String) -> Opt
 
 /// `Invalid value '%s' for global %s specified`.
 fn global_bool(ctx: &mut Ctx, args: &Args<'_>, name: &str) -> Option<bool> {
-    opt_bool(ctx, args, |w| {
-        format!("Invalid value '{w}' for global {name} specified")
-    })
+    opt_bool(ctx, args, |w| format!("Invalid value '{w}' for global {name} specified"))
 }
 
 /// strtol-like prefix value of a number (keepalived prints the value read
@@ -252,9 +220,7 @@ fn strtol_value(s: &str) -> i64 {
         _ => (false, t),
     };
     let n: String = digits.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let v = n
-        .parse::<i64>()
-        .unwrap_or(if n.is_empty() { 0 } else { i64::MAX });
+    let v = n.parse::<i64>().unwrap_or(if n.is_empty() { 0 } else { i64::MAX });
     if neg {
         -v
     } else {
@@ -278,9 +244,7 @@ fn h_net_namespace(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.cfg.root.net_namespace = Some(name.to_string());
         ctx.cfg.root.use_pid_dir = true;
     } else {
-        ctx.error(format!(
-            "Duplicate net_namespace definition {name} - ignoring"
-        ));
+        ctx.error(format!("Duplicate net_namespace definition {name} - ignoring"));
     }
     Ok(())
 }
@@ -288,9 +252,7 @@ fn h_net_namespace(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn h_net_namespace_ipvs(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     if ctx.cfg.root.net_namespace_ipvs.is_some() {
         let w = ctx.req(args, 1)?;
-        ctx.error(format!(
-            "Duplicate net_namespace_ipvs definition {w} - ignoring"
-        ));
+        ctx.error(format!("Duplicate net_namespace_ipvs definition {w} - ignoring"));
         return Ok(());
     }
     ctx.cfg.root.net_namespace_ipvs = Some(args.get(1).unwrap_or("").to_string());
@@ -342,10 +304,7 @@ fn open_global_defs(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
 
 fn save_process_name(ctx: &mut Ctx, src: &str) -> String {
     if src.len() >= TASK_COMM_LEN {
-        ctx.error(format!(
-            "Process name {src} more than {} characters, truncating",
-            TASK_COMM_LEN - 1
-        ));
+        ctx.error(format!("Process name {src} more than {} characters, truncating", TASK_COMM_LEN - 1));
         let mut end = TASK_COMM_LEN - 1;
         while !src.is_char_boundary(end) {
             end -= 1;
@@ -399,18 +358,14 @@ fn h_bfd_process_name(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_use_symlink_paths(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("Invalid value '{w}' for global use_symlink_path specified")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid value '{w}' for global use_symlink_path specified")) {
         g(ctx).use_symlink_paths = b;
     }
     Ok(())
 }
 
 fn h_set_supplementary_groups(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("Invalid set_supplementary_groups parameter {w}")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid set_supplementary_groups parameter {w}")) {
         g(ctx).set_supplementary_groups = b;
     }
     Ok(())
@@ -509,12 +464,7 @@ fn h_smtp_server(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         }
     }
     match result {
-        Some(addr) => {
-            g(ctx).smtp_server = Some(SmtpServer {
-                name: name.to_string(),
-                addr,
-            })
-        }
+        Some(addr) => g(ctx).smtp_server = Some(SmtpServer { name: name.to_string(), addr }),
         None => {
             // keepalived's sockaddr is overwritten as AF_UNSPEC
             g(ctx).smtp_server = None;
@@ -535,9 +485,7 @@ fn h_smtp_connect_timeout(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let max = UINT_MAX / TIMER_HZ as u32;
     let Some(mut t) = ctx.read_unsigned(w, 0, max, true) else {
-        ctx.error(format!(
-            "smtp_connect_timeout '{w}' must be in [0, {max}] - ignoring"
-        ));
+        ctx.error(format!("smtp_connect_timeout '{w}' must be in [0, {max}] - ignoring"));
         return Ok(());
     };
     if t == 0 {
@@ -550,10 +498,7 @@ fn h_smtp_connect_timeout(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn open_email(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     if let Some(w) = args.get(1) {
-        ctx.error(format!(
-            "Block {} has extra parameters {w} ...",
-            args.word(0)
-        ));
+        ctx.error(format!("Block {} has extra parameters {w} ...", args.word(0)));
     }
     g(ctx).email_block_items = 0;
     Ok(Enter::Yes)
@@ -572,11 +517,7 @@ fn close_email(ctx: &mut Ctx) -> Res {
     if g(ctx).email_block_items == 0 {
         // reported at the closing '}', as keepalived does
         let o = ctx.pp.origin();
-        ctx.report_at(
-            Severity::GeneralError,
-            Some(o),
-            "Warning - empty notification_email block",
-        );
+        ctx.report_at(Severity::GeneralError, Some(o), "Warning - empty notification_email block");
     }
     Ok(())
 }
@@ -603,9 +544,7 @@ fn h_smtp_alert_checker(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_checker_log_all_failures(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |_| {
-        "Invalid value for checker_log_all_failures specified".to_string()
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |_| "Invalid value for checker_log_all_failures specified".to_string()) {
         g(ctx).checker_log_all_failures = b;
     }
     Ok(())
@@ -634,11 +573,7 @@ fn h_no_checker_emails(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn startup_shutdown_script(ctx: &mut Ctx, args: &Args<'_>, startup: bool) -> Res {
     let kind = if startup { "startup" } else { "shutdown" };
-    let already = if startup {
-        g(ctx).startup_script.is_some()
-    } else {
-        g(ctx).shutdown_script.is_some()
-    };
+    let already = if startup { g(ctx).startup_script.is_some() } else { g(ctx).shutdown_script.is_some() };
     if already {
         ctx.error(format!("{kind} script already specified"));
         return Ok(());
@@ -681,9 +616,7 @@ fn script_timeout(ctx: &mut Ctx, args: &Args<'_>, startup: bool) -> Res {
         return Ok(());
     };
     let Some(v) = ctx.read_unsigned(w, 1, 1000, true) else {
-        ctx.error(format!(
-            "{kind}_script_timeout '{w}' must be in [1, 1000] - ignoring"
-        ));
+        ctx.error(format!("{kind}_script_timeout '{w}' must be in [1, 1000] - ignoring"));
         return Ok(());
     };
     if startup {
@@ -711,9 +644,9 @@ fn h_max_auto_priority(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     match ctx.read_int(w, -1, SCHED_RR_MAX, true) {
         Some(p) => g(ctx).max_auto_priority = p,
-        None => ctx.error(format!(
-            "max_auto_priority '{w}' must be in [0, {SCHED_RR_MAX}] (or -1 to disable) - ignoring"
-        )),
+        None => {
+            ctx.error(format!("max_auto_priority '{w}' must be in [0, {SCHED_RR_MAX}] (or -1 to disable) - ignoring"))
+        }
     }
     Ok(())
 }
@@ -725,9 +658,7 @@ fn h_min_auto_priority_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     match ctx.read_unsigned(w, 1, 10_000_000, true) {
         Some(v) => g(ctx).min_auto_priority_delay = v,
-        None => ctx.error(format!(
-            "min_auto_priority_delay '{w}' must be in [1, 10000000] - ignoring"
-        )),
+        None => ctx.error(format!("min_auto_priority_delay '{w}' must be in [1, 10000000] - ignoring")),
     }
     Ok(())
 }
@@ -792,10 +723,14 @@ fn proc_rt_priority(ctx: &mut Ctx, args: &Args<'_>, p: Proc) -> Res {
         return Ok(());
     };
     if prio < SCHED_RR_MIN {
-        ctx.error(format!("{name} process real-time priority {prio} less than minimum {SCHED_RR_MIN} - setting to minimum"));
+        ctx.error(format!(
+            "{name} process real-time priority {prio} less than minimum {SCHED_RR_MIN} - setting to minimum"
+        ));
         prio = SCHED_RR_MIN;
     } else if prio > SCHED_RR_MAX {
-        ctx.error(format!("{name} process real-time priority {prio} greater than maximum {SCHED_RR_MAX} - setting to maximum"));
+        ctx.error(format!(
+            "{name} process real-time priority {prio} greater than maximum {SCHED_RR_MAX} - setting to maximum"
+        ));
         prio = SCHED_RR_MAX;
     }
     p.settings(ctx).rt_priority = Some(prio);
@@ -842,9 +777,7 @@ fn proc_rlimit(ctx: &mut Ctx, args: &Args<'_>, p: Proc) -> Res {
     let kw = args.word(0);
     if let Some(prefix) = kw.strip_suffix("rtime") {
         if !kw.ends_with("rttime") {
-            ctx.log(format!(
-                "Keyword '{kw}' is deprecated - please use '{prefix}rttime'"
-            ));
+            ctx.log(format!("Keyword '{kw}' is deprecated - please use '{prefix}rttime'"));
         }
     }
     let w = ctx.req(args, 1)?;
@@ -932,9 +865,7 @@ fn h_disable_local_igmp(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
     // keepalived checks the sysctl is writable; the daemon runs as root, so
     // only the kernel's support (the file's presence) is checked here.
     if !std::path::Path::new(IGMP_LINK_LOCAL_MCAST_REPORTS).exists() {
-        ctx.error(format!(
-            "kernel does not support {IGMP_LINK_LOCAL_MCAST_REPORTS}"
-        ));
+        ctx.error(format!("kernel does not support {IGMP_LINK_LOCAL_MCAST_REPORTS}"));
         return Ok(());
     }
     g(ctx).disable_local_igmp = true;
@@ -951,9 +882,9 @@ fn h_vrrp_mcast_group4(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match parse_ip(w) {
         None => ctx.error(format!("Can't parse vrrp_mcast_group4 [{w}]. Skipping")),
         Some(IpAddr::V6(_)) => ctx.error(format!("vrrp_mcast_group4 [{w}] is not IPv4. Skipping")),
-        Some(IpAddr::V4(a)) if !a.is_multicast() => ctx.error(format!(
-            "vrrp_mcast_group4 [{w}] is not multicast. Skipping"
-        )),
+        Some(IpAddr::V4(a)) if !a.is_multicast() => {
+            ctx.error(format!("vrrp_mcast_group4 [{w}] is not multicast. Skipping"))
+        }
         Some(IpAddr::V4(a)) => g(ctx).vrrp_mcast_group4 = a,
     }
     Ok(())
@@ -964,15 +895,13 @@ fn h_vrrp_mcast_group6(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match parse_ip(w) {
         None => ctx.error(format!("Can't parse vrrp_mcast_group6 [{w}]. Skipping")),
         Some(IpAddr::V4(_)) => ctx.error(format!("vrrp_mcast_group6 [{w}] is not IPv6. Skipping")),
-        Some(IpAddr::V6(a)) if !a.is_multicast() => ctx.error(format!(
-            "vrrp_mcast_group6 [{w}] is not multicast. Skipping"
-        )),
+        Some(IpAddr::V6(a)) if !a.is_multicast() => {
+            ctx.error(format!("vrrp_mcast_group6 [{w}] is not multicast. Skipping"))
+        }
         Some(IpAddr::V6(a)) => {
             // IN6_IS_ADDR_MC_LINKLOCAL: ff?2::
             if a.octets()[1] & 0x0f != 0x02 {
-                ctx.warning(format!(
-                    "vrrp_mcast_group6 [{w}] should be link-local multicast."
-                ));
+                ctx.warning(format!("vrrp_mcast_group6 [{w}] should be link-local multicast."));
             }
             g(ctx).vrrp_mcast_group6 = a;
         }
@@ -1018,9 +947,7 @@ fn h_garp_master_refresh(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn h_garp_master_refresh_repeat(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let Some(mut v) = ctx.read_unsigned(w, 0, UINT_MAX, true) else {
-        ctx.error(format!(
-            "vrrp_garp_master_refresh_repeat '{w}' invalid - ignoring"
-        ));
+        ctx.error(format!("vrrp_garp_master_refresh_repeat '{w}' invalid - ignoring"));
         return Ok(());
     };
     if v == 0 {
@@ -1035,9 +962,7 @@ fn h_garp_lower_prio_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     match ctx.read_unsigned(w, 0, UINT_MAX / TIMER_HZ as u32, true) {
         Some(v) => g(ctx).vrrp_garp_lower_prio_delay = Some(v as u64 * TIMER_HZ),
-        None => ctx.error(format!(
-            "vrrp_garp_lower_prio_delay '{w}' invalid - ignoring"
-        )),
+        None => ctx.error(format!("vrrp_garp_lower_prio_delay '{w}' invalid - ignoring")),
     }
     Ok(())
 }
@@ -1061,11 +986,7 @@ fn h_down_timer_adverts(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn garp_gna_interval(ctx: &mut Ctx, args: &Args<'_>, gna: bool) -> Res {
-    let kw = if gna {
-        "vrrp_gna_interval"
-    } else {
-        "vrrp_garp_interval"
-    };
+    let kw = if gna { "vrrp_gna_interval" } else { "vrrp_garp_interval" };
     let w = ctx.req(args, 1)?;
     match ctx.read_decimal(w, 1, UINT_MAX as u64, 6, true) {
         Some(v) => {
@@ -1077,11 +998,7 @@ fn garp_gna_interval(ctx: &mut Ctx, args: &Args<'_>, gna: bool) -> Res {
         }
         None => ctx.error(format!("{kw} '{w}' is invalid")),
     }
-    let cur = if gna {
-        g(ctx).vrrp_gna_interval
-    } else {
-        g(ctx).vrrp_garp_interval
-    };
+    let cur = if gna { g(ctx).vrrp_gna_interval } else { g(ctx).vrrp_garp_interval };
     if cur >= TIMER_HZ {
         ctx.log(format!("The {kw} is very large - {w} seconds"));
     }
@@ -1125,9 +1042,7 @@ fn h_min_garp(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn h_garp_extra_if(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let cmd = args.word(0);
     if cmd == "vrrp_vmac_garp_intvl" {
-        ctx.deprecated(
-            "Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"",
-        );
+        ctx.deprecated("Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"");
     }
     let mut delay = 0;
     for w in args.rest(1) {
@@ -1152,18 +1067,14 @@ fn h_garp_extra_if(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_lower_prio_no_advert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |_| {
-        "Invalid value for vrrp_lower_prio_no_advert specified".into()
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |_| "Invalid value for vrrp_lower_prio_no_advert specified".into()) {
         g(ctx).vrrp_lower_prio_no_advert = b;
     }
     Ok(())
 }
 
 fn h_higher_prio_send_advert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |_| {
-        "Invalid value for vrrp_higher_prio_send_advert specified".into()
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |_| "Invalid value for vrrp_higher_prio_send_advert specified".into()) {
         g(ctx).vrrp_higher_prio_send_advert = b;
     }
     Ok(())
@@ -1208,9 +1119,7 @@ fn h_vrrp_startup_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     g(ctx).vrrp_startup_delay = v;
     if v >= 60 * TIMER_HZ {
-        ctx.log(format!(
-            "The vrrp_startup_delay is very large - {w} seconds"
-        ));
+        ctx.log(format!("The vrrp_startup_delay is very large - {w} seconds"));
     }
     Ok(())
 }
@@ -1233,9 +1142,7 @@ fn h_log_unknown_vrids(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
 fn h_owner_ignore_adverts(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     // keepalived prints the keyword and the value the other way round.
     let kw = args.word(0).to_string();
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("Invalid value '{kw}' for global {w} specified")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid value '{kw}' for global {w} specified")) {
         g(ctx).vrrp_owner_ignore_adverts = b;
     }
     Ok(())
@@ -1244,9 +1151,7 @@ fn h_owner_ignore_adverts(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn h_vmac_prefix(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     if g(ctx).vmac_prefix.is_some() {
-        ctx.error(format!(
-            "vmac prefix has already been specified - ignoring {w}"
-        ));
+        ctx.error(format!("vmac prefix has already been specified - ignoring {w}"));
         return Ok(());
     }
     g(ctx).vmac_prefix = Some(w.to_string());
@@ -1256,9 +1161,7 @@ fn h_vmac_prefix(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn h_vmac_addr_prefix(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     if g(ctx).vmac_addr_prefix.is_some() {
-        ctx.error(format!(
-            "vmac_addr prefix has already been specified - ignoring {w}"
-        ));
+        ctx.error(format!("vmac_addr prefix has already been specified - ignoring {w}"));
         return Ok(());
     }
     g(ctx).vmac_addr_prefix = Some(w.to_string());
@@ -1452,16 +1355,10 @@ fn h_lvs_sync_daemon(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     };
     if ifname.len() >= IP_VS_IFNAME_MAXLEN {
-        ctx.error(format!(
-            "lvs_sync_daemon interface name '{ifname}' too long - ignoring"
-        ));
+        ctx.error(format!("lvs_sync_daemon interface name '{ifname}' too long - ignoring"));
         return Ok(());
     }
-    let mut sd = LvsSyncDaemon {
-        interface: ifname.to_string(),
-        origin: Some(args.origin()),
-        ..Default::default()
-    };
+    let mut sd = LvsSyncDaemon { interface: ifname.to_string(), origin: Some(args.origin()), ..Default::default() };
     let n = args.len();
     let mut i = 2;
     while i < n {
@@ -1494,9 +1391,7 @@ fn h_lvs_sync_daemon(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             }
             "maxlen" | "port" | "ttl" => {
                 if last {
-                    ctx.error(format!(
-                        "No value specified for lvs_sync_daemon {w} - ignoring"
-                    ));
+                    ctx.error(format!("No value specified for lvs_sync_daemon {w} - ignoring"));
                     i += 1;
                     continue;
                 }
@@ -1527,9 +1422,7 @@ fn h_lvs_sync_daemon(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 match parse_ip(v) {
                     None => ctx.error(format!("Invalid lvs_sync_daemon group ({v}) - ignoring")),
                     Some(ip) if !ip.is_multicast() => {
-                        ctx.error(format!(
-                            "lvs_sync_daemon group address {v} is not multicast - ignoring"
-                        ));
+                        ctx.error(format!("lvs_sync_daemon group address {v} is not multicast - ignoring"));
                         sd.group = None;
                     }
                     Some(ip) => sd.group = Some(ip),
@@ -1564,23 +1457,13 @@ fn h_lvs_sync_daemon(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 // ---------------------------------------------------------------- firewall
 
-fn valid_fw_name(
-    ctx: &mut Ctx,
-    name: &str,
-    max_len: usize,
-    type_name: &str,
-    log_name: &str,
-) -> bool {
+fn valid_fw_name(ctx: &mut Ctx, name: &str, max_len: usize, type_name: &str, log_name: &str) -> bool {
     if name.len() >= max_len - 1 {
-        ctx.error(format!(
-            "VRRP Error : {type_name} {log_name} name too long - ignored"
-        ));
+        ctx.error(format!("VRRP Error : {type_name} {log_name} name too long - ignored"));
         return false;
     }
     if name.is_empty() {
-        ctx.error(format!(
-            "VRRP Error : {type_name} {log_name} name empty - ignored"
-        ));
+        ctx.error(format!("VRRP Error : {type_name} {log_name} name empty - ignored"));
         return false;
     }
     true
@@ -1689,22 +1572,12 @@ fn h_vrrp_ipsets(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     for i in 0..names.len() {
         for j in i + 1..names.len() {
             if names[i] == names[j] {
-                ctx.error(format!(
-                    "vrrp_ipsets: set name {} used more than once",
-                    names[i]
-                ));
+                ctx.error(format!("vrrp_ipsets: set name {} used more than once", names[i]));
                 return Ok(());
             }
         }
     }
-    g(ctx).vrrp_ipsets = Some(Some(IpsetNames {
-        address,
-        address6,
-        address_iface6,
-        igmp,
-        mld,
-        vmac_nd,
-    }));
+    g(ctx).vrrp_ipsets = Some(Some(IpsetNames { address, address6, address_iface6, igmp, mld, vmac_nd }));
     Ok(())
 }
 
@@ -1732,10 +1605,7 @@ fn h_nftables_priority(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     match ctx.read_int(w, i32::MIN, i32::MAX, false) {
         Some(v) => g(ctx).nftables_priority = v,
-        None => ctx.report(
-            Severity::InvalidNumber,
-            format!("invalid nftables chain priority '{w}'"),
-        ),
+        None => ctx.report(Severity::InvalidNumber, format!("invalid nftables chain priority '{w}'")),
     }
     Ok(())
 }
@@ -1771,10 +1641,7 @@ fn h_nftables_ipvs_priority(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     match ctx.read_int(w, i32::MIN, i32::MAX, false) {
         Some(v) => g(ctx).nftables_ipvs_priority = v,
-        None => ctx.report(
-            Severity::InvalidNumber,
-            format!("invalid ipvs nftables chain priority '{w}'"),
-        ),
+        None => ctx.report(Severity::InvalidNumber, format!("invalid ipvs nftables chain priority '{w}'")),
     }
     Ok(())
 }
@@ -1783,10 +1650,7 @@ fn h_nftables_ipvs_start_fwmark(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     match ctx.read_unsigned(w, 1, u32::MAX, false) {
         Some(v) => g(ctx).nftables_ipvs_start_fwmark = v,
-        None => ctx.report(
-            Severity::InvalidNumber,
-            format!("invalid ipvs nftables start_fwmark priority '{w}'"),
-        ),
+        None => ctx.report(Severity::InvalidNumber, format!("invalid ipvs nftables start_fwmark priority '{w}'")),
     }
     Ok(())
 }
@@ -1829,9 +1693,7 @@ fn notify_fifo(ctx: &mut Ctx, args: &Args<'_>, f: Fifo) -> Res {
         return Ok(());
     };
     if f.get(ctx).name.is_some() {
-        ctx.error(format!(
-            "{t}notify_fifo already specified - ignoring {name}"
-        ));
+        ctx.error(format!("{t}notify_fifo already specified - ignoring {name}"));
         return Ok(());
     }
     // keepalived prints the (not yet set) FIFO name as "(null)".
@@ -1842,9 +1704,7 @@ fn notify_fifo(ctx: &mut Ctx, args: &Args<'_>, f: Fifo) -> Res {
             return Ok(());
         }
     } else if scripts::get_default_script_user(ctx).is_none() {
-        ctx.log(format!(
-            "Failed to set default user for {t} fifo (null) - ignoring"
-        ));
+        ctx.log(format!("Failed to set default user for {t} fifo (null) - ignoring"));
         return Ok(());
     }
     let fifo = f.get(ctx);
@@ -1862,10 +1722,7 @@ fn notify_fifo_script(ctx: &mut Ctx, args: &Args<'_>, f: Fifo) -> Res {
         return Ok(());
     }
     if f.get(ctx).script.is_some() {
-        ctx.error(format!(
-            "{t}notify_fifo_script already specified - ignoring {}",
-            args.word(1)
-        ));
+        ctx.error(format!("{t}notify_fifo_script already specified - ignoring {}", args.word(1)));
         return Ok(());
     }
     let kind = format!("{t}notify_fifo");
@@ -1968,9 +1825,7 @@ fn snmp_stats(ctx: &mut Ctx, args: &Args<'_>, rs: bool) -> Res {
         Some(v) if rs => g(ctx).snmp_rs_stats_update_interval = v,
         Some(v) => g(ctx).snmp_vs_stats_update_interval = v,
         // keepalived uses the "vs" text for both keywords
-        None => ctx.error(format!(
-            "snmp stats vs update interval '{w}' invalid - ignoring"
-        )),
+        None => ctx.error(format!("snmp stats vs update interval '{w}' invalid - ignoring")),
     }
     Ok(())
 }
@@ -2054,21 +1909,17 @@ fn h_umask(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let bits: u32;
     if mask.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         if args.len() != 2 {
-            ctx.error(format!(
-                "{} parameter(s) to umask option",
-                if args.len() == 1 { "Missing" } else { "Extra" }
-            ));
+            ctx.error(format!("{} parameter(s) to umask option", if args.len() == 1 { "Missing" } else { "Extra" }));
             return Ok(());
         }
         // strtol base 0
-        let (radix, digits) =
-            if let Some(h) = mask.strip_prefix("0x").or_else(|| mask.strip_prefix("0X")) {
-                (16, h)
-            } else if mask.len() > 1 && mask.starts_with('0') {
-                (8, &mask[1..])
-            } else {
-                (10, mask)
-            };
+        let (radix, digits) = if let Some(h) = mask.strip_prefix("0x").or_else(|| mask.strip_prefix("0X")) {
+            (16, h)
+        } else if mask.len() > 1 && mask.starts_with('0') {
+            (8, &mask[1..])
+        } else {
+            (10, mask)
+        };
         match i64::from_str_radix(digits, radix) {
             Ok(v) if v >= 0 && v & !S_IRWXUGO == 0 && !digits.is_empty() => bits = v as u32,
             _ => {
@@ -2178,13 +2029,9 @@ fn h_config_save_dir(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let save = |d: &str| d.strip_suffix('/').unwrap_or(d).to_string();
     match std::fs::metadata(dir) {
         Ok(md) if md.is_dir() => g(ctx).config_save_dir = Some(save(dir)),
-        Ok(_) => ctx.error(format!(
-            "config_save_dir {dir} exists and is not a directory"
-        )),
+        Ok(_) => ctx.error(format!("config_save_dir {dir} exists and is not a directory")),
         // The parent creates a missing directory when it starts.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            g(ctx).config_save_dir = Some(save(dir))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => g(ctx).config_save_dir = Some(save(dir)),
         Err(e) => {
             let n = e.raw_os_error().unwrap_or(0);
             let desc = nix::errno::Errno::from_raw(n).desc();

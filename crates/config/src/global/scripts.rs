@@ -51,10 +51,7 @@ pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 
 /// Our own uid and gid (keepalived `our_uid`, `our_gid`).
 pub fn our_ids() -> (u32, u32) {
-    (
-        nix::unistd::getuid().as_raw(),
-        nix::unistd::getgid().as_raw(),
-    )
+    (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
 }
 
 /// keepalived `set_uid_gid`: resolve a user (and optional group, ':' prefix
@@ -68,15 +65,11 @@ pub(crate) fn resolve_user(
     let (uid, mut gid) = match nix::unistd::User::from_name(user) {
         Ok(Some(u)) => (u.uid.as_raw(), u.gid.as_raw()),
         Ok(None) => {
-            ctx.diags
-                .log(origin, format!("Script user '{user}' does not exist"));
+            ctx.diags.log(origin, format!("Script user '{user}' does not exist"));
             return None;
         }
         Err(_) => {
-            ctx.diags.log(
-                origin,
-                format!("Unable to resolve script username '{user}' - ignoring"),
-            );
+            ctx.diags.log(origin, format!("Unable to resolve script username '{user}' - ignoring"));
             return None;
         }
     };
@@ -88,15 +81,11 @@ pub(crate) fn resolve_user(
         match nix::unistd::Group::from_name(g) {
             Ok(Some(gr)) => gid = gr.gid.as_raw(),
             Ok(None) => {
-                ctx.diags
-                    .log(origin, format!("Script group '{g}' does not exist"));
+                ctx.diags.log(origin, format!("Script group '{g}' does not exist"));
                 return None;
             }
             Err(_) => {
-                ctx.diags.log(
-                    origin,
-                    format!("Unable to resolve script group name '{g}' - ignoring"),
-                );
+                ctx.diags.log(origin, format!("Unable to resolve script group name '{g}' - ignoring"));
                 return None;
             }
         }
@@ -115,15 +104,13 @@ pub fn get_default_script_user(ctx: &mut Ctx) -> Option<(u32, u32)> {
     }
     if !ctx.cfg.global.default_script_uid_set {
         ctx.cfg.global.default_script_uid_set = true;
-        let origin = Some(ctx.origin.clone());
+        let origin = Some(ctx.origin);
         match resolve_user(ctx, origin, DEFAULT_SCRIPT_USER, None) {
             Some(ids) => ctx.cfg.global.default_script_ids = Some(ids),
             None => {
                 ctx.cfg.global.default_script_ids = Some(our_ids());
                 if ctx.cfg.global.enable_script_security {
-                    ctx.error(format!(
-                        "Unable to set default user {DEFAULT_SCRIPT_USER} for script"
-                    ));
+                    ctx.error(format!("Unable to set default user {DEFAULT_SCRIPT_USER} for script"));
                     ctx.cfg.global.default_user_fail = true;
                     return None;
                 }
@@ -136,7 +123,7 @@ pub fn get_default_script_user(ctx: &mut Ctx) -> Option<(u32, u32)> {
 /// The uid/gid a script runs as.
 fn script_ids(ctx: &mut Ctx, script: &Script) -> (u32, u32) {
     if let Some(u) = script.user.clone() {
-        let origin = Some(script.origin.clone());
+        let origin = Some(script.origin);
         if let Some(ids) = resolve_user(ctx, origin, &u, script.group.as_deref()) {
             return ids;
         }
@@ -151,8 +138,7 @@ fn script_ids(ctx: &mut Ctx, script: &Script) -> (u32, u32) {
 fn is_executable(mode: u32, st_uid: u32, st_gid: u32, uid: u32, gid: u32) -> bool {
     (uid == 0 && mode & (S_IXUSR | S_IXGRP | S_IXOTH) != 0)
         || (uid == st_uid && mode & S_IXUSR != 0)
-        || (uid != st_uid
-            && ((gid == st_gid && mode & S_IXGRP != 0) || (gid != st_gid && mode & S_IXOTH != 0)))
+        || (uid != st_uid && ((gid == st_gid && mode & S_IXGRP != 0) || (gid != st_gid && mode & S_IXOTH != 0)))
 }
 
 fn strerror(e: &std::io::Error) -> String {
@@ -181,17 +167,13 @@ fn find_path(ctx: &mut Ctx, script: &mut Script, uid: u32, gid: u32) -> FindPath
     let path = std::env::var("PATH").unwrap_or_else(|_| CS_PATH.to_string());
     let mut got_eacces = false;
     for dir in path.split(':') {
-        let candidate = if dir.is_empty() {
-            file.clone()
-        } else {
-            format!("{dir}/{file}")
-        };
+        let candidate = if dir.is_empty() { file.clone() } else { format!("{dir}/{file}") };
         match fs::metadata(&candidate) {
             Ok(md) => {
                 let mode = md.permissions().mode();
                 if mode & S_IFMT == S_IFREG && is_executable(mode, md.uid(), md.gid(), uid, gid) {
                     ctx.diags.log(
-                        Some(script.origin.clone()),
+                        Some(script.origin),
                         format!("WARNING - script `{file}` resolved by path search to `{candidate}`. Please specify full path."),
                     );
                     if let Some(a) = script.args.first_mut() {
@@ -283,10 +265,7 @@ fn check_security(ctx: &mut Ctx, origin: &Origin, filename: &str, security: bool
     let b = filename.as_bytes();
     let mut next = Some(0usize);
     while let Some(start) = next {
-        let slash = b[start..]
-            .iter()
-            .position(|&c| c == b'/')
-            .map(|p| p + start);
+        let slash = b[start..].iter().position(|&c| c == b'/').map(|p| p + start);
         let (part, is_last) = match slash {
             Some(s) => {
                 next = Some(s + 1);
@@ -302,24 +281,18 @@ fn check_security(ctx: &mut Ctx, origin: &Origin, filename: &str, security: bool
             Ok(m) => m,
             Err(e) => {
                 let errno = e.raw_os_error().unwrap_or(0);
-                if [
-                    nix::libc::EACCES,
-                    nix::libc::ELOOP,
-                    nix::libc::ENOENT,
-                    nix::libc::ENOTDIR,
-                ]
-                .contains(&errno)
-                {
+                if [nix::libc::EACCES, nix::libc::ELOOP, nix::libc::ENOENT, nix::libc::ENOTDIR].contains(&errno) {
                     ctx.diags.log(
-                        Some(origin.clone()),
-                        format!(
-                            "check_script_secure could not find script '{filename}' - disabling"
-                        ),
+                        Some(*origin),
+                        format!("check_script_secure could not find script '{filename}' - disabling"),
                     );
                 } else {
                     ctx.diags.log(
-                        Some(origin.clone()),
-                        format!("check_script_secure('{filename}') returned errno {errno} - {} - disabling", strerror(&e)),
+                        Some(*origin),
+                        format!(
+                            "check_script_secure('{filename}') returned errno {errno} - {} - disabling",
+                            strerror(&e)
+                        ),
                     );
                 }
                 return NOTFOUND;
@@ -328,22 +301,15 @@ fn check_security(ctx: &mut Ctx, origin: &Origin, filename: &str, security: bool
         let mode = md.mode();
         let fmt = mode & S_IFMT;
         if (!is_last && fmt != S_IFDIR) || (is_last && fmt != S_IFREG && fmt != S_IFLNK) {
-            ctx.diags.log(
-                Some(origin.clone()),
-                format!("Wrong file type found in script path '{filename}'."),
-            );
+            ctx.diags.log(Some(*origin), format!("Wrong file type found in script path '{filename}'."));
             return INHIBIT;
         }
         let dir_no_sticky = fmt == S_IFDIR && mode & S_ISVTX == 0;
         if md.uid() != 0
-            || ((dir_no_sticky || fmt == S_IFREG)
-                && ((md.gid() != 0 && mode & S_IWGRP != 0) || mode & S_IWOTH != 0))
+            || ((dir_no_sticky || fmt == S_IFREG) && ((md.gid() != 0 && mode & S_IWGRP != 0) || mode & S_IWOTH != 0))
         {
             let suffix = if security { " - disabling" } else { "" };
-            ctx.diags.log(
-                Some(origin.clone()),
-                format!("Unsafe permissions found for script '{filename}'{suffix}."),
-            );
+            ctx.diags.log(Some(*origin), format!("Unsafe permissions found for script '{filename}'{suffix}."));
             return INSECURE | if security { INHIBIT } else { 0 };
         }
     }
@@ -367,23 +333,17 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
             return SYSTEM;
         }
     }
-    let origin = script.origin.clone();
+    let origin = script.origin;
     let (uid, gid) = script_ids(ctx, script);
     if !arg0.contains('/') {
         match find_path(ctx, script, uid, gid) {
             FindPath::Found => {}
             FindPath::Eacces => {
-                ctx.diags.log(
-                    Some(origin),
-                    format!("Permissions failure for script {arg0} in path - disabling"),
-                );
+                ctx.diags.log(Some(origin), format!("Permissions failure for script {arg0} in path - disabling"));
                 return NOTFOUND;
             }
             FindPath::NotFound => {
-                ctx.diags.log(
-                    Some(origin),
-                    format!("Cannot find script {arg0} in path - disabling"),
-                );
+                ctx.diags.log(Some(origin), format!("Cannot find script {arg0} in path - disabling"));
                 return NOTFOUND;
             }
         }
@@ -392,20 +352,14 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
     let real_path = match fs::canonicalize(&arg0) {
         Ok(p) => p.to_string_lossy().into_owned(),
         Err(e) => {
-            ctx.diags.log(
-                Some(origin),
-                format!("Script {arg0} cannot be accessed - {}", strerror(&e)),
-            );
+            ctx.diags.log(Some(origin), format!("Script {arg0} cannot be accessed - {}", strerror(&e)));
             return NOTFOUND;
         }
     };
     let md = match fs::metadata(&real_path) {
         Ok(m) => m,
         Err(_) => {
-            ctx.diags.log(
-                Some(origin),
-                format!("Unable to access script `{arg0}` - disabling"),
-            );
+            ctx.diags.log(Some(origin), format!("Unable to access script `{arg0}` - disabling"));
             return NOTFOUND;
         }
     };
@@ -419,11 +373,7 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
     }
     let arg0 = script.path().to_string();
     // keepalived executes the resolved path when it differs (script->path).
-    let exec_path = if real_path != arg0 && !use_symlinks {
-        Some(real_path.clone())
-    } else {
-        None
-    };
+    let exec_path = if real_path != arg0 && !use_symlinks { Some(real_path.clone()) } else { None };
 
     let mut fl = ISSCRIPT;
     let mode = md.mode();
@@ -439,10 +389,8 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
         }
     } else {
         ctx.diags.log(
-            Some(origin.clone()),
-            format!(
-                "WARNING - script '{arg0}' is not executable for uid:gid {uid}:{gid} - disabling."
-            ),
+            Some(origin),
+            format!("WARNING - script '{arg0}' is not executable for uid:gid {uid}:{gid} - disabling."),
         );
     }
     if need_protection {
@@ -459,11 +407,7 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
 
 /// As [`check_script_secure`], and drop the script (set `None`) when it
 /// must not run (not found, inhibited, or not executable).
-pub fn check_notify_script_secure(
-    ctx: &mut Ctx,
-    sys: &SystemView,
-    script: &mut Option<Script>,
-) -> u32 {
+pub fn check_notify_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Option<Script>) -> u32 {
     let Some(s) = script.as_mut() else { return 0 };
     let fl = check_script_secure(ctx, sys, s);
     if sys.check_scripts && (fl & (INHIBIT | NOTFOUND) != 0 || fl & EXECUTABLE == 0) {
@@ -474,11 +418,7 @@ pub fn check_notify_script_secure(
 
 /// keepalived main.c `check_start_stop_script_secure`: as
 /// [`check_notify_script_secure`] but a `</file` test script is kept.
-pub fn check_start_stop_script_secure(
-    ctx: &mut Ctx,
-    sys: &SystemView,
-    script: &mut Option<Script>,
-) -> u32 {
+pub fn check_start_stop_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Option<Script>) -> u32 {
     let Some(s) = script.as_mut() else { return 0 };
     let fl = check_script_secure(ctx, sys, s);
     if sys.check_scripts && (fl & (INHIBIT | NOTFOUND) != 0 || fl & (EXECUTABLE | SYSTEM) == 0) {
@@ -496,11 +436,7 @@ pub fn report_security(ctx: &mut Ctx, flags: u32, what: &str) {
     if ctx.cfg.global.enable_script_security || flags & ISSCRIPT == 0 {
         return;
     }
-    let extra = if flags & INSECURE != 0 {
-        " There are insecure scripts."
-    } else {
-        ""
-    };
+    let extra = if flags & INSECURE != 0 { " There are insecure scripts." } else { "" };
     ctx.report_at(
         Severity::SecurityError,
         None,
@@ -517,10 +453,7 @@ mod tests {
         assert_eq!(clean_path("/usr/bin/x"), None);
         assert_eq!(clean_path("/usr//bin/x").as_deref(), Some("/usr/bin/x"));
         assert_eq!(clean_path("/usr/./bin/x").as_deref(), Some("/usr/bin/x"));
-        assert_eq!(
-            clean_path("/usr/lib/../bin/x").as_deref(),
-            Some("/usr/bin/x")
-        );
+        assert_eq!(clean_path("/usr/lib/../bin/x").as_deref(), Some("/usr/bin/x"));
         assert_eq!(clean_path("//x").as_deref(), Some("/x"));
         assert_eq!(clean_path("./x").as_deref(), Some("/x"));
         assert_eq!(clean_path("a/b").as_deref(), Some("/a/b"));

@@ -21,11 +21,7 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
 /// `init_global_data`: router_id, SMTP defaults, reload file, and the
 /// VRRP/SNMP defaults that depend on other settings.
 fn derived_defaults(ctx: &mut Ctx, sys: &SystemView) {
-    let local_name = if sys.hostname.is_empty() {
-        UNKNOWN_NAME.to_string()
-    } else {
-        sys.hostname.clone()
-    };
+    let local_name = if sys.hostname.is_empty() { UNKNOWN_NAME.to_string() } else { sys.hostname.clone() };
     let root_instance = ctx.cfg.root.instance.clone();
     let use_pid_dir = ctx.cfg.root.use_pid_dir;
     let gd = &mut ctx.cfg.global;
@@ -89,8 +85,11 @@ fn fifo_conflicts(ctx: &mut Ctx) {
         let vname = ctx.cfg.global.vrrp_notify_fifo.name.clone();
         if let (Some(g), Some(v)) = (&gname, &vname) {
             if g == v {
-                let o = ctx.cfg.global.vrrp_notify_fifo.origin.clone();
-                ctx.diags.log(o, format!("notify FIFO {v} has been specified for global and vrrp FIFO - ignoring vrrp FIFO"));
+                let o = ctx.cfg.global.vrrp_notify_fifo.origin;
+                ctx.diags.log(
+                    o,
+                    format!("notify FIFO {v} has been specified for global and vrrp FIFO - ignoring vrrp FIFO"),
+                );
                 ctx.cfg.global.vrrp_notify_fifo.name = None;
                 ctx.cfg.global.vrrp_notify_fifo.script = None;
             }
@@ -100,28 +99,25 @@ fn fifo_conflicts(ctx: &mut Ctx) {
         let lname = ctx.cfg.global.lvs_notify_fifo.name.clone();
         if let (Some(g), Some(l)) = (&gname, &lname) {
             if g == l {
-                let o = ctx.cfg.global.lvs_notify_fifo.origin.clone();
-                ctx.diags.log(o, format!("notify FIFO {l} has been specified for global and LVS FIFO - ignoring LVS FIFO"));
+                let o = ctx.cfg.global.lvs_notify_fifo.origin;
+                ctx.diags
+                    .log(o, format!("notify FIFO {l} has been specified for global and LVS FIFO - ignoring LVS FIFO"));
                 ctx.cfg.global.lvs_notify_fifo.name = None;
                 ctx.cfg.global.lvs_notify_fifo.script = None;
             }
         }
         let gd = &ctx.cfg.global;
         if let (Some(l), Some(v)) = (&gd.lvs_notify_fifo.name, &gd.vrrp_notify_fifo.name) {
-            if l == v && gd.lvs_notify_fifo.script.is_some() && gd.vrrp_notify_fifo.script.is_some()
-            {
-                let o = gd.lvs_notify_fifo.origin.clone();
-                ctx.diags.log(o, "LVS notify FIFO and vrrp FIFO are the same both with scripts - ignoring LVS FIFO script");
+            if l == v && gd.lvs_notify_fifo.script.is_some() && gd.vrrp_notify_fifo.script.is_some() {
+                let o = gd.lvs_notify_fifo.origin;
+                ctx.diags
+                    .log(o, "LVS notify FIFO and vrrp FIFO are the same both with scripts - ignoring LVS FIFO script");
                 ctx.cfg.global.lvs_notify_fifo.script = None;
             }
         }
     }
     let gd = &mut ctx.cfg.global;
-    for fifo in [
-        &mut gd.notify_fifo,
-        &mut gd.vrrp_notify_fifo,
-        &mut gd.lvs_notify_fifo,
-    ] {
+    for fifo in [&mut gd.notify_fifo, &mut gd.vrrp_notify_fifo, &mut gd.lvs_notify_fifo] {
         if let (Some(name), Some(script)) = (&fifo.name, &mut fifo.script) {
             script.args.push(name.clone());
         }
@@ -134,23 +130,15 @@ fn firewall(ctx: &mut Ctx) {
         return;
     }
     if ctx.cfg.global.vrrp_iptables_inchain.is_some() && ctx.cfg.global.nftables.is_some() {
-        ctx.diags.log(
-            None,
-            "Both iptables and nftables have been specified - ignoring iptables",
-        );
+        ctx.diags.log(None, "Both iptables and nftables have been specified - ignoring iptables");
         ctx.cfg.global.vrrp_iptables_inchain = None;
         ctx.cfg.global.vrrp_iptables_outchain = None;
         if matches!(ctx.cfg.global.vrrp_ipsets, Some(Some(_))) {
             ctx.cfg.global.vrrp_ipsets = Some(None);
         }
     }
-    if ctx.cfg.global.vrrp_iptables_inchain.is_none()
-        && matches!(ctx.cfg.global.vrrp_ipsets, Some(Some(_)))
-    {
-        ctx.diags.log(
-            None,
-            "vrrp_ipsets has been specified but not vrrp_iptables - vrrp_ipsets will be ignored",
-        );
+    if ctx.cfg.global.vrrp_iptables_inchain.is_none() && matches!(ctx.cfg.global.vrrp_ipsets, Some(Some(_))) {
+        ctx.diags.log(None, "vrrp_ipsets has been specified but not vrrp_iptables - vrrp_ipsets will be ignored");
         ctx.cfg.global.vrrp_ipsets = Some(None);
     }
 }

@@ -13,10 +13,8 @@ mod parse;
 pub mod rttables;
 mod validate;
 
-pub use parse::{
-    read_address, read_route, read_rule, ROOT, RTPROT_KEEPALIVED, RULE_START_PRIORITY,
-};
+pub use parse::{read_address, read_route, read_rule, ROOT, RTPROT_KEEPALIVED, RULE_START_PRIORITY};
 pub use validate::{
-    check_address_interfaces, check_route_interfaces, check_rule_interfaces,
-    check_interfaces, report_nonexistent_interface, validate,
+    check_address_interfaces, check_interfaces, check_route_interfaces, check_rule_interfaces,
+    report_nonexistent_interface, validate,
 };

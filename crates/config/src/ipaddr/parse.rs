@@ -17,13 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Root-level keywords owned by this area.
 pub static ROOT: &[Kw] = &[
-    Kw::list_with(
-        "static_ipaddress",
-        Some(open_static),
-        item_static_address,
-        None,
-    )
-    .sys(Sys::Vrrp),
+    Kw::list_with("static_ipaddress", Some(open_static), item_static_address, None).sys(Sys::Vrrp),
     Kw::list_with("static_routes", Some(open_static), item_static_route, None).sys(Sys::Vrrp),
     Kw::list_with("static_rules", Some(open_static), item_static_rule, None).sys(Sys::Vrrp),
     Kw::block("track_group", open_track_group, &TRACK_GROUP).sys(Sys::Vrrp),
@@ -49,11 +43,7 @@ fn open_static(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     // global_data->have_vrrp_config = true
     ctx.cfg.seen.vrrp = true;
     if args.len() > 1 {
-        ctx.error(format!(
-            "Block {} has extra parameters {} ...",
-            args.word(0),
-            args.word(1)
-        ));
+        ctx.error(format!("Block {} has extra parameters {} ...", args.word(0), args.word(1)));
     }
     Ok(Enter::Yes)
 }
@@ -102,11 +92,7 @@ fn open_track_group(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
         ctx.error(format!("track_group {name} already defined"));
         return Ok(Enter::Skip);
     }
-    ctx.cfg.ip.track_groups.push(TrackGroup {
-        name: name.to_string(),
-        group: None,
-        origin: args.origin(),
-    });
+    ctx.cfg.ip.track_groups.push(TrackGroup { name: name.to_string(), group: None, origin: args.origin() });
     Ok(Enter::Yes)
 }
 
@@ -121,11 +107,7 @@ fn open_track_group_group(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     }
     g.group = Some(Vec::new());
     if args.len() > 1 {
-        ctx.error(format!(
-            "Block {} has extra parameters {} ...",
-            args.word(0),
-            args.word(1)
-        ));
+        ctx.error(format!("Block {} has extra parameters {} ...", args.word(0), args.word(1)));
     }
     Ok(Enter::Yes)
 }
@@ -170,18 +152,13 @@ fn parse_ip(ctx: &mut Ctx, s: &str, allow_subnet_mask: bool) -> Option<(IpAddr, 
             let plen = &s[p + 1..];
             match ctx.read_unsigned(plen, 0, max as u32, true) {
                 Some(v) => prefix = v as u8,
-                None => ctx.error(format!(
-                    "Invalid address prefix len {plen} for address {s} - using {max}"
-                )),
+                None => ctx.error(format!("Invalid address prefix len {plen} for address {s} - using {max}")),
             }
             text = &s[..p];
         }
     }
-    let addr = if v6 {
-        text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
-    } else {
-        text.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
-    };
+    let addr =
+        if v6 { text.parse::<Ipv6Addr>().ok().map(IpAddr::V6) } else { text.parse::<Ipv4Addr>().ok().map(IpAddr::V4) };
     match addr {
         Some(a) => Some((a, prefix)),
         None => {
@@ -204,11 +181,7 @@ struct Pfx {
 impl Pfx {
     fn resolve(self, fam: Family) -> IpPrefix {
         let fam = self.fam.unwrap_or(fam);
-        IpPrefix {
-            addr: self.addr.unwrap_or_else(|| fam.any()),
-            prefix: self.prefix,
-            default: self.default,
-        }
+        IpPrefix { addr: self.addr.unwrap_or_else(|| fam.any()), prefix: self.prefix, default: self.default }
     }
 }
 
@@ -216,29 +189,14 @@ impl Pfx {
 /// `IP[/PREFIX]`.
 fn parse_route_addr(ctx: &mut Ctx, s: &str) -> Option<Pfx> {
     match s {
-        "default" | "any" | "all" => Some(Pfx {
-            fam: None,
-            addr: None,
-            prefix: 0,
-            default: true,
-        }),
+        "default" | "any" | "all" => Some(Pfx { fam: None, addr: None, prefix: 0, default: true }),
         "default6" => {
             ctx.log("'default6' is deprecated - please replace with 'inet6 default'");
-            Some(Pfx {
-                fam: Some(Family::Inet6),
-                addr: None,
-                prefix: 0,
-                default: true,
-            })
+            Some(Pfx { fam: Some(Family::Inet6), addr: None, prefix: 0, default: true })
         }
         _ => {
             let (a, p) = parse_ip(ctx, s, true)?;
-            Some(Pfx {
-                fam: Some(Family::of(&a)),
-                addr: Some(a),
-                prefix: p,
-                default: false,
-            })
+            Some(Pfx { fam: Some(Family::of(&a)), addr: Some(a), prefix: p, default: false })
         }
     }
 }
@@ -275,17 +233,11 @@ fn get_time_rtt(ctx: &mut Ctx, s: &str, unit_mult: u32) -> Option<u32> {
     let (num, shift, raw) = match str0.find(['s', 'S']) {
         Some(p) => {
             let unit = &str0[p..];
-            if !["s", "sec", "secs"]
-                .iter()
-                .any(|u| unit.eq_ignore_ascii_case(u))
-            {
+            if !["s", "sec", "secs"].iter().any(|u| unit.eq_ignore_ascii_case(u)) {
                 return None;
             }
-            let (end, shift) = if p > 0 && str0.as_bytes()[p - 1].eq_ignore_ascii_case(&b'm') {
-                (p - 1, 0)
-            } else {
-                (p, 3)
-            };
+            let (end, shift) =
+                if p > 0 && str0.as_bytes()[p - 1].eq_ignore_ascii_case(&b'm') { (p - 1, 0) } else { (p, 3) };
             if end == 0 {
                 return None;
             }
@@ -294,9 +246,7 @@ fn get_time_rtt(ctx: &mut Ctx, s: &str, unit_mult: u32) -> Option<u32> {
         None => (str0, 0, true),
     };
     if num.contains(['e', 'E']) {
-        ctx.log(format!(
-            "rtt value exponential form {str0} no longer supported"
-        ));
+        ctx.log(format!("rtt value exponential form {str0} no longer supported"));
         return None;
     }
     let max = RTT_MAX_MS * unit_mult as u64;
@@ -305,15 +255,10 @@ fn get_time_rtt(ctx: &mut Ctx, s: &str, unit_mult: u32) -> Option<u32> {
         res *= unit_mult as u64;
     }
     if res > max {
-        ctx.log(format!(
-            "rtt value {str0} exceeds maximum {}s, resetting",
-            RTT_MAX_MS / 1000
-        ));
+        ctx.log(format!("rtt value {str0} exceeds maximum {}s, resetting", RTT_MAX_MS / 1000));
         res = max;
     } else if res < RTT_MIN_MS * unit_mult as u64 {
-        ctx.log(format!(
-            "rtt value {str0} below minimum {RTT_MIN_MS}ms, resetting"
-        ));
+        ctx.log(format!("rtt value {str0} below minimum {RTT_MIN_MS}ms, resetting"));
         res = RTT_MIN_MS * unit_mult as u64;
     }
     Some(res.min(u32::MAX as u64) as u32)
@@ -329,10 +274,7 @@ fn strtoul_prefix(s: &str, base: u32) -> (u64, &str) {
         _ => (false, t),
     };
     let hex_prefix = (body.starts_with("0x") || body.starts_with("0X"))
-        && body
-            .as_bytes()
-            .get(2)
-            .is_some_and(|c| c.is_ascii_hexdigit());
+        && body.as_bytes().get(2).is_some_and(|c| c.is_ascii_hexdigit());
     let (radix, digits) = match base {
         0 if hex_prefix => (16, &body[2..]),
         0 if body.starts_with('0') => (8, body),
@@ -340,10 +282,7 @@ fn strtoul_prefix(s: &str, base: u32) -> (u64, &str) {
         16 if hex_prefix => (16, &body[2..]),
         b => (b, body),
     };
-    let n = digits
-        .bytes()
-        .take_while(|c| (*c as char).is_digit(radix))
-        .count();
+    let n = digits.bytes().take_while(|c| (*c as char).is_digit(radix)).count();
     if n == 0 {
         return (0, s);
     }
@@ -421,9 +360,7 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
         let s = args.word(i);
         let avail = n >= i + 2;
         match s {
-            "dev" | "scope" | "broadcast" | "brd" | "label" | "peer" | "preferred_lft"
-                if !avail =>
-            {
+            "dev" | "scope" | "broadcast" | "brd" | "label" | "peer" | "preferred_lft" if !avail => {
                 missing = Some(s);
                 break;
             }
@@ -433,9 +370,7 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
             }
             "dev" => {
                 if a.dev.is_some() {
-                    ctx.error(format!(
-                        "Cannot specify ipaddress device more than once for {addr_word}"
-                    ));
+                    ctx.error(format!("Cannot specify ipaddress device more than once for {addr_word}"));
                     return None;
                 }
                 i += 1;
@@ -446,9 +381,7 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
                 let w = args.word(i);
                 match rttables::scope(w) {
                     Some(v) => a.scope = Some(v),
-                    None => ctx.error(format!(
-                        "Invalid scope '{w}' specified for {addr_word} - ignoring"
-                    )),
+                    None => ctx.error(format!("Invalid scope '{w}' specified for {addr_word} - ignoring")),
                 }
             }
             "broadcast" | "brd" => {
@@ -464,24 +397,20 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
                 match w {
                     "-" => brd_len = -2,
                     "+" => brd_len = -1,
-                    _ => {
-                        match w.parse::<Ipv4Addr>() {
-                            Ok(b) => a.broadcast = Some(b),
-                            Err(_) => {
-                                ctx.error(format!("VRRP is trying to assign invalid broadcast {w}. skipping VIP..."));
-                                return None;
-                            }
+                    _ => match w.parse::<Ipv4Addr>() {
+                        Ok(b) => a.broadcast = Some(b),
+                        Err(_) => {
+                            ctx.error(format!("VRRP is trying to assign invalid broadcast {w}. skipping VIP..."));
+                            return None;
                         }
-                    }
+                    },
                 }
             }
             "label" => {
                 i += 1;
                 let w = args.word(i);
                 if w.len() >= 16 {
-                    ctx.error(format!(
-                        "Address label {w} is longer than maximum length 15 - removing address"
-                    ));
+                    ctx.error(format!("Address label {w} is longer than maximum length 15 - removing address"));
                     return None;
                 }
                 a.label = Some(w.to_string());
@@ -490,9 +419,7 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
                 i += 1;
                 let w = args.word(i);
                 if a.peer.is_some() {
-                    ctx.error(format!(
-                        "Peer {w} - another peer has already been specified"
-                    ));
+                    ctx.error(format!("Peer {w} - another peer has already been specified"));
                     // keepalived does not step over the value: it is read
                     // again as an option.
                     continue;
@@ -542,9 +469,7 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
                 }
             }
             "use_vmac" if !static_addr => a.use_vmac = true,
-            _ => ctx.error(format!(
-                "Unknown configuration entry '{s}' for ip address - ignoring"
-            )),
+            _ => ctx.error(format!("Unknown configuration entry '{s}' for ip address - ignoring")),
         }
         i += 1;
     }
@@ -564,37 +489,23 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
             IpAddr::V6(_) => 0,
         };
         let mask = u32::MAX >> prefix;
-        let b = if brd_len == -1 {
-            base | mask
-        } else {
-            base & !mask
-        };
+        let b = if brd_len == -1 { base | mask } else { base & !mask };
         a.broadcast = Some(Ipv4Addr::from(b));
     } else if brd_len < 0 {
-        ctx.error(format!(
-            "Address prefix length {prefix} too long for broadcast"
-        ));
+        ctx.error(format!("Address prefix length {prefix} too long for broadcast"));
     }
 
     if addr.is_ipv6() {
         if a.scope.is_some_and(|s| s != 0) {
-            ctx.error(format!(
-                "Cannot specify scope for IPv6 addresses ({addr_word}) - ignoring scope"
-            ));
+            ctx.error(format!("Cannot specify scope for IPv6 addresses ({addr_word}) - ignoring scope"));
             a.scope = None;
         }
         if a.label.is_some() {
-            ctx.error(format!(
-                "Cannot specify label for IPv6 addresses ({addr_word}) - ignoring label"
-            ));
+            ctx.error(format!("Cannot specify label for IPv6 addresses ({addr_word}) - ignoring label"));
             a.label = None;
         }
         if a.preferred_lft.is_none() {
-            a.preferred_lft = Some(if prefix == 128 {
-                Lifetime::Secs(0)
-            } else {
-                Lifetime::Forever
-            });
+            a.preferred_lft = Some(if prefix == 128 { Lifetime::Secs(0) } else { Lifetime::Forever });
         }
     }
 
@@ -623,11 +534,7 @@ struct RouteBuild {
 fn new_route(origin: crate::diag::Origin) -> Route {
     Route {
         family: Family::Inet,
-        dst: IpPrefix {
-            addr: Family::Inet.any(),
-            prefix: 0,
-            default: true,
-        },
+        dst: IpPrefix { addr: Family::Inet.any(), prefix: 0, default: true },
         from: None,
         pref_src: None,
         via: None,
@@ -682,12 +589,7 @@ fn lockable<'a>(ctx: &mut Ctx, args: &Args<'a>, i: &mut usize) -> Res<(bool, &'a
 }
 
 fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Option<Route>> {
-    let mut b = RouteBuild {
-        fam: None,
-        dst: None,
-        from: None,
-        r: new_route(args.origin()),
-    };
+    let mut b = RouteBuild { fam: None, dst: None, from: None, r: new_route(args.origin()) };
     let n = args.len();
     let mut i = 0;
     let mut do_nexthop = false;
@@ -710,11 +612,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
         let s = args.word(i);
         match s {
             "inet6" | "inet" => {
-                let f = if s == "inet6" {
-                    Family::Inet6
-                } else {
-                    Family::Inet
-                };
+                let f = if s == "inet6" { Family::Inet6 } else { Family::Inet };
                 match b.fam {
                     None => b.fam = Some(f),
                     Some(g) if g != f => {
@@ -733,9 +631,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
             "src" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                let Some((a, _)) = parse_ip(ctx, w, false) else {
-                    bail!("invalid route src address {w}")
-                };
+                let Some((a, _)) = parse_ip(ctx, w, false) else { bail!("invalid route src address {w}") };
                 let f = Family::of(&a);
                 match b.fam {
                     None => b.fam = Some(f),
@@ -758,11 +654,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
                 i += 1;
                 let mut w = ctx.req(args, i)?;
                 let family = if w == "inet" || w == "inet6" {
-                    let f = if w == "inet" {
-                        Family::Inet
-                    } else {
-                        Family::Inet6
-                    };
+                    let f = if w == "inet" { Family::Inet } else { Family::Inet6 };
                     i += 1;
                     w = ctx.req(args, i)?;
                     Some(f)
@@ -774,9 +666,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
                 } else if b.fam != family {
                     bail!("Cannot mix IPv4 and IPv6 addresses for route");
                 }
-                let Some((a, _)) = parse_ip(ctx, w, false) else {
-                    bail!("invalid route via address {}", args.word(i))
-                };
+                let Some((a, _)) = parse_ip(ctx, w, false) else { bail!("invalid route via address {}", args.word(i)) };
                 let f = Family::of(&a);
                 match b.fam {
                     None => b.fam = Some(f),
@@ -788,9 +678,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
             "from" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                let Some(p) = parse_route_addr(ctx, w) else {
-                    bail!("invalid route from address {w}")
-                };
+                let Some(p) = parse_route_addr(ctx, w) else { bail!("invalid route from address {w}") };
                 if p.fam != Some(Family::Inet6) {
                     bail!("route from address only supported with IPv6 ({w})");
                 }
@@ -855,18 +743,11 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
                 }
                 b.fam = Some(Family::Inet6);
                 let w = ctx.req(args, i)?;
-                b.r.expires = Some(uint!(
-                    w,
-                    u32::MAX,
-                    "Invalid expires time %s specified for route"
-                ));
+                b.r.expires = Some(uint!(w, u32::MAX, "Invalid expires time %s specified for route"));
             }
             "mtu" => {
                 let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.mtu = Some(Metric {
-                    value: uint!(w, u32::MAX, "Invalid MTU %s specified for route"),
-                    lock,
-                });
+                b.r.mtu = Some(Metric { value: uint!(w, u32::MAX, "Invalid MTU %s specified for route"), lock });
             }
             "hoplimit" => {
                 i += 1;
@@ -875,10 +756,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
             }
             "advmss" => {
                 let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.advmss = Some(Metric {
-                    value: uint!(w, u32::MAX, "Invalid advmss %s specified for route"),
-                    lock,
-                });
+                b.r.advmss = Some(Metric { value: uint!(w, u32::MAX, "Invalid advmss %s specified for route"), lock });
             }
             "rtt" => {
                 let (lock, w) = lockable(ctx, args, &mut i)?;
@@ -896,44 +774,28 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
             }
             "reordering" => {
                 let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.reordering = Some(Metric {
-                    value: uint!(
-                        w,
-                        u32::MAX,
-                        "Invalid reordering value %s specified for route"
-                    ),
-                    lock,
-                });
+                b.r.reordering =
+                    Some(Metric { value: uint!(w, u32::MAX, "Invalid reordering value %s specified for route"), lock });
             }
             "window" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                b.r.window = Some(uint!(
-                    w,
-                    u32::MAX,
-                    "Invalid window value %s specified for route"
-                ));
+                b.r.window = Some(uint!(w, u32::MAX, "Invalid window value %s specified for route"));
             }
             "cwnd" => {
                 let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.cwnd = Some(Metric {
-                    value: uint!(w, u32::MAX, "Invalid cwnd value %s specified for route"),
-                    lock,
-                });
+                b.r.cwnd =
+                    Some(Metric { value: uint!(w, u32::MAX, "Invalid cwnd value %s specified for route"), lock });
             }
             "ssthresh" => {
                 let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.ssthresh = Some(Metric {
-                    value: uint!(w, u32::MAX, "Invalid ssthresh value %s specified for route"),
-                    lock,
-                });
+                b.r.ssthresh =
+                    Some(Metric { value: uint!(w, u32::MAX, "Invalid ssthresh value %s specified for route"), lock });
             }
             "realms" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                let Some(v) = rttables::realms(w) else {
-                    bail!("Invalid realms {w} for route")
-                };
+                let Some(v) = rttables::realms(w) else { bail!("Invalid realms {w} for route") };
                 if b.fam == Some(Family::Inet6) {
                     bail!("realms are only valid for IPv4");
                 }
@@ -950,20 +812,12 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
             "initcwnd" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                b.r.initcwnd = Some(uint!(
-                    w,
-                    u32::MAX,
-                    "Invalid initcwnd value %s specified for route"
-                ));
+                b.r.initcwnd = Some(uint!(w, u32::MAX, "Invalid initcwnd value %s specified for route"));
             }
             "initrwnd" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                b.r.initrwnd = Some(uint!(
-                    w,
-                    u32::MAX,
-                    "Invalid initrwnd value %s specified for route"
-                ));
+                b.r.initrwnd = Some(uint!(w, u32::MAX, "Invalid initrwnd value %s specified for route"));
             }
             "features" => {
                 i += 1;
@@ -977,8 +831,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
             "quickack" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                b.r.quickack =
-                    Some(uint!(w, 1, "Invalid quickack value %s specified for route") != 0);
+                b.r.quickack = Some(uint!(w, 1, "Invalid quickack value %s specified for route") != 0);
             }
             "congctl" => {
                 i += 1;
@@ -1020,13 +873,8 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
             "fastopen_no_cookie" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                b.r.fastopen_no_cookie = Some(
-                    uint!(
-                        w,
-                        1,
-                        "Invalid fastopen_no_cookie value %s specified for route"
-                    ) != 0,
-                );
+                b.r.fastopen_no_cookie =
+                    Some(uint!(w, 1, "Invalid fastopen_no_cookie value %s specified for route") != 0);
             }
             "add" => b.r.mode = RouteMode::Add,
             "prepend" => b.r.mode = RouteMode::Prepend,
@@ -1038,20 +886,12 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
                     i += 2;
                     continue;
                 }
-                let first = Nexthop {
-                    via: b.r.via.take(),
-                    ..Default::default()
-                };
+                let first = Nexthop { via: b.r.via.take(), ..Default::default() };
                 b.r.nexthops.push(first);
                 i += 1;
                 let w = ctx.req(args, i)?;
-                let Some((a, _)) = parse_ip(ctx, w, false) else {
-                    bail!("Invalid \"or\" address {w}")
-                };
-                b.r.nexthops.push(Nexthop {
-                    via: Some(a),
-                    ..Default::default()
-                });
+                let Some((a, _)) = parse_ip(ctx, w, false) else { bail!("Invalid \"or\" address {w}") };
+                b.r.nexthops.push(Nexthop { via: Some(a), ..Default::default() });
             }
             "nexthop" => {
                 if !b.r.nexthops.is_empty() {
@@ -1091,9 +931,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
                     i += 1;
                 }
                 dest = ctx.req(args, i)?;
-                let Some(p) = parse_route_addr(ctx, dest) else {
-                    bail!("unknown route keyword {dest}")
-                };
+                let Some(p) = parse_route_addr(ctx, dest) else { bail!("unknown route keyword {dest}") };
                 if b.fam.is_none() {
                     b.fam = p.fam;
                 } else if b.fam != p.fam {
@@ -1111,9 +949,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
         bail!("Route has trailing nonsense - {}", args.word(i));
     }
 
-    let Some(dst) = b.dst else {
-        bail!("Route must have a destination")
-    };
+    let Some(dst) = b.dst else { bail!("Route must have a destination") };
 
     if !b.r.no_track {
         if b.r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
@@ -1123,9 +959,7 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
         }
         b.r.protocol = Some(RTPROT_KEEPALIVED);
         if b.r.dev.is_none() {
-            ctx.error(format!(
-                "Warning - cannot track route {dest} with no interface specified, not tracking"
-            ));
+            ctx.error(format!("Warning - cannot track route {dest} with no interface specified, not tracking"));
             b.r.no_track = true;
         }
     }
@@ -1163,11 +997,7 @@ fn parse_nexthops(ctx: &mut Ctx, args: &Args<'_>, mut i: usize, b: &mut RouteBui
                     i += 1;
                     let mut w = ctx.req(args, i)?;
                     if w == "inet" || w == "inet6" {
-                        family = Some(if w == "inet" {
-                            Family::Inet
-                        } else {
-                            Family::Inet6
-                        });
+                        family = Some(if w == "inet" { Family::Inet } else { Family::Inet6 });
                         i += 1;
                         w = ctx.req(args, i)?;
                     }
@@ -1178,9 +1008,7 @@ fn parse_nexthops(ctx: &mut Ctx, args: &Args<'_>, mut i: usize, b: &mut RouteBui
                             _ => {}
                         }
                     }
-                    let Some((a, _)) = parse_ip(ctx, w, false) else {
-                        fail!("invalid nexthop address {w}")
-                    };
+                    let Some((a, _)) = parse_ip(ctx, w, false) else { fail!("invalid nexthop address {w}") };
                     let f = Family::of(&a);
                     if b.fam.is_some_and(|g| g != f) {
                         fail!("Address family mismatch for next hop");
@@ -1195,8 +1023,7 @@ fn parse_nexthops(ctx: &mut Ctx, args: &Args<'_>, mut i: usize, b: &mut RouteBui
                 "weight" => {
                     i += 1;
                     let w = ctx.req(args, i)?;
-                    let Some(v) = get_uint(ctx, w, 256, "Invalid weight %s specified for route")
-                    else {
+                    let Some(v) = get_uint(ctx, w, 256, "Invalid weight %s specified for route") else {
                         return Ok(());
                     };
                     if v == 0 {
@@ -1209,9 +1036,7 @@ fn parse_nexthops(ctx: &mut Ctx, args: &Args<'_>, mut i: usize, b: &mut RouteBui
                 "realms" => {
                     i += 1;
                     let w = ctx.req(args, i)?;
-                    let Some(v) = rttables::realms(w) else {
-                        fail!("Invalid realms {w} for route")
-                    };
+                    let Some(v) = rttables::realms(w) else { fail!("Invalid realms {w} for route") };
                     nh.realms = Some(v);
                     match b.fam {
                         None => b.fam = Some(Family::Inet),
@@ -1230,10 +1055,7 @@ fn parse_nexthops(ctx: &mut Ctx, args: &Args<'_>, mut i: usize, b: &mut RouteBui
         b.r.nexthops.push(nh);
     }
     if i < n {
-        ctx.error(format!(
-            "Route has trailing nonsense after nexthops - {}",
-            args.word(i)
-        ));
+        ctx.error(format!("Route has trailing nonsense after nexthops - {}", args.word(i)));
     }
     Ok(())
 }
@@ -1295,8 +1117,7 @@ fn parse_encap(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize) -> Res<Option<Enca
 
 fn parse_encap_ip(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, v6: bool) -> Option<Encap> {
     let n = args.len();
-    let (mut id, mut dst, mut src, mut tos, mut ttl, mut flags) =
-        (None, None, None, None, None, None);
+    let (mut id, mut dst, mut src, mut tos, mut ttl, mut flags) = (None, None, None, None, None, None);
     let (fam_name, want_v6) = if v6 { ("ip6", true) } else { ("ip", false) };
     let wrong = if v6 { "IPv4" } else { "IPv6" };
     while *i + 1 < n {
@@ -1304,11 +1125,8 @@ fn parse_encap_ip(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, v6: bool) -> Op
         let v = args.word(*i + 1);
         match s {
             "id" => {
-                let msg = if v6 {
-                    "id %s value invalid for IPv6 encapsulation"
-                } else {
-                    "encap id %s value is invalid"
-                };
+                let msg =
+                    if v6 { "id %s value invalid for IPv6 encapsulation" } else { "encap id %s value is invalid" };
                 id = Some(get_u64(ctx, v, msg)?);
             }
             "dst" | "src" => {
@@ -1317,9 +1135,7 @@ fn parse_encap_ip(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, v6: bool) -> Op
                     return None;
                 };
                 if a.is_ipv6() != want_v6 {
-                    ctx.error(format!(
-                        "{wrong} address {v} not valid for {fam_name} encapsulation"
-                    ));
+                    ctx.error(format!("{wrong} address {v} not valid for {fam_name} encapsulation"));
                     return None;
                 }
                 if s == "dst" {
@@ -1343,16 +1159,9 @@ fn parse_encap_ip(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, v6: bool) -> Op
                     return None;
                 }
             },
-            "ttl" if !v6 => {
-                ttl = Some(get_uint(ctx, v, 255, "ttl %s is not valid for ip encapsulation")? as u8)
-            }
+            "ttl" if !v6 => ttl = Some(get_uint(ctx, v, 255, "ttl %s is not valid for ip encapsulation")? as u8),
             "hoplimit" if v6 => {
-                ttl = Some(get_uint(
-                    ctx,
-                    v,
-                    255,
-                    "Invalid hoplimit %s specified for ip6 encapsulation",
-                )? as u8)
+                ttl = Some(get_uint(ctx, v, 255, "Invalid hoplimit %s specified for ip6 encapsulation")? as u8)
             }
             "flags" => {
                 let msg = if v6 {
@@ -1367,29 +1176,13 @@ fn parse_encap_ip(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, v6: bool) -> Op
         *i += 2;
     }
     if dst.is_none() && id.is_none() {
-        ctx.error(format!(
-            "address or id missing for {fam_name} encapsulation"
-        ));
+        ctx.error(format!("address or id missing for {fam_name} encapsulation"));
         return None;
     }
     Some(if v6 {
-        Encap::Ip6 {
-            id,
-            dst,
-            src,
-            tc: tos,
-            hoplimit: ttl,
-            flags,
-        }
+        Encap::Ip6 { id, dst, src, tc: tos, hoplimit: ttl, flags }
     } else {
-        Encap::Ip {
-            id,
-            dst,
-            src,
-            tos,
-            ttl,
-            flags,
-        }
+        Encap::Ip { id, dst, src, tos, ttl, flags }
     })
 }
 
@@ -1494,11 +1287,7 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
         let mut s = args.word(i);
         match s {
             "inet6" | "inet" => {
-                let f = if s == "inet6" {
-                    Family::Inet6
-                } else {
-                    Family::Inet
-                };
+                let f = if s == "inet6" { Family::Inet6 } else { Family::Inet };
                 match fam {
                     None => fam = Some(f),
                     Some(g) if g != f => {
@@ -1516,9 +1305,7 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
             "from" | "to" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                let Some(p) = parse_route_addr(ctx, w) else {
-                    bail!("Invalid rule {s} address {w}")
-                };
+                let Some(p) = parse_route_addr(ctx, w) else { bail!("Invalid rule {s} address {w}") };
                 if fam.is_none() {
                     fam = p.fam;
                 } else if p.fam != fam {
@@ -1533,9 +1320,7 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
             "table" | "lookup" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                let Some(t) = rttables::table(w) else {
-                    bail!("Routing table {w} not found for rule")
-                };
+                let Some(t) = rttables::table(w) else { bail!("Routing table {w} not found for rule") };
                 if t == 0 {
                     bail!("Table 0 is not valid");
                 }
@@ -1564,9 +1349,7 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
             }
             "fwmark" => {
                 i += 1;
-                let w = ctx
-                    .req(args, i)?
-                    .trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
+                let w = ctx.req(args, i)?.trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
                 match parse_fwmark(w) {
                     Some((mark, mask)) => {
                         r.fwmark = Some(mark);
@@ -1578,9 +1361,7 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
             "realms" => {
                 i += 1;
                 let w = ctx.req(args, i)?;
-                let Some(v) = rttables::realms(w) else {
-                    bail!("invalid realms {w} for rule")
-                };
+                let Some(v) = rttables::realms(w) else { bail!("invalid realms {w} for rule") };
                 r.realms = Some(v);
                 table_option = true;
                 match fam {
@@ -1710,7 +1491,9 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
                     bail!("Unknown rule option {s}");
                 };
                 if action.is_some() {
-                    bail!("Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule");
+                    bail!(
+                        "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule"
+                    );
                 }
                 action = Some(act);
             }
@@ -1727,9 +1510,7 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
             None => bail!("Invalid rule - goto target {target} specified without preference"),
         }
     }
-    let Some(action) = action else {
-        bail!("No action specified for rule - ignoring")
-    };
+    let Some(action) = action else { bail!("No action specified for rule - ignoring") };
     if !matches!(action, RuleAction::Table(_)) && table_option {
         bail!("suppressor/realm specified for non table action - skipping");
     }

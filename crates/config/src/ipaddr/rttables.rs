@@ -21,10 +21,7 @@ pub(crate) fn strtoul_whole(s: &str, base: u32) -> Option<u64> {
     };
     let (radix, digits) = if base == 0 || base == 16 {
         if (body.starts_with("0x") || body.starts_with("0X"))
-            && body
-                .as_bytes()
-                .get(2)
-                .is_some_and(|c| c.is_ascii_hexdigit())
+            && body.as_bytes().get(2).is_some_and(|c| c.is_ascii_hexdigit())
         {
             (16, &body[2..])
         } else if base == 0 && body.starts_with('0') {
@@ -68,10 +65,7 @@ fn read_file(name: &str, max: u32) -> Vec<Entry> {
             continue;
         }
         match strtoul_whole(num, 0) {
-            Some(id) if id <= max as u64 => out.push(Entry {
-                id: id as u32,
-                name: words[1].to_string(),
-            }),
+            Some(id) if id <= max as u64 => out.push(Entry { id: id as u32, name: words[1].to_string() }),
             _ => {}
         }
     }
@@ -82,10 +76,7 @@ fn build(file: &str, defaults: &[(u32, &str)], max: u32) -> Vec<Entry> {
     let mut v = read_file(file, max);
     for (id, name) in defaults {
         if !v.iter().any(|e| e.id == *id) {
-            v.push(Entry {
-                id: *id,
-                name: name.to_string(),
-            });
+            v.push(Entry { id: *id, name: name.to_string() });
         }
     }
     v
@@ -104,9 +95,7 @@ impl Table {
             let id = v as u32;
             return (id <= self.max).then_some(id);
         }
-        let list = self
-            .cell
-            .get_or_init(|| build(self.file, self.defaults, self.max));
+        let list = self.cell.get_or_init(|| build(self.file, self.defaults, self.max));
         list.iter().find(|e| e.name == name).map(|e| e.id)
     }
 }
@@ -148,67 +137,28 @@ pub fn proto(name: &str) -> Option<u8> {
         (15, "ntk"),
         (16, "dhcp"),
     ];
-    Table {
-        file: "rt_protos",
-        defaults: D,
-        max: 255,
-        cell: &PROTOS,
-    }
-    .find(name)
-    .map(|v| v as u8)
+    Table { file: "rt_protos", defaults: D, max: 255, cell: &PROTOS }.find(name).map(|v| v as u8)
 }
 
 /// `find_rttables_scope`.
 pub fn scope(name: &str) -> Option<u8> {
-    const D: &[(u32, &str)] = &[
-        (0, "global"),
-        (255, "nowhere"),
-        (254, "host"),
-        (253, "link"),
-        (200, "site"),
-    ];
-    Table {
-        file: "rt_scopes",
-        defaults: D,
-        max: 255,
-        cell: &SCOPES,
-    }
-    .find(name)
-    .map(|v| v as u8)
+    const D: &[(u32, &str)] = &[(0, "global"), (255, "nowhere"), (254, "host"), (253, "link"), (200, "site")];
+    Table { file: "rt_scopes", defaults: D, max: 255, cell: &SCOPES }.find(name).map(|v| v as u8)
 }
 
 /// `find_rttables_dsfield`.
 pub fn dsfield(name: &str) -> Option<u8> {
-    Table {
-        file: "rt_dsfield",
-        defaults: &[],
-        max: 255,
-        cell: &DSFIELDS,
-    }
-    .find(name)
-    .map(|v| v as u8)
+    Table { file: "rt_dsfield", defaults: &[], max: 255, cell: &DSFIELDS }.find(name).map(|v| v as u8)
 }
 
 /// `find_rttables_realms`.
 pub fn realm(name: &str) -> Option<u32> {
-    Table {
-        file: "rt_realms",
-        defaults: &[],
-        max: 255,
-        cell: &REALMS,
-    }
-    .find(name)
+    Table { file: "rt_realms", defaults: &[], max: 255, cell: &REALMS }.find(name)
 }
 
 /// `find_rttables_group`.
 pub fn group(name: &str) -> Option<u32> {
-    Table {
-        file: "group",
-        defaults: &[],
-        max: i32::MAX as u32,
-        cell: &GROUPS,
-    }
-    .find(name)
+    Table { file: "group", defaults: &[], max: i32::MAX as u32, cell: &GROUPS }.find(name)
 }
 
 /// `get_realms`: `[FROM/]TO` → FROM << 16 | TO.
@@ -268,11 +218,7 @@ pub fn ip_proto(s: &str) -> Option<i64> {
         return None;
     }
     let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let num = if digits.is_empty() {
-        0
-    } else {
-        digits.parse::<u64>().unwrap_or(u64::MAX)
-    };
+    let num = if digits.is_empty() { 0 } else { digits.parse::<u64>().unwrap_or(u64::MAX) };
     if num > 127 {
         return None;
     }

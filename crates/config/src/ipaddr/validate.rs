@@ -28,11 +28,8 @@ pub fn check_address_interfaces(ctx: &mut Ctx, sys: &SystemView, a: &IpAddress) 
     match &a.dev {
         Some(d) if !sys.has_interface(d) => {
             ctx.cfg.ip.nonexistent_interface = true;
-            let msg = format!(
-                "WARNING - interface {d} for ip address {} doesn't exist",
-                addr_text(a)
-            );
-            ctx.report_at(Severity::GeneralError, Some(a.origin.clone()), msg);
+            let msg = format!("WARNING - interface {d} for ip address {} doesn't exist", addr_text(a));
+            ctx.report_at(Severity::GeneralError, Some(a.origin), msg);
             false
         }
         _ => true,
@@ -48,7 +45,7 @@ pub fn check_route_interfaces(ctx: &mut Ctx, sys: &SystemView, r: &mut Route) ->
         if !sys.has_interface(d) {
             ctx.cfg.ip.nonexistent_interface = true;
             let msg = format!("WARNING - interface {d} for VROUTE nexthop doesn't exist");
-            ctx.report_at(Severity::GeneralError, Some(r.origin.clone()), msg);
+            ctx.report_at(Severity::GeneralError, Some(r.origin), msg);
             return false;
         }
     }
@@ -57,27 +54,24 @@ pub fn check_route_interfaces(ctx: &mut Ctx, sys: &SystemView, r: &mut Route) ->
             match sys.interface(v) {
                 None => {
                     let msg = format!("VRF {v} not found for route");
-                    ctx.report_at(Severity::GeneralError, Some(r.origin.clone()), msg);
+                    ctx.report_at(Severity::GeneralError, Some(r.origin), msg);
                     return false;
                 }
                 Some(i) if i.kind.as_deref() != Some("vrf") => {
                     let msg = format!("Route specified VRF {v} is not a VRF");
-                    ctx.report_at(Severity::GeneralError, Some(r.origin.clone()), msg);
+                    ctx.report_at(Severity::GeneralError, Some(r.origin), msg);
                     return false;
                 }
                 Some(_) => {}
             }
         }
     }
-    let bad = r
-        .nexthops
-        .iter()
-        .position(|nh| nh.dev.as_deref().is_some_and(|d| !sys.has_interface(d)));
+    let bad = r.nexthops.iter().position(|nh| nh.dev.as_deref().is_some_and(|d| !sys.has_interface(d)));
     if let Some(p) = bad {
         let d = r.nexthops[p].dev.clone().unwrap_or_default();
         ctx.cfg.ip.nonexistent_interface = true;
         let msg = format!("WARNING - interface {d} for VROUTE nexthop doesn't exist");
-        ctx.report_at(Severity::GeneralError, Some(r.origin.clone()), msg);
+        ctx.report_at(Severity::GeneralError, Some(r.origin), msg);
         r.nexthops.truncate(p);
     }
     true
@@ -90,7 +84,7 @@ pub fn check_rule_interfaces(ctx: &mut Ctx, sys: &SystemView, r: &Rule) -> bool 
         if !sys.has_interface(d) {
             ctx.cfg.ip.nonexistent_interface = true;
             let msg = format!("WARNING - interface {d} for rule doesn't exist");
-            ctx.report_at(Severity::GeneralError, Some(r.origin.clone()), msg);
+            ctx.report_at(Severity::GeneralError, Some(r.origin), msg);
             return false;
         }
     }
@@ -120,7 +114,8 @@ pub fn check_interfaces(ctx: &mut Ctx, sys: &SystemView) {
         let evips = std::mem::take(&mut v.evips);
         v.evips = evips.into_iter().filter(|a| check_address_interfaces(ctx, sys, a)).collect();
         let routes = std::mem::take(&mut v.vroutes);
-        v.vroutes = routes.into_iter().filter_map(|mut r| check_route_interfaces(ctx, sys, &mut r).then_some(r)).collect();
+        v.vroutes =
+            routes.into_iter().filter_map(|mut r| check_route_interfaces(ctx, sys, &mut r).then_some(r)).collect();
         let rules = std::mem::take(&mut v.vrules);
         v.vrules = rules.into_iter().filter(|r| check_rule_interfaces(ctx, sys, r)).collect();
     }
@@ -142,7 +137,7 @@ fn check_static_interfaces(ctx: &mut Ctx, sys: &SystemView) {
                     "Static address {} requires either an interface or default interface must exist",
                     addr_text(&a)
                 );
-                ctx.report_at(Severity::Fatal, Some(a.origin.clone()), msg);
+                ctx.report_at(Severity::Fatal, Some(a.origin), msg);
                 continue;
             }
             a.dev = Some(default_if.clone());
@@ -184,22 +179,15 @@ pub fn validate(ctx: &mut Ctx, _sys: &SystemView) {
     let mut kept = Vec::with_capacity(groups.len());
     for g in groups {
         if g.group.is_none() {
-            ctx.diags.log(
-                None,
-                format!("Static track group {} has no virtual router(s)", g.name),
-            );
-            ctx.diags.log(
-                None,
-                format!("Static track group {} init fails - removing", g.name),
-            );
+            ctx.diags.log(None, format!("Static track group {} has no virtual router(s)", g.name));
+            ctx.diags.log(None, format!("Static track group {} init fails - removing", g.name));
             continue;
         }
         kept.push(g);
     }
     ctx.cfg.ip.track_groups = kept;
     let known = |ctx: &Ctx, n: &Option<String>| {
-        n.as_ref()
-            .is_some_and(|n| ctx.cfg.ip.track_groups.iter().any(|g| &g.name == n))
+        n.as_ref().is_some_and(|n| ctx.cfg.ip.track_groups.iter().any(|g| &g.name == n))
     };
 
     let mut logs = Vec::new();

@@ -82,14 +82,10 @@ pub struct VsGroup {
 
 impl VsGroup {
     pub fn has_addresses(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| matches!(e, VsgEntry::Range { .. }))
+        self.entries.iter().any(|e| matches!(e, VsgEntry::Range { .. }))
     }
     pub fn has_fwmarks(&self) -> bool {
-        self.entries
-            .iter()
-            .any(|e| matches!(e, VsgEntry::Fwmark { .. }))
+        self.entries.iter().any(|e| matches!(e, VsgEntry::Fwmark { .. }))
     }
 }
 
@@ -98,18 +94,9 @@ impl VsGroup {
 pub enum VsgEntry {
     /// `IP [PORT]`, `IP-LASTOCTET [PORT]`, `IP1-IP2 [PORT]`, `IP/PREFIX [PORT]`
     /// (`start == end` for a single address). Port 0 = none.
-    Range {
-        start: IpAddr,
-        end: IpAddr,
-        port: u16,
-        origin: Origin,
-    },
+    Range { start: IpAddr, end: IpAddr, port: u16, origin: Origin },
     /// `fwmark N [inet|inet6]`.
-    Fwmark {
-        mark: u32,
-        family: Option<Family>,
-        origin: Origin,
-    },
+    Fwmark { mark: u32, family: Option<Family>, origin: Origin },
 }
 
 /// How a virtual server is identified.

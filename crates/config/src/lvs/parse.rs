@@ -13,12 +13,9 @@ const WEIGHT_LIMIT: u32 = i32::MAX as u32;
 pub(crate) const PERSISTENT_TIMEOUT: u32 = 360;
 /// LVS_MAX_TIMEOUT (31 days).
 const LVS_MAX_TIMEOUT: u32 = 86400 * 31;
-const SCHEDULERS: &[&str] = &[
-    "rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos",
-];
-const DNS_TYPES: &[&str] = &[
-    "A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY",
-];
+const SCHEDULERS: &[&str] =
+    &["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"];
+const DNS_TYPES: &[&str] = &["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY"];
 const REGEX_OPTIONS: &[&str] = &[
     "allow_empty_class",
     "alt_bsux",
@@ -45,13 +42,7 @@ const REGEX_OPTIONS: &[&str] = &[
 /// Root-level keywords owned by this area.
 pub static ROOT: &[Kw] = &[
     Kw::block("SSL", ssl_open, &SSL_BLOCK).sys(Sys::Check),
-    Kw::list_with(
-        "virtual_server_group",
-        Some(vsg_open),
-        vsg_entry,
-        Some(vsg_close),
-    )
-    .sys(Sys::Check),
+    Kw::list_with("virtual_server_group", Some(vsg_open), vsg_entry, Some(vsg_close)).sys(Sys::Check),
     Kw::block("virtual_server", vs_open, &VS_BLOCK).sys(Sys::Check),
 ];
 
@@ -146,13 +137,7 @@ fn ssl_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     if ctx.cfg.lvs.ssl.is_some() {
         ctx.error("SSL context already specified - replacing");
     }
-    ctx.cfg.lvs.ssl = Some(SslConfig {
-        password: None,
-        ca: None,
-        certificate: None,
-        key: None,
-        origin: args.origin(),
-    });
+    ctx.cfg.lvs.ssl = Some(SslConfig { password: None, ca: None, certificate: None, key: None, origin: args.origin() });
     Ok(Enter::Yes)
 }
 
@@ -204,9 +189,7 @@ fn ssl_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn vsg_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     let name = ctx.req(args, 1)?.to_string();
     if let Some(extra) = args.get(2) {
-        ctx.error(format!(
-            "Block virtual_server_group has extra parameters {extra} ..."
-        ));
+        ctx.error(format!("Block virtual_server_group has extra parameters {extra} ..."));
     }
     st(ctx).vsg = Some(VsGroup {
         name,
@@ -224,10 +207,7 @@ fn vsg_close(ctx: &mut Ctx) -> Res {
         return Ok(());
     };
     if g.entries.is_empty() {
-        ctx.error(format!(
-            "virtual server group {} has no entries - removing",
-            g.name
-        ));
+        ctx.error(format!("virtual server group {} has no entries - removing", g.name));
     } else if g.have_ipv4 && g.have_ipv6 && g.fwmark_no_family {
         ctx.error(format!(
             "virtual server group {} cannot have IPv4, IPv6 and fwmark without family - removing",
@@ -240,20 +220,13 @@ fn vsg_close(ctx: &mut Ctx) -> Res {
 }
 
 fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    let gname = st(ctx)
-        .vsg
-        .as_ref()
-        .map(|g| g.name.clone())
-        .unwrap_or_default();
+    let gname = st(ctx).vsg.as_ref().map(|g| g.name.clone()).unwrap_or_default();
     let addr_str = args.word(0);
     let origin = args.origin();
     if addr_str == "fwmark" {
         let s = ctx.req(args, 1)?;
         let Some(mark) = ctx.read_unsigned(s, 0, u32::MAX, true) else {
-            ctx.error(format!(
-                "({gname}): fwmark '{s}' must be in [0, {}] - ignoring",
-                u32::MAX
-            ));
+            ctx.error(format!("({gname}): fwmark '{s}' must be in [0, {}] - ignoring", u32::MAX));
             return Ok(());
         };
         let family = match args.get(2) {
@@ -261,9 +234,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             Some("inet") => Some(Family::Inet),
             Some("inet6") => Some(Family::Inet6),
             Some(f) => {
-                ctx.error(format!(
-                    "({gname}): fwmark '{mark}' family {f} unknown - ignoring"
-                ));
+                ctx.error(format!("({gname}): fwmark '{mark}' family {f} unknown - ignoring"));
                 return Ok(());
             }
         };
@@ -273,11 +244,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 Some(Family::Inet6) => g.have_ipv6 = true,
                 None => g.fwmark_no_family = true,
             }
-            g.entries.push(VsgEntry::Fwmark {
-                mark,
-                family,
-                origin,
-            });
+            g.entries.push(VsgEntry::Fwmark { mark, family, origin });
         }
         return Ok(());
     }
@@ -287,20 +254,15 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             Some(p) => ("/port", "/", p),
             None => ("", "", ""),
         };
-        ctx.error(format!(
-            "Invalid virtual server group IP address {addr_str} {a}{b}{c} - skipping"
-        ));
+        ctx.error(format!("Invalid virtual server group IP address {addr_str} {a}{b}{c} - skipping"));
         return Ok(());
     };
     let v6 = start.is_ipv6();
     let end: IpAddr;
     if let Some(p) = addr_str.find('/') {
         let m = &addr_str[p + 1..];
-        let mask: Option<u32> = if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) {
-            m.parse().ok()
-        } else {
-            None
-        };
+        let mask: Option<u32> =
+            if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) { m.parse().ok() } else { None };
         let mask = match mask {
             Some(k) if k != 0 && ((!v6 && k <= 32) || (v6 && k <= 128)) => k,
             _ => {
@@ -309,11 +271,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             }
         };
         let bits = if v6 { 128 } else { 32 };
-        let host: u128 = if mask >= bits {
-            0
-        } else {
-            (1u128 << (bits - mask)) - 1
-        };
+        let host: u128 = if mask >= bits { 0 } else { (1u128 << (bits - mask)) - 1 };
         let (s, e) = match start {
             IpAddr::V4(a) => {
                 let v = u32::from(a) as u128;
@@ -325,9 +283,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             }
         };
         if s & host != 0 {
-            ctx.error(format!(
-                "Address mask bits not empty - {addr_str} - skipping"
-            ));
+            ctx.error(format!("Address mask bits not empty - {addr_str} - skipping"));
             return Ok(());
         }
         end = e;
@@ -341,9 +297,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             return Ok(());
         };
         if e.is_ipv6() != v6 {
-            ctx.error(format!(
-                "Range address families do not match {addr_str} - skipping"
-            ));
+            ctx.error(format!("Range address families do not match {addr_str} - skipping"));
             return Ok(());
         }
         let bad = match (start, e) {
@@ -352,9 +306,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             _ => true,
         };
         if bad {
-            ctx.error(format!(
-                "Address range end is less than address range start - {addr_str} - skipping"
-            ));
+            ctx.error(format!("Address range end is less than address range start - {addr_str} - skipping"));
             return Ok(());
         }
         end = e;
@@ -362,12 +314,8 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         // IP-LASTOCTET (IPv6: last 16 bits in hex).
         let tail = &addr_str[p + 1..];
         let radix = if v6 { 16 } else { 10 };
-        let n = tail
-            .bytes()
-            .take_while(|c| (*c as char).is_digit(radix))
-            .count();
-        let range =
-            u64::from_str_radix(&tail[..n], radix).unwrap_or(if n == 0 { 0 } else { u64::MAX });
+        let n = tail.bytes().take_while(|c| (*c as char).is_digit(radix)).count();
+        let range = u64::from_str_radix(&tail[..n], radix).unwrap_or(if n == 0 { 0 } else { u64::MAX });
         let warn = if ctx.config_test { "" } else { "WARNING - " };
         if n < tail.len() {
             ctx.report(
@@ -387,27 +335,15 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         let (first, e) = match start {
             IpAddr::V4(a) => {
                 let v = u32::from(a);
-                (
-                    (v & 0xff) as u64,
-                    IpAddr::V4(std::net::Ipv4Addr::from(
-                        (v & !0xff) | (range as u32 & 0xff),
-                    )),
-                )
+                ((v & 0xff) as u64, IpAddr::V4(std::net::Ipv4Addr::from((v & !0xff) | (range as u32 & 0xff))))
             }
             IpAddr::V6(a) => {
                 let v = u128::from(a);
-                (
-                    (v & 0xffff) as u64,
-                    IpAddr::V6(std::net::Ipv6Addr::from(
-                        (v & !0xffff) | (range as u128 & 0xffff),
-                    )),
-                )
+                ((v & 0xffff) as u64, IpAddr::V6(std::net::Ipv6Addr::from((v & !0xffff) | (range as u128 & 0xffff))))
             }
         };
         if first >= range {
-            ctx.error(format!(
-                "Address range end is not greater than address range start - {addr_str} - skipping"
-            ));
+            ctx.error(format!("Address range end is not greater than address range start - {addr_str} - skipping"));
             return Ok(());
         }
         end = e;
@@ -420,12 +356,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         } else {
             g.have_ipv4 = true;
         }
-        g.entries.push(VsgEntry::Range {
-            start,
-            end,
-            port,
-            origin,
-        });
+        g.entries.push(VsgEntry::Range { start, end, port, origin });
     }
     Ok(())
 }
@@ -482,19 +413,13 @@ fn vs_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     ctx.cfg.seen.check = true;
     let p1 = ctx.req(args, 1)?;
     let addr = if p1 == "group" {
-        VsAddr::Group {
-            name: ctx.req(args, 2)?.to_string(),
-            index: 0,
-        }
+        VsAddr::Group { name: ctx.req(args, 2)?.to_string(), index: 0 }
     } else if p1 == "fwmark" {
         let p2 = ctx.req(args, 2)?;
         match ctx.read_unsigned(p2, 0, u32::MAX, true) {
             Some(m) => VsAddr::Fwmark(m),
             None => {
-                ctx.error(format!(
-                    "virtual server fwmark '{p2}' must be in [0, {}] - ignoring",
-                    u32::MAX
-                ));
+                ctx.error(format!("virtual server fwmark '{p2}' must be in [0, {}] - ignoring", u32::MAX));
                 return Ok(Enter::Skip);
             }
         }
@@ -507,9 +432,7 @@ fn vs_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
                     Some(p) => ("/port", "/", p),
                     None => ("", "", ""),
                 };
-                ctx.error(format!(
-                    "Invalid virtual server IP address{a} {p1}{b}{c} - skipping"
-                ));
+                ctx.error(format!("Invalid virtual server IP address{a} {p1}{b}{c} - skipping"));
                 return Ok(Enter::Skip);
             }
         }
@@ -559,10 +482,7 @@ fn vs_close(ctx: &mut Ctx) -> Res {
     };
     // keepalived 2.2.7 reports a virtual server without real servers
     // during validation (see validate.rs), in configuration order.
-    let ss_info = vs
-        .sorry_server
-        .as_ref()
-        .map(|s| (s.addr, s.forwarding.map(|f| f.method)));
+    let ss_info = vs.sorry_server.as_ref().map(|s| (s.addr, s.forwarding.map(|f| f.method)));
     if let Some((ss_addr, m)) = ss_info {
         if m != Some(FwdMethod::Tun) {
             let f = Family::of(&ss_addr);
@@ -592,11 +512,7 @@ fn vs_close(ctx: &mut Ctx) -> Res {
                 _ => {}
             }
         }
-        vs.af = if mixed {
-            Some(Family::Inet)
-        } else {
-            Some(af.unwrap_or(Family::Inet))
-        };
+        vs.af = if mixed { Some(Family::Inet) } else { Some(af.unwrap_or(Family::Inet)) };
     }
     ctx.cfg.lvs.virtual_servers.push(vs);
     Ok(())
@@ -622,9 +538,7 @@ fn vs_ip_family(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let cur = st(ctx).vs.as_ref().and_then(|v| v.af);
     if cur.is_some_and(|c| c != af) {
-        ctx.error(format!(
-            "Virtual server specified family {s} conflicts with server family"
-        ));
+        ctx.error(format!("Virtual server specified family {s} conflicts with server family"));
         return Ok(());
     }
     with_vs!(ctx, vs => vs.af = Some(af));
@@ -644,9 +558,7 @@ fn vs_delay_before_retry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_timer(s, 0, 0, true) {
         Some(v) => with_vs!(ctx, vs => vs.delay_before_retry = Some(v)),
-        None => ctx.error(format!(
-            "virtual server delay before retry '{s}' invalid - ignoring"
-        )),
+        None => ctx.error(format!("virtual server delay before retry '{s}' invalid - ignoring")),
     }
     Ok(())
 }
@@ -664,9 +576,7 @@ fn vs_connect_timeout(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_timer(s, 1, u32::MAX as u64, true) {
         Some(v) => with_vs!(ctx, vs => vs.connect_timeout = v),
-        None => ctx.error(format!(
-            "virtual server connect_timeout {s} invalid - ignoring"
-        )),
+        None => ctx.error(format!("virtual server connect_timeout {s} invalid - ignoring")),
     }
     Ok(())
 }
@@ -675,9 +585,7 @@ fn vs_delay_loop(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_timer(s, 1, 0, true) {
         Some(v) => with_vs!(ctx, vs => vs.delay_loop = v),
-        None => ctx.error(format!(
-            "virtual server delay loop '{s}' invalid - ignoring"
-        )),
+        None => ctx.error(format!("virtual server delay loop '{s}' invalid - ignoring")),
     }
     Ok(())
 }
@@ -699,11 +607,7 @@ fn vs_sched(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn vs_flag(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let kw = args.word(0);
-    let sched = st(ctx)
-        .vs
-        .as_ref()
-        .and_then(|v| v.sched.clone())
-        .unwrap_or_default();
+    let sched = st(ctx).vs.as_ref().and_then(|v| v.sched.clone()).unwrap_or_default();
     let Some(vs) = st(ctx).vs.as_mut() else {
         return Ok(());
     };
@@ -730,21 +634,14 @@ fn vs_flag(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 /// keepalived `svr_forwarding_handler`: `NAT|DR|TUN [type …] [port N] [csum…]`.
 /// `cur` is the previous setting (tunnel options are kept from it).
-fn read_forwarding(
-    ctx: &mut Ctx,
-    args: &Args<'_>,
-    cur: Option<Forwarding>,
-    who: &str,
-) -> Res<Option<Forwarding>> {
+fn read_forwarding(ctx: &mut Ctx, args: &Args<'_>, cur: Option<Forwarding>, who: &str) -> Res<Option<Forwarding>> {
     let s = ctx.req(args, 1)?;
     let method = match s {
         "NAT" => FwdMethod::Nat,
         "DR" => FwdMethod::Dr,
         "TUN" => FwdMethod::Tun,
         _ => {
-            ctx.error(format!(
-                "PARSER : unknown [{s}] routing method for {who} server."
-            ));
+            ctx.error(format!("PARSER : unknown [{s}] routing method for {who} server."));
             return Ok(None);
         }
     };
@@ -754,12 +651,7 @@ fn read_forwarding(
     let mut i = 2;
     // keepalived stores the method before looking at the tunnel options, so
     // an error below keeps the method with the previous tunnel settings.
-    let mut base = cur.unwrap_or(Forwarding {
-        method,
-        tun_type,
-        tun_port: 0,
-        tun_csum: csum,
-    });
+    let mut base = cur.unwrap_or(Forwarding { method, tun_type, tun_port: 0, tun_csum: csum });
     base.method = method;
     while i < args.len() {
         match args.word(i) {
@@ -815,12 +707,7 @@ fn read_forwarding(
         ctx.error("gre tunnels do not support remote checksum option.");
         return Ok(Some(base));
     }
-    Ok(Some(Forwarding {
-        method,
-        tun_type,
-        tun_port: port,
-        tun_csum: csum,
-    }))
+    Ok(Some(Forwarding { method, tun_type, tun_port: port, tun_csum: csum }))
 }
 
 fn vs_method(ctx: &mut Ctx, args: &Args<'_>) -> Res {
@@ -862,18 +749,12 @@ fn vs_pto(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn vs_pgr(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     let cur = st(ctx).vs.as_ref().and_then(|v| v.af);
-    let af = cur.unwrap_or(if s.contains('.') {
-        Family::Inet
-    } else {
-        Family::Inet6
-    });
+    let af = cur.unwrap_or(if s.contains('.') { Family::Inet } else { Family::Inet6 });
     let g = if af == Family::Inet6 {
         match ctx.read_unsigned(s, 1, 128, false) {
             Some(v) => Granularity::V6(v),
             None => {
-                ctx.error(format!(
-                    "Invalid IPv6 persistence_granularity specified - {s}"
-                ));
+                ctx.error(format!("Invalid IPv6 persistence_granularity specified - {s}"));
                 return Ok(());
             }
         }
@@ -881,9 +762,7 @@ fn vs_pgr(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         match parse_inet_aton(s) {
             Some(a) => Granularity::V4(a),
             None => {
-                ctx.error(format!(
-                    "Invalid IPv4 persistence_granularity specified - {s}"
-                ));
+                ctx.error(format!("Invalid IPv4 persistence_granularity specified - {s}"));
                 return Ok(());
             }
         }
@@ -980,10 +859,7 @@ fn vs_snmp_name(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error("virtual server snmp_name missing or extra parameters");
         return Ok(());
     }
-    ctx.report(
-        Severity::Notice,
-        "snmp_name is accepted but not implemented by keepalived-rs",
-    );
+    ctx.report(Severity::Notice, "snmp_name is accepted but not implemented by keepalived-rs");
     let n = args.word(1).to_string();
     with_vs!(ctx, vs => vs.snmp_name = Some(n));
     Ok(())
@@ -1003,9 +879,7 @@ fn vs_quorum_up(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     if st(ctx).vs.as_ref().is_some_and(|v| v.quorum_up.is_some()) {
         let s = ctx.req(args, 1)?;
         let g = vsgname(ctx);
-        ctx.error(format!(
-            "({g}) quorum_up script already specified - ignoring {s}"
-        ));
+        ctx.error(format!("({g}) quorum_up script already specified - ignoring {s}"));
         return Ok(());
     }
     let sc = ctx.read_script(args, "quorum");
@@ -1017,9 +891,7 @@ fn vs_quorum_down(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     if st(ctx).vs.as_ref().is_some_and(|v| v.quorum_down.is_some()) {
         let s = ctx.req(args, 1)?;
         let g = vsgname(ctx);
-        ctx.error(format!(
-            "({g}) quorum_down script already specified - ignoring {s}"
-        ));
+        ctx.error(format!("({g}) quorum_down script already specified - ignoring {s}"));
         return Ok(());
     }
     let sc = ctx.read_script(args, "quorum");
@@ -1032,10 +904,7 @@ fn vs_quorum(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let q = match ctx.read_unsigned(s, 1, u32::MAX, true) {
         Some(v) => v,
         None => {
-            ctx.error(format!(
-                "Quorum {s} must be in [1, {}]. Setting to 1.",
-                u32::MAX
-            ));
+            ctx.error(format!("Quorum {s} must be in [1, {}]. Setting to 1.", u32::MAX));
             1
         }
     };
@@ -1047,10 +916,7 @@ fn vs_hysteresis(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_unsigned(s, 0, u32::MAX, true) {
         Some(v) => with_vs!(ctx, vs => vs.hysteresis = v),
-        None => ctx.error(format!(
-            "Hysteresis {s} must be in [0, {}] - ignoring",
-            u32::MAX
-        )),
+        None => ctx.error(format!("Hysteresis {s} must be in [0, {}] - ignoring", u32::MAX)),
     }
     Ok(())
 }
@@ -1059,9 +925,7 @@ fn vs_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_unsigned(s, 1, WEIGHT_LIMIT, true) {
         Some(v) => with_vs!(ctx, vs => vs.weight = v),
-        None => ctx.error(format!(
-            "Virtual server weight {s} is outside range 1-{WEIGHT_LIMIT}"
-        )),
+        None => ctx.error(format!("Virtual server weight {s} is outside range 1-{WEIGHT_LIMIT}")),
     }
     Ok(())
 }
@@ -1090,12 +954,7 @@ fn vs_sorry_inhibit(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
 }
 
 fn vs_sorry_method(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    let Some(cur) = st(ctx)
-        .vs
-        .as_ref()
-        .and_then(|v| v.sorry_server.as_ref())
-        .map(|s| s.forwarding)
-    else {
+    let Some(cur) = st(ctx).vs.as_ref().and_then(|v| v.sorry_server.as_ref()).map(|s| s.forwarding) else {
         ctx.error("sorry_server forwarding used without sorry_server");
         return Ok(());
     };
@@ -1140,10 +999,7 @@ fn rs_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     let port = args.get(2);
     let port_str = port.filter(|p| !p.bytes().all(|b| b == b'0'));
     let Some((addr, port_num)) = sockaddr(ctx, ip, port_str) else {
-        ctx.error(format!(
-            "Invalid real server ip address/port {ip}/{} - skipping",
-            port.unwrap_or("(null)")
-        ));
+        ctx.error(format!("Invalid real server ip address/port {ip}/{} - skipping", port.unwrap_or("(null)")));
         return Ok(Enter::Skip);
     };
     let forwarding = st(ctx).vs.as_ref().and_then(|v| v.forwarding);
@@ -1210,9 +1066,7 @@ fn rs_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_unsigned(s, 0, WEIGHT_LIMIT, true) {
         Some(v) => with_rs!(ctx, rs => rs.weight = Some(v)),
-        None => ctx.error(format!(
-            "Real server weight {s} is outside range 0-{WEIGHT_LIMIT}"
-        )),
+        None => ctx.error(format!("Real server weight {s} is outside range 0-{WEIGHT_LIMIT}")),
     }
     Ok(())
 }
@@ -1254,9 +1108,7 @@ fn rs_notify_up(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     if st(ctx).rs.as_ref().is_some_and(|r| r.notify_up.is_some()) {
         let s = ctx.req(args, 1)?;
         let g = vsgname(ctx);
-        ctx.error(format!(
-            "({g}) notify_up script already specified - ignoring {s}"
-        ));
+        ctx.error(format!("({g}) notify_up script already specified - ignoring {s}"));
         return Ok(());
     }
     let sc = ctx.read_script(args, "notify");
@@ -1268,9 +1120,7 @@ fn rs_notify_down(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     if st(ctx).rs.as_ref().is_some_and(|r| r.notify_down.is_some()) {
         let s = ctx.req(args, 1)?;
         let g = vsgname(ctx);
-        ctx.error(format!(
-            "({g}) notify_down script already specified - ignoring {s}"
-        ));
+        ctx.error(format!("({g}) notify_down script already specified - ignoring {s}"));
         return Ok(());
     }
     let sc = ctx.read_script(args, "notify");
@@ -1298,9 +1148,7 @@ fn rs_delay_before_retry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_timer(s, 0, 0, true) {
         Some(v) => with_rs!(ctx, rs => rs.delay_before_retry = Some(v)),
-        None => ctx.error(format!(
-            "real server delay_before_retry '{s}' invalid - ignoring"
-        )),
+        None => ctx.error(format!("real server delay_before_retry '{s}' invalid - ignoring")),
     }
     Ok(())
 }
@@ -1318,9 +1166,7 @@ fn rs_connect_timeout(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let s = ctx.req(args, 1)?;
     match ctx.read_timer(s, 1, u32::MAX as u64, true) {
         Some(v) => with_rs!(ctx, rs => rs.connect_timeout = Some(v)),
-        None => ctx.error(format!(
-            "real server connect_timeout {s} invalid - ignoring"
-        )),
+        None => ctx.error(format!("real server connect_timeout {s} invalid - ignoring")),
     }
     Ok(())
 }
@@ -1354,10 +1200,7 @@ fn rs_snmp_name(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error("real server snmp_name missing or extra parameters");
         return Ok(());
     }
-    ctx.report(
-        Severity::Notice,
-        "snmp_name is accepted but not implemented by keepalived-rs",
-    );
+    ctx.report(Severity::Notice, "snmp_name is accepted but not implemented by keepalived-rs");
     let n = args.word(1).to_string();
     with_rs!(ctx, rs => rs.snmp_name = Some(n));
     Ok(())
@@ -1399,16 +1242,9 @@ static COMMON_KWS: &[Kw] = &[
     Kw::value("log_all_failures", ck_log_all_failures),
 ];
 
-static TCP_BLOCK: Block = Block {
-    name: "TCP_CHECK",
-    parts: &[CONN_KWS, COMMON_KWS],
-    close: Some(conn_checker_close),
-};
-static PING_BLOCK: Block = Block {
-    name: "PING_CHECK",
-    parts: &[CONN_KWS, COMMON_KWS],
-    close: Some(conn_checker_close),
-};
+static TCP_BLOCK: Block = Block { name: "TCP_CHECK", parts: &[CONN_KWS, COMMON_KWS], close: Some(conn_checker_close) };
+static PING_BLOCK: Block =
+    Block { name: "PING_CHECK", parts: &[CONN_KWS, COMMON_KWS], close: Some(conn_checker_close) };
 static UDP_BLOCK: Block = Block {
     name: "UDP_CHECK",
     parts: &[
@@ -1425,11 +1261,7 @@ static UDP_BLOCK: Block = Block {
 };
 static DNS_BLOCK: Block = Block {
     name: "DNS_CHECK",
-    parts: &[
-        CONN_KWS,
-        COMMON_KWS,
-        &[Kw::value("type", dns_type), Kw::value("name", dns_name)],
-    ],
+    parts: &[CONN_KWS, COMMON_KWS, &[Kw::value("type", dns_type), Kw::value("name", dns_name)]],
     close: Some(dns_close),
 };
 static MISC_BLOCK: Block = Block {
@@ -1448,20 +1280,13 @@ static MISC_BLOCK: Block = Block {
 static SMTP_BLOCK: Block = Block {
     name: "SMTP_CHECK",
     parts: &[
-        &[
-            Kw::value("helo_name", smtp_helo),
-            Kw::block("host", smtp_host_open, &SMTP_HOST_BLOCK),
-        ],
+        &[Kw::value("helo_name", smtp_helo), Kw::block("host", smtp_host_open, &SMTP_HOST_BLOCK)],
         CONN_KWS,
         COMMON_KWS,
     ],
     close: Some(smtp_close),
 };
-static SMTP_HOST_BLOCK: Block = Block {
-    name: "host",
-    parts: &[CONN_KWS, COMMON_KWS],
-    close: Some(smtp_host_close),
-};
+static SMTP_HOST_BLOCK: Block = Block { name: "host", parts: &[CONN_KWS, COMMON_KWS], close: Some(smtp_host_close) };
 static HTTP_KWS: &[Kw] = &[
     Kw::value("nb_get_retry", http_nb_get_retry),
     Kw::value("virtualhost", http_virtualhost),
@@ -1472,12 +1297,7 @@ static HTTP_KWS: &[Kw] = &[
 ];
 static HTTP_BLOCK: Block = Block {
     name: "HTTP_GET",
-    parts: &[
-        CONN_KWS,
-        COMMON_KWS,
-        HTTP_KWS,
-        &[Kw::block("url", url_open, &URL_BLOCK)],
-    ],
+    parts: &[CONN_KWS, COMMON_KWS, HTTP_KWS, &[Kw::block("url", url_open, &URL_BLOCK)]],
     close: Some(http_close),
 };
 static SSL_GET_BLOCK: Block = Block {
@@ -1486,10 +1306,7 @@ static SSL_GET_BLOCK: Block = Block {
         CONN_KWS,
         COMMON_KWS,
         HTTP_KWS,
-        &[
-            Kw::value("tls_compliant", http_tls_compliant),
-            Kw::block("url", url_open, &SSL_URL_BLOCK),
-        ],
+        &[Kw::value("tls_compliant", http_tls_compliant), Kw::block("url", url_open, &SSL_URL_BLOCK)],
     ],
     close: Some(http_close),
 };
@@ -1505,22 +1322,12 @@ static URL_KWS: &[Kw] = &[
     Kw::value("regex_max_offset", url_regex_max_offset),
     Kw::value("regex_stack", url_regex_stack),
 ];
-static URL_BLOCK: Block = Block {
-    name: "url",
-    parts: &[URL_KWS],
-    close: Some(url_close),
-};
-static SSL_URL_BLOCK: Block = Block {
-    name: "url",
-    parts: &[URL_KWS, &[Kw::value("tls_compliant", url_tls_compliant)]],
-    close: Some(url_close),
-};
+static URL_BLOCK: Block = Block { name: "url", parts: &[URL_KWS], close: Some(url_close) };
+static SSL_URL_BLOCK: Block =
+    Block { name: "url", parts: &[URL_KWS, &[Kw::value("tls_compliant", url_tls_compliant)]], close: Some(url_close) };
 static FILE_BLOCK: Block = Block {
     name: "FILE_CHECK",
-    parts: &[&[
-        Kw::value("track_file", file_track_file),
-        Kw::value("weight", file_weight),
-    ]],
+    parts: &[&[Kw::value("track_file", file_track_file), Kw::value("weight", file_weight)]],
     close: Some(file_close),
 };
 static BFD_BLOCK: Block = Block {
@@ -1542,11 +1349,7 @@ fn queue(ctx: &mut Ctx, args: &Args<'_>, kind: CheckerKind, conn: bool) -> Res<E
     };
     st(ctx).checker = Some(Checker {
         kind,
-        conn: if conn {
-            Some(ConnOpts::default())
-        } else {
-            None
-        },
+        conn: if conn { Some(ConnOpts::default()) } else { None },
         retry: None,
         delay_before_retry: None,
         warmup: None,
@@ -1616,9 +1419,7 @@ fn co_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let bind = cur_conn(ctx).and_then(|c| c.bindto);
     if bind.is_some_and(|b| b.is_ipv4() != a.is_ipv4()) {
-        ctx.error(format!(
-            "connect_ip address {s} does not match address family of bindto - skipping"
-        ));
+        ctx.error(format!("connect_ip address {s} does not match address family of bindto - skipping"));
         if let Some(c) = cur_conn(ctx) {
             c.connect_ip = None;
         }
@@ -1651,9 +1452,7 @@ fn co_bindto(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let dst = cur_conn(ctx).and_then(|c| c.connect_ip);
     if dst.is_some_and(|d| d.is_ipv4() != a.is_ipv4()) {
-        ctx.error(format!(
-            "bindto address {s} does not match address family of connect_ip - skipping"
-        ));
+        ctx.error(format!("bindto address {s} does not match address family of connect_ip - skipping"));
         if let Some(c) = cur_conn(ctx) {
             c.bindto = None;
         }
@@ -1781,15 +1580,7 @@ fn http_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     if ssl && st(ctx).rs.is_some() {
         ctx.cfg.lvs.ssl_required = true;
     }
-    queue(
-        ctx,
-        args,
-        CheckerKind::Http(Box::new(HttpCheck {
-            ssl,
-            ..Default::default()
-        })),
-        true,
-    )
+    queue(ctx, args, CheckerKind::Http(Box::new(HttpCheck { ssl, ..Default::default() })), true)
 }
 
 fn http_mut(ctx: &mut Ctx) -> Option<&mut HttpCheck> {
@@ -1876,9 +1667,7 @@ fn http_sni_name(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         }
         None => {
             if let Some(c) = cur {
-                ctx.error(format!(
-                    "sni_name already specified as {c} - ignoring setting to default"
-                ));
+                ctx.error(format!("sni_name already specified as {c} - ignoring setting to default"));
                 return Ok(());
             }
         }
@@ -1977,10 +1766,7 @@ fn url_digest(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     if d.len() != 32 {
-        ctx.error(format!(
-            "digest '{d}' character length should be 32 rather than {}",
-            d.len()
-        ));
+        ctx.error(format!("digest '{d}' character length should be 32 rather than {}", d.len()));
         return Ok(());
     }
     let b = d.as_bytes();
@@ -1999,11 +1785,7 @@ fn url_digest(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         };
         if !ok {
             let shown = String::from_utf8_lossy(&b[..2 * i + 2]).into_owned();
-            ctx.error(format!(
-                "Unable to interpret hex digit in '{shown}' at offset {}/{}",
-                2 * i,
-                2 * i + 1
-            ));
+            ctx.error(format!("Unable to interpret hex digit in '{shown}' at offset {}/{}", 2 * i, 2 * i + 1));
             return Ok(());
         }
     }
@@ -2018,11 +1800,7 @@ fn url_status_code(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             Some(r) => strtoul(r),
             None => (min, rest),
         };
-        if !rest.is_empty()
-            || !(100..=599).contains(&min)
-            || !(100..=599).contains(&max)
-            || min > max
-        {
+        if !rest.is_empty() || !(100..=599).contains(&min) || !(100..=599).contains(&max) || min > max {
             ctx.error(format!("Invalid HTTP_GET status code '{s}'"));
             continue;
         }
@@ -2069,10 +1847,7 @@ fn url_regex(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     if let Some(old) = st(ctx).regex_pattern.clone() {
-        ctx.error(format!(
-            "Duplicate regex specified - replacing {old} with {}",
-            args.word(1)
-        ));
+        ctx.error(format!("Duplicate regex specified - replacing {old} with {}", args.word(1)));
     }
     st(ctx).regex_pattern = Some(words[1].clone());
     Ok(())
@@ -2084,11 +1859,7 @@ fn url_regex_no_match(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
 }
 
 fn url_regex_options(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    let opts: Vec<String> = args
-        .rest(1)
-        .filter(|o| REGEX_OPTIONS.contains(o))
-        .map(String::from)
-        .collect();
+    let opts: Vec<String> = args.rest(1).filter(|o| REGEX_OPTIONS.contains(o)).map(String::from).collect();
     with_url!(ctx, u => for o in opts {
         if !u.regex_options.contains(&o) {
             u.regex_options.push(o);
@@ -2099,9 +1870,7 @@ fn url_regex_options(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn regex_offset(ctx: &mut Ctx, args: &Args<'_>, which: &str) -> u64 {
     if args.len() != 2 {
-        ctx.log(format!(
-            "Missing or too may options for regex_{which}_offset"
-        ));
+        ctx.log(format!("Missing or too may options for regex_{which}_offset"));
         return 0;
     }
     let s = args.word(1);
@@ -2218,11 +1987,7 @@ fn smtp_close(ctx: &mut Ctx) -> Res {
     }
     let conn_to = {
         let rs_to = st(ctx).rs.as_ref().and_then(|r| r.connect_timeout);
-        let vs_to = st(ctx)
-            .vs
-            .as_ref()
-            .map(|v| v.connect_timeout)
-            .unwrap_or(5_000_000);
+        let vs_to = st(ctx).vs.as_ref().map(|v| v.connect_timeout).unwrap_or(5_000_000);
         rs_to.unwrap_or(vs_to)
     };
     if let Some(co) = c.conn.as_mut() {
@@ -2246,15 +2011,7 @@ fn smtp_close(ctx: &mut Ctx) -> Res {
 // ---- DNS_CHECK
 
 fn dns_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
-    queue(
-        ctx,
-        args,
-        CheckerKind::Dns(Box::new(DnsCheck {
-            qtype: "SOA".into(),
-            name: None,
-        })),
-        true,
-    )
+    queue(ctx, args, CheckerKind::Dns(Box::new(DnsCheck { qtype: "SOA".into(), name: None })), true)
 }
 
 fn dns_mut(ctx: &mut Ctx) -> Option<&mut DnsCheck> {
@@ -2303,9 +2060,7 @@ fn dns_name(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         }
     }
     if invalid {
-        ctx.error(format!(
-            "DNS_CHECK name '{name}' has empty label - ignoring"
-        ));
+        ctx.error(format!("DNS_CHECK name '{name}' has empty label - ignoring"));
         return Ok(());
     }
     if let Some(d) = dns_mut(ctx) {
@@ -2430,11 +2185,7 @@ fn udp_require_reply(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match read_hex_str(&joined.join(" "), true) {
         Some((d, m)) => {
             if let Some(u) = udp_mut(ctx) {
-                u.reply_mask = if m.iter().any(|x| *x != 0) {
-                    Some(m)
-                } else {
-                    None
-                };
+                u.reply_mask = if m.iter().any(|x| *x != 0) { Some(m) } else { None };
                 u.reply_data = Some(d);
             }
         }
@@ -2457,10 +2208,7 @@ fn udp_min_len(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 u.min_reply_length = v as u16;
             }
         }
-        None => ctx.error(format!(
-            "UDP_CHECK min length {s} not valid - must be between 0 & {}",
-            u16::MAX
-        )),
+        None => ctx.error(format!("UDP_CHECK min length {s} not valid - must be between 0 & {}", u16::MAX)),
     }
     Ok(())
 }
@@ -2473,10 +2221,7 @@ fn udp_max_len(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 u.max_reply_length = v as u16;
             }
         }
-        None => ctx.error(format!(
-            "UDP_CHECK max length {s} not valid - must be between 0 & {}",
-            u16::MAX
-        )),
+        None => ctx.error(format!("UDP_CHECK max length {s} not valid - must be between 0 & {}", u16::MAX)),
     }
     Ok(())
 }
@@ -2515,28 +2260,18 @@ fn misc_mut(ctx: &mut Ctx) -> Option<&mut MiscCheck> {
 }
 
 fn misc_cmd(ctx: &mut Ctx) -> String {
-    misc_mut(ctx)
-        .and_then(|m| m.script.as_ref().map(|s| s.cmd_str()))
-        .unwrap_or_default()
+    misc_mut(ctx).and_then(|m| m.script.as_ref().map(|s| s.cmd_str())).unwrap_or_default()
 }
 
 fn misc_path(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let words = crate::script::split(args.raw(), false).ok();
-    let argv = words
-        .as_ref()
-        .and_then(|w| w.get(1))
-        .and_then(|cmd| crate::script::split(cmd, true).ok());
+    let argv = words.as_ref().and_then(|w| w.get(1)).and_then(|cmd| crate::script::split(cmd, true).ok());
     let Some(argv) = argv.filter(|a| !a.is_empty()) else {
         return Ok(());
     };
     let origin = args.origin();
     if let Some(m) = misc_mut(ctx) {
-        m.script = Some(crate::model::Script {
-            args: argv,
-            user: None,
-            group: None,
-            origin,
-        });
+        m.script = Some(crate::model::Script { args: argv, user: None, group: None, origin });
     }
     Ok(())
 }
@@ -2570,9 +2305,7 @@ fn misc_user(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let group = args.get(2);
     if !ctx.check_user_group(user, group) {
         let c = misc_cmd(ctx);
-        ctx.error(format!(
-            "Failed to set uid/gid for misc checker script {c} - removing"
-        ));
+        ctx.error(format!("Failed to set uid/gid for misc checker script {c} - removing"));
         st(ctx).checker = None;
         return Ok(());
     }
@@ -2606,12 +2339,7 @@ fn file_open(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     if st(ctx).rs.is_none() {
         return Ok(Enter::Skip);
     }
-    st(ctx).file_check = Some(FileCheck {
-        track_file: None,
-        weight: None,
-        reverse: false,
-        origin: args.origin(),
-    });
+    st(ctx).file_check = Some(FileCheck { track_file: None, weight: None, reverse: false, origin: args.origin() });
     Ok(Enter::Yes)
 }
 
@@ -2634,10 +2362,7 @@ fn file_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let lim = i32::MAX;
     let Some(w) = ctx.read_int(s, -lim, lim, true) else {
-        ctx.error(format!(
-            "weight for track file must be in [{}..{}] inclusive. Ignoring...",
-            -lim, lim
-        ));
+        ctx.error(format!("weight for track file must be in [{}..{}] inclusive. Ignoring...", -lim, lim));
         return Ok(());
     };
     let reverse = match args.get(2) {
@@ -2699,15 +2424,11 @@ fn bfd_name(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let mut err = true;
     if args.len() != 2 {
-        ctx.error(format!(
-            "({who}) BFD_CHECK - No or too many names specified - skipping checker"
-        ));
+        ctx.error(format!("({who}) BFD_CHECK - No or too many names specified - skipping checker"));
     } else if !ctx.cfg.bfd.instances.iter().any(|b| b.name == name) {
         ctx.error(format!("({who}) BFD_CHECK - BFD {name} not configured"));
     } else if let Some(cur) = current {
-        ctx.error(format!(
-            "({who}) BFD_CHECK - BFD {name} already specified as {cur}"
-        ));
+        ctx.error(format!("({who}) BFD_CHECK - BFD {name} already specified as {cur}"));
     } else if name.len() >= 32 {
         ctx.error(format!("({who}) BFD_CHECK - BFD name {name} too long"));
     } else {
@@ -2715,7 +2436,9 @@ fn bfd_name(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     if !err {
         let dup = st(ctx).rs.as_ref().is_some_and(|rs| {
-            rs.checkers.iter().any(|c| matches!(&c.kind, CheckerKind::Bfd(b) if b.name.as_deref() == Some(name.as_str())))
+            rs.checkers
+                .iter()
+                .any(|c| matches!(&c.kind, CheckerKind::Bfd(b) if b.name.as_deref() == Some(name.as_str())))
         });
         if dup {
             ctx.error(format!("({who}) BFD_CHECK - RS already monitoring {name}"));
@@ -2738,9 +2461,7 @@ fn bfd_close(ctx: &mut Ctx) -> Res {
     };
     if matches!(&c.kind, CheckerKind::Bfd(b) if b.name.is_none()) {
         let who = cur_fmt_rs(ctx);
-        ctx.error(format!(
-            "({who}) No name has been specified for BFD_CHECKER - skipping"
-        ));
+        ctx.error(format!("({who}) No name has been specified for BFD_CHECKER - skipping"));
         return Ok(());
     }
     commit_checker(ctx, c);

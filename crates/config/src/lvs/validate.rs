@@ -6,9 +6,7 @@ use super::model::*;
 use super::parse::{fmt_rs, fmt_vs, PERSISTENT_TIMEOUT};
 use crate::diag::{Origin, Severity};
 use crate::engine::Ctx;
-use crate::global::scripts::{
-    check_notify_script_secure, check_script_secure, flags, report_security,
-};
+use crate::global::scripts::{check_notify_script_secure, check_script_secure, flags, report_security};
 use crate::system::SystemView;
 
 pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
@@ -17,11 +15,8 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
     let groups = ctx.cfg.lvs.groups.clone();
     for vs in vss.iter_mut() {
         if vs.real_servers.is_empty() {
-            let m = format!(
-                "Virtual server {} has no real servers - ignoring",
-                fmt_vs(vs)
-            );
-            ctx.report_at(Severity::GeneralError, Some(vs.origin.clone()), m);
+            let m = format!("Virtual server {} has no real servers - ignoring", fmt_vs(vs));
+            ctx.report_at(Severity::GeneralError, Some(vs.origin), m);
             continue;
         }
         let group = match &vs.addr {
@@ -50,7 +45,7 @@ pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
 }
 
 fn err(ctx: &mut Ctx, origin: &Origin, msg: String) {
-    ctx.report_at(Severity::GeneralError, Some(origin.clone()), msg);
+    ctx.report_at(Severity::GeneralError, Some(*origin), msg);
 }
 
 /// keepalived `link_vsg_to_vs`: resolve `virtual_server group NAME`, check
@@ -66,8 +61,11 @@ fn link_vsg_to_vs(ctx: &mut Ctx) {
         let name = name.clone();
         let Some(g) = ctx.cfg.lvs.groups.iter().find(|g| g.name == name) else {
             ctx.diags.log(
-                Some(vs.origin.clone()),
-                format!("Virtual server group {name} specified but not configured - ignoring virtual server {}", fmt_vs(&vs)),
+                Some(vs.origin),
+                format!(
+                    "Virtual server group {name} specified but not configured - ignoring virtual server {}",
+                    fmt_vs(&vs)
+                ),
             );
             continue;
         };
@@ -78,41 +76,34 @@ fn link_vsg_to_vs(ctx: &mut Ctx) {
         } else {
             Some(Family::Inet6)
         };
-        let o = Some(vs.origin.clone());
+        let o = Some(vs.origin);
         if g.have_ipv4 && g.have_ipv6 && vs.af.is_some() {
             ctx.diags.log(
                 o,
-                format!("{name}: virtual server group with IPv4 & IPv6 doesn't match virtual server {} - ignoring", fmt_vs(&vs)),
-            );
-            continue;
-        } else if (g.have_ipv4 && vs.af == Some(Family::Inet6))
-            || (g.have_ipv6 && vs.af == Some(Family::Inet))
-        {
-            ctx.diags.log(
-                o,
                 format!(
-                    "{name}: address family doesn't match virtual server {} - ignoring",
+                    "{name}: virtual server group with IPv4 & IPv6 doesn't match virtual server {} - ignoring",
                     fmt_vs(&vs)
                 ),
             );
+            continue;
+        } else if (g.have_ipv4 && vs.af == Some(Family::Inet6)) || (g.have_ipv6 && vs.af == Some(Family::Inet)) {
+            ctx.diags.log(o, format!("{name}: address family doesn't match virtual server {} - ignoring", fmt_vs(&vs)));
             continue;
         } else if let Some(a) = vsg_af {
             if vs.af.is_none() {
                 vs.af = Some(a);
             } else if vs.af != Some(a) {
-                ctx.diags.log(
-                    o,
-                    format!(
-                        "{name}: address family doesn't match virtual server {} - ignoring",
-                        fmt_vs(&vs)
-                    ),
-                );
+                ctx.diags
+                    .log(o, format!("{name}: address family doesn't match virtual server {} - ignoring", fmt_vs(&vs)));
                 continue;
             }
         } else if vs.af.is_none() && g.fwmark_no_family {
             ctx.diags.log(
                 o,
-                format!("{name}: Virtual server {} address family cannot be determined, defaulting to IPv4", fmt_vs(&vs)),
+                format!(
+                    "{name}: Virtual server {} address family cannot be determined, defaulting to IPv4",
+                    fmt_vs(&vs)
+                ),
             );
         }
         kept.push(vs);
@@ -132,12 +123,7 @@ fn link_vsg_to_vs(ctx: &mut Ctx) {
 }
 
 fn nat() -> Forwarding {
-    Forwarding {
-        method: FwdMethod::Nat,
-        tun_type: TunType::Ipip,
-        tun_port: 0,
-        tun_csum: TunCsum::NoCsum,
-    }
+    Forwarding { method: FwdMethod::Nat, tun_type: TunType::Ipip, tun_port: 0, tun_csum: TunCsum::NoCsum }
 }
 
 fn vs_port(vs: &VirtualServer) -> u16 {
@@ -149,7 +135,7 @@ fn vs_port(vs: &VirtualServer) -> u16 {
 }
 
 fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
-    let o = vs.origin.clone();
+    let o = vs.origin;
     let is_fwm = matches!(vs.addr, VsAddr::Fwmark(m) if m != 0);
     let grp_addrs = group.is_some_and(|g| g.has_addresses());
     let grp_fwms = group.is_some_and(|g| g.has_fwmarks());
@@ -158,45 +144,25 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
         err(
             ctx,
             &o,
-            format!(
-                "Virtual server {}: cannot use ha_suspend with fwmarks - clearing ha_suspend",
-                fmt_vs(vs)
-            ),
+            format!("Virtual server {}: cannot use ha_suspend with fwmarks - clearing ha_suspend", fmt_vs(vs)),
         );
         vs.ha_suspend = false;
     }
 
     if grp_addrs || (group.is_none() && !is_fwm) {
         if vs.protocol.is_none() {
-            err(
-                ctx,
-                &o,
-                format!(
-                    "Virtual server {}: no protocol set - defaulting to UDP",
-                    fmt_vs(vs)
-                ),
-            );
+            err(ctx, &o, format!("Virtual server {}: no protocol set - defaulting to UDP", fmt_vs(vs)));
             vs.protocol = Some(Protocol::Udp);
         }
         if vs.flags.ops && vs.protocol != Some(Protocol::Udp) {
-            err(
-                ctx,
-                &o,
-                format!(
-                    "Virtual server {}: one packet scheduling requires UDP - resetting",
-                    fmt_vs(vs)
-                ),
-            );
+            err(ctx, &o, format!("Virtual server {}: one packet scheduling requires UDP - resetting", fmt_vs(vs)));
             vs.flags.ops = false;
         }
         if vs.persistence_timeout == 0 && group.is_none() && !is_fwm && vs_port(vs) == 0 {
             err(
                 ctx,
                 &o,
-                format!(
-                    "Virtual server {}: zero port only valid for persistent services - setting",
-                    fmt_vs(vs)
-                ),
+                format!("Virtual server {}: zero port only valid for persistent services - setting", fmt_vs(vs)),
             );
             vs.persistence_timeout = PERSISTENT_TIMEOUT;
         }
@@ -204,39 +170,28 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
 
     if vs.persistence_timeout == 0 {
         if let Some(g) = group {
-            if g.entries
-                .iter()
-                .any(|e| matches!(e, VsgEntry::Range { port: 0, .. }))
-            {
+            if g.entries.iter().any(|e| matches!(e, VsgEntry::Range { port: 0, .. })) {
                 err(
                     ctx,
                     &o,
-                    format!(
-                        "Virtual server {}: zero port only valid for persistent services - setting",
-                        fmt_vs(vs)
-                    ),
+                    format!("Virtual server {}: zero port only valid for persistent services - setting", fmt_vs(vs)),
                 );
                 vs.persistence_timeout = PERSISTENT_TIMEOUT;
             }
         }
     }
 
-    if vs.protocol.is_some()
-        && ((group.is_some() && !grp_addrs && grp_fwms) || (group.is_none() && is_fwm))
-    {
-        err(ctx, &o, format!("Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored", fmt_vs(vs)));
+    if vs.protocol.is_some() && ((group.is_some() && !grp_addrs && grp_fwms) || (group.is_none() && is_fwm)) {
+        err(
+            ctx,
+            &o,
+            format!("Warning: Virtual server {}: protocol specified for fwmark - protocol will be ignored", fmt_vs(vs)),
+        );
         vs.protocol = None;
     }
 
     if vs.sched.is_none() {
-        err(
-            ctx,
-            &o,
-            format!(
-                "Virtual server {}: no scheduler set, setting default 'wlc'",
-                fmt_vs(vs)
-            ),
-        );
+        err(ctx, &o, format!("Virtual server {}: no scheduler set, setting default 'wlc'", fmt_vs(vs)));
         vs.sched = Some("wlc".to_string());
     }
 
@@ -246,24 +201,13 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
     let mut weight_sum: u64 = 0;
     for mut rs in rss {
         if kept.iter().any(|r| r.addr == rs.addr && r.port == rs.port) {
-            let m = format!(
-                "VS {}: real server {} is duplicated - removing second rs",
-                fmt_vs(vs),
-                fmt_rs(&rs, vs)
-            );
+            let m = format!("VS {}: real server {} is duplicated - removing second rs", fmt_vs(vs), fmt_rs(&rs, vs));
             err(ctx, &o, m);
             continue;
         }
         if rs.forwarding.is_none() {
             if vs.forwarding.is_none() {
-                err(
-                    ctx,
-                    &o,
-                    format!(
-                        "Virtual server {}: no forwarding method set, setting default NAT",
-                        fmt_vs(vs)
-                    ),
-                );
+                err(ctx, &o, format!("Virtual server {}: no forwarding method set, setting default NAT", fmt_vs(vs)));
                 vs.forwarding = Some(nat());
             }
             rs.forwarding = vs.forwarding;
@@ -285,15 +229,9 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
         weight_sum += w as u64;
 
         let rs_inhibit = rs.inhibit_on_failure.unwrap_or(false);
-        let same_as_sorry = vs
-            .sorry_server
-            .as_ref()
-            .is_some_and(|s| s.addr == rs.addr && s.port == rs.port);
+        let same_as_sorry = vs.sorry_server.as_ref().is_some_and(|s| s.addr == rs.addr && s.port == rs.port);
         if same_as_sorry {
-            let differs = vs
-                .sorry_server
-                .as_ref()
-                .is_some_and(|s| s.inhibit != rs_inhibit);
+            let differs = vs.sorry_server.as_ref().is_some_and(|s| s.inhibit != rs_inhibit);
             if differs {
                 let m = format!(
                     "Virtual server {}: real server {} matches sorry server, but inhibit setting differs, {}ing on sorry server",
@@ -312,20 +250,9 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
     }
     vs.real_servers = kept;
 
-    if vs
-        .sorry_server
-        .as_ref()
-        .is_some_and(|s| s.forwarding.is_none())
-    {
+    if vs.sorry_server.as_ref().is_some_and(|s| s.forwarding.is_none()) {
         if vs.forwarding.is_none() {
-            err(
-                ctx,
-                &o,
-                format!(
-                    "Virtual server {}: no forwarding method set, setting default NAT",
-                    fmt_vs(vs)
-                ),
-            );
+            err(ctx, &o, format!("Virtual server {}: no forwarding method set, setting default NAT", fmt_vs(vs)));
             vs.forwarding = Some(nat());
         }
         let f = vs.forwarding;
@@ -371,27 +298,19 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
                     err(ctx, &o, m);
                 }
             }
-            if vs
-                .sorry_server
-                .as_ref()
-                .is_some_and(|s| !is_nat(s.forwarding) && s.port != 0)
-            {
-                let m = format!("WARNING - fwmark virtual server {}, sorry server has port specified - port will be ignored", fmt_vs(vs));
+            if vs.sorry_server.as_ref().is_some_and(|s| !is_nat(s.forwarding) && s.port != 0) {
+                let m = format!(
+                    "WARNING - fwmark virtual server {}, sorry server has port specified - port will be ignored",
+                    fmt_vs(vs)
+                );
                 err(ctx, &o, m);
             }
         }
         for e in &g.entries {
-            let VsgEntry::Range {
-                start, end, port, ..
-            } = e
-            else {
+            let VsgEntry::Range { start, end, port, .. } = e else {
                 continue;
             };
-            let ge = if start != end {
-                format!("{start}-{end},{port}")
-            } else {
-                format!("{start},{port}")
-            };
+            let ge = if start != end { format!("{start}-{end},{port}") } else { format!("{start},{port}") };
             for rs in &vs.real_servers {
                 if !is_nat(rs.forwarding) && rs.port != 0 && *port != rs.port {
                     let m = format!(
@@ -402,12 +321,11 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
                     err(ctx, &o, m);
                 }
             }
-            if vs
-                .sorry_server
-                .as_ref()
-                .is_some_and(|s| !is_nat(s.forwarding) && s.port != 0 && s.port != *port)
-            {
-                let m = format!("WARNING - virtual server {}, sorry server has port specified - port will be ignored", fmt_vs(vs));
+            if vs.sorry_server.as_ref().is_some_and(|s| !is_nat(s.forwarding) && s.port != 0 && s.port != *port) {
+                let m = format!(
+                    "WARNING - virtual server {}, sorry server has port specified - port will be ignored",
+                    fmt_vs(vs)
+                );
                 err(ctx, &o, m);
             }
         }
@@ -426,14 +344,20 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
             }
             if is_fwm {
                 if rs.port != 0 {
-                    let m = format!("WARNING - fwmark virtual server {name}, real server {} has port specified - clearing", rs_name());
+                    let m = format!(
+                        "WARNING - fwmark virtual server {name}, real server {} has port specified - clearing",
+                        rs_name()
+                    );
                     err(ctx, &o, m);
                     rs.port = 0;
                 }
             } else if rs.port == 0 {
                 rs.port = vport;
             } else if rs.port != vport {
-                let m = format!("WARNING - virtual server {name} and real server {} ports don't match - resetting", rs_name());
+                let m = format!(
+                    "WARNING - virtual server {name} and real server {} ports don't match - resetting",
+                    rs_name()
+                );
                 err(ctx, &o, m);
                 rs.port = vport;
             }
@@ -517,18 +441,12 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView, vss: &mut [VirtualServer]) {
                         sflags |= f;
                         if sys.check_scripts {
                             let cmd = s.cmd_str();
-                            let o = Some(s.origin.clone());
+                            let o = Some(s.origin);
                             if f & flags::INHIBIT != 0 {
-                                ctx.diags
-                                    .log(o, format!("Disabling misc script {cmd} due to insecure"));
+                                ctx.diags.log(o, format!("Disabling misc script {cmd} due to insecure"));
                                 continue;
                             } else if f & flags::NOTFOUND != 0 {
-                                ctx.diags.log(
-                                    o,
-                                    format!(
-                                        "Disabling misc script {cmd} since not found/accessible"
-                                    ),
-                                );
+                                ctx.diags.log(o, format!("Disabling misc script {cmd} since not found/accessible"));
                                 continue;
                             } else if f & (flags::EXECUTABLE | flags::SYSTEM) == 0 {
                                 continue;

@@ -514,4 +514,3 @@ pub struct UpDownDelay {
     pub up_us: u64,
     pub origin: Origin,
 }
-

@@ -28,12 +28,7 @@ const PRIO_DFL: u32 = 100;
 // ---------------------------------------------------------------- helpers
 
 fn iname(ctx: &Ctx) -> String {
-    ctx.cfg
-        .vrrp
-        .instances
-        .last()
-        .map(|v| v.name.clone())
-        .unwrap_or_default()
+    ctx.cfg.vrrp.instances.last().map(|v| v.name.clone()).unwrap_or_default()
 }
 
 fn inst(ctx: &mut Ctx) -> Option<&mut VrrpInstance> {
@@ -41,12 +36,7 @@ fn inst(ctx: &mut Ctx) -> Option<&mut VrrpInstance> {
 }
 
 fn gname(ctx: &Ctx) -> String {
-    ctx.cfg
-        .vrrp
-        .sync_groups
-        .last()
-        .map(|g| g.name.clone())
-        .unwrap_or_default()
+    ctx.cfg.vrrp.sync_groups.last().map(|g| g.name.clone()).unwrap_or_default()
 }
 
 fn group(ctx: &mut Ctx) -> Option<&mut SyncGroup> {
@@ -91,11 +81,7 @@ fn opt_bool(ctx: &mut Ctx, args: &Args<'_>, err: impl FnOnce(&str) -> String) ->
 /// must not carry extra words.
 fn check_extra(ctx: &mut Ctx, args: &Args<'_>) {
     if args.len() > 1 {
-        ctx.error(format!(
-            "Block {} has extra parameters {} ...",
-            args.word(0),
-            args.word(1)
-        ));
+        ctx.error(format!("Block {} has extra parameters {} ...", args.word(0), args.word(1)));
     }
 }
 
@@ -108,10 +94,7 @@ fn words_of(args: &Args<'_>) -> Vec<String> {
 fn linkbeat_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = args.word(0);
     if !ctx.system.has_interface(name) {
-        ctx.report(
-            Severity::Fatal,
-            format!("unknown interface {name} specified for linkbeat interface"),
-        );
+        ctx.report(Severity::Fatal, format!("unknown interface {name} specified for linkbeat interface"));
         return Ok(());
     }
     let mut kind = None;
@@ -124,21 +107,14 @@ fn linkbeat_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             ctx.error(format!("extra characters {w} in linkbeat interface"));
         }
     }
-    ctx.cfg.vrrp.linkbeat_interfaces.push(LinkbeatInterface {
-        name: name.to_string(),
-        kind,
-        origin: args.origin(),
-    });
+    ctx.cfg.vrrp.linkbeat_interfaces.push(LinkbeatInterface { name: name.to_string(), kind, origin: args.origin() });
     Ok(())
 }
 
 fn up_down_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = args.word(0);
     if !ctx.system.has_interface(name) {
-        ctx.report(
-            Severity::Fatal,
-            format!("unknown interface {name} specified for up/down delay"),
-        );
+        ctx.report(Severity::Fatal, format!("unknown interface {name} specified for up/down delay"));
         return Ok(());
     }
     if args.len() < 2 {
@@ -164,12 +140,7 @@ fn up_down_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let d = &mut ctx.cfg.vrrp.up_down_delays;
     d.retain(|x| x.name != name);
-    d.push(UpDownDelay {
-        name: name.to_string(),
-        down_us: down,
-        up_us: up,
-        origin: args.origin(),
-    });
+    d.push(UpDownDelay { name: name.to_string(), down_us: down, up_us: up, origin: args.origin() });
     Ok(())
 }
 
@@ -181,12 +152,7 @@ static GARP_GROUP: Block = Block {
         Kw::value("garp_interval", garp_interval),
         Kw::value("gna_interval", gna_interval),
         Kw::value("interface", garp_interface),
-        Kw::list_with(
-            "interfaces",
-            Some(open_garp_interfaces),
-            garp_interfaces_item,
-            Some(close_garp_interfaces),
-        ),
+        Kw::list_with("interfaces", Some(open_garp_interfaces), garp_interfaces_item, Some(close_garp_interfaces)),
     ]],
     close: Some(close_garp_group),
 };
@@ -229,25 +195,17 @@ fn garp_timer(ctx: &mut Ctx, args: &Args<'_>, which: &str) -> Res {
 }
 
 fn garp_if_in_group(ctx: &Ctx, name: &str) -> bool {
-    ctx.cfg
-        .vrrp
-        .garp_groups
-        .iter()
-        .any(|g| g.interfaces.iter().any(|i| i == name))
+    ctx.cfg.vrrp.garp_groups.iter().any(|g| g.interfaces.iter().any(|i| i == name))
 }
 
 fn garp_interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = ctx.req(args, 1)?;
     if !if_lookup(ctx, name) {
-        ctx.error(format!(
-            "WARNING - interface {name} specified for garp_group doesn't exist"
-        ));
+        ctx.error(format!("WARNING - interface {name} specified for garp_group doesn't exist"));
         return Ok(());
     }
     if garp_if_in_group(ctx, name) {
-        ctx.error(format!(
-            "garp_group already specified for {name} - ignoring"
-        ));
+        ctx.error(format!("garp_group already specified for {name} - ignoring"));
         return Ok(());
     }
     if let Some(g) = ctx.cfg.vrrp.garp_groups.last_mut() {
@@ -277,17 +235,13 @@ fn close_garp_interfaces(ctx: &mut Ctx) -> Res {
     ctx.cfg.vrrp.aggregation_group += 1;
     for name in &words {
         if !if_lookup(ctx, name) {
-            ctx.error(format!(
-                "WARNING - interface {name} specified for garp_group doesn't exist"
-            ));
+            ctx.error(format!("WARNING - interface {name} specified for garp_group doesn't exist"));
             continue;
         }
         if garp_if_in_group(ctx, name) {
             // keepalived names the block's second word here.
             let shown = words.get(1).unwrap_or(name).clone();
-            ctx.error(format!(
-                "garp_group already specified for {shown} - ignoring"
-            ));
+            ctx.error(format!("garp_group already specified for {shown} - ignoring"));
             continue;
         }
         if let Some(g) = ctx.cfg.vrrp.garp_groups.last_mut() {
@@ -301,9 +255,7 @@ fn close_garp_group(ctx: &mut Ctx) -> Res {
     if let Some(g) = ctx.cfg.vrrp.garp_groups.last() {
         if g.garp_interval_us.is_none() && g.gna_interval_us.is_none() {
             let n = ctx.cfg.vrrp.aggregation_group;
-            ctx.error(format!(
-                "garp group {n} does not have any delay set - removing"
-            ));
+            ctx.error(format!("garp group {n} does not have any delay set - removing"));
             ctx.cfg.vrrp.garp_groups.pop();
         }
     }
@@ -362,31 +314,22 @@ fn track_if(ctx: &mut Ctx, args: &Args<'_>, o: Owner) -> Res {
     let name = owner_name(ctx, o);
     let tracked = args.word(0);
     if !if_lookup(ctx, tracked) {
-        ctx.error(format!(
-            "({name}) tracked interface {tracked} doesn't exist"
-        ));
+        ctx.error(format!("({name}) tracked interface {tracked} doesn't exist"));
         return Ok(());
     }
     if track_if_list(ctx, o).is_some_and(|l| l.iter().any(|t| t.name == tracked)) {
-        ctx.error(format!(
-            "({name}) duplicate track_interface {tracked} - ignoring"
-        ));
+        ctx.error(format!("({name}) duplicate track_interface {tracked} - ignoring"));
         return Ok(());
     }
     let mut weight = 0;
     let mut reverse = false;
     if args.len() >= 2 {
         if args.word(1) != "weight" {
-            ctx.error(format!(
-                "({name}) unknown track_interface {tracked} option {} - ignoring",
-                args.word(1)
-            ));
+            ctx.error(format!("({name}) unknown track_interface {tracked} option {} - ignoring", args.word(1)));
             return Ok(());
         }
         if args.len() == 2 {
-            ctx.error(format!(
-                "({name}) weight without value specified for track_interface {tracked} - ignoring"
-            ));
+            ctx.error(format!("({name}) weight without value specified for track_interface {tracked} - ignoring"));
             return Ok(());
         }
         match ctx.read_int(args.word(2), -254, 254, true) {
@@ -398,9 +341,7 @@ fn track_if(ctx: &mut Ctx, args: &Args<'_>, o: Owner) -> Res {
                 weight = 0;
             }
             Some(w) if w == 254 || w == -254 => {
-                ctx.error(format!(
-                    "({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"
-                ));
+                ctx.error(format!("({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"));
                 weight = if w < 0 { -253 } else { 253 };
             }
             Some(w) => weight = w,
@@ -418,11 +359,7 @@ fn track_if(ctx: &mut Ctx, args: &Args<'_>, o: Owner) -> Res {
     }
     let origin = args.origin();
     if let Some(l) = track_if_list(ctx, o) {
-        l.push(TrackedInterface {
-            name: tracked.to_string(),
-            weight: Weight { weight, reverse },
-            origin,
-        });
+        l.push(TrackedInterface { name: tracked.to_string(), weight: Weight { weight, reverse }, origin });
     }
     Ok(())
 }
@@ -433,34 +370,10 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
     let name = owner_name(ctx, o);
     let tracked = args.word(0);
     let default: Option<Weight> = match k {
-        TKind::Script => ctx
-            .cfg
-            .vrrp
-            .scripts
-            .iter()
-            .find(|s| s.name == tracked)
-            .map(|s| s.weight),
-        TKind::File => ctx
-            .cfg
-            .vrrp
-            .track_files
-            .iter()
-            .find(|s| s.name == tracked)
-            .map(|s| s.weight),
-        TKind::Process => ctx
-            .cfg
-            .vrrp
-            .track_processes
-            .iter()
-            .find(|s| s.name == tracked)
-            .map(|s| s.weight),
-        TKind::Bfd => ctx
-            .cfg
-            .bfd
-            .instances
-            .iter()
-            .find(|b| b.name == tracked)
-            .map(|_| Weight::default()),
+        TKind::Script => ctx.cfg.vrrp.scripts.iter().find(|s| s.name == tracked).map(|s| s.weight),
+        TKind::File => ctx.cfg.vrrp.track_files.iter().find(|s| s.name == tracked).map(|s| s.weight),
+        TKind::Process => ctx.cfg.vrrp.track_processes.iter().find(|s| s.name == tracked).map(|s| s.weight),
+        TKind::Bfd => ctx.cfg.bfd.instances.iter().find(|b| b.name == tracked).map(|_| Weight::default()),
     };
     let (what, dup_kw) = match k {
         TKind::Script => ("track script", "track_script"),
@@ -481,26 +394,17 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
     if args.len() >= 2 {
         if args.word(1) != "weight" {
             let msg = match k {
-                TKind::Bfd => format!(
-                    "({name}) unknown track bfd {tracked} option {} - ignoring",
-                    args.word(1)
-                ),
+                TKind::Bfd => format!("({name}) unknown track bfd {tracked} option {} - ignoring", args.word(1)),
                 _ => format!("({name}) unknown {what} option {} - ignoring", args.word(1)),
             };
             ctx.error(msg);
             return Ok(());
         }
         if args.len() == 2 {
-            ctx.error(format!(
-                "({name}) weight without value specified for {what} {tracked} - ignoring"
-            ));
+            ctx.error(format!("({name}) weight without value specified for {what} {tracked} - ignoring"));
             return Ok(());
         }
-        let (lo, hi) = if matches!(k, TKind::Bfd) {
-            (-253, 253)
-        } else {
-            (-254, 254)
-        };
+        let (lo, hi) = if matches!(k, TKind::Bfd) { (-253, 253) } else { (-254, 254) };
         match ctx.read_int(args.word(2), lo, hi, true) {
             None => {
                 weight = default.weight;
@@ -508,18 +412,22 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
                     TKind::Script => {
                         format!("({name}) track script {tracked}: weight must be between [-253..253] inclusive, ignoring...")
                     }
-                    TKind::File => format!("({name}) weight for track file {tracked} must be in [-254..254] inclusive. Ignoring..."),
+                    TKind::File => format!(
+                        "({name}) weight for track file {tracked} must be in [-254..254] inclusive. Ignoring..."
+                    ),
                     TKind::Process => {
-                        format!("({name}) weight for track process {tracked} must be in [-254..254] inclusive. Ignoring...")
+                        format!(
+                            "({name}) weight for track process {tracked} must be in [-254..254] inclusive. Ignoring..."
+                        )
                     }
-                    TKind::Bfd => format!("({name}) weight for track bfd {tracked} must be in [-253..253] inclusive. Ignoring..."),
+                    TKind::Bfd => {
+                        format!("({name}) weight for track bfd {tracked} must be in [-253..253] inclusive. Ignoring...")
+                    }
                 };
                 ctx.error(msg);
             }
             Some(w) if matches!(k, TKind::Script) && (w == 254 || w == -254) => {
-                ctx.error(format!(
-                    "({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"
-                ));
+                ctx.error(format!("({name}) weight for {tracked} cannot be +/-254. Setting to +/-253"));
                 weight = if w < 0 { -253 } else { 253 };
             }
             Some(w) => weight = w,
@@ -533,11 +441,15 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
                         TKind::Script => {
                             (format!("({name}) unknown track_script {tracked} weight option {opt} - ignoring"), false)
                         }
-                        TKind::File => (format!("({name}) unknown track file {tracked} weight option {opt} - ignoring"), true),
+                        TKind::File => {
+                            (format!("({name}) unknown track file {tracked} weight option {opt} - ignoring"), true)
+                        }
                         TKind::Process => {
                             (format!("({name}) unknown track_process {tracked} weight option {opt} - ignoring"), false)
                         }
-                        TKind::Bfd => (format!("({name}) unknown track bfd {tracked} weight option {opt} - ignoring"), true),
+                        TKind::Bfd => {
+                            (format!("({name}) unknown track bfd {tracked} weight option {opt} - ignoring"), true)
+                        }
                     };
                     ctx.error(msg);
                     if stop {
@@ -549,11 +461,7 @@ fn track_ref(ctx: &mut Ctx, args: &Args<'_>, o: Owner, k: TKind) -> Res {
     }
     let origin = args.origin();
     if let Some(l) = tracked_list(ctx, o, k) {
-        l.push(TrackedRef {
-            name: tracked.to_string(),
-            weight: Weight { weight, reverse },
-            origin,
-        });
+        l.push(TrackedRef { name: tracked.to_string(), weight: Weight { weight, reverse }, origin });
     }
     Ok(())
 }
@@ -594,12 +502,7 @@ fn group_track_bfd(c: &mut Ctx, a: &Args<'_>) -> Res {
 static SYNC_GROUP: Block = Block {
     name: "vrrp_sync_group",
     parts: &[&[
-        Kw::list_with(
-            "group",
-            Some(open_sg_group),
-            sg_group_item,
-            Some(close_sg_group),
-        ),
+        Kw::list_with("group", Some(open_sg_group), sg_group_item, Some(close_sg_group)),
         Kw::list("track_interface", group_track_if),
         Kw::list("track_script", group_track_script),
         Kw::list("track_file", group_track_file),
@@ -690,9 +593,7 @@ fn sg_notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         let w = ctx.req(args, 1)?;
         let n = gname(ctx);
         let what = if kw == "notify" { "notify" } else { kw };
-        ctx.error(format!(
-            "vrrp group {n}: {what} script already specified - ignoring {w}"
-        ));
+        ctx.error(format!("vrrp group {n}: {what} script already specified - ignoring {w}"));
         return Ok(());
     }
     let s = ctx.read_script(args, "notify");
@@ -709,9 +610,7 @@ fn sg_notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn sg_smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("Invalid vrrp_group smtp_alert parameter {w}")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid vrrp_group smtp_alert parameter {w}")) {
         if let Some(g) = group(ctx) {
             g.smtp_alert = Some(b);
         }
@@ -721,9 +620,7 @@ fn sg_smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn sg_global_tracking(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
     let n = gname(ctx);
-    ctx.error(format!(
-        "({n}) global_tracking is deprecated. Use track_interface/script/file on the sync group"
-    ));
+    ctx.error(format!("({n}) global_tracking is deprecated. Use track_interface/script/file on the sync group"));
     if let Some(g) = group(ctx) {
         g.tracking_weight = true;
     }
@@ -739,9 +636,9 @@ fn sg_tracking_weight(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
 
 fn sg_notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = gname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("({n}) Invalid value '{w}' for sync group notify_priority_changes specified")
-    }) {
+    if let Some(b) =
+        opt_bool(ctx, args, |w| format!("({n}) Invalid value '{w}' for sync group notify_priority_changes specified"))
+    {
         if let Some(g) = group(ctx) {
             g.notify_priority_changes = Some(b);
         }
@@ -753,10 +650,7 @@ fn sg_notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 static AUTH: Block = Block {
     name: "authentication",
-    parts: &[&[
-        Kw::value("auth_type", auth_type),
-        Kw::value("auth_pass", auth_pass),
-    ]],
+    parts: &[&[Kw::value("auth_type", auth_type), Kw::value("auth_pass", auth_pass)]],
     close: None,
 };
 
@@ -777,16 +671,9 @@ static INSTANCE: Block = Block {
     parts: &[&[
         Kw::value("use_vmac", use_vmac),
         Kw::value("use_vmac_addr", |c, _| flag(c, |v| v.use_vmac_addr = true)),
-        Kw::value("vmac_xmit_base", |c, _| {
-            flag(c, |v| v.vmac_xmit_base = true)
-        }),
+        Kw::value("vmac_xmit_base", |c, _| flag(c, |v| v.vmac_xmit_base = true)),
         Kw::value("use_ipvlan", use_ipvlan),
-        Kw::list_with(
-            "unicast_peer",
-            Some(open_unicast_peer),
-            unicast_peer_item,
-            None,
-        ),
+        Kw::list_with("unicast_peer", Some(open_unicast_peer), unicast_peer_item, None),
         Kw::value("unicast_fault_no_peer", |c, _| {
             flag(c, |v| {
                 v.unicast_configured = true;
@@ -804,9 +691,7 @@ static INSTANCE: Block = Block {
         Kw::value("state", state),
         Kw::value("interface", interface),
         Kw::value("vrf", vrf),
-        Kw::value("dont_track_primary", |c, _| {
-            flag(c, |v| v.dont_track_primary = true)
-        }),
+        Kw::value("dont_track_primary", |c, _| flag(c, |v| v.dont_track_primary = true)),
         Kw::list("track_interface", inst_track_if),
         Kw::list("track_script", inst_track_script),
         Kw::list("track_file", inst_track_file),
@@ -823,12 +708,8 @@ static INSTANCE: Block = Block {
         Kw::value("advert_int", advert_int),
         Kw::list("virtual_ipaddress", vip_item),
         Kw::list("virtual_ipaddress_excluded", evip_item),
-        Kw::value("no_virtual_ipaddress", |c, _| {
-            flag(c, |v| v.no_virtual_ipaddress = true)
-        }),
-        Kw::value("promote_secondaries", |c, _| {
-            flag(c, |v| v.promote_secondaries = true)
-        }),
+        Kw::value("no_virtual_ipaddress", |c, _| flag(c, |v| v.no_virtual_ipaddress = true)),
+        Kw::value("promote_secondaries", |c, _| flag(c, |v| v.promote_secondaries = true)),
         Kw::value("linkbeat_use_polling", linkbeat_use_polling),
         Kw::value("v3_checksum_as_v2", v3_checksum_as_v2),
         Kw::list("virtual_routes", vroute_item),
@@ -890,10 +771,7 @@ fn open_instance(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
         ctx.error(format!("vrrp instance {name} already defined"));
         return Ok(Enter::Skip);
     }
-    ctx.cfg
-        .vrrp
-        .instances
-        .push(VrrpInstance::new(name, args.origin()));
+    ctx.cfg.vrrp.instances.push(VrrpInstance::new(name, args.origin()));
     Ok(Enter::Yes)
 }
 
@@ -905,22 +783,16 @@ fn close_instance(ctx: &mut Ctx) -> Res {
     let mut msgs = Vec::new();
     if v.unicast_configured && vm {
         if v.interface.is_none() {
-            msgs.push(format!(
-                "({n}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"
-            ));
+            msgs.push(format!("({n}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"));
             v.use_vmac = None;
             v.use_ipvlan = None;
         } else if !v.vmac_xmit_base {
-            msgs.push(format!(
-                "({n}) unicast with use_vmac requires vmac_xmit_base - setting"
-            ));
+            msgs.push(format!("({n}) unicast with use_vmac requires vmac_xmit_base - setting"));
             v.vmac_xmit_base = true;
         }
     }
     if v.unicast_peers.is_empty() && v.unicast_ttl.is_some() {
-        msgs.push(format!(
-            "({n}): Cannot use unicast_ttl without unicast peers - resetting"
-        ));
+        msgs.push(format!("({n}): Cannot use unicast_ttl without unicast peers - resetting"));
         v.unicast_ttl = Some(0);
     }
     if v.interface.is_none() {
@@ -937,9 +809,7 @@ fn dev_name_valid(name: &str) -> bool {
         && name.len() < IFNAMSIZ
         && name != "."
         && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == ':' || c.is_ascii_whitespace())
+        && !name.chars().any(|c| c == '/' || c == ':' || c.is_ascii_whitespace())
 }
 
 /// Parse a VMAC MAC: 6 octets, or 5 (the last octet is then the VRID).
@@ -963,9 +833,7 @@ fn parse_vmac_mac(s: &str) -> Option<([u8; 6], bool)> {
 
 fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    let mut vm = inst(ctx)
-        .and_then(|v| v.use_vmac.clone())
-        .unwrap_or_default();
+    let mut vm = inst(ctx).and_then(|v| v.use_vmac.clone()).unwrap_or_default();
     let mut i = 1;
     while i < args.len() {
         let w = args.word(i);
@@ -980,12 +848,8 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                     Some((mac, _)) if mac[0] & 1 != 0 => {
                         ctx.error(format!("VMAC MAC address is multicast {w} - ignoring"))
                     }
-                    Some((mac, _))
-                        if mac[..4] == [0, 0, 0x5e, 0] && (mac[4] == 1 || mac[4] == 2) =>
-                    {
-                        ctx.error(format!(
-                            "VMAC MAC address not allowed to be RFC5798 address ({w}) - ignoring"
-                        ))
+                    Some((mac, _)) if mac[..4] == [0, 0, 0x5e, 0] && (mac[4] == 1 || mac[4] == 2) => {
+                        ctx.error(format!("VMAC MAC address not allowed to be RFC5798 address ({w}) - ignoring"))
                     }
                     Some((mac, use_vrid)) => {
                         vm.mac = Some(mac);
@@ -1019,9 +883,7 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         let name = ctx.req(args, i)?;
         i += 1;
         if !dev_name_valid(name) {
-            ctx.error(format!(
-                "VMAC interface name '{name}' too long or invalid characters - ignoring"
-            ));
+            ctx.error(format!("VMAC interface name '{name}' too long or invalid characters - ignoring"));
             continue;
         }
         let other = ctx.cfg.vrrp.instances.iter().find(|o| {
@@ -1030,16 +892,10 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         });
         if let Some(o) = other {
             let on = o.name.clone();
-            ctx.error(format!(
-                "({n}) VRRP instance {on} is already using {name} - ignoring name"
-            ));
+            ctx.error(format!("({n}) VRRP instance {on} is already using {name} - ignoring name"));
             continue;
         }
-        if ctx
-            .system
-            .interface(name)
-            .is_some_and(|i| i.kind.as_deref() != Some("macvlan"))
-        {
+        if ctx.system.interface(name).is_some_and(|i| i.kind.as_deref() != Some("macvlan")) {
             ctx.error(format!(
                 "({n}) interface {name} already exists and is not a private macvlan; ignoring vmac if_name"
             ));
@@ -1067,9 +923,7 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         i += 1;
         if matches!(w, "bridge" | "private" | "vepa") {
             if had_flags {
-                ctx.error(format!(
-                    "({n}) ipvlan type already specified - ignoring '{w}'"
-                ));
+                ctx.error(format!("({n}) ipvlan type already specified - ignoring '{w}'"));
             } else {
                 ip.mode = Some(w.to_string());
                 had_flags = true;
@@ -1088,9 +942,7 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             nm
         } else if let Some(a) = parse_sockaddr(w).filter(|_| !w.contains('-')) {
             if ip.addr.is_some() {
-                ctx.error(format!(
-                    "({n}) ipvlan address already specified - ignoring '{w}'"
-                ));
+                ctx.error(format!("({n}) ipvlan address already specified - ignoring '{w}'"));
                 continue;
             }
             let fam = Family::of(&a);
@@ -1102,9 +954,7 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                     }
                 }
                 Some(f) if f != fam => {
-                    ctx.error(format!(
-                        "({n}) ipvlan address[{w}] MUST match vrrp instance family !!! Skipping..."
-                    ));
+                    ctx.error(format!("({n}) ipvlan address[{w}] MUST match vrrp instance family !!! Skipping..."));
                     continue;
                 }
                 _ => {}
@@ -1120,15 +970,11 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             w
         };
         if ip.ifname.is_some() {
-            ctx.error(format!(
-                "({n}) IPVLAN interface already specified - ignoring '{name}'"
-            ));
+            ctx.error(format!("({n}) IPVLAN interface already specified - ignoring '{name}'"));
             continue;
         }
         if name.len() >= IFNAMSIZ {
-            ctx.error(format!(
-                "({n}) IPVLAN interface name '{name}' too long - ignoring"
-            ));
+            ctx.error(format!("({n}) IPVLAN interface name '{name}' too long - ignoring"));
             continue;
         }
         let other = ctx.cfg.vrrp.instances.iter().find(|o| {
@@ -1137,17 +983,13 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         });
         if let Some(o) = other {
             let on = o.name.clone();
-            ctx.error(format!(
-                "({n}) VRRP instance {on} is already using {name} - ignoring name"
-            ));
+            ctx.error(format!("({n}) VRRP instance {on} is already using {name} - ignoring name"));
             continue;
         }
-        if ctx
-            .system
-            .interface(name)
-            .is_some_and(|i| i.kind.as_deref() != Some("ipvlan"))
-        {
-            ctx.error(format!("({n}) interface {name} already exists and is not an l2 ipvlan; ignoring ipvlan if_name"));
+        if ctx.system.interface(name).is_some_and(|i| i.kind.as_deref() != Some("ipvlan")) {
+            ctx.error(format!(
+                "({n}) interface {name} already exists and is not an l2 ipvlan; ignoring ipvlan if_name"
+            ));
             continue;
         }
         ip.ifname = Some(name.to_string());
@@ -1207,35 +1049,20 @@ fn unicast_peer_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     if min_ttl > max_ttl {
-        ctx.error(format!(
-            "({n}) {w0} - min_ttl {min_ttl} > max_ttl {max_ttl} - all packets will be discarded"
-        ));
+        ctx.error(format!("({n}) {w0} - min_ttl {min_ttl} > max_ttl {max_ttl} - all packets will be discarded"));
     }
     let origin = args.origin();
-    flag(ctx, |v| {
-        v.unicast_peers.push(UnicastPeer {
-            addr,
-            min_ttl,
-            max_ttl,
-            origin,
-        })
-    })
+    flag(ctx, |v| v.unicast_peers.push(UnicastPeer { addr, min_ttl, max_ttl, origin }))
 }
 
 fn old_unicast_checksum(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
     flag(ctx, |v| v.unicast_configured = true)?;
     match args.get(1) {
-        None => flag(ctx, |v| {
-            v.old_unicast_checksum = Some(ChecksumCompat::Config)
-        }),
-        Some("never") => flag(ctx, |v| {
-            v.old_unicast_checksum = Some(ChecksumCompat::Never)
-        }),
+        None => flag(ctx, |v| v.old_unicast_checksum = Some(ChecksumCompat::Config)),
+        Some("never") => flag(ctx, |v| v.old_unicast_checksum = Some(ChecksumCompat::Never)),
         Some(w) => {
-            ctx.error(format!(
-                "({n}) Unknown old_unicast_chksum mode {w} - ignoring"
-            ));
+            ctx.error(format!("({n}) Unknown old_unicast_chksum mode {w} - ignoring"));
             Ok(())
         }
     }
@@ -1244,9 +1071,7 @@ fn old_unicast_checksum(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn native_ipv6(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
     let n = iname(ctx);
     if inst(ctx).is_some_and(|v| v.family == Some(Family::Inet)) {
-        ctx.error(format!(
-            "({n}) Cannot specify native_ipv6 with IPv4 addresses"
-        ));
+        ctx.error(format!("({n}) Cannot specify native_ipv6 with IPv4 addresses"));
         return Ok(());
     }
     flag(ctx, |v| {
@@ -1262,9 +1087,7 @@ fn state(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         "MASTER" => flag(ctx, |v| v.state = Some(State::Master)),
         "BACKUP" => {
             if inst(ctx).is_some_and(|v| v.state == Some(State::Master)) {
-                ctx.error(format!(
-                    "({n}) state previously set as MASTER - ignoring BACKUP"
-                ));
+                ctx.error(format!("({n}) state previously set as MASTER - ignoring BACKUP"));
                 Ok(())
             } else {
                 flag(ctx, |v| v.state = Some(State::Backup))
@@ -1286,14 +1109,10 @@ fn interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let origin = args.origin();
     let ifname = if !if_lookup(ctx, name) {
-        ctx.error(format!(
-            "WARNING - interface {name} for vrrp_instance {n} doesn't exist"
-        ));
+        ctx.error(format!("WARNING - interface {name} for vrrp_instance {n} doesn't exist"));
         None
     } else if is_loopback(ctx, name) {
-        ctx.error(format!(
-            "({n}) cannot use a loopback interface ({name}) for vrrp - ignoring"
-        ));
+        ctx.error(format!("({n}) cannot use a loopback interface ({name}) for vrrp - ignoring"));
         None
     } else {
         Some(name.to_string())
@@ -1308,31 +1127,21 @@ fn vrf(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let name = ctx.req(args, 1)?;
     let n = iname(ctx);
     if name.len() >= IFNAMSIZ {
-        ctx.error(format!(
-            "({n}) VRF interface name '{name}' too long - ignoring"
-        ));
+        ctx.error(format!("({n}) VRF interface name '{name}' too long - ignoring"));
         return Ok(());
     }
     if inst(ctx).is_some_and(|v| v.interface.is_some()) {
-        ctx.error(format!(
-            "({n}) Cannot specify VRF interface and interface - ignoring"
-        ));
+        ctx.error(format!("({n}) Cannot specify VRF interface and interface - ignoring"));
         return Ok(());
     }
     if let Some(prev) = inst(ctx).and_then(|v| v.vrf.clone()) {
-        ctx.error(format!(
-            "({n}) VRF interface already specified as '{prev}' - ignoring"
-        ));
+        ctx.error(format!("({n}) VRF interface already specified as '{prev}' - ignoring"));
         return Ok(());
     }
     if !if_lookup(ctx, name) {
-        ctx.error(format!(
-            "({n}) WARNING - VRF interface {name} doesn't exist"
-        ));
+        ctx.error(format!("({n}) WARNING - VRF interface {name} doesn't exist"));
     } else if is_loopback(ctx, name) {
-        ctx.error(format!(
-            "({n}) cannot use a loopback interface ({name}) for VRF - ignoring"
-        ));
+        ctx.error(format!("({n}) cannot use a loopback interface ({name}) for VRF - ignoring"));
     } else {
         flag(ctx, |v| v.vrf = Some(name.to_string()))?;
     }
@@ -1342,17 +1151,13 @@ fn vrf(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn linkbeat_use_polling(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
     let n = iname(ctx);
     flag(ctx, |v| v.linkbeat_use_polling = true)?;
-    ctx.error(format!(
-        "({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"
-    ));
+    ctx.error(format!("({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"));
     Ok(())
 }
 
 fn v3_checksum_as_v2(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("({n}) invalid v3_checksum_as_v2 {w} specified")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("({n}) invalid v3_checksum_as_v2 {w} specified")) {
         flag(ctx, |v| v.v3_checksum_as_v2 = Some(b))?;
     }
     Ok(())
@@ -1363,9 +1168,7 @@ fn src_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let n = iname(ctx);
     let Some(a) = parse_sockaddr(w) else {
-        ctx.error(format!(
-            "Configuration error: VRRP instance[{n}] malformed src address[{w}]. Skipping..."
-        ));
+        ctx.error(format!("Configuration error: VRRP instance[{n}] malformed src address[{w}]. Skipping..."));
         return Ok(());
     };
     let fam = Family::of(&a);
@@ -1397,9 +1200,7 @@ fn mcast_dst_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let n = iname(ctx);
     let Some(a) = parse_sockaddr(w) else {
-        ctx.error(format!(
-            "({n}) malformed mcast dest address {w}. Skipping..."
-        ));
+        ctx.error(format!("({n}) malformed mcast dest address {w}. Skipping..."));
         return Ok(());
     };
     let fam = Family::of(&a);
@@ -1407,9 +1208,7 @@ fn mcast_dst_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match inst(ctx).and_then(|v| v.family) {
         None => flag(ctx, |v| v.family = Some(fam))?,
         Some(f) if f != fam => {
-            ctx.error(format!(
-                "({n}) mcast dest address {w} MUST match VRRP instance family. Skipping..."
-            ));
+            ctx.error(format!("({n}) mcast dest address {w} MUST match VRRP instance family. Skipping..."));
             ok = false;
         }
         _ => {}
@@ -1420,14 +1219,8 @@ fn mcast_dst_ip(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             IpAddr::V6(v6) => v6.segments()[0] & 0xff0f == 0xff02,
         };
         if !good {
-            let ll = if fam == Family::Inet6 {
-                " link-local"
-            } else {
-                ""
-            };
-            ctx.error(format!(
-                "({n}) mcast_dst_ip {w} not{ll} multicast. Skipping..."
-            ));
+            let ll = if fam == Family::Inet6 { " link-local" } else { "" };
+            ctx.error(format!("({n}) mcast_dst_ip {w} not{ll} multicast. Skipping..."));
             ok = false;
         }
     }
@@ -1440,9 +1233,7 @@ fn vrid(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 1, 255, false) {
         Some(id) => flag(ctx, |v| v.vrid = Some(id as u8)),
         None => {
-            ctx.error(format!(
-                "({n}): VRID '{w}' not valid - must be between 1 & 255"
-            ));
+            ctx.error(format!("({n}): VRID '{w}' not valid - must be between 1 & 255"));
             Ok(())
         }
     }
@@ -1454,9 +1245,7 @@ fn unicast_ttl(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 0, 255, false) {
         Some(t) => flag(ctx, |v| v.unicast_ttl = Some(t as u8)),
         None => {
-            ctx.error(format!(
-                "({n}): TTL '{w}' not valid - must be between 0 & 255"
-            ));
+            ctx.error(format!("({n}): TTL '{w}' not valid - must be between 0 & 255"));
             Ok(())
         }
     }
@@ -1469,9 +1258,7 @@ fn version(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error(format!("({n}): Version must be either 2 or 3"));
         return Ok(());
     };
-    let (cur, fam) = inst(ctx)
-        .map(|v| (v.version, v.family))
-        .unwrap_or((None, None));
+    let (cur, fam) = inst(ctx).map(|v| (v.version, v.family)).unwrap_or((None, None));
     if cur.is_some_and(|c| c as i32 != ver) || (ver == 2 && fam == Some(Family::Inet6)) {
         ctx.error(format!(
             "({n}) vrrp_version {ver} conflicts with configured or deduced version {}; ignoring.",
@@ -1500,9 +1287,7 @@ fn advert_int(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_decimal(w, TIMER_HZ / 100, 255 * TIMER_HZ, 6, true) {
         Some(us) if us > 0 => flag(ctx, |v| v.advert_int_us = Some(us)),
         _ => {
-            ctx.error(format!(
-                "({n}) Advert interval ({w}) not valid! Must be > 0 - ignoring"
-            ));
+            ctx.error(format!("({n}) Advert interval ({w}) not valid! Must be > 0 - ignoring"));
             Ok(())
         }
     }
@@ -1514,9 +1299,7 @@ fn debug(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 0, 4, true) {
         Some(d) => flag(ctx, |v| v.debug = d),
         None => {
-            ctx.error(format!(
-                "({n}) Debug value '{w}' not valid; must be between 0-4"
-            ));
+            ctx.error(format!("({n}) Debug value '{w}' not valid; must be between 0-4"));
             Ok(())
         }
     }
@@ -1525,11 +1308,7 @@ fn debug(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn skip_check_adv_addr(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
     // keepalived sets the flag for `false` too.
-    if opt_bool(ctx, args, |w| {
-        format!("({n}) invalid skip_check_adv_addr {w} specified")
-    })
-    .is_some()
-    {
+    if opt_bool(ctx, args, |w| format!("({n}) invalid skip_check_adv_addr {w} specified")).is_some() {
         flag(ctx, |v| v.skip_check_adv_addr = true)?;
     }
     Ok(())
@@ -1537,9 +1316,7 @@ fn skip_check_adv_addr(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn strict_mode(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("({n}) invalid strict_mode {w} specified")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("({n}) invalid strict_mode {w} specified")) {
         flag(ctx, |v| v.strict_mode = Some(b))?;
     }
     Ok(())
@@ -1575,9 +1352,7 @@ fn preempt_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_decimal(w, 0, 1000 * TIMER_HZ, 6, true) {
         Some(d) => flag(ctx, |v| v.preempt_delay_us = d),
         None => {
-            ctx.error(format!(
-                "({n}) Preempt_delay not valid! must be between 0-1000"
-            ));
+            ctx.error(format!("({n}) Preempt_delay not valid! must be between 0-1000"));
             flag(ctx, |v| v.preempt_delay_us = 0)
         }
     }
@@ -1596,9 +1371,7 @@ fn notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     });
     if exists {
         let w = ctx.req(args, 1)?;
-        ctx.error(format!(
-            "({n}) {kw} script already specified - ignoring {w}"
-        ));
+        ctx.error(format!("({n}) {kw} script already specified - ignoring {w}"));
         return Ok(());
     }
     let s = ctx.read_script(args, "notify");
@@ -1615,17 +1388,10 @@ fn notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn notify_deleted(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
     if inst(ctx).is_some_and(|v| v.notify_deleted) {
-        ctx.error(format!(
-            "({n}) notify_deleted already specified - ignoring {}",
-            args.word(1)
-        ));
+        ctx.error(format!("({n}) notify_deleted already specified - ignoring {}", args.word(1)));
         return Ok(());
     }
-    let s = if args.len() > 1 {
-        ctx.read_script(args, "notify")
-    } else {
-        None
-    };
+    let s = if args.len() > 1 { ctx.read_script(args, "notify") } else { None };
     flag(ctx, |v| {
         v.notify_deleted_script = s;
         v.notify_deleted = true;
@@ -1633,9 +1399,7 @@ fn notify_deleted(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("Invalid vrrp_instance smtp_alert parameter {w}")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid vrrp_instance smtp_alert parameter {w}")) {
         flag(ctx, |v| v.smtp_alert = Some(b))?;
     }
     Ok(())
@@ -1643,9 +1407,8 @@ fn smtp_alert(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    if let Some(b) = opt_bool(ctx, args, |w| {
-        format!("({n}) Invalid value '{w}' for notify_priority_changes specified")
-    }) {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("({n}) Invalid value '{w}' for notify_priority_changes specified"))
+    {
         flag(ctx, |v| v.notify_priority_changes = Some(b))?;
     }
     Ok(())
@@ -1653,23 +1416,18 @@ fn notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn lvs_sync_daemon_interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    ctx.error(format!(
-        "({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."
-    ));
+    ctx.error(format!("({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."));
     let pad = (n.len() as i64 - 2).unsigned_abs() as usize;
-    ctx.error(format!(
-        "      {:pad$}Please use global lvs_sync_daemon",
-        ""
-    ));
-    if let Some((o, ifn)) = ctx.cfg.vrrp.instances.iter().find_map(|v| {
-        v.lvs_sync_daemon_interface
-            .as_ref()
-            .map(|i| (v.name.clone(), i.clone()))
-    }) {
+    ctx.error(format!("      {:pad$}Please use global lvs_sync_daemon", ""));
+    if let Some((o, ifn)) = ctx
+        .cfg
+        .vrrp
+        .instances
+        .iter()
+        .find_map(|v| v.lvs_sync_daemon_interface.as_ref().map(|i| (v.name.clone(), i.clone())))
+    {
         let _ = o;
-        ctx.error(format!(
-            "({n}) lvs_sync_daemon_interface has already been specified as {ifn} - ignoring"
-        ));
+        ctx.error(format!("({n}) lvs_sync_daemon_interface has already been specified as {ifn} - ignoring"));
         return Ok(());
     }
     let w = ctx.req(args, 1)?;
@@ -1694,9 +1452,7 @@ fn garp_master_refresh(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match ctx.read_unsigned(w, 0, u32::MAX, true) {
         Some(d) => flag(ctx, |v| v.garp_master_refresh = Some(d)),
         None => {
-            ctx.error(format!(
-                "({n}): Invalid garp_master_refresh '{w}' - ignoring"
-            ));
+            ctx.error(format!("({n}): Invalid garp_master_refresh '{w}' - ignoring"));
             flag(ctx, |v| v.garp_master_refresh = Some(0))
         }
     }
@@ -1727,13 +1483,9 @@ fn garp_lower_prio_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let w = ctx.req(args, 1)?;
     let n = iname(ctx);
     match ctx.read_unsigned(w, 0, u32::MAX / TIMER_HZ as u32, true) {
-        Some(d) => flag(ctx, |v| {
-            v.garp_lower_prio_delay_us = Some(d as u64 * TIMER_HZ)
-        }),
+        Some(d) => flag(ctx, |v| v.garp_lower_prio_delay_us = Some(d as u64 * TIMER_HZ)),
         None => {
-            ctx.error(format!(
-                "({n}): garp_lower_prio_delay '{w}' invalid - ignoring"
-            ));
+            ctx.error(format!("({n}): garp_lower_prio_delay '{w}' invalid - ignoring"));
             Ok(())
         }
     }
@@ -1770,7 +1522,9 @@ fn timer_expired_backup(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         match ctx.read_unsigned(w, 1, PRIO_OWNER - 1, false) {
             Some(x) => p = x,
             None => {
-                ctx.error(format!("({n}) timer_expired_backup highest_other_priority not valid! must be between 1 & 254"));
+                ctx.error(format!(
+                    "({n}) timer_expired_backup highest_other_priority not valid! must be between 1 & 254"
+                ));
                 return Ok(());
             }
         }
@@ -1780,9 +1534,7 @@ fn timer_expired_backup(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn thread_timer_expired(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = iname(ctx);
-    ctx.error(format!(
-        "({n}) thread_timer_expired - please replace with keyword 'timer_expired_backup'"
-    ));
+    ctx.error(format!("({n}) thread_timer_expired - please replace with keyword 'timer_expired_backup'"));
     timer_expired_backup(ctx, args)
 }
 
@@ -1858,10 +1610,7 @@ fn auth_pass(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn open_auth_hmac(ctx: &mut Ctx, _args: &Args<'_>) -> Res<Enter> {
-    ctx.report(
-        Severity::Notice,
-        "auth_hmac is accepted but not implemented by keepalived-rs",
-    );
+    ctx.report(Severity::Notice, "auth_hmac is accepted but not implemented by keepalived-rs");
     flag(ctx, |v| {
         if v.auth_hmac.is_none() {
             v.auth_hmac = Some(AuthHmac {
@@ -1884,16 +1633,10 @@ fn decode_hmac_key(s: &str) -> Option<Vec<u8>> {
     match s.strip_prefix("hex:") {
         Some(h) => {
             let h: Vec<u8> = h.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-            if h.len() % 2 != 0 {
+            if !h.len().is_multiple_of(2) {
                 return None;
             }
-            h.chunks(2)
-                .map(|c| {
-                    std::str::from_utf8(c)
-                        .ok()
-                        .and_then(|t| u8::from_str_radix(t, 16).ok())
-                })
-                .collect()
+            h.chunks(2).map(|c| std::str::from_utf8(c).ok().and_then(|t| u8::from_str_radix(t, 16).ok())).collect()
         }
         None => Some(s.as_bytes().to_vec()),
     }
@@ -1909,27 +1652,20 @@ fn hmac_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let Some(id) = ctx.read_unsigned(args.word(1), 1, 255, false) else {
-        ctx.error(format!(
-            "({n}) auth_hmac key id '{}' must be between 1 and 255",
-            args.word(1)
-        ));
+        ctx.error(format!("({n}) auth_hmac key id '{}' must be between 1 and 255", args.word(1)));
         return Ok(());
     };
     let s = args.word(2);
     let data = if let Some(path) = s.strip_prefix("file:") {
         match std::fs::File::open(path) {
             Err(_) => {
-                ctx.error(format!(
-                    "({n}) auth_hmac key file '{path}' cannot be opened"
-                ));
+                ctx.error(format!("({n}) auth_hmac key file '{path}' cannot be opened"));
                 None
             }
             Ok(f) => {
                 use std::io::Read;
                 use std::os::unix::fs::PermissionsExt;
-                if f.metadata()
-                    .is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
-                {
+                if f.metadata().is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
                     ctx.report(
                         Severity::SecurityError,
                         format!("({n}) auth_hmac key file '{path}' is readable by group or others"),
@@ -1961,15 +1697,10 @@ fn hmac_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             if hmac(ctx).is_some_and(|h| h.keys.iter().any(|k| k.id as u32 == id)) {
                 ctx.error(format!("({n}) duplicate auth_hmac key id {id}"));
             } else if let Some(h) = hmac(ctx) {
-                h.keys.push(HmacKey {
-                    id: id as u8,
-                    data: d,
-                });
+                h.keys.push(HmacKey { id: id as u8, data: d });
             }
         }
-        _ => ctx.error(format!(
-            "({n}) auth_hmac key {id} length {len} not in range [32, 64]"
-        )),
+        _ => ctx.error(format!("({n}) auth_hmac key {id} length {len} not in range [32, 64]")),
     }
     Ok(())
 }
@@ -1986,9 +1717,7 @@ fn hmac_active_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 h.active_key = id as u8;
             }
         }
-        None => ctx.error(format!(
-            "({n}) auth_hmac active_key '{w}' must be between 1 and 255"
-        )),
+        None => ctx.error(format!("({n}) auth_hmac active_key '{w}' must be between 1 and 255")),
     }
     Ok(())
 }
@@ -2005,9 +1734,7 @@ fn hmac_time_window(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 h.time_window = t;
             }
         }
-        None => ctx.error(format!(
-            "({n}) auth_hmac time_window '{w}' must be between 1 and 300 seconds"
-        )),
+        None => ctx.error(format!("({n}) auth_hmac time_window '{w}' must be between 1 and 300 seconds")),
     }
     Ok(())
 }
@@ -2024,9 +1751,7 @@ fn hmac_anti_replay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 h.anti_replay_time = w == "time";
             }
         }
-        _ => ctx.error(format!(
-            "({n}) auth_hmac anti_replay '{w}' must be time or monotonic"
-        )),
+        _ => ctx.error(format!("({n}) auth_hmac anti_replay '{w}' must be time or monotonic")),
     }
     Ok(())
 }
@@ -2042,9 +1767,7 @@ fn hmac_mode(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         "permissive" => HmacMode::Permissive,
         "receive-only" => HmacMode::ReceiveOnly,
         _ => {
-            ctx.error(format!(
-                "({n}) auth_hmac mode '{w}' must be enforce, permissive or receive-only"
-            ));
+            ctx.error(format!("({n}) auth_hmac mode '{w}' must be enforce, permissive or receive-only"));
             return Ok(());
         }
     };
@@ -2061,34 +1784,23 @@ fn same_addr(a: &IpAddr, b: &IpAddr) -> bool {
 }
 
 /// keepalived `vip_is_duplicate`.
-fn vip_is_duplicate(
-    ctx: &mut Ctx,
-    new: &crate::model::ip::IpAddress,
-    s: &str,
-    excluded: bool,
-) -> bool {
+fn vip_is_duplicate(ctx: &mut Ctx, new: &crate::model::ip::IpAddress, s: &str, excluded: bool) -> bool {
     let n = iname(ctx);
     let ex = if excluded { "Excluded " } else { "" };
     let Some(v) = ctx.cfg.vrrp.instances.last() else {
         return false;
     };
-    let dup_vip = v
-        .vips
-        .iter()
-        .any(|vip| !(excluded && new.dev != vip.dev) && same_addr(&new.addr, &vip.addr));
+    let dup_vip = v.vips.iter().any(|vip| !(excluded && new.dev != vip.dev) && same_addr(&new.addr, &vip.addr));
     if dup_vip {
         ctx.error(format!("({n}): {ex}VIP duplicates a VIP {s} - ignoring"));
         return true;
     }
-    let dup_evip = v.evips.iter().any(|e| {
-        Family::of(&e.addr) == Family::of(&new.addr)
-            && e.dev == new.dev
-            && same_addr(&new.addr, &e.addr)
-    });
+    let dup_evip = v
+        .evips
+        .iter()
+        .any(|e| Family::of(&e.addr) == Family::of(&new.addr) && e.dev == new.dev && same_addr(&new.addr, &e.addr));
     if dup_evip {
-        ctx.error(format!(
-            "({n}): {ex}VIP duplicates an excluded VIP {s} - ignoring"
-        ));
+        ctx.error(format!("({n}): {ex}VIP duplicates an excluded VIP {s} - ignoring"));
         return true;
     }
     false
@@ -2113,10 +1825,7 @@ fn vip_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     match inst(ctx).and_then(|v| v.family) {
         None => flag(ctx, |v| v.family = Some(fam))?,
         Some(f) if f != fam => {
-            ctx.error(format!(
-                "({n}): address family must match VRRP instance [{}] - ignoring",
-                args.word(0)
-            ));
+            ctx.error(format!("({n}): address family must match VRRP instance [{}] - ignoring", args.word(0)));
             return Ok(());
         }
         _ => {}
@@ -2178,12 +1887,7 @@ fn vscr(ctx: &mut Ctx) -> Option<&mut VrrpScript> {
 }
 
 fn sname(ctx: &Ctx) -> String {
-    ctx.cfg
-        .vrrp
-        .scripts
-        .last()
-        .map(|s| s.name.clone())
-        .unwrap_or_default()
+    ctx.cfg.vrrp.scripts.last().map(|s| s.name.clone()).unwrap_or_default()
 }
 
 fn open_script(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
@@ -2221,10 +1925,7 @@ fn vs_script(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let argv = match split(cmd, true) {
         Ok(a) => a,
         Err(ShellSplitError::MissingQuote(q)) => {
-            ctx.report(
-                Severity::UnmatchedQuote,
-                format!("String '{cmd}': missing terminating {q}"),
-            );
+            ctx.report(Severity::UnmatchedQuote, format!("String '{cmd}': missing terminating {q}"));
             return Ok(());
         }
         Err(ShellSplitError::TrailingBackslash) => {
@@ -2234,12 +1935,7 @@ fn vs_script(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let origin = args.origin();
     if let Some(s) = vscr(ctx) {
-        s.script = Some(Script {
-            args: argv,
-            user: None,
-            group: None,
-            origin,
-        });
+        s.script = Some(Script { args: argv, user: None, group: None, origin });
     }
     Ok(())
 }
@@ -2258,20 +1954,14 @@ fn vs_timer(ctx: &mut Ctx, args: &Args<'_>, which: &str) -> Res {
     let max_s = u32::MAX as u64 / TIMER_HZ;
     let Some(mut ms) = ctx.read_decimal(w, 0, max_s * 1000, 3, true) else {
         if which == "interval" {
-            ctx.error(format!(
-                "({n}): vrrp script interval '{w}' must be between 0.001 and {max_s} - ignoring"
-            ));
+            ctx.error(format!("({n}): vrrp script interval '{w}' must be between 0.001 and {max_s} - ignoring"));
         } else {
-            ctx.error(format!(
-                "({n}): vrrp script timeout '{w}' invalid - ignoring"
-            ));
+            ctx.error(format!("({n}): vrrp script timeout '{w}' invalid - ignoring"));
         }
         return Ok(());
     };
     if ms == 0 {
-        ctx.error(format!(
-            "({n}): vrrp script {which} must be greater than 0, setting to 1"
-        ));
+        ctx.error(format!("({n}): vrrp script {which} must be greater than 0, setting to 1"));
         ms = 1000;
     }
     if let Some(s) = vscr(ctx) {
@@ -2301,10 +1991,7 @@ fn vs_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 s.weight.reverse = true;
             }
         } else {
-            ctx.error(format!(
-                "vrrp_script {n} unknown weight option {}",
-                args.word(2)
-            ));
+            ctx.error(format!("vrrp_script {n} unknown weight option {}", args.word(2)));
         }
     }
     Ok(())
@@ -2317,9 +2004,7 @@ fn vs_rise_fall(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let v = match ctx.read_unsigned(w, 1, i32::MAX as u32, true) {
         Some(v) => v,
         None => {
-            ctx.error(format!(
-                "({n}): vrrp script {kw} value '{w}' invalid, defaulting to 1"
-            ));
+            ctx.error(format!("({n}): vrrp script {kw} value '{w}' invalid, defaulting to 1"));
             1
         }
     };
@@ -2344,14 +2029,7 @@ fn vs_user(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             s.group = group.map(str::to_string);
         }
     } else {
-        let cmd = ctx
-            .cfg
-            .vrrp
-            .scripts
-            .last()
-            .and_then(|s| s.script.as_ref())
-            .map(|s| s.cmd_str())
-            .unwrap_or_default();
+        let cmd = ctx.cfg.vrrp.scripts.last().and_then(|s| s.script.as_ref()).map(|s| s.cmd_str()).unwrap_or_default();
         ctx.error(format!("Unable to set uid/gid for script {cmd}"));
         if let Some(s) = vscr(ctx) {
             s.remove = true;
@@ -2364,10 +2042,7 @@ fn close_script(ctx: &mut Ctx) -> Res {
     let Some(s) = ctx.cfg.vrrp.scripts.last() else {
         return Ok(());
     };
-    let no_script = s
-        .script
-        .as_ref()
-        .map_or(true, |sc| sc.args.first().map_or(true, |a| a.is_empty()));
+    let no_script = s.script.as_ref().is_none_or(|sc| sc.args.first().is_none_or(|a| a.is_empty()));
     let mut remove = s.remove;
     if no_script {
         let n = s.name.clone();
@@ -2384,11 +2059,7 @@ fn close_script(ctx: &mut Ctx) -> Res {
 
 static TRACK_FILE: Block = Block {
     name: "track_file",
-    parts: &[&[
-        Kw::value("file", tf_file),
-        Kw::value("weight", tf_weight),
-        Kw::value("init_file", tf_init_file),
-    ]],
+    parts: &[&[Kw::value("file", tf_file), Kw::value("weight", tf_weight), Kw::value("init_file", tf_init_file)]],
     close: Some(close_track_file),
 };
 
@@ -2397,10 +2068,7 @@ fn open_track_file(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     ctx.cfg.vrrp.track_files.push(TrackFile {
         name: name.to_string(),
         file: None,
-        weight: Weight {
-            weight: 1,
-            reverse: false,
-        },
+        weight: Weight { weight: 1, reverse: false },
         init_file: None,
         origin: args.origin(),
     });
@@ -2417,12 +2085,7 @@ fn tf(ctx: &mut Ctx) -> Option<&mut TrackFile> {
 }
 
 fn tfname(ctx: &Ctx) -> String {
-    ctx.cfg
-        .vrrp
-        .track_files
-        .last()
-        .map(|t| t.name.clone())
-        .unwrap_or_default()
+    ctx.cfg.vrrp.track_files.last().map(|t| t.name.clone()).unwrap_or_default()
 }
 
 fn tf_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
@@ -2432,10 +2095,7 @@ fn tf_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let n = tfname(ctx);
     if tf(ctx).is_some_and(|t| t.file.is_some()) {
-        ctx.error(format!(
-            "File already set for track file {n} - ignoring {}",
-            args.word(1)
-        ));
+        ctx.error(format!("File already set for track file {n} - ignoring {}", args.word(1)));
         return Ok(());
     }
     if let Some(t) = tf(ctx) {
@@ -2451,10 +2111,7 @@ fn tf_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     if tf(ctx).is_some_and(|t| t.weight.weight != 1) {
-        ctx.error(format!(
-            "Weight already set for track file {n} - ignoring {}",
-            args.word(1)
-        ));
+        ctx.error(format!("Weight already set for track file {n} - ignoring {}", args.word(1)));
         return Ok(());
     }
     let w = match ctx.read_int(args.word(1), -254, 254, true) {
@@ -2472,10 +2129,7 @@ fn tf_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         if args.word(2) == "reverse" {
             reverse = Some(true);
         } else {
-            ctx.error(format!(
-                "track_file {n} unknown weight option {}",
-                args.word(2)
-            ));
+            ctx.error(format!("track_file {n} unknown weight option {}", args.word(2)));
         }
     }
     if let Some(t) = tf(ctx) {
@@ -2489,19 +2143,14 @@ fn tf_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn tf_init_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = tfname(ctx);
-    let mut init = TrackFileInit {
-        value: 0,
-        overwrite: false,
-    };
+    let mut init = TrackFileInit { value: 0, overwrite: false };
     for i in 1..args.len() {
         let word = args.word(i).trim_start();
         if word.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
             let v = match ctx.read_int(word, i32::MIN, i32::MAX, false) {
                 Some(v) => {
                     if !(-254..=254).contains(&v) {
-                        ctx.error(format!(
-                            "Track file {n} init value {v} is outside sensible range [-254, 254]"
-                        ));
+                        ctx.error(format!("Track file {n} init value {v} is outside sensible range [-254, 254]"));
                     }
                     v
                 }
@@ -2562,12 +2211,7 @@ fn tp(ctx: &mut Ctx) -> Option<&mut TrackProcess> {
 }
 
 fn tpname(ctx: &Ctx) -> String {
-    ctx.cfg
-        .vrrp
-        .track_processes
-        .last()
-        .map(|t| t.name.clone())
-        .unwrap_or_default()
+    ctx.cfg.vrrp.track_processes.last().map(|t| t.name.clone()).unwrap_or_default()
 }
 
 fn open_track_process(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
@@ -2592,9 +2236,7 @@ fn tp_process(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = tpname(ctx);
     if tp(ctx).is_some_and(|t| t.process.is_some()) {
         let w = ctx.req(args, 1)?;
-        ctx.error(format!(
-            "Process already set for track process {n} - ignoring {w}"
-        ));
+        ctx.error(format!("Process already set for track process {n} - ignoring {w}"));
         return Ok(());
     }
     let p = ctx.req(args, 1)?.to_string();
@@ -2632,16 +2274,11 @@ fn tp_param_match(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn tp_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let n = tpname(ctx);
     if args.len() < 2 {
-        ctx.error(format!(
-            "No weight specified for track process {n} - ignoring"
-        ));
+        ctx.error(format!("No weight specified for track process {n} - ignoring"));
         return Ok(());
     }
     if tp(ctx).is_some_and(|t| t.weight.weight != 0) {
-        ctx.error(format!(
-            "Weight already set for track process {n} - ignoring {}",
-            args.word(1)
-        ));
+        ctx.error(format!("Weight already set for track process {n} - ignoring {}", args.word(1)));
         return Ok(());
     }
     let Some(w) = ctx.read_int(args.word(1), -254, 254, true) else {
@@ -2656,10 +2293,7 @@ fn tp_weight(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         if args.word(2) == "reverse" {
             reverse = true;
         } else {
-            ctx.error(format!(
-                "vrrp_track_process {n} unknown weight option {}",
-                args.word(2)
-            ));
+            ctx.error(format!("vrrp_track_process {n} unknown weight option {}", args.word(2)));
         }
     }
     if let Some(t) = tp(ctx) {

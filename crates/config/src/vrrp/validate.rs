@@ -6,9 +6,7 @@
 use super::model::*;
 use crate::diag::{Origin, Severity};
 use crate::engine::Ctx;
-use crate::global::scripts::{
-    check_notify_script_secure, check_script_secure, flags, report_security,
-};
+use crate::global::scripts::{check_notify_script_secure, check_script_secure, flags, report_security};
 use crate::system::SystemView;
 use std::net::IpAddr;
 
@@ -89,7 +87,7 @@ fn run(ctx: &mut Ctx, sys: &SystemView, g: &VrrpGlobals, instances: &mut [VrrpIn
 }
 
 fn at(ctx: &mut Ctx, o: &Origin, msg: String) {
-    ctx.report_at(Severity::GeneralError, Some(o.clone()), msg);
+    ctx.report_at(Severity::GeneralError, Some(*o), msg);
 }
 
 // ---------------------------------------------------------------- scripts
@@ -105,13 +103,7 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView) {
         .instances
         .iter()
         .flat_map(|v| v.track_scripts.iter().map(|t| t.name.clone()))
-        .chain(
-            ctx.cfg
-                .vrrp
-                .sync_groups
-                .iter()
-                .flat_map(|s| s.track_scripts.iter().map(|t| t.name.clone())),
-        )
+        .chain(ctx.cfg.vrrp.sync_groups.iter().flat_map(|s| s.track_scripts.iter().map(|t| t.name.clone())))
         .collect();
     let mut scripts = std::mem::take(&mut ctx.cfg.vrrp.scripts);
     let mut insecure: Vec<String> = Vec::new();
@@ -127,18 +119,15 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView) {
         if f & flags::INHIBIT != 0 {
             ctx.report_at(
                 Severity::GeneralError,
-                Some(s.origin.clone()),
+                Some(s.origin),
                 format!("Disabling track script {} due to insecure", s.name),
             );
             insecure.push(s.name.clone());
         } else if f & flags::NOTFOUND != 0 {
             ctx.report_at(
                 Severity::GeneralError,
-                Some(s.origin.clone()),
-                format!(
-                    "Disabling track script {} since not found/accessible",
-                    s.name
-                ),
+                Some(s.origin),
+                format!("Disabling track script {} since not found/accessible", s.name),
             );
             insecure.push(s.name.clone());
         } else if f & (flags::EXECUTABLE | flags::SYSTEM) == 0 {
@@ -162,13 +151,9 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView) {
     }
     let mut groups = std::mem::take(&mut ctx.cfg.vrrp.sync_groups);
     for sg in groups.iter_mut() {
-        for s in [
-            &mut sg.notify_backup,
-            &mut sg.notify_master,
-            &mut sg.notify_fault,
-            &mut sg.notify_stop,
-            &mut sg.notify,
-        ] {
+        for s in
+            [&mut sg.notify_backup, &mut sg.notify_master, &mut sg.notify_fault, &mut sg.notify_stop, &mut sg.notify]
+        {
             fl |= check_notify_script_secure(ctx, sys, s);
         }
         sg.track_scripts.retain(|t| !insecure.contains(&t.name));
@@ -191,11 +176,7 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView) {
 
 fn chk_min_cfg(ctx: &mut Ctx, v: &VrrpInstance) -> bool {
     if v.vrid.is_none() {
-        at(
-            ctx,
-            &v.origin,
-            format!("({}) the virtual router id must be set", v.name),
-        );
+        at(ctx, &v.origin, format!("({}) the virtual router id must be set", v.name));
         return false;
     }
     if v.interface.is_none() {
@@ -204,11 +185,7 @@ fn chk_min_cfg(ctx: &mut Ctx, v: &VrrpInstance) -> bool {
             return false;
         }
         if v.use_vmac.is_some() {
-            at(
-                ctx,
-                &v.origin,
-                format!("({}) cannot use VMAC if no interface specified", v.name),
-            );
+            at(ctx, &v.origin, format!("({}) cannot use VMAC if no interface specified", v.name));
             return false;
         }
     }
@@ -222,17 +199,14 @@ fn sync_groups(ctx: &mut Ctx, instances: &mut [VrrpInstance]) {
     let mut kept = Vec::new();
     // Name → index, so thousands of members are found without a scan each
     // (the first instance of a name wins, as a linear search would).
-    let mut by_name: std::collections::HashMap<String, usize> = std::collections::HashMap::with_capacity(instances.len());
+    let mut by_name: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(instances.len());
     for (i, v) in instances.iter().enumerate() {
         by_name.entry(v.name.clone()).or_insert(i);
     }
     for mut sg in groups {
         let Some(names) = sg.members.take() else {
-            at(
-                ctx,
-                &sg.origin,
-                format!("Sync group {} has no virtual router(s). removing", sg.name),
-            );
+            at(ctx, &sg.origin, format!("Sync group {} has no virtual router(s). removing", sg.name));
             continue;
         };
         #[derive(PartialEq)]
@@ -248,10 +222,7 @@ fn sync_groups(ctx: &mut Ctx, instances: &mut [VrrpInstance]) {
                 at(
                     ctx,
                     &sg.origin,
-                    format!(
-                        "Virtual router {n} specified in sync group {} doesn't exist - ignoring",
-                        sg.name
-                    ),
+                    format!("Virtual router {n} specified in sync group {} doesn't exist - ignoring", sg.name),
                 );
                 continue;
             };
@@ -259,10 +230,7 @@ fn sync_groups(ctx: &mut Ctx, instances: &mut [VrrpInstance]) {
                 at(
                     ctx,
                     &sg.origin,
-                    format!(
-                        "Virtual router {n} cannot exist in more than one sync group; ignoring {}",
-                        sg.name
-                    ),
+                    format!("Virtual router {n} cannot exist in more than one sync group; ignoring {}", sg.name),
                 );
                 continue;
             }
@@ -278,20 +246,24 @@ fn sync_groups(ctx: &mut Ctx, instances: &mut [VrrpInstance]) {
                 );
             }
             if st != St::Backup {
-                st = if v.state == Some(State::Master) && v.priority == Some(OWNER) {
-                    St::Master
-                } else {
-                    St::Backup
-                };
+                st = if v.state == Some(State::Master) && v.priority == Some(OWNER) { St::Master } else { St::Backup };
             }
             members.push(n);
         }
         if members.is_empty() {
-            at(ctx, &sg.origin, format!("Sync group {}, no matching virtual router found in group declaration - removing", sg.name));
+            at(
+                ctx,
+                &sg.origin,
+                format!("Sync group {}, no matching virtual router found in group declaration - removing", sg.name),
+            );
             continue;
         }
         if members.len() == 1 {
-            at(ctx, &sg.origin, format!("Sync group {} has only 1 virtual router(s) - this probably isn't what you want", sg.name));
+            at(
+                ctx,
+                &sg.origin,
+                format!("Sync group {} has only 1 virtual router(s) - this probably isn't what you want", sg.name),
+            );
         }
         sg.members = Some(members);
         kept.push(sg);
@@ -303,46 +275,63 @@ fn sync_group_tracking(ctx: &mut Ctx, instances: &[VrrpInstance]) {
     let mut groups = std::mem::take(&mut ctx.cfg.vrrp.sync_groups);
     for sg in groups.iter_mut() {
         let members = sg.members.as_deref().unwrap_or_default();
-        let owner = instances
-            .iter()
-            .any(|v| v.priority == Some(OWNER) && members.contains(&v.name));
+        let owner = instances.iter().any(|v| v.priority == Some(OWNER) && members.contains(&v.name));
         if !owner {
             continue;
         }
-        let o = sg.origin.clone();
+        let o = sg.origin;
         for t in sg.track_scripts.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(ctx, &o, format!("({}) Cannot have weighted track script '{}' with member having priority 255 - clearing weight", sg.name, t.name));
-            t.weight.weight = 0;
-        }
-        for t in sg.track_files.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(ctx, &o, format!("({}) Cannot have weighted track file '{}' with member having priority 255 - setting weight 0", sg.name, t.name));
-            t.weight.weight = 0;
-        }
-        for t in sg
-            .track_processes
-            .iter_mut()
-            .filter(|t| t.weight.weight != 0)
-        {
             at(
                 ctx,
                 &o,
-                format!("({}) Cannot have weighted track process '{}' with member having priority 255 - setting weight 0", sg.name, t.name),
+                format!(
+                    "({}) Cannot have weighted track script '{}' with member having priority 255 - clearing weight",
+                    sg.name, t.name
+                ),
+            );
+            t.weight.weight = 0;
+        }
+        for t in sg.track_files.iter_mut().filter(|t| t.weight.weight != 0) {
+            at(
+                ctx,
+                &o,
+                format!(
+                    "({}) Cannot have weighted track file '{}' with member having priority 255 - setting weight 0",
+                    sg.name, t.name
+                ),
+            );
+            t.weight.weight = 0;
+        }
+        for t in sg.track_processes.iter_mut().filter(|t| t.weight.weight != 0) {
+            at(
+                ctx,
+                &o,
+                format!(
+                    "({}) Cannot have weighted track process '{}' with member having priority 255 - setting weight 0",
+                    sg.name, t.name
+                ),
             );
             t.weight.weight = 0;
         }
         for t in sg.track_bfds.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(ctx, &o, format!("({}) Cannot have weighted track bfd '{}' with member having priority 255 - setting weight 0", sg.name, t.name));
-            t.weight.weight = 0;
-        }
-        for t in sg
-            .track_interfaces
-            .iter_mut()
-            .filter(|t| t.weight.weight != 0)
-        {
             at(
                 ctx,
                 &o,
-                format!("({}) Cannot have weighted track interface '{}' with member having priority 255 - clearing weight", sg.name, t.name),
+                format!(
+                    "({}) Cannot have weighted track bfd '{}' with member having priority 255 - setting weight 0",
+                    sg.name, t.name
+                ),
+            );
+            t.weight.weight = 0;
+        }
+        for t in sg.track_interfaces.iter_mut().filter(|t| t.weight.weight != 0) {
+            at(
+                ctx,
+                &o,
+                format!(
+                    "({}) Cannot have weighted track interface '{}' with member having priority 255 - clearing weight",
+                    sg.name, t.name
+                ),
             );
             t.weight.weight = 0;
         }
@@ -369,49 +358,29 @@ fn complete_instance(
     sg: Option<&SyncGroup>,
 ) -> bool {
     let n = v.name.clone();
-    let o = v.origin.clone();
+    let o = v.origin;
     let strict = v.strict_mode.unwrap_or(g.vrrp_strict);
     v.strict_mode = Some(strict);
 
     if v.family == Some(Family::Inet6) {
         if v.version == Some(2) && strict {
-            at(
-                ctx,
-                &o,
-                format!("({n}) cannot use IPv6 with VRRP version 2; setting version 3"),
-            );
+            at(ctx, &o, format!("({n}) cannot use IPv6 with VRRP version 2; setting version 3"));
             v.version = Some(3);
         } else if v.version.is_none() {
             v.version = Some(3);
         }
     }
     let family = *v.family.get_or_insert(Family::Inet);
-    let version = *v.version.get_or_insert(if family == Family::Inet6 {
-        3
-    } else {
-        g.vrrp_version
-    });
+    let version = *v.version.get_or_insert(if family == Family::Inet6 { 3 } else { g.vrrp_version });
     if family == Family::Inet && v.unicast_ttl.is_none() {
         v.unicast_ttl = Some(255);
     }
-    let prio = *v.priority.get_or_insert(if v.state == Some(State::Master) {
-        OWNER
-    } else {
-        100
-    });
-    let derived = if prio == OWNER {
-        State::Master
-    } else {
-        State::Backup
-    };
+    let prio = *v.priority.get_or_insert(if v.state == Some(State::Master) { OWNER } else { 100 });
+    let derived = if prio == OWNER { State::Master } else { State::Backup };
     match v.state {
         None => v.state = Some(derived),
         Some(s) if strict && (s == State::Master) != (prio == OWNER) => {
-            at(
-                ctx,
-                &o,
-                format!("({n}) State MASTER must match being address owner"),
-            );
+            at(ctx, &o, format!("({n}) State MASTER must match being address owner"));
             v.state = Some(derived);
         }
         _ => {}
@@ -420,71 +389,32 @@ fn complete_instance(
     // authentication
     if let Some(t) = v.auth_type {
         if strict {
-            at(
-                ctx,
-                &o,
-                format!("({n}) Strict mode does not support authentication. Ignoring."),
-            );
+            at(ctx, &o, format!("({n}) Strict mode does not support authentication. Ignoring."));
             v.auth_type = None;
         } else if version == 3 {
-            at(
-                ctx,
-                &o,
-                format!("({n}) VRRP version 3 does not support authentication. Ignoring."),
-            );
+            at(ctx, &o, format!("({n}) VRRP version 3 does not support authentication. Ignoring."));
             v.auth_type = None;
         } else if v.auth_pass.as_deref().unwrap_or("").is_empty() {
-            at(
-                ctx,
-                &o,
-                format!("({n}) Authentication specified but no password given. Ignoring"),
-            );
+            at(ctx, &o, format!("({n}) Authentication specified but no password given. Ignoring"));
             v.auth_type = None;
         } else if family == Family::Inet6 && t == AuthType::Ah {
-            at(
-                ctx,
-                &o,
-                format!("({n}) Cannot use AH authentication with IPv6. ignoring"),
-            );
+            at(ctx, &o, format!("({n}) Cannot use AH authentication with IPv6. ignoring"));
             v.auth_type = None;
         } else if t == AuthType::Ah && v.state == Some(State::Master) && prio != OWNER {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({n}) Initial state master is incompatible with AH authentication - clearing"
-                ),
-            );
+            at(ctx, &o, format!("({n}) Initial state master is incompatible with AH authentication - clearing"));
             v.state = Some(State::Backup);
         }
     }
     if let Some(mut h) = v.auth_hmac.take() {
         if v.auth_type.is_some() {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({n}) auth_hmac cannot be combined with authentication, dropping legacy auth"
-                ),
-            );
+            at(ctx, &o, format!("({n}) auth_hmac cannot be combined with authentication, dropping legacy auth"));
             v.auth_type = None;
         }
         if !h.keys.iter().any(|k| k.id == h.active_key) {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({n}) auth_hmac active_key {} is not defined, disabling extension",
-                    h.active_key
-                ),
-            );
+            at(ctx, &o, format!("({n}) auth_hmac active_key {} is not defined, disabling extension", h.active_key));
         } else {
             if strict && h.mode != HmacMode::Enforce {
-                at(
-                    ctx,
-                    &o,
-                    format!("({n}) strict mode requires auth_hmac mode enforce"),
-                );
+                at(ctx, &o, format!("({n}) strict mode requires auth_hmac mode enforce"));
                 h.mode = HmacMode::Enforce;
             }
             if h.anti_replay_time && h.time_window == 0 {
@@ -500,101 +430,58 @@ fn complete_instance(
         if !v.unicast_peers.is_empty() {
             v.unicast = true;
         } else if v.unicast_fault_no_peer {
-            ctx.diags.log(
-                Some(o.clone()),
-                format!("({n}) Cannot use unicast without any peers - going to fault state"),
-            );
+            ctx.diags
+                .log(Some(o), format!("({n}) Cannot use unicast without any peers - going to fault state"));
         } else {
             ctx.report_at(
                 Severity::Deprecated,
-                Some(o.clone()),
+                Some(o),
                 format!(
                     "({n}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."
                 ),
             );
         }
     }
-    let sys_if = v
-        .interface
-        .as_deref()
-        .and_then(|i| sys.interface(i))
-        .cloned();
+    let sys_if = v.interface.as_deref().and_then(|i| sys.interface(i)).cloned();
     if strict && v.unicast && sys_if.as_ref().is_some_and(|i| !i.loopback) {
-        at(
-            ctx,
-            &o,
-            format!("({n}) Unicast peers are not supported in strict mode"),
-        );
+        at(ctx, &o, format!("({n}) Unicast peers are not supported in strict mode"));
         return false;
     }
     if v.interface.is_none() {
         let Some(src) = v.src_ip else {
-            at(
-                ctx,
-                &o,
-                format!("({n}): Unicast instances must have unicast_src_ip or interface"),
-            );
+            at(ctx, &o, format!("({n}): Unicast instances must have unicast_src_ip or interface"));
             return false;
         };
         if family == Family::Inet6 && is_link_local6(&src) {
-            at(
-                ctx,
-                &o,
-                format!("({n}) Non link-local address required if interface omitted"),
-            );
+            at(ctx, &o, format!("({n}) Non link-local address required if interface omitted"));
             return false;
         }
     }
     if strict {
         if let Some(vm) = v.use_vmac.as_mut().filter(|m| m.mac.is_some()) {
-            at(
-                ctx,
-                &o,
-                format!("({n}): cannot specify MAC address with strict mode - clearing"),
-            );
+            at(ctx, &o, format!("({n}): cannot specify MAC address with strict mode - clearing"));
             vm.mac = None;
         }
     }
-    if (v.use_vmac.is_some() || v.use_ipvlan.is_some())
-        && sys_if.as_ref().is_some_and(|i| i.link_type != 1)
-    {
+    if (v.use_vmac.is_some() || v.use_ipvlan.is_some()) && sys_if.as_ref().is_some_and(|i| i.link_type != 1) {
         v.use_vmac = None;
         v.use_ipvlan = None;
-        at(
-            ctx,
-            &o,
-            format!("({n}): vmacs are only supported on Ethernet type interfaces"),
-        );
+        at(ctx, &o, format!("({n}): vmacs are only supported on Ethernet type interfaces"));
     }
     if family == Family::Inet6 && !v.unicast {
         if let Some(first) = v.vips.first() {
             if !is_link_local6(&first.addr) {
                 if strict {
-                    at(
-                        ctx,
-                        &o,
-                        format!("({n}) the first IPv6 VIP address must be link local"),
-                    );
+                    at(ctx, &o, format!("({n}) the first IPv6 VIP address must be link local"));
                 } else {
-                    ctx.diags.log(
-                        Some(o.clone()),
-                        format!("({n}) the first IPv6 VIP address should be link local"),
-                    );
+                    ctx.diags.log(Some(o), format!("({n}) the first IPv6 VIP address should be link local"));
                 }
             }
         }
     }
     if v.vrf.is_some() && (v.interface.is_some() || !v.unicast) {
-        let w = if v.interface.is_some() {
-            "out interface"
-        } else {
-            " unicast"
-        };
-        at(
-            ctx,
-            &o,
-            format!("({n}) vrf can only be specified with{w} - clearing"),
-        );
+        let w = if v.interface.is_some() { "out interface" } else { " unicast" };
+        at(ctx, &o, format!("({n}) vrf can only be specified with{w} - clearing"));
         v.vrf = None;
     }
     // VIPs that fit in an advert
@@ -624,22 +511,12 @@ fn complete_instance(
         v.evips.extend(extra);
     }
     if prio == OWNER && v.nopreempt {
-        at(
-            ctx,
-            &o,
-            format!("({n}) nopreempt is incompatible with priority 255. resetting nopreempt"),
-        );
+        at(ctx, &o, format!("({n}) nopreempt is incompatible with priority 255. resetting nopreempt"));
         v.nopreempt = false;
     }
     if v.state == Some(State::Master) {
         if v.nopreempt {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({n}) Warning - nopreempt will not work with initial state MASTER - clearing"
-                ),
-            );
+            at(ctx, &o, format!("({n}) Warning - nopreempt will not work with initial state MASTER - clearing"));
             v.nopreempt = false;
         }
         if v.preempt_delay_us != 0 {
@@ -649,81 +526,45 @@ fn complete_instance(
     }
     if v.preempt_delay_us != 0 {
         if strict {
-            at(
-                ctx,
-                &o,
-                format!("({n}) preempt_delay is incompatible with strict mode - resetting"),
-            );
+            at(ctx, &o, format!("({n}) preempt_delay is incompatible with strict mode - resetting"));
             v.preempt_delay_us = 0;
         }
         if v.nopreempt {
-            at(
-                ctx,
-                &o,
-                format!("({n}) preempt_delay is incompatible with nopreempt mode - resetting"),
-            );
+            at(ctx, &o, format!("({n}) preempt_delay is incompatible with nopreempt mode - resetting"));
             v.preempt_delay_us = 0;
         }
     }
     let dta = *v.down_timer_adverts.get_or_insert(g.down_timer_adverts);
     if dta != 3 && strict {
-        at(
-            ctx,
-            &o,
-            format!("({n}) down_timer_adverts is incompatible with strict mode - resetting"),
-        );
+        at(ctx, &o, format!("({n}) down_timer_adverts is incompatible with strict mode - resetting"));
         v.down_timer_adverts = Some(3);
     }
     if !v.nopreempt && v.timer_expired_backup.is_some() {
-        at(
-            ctx,
-            &o,
-            format!("({n}) expired_timer_backup requires nopreempt - resetting"),
-        );
+        at(ctx, &o, format!("({n}) expired_timer_backup requires nopreempt - resetting"));
         v.timer_expired_backup = None;
     }
-    let mut accept = v
-        .accept
-        .unwrap_or(if prio == OWNER { true } else { !strict });
+    let mut accept = v.accept.unwrap_or(if prio == OWNER { true } else { !strict });
     if accept && prio != OWNER && strict && version == 2 {
         at(ctx, &o, format!("({n}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting"));
         accept = false;
     }
     v.accept = Some(accept);
     if v.unicast && v.mcast_dst_ip.is_some() {
-        at(
-            ctx,
-            &o,
-            format!("({n}) multicast destination specified with unicast - ignoring"),
-        );
+        at(ctx, &o, format!("({n}) multicast destination specified with unicast - ignoring"));
         v.mcast_dst_ip = None;
     }
     match v.garp_lower_prio_repeat {
         None => v.garp_lower_prio_repeat = Some(if strict { 0 } else { g.garp_lower_prio_rep }),
         Some(r) if strict && r != 0 => {
-            at(
-                ctx,
-                &o,
-                format!("({n}) Strict mode requires no repeat garps. resetting"),
-            );
+            at(ctx, &o, format!("({n}) Strict mode requires no repeat garps. resetting"));
             v.garp_lower_prio_repeat = Some(0);
         }
         _ => {}
     }
     match v.garp_lower_prio_delay_us {
-        None => {
-            v.garp_lower_prio_delay_us = Some(if strict {
-                0
-            } else {
-                g.garp_lower_prio_delay_us
-            })
-        }
+        None => v.garp_lower_prio_delay_us = Some(if strict { 0 } else { g.garp_lower_prio_delay_us }),
         Some(d) if strict && d != 0 => {
-            at(
-                ctx,
-                &o,
-                format!("({n}) Strict mode requires no repeat garp delay. resetting"),
-            );
+            at(ctx, &o, format!("({n}) Strict mode requires no repeat garp delay. resetting"));
             v.garp_lower_prio_delay_us = Some(0);
         }
         _ => {}
@@ -731,11 +572,7 @@ fn complete_instance(
     match v.lower_prio_no_advert {
         None => v.lower_prio_no_advert = Some(strict || g.lower_prio_no_advert),
         Some(false) if strict => {
-            at(
-                ctx,
-                &o,
-                format!("({n}) Strict mode requires no lower priority advert. resetting"),
-            );
+            at(ctx, &o, format!("({n}) Strict mode requires no lower priority advert. resetting"));
             v.lower_prio_no_advert = Some(true);
         }
         _ => {}
@@ -743,33 +580,19 @@ fn complete_instance(
     match v.higher_prio_send_advert {
         None => v.higher_prio_send_advert = Some(!strict && g.higher_prio_send_advert),
         Some(true) if strict => {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({n}) strict mode requires higher_prio_send_advert to be clear. resetting"
-                ),
-            );
+            at(ctx, &o, format!("({n}) strict mode requires higher_prio_send_advert to be clear. resetting"));
             v.higher_prio_send_advert = Some(false);
         }
         _ => {}
     }
     match v.owner_ignore_adverts {
         Some(true) if prio != OWNER => {
-            at(
-                ctx,
-                &o,
-                format!("({n}) ignoring owner_ignore_adverts since priority is not 255"),
-            );
+            at(ctx, &o, format!("({n}) ignoring owner_ignore_adverts since priority is not 255"));
             v.owner_ignore_adverts = Some(false);
         }
         None => v.owner_ignore_adverts = Some(prio == OWNER && (strict || g.owner_ignore_adverts)),
         Some(false) if prio == OWNER => {
-            at(
-                ctx,
-                &o,
-                format!("({n}) strict_mode with priority 255 requires owner_ignore_adverts"),
-            );
+            at(ctx, &o, format!("({n}) strict_mode with priority 255 requires owner_ignore_adverts"));
             v.owner_ignore_adverts = Some(true);
         }
         _ => {}
@@ -778,10 +601,8 @@ fn complete_instance(
         v.smtp_alert = Some(g.smtp_alert_vrrp.unwrap_or(false));
     }
     if v.notify_priority_changes.is_none() {
-        v.notify_priority_changes = Some(
-            sg.and_then(|s| s.notify_priority_changes)
-                .unwrap_or(g.notify_priority_changes),
-        );
+        v.notify_priority_changes =
+            Some(sg.and_then(|s| s.notify_priority_changes).unwrap_or(g.notify_priority_changes));
     }
     // advert interval
     let mut adv = v.advert_int_us.unwrap_or(TIMER_HZ);
@@ -796,15 +617,8 @@ fn complete_instance(
                 ),
             );
             adv = 255 * TIMER_HZ;
-        } else if adv % TIMER_HZ != 0 {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({n}) VRRPv2 advertisement interval {}s must be an integer. rounding",
-                    secs6(adv)
-                ),
-            );
+        } else if !adv.is_multiple_of(TIMER_HZ) {
+            at(ctx, &o, format!("({n}) VRRPv2 advertisement interval {}s must be an integer. rounding", secs6(adv)));
             adv += TIMER_HZ / 2;
             adv -= adv % TIMER_HZ;
             if adv == 0 {
@@ -821,15 +635,8 @@ fn complete_instance(
             ),
         );
         adv = 4095 * CENTI;
-    } else if adv % CENTI != 0 {
-        at(
-            ctx,
-            &o,
-            format!(
-                "({n}) VRRPv3 advertisement interval {}s must be in units of 10ms - rounding",
-                secs6(adv)
-            ),
-        );
+    } else if !adv.is_multiple_of(CENTI) {
+        at(ctx, &o, format!("({n}) VRRPv3 advertisement interval {}s must be in units of 10ms - rounding", secs6(adv)));
         adv += CENTI / 2;
         adv -= adv % CENTI;
         if adv == 0 {
@@ -842,30 +649,27 @@ fn complete_instance(
     if v.src_ip.is_none() {
         v.track_src_ip = false;
     }
-    if v.use_vmac.is_some() || v.use_ipvlan.is_some() {
-        if v.promote_secondaries && v.interface.is_some() {
+    if (v.use_vmac.is_some() || v.use_ipvlan.is_some())
+        && v.promote_secondaries && v.interface.is_some() {
+            at(ctx, &o, format!("({n}) promote_secondaries is automatically set for vmacs - ignoring"));
+            v.promote_secondaries = false;
+        }
+    if let Some(ip) = &v.use_ipvlan {
+        if family == Family::Inet && ip.addr.is_none() {
             at(
                 ctx,
                 &o,
-                format!("({n}) promote_secondaries is automatically set for vmacs - ignoring"),
+                format!(
+                    "({n}) IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state"
+                ),
             );
-            v.promote_secondaries = false;
-        }
-    }
-    if let Some(ip) = &v.use_ipvlan {
-        if family == Family::Inet && ip.addr.is_none() {
-            at(ctx, &o, format!("({n}) IPv4 ipvlan requires a source ip address to be configured. setting instance to fault state"));
         }
     }
     if let Some(own) = v.interface.clone() {
         let mut kept = Vec::new();
         for t in std::mem::take(&mut v.track_interfaces) {
             if t.name == own {
-                at(
-                    ctx,
-                    &o,
-                    format!("({n}) Ignoring track_interface {own} since own interface"),
-                );
+                at(ctx, &o, format!("({n}) Ignoring track_interface {own} since own interface"));
             } else {
                 kept.push(t);
             }
@@ -873,29 +677,17 @@ fn complete_instance(
         v.track_interfaces = kept;
     }
     if v.vmac_xmit_base && v.use_vmac.is_none() {
-        at(
-            ctx,
-            &o,
-            format!("({n}) vmac_xmit_base is only valid with a vmac"),
-        );
+        at(ctx, &o, format!("({n}) vmac_xmit_base is only valid with a vmac"));
         v.vmac_xmit_base = false;
     }
     if v.interface.is_none() {
         for excl in [false, true] {
-            let list = if excl {
-                std::mem::take(&mut v.evips)
-            } else {
-                std::mem::take(&mut v.vips)
-            };
+            let list = if excl { std::mem::take(&mut v.evips) } else { std::mem::take(&mut v.vips) };
             let mut kept = Vec::new();
             for a in list {
                 if a.dev.is_none() {
                     let e = if excl { "e" } else { "" };
-                    at(
-                        ctx,
-                        &o,
-                        format!("({n}): no interface for {e}vip {} - removing", a.addr),
-                    );
+                    at(ctx, &o, format!("({n}): no interface for {e}vip {} - removing", a.addr));
                 } else {
                     kept.push(a);
                 }
@@ -910,47 +702,27 @@ fn complete_instance(
     if v.no_virtual_ipaddress && strict {
         ctx.report_at(
             Severity::Warning,
-            Some(o.clone()),
+            Some(o),
             format!("({n}) no_virtual_ipaddress and strict mode incompatible, clearing no_virtual_ipaddress"),
         );
         v.no_virtual_ipaddress = false;
     }
     if !v.no_virtual_ipaddress && v.vips.is_empty() {
         if version == 3 || strict {
-            at(
-                ctx,
-                &o,
-                format!("({n}) No VIP specified; at least one is required"),
-            );
+            at(ctx, &o, format!("({n}) No VIP specified; at least one is required"));
             return false;
         }
-        ctx.report_at(
-            Severity::Warning,
-            Some(o.clone()),
-            format!("({n}) No VIP specified; at least one is sensible"),
-        );
+        ctx.report_at(Severity::Warning, Some(o), format!("({n}) No VIP specified; at least one is sensible"));
     }
     // weights in sync groups / for address owners
     let sync_no_weight = sg.is_some_and(|s| !s.tracking_weight);
     if sync_no_weight || prio == OWNER {
-        let why = if sync_no_weight {
-            "SYNC group"
-        } else {
-            "address_owner"
-        };
+        let why = if sync_no_weight { "SYNC group" } else { "address_owner" };
         let mut kept = Vec::new();
         for mut t in std::mem::take(&mut v.track_interfaces) {
             if t.weight.weight != 0 {
-                let (w, r) = if sync_no_weight {
-                    ("weight ", "SYNC group")
-                } else {
-                    ("", "address owner")
-                };
-                at(
-                    ctx,
-                    &t.origin,
-                    format!("({n}) ignoring {} tracked interface {w}due to {r}", t.name),
-                );
+                let (w, r) = if sync_no_weight { ("weight ", "SYNC group") } else { ("", "address owner") };
+                at(ctx, &t.origin, format!("({n}) ignoring {} tracked interface {w}due to {r}", t.name));
                 if !sync_no_weight {
                     continue;
                 }
@@ -962,14 +734,7 @@ fn complete_instance(
         let mut kept = Vec::new();
         for t in std::mem::take(&mut v.track_scripts) {
             if t.weight.weight != 0 {
-                at(
-                    ctx,
-                    &t.origin,
-                    format!(
-                        "({n}) ignoring tracked script {} with weights due to {why}",
-                        t.name
-                    ),
-                );
+                at(ctx, &t.origin, format!("({n}) ignoring tracked script {} with weights due to {why}", t.name));
                 continue;
             }
             kept.push(t);
@@ -981,20 +746,14 @@ fn complete_instance(
                 at(
                     ctx,
                     &t.origin,
-                    format!(
-                        "({n}) ignoring weight from tracked file {} due to {why}. specify weight 0",
-                        t.name
-                    ),
+                    format!("({n}) ignoring weight from tracked file {} due to {why}. specify weight 0", t.name),
                 );
                 t.weight.weight = 0;
             } else if t.weight.weight != 0 {
                 at(
                     ctx,
                     &t.origin,
-                    format!(
-                        "({n}) ignoring tracked file {} with weight {} due to {why}",
-                        t.name, t.weight.weight
-                    ),
+                    format!("({n}) ignoring tracked file {} with weight {} due to {why}", t.name, t.weight.weight),
                 );
                 continue;
             }
@@ -1007,10 +766,7 @@ fn complete_instance(
                 at(
                     ctx,
                     &t.origin,
-                    format!(
-                        "({n}) ignoring tracked bfd {} with weight {} due to {why}",
-                        t.name, t.weight.weight
-                    ),
+                    format!("({n}) ignoring tracked bfd {} with weight {} due to {why}", t.name, t.weight.weight),
                 );
                 continue;
             }
@@ -1027,7 +783,8 @@ fn vrid_conflicts(ctx: &mut Ctx, sys: &SystemView, instances: &[VrrpInstance]) -
     let mut had_error = false;
     // Only instances with the same (family, VRID, unicast) can conflict:
     // bucket them first instead of comparing every pair (1,000s of them).
-    let mut buckets: std::collections::HashMap<(Option<Family>, Option<u8>, bool), Vec<usize>> = std::collections::HashMap::new();
+    let mut buckets: std::collections::HashMap<(Option<Family>, Option<u8>, bool), Vec<usize>> =
+        std::collections::HashMap::new();
     for (i, v) in instances.iter().enumerate() {
         buckets.entry((v.family, v.vrid, v.unicast)).or_default().push(i);
     }
@@ -1055,21 +812,10 @@ fn vrid_conflicts(ctx: &mut Ctx, sys: &SystemView, instances: &[VrrpInstance]) -
                 if sa != sb {
                     continue;
                 }
-                if !a
-                    .unicast_peers
-                    .iter()
-                    .any(|p| b.unicast_peers.iter().any(|q| q.addr == p.addr))
-                {
+                if !a.unicast_peers.iter().any(|p| b.unicast_peers.iter().any(|q| q.addr == p.addr)) {
                     continue;
                 }
-                at(
-                    ctx,
-                    &a.origin,
-                    format!(
-                        "({}) duplicate VRID conflict with {} VRID {vrid}",
-                        a.name, b.name
-                    ),
-                );
+                at(ctx, &a.origin, format!("({}) duplicate VRID conflict with {} VRID {vrid}", a.name, b.name));
                 had_error = true;
                 continue;
             }
@@ -1082,18 +828,11 @@ fn vrid_conflicts(ctx: &mut Ctx, sys: &SystemView, instances: &[VrrpInstance]) -
             if sys.interface(ifn).is_none() {
                 continue;
             }
-            let ipv = if a.family == Some(Family::Inet6) {
-                6
-            } else {
-                4
-            };
+            let ipv = if a.family == Some(Family::Inet6) { 6 } else { 4 };
             at(
                 ctx,
                 &a.origin,
-                format!(
-                    "{} and {} both use VRID {vrid} with IPv{ipv} on interface {ifn}",
-                    a.name, b.name
-                ),
+                format!("{} and {} both use VRID {vrid} with IPv{ipv} on interface {ifn}", a.name, b.name),
             );
             had_error = true;
         }
