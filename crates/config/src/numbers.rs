@@ -38,6 +38,14 @@ fn strto(s: &str, signed: bool) -> (Option<i128>, &str, bool) {
     (v, &t[i..], neg)
 }
 
+/// How one of keepalived's unsigned readers behaves.
+struct UnsignedSpec {
+    base: u32,
+    max_type: u128,
+    range_name: &'static str,
+    warn_on_range: bool,
+}
+
 /// `check_true_false`: on/true/yes → true, off/false/no → false.
 pub fn check_true_false(s: &str) -> Option<bool> {
     match s {
@@ -85,49 +93,47 @@ impl Ctx {
 
     /// `read_unsigned_base_strvec`: base 0 accepts 0x/0 prefixes (strtoul).
     pub fn read_unsigned_base(&mut self, s: &str, base: u32, min: u32, max: u32, ignore_error: bool) -> Option<u32> {
-        let warn = self.warn_prefix(ignore_error);
-        let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
-        let (val, rest): (Option<u128>, &str) = parse_unsigned_prefix(t, base);
-        let v = val.unwrap_or(u128::MAX);
-        let ok_range = v >= min as u128 && v <= max as u128;
-        if t.starts_with('-') {
-            self.report(Severity::InvalidNumber, format!("{warn}negative number '{s}'"));
-        } else if !rest.is_empty() {
-            self.report(Severity::InvalidNumber, format!("{warn}invalid number '{s}'"));
-        } else if val.is_none() || v > u32::MAX as u128 {
-            self.report(Severity::InvalidNumber, format!("{warn}number '{s}' outside unsigned integer range"));
-        } else if !ok_range {
-            self.report(Severity::InvalidNumber, format!("{warn}number '{s}' outside range [{min}, {max}]"));
-        } else {
-            return Some(v as u32);
-        }
-        if ignore_error && ok_range && !self.config_test {
-            Some(v as u32)
-        } else {
-            None
-        }
+        let spec =
+            UnsignedSpec { base, max_type: u32::MAX as u128, range_name: "unsigned integer", warn_on_range: true };
+        self.read_unsigned_any(s, &spec, min as u128, max as u128, ignore_error).map(|v| v as u32)
     }
 
     /// `read_unsigned64`.
     pub fn read_unsigned64(&mut self, s: &str, min: u64, max: u64, ignore_error: bool) -> Option<u64> {
+        // keepalived's 64-bit reader omits the WARNING prefix on range errors.
+        let spec =
+            UnsignedSpec { base: 10, max_type: u64::MAX as u128, range_name: "unsigned 64 bit", warn_on_range: false };
+        self.read_unsigned_any(s, &spec, min as u128, max as u128, ignore_error).map(|v| v as u64)
+    }
+
+    /// keepalived's `read_unsigned_func` / `read_unsigned64_func`.
+    fn read_unsigned_any(
+        &mut self,
+        s: &str,
+        spec: &UnsignedSpec,
+        min: u128,
+        max: u128,
+        ignore_error: bool,
+    ) -> Option<u128> {
         let warn = self.warn_prefix(ignore_error);
         let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
-        let (val, rest) = parse_unsigned_prefix(t, 10);
+        let (val, rest) = parse_unsigned_prefix(t, spec.base);
         let v = val.unwrap_or(u128::MAX);
-        let ok_range = v >= min as u128 && v <= max as u128;
+        let ok_range = v >= min && v <= max;
         if t.starts_with('-') {
             self.report(Severity::InvalidNumber, format!("{warn}negative number '{s}'"));
         } else if !rest.is_empty() {
             self.report(Severity::InvalidNumber, format!("{warn}invalid number '{s}'"));
-        } else if val.is_none() || v > u64::MAX as u128 {
-            self.report(Severity::InvalidNumber, format!("{warn}number '{s}' outside unsigned 64 bit range"));
+        } else if val.is_none() || v > spec.max_type {
+            self.report(Severity::InvalidNumber, format!("{warn}number '{s}' outside {} range", spec.range_name));
         } else if !ok_range {
-            self.report(Severity::InvalidNumber, format!("number '{s}' outside range [{min}, {max}]"));
+            let w = if spec.warn_on_range { warn } else { "" };
+            self.report(Severity::InvalidNumber, format!("{w}number '{s}' outside range [{min}, {max}]"));
         } else {
-            return Some(v as u64);
+            return Some(v);
         }
         if ignore_error && ok_range && !self.config_test {
-            Some(v as u64)
+            Some(v)
         } else {
             None
         }

@@ -430,8 +430,7 @@ fn complete_instance(
         if !v.unicast_peers.is_empty() {
             v.unicast = true;
         } else if v.unicast_fault_no_peer {
-            ctx.diags
-                .log(Some(o), format!("({n}) Cannot use unicast without any peers - going to fault state"));
+            ctx.diags.log(Some(o), format!("({n}) Cannot use unicast without any peers - going to fault state"));
         } else {
             ctx.report_at(
                 Severity::Deprecated,
@@ -649,11 +648,10 @@ fn complete_instance(
     if v.src_ip.is_none() {
         v.track_src_ip = false;
     }
-    if (v.use_vmac.is_some() || v.use_ipvlan.is_some())
-        && v.promote_secondaries && v.interface.is_some() {
-            at(ctx, &o, format!("({n}) promote_secondaries is automatically set for vmacs - ignoring"));
-            v.promote_secondaries = false;
-        }
+    if (v.use_vmac.is_some() || v.use_ipvlan.is_some()) && v.promote_secondaries && v.interface.is_some() {
+        at(ctx, &o, format!("({n}) promote_secondaries is automatically set for vmacs - ignoring"));
+        v.promote_secondaries = false;
+    }
     if let Some(ip) = &v.use_ipvlan {
         if family == Family::Inet && ip.addr.is_none() {
             at(
