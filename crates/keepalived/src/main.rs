@@ -7,6 +7,10 @@
 
 #[allow(dead_code)] // options used by the daemon (process model) as it lands
 mod cli;
+#[allow(dead_code)]
+mod files;
+#[allow(dead_code)]
+mod logging;
 mod system;
 
 use keepalived_config::{parse_file, ParseOptions, Parsed, Subsystems};
