@@ -47,6 +47,37 @@ pub struct Cli {
     pub log_format: Option<String>,
     /// Non-option words (keepalived prints and ignores them).
     pub unexpected: Vec<String>,
+    /// The arguments as given (without the program name), for the
+    /// `reload_check_config` test run.
+    pub raw_args: Vec<String>,
+}
+
+impl Cli {
+    /// keepalived re-runs itself with its original arguments plus
+    /// `--config-test=LOG` to check a configuration before a reload; options
+    /// that would change what a test does are left out.
+    pub fn raw_args_for_config_test(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut skip_next = false;
+        for a in &self.raw_args {
+            if skip_next {
+                skip_next = false;
+                continue;
+            }
+            if a == "-t" || a.starts_with("--config-test") || a == "-d" || a == "--dump-conf" {
+                continue;
+            }
+            if a == "--config-fd" {
+                skip_next = true;
+                continue;
+            }
+            if a.starts_with("--config-fd=") {
+                continue;
+            }
+            out.push(a.clone());
+        }
+        out
+    }
 }
 
 fn flag(name: &'static str, short: Option<char>, long: &'static str, help: &'static str) -> Arg {
@@ -214,6 +245,7 @@ pub fn parse(args: &[String]) -> Result<Cli, String> {
         help: c(&m, "help") > 0,
         log_format: s(&m, "log-format"),
         unexpected: m.get_many::<String>("unexpected").map(|v| v.cloned().collect()).unwrap_or_default(),
+        raw_args: args.iter().skip(1).cloned().collect(),
     })
 }
 

@@ -1,20 +1,21 @@
 //! keepalived-rs: the `keepalived` binary.
 //!
-//! This build provides keepalived's command line, `--signum`, and the
-//! configuration test (`-t`), dump (`-d`) and version/help. The daemon
-//! (parent supervisor and VRRP/checker/BFD children) is built on top of the
-//! same configuration model.
+//! keepalived's command line, `--signum`, the configuration test (`-t`) and
+//! dump (`-d`), and the daemon: a parent supervisor that forks and watches
+//! the VRRP, checker and BFD children.
 
-#[allow(dead_code)] // options used by the daemon (process model) as it lands
+mod child;
+#[allow(dead_code)] // some options take effect in the protocol engines
 mod cli;
-#[allow(dead_code)]
+mod dumps;
 mod files;
-#[allow(dead_code)]
 mod logging;
+mod parent;
 mod system;
 
 use keepalived_config::{parse_file, ParseOptions, Parsed, Subsystems};
 use std::io::Write;
+use tracing::{error, info, warn};
 
 const DEFAULT_CONFIG_FILE: &str = "/etc/keepalived/keepalived.conf";
 const OLD_DEFAULT_CONFIG_FILE: &str = "/etc/keepalived.conf";
@@ -82,25 +83,141 @@ fn run(cli: &cli::Cli) -> i32 {
         return code;
     }
 
-    // Not a config test: read the configuration as the parent would.
-    let opts = ParseOptions {
-        config_id,
-        all_config: cli.all_config,
-        active: Subsystems { vrrp: !cli.check_only, check: !cli.vrrp_only, bfd: !cli.no_bfd },
-        config_test: false,
-        validate: true,
-        system: system::system_view(false),
+    run_daemon(cli, conf_file, config_id)
+}
+
+/// The daemon: the parent supervisor, which forks the children; a forked
+/// child comes back here as `Outcome::Child` and runs its own loop.
+fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i32 {
+    let logcfg = match logging::LogConfig::from_cli(cli) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return 1;
+        }
     };
-    let parsed = parse_file(&conf_file, &opts);
-    report(&parsed, None, json);
-    if cli.dump_conf {
-        dump(&parsed);
+    logging::init(&logcfg);
+    for opt in unsupported_options(cli) {
+        warn!("{opt}");
     }
-    eprintln!(
-        "keepalived-rs: this build checks (-t) and dumps (-d) configurations; the daemon \
-         (VRRP/checker/BFD processes) is not part of it yet"
-    );
-    1
+    info!("Starting Keepalived v{} (keepalived-rs)", env!("CARGO_PKG_VERSION"));
+    let parsed = parent::read_parent_config(&conf_file, config_id.clone(), cli);
+    parent::log_diags(&parsed);
+    if parsed.main_missing || parsed.diags.file_error {
+        return parent::EXIT_NO_CONFIG;
+    }
+    if parsed.diags.stopped {
+        return parent::EXIT_CONFIG;
+    }
+    let mut cfg = parsed.config;
+    if cli.dump_conf {
+        dump_json(&cfg);
+    }
+    if let Some(ns) = &cli.namespace {
+        if let Some(conf_ns) = &cfg.root.net_namespace {
+            info!("Overriding config net_namespace '{conf_ns}' with command line namespace '{ns}'");
+        }
+        cfg.root.net_namespace = Some(ns.clone());
+    }
+    let suffix = ident_suffix(&cfg);
+    if !suffix.is_empty() {
+        logging::set_ident_suffix(&suffix);
+    }
+    files::apply_umask(cli, &cfg.global);
+    let core_guard = files::apply_core_dump(cli);
+    let pid_paths = files::PidPaths::resolve(cli, &cfg.root);
+    if let Some(ns) = cfg.root.net_namespace.clone() {
+        if let Err(e) = files::enter_netns(&ns) {
+            error!("Unable to set network namespace {ns} - exiting ({e})");
+            return parent::EXIT_FATAL;
+        }
+    }
+    if let Some(dir) = &pid_paths.dir {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            info!("Unable to create directory {} ({e})", dir.display());
+        }
+    }
+    let pidfile = match files::PidFile::lock(&pid_paths.parent) {
+        Ok(p) => p,
+        Err(files::PidError::Locked(_)) => {
+            info!("daemon is already running");
+            return parent::EXIT_OK;
+        }
+        Err(e) => {
+            error!("{e}");
+            return parent::EXIT_FATAL;
+        }
+    };
+    if !cli.dont_fork {
+        if let Err(e) = files::daemonize() {
+            error!("Unable to daemonize: {e}");
+            return parent::EXIT_FATAL;
+        }
+    }
+    let mut pidfile = pidfile;
+    if let Err(e) = pidfile.write_pid(std::process::id()) {
+        error!("Unable to write pid file {}: {e}", pid_paths.parent.display());
+    }
+    if let Some(script) = cfg.global.startup_script.clone() {
+        info!("Running startup script {}", script.path());
+        let t = std::time::Duration::from_secs(u64::from(cfg.global.startup_script_timeout.max(1)));
+        files::run_script_blocking(&script, t, "startup script");
+    }
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let parent = match parent::Parent::new(cli.clone(), conf_file, config_id, cfg, pid_paths, pidfile) {
+        Ok(p) => p,
+        Err(e) => {
+            error!("Unable to start: {e}");
+            return parent::EXIT_FATAL;
+        }
+    };
+    match parent.run() {
+        parent::Outcome::Exit(code) => {
+            drop(core_guard);
+            info!("Stopped Keepalived v{} (keepalived-rs)", env!("CARGO_PKG_VERSION"));
+            code
+        }
+        parent::Outcome::Child(start) => {
+            // The parent's state was dropped on the way here (its signal
+            // handlers unregistered, its channels closed). The core-pattern
+            // guard belongs to the parent.
+            std::mem::forget(core_guard);
+            child::run(start)
+        }
+    }
+}
+
+/// keepalived's `_NETNS` / `_INSTANCE` ident suffix.
+fn ident_suffix(cfg: &keepalived_config::Config) -> String {
+    let mut s = String::new();
+    if let Some(ns) = &cfg.root.net_namespace {
+        s.push('_');
+        s.push_str(ns);
+    }
+    if let Some(i) = &cfg.root.instance {
+        s.push('_');
+        s.push_str(i);
+    }
+    s
+}
+
+/// Options keepalived has that this build does not act on: said clearly.
+fn unsupported_options(cli: &cli::Cli) -> Vec<String> {
+    let mut v = Vec::new();
+    if cli.snmp || cli.snmp_agent_socket.is_some() {
+        v.push("SNMP (-x/-A) is not supported by keepalived-rs - option ignored".to_string());
+    }
+    if cli.genhash {
+        v.push("genhash mode (-T) is not available in this build of keepalived-rs - option ignored".to_string());
+    }
+    v
+}
+
+fn dump_json(cfg: &keepalived_config::Config) {
+    match serde_json::to_string_pretty(cfg) {
+        Ok(s) => info!("{s}"),
+        Err(e) => warn!("Unable to dump configuration: {e}"),
+    }
 }
 
 /// `-f`, else the default file, else keepalived's old default location.

@@ -42,11 +42,15 @@ pub enum ParentMsg {
 /// Child → parent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChildMsg {
-    HelloAck { seq: u64 },
+    HelloAck {
+        seq: u64,
+    },
     /// The child read its configuration and entered its loop.
     Ready,
     /// A reload finished (`ok` false: the new configuration was refused).
-    Reloaded { ok: bool },
+    Reloaded {
+        ok: bool,
+    },
 }
 
 /// Maximum length of one message line; longer input is a protocol error.

@@ -1,0 +1,294 @@
+//! A child process (VRRP, checker or BFD): forked by the parent, it dies
+//! with the parent, re-reads the configuration with only its own blocks
+//! active, writes its pid file and runs its own mio loop, answering the
+//! parent's watchdog hellos and acting on the signals the parent relays.
+//!
+//! The protocol engines plug into this loop; what every child does is
+//! here: reload (SIGHUP), stop (SIGTERM), data dumps (SIGUSR1) and, for
+//! VRRP, stats/JSON dumps (SIGUSR2, SIGRTMAX-1, SIGRTMIN+2).
+
+use crate::cli::Cli;
+use crate::dumps;
+use crate::files::{self, DumpKind, PidFile};
+use crate::logging;
+use crate::parent::{log_diags, EXIT_CONFIG, EXIT_FATAL, EXIT_OK};
+use keepalived_config::model::global::{GlobalDefs, ProcessSettings};
+use keepalived_config::{parse_file, Config, ParseOptions, Parsed, Subsystems};
+use keepalived_runtime::channel::ReadStatus;
+use keepalived_runtime::{Channel, ChildMsg, ParentMsg, ProcKind};
+use mio::{Events, Interest, Poll, Token};
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use signal_hook::consts::signal::*;
+use signal_hook_mio::v1_0::Signals;
+use std::path::PathBuf;
+use tracing::{error, info, warn};
+
+const SIGNALS: Token = Token(0);
+const PARENT: Token = Token(1);
+
+/// Everything a child needs, handed over from the parent at fork time.
+pub struct ChildStart {
+    pub kind: ProcKind,
+    /// The child's end of the parent channel (taken when the loop starts).
+    pub stream: Option<mio::net::UnixStream>,
+    pub cli: Cli,
+    pub conf_file: String,
+    pub config_id: Option<String>,
+    pub parent_pid: Pid,
+    pub pid_path: PathBuf,
+}
+
+fn subsystems(kind: ProcKind) -> Subsystems {
+    Subsystems { vrrp: kind == ProcKind::Vrrp, check: kind == ProcKind::Checker, bfd: kind == ProcKind::Bfd }
+}
+
+/// Read the configuration with only this child's blocks active.
+pub fn read_child_config(kind: ProcKind, start: &ChildStart) -> Parsed {
+    let opts = ParseOptions {
+        config_id: start.config_id.clone(),
+        all_config: start.cli.all_config,
+        active: subsystems(kind),
+        config_test: false,
+        validate: true,
+        system: crate::system::system_view(true),
+    };
+    parse_file(&start.conf_file, &opts)
+}
+
+/// keepalived-rs test hook: `KEEPALIVED_RS_TEST_CHILD_EXIT=vrrp=2,bfd=4`
+/// makes a child exit with that status once it has read its
+/// configuration (exit codes 1/2/4 end the daemon; tests need a child to
+/// produce them on demand). Not for production use.
+fn test_exit_code(kind: ProcKind) -> Option<i32> {
+    let v = std::env::var("KEEPALIVED_RS_TEST_CHILD_EXIT").ok()?;
+    let name = match kind {
+        ProcKind::Vrrp => "vrrp",
+        ProcKind::Checker => "checker",
+        ProcKind::Bfd => "bfd",
+    };
+    v.split(',').find_map(|kv| {
+        let (k, c) = kv.split_once('=')?;
+        (k.trim() == name).then(|| c.trim().parse().ok()).flatten()
+    })
+}
+
+fn process_settings(kind: ProcKind, g: &GlobalDefs) -> &ProcessSettings {
+    match kind {
+        ProcKind::Vrrp => &g.vrrp,
+        ProcKind::Checker => &g.checker,
+        ProcKind::Bfd => &g.bfd,
+    }
+}
+
+/// keepalived's per-child process settings: name, nice, realtime
+/// scheduling, memory locking, CPU affinity.
+fn apply_process_settings(kind: ProcKind, cfg: &Config) {
+    let s = process_settings(kind, &cfg.global);
+    if let Some(name) = &s.process_name {
+        if let Ok(c) = std::ffi::CString::new(name.as_bytes()) {
+            if let Err(e) = nix::sys::prctl::set_name(&c) {
+                warn!("Unable to set process name {name}: {e}");
+            }
+        }
+    }
+    if s.priority != 0 {
+        if let Err(e) = keepalived_sys::set_nice(s.priority) {
+            warn!("Unable to set process priority to {}: {e}", s.priority);
+        }
+    }
+    if let Some(rt) = s.rt_priority {
+        if let Err(e) = keepalived_sys::set_realtime(rt, s.rlimit_rttime) {
+            warn!("Unable to set realtime priority {rt}: {e}");
+        }
+    }
+    if s.no_swap {
+        use nix::sys::mman::{mlockall, MlockAllFlags};
+        if let Err(e) = mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
+            warn!("Unable to lock process memory: {e}");
+        }
+    }
+    if !s.cpu_affinity.is_empty() {
+        let mut set = nix::sched::CpuSet::new();
+        for &c in &s.cpu_affinity {
+            let _ = set.set(c as usize);
+        }
+        if let Err(e) = nix::sched::sched_setaffinity(Pid::from_raw(0), &set) {
+            warn!("Unable to set CPU affinity: {e}");
+        }
+    }
+}
+
+/// Run the child; returns its exit status.
+pub fn run(mut start: ChildStart) -> i32 {
+    let kind = start.kind;
+    // Die with the parent; if it is already gone, stop now (keepalived
+    // checks the parent did not exit before PR_SET_PDEATHSIG took effect).
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    if nix::unistd::getppid() != start.parent_pid {
+        return EXIT_OK;
+    }
+    logging::set_process(Some(kind));
+
+    let poll = match Poll::new() {
+        Ok(p) => p,
+        Err(e) => {
+            error!("Unable to create the event loop: {e}");
+            return EXIT_FATAL;
+        }
+    };
+    let rtmin2 = keepalived_sys::sigrtmin() + 2;
+    let rtmax1 = keepalived_sys::sigrtmax() - 1;
+    let mut signals = match Signals::new([SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, rtmin2, rtmax1]) {
+        Ok(s) => s,
+        Err(e) => {
+            error!("Unable to set up signal handling: {e}");
+            return EXIT_FATAL;
+        }
+    };
+    let _ = poll.registry().register(&mut signals, SIGNALS, Interest::READABLE);
+
+    let parsed = read_child_config(kind, &start);
+    log_diags(&parsed);
+    if parsed.diags.stopped || parsed.main_missing {
+        return EXIT_CONFIG;
+    }
+    let mut cfg = parsed.config;
+    if let Some(code) = test_exit_code(kind) {
+        return code;
+    }
+    apply_process_settings(kind, &cfg);
+
+    let pidfile = match PidFile::lock(&start.pid_path) {
+        Ok(mut p) => {
+            if let Err(e) = p.write_pid(std::process::id()) {
+                warn!("Unable to write pid file {}: {e}", start.pid_path.display());
+            }
+            Some(p)
+        }
+        Err(e) => {
+            error!("{e}");
+            None
+        }
+    };
+
+    let Some(stream) = start.stream.take() else {
+        error!("No channel to the parent");
+        return EXIT_FATAL;
+    };
+    let mut chan: Channel<ChildMsg, ParentMsg> = Channel::new(stream);
+    let _ = poll.registry().register(&mut chan.stream, PARENT, Interest::READABLE | Interest::WRITABLE);
+    let _ = chan.send(&ChildMsg::Ready);
+    info!("{} child started, pid {}", kind.label(), std::process::id());
+
+    let mut poll = poll;
+    let mut events = Events::with_capacity(32);
+    let mut exit: Option<i32> = None;
+    while exit.is_none() {
+        if let Err(e) = poll.poll(&mut events, None) {
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                error!("poll failed: {e}");
+                exit = Some(EXIT_FATAL);
+            }
+            continue;
+        }
+        for ev in events.iter() {
+            match ev.token() {
+                SIGNALS => {
+                    let sigs: Vec<i32> = signals.pending().collect();
+                    for s in sigs {
+                        match s {
+                            SIGTERM | SIGINT => exit = Some(EXIT_OK),
+                            SIGHUP => match reload(kind, &start, &mut cfg) {
+                                Ok(ok) => {
+                                    let _ = chan.send(&ChildMsg::Reloaded { ok });
+                                }
+                                Err(code) => exit = Some(code),
+                            },
+                            SIGUSR1 => {
+                                let dk = match kind {
+                                    ProcKind::Vrrp => DumpKind::VrrpData,
+                                    ProcKind::Checker => DumpKind::CheckData,
+                                    ProcKind::Bfd => DumpKind::BfdData,
+                                };
+                                let path = files::dump_path(dk, &cfg.global, &cfg.root);
+                                dumps::write(&path, &dumps::child_data(kind, &cfg));
+                            }
+                            s if kind == ProcKind::Vrrp && (s == SIGUSR2 || s == rtmax1) => {
+                                let path = files::dump_path(DumpKind::VrrpStats, &cfg.global, &cfg.root);
+                                dumps::write(&path, &dumps::vrrp_stats(&cfg));
+                            }
+                            s if kind == ProcKind::Vrrp && s == rtmin2 => {
+                                // keepalived writes nothing when there are no instances.
+                                if !cfg.vrrp.instances.is_empty() {
+                                    let path = files::dump_path(DumpKind::VrrpJson, &cfg.global, &cfg.root);
+                                    dumps::write_atomic(&path, &dumps::vrrp_json(&cfg));
+                                }
+                            }
+                            SIGCHLD => reap_scripts(),
+                            _ => {}
+                        }
+                    }
+                }
+                PARENT => {
+                    if ev.is_writable() {
+                        let _ = chan.flush();
+                    }
+                    let mut msgs = Vec::new();
+                    match chan.read(&mut msgs) {
+                        Ok(ReadStatus::Open) => {}
+                        // The parent is gone (PDEATHSIG will follow): stop.
+                        Ok(ReadStatus::Closed) | Err(_) => exit = Some(EXIT_OK),
+                    }
+                    for m in msgs {
+                        match m {
+                            ParentMsg::Hello { seq } => {
+                                let _ = chan.send(&ChildMsg::HelloAck { seq });
+                            }
+                        }
+                    }
+                    if chan.bad_messages > 0 {
+                        warn!(count = chan.bad_messages, "malformed messages from the parent");
+                        chan.bad_messages = 0;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    info!("Stopped");
+    if let Some(p) = pidfile {
+        p.remove();
+    }
+    exit.unwrap_or(EXIT_OK)
+}
+
+/// SIGHUP: re-read the configuration. As in keepalived, a keyword missing
+/// its parameter ends the child with status 2 (and so the daemon: use
+/// `reload_check_config` to have such a configuration refused instead); a
+/// configuration file that has gone is refused and the old one kept.
+fn reload(kind: ProcKind, start: &ChildStart, cfg: &mut Config) -> Result<bool, i32> {
+    info!("Reloading");
+    let parsed = read_child_config(kind, start);
+    log_diags(&parsed);
+    if parsed.diags.stopped {
+        return Err(EXIT_CONFIG);
+    }
+    if parsed.main_missing {
+        error!("Configuration file missing - keeping the running configuration");
+        return Ok(false);
+    }
+    *cfg = parsed.config;
+    Ok(true)
+}
+
+/// Scripts are not run yet by the frame itself; reap anything anyway so no
+/// zombie is left.
+fn reap_scripts() {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    while let Ok(st) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+        if st == WaitStatus::StillAlive {
+            break;
+        }
+    }
+}
