@@ -1,0 +1,429 @@
+//! The process model, end to end: the real binary, each daemon in its own
+//! network namespace (unshare -n, with an eth0) and temporary directory
+//! (config, pid files, log). Needs root; skipped with a note otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .unwrap_or(false)
+}
+
+fn can_run() -> bool {
+    if !is_root() || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true) {
+        eprintln!("SKIP: needs root and unshare -n");
+        return false;
+    }
+    true
+}
+
+const VRRP: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n";
+const LVS: &str = "virtual_server 10.0.0.100 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 80 {\n }\n}\n";
+const BFD: &str = "bfd_instance B1 {\n neighbor_ip 10.0.0.2\n}\n";
+
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir(tag: &str) -> TempDir {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let d = std::env::temp_dir().join(format!("ka-rs-daemon-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    TempDir(d)
+}
+
+struct Daemon {
+    child: Option<Child>,
+    dir: TempDir,
+}
+
+impl Daemon {
+    fn path(&self, f: &str) -> PathBuf {
+        self.dir.0.join(f)
+    }
+    fn conf(&self) -> PathBuf {
+        self.path("keepalived.conf")
+    }
+    fn pid_of(&self, f: &str) -> Option<i32> {
+        std::fs::read_to_string(self.path(f)).ok().and_then(|s| s.trim().parse().ok())
+    }
+    fn parent_pid(&self) -> i32 {
+        self.child.as_ref().map(|c| c.id() as i32).unwrap_or(0)
+    }
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("log")).unwrap_or_default()
+    }
+    fn signal(&self, sig: &str) {
+        let _ = Command::new("kill").args([format!("-{sig}"), self.parent_pid().to_string()]).status();
+    }
+    /// Wait for the daemon to exit; its status.
+    fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let deadline = Instant::now() + within;
+        let child = self.child.as_mut()?;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = child.try_wait() {
+                self.child = None;
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(8);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Start keepalived-rs in a new network namespace that has eth0.
+fn start(tag: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+    let dir = tempdir(tag);
+    std::fs::write(dir.0.join("keepalived.conf"), config).unwrap();
+    let log = std::fs::File::create(dir.0.join("log")).unwrap();
+    let d = |f: &str| dir.0.join(f).to_string_lossy().into_owned();
+    let mut args: Vec<String> = vec![
+        "-n".into(),
+        "-l".into(),
+        "-G".into(),
+        "-f".into(),
+        d("keepalived.conf"),
+        "-p".into(),
+        d("keepalived.pid"),
+        "-r".into(),
+        d("vrrp.pid"),
+        "-c".into(),
+        d("checkers.pid"),
+        "-b".into(),
+        d("bfd.pid"),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-n", "bash", "-c"])
+        .arg("ip link set lo up; ip link add eth0 type veth peer name peth0; ip link set eth0 up; ip link set peth0 up; exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .env("TMPDIR", &dir.0);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("start keepalived-rs");
+    Daemon { child: Some(child), dir }
+}
+
+fn wait_for(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn alive(pid: i32) -> bool {
+    // A zombie is not alive: look at the state.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn wait_children(d: &Daemon, files: &[&str]) -> Vec<i32> {
+    assert!(
+        wait_for(Duration::from_secs(5), || files.iter().all(|f| d.pid_of(f).is_some_and(alive))),
+        "children {files:?} did not start; log:\n{}",
+        d.log()
+    );
+    files.iter().map(|f| d.pid_of(f).unwrap()).collect()
+}
+
+#[test]
+fn the_right_children_start() {
+    if !can_run() {
+        return;
+    }
+    let cases: &[(&str, String, &[&str], &[&str])] = &[
+        ("vrrp-only", VRRP.to_string(), &[], &["vrrp.pid"]),
+        ("lvs-only", LVS.to_string(), &[], &["checkers.pid"]),
+        ("bfd-only", BFD.to_string(), &[], &["bfd.pid"]),
+        ("mixed", format!("{VRRP}{LVS}{BFD}"), &[], &["vrrp.pid", "checkers.pid", "bfd.pid"]),
+        ("mixed-P", format!("{VRRP}{LVS}{BFD}"), &["-P"], &["vrrp.pid", "bfd.pid"]),
+        ("mixed-C", format!("{VRRP}{LVS}{BFD}"), &["-C"], &["checkers.pid", "bfd.pid"]),
+        ("mixed-B", format!("{VRRP}{LVS}{BFD}"), &["-B"], &["vrrp.pid", "checkers.pid"]),
+    ];
+    for (tag, conf, extra, want) in cases {
+        let d = start(tag, conf, extra, &[]);
+        wait_children(&d, want);
+        std::thread::sleep(Duration::from_millis(300));
+        for f in ["vrrp.pid", "checkers.pid", "bfd.pid"] {
+            if !want.contains(&f) {
+                assert!(d.pid_of(f).is_none(), "{tag}: {f} should not exist; log:\n{}", d.log());
+            }
+        }
+        let n = count_children(d.parent_pid());
+        assert_eq!(n, want.len(), "{tag}: {n} children; log:\n{}", d.log());
+    }
+}
+
+fn count_children(ppid: i32) -> usize {
+    let mut n = 0;
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let name = e.file_name();
+            let Some(pid) = name.to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+                let after = stat.rsplit(')').next().unwrap_or("");
+                let mut f = after.split_whitespace();
+                let state = f.next().unwrap_or("");
+                let p: i32 = f.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+                if p == ppid && state != "Z" {
+                    n += 1;
+                }
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn killed_child_is_respawned_with_backoff() {
+    if !can_run() {
+        return;
+    }
+    let d = start("respawn", VRRP, &[], &[]);
+    let first = wait_children(&d, &["vrrp.pid"])[0];
+    // First death: restarted at once.
+    let t0 = Instant::now();
+    let _ = Command::new("kill").args(["-9", &first.to_string()]).status();
+    assert!(wait_for(Duration::from_secs(3), || d.pid_of("vrrp.pid").is_some_and(|p| p != first && alive(p))));
+    let quick = t0.elapsed();
+    let second = d.pid_of("vrrp.pid").unwrap();
+    // Second death within a minute: delayed 1 s.
+    let t1 = Instant::now();
+    let _ = Command::new("kill").args(["-9", &second.to_string()]).status();
+    assert!(wait_for(Duration::from_secs(4), || d.pid_of("vrrp.pid").is_some_and(|p| p != second && alive(p))));
+    let delayed = t1.elapsed();
+    eprintln!("respawn after first kill: {quick:?}, after second: {delayed:?}");
+    assert!(quick < Duration::from_millis(900), "first respawn took {quick:?}");
+    assert!(delayed >= Duration::from_millis(950), "second respawn took {delayed:?}");
+    assert!(d.log().contains("Restart of VRRP process delayed 1 seconds to limit respawn rate"), "{}", d.log());
+    assert!(d.log().contains(&format!("VRRP child process({first}) died: Respawning")), "{}", d.log());
+}
+
+#[test]
+fn stopped_child_is_restarted_by_the_watchdog() {
+    if !can_run() {
+        return;
+    }
+    let d = start("wdog", LVS, &[], &[("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "2000")]);
+    let pid = wait_children(&d, &["checkers.pid"])[0];
+    let t0 = Instant::now();
+    let _ = Command::new("kill").args(["-STOP", &pid.to_string()]).status();
+    assert!(
+        wait_for(Duration::from_secs(6), || d.pid_of("checkers.pid").is_some_and(|p| p != pid && alive(p))),
+        "not restarted; log:\n{}",
+        d.log()
+    );
+    let took = t0.elapsed();
+    eprintln!("stopped child replaced after {took:?} (watchdog timeout 2 s, hello every 1 s)");
+    assert!(took < Duration::from_millis(3500), "{took:?}");
+    assert!(!alive(pid));
+    assert!(d.log().contains("has not answered the watchdog"), "{}", d.log());
+}
+
+#[test]
+fn children_die_with_the_parent() {
+    if !can_run() {
+        return;
+    }
+    let mut d = start("pdeath", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
+    let pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
+    let _ = Command::new("kill").args(["-9", &d.parent_pid().to_string()]).status();
+    let _ = d.wait_exit(Duration::from_secs(2));
+    assert!(
+        wait_for(Duration::from_secs(1), || pids.iter().all(|p| !alive(*p))),
+        "children left after the parent's SIGKILL: {:?}",
+        pids.iter().filter(|p| alive(**p)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly() {
+    if !can_run() {
+        return;
+    }
+    let mut d = start("term", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
+    wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
+    assert!(d.pid_of("keepalived.pid").is_some());
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(8)), Some(0), "log:\n{}", d.log());
+    for f in ["keepalived.pid", "vrrp.pid", "checkers.pid", "bfd.pid"] {
+        assert!(!d.path(f).exists(), "{f} left behind");
+    }
+    assert!(d.log().contains("Stopping"));
+}
+
+#[test]
+fn second_daemon_is_refused() {
+    if !can_run() {
+        return;
+    }
+    let d = start("dup", VRRP, &[], &[]);
+    let first = wait_children(&d, &["vrrp.pid"])[0];
+    let out = Command::new("unshare")
+        .args(["-n", BIN, "-n", "-l", "-G", "-f"])
+        .arg(d.conf())
+        .args(["-p".as_ref(), d.path("keepalived.pid").as_os_str()])
+        .args(["-r".as_ref(), d.path("vrrp.pid").as_os_str()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("daemon is already running"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "keepalived exits 0 here");
+    assert!(alive(first) && alive(d.parent_pid()));
+}
+
+fn fd_count(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|r| r.count()).unwrap_or(0)
+}
+
+#[test]
+fn broken_config_is_refused_at_reload_with_reload_check_config() {
+    if !can_run() {
+        return;
+    }
+    let dir_conf = format!("global_defs {{\n reload_check_config\n}}\n{VRRP}{LVS}");
+    let d = start("reloadcheck", &dir_conf, &[], &[]);
+    let pids = wait_children(&d, &["vrrp.pid", "checkers.pid"]);
+    // A keyword that lost its parameter: keepalived exits 2 on it.
+    let broken = dir_conf.replace("virtual_router_id 51", "virtual_router_id");
+    std::fs::write(d.conf(), broken).unwrap();
+    d.signal("HUP");
+    assert!(
+        wait_for(Duration::from_secs(8), || d.log().contains("New config failed validation")),
+        "log:\n{}",
+        d.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(pids.iter().all(|p| alive(*p)), "children changed; log:\n{}", d.log());
+    assert_eq!(d.pid_of("vrrp.pid"), Some(pids[0]));
+    assert!(alive(d.parent_pid()));
+}
+
+#[test]
+fn missing_parameter_at_reload_ends_the_daemon_with_status_2() {
+    if !can_run() {
+        return;
+    }
+    let mut d = start("reload2", VRRP, &[], &[]);
+    wait_children(&d, &["vrrp.pid"]);
+    std::fs::write(d.conf(), VRRP.replace("virtual_router_id 51", "virtual_router_id")).unwrap();
+    d.signal("HUP");
+    assert_eq!(d.wait_exit(Duration::from_secs(10)), Some(2), "log:\n{}", d.log());
+    assert!(d.log().contains("exited with permanent error CONFIG. Terminating"), "{}", d.log());
+}
+
+#[test]
+fn permanent_child_errors_end_the_daemon_with_that_status() {
+    if !can_run() {
+        return;
+    }
+    for (code, what) in [(1, "FATAL"), (2, "CONFIG"), (4, "missing permission")] {
+        let v = format!("checker={code}");
+        let mut d = start("exitcode", &format!("{VRRP}{LVS}"), &[], &[("KEEPALIVED_RS_TEST_CHILD_EXIT", &v)]);
+        assert_eq!(d.wait_exit(Duration::from_secs(10)), Some(code), "log:\n{}", d.log());
+        assert!(d.log().contains(&format!("exited with permanent error {what}. Terminating")), "{}", d.log());
+        // The other child was stopped too.
+        assert!(!d.path("vrrp.pid").exists());
+    }
+}
+
+#[test]
+fn signum_matches_keepalived() {
+    let theirs = Path::new("/usr/sbin/keepalived");
+    for name in ["STOP", "RELOAD", "DATA", "STATS", "STATS_CLEAR", "JSON", "TDUMP", "NOPE"] {
+        let ours = Command::new(BIN).arg(format!("--signum={name}")).output().unwrap();
+        if theirs.exists() {
+            let k = Command::new(theirs).arg(format!("--signum={name}")).output().unwrap();
+            assert_eq!(ours.status.code(), k.status.code(), "{name}");
+            assert_eq!(ours.stdout, k.stdout, "{name}");
+            assert_eq!(ours.stderr, k.stderr, "{name}");
+        }
+    }
+    let ours = Command::new(BIN).arg("--signum=JSON").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&ours.stdout).trim(), "36");
+}
+
+#[test]
+fn a_hundred_reloads_leak_no_file_descriptors() {
+    if !can_run() {
+        return;
+    }
+    let d = start("fdleak", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
+    let mut pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
+    pids.push(d.parent_pid());
+    // Let start-up settle, then count.
+    std::thread::sleep(Duration::from_millis(500));
+    let before: Vec<usize> = pids.iter().map(|p| fd_count(*p)).collect();
+    for _ in 0..100 {
+        d.signal("HUP");
+        // Reloads may queue; pace them a little so they complete.
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    // Wait for the last reload to be processed.
+    std::thread::sleep(Duration::from_secs(2));
+    let after: Vec<usize> = pids.iter().map(|p| fd_count(*p)).collect();
+    assert!(pids.iter().all(|p| alive(*p)), "a process died during the reloads; log:\n{}", d.log());
+    assert_eq!(before, after, "fd counts (vrrp, checker, bfd, parent) changed");
+    assert!(d.log().matches("Reloading ...").count() >= 10, "reloads not seen");
+}
+
+#[test]
+fn data_and_stats_dumps_on_signals() {
+    if !can_run() {
+        return;
+    }
+    let d = start("dumps", &format!("{VRRP}{LVS}"), &[], &[]);
+    wait_children(&d, &["vrrp.pid", "checkers.pid"]);
+    d.signal("USR1");
+    d.signal("USR2");
+    let json = Command::new(BIN).arg("--signum=JSON").output().unwrap();
+    let json_sig = String::from_utf8_lossy(&json.stdout).trim().to_string();
+    d.signal(&json_sig);
+    let tmp = &d.dir.0;
+    for f in ["keepalived_parent.data", "keepalived.data", "keepalived_check.data", "keepalived.stats", "keepalived.json"] {
+        assert!(wait_for(Duration::from_secs(3), || tmp.join(f).exists()), "{f} not written; log:\n{}", d.log());
+    }
+    let stats = std::fs::read_to_string(tmp.join("keepalived.stats")).unwrap();
+    assert!(stats.starts_with("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n"), "{stats}");
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.join("keepalived.json")).unwrap()).unwrap();
+    assert_eq!(j[0]["data"]["iname"], "VI_1");
+}
