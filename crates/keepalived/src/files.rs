@@ -204,7 +204,9 @@ impl std::fmt::Display for PidError {
         match self {
             PidError::Locked(p) => write!(f, "Another process has pid file {} locked", p.display()),
             PidError::Io(p, e) => write!(f, "pid file {}: {e}", p.display()),
-            PidError::Lock(p, e) => write!(f, "Locking pid file {} error {} - {}", p.display(), *e as i32, strerror(*e)),
+            PidError::Lock(p, e) => {
+                write!(f, "Locking pid file {} error {} - {}", p.display(), *e as i32, strerror(*e))
+            }
         }
     }
 }
@@ -799,15 +801,15 @@ pub fn resolve_script_user(user: &str, group: Option<&str>, set_supp: bool) -> O
 /// script user (see [`ScriptRunOpts::default_ids`]).
 pub fn script_ids(script: &Script, opts: &ScriptRunOpts) -> ScriptIds {
     if let Some(u) = &script.user {
-        return resolve_script_user(u, script.group.as_deref(), opts.set_supplementary_groups)
-            .unwrap_or_else(our_ids);
+        return resolve_script_user(u, script.group.as_deref(), opts.set_supplementary_groups).unwrap_or_else(our_ids);
     }
     if let Some(ids) = &opts.default_ids {
         return ids.clone();
     }
     match nix::unistd::User::from_name("keepalived_script") {
-        Ok(Some(_)) => resolve_script_user("keepalived_script", None, opts.set_supplementary_groups)
-            .unwrap_or_else(our_ids),
+        Ok(Some(_)) => {
+            resolve_script_user("keepalived_script", None, opts.set_supplementary_groups).unwrap_or_else(our_ids)
+        }
         _ => our_ids(),
     }
 }
@@ -860,10 +862,7 @@ fn find_in_path(name: &str, ids: &ScriptIds) -> Option<PathBuf> {
         if !md.is_file() || !is_executable(&md, ids.uid, ids.gid) {
             continue;
         }
-        info!(
-            "WARNING - script `{name}` resolved by path search to `{}`. Please specify full path.",
-            cand.display()
-        );
+        info!("WARNING - script `{name}` resolved by path search to `{}`. Please specify full path.", cand.display());
         return Some(cand);
     }
     None
@@ -1190,3 +1189,964 @@ pub fn apply_umask(cli: &Cli, global: &GlobalDefs) {
     nix::sys::stat::umask(Mode::from_bits_truncate(m as _));
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// Tests that create files or change the umask hold this (the umask is
+    /// process-wide and the harness runs tests on threads).
+    static UMASK_LOCK: Mutex<()> = Mutex::new(());
+
+    fn lock_umask() -> std::sync::MutexGuard<'static, ()> {
+        UMASK_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> TempDir {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "ka-rs-files-{tag}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn is_root() -> bool {
+        nix::unistd::getuid().is_root()
+    }
+
+    // ------------------------------------------------------------ pid paths
+
+    fn paths(cli: &Cli, root: &RootOptions) -> PidPaths {
+        PidPaths::resolve(cli, root)
+    }
+
+    fn names(p: &PidPaths) -> [String; 4] {
+        [&p.parent, &p.vrrp, &p.checker, &p.bfd].map(|x| x.display().to_string())
+    }
+
+    #[test]
+    fn pid_paths_default() {
+        let p = paths(&Cli::default(), &RootOptions::default());
+        assert_eq!(names(&p), ["/run/keepalived.pid", "/run/vrrp.pid", "/run/checkers.pid", "/run/bfd.pid"]);
+        assert!(p.dir.is_none());
+        assert_eq!(p.for_kind(ProcKind::Vrrp), Path::new("/run/vrrp.pid"));
+        assert_eq!(p.for_kind(ProcKind::Checker), Path::new("/run/checkers.pid"));
+        assert_eq!(p.for_kind(ProcKind::Bfd), Path::new("/run/bfd.pid"));
+    }
+
+    #[test]
+    fn pid_paths_command_line_overrides() {
+        let cli = Cli {
+            pid: Some("/x/k.pid".into()),
+            vrrp_pid: Some("/x/v.pid".into()),
+            checkers_pid: Some("c.pid".into()),
+            bfd_pid: Some("/x/b.pid".into()),
+            ..Default::default()
+        };
+        let p = paths(&cli, &RootOptions::default());
+        assert_eq!(names(&p), ["/x/k.pid", "/x/v.pid", "c.pid", "/x/b.pid"]);
+        assert!(p.dir.is_none());
+        // Only some given: the others keep their defaults.
+        let cli = Cli { vrrp_pid: Some("/x/v.pid".into()), ..Default::default() };
+        let p = paths(&cli, &RootOptions::default());
+        assert_eq!(names(&p), ["/run/keepalived.pid", "/x/v.pid", "/run/checkers.pid", "/run/bfd.pid"]);
+    }
+
+    #[test]
+    fn pid_paths_pid_dir() {
+        let in_dir = [
+            "/run/keepalived/keepalived.pid",
+            "/run/keepalived/vrrp.pid",
+            "/run/keepalived/checkers.pid",
+            "/run/keepalived/bfd.pid",
+        ];
+        // use_pid_dir
+        let root = RootOptions { use_pid_dir: true, ..Default::default() };
+        let p = paths(&Cli::default(), &root);
+        assert_eq!(names(&p), in_dir);
+        assert_eq!(p.dir.as_deref(), Some(Path::new("/run/keepalived")));
+        // net_namespace in the config
+        let root = RootOptions { net_namespace: Some("blue".into()), ..Default::default() };
+        let p = paths(&Cli::default(), &root);
+        assert_eq!(names(&p), in_dir);
+        assert!(p.dir.is_some());
+        // -s on the command line
+        let cli = Cli { namespace: Some("red".into()), ..Default::default() };
+        let p = paths(&cli, &RootOptions::default());
+        assert_eq!(names(&p), in_dir);
+        assert!(p.dir.is_some());
+        // -p still wins, the directory is still used for the others
+        let cli = Cli { namespace: Some("red".into()), pid: Some("/tmp/k.pid".into()), ..Default::default() };
+        let p = paths(&cli, &RootOptions::default());
+        assert_eq!(p.parent, PathBuf::from("/tmp/k.pid"));
+        assert_eq!(p.vrrp, PathBuf::from("/run/keepalived/vrrp.pid"));
+        assert!(p.dir.is_some());
+    }
+
+    #[test]
+    fn pid_paths_instance() {
+        let with_inst = [
+            "/run/keepalived/keepalived_i1.pid",
+            "/run/keepalived/vrrp_i1.pid",
+            "/run/keepalived/checkers_i1.pid",
+            "/run/keepalived/bfd_i1.pid",
+        ];
+        for (ns, upd) in [(None, false), (Some("blue"), false), (None, true), (Some("blue"), true)] {
+            let root = RootOptions {
+                instance: Some("i1".into()),
+                net_namespace: ns.map(String::from),
+                use_pid_dir: upd,
+                ..Default::default()
+            };
+            let p = paths(&Cli::default(), &root);
+            assert_eq!(names(&p), with_inst, "ns {ns:?} use_pid_dir {upd}");
+            assert_eq!(p.dir.as_deref(), Some(Path::new("/run/keepalived")));
+            // -s with an instance: same names.
+            let cli = Cli { namespace: Some("x".into()), ..Default::default() };
+            assert_eq!(names(&paths(&cli, &root)), with_inst);
+        }
+        let root = RootOptions { instance: Some("i1".into()), ..Default::default() };
+        let cli = Cli { pid: Some("/p".into()), bfd_pid: Some("/b".into()), ..Default::default() };
+        let p = paths(&cli, &root);
+        assert_eq!(names(&p), ["/p", "/run/keepalived/vrrp_i1.pid", "/run/keepalived/checkers_i1.pid", "/b"]);
+    }
+
+    #[test]
+    fn pid_paths_resolve_in_other_dirs() {
+        let root = RootOptions { instance: Some("z".into()), ..Default::default() };
+        let p = PidPaths::resolve_in(&Cli::default(), &root, Path::new("/r"), Path::new("/r/ka"));
+        assert_eq!(p.parent, PathBuf::from("/r/ka/keepalived_z.pid"));
+        let p = PidPaths::resolve_in(&Cli::default(), &RootOptions::default(), Path::new("/r"), Path::new("/r/ka"));
+        assert_eq!(p.bfd, PathBuf::from("/r/bfd.pid"));
+    }
+
+    #[test]
+    fn pid_dir_created_0755_and_removed_when_empty() {
+        let _g = lock_umask();
+        let t = TempDir::new("piddir");
+        let dir = t.path().join("keepalived");
+        let prev = nix::sys::stat::umask(Mode::from_bits_truncate(0o177));
+        let d = create_pid_dir(&dir);
+        nix::sys::stat::umask(prev);
+        let md = std::fs::metadata(&dir).unwrap();
+        assert!(md.is_dir());
+        assert_eq!(md.permissions().mode() & 0o7777, 0o755);
+        // Existing: fine, and removed at exit when empty.
+        let d2 = create_pid_dir(&dir);
+        d.remove();
+        assert!(!dir.exists());
+        d2.remove(); // ENOENT: logged, no panic
+                     // Not empty: kept.
+        let d = create_pid_dir(&dir);
+        std::fs::write(dir.join("x"), "").unwrap();
+        d.remove();
+        assert!(dir.exists());
+        // Cannot create: not removed later.
+        let d = create_pid_dir(&t.path().join("no/such/dir"));
+        assert!(!d.created);
+        // Through PidPaths.
+        let root = RootOptions { use_pid_dir: true, ..Default::default() };
+        let p = PidPaths::resolve_in(&Cli::default(), &root, t.path(), &t.path().join("pd"));
+        p.create_dir().unwrap().remove();
+        assert!(PidPaths::resolve(&Cli::default(), &RootOptions::default()).create_dir().is_none());
+    }
+
+    // ------------------------------------------------------------ pid files
+
+    #[test]
+    fn pid_file_lock_write_and_conflict() {
+        let _g = lock_umask();
+        let t = TempDir::new("lock");
+        let path = t.path().join("keepalived.pid");
+        let prev = nix::sys::stat::umask(Mode::from_bits_truncate(0o177));
+        let mut a = PidFile::lock(&path).expect("first lock");
+        nix::sys::stat::umask(prev);
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o644);
+        a.write_pid(1234).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "1234\n");
+        // Rewriting starts again from the beginning.
+        a.write_pid(56).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "56\n");
+        // A second daemon (another open file description) is refused.
+        match PidFile::lock(&path) {
+            Err(e @ PidError::Locked(_)) => {
+                assert_eq!(e.to_string(), format!("Another process has pid file {} locked", path.display()))
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        // The refused attempt did not truncate the file.
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "56\n");
+        // Released: the next one gets it and truncates it.
+        a.close();
+        assert!(path.exists());
+        let b = PidFile::lock(&path).expect("lock after release");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+        b.remove();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn pid_file_stale_is_taken_over() {
+        let _g = lock_umask();
+        let t = TempDir::new("stale");
+        let path = t.path().join("vrrp.pid");
+        // A pid file left by a dead process: no lock held.
+        std::fs::write(&path, "999999999\n").unwrap();
+        let mut p = PidFile::lock(&path).expect("stale file taken over");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+        p.write_pid(std::process::id()).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", std::process::id()));
+        assert!(p.is_open());
+        p.remove();
+    }
+
+    #[test]
+    fn pid_file_lock_held_by_other_process() {
+        let _g = lock_umask();
+        let t = TempDir::new("flock");
+        let path = t.path().join("k.pid");
+        // flock(1) with -o takes a BSD lock, which does not conflict with OFD
+        // locks; use a python-free way: a shell holding an OFD lock is not
+        // available, so check a lock held by another open file description
+        // survives a fork-like duplicate: dup'ed fds share the lock.
+        let a = PidFile::lock(&path).unwrap();
+        let dup = a.file.as_ref().unwrap().try_clone().unwrap();
+        a.close();
+        // The duplicate still holds the lock (shared open file description),
+        // as a forked child holding its inherited pid file does.
+        assert!(matches!(PidFile::lock(&path), Err(PidError::Locked(_))));
+        drop(dup);
+        PidFile::lock(&path).unwrap().remove();
+    }
+
+    #[test]
+    fn pid_file_recreated_when_removed_or_replaced() {
+        let _g = lock_umask();
+        let t = TempDir::new("recreate");
+        let path = t.path().join("k.pid");
+        let mut p = PidFile::lock(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        p.write_pid(7).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "7\n");
+        // Recreated and locked again.
+        assert!(matches!(PidFile::lock(&path), Err(PidError::Locked(_))));
+        // Replaced by another file: the new one is written.
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, "junk junk junk\n").unwrap();
+        p.write_pid(8).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "8\n");
+        p.remove();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn pid_file_refuses_symlink_and_missing_dir() {
+        let _g = lock_umask();
+        let t = TempDir::new("symlink");
+        let target = t.path().join("target");
+        std::fs::write(&target, "x").unwrap();
+        let link = t.path().join("k.pid");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(PidFile::lock(&link), Err(PidError::Io(..))));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "x");
+        assert!(matches!(PidFile::lock(&t.path().join("no/dir/k.pid")), Err(PidError::Io(..))));
+    }
+
+    #[test]
+    fn pid_files_set() {
+        let _g = lock_umask();
+        let t = TempDir::new("set");
+        let cli = Cli::default();
+        let root = RootOptions { instance: Some("t".into()), ..Default::default() };
+        let p = PidPaths::resolve_in(&cli, &root, t.path(), t.path());
+        let all = [ProcKind::Vrrp, ProcKind::Checker, ProcKind::Bfd];
+        let mut set = PidFiles::lock(&p, &all).unwrap();
+        for f in [&p.parent, &p.vrrp, &p.checker, &p.bfd] {
+            assert!(f.exists(), "{}", f.display());
+        }
+        assert_eq!(p.vrrp, t.path().join("vrrp_t.pid"));
+        // A second keepalived with the same instance is refused.
+        assert!(matches!(PidFiles::lock(&p, &all), Err(PidError::Locked(_))));
+        // A second one differing only in the parent file is refused on a child file.
+        let cli2 = Cli { pid: Some(t.path().join("other.pid").display().to_string()), ..Default::default() };
+        let p2 = PidPaths::resolve_in(&cli2, &root, t.path(), t.path());
+        assert!(matches!(PidFiles::lock(&p2, &all), Err(PidError::Locked(_))));
+        // Unused children's files removed.
+        let removed = set.remove_unused(&[ProcKind::Vrrp]);
+        assert_eq!(removed, vec![p.checker.clone(), p.bfd.clone()]);
+        assert!(!p.checker.exists() && !p.bfd.exists() && p.vrrp.exists());
+        set.child_mut(ProcKind::Vrrp).unwrap().write_pid(42).unwrap();
+        assert_eq!(std::fs::read_to_string(&p.vrrp).unwrap(), "42\n");
+        assert!(set.child_mut(ProcKind::Bfd).is_none());
+        // Parent at exit: its own file removed, the child's closed only.
+        set.parent_exit();
+        assert!(!p.parent.exists());
+        assert!(p.vrrp.exists());
+        // Nobody holds the child's file now.
+        let mut again = PidFiles::lock(&p, &[ProcKind::Vrrp]).unwrap();
+        // A child keeps only its own.
+        again.close_others(Some(ProcKind::Vrrp));
+        assert!(again.parent.is_none() && again.vrrp.is_some());
+        assert!(p.parent.exists());
+        again.child_exit(ProcKind::Vrrp);
+        assert!(!p.vrrp.exists());
+        let _ = std::fs::remove_file(&p.parent);
+        // Only the kinds asked for are locked.
+        let set = PidFiles::lock(&p, &[ProcKind::Checker]).unwrap();
+        assert!(set.vrrp.is_none() && set.bfd.is_none() && set.checker.is_some());
+    }
+
+    // ------------------------------------------------------------ dump paths
+
+    fn g_with(sdf: Option<&str>, dui: bool) -> GlobalDefs {
+        let mut g = GlobalDefs::default();
+        g.state_dump_file = sdf.map(String::from);
+        g.data_use_instance = dui;
+        g
+    }
+
+    fn dp(kind: DumpKind, g: &GlobalDefs, root: &RootOptions) -> String {
+        dump_path_in(kind, g, root, Path::new("/tmp")).display().to_string()
+    }
+
+    #[test]
+    fn dump_paths_default() {
+        let g = GlobalDefs::default();
+        let r = RootOptions::default();
+        assert_eq!(dp(DumpKind::ParentData, &g, &r), "/tmp/keepalived_parent.data");
+        assert_eq!(dp(DumpKind::VrrpData, &g, &r), "/tmp/keepalived.data");
+        assert_eq!(dp(DumpKind::CheckData, &g, &r), "/tmp/keepalived_check.data");
+        assert_eq!(dp(DumpKind::BfdData, &g, &r), "/tmp/keepalived_bfd.data");
+        assert_eq!(dp(DumpKind::VrrpStats, &g, &r), "/tmp/keepalived.stats");
+        assert_eq!(dp(DumpKind::VrrpJson, &g, &r), "/tmp/keepalived.json");
+        let other = dump_path_in(DumpKind::CheckData, &g, &r, Path::new("/var/tmp"));
+        assert_eq!(other, PathBuf::from("/var/tmp/keepalived_check.data"));
+        let other = dump_path_in(DumpKind::VrrpJson, &g, &r, Path::new("/var/tmp"));
+        assert_eq!(other, PathBuf::from("/var/tmp/keepalived.json"));
+    }
+
+    #[test]
+    fn dump_paths_state_dump_file() {
+        let r = RootOptions::default();
+        let g = g_with(Some("/var/lib/ka/state.txt"), false);
+        assert_eq!(dp(DumpKind::VrrpData, &g, &r), "/var/lib/ka/state.txt");
+        assert_eq!(dp(DumpKind::CheckData, &g, &r), "/var/lib/ka/state_check.txt");
+        assert_eq!(dp(DumpKind::ParentData, &g, &r), "/var/lib/ka/state_parent.txt");
+        // Stats and JSON are not moved.
+        assert_eq!(dp(DumpKind::VrrpStats, &g, &r), "/tmp/keepalived.stats");
+        // A directory: keepalived.data inside (keepalived's double '/').
+        let g = g_with(Some("/var/lib/ka/"), false);
+        assert_eq!(dp(DumpKind::BfdData, &g, &r), "/var/lib/ka//keepalived_bfd.data");
+        // No extension; the last dot of the name only.
+        let g = g_with(Some("/v.d/dump"), false);
+        assert_eq!(dp(DumpKind::CheckData, &g, &r), "/v.d/dump_check");
+        let g = g_with(Some("/v/a.b.c"), false);
+        assert_eq!(dp(DumpKind::CheckData, &g, &r), "/v/a.b_check.c");
+        let g = g_with(Some("/v/.hidden"), false);
+        assert_eq!(dp(DumpKind::CheckData, &g, &r), "/v/_check.hidden");
+        // In the root directory.
+        let g = g_with(Some("/dump.x"), false);
+        assert_eq!(dp(DumpKind::ParentData, &g, &r), "/dump_parent.x");
+        // Relative: the name only, in the tmp dir.
+        let g = g_with(Some("sub/dir/my.data"), false);
+        assert_eq!(dp(DumpKind::CheckData, &g, &r), "/tmp/my_check.data");
+        let g = g_with(Some("plain"), false);
+        assert_eq!(dp(DumpKind::VrrpData, &g, &r), "/tmp/plain");
+        let g = g_with(Some("rel/"), false);
+        assert_eq!(dp(DumpKind::VrrpData, &g, &r), "/tmp/keepalived.data");
+    }
+
+    #[test]
+    fn dump_paths_data_use_instance() {
+        let ns = RootOptions { net_namespace: Some("blue".into()), ..Default::default() };
+        let inst = RootOptions { instance: Some("i1".into()), ..Default::default() };
+        let both =
+            RootOptions { net_namespace: Some("blue".into()), instance: Some("i1".into()), ..Default::default() };
+        let g = g_with(None, true);
+        assert_eq!(dp(DumpKind::VrrpData, &g, &RootOptions::default()), "/tmp/keepalived.data");
+        assert_eq!(dp(DumpKind::VrrpData, &g, &ns), "/tmp/keepalived.blue.data");
+        assert_eq!(dp(DumpKind::CheckData, &g, &inst), "/tmp/keepalived_check.i1.data");
+        assert_eq!(dp(DumpKind::ParentData, &g, &both), "/tmp/keepalived_parent.blue_i1.data");
+        assert_eq!(dp(DumpKind::VrrpStats, &g, &both), "/tmp/keepalived.stats");
+        let g = g_with(Some("/d/s.txt"), true);
+        assert_eq!(dp(DumpKind::BfdData, &g, &both), "/d/s_bfd.blue_i1.txt");
+        let g = g_with(Some("/d/s"), true);
+        assert_eq!(dp(DumpKind::BfdData, &g, &inst), "/d/s_bfd.i1");
+        // Without data_use_instance, nothing added.
+        let g = g_with(None, false);
+        assert_eq!(dp(DumpKind::VrrpData, &g, &both), "/tmp/keepalived.data");
+    }
+
+    #[test]
+    fn tmpdir_rule() {
+        let t = TempDir::new("tmpdir");
+        assert_eq!(tmp_dir_from(None), PathBuf::from("/tmp"));
+        assert_eq!(tmp_dir_from(Some(t.path())), t.path());
+        // Relative: ignored.
+        assert_eq!(tmp_dir_from(Some(Path::new("relative/dir"))), PathBuf::from("/tmp"));
+        // Not a directory: ignored.
+        let f = t.path().join("file");
+        std::fs::write(&f, "").unwrap();
+        assert_eq!(tmp_dir_from(Some(&f)), PathBuf::from("/tmp"));
+        assert_eq!(tmp_dir_from(Some(&t.path().join("missing"))), PathBuf::from("/tmp"));
+        // A symlink to a directory is followed (stat).
+        let l = t.path().join("link");
+        std::os::unix::fs::symlink(t.path(), &l).unwrap();
+        assert_eq!(tmp_dir_from(Some(&l)), l);
+        // The environment is what dump_path uses.
+        let expect = tmp_dir_from(std::env::var_os("TMPDIR").as_deref().map(Path::new));
+        assert_eq!(tmp_dir(), expect);
+        assert_eq!(set_tmp_dir(), expect);
+        let d = dump_path(DumpKind::CheckData, &GlobalDefs::default(), &RootOptions::default());
+        assert_eq!(d, expect.join("keepalived_check.data"));
+    }
+
+    #[test]
+    fn namespace_override() {
+        let cli = Cli { namespace: Some("red".into()), ..Default::default() };
+        let mut root = RootOptions { net_namespace: Some("blue".into()), ..Default::default() };
+        apply_namespace_override(&cli, &mut root);
+        assert_eq!(root.net_namespace.as_deref(), Some("red"));
+        let mut root = RootOptions::default();
+        apply_namespace_override(&Cli::default(), &mut root);
+        assert!(root.net_namespace.is_none());
+    }
+
+    // ------------------------------------------------------------ umask
+
+    #[test]
+    fn umask_parsing() {
+        assert_eq!(parse_umask("0177"), Some(0o177));
+        assert_eq!(parse_umask("077"), Some(0o77));
+        assert_eq!(parse_umask("0x1f"), Some(0x1f));
+        assert_eq!(parse_umask("18"), Some(18));
+        assert_eq!(parse_umask("0"), Some(0));
+        assert_eq!(parse_umask(" 022"), Some(0o22));
+        assert_eq!(parse_umask("0777"), Some(0o777));
+        assert_eq!(parse_umask("01000"), None);
+        assert_eq!(parse_umask("-1"), None);
+        assert_eq!(parse_umask("08"), None);
+        assert_eq!(parse_umask("22x"), None);
+        assert_eq!(parse_umask(""), None);
+        assert_eq!(parse_umask("0x"), None);
+    }
+
+    #[test]
+    fn umask_precedence_and_apply() {
+        let _g = lock_umask();
+        let mut g = GlobalDefs::default();
+        g.umask = Some(0o027);
+        assert_eq!(effective_umask(&Cli::default(), &GlobalDefs::default()), 0o177);
+        assert_eq!(effective_umask(&Cli::default(), &g), 0o027);
+        let cli = Cli { umask: Some("0002".into()), ..Default::default() };
+        assert_eq!(effective_umask(&cli, &g), 0o002);
+        // An invalid -u is ignored.
+        let bad = Cli { umask: Some("99999".into()), ..Default::default() };
+        assert_eq!(effective_umask(&bad, &g), 0o027);
+        assert_eq!(effective_umask(&bad, &GlobalDefs::default()), 0o177);
+
+        let prev = nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
+        apply_umask(&cli, &g);
+        let now = nix::sys::stat::umask(Mode::from_bits_truncate(0o022));
+        assert_eq!(now.bits() as u32, 0o002);
+        apply_umask(&Cli::default(), &GlobalDefs::default());
+        let now = nix::sys::stat::umask(prev);
+        assert_eq!(now.bits() as u32, 0o177);
+    }
+
+    // ------------------------------------------------------------ core dump
+
+    #[test]
+    fn core_pattern_set_and_restored() {
+        let t = TempDir::new("core");
+        let f = t.path().join("core_pattern");
+        std::fs::write(&f, "|/usr/share/apport/apport %p\n").unwrap();
+        let orig_limit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE).unwrap();
+        let cli = Cli { core_dump_pattern: Some(Some("/var/crash/core.%p".into())), ..Default::default() };
+        let g = apply_core_dump_with(&cli, &f);
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "/var/crash/core.%p");
+        assert_eq!(g.restore_pattern.as_deref(), Some("|/usr/share/apport/apport %p\n"));
+        // -M implies -m.
+        let lim = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_CORE).unwrap();
+        assert_eq!(lim, (nix::sys::resource::RLIM_INFINITY, nix::sys::resource::RLIM_INFINITY));
+        assert_eq!(g.orig_core_rlimit, Some(orig_limit));
+        drop(g);
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "|/usr/share/apport/apport %p\n");
+
+        // -M without a pattern: "core".
+        let cli = Cli { core_dump_pattern: Some(None), ..Default::default() };
+        let g = apply_core_dump_with(&cli, &f);
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "core");
+        drop(g);
+        // -m alone leaves the pattern alone.
+        let cli = Cli { core_dump: true, ..Default::default() };
+        let g = apply_core_dump_with(&cli, &f);
+        assert!(g.restore_pattern.is_none());
+        drop(g);
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "|/usr/share/apport/apport %p\n");
+        // Unreadable pattern file: nothing to restore.
+        let cli = Cli { core_dump_pattern: Some(None), ..Default::default() };
+        let g = apply_core_dump_with(&cli, &t.path().join("missing/core_pattern"));
+        assert!(g.restore_pattern.is_none());
+        drop(g);
+        // Neither option: nothing done.
+        let g = apply_core_dump(&Cli::default());
+        assert!(g.restore_pattern.is_none() && g.orig_core_rlimit.is_none());
+        // Restore the original limit for the rest of the tests.
+        let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, orig_limit.0, orig_limit.1);
+    }
+
+    #[test]
+    fn core_pattern_not_restored_by_other_process() {
+        let t = TempDir::new("core2");
+        let f = t.path().join("core_pattern");
+        std::fs::write(&f, "orig\n").unwrap();
+        let mut g = apply_core_dump_with(&Cli { core_dump_pattern: Some(None), ..Default::default() }, &f);
+        g.owner = g.owner.wrapping_add(1); // as if dropped in a forked child
+        drop(g);
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "core");
+    }
+
+    // ------------------------------------------------------------ scripts
+
+    fn script(args: &[&str]) -> Script {
+        Script {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            user: None,
+            group: None,
+            origin: keepalived_config::diag::Origin::new(keepalived_config::diag::FileId::intern("test"), 1, 1),
+        }
+    }
+
+    fn write_script(dir: &Path, name: &str, body: &str, mode: u32) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    }
+
+    /// Our own identity, so tests do not depend on a keepalived_script user.
+    fn opts() -> ScriptRunOpts {
+        ScriptRunOpts { log_detail: true, default_ids: Some(our_ids()), set_supplementary_groups: false }
+    }
+
+    const T: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn script_success_and_failure() {
+        let _g = lock_umask();
+        assert_eq!(
+            run_script_blocking_with(&script(&["/bin/true"]), T, "startup script", &opts()),
+            ScriptOutcome::Succeeded
+        );
+        assert_eq!(
+            run_script_blocking_with(&script(&["/bin/false"]), T, "startup script", &opts()),
+            ScriptOutcome::Failed(1)
+        );
+        let t = TempDir::new("scr");
+        let s = write_script(t.path(), "s.sh", "#!/bin/sh\nexit $1\n", 0o755);
+        let s = s.to_str().unwrap();
+        assert_eq!(
+            run_script_blocking_with(&script(&[s, "3"]), T, "shutdown script", &opts()),
+            ScriptOutcome::Failed(3)
+        );
+        assert_eq!(
+            run_script_blocking_with(&script(&[s, "0"]), T, "shutdown script", &opts()),
+            ScriptOutcome::Succeeded
+        );
+        // The plain entry point.
+        assert_eq!(run_script_blocking(&script(&[s, "0"]), T, "startup script"), ScriptOutcome::Succeeded);
+    }
+
+    #[test]
+    fn script_arguments_environment_and_process_group() {
+        let _g = lock_umask();
+        let t = TempDir::new("env");
+        let out = t.path().join("out");
+        let s = write_script(
+            t.path(),
+            "env.sh",
+            "#!/bin/sh\n{ echo \"args=$#:$1:$2\"; echo \"ifs=${IFS+set}\"; echo \"pre=${LD_PRELOAD+set}\"; \
+             echo \"llp=${LD_LIBRARY_PATH+set}\"; echo \"keep=$KA_RS_TEST_KEEP\"; \
+             echo \"pgid=$(cut -d' ' -f5 /proc/$$/stat)\"; echo \"pid=$$\"; \
+             echo \"sigterm=$(grep SigIgn /proc/$$/status)\"; } > \"$3\"\n",
+            0o755,
+        );
+        std::env::set_var("KA_RS_TEST_KEEP", "yes");
+        let sc = script(&[s.to_str().unwrap(), "a b", "it's", out.to_str().unwrap()]);
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &opts()), ScriptOutcome::Succeeded);
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains("args=3:a b:it's\n"), "{text}");
+        assert!(text.contains("pre=\n") && text.contains("llp=\n") && text.contains("keep=yes\n"), "{text}");
+        let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).unwrap().to_string();
+        assert_eq!(field("pgid="), field("pid="), "script leads its own process group");
+    }
+
+    #[test]
+    fn script_without_shebang_runs_through_shell() {
+        let _g = lock_umask();
+        let t = TempDir::new("noshebang");
+        let out = t.path().join("out");
+        let s = write_script(t.path(), "plain", "echo \"ran $1\" > \"$2\"\nexit 4\n", 0o755);
+        let sc = script(&[s.to_str().unwrap(), "x'y", out.to_str().unwrap()]);
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &opts()), ScriptOutcome::Failed(4));
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran x'y\n");
+        // A file test.
+        let ok = script(&["</etc/passwd"]);
+        assert_eq!(run_script_blocking_with(&ok, T, "startup script", &opts()), ScriptOutcome::Succeeded);
+        let missing = format!("<{}", t.path().join("nope").display());
+        match run_script_blocking_with(&script(&[&missing]), T, "startup script", &opts()) {
+            ScriptOutcome::Failed(n) => assert_ne!(n, 0),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn script_path_search_and_missing() {
+        assert_eq!(
+            run_script_blocking_with(&script(&["true"]), T, "startup script", &opts()),
+            ScriptOutcome::Succeeded
+        );
+        assert_eq!(
+            run_script_blocking_with(&script(&["false"]), T, "startup script", &opts()),
+            ScriptOutcome::Failed(1)
+        );
+        match run_script_blocking_with(&script(&["/nonexistent/script"]), T, "startup script", &opts()) {
+            ScriptOutcome::CouldNotRun(m) => {
+                assert!(m.starts_with("Error exec-ing command '/nonexistent/script', error 2"), "{m}")
+            }
+            o => panic!("{o:?}"),
+        }
+        match run_script_blocking_with(&script(&[]), T, "startup script", &opts()) {
+            ScriptOutcome::CouldNotRun(_) => {}
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn script_timeout_kills_group() {
+        let _g = lock_umask();
+        let t = TempDir::new("timeout");
+        let pidf = t.path().join("bgpid");
+        // The script starts a background sleep in its group, then waits.
+        let s = write_script(t.path(), "slow.sh", "#!/bin/sh\nsleep 30 &\necho $! > \"$1\"\nwait\n", 0o755);
+        let sc = script(&[s.to_str().unwrap(), pidf.to_str().unwrap()]);
+        let start = Instant::now();
+        let r = run_script_blocking_with(&sc, Duration::from_millis(300), "startup script", &opts());
+        assert_eq!(r, ScriptOutcome::TimedOut);
+        assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+        // The background child was killed with the group.
+        let bg: i32 = std::fs::read_to_string(&pidf).unwrap().trim().parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let alive = std::fs::read_to_string(format!("/proc/{bg}/stat"))
+                .map(|s| !s.split(") ").nth(1).unwrap_or("").starts_with('Z'))
+                .unwrap_or(false);
+            if !alive {
+                break;
+            }
+            assert!(Instant::now() < deadline, "background process {bg} survived");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn script_ignoring_sigterm_gets_sigkill() {
+        let _g = lock_umask();
+        let t = TempDir::new("stubborn");
+        let s = write_script(t.path(), "stubborn.sh", "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n", 0o755);
+        let start = Instant::now();
+        let r = run_script_blocking_with(
+            &script(&[s.to_str().unwrap()]),
+            Duration::from_millis(200),
+            "shutdown script",
+            &opts(),
+        );
+        assert_eq!(r, ScriptOutcome::TimedOut);
+        let e = start.elapsed();
+        assert!(e >= Duration::from_secs(2) && e < Duration::from_secs(5), "{e:?}");
+    }
+
+    #[test]
+    fn script_runs_as_user() {
+        if !is_root() {
+            eprintln!("not root: script user switching not tested");
+            return;
+        }
+        let Ok(Some(nobody)) = nix::unistd::User::from_name("nobody") else {
+            eprintln!("no user nobody: script user switching not tested");
+            return;
+        };
+        let _g = lock_umask();
+        let t = TempDir::new("user");
+        std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let out = t.path().join("ids");
+        let s = write_script(t.path(), "id.sh", "#!/bin/sh\n{ id -u; id -g; id -G; } > \"$1\"\n", 0o755);
+        let mut sc = script(&[s.to_str().unwrap(), out.to_str().unwrap()]);
+        sc.user = Some("nobody".into());
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &opts()), ScriptOutcome::Succeeded);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let (u, g) = (nobody.uid.as_raw().to_string(), nobody.gid.as_raw().to_string());
+        assert_eq!(lines, [u.as_str(), g.as_str(), g.as_str()], "supplementary groups cleared");
+        // The default script user applies to scripts without one.
+        let _ = std::fs::remove_file(&out);
+        let sc = script(&[s.to_str().unwrap(), out.to_str().unwrap()]);
+        let o = ScriptRunOpts {
+            default_ids: Some(ScriptIds { uid: nobody.uid.as_raw(), gid: nobody.gid.as_raw(), groups: vec![] }),
+            ..Default::default()
+        };
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &o), ScriptOutcome::Succeeded);
+        assert!(std::fs::read_to_string(&out).unwrap().starts_with(&format!("{u}\n")));
+        // ":" group: supplementary groups of the user set.
+        let mut sc = script(&[s.to_str().unwrap(), out.to_str().unwrap()]);
+        sc.user = Some("nobody".into());
+        sc.group = Some(":".into());
+        let ids = script_ids(&sc, &opts());
+        assert_eq!(ids.uid, nobody.uid.as_raw());
+        assert!(ids.groups.contains(&nobody.gid.as_raw()));
+        // Unknown user: ourselves (keepalived refuses it at parse time).
+        let mut sc = script(&["/bin/true"]);
+        sc.user = Some("no-such-user-ka-rs".into());
+        assert_eq!(script_ids(&sc, &opts()), our_ids());
+    }
+
+    #[test]
+    fn script_cmd_str_quoting() {
+        let a = |v: &[&str]| cmd_str(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(a(&["/bin/echo", "a b", "it's"]), "'/bin/echo' 'a b' 'it'\\''s'");
+        assert_eq!(a(&["</etc/passwd"]), "</etc/passwd");
+        assert_eq!(a(&[">/tmp/x", "<y"]), ">/tmp/x '<y'");
+    }
+
+    #[test]
+    fn script_ids_from_global() {
+        let g = GlobalDefs::default();
+        let o = ScriptRunOpts::from_global(&g, true);
+        assert!(o.default_ids.is_none() && o.log_detail);
+        let mut g = GlobalDefs::default();
+        g.script_user = Some(keepalived_config::model::global::ScriptUser {
+            user: "root".into(),
+            group: None,
+            uid: 0,
+            gid: 0,
+            set_supplementary_groups: true,
+        });
+        let o = ScriptRunOpts::from_global(&g, false);
+        let ids = o.default_ids.unwrap();
+        assert_eq!((ids.uid, ids.gid), (0, 0));
+        assert!(ids.groups.contains(&0));
+    }
+
+    // ------------------------------------------------------------ namespaces
+
+    /// The inode of a namespace file.
+    fn ns_ino(p: &str) -> u64 {
+        std::fs::metadata(p).unwrap().ino()
+    }
+
+    /// A process in a new network namespace, killed on drop.
+    struct NsHolder(std::process::Child);
+
+    impl NsHolder {
+        fn start() -> Option<NsHolder> {
+            let c = std::process::Command::new("unshare").args(["-n", "sleep", "30"]).spawn().ok()?;
+            let h = NsHolder(c);
+            let me = ns_ino("/proc/self/ns/net");
+            let path = format!("/proc/{}/ns/net", h.0.id());
+            for _ in 0..200 {
+                // unshare execs sleep once the namespace exists.
+                if std::fs::metadata(&path).map(|m| m.ino() != me).unwrap_or(false) {
+                    return Some(h);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            None
+        }
+        fn ns_path(&self) -> PathBuf {
+            PathBuf::from(format!("/proc/{}/ns/net", self.0.id()))
+        }
+    }
+
+    impl Drop for NsHolder {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    #[test]
+    fn netns_enter_in_thread() {
+        if !is_root() {
+            eprintln!("not root: network namespaces not tested");
+            return;
+        }
+        let Some(h) = NsHolder::start() else {
+            eprintln!("unshare -n unavailable: network namespaces not tested");
+            return;
+        };
+        let target = std::fs::metadata(h.ns_path()).unwrap().ino();
+        let path = h.ns_path();
+        // setns(CLONE_NEWNET) only moves the calling thread.
+        let seen = std::thread::spawn(move || {
+            enter_netns_path(&path).unwrap();
+            ns_ino("/proc/thread-self/ns/net")
+        })
+        .join()
+        .unwrap();
+        assert_eq!(seen, target);
+        assert_ne!(ns_ino("/proc/thread-self/ns/net"), target);
+        // Unknown name: an error (the caller logs "Unable to set network namespace").
+        assert!(enter_netns("ka-rs-no-such-namespace").is_err());
+    }
+
+    #[test]
+    fn netns_by_name_with_ip_netns() {
+        if !is_root() || !Path::new("/usr/sbin/ip").exists() && !Path::new("/sbin/ip").exists() {
+            eprintln!("not root or no ip(8): named network namespaces not tested");
+            return;
+        }
+        let name = format!("ka-rs-test-{}", std::process::id());
+        let ok = std::process::Command::new("ip").args(["netns", "add", &name]).status().map(|s| s.success());
+        if ok.ok() != Some(true) {
+            eprintln!("ip netns add failed: named network namespaces not tested");
+            return;
+        }
+        let n2 = name.clone();
+        let r = std::thread::spawn(move || {
+            enter_netns(&n2).map(|_| (ns_ino("/proc/thread-self/ns/net"), ns_ino(&format!("/run/netns/{n2}"))))
+        })
+        .join()
+        .unwrap();
+        let _ = std::process::Command::new("ip").args(["netns", "del", &name]).status();
+        let (seen, want) = r.unwrap();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn netns_run_mount_in_thread() {
+        if !is_root() {
+            eprintln!("not root: namespace pid directory not tested");
+            return;
+        }
+        let _g = lock_umask();
+        let t = TempDir::new("runmount");
+        let pid_dir = t.path().join("keepalived");
+        std::fs::create_dir(&pid_dir).unwrap();
+        let pd = pid_dir.clone();
+        let r = std::thread::spawn(move || {
+            let rm = set_run_mount_in(&pd, "blue");
+            if !rm.is_mounted() {
+                return Err("unshare(CLONE_NEWNS) refused".to_string());
+            }
+            // A pid file written in the thread's /run/keepalived lands in
+            // /run/keepalived/blue.
+            let mut p = PidFile::lock(&pd.join("keepalived.pid")).map_err(|e| e.to_string())?;
+            p.write_pid(9).unwrap();
+            let inside = std::fs::read_to_string(pd.join("keepalived.pid")).unwrap();
+            let under = std::fs::read_to_string(pd.join("blue/keepalived.pid"));
+            p.remove();
+            // pid_dir is now pid_dir/blue mounted: its mode is blue's.
+            let mode = std::fs::metadata(&pd).unwrap().permissions().mode() & 0o7777;
+            rm.clear();
+            Ok((inside, under.is_err(), mode))
+        })
+        .join()
+        .unwrap();
+        match r {
+            Err(e) => eprintln!("{e}: namespace pid directory not tested"),
+            Ok((inside, hidden, mode)) => {
+                assert_eq!(inside, "9\n");
+                // In the thread, pid_dir/blue is hidden by the mount.
+                assert!(hidden);
+                assert_eq!(mode, 0o755);
+                // Seen from the host: the file was in pid_dir/blue, now removed
+                // with the directory.
+                assert!(!pid_dir.join("blue").exists());
+                assert!(!pid_dir.join("keepalived.pid").exists());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ daemonize
+
+    /// Runs in a re-executed test binary with one test thread: daemonizes
+    /// and reports what the daemon sees.
+    #[test]
+    #[ignore = "helper for daemonize_detaches, run in its own process"]
+    fn daemonize_helper() {
+        let Some(report) = std::env::var_os("KA_RS_DAEMONIZE_REPORT") else { return };
+        if !keepalived_sys::ensure_single_threaded() {
+            std::fs::write(&report, "multi-threaded").unwrap();
+            return;
+        }
+        let before = std::process::id();
+        daemonize().unwrap();
+        let me = nix::unistd::getpid();
+        let sid = nix::unistd::getsid(None).unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        let fd0 = std::fs::read_link("/proc/self/fd/0").unwrap();
+        let fd2 = std::fs::read_link("/proc/self/fd/2").unwrap();
+        let text = format!(
+            "before={before}\npid={me}\nsid={sid}\nppid_changed={}\ncwd={}\nfd0={}\nfd2={}\n",
+            nix::unistd::getppid().as_raw() as u32 != before,
+            cwd.display(),
+            fd0.display(),
+            fd2.display()
+        );
+        std::fs::write(&report, text).unwrap();
+        std::process::exit(0);
+    }
+
+    #[test]
+    fn daemonize_detaches() {
+        let t = TempDir::new("daemon");
+        let report = t.path().join("report");
+        let exe = std::env::current_exe().unwrap();
+        let st = std::process::Command::new(exe)
+            .args(["--exact", "files::tests::daemonize_helper", "--ignored", "--test-threads=1", "--nocapture"])
+            .env("KA_RS_DAEMONIZE_REPORT", &report)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        // The original process exits 0 at once.
+        assert!(st.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !report.exists() || std::fs::read_to_string(&report).map(|s| !s.ends_with('\n')).unwrap_or(true) {
+            if std::fs::read_to_string(&report).ok().as_deref() == Some("multi-threaded") {
+                eprintln!("the test harness runs tests on a thread: daemonize not tested");
+                return;
+            }
+            assert!(Instant::now() < deadline, "daemon did not report");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let text = std::fs::read_to_string(&report).unwrap();
+        let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).unwrap().to_string();
+        assert_ne!(field("pid="), field("before="), "runs in a forked child");
+        assert_eq!(field("sid="), field("pid="), "session leader");
+        assert_eq!(field("ppid_changed="), "true");
+        assert_eq!(field("cwd="), "/");
+        assert_eq!(field("fd0="), "/dev/null");
+        assert_eq!(field("fd2="), "/dev/null");
+    }
+}
