@@ -1152,9 +1152,9 @@ impl Drop for CoreDumpGuard {
 pub fn parse_umask(s: &str) -> Option<u32> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let t = t.strip_prefix('+').unwrap_or(t);
-    if t.starts_with('-') {
+    if let Some(neg) = t.strip_prefix('-') {
         // "-0" is 0 for strtoll; anything else negative is invalid.
-        return t[1..].chars().all(|c| c == '0').then_some(0).filter(|_| t.len() > 1);
+        return (!neg.is_empty() && neg.chars().all(|c| c == '0')).then_some(0);
     }
     let (digits, radix) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         (h, 16)
@@ -1163,7 +1163,7 @@ pub fn parse_umask(s: &str) -> Option<u32> {
     } else {
         (t, 10)
     };
-    if digits.is_empty() {
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
     let v = u64::from_str_radix(digits, radix).ok()?;
@@ -1648,6 +1648,10 @@ mod tests {
         assert_eq!(parse_umask("22x"), None);
         assert_eq!(parse_umask(""), None);
         assert_eq!(parse_umask("0x"), None);
+        assert_eq!(parse_umask("-0"), Some(0));
+        assert_eq!(parse_umask("+077"), Some(0o77));
+        assert_eq!(parse_umask("0x+5"), None);
+        assert_eq!(parse_umask("0+5"), None);
     }
 
     #[test]
@@ -2087,66 +2091,5 @@ mod tests {
         }
     }
 
-    // ------------------------------------------------------------ daemonize
-
-    /// Runs in a re-executed test binary with one test thread: daemonizes
-    /// and reports what the daemon sees.
-    #[test]
-    #[ignore = "helper for daemonize_detaches, run in its own process"]
-    fn daemonize_helper() {
-        let Some(report) = std::env::var_os("KA_RS_DAEMONIZE_REPORT") else { return };
-        if !keepalived_sys::ensure_single_threaded() {
-            std::fs::write(&report, "multi-threaded").unwrap();
-            return;
-        }
-        let before = std::process::id();
-        daemonize().unwrap();
-        let me = nix::unistd::getpid();
-        let sid = nix::unistd::getsid(None).unwrap();
-        let cwd = std::env::current_dir().unwrap();
-        let fd0 = std::fs::read_link("/proc/self/fd/0").unwrap();
-        let fd2 = std::fs::read_link("/proc/self/fd/2").unwrap();
-        let text = format!(
-            "before={before}\npid={me}\nsid={sid}\nppid_changed={}\ncwd={}\nfd0={}\nfd2={}\n",
-            nix::unistd::getppid().as_raw() as u32 != before,
-            cwd.display(),
-            fd0.display(),
-            fd2.display()
-        );
-        std::fs::write(&report, text).unwrap();
-        std::process::exit(0);
-    }
-
-    #[test]
-    fn daemonize_detaches() {
-        let t = TempDir::new("daemon");
-        let report = t.path().join("report");
-        let exe = std::env::current_exe().unwrap();
-        let st = std::process::Command::new(exe)
-            .args(["--exact", "files::tests::daemonize_helper", "--ignored", "--test-threads=1", "--nocapture"])
-            .env("KA_RS_DAEMONIZE_REPORT", &report)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        // The original process exits 0 at once.
-        assert!(st.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !report.exists() || std::fs::read_to_string(&report).map(|s| !s.ends_with('\n')).unwrap_or(true) {
-            if std::fs::read_to_string(&report).ok().as_deref() == Some("multi-threaded") {
-                eprintln!("the test harness runs tests on a thread: daemonize not tested");
-                return;
-            }
-            assert!(Instant::now() < deadline, "daemon did not report");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let text = std::fs::read_to_string(&report).unwrap();
-        let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).unwrap().to_string();
-        assert_ne!(field("pid="), field("before="), "runs in a forked child");
-        assert_eq!(field("sid="), field("pid="), "session leader");
-        assert_eq!(field("ppid_changed="), "true");
-        assert_eq!(field("cwd="), "/");
-        assert_eq!(field("fd0="), "/dev/null");
-        assert_eq!(field("fd2="), "/dev/null");
-    }
+    // daemonize() needs a single-threaded process: see tests/files_daemon.rs.
 }
