@@ -265,6 +265,10 @@ impl PidFile {
     /// `Another process has pid file PATH locked` (the caller then logs
     /// `daemon is already running`); a stale file (its process dead) is
     /// simply taken over. Other lock errors are logged as keepalived does.
+    ///
+    /// keepalived treats every failure here (also an open error, e.g. a
+    /// missing directory, which it does not log) as "running": the caller
+    /// logs `daemon is already running` for any `Err` and stops.
     pub fn lock(path: &Path) -> Result<PidFile, PidError> {
         loop {
             let file = open_pid_file(path).map_err(|e| PidError::Io(path.to_path_buf(), e))?;
