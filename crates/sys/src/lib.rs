@@ -42,6 +42,125 @@ pub fn sigrtmax() -> i32 {
     libc::SIGRTMAX()
 }
 
+/// How a script child is set up between fork and exec (keepalived
+/// notify.c `system_call_script` / `set_script_env`).
+#[derive(Clone, Debug, Default)]
+pub struct ChildSetup {
+    /// setgid(2) to this group first.
+    pub gid: Option<u32>,
+    /// Then setgroups(2) with this list (an empty list clears the
+    /// supplementary groups).
+    pub groups: Option<Vec<u32>>,
+    /// Then setuid(2) to this user.
+    pub uid: Option<u32>,
+    /// Reset every catchable signal to its default disposition (keepalived
+    /// `signal_handler_script`): ignored signals survive exec otherwise.
+    pub reset_signals: bool,
+    /// prctl(PR_SET_PDEATHSIG, sig), after the credential changes (which
+    /// would clear it).
+    pub pdeathsig: Option<i32>,
+}
+
+/// Spawn `cmd` with the extra child set-up of `setup`, run in the child
+/// after std's own set-up (stdio, `process_group`) and before exec.
+///
+/// Everything the hook does is async-signal-safe: plain system calls on
+/// memory allocated before the fork (the group list is cloned into the
+/// closure here), so it is sound even in a multi-threaded parent. A failing
+/// step makes `spawn` return that errno.
+pub fn spawn_with_setup(cmd: &mut std::process::Command, setup: &ChildSetup) -> std::io::Result<std::process::Child> {
+    use std::os::unix::process::CommandExt;
+    let setup = setup.clone();
+    let hook = move || -> std::io::Result<()> {
+        // SAFETY: only async-signal-safe system calls on pre-allocated data.
+        unsafe {
+            if let Some(g) = setup.gid {
+                if libc::setgid(g) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if let Some(gs) = &setup.groups {
+                if libc::setgroups(gs.len(), gs.as_ptr()) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if let Some(u) = setup.uid {
+                if libc::setuid(u) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if setup.reset_signals {
+                for sig in 1..32 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
+            }
+            if let Some(sig) = setup.pdeathsig {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: the hook above only makes async-signal-safe calls and does
+    // not allocate (see its comment).
+    unsafe {
+        cmd.pre_exec(hook);
+    }
+    cmd.spawn()
+}
+
+fn cpath(p: &std::path::Path) -> std::io::Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+/// mount("", "/", NULL, MS_REC | MS_SLAVE, NULL): make every mount of the
+/// current mount namespace a slave (systemd makes them shared), so later
+/// mounts do not propagate back (keepalived namespaces.c `set_run_mount`).
+pub fn make_mounts_slave() -> std::io::Result<()> {
+    let empty = std::ffi::CString::default();
+    let root = cpath(std::path::Path::new("/"))?;
+    // SAFETY: valid NUL-terminated strings that outlive the call; a null
+    // filesystem type and data are allowed for MS_SLAVE.
+    let r = unsafe {
+        libc::mount(empty.as_ptr(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_SLAVE, std::ptr::null())
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// mount(src, dst, NULL, MS_BIND, NULL): bind-mount a directory.
+pub fn bind_mount(src: &std::path::Path, dst: &std::path::Path) -> std::io::Result<()> {
+    let s = cpath(src)?;
+    let d = cpath(dst)?;
+    // SAFETY: valid NUL-terminated strings that outlive the call; a null
+    // filesystem type and data are allowed for MS_BIND.
+    let r = unsafe { libc::mount(s.as_ptr(), d.as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// umount(2).
+pub fn umount(path: &std::path::Path) -> std::io::Result<()> {
+    let p = cpath(path)?;
+    // SAFETY: a valid NUL-terminated string that outlives the call.
+    let r = unsafe { libc::umount(p.as_ptr()) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +179,47 @@ mod tests {
         if !ensure_single_threaded() {
             assert!(fork().is_err());
         }
+    }
+
+    #[test]
+    fn spawn_with_setup_sets_pdeathsig_and_pgid() {
+        use std::os::unix::process::CommandExt;
+        // The shell prints its process group (field 5 of /proc/PID/stat).
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.args(["-c", "cut -d' ' -f5 /proc/$$/stat"]);
+        cmd.process_group(0).stdout(std::process::Stdio::piped());
+        let setup = ChildSetup { reset_signals: true, pdeathsig: Some(libc::SIGTERM), ..Default::default() };
+        let child = spawn_with_setup(&mut cmd, &setup).expect("spawn");
+        let pid = child.id();
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success());
+        let pgid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("pgid");
+        assert_eq!(pgid, pid, "the child leads its own process group");
+    }
+
+    #[test]
+    fn spawn_with_setup_switches_user() {
+        if nix::unistd::getuid().as_raw() != 0 {
+            eprintln!("not root: user switching not tested");
+            return;
+        }
+        let mut cmd = std::process::Command::new("/bin/sh");
+        cmd.args(["-c", "id -u; id -g; id -G"]).stdout(std::process::Stdio::piped());
+        let setup = ChildSetup { gid: Some(65534), groups: Some(vec![]), uid: Some(65534), ..Default::default() };
+        let out = spawn_with_setup(&mut cmd, &setup).expect("spawn").wait_with_output().expect("wait");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines, ["65534", "65534", "65534"]);
+    }
+
+    #[test]
+    fn spawn_with_setup_reports_failed_step() {
+        if nix::unistd::getuid().as_raw() == 0 {
+            return;
+        }
+        let mut cmd = std::process::Command::new("/bin/true");
+        let setup = ChildSetup { uid: Some(0), ..Default::default() };
+        assert!(spawn_with_setup(&mut cmd, &setup).is_err());
     }
 }
 
