@@ -43,7 +43,8 @@
 //! `--log-format=json` (keepalived-rs extension): each console line is one
 //! JSON object, `{"timestamp":"2026-11-24T20:15:38.123456Z","level":"INFO",
 //! "ident":"Keepalived_vrrp","pid":1234,"message":"...","fields":{...}}`
-//! (timestamp RFC 3339 in UTC; `fields` only when the event has any). Syslog
+//! (timestamp RFC 3339 in UTC; `fields` only when the event has any, and
+//! `"alert":true` on LOG_ALERT lines). Syslog
 //! then carries the same object as its message text after `IDENT[PID]: `,
 //! so a syslog daemon keeps its own header (PRI, time, ident, pid) and
 //! log shippers can parse the body as JSON. `--log-format=text` is the
