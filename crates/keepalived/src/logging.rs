@@ -1,52 +1,1115 @@
-//! Logging with tracing: syslog under keepalived's idents (`Keepalived`,
-//! `Keepalived_vrrp`, `Keepalived_healthcheckers`, `Keepalived_bfd`, plus
-//! `_NETNS`/`_INSTANCE` suffixes) and `-S` facility, console with `-l`,
-//! detail with `-D`, none with `-G`; beyond keepalived `--log-format=json`.
-//! Nothing here rate-limits: state changes are always logged.
+//! Logging with tracing, as keepalived logs.
+//!
+//! Every part of keepalived-rs logs through `tracing` (`tracing::info!`,
+//! `warn!`, `error!`, `debug!` with structured fields). [`init`] installs the
+//! one global subscriber; it feeds two sinks:
+//!
+//! * **syslog** (unless `-G`): RFC 3164 datagrams written by us to `/dev/log`
+//!   over a `UnixDatagram`, shaped as glibc's `syslog(3)` with `LOG_PID`
+//!   shapes them: `<PRI>Mmm dd HH:MM:SS IDENT[PID]: message` (local time,
+//!   day of month padded with a space, no trailing newline). `PRI` is
+//!   `facility | severity` with error → `LOG_ERR`, warn → `LOG_WARNING`,
+//!   info → `LOG_INFO`, debug and trace → `LOG_DEBUG`; an event with the
+//!   field `alert = true` is sent as `LOG_ALERT` (keepalived's "child
+//!   process(PID) died" lines). The PID is `getpid()` at write time, so a
+//!   forked child logs its own pid. The socket is non-blocking: with no
+//!   syslog daemon, or a full queue, a line is dropped and counted
+//!   ([`syslog_dropped`]); a vanished `/dev/log` is reconnected on the next
+//!   line. Nothing here blocks, panics or rate-limits.
+//! * **console** (stderr) only with `-l` *and* `-n`, as keepalived's
+//!   `vlog_message()` (lib/logger.c) writes to stderr only when both
+//!   `LOG_CONSOLE` and `DONT_FORK` are set: `Tue Nov 24 20:15:38 2026: message`
+//!   (`strftime("%c")` in the C locale, local time).
+//!
+//! Levels: info and above; `-D` adds debug, `-DD` adds trace.
+//!
+//! Idents are keepalived's: `Keepalived` (parent), `Keepalived_vrrp`,
+//! `Keepalived_healthcheckers`, `Keepalived_bfd`; when `net_namespace` and/or
+//! `instance` is set (keepalived's `make_syslog_ident()`), each gets
+//! `_<net_namespace>` then `_<instance>` appended, e.g.
+//! `Keepalived_vrrp_blue_inst1` (see [`ident_suffix`], [`set_ident_suffix`]).
+//! A child calls [`set_process`] right after `fork()`.
+//!
+//! Facility (`-S`), parsed as keepalived's `parse_cmdline()` does: a number
+//! 0-7 or `local0`..`local7` (`local` alone is `local0`, since keepalived's
+//! number reader accepts an empty string as 0) selects `LOG_LOCAL0-7`;
+//! `user` and `daemon` name `LOG_USER` and `LOG_DAEMON` (the default). Any
+//! other value prints `Invalid log facility 'VALUE'` on stderr and keeps the
+//! default; keepalived does not exit for it, and neither do we.
+//!
+//! Structured fields: in text form they follow the message as ` key=value`
+//! (strings in `Debug` form only when they contain a space or quote).
+//!
+//! `--log-format=json` (keepalived-rs extension): each console line is one
+//! JSON object, `{"timestamp":"2026-11-24T20:15:38.123456Z","level":"INFO",
+//! "ident":"Keepalived_vrrp","pid":1234,"message":"...","fields":{...}}`
+//! (timestamp RFC 3339 in UTC; `fields` only when the event has any, and
+//! `"alert":true` on LOG_ALERT lines). Syslog
+//! then carries the same object as its message text after `IDENT[PID]: `,
+//! so a syslog daemon keeps its own header (PRI, time, ident, pid) and
+//! log shippers can parse the body as JSON. `--log-format=text` is the
+//! default; any other value is an error.
+//!
+//! Testing hook: the environment variable `KEEPALIVED_RS_SYSLOG_SOCKET`, read
+//! by [`init`], replaces `/dev/log` with another datagram socket path.
 
 use crate::cli::Cli;
 use keepalived_runtime::ProcKind;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::prelude::*;
+
+/// syslog facilities (`<syslog.h>`).
+pub const LOG_USER: i32 = 1 << 3;
+pub const LOG_DAEMON: i32 = 3 << 3;
+pub const LOG_LOCAL0: i32 = 16 << 3;
+
+/// syslog severities (`<syslog.h>`).
+pub const LOG_ALERT: i32 = 1;
+pub const LOG_ERR: i32 = 3;
+pub const LOG_WARNING: i32 = 4;
+pub const LOG_INFO: i32 = 6;
+pub const LOG_DEBUG: i32 = 7;
+
+/// The default syslog socket.
+pub const DEFAULT_SYSLOG_SOCKET: &str = "/dev/log";
+/// Environment variable naming another syslog socket (tests).
+pub const SYSLOG_SOCKET_ENV: &str = "KEEPALIVED_RS_SYSLOG_SOCKET";
+
+/// keepalived's idents (PACKAGE_NAME, PROG_VRRP, PROG_CHECK, PROG_BFD).
+pub const IDENT_PARENT: &str = "Keepalived";
+pub const IDENT_VRRP: &str = "Keepalived_vrrp";
+pub const IDENT_CHECKER: &str = "Keepalived_healthcheckers";
+pub const IDENT_BFD: &str = "Keepalived_bfd";
+
+/// Longest message text sent to syslog (longer ones are cut).
+const MAX_SYSLOG_MSG: usize = 8000;
 
 /// How the process logs, from the command line.
 #[derive(Clone, Debug)]
 pub struct LogConfig {
+    /// Log to stderr (`-l` together with `-n`).
     pub console: bool,
+    /// Log to syslog (not `-G`).
     pub syslog: bool,
     /// syslog facility (LOG_DAEMON by default).
     pub facility: i32,
+    /// Number of `-D`.
     pub detail: u8,
+    /// `--log-format=json`.
     pub json: bool,
 }
 
 impl LogConfig {
-    /// From `-l -G -S -D --log-format`; an invalid `-S` is keepalived's error.
+    /// From `-l -n -G -S -D --log-format`. An invalid `-S` prints keepalived's
+    /// `Invalid log facility 'X'` on stderr and keeps LOG_DAEMON (keepalived
+    /// carries on too); an unknown `--log-format` is an error.
     pub fn from_cli(cli: &Cli) -> Result<LogConfig, String> {
+        let mut facility = LOG_DAEMON;
+        if let Some(s) = &cli.log_facility {
+            match parse_facility(s) {
+                Ok(f) => facility = f,
+                Err(msg) => eprintln!("{msg}"),
+            }
+        }
+        let json = match cli.log_format.as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => return Err(format!("Invalid log format '{other}' (expected text or json)")),
+        };
         Ok(LogConfig {
-            console: cli.log_console || cli.dont_fork,
+            console: cli.log_console && cli.dont_fork,
             syslog: !cli.no_syslog,
-            facility: libc_log_daemon(),
+            facility,
             detail: cli.log_detail,
-            json: cli.log_format.as_deref() == Some("json"),
+            json,
         })
+    }
+
+    /// The most verbose level logged.
+    pub fn max_level(&self) -> LevelFilter {
+        match self.detail {
+            0 => LevelFilter::INFO,
+            1 => LevelFilter::DEBUG,
+            _ => LevelFilter::TRACE,
+        }
     }
 }
 
-fn libc_log_daemon() -> i32 {
-    3 << 3
+/// keepalived's `read_unsigned(str, 0, 7)`: optional leading white space,
+/// optional `+`, decimal digits only; the empty string reads as 0.
+fn read_facility_number(s: &str) -> Option<u32> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let digits = t.strip_prefix('+').unwrap_or(t);
+    if t.starts_with('-') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if digits.is_empty() {
+        // strtoul() consumed nothing, *endptr is NUL: keepalived takes 0.
+        return Some(0);
+    }
+    let v: u64 = digits.parse().ok()?;
+    (v <= 7).then_some(v as u32)
 }
 
-/// Install the global subscriber (once, in the parent before forking).
-pub fn init(cfg: &LogConfig) {
-    let _ = cfg;
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).try_init();
+/// `-S` as keepalived's `parse_cmdline()`; the error is its message.
+pub fn parse_facility(s: &str) -> Result<i32, String> {
+    let n = read_facility_number(s).or_else(|| s.strip_prefix("local").and_then(read_facility_number));
+    if let Some(n) = n {
+        return Ok(LOG_LOCAL0 + ((n as i32) << 3));
+    }
+    match s {
+        "daemon" => Ok(LOG_DAEMON),
+        "user" => Ok(LOG_USER),
+        _ => Err(format!("Invalid log facility '{s}'")),
+    }
+}
+
+/// syslog severity for a tracing level (`alert` = LOG_ALERT requested).
+pub fn severity(level: Level, alert: bool) -> i32 {
+    if alert {
+        LOG_ALERT
+    } else if level == Level::ERROR {
+        LOG_ERR
+    } else if level == Level::WARN {
+        LOG_WARNING
+    } else if level == Level::INFO {
+        LOG_INFO
+    } else {
+        LOG_DEBUG
+    }
+}
+
+// ---------------------------------------------------------------- idents
+
+struct IdentState {
+    process: Option<ProcKind>,
+    suffix: String,
+}
+
+static IDENT: Mutex<IdentState> = Mutex::new(IdentState { process: None, suffix: String::new() });
+
+fn ident_state() -> std::sync::MutexGuard<'static, IdentState> {
+    IDENT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The base ident of a process (`None` = parent).
+pub fn base_ident(kind: Option<ProcKind>) -> &'static str {
+    match kind {
+        None => IDENT_PARENT,
+        Some(ProcKind::Vrrp) => IDENT_VRRP,
+        Some(ProcKind::Checker) => IDENT_CHECKER,
+        Some(ProcKind::Bfd) => IDENT_BFD,
+    }
+}
+
+/// keepalived's `make_syslog_ident()` suffix: `_NETNS` then `_INSTANCE`,
+/// each only when set (empty when neither is).
+pub fn ident_suffix(net_namespace: Option<&str>, instance: Option<&str>) -> String {
+    let mut s = String::new();
+    for part in [net_namespace, instance].into_iter().flatten() {
+        s.push('_');
+        s.push_str(part);
+    }
+    s
 }
 
 /// Which process is logging (changes the syslog ident); `None` = parent.
 pub fn set_process(kind: Option<ProcKind>) {
-    let _ = kind;
+    ident_state().process = kind;
 }
 
-/// `_NETNS` / `_INSTANCE` suffix for the idents (net_namespace, instance).
+/// `_NETNS` / `_INSTANCE` suffix for the idents (see [`ident_suffix`]).
 pub fn set_ident_suffix(suffix: &str) {
-    let _ = suffix;
+    ident_state().suffix = suffix.to_string();
+}
+
+/// The current ident, e.g. `Keepalived_vrrp_blue`.
+pub fn ident() -> String {
+    let st = ident_state();
+    format!("{}{}", base_ident(st.process), st.suffix)
+}
+
+// ---------------------------------------------------------------- syslog
+
+static SYSLOG_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Lines that could not be sent to syslog since start (in this process and,
+/// for lines dropped before a fork, its parent).
+pub fn syslog_dropped() -> u64 {
+    SYSLOG_DROPPED.load(Ordering::Relaxed)
+}
+
+/// The syslog socket path: `$KEEPALIVED_RS_SYSLOG_SOCKET` if set and not
+/// empty, else `/dev/log`.
+pub fn syslog_socket_path(env: Option<std::ffi::OsString>) -> PathBuf {
+    match env {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(DEFAULT_SYSLOG_SOCKET),
+    }
+}
+
+/// A non-blocking connection to the syslog socket, reopened on demand.
+struct SyslogSink {
+    path: PathBuf,
+    sock: Option<UnixDatagram>,
+}
+
+impl SyslogSink {
+    fn new(path: PathBuf) -> SyslogSink {
+        SyslogSink { path, sock: None }
+    }
+
+    fn connect(path: &Path) -> Option<UnixDatagram> {
+        let s = UnixDatagram::unbound().ok()?;
+        s.connect(path).ok()?;
+        s.set_nonblocking(true).ok()?;
+        Some(s)
+    }
+
+    /// Send one datagram; on failure reconnect once (the syslog daemon may
+    /// have restarted and recreated the socket), else drop and count.
+    fn send(&mut self, line: &[u8]) {
+        for attempt in 0..2 {
+            if self.sock.is_none() {
+                self.sock = Self::connect(&self.path);
+            }
+            let Some(sock) = &self.sock else { break };
+            match sock.send(line) {
+                Ok(_) => return,
+                Err(e) => {
+                    use std::io::ErrorKind;
+                    // A full queue: the daemon is alive but slow; don't spin.
+                    if e.kind() == ErrorKind::WouldBlock || attempt == 1 {
+                        break;
+                    }
+                    self.sock = None;
+                }
+            }
+        }
+        SYSLOG_DROPPED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One RFC 3164 line as glibc's `syslog()` with `LOG_PID` writes it.
+pub fn format_syslog(pri: i32, tm: &Tm, ident: &str, pid: u32, msg: &str) -> String {
+    let mut msg = msg;
+    if msg.len() > MAX_SYSLOG_MSG {
+        let mut end = MAX_SYSLOG_MSG;
+        while !msg.is_char_boundary(end) {
+            end -= 1;
+        }
+        msg = &msg[..end];
+    }
+    format!(
+        "<{pri}>{} {:2} {:02}:{:02}:{:02} {ident}[{pid}]: {msg}",
+        MONTHS[tm.mon as usize], tm.mday, tm.hour, tm.min, tm.sec
+    )
+}
+
+/// keepalived's console line: `strftime("%c")` in the C locale, `: `, text.
+pub fn format_console(tm: &Tm, msg: &str) -> String {
+    format!(
+        "{} {} {:2} {:02}:{:02}:{:02} {}: {msg}",
+        WEEKDAYS[tm.wday as usize], MONTHS[tm.mon as usize], tm.mday, tm.hour, tm.min, tm.sec, tm.year
+    )
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+// ---------------------------------------------------------------- events
+
+/// An event's message and structured fields.
+#[derive(Default, Debug)]
+struct Fields {
+    message: String,
+    fields: Vec<(&'static str, serde_json::Value)>,
+    alert: bool,
+}
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            self.fields.push((field.name(), serde_json::Value::String(format!("{value:?}"))));
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            self.fields.push((field.name(), value.into()));
+        }
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        if field.name() == "alert" {
+            self.alert = value;
+        } else {
+            self.fields.push((field.name(), value.into()));
+        }
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.fields.push((field.name(), value.into()));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.fields.push((field.name(), value.into()));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.fields.push((field.name(), value.into()));
+    }
+}
+
+impl Fields {
+    /// Message followed by ` key=value` for each field.
+    fn text(&self) -> String {
+        let mut s = self.message.clone();
+        for (k, v) in &self.fields {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            match v {
+                serde_json::Value::String(t) if !t.is_empty() && !t.contains([' ', '"', '=']) => {
+                    let _ = write!(s, "{k}={t}");
+                }
+                serde_json::Value::String(t) => {
+                    let _ = write!(s, "{k}={t:?}");
+                }
+                other => {
+                    let _ = write!(s, "{k}={other}");
+                }
+            }
+        }
+        s
+    }
+
+    fn json(&self, now: SystemTime, level: Level, ident: &str, pid: u32) -> String {
+        let mut obj = serde_json::Map::new();
+        obj.insert("timestamp".into(), rfc3339_utc(now).into());
+        obj.insert("level".into(), level.as_str().into());
+        obj.insert("ident".into(), ident.into());
+        obj.insert("pid".into(), pid.into());
+        obj.insert("message".into(), self.message.clone().into());
+        if self.alert {
+            obj.insert("alert".into(), true.into());
+        }
+        if !self.fields.is_empty() {
+            let f: serde_json::Map<String, serde_json::Value> =
+                self.fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            obj.insert("fields".into(), f.into());
+        }
+        serde_json::Value::Object(obj).to_string()
+    }
+}
+
+type ConsoleWriter = Box<dyn std::io::Write + Send>;
+
+/// The layer that writes keepalived's log lines.
+pub struct KeepalivedLayer {
+    cfg: LogConfig,
+    syslog: Option<Mutex<SyslogSink>>,
+    console: Option<Mutex<ConsoleWriter>>,
+}
+
+impl KeepalivedLayer {
+    fn new(cfg: &LogConfig, syslog_path: PathBuf, console: ConsoleWriter) -> KeepalivedLayer {
+        KeepalivedLayer {
+            cfg: cfg.clone(),
+            syslog: cfg.syslog.then(|| Mutex::new(SyslogSink::new(syslog_path))),
+            console: cfg.console.then(|| Mutex::new(console)),
+        }
+    }
+}
+
+impl<S: Subscriber> Layer<S> for KeepalivedLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut f = Fields::default();
+        event.record(&mut f);
+        let level = *event.metadata().level();
+        let now = SystemTime::now();
+        let pid = std::process::id();
+        let ident = ident();
+        let json = self.cfg.json.then(|| f.json(now, level, &ident, pid));
+        let tm = Tm::local(unix_secs(now));
+        if let Some(console) = &self.console {
+            let line = match &json {
+                Some(j) => format!("{j}\n"),
+                None => format!("{}\n", format_console(&tm, &f.text())),
+            };
+            let mut w = console.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = w.write_all(line.as_bytes());
+            let _ = w.flush();
+        }
+        if let Some(sink) = &self.syslog {
+            let pri = self.cfg.facility | severity(level, f.alert);
+            let text = match json {
+                Some(j) => j,
+                None => f.text(),
+            };
+            let line = format_syslog(pri, &tm, &ident, pid, &text);
+            sink.lock().unwrap_or_else(|e| e.into_inner()).send(line.as_bytes());
+        }
+    }
+}
+
+/// Install the global subscriber (once, in the parent before forking).
+/// A second call does nothing.
+pub fn init(cfg: &LogConfig) {
+    let path = syslog_socket_path(std::env::var_os(SYSLOG_SOCKET_ENV));
+    let layer = KeepalivedLayer::new(cfg, path, Box::new(std::io::stderr()));
+    let _ = tracing_subscriber::registry().with(layer.with_filter(cfg.max_level())).try_init();
+}
+
+/// A subscriber like [`init`]'s for tests, with the console into `out`.
+#[cfg(test)]
+fn test_subscriber(
+    cfg: &LogConfig,
+    syslog_path: PathBuf,
+    out: std::sync::Arc<Mutex<Vec<u8>>>,
+) -> impl Subscriber + Send + Sync {
+    struct Shared(std::sync::Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let layer = KeepalivedLayer::new(cfg, syslog_path, Box::new(Shared(out)));
+    tracing_subscriber::registry().with(layer.with_filter(cfg.max_level()))
+}
+
+// ---------------------------------------------------------------- time
+
+fn unix_secs(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64) - 1,
+    }
+}
+
+/// `2026-11-24T20:15:38.123456Z`.
+pub fn rfc3339_utc(t: SystemTime) -> String {
+    let micros = t.duration_since(UNIX_EPOCH).map(|d| d.subsec_micros()).unwrap_or(0);
+    let tm = Tm::from_unix(unix_secs(t), 0);
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}Z", tm.year, tm.mon + 1, tm.mday, tm.hour, tm.min, tm.sec)
+}
+
+/// Broken-down time (`struct tm`, with `year` the full year).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tm {
+    pub year: i64,
+    /// 0-11.
+    pub mon: u32,
+    /// 1-31.
+    pub mday: u32,
+    pub hour: u32,
+    pub min: u32,
+    pub sec: u32,
+    /// 0 = Sunday.
+    pub wday: u32,
+}
+
+impl Tm {
+    /// `t` seen at UTC offset `utoff` seconds.
+    pub fn from_unix(t: i64, utoff: i64) -> Tm {
+        let l = t + utoff;
+        let days = l.div_euclid(86400);
+        let secs = l.rem_euclid(86400) as u32;
+        let (year, mon, mday) = civil_from_days(days);
+        Tm {
+            year,
+            mon: mon - 1,
+            mday,
+            hour: secs / 3600,
+            min: secs / 60 % 60,
+            sec: secs % 60,
+            wday: (days + 4).rem_euclid(7) as u32,
+        }
+    }
+
+    /// `t` in the local time zone (`$TZ`, else `/etc/localtime`).
+    pub fn local(t: i64) -> Tm {
+        static ZONE: OnceLock<Zone> = OnceLock::new();
+        let zone = ZONE.get_or_init(Zone::from_env);
+        Tm::from_unix(t, zone.utoff(t))
+    }
+}
+
+/// (year, month 1-12, day 1-31) of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// Day count since 1970-01-01 of a civil date (month 1-12).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = m as i64;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A time zone: TZif transitions and the POSIX rule after the last one.
+#[derive(Debug, Default)]
+struct Zone {
+    transitions: Vec<i64>,
+    /// UTC offset in force from each transition on.
+    offsets: Vec<i64>,
+    /// Offset before the first transition.
+    initial: i64,
+    rule: Option<PosixTz>,
+}
+
+impl Zone {
+    fn from_env() -> Zone {
+        match std::env::var("TZ") {
+            Err(_) => Zone::from_file(Path::new("/etc/localtime")).unwrap_or_default(),
+            Ok(tz) => Zone::from_tz(&tz),
+        }
+    }
+
+    fn from_tz(tz: &str) -> Zone {
+        let tz = tz.strip_prefix(':').unwrap_or(tz);
+        if tz.is_empty() {
+            return Zone::default();
+        }
+        let path = if tz.starts_with('/') { PathBuf::from(tz) } else { Path::new("/usr/share/zoneinfo").join(tz) };
+        if !tz.contains("..") {
+            if let Some(z) = Zone::from_file(&path) {
+                return z;
+            }
+        }
+        Zone { rule: PosixTz::parse(tz), ..Zone::default() }
+    }
+
+    fn from_file(path: &Path) -> Option<Zone> {
+        parse_tzif(&std::fs::read(path).ok()?)
+    }
+
+    fn utoff(&self, t: i64) -> i64 {
+        match self.transitions.partition_point(|&x| x <= t) {
+            0 if self.transitions.is_empty() => self.rule.as_ref().map_or(self.initial, |r| r.utoff(t)),
+            0 => self.initial,
+            n if n == self.transitions.len() && self.rule.is_some() => {
+                self.rule.as_ref().map_or(self.offsets[n - 1], |r| r.utoff(t))
+            }
+            n => self.offsets[n - 1],
+        }
+    }
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// RFC 8536 TZif (v1, or the 64-bit data and footer of v2+).
+fn parse_tzif(b: &[u8]) -> Option<Zone> {
+    if b.get(..4)? != b"TZif" {
+        return None;
+    }
+    let counts = |at: usize| -> Option<[usize; 6]> {
+        let mut c = [0usize; 6];
+        for (i, v) in c.iter_mut().enumerate() {
+            *v = be32(b, at + 20 + 4 * i)? as usize;
+        }
+        Some(c)
+    };
+    let [isut, isstd, leap, timecnt, typecnt, charcnt] = counts(0)?;
+    let (hdr, tsize) = if b[4] >= b'2' {
+        let v1 = timecnt * 5 + typecnt * 6 + charcnt + leap * 8 + isstd + isut;
+        (44 + v1, 8)
+    } else {
+        (0, 4)
+    };
+    let [isut, isstd, leap, timecnt, typecnt, charcnt] = counts(hdr)?;
+    let mut p = hdr + 44;
+    let mut transitions = Vec::with_capacity(timecnt);
+    for i in 0..timecnt {
+        let at = p + i * tsize;
+        let v = if tsize == 8 {
+            i64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?)
+        } else {
+            be32(b, at)? as i32 as i64
+        };
+        transitions.push(v);
+    }
+    p += timecnt * tsize;
+    let idx = b.get(p..p + timecnt)?.to_vec();
+    p += timecnt;
+    let mut types = Vec::with_capacity(typecnt);
+    for i in 0..typecnt {
+        let at = p + i * 6;
+        types.push((be32(b, at)? as i32 as i64, *b.get(at + 4)? != 0));
+    }
+    p += typecnt * 6 + charcnt + leap * (tsize + 4) + isstd + isut;
+    let offsets = idx.iter().map(|&i| types.get(i as usize).map(|t| t.0)).collect::<Option<Vec<_>>>()?;
+    // Before the first transition: the first standard-time type (RFC 8536).
+    let initial = types.iter().find(|t| !t.1).or(types.first()).map_or(0, |t| t.0);
+    let rule = if tsize == 8 {
+        b.get(p + 1..).and_then(|rest| {
+            let end = rest.iter().position(|&c| c == b'\n')?;
+            PosixTz::parse(std::str::from_utf8(&rest[..end]).ok()?)
+        })
+    } else {
+        None
+    };
+    Some(Zone { transitions, offsets, initial, rule })
+}
+
+/// A POSIX `TZ` rule string, e.g. `CET-1CEST,M3.5.0,M10.5.0/3`.
+#[derive(Debug, Clone, PartialEq)]
+struct PosixTz {
+    std_off: i64,
+    dst: Option<(i64, DateRule, i64, DateRule, i64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DateRule {
+    /// `Jn`: day 1-365, February 29 never counted.
+    Julian1(u32),
+    /// `n`: day 0-365.
+    Julian0(u32),
+    /// `Mm.w.d`.
+    Month(u32, u32, u32),
+}
+
+impl DateRule {
+    /// Day count since the epoch of this rule's day in `year`.
+    fn day(self, year: i64) -> i64 {
+        let jan1 = days_from_civil(year, 1, 1);
+        match self {
+            DateRule::Julian1(n) => jan1 + n as i64 - 1 + i64::from(is_leap(year) && n >= 60),
+            DateRule::Julian0(n) => jan1 + n as i64,
+            DateRule::Month(m, w, d) => {
+                let first = days_from_civil(year, m, 1);
+                let wd1 = (first + 4).rem_euclid(7) as u32;
+                let mut mday = 1 + (d + 7 - wd1) % 7 + (w - 1) * 7;
+                while mday > days_in_month(year, m) {
+                    mday -= 7;
+                }
+                first + mday as i64 - 1
+            }
+        }
+    }
+}
+
+impl PosixTz {
+    fn parse(s: &str) -> Option<PosixTz> {
+        let mut p = TzParser { s: s.as_bytes(), i: 0 };
+        p.name()?;
+        let std_off = -p.offset()?;
+        if p.done() {
+            return Some(PosixTz { std_off, dst: None });
+        }
+        p.name()?;
+        let dst_off = if p.peek() == Some(b',') || p.done() { std_off + 3600 } else { -p.offset()? };
+        let (start, start_t, end, end_t) = if p.done() {
+            // POSIX leaves the default rules to the implementation: glibc
+            // uses the US rules.
+            (DateRule::Month(3, 2, 0), 7200, DateRule::Month(11, 1, 0), 7200)
+        } else {
+            p.eat(b',')?;
+            let (s, st) = p.rule()?;
+            p.eat(b',')?;
+            let (e, et) = p.rule()?;
+            (s, st, e, et)
+        };
+        p.done().then_some(PosixTz { std_off, dst: Some((dst_off, start, start_t, end, end_t)) })
+    }
+
+    fn utoff(&self, t: i64) -> i64 {
+        let Some((dst_off, start, start_t, end, end_t)) = self.dst else { return self.std_off };
+        let year = Tm::from_unix(t, self.std_off).year;
+        let begin = start.day(year) * 86400 + start_t - self.std_off;
+        let finish = end.day(year) * 86400 + end_t - dst_off;
+        let in_dst = if begin < finish { t >= begin && t < finish } else { t < finish || t >= begin };
+        if in_dst {
+            dst_off
+        } else {
+            self.std_off
+        }
+    }
+}
+
+struct TzParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl TzParser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+    fn done(&self) -> bool {
+        self.i >= self.s.len()
+    }
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek() == Some(c)).then(|| self.i += 1)
+    }
+    fn name(&mut self) -> Option<()> {
+        let start = self.i;
+        if self.eat(b'<').is_some() {
+            while self.peek()? != b'>' {
+                self.i += 1;
+            }
+            self.i += 1;
+            return Some(());
+        }
+        while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+            self.i += 1;
+        }
+        (self.i - start >= 3).then_some(())
+    }
+    fn num(&mut self) -> Option<i64> {
+        let start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        std::str::from_utf8(&self.s[start..self.i]).ok()?.parse().ok()
+    }
+    /// `[+-]hh[:mm[:ss]]` in seconds.
+    fn offset(&mut self) -> Option<i64> {
+        let neg = match self.peek() {
+            Some(b'-') => {
+                self.i += 1;
+                true
+            }
+            Some(b'+') => {
+                self.i += 1;
+                false
+            }
+            _ => false,
+        };
+        let mut v = self.num()? * 3600;
+        if self.eat(b':').is_some() {
+            v += self.num()? * 60;
+            if self.eat(b':').is_some() {
+                v += self.num()?;
+            }
+        }
+        Some(if neg { -v } else { v })
+    }
+    fn rule(&mut self) -> Option<(DateRule, i64)> {
+        let r = match self.peek()? {
+            b'J' => {
+                self.i += 1;
+                DateRule::Julian1(self.num()?.clamp(1, 365) as u32)
+            }
+            b'M' => {
+                self.i += 1;
+                let m = self.num()?;
+                self.eat(b'.')?;
+                let w = self.num()?;
+                self.eat(b'.')?;
+                let d = self.num()?;
+                if !(1..=12).contains(&m) || !(1..=5).contains(&w) || d > 6 {
+                    return None;
+                }
+                DateRule::Month(m as u32, w as u32, d as u32)
+            }
+            _ => DateRule::Julian0(self.num()?.clamp(0, 365) as u32),
+        };
+        let t = if self.eat(b'/').is_some() { self.offset()? } else { 7200 };
+        Some((r, t))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn cfg(console: bool, syslog: bool, json: bool) -> LogConfig {
+        LogConfig { console, syslog, facility: LOG_DAEMON, detail: 0, json }
+    }
+
+    #[test]
+    fn facility_parsing_like_keepalived() {
+        assert_eq!(parse_facility("0"), Ok(LOG_LOCAL0));
+        assert_eq!(parse_facility("7"), Ok(23 << 3));
+        assert_eq!(parse_facility("local3"), Ok(19 << 3));
+        assert_eq!(parse_facility("local"), Ok(LOG_LOCAL0));
+        assert_eq!(parse_facility(""), Ok(LOG_LOCAL0));
+        assert_eq!(parse_facility(" 5"), Ok(21 << 3));
+        assert_eq!(parse_facility("+2"), Ok(18 << 3));
+        assert_eq!(parse_facility("daemon"), Ok(LOG_DAEMON));
+        assert_eq!(parse_facility("user"), Ok(LOG_USER));
+        for bad in ["8", "local8", "bogus", "-1", "3 ", "Daemon", "0x1", "local-1", "99999999999999999999"] {
+            assert_eq!(parse_facility(bad), Err(format!("Invalid log facility '{bad}'")), "{bad}");
+        }
+    }
+
+    #[test]
+    fn from_cli_rules() {
+        let mut cli = Cli { log_console: true, ..Cli::default() };
+        let c = LogConfig::from_cli(&cli).unwrap();
+        assert!(!c.console, "-l without -n does not log to the console");
+        assert!(c.syslog);
+        assert_eq!(c.facility, LOG_DAEMON);
+        cli.dont_fork = true;
+        cli.no_syslog = true;
+        cli.log_facility = Some("local7".into());
+        cli.log_detail = 1;
+        let c = LogConfig::from_cli(&cli).unwrap();
+        assert!(c.console && !c.syslog && !c.json);
+        assert_eq!(c.facility, 23 << 3);
+        assert_eq!(c.max_level(), LevelFilter::DEBUG);
+        cli.log_facility = Some("nope".into());
+        assert_eq!(LogConfig::from_cli(&cli).unwrap().facility, LOG_DAEMON);
+        cli.log_format = Some("json".into());
+        assert!(LogConfig::from_cli(&cli).unwrap().json);
+        cli.log_format = Some("xml".into());
+        assert!(LogConfig::from_cli(&cli).is_err());
+    }
+
+    #[test]
+    fn pri_and_line_format() {
+        assert_eq!(LOG_DAEMON | severity(Level::ERROR, false), 27);
+        assert_eq!(LOG_DAEMON | severity(Level::WARN, false), 28);
+        assert_eq!(LOG_DAEMON | severity(Level::INFO, false), 30);
+        assert_eq!(LOG_DAEMON | severity(Level::DEBUG, false), 31);
+        assert_eq!(LOG_DAEMON | severity(Level::TRACE, false), 31);
+        assert_eq!(LOG_DAEMON | severity(Level::INFO, true), 25);
+        assert_eq!((19 << 3) | severity(Level::INFO, false), 158);
+        // 2026-11-24 20:15:38 UTC is a Tuesday.
+        let tm = Tm::from_unix(1_795_551_338, 0);
+        assert_eq!(tm, Tm { year: 2026, mon: 10, mday: 24, hour: 20, min: 15, sec: 38, wday: 2 }, "{tm:?}");
+        assert_eq!(
+            format_syslog(30, &tm, "Keepalived_vrrp", 42, "hello"),
+            "<30>Nov 24 20:15:38 Keepalived_vrrp[42]: hello"
+        );
+        assert_eq!(format_console(&tm, "hello"), "Tue Nov 24 20:15:38 2026: hello");
+        let tm = Tm::from_unix(1_772_665_200, 0); // 2026-03-04 23:00:00 UTC, Wednesday
+        assert_eq!(format_syslog(27, &tm, "Keepalived", 1, "x"), "<27>Mar  4 23:00:00 Keepalived[1]: x");
+        assert_eq!(format_console(&tm, "x"), "Wed Mar  4 23:00:00 2026: x");
+        let t = UNIX_EPOCH + Duration::from_micros(1_795_551_338_000_123);
+        assert_eq!(rfc3339_utc(t), "2026-11-24T20:15:38.000123Z");
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for d in [-719_468i64, -1, 0, 59, 11_016, 20_000, 2_932_896] {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+    }
+
+    #[test]
+    fn posix_tz_rules() {
+        let cet = PosixTz::parse("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+        // 2026-01-15 and 2026-07-15, noon UTC.
+        assert_eq!(cet.utoff(1_768_478_400), 3600);
+        assert_eq!(cet.utoff(1_784_116_800), 7200);
+        // DST begins 2026-03-29 01:00 UTC.
+        assert_eq!(cet.utoff(1_774_745_999), 3600);
+        assert_eq!(cet.utoff(1_774_746_000), 7200);
+        // and ends 2026-10-25 01:00 UTC.
+        assert_eq!(cet.utoff(1_792_889_999), 7200);
+        assert_eq!(cet.utoff(1_792_890_000), 3600);
+        let aus = PosixTz::parse("AEST-10AEDT,M10.1.0,M4.1.0/3").unwrap();
+        assert_eq!(aus.utoff(1_768_478_400), 11 * 3600);
+        assert_eq!(aus.utoff(1_784_116_800), 10 * 3600);
+        assert_eq!(PosixTz::parse("<+0530>-5:30").unwrap().utoff(0), 19_800);
+        assert_eq!(PosixTz::parse("EST5").unwrap().utoff(0), -18_000);
+        assert!(PosixTz::parse("X").is_none());
+        assert_eq!(Zone::from_tz("").utoff(12345), 0);
+        assert_eq!(Zone::from_tz("UTC0").utoff(12345), 0);
+    }
+
+    #[test]
+    fn tzif_files_parse() {
+        // Whatever zoneinfo this machine has must at least parse.
+        for name in ["Europe/Paris", "America/New_York", "Australia/Sydney", "UTC"] {
+            let p = Path::new("/usr/share/zoneinfo").join(name);
+            if let Ok(b) = std::fs::read(&p) {
+                let z = parse_tzif(&b).expect(name);
+                if name == "Europe/Paris" {
+                    assert_eq!(z.utoff(1_768_478_400), 3600);
+                    assert_eq!(z.utoff(1_784_116_800), 7200);
+                    // Beyond 2037: the footer rule.
+                    assert_eq!(z.utoff(4_102_444_800 + 182 * 86400), 7200);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn idents() {
+        assert_eq!(ident_suffix(None, None), "");
+        assert_eq!(ident_suffix(Some("blue"), None), "_blue");
+        assert_eq!(ident_suffix(None, Some("i1")), "_i1");
+        assert_eq!(ident_suffix(Some("blue"), Some("i1")), "_blue_i1");
+        assert_eq!(base_ident(None), "Keepalived");
+        assert_eq!(base_ident(Some(ProcKind::Vrrp)), "Keepalived_vrrp");
+        assert_eq!(base_ident(Some(ProcKind::Checker)), "Keepalived_healthcheckers");
+        assert_eq!(base_ident(Some(ProcKind::Bfd)), "Keepalived_bfd");
+    }
+
+    fn recv_all(sock: &UnixDatagram) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 9000];
+        while let Ok(n) = sock.recv(&mut buf) {
+            out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        out
+    }
+
+    /// The whole path, with a real datagram socket; ident switching shares
+    /// global state, so one test covers it.
+    #[test]
+    fn syslog_datagrams_console_json_and_ident_switch() {
+        let dir = std::env::temp_dir().join(format!("ka-rs-log-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("log.sock");
+        let _ = std::fs::remove_file(&path);
+        let server = UnixDatagram::bind(&path).unwrap();
+        server.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        let pid = std::process::id();
+
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let mut c = cfg(true, true, false);
+        c.facility = parse_facility("local3").unwrap();
+        let sub = test_subscriber(&c, path.clone(), out.clone());
+        tracing::subscriber::with_default(sub, || {
+            set_ident_suffix("");
+            set_process(None);
+            tracing::info!("Starting Keepalived v2.2.7");
+            tracing::debug!("not logged without -D");
+            set_ident_suffix(&ident_suffix(Some("blue"), None));
+            set_process(Some(ProcKind::Vrrp));
+            tracing::warn!(instance = "VI_1", prio = 100u64, "(VI_1) Entering MASTER STATE");
+            set_process(None);
+            tracing::error!(alert = true, "VRRP child process(99) died: Respawning");
+            set_ident_suffix("");
+        });
+        let got = recv_all(&server);
+        assert_eq!(got.len(), 3, "{got:?}");
+        let strip = |s: &str| -> (String, String) {
+            // "<PRI>Mmm dd HH:MM:SS " is 16 characters after the PRI.
+            let close = s.find('>').unwrap();
+            (s[..=close].to_string(), s[close + 17..].to_string())
+        };
+        assert_eq!(strip(&got[0]), ("<158>".into(), format!("Keepalived[{pid}]: Starting Keepalived v2.2.7")));
+        assert_eq!(
+            strip(&got[1]),
+            (
+                "<156>".into(),
+                format!("Keepalived_vrrp_blue[{pid}]: (VI_1) Entering MASTER STATE instance=VI_1 prio=100")
+            )
+        );
+        assert_eq!(
+            strip(&got[2]),
+            ("<153>".into(), format!("Keepalived_blue[{pid}]: VRRP child process(99) died: Respawning"))
+        );
+        let console = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = console.lines().collect();
+        assert_eq!(lines.len(), 3, "{console}");
+        assert!(lines[0].ends_with(": Starting Keepalived v2.2.7"), "{}", lines[0]);
+        // "Tue Nov 24 20:15:38 2026: " is 26 characters.
+        assert_eq!(lines[0].find(": Starting"), Some(24));
+
+        // JSON: console lines and syslog bodies are the same object.
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let mut c = cfg(true, true, true);
+        c.detail = 1;
+        let sub = test_subscriber(&c, path.clone(), out.clone());
+        tracing::subscriber::with_default(sub, || {
+            set_process(Some(ProcKind::Checker));
+            tracing::info!(vs = "10.0.0.1:80", up = true, "Adding service");
+            tracing::debug!("detail");
+            set_process(None);
+        });
+        let console = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = console.lines().collect();
+        assert_eq!(lines.len(), 2, "{console}");
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["ident"], "Keepalived_healthcheckers");
+        assert_eq!(v["pid"], pid);
+        assert_eq!(v["message"], "Adding service");
+        assert_eq!(v["fields"], serde_json::json!({"vs": "10.0.0.1:80", "up": true}));
+        let ts = v["timestamp"].as_str().unwrap();
+        assert!(ts.len() == 27 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T', "{ts}");
+        let v2: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(v2["level"], "DEBUG");
+        assert!(v2.get("fields").is_none());
+        let got = recv_all(&server);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].starts_with("<30>") && got[1].starts_with("<31>"), "{got:?}");
+        let body = got[0].split_once("]: ").unwrap().1;
+        assert_eq!(body, lines[0]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn no_syslog_daemon_drops_and_counts() {
+        let mut sink = SyslogSink::new(PathBuf::from("/nonexistent/ka-rs/log"));
+        let before = syslog_dropped();
+        sink.send(b"<30>x");
+        sink.send(b"<30>y");
+        assert!(syslog_dropped() >= before + 2);
+    }
+
+    #[test]
+    fn reconnects_when_socket_is_recreated() {
+        let dir = std::env::temp_dir().join(format!("ka-rs-log-re-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("log.sock");
+        let _ = std::fs::remove_file(&path);
+        let mut sink = SyslogSink::new(path.clone());
+        let s1 = UnixDatagram::bind(&path).unwrap();
+        sink.send(b"one");
+        drop(s1);
+        std::fs::remove_file(&path).unwrap();
+        let s2 = UnixDatagram::bind(&path).unwrap();
+        s2.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        sink.send(b"two");
+        assert_eq!(recv_all(&s2), vec!["two".to_string()]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn socket_path_override() {
+        assert_eq!(syslog_socket_path(None), PathBuf::from("/dev/log"));
+        assert_eq!(syslog_socket_path(Some("".into())), PathBuf::from("/dev/log"));
+        assert_eq!(syslog_socket_path(Some("/tmp/x.sock".into())), PathBuf::from("/tmp/x.sock"));
+    }
 }
