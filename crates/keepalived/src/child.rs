@@ -21,7 +21,6 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use signal_hook::consts::signal::*;
 use signal_hook_mio::v1_0::Signals;
-use std::path::PathBuf;
 use tracing::{error, info, warn};
 
 const SIGNALS: Token = Token(0);
@@ -36,7 +35,8 @@ pub struct ChildStart {
     pub conf_file: String,
     pub config_id: Option<String>,
     pub parent_pid: Pid,
-    pub pid_path: PathBuf,
+    /// Our pid file, created and locked by the parent before the fork.
+    pub pidfile: Option<PidFile>,
 }
 
 fn subsystems(kind: ProcKind) -> Subsystems {
@@ -159,19 +159,15 @@ pub fn run(mut start: ChildStart) -> i32 {
     }
     apply_process_settings(kind, &cfg);
 
-    let pidfile = match PidFile::lock(&start.pid_path) {
-        Ok(mut p) => {
+    let pidfile = match start.pidfile.take() {
+        Some(mut p) => {
             if let Err(e) = p.write_pid(std::process::id()) {
-                warn!("Unable to write pid file {}: {e}", start.pid_path.display());
+                warn!("Unable to write pid file {}: {e}", p.path.display());
             }
             Some(p)
         }
-        Err(e) => {
-            error!("{e}");
-            None
-        }
+        None => None,
     };
-
     let Some(stream) = start.stream.take() else {
         error!("No channel to the parent");
         return EXIT_FATAL;

@@ -292,6 +292,7 @@ impl PidFile {
     }
 
     /// True while the file is open (and so locked).
+    #[cfg(test)]
     pub fn is_open(&self) -> bool {
         self.file.is_some()
     }
@@ -568,6 +569,7 @@ pub fn set_run_mount_in(pid_dir: &Path, name: &str) -> RunMount {
 
 impl RunMount {
     /// True once the private mount namespace was entered.
+    #[cfg(test)]
     pub fn is_mounted(&self) -> bool {
         self.mounted
     }
@@ -883,6 +885,7 @@ fn is_executable(md: &std::fs::Metadata, uid: u32, gid: u32) -> bool {
 /// Run a start-up or shutdown script, waiting at most `timeout` (then
 /// SIGTERM, then SIGKILL), logging as keepalived does. `what` is
 /// "startup script" or "shutdown script".
+#[cfg(test)]
 pub fn run_script_blocking(script: &Script, timeout: Duration, what: &str) -> ScriptOutcome {
     run_script_blocking_with(script, timeout, what, &ScriptRunOpts::default())
 }

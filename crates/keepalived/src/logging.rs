@@ -245,6 +245,7 @@ static SYSLOG_DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// Lines that could not be sent to syslog since start (in this process and,
 /// for lines dropped before a fork, its parent).
+#[cfg(test)]
 pub fn syslog_dropped() -> u64 {
     SYSLOG_DROPPED.load(Ordering::Relaxed)
 }

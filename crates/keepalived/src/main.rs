@@ -101,6 +101,8 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
         warn!("{opt}");
     }
     info!("Starting Keepalived v{} (keepalived-rs)", env!("CARGO_PKG_VERSION"));
+    // keepalived checks $TMPDIR once at start-up (and says if it is unusable).
+    files::set_tmp_dir();
     let parsed = parent::read_parent_config(&conf_file, config_id.clone(), cli);
     parent::log_diags(&parsed);
     if parsed.main_missing || parsed.diags.file_error {
@@ -113,39 +115,33 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     if cli.dump_conf {
         dump_json(&cfg);
     }
-    if let Some(ns) = &cli.namespace {
-        if let Some(conf_ns) = &cfg.root.net_namespace {
-            info!("Overriding config net_namespace '{conf_ns}' with command line namespace '{ns}'");
-        }
-        cfg.root.net_namespace = Some(ns.clone());
-    }
-    let suffix = ident_suffix(&cfg);
+    files::apply_namespace_override(cli, &mut cfg.root);
+    let suffix = logging::ident_suffix(cfg.root.net_namespace.as_deref(), cfg.root.instance.as_deref());
     if !suffix.is_empty() {
         logging::set_ident_suffix(&suffix);
     }
     files::apply_umask(cli, &cfg.global);
     let core_guard = files::apply_core_dump(cli);
-    let pid_paths = files::PidPaths::resolve(cli, &cfg.root);
+    // A namespace gets its own pid directory (keepalived set_run_mount).
+    let run_mount = cfg.root.net_namespace.as_deref().map(files::set_run_mount);
     if let Some(ns) = cfg.root.net_namespace.clone() {
         if let Err(e) = files::enter_netns(&ns) {
             error!("Unable to set network namespace {ns} - exiting ({e})");
             return parent::EXIT_FATAL;
         }
     }
-    if let Some(dir) = &pid_paths.dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            info!("Unable to create directory {} ({e})", dir.display());
-        }
-    }
-    let pidfile = match files::PidFile::lock(&pid_paths.parent) {
+    let pid_paths = files::PidPaths::resolve(cli, &cfg.root);
+    let pid_dir = pid_paths.create_dir();
+    let wanted: Vec<keepalived_runtime::ProcKind> = parent::wanted_children(&cfg, cli).into_iter().collect();
+    let pidfiles = match files::PidFiles::lock(&pid_paths, &wanted) {
         Ok(p) => p,
-        Err(files::PidError::Locked(_)) => {
+        Err(e) => {
+            // keepalived: any pid-file problem means "already running".
+            if !matches!(e, files::PidError::Locked(_)) {
+                error!("{e}");
+            }
             info!("daemon is already running");
             return parent::EXIT_OK;
-        }
-        Err(e) => {
-            error!("{e}");
-            return parent::EXIT_FATAL;
         }
     };
     if !cli.dont_fork {
@@ -154,17 +150,19 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
             return parent::EXIT_FATAL;
         }
     }
-    let mut pidfile = pidfile;
-    if let Err(e) = pidfile.write_pid(std::process::id()) {
-        error!("Unable to write pid file {}: {e}", pid_paths.parent.display());
+    let mut pidfiles = pidfiles;
+    if let Some(p) = pidfiles.parent.as_mut() {
+        if let Err(e) = p.write_pid(std::process::id()) {
+            error!("Unable to write pid file {}: {e}", pid_paths.parent.display());
+        }
     }
     if let Some(script) = cfg.global.startup_script.clone() {
-        info!("Running startup script {}", script.path());
         let t = std::time::Duration::from_secs(u64::from(cfg.global.startup_script_timeout.max(1)));
-        files::run_script_blocking(&script, t, "startup script");
+        let opts = files::ScriptRunOpts::from_global(&cfg.global, cli.log_detail > 0);
+        files::run_script_blocking_with(&script, t, "startup script", &opts);
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
-    let parent = match parent::Parent::new(cli.clone(), conf_file, config_id, cfg, pid_paths, pidfile) {
+    let parent = match parent::Parent::new(cli.clone(), conf_file, config_id, cfg, pid_paths, pidfiles) {
         Ok(p) => p,
         Err(e) => {
             error!("Unable to start: {e}");
@@ -174,31 +172,26 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     match parent.run() {
         parent::Outcome::Exit(code) => {
             drop(core_guard);
+            if let Some(d) = pid_dir {
+                d.remove();
+            }
+            if let Some(m) = run_mount {
+                m.clear();
+            }
             info!("Stopped Keepalived v{} (keepalived-rs)", env!("CARGO_PKG_VERSION"));
             code
         }
         parent::Outcome::Child(start) => {
             // The parent's state was dropped on the way here (its signal
             // handlers unregistered, its channels closed). The core-pattern
-            // guard belongs to the parent.
+            // guard, the pid directory and the namespace mount belong to
+            // the parent.
             std::mem::forget(core_guard);
+            std::mem::forget(pid_dir);
+            std::mem::forget(run_mount);
             child::run(start)
         }
     }
-}
-
-/// keepalived's `_NETNS` / `_INSTANCE` ident suffix.
-fn ident_suffix(cfg: &keepalived_config::Config) -> String {
-    let mut s = String::new();
-    if let Some(ns) = &cfg.root.net_namespace {
-        s.push('_');
-        s.push_str(ns);
-    }
-    if let Some(i) = &cfg.root.instance {
-        s.push('_');
-        s.push_str(i);
-    }
-    s
 }
 
 /// Options keepalived has that this build does not act on: said clearly.

@@ -9,7 +9,7 @@
 use crate::child;
 use crate::cli::Cli;
 use crate::dumps;
-use crate::files::{self, DumpKind, PidFile, PidPaths};
+use crate::files::{self, DumpKind, PidFile, PidFiles, PidPaths};
 use keepalived_config::{parse_file, Config, ParseOptions, Parsed, Severity, Subsystems};
 use keepalived_runtime::channel::ReadStatus;
 use keepalived_runtime::{Channel, ChildMsg, ParentMsg, ProcKind, TimerHeap, TimerId};
@@ -132,9 +132,9 @@ pub struct Parent {
     /// Children this configuration wants.
     wanted: HashSet<ProcKind>,
     pid_paths: PidPaths,
-    pidfile: Option<PidFile>,
-    /// The children's pid files, created (locked) by the parent before
-    /// forking as keepalived does; each child writes its own pid.
+    /// All pid files, created and locked by the parent before forking, as
+    /// keepalived does; each child writes its own pid into its file.
+    pidfiles: PidFiles,
     stop: Option<Stop>,
     reload: Reload,
     sd_notify: bool,
@@ -191,7 +191,7 @@ impl Parent {
         config_id: Option<String>,
         cfg: Config,
         pid_paths: PidPaths,
-        pidfile: PidFile,
+        pidfiles: PidFiles,
     ) -> std::io::Result<Parent> {
         let poll = Poll::new()?;
         let mut signals = Signals::new([
@@ -218,7 +218,7 @@ impl Parent {
             slots: HashMap::new(),
             wanted,
             pid_paths,
-            pidfile: Some(pidfile),
+            pidfiles,
             stop: None,
             reload: Reload::default(),
             sd_notify,
@@ -240,8 +240,10 @@ impl Parent {
         if self.wanted.is_empty() {
             warn!("Warning - keepalived has no configuration to run");
         }
-        // Children whose subsystem has no configuration: their stale pid
-        // files go (keepalived removes unused child pid files).
+        // Children whose subsystem has no configuration: their pid files
+        // go (keepalived removes unused child pid files).
+        let running: Vec<ProcKind> = self.wanted.iter().copied().collect();
+        self.pidfiles.remove_unused(&running);
         for k in ProcKind::ALL {
             if !self.wanted.contains(&k) {
                 let _ = std::fs::remove_file(self.pid_paths.for_kind(k));
@@ -319,10 +321,18 @@ impl Parent {
                 return;
             }
         };
+        // The child's pid file: locked by us (again, after a respawn).
+        if self.pidfiles.child_mut(kind).is_none() {
+            match PidFile::lock(self.pid_paths.for_kind(kind)) {
+                Ok(p) => *pid_slot(&mut self.pidfiles, kind) = Some(p),
+                Err(e) => error!("{e}"),
+            }
+        }
         let parent_pid = nix::unistd::getpid();
         match keepalived_sys::fork() {
             Ok(nix::unistd::ForkResult::Child) => {
                 drop(parent_end);
+                let pidfile = pid_slot(&mut self.pidfiles, kind).take();
                 self.become_child = Some(child::ChildStart {
                     kind,
                     stream: Some(child_end),
@@ -330,7 +340,7 @@ impl Parent {
                     conf_file: self.conf_file.clone(),
                     config_id: self.config_id.clone(),
                     parent_pid,
-                    pid_path: self.pid_paths.for_kind(kind).to_path_buf(),
+                    pidfile,
                 });
             }
             Ok(nix::unistd::ForkResult::Parent { child }) => {
@@ -479,6 +489,7 @@ impl Parent {
             let _ = self.poll.registry().deregister(&mut c.stream);
         }
         // The child is gone: its pid file is stale.
+        self.pidfiles.child_exit(kind);
         let _ = std::fs::remove_file(self.pid_paths.for_kind(kind));
         if self.stop.is_some() {
             return;
@@ -625,13 +636,11 @@ impl Parent {
         let code = stop.code;
         self.timers.cancel(stop.deadline);
         if let Some(script) = self.cfg.global.shutdown_script.clone() {
-            info!("Running shutdown script {}", script.path());
             let t = Duration::from_secs(u64::from(self.cfg.global.shutdown_script_timeout.max(1)));
-            files::run_script_blocking(&script, t, "shutdown script");
+            let opts = files::ScriptRunOpts::from_global(&self.cfg.global, self.cli.log_detail > 0);
+            files::run_script_blocking_with(&script, t, "shutdown script", &opts);
         }
-        if let Some(p) = self.pidfile.take() {
-            p.remove();
-        }
+        self.pidfiles.parent_exit();
         Some(code)
     }
 
@@ -782,6 +791,14 @@ impl Parent {
             info!("Processing queued reload");
             self.request_reload();
         }
+    }
+}
+
+fn pid_slot(p: &mut PidFiles, k: ProcKind) -> &mut Option<PidFile> {
+    match k {
+        ProcKind::Vrrp => &mut p.vrrp,
+        ProcKind::Checker => &mut p.checker,
+        ProcKind::Bfd => &mut p.bfd,
     }
 }
 

@@ -24,7 +24,8 @@ fn can_run() -> bool {
 }
 
 const VRRP: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n";
-const LVS: &str = "virtual_server 10.0.0.100 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 80 {\n }\n}\n";
+const LVS: &str =
+    "virtual_server 10.0.0.100 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 80 {\n }\n}\n";
 const BFD: &str = "bfd_instance B1 {\n neighbor_ip 10.0.0.2\n}\n";
 
 struct TempDir(PathBuf);
@@ -327,11 +328,7 @@ fn broken_config_is_refused_at_reload_with_reload_check_config() {
     let broken = dir_conf.replace("virtual_router_id 51", "virtual_router_id");
     std::fs::write(d.conf(), broken).unwrap();
     d.signal("HUP");
-    assert!(
-        wait_for(Duration::from_secs(8), || d.log().contains("New config failed validation")),
-        "log:\n{}",
-        d.log()
-    );
+    assert!(wait_for(Duration::from_secs(8), || d.log().contains("New config failed validation")), "log:\n{}", d.log());
     std::thread::sleep(Duration::from_millis(300));
     assert!(pids.iter().all(|p| alive(*p)), "children changed; log:\n{}", d.log());
     assert_eq!(d.pid_of("vrrp.pid"), Some(pids[0]));
@@ -419,11 +416,14 @@ fn data_and_stats_dumps_on_signals() {
     let json_sig = String::from_utf8_lossy(&json.stdout).trim().to_string();
     d.signal(&json_sig);
     let tmp = &d.dir.0;
-    for f in ["keepalived_parent.data", "keepalived.data", "keepalived_check.data", "keepalived.stats", "keepalived.json"] {
+    for f in
+        ["keepalived_parent.data", "keepalived.data", "keepalived_check.data", "keepalived.stats", "keepalived.json"]
+    {
         assert!(wait_for(Duration::from_secs(3), || tmp.join(f).exists()), "{f} not written; log:\n{}", d.log());
     }
     let stats = std::fs::read_to_string(tmp.join("keepalived.stats")).unwrap();
     assert!(stats.starts_with("VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n"), "{stats}");
-    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.join("keepalived.json")).unwrap()).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.join("keepalived.json")).unwrap()).unwrap();
     assert_eq!(j[0]["data"]["iname"], "VI_1");
 }
