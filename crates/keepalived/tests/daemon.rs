@@ -427,3 +427,33 @@ fn data_and_stats_dumps_on_signals() {
         serde_json::from_str(&std::fs::read_to_string(tmp.join("keepalived.json")).unwrap()).unwrap();
     assert_eq!(j[0]["data"]["iname"], "VI_1");
 }
+
+#[test]
+fn systemd_notifications() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempdir("sdnotify");
+    let sock_path = dir.0.join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let path = sock_path.to_string_lossy().into_owned();
+    let mut d = start("sdnotify", &format!("{VRRP}{LVS}"), &[], &[("NOTIFY_SOCKET", &path)]);
+    let mut recv = || {
+        let mut buf = [0u8; 512];
+        let n = sock.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let ready = recv();
+    assert_eq!(ready.trim(), "READY=1", "first notification");
+    // Both children had started and read their configuration by then.
+    assert!(d.pid_of("vrrp.pid").is_some() && d.pid_of("checkers.pid").is_some());
+    d.signal("HUP");
+    let reloading = recv();
+    assert!(reloading.starts_with("RELOADING=1\nMONOTONIC_USEC="), "{reloading:?}");
+    assert_eq!(recv().trim(), "READY=1", "after the reload");
+    d.signal("TERM");
+    assert_eq!(recv().trim(), "STOPPING=1");
+    assert_eq!(d.wait_exit(Duration::from_secs(8)), Some(0));
+    drop(dir);
+}
