@@ -361,7 +361,7 @@ impl Parent {
                 slot.last_ack = now;
                 slot.ready = false;
                 slot.reloading = false;
-                info!(pid = child.as_raw(), "Starting {} child process, pid={}", child_label(kind), child);
+                info!("Starting {} child process, pid={}", kind.label(), child);
             }
             Err(e) => {
                 error!("Unable to fork the {} child: {e}", kind.label());
