@@ -1,0 +1,1 @@
+//! keepalived-rs VRRP engine.

@@ -1,0 +1,1 @@
+//! keepalived-rs wire formats (see the modules).
