@@ -214,12 +214,10 @@ pub fn run(mut start: ChildStart) -> i32 {
                                 let path = files::dump_path(DumpKind::VrrpStats, &cfg.global, &cfg.root);
                                 dumps::write(&path, &dumps::vrrp_stats(&cfg));
                             }
-                            s if kind == ProcKind::Vrrp && s == rtmin2 => {
-                                // keepalived writes nothing when there are no instances.
-                                if !cfg.vrrp.instances.is_empty() {
-                                    let path = files::dump_path(DumpKind::VrrpJson, &cfg.global, &cfg.root);
-                                    dumps::write_atomic(&path, &dumps::vrrp_json(&cfg));
-                                }
+                            // keepalived writes nothing when there are no instances.
+                            s if kind == ProcKind::Vrrp && s == rtmin2 && !cfg.vrrp.instances.is_empty() => {
+                                let path = files::dump_path(DumpKind::VrrpJson, &cfg.global, &cfg.root);
+                                dumps::write_atomic(&path, &dumps::vrrp_json(&cfg));
                             }
                             SIGCHLD => reap_scripts(),
                             _ => {}

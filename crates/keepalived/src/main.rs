@@ -189,7 +189,7 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
             std::mem::forget(core_guard);
             std::mem::forget(pid_dir);
             std::mem::forget(run_mount);
-            child::run(start)
+            child::run(*start)
         }
     }
 }

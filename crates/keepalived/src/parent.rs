@@ -117,7 +117,7 @@ pub enum Outcome {
     Exit(i32),
     /// We are a freshly forked child: the caller drops the parent's state
     /// and runs the child.
-    Child(child::ChildStart),
+    Child(Box<child::ChildStart>),
 }
 
 pub struct Parent {
@@ -139,7 +139,7 @@ pub struct Parent {
     reload: Reload,
     sd_notify: bool,
     /// Set after fork in the child branch: unwind to `main` as a child.
-    become_child: Option<child::ChildStart>,
+    become_child: Option<Box<child::ChildStart>>,
 }
 
 /// Read the configuration as the parent does: only global keywords are
@@ -333,7 +333,7 @@ impl Parent {
             Ok(nix::unistd::ForkResult::Child) => {
                 drop(parent_end);
                 let pidfile = pid_slot(&mut self.pidfiles, kind).take();
-                self.become_child = Some(child::ChildStart {
+                self.become_child = Some(Box::new(child::ChildStart {
                     kind,
                     stream: Some(child_end),
                     cli: self.cli.clone(),
@@ -341,7 +341,7 @@ impl Parent {
                     config_id: self.config_id.clone(),
                     parent_pid,
                     pidfile,
-                });
+                }));
             }
             Ok(nix::unistd::ForkResult::Parent { child }) => {
                 drop(child_end);

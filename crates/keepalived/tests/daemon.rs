@@ -439,7 +439,7 @@ fn systemd_notifications() {
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let path = sock_path.to_string_lossy().into_owned();
     let mut d = start("sdnotify", &format!("{VRRP}{LVS}"), &[], &[("NOTIFY_SOCKET", &path)]);
-    let mut recv = || {
+    let recv = || {
         let mut buf = [0u8; 512];
         let n = sock.recv(&mut buf).expect("a notification");
         String::from_utf8_lossy(&buf[..n]).into_owned()

@@ -161,6 +161,48 @@ pub fn umount(path: &std::path::Path) -> std::io::Result<()> {
     }
 }
 
+/// kill(2) with a raw signal number: nix's `Signal` has no real-time
+/// signals, which keepalived uses for JSON (SIGRTMIN+2) and STATS_CLEAR
+/// (SIGRTMAX-1).
+pub fn kill_raw(pid: i32, sig: i32) -> std::io::Result<()> {
+    // SAFETY: kill(2) takes plain integers and has no memory-safety
+    // preconditions; errors are reported through errno.
+    let r = unsafe { libc::kill(pid, sig) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// setpriority(PRIO_PROCESS, 0, nice): keepalived's `*_priority`.
+pub fn set_nice(nice: i32) -> std::io::Result<()> {
+    // SAFETY: plain integer arguments; failure is reported through errno.
+    let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// SCHED_RR at `priority` with RLIMIT_RTTIME `rttime_us` (keepalived's
+/// `*_rt_priority` and `*_rlimit_rttime`): a runaway realtime loop is
+/// stopped by the kernel instead of freezing the machine.
+pub fn set_realtime(priority: i32, rttime_us: u64) -> std::io::Result<()> {
+    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_RTTIME, rttime_us, rttime_us)
+        .map_err(std::io::Error::from)?;
+    let param = libc::sched_param { sched_priority: priority };
+    // SAFETY: `param` is a valid, initialised sched_param that outlives the
+    // call; pid 0 means this thread.
+    let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_RR | libc::SCHED_RESET_ON_FORK, &param) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,47 +262,5 @@ mod tests {
         let mut cmd = std::process::Command::new("/bin/true");
         let setup = ChildSetup { uid: Some(0), ..Default::default() };
         assert!(spawn_with_setup(&mut cmd, &setup).is_err());
-    }
-}
-
-/// kill(2) with a raw signal number: nix's `Signal` has no real-time
-/// signals, which keepalived uses for JSON (SIGRTMIN+2) and STATS_CLEAR
-/// (SIGRTMAX-1).
-pub fn kill_raw(pid: i32, sig: i32) -> std::io::Result<()> {
-    // SAFETY: kill(2) takes plain integers and has no memory-safety
-    // preconditions; errors are reported through errno.
-    let r = unsafe { libc::kill(pid, sig) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-/// setpriority(PRIO_PROCESS, 0, nice): keepalived's `*_priority`.
-pub fn set_nice(nice: i32) -> std::io::Result<()> {
-    // SAFETY: plain integer arguments; failure is reported through errno.
-    let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-/// SCHED_RR at `priority` with RLIMIT_RTTIME `rttime_us` (keepalived's
-/// `*_rt_priority` and `*_rlimit_rttime`): a runaway realtime loop is
-/// stopped by the kernel instead of freezing the machine.
-pub fn set_realtime(priority: i32, rttime_us: u64) -> std::io::Result<()> {
-    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_RTTIME, rttime_us, rttime_us)
-        .map_err(std::io::Error::from)?;
-    let param = libc::sched_param { sched_priority: priority };
-    // SAFETY: `param` is a valid, initialised sched_param that outlives the
-    // call; pid 0 means this thread.
-    let r = unsafe { libc::sched_setscheduler(0, libc::SCHED_RR | libc::SCHED_RESET_ON_FORK, &param) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
     }
 }
