@@ -1686,8 +1686,12 @@ mod tests {
 
     // ------------------------------------------------------------ core dump
 
+    /// The core-dump tests change the process-wide RLIMIT_CORE: one at a time.
+    static CORE_LIMIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn core_pattern_set_and_restored() {
+        let _serial = CORE_LIMIT.lock().unwrap_or_else(|e| e.into_inner());
         let t = TempDir::new("core");
         let f = t.path().join("core_pattern");
         std::fs::write(&f, "|/usr/share/apport/apport %p\n").unwrap();
@@ -1728,6 +1732,7 @@ mod tests {
 
     #[test]
     fn core_pattern_not_restored_by_other_process() {
+        let _serial = CORE_LIMIT.lock().unwrap_or_else(|e| e.into_inner());
         let t = TempDir::new("core2");
         let f = t.path().join("core_pattern");
         std::fs::write(&f, "orig\n").unwrap();
