@@ -72,6 +72,9 @@ pub struct ParseOptions {
     /// Run validation after parsing.
     pub validate: bool,
     pub system: SystemView,
+    /// Keep the consolidated configuration ([`Parsed::copy`]): what the
+    /// daemon's parent hands its children.
+    pub record_copy: bool,
 }
 
 impl Default for ParseOptions {
@@ -83,6 +86,7 @@ impl Default for ParseOptions {
             config_test: true,
             validate: true,
             system: SystemView::unknown(),
+            record_copy: false,
         }
     }
 }
@@ -96,6 +100,9 @@ pub struct Parsed {
     pub files: Vec<String>,
     /// The main file could not be opened.
     pub main_missing: bool,
+    /// The consolidated configuration, when asked for.
+    #[serde(skip)]
+    pub copy: Option<String>,
 }
 
 impl Parsed {
@@ -118,9 +125,16 @@ pub fn parse_file(path: &str, opts: &ParseOptions) -> Parsed {
             // keepalived's check_conf_file failed: -t exits by the status
             // (0 unless -e made the miss fatal), never by include failure.
             diags.file_error = false;
-            Parsed { config: Config::default(), diags, files: Vec::new(), main_missing: true }
+            Parsed { config: Config::default(), diags, files: Vec::new(), main_missing: true, copy: None }
         }
     }
+}
+
+/// Read a consolidated configuration recorded by a previous
+/// [`parse_file`] with `record_copy` (includes are inline; no file is read).
+pub fn parse_copy(copy: &str, opts: &ParseOptions) -> Parsed {
+    let pp = Preprocessor::from_copy(copy, &preproc_options(opts));
+    run(pp, Diagnostics::new(), opts)
 }
 
 /// As [`parse_file`], for text in memory; `name` is used in origins and to
@@ -134,7 +148,10 @@ fn preproc_options(opts: &ParseOptions) -> PreprocOptions {
     PreprocOptions { config_id: opts.config_id.clone(), all_config: opts.all_config, random_seed: None }
 }
 
-fn run(pp: Preprocessor, diags: Diagnostics, opts: &ParseOptions) -> Parsed {
+fn run(mut pp: Preprocessor, diags: Diagnostics, opts: &ParseOptions) -> Parsed {
+    if opts.record_copy {
+        pp.record_copy();
+    }
     let mut ctx = Ctx::new(pp, opts.active, opts.config_test);
     ctx.diags = diags;
     ctx.system = opts.system.clone();
@@ -161,5 +178,6 @@ fn run(pp: Preprocessor, diags: Diagnostics, opts: &ParseOptions) -> Parsed {
         }
     }
     let files = ctx.pp.files_read.clone();
-    Parsed { config: ctx.cfg, diags: ctx.diags, files, main_missing: false }
+    let copy = ctx.pp.take_copy();
+    Parsed { config: ctx.cfg, diags: ctx.diags, files, main_missing: false, copy }
 }

@@ -132,7 +132,18 @@ pub struct Preprocessor {
     multi_file: bool,
     /// `${_HASH}`/`${_BANG}` were substituted at least once.
     placeholders: bool,
+    /// Recording the consolidated configuration (see [`Preprocessor::take_copy`]).
+    copy: Option<String>,
+    /// Reading a consolidated configuration instead of files.
+    replay: bool,
+    /// In replay: the files we are inside of (name, directory, line number).
+    replay_stack: Vec<(FileId, PathBuf, u32)>,
 }
+
+/// Marker lines of the consolidated configuration. They start with a NUL,
+/// which no configuration line can contain (such lines are ignored).
+const COPY_FILE: &str = "\0F ";
+const COPY_END: &str = "\0E";
 
 impl Preprocessor {
     /// Open the main configuration file (glob allowed, as keepalived does).
@@ -168,6 +179,37 @@ impl Preprocessor {
         pp
     }
 
+    /// Record the consolidated configuration while reading: every line of
+    /// every file in the order read, with file boundaries, includes
+    /// resolved. keepalived's children read such a copy (written by the
+    /// parent) rather than the files, so a file edited on disk reaches them
+    /// only through a reload.
+    pub fn record_copy(&mut self) {
+        let mut c = String::new();
+        // Files already open (the main file): their boundary first.
+        for inc in &self.stack {
+            if let Some(f) = &inc.current {
+                c.push_str(COPY_FILE);
+                c.push_str(&f.name.name());
+                c.push('\n');
+            }
+        }
+        self.copy = Some(c);
+    }
+
+    /// The consolidated configuration recorded so far.
+    pub fn take_copy(&mut self) -> Option<String> {
+        self.copy.take()
+    }
+
+    /// Read a consolidated configuration made by [`Preprocessor::record_copy`].
+    pub fn from_copy(copy: &str, opts: &PreprocOptions) -> Preprocessor {
+        let mut pp = Preprocessor::from_text("(consolidated configuration)", copy, opts);
+        pp.files_read.clear();
+        pp.replay = true;
+        pp
+    }
+
     fn empty(opts: &PreprocOptions) -> Preprocessor {
         let seed = opts.random_seed.unwrap_or_else(|| {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(1)
@@ -189,6 +231,9 @@ impl Preprocessor {
             files_read: Vec::new(),
             multi_file: false,
             placeholders: false,
+            copy: None,
+            replay: false,
+            replay_stack: Vec::new(),
         };
         let std_def = |name: &str, value: &str, builtin, min, max, num| Def {
             name: name.to_string(),
@@ -375,6 +420,11 @@ impl Preprocessor {
             }
             include.num_opened += 1;
             self.files_read.push(shown.clone());
+            if let Some(c) = self.copy.as_mut() {
+                c.push_str(COPY_FILE);
+                c.push_str(&shown);
+                c.push('\n');
+            }
             include.current = Some(SourceFile {
                 name: FileId::intern(&shown),
                 dir: path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
@@ -397,6 +447,10 @@ impl Preprocessor {
             let top = self.stack.last_mut()?;
             let file = top.current.as_mut()?;
             if file.pos >= file.text.len() {
+                if let Some(c) = self.copy.as_mut() {
+                    c.push_str(COPY_END);
+                    c.push('\n');
+                }
                 // End of this file: restore include_check, try the next match.
                 let mut inc = self.stack.pop()?;
                 self.include_check = inc.saved_include_check;
@@ -414,8 +468,35 @@ impl Preprocessor {
             let len = rest.bytes().position(|b| b == b'\n').unwrap_or(rest.len());
             let start = file.pos;
             file.pos += len + 1;
-            file.line_no += 1;
             let raw = &file.text[start..start + len];
+            if self.replay && raw.starts_with('\0') {
+                // A file boundary of the consolidated configuration.
+                if let Some(name) = raw.strip_prefix(COPY_FILE) {
+                    let id = FileId::intern(name);
+                    let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+                    let saved = (file.name, std::mem::replace(&mut file.dir, dir), file.line_no);
+                    self.replay_stack.push(saved);
+                    file.name = id;
+                    file.line_no = 0;
+                    self.files_read.push(name.to_string());
+                } else if raw == COPY_END {
+                    if let Some((name, dir, line_no)) = self.replay_stack.pop() {
+                        file.name = name;
+                        file.dir = dir;
+                        file.line_no = line_no;
+                    }
+                }
+                continue;
+            }
+            file.line_no += 1;
+            if let Some(c) = self.copy.as_mut() {
+                // Lines that are ignored anyway are recorded empty (line
+                // numbers are kept; the parent reported them).
+                if raw.len() < MAXBUF - 1 && !raw.bytes().any(|b| b == 0) {
+                    c.push_str(raw);
+                }
+                c.push('\n');
+            }
             if raw.len() >= MAXBUF - 1 {
                 let o = self.raw_origin(1);
                 diags.push(Severity::GeneralError, Some(o), "line too long - ignoring");
@@ -518,7 +599,11 @@ impl Preprocessor {
             match self.process_line(buf, diags) {
                 Some(l) => {
                     if self.is_include(&l) {
-                        self.do_include(&l, diags);
+                        // In a consolidated configuration the included
+                        // lines follow inline.
+                        if !self.replay {
+                            self.do_include(&l, diags);
+                        }
                         continue;
                     }
                     buf = l;
@@ -1393,6 +1478,43 @@ mod tests {
         assert_eq!((l2.text.as_str(), l2.origin.line, l2.origin.col), ("{", 2, 5));
         let l3 = pp.next_line(&mut d).unwrap();
         assert_eq!((l3.text.as_str(), l3.origin.col), ("b", 6));
+    }
+
+    #[test]
+    fn consolidated_copy_replays_like_the_files() {
+        let dir = std::env::temp_dir().join(format!("ka-rs-copy-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("d")).unwrap();
+        std::fs::write(dir.join("main.conf"), "a 1 # c\n$X=x\n\ninclude d/*.conf\nb $X\n~SEQ(i,1,2) s $i\n").unwrap();
+        std::fs::write(dir.join("d/1.conf"), "  in1 {\n\n in2\n").unwrap();
+        let run = |pp: &mut Preprocessor| {
+            let mut d = Diagnostics::new();
+            let mut out = Vec::new();
+            while let Some(l) = pp.next_line(&mut d) {
+                let name = l.origin.file.name();
+                out.push(format!(
+                    "{}:{}:{}:{}",
+                    name.rsplit('/').next().unwrap_or(""),
+                    l.origin.line,
+                    l.origin.col,
+                    l.text
+                ));
+            }
+            out
+        };
+        let mut d = Diagnostics::new();
+        let mut pp =
+            Preprocessor::open(dir.join("main.conf").to_str().unwrap(), &PreprocOptions::default(), &mut d).unwrap();
+        pp.record_copy();
+        let direct = run(&mut pp);
+        let copy = pp.take_copy().unwrap();
+        // The files change on disk: the copy does not.
+        std::fs::write(dir.join("d/1.conf"), "changed\n").unwrap();
+        let mut rp = Preprocessor::from_copy(&copy, &PreprocOptions::default());
+        let replayed = run(&mut rp);
+        assert_eq!(direct, replayed);
+        assert!(direct.contains(&"1.conf:3:2:in2".to_string()), "{direct:?}");
+        assert!(direct.contains(&"main.conf:5:1:b x".to_string()), "{direct:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -8,12 +8,13 @@
 //! VRRP, stats/JSON dumps (SIGUSR2, SIGRTMAX-1, SIGRTMIN+2).
 
 use crate::cli::Cli;
+use crate::config_copy::ConfigCopy;
 use crate::dumps;
 use crate::files::{self, DumpKind, PidFile};
 use crate::logging;
 use crate::parent::{log_diags, EXIT_CONFIG, EXIT_FATAL, EXIT_OK};
 use keepalived_config::model::global::{GlobalDefs, ProcessSettings};
-use keepalived_config::{parse_file, Config, ParseOptions, Parsed, Subsystems};
+use keepalived_config::{parse_copy, parse_file, Config, ParseOptions, Parsed, Subsystems};
 use keepalived_runtime::channel::ReadStatus;
 use keepalived_runtime::{Channel, ChildMsg, ParentMsg, ProcKind};
 use mio::{Events, Interest, Poll, Token};
@@ -37,13 +38,16 @@ pub struct ChildStart {
     pub parent_pid: Pid,
     /// Our pid file, created and locked by the parent before the fork.
     pub pidfile: Option<PidFile>,
+    /// The consolidated configuration written by the parent.
+    pub copy: std::sync::Arc<ConfigCopy>,
 }
 
 fn subsystems(kind: ProcKind) -> Subsystems {
     Subsystems { vrrp: kind == ProcKind::Vrrp, check: kind == ProcKind::Checker, bfd: kind == ProcKind::Bfd }
 }
 
-/// Read the configuration with only this child's blocks active.
+/// Read the configuration with only this child's blocks active, from the
+/// consolidated copy the parent wrote (the files only if it is unreadable).
 pub fn read_child_config(kind: ProcKind, start: &ChildStart) -> Parsed {
     let opts = ParseOptions {
         config_id: start.config_id.clone(),
@@ -52,8 +56,15 @@ pub fn read_child_config(kind: ProcKind, start: &ChildStart) -> Parsed {
         config_test: false,
         validate: true,
         system: crate::system::system_view(true),
+        record_copy: false,
     };
-    parse_file(&start.conf_file, &opts)
+    match start.copy.read() {
+        Ok(text) if !text.is_empty() => parse_copy(&text, &opts),
+        Ok(_) | Err(_) => {
+            warn!("The consolidated configuration is unavailable - reading {}", start.conf_file);
+            parse_file(&start.conf_file, &opts)
+        }
+    }
 }
 
 /// keepalived-rs test hook: `KEEPALIVED_RS_TEST_CHILD_EXIT=vrrp=2,bfd=4`

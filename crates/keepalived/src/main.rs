@@ -7,6 +7,7 @@
 mod child;
 #[allow(dead_code)] // some options take effect in the protocol engines
 mod cli;
+mod config_copy;
 mod dumps;
 mod files;
 mod logging;
@@ -71,6 +72,7 @@ fn run(cli: &cli::Cli) -> i32 {
             config_test: true,
             validate: true,
             system,
+            record_copy: false,
         };
         let parsed = parse_file(&conf_file, &opts);
         report(&parsed, log_file.as_deref(), json);
@@ -111,6 +113,7 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     if parsed.diags.stopped {
         return parent::EXIT_CONFIG;
     }
+    let config_text = parsed.copy.clone().unwrap_or_default();
     let mut cfg = parsed.config;
     if cli.dump_conf {
         dump_json(&cfg);
@@ -162,7 +165,14 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
         files::run_script_blocking_with(&script, t, "startup script", &opts);
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
-    let parent = match parent::Parent::new(cli.clone(), conf_file, config_id, cfg, pid_paths, pidfiles) {
+    let copy = match config_copy::ConfigCopy::new().and_then(|c| c.write(&config_text).map(|_| c)) {
+        Ok(c) => c,
+        Err(e) => {
+            error!("Unable to create the consolidated configuration: {e}");
+            return parent::EXIT_FATAL;
+        }
+    };
+    let parent = match parent::Parent::new(cli.clone(), conf_file, config_id, cfg, pid_paths, pidfiles, copy) {
         Ok(p) => p,
         Err(e) => {
             error!("Unable to start: {e}");

@@ -8,6 +8,7 @@
 
 use crate::child;
 use crate::cli::Cli;
+use crate::config_copy::ConfigCopy;
 use crate::dumps;
 use crate::files::{self, DumpKind, PidFile, PidFiles, PidPaths};
 use keepalived_config::{parse_file, Config, ParseOptions, Parsed, Severity, Subsystems};
@@ -135,6 +136,8 @@ pub struct Parent {
     /// All pid files, created and locked by the parent before forking, as
     /// keepalived does; each child writes its own pid into its file.
     pidfiles: PidFiles,
+    /// The consolidated configuration the children read.
+    copy: std::sync::Arc<ConfigCopy>,
     stop: Option<Stop>,
     reload: Reload,
     sd_notify: bool,
@@ -152,6 +155,7 @@ pub fn read_parent_config(conf_file: &str, config_id: Option<String>, cli: &Cli)
         config_test: false,
         validate: true,
         system: crate::system::system_view(false),
+        record_copy: true,
     };
     parse_file(conf_file, &opts)
 }
@@ -192,6 +196,7 @@ impl Parent {
         cfg: Config,
         pid_paths: PidPaths,
         pidfiles: PidFiles,
+        copy: ConfigCopy,
     ) -> std::io::Result<Parent> {
         let poll = Poll::new()?;
         let mut signals = Signals::new([
@@ -219,6 +224,7 @@ impl Parent {
             wanted,
             pid_paths,
             pidfiles,
+            copy: std::sync::Arc::new(copy),
             stop: None,
             reload: Reload::default(),
             sd_notify,
@@ -341,6 +347,7 @@ impl Parent {
                     config_id: self.config_id.clone(),
                     parent_pid,
                     pidfile,
+                    copy: self.copy.clone(),
                 }));
             }
             Ok(nix::unistd::ForkResult::Parent { child }) => {
@@ -720,6 +727,7 @@ impl Parent {
             self.end_reload();
             return;
         }
+        let new_copy = parsed.copy.clone().unwrap_or_default();
         let new = parsed.config;
         let old = &self.cfg;
         let mut refused = false;
@@ -753,6 +761,10 @@ impl Parent {
             return;
         }
         self.cfg = new;
+        // Children read the new configuration from the copy.
+        if let Err(e) = self.copy.write(&new_copy) {
+            error!("Unable to update the consolidated configuration: {e}");
+        }
         self.wanted = wanted_children(&self.cfg, &self.cli);
         // Running children reload; children newly needed start.
         let kinds: Vec<ProcKind> = self.ordered_wanted();

@@ -459,3 +459,34 @@ fn systemd_notifications() {
     assert_eq!(d.wait_exit(Duration::from_secs(8)), Some(0));
     drop(dir);
 }
+
+#[test]
+fn respawned_child_reads_the_parents_copy_not_the_edited_file() {
+    if !can_run() {
+        return;
+    }
+    let d = start("copy", VRRP, &[], &[]);
+    let first = wait_children(&d, &["vrrp.pid"])[0];
+    // Edit the file on disk, without a reload.
+    std::fs::write(d.conf(), VRRP.replace("VI_1", "VI_EDITED")).unwrap();
+    let _ = Command::new("kill").args(["-9", &first.to_string()]).status();
+    assert!(wait_for(Duration::from_secs(4), || d.pid_of("vrrp.pid").is_some_and(|p| p != first && alive(p))));
+    std::thread::sleep(Duration::from_millis(300));
+    let data = d.dir.0.join("keepalived.data");
+    d.signal("USR1");
+    assert!(
+        wait_for(Duration::from_secs(3), || std::fs::read_to_string(&data).is_ok_and(|s| s.contains("VRRP Instance")))
+    );
+    let text = std::fs::read_to_string(&data).unwrap();
+    assert!(text.contains("VRRP Instance = VI_1") && !text.contains("VI_EDITED"), "{text}");
+    // A reload takes the edit.
+    let _ = std::fs::remove_file(&data);
+    d.signal("HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    d.signal("USR1");
+    assert!(
+        wait_for(Duration::from_secs(3), || std::fs::read_to_string(&data).is_ok_and(|s| s.contains("VI_EDITED"))),
+        "{}",
+        d.log()
+    );
+}

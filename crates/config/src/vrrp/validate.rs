@@ -70,8 +70,7 @@ fn run(ctx: &mut Ctx, sys: &SystemView, g: &VrrpGlobals, instances: &mut [VrrpIn
     }
     sync_groups(ctx, instances);
     for v in instances.iter_mut() {
-        let group =
-            v.sync_group.as_ref().and_then(|n| ctx.cfg.vrrp.sync_groups.iter().find(|s| &s.name == n)).cloned();
+        let group = v.sync_group.as_ref().and_then(|n| ctx.cfg.vrrp.sync_groups.iter().find(|s| &s.name == n)).cloned();
         if !complete_instance(ctx, sys, g, v, group.as_ref()) {
             return false;
         }
