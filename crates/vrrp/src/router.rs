@@ -496,7 +496,8 @@ impl Router {
             let members = self.groups[g].members.clone();
             let st = if members.iter().any(|&m| self.instances[m].fault || self.instances[m].script_init) {
                 State::Fault
-            } else if members.iter().all(|&m| self.instances[m].wantstate == State::Master) {
+            } else if members.iter().all(|&m| self.instances[m].wantstate == State::Master && self.instances[m].owner())
+            {
                 State::Master
             } else {
                 State::Backup
