@@ -261,9 +261,21 @@ impl Router {
             inst.ms_down_timer_us = inst.master_down_us();
             instances.push(inst);
         }
+        // Membership comes from the groups only; invalid or duplicate members are ignored.
+        for i in instances.iter_mut() {
+            i.config.sync_group = None;
+        }
+        let mut seen = vec![false; instances.len()];
         let groups = gcfgs
             .into_iter()
-            .map(|g| Group { name: g.name, members: g.members, state: State::Init })
+            .map(|g| {
+                let members = g
+                    .members
+                    .into_iter()
+                    .filter(|&m| m < seen.len() && !std::mem::replace(&mut seen[m], true))
+                    .collect();
+                Group { name: g.name, members, state: State::Init }
+            })
             .collect::<Vec<_>>();
         for (gi, g) in groups.iter().enumerate() {
             for &m in &g.members {

@@ -640,3 +640,20 @@ fn garp_pacing() {
     let garps: Vec<u64> = s.log.iter().filter(|(_, a)| matches!(a, Action::SendGarp { .. })).map(|(t, _)| *t).collect();
     assert_eq!(garps, vec![1, 10_001, 20_001, 30_001, 40_001]);
 }
+
+#[test]
+fn bad_group_references_do_not_panic() {
+    let mut a = icfg("VI_1", 100);
+    a.sync_group = Some(7);
+    let r = Router::new(RouterConfig {
+        options: EngineOptions::default(),
+        instances: vec![a],
+        groups: vec![SyncGroupConfig { name: "G".into(), members: vec![0, 0, 9] }],
+    });
+    let mut s = Sim::new(r);
+    s.run_to(5_000_000);
+    assert_eq!(s.state(0), State::Master);
+    s.advert(3, adv(200, HIGHER));
+    s.input(Input::Remove { instance: 9 });
+    s.input(Input::SourceAddress { instance: 9, addr: None });
+}
