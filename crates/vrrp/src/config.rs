@@ -1,0 +1,402 @@
+//! The engine's own per-instance configuration, and its construction from the parsed model.
+use keepalived_config::model::vrrp as m;
+use keepalived_config::Config;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+use crate::types::TrackKind;
+
+/// Authentication expected on received adverts (v2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthConfig {
+    None,
+    /// PASS with the password NUL-padded to 8 octets.
+    Pass([u8; 8]),
+    Ah,
+}
+
+/// A unicast peer with its optional TTL window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Peer {
+    pub addr: IpAddr,
+    pub min_ttl: u8,
+    pub max_ttl: u8,
+}
+
+/// One tracked object of an instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackRef {
+    pub kind: TrackKind,
+    pub name: String,
+    /// 0 = failure means FAULT.
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// A vrrp_script's hysteresis settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptConfig {
+    pub name: String,
+    pub rise: u32,
+    pub fall: u32,
+    pub init_fail: bool,
+}
+
+/// Per-interface GARP/NA pacing (garp_group, else the global vrrp_garp_interval/vrrp_gna_interval).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GarpPacing {
+    pub interface: String,
+    pub garp_interval_us: u64,
+    pub gna_interval_us: u64,
+}
+
+/// Engine-wide options (from global_defs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineOptions {
+    /// Drop adverts whose VIP count/list differs (keepalived ≤ 2.3, incl. Debian 2.2.7). Default false:
+    /// keepalived ≥ 2.4 logs, counts addr_list_err and accepts.
+    pub drop_on_vip_mismatch: bool,
+    /// `vrrp_check_unicast_src`.
+    pub check_unicast_src: bool,
+    /// `vrrp_startup_delay` (µs).
+    pub startup_delay_us: u64,
+    /// Default GARP/NA pacing (`vrrp_garp_interval` / `vrrp_gna_interval`, µs; 0 = no pacing).
+    pub garp_interval_us: u64,
+    pub gna_interval_us: u64,
+    /// `garp_group` pacing per interface.
+    pub garp_groups: Vec<GarpPacing>,
+    /// vrrp_script settings, referenced by name from track_script.
+    pub scripts: Vec<ScriptConfig>,
+    /// Initial values of track_files (`init_file`), by name.
+    pub file_init: Vec<(String, i64)>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            drop_on_vip_mismatch: false,
+            check_unicast_src: false,
+            startup_delay_us: 0,
+            garp_interval_us: 0,
+            gna_interval_us: 0,
+            garp_groups: Vec::new(),
+            scripts: Vec::new(),
+            file_init: Vec::new(),
+        }
+    }
+}
+
+/// The engine's view of one `vrrp_instance`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceConfig {
+    pub name: String,
+    pub vrid: u8,
+    /// 2 or 3.
+    pub version: u8,
+    pub ipv6: bool,
+    /// Configured priority (255 = address owner).
+    pub priority: u8,
+    /// `advert_int` in µs.
+    pub advert_int_us: u64,
+    /// `state MASTER` (or priority 255 without state).
+    pub initial_master: bool,
+    pub nopreempt: bool,
+    pub preempt_delay_us: u64,
+    pub interface: Option<String>,
+    pub dont_track_primary: bool,
+    /// VIPs in configuration order (the advert's address list).
+    pub vips: Vec<IpAddr>,
+    /// eVIPs (GARPed, not advertised).
+    pub evips: Vec<IpAddr>,
+    /// Configured source address (`mcast_src_ip`/`unicast_src_ip`).
+    pub src_ip: Option<IpAddr>,
+    pub unicast_peers: Vec<Peer>,
+    /// Unicast in use.
+    pub unicast: bool,
+    pub unicast_fault_no_peer: bool,
+    pub check_unicast_src: bool,
+    pub auth: AuthConfig,
+    pub accept: bool,
+    pub strict: bool,
+    pub skip_check_adv_addr: bool,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
+    pub owner_ignore_adverts: bool,
+    pub down_timer_adverts: u32,
+    pub garp_master_delay_us: u64,
+    pub garp_master_repeat: u32,
+    /// 0 = no refresh.
+    pub garp_master_refresh_us: u64,
+    pub garp_master_refresh_repeat: u32,
+    pub garp_lower_prio_delay_us: u64,
+    pub garp_lower_prio_repeat: u32,
+    pub notify_priority_changes: bool,
+    pub trackers: Vec<TrackRef>,
+    /// Sync group index.
+    pub sync_group: Option<usize>,
+}
+
+impl InstanceConfig {
+    /// A plain multicast instance with keepalived's defaults (no VIPs).
+    pub fn new(name: &str, vrid: u8, priority: u8) -> InstanceConfig {
+        InstanceConfig {
+            name: name.to_string(),
+            vrid,
+            version: 2,
+            ipv6: false,
+            priority,
+            advert_int_us: 1_000_000,
+            initial_master: priority == 255,
+            nopreempt: false,
+            preempt_delay_us: 0,
+            interface: Some("eth0".to_string()),
+            dont_track_primary: false,
+            vips: Vec::new(),
+            evips: Vec::new(),
+            src_ip: None,
+            unicast_peers: Vec::new(),
+            unicast: false,
+            unicast_fault_no_peer: false,
+            check_unicast_src: false,
+            auth: AuthConfig::None,
+            accept: true,
+            strict: false,
+            skip_check_adv_addr: false,
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
+            owner_ignore_adverts: false,
+            down_timer_adverts: 3,
+            garp_master_delay_us: 5_000_000,
+            garp_master_repeat: 5,
+            garp_master_refresh_us: 0,
+            garp_master_refresh_repeat: 1,
+            garp_lower_prio_delay_us: 5_000_000,
+            garp_lower_prio_repeat: 5,
+            notify_priority_changes: false,
+            trackers: Vec::new(),
+            sync_group: None,
+        }
+    }
+}
+
+/// A `vrrp_sync_group`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncGroupConfig {
+    pub name: String,
+    /// Member instance indices.
+    pub members: Vec<usize>,
+}
+
+/// Everything the engine needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterConfig {
+    pub options: EngineOptions,
+    pub instances: Vec<InstanceConfig>,
+    pub groups: Vec<SyncGroupConfig>,
+}
+
+/// Why a configuration could not be turned into an engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfigError {
+    /// `(name) the virtual router id must be set`.
+    MissingVrid(String),
+    /// A sync group names an instance that does not exist.
+    UnknownMember { group: String, instance: String },
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::MissingVrid(n) => write!(f, "({n}) the virtual router id must be set"),
+            ConfigError::UnknownMember { group, instance } => {
+                write!(f, "Virtual router {instance} specified in sync group {group} doesn't exist - ignoring")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn track_refs(
+    out: &mut Vec<TrackRef>,
+    ifs: &[m::TrackedInterface],
+    scripts: &[m::TrackedRef],
+    files: &[m::TrackedRef],
+    procs: &[m::TrackedRef],
+    bfds: &[m::TrackedRef],
+    force_zero: bool,
+) {
+    let w = |x: i32| if force_zero { 0 } else { x };
+    for t in ifs {
+        out.push(TrackRef {
+            kind: TrackKind::Interface,
+            name: t.name.clone(),
+            weight: w(t.weight.weight),
+            reverse: t.weight.reverse,
+        });
+    }
+    for (kind, list) in
+        [(TrackKind::Script, scripts), (TrackKind::File, files), (TrackKind::Process, procs), (TrackKind::Bfd, bfds)]
+    {
+        for t in list {
+            out.push(TrackRef { kind, name: t.name.clone(), weight: w(t.weight.weight), reverse: t.weight.reverse });
+        }
+    }
+}
+
+impl RouterConfig {
+    /// Builds the engine configuration from a parsed (and validated) keepalived configuration.
+    pub fn from_config(cfg: &Config) -> Result<RouterConfig, ConfigError> {
+        let g = &cfg.global;
+        let v = &cfg.vrrp;
+        let mut groups = Vec::new();
+        let mut member_of: Vec<Option<usize>> = vec![None; v.instances.len()];
+        for sg in &v.sync_groups {
+            let mut members = Vec::new();
+            for name in sg.members.iter().flatten() {
+                match v.instances.iter().position(|i| &i.name == name) {
+                    Some(idx) => {
+                        if member_of[idx].is_none() {
+                            member_of[idx] = Some(groups.len());
+                            members.push(idx);
+                        }
+                    }
+                    None => return Err(ConfigError::UnknownMember { group: sg.name.clone(), instance: name.clone() }),
+                }
+            }
+            groups.push(SyncGroupConfig { name: sg.name.clone(), members });
+        }
+        let mut instances = Vec::with_capacity(v.instances.len());
+        for (idx, vi) in v.instances.iter().enumerate() {
+            let vrid = vi.vrid.ok_or_else(|| ConfigError::MissingVrid(vi.name.clone()))?;
+            let priority = vi.priority.unwrap_or(match vi.state {
+                Some(m::State::Master) => 255,
+                _ => 100,
+            });
+            let ipv6 = vi.family == Some(m::Family::Inet6);
+            let version = vi.version.unwrap_or(if ipv6 { 3 } else { g.vrrp_version });
+            let strict = vi.strict_mode.unwrap_or(g.vrrp_strict);
+            let auth = match (vi.auth_type, &vi.auth_pass) {
+                (Some(m::AuthType::Pass), Some(p)) => {
+                    let mut b = [0u8; 8];
+                    for (d, s) in b.iter_mut().zip(p.as_bytes()) {
+                        *d = *s;
+                    }
+                    AuthConfig::Pass(b)
+                }
+                (Some(m::AuthType::Ah), Some(_)) => AuthConfig::Ah,
+                _ => AuthConfig::None,
+            };
+            let owner = priority == 255;
+            let sync_group = member_of[idx];
+            let mut trackers = Vec::new();
+            track_refs(
+                &mut trackers,
+                &vi.track_interfaces,
+                &vi.track_scripts,
+                &vi.track_files,
+                &vi.track_processes,
+                &vi.track_bfds,
+                false,
+            );
+            if let Some(gi) = sync_group {
+                if let Some(sg) = v.sync_groups.iter().find(|s| groups.get(gi).is_some_and(|g| g.name == s.name)) {
+                    track_refs(
+                        &mut trackers,
+                        &sg.track_interfaces,
+                        &sg.track_scripts,
+                        &sg.track_files,
+                        &sg.track_processes,
+                        &sg.track_bfds,
+                        !sg.tracking_weight,
+                    );
+                }
+            }
+            let lower_delay = vi.garp_lower_prio_delay_us.or(g.vrrp_garp_lower_prio_delay);
+            let lower_rep = vi.garp_lower_prio_repeat.or(g.vrrp_garp_lower_prio_repeat);
+            instances.push(InstanceConfig {
+                name: vi.name.clone(),
+                vrid,
+                version,
+                ipv6,
+                priority,
+                advert_int_us: vi.advert_int_us.unwrap_or(1_000_000).max(10_000),
+                initial_master: match vi.state {
+                    Some(m::State::Master) => true,
+                    Some(m::State::Backup) => false,
+                    None => owner,
+                },
+                nopreempt: vi.nopreempt && !owner,
+                preempt_delay_us: if owner { 0 } else { vi.preempt_delay_us },
+                interface: vi.interface.clone(),
+                dont_track_primary: vi.dont_track_primary,
+                vips: vi.vips.iter().map(|a| a.addr).collect(),
+                evips: vi.evips.iter().map(|a| a.addr).collect(),
+                src_ip: vi.src_ip,
+                unicast_peers: vi
+                    .unicast_peers
+                    .iter()
+                    .map(|p| Peer { addr: p.addr, min_ttl: p.min_ttl, max_ttl: p.max_ttl })
+                    .collect(),
+                unicast: vi.unicast || !vi.unicast_peers.is_empty(),
+                unicast_fault_no_peer: vi.unicast_fault_no_peer,
+                check_unicast_src: vi.check_unicast_src,
+                auth,
+                accept: owner || vi.accept.unwrap_or(!strict),
+                strict,
+                skip_check_adv_addr: vi.skip_check_adv_addr || g.vrrp_skip_check_adv_addr,
+                lower_prio_no_advert: vi.lower_prio_no_advert.unwrap_or(g.vrrp_lower_prio_no_advert),
+                higher_prio_send_advert: vi.higher_prio_send_advert.unwrap_or(g.vrrp_higher_prio_send_advert),
+                owner_ignore_adverts: owner && vi.owner_ignore_adverts.unwrap_or(g.vrrp_owner_ignore_adverts),
+                down_timer_adverts: vi.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts).max(1),
+                garp_master_delay_us: vi.garp_master_delay_us.unwrap_or(g.vrrp_garp_master_delay),
+                garp_master_repeat: vi.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat),
+                garp_master_refresh_us: u64::from(vi.garp_master_refresh.unwrap_or(g.vrrp_garp_master_refresh))
+                    * 1_000_000,
+                garp_master_refresh_repeat: vi.garp_master_refresh_repeat.unwrap_or(g.vrrp_garp_master_refresh_repeat),
+                garp_lower_prio_delay_us: lower_delay
+                    .unwrap_or(vi.garp_master_delay_us.unwrap_or(g.vrrp_garp_master_delay)),
+                garp_lower_prio_repeat: lower_rep.unwrap_or(vi.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat)),
+                notify_priority_changes: vi.notify_priority_changes.unwrap_or(g.vrrp_notify_priority_changes),
+                trackers,
+                sync_group,
+            });
+        }
+        let mut garp_groups = Vec::new();
+        for gg in &v.garp_groups {
+            for ifname in &gg.interfaces {
+                garp_groups.push(GarpPacing {
+                    interface: ifname.clone(),
+                    garp_interval_us: gg.garp_interval_us.unwrap_or(0),
+                    gna_interval_us: gg.gna_interval_us.unwrap_or(0),
+                });
+            }
+        }
+        let scripts = v
+            .scripts
+            .iter()
+            .map(|s| ScriptConfig {
+                name: s.name.clone(),
+                rise: s.rise.max(1),
+                fall: s.fall.max(1),
+                init_fail: s.init_fail,
+            })
+            .collect();
+        let file_init =
+            v.track_files.iter().filter_map(|f| f.init_file.map(|i| (f.name.clone(), i64::from(i.value)))).collect();
+        Ok(RouterConfig {
+            options: EngineOptions {
+                drop_on_vip_mismatch: false,
+                check_unicast_src: g.vrrp_check_unicast_src,
+                startup_delay_us: g.vrrp_startup_delay,
+                garp_interval_us: g.vrrp_garp_interval,
+                gna_interval_us: g.vrrp_gna_interval,
+                garp_groups,
+                scripts,
+                file_init,
+            },
+            instances,
+            groups,
+        })
+    }
+}
