@@ -256,7 +256,7 @@ pub fn verify(datagram: &[u8], key: &[u8], zero_ttl: bool) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::vrrp::auth_data;
 
