@@ -232,7 +232,7 @@ enum ListInner<'a, A> {
 impl<'a, A: WireAddr> AddrList<'a, A> {
     /// Borrows wire bytes; `None` unless the length is a multiple of the address size.
     pub fn from_wire(bytes: &'a [u8]) -> Option<Self> {
-        if bytes.len() % A::LEN == 0 {
+        if bytes.len().is_multiple_of(A::LEN) {
             Some(AddrList { inner: ListInner::Wire(bytes) })
         } else {
             None
