@@ -5,6 +5,7 @@
 //! Every call appends [`Action`]s (adverts to send, GARPs, address changes, notifies, log lines) to a
 //! caller-provided, reusable `Vec`. No sockets, no clock, no allocation on the steady-state receive path.
 pub mod config;
+pub mod decode;
 pub mod router;
 pub mod types;
 

@@ -1,0 +1,159 @@
+//! From a received IPv4 datagram to the engine's [`RxAdvert`]: the wire
+//! crate parses and verifies (IP header, AH ICV, VRRP length, version,
+//! type, checksum); what the engine decides against the instance's
+//! configuration (TTL, authentication type and PASS data, interval, VIP
+//! list, peers) travels in the [`RxAdvert`].
+//!
+//! Errors found before the VRID is known are returned (the shell counts
+//! and logs them, rate-limited); errors after it are flags on the advert,
+//! so the engine counts them on the instance as keepalived does. Nothing
+//! here allocates.
+
+use crate::types::{AddrList, RxAdvert, RxAuth};
+use keepalived_wire::advert::Ipv4Advert;
+use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Version};
+use keepalived_wire::{ah, ipv4, Error};
+use std::net::IpAddr;
+
+/// How to check authentication and checksums of one instance.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DecodeOptions<'a> {
+    /// The instance's AH key (`auth_pass`, NUL padded) when `auth_type AH`.
+    pub ah_key: Option<&'a [u8; 8]>,
+    /// The instance is unicast (keepalived zeroes the TTL in the AH ICV then).
+    pub unicast: bool,
+    /// `v3_checksum_as_v2`.
+    pub v3_checksum_as_v2: bool,
+    /// Also accept the old unicast checksum (pseudo-header with 224.0.0.18).
+    pub old_unicast_checksum: bool,
+}
+
+/// The VRID of a datagram whose VRRP header is readable (for counting an
+/// error on the right instance), even when the rest is not.
+pub fn peek_vrid(datagram: &[u8]) -> Option<u8> {
+    let msg = Ipv4Advert::vrrp_message(datagram);
+    msg.get(1).copied()
+}
+
+/// Decode an IPv4 VRRP (or AH + VRRP) datagram.
+pub fn decode_ipv4(datagram: &[u8], opts: &DecodeOptions<'_>) -> Result<RxAdvert, Error> {
+    let ip = ipv4::Packet::new_checked(datagram)?;
+    let ip_repr = ipv4::Repr::parse(&ip)?;
+    let src = IpAddr::V4(ip_repr.src_addr);
+    let dst = IpAddr::V4(ip_repr.dst_addr);
+    let msg = Ipv4Advert::vrrp_message(datagram);
+    let raw = vrrp::Packet::new_unchecked(msg, Family::Ipv4);
+    let parsed = Ipv4Advert::parse(datagram);
+    let mut adv = RxAdvert::new(src, dst, 0, 0, 0, 0);
+    adv.ttl_or_hoplimit = Some(ip_repr.ttl);
+    match parsed {
+        Ok(a) => {
+            adv.version = match a.vrrp.version {
+                Version::V2 => 2,
+                Version::V3 => 3,
+            };
+            adv.vrid = a.vrrp.vrid;
+            adv.priority = a.vrrp.priority;
+            adv.adver_int_cs = match a.vrrp.version {
+                Version::V2 => a.vrrp.max_adver_int.saturating_mul(100),
+                Version::V3 => a.vrrp.max_adver_int,
+            };
+            let mut addrs = AddrList::new();
+            let mut n = 0u8;
+            if let Addrs::V4(list) = a.vrrp.addrs {
+                for x in list.iter() {
+                    addrs.push(IpAddr::V4(x));
+                    n = n.saturating_add(1);
+                }
+            }
+            adv.naddr = n;
+            adv.addrs = addrs;
+            adv.auth = match a.vrrp.auth {
+                Auth::None => RxAuth::None,
+                Auth::Pass(p) => RxAuth::Pass(p),
+                Auth::Ah => {
+                    RxAuth::Ah { ok: opts.ah_key.is_some_and(|k| ah::verify(datagram, k, opts.unicast).is_ok()) }
+                }
+            };
+            let kind = a.checksum_kind(opts.v3_checksum_as_v2);
+            adv.checksum_ok = Ipv4Advert::verify_checksum(datagram, kind)
+                || (opts.old_unicast_checksum
+                    && Ipv4Advert::verify_checksum(datagram, ChecksumKind::ipv4_old_unicast(ip_repr.src_addr)));
+            Ok(adv)
+        }
+        // The VRID is readable: the engine counts the problem on the instance.
+        Err(e @ (Error::BadLength | Error::VrrpType | Error::VrrpVersion | Error::AuthType)) if msg.len() >= 8 => {
+            adv.vrid = raw.vrid();
+            adv.priority = raw.priority();
+            adv.version = raw.version();
+            adv.kind = raw.msg_type();
+            match e {
+                Error::BadLength => adv.length_ok = false,
+                Error::AuthType => adv.auth = RxAuth::Other(raw.auth_type()),
+                _ => {}
+            }
+            Ok(adv)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keepalived_wire::vrrp::Repr;
+    use std::net::Ipv4Addr;
+
+    fn datagram(version: Version, prio: u8, auth: Auth, ttl: u8) -> Vec<u8> {
+        let vips = [Ipv4Addr::new(198, 51, 100, 52)];
+        let v = Repr {
+            version,
+            vrid: 52,
+            priority: prio,
+            max_adver_int: if version == Version::V2 { 1 } else { 100 },
+            auth,
+            addrs: Addrs::v4(&vips),
+        };
+        let src = Ipv4Addr::new(198, 51, 100, 1);
+        let dst = Ipv4Addr::new(224, 0, 0, 18);
+        let mut ip = ipv4::Repr::vrrp(src, dst, keepalived_wire::ip_proto::VRRP, 1, v.buffer_len());
+        ip.ttl = ttl;
+        let a = Ipv4Advert { ip, ah: None, vrrp: v };
+        let mut buf = vec![0u8; a.buffer_len()];
+        let kind = a.checksum_kind(false);
+        a.emit(&mut buf, kind).unwrap();
+        buf
+    }
+
+    #[test]
+    fn decodes_v3_and_flags_checksum() {
+        let d = datagram(Version::V3, 150, Auth::None, 255);
+        let a = decode_ipv4(&d, &DecodeOptions::default()).unwrap();
+        assert_eq!((a.version, a.vrid, a.priority, a.adver_int_cs, a.naddr), (3, 52, 150, 100, 1));
+        assert!(a.checksum_ok && a.length_ok);
+        assert_eq!(a.ttl_or_hoplimit, Some(255));
+        let mut bad = d.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let a = decode_ipv4(&bad, &DecodeOptions::default()).unwrap();
+        assert!(!a.checksum_ok);
+        assert_eq!(peek_vrid(&d), Some(52));
+    }
+
+    #[test]
+    fn v2_interval_in_centiseconds_and_pass() {
+        let d = datagram(Version::V2, 100, Auth::Pass(vrrp::auth_data(b"secret")), 64);
+        let a = decode_ipv4(&d, &DecodeOptions::default()).unwrap();
+        assert_eq!(a.adver_int_cs, 100);
+        assert_eq!(a.auth, RxAuth::Pass(vrrp::auth_data(b"secret")));
+        assert_eq!(a.ttl_or_hoplimit, Some(64));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for n in 0..64 {
+            let junk: Vec<u8> = (0..n).map(|i| (i * 37 + 11) as u8).collect();
+            let _ = decode_ipv4(&junk, &DecodeOptions::default());
+        }
+    }
+}
