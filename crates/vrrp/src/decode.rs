@@ -82,13 +82,17 @@ pub fn decode_ipv4(datagram: &[u8], opts: &DecodeOptions<'_>) -> Result<RxAdvert
             Ok(adv)
         }
         // The VRID is readable: the engine counts the problem on the instance.
-        Err(e @ (Error::BadLength | Error::VrrpType | Error::VrrpVersion | Error::AuthType)) if msg.len() >= 8 => {
+        Err(e @ (Error::BadLength | Error::Truncated | Error::VrrpType | Error::VrrpVersion | Error::AuthType))
+            if msg.len() >= 8 =>
+        {
             adv.vrid = raw.vrid();
             adv.priority = raw.priority();
             adv.version = raw.version();
             adv.kind = raw.msg_type();
+            adv.adver_int_cs =
+                if adv.version == 2 { u16::from(raw.adver_int_v2()).saturating_mul(100) } else { raw.adver_int_v3() };
             match e {
-                Error::BadLength => adv.length_ok = false,
+                Error::BadLength | Error::Truncated => adv.length_ok = false,
                 Error::AuthType => adv.auth = RxAuth::Other(raw.auth_type()),
                 _ => {}
             }
