@@ -40,9 +40,16 @@ pub struct ActionLine {
 pub enum ReplayError {
     Io(std::io::Error),
     /// A line that is not a [`LogLine`] (1-based line number).
-    Parse { line: usize, error: String },
+    Parse {
+        line: usize,
+        error: String,
+    },
     /// Time went backwards (1-based line number).
-    TimeTravel { line: usize, t: u64, previous: u64 },
+    TimeTravel {
+        line: usize,
+        t: u64,
+        previous: u64,
+    },
     /// The configuration could not be turned into an engine.
     Config(crate::config::ConfigError),
 }

@@ -52,7 +52,11 @@ fn prio0_v2() -> Row {
     let (t, n) = net.first_master_since(51, t0).expect("takeover");
     assert_eq!((t.since(t0), n), (SKEW_100_V2, 1));
     assert_eq!(net.masters(51), vec![1]);
-    Row { scenario: "v2 adv 1 s, master stops (prio 0), prio-100 backup", failover_us: t.since(t0), masters: masters(&net) }
+    Row {
+        scenario: "v2 adv 1 s, master stops (prio 0), prio-100 backup",
+        failover_us: t.since(t0),
+        masters: masters(&net),
+    }
 }
 
 fn silent_v2() -> Row {
@@ -64,7 +68,11 @@ fn silent_v2() -> Row {
     let (t, n) = net.first_master_since(51, last.add_us(1)).expect("takeover");
     assert_eq!((t.since(last), n), (3 * S + SKEW_100_V2, 1));
     assert_eq!(net.masters(51), vec![1]);
-    Row { scenario: "v2 adv 1 s, master dies silently, prio-100 backup", failover_us: t.since(last), masters: masters(&net) }
+    Row {
+        scenario: "v2 adv 1 s, master dies silently, prio-100 backup",
+        failover_us: t.since(last),
+        masters: masters(&net),
+    }
 }
 
 fn prio0_v3() -> Row {
@@ -75,7 +83,11 @@ fn prio0_v3() -> Row {
     net.run_until(4 * S);
     let (t, n) = net.first_master_since(51, t0).expect("takeover");
     assert_eq!((t.since(t0), n), (SKEW_100_V3_50MS, 1));
-    Row { scenario: "v3 adv 50 ms, master stops (prio 0), prio-100 backup", failover_us: t.since(t0), masters: masters(&net) }
+    Row {
+        scenario: "v3 adv 50 ms, master stops (prio 0), prio-100 backup",
+        failover_us: t.since(t0),
+        masters: masters(&net),
+    }
 }
 
 fn silent_v3() -> Row {
@@ -86,7 +98,11 @@ fn silent_v3() -> Row {
     net.run_until(4 * S);
     let (t, n) = net.first_master_since(51, last.add_us(1)).expect("takeover");
     assert_eq!((t.since(last), n), (3 * 50_000 + SKEW_100_V3_50MS, 1));
-    Row { scenario: "v3 adv 50 ms, master dies silently, prio-100 backup", failover_us: t.since(last), masters: masters(&net) }
+    Row {
+        scenario: "v3 adv 50 ms, master dies silently, prio-100 backup",
+        failover_us: t.since(last),
+        masters: masters(&net),
+    }
 }
 
 fn fault_and_preempt_back() -> Row {
@@ -105,7 +121,11 @@ fn fault_and_preempt_back() -> Row {
     let (t, n) = net.first_master_since(51, t1).expect("preempt");
     assert_eq!((t.since(t1), n), (3 * S + SKEW_200_V2, 0));
     assert_eq!(net.masters(51), vec![0]);
-    Row { scenario: "v2 interface down on master → FAULT, then preempt back", failover_us: t.since(t1), masters: masters(&net) }
+    Row {
+        scenario: "v2 interface down on master → FAULT, then preempt back",
+        failover_us: t.since(t1),
+        masters: masters(&net),
+    }
 }
 
 fn nopreempt_stays() -> Row {
@@ -137,7 +157,11 @@ fn partition_heal() -> Row {
     let d = net.duals.iter().find(|d| d.end.is_some_and(|e| e > h)).expect("dual master period");
     let end = d.end.expect("ended");
     assert!(end.since(h) <= S, "dual master resolved within one advert interval ({} µs)", end.since(h));
-    Row { scenario: "v2 partition {0}|{1,2} healed: dual master resolved after", failover_us: end.since(h), masters: masters(&net) }
+    Row {
+        scenario: "v2 partition {0}|{1,2} healed: dual master resolved after",
+        failover_us: end.since(h),
+        masters: masters(&net),
+    }
 }
 
 fn unicast_silent() -> Row {
@@ -170,7 +194,11 @@ fn lossy() -> Row {
     assert_eq!(net.masters(51), vec![0]);
     assert!(net.duals.iter().all(|d| d.end.is_some_and(|e| e.since(h.max(d.start)) <= 4 * S)));
     let flaps = net.transitions.iter().filter(|x| x.3 == State::Master).count();
-    Row { scenario: "v2 4 routers, 20 % loss for 120 s: MASTER transitions", failover_us: flaps as u64, masters: masters(&net) }
+    Row {
+        scenario: "v2 4 routers, 20 % loss for 120 s: MASTER transitions",
+        failover_us: flaps as u64,
+        masters: masters(&net),
+    }
 }
 
 fn table(rows: &[Row]) -> String {
