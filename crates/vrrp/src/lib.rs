@@ -6,11 +6,13 @@
 //! caller-provided, reusable `Vec`. No sockets, no clock, no allocation on the steady-state receive path.
 pub mod config;
 pub mod decode;
+pub mod replay;
 pub mod router;
 pub mod types;
 
 pub use config::{
     AuthConfig, ConfigError, EngineOptions, InstanceConfig, Peer, RouterConfig, SyncGroupConfig, TrackRef,
 };
+pub use replay::{replay, LogLine, ReplayError};
 pub use router::{Instance, Router};
 pub use types::{Action, AddrList, GroupId, Input, InstanceId, Instant, RxAdvert, RxAuth, State, Stats, TrackKind};

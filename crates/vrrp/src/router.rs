@@ -852,13 +852,15 @@ impl Router {
             return;
         };
         let max = t.rise + t.fall - 1;
+        // keepalived's vrrp_script_child_thread: reaching `rise` jumps to the top of the range (so `fall`
+        // failures are needed to go down), going down resets to 0 (so `rise` successes are needed to go up).
         if success {
-            if t.result < t.rise {
+            if t.result + 1 < t.rise {
                 t.result += 1;
             } else {
                 t.result = max;
             }
-        } else if t.result >= t.rise {
+        } else if t.result > t.rise {
             t.result -= 1;
         } else {
             t.result = 0;
@@ -1430,7 +1432,7 @@ impl Router {
             return (false, sent);
         }
         if adv.priority > eff || (adv.priority == eff && addr_cmp > 0) {
-            if adv.priority > eff && !inst.owner() {
+            if adv.priority > eff {
                 log(
                     out,
                     format!(

@@ -657,3 +657,41 @@ fn bad_group_references_do_not_panic() {
     s.input(Input::Remove { instance: 9 });
     s.input(Input::SourceAddress { instance: 9, addr: None });
 }
+
+#[test]
+fn script_rise_fall_hysteresis_as_keepalived() {
+    // rise 2 / fall 2, weight 0: init (result 1) -> one success is enough to rise, then 2 failures to fall,
+    // then 2 successes to rise again (keepalived resets the counter to 0 when the script fails).
+    let mut c = icfg("VI_1", 100);
+    c.trackers = vec![TrackRef { kind: TrackKind::Script, name: "chk".into(), weight: 0, reverse: false }];
+    let options = EngineOptions {
+        scripts: vec![config::ScriptConfig { name: "chk".into(), rise: 2, fall: 2, init_fail: false }],
+        ..EngineOptions::default()
+    };
+    let mut s = Sim::new(Router::new(RouterConfig { options, instances: vec![c], groups: vec![] }));
+    let res = |s: &mut Sim, ok: bool| s.input(Input::ScriptResult { name: "chk".into(), success: ok });
+    assert_eq!(s.state(0), State::Fault);
+    res(&mut s, true);
+    assert_eq!(s.state(0), State::Backup);
+    res(&mut s, false);
+    assert_eq!(s.state(0), State::Backup, "one failure after rising is not enough with fall 2");
+    res(&mut s, false);
+    assert_eq!(s.state(0), State::Fault);
+    res(&mut s, true);
+    assert_eq!(s.state(0), State::Fault, "one success after falling is not enough with rise 2");
+    res(&mut s, true);
+    assert_eq!(s.state(0), State::Backup);
+}
+
+#[test]
+fn reduced_rogue_owner_logs_higher_priority() {
+    // an owner that backed off to 254 and then hears 255 logs keepalived's "higher priority" line
+    let mut s = Sim::new(router(vec![icfg("VI_1", 255)]));
+    s.run_to(1);
+    for k in 0..3u64 {
+        s.run_to(k * 1_000_000 + 500_000);
+        s.advert(0, adv(255, LOWER));
+    }
+    assert_eq!(s.state(0), State::Backup);
+    assert!(s.has_log_prefix("(VI_1) Master received advert from 10.0.0.1 with higher priority 255, ours 254"));
+}

@@ -1,0 +1,70 @@
+//! Conformance goldens (Holo style): every `tests/conformance/<behaviour>/` directory holds
+//! `config.conf` (a keepalived.conf snippet), `input.jsonl` (the timestamped inputs, replay format, see
+//! `keepalived_vrrp::replay`) and `expected.jsonl` (every action produced, with its time).
+//! `KEEPALIVED_RS_UPDATE_GOLDENS=1 cargo test -p keepalived-vrrp --test conformance` regenerates the
+//! expected files.
+mod common;
+
+use std::path::Path;
+
+use keepalived_config::{parse_str, ParseOptions};
+use keepalived_vrrp::replay::{replay, write_actions};
+
+fn run_dir(dir: &Path) -> Result<String, String> {
+    let conf = std::fs::read_to_string(dir.join("config.conf")).map_err(|e| format!("config.conf: {e}"))?;
+    let parsed = parse_str("config.conf", &conf, &ParseOptions::default());
+    let input = std::fs::read(dir.join("input.jsonl")).map_err(|e| format!("input.jsonl: {e}"))?;
+    let actions = replay(&parsed.config, input.as_slice()).map_err(|e| e.to_string())?;
+    if actions.is_empty() {
+        return Err("no actions".into());
+    }
+    Ok(write_actions(&actions))
+}
+
+#[test]
+fn conformance_goldens() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/conformance")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 20, "at least 20 behaviours ({} found)", dirs.len());
+    let update = common::update_goldens();
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let got = match run_dir(dir) {
+            Ok(g) => g,
+            Err(e) => {
+                failures.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        let path = dir.join("expected.jsonl");
+        if update {
+            std::fs::write(&path, &got).expect("write expected.jsonl");
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if got != want {
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(got.lines().count().min(want.lines().count()));
+            failures.push(format!(
+                "{name}: differs at line {}\n  got:  {}\n  want: {}",
+                line + 1,
+                got.lines().nth(line).unwrap_or("<end>"),
+                want.lines().nth(line).unwrap_or("<end>")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "conformance goldens (KEEPALIVED_RS_UPDATE_GOLDENS=1 regenerates):\n{}",
+        failures.join("\n")
+    );
+}
