@@ -52,6 +52,7 @@ pub struct GarpPacing {
 
 /// Engine-wide options (from global_defs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Default)]
 pub struct EngineOptions {
     /// Drop adverts whose VIP count/list differs (keepalived ≤ 2.3, incl. Debian 2.2.7). Default false:
     /// keepalived ≥ 2.4 logs, counts addr_list_err and accepts.
@@ -71,20 +72,6 @@ pub struct EngineOptions {
     pub file_init: Vec<(String, i64)>,
 }
 
-impl Default for EngineOptions {
-    fn default() -> Self {
-        EngineOptions {
-            drop_on_vip_mismatch: false,
-            check_unicast_src: false,
-            startup_delay_us: 0,
-            garp_interval_us: 0,
-            gna_interval_us: 0,
-            garp_groups: Vec::new(),
-            scripts: Vec::new(),
-            file_init: Vec::new(),
-        }
-    }
-}
 
 /// The engine's view of one `vrrp_instance`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -817,7 +817,7 @@ impl Router {
             let mult = if u.reverse { -1 } else { 1 };
             if t.kind == TrackKind::File {
                 if u.weight == 0 {
-                    if (t.value != 0) == !u.reverse {
+                    if (t.value != 0) != u.reverse {
                         fault = true;
                     }
                 } else {

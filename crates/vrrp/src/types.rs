@@ -217,6 +217,9 @@ pub type InstanceId = usize;
 pub type GroupId = usize;
 
 /// An event fed to the engine.
+// The advert is held inline (no heap): the receive path itself goes through
+// `Router::handle_advert(&RxAdvert)` and never builds an `Input`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Input {
     /// Start all instances (keepalived's vrrp_init_state). Call once, after the initial tracker states.

@@ -354,7 +354,7 @@ fn tracking_weights_and_fault() {
     assert_eq!(s.state(0), State::Fault);
     assert!(s.log.iter().any(|(_, a)| a == &Action::SendAdvert { instance: 0, priority: 0 }));
     assert!(s.log.iter().any(|(_, a)| a == &Action::Notify { instance: 0, state: State::Fault, priority: 90 }));
-    assert_eq!(s.first_log("(VI_1) Entering FAULT STATE").is_some(), true);
+    assert!(s.first_log("(VI_1) Entering FAULT STATE").is_some());
     s.input(Input::Interface { name: "eth2".into(), up: true });
     assert_eq!(s.state(0), State::Backup);
 }

@@ -72,8 +72,8 @@ fn builds_from_parsed_config() {
 
 fn arb_addr() -> impl Strategy<Value = IpAddr> {
     prop_oneof![
-        any::<[u8; 4]>().prop_map(|b| IpAddr::from(b)),
-        any::<[u8; 16]>().prop_map(|b| IpAddr::from(b)),
+        any::<[u8; 4]>().prop_map(IpAddr::from),
+        any::<[u8; 16]>().prop_map(IpAddr::from),
         Just(IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18))),
     ]
 }
