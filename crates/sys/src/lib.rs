@@ -203,6 +203,58 @@ pub fn set_realtime(priority: i32, rttime_us: u64) -> std::io::Result<()> {
     }
 }
 
+/// A global allocator that counts allocations (benchmarks: "allocations per
+/// advert"). Wraps the system allocator.
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOC: keepalived_sys::CountingAlloc = keepalived_sys::CountingAlloc::new();
+/// ```
+pub struct CountingAlloc {
+    allocs: std::sync::atomic::AtomicU64,
+}
+
+impl CountingAlloc {
+    pub const fn new() -> CountingAlloc {
+        CountingAlloc { allocs: std::sync::atomic::AtomicU64::new(0) }
+    }
+    /// Allocations (alloc, alloc_zeroed, realloc) so far.
+    pub fn allocations(&self) -> u64 {
+        self.allocs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Default for CountingAlloc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: every method forwards to the system allocator with the caller's
+// layout and pointer unchanged, so the GlobalAlloc contract is the
+// system allocator's; counting has no effect on memory.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        self.allocs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: forwarded contract (see above).
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        self.allocs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: forwarded contract.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        self.allocs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: forwarded contract.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: forwarded contract.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,57 +314,5 @@ mod tests {
         let mut cmd = std::process::Command::new("/bin/true");
         let setup = ChildSetup { uid: Some(0), ..Default::default() };
         assert!(spawn_with_setup(&mut cmd, &setup).is_err());
-    }
-}
-
-/// A global allocator that counts allocations (benchmarks: "allocations per
-/// advert"). Wraps the system allocator.
-///
-/// ```ignore
-/// #[global_allocator]
-/// static ALLOC: keepalived_sys::CountingAlloc = keepalived_sys::CountingAlloc::new();
-/// ```
-pub struct CountingAlloc {
-    allocs: std::sync::atomic::AtomicU64,
-}
-
-impl CountingAlloc {
-    pub const fn new() -> CountingAlloc {
-        CountingAlloc { allocs: std::sync::atomic::AtomicU64::new(0) }
-    }
-    /// Allocations (alloc, alloc_zeroed, realloc) so far.
-    pub fn allocations(&self) -> u64 {
-        self.allocs.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-impl Default for CountingAlloc {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-// SAFETY: every method forwards to the system allocator with the caller's
-// layout and pointer unchanged, so the GlobalAlloc contract is the
-// system allocator's; counting has no effect on memory.
-unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        self.allocs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: forwarded contract (see above).
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        self.allocs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { std::alloc::System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        self.allocs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // SAFETY: forwarded contract.
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        // SAFETY: forwarded contract.
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
 }

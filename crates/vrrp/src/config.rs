@@ -51,8 +51,7 @@ pub struct GarpPacing {
 }
 
 /// Engine-wide options (from global_defs).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[derive(Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct EngineOptions {
     /// Drop adverts whose VIP count/list differs (keepalived ≤ 2.3, incl. Debian 2.2.7). Default false:
     /// keepalived ≥ 2.4 logs, counts addr_list_err and accepts.
@@ -71,7 +70,6 @@ pub struct EngineOptions {
     /// Initial values of track_files (`init_file`), by name.
     pub file_init: Vec<(String, i64)>,
 }
-
 
 /// The engine's view of one `vrrp_instance`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

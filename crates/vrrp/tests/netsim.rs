@@ -331,7 +331,10 @@ fn arb_prio() -> impl Strategy<Value = u8> {
     prop_oneof![1 => Just(255u8), 6 => 1u8..=254]
 }
 
-fn arb_case() -> impl Strategy<Value = (Vec<VridSpec>, Vec<NodeSpec>, Vec<(u64, Ev)>, u32, u64, u64)> {
+/// VRIDs, nodes, timed events, loss per mille, seed, jitter.
+type Case = (Vec<VridSpec>, Vec<NodeSpec>, Vec<(u64, Ev)>, u32, u64, u64);
+
+fn arb_case() -> impl Strategy<Value = Case> {
     (proptest::collection::vec(arb_vrid(), 1..=2), 2usize..=6).prop_flat_map(|(vrids, n)| {
         let nv = vrids.len();
         let node = proptest::collection::vec((arb_prio(), any::<bool>(), -60i32..=60), nv..=nv)

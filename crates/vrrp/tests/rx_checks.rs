@@ -91,6 +91,7 @@ fn feed(r: &mut Router, dgram: &[u8], opts: &DecodeOptions<'_>) -> Option<Stats>
     Some(delta(&before, &after))
 }
 
+#[allow(clippy::field_reassign_with_default)]
 fn delta(a: &Stats, b: &Stats) -> Stats {
     let mut d = Stats::default();
     d.advert_rcvd = b.advert_rcvd - a.advert_rcvd;
@@ -133,7 +134,8 @@ fn a_good_advert_is_accepted() {
 #[test]
 fn each_malformed_variant_is_counted_and_changes_nothing() {
     let none = DecodeOptions::default();
-    let cases: Vec<(&str, Vec<u8>, AuthConfig, fn(&Stats) -> u64)> = vec![
+    type Case = (&'static str, Vec<u8>, AuthConfig, fn(&Stats) -> u64);
+    let cases: Vec<Case> = vec![
         ("ttl 64", bytes(&Adv { ttl: 64, ..Adv::default() }), AuthConfig::None, |d| d.ip_ttl_err),
         (
             "bad checksum",
