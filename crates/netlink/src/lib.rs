@@ -32,6 +32,15 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+mod change;
+mod monitor;
+
+pub use change::{
+    add_address, add_route, add_rule, del_address, del_route, del_rule, AddrOptions, Family, Prefix, RouteKind,
+    RouteSpec, RuleSpec, RTPROT_BOOT, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
+};
+pub use monitor::{Event, Monitor, MONITOR_RECEIVE_BUFFER};
+
 /// How many times an interrupted dump is started again before giving up.
 pub const DUMP_ATTEMPTS: u32 = 5;
 
@@ -98,6 +107,20 @@ pub enum NetlinkError {
     Malformed { what: &'static str, detail: String },
     /// The list kept changing while it was being read.
     Interrupted { what: &'static str, attempts: u32 },
+    /// A change (`action`, e.g. "add address 192.0.2.1/32 to interface 3")
+    /// was refused by the kernel, or could not be sent or confirmed.
+    /// `hint`: the kernel's own explanation (extended ACK), when it gave one.
+    Change { action: String, source: io::Error, hint: Option<String> },
+    /// Adding: the address, route or rule is already there (`EEXIST`).
+    AlreadyExists { action: String, source: io::Error },
+    /// Deleting: the address (`EADDRNOTAVAIL`), route (`ESRCH`) or rule
+    /// (`ENOENT`) is not there.
+    NotFound { action: String, source: io::Error },
+    /// The request is inconsistent (mixed address families, prefix too
+    /// long…); nothing was sent to the kernel.
+    Invalid { action: String, detail: String },
+    /// Reading interface and address change notifications failed.
+    Monitor(io::Error),
 }
 
 impl fmt::Display for NetlinkError {
@@ -117,6 +140,16 @@ impl fmt::Display for NetlinkError {
             NetlinkError::Interrupted { what, attempts } => {
                 write!(f, "the list of {what} kept changing while it was read ({attempts} attempts); try again")
             }
+            NetlinkError::Change { action, source, hint: None } => write!(f, "cannot {action}: {source}"),
+            NetlinkError::Change { action, source, hint: Some(h) } => {
+                write!(f, "cannot {action}: {source} (the kernel says: {h})")
+            }
+            NetlinkError::AlreadyExists { action, source } => {
+                write!(f, "cannot {action}: it is already there ({source})")
+            }
+            NetlinkError::NotFound { action, source } => write!(f, "cannot {action}: it is not there ({source})"),
+            NetlinkError::Invalid { action, detail } => write!(f, "cannot {action}: {detail}"),
+            NetlinkError::Monitor(e) => write!(f, "cannot read interface and address changes from the kernel: {e}"),
         }
     }
 }
@@ -127,9 +160,40 @@ impl std::error::Error for NetlinkError {
             NetlinkError::Socket(e)
             | NetlinkError::Send { source: e, .. }
             | NetlinkError::Receive { source: e, .. }
-            | NetlinkError::Kernel { source: e, .. } => Some(e),
+            | NetlinkError::Kernel { source: e, .. }
+            | NetlinkError::Change { source: e, .. }
+            | NetlinkError::AlreadyExists { source: e, .. }
+            | NetlinkError::NotFound { source: e, .. }
+            | NetlinkError::Monitor(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+impl NetlinkError {
+    /// The errno the kernel (or the socket) answered, if any.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            NetlinkError::Socket(e)
+            | NetlinkError::Send { source: e, .. }
+            | NetlinkError::Receive { source: e, .. }
+            | NetlinkError::Kernel { source: e, .. }
+            | NetlinkError::Change { source: e, .. }
+            | NetlinkError::AlreadyExists { source: e, .. }
+            | NetlinkError::NotFound { source: e, .. }
+            | NetlinkError::Monitor(e) => e.raw_os_error(),
+            _ => None,
+        }
+    }
+
+    /// An add found the object already there (keepalived: nothing to do).
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, NetlinkError::AlreadyExists { .. })
+    }
+
+    /// A delete found the object already gone (keepalived: nothing to do).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, NetlinkError::NotFound { .. })
     }
 }
 
@@ -147,8 +211,10 @@ pub fn dump_addresses() -> Result<Vec<Addr>, NetlinkError> {
 }
 
 // rtnetlink message types (linux/rtnetlink.h).
-const RTM_NEWLINK: u16 = 16;
-const RTM_NEWADDR: u16 = 20;
+pub(crate) const RTM_NEWLINK: u16 = 16;
+pub(crate) const RTM_DELLINK: u16 = 17;
+pub(crate) const RTM_NEWADDR: u16 = 20;
+pub(crate) const RTM_DELADDR: u16 = 21;
 
 struct Dump<T> {
     what: &'static str,
@@ -249,7 +315,7 @@ fn dump_once<T>(socket: &Socket, d: &Dump<T>, seq: u32) -> Result<Option<Vec<T>>
 const EINTR: i32 = 4;
 
 /// Read one whole datagram, however large.
-fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
+pub(crate) fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
     const MSG_PEEK: i32 = 2;
     const MSG_TRUNC: i32 = 0x20;
     loop {
@@ -275,7 +341,7 @@ fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
 }
 
 /// One netlink message of a datagram.
-struct Msg<'a> {
+pub(crate) struct Msg<'a> {
     kind: u16,
     flags: u16,
     seq: u32,
@@ -285,10 +351,10 @@ struct Msg<'a> {
     payload: &'a [u8],
 }
 
-const NLMSG_HDRLEN: usize = 16;
+pub(crate) const NLMSG_HDRLEN: usize = 16;
 
 /// Split a datagram into its netlink messages.
-fn messages(datagram: &[u8]) -> impl Iterator<Item = Result<Msg<'_>, String>> {
+pub(crate) fn messages(datagram: &[u8]) -> impl Iterator<Item = Result<Msg<'_>, String>> {
     let mut off = 0usize;
     let mut failed = false;
     std::iter::from_fn(move || {
@@ -312,7 +378,7 @@ fn messages(datagram: &[u8]) -> impl Iterator<Item = Result<Msg<'_>, String>> {
     })
 }
 
-fn align4(n: usize) -> usize {
+pub(crate) fn align4(n: usize) -> usize {
     n.saturating_add(3) & !3
 }
 
