@@ -1,0 +1,303 @@
+//! Adding and deleting addresses, routes and rules, and the change
+//! monitor, in a new network namespace: each test re-runs this test binary
+//! under `unshare -n` and checks the result with `ip`. They pass with a note
+//! when they cannot run (not root, no `unshare`/`ip`).
+
+use keepalived_netlink::{
+    add_address, add_route, add_rule, del_address, del_route, del_rule, dump_addresses, dump_links, AddrOptions, Event,
+    Family, Monitor, NetlinkError, Prefix, RouteKind, RouteSpec, RuleSpec, RTPROT_KEEPALIVED,
+};
+use mio::{Events, Interest, Poll, Token};
+use std::net::IpAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const IN_NETNS: &str = "KEEPALIVED_NETLINK_TEST_IN_NETNS";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn run(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run `body` in a new network namespace (by re-running the test `name`
+/// there); `false` when that is not possible here.
+fn in_netns(name: &str, body: fn()) {
+    if std::env::var_os(IN_NETNS).is_some() {
+        body();
+        return;
+    }
+    let usable = Command::new("unshare")
+        .args(["-n", "ip", "link", "show", "lo"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !usable {
+        println!("skipping {name}: needs root, `unshare` and `ip`");
+        return;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("unshare")
+        .arg("-n")
+        .arg(&exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(IN_NETNS, "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "in the new namespace:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+}
+
+/// A veth pair kat0/kat1, both up, lo up.
+fn veth() -> u32 {
+    run("ip", &["link", "set", "lo", "up"]);
+    run("ip", &["link", "add", "kat0", "type", "veth", "peer", "name", "kat1"]);
+    run("ip", &["link", "set", "kat0", "up"]);
+    run("ip", &["link", "set", "kat1", "up"]);
+    dump_links().unwrap().iter().find(|l| l.name == "kat0").unwrap().index
+}
+
+/// The `addr_info` entries of `ip -j addr show dev DEV`.
+fn ip_j_addr(dev: &str) -> Vec<serde_json::Value> {
+    let out = run("ip", &["-j", "addr", "show", "dev", dev]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v[0]["addr_info"].as_array().cloned().unwrap_or_default()
+}
+
+fn find<'a>(info: &'a [serde_json::Value], local: &str) -> Option<&'a serde_json::Value> {
+    info.iter().find(|a| a["local"] == local)
+}
+
+#[test]
+fn addresses() {
+    in_netns("addresses", || {
+        let kat0 = veth();
+        // An IPv4 /32 VIP with a label.
+        let vip4 = AddrOptions { label: Some("kat0:vip".into()), ..Default::default() };
+        add_address(kat0, ip("192.0.2.100"), 32, &vip4).unwrap();
+        // An IPv6 /128 VIP, deprecated at once, as keepalived adds them.
+        let vip6 = AddrOptions { preferred_lft: Some(0), nodad: true, ..Default::default() };
+        add_address(kat0, ip("2001:db8::100"), 128, &vip6).unwrap();
+        // A peer address with a broadcast, on another scope.
+        let p2p = AddrOptions { peer: Some(ip("192.0.2.201")), scope: Some(253), ..Default::default() };
+        add_address(kat0, ip("192.0.2.200"), 32, &p2p).unwrap();
+        let bcast = AddrOptions { broadcast: Some("198.51.100.255".parse().unwrap()), ..Default::default() };
+        add_address(kat0, ip("198.51.100.1"), 24, &bcast).unwrap();
+
+        let addrs = dump_addresses().unwrap();
+        let a4 = addrs.iter().find(|a| a.addr == ip("192.0.2.100")).expect("IPv4 VIP");
+        assert_eq!((a4.index, a4.prefix_len, a4.label.as_deref()), (kat0, 32, Some("kat0:vip")));
+        let a6 = addrs.iter().find(|a| a.addr == ip("2001:db8::100")).expect("IPv6 VIP");
+        assert_eq!((a6.index, a6.prefix_len), (kat0, 128));
+        let p = addrs.iter().find(|a| a.addr == ip("192.0.2.200")).expect("peer address");
+        assert_eq!((p.peer, p.scope), (Some(ip("192.0.2.201")), 253));
+
+        let info = ip_j_addr("kat0");
+        let j4 = find(&info, "192.0.2.100").expect("ip sees the IPv4 VIP");
+        assert_eq!(j4["prefixlen"], 32);
+        assert_eq!(j4["label"], "kat0:vip");
+        let j6 = find(&info, "2001:db8::100").expect("ip sees the IPv6 VIP");
+        assert_eq!(j6["prefixlen"], 128);
+        assert_eq!(j6["preferred_life_time"], 0);
+        assert_eq!(j6["deprecated"], true);
+        assert_eq!(j6["nodad"], true);
+        assert_eq!(find(&info, "198.51.100.1").unwrap()["broadcast"], "198.51.100.255");
+        assert_eq!(find(&info, "192.0.2.200").unwrap()["address"], "192.0.2.201");
+
+        // Already there / already gone are told apart from other failures.
+        let e = add_address(kat0, ip("192.0.2.100"), 32, &vip4).unwrap_err();
+        assert!(e.is_already_exists(), "{e:?}");
+        assert!(matches!(add_address(kat0, ip("2001:db8::100"), 128, &vip6), Err(NetlinkError::AlreadyExists { .. })));
+        del_address(kat0, ip("192.0.2.100"), 32, &vip4).unwrap();
+        del_address(kat0, ip("2001:db8::100"), 128, &vip6).unwrap();
+        let e = del_address(kat0, ip("192.0.2.100"), 32, &vip4).unwrap_err();
+        assert!(e.is_not_found(), "{e:?}");
+        assert_eq!(e.errno(), Some(99));
+        assert!(e.to_string().starts_with("cannot delete address 192.0.2.100/32 from interface "), "{e}");
+        assert!(del_address(kat0, ip("2001:db8::100"), 128, &vip6).unwrap_err().is_not_found());
+        let info = ip_j_addr("kat0");
+        assert!(find(&info, "192.0.2.100").is_none() && find(&info, "2001:db8::100").is_none(), "{info:?}");
+        assert!(!dump_addresses().unwrap().iter().any(|a| a.addr == ip("192.0.2.100")));
+
+        // Other refusals are neither.
+        let e = add_address(9999, ip("192.0.2.1"), 32, &AddrOptions::default()).unwrap_err();
+        assert!(matches!(e, NetlinkError::Change { .. }), "{e:?}");
+        assert_eq!(e.errno(), Some(19), "ENODEV: {e}");
+    });
+}
+
+#[test]
+fn routes_and_rules() {
+    in_netns("routes_and_rules", || {
+        let kat0 = veth();
+        add_address(kat0, ip("192.0.2.1"), 24, &AddrOptions::default()).unwrap();
+        add_address(kat0, ip("2001:db8::1"), 64, &AddrOptions { nodad: true, ..Default::default() }).unwrap();
+
+        let mut r = RouteSpec::new("198.51.100.0/24".parse().unwrap());
+        r.gateway = Some(ip("192.0.2.254"));
+        r.ifindex = Some(kat0);
+        r.src = Some(ip("192.0.2.1"));
+        r.table = Some(100);
+        r.metric = Some(5);
+        r.protocol = Some(RTPROT_KEEPALIVED);
+        add_route(&r).unwrap();
+        let shown = run("ip", &["route", "show", "table", "100"]);
+        assert!(
+            shown.contains("198.51.100.0/24 via 192.0.2.254 dev kat0 proto keepalived src 192.0.2.1 metric 5"),
+            "{shown}"
+        );
+        assert!(add_route(&r).unwrap_err().is_already_exists());
+
+        // A direct route in main: scope link, as `ip route add … dev`.
+        let mut direct = RouteSpec::new("203.0.113.0/25".parse().unwrap());
+        direct.ifindex = Some(kat0);
+        add_route(&direct).unwrap();
+        let shown = run("ip", &["-d", "route", "show", "203.0.113.0/25"]);
+        assert!(shown.contains("unicast 203.0.113.0/25 dev kat0 proto boot scope link"), "{shown}");
+
+        let mut bh = RouteSpec::new("203.0.113.128/25".parse().unwrap());
+        bh.kind = RouteKind::Blackhole;
+        add_route(&bh).unwrap();
+        let mut un6 = RouteSpec::new("2001:db8:99::/48".parse().unwrap());
+        un6.kind = RouteKind::Unreachable;
+        un6.table = Some(1000);
+        add_route(&un6).unwrap();
+        let mut gw6 = RouteSpec::new(Prefix::default_v6());
+        gw6.gateway = Some(ip("2001:db8::fe"));
+        gw6.ifindex = Some(kat0);
+        add_route(&gw6).unwrap();
+        assert!(run("ip", &["route", "show", "203.0.113.128/25"]).contains("blackhole 203.0.113.128/25"));
+        assert!(run("ip", &["-6", "route", "show", "table", "1000"]).contains("unreachable 2001:db8:99::/48"));
+        assert!(run("ip", &["-6", "route", "show", "default"]).contains("default via 2001:db8::fe dev kat0"));
+
+        for spec in [&r, &direct, &bh, &un6, &gw6] {
+            del_route(spec).unwrap_or_else(|e| panic!("{e}"));
+            let e = del_route(spec).unwrap_err();
+            assert!(e.is_not_found(), "{e:?}");
+        }
+        assert_eq!(run("ip", &["route", "show", "table", "100"]).trim(), "");
+        assert_eq!(run("ip", &["route", "show", "203.0.113.128/25"]).trim(), "");
+        // A gateway the kernel cannot reach: its explanation is kept.
+        let mut bad = RouteSpec::new("10.0.0.0/8".parse().unwrap());
+        bad.gateway = Some(ip("10.9.9.9"));
+        let e = add_route(&bad).unwrap_err();
+        assert!(matches!(e, NetlinkError::Change { .. }), "{e:?}");
+        println!("unreachable gateway: {e}");
+
+        let rule = RuleSpec {
+            from: Some("192.0.2.0/24".parse().unwrap()),
+            table: Some(100),
+            priority: Some(1000),
+            ..Default::default()
+        };
+        add_rule(&rule).unwrap();
+        let mark = RuleSpec {
+            fwmark: Some(0x10),
+            fwmask: Some(0xff),
+            table: Some(200),
+            priority: Some(1001),
+            ..Default::default()
+        };
+        add_rule(&mark).unwrap();
+        let six = RuleSpec {
+            family: Family::Inet6,
+            to: Some("2001:db8::/32".parse().unwrap()),
+            table: Some(1000),
+            priority: Some(1002),
+            ..Default::default()
+        };
+        add_rule(&six).unwrap();
+        let shown = run("ip", &["rule"]);
+        assert!(shown.contains("1000:\tfrom 192.0.2.0/24 lookup 100"), "{shown}");
+        assert!(shown.contains("1001:\tfrom all fwmark 0x10/0xff lookup 200"), "{shown}");
+        let shown6 = run("ip", &["-6", "rule"]);
+        assert!(shown6.contains("1002:\tfrom all to 2001:db8::/32 lookup 1000"), "{shown6}");
+        assert!(add_rule(&rule).unwrap_err().is_already_exists());
+        for spec in [&rule, &mark, &six] {
+            del_rule(spec).unwrap_or_else(|e| panic!("{e}"));
+            let e = del_rule(spec).unwrap_err();
+            assert!(e.is_not_found(), "{e:?}");
+        }
+        assert!(!run("ip", &["rule"]).contains("lookup 100"));
+        assert!(!run("ip", &["-6", "rule"]).contains("lookup 1000"));
+    });
+}
+
+/// Poll until an event matching `want` arrives (5 s at most); returns
+/// every event read.
+fn wait_for(poll: &mut Poll, monitor: &mut Monitor, want: impl Fn(&Event) -> bool) -> Vec<Event> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut events = Events::with_capacity(8);
+    let mut seen = Vec::new();
+    loop {
+        monitor.read(&mut seen).unwrap();
+        if seen.iter().any(&want) {
+            return seen;
+        }
+        let left = deadline.checked_duration_since(Instant::now()).unwrap_or_else(|| panic!("not seen in {seen:#?}"));
+        poll.poll(&mut events, Some(left)).unwrap();
+    }
+}
+
+#[test]
+fn monitor() {
+    in_netns("monitor", || {
+        let kat0 = veth();
+        let mut poll = Poll::new().unwrap();
+        let mut m = Monitor::new().unwrap();
+        assert!(m.receive_buffer().unwrap() >= 1024 * 1024, "root may pass rmem_max");
+        poll.registry().register(&mut m, Token(7), Interest::READABLE).unwrap();
+        let name = "kat0".to_string();
+
+        run("ip", &["link", "set", "dev", "kat0", "down"]);
+        wait_for(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
+        run("ip", &["link", "set", "dev", "kat0", "up"]);
+        wait_for(&mut poll, &mut m, |e| *e == Event::LinkUp { index: kat0, name: name.clone() });
+        // The peer going down takes the carrier away.
+        run("ip", &["link", "set", "dev", "kat1", "down"]);
+        wait_for(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
+
+        run("ip", &["addr", "add", "192.0.2.77/24", "dev", "kat0"]);
+        let seen = wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("192.0.2.77")));
+        let Some(Event::AddressAdded(a)) = seen.iter().find(|e| matches!(e, Event::AddressAdded(_))) else { panic!() };
+        assert_eq!((a.index, a.prefix_len), (kat0, 24));
+        run("ip", &["addr", "add", "2001:db8::77/64", "dev", "kat0", "nodad"]);
+        wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("2001:db8::77")));
+        run("ip", &["addr", "del", "192.0.2.77/24", "dev", "kat0"]);
+        wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressRemoved(a) if a.addr == ip("192.0.2.77")));
+        run("ip", &["link", "del", "kat0"]);
+        wait_for(&mut poll, &mut m, |e| *e == Event::LinkRemoved { index: kat0, name: name.clone() });
+
+        // Nothing pending: read returns at once with nothing.
+        let mut none = Vec::new();
+        m.read(&mut none).unwrap();
+        assert!(none.is_empty(), "{none:?}");
+
+        // A tiny receive buffer overflows: Resync, and reading goes on.
+        let mut small = Monitor::with_receive_buffer(0, false).unwrap();
+        let batch: String =
+            (0..300).map(|i| format!("addr add 10.1.{}.{}/32 dev lo\n", i / 250, i % 250 + 1)).collect();
+        let path = std::env::temp_dir().join(format!("kanl-batch-{}", std::process::id()));
+        std::fs::write(&path, batch).unwrap();
+        run("ip", &["-batch", path.to_str().unwrap()]);
+        let _ = std::fs::remove_file(&path);
+        let mut seen = Vec::new();
+        small.read(&mut seen).unwrap();
+        assert!(seen.contains(&Event::Resync), "{} events, no Resync", seen.len());
+        run("ip", &["addr", "add", "10.2.0.1/32", "dev", "lo"]);
+        let mut seen = Vec::new();
+        let mut poll2 = Poll::new().unwrap();
+        poll2.registry().register(&mut small, Token(1), Interest::READABLE).unwrap();
+        wait_for(&mut poll2, &mut small, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("10.2.0.1")));
+        small.read(&mut seen).unwrap();
+    });
+}
