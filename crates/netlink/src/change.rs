@@ -601,7 +601,7 @@ fn request(action: &str, msg: RouteNetlinkMessage, kind: Kind) -> Result<(), Net
             if code == 0 {
                 return Ok(());
             }
-            let errno = code.checked_neg().unwrap_or(code).abs();
+            let errno = code.saturating_abs();
             let source = io::Error::from_raw_os_error(errno);
             let action = action.to_string();
             return Err(match kind {

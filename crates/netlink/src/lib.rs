@@ -1,5 +1,14 @@
-//! A small, blocking rtnetlink client: what keepalived-rs needs to know
-//! about the network interfaces and addresses of the running system.
+//! A small rtnetlink client: what keepalived-rs needs to know about, and
+//! do to, the network interfaces, addresses, routes and rules of the
+//! running system.
+//!
+//! - Blocking dumps: [`dump_links`], [`dump_addresses`] (below).
+//! - Blocking changes, each acknowledged by the kernel: [`add_address`],
+//!   [`del_address`], [`add_route`], [`del_route`], [`add_rule`],
+//!   [`del_rule`]. "Already there" on add and "not there" on delete are
+//!   their own errors ([`NetlinkError::AlreadyExists`],
+//!   [`NetlinkError::NotFound`]).
+//! - A non-blocking [`Monitor`] of link and address changes for a mio loop.
 //!
 //! [`dump_links`] and [`dump_addresses`] each open a `NETLINK_ROUTE`
 //! socket, send one dump request and read the multi-part answer up to
@@ -92,7 +101,8 @@ pub struct Addr {
     pub scope: u8,
 }
 
-/// Why reading the system's interfaces or addresses failed.
+/// Why reading or changing the system's interfaces, addresses, routes or
+/// rules failed.
 #[derive(Debug)]
 pub enum NetlinkError {
     /// The netlink socket could not be created or connected.
