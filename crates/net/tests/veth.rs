@@ -137,14 +137,16 @@ fn in_namespace() {
 
     // IPv4: a plain sender on kv0, a receiver of VRIDs 7 and 54 on kv1.
     let mut a = VrrpSocketV4::open(&VrrpSocketV4Config::multicast("kv0", k0)).unwrap();
-    let mut b =
-        VrrpSocketV4::open(&VrrpSocketV4Config { vrids: Some(vec![54, 7]), ..VrrpSocketV4Config::multicast("kv1", k1) })
-            .unwrap();
-    assert_eq!(a.socket().header_included_v4().unwrap(), true);
-    assert_eq!(a.socket().multicast_loop_v4().unwrap(), false);
+    let mut b = VrrpSocketV4::open(&VrrpSocketV4Config {
+        vrids: Some(vec![54, 7]),
+        ..VrrpSocketV4Config::multicast("kv1", k1)
+    })
+    .unwrap();
+    assert!(a.socket().header_included_v4().unwrap());
+    assert!(!a.socket().multicast_loop_v4().unwrap());
     assert_eq!(a.socket().multicast_ttl_v4().unwrap(), 255);
     assert_eq!(a.socket().ttl_v4().unwrap(), 255);
-    assert_eq!(a.socket().multicast_all_v4().unwrap(), false);
+    assert!(!a.socket().multicast_all_v4().unwrap());
     assert_eq!(a.socket().device().unwrap().as_deref(), Some(&b"kv0"[..]));
     poll.registry().register(&mut a, ta, Interest::READABLE).unwrap();
     poll.registry().register(&mut b, tb, Interest::READABLE).unwrap();
@@ -210,7 +212,7 @@ fn in_namespace() {
             .unwrap();
     assert_eq!(a6.socket().multicast_hops_v6().unwrap(), 255);
     assert_eq!(a6.socket().unicast_hops_v6().unwrap(), 255);
-    assert_eq!(a6.socket().multicast_loop_v6().unwrap(), false);
+    assert!(!a6.socket().multicast_loop_v6().unwrap());
     poll.registry().register(&mut a6, t6a, Interest::READABLE).unwrap();
     poll.registry().register(&mut b6, t6b, Interest::READABLE).unwrap();
     let vips6 = [VIP6];
