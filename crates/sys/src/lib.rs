@@ -315,6 +315,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn socket_option_wrappers_report_errors() {
+        use std::os::fd::AsFd;
+        // IPV6_CHECKSUM is a raw-socket option: a UDP socket refuses it.
+        if let Ok(udp) = std::net::UdpSocket::bind("[::1]:0") {
+            assert!(set_ipv6_checksum(udp.as_fd(), -1).is_err());
+        }
+        // bind_packet on a non-packet socket, and an index out of range.
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(bind_packet(udp.as_fd(), 1, 3).is_err());
+        let e = bind_packet(udp.as_fd(), u32::MAX, 3).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
+    }
+
+    #[test]
     fn rt_signals_match_keepalived_numbering() {
         // keepalived --signum: JSON = SIGRTMIN+2 = 36, STATS_CLEAR = SIGRTMAX-1 = 63.
         assert_eq!(sigrtmin() + 2, 36);
