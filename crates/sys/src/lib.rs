@@ -255,9 +255,78 @@ unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
     }
 }
 
+/// setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, offset) on a raw IPv6 socket.
+///
+/// `offset` is where the kernel writes (on send) and checks (on receive) the
+/// 16-bit Internet checksum of the payload; −1 turns that off (the default
+/// for raw sockets other than ICMPv6), leaving checksums to the caller.
+pub fn set_ipv6_checksum(fd: std::os::fd::BorrowedFd<'_>, offset: i32) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let val: libc::c_int = offset;
+    // SAFETY: `fd` is a live descriptor for the duration of the call (it is
+    // borrowed); the option value points to a c_int on our stack and its
+    // exact size is passed, so the kernel reads only that memory.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_CHECKSUM,
+            (&val as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// bind(2) an AF_PACKET socket to interface `ifindex`, receiving frames of
+/// `ethertype` (host byte order; 0 receives nothing, `ETH_P_ALL` = 3
+/// everything). After this, `send(2)` without an address transmits a whole
+/// Ethernet frame on that interface.
+pub fn bind_packet(fd: std::os::fd::BorrowedFd<'_>, ifindex: u32, ethertype: u16) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let ifindex = libc::c_int::try_from(ifindex).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: sockaddr_ll is plain old data; all-zero is a valid value.
+    let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+    sll.sll_family = libc::AF_PACKET as libc::c_ushort;
+    sll.sll_protocol = ethertype.to_be();
+    sll.sll_ifindex = ifindex;
+    // SAFETY: `fd` is a live borrowed descriptor; the address points to a
+    // fully initialised sockaddr_ll on our stack and its exact size is passed.
+    let rc = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&sll as *const libc::sockaddr_ll).cast(),
+            std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socket_option_wrappers_report_errors() {
+        use std::os::fd::AsFd;
+        // IPV6_CHECKSUM is a raw-socket option: a UDP socket refuses it.
+        if let Ok(udp) = std::net::UdpSocket::bind("[::1]:0") {
+            assert!(set_ipv6_checksum(udp.as_fd(), -1).is_err());
+        }
+        // bind_packet on a non-packet socket, and an index out of range.
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(bind_packet(udp.as_fd(), 1, 3).is_err());
+        let e = bind_packet(udp.as_fd(), u32::MAX, 3).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
+    }
 
     #[test]
     fn rt_signals_match_keepalived_numbering() {
