@@ -189,10 +189,29 @@ pub fn run(mut start: ChildStart) -> i32 {
     info!("{} child started, pid {}", kind.label(), std::process::id());
 
     let mut poll = poll;
+    // The VRRP child runs the VRRP engine on the wire.
+    let mut shell = if kind == ProcKind::Vrrp && !cfg.vrrp.instances.is_empty() {
+        match crate::vrrp_shell::VrrpShell::new(&cfg) {
+            Ok(mut sh) => {
+                if let Err(e) = sh.register(poll.registry()) {
+                    error!("Unable to watch the VRRP sockets: {e}");
+                }
+                sh.start();
+                Some(sh)
+            }
+            Err(e) => {
+                error!("{e}");
+                return EXIT_CONFIG;
+            }
+        }
+    } else {
+        None
+    };
     let mut events = Events::with_capacity(32);
     let mut exit: Option<i32> = None;
     while exit.is_none() {
-        if let Err(e) = poll.poll(&mut events, None) {
+        let timeout = shell.as_ref().and_then(|s| s.poll_timeout());
+        if let Err(e) = poll.poll(&mut events, timeout) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 error!("poll failed: {e}");
                 exit = Some(EXIT_FATAL);
@@ -208,6 +227,12 @@ pub fn run(mut start: ChildStart) -> i32 {
                             SIGTERM | SIGINT => exit = Some(EXIT_OK),
                             SIGHUP => match reload(kind, &start, &mut cfg) {
                                 Ok(ok) => {
+                                    if shell.is_some() {
+                                        warn!(
+                                            "VRRP instances keep running unchanged: applying a changed VRRP \
+                                             configuration at a reload is not in this build yet (restart to apply)"
+                                        );
+                                    }
                                     let _ = chan.send(&ChildMsg::Reloaded { ok });
                                 }
                                 Err(code) => exit = Some(code),
@@ -257,9 +282,20 @@ pub fn run(mut start: ChildStart) -> i32 {
                         chan.bad_messages = 0;
                     }
                 }
-                _ => {}
+                t => {
+                    if let Some(sh) = shell.as_mut() {
+                        sh.on_ready(t);
+                    }
+                }
             }
         }
+        if let Some(sh) = shell.as_mut() {
+            sh.on_timers();
+        }
+    }
+    if let Some(sh) = shell.as_mut() {
+        // Priority 0 from masters, addresses removed, STOP notifies.
+        sh.shutdown();
     }
     info!("Stopped");
     if let Some(p) = pidfile {

@@ -1,0 +1,703 @@
+//! The VRRP child's shell around the sans-IO engine: raw VRRP sockets per
+//! interface, packet sockets for gratuitous ARP / unsolicited NA, netlink
+//! for the virtual addresses and the link monitor, the engine's timers, and
+//! notify scripts. It turns received bytes into engine inputs and engine
+//! actions into packets, addresses and processes.
+//!
+//! Everything runs in the child's single mio loop; nothing blocks except
+//! netlink requests to the kernel (answered at once).
+
+use keepalived_config::model::ip::IpAddress;
+use keepalived_config::model::Script;
+use keepalived_config::Config;
+use keepalived_net::{interface_info, PacketSocket, VrrpProto, VrrpSocketV4, VrrpSocketV4Config, VrrpSocketV6};
+use keepalived_netlink::{AddrOptions, Monitor};
+use keepalived_vrrp::decode::{decode_ipv4, DecodeOptions};
+use keepalived_vrrp::replay::LogLine;
+use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, State};
+use keepalived_wire::advert::Ipv4Advert;
+use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Repr, Version};
+use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc, MacAddr};
+use mio::unix::SourceFd;
+use mio::{Interest, Registry, Token};
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::AsRawFd;
+use tracing::{error, info, warn};
+
+/// Tokens from here on belong to the shell.
+pub const FIRST_TOKEN: usize = 16;
+
+enum Sock {
+    V4(VrrpSocketV4),
+    V6(VrrpSocketV6),
+    Monitor,
+}
+
+/// What the shell keeps per engine instance to build its packets.
+struct Meta {
+    name: String,
+    ifname: String,
+    ifindex: u32,
+    mac: Option<MacAddr>,
+    ipv6: bool,
+    version: Version,
+    vrid: u8,
+    /// v2: seconds; v3: centiseconds.
+    adver_int: u16,
+    auth: AuthConfig,
+    vips4: Vec<Ipv4Addr>,
+    vips6: Vec<Ipv6Addr>,
+    /// Addresses installed on MASTER (VIPs and eVIPs with their options).
+    addresses: Vec<IpAddress>,
+    src: Option<IpAddr>,
+    /// Unicast peers (empty: multicast).
+    peers: Vec<IpAddr>,
+    group4: Ipv4Addr,
+    ah_seq: u32,
+    /// `auth_type AH`: the auth_pass, NUL padded.
+    ah_key: Option<[u8; 8]>,
+    ip_ident: u16,
+    notify_master: Option<Script>,
+    notify_backup: Option<Script>,
+    notify_fault: Option<Script>,
+    notify_stop: Option<Script>,
+    notify: Option<Script>,
+}
+
+pub struct VrrpShell {
+    router: Router,
+    metas: Vec<Meta>,
+    socks: Vec<Sock>,
+    /// (ifindex, proto, unicast) → socket index for sending.
+    tx4: HashMap<(u32, u8, bool), usize>,
+    tx6: HashMap<u32, usize>,
+    packet: HashMap<u32, PacketSocket>,
+    /// (vrid, ipv6, ifindex) → instance.
+    by_key: HashMap<(u8, bool, u32), InstanceId>,
+    monitor: Option<Monitor>,
+    epoch: std::time::Instant,
+    actions: Vec<Action>,
+    buf: Vec<u8>,
+    recorder: Option<std::fs::File>,
+    rx_errors: u64,
+}
+
+fn instant(epoch: std::time::Instant) -> Instant {
+    Instant(epoch.elapsed().as_micros() as u64)
+}
+
+impl VrrpShell {
+    /// Build the engine and open what it needs. Interfaces that do not
+    /// exist or sockets that cannot be opened are logged; their instances
+    /// are put in FAULT by the engine (interface down).
+    pub fn new(cfg: &Config) -> Result<VrrpShell, String> {
+        let router = Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e:?}"))?;
+        let mut shell = VrrpShell {
+            router,
+            metas: Vec::new(),
+            socks: Vec::new(),
+            tx4: HashMap::new(),
+            tx6: HashMap::new(),
+            packet: HashMap::new(),
+            by_key: HashMap::new(),
+            monitor: None,
+            epoch: std::time::Instant::now(),
+            actions: Vec::with_capacity(64),
+            buf: vec![0u8; 65536],
+            recorder: open_recorder(),
+            rx_errors: 0,
+        };
+        let mut down_ifaces: Vec<String> = Vec::new();
+        let mut sources: Vec<(InstanceId, IpAddr)> = Vec::new();
+        // (ifindex, proto, unicast source) → VRIDs; unicast instances get a
+        // socket bound to their source address, multicast ones to the group.
+        let mut v4_vrids: HashMap<(u32, u8, Option<Ipv4Addr>), Vec<u8>> = HashMap::new();
+        let mut v6_vrids: HashMap<u32, Vec<u8>> = HashMap::new();
+        let mut ifnames: HashMap<u32, String> = HashMap::new();
+        for (id, inst) in shell.router.instances().iter().enumerate() {
+            let c = &inst.config;
+            let model = cfg.vrrp.instances.iter().find(|m| m.name == c.name);
+            let ifname = c.interface.clone().unwrap_or_else(|| "eth0".to_string());
+            let info = interface_info(&ifname).ok();
+            let ifindex = info.as_ref().map_or(0, |i| i.index);
+            if info.is_none() {
+                warn!("({}) interface {ifname} not found", c.name);
+                down_ifaces.push(ifname.clone());
+            }
+            let src = c.src_ip.or_else(|| {
+                info.as_ref().and_then(|i| {
+                    if c.ipv6 {
+                        i.ipv6_link_local().map(IpAddr::V6)
+                    } else {
+                        i.ipv4.first().copied().map(IpAddr::V4)
+                    }
+                })
+            });
+            match src {
+                Some(a) => sources.push((id, a)),
+                None if info.is_some() => {
+                    let fam = if c.ipv6 { "IPv6" } else { "IPv4" };
+                    warn!("({}) entering FAULT state (no {fam} address for interface)", c.name);
+                    down_ifaces.push(ifname.clone());
+                }
+                None => {}
+            }
+            let version = if c.version == 3 { Version::V3 } else { Version::V2 };
+            let adver_int = match version {
+                Version::V2 => (c.advert_int_us / 1_000_000).clamp(1, 255) as u16,
+                Version::V3 => (c.advert_int_us / 10_000).clamp(1, 4095) as u16,
+            };
+            let vips4 = c.vips.iter().filter_map(|a| if let IpAddr::V4(v) = a { Some(*v) } else { None }).collect();
+            let vips6 = c.vips.iter().filter_map(|a| if let IpAddr::V6(v) = a { Some(*v) } else { None }).collect();
+            let mut addresses: Vec<IpAddress> = Vec::new();
+            if let Some(m) = model {
+                addresses.extend(m.vips.iter().cloned());
+                addresses.extend(m.evips.iter().cloned());
+            }
+            let group4 = match model.and_then(|m| m.mcast_dst_ip) {
+                Some(IpAddr::V4(g)) => g,
+                _ => cfg.global.vrrp_mcast_group4,
+            };
+            let proto = if c.auth == AuthConfig::Ah { ip_proto::AH } else { ip_proto::VRRP };
+            if ifindex != 0 {
+                ifnames.insert(ifindex, ifname.clone());
+                if c.ipv6 {
+                    v6_vrids.entry(ifindex).or_default().push(c.vrid);
+                } else {
+                    let usrc = match (c.unicast || !c.unicast_peers.is_empty(), src) {
+                        (true, Some(IpAddr::V4(a))) => Some(a),
+                        _ => None,
+                    };
+                    v4_vrids.entry((ifindex, proto, usrc)).or_default().push(c.vrid);
+                }
+                shell.by_key.insert((c.vrid, c.ipv6, ifindex), id);
+            }
+            shell.metas.push(Meta {
+                name: c.name.clone(),
+                ifname,
+                ifindex,
+                mac: info.as_ref().and_then(|i| i.mac),
+                ipv6: c.ipv6,
+                version,
+                vrid: c.vrid,
+                adver_int,
+                auth: c.auth,
+                vips4,
+                vips6,
+                addresses,
+                src,
+                peers: c.unicast_peers.iter().map(|p| p.addr).collect(),
+                group4,
+                ah_seq: 0,
+                ah_key: model.and_then(|m| m.auth_pass.as_deref()).map(|p| vrrp::auth_data(p.as_bytes())),
+                ip_ident: 0,
+                notify_master: model.and_then(|m| m.notify_master.clone()),
+                notify_backup: model.and_then(|m| m.notify_backup.clone()),
+                notify_fault: model.and_then(|m| m.notify_fault.clone()),
+                notify_stop: model.and_then(|m| m.notify_stop.clone()),
+                notify: model.and_then(|m| m.notify.clone()),
+            });
+        }
+        // One receive/send socket per (interface, protocol), filtered to its VRIDs.
+        for ((ifindex, proto, usrc), vrids) in v4_vrids {
+            let ifname = ifnames.get(&ifindex).cloned().unwrap_or_default();
+            let mut sc = VrrpSocketV4Config::multicast(&ifname, ifindex);
+            sc.proto = if proto == ip_proto::AH { VrrpProto::Ah } else { VrrpProto::Vrrp };
+            sc.vrids = Some(vrids);
+            if usrc.is_some() {
+                sc.group = None;
+                sc.unicast_src = usrc;
+            }
+            match VrrpSocketV4::open(&sc) {
+                Ok(s) => {
+                    shell.tx4.insert((ifindex, proto, usrc.is_some()), shell.socks.len());
+                    shell.socks.push(Sock::V4(s));
+                }
+                Err(e) => error!("Unable to open a VRRP socket on {ifname}: {e}"),
+            }
+        }
+        for (ifindex, vrids) in v6_vrids {
+            let ifname = ifnames.get(&ifindex).cloned().unwrap_or_default();
+            let mut sc = keepalived_net::VrrpSocketV6Config::multicast(&ifname, ifindex);
+            sc.vrids = Some(vrids);
+            match VrrpSocketV6::open(&sc) {
+                Ok(s) => {
+                    shell.tx6.insert(ifindex, shell.socks.len());
+                    shell.socks.push(Sock::V6(s));
+                }
+                Err(e) => error!("Unable to open a VRRP IPv6 socket on {ifname}: {e}"),
+            }
+        }
+        for ifindex in ifnames.keys() {
+            match PacketSocket::open_send_only(*ifindex) {
+                Ok(p) => {
+                    shell.packet.insert(*ifindex, p);
+                }
+                Err(e) => warn!("Unable to open a packet socket for gratuitous ARP/NA: {e}"),
+            }
+        }
+        match Monitor::new() {
+            Ok(m) => {
+                shell.monitor = Some(m);
+                shell.socks.push(Sock::Monitor);
+            }
+            Err(e) => warn!("Unable to monitor links and addresses: {e}"),
+        }
+        // Initial facts before Start: sources and missing interfaces.
+        let now = shell.now();
+        for (id, addr) in sources {
+            shell.feed(now, Input::SourceAddress { instance: id, addr: Some(addr) });
+        }
+        down_ifaces.sort();
+        down_ifaces.dedup();
+        for name in down_ifaces {
+            shell.feed(now, Input::Interface { name, up: false });
+        }
+        Ok(shell)
+    }
+
+    fn now(&self) -> Instant {
+        instant(self.epoch)
+    }
+
+    pub fn register(&mut self, reg: &Registry) -> std::io::Result<()> {
+        for (k, s) in self.socks.iter_mut().enumerate() {
+            let t = Token(FIRST_TOKEN + k);
+            match s {
+                Sock::V4(v) => reg.register(&mut SourceFd(&v.socket().as_raw_fd()), t, Interest::READABLE)?,
+                Sock::V6(v) => reg.register(&mut SourceFd(&v.socket().as_raw_fd()), t, Interest::READABLE)?,
+                Sock::Monitor => {
+                    if let Some(m) = self.monitor.as_mut() {
+                        reg.register(m, t, Interest::READABLE)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Start every instance.
+    pub fn start(&mut self) {
+        let now = self.now();
+        self.feed(now, Input::Start);
+    }
+
+    /// How long the loop may sleep.
+    pub fn poll_timeout(&self) -> Option<std::time::Duration> {
+        let t = self.router.poll_timeout()?;
+        let now = self.now();
+        Some(std::time::Duration::from_micros(t.0.saturating_sub(now.0)))
+    }
+
+    /// Timers due now.
+    pub fn on_timers(&mut self) {
+        let now = self.now();
+        if self.router.poll_timeout().is_some_and(|t| t.0 <= now.0) {
+            self.record(now, None);
+            self.router.handle_timeout(now, &mut self.actions);
+            self.execute();
+        }
+    }
+
+    /// A readable socket.
+    pub fn on_ready(&mut self, token: Token) {
+        let Some(k) = token.0.checked_sub(FIRST_TOKEN) else { return };
+        match self.socks.get(k) {
+            Some(Sock::V4(_)) => self.read_v4(k),
+            Some(Sock::V6(_)) => self.read_v6(k),
+            Some(Sock::Monitor) => self.read_monitor(),
+            None => {}
+        }
+    }
+
+    /// Stop: priority 0 from masters, addresses removed, STOP notifies.
+    pub fn shutdown(&mut self) {
+        let now = self.now();
+        self.feed(now, Input::Shutdown);
+    }
+
+    fn feed(&mut self, now: Instant, input: Input) {
+        self.record(now, Some(&input));
+        self.router.handle(now, input, &mut self.actions);
+        self.execute();
+    }
+
+    fn record(&mut self, now: Instant, input: Option<&Input>) {
+        if let Some(f) = self.recorder.as_mut() {
+            let line = LogLine { t: now.0, input: input.cloned() };
+            if let Ok(s) = serde_json::to_string(&line) {
+                let _ = writeln!(f, "{s}");
+            }
+        }
+    }
+
+    fn read_v4(&mut self, k: usize) {
+        loop {
+            let Some(Sock::V4(s)) = self.socks.get(k) else { return };
+            let ifindex = s.ifindex();
+            let (len, _meta) = match s.recv(&mut self.buf) {
+                Ok(Some(x)) => x,
+                Ok(None) => return,
+                Err(e) => {
+                    warn!("VRRP receive error: {e}");
+                    return;
+                }
+            };
+            let Some(vrid) = keepalived_vrrp::decode::peek_vrid(&self.buf[..len]) else { continue };
+            let Some(&id) = self.by_key.get(&(vrid, false, ifindex)) else { continue };
+            let ah_key = self.ah_key(id);
+            let opts = DecodeOptions {
+                ah_key: ah_key.as_ref(),
+                unicast: !self.metas[id].peers.is_empty(),
+                ..Default::default()
+            };
+            match decode_ipv4(&self.buf[..len], &opts) {
+                Ok(adv) => {
+                    // keepalived continues the AH sequence numbers it has
+                    // seen: a new master must not look like a replay.
+                    if adv.auth == (RxAuth::Ah { ok: true }) {
+                        if let Some(seq) = ah_seq_of(&self.buf[..len]) {
+                            let m = &mut self.metas[id];
+                            m.ah_seq = m.ah_seq.max(seq);
+                        }
+                    }
+                    self.advert(id, adv)
+                }
+                Err(e) => {
+                    self.rx_errors += 1;
+                    if self.rx_errors.is_power_of_two() {
+                        warn!(
+                            count = self.rx_errors,
+                            "dropped an unreadable VRRP packet on {}: {e:?}", self.metas[id].ifname
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn ah_key(&self, id: InstanceId) -> Option<[u8; 8]> {
+        // The AH key is the auth_pass; the engine config keeps PASS data only
+        // for PASS, so AH instances carry theirs in the model (auth_pass).
+        if self.metas[id].auth == AuthConfig::Ah {
+            self.metas[id].ah_key
+        } else {
+            None
+        }
+    }
+
+    fn read_v6(&mut self, k: usize) {
+        loop {
+            let Some(Sock::V6(s)) = self.socks.get(k) else { return };
+            let ifindex = s.ifindex();
+            let (len, meta) = match s.recv(&mut self.buf) {
+                Ok(Some(x)) => x,
+                Ok(None) => return,
+                Err(e) => {
+                    warn!("VRRP receive error: {e}");
+                    return;
+                }
+            };
+            let msg = &self.buf[..len];
+            let Some(&vrid) = msg.get(1) else { continue };
+            let Some(&id) = self.by_key.get(&(vrid, true, ifindex)) else { continue };
+            let Some(adv) = decode_v6(msg, meta.src, meta.dst, meta.ttl) else {
+                self.rx_errors += 1;
+                continue;
+            };
+            self.advert(id, adv);
+        }
+    }
+
+    fn advert(&mut self, id: InstanceId, adv: RxAdvert) {
+        let now = self.now();
+        if self.recorder.is_some() {
+            self.record(now, Some(&Input::Advert { instance: id, advert: adv }));
+        }
+        self.router.handle_advert(now, id, &adv, &mut self.actions);
+        self.execute();
+    }
+
+    fn read_monitor(&mut self) {
+        let mut events = Vec::new();
+        if let Some(m) = self.monitor.as_mut() {
+            if let Err(e) = m.read(&mut events) {
+                warn!("netlink monitor: {e}");
+            }
+        }
+        let now = self.now();
+        for ev in events {
+            match ev {
+                keepalived_netlink::Event::LinkUp { name, .. } => self.feed(now, Input::Interface { name, up: true }),
+                keepalived_netlink::Event::LinkDown { name, .. }
+                | keepalived_netlink::Event::LinkRemoved { name, .. } => {
+                    self.feed(now, Input::Interface { name, up: false })
+                }
+                keepalived_netlink::Event::AddressRemoved(a) => self.restore_vip(a.index, a.addr),
+                _ => {}
+            }
+        }
+    }
+
+    /// keepalived puts back a VIP another program removed while we are MASTER.
+    fn restore_vip(&mut self, ifindex: u32, addr: IpAddr) {
+        for (id, inst) in self.router.instances().iter().enumerate() {
+            if inst.state != State::Master {
+                continue;
+            }
+            let m = &self.metas[id];
+            if let Some(a) = m.addresses.iter().find(|a| a.addr == addr) {
+                let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(m.ifindex, |i| i.index);
+                if idx == ifindex {
+                    info!("({}) virtual address {addr} was removed - restoring it", m.name);
+                    install(a, idx, &m.name);
+                }
+            }
+        }
+    }
+
+    fn execute(&mut self) {
+        let actions = std::mem::take(&mut self.actions);
+        for a in &actions {
+            match *a {
+                Action::SendAdvert { instance, priority } => self.send_advert(instance, priority),
+                Action::SendGarp { instance, addr } => self.send_garp(instance, addr),
+                Action::SendNa { instance, addr } => self.send_na(instance, addr),
+                Action::AddAddresses { instance } => {
+                    let m = &self.metas[instance];
+                    for a in &m.addresses {
+                        let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(m.ifindex, |i| i.index);
+                        install(a, idx, &m.name);
+                    }
+                }
+                Action::RemoveAddresses { instance } => {
+                    let m = &self.metas[instance];
+                    for a in &m.addresses {
+                        let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(m.ifindex, |i| i.index);
+                        let opts = addr_options(a);
+                        match keepalived_netlink::del_address(idx, a.addr, a.prefix, &opts) {
+                            Ok(()) => {}
+                            Err(e) if e.is_not_found() => {}
+                            Err(e) => warn!("({}) unable to remove {}/{}: {e}", m.name, a.addr, a.prefix),
+                        }
+                    }
+                }
+                Action::Notify { instance, state, priority } => self.notify(instance, state, priority),
+                Action::Log(ref s) => info!("{s}"),
+                _ => {}
+            }
+        }
+        self.actions = actions;
+        self.actions.clear();
+    }
+
+    fn send_advert(&mut self, id: InstanceId, priority: u8) {
+        if self.metas[id].ipv6 {
+            self.send_advert_v6(id, priority);
+        } else {
+            self.send_advert_v4(id, priority);
+        }
+    }
+
+    fn send_advert_v4(&mut self, id: InstanceId, priority: u8) {
+        let ah_key = self.ah_key(id);
+        let m = &mut self.metas[id];
+        let Some(IpAddr::V4(src)) = m.src else { return };
+        let auth = match m.auth {
+            AuthConfig::None => Auth::None,
+            AuthConfig::Pass(p) => Auth::Pass(p),
+            AuthConfig::Ah => Auth::Ah,
+        };
+        let repr = Repr {
+            version: m.version,
+            vrid: m.vrid,
+            priority,
+            max_adver_int: m.adver_int,
+            auth,
+            addrs: Addrs::v4(&m.vips4),
+        };
+        let proto = if auth == Auth::Ah { ip_proto::AH } else { ip_proto::VRRP };
+        let dsts: Vec<Ipv4Addr> = if m.peers.is_empty() {
+            vec![m.group4]
+        } else {
+            m.peers.iter().filter_map(|p| if let IpAddr::V4(a) = p { Some(*a) } else { None }).collect()
+        };
+        let Some(&sk) = self.tx4.get(&(m.ifindex, proto, !m.peers.is_empty())) else { return };
+        let Some(Sock::V4(sock)) = self.socks.get(sk) else { return };
+        for dst in dsts {
+            // keepalived's IP id counts from 1 and skips 0.
+            m.ip_ident = m.ip_ident.wrapping_add(1).max(1);
+            let ahr = (auth == Auth::Ah).then(|| {
+                m.ah_seq = m.ah_seq.wrapping_add(1);
+                ah::Repr::vrrp(src, m.ah_seq)
+            });
+            let payload = repr.buffer_len() + ahr.map_or(0, |a| a.buffer_len());
+            let adv = Ipv4Advert { ip: ipv4::Repr::vrrp(src, dst, proto, m.ip_ident, payload), ah: ahr, vrrp: repr };
+            let kind = adv.checksum_kind(false);
+            let mut buf = [0u8; 1500];
+            let Ok(n) = adv.emit(&mut buf, kind) else { return };
+            if let (Some(_), Some(k)) = (ahr, ah_key) {
+                if ah::sign(&mut buf[..n], &k, !m.peers.is_empty()).is_err() {
+                    return;
+                }
+            }
+            if let Err(e) = sock.send(&buf[..n], dst) {
+                warn!("({}) unable to send an advert to {dst}: {e}", m.name);
+            }
+        }
+    }
+
+    fn send_advert_v6(&mut self, id: InstanceId, priority: u8) {
+        let m = &self.metas[id];
+        let Some(IpAddr::V6(src)) = m.src else { return };
+        let repr = Repr {
+            version: Version::V3,
+            vrid: m.vrid,
+            priority,
+            max_adver_int: m.adver_int,
+            auth: Auth::None,
+            addrs: Addrs::v6(&m.vips6),
+        };
+        let dsts: Vec<Ipv6Addr> = if m.peers.is_empty() {
+            vec![keepalived_net::VRRP_MCAST_GROUP_V6]
+        } else {
+            m.peers.iter().filter_map(|p| if let IpAddr::V6(a) = p { Some(*a) } else { None }).collect()
+        };
+        let Some(&sk) = self.tx6.get(&m.ifindex) else { return };
+        let Some(Sock::V6(sock)) = self.socks.get(sk) else { return };
+        for dst in dsts {
+            let mut buf = [0u8; 1500];
+            let len = repr.buffer_len();
+            let Some(out) = buf.get_mut(..len) else { return };
+            let mut p = vrrp::Packet::new_unchecked(&mut *out, Family::Ipv6);
+            if repr.emit(&mut p, ChecksumKind::ipv6(src, dst)).is_err() {
+                return;
+            }
+            if let Err(e) = sock.send(&buf[..len], src, dst) {
+                warn!("({}) unable to send an advert to {dst}: {e}", m.name);
+            }
+        }
+    }
+
+    fn send_garp(&mut self, id: InstanceId, addr: IpAddr) {
+        let m = &self.metas[id];
+        let (IpAddr::V4(vip), Some(mac)) = (addr, m.mac) else { return };
+        let mut frame = [0u8; 64];
+        let Ok(n) = arp::emit_gratuitous_frame(&mut frame, mac, vip) else { return };
+        if let Some(p) = self.packet.get(&m.ifindex) {
+            if let Err(e) = p.send(&frame[..n]) {
+                warn!("({}) unable to send a gratuitous ARP for {vip}: {e}", m.name);
+            }
+        }
+    }
+
+    fn send_na(&mut self, id: InstanceId, addr: IpAddr) {
+        let m = &self.metas[id];
+        let (IpAddr::V6(vip), Some(mac)) = (addr, m.mac) else { return };
+        let mut frame = [0u8; 128];
+        let Ok(n) = ndisc::emit_unsolicited_na_frame(&mut frame, mac, vip, false) else { return };
+        if let Some(p) = self.packet.get(&m.ifindex) {
+            if let Err(e) = p.send(&frame[..n]) {
+                warn!("({}) unable to send an unsolicited NA for {vip}: {e}", m.name);
+            }
+        }
+    }
+
+    /// notify_master/backup/fault/stop, then the generic `notify` with
+    /// `INSTANCE NAME STATE PRIORITY` (keepalived's order and arguments).
+    fn notify(&mut self, id: InstanceId, state: State, priority: u8) {
+        let m = &self.metas[id];
+        let (specific, word) = match state {
+            State::Master => (&m.notify_master, "MASTER"),
+            State::Backup => (&m.notify_backup, "BACKUP"),
+            State::Fault => (&m.notify_fault, "FAULT"),
+            State::Stop => (&m.notify_stop, "STOP"),
+            _ => return,
+        };
+        if let Some(s) = specific {
+            spawn_script(s, &[]);
+        }
+        if let Some(s) = &m.notify {
+            spawn_script(s, &["INSTANCE", &m.name, word, &priority.to_string()]);
+        }
+    }
+}
+
+/// A VRRPv3 IPv6 advert from the bytes the IPv6 raw socket returns (the
+/// VRRP message only; the kernel gives src, dst and hop limit).
+fn decode_v6(msg: &[u8], src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8) -> Option<RxAdvert> {
+    let p = vrrp::Packet::new_unchecked(msg, Family::Ipv6);
+    let r = Repr::parse(&p).ok()?;
+    let mut adv = RxAdvert::new(IpAddr::V6(src), IpAddr::V6(dst), 3, r.vrid, r.priority, r.max_adver_int);
+    adv.version = if r.version == Version::V3 { 3 } else { 2 };
+    adv.ttl_or_hoplimit = (hop_limit != 0).then_some(hop_limit);
+    let mut list = keepalived_vrrp::AddrList::new();
+    let mut n = 0u8;
+    if let Addrs::V6(l) = r.addrs {
+        for a in l.iter() {
+            list.push(IpAddr::V6(a));
+            n = n.saturating_add(1);
+        }
+    }
+    adv.addrs = list;
+    adv.naddr = n;
+    adv.auth = RxAuth::None;
+    adv.checksum_ok = vrrp::verify_checksum(msg, ChecksumKind::ipv6(src, dst));
+    Some(adv)
+}
+
+/// The AH sequence number of an IPv4 + AH datagram.
+fn ah_seq_of(datagram: &[u8]) -> Option<u32> {
+    let ihl = usize::from(datagram.first()? & 0x0f) * 4;
+    let ahdr = datagram.get(ihl..)?;
+    Some(ah::Packet::new_unchecked(ahdr).seq())
+}
+
+fn addr_options(a: &IpAddress) -> AddrOptions {
+    let mut o = AddrOptions::default();
+    o.label = a.label.clone();
+    use keepalived_config::model::ip::Lifetime;
+    o.preferred_lft = match (a.addr, a.prefix, a.preferred_lft) {
+        (_, _, Some(Lifetime::Secs(s))) => Some(s),
+        (_, _, Some(Lifetime::Forever)) => None,
+        // keepalived: an IPv6 /128 VIP is deprecated so it is never a source.
+        (IpAddr::V6(_), 128, None) => Some(0),
+        _ => None,
+    };
+    o.nodad = matches!(a.addr, IpAddr::V6(_));
+    o
+}
+
+fn install(a: &IpAddress, ifindex: u32, name: &str) {
+    match keepalived_netlink::add_address(ifindex, a.addr, a.prefix, &addr_options(a)) {
+        Ok(()) => {}
+        Err(e) if e.is_already_exists() => {}
+        Err(e) => warn!("({name}) unable to add {}/{}: {e}", a.addr, a.prefix),
+    }
+}
+
+/// Run a notify script without waiting (reaped on SIGCHLD).
+fn spawn_script(s: &Script, extra: &[&str]) {
+    let Some(prog) = s.args.first() else { return };
+    let mut cmd = std::process::Command::new(prog);
+    cmd.args(&s.args[1..]).args(extra).stdin(std::process::Stdio::null());
+    cmd.env_remove("IFS").env_remove("LD_PRELOAD").env_remove("LD_LIBRARY_PATH");
+    if let Err(e) = cmd.spawn() {
+        warn!("Unable to run notify script {}: {e}", s.cmd_str());
+    }
+}
+
+/// `KEEPALIVED_RS_EVENT_LOG=FILE`: record every engine input as JSON lines
+/// (replayable with `keepalived-replay`).
+fn open_recorder() -> Option<std::fs::File> {
+    let path = std::env::var("KEEPALIVED_RS_EVENT_LOG").ok()?;
+    match std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            warn!("Unable to open the event log {path}: {e}");
+            None
+        }
+    }
+}
