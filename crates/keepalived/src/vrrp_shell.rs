@@ -278,8 +278,19 @@ impl VrrpShell {
         Ok(())
     }
 
-    /// Start every instance.
+    /// Start every instance. As keepalived does when an instance enters
+    /// BACKUP at start-up, addresses left over from a previous run (a crash)
+    /// are removed first, so that only the elected master holds them.
     pub fn start(&mut self) {
+        let existing = keepalived_netlink::dump_addresses().unwrap_or_default();
+        for id in 0..self.metas.len() {
+            let present = self.metas[id].addresses.iter().any(|a| existing.iter().any(|x| x.addr == a.addr));
+            if present {
+                info!("({}) removing VIPs.", self.metas[id].name);
+                self.actions.push(Action::RemoveAddresses { instance: id });
+                self.execute();
+            }
+        }
         let now = self.now();
         self.feed(now, Input::Start);
     }
