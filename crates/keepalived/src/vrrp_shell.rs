@@ -82,6 +82,8 @@ pub struct VrrpShell {
     buf: Vec<u8>,
     recorder: Option<std::fs::File>,
     rx_errors: u64,
+    /// Who notify scripts run as (script_user / keepalived_script / us).
+    script_opts: crate::files::ScriptRunOpts,
 }
 
 fn instant(epoch: std::time::Instant) -> Instant {
@@ -108,6 +110,7 @@ impl VrrpShell {
             buf: vec![0u8; 65536],
             recorder: open_recorder(),
             rx_errors: 0,
+            script_opts: crate::files::ScriptRunOpts::from_global(&cfg.global, false),
         };
         let mut down_ifaces: Vec<String> = Vec::new();
         let mut sources: Vec<(InstanceId, IpAddr)> = Vec::new();
@@ -628,10 +631,10 @@ impl VrrpShell {
             _ => return,
         };
         if let Some(s) = specific {
-            spawn_script(s, &[]);
+            spawn_script(s, &[], &self.script_opts);
         }
         if let Some(s) = &m.notify {
-            spawn_script(s, &["INSTANCE", &m.name, word, &priority.to_string()]);
+            spawn_script(s, &["INSTANCE", &m.name, word, &priority.to_string()], &self.script_opts);
         }
     }
 }
@@ -689,15 +692,31 @@ fn install(a: &IpAddress, ifindex: u32, name: &str) {
     }
 }
 
-/// Run a notify script without waiting (reaped on SIGCHLD).
-fn spawn_script(s: &Script, extra: &[&str]) {
+/// Run a notify script without waiting (reaped on SIGCHLD), as keepalived
+/// does: its own process group, the script user's uid/gid, default signal
+/// dispositions, SIGTERM if we die, IFS/LD_PRELOAD/LD_LIBRARY_PATH removed.
+fn spawn_script(s: &Script, extra: &[&str], opts: &crate::files::ScriptRunOpts) {
+    use std::os::unix::process::CommandExt;
     let Some(prog) = s.args.first() else { return };
+    let ids = crate::files::script_ids(s, opts);
+    let root = nix::unistd::getuid().is_root();
+    let setup = keepalived_sys::ChildSetup {
+        gid: Some(ids.gid),
+        groups: root.then(|| ids.groups.clone()),
+        uid: Some(ids.uid),
+        reset_signals: true,
+        pdeathsig: Some(libc_sigterm()),
+    };
     let mut cmd = std::process::Command::new(prog);
-    cmd.args(&s.args[1..]).args(extra).stdin(std::process::Stdio::null());
+    cmd.args(&s.args[1..]).args(extra).stdin(std::process::Stdio::null()).process_group(0);
     cmd.env_remove("IFS").env_remove("LD_PRELOAD").env_remove("LD_LIBRARY_PATH");
-    if let Err(e) = cmd.spawn() {
+    if let Err(e) = keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
         warn!("Unable to run notify script {}: {e}", s.cmd_str());
     }
+}
+
+fn libc_sigterm() -> i32 {
+    nix::sys::signal::Signal::SIGTERM as i32
 }
 
 /// `KEEPALIVED_RS_EVENT_LOG=FILE`: record every engine input as JSON lines
