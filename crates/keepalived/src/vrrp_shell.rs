@@ -670,18 +670,15 @@ fn ah_seq_of(datagram: &[u8]) -> Option<u32> {
 }
 
 fn addr_options(a: &IpAddress) -> AddrOptions {
-    let mut o = AddrOptions::default();
-    o.label = a.label.clone();
     use keepalived_config::model::ip::Lifetime;
-    o.preferred_lft = match (a.addr, a.prefix, a.preferred_lft) {
+    let preferred_lft = match (a.addr, a.prefix, a.preferred_lft) {
         (_, _, Some(Lifetime::Secs(s))) => Some(s),
         (_, _, Some(Lifetime::Forever)) => None,
         // keepalived: an IPv6 /128 VIP is deprecated so it is never a source.
         (IpAddr::V6(_), 128, None) => Some(0),
         _ => None,
     };
-    o.nodad = matches!(a.addr, IpAddr::V6(_));
-    o
+    AddrOptions { label: a.label.clone(), preferred_lft, nodad: matches!(a.addr, IpAddr::V6(_)), ..Default::default() }
 }
 
 fn install(a: &IpAddress, ifindex: u32, name: &str) {

@@ -124,7 +124,7 @@ fn start(tag: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemo
     args.extend(extra.iter().map(|s| s.to_string()));
     let mut cmd = Command::new("unshare");
     cmd.args(["-n", "bash", "-c"])
-        .arg("ip link set lo up; ip link add eth0 type veth peer name peth0; ip link set eth0 up; ip link set peth0 up; exec \"$0\" \"$@\"")
+        .arg("ip link set lo up; ip link add eth0 type veth peer name peth0; ip link set eth0 up; ip link set peth0 up; ip addr add 10.0.0.1/24 dev eth0; exec \"$0\" \"$@\"")
         .arg(BIN)
         .args(&args)
         .stdin(Stdio::null())
@@ -489,4 +489,38 @@ fn respawned_child_reads_the_parents_copy_not_the_edited_file() {
         "{}",
         d.log()
     );
+}
+
+#[test]
+fn vrrp_master_installs_its_vip_and_runs_notify_scripts() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempdir("notify-script");
+    let script = dir.0.join("n.sh");
+    let out = dir.0.join("out");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = format!(
+        "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority 100\n advert_int 1\n \
+         notify_master {s}\n notify \"{s} generic\"\n virtual_ipaddress {{\n  10.0.0.100/24\n }}\n}}\n",
+        s = script.display()
+    );
+    let mut d = start("notify", &conf, &["-P"], &[]);
+    // Alone on the segment: MASTER after 3 × 1 s + skew.
+    assert!(
+        wait_for(Duration::from_secs(8), || std::fs::read_to_string(&out).is_ok_and(|t| t.contains("MASTER"))),
+        "no MASTER notify; log:\n{}",
+        d.log()
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    // keepalived's arguments: notify_master none; the generic notify gets INSTANCE NAME STATE PRIORITY.
+    assert!(text.lines().any(|l| l == "generic INSTANCE VI_1 MASTER 100"), "{text}");
+    assert!(text.lines().any(|l| l.is_empty()), "notify_master runs without arguments: {text}");
+    assert!(d.log().contains("(VI_1) Entering MASTER STATE"), "{}", d.log());
+    d.signal("TERM");
+    assert_eq!(d.wait_exit(Duration::from_secs(8)), Some(0));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("generic INSTANCE VI_1 STOP")), "{text}");
 }
