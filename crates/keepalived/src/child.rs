@@ -210,7 +210,7 @@ pub fn run(mut start: ChildStart) -> i32 {
     let mut events = Events::with_capacity(32);
     let mut exit: Option<i32> = None;
     while exit.is_none() {
-        let timeout = shell.as_ref().and_then(|s| s.poll_timeout());
+        let timeout = shell.as_mut().and_then(|s| s.poll_timeout());
         if let Err(e) = poll.poll(&mut events, timeout) {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 error!("poll failed: {e}");
@@ -255,7 +255,10 @@ pub fn run(mut start: ChildStart) -> i32 {
                                 let path = files::dump_path(DumpKind::VrrpJson, &cfg.global, &cfg.root);
                                 dumps::write_atomic(&path, &dumps::vrrp_json(&cfg));
                             }
-                            SIGCHLD => reap_scripts(),
+                            SIGCHLD => match shell.as_mut() {
+                                Some(sh) => sh.on_sigchld(),
+                                None => reap_scripts(),
+                            },
                             _ => {}
                         }
                     }

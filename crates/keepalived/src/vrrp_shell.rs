@@ -84,6 +84,27 @@ pub struct VrrpShell {
     rx_errors: u64,
     /// Who notify scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
+    /// Tracked vrrp_scripts: run every `interval`, killed at `timeout`.
+    track_scripts: Vec<TrackScript>,
+    script_timers: keepalived_runtime::TimerHeap<ScriptTimer>,
+}
+
+/// A vrrp_script that some instance or sync group tracks.
+struct TrackScript {
+    name: String,
+    script: Script,
+    interval: std::time::Duration,
+    timeout: std::time::Duration,
+    /// The running check: pid and when it must end.
+    running: Option<(nix::unistd::Pid, keepalived_runtime::TimerId)>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum ScriptTimer {
+    /// Time to run script `n`.
+    Run(usize),
+    /// Script `n` ran too long: SIGTERM (then SIGKILL next time).
+    Timeout(usize, bool),
 }
 
 fn instant(epoch: std::time::Instant) -> Instant {
@@ -111,7 +132,29 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: crate::files::ScriptRunOpts::from_global(&cfg.global, false),
+            track_scripts: Vec::new(),
+            script_timers: keepalived_runtime::TimerHeap::new(),
         };
+        // vrrp_scripts tracked by an instance or a sync group (keepalived runs
+        // only those).
+        let tracked: std::collections::HashSet<&str> = cfg
+            .vrrp
+            .instances
+            .iter()
+            .flat_map(|v| v.track_scripts.iter().map(|t| t.name.as_str()))
+            .chain(cfg.vrrp.sync_groups.iter().flat_map(|g| g.track_scripts.iter().map(|t| t.name.as_str())))
+            .collect();
+        for vs in &cfg.vrrp.scripts {
+            let (Some(script), true) = (&vs.script, tracked.contains(vs.name.as_str())) else { continue };
+            let mut script = script.clone();
+            if script.user.is_none() {
+                script.user = vs.user.clone();
+                script.group = vs.group.clone();
+            }
+            let interval = std::time::Duration::from_micros(vs.interval_us.max(1));
+            let timeout = std::time::Duration::from_micros(vs.timeout_us.unwrap_or(vs.interval_us).max(1));
+            shell.track_scripts.push(TrackScript { name: vs.name.clone(), script, interval, timeout, running: None });
+        }
         let mut down_ifaces: Vec<String> = Vec::new();
         let mut sources: Vec<(InstanceId, IpAddr)> = Vec::new();
         // (ifindex, proto, unicast source) → VRIDs; unicast instances get a
@@ -296,17 +339,29 @@ impl VrrpShell {
         }
         let now = self.now();
         self.feed(now, Input::Start);
+        let t = std::time::Instant::now();
+        for n in 0..self.track_scripts.len() {
+            self.script_timers.add(t, std::time::Duration::ZERO, ScriptTimer::Run(n));
+        }
     }
 
     /// How long the loop may sleep.
-    pub fn poll_timeout(&self) -> Option<std::time::Duration> {
-        let t = self.router.poll_timeout()?;
+    pub fn poll_timeout(&mut self) -> Option<std::time::Duration> {
         let now = self.now();
-        Some(std::time::Duration::from_micros(t.0.saturating_sub(now.0)))
+        let engine = self.router.poll_timeout().map(|t| std::time::Duration::from_micros(t.0.saturating_sub(now.0)));
+        let scripts = self.script_timers.poll_timeout(std::time::Instant::now());
+        match (engine, scripts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Timers due now.
     pub fn on_timers(&mut self) {
+        let wall = std::time::Instant::now();
+        while let Some((_, t)) = self.script_timers.pop_expired(wall) {
+            self.script_timer(t);
+        }
         let now = self.now();
         if self.router.poll_timeout().is_some_and(|t| t.0 <= now.0) {
             self.record(now, None);
@@ -323,6 +378,69 @@ impl VrrpShell {
             Some(Sock::V6(_)) => self.read_v6(k),
             Some(Sock::Monitor) => self.read_monitor(),
             None => {}
+        }
+    }
+
+    fn script_timer(&mut self, t: ScriptTimer) {
+        let wall = std::time::Instant::now();
+        match t {
+            ScriptTimer::Run(n) => {
+                let Some(ts) = self.track_scripts.get(n) else { return };
+                self.script_timers.add(wall, ts.interval, ScriptTimer::Run(n));
+                if ts.running.is_some() {
+                    return; // keepalived does not start a script that is still running
+                }
+                match spawn_check(&ts.script, &self.script_opts) {
+                    Some(pid) => {
+                        let timeout = ts.timeout;
+                        let id = self.script_timers.add(wall, timeout, ScriptTimer::Timeout(n, false));
+                        self.track_scripts[n].running = Some((pid, id));
+                    }
+                    None => {
+                        let name = ts.name.clone();
+                        let now = self.now();
+                        self.feed(now, Input::ScriptResult { name, success: false });
+                    }
+                }
+            }
+            ScriptTimer::Timeout(n, killed) => {
+                let Some(ts) = self.track_scripts.get_mut(n) else { return };
+                let Some((pid, _)) = ts.running else { return };
+                // SIGTERM to the script's process group, SIGKILL if it is still there later.
+                let sig = if killed { nix::sys::signal::Signal::SIGKILL } else { nix::sys::signal::Signal::SIGTERM };
+                let _ = nix::sys::signal::killpg(pid, sig);
+                if !killed {
+                    info!("Script `{}` timed out", ts.name);
+                    let id =
+                        self.script_timers.add(wall, std::time::Duration::from_secs(2), ScriptTimer::Timeout(n, true));
+                    ts.running = Some((pid, id));
+                }
+            }
+        }
+    }
+
+    /// SIGCHLD: collect finished scripts; a tracked script's exit status
+    /// is its result (0 = success; a timeout or a signal = failure).
+    pub fn on_sigchld(&mut self) {
+        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => return,
+                Ok(st) => {
+                    let Some(pid) = st.pid() else { continue };
+                    let Some(n) = self.track_scripts.iter().position(|t| t.running.is_some_and(|(p, _)| p == pid))
+                    else {
+                        continue; // a notify script
+                    };
+                    if let Some((_, timer)) = self.track_scripts[n].running.take() {
+                        self.script_timers.cancel(timer);
+                    }
+                    let success = matches!(st, WaitStatus::Exited(_, 0));
+                    let name = self.track_scripts[n].name.clone();
+                    let now = self.now();
+                    self.feed(now, Input::ScriptResult { name, success });
+                }
+            }
         }
     }
 
@@ -709,6 +827,40 @@ fn spawn_script(s: &Script, extra: &[&str], opts: &crate::files::ScriptRunOpts) 
     cmd.env_remove("IFS").env_remove("LD_PRELOAD").env_remove("LD_LIBRARY_PATH");
     if let Err(e) = keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
         warn!("Unable to run notify script {}: {e}", s.cmd_str());
+    }
+}
+
+/// Start a tracking script (keepalived's set-up as for notify scripts).
+fn spawn_check(s: &Script, opts: &crate::files::ScriptRunOpts) -> Option<nix::unistd::Pid> {
+    use std::os::unix::process::CommandExt;
+    let prog = s.args.first()?;
+    let ids = crate::files::script_ids(s, opts);
+    let root = nix::unistd::getuid().is_root();
+    let setup = keepalived_sys::ChildSetup {
+        gid: Some(ids.gid),
+        groups: root.then(|| ids.groups.clone()),
+        uid: Some(ids.uid),
+        reset_signals: true,
+        pdeathsig: Some(libc_sigterm()),
+    };
+    let mut cmd = std::process::Command::new(prog);
+    cmd.args(&s.args[1..])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0);
+    cmd.env_remove("IFS").env_remove("LD_PRELOAD").env_remove("LD_LIBRARY_PATH");
+    match keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
+        Ok(child) => {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            // Reaped by on_sigchld, not by std.
+            std::mem::forget(child);
+            Some(pid)
+        }
+        Err(e) => {
+            warn!("Unable to run script {}: {e}", s.cmd_str());
+            None
+        }
     }
 }
 

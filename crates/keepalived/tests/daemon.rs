@@ -524,3 +524,34 @@ fn vrrp_master_installs_its_vip_and_runs_notify_scripts() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.lines().any(|l| l.starts_with("generic INSTANCE VI_1 STOP")), "{text}");
 }
+
+#[test]
+fn tracked_script_failure_puts_the_instance_in_fault() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempdir("track-script");
+    let rc = dir.0.join("rc");
+    let script = dir.0.join("chk.sh");
+    std::fs::write(&rc, "1").unwrap();
+    std::fs::write(&script, format!("#!/bin/sh\nexit $(cat {})\n", rc.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = format!(
+        "vrrp_script chk {{\n script {}\n interval 0.2\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n \
+         priority 100\n advert_int 1\n track_script {{\n  chk\n }}\n virtual_ipaddress {{\n  10.0.0.100/24\n }}\n}}\n",
+        script.display()
+    );
+    let d = start("trackscript", &conf, &["-P"], &[]);
+    assert!(wait_for(Duration::from_secs(5), || d.log().contains("(VI_1) Entering FAULT STATE")), "{}", d.log());
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!d.log().contains("Entering MASTER STATE"), "master while its script fails:\n{}", d.log());
+    std::fs::write(&rc, "0").unwrap();
+    assert!(wait_for(Duration::from_secs(8), || d.log().contains("(VI_1) Entering MASTER STATE")), "{}", d.log());
+    std::fs::write(&rc, "1").unwrap();
+    assert!(
+        wait_for(Duration::from_secs(3), || d.log().matches("(VI_1) Entering FAULT STATE").count() >= 2),
+        "{}",
+        d.log()
+    );
+}
