@@ -297,8 +297,13 @@ pub fn run(mut start: ChildStart) -> i32 {
         }
     }
     if let Some(sh) = shell.as_mut() {
-        // Priority 0 from masters, addresses removed, STOP notifies.
-        sh.shutdown();
+        if start.cli.dont_release_vrrp {
+            // -V: keep the addresses and send no priority-0 advert.
+            info!("Leaving the VRRP addresses in place (--dont-release-vrrp)");
+        } else {
+            // Priority 0 from masters, addresses removed, STOP notifies.
+            sh.shutdown();
+        }
     }
     info!("Stopped");
     if let Some(p) = pidfile {

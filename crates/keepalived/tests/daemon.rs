@@ -555,3 +555,35 @@ fn tracked_script_failure_puts_the_instance_in_fault() {
         d.log()
     );
 }
+
+#[test]
+fn dont_release_vrrp_keeps_the_vip_at_stop() {
+    if !can_run() {
+        return;
+    }
+    let conf = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n advert_int 1\n \
+                virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
+    for (flags, kept) in [(vec!["-P"], false), (vec!["-P", "-V"], true)] {
+        let mut d = start("dontrelease", conf, &flags, &[]);
+        assert!(wait_for(Duration::from_secs(8), || d.log().contains("Entering MASTER STATE")), "{}", d.log());
+        // The namespace lives as long as the daemon: look from inside it via /proc.
+        let pid = d.parent_pid();
+        let has_vip = || {
+            Command::new("nsenter")
+                .args(["-t", &pid.to_string(), "-n", "ip", "-o", "addr", "show", "dev", "eth0"])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains(" 10.0.0.100/"))
+                .unwrap_or(false)
+        };
+        assert!(wait_for(Duration::from_secs(2), has_vip), "VIP not installed");
+        // Stop the VRRP child only, so the namespace (held by the parent) stays to be inspected.
+        let v = d.pid_of("vrrp.pid").unwrap();
+        let _ = Command::new("kill").args(["-STOP", &pid.to_string()]).status();
+        let _ = Command::new("kill").args(["-TERM", &v.to_string()]).status();
+        assert!(wait_for(Duration::from_secs(4), || !alive(v)));
+        assert_eq!(has_vip(), kept, "flags {flags:?}");
+        let _ = Command::new("kill").args(["-CONT", &pid.to_string()]).status();
+        d.signal("TERM");
+        let _ = d.wait_exit(Duration::from_secs(8));
+    }
+}
