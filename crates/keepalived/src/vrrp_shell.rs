@@ -49,8 +49,10 @@ struct Meta {
     auth: AuthConfig,
     vips4: Vec<Ipv4Addr>,
     vips6: Vec<Ipv6Addr>,
-    /// Addresses installed on MASTER (VIPs and eVIPs with their options).
-    addresses: Vec<IpAddress>,
+    /// Addresses installed on MASTER (VIPs and eVIPs with their options),
+    /// each with the ifindex it goes on (its `dev`, else the instance's
+    /// interface), resolved once at start as keepalived does at config time.
+    addresses: Vec<(IpAddress, u32)>,
     src: Option<IpAddr>,
     /// Unicast peers (empty: multicast).
     peers: Vec<IpAddr>,
@@ -197,11 +199,14 @@ impl VrrpShell {
             };
             let vips4 = c.vips.iter().filter_map(|a| if let IpAddr::V4(v) = a { Some(*v) } else { None }).collect();
             let vips6 = c.vips.iter().filter_map(|a| if let IpAddr::V6(v) = a { Some(*v) } else { None }).collect();
-            let mut addresses: Vec<IpAddress> = Vec::new();
-            if let Some(m) = model {
-                addresses.extend(m.vips.iter().cloned());
-                addresses.extend(m.evips.iter().cloned());
-            }
+            let addresses: Vec<(IpAddress, u32)> = model
+                .into_iter()
+                .flat_map(|m| m.vips.iter().chain(m.evips.iter()))
+                .map(|a| {
+                    let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(ifindex, |i| i.index);
+                    (a.clone(), idx)
+                })
+                .collect();
             let group4 = match model.and_then(|m| m.mcast_dst_ip) {
                 Some(IpAddr::V4(g)) => g,
                 _ => cfg.global.vrrp_mcast_group4,
@@ -330,7 +335,7 @@ impl VrrpShell {
     pub fn start(&mut self) {
         let existing = keepalived_netlink::dump_addresses().unwrap_or_default();
         for id in 0..self.metas.len() {
-            let present = self.metas[id].addresses.iter().any(|a| existing.iter().any(|x| x.addr == a.addr));
+            let present = self.metas[id].addresses.iter().any(|(a, _)| existing.iter().any(|x| x.addr == a.addr));
             if present {
                 info!("({}) removing VIPs.", self.metas[id].name);
                 self.actions.push(Action::RemoveAddresses { instance: id });
@@ -580,12 +585,9 @@ impl VrrpShell {
                 continue;
             }
             let m = &self.metas[id];
-            if let Some(a) = m.addresses.iter().find(|a| a.addr == addr) {
-                let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(m.ifindex, |i| i.index);
-                if idx == ifindex {
-                    info!("({}) virtual address {addr} was removed - restoring it", m.name);
-                    install(a, idx, &m.name);
-                }
+            if let Some((a, idx)) = m.addresses.iter().find(|(a, idx)| a.addr == addr && *idx == ifindex) {
+                info!("({}) virtual address {addr} was removed - restoring it", m.name);
+                install(a, *idx, &m.name);
             }
         }
     }
@@ -599,17 +601,15 @@ impl VrrpShell {
                 Action::SendNa { instance, addr } => self.send_na(instance, addr),
                 Action::AddAddresses { instance } => {
                     let m = &self.metas[instance];
-                    for a in &m.addresses {
-                        let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(m.ifindex, |i| i.index);
-                        install(a, idx, &m.name);
+                    for (a, idx) in &m.addresses {
+                        install(a, *idx, &m.name);
                     }
                 }
                 Action::RemoveAddresses { instance } => {
                     let m = &self.metas[instance];
-                    for a in &m.addresses {
-                        let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(m.ifindex, |i| i.index);
+                    for (a, idx) in &m.addresses {
                         let opts = addr_options(a);
-                        match keepalived_netlink::del_address(idx, a.addr, a.prefix, &opts) {
+                        match keepalived_netlink::del_address(*idx, a.addr, a.prefix, &opts) {
                             Ok(()) => {}
                             Err(e) if e.is_not_found() => {}
                             Err(e) => warn!("({}) unable to remove {}/{}: {e}", m.name, a.addr, a.prefix),
@@ -807,31 +807,14 @@ fn install(a: &IpAddress, ifindex: u32, name: &str) {
     }
 }
 
-/// Run a notify script without waiting (reaped on SIGCHLD), as keepalived
-/// does: its own process group, the script user's uid/gid, default signal
+/// The command for a notify or tracking script, set up as keepalived does:
+/// its own process group, the script user's uid/gid, default signal
 /// dispositions, SIGTERM if we die, IFS/LD_PRELOAD/LD_LIBRARY_PATH removed.
-fn spawn_script(s: &Script, extra: &[&str], opts: &crate::files::ScriptRunOpts) {
-    use std::os::unix::process::CommandExt;
-    let Some(prog) = s.args.first() else { return };
-    let ids = crate::files::script_ids(s, opts);
-    let root = nix::unistd::getuid().is_root();
-    let setup = keepalived_sys::ChildSetup {
-        gid: Some(ids.gid),
-        groups: root.then(|| ids.groups.clone()),
-        uid: Some(ids.uid),
-        reset_signals: true,
-        pdeathsig: Some(libc_sigterm()),
-    };
-    let mut cmd = std::process::Command::new(prog);
-    cmd.args(&s.args[1..]).args(extra).stdin(std::process::Stdio::null()).process_group(0);
-    cmd.env_remove("IFS").env_remove("LD_PRELOAD").env_remove("LD_LIBRARY_PATH");
-    if let Err(e) = keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
-        warn!("Unable to run notify script {}: {e}", s.cmd_str());
-    }
-}
-
-/// Start a tracking script (keepalived's set-up as for notify scripts).
-fn spawn_check(s: &Script, opts: &crate::files::ScriptRunOpts) -> Option<nix::unistd::Pid> {
+fn script_command(
+    s: &Script,
+    extra: &[&str],
+    opts: &crate::files::ScriptRunOpts,
+) -> Option<(std::process::Command, keepalived_sys::ChildSetup)> {
     use std::os::unix::process::CommandExt;
     let prog = s.args.first()?;
     let ids = crate::files::script_ids(s, opts);
@@ -844,12 +827,23 @@ fn spawn_check(s: &Script, opts: &crate::files::ScriptRunOpts) -> Option<nix::un
         pdeathsig: Some(libc_sigterm()),
     };
     let mut cmd = std::process::Command::new(prog);
-    cmd.args(&s.args[1..])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0);
+    cmd.args(&s.args[1..]).args(extra).stdin(std::process::Stdio::null()).process_group(0);
     cmd.env_remove("IFS").env_remove("LD_PRELOAD").env_remove("LD_LIBRARY_PATH");
+    Some((cmd, setup))
+}
+
+/// Run a notify script without waiting (reaped on SIGCHLD).
+fn spawn_script(s: &Script, extra: &[&str], opts: &crate::files::ScriptRunOpts) {
+    let Some((mut cmd, setup)) = script_command(s, extra, opts) else { return };
+    if let Err(e) = keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
+        warn!("Unable to run notify script {}: {e}", s.cmd_str());
+    }
+}
+
+/// Start a tracking script; its output is discarded, only the exit code counts.
+fn spawn_check(s: &Script, opts: &crate::files::ScriptRunOpts) -> Option<nix::unistd::Pid> {
+    let (mut cmd, setup) = script_command(s, &[], opts)?;
+    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
     match keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
         Ok(child) => {
             let pid = nix::unistd::Pid::from_raw(child.id() as i32);
