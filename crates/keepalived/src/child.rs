@@ -191,7 +191,7 @@ pub fn run(mut start: ChildStart) -> i32 {
     let mut poll = poll;
     // The VRRP child runs the VRRP engine on the wire.
     let mut shell = if kind == ProcKind::Vrrp && !cfg.vrrp.instances.is_empty() {
-        match crate::vrrp_shell::VrrpShell::new(&cfg) {
+        match crate::vrrp::VrrpShell::new(&cfg) {
             Ok(mut sh) => {
                 if let Err(e) = sh.register(poll.registry()) {
                     error!("Unable to watch the VRRP sockets: {e}");
@@ -244,16 +244,25 @@ pub fn run(mut start: ChildStart) -> i32 {
                                     ProcKind::Bfd => DumpKind::BfdData,
                                 };
                                 let path = files::dump_path(dk, &cfg.global, &cfg.root);
-                                dumps::write(&path, &dumps::child_data(kind, &cfg));
+                                let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
+                                dumps::write(&path, &dumps::child_data(kind, &cfg, &live));
                             }
                             s if kind == ProcKind::Vrrp && (s == SIGUSR2 || s == rtmax1) => {
                                 let path = files::dump_path(DumpKind::VrrpStats, &cfg.global, &cfg.root);
-                                dumps::write(&path, &dumps::vrrp_stats(&cfg));
+                                let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
+                                dumps::write(&path, &dumps::vrrp_stats(&live));
+                                // STATS_CLEAR (SIGRTMAX-1) zeroes the counters once written.
+                                if s == rtmax1 {
+                                    if let Some(sh) = shell.as_mut() {
+                                        sh.clear_stats();
+                                    }
+                                }
                             }
                             // keepalived writes nothing when there are no instances.
                             s if kind == ProcKind::Vrrp && s == rtmin2 && !cfg.vrrp.instances.is_empty() => {
                                 let path = files::dump_path(DumpKind::VrrpJson, &cfg.global, &cfg.root);
-                                dumps::write_atomic(&path, &dumps::vrrp_json(&cfg));
+                                let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
+                                dumps::write_atomic(&path, &dumps::vrrp_json(&live));
                             }
                             SIGCHLD => match shell.as_mut() {
                                 Some(sh) => sh.on_sigchld(),

@@ -6,8 +6,7 @@
 //! is a readable summary followed by the process's configuration model as
 //! JSON. The `.stats` text and the `.json` layout follow keepalived's
 //! (vrrp_print.c, vrrp_json.c, json_version 1), because exporters parse
-//! them. Until the VRRP engine runs, every counter is zero and every
-//! instance is in the INIT state, which is exactly the truth.
+//! them. The VRRP figures come from the running engine.
 
 use keepalived_config::Config;
 use keepalived_runtime::ProcKind;
@@ -65,8 +64,38 @@ pub fn parent_data(cfg: &Config, children: &[(ProcKind, Option<i32>)]) -> String
     s
 }
 
-/// A child's data file: its part of the configuration.
-pub fn child_data(kind: ProcKind, cfg: &Config) -> String {
+/// What the VRRP child knows of one running instance, for the dumps.
+#[derive(Clone, Debug)]
+pub struct VrrpLive {
+    pub name: String,
+    pub interface: Option<String>,
+    pub vrid: u8,
+    pub version: u8,
+    pub base_priority: u8,
+    pub effective_priority: u8,
+    pub master_priority: u8,
+    pub state: keepalived_vrrp::State,
+    pub wantstate: keepalived_vrrp::State,
+    pub nopreempt: bool,
+    pub vipset: bool,
+    pub stats: keepalived_vrrp::Stats,
+}
+
+/// keepalived's state numbers (vrrp.h).
+fn state_num(s: keepalived_vrrp::State) -> u8 {
+    use keepalived_vrrp::State;
+    match s {
+        State::Init => 0,
+        State::Backup => 1,
+        State::Master => 2,
+        State::Fault => 3,
+        State::Stop => 98,
+    }
+}
+
+/// A child's data file: the live state of its instances (VRRP) and its part
+/// of the configuration.
+pub fn child_data(kind: ProcKind, cfg: &Config, live: &[VrrpLive]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "------< {} process (keepalived-rs {}) >------", kind.label(), env!("CARGO_PKG_VERSION"));
     let _ = writeln!(s, " Time = {}", now_string());
@@ -75,7 +104,18 @@ pub fn child_data(kind: ProcKind, cfg: &Config) -> String {
         ProcKind::Vrrp => {
             for v in &cfg.vrrp.instances {
                 let _ = writeln!(s, " VRRP Instance = {}", v.name);
-                let _ = writeln!(s, "   State = INIT");
+                match live.iter().find(|l| l.name == v.name) {
+                    Some(l) => {
+                        let _ = writeln!(s, "   State = {}", l.state.name());
+                        let _ = writeln!(s, "   Wantstate = {}", l.wantstate.name());
+                        let _ = writeln!(s, "   Effective priority = {}", l.effective_priority);
+                        let _ = writeln!(s, "   Master priority = {}", l.master_priority);
+                        let _ = writeln!(s, "   Virtual IPs set = {}", l.vipset);
+                    }
+                    None => {
+                        let _ = writeln!(s, "   State = INIT");
+                    }
+                }
             }
             push_json(&mut s, "VRRP configuration", &cfg.vrrp);
             push_json(&mut s, "Static addresses, routes and rules", &cfg.ip);
@@ -99,17 +139,33 @@ fn push_json<T: serde::Serialize>(s: &mut String, title: &str, v: &T) {
     }
 }
 
-/// keepalived's `/tmp/keepalived.stats` text, one block per instance.
-pub fn vrrp_stats(cfg: &Config) -> String {
+/// keepalived's `/tmp/keepalived.stats` text, one block per instance
+/// (vrrp_print.c's layout, with the engine's counters).
+pub fn vrrp_stats(live: &[VrrpLive]) -> String {
     let mut s = String::new();
-    for v in &cfg.vrrp.instances {
-        let _ = writeln!(s, "VRRP Instance: {}", v.name);
-        s.push_str(
-            "  Advertisements:\n    Received: 0\n    Sent: 0\n  Became master: 0\n  Released master: 0\n  \
-             Packet Errors:\n    Length: 0\n    TTL: 0\n    Invalid Type: 0\n    Advertisement Interval: 0\n    \
-             Address List: 0\n  Authentication Errors:\n    Invalid Type: 0\n    Type Mismatch: 0\n    Failure: 0\n  \
-             Authentication Extension Errors:\n    Missing: 0\n    Malformed: 0\n    Unknown Key: 0\n    \
-             Invalid HMAC: 0\n    Stale: 0\n    Replay: 0\n  Priority Zero:\n    Received: 0\n    Sent: 0\n",
+    for l in live {
+        let t = &l.stats;
+        let _ = write!(
+            s,
+            "VRRP Instance: {}\n  Advertisements:\n    Received: {}\n    Sent: {}\n  Became master: {}\n  \
+             Released master: {}\n  Packet Errors:\n    Length: {}\n    TTL: {}\n    Invalid Type: {}\n    \
+             Advertisement Interval: {}\n    Address List: {}\n  Authentication Errors:\n    Invalid Type: {}\n    \
+             Type Mismatch: {}\n    Failure: {}\n  Priority Zero:\n    Received: {}\n    Sent: {}\n",
+            l.name,
+            t.advert_rcvd,
+            t.advert_sent,
+            t.become_master,
+            t.release_master,
+            t.packet_len_err,
+            t.ip_ttl_err,
+            t.invalid_type_rcvd,
+            t.advert_interval_err,
+            t.addr_list_err,
+            t.invalid_authtype,
+            t.authtype_mismatch,
+            t.auth_failure,
+            t.pri_zero_rcvd,
+            t.pri_zero_sent,
         );
     }
     s
@@ -117,32 +173,33 @@ pub fn vrrp_stats(cfg: &Config) -> String {
 
 /// keepalived's `/tmp/keepalived.json` (json_version 1: an array of
 /// `{ "data": …, "stats": … }` objects).
-pub fn vrrp_json(cfg: &Config) -> String {
-    let list: Vec<serde_json::Value> = cfg
-        .vrrp
-        .instances
+pub fn vrrp_json(live: &[VrrpLive]) -> String {
+    let list: Vec<serde_json::Value> = live
         .iter()
-        .map(|v| {
-            let prio = v.priority.unwrap_or(100);
+        .map(|l| {
+            let t = &l.stats;
             serde_json::json!({
                 "data": {
-                    "iname": v.name,
-                    "ifp_ifname": v.interface,
-                    "vrid": v.vrid,
-                    "base_priority": prio,
-                    "effective_priority": prio,
-                    "master_priority": 0,
-                    "state": 0,
-                    "wantstate": 0,
-                    "version": v.version,
-                    "nopreempt": v.nopreempt,
-                    "vipset": false,
+                    "iname": l.name,
+                    "ifp_ifname": l.interface,
+                    "vrid": l.vrid,
+                    "base_priority": l.base_priority,
+                    "effective_priority": l.effective_priority,
+                    "master_priority": l.master_priority,
+                    "state": state_num(l.state),
+                    "wantstate": state_num(l.wantstate),
+                    "version": l.version,
+                    "nopreempt": l.nopreempt,
+                    "vipset": l.vipset,
                 },
                 "stats": {
-                    "advert_rcvd": 0, "advert_sent": 0, "become_master": 0, "release_master": 0,
-                    "packet_len_err": 0, "advert_interval_err": 0, "ip_ttl_err": 0, "invalid_type_rcvd": 0,
-                    "addr_list_err": 0, "invalid_authtype": 0, "authtype_mismatch": 0, "auth_failure": 0,
-                    "pri_zero_rcvd": 0, "pri_zero_sent": 0,
+                    "advert_rcvd": t.advert_rcvd, "advert_sent": t.advert_sent,
+                    "become_master": t.become_master, "release_master": t.release_master,
+                    "packet_len_err": t.packet_len_err, "advert_interval_err": t.advert_interval_err,
+                    "ip_ttl_err": t.ip_ttl_err, "invalid_type_rcvd": t.invalid_type_rcvd,
+                    "addr_list_err": t.addr_list_err, "invalid_authtype": t.invalid_authtype,
+                    "authtype_mismatch": t.authtype_mismatch, "auth_failure": t.auth_failure,
+                    "pri_zero_rcvd": t.pri_zero_rcvd, "pri_zero_sent": t.pri_zero_sent,
                 },
             })
         })

@@ -13,7 +13,7 @@ mod files;
 mod logging;
 mod parent;
 mod system;
-mod vrrp_shell;
+mod vrrp;
 
 use keepalived_config::{parse_file, ParseOptions, Parsed, Subsystems};
 use std::io::Write;

@@ -326,6 +326,19 @@ impl Router {
         self.groups.get(g).map(|g| g.state)
     }
 
+    /// The name of a sync group.
+    pub fn group_name(&self, g: GroupId) -> Option<&str> {
+        self.groups.get(g).map(|g| g.name.as_str())
+    }
+
+    /// Zero every instance's counters (keepalived's STATS_CLEAR signal,
+    /// after the stats file is written).
+    pub fn clear_stats(&mut self) {
+        for i in &mut self.instances {
+            i.stats = Stats::default();
+        }
+    }
+
     /// The earliest time at which [`Router::handle_timeout`] has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let mut t: Option<Instant> = None;

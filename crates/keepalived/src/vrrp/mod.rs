@@ -309,6 +309,32 @@ impl VrrpShell {
         Ok(shell)
     }
 
+    /// The live state and counters of every instance, for the dumps.
+    pub fn live(&self) -> Vec<crate::dumps::VrrpLive> {
+        self.router
+            .instances()
+            .iter()
+            .map(|i| crate::dumps::VrrpLive {
+                name: i.config.name.clone(),
+                interface: i.config.interface.clone(),
+                vrid: i.config.vrid,
+                version: i.config.version,
+                base_priority: i.config.priority,
+                effective_priority: i.effective_priority,
+                master_priority: i.master_priority,
+                state: i.state,
+                wantstate: i.wantstate,
+                nopreempt: i.config.nopreempt,
+                vipset: i.vipset,
+                stats: i.stats,
+            })
+            .collect()
+    }
+
+    pub fn clear_stats(&mut self) {
+        self.router.clear_stats();
+    }
+
     fn now(&self) -> Instant {
         instant(self.epoch)
     }
