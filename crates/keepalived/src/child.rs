@@ -309,6 +309,7 @@ pub fn run(mut start: ChildStart) -> i32 {
         if start.cli.dont_release_vrrp {
             // -V: keep the addresses and send no priority-0 advert.
             info!("Leaving the VRRP addresses in place (--dont-release-vrrp)");
+            sh.shutdown_keeping_addresses();
         } else {
             // Priority 0 from masters, addresses removed, STOP notifies.
             sh.shutdown();

@@ -574,7 +574,7 @@ impl Router {
         inst.state = State::Stop;
         inst.sands = None;
         inst.rogue_timer = None;
-        out.push(Action::Notify { instance: i, state: notify_state, priority: 0 });
+        out.push(Action::Notify { instance: i, state: notify_state, priority: inst.effective_priority });
     }
 
     fn send_prio0(&mut self, i: InstanceId, out: &mut Vec<Action>) {

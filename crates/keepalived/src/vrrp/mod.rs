@@ -7,6 +7,9 @@
 //! Everything runs in the child's single mio loop; nothing blocks except
 //! netlink requests to the kernel (answered at once).
 
+mod notify;
+mod scripts;
+
 use keepalived_config::model::ip::IpAddress;
 use keepalived_config::model::Script;
 use keepalived_config::Config;
@@ -61,11 +64,6 @@ struct Meta {
     /// `auth_type AH`: the auth_pass, NUL padded.
     ah_key: Option<[u8; 8]>,
     ip_ident: u16,
-    notify_master: Option<Script>,
-    notify_backup: Option<Script>,
-    notify_fault: Option<Script>,
-    notify_stop: Option<Script>,
-    notify: Option<Script>,
 }
 
 pub struct VrrpShell {
@@ -84,8 +82,10 @@ pub struct VrrpShell {
     buf: Vec<u8>,
     recorder: Option<std::fs::File>,
     rx_errors: u64,
-    /// Who notify scripts run as (script_user / keepalived_script / us).
+    /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
+    /// Notify scripts and FIFOs, indexed like the engine's instances.
+    notifier: notify::Notifier,
     /// Tracked vrrp_scripts: run every `interval`, killed at `timeout`.
     track_scripts: Vec<TrackScript>,
     script_timers: keepalived_runtime::TimerHeap<ScriptTimer>,
@@ -134,6 +134,7 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: crate::files::ScriptRunOpts::from_global(&cfg.global, false),
+            notifier: notify::Notifier::new(cfg, crate::files::ScriptRunOpts::from_global(&cfg.global, false)),
             track_scripts: Vec::new(),
             script_timers: keepalived_runtime::TimerHeap::new(),
         };
@@ -244,11 +245,6 @@ impl VrrpShell {
                 ah_seq: 0,
                 ah_key: model.and_then(|m| m.auth_pass.as_deref()).map(|p| vrrp::auth_data(p.as_bytes())),
                 ip_ident: 0,
-                notify_master: model.and_then(|m| m.notify_master.clone()),
-                notify_backup: model.and_then(|m| m.notify_backup.clone()),
-                notify_fault: model.and_then(|m| m.notify_fault.clone()),
-                notify_stop: model.and_then(|m| m.notify_stop.clone()),
-                notify: model.and_then(|m| m.notify.clone()),
             });
         }
         // One receive/send socket per (interface, protocol), filtered to its VRIDs.
@@ -301,6 +297,7 @@ impl VrrpShell {
         for (id, addr) in sources {
             shell.feed(now, Input::SourceAddress { instance: id, addr: Some(addr) });
         }
+        shell.notifier.open_fifos(cfg);
         down_ifaces.sort();
         down_ifaces.dedup();
         for name in down_ifaces {
@@ -421,7 +418,7 @@ impl VrrpShell {
                 if ts.running.is_some() {
                     return; // keepalived does not start a script that is still running
                 }
-                match spawn_check(&ts.script, &self.script_opts) {
+                match scripts::spawn(&ts.script, &[], &self.script_opts, true) {
                     Some(pid) => {
                         let timeout = ts.timeout;
                         let id = self.script_timers.add(wall, timeout, ScriptTimer::Timeout(n, false));
@@ -459,9 +456,12 @@ impl VrrpShell {
                 Ok(WaitStatus::StillAlive) | Err(_) => return,
                 Ok(st) => {
                     let Some(pid) = st.pid() else { continue };
+                    if self.notifier.reaped(pid) {
+                        continue; // a notify script or a FIFO reader
+                    }
                     let Some(n) = self.track_scripts.iter().position(|t| t.running.is_some_and(|(p, _)| p == pid))
                     else {
-                        continue; // a notify script
+                        continue;
                     };
                     if let Some((_, timer)) = self.track_scripts[n].running.take() {
                         self.script_timers.cancel(timer);
@@ -479,6 +479,48 @@ impl VrrpShell {
     pub fn shutdown(&mut self) {
         let now = self.now();
         self.feed(now, Input::Shutdown);
+        self.finish();
+    }
+
+    /// Stop with `-V`: addresses stay, no priority 0 is sent, but scripts
+    /// and FIFO readers still hear STOP (keepalived notifies either way).
+    pub fn shutdown_keeping_addresses(&mut self) {
+        for id in 0..self.metas.len() {
+            let prio = self.router.instance(id).map_or(0, |i| i.effective_priority);
+            let idx = self.notify_index(id);
+            self.notifier.instance(idx, State::Stop, prio);
+        }
+        for g in 0.. {
+            let Some(name) = self.router.group_name(g).map(str::to_string) else { break };
+            self.notifier.group(g, &name, State::Stop);
+        }
+        self.finish();
+    }
+
+    /// The end of a stop: tracking scripts are killed, the FIFOs closed
+    /// (their readers see end of file), and notify scripts get up to one
+    /// second to finish, as keepalived's shutdown timer gives them, before
+    /// the child exits (and PDEATHSIG ends what is left).
+    fn finish(&mut self) {
+        for t in &mut self.track_scripts {
+            if let Some((pid, _)) = t.running.take() {
+                let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGTERM);
+            }
+        }
+        self.notifier.close_fifos();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+        while !self.notifier.running.is_empty() && std::time::Instant::now() < deadline {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                Ok(st) => {
+                    if let Some(pid) = st.pid() {
+                        self.notifier.reaped(pid);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
     }
 
     fn feed(&mut self, now: Instant, input: Input) {
@@ -642,9 +684,29 @@ impl VrrpShell {
                         }
                     }
                 }
-                Action::Notify { instance, state, priority } => self.notify(instance, state, priority),
+                Action::Notify { instance, state, priority } => {
+                    // The notifier is indexed by configuration order; the
+                    // engine's instances follow it, but match by name to be safe.
+                    let idx = self.notify_index(instance);
+                    self.notifier.instance(idx, state, priority)
+                }
+                Action::NotifyGroup { group, state } => {
+                    let name = self.router.group_name(group).unwrap_or_default().to_string();
+                    self.notifier.group(group, &name, state)
+                }
+                Action::NotifyMasterRxLowerPri { instance, .. } => {
+                    // keepalived's line carries our effective priority.
+                    let prio = self.router.instance(instance).map_or(0, |i| i.effective_priority);
+                    let idx = self.notify_index(instance);
+                    self.notifier.event(idx, notify::Event::MasterRxLowerPri, prio)
+                }
+                Action::NotifyPriority { instance, priority } => {
+                    let master = self.router.instance(instance).is_some_and(|i| i.state == State::Master);
+                    let ev = if master { notify::Event::MasterPriority } else { notify::Event::BackupPriority };
+                    let idx = self.notify_index(instance);
+                    self.notifier.event(idx, ev, priority)
+                }
                 Action::Log(ref s) => info!("{s}"),
-                _ => {}
             }
         }
         self.actions = actions;
@@ -763,23 +825,10 @@ impl VrrpShell {
         }
     }
 
-    /// notify_master/backup/fault/stop, then the generic `notify` with
-    /// `INSTANCE NAME STATE PRIORITY` (keepalived's order and arguments).
-    fn notify(&mut self, id: InstanceId, state: State, priority: u8) {
-        let m = &self.metas[id];
-        let (specific, word) = match state {
-            State::Master => (&m.notify_master, "MASTER"),
-            State::Backup => (&m.notify_backup, "BACKUP"),
-            State::Fault => (&m.notify_fault, "FAULT"),
-            State::Stop => (&m.notify_stop, "STOP"),
-            _ => return,
-        };
-        if let Some(s) = specific {
-            spawn_script(s, &[], &self.script_opts);
-        }
-        if let Some(s) = &m.notify {
-            spawn_script(s, &["INSTANCE", &m.name, word, &priority.to_string()], &self.script_opts);
-        }
+    /// The notifier's index of an engine instance.
+    fn notify_index(&self, id: InstanceId) -> usize {
+        let name = &self.metas[id].name;
+        self.notifier.instances.iter().position(|n| &n.name == name).unwrap_or(usize::MAX)
     }
 }
 
@@ -831,61 +880,6 @@ fn install(a: &IpAddress, ifindex: u32, name: &str) {
         Err(e) if e.is_already_exists() => {}
         Err(e) => warn!("({name}) unable to add {}/{}: {e}", a.addr, a.prefix),
     }
-}
-
-/// The command for a notify or tracking script, set up as keepalived does:
-/// its own process group, the script user's uid/gid, default signal
-/// dispositions, SIGTERM if we die, IFS/LD_PRELOAD/LD_LIBRARY_PATH removed.
-fn script_command(
-    s: &Script,
-    extra: &[&str],
-    opts: &crate::files::ScriptRunOpts,
-) -> Option<(std::process::Command, keepalived_sys::ChildSetup)> {
-    use std::os::unix::process::CommandExt;
-    let prog = s.args.first()?;
-    let ids = crate::files::script_ids(s, opts);
-    let root = nix::unistd::getuid().is_root();
-    let setup = keepalived_sys::ChildSetup {
-        gid: Some(ids.gid),
-        groups: root.then(|| ids.groups.clone()),
-        uid: Some(ids.uid),
-        reset_signals: true,
-        pdeathsig: Some(libc_sigterm()),
-    };
-    let mut cmd = std::process::Command::new(prog);
-    cmd.args(&s.args[1..]).args(extra).stdin(std::process::Stdio::null()).process_group(0);
-    cmd.env_remove("IFS").env_remove("LD_PRELOAD").env_remove("LD_LIBRARY_PATH");
-    Some((cmd, setup))
-}
-
-/// Run a notify script without waiting (reaped on SIGCHLD).
-fn spawn_script(s: &Script, extra: &[&str], opts: &crate::files::ScriptRunOpts) {
-    let Some((mut cmd, setup)) = script_command(s, extra, opts) else { return };
-    if let Err(e) = keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
-        warn!("Unable to run notify script {}: {e}", s.cmd_str());
-    }
-}
-
-/// Start a tracking script; its output is discarded, only the exit code counts.
-fn spawn_check(s: &Script, opts: &crate::files::ScriptRunOpts) -> Option<nix::unistd::Pid> {
-    let (mut cmd, setup) = script_command(s, &[], opts)?;
-    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
-    match keepalived_sys::spawn_with_setup(&mut cmd, &setup) {
-        Ok(child) => {
-            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-            // Reaped by on_sigchld, not by std.
-            std::mem::forget(child);
-            Some(pid)
-        }
-        Err(e) => {
-            warn!("Unable to run script {}: {e}", s.cmd_str());
-            None
-        }
-    }
-}
-
-fn libc_sigterm() -> i32 {
-    nix::sys::signal::Signal::SIGTERM as i32
 }
 
 /// `KEEPALIVED_RS_EVENT_LOG=FILE`: record every engine input as JSON lines

@@ -1,0 +1,361 @@
+//! State notifications of the VRRP child, as keepalived sends them
+//! (vrrp_notify.c behaviour, FEATURES.md §4.3–4.4):
+//!
+//! - the state's own script (`notify_master|backup|fault|stop`, no extra
+//!   arguments), then the generic `notify` with
+//!   `INSTANCE|GROUP NAME STATE PRIORITY` (a group's priority is always 0);
+//! - one line per event on `notify_fifo` and `vrrp_notify_fifo`:
+//!   `INSTANCE "VI_1" MASTER 100\n`, `GROUP "G" BACKUP 0\n`, and the events
+//!   `MASTER_RX_LOWER_PRI`, `MASTER_PRIORITY`, `BACKUP_PRIORITY`. VRRP lines
+//!   carry no trailing NUL (only the LVS writer adds one).
+//!
+//! FIFOs are created if absent (mode 0644, chowned to the configured user),
+//! their reader script is started first, then they are opened read-write
+//! and non-blocking so that a missing or slow reader never blocks the loop:
+//! a line nobody reads is lost, as in keepalived.
+
+use super::scripts;
+use crate::files::ScriptRunOpts;
+use keepalived_config::model::Script;
+use keepalived_config::Config;
+use keepalived_vrrp::State;
+use nix::unistd::Pid;
+use std::io::Write;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use tracing::info;
+
+/// The scripts one instance runs on its transitions.
+#[derive(Default)]
+pub struct InstanceScripts {
+    pub name: String,
+    pub master: Option<Script>,
+    pub backup: Option<Script>,
+    pub fault: Option<Script>,
+    pub stop: Option<Script>,
+    pub deleted: Option<Script>,
+    /// `notify_deleted`: a removed instance reports DELETED, else FAULT.
+    pub notify_deleted: bool,
+    pub generic: Option<Script>,
+    pub rx_lower_pri: Option<Script>,
+}
+
+/// The scripts of a sync group.
+#[derive(Default)]
+pub struct GroupScripts {
+    pub name: String,
+    pub master: Option<Script>,
+    pub backup: Option<Script>,
+    pub fault: Option<Script>,
+    pub stop: Option<Script>,
+    pub generic: Option<Script>,
+}
+
+struct Fifo {
+    path: String,
+    file: std::fs::File,
+    /// We made it, so we remove it at exit.
+    created: bool,
+    /// "" for notify_fifo, "vrrp " for vrrp_notify_fifo (log texts).
+    what: &'static str,
+}
+
+/// An event line on the FIFOs that is not a state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    MasterRxLowerPri,
+    MasterPriority,
+    BackupPriority,
+}
+
+impl Event {
+    fn word(self) -> &'static str {
+        match self {
+            Event::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
+            Event::MasterPriority => "MASTER_PRIORITY",
+            Event::BackupPriority => "BACKUP_PRIORITY",
+        }
+    }
+}
+
+pub struct Notifier {
+    opts: ScriptRunOpts,
+    pub instances: Vec<InstanceScripts>,
+    pub groups: Vec<GroupScripts>,
+    fifos: Vec<Fifo>,
+    /// Scripts started and not yet reaped (notify, FIFO readers), so that
+    /// a stop can give them their second.
+    pub running: Vec<Pid>,
+}
+
+/// The line keepalived writes for an instance or group state or event.
+pub fn fifo_line(group: bool, name: &str, word: &str, priority: u8) -> String {
+    let kind = if group { "GROUP" } else { "INSTANCE" };
+    format!("{kind} \"{name}\" {word} {priority}\n")
+}
+
+impl Notifier {
+    pub fn new(cfg: &Config, opts: ScriptRunOpts) -> Notifier {
+        let instances = cfg
+            .vrrp
+            .instances
+            .iter()
+            .map(|m| InstanceScripts {
+                name: m.name.clone(),
+                master: m.notify_master.clone(),
+                backup: m.notify_backup.clone(),
+                fault: m.notify_fault.clone(),
+                stop: m.notify_stop.clone(),
+                deleted: m.notify_deleted_script.clone(),
+                notify_deleted: m.notify_deleted,
+                generic: m.notify.clone(),
+                rx_lower_pri: m.notify_master_rx_lower_pri.clone(),
+            })
+            .collect();
+        let groups = cfg
+            .vrrp
+            .sync_groups
+            .iter()
+            .map(|g| GroupScripts {
+                name: g.name.clone(),
+                master: g.notify_master.clone(),
+                backup: g.notify_backup.clone(),
+                fault: g.notify_fault.clone(),
+                stop: g.notify_stop.clone(),
+                generic: g.notify.clone(),
+            })
+            .collect();
+        Notifier { opts, instances, groups, fifos: Vec::new(), running: Vec::new() }
+    }
+
+    /// Create and open `notify_fifo` and `vrrp_notify_fifo`, starting their
+    /// reader scripts first (keepalived's order).
+    pub fn open_fifos(&mut self, cfg: &Config) {
+        let g = &cfg.global;
+        let same = g.notify_fifo.name.is_some() && g.notify_fifo.name == g.vrrp_notify_fifo.name;
+        for (f, what) in [(&g.notify_fifo, ""), (&g.vrrp_notify_fifo, "vrrp ")] {
+            if what == "vrrp " && same {
+                continue;
+            }
+            let Some(path) = f.name.as_deref() else { continue };
+            if let Some(fifo) = self.open_fifo(path, f, what) {
+                self.fifos.push(fifo);
+            }
+        }
+    }
+
+    fn open_fifo(&mut self, path: &str, f: &keepalived_config::model::global::NotifyFifo, what: &'static str) -> Option<Fifo> {
+        use nix::sys::stat::Mode;
+        let uid = f.user.as_deref().and_then(|u| nix::unistd::User::from_name(u).ok().flatten());
+        let gid = match f.group.as_deref() {
+            Some(gname) => nix::unistd::Group::from_name(gname).ok().flatten().map(|g| g.gid),
+            None => uid.as_ref().map(|u| u.gid),
+        };
+        let mut created = false;
+        match nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o644)) {
+            Ok(()) => {
+                created = true;
+                let (our_uid, our_gid) = (nix::unistd::getuid(), nix::unistd::getgid());
+                let want_uid = uid.as_ref().map(|u| u.uid).filter(|u| *u != our_uid);
+                let want_gid = gid.filter(|g| *g != our_gid);
+                if (want_uid.is_some() || want_gid.is_some())
+                    && nix::unistd::chown(path, want_uid, want_gid).is_err()
+                {
+                    info!("Failed to set uid:gid for fifo {path}");
+                }
+            }
+            Err(nix::errno::Errno::EEXIST) => {}
+            Err(_) => {
+                info!("Unable to create {what}notify fifo {path}");
+                return None;
+            }
+        }
+        if let Some(s) = &f.script {
+            if let Some(pid) = scripts::spawn(s, &[], &self.opts, false) {
+                self.running.push(pid);
+            }
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW)
+            .open(path);
+        let file = match file {
+            Ok(file) => file,
+            Err(e) => {
+                info!("Unable to open {what}notify fifo {path} - errno {}", e.raw_os_error().unwrap_or(0));
+                if created {
+                    let _ = std::fs::remove_file(path);
+                }
+                return None;
+            }
+        };
+        // After EEXIST we may have opened something planted by someone
+        // else: use only a FIFO owned by us or by the configured user.
+        let ours = nix::unistd::getuid().as_raw();
+        let ok = file.metadata().is_ok_and(|m| {
+            m.file_type().is_fifo() && (m.uid() == ours || uid.as_ref().is_some_and(|u| u.uid.as_raw() == m.uid()))
+        });
+        if !ok {
+            info!("{what}notify fifo {path} is not a fifo we own - not using");
+            return None;
+        }
+        Some(Fifo { path: path.to_string(), file, created, what })
+    }
+
+    fn write_fifos(&mut self, line: &str) {
+        for f in &mut self.fifos {
+            if let Err(e) = f.file.write(line.as_bytes()) {
+                // A full pipe (nobody reading) loses the line, as keepalived does.
+                if e.kind() != std::io::ErrorKind::WouldBlock {
+                    info!("{}notify fifo write error: {e}", f.what);
+                }
+            }
+        }
+    }
+
+    fn run(&mut self, s: &Script, extra: &[&str]) {
+        if let Some(pid) = scripts::spawn(s, extra, &self.opts, false) {
+            self.running.push(pid);
+        }
+    }
+
+    /// An instance entered `state` (STOP at shutdown, or DELETED at reload).
+    pub fn instance(&mut self, id: usize, state: State, priority: u8) {
+        let Some(n) = self.instances.get(id) else { return };
+        let specific = match state {
+            State::Master => n.master.clone(),
+            State::Backup => n.backup.clone(),
+            State::Fault => n.fault.clone(),
+            State::Stop => n.stop.clone(),
+            State::Init => return,
+        };
+        let (name, generic) = (n.name.clone(), n.generic.clone());
+        self.notify(false, &name, specific.as_ref(), generic.as_ref(), state.name(), priority);
+    }
+
+    /// An instance removed at a reload: DELETED with `notify_deleted`,
+    /// else FAULT (keepalived's backward-compatible default).
+    pub fn deleted(&mut self, id: usize, priority: u8) {
+        let Some(n) = self.instances.get(id) else { return };
+        let (name, generic) = (n.name.clone(), n.generic.clone());
+        if n.notify_deleted {
+            let specific = n.deleted.clone();
+            self.notify(false, &name, specific.as_ref(), generic.as_ref(), "DELETED", priority);
+        } else {
+            let specific = n.fault.clone();
+            self.notify(false, &name, specific.as_ref(), generic.as_ref(), "FAULT", priority);
+        }
+    }
+
+    /// A sync group entered `state`.
+    pub fn group(&mut self, g: usize, name: &str, state: State) {
+        let scripts = self.groups.iter().find(|x| x.name == name).or_else(|| self.groups.get(g));
+        let (specific, generic) = match scripts {
+            Some(n) => (
+                match state {
+                    State::Master => n.master.clone(),
+                    State::Backup => n.backup.clone(),
+                    State::Fault => n.fault.clone(),
+                    State::Stop => n.stop.clone(),
+                    State::Init => return,
+                },
+                n.generic.clone(),
+            ),
+            None => (None, None),
+        };
+        self.notify(true, name, specific.as_ref(), generic.as_ref(), state.name(), 0);
+    }
+
+    fn notify(
+        &mut self,
+        group: bool,
+        name: &str,
+        specific: Option<&Script>,
+        generic: Option<&Script>,
+        word: &str,
+        priority: u8,
+    ) {
+        if let Some(s) = specific {
+            self.run(s, &[]);
+        }
+        if let Some(s) = generic {
+            let kind = if group { "GROUP" } else { "INSTANCE" };
+            self.run(s, &[kind, name, word, &priority.to_string()]);
+        }
+        let line = fifo_line(group, name, word, priority);
+        self.write_fifos(&line);
+    }
+
+    /// A FIFO-only event (with `notify_master_rx_lower_pri`'s script for
+    /// MASTER_RX_LOWER_PRI).
+    pub fn event(&mut self, id: usize, event: Event, priority: u8) {
+        let Some(n) = self.instances.get(id) else { return };
+        let name = n.name.clone();
+        if event == Event::MasterRxLowerPri {
+            if let Some(s) = n.rx_lower_pri.clone() {
+                self.run(&s, &[]);
+            }
+        }
+        let line = fifo_line(false, &name, event.word(), priority);
+        self.write_fifos(&line);
+    }
+
+    /// A child exited: forget it. True if it was one of ours.
+    pub fn reaped(&mut self, pid: Pid) -> bool {
+        let before = self.running.len();
+        self.running.retain(|p| *p != pid);
+        self.running.len() != before
+    }
+
+    /// Close the FIFOs, removing those we created first, so that a reader
+    /// that reopens in a loop cannot get the old one back.
+    pub fn close_fifos(&mut self) {
+        for f in self.fifos.drain(..) {
+            if f.created {
+                let _ = std::fs::remove_file(&f.path);
+            }
+            drop(f.file);
+        }
+    }
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        self.close_fifos();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fifo_lines_are_keepalived_s() {
+        assert_eq!(fifo_line(false, "VI_1", "MASTER", 100), "INSTANCE \"VI_1\" MASTER 100\n");
+        assert_eq!(fifo_line(true, "VG_1", "BACKUP", 0), "GROUP \"VG_1\" BACKUP 0\n");
+        assert_eq!(fifo_line(false, "x", Event::MasterRxLowerPri.word(), 150), "INSTANCE \"x\" MASTER_RX_LOWER_PRI 150\n");
+    }
+
+    #[test]
+    fn a_fifo_without_reader_never_blocks() {
+        let dir = std::env::temp_dir().join(format!("ka-rs-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("notify.fifo");
+        let cfg = Config::default();
+        let mut n = Notifier::new(&cfg, ScriptRunOpts::default());
+        let f = keepalived_config::model::global::NotifyFifo {
+            name: Some(path.to_string_lossy().into_owned()),
+            ..Default::default()
+        };
+        let fifo = n.open_fifo(&path.to_string_lossy(), &f, "").expect("fifo opened");
+        assert!(fifo.created);
+        n.fifos.push(fifo);
+        // 64 KiB pipe buffer: far more lines than fit, none blocks.
+        for _ in 0..10_000 {
+            n.write_fifos(&fifo_line(false, "VI_1", "MASTER", 100));
+        }
+        n.close_fifos();
+        assert!(!path.exists(), "a FIFO we created is removed");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
