@@ -381,6 +381,13 @@ impl Router {
                 for i in 0..self.instances.len() {
                     self.stop_instance(i, State::Stop, out);
                 }
+                // keepalived's notify_shutdown: every sync group hears STOP too.
+                for g in 0..self.groups.len() {
+                    if self.groups[g].state != State::Stop {
+                        self.groups[g].state = State::Stop;
+                        out.push(Action::NotifyGroup { group: g, state: State::Stop });
+                    }
+                }
             }
             Input::Remove { instance } => {
                 if instance < self.instances.len() {

@@ -9,6 +9,7 @@
 
 mod notify;
 mod scripts;
+mod track_file;
 
 use keepalived_config::model::ip::IpAddress;
 use keepalived_config::model::Script;
@@ -36,6 +37,8 @@ enum Sock {
     V4(VrrpSocketV4),
     V6(VrrpSocketV6),
     Monitor,
+    /// inotify for track_file.
+    Files,
 }
 
 /// What the shell keeps per engine instance to build its packets.
@@ -84,6 +87,8 @@ pub struct VrrpShell {
     rx_errors: u64,
     /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
+    /// track_file watcher.
+    files: Option<track_file::FileTracker>,
     /// Notify scripts and FIFOs, indexed like the engine's instances.
     notifier: notify::Notifier,
     /// Tracked vrrp_scripts: run every `interval`, killed at `timeout`.
@@ -134,6 +139,7 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: crate::files::ScriptRunOpts::from_global(&cfg.global, false),
+            files: None,
             notifier: notify::Notifier::new(cfg, crate::files::ScriptRunOpts::from_global(&cfg.global, false)),
             track_scripts: Vec::new(),
             script_timers: keepalived_runtime::TimerHeap::new(),
@@ -292,8 +298,18 @@ impl VrrpShell {
             }
             Err(e) => warn!("Unable to monitor links and addresses: {e}"),
         }
-        // Initial facts before Start: sources and missing interfaces.
+        // track_file: init_file written, directories watched, values read.
+        let mut file_values = Vec::new();
+        if let Some((t, initial)) = track_file::FileTracker::new(&cfg.vrrp.track_files, true) {
+            shell.files = Some(t);
+            shell.socks.push(Sock::Files);
+            file_values = initial;
+        }
+        // Initial facts before Start: sources, file values and missing interfaces.
         let now = shell.now();
+        for (name, value) in file_values {
+            shell.feed(now, Input::FileValue { name, value });
+        }
         for (id, addr) in sources {
             shell.feed(now, Input::SourceAddress { instance: id, addr: Some(addr) });
         }
@@ -345,6 +361,11 @@ impl VrrpShell {
                 Sock::Monitor => {
                     if let Some(m) = self.monitor.as_mut() {
                         reg.register(m, t, Interest::READABLE)?;
+                    }
+                }
+                Sock::Files => {
+                    if let Some(f) = self.files.as_ref() {
+                        reg.register(&mut SourceFd(&f.raw_fd()), t, Interest::READABLE)?;
                     }
                 }
             }
@@ -405,6 +426,16 @@ impl VrrpShell {
             Some(Sock::V4(_)) => self.read_v4(k),
             Some(Sock::V6(_)) => self.read_v6(k),
             Some(Sock::Monitor) => self.read_monitor(),
+            Some(Sock::Files) => {
+                let mut values = Vec::new();
+                if let Some(f) = self.files.as_mut() {
+                    f.on_ready(&mut values);
+                }
+                let now = self.now();
+                for (name, value) in values {
+                    self.feed(now, Input::FileValue { name, value });
+                }
+            }
             None => {}
         }
     }
@@ -477,14 +508,27 @@ impl VrrpShell {
 
     /// Stop: priority 0 from masters, addresses removed, STOP notifies.
     pub fn shutdown(&mut self) {
+        self.kill_scripts();
         let now = self.now();
         self.feed(now, Input::Shutdown);
         self.finish();
     }
 
+    /// keepalived's first stop step: SIGTERM to the tracking scripts and
+    /// FIFO readers still running.
+    fn kill_scripts(&mut self) {
+        for t in &mut self.track_scripts {
+            if let Some((pid, _)) = t.running.take() {
+                let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGTERM);
+            }
+        }
+        self.notifier.kill_readers();
+    }
+
     /// Stop with `-V`: addresses stay, no priority 0 is sent, but scripts
     /// and FIFO readers still hear STOP (keepalived notifies either way).
     pub fn shutdown_keeping_addresses(&mut self) {
+        self.kill_scripts();
         for id in 0..self.metas.len() {
             let prio = self.router.instance(id).map_or(0, |i| i.effective_priority);
             let idx = self.notify_index(id);
@@ -497,16 +541,11 @@ impl VrrpShell {
         self.finish();
     }
 
-    /// The end of a stop: tracking scripts are killed, the FIFOs closed
+    /// The end of a stop: the FIFOs are closed
     /// (their readers see end of file), and notify scripts get up to one
     /// second to finish, as keepalived's shutdown timer gives them, before
     /// the child exits (and PDEATHSIG ends what is left).
     fn finish(&mut self) {
-        for t in &mut self.track_scripts {
-            if let Some((pid, _)) = t.running.take() {
-                let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGTERM);
-            }
-        }
         self.notifier.close_fifos();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};

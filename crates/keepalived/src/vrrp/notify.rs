@@ -85,6 +85,8 @@ pub struct Notifier {
     /// Scripts started and not yet reaped (notify, FIFO readers), so that
     /// a stop can give them their second.
     pub running: Vec<Pid>,
+    /// The FIFO reader scripts (killed first at a stop).
+    readers: Vec<Pid>,
 }
 
 /// The line keepalived writes for an instance or group state or event.
@@ -124,7 +126,7 @@ impl Notifier {
                 generic: g.notify.clone(),
             })
             .collect();
-        Notifier { opts, instances, groups, fifos: Vec::new(), running: Vec::new() }
+        Notifier { opts, instances, groups, fifos: Vec::new(), running: Vec::new(), readers: Vec::new() }
     }
 
     /// Create and open `notify_fifo` and `vrrp_notify_fifo`, starting their
@@ -143,7 +145,12 @@ impl Notifier {
         }
     }
 
-    fn open_fifo(&mut self, path: &str, f: &keepalived_config::model::global::NotifyFifo, what: &'static str) -> Option<Fifo> {
+    fn open_fifo(
+        &mut self,
+        path: &str,
+        f: &keepalived_config::model::global::NotifyFifo,
+        what: &'static str,
+    ) -> Option<Fifo> {
         use nix::sys::stat::Mode;
         let uid = f.user.as_deref().and_then(|u| nix::unistd::User::from_name(u).ok().flatten());
         let gid = match f.group.as_deref() {
@@ -157,9 +164,7 @@ impl Notifier {
                 let (our_uid, our_gid) = (nix::unistd::getuid(), nix::unistd::getgid());
                 let want_uid = uid.as_ref().map(|u| u.uid).filter(|u| *u != our_uid);
                 let want_gid = gid.filter(|g| *g != our_gid);
-                if (want_uid.is_some() || want_gid.is_some())
-                    && nix::unistd::chown(path, want_uid, want_gid).is_err()
-                {
+                if (want_uid.is_some() || want_gid.is_some()) && nix::unistd::chown(path, want_uid, want_gid).is_err() {
                     info!("Failed to set uid:gid for fifo {path}");
                 }
             }
@@ -172,6 +177,7 @@ impl Notifier {
         if let Some(s) = &f.script {
             if let Some(pid) = scripts::spawn(s, &[], &self.opts, false) {
                 self.running.push(pid);
+                self.readers.push(pid);
             }
         }
         let file = std::fs::OpenOptions::new()
@@ -300,8 +306,18 @@ impl Notifier {
         self.write_fifos(&line);
     }
 
+    /// The first step of a stop: keepalived SIGTERMs the scripts it watches,
+    /// FIFO readers included, before it sends the STOP notifies, so a
+    /// `notify_fifo_script` never reads the STOP lines (other readers do).
+    pub fn kill_readers(&mut self) {
+        for pid in self.readers.drain(..) {
+            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGTERM);
+        }
+    }
+
     /// A child exited: forget it. True if it was one of ours.
     pub fn reaped(&mut self, pid: Pid) -> bool {
+        self.readers.retain(|p| *p != pid);
         let before = self.running.len();
         self.running.retain(|p| *p != pid);
         self.running.len() != before
@@ -333,7 +349,10 @@ mod tests {
     fn fifo_lines_are_keepalived_s() {
         assert_eq!(fifo_line(false, "VI_1", "MASTER", 100), "INSTANCE \"VI_1\" MASTER 100\n");
         assert_eq!(fifo_line(true, "VG_1", "BACKUP", 0), "GROUP \"VG_1\" BACKUP 0\n");
-        assert_eq!(fifo_line(false, "x", Event::MasterRxLowerPri.word(), 150), "INSTANCE \"x\" MASTER_RX_LOWER_PRI 150\n");
+        assert_eq!(
+            fifo_line(false, "x", Event::MasterRxLowerPri.word(), 150),
+            "INSTANCE \"x\" MASTER_RX_LOWER_PRI 150\n"
+        );
     }
 
     #[test]
