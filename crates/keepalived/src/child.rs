@@ -227,11 +227,8 @@ pub fn run(mut start: ChildStart) -> i32 {
                             SIGTERM | SIGINT => exit = Some(EXIT_OK),
                             SIGHUP => match reload(kind, &start, &mut cfg) {
                                 Ok(ok) => {
-                                    if shell.is_some() {
-                                        warn!(
-                                            "VRRP instances keep running unchanged: applying a changed VRRP \
-                                             configuration at a reload is not in this build yet (restart to apply)"
-                                        );
+                                    if ok && kind == ProcKind::Vrrp {
+                                        shell = reload_vrrp(shell.take(), &cfg, poll.registry());
                                     }
                                     let _ = chan.send(&ChildMsg::Reloaded { ok });
                                 }
@@ -320,6 +317,39 @@ pub fn run(mut start: ChildStart) -> i32 {
         p.remove();
     }
     exit.unwrap_or(EXIT_OK)
+}
+
+/// Apply a re-read configuration to the VRRP child: the running shell
+/// reloads in place (instances matched as keepalived does); a child that
+/// had no instances starts them; on error the old shell keeps running.
+fn reload_vrrp(
+    shell: Option<crate::vrrp::VrrpShell>,
+    cfg: &Config,
+    reg: &mio::Registry,
+) -> Option<crate::vrrp::VrrpShell> {
+    match shell {
+        Some(sh) => match sh.reload(cfg, reg) {
+            Ok(new) => Some(new),
+            Err((old, e)) => {
+                error!("Reload of the VRRP instances failed, keeping the running ones: {e}");
+                Some(old)
+            }
+        },
+        None if !cfg.vrrp.instances.is_empty() => match crate::vrrp::VrrpShell::new(cfg) {
+            Ok(mut sh) => {
+                if let Err(e) = sh.register(reg) {
+                    error!("Unable to watch the VRRP sockets: {e}");
+                }
+                sh.start();
+                Some(sh)
+            }
+            Err(e) => {
+                error!("{e}");
+                None
+            }
+        },
+        None => None,
+    }
 }
 
 /// SIGHUP: re-read the configuration. As in keepalived, a keyword missing

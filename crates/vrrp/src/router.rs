@@ -535,16 +535,38 @@ impl Router {
                 State::Backup
             };
             self.groups[g].state = st;
-            if st != State::Master {
+        }
+        let n = self.instances.len();
+        let g = self.groups.len();
+        self.start_instances(now, out, &vec![false; n], &vec![false; g]);
+    }
+
+    /// keepalived's vrrp_init_state: group notifies for groups in FAULT or
+    /// BACKUP (unless unchanged by a reload), then each instance's initial
+    /// state and timer. A `reload_master` instance stays MASTER and sends
+    /// its next advert at once.
+    fn start_instances(&mut self, now: Instant, out: &mut Vec<Action>, reload_master: &[bool], group_same: &[bool]) {
+        for g in 0..self.groups.len() {
+            let st = self.groups[g].state;
+            if st != State::Master && !group_same.get(g).copied().unwrap_or(false) {
                 out.push(Action::NotifyGroup { group: g, state: st });
             }
         }
         for i in 0..self.instances.len() {
             let group_state = self.instances[i].config.sync_group.map(|g| self.groups[g].state);
+            let reloading_master = reload_master.get(i).copied().unwrap_or(false);
             let inst = &mut self.instances[i];
             let blocked = inst.fault || inst.script_init;
             let new_state = group_state.unwrap_or(inst.wantstate);
-            if !blocked && new_state == State::Master && inst.owner() && inst.wantstate == State::Master {
+            if !blocked
+                && new_state == State::Master
+                && (inst.owner() || reloading_master)
+                && inst.wantstate == State::Master
+            {
+                if reloading_master {
+                    inst.sands = Some(now);
+                    continue;
+                }
                 inst.state = State::Backup;
                 inst.ms_down_timer_us = 1;
             } else {
@@ -555,10 +577,14 @@ impl Router {
                 };
                 let begin = inst.state;
                 if !blocked && new_state != State::Fault {
-                    log(out, format!("({}) Entering BACKUP STATE (init)", inst.config.name));
+                    if inst.state != State::Backup {
+                        log(out, format!("({}) Entering BACKUP STATE (init)", inst.config.name));
+                    }
                     inst.state = State::Backup;
                 } else {
-                    log(out, format!("({}) Entering FAULT STATE (init)", inst.config.name));
+                    if begin != State::Fault {
+                        log(out, format!("({}) Entering FAULT STATE (init)", inst.config.name));
+                    }
                     inst.state = State::Fault;
                 }
                 if begin != inst.state && (inst.state != State::Fault || inst.fault) {
@@ -566,6 +592,111 @@ impl Router {
                 }
             }
             self.init_sands(i, now);
+        }
+    }
+
+    /// Reload (SIGHUP): this engine, built from the new configuration,
+    /// takes over from `old` as keepalived does (vrrp_exist / restore_vrrp_state /
+    /// vrrp_init_state with `reload`):
+    ///
+    /// - `matches[new] = Some(old)` pairs instances with the same VRID,
+    ///   family, interface, unicast source and multicast group (the caller
+    ///   matches; names do not matter). Unmatched old instances must have
+    ///   been given [`Input::Remove`] on `old` before.
+    /// - Tracker states (interfaces, scripts, files, processes, BFD) carry
+    ///   over by name, so nothing re-initialises that did not change.
+    /// - A matched instance keeps its state (unless it is now in fault),
+    ///   counters and master information: a MASTER stays MASTER with no
+    ///   election and sends an advert at once; its addresses are re-added
+    ///   (the caller removes those that went away) and, if it has new
+    ///   ones, gratuitous ARPs / NAs go out for them. A BACKUP stays BACKUP
+    ///   with a fresh master-down timer. No notify for an unchanged state.
+    /// - A sync group whose state is the same as before does not notify.
+    /// - New instances start as at boot.
+    pub fn adopt(&mut self, old: &Router, matches: &[Option<InstanceId>], now: Instant, out: &mut Vec<Action>) {
+        for t in &mut self.trackers {
+            if let Some(o) = old.trackers.iter().find(|o| o.kind == t.kind && o.name == t.name) {
+                t.up = o.up;
+                t.value = o.value;
+                t.result = o.result;
+            }
+        }
+        for i in 0..self.instances.len() {
+            let (total, fault, init) = self.evaluate(i);
+            let inst = &mut self.instances[i];
+            inst.total_priority = total;
+            if !inst.owner() {
+                inst.effective_priority = total.clamp(1, 254) as u8;
+            }
+            inst.fault = fault;
+            inst.script_init = init;
+            inst.ms_down_timer_us = inst.master_down_us();
+        }
+        let mut reload_master = vec![false; self.instances.len()];
+        for (i, m) in matches.iter().enumerate().take(self.instances.len()) {
+            let Some(o) = m.and_then(|o| old.instances.get(o)) else { continue };
+            let inst = &mut self.instances[i];
+            inst.stats = o.stats;
+            inst.master_saddr = o.master_saddr;
+            inst.master_priority = o.master_priority;
+            inst.master_adver_int_us = o.master_adver_int_us;
+            inst.vipset = o.vipset;
+            if inst.primary_addr.is_none() {
+                inst.primary_addr = o.primary_addr;
+            }
+            if matches!(o.state, State::Master | State::Backup) && !inst.fault && !inst.script_init {
+                inst.state = o.state;
+                inst.wantstate = o.state;
+                reload_master[i] = o.state == State::Master;
+            } else if o.state == State::Fault {
+                // Already reported: a fault found again is not notified again.
+                inst.state = State::Fault;
+            }
+        }
+        let mut group_same = vec![false; self.groups.len()];
+        for g in 0..self.groups.len() {
+            let members = self.groups[g].members.clone();
+            let st = if members.iter().any(|&m| self.instances[m].fault || self.instances[m].script_init) {
+                State::Fault
+            } else if members.iter().all(|&m| self.instances[m].state == State::Master) {
+                State::Master
+            } else if members.iter().all(|&m| self.instances[m].wantstate == State::Master && self.instances[m].owner())
+            {
+                State::Master
+            } else {
+                State::Backup
+            };
+            let before = old.groups.iter().find(|o| o.name == self.groups[g].name).map(|o| o.state);
+            group_same[g] = before == Some(st);
+            self.groups[g].state = st;
+        }
+        self.started = true;
+        self.start_instances(now, out, &reload_master, &group_same);
+        for (i, m) in matches.iter().enumerate().take(self.instances.len()) {
+            let (Some(o), true) = (m.and_then(|o| old.instances.get(o)), reload_master[i]) else { continue };
+            if self.instances[i].state != State::Master {
+                continue;
+            }
+            // keepalived re-adds every address of a reloaded master (the
+            // kernel may have dropped routes with a removed VIP) and
+            // announces them all if any is new or refreshes are configured.
+            out.push(Action::AddAddresses { instance: i });
+            self.instances[i].vipset = true;
+            let inst = &self.instances[i];
+            let known = |a: &IpAddr| o.config.vips.contains(a) || o.config.evips.contains(a);
+            let new_addr = inst.config.vips.iter().chain(inst.config.evips.iter()).any(|a| !known(a));
+            let (rep, delay, refresh) =
+                (inst.config.garp_master_repeat, inst.config.garp_master_delay_us, inst.config.garp_master_refresh_us);
+            // One block only: keepalived 2.2.7 schedules a second block after
+            // garp_master_delay in its source, but on the wire (measured by
+            // tests/reload_parity.rs) only the first block goes out.
+            let _ = delay;
+            if new_addr || refresh > 0 {
+                self.send_link_update(i, rep, now, out);
+            }
+            if refresh > 0 {
+                self.instances[i].garp_refresh_at = Some(now.add_us(refresh));
+            }
         }
     }
 

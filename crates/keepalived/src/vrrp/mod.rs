@@ -41,8 +41,37 @@ enum Sock {
     Files,
 }
 
+/// What pairs an instance of the old configuration with one of the new
+/// at a reload (keepalived's vrrp_exist): names do not matter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MatchKey {
+    vrid: u8,
+    ipv6: bool,
+    interface: Option<String>,
+    unicast: bool,
+    /// Unicast: the source address; multicast: the group (None = default).
+    addr: Option<IpAddr>,
+    vmac: bool,
+}
+
+fn match_key(
+    c: &keepalived_vrrp::InstanceConfig,
+    model: Option<&keepalived_config::model::vrrp::VrrpInstance>,
+) -> MatchKey {
+    let unicast = c.unicast || !c.unicast_peers.is_empty();
+    MatchKey {
+        vrid: c.vrid,
+        ipv6: c.ipv6,
+        interface: c.interface.clone(),
+        unicast,
+        addr: if unicast { c.src_ip } else { model.and_then(|m| m.mcast_dst_ip) },
+        vmac: model.is_some_and(|m| m.use_vmac.is_some()),
+    }
+}
+
 /// What the shell keeps per engine instance to build its packets.
 struct Meta {
+    key: MatchKey,
     name: String,
     ifname: String,
     ifindex: u32,
@@ -123,6 +152,10 @@ impl VrrpShell {
     /// exist or sockets that cannot be opened are logged; their instances
     /// are put in FAULT by the engine (interface down).
     pub fn new(cfg: &Config) -> Result<VrrpShell, String> {
+        Self::build(cfg, false)
+    }
+
+    fn build(cfg: &Config, reloading: bool) -> Result<VrrpShell, String> {
         let router = Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e:?}"))?;
         let mut shell = VrrpShell {
             router,
@@ -233,6 +266,7 @@ impl VrrpShell {
                 shell.by_key.insert((c.vrid, c.ipv6, ifindex), id);
             }
             shell.metas.push(Meta {
+                key: match_key(c, model),
                 name: c.name.clone(),
                 ifname,
                 ifindex,
@@ -300,7 +334,7 @@ impl VrrpShell {
         }
         // track_file: init_file written, directories watched, values read.
         let mut file_values = Vec::new();
-        if let Some((t, initial)) = track_file::FileTracker::new(&cfg.vrrp.track_files, true) {
+        if let Some((t, initial)) = track_file::FileTracker::new(&cfg.vrrp.track_files, !reloading) {
             shell.files = Some(t);
             shell.socks.push(Sock::Files);
             file_values = initial;
@@ -388,6 +422,157 @@ impl VrrpShell {
         }
         let now = self.now();
         self.feed(now, Input::Start);
+        self.start_scripts();
+    }
+
+    /// SIGHUP with a changed configuration: keepalived's reload (FEATURES.md
+    /// §5.4). Masters advertise first; tracking scripts and FIFO readers
+    /// are stopped; instances of the old configuration are paired with the
+    /// new ones by VRID, family, interface, unicast source / multicast group
+    /// and VMAC (not by name). Unpaired old instances leave (priority 0 if
+    /// master, addresses removed, DELETED or FAULT notify); paired masters
+    /// lose only the addresses that went away and keep their state with no
+    /// election; new instances start as at boot.
+    pub fn reload(mut self, cfg: &Config, reg: &Registry) -> Result<VrrpShell, (VrrpShell, String)> {
+        let new_router = match Router::from_config(cfg) {
+            Ok(r) => r,
+            Err(e) => return Err((self, format!("VRRP configuration: {e:?}"))),
+        };
+        let now = self.now();
+        // 1. Every master sends an advert now (peers see no gap).
+        for id in 0..self.metas.len() {
+            if let Some(i) = self.router.instance(id).filter(|i| i.state == State::Master) {
+                let p = i.effective_priority;
+                self.send_advert(id, p);
+            }
+        }
+        self.kill_scripts();
+        // 2. Pair old and new instances.
+        let new_keys: Vec<MatchKey> = new_router
+            .instances()
+            .iter()
+            .map(|c| match_key(&c.config, cfg.vrrp.instances.iter().find(|m| m.name == c.config.name)))
+            .collect();
+        let mut taken = vec![false; self.metas.len()];
+        let matches: Vec<Option<InstanceId>> = new_keys
+            .iter()
+            .map(|k| {
+                let o = (0..self.metas.len()).find(|&o| !taken[o] && self.metas[o].key == *k)?;
+                taken[o] = true;
+                Some(o)
+            })
+            .collect();
+        // 3. Old instances that are gone.
+        for (o, kept) in taken.iter().enumerate() {
+            if *kept {
+                continue;
+            }
+            let was_fault = self.router.instance(o).is_some_and(|i| i.state == State::Fault);
+            info!("({}) removed at reload", self.metas[o].name);
+            let mut acts = Vec::new();
+            self.router.handle(now, Input::Remove { instance: o }, &mut acts);
+            for a in &acts {
+                match *a {
+                    Action::Notify { instance, priority, .. } => {
+                        let idx = self.notify_index(instance);
+                        let deleted = self.notifier.instances.get(idx).is_some_and(|n| n.notify_deleted);
+                        if deleted || !was_fault {
+                            self.notifier.deleted(idx, priority);
+                        }
+                    }
+                    ref other => self.do_action(other),
+                }
+            }
+        }
+        // 4. Kept masters: remove only the addresses the new configuration dropped.
+        let new_addrs: Vec<Vec<(IpAddr, u8, Option<String>)>> = new_router
+            .instances()
+            .iter()
+            .map(|c| {
+                let m = cfg.vrrp.instances.iter().find(|m| m.name == c.config.name);
+                m.into_iter()
+                    .flat_map(|m| m.vips.iter().chain(m.evips.iter()))
+                    .map(|a| (a.addr, a.prefix, a.dev.clone()))
+                    .collect()
+            })
+            .collect();
+        for (n, m) in matches.iter().enumerate() {
+            let Some(o) = *m else { continue };
+            if self.router.instance(o).is_none_or(|i| i.state != State::Master) {
+                continue;
+            }
+            let meta = &self.metas[o];
+            for (a, idx) in &meta.addresses {
+                if !new_addrs[n].iter().any(|(x, p, d)| *x == a.addr && *p == a.prefix && *d == a.dev) {
+                    info!("({}) removing {}/{} dropped from the configuration", meta.name, a.addr, a.prefix);
+                    match keepalived_netlink::del_address(*idx, a.addr, a.prefix, &addr_options(a)) {
+                        Ok(()) => {}
+                        Err(e) if e.is_not_found() => {}
+                        Err(e) => warn!("({}) unable to remove {}/{}: {e}", meta.name, a.addr, a.prefix),
+                    }
+                }
+            }
+        }
+        // 5. Close what the old shell had open, then open the new one.
+        self.notifier.close_fifos();
+        self.deregister(reg);
+        let mut new = match VrrpShell::build(cfg, true) {
+            Ok(n) => n,
+            Err(e) => return Err((self, e)),
+        };
+        if let Err(e) = new.register(reg) {
+            error!("Unable to watch the VRRP sockets: {e}");
+        }
+        for (n, m) in matches.iter().enumerate() {
+            if let Some(o) = *m {
+                new.metas[n].ah_seq = self.metas[o].ah_seq;
+                new.metas[n].ip_ident = self.metas[o].ip_ident;
+            }
+        }
+        // 6. The new engine takes over the old one's state.
+        let now = new.now_from(self.epoch);
+        new.epoch = self.epoch;
+        new.router.adopt(&self.router, &matches, now, &mut new.actions);
+        new.execute();
+        new.start_scripts();
+        let kept = matches.iter().filter(|m| m.is_some()).count();
+        info!(
+            kept,
+            added = matches.len() - kept,
+            removed = taken.iter().filter(|t| !**t).count(),
+            "VRRP reload applied"
+        );
+        Ok(new)
+    }
+
+    fn deregister(&mut self, reg: &Registry) {
+        for s in self.socks.iter_mut() {
+            match s {
+                Sock::V4(v) => {
+                    let _ = reg.deregister(&mut SourceFd(&v.socket().as_raw_fd()));
+                }
+                Sock::V6(v) => {
+                    let _ = reg.deregister(&mut SourceFd(&v.socket().as_raw_fd()));
+                }
+                Sock::Monitor => {
+                    if let Some(m) = self.monitor.as_mut() {
+                        let _ = reg.deregister(m);
+                    }
+                }
+                Sock::Files => {
+                    if let Some(f) = self.files.as_ref() {
+                        let _ = reg.deregister(&mut SourceFd(&f.raw_fd()));
+                    }
+                }
+            }
+        }
+    }
+
+    fn now_from(&self, epoch: std::time::Instant) -> Instant {
+        instant(epoch)
+    }
+
+    fn start_scripts(&mut self) {
         let t = std::time::Instant::now();
         for n in 0..self.track_scripts.len() {
             self.script_timers.add(t, std::time::Duration::ZERO, ScriptTimer::Run(n));
@@ -702,6 +887,14 @@ impl VrrpShell {
     fn execute(&mut self) {
         let actions = std::mem::take(&mut self.actions);
         for a in &actions {
+            self.do_action(a);
+        }
+        self.actions = actions;
+        self.actions.clear();
+    }
+
+    fn do_action(&mut self, a: &Action) {
+        {
             match *a {
                 Action::SendAdvert { instance, priority } => self.send_advert(instance, priority),
                 Action::SendGarp { instance, addr } => self.send_garp(instance, addr),
@@ -748,8 +941,6 @@ impl VrrpShell {
                 Action::Log(ref s) => info!("{s}"),
             }
         }
-        self.actions = actions;
-        self.actions.clear();
     }
 
     fn send_advert(&mut self, id: InstanceId, priority: u8) {

@@ -95,10 +95,8 @@ pub fn init_file(tf: &TrackFile) {
             return;
         }
     }
-    if meta.is_err() || init.overwrite {
-        if std::fs::write(file, format!("{}\n", init.value)).is_err() {
-            warn!("Unable to initialise track file {}", tf.name);
-        }
+    if (meta.is_err() || init.overwrite) && std::fs::write(file, format!("{}\n", init.value)).is_err() {
+        warn!("Unable to initialise track file {}", tf.name);
     }
 }
 
