@@ -45,6 +45,7 @@ mod change;
 mod monitor;
 pub mod nft;
 mod nla;
+pub mod vmac;
 
 pub use change::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, AddrOptions, Family, Prefix, RouteKind,

@@ -78,6 +78,12 @@ impl MsgBuilder {
         self.attr(kind, &v)
     }
 
+    /// A string without its NUL, as iproute2 and keepalived send
+    /// `IFLA_IFNAME` and `IFLA_INFO_KIND` (the padding ends it anyway).
+    pub(crate) fn str_bare(&mut self, kind: u16, s: &str) -> &mut Self {
+        self.attr(kind, s.as_bytes())
+    }
+
     /// Open a nested attribute; `flag` is ORed into its type.
     pub(crate) fn begin(&mut self, kind: u16, flag: u16) -> &mut Self {
         self.open.push(self.buf.len());
