@@ -4,7 +4,7 @@
 //! batches): each is checked byte for byte against what keepalived 2.2.7
 //! or iproute2 sends.
 
-use crate::{align4, messages, receive, NLMSG_HDRLEN};
+use crate::{messages, receive};
 use netlink_sys::Socket;
 use std::io;
 
@@ -178,6 +178,7 @@ pub(crate) fn talk(socket: &Socket, datagram: &[u8], expected: usize) -> io::Res
 /// Split a datagram into its messages' raw bytes (for tests and fixtures).
 #[cfg(test)]
 pub(crate) fn split(datagram: &[u8]) -> Vec<Vec<u8>> {
+    use crate::{align4, NLMSG_HDRLEN};
     let mut v = Vec::new();
     let mut off = 0;
     while off + NLMSG_HDRLEN <= datagram.len() {
