@@ -157,7 +157,10 @@ fn setup() -> (Peer, u32, u32) {
 }
 
 fn vips(eth0: u32) -> Vec<FirewallAddr> {
-    ["198.51.100.70", "198.51.100.71", "2001:db8::71", "fe80::71"].iter().map(|a| FirewallAddr::new(ip(a), eth0)).collect()
+    ["198.51.100.70", "198.51.100.71", "2001:db8::71", "fe80::71"]
+        .iter()
+        .map(|a| FirewallAddr::new(ip(a), eth0))
+        .collect()
 }
 
 fn ruleset() -> String {
@@ -246,7 +249,10 @@ fn options_and_refusals() {
         run("nft", &["delete", "table", "ip6", "ka_test"]);
         let e = fw.block(&[FirewallAddr::V6("2001:db8::6".parse().unwrap())]).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.starts_with("cannot block traffic to 2001:db8::6 (add 2001:db8::6 to set vips of table ip6 ka_test)"), "{msg}");
+        assert!(
+            msg.starts_with("cannot block traffic to 2001:db8::6 (add 2001:db8::6 to set vips of table ip6 ka_test)"),
+            "{msg}"
+        );
         assert_eq!(e.errno(), Some(2));
         assert!(!fw.is_blocked(&FirewallAddr::V6("2001:db8::6".parse().unwrap())));
         drop(fw);
