@@ -9,6 +9,9 @@
 //!   their own errors ([`NetlinkError::AlreadyExists`],
 //!   [`NetlinkError::NotFound`]).
 //! - A non-blocking [`Monitor`] of link and address changes for a mio loop.
+//! - [`vmac`]: `use_vmac` macvlan interfaces and the sysctls keepalived sets
+//!   for them.
+//! - [`nft`]: the nftables firewall of instances without accept mode.
 //!
 //! [`dump_links`] and [`dump_addresses`] each open a `NETLINK_ROUTE`
 //! socket, send one dump request and read the multi-part answer up to

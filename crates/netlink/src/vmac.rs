@@ -666,12 +666,23 @@ mod tests {
     }
 
     #[test]
-    fn devconf_layout() {
-        let m = devconf_message(5, &[(DEVCONF_ARP_IGNORE, 1), (DEVCONF_ARPFILTER, 1)]).finish(0);
-        // As keepalived sends it to the base interface: 60 bytes.
-        assert_eq!(m.len(), 60);
-        assert_eq!(&m[32..36], &[0x1c, 0, 26, 0]);
-        assert_eq!(&m[44..52], &[8, 0, 19, 0, 1, 0, 0, 0]);
+    fn devconf_as_keepalived() {
+        // keepalived's VMAC was index 5, its base index 3.
+        let vmac = [
+            (DEVCONF_ARP_IGNORE, 1),
+            (DEVCONF_ACCEPT_LOCAL, 1),
+            (DEVCONF_RP_FILTER, 0),
+            (DEVCONF_PROMOTE_SECONDARIES, 1),
+        ];
+        assert_eq!(
+            without_seq(devconf_message(5, &vmac).finish(0)),
+            without_seq(fixture("keepalived-2.2.7-vmac-devconf"))
+        );
+        let base = [(DEVCONF_ARP_IGNORE, 1), (DEVCONF_ARPFILTER, 1)];
+        assert_eq!(
+            without_seq(devconf_message(3, &base).finish(0)),
+            without_seq(fixture("keepalived-2.2.7-vmac-base-devconf"))
+        );
     }
 
     #[test]

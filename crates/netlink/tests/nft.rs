@@ -10,7 +10,7 @@ use keepalived_netlink::dump_links;
 use keepalived_netlink::nft::{Firewall, FirewallAddr};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const IN_NETNS: &str = "KEEPALIVED_NFT_TEST_IN_NETNS";
 const CONNECT: &str = "KEEPALIVED_NFT_TEST_CONNECT";
@@ -58,7 +58,11 @@ fn in_netns(name: &str, body: fn()) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 passed"));
+    for l in stdout.lines().filter_map(|l| l.find("figure:").map(|i| &l[i..])) {
+        println!("{l}");
+    }
 }
 
 /// A second namespace (a `sleep` in its own netns), killed on drop.
@@ -186,8 +190,10 @@ fn ruleset_as_keepalived_and_traffic_blocked() {
 
         let v = vips(eth0);
         // keepalived blocks each instance's VIPs in one go: IPv4 first.
+        let t = Instant::now();
         fw.block(&v[..2]).unwrap();
         fw.block(&v[2..]).unwrap();
+        println!("figure: first block (both tables set up, 4 VIPs): {:?}", t.elapsed());
         let ours = ruleset();
         let theirs = include_str!("../testdata/keepalived-2.2.7-no_accept-master.nft");
         assert_eq!(ours.trim(), theirs.trim(), "ruleset differs from keepalived 2.2.7's");
@@ -213,6 +219,12 @@ fn ruleset_as_keepalived_and_traffic_blocked() {
         // Unblocking what is not blocked is harmless.
         fw.unblock(&v).unwrap();
 
+        let t = Instant::now();
+        fw.block(&v).unwrap();
+        println!("figure: block 4 VIPs, tables in place: {:?}", t.elapsed());
+        let t = Instant::now();
+        fw.unblock(&v).unwrap();
+        println!("figure: unblock 4 VIPs: {:?}", t.elapsed());
         fw.block(&v).unwrap();
         assert!(!peer.connects(targets[2], eth1));
         fw.close().unwrap();

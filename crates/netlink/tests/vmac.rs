@@ -10,6 +10,7 @@ use keepalived_netlink::vmac::{
 };
 use std::path::PathBuf;
 use std::process::Command;
+use std::time::Instant;
 
 const IN_NETNS: &str = "KEEPALIVED_VMAC_TEST_IN_NETNS";
 
@@ -47,7 +48,11 @@ fn in_netns(name: &str, body: fn()) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("1 passed"));
+    for l in stdout.lines().filter_map(|l| l.find("figure:").map(|i| &l[i..])) {
+        println!("{l}");
+    }
 }
 
 fn index(name: &str) -> u32 {
@@ -89,7 +94,9 @@ fn create_configure_delete() {
         let kat0 = base();
         let mut sysctls = Sysctls::new();
         let spec = VmacSpec::new(1, kat0, false);
+        let t = Instant::now();
         let vmac = create_vmac(&spec, &mut sysctls).unwrap();
+        println!("figure: create_vmac, first IPv4 VMAC (rp_filter pass included): {:?}", t.elapsed());
         assert!(!vmac.reused);
         assert_eq!(vmac.name, "vrrp.1");
 
@@ -135,7 +142,9 @@ fn create_configure_delete() {
         assert!(!addrs.contains("fe80::"), "{addrs}");
 
         // A second IPv4 VMAC on kat0: the base is put back after the last.
+        let t = Instant::now();
         let vmac2 = create_vmac(&VmacSpec::new(2, kat0, false), &mut sysctls).unwrap();
+        println!("figure: create_vmac, second IPv4 VMAC: {:?}", t.elapsed());
         delete_vmac(&vmac, &mut sysctls).unwrap();
         assert!(link_by_name("vrrp.1").unwrap().is_none());
         assert_eq!(v4("kat0", "arp_ignore"), 1, "vrrp.2 still needs it");
