@@ -614,7 +614,7 @@ fn request(action: &str, msg: RouteNetlinkMessage, kind: Kind) -> Result<(), Net
 }
 
 /// The kernel's explanation of a refusal (`NLMSGERR_ATTR_MSG`), if any.
-fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<String> {
+pub(crate) fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<String> {
     if flags & NETLINK_EXT_ACK_FLAGS_TLVS == 0 {
         return None;
     }

@@ -9,6 +9,9 @@
 //!   their own errors ([`NetlinkError::AlreadyExists`],
 //!   [`NetlinkError::NotFound`]).
 //! - A non-blocking [`Monitor`] of link and address changes for a mio loop.
+//! - [`vmac`]: `use_vmac` macvlan interfaces and the sysctls keepalived sets
+//!   for them.
+//! - [`nft`]: the nftables firewall of instances without accept mode.
 //!
 //! [`dump_links`] and [`dump_addresses`] each open a `NETLINK_ROUTE`
 //! socket, send one dump request and read the multi-part answer up to
@@ -43,6 +46,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 mod change;
 mod monitor;
+pub mod nft;
+mod nla;
+pub mod vmac;
 
 pub use change::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, AddrOptions, Family, Prefix, RouteKind,
