@@ -43,6 +43,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 mod change;
 mod monitor;
+pub mod procmon;
 
 pub use change::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, AddrOptions, Family, Prefix, RouteKind,
