@@ -1104,3 +1104,686 @@ impl AsFd for ProcMonitor {
         self.socket.as_fd()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keepalived_config::diag::FileId;
+    use keepalived_config::model::Weight;
+    use keepalived_config::Origin;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    // Captured from Linux 6.18 (x86_64): the answer to PROC_CN_MCAST_LISTEN,
+    // then the fork, exec and exit of `/bin/true` run by a test program, and
+    // a rename by `printf kaprocmon-renamed > /proc/$$/comm`.
+    const ACK: &str = concat!(
+        "4c000000030000000000000000000000010000000100000000000000010000002800000000000000",
+        "01000000e581fdc9250a0000000000000000000000000000000000000000000000000000"
+    );
+    const FORK: &str = concat!(
+        "4c000000030000000100000000000000010000000100000001000000000000002800000001000000",
+        "0100000057c9ffc9250a0000d52a0000d52a0000432b0000432b00000000000000000000"
+    );
+    const EXEC: &str = concat!(
+        "4c000000030000000200000000000000010000000100000002000000000000002800000002000000",
+        "010000009fde05ca250a0000432b0000432b000000000000000000000000000000000000"
+    );
+    const EXIT: &str = concat!(
+        "4c000000030000000000000000000000010000000100000000000000000000002800000000000080",
+        "00000000bc8c07ca250a0000412b0000412b000000000000110000005320000053200000"
+    );
+    const COMM: &str = concat!(
+        "4c00000003000000613d0000000000000100000001000000613d0000000000002800000000020000",
+        "01000000ed739e68440a0000a05b0000a05b00006b6170726f636d6f6e2d72656e616d00"
+    );
+
+    fn fixture(s: &str) -> Vec<u8> {
+        let b = hex(s);
+        assert_eq!(b.len(), 76); // nlmsghdr 16 + cn_msg 20 + proc_event 40
+        b
+    }
+
+    fn one(bytes: &[u8]) -> ProcMessage {
+        let v: Vec<_> = parse_datagram(bytes).collect();
+        assert_eq!(v.len(), 1);
+        match v.into_iter().next().unwrap().unwrap() {
+            Parsed::Message(m) => m,
+            p => panic!("unexpected {p:?}"),
+        }
+    }
+
+    /// A message built field by field from linux/netlink.h, connector.h and
+    /// cn_proc.h.
+    fn build(what: u32, ack: u32, cpu: u32, data: &[u8]) -> Vec<u8> {
+        let mut ev = Vec::new();
+        ev.extend_from_slice(&what.to_ne_bytes());
+        ev.extend_from_slice(&cpu.to_ne_bytes());
+        ev.extend_from_slice(&123_456_789u64.to_ne_bytes());
+        ev.extend_from_slice(data);
+        ev.resize(40, 0); // sizeof(struct proc_event)
+        let mut cn = Vec::new();
+        cn.extend_from_slice(&CN_IDX_PROC.to_ne_bytes());
+        cn.extend_from_slice(&CN_VAL_PROC.to_ne_bytes());
+        cn.extend_from_slice(&7u32.to_ne_bytes()); // seq
+        cn.extend_from_slice(&ack.to_ne_bytes());
+        cn.extend_from_slice(&(ev.len() as u16).to_ne_bytes());
+        cn.extend_from_slice(&0u16.to_ne_bytes());
+        let mut m = Vec::new();
+        m.extend_from_slice(&((16 + cn.len() + ev.len()) as u32).to_ne_bytes());
+        m.extend_from_slice(&NLMSG_DONE.to_ne_bytes());
+        m.extend_from_slice(&[0; 10]);
+        m.extend(cn);
+        m.extend(ev);
+        m
+    }
+
+    fn pids(v: &[i32]) -> Vec<u8> {
+        v.iter().flat_map(|p| p.to_ne_bytes()).collect()
+    }
+
+    #[test]
+    #[cfg(target_endian = "little")]
+    fn captured_kernel_messages() {
+        let m = one(&fixture(ACK));
+        assert_eq!((m.event.clone(), m.ack, m.cpu), (ProcEvent::Ack { err: 0 }, 1, 1));
+        let m = one(&fixture(FORK));
+        assert_eq!(
+            m.event,
+            ProcEvent::Fork { parent_pid: 10965, parent_tgid: 10965, child_pid: 11075, child_tgid: 11075 }
+        );
+        assert_eq!((m.seq, m.ack, m.cpu), (1, 0, 1));
+        assert_eq!(m.timestamp_ns, 0x0a25_c9ff_c957);
+        assert_eq!(one(&fixture(EXEC)).event, ProcEvent::Exec { pid: 11075, tgid: 11075 });
+        assert_eq!(
+            one(&fixture(EXIT)).event,
+            ProcEvent::Exit { pid: 11073, tgid: 11073, exit_code: 0, exit_signal: 17 }
+        );
+        // The kernel truncates the name to 15 bytes and a NUL.
+        assert_eq!(
+            one(&fixture(COMM)).event,
+            ProcEvent::Comm { pid: 23456, tgid: 23456, comm: b"kaprocmon-renam".to_vec() }
+        );
+    }
+
+    #[test]
+    fn built_messages() {
+        let m = one(&build(PROC_EVENT_FORK, 0, 1, &pids(&[10, 11, 12, 13])));
+        assert_eq!(m.event, ProcEvent::Fork { parent_pid: 10, parent_tgid: 11, child_pid: 12, child_tgid: 13 });
+        assert_eq!((m.seq, m.cpu, m.timestamp_ns), (7, 1, 123_456_789));
+        assert_eq!(one(&build(PROC_EVENT_EXEC, 0, 0, &pids(&[5, 5]))).event, ProcEvent::Exec { pid: 5, tgid: 5 });
+        let mut comm = pids(&[6, 6]);
+        comm.extend_from_slice(b"sleep\0\0\0\0\0\0\0\0\0\0\0");
+        assert_eq!(
+            one(&build(PROC_EVENT_COMM, 0, 0, &comm)).event,
+            ProcEvent::Comm { pid: 6, tgid: 6, comm: b"sleep".to_vec() }
+        );
+        let mut full = pids(&[6, 6]);
+        full.extend_from_slice(b"0123456789abcdef"); // no NUL at all
+        assert_eq!(
+            one(&build(PROC_EVENT_COMM, 0, 0, &full)).event,
+            ProcEvent::Comm { pid: 6, tgid: 6, comm: b"0123456789abcdef".to_vec() }
+        );
+        assert_eq!(
+            one(&build(PROC_EVENT_EXIT, 0, 0, &pids(&[8, 7, 256, 0, 1, 1]))).event,
+            ProcEvent::Exit { pid: 8, tgid: 7, exit_code: 256, exit_signal: 0 }
+        );
+        assert_eq!(one(&build(0x4, 0, 0, &[])).event, ProcEvent::Other { what: 4 });
+        assert_eq!(one(&build(PROC_EVENT_NONE, 1, 0, &22u32.to_ne_bytes())).event, ProcEvent::Ack { err: 22 });
+    }
+
+    #[test]
+    fn foreign_and_inconsistent_messages_are_errors() {
+        let mut other = build(PROC_EVENT_EXEC, 0, 0, &pids(&[5, 5]));
+        other[16] = 2; // CN_IDX_CIFS
+        assert_eq!(
+            parse_datagram(&other).next(),
+            Some(Err(WireError::NotProcConnector { idx: 2, val: 1 }))
+        );
+        // An event flagged as an answer, and an answer not flagged.
+        let m = build(PROC_EVENT_EXEC, 3, 0, &pids(&[5, 5]));
+        assert_eq!(parse_datagram(&m).next(), Some(Err(WireError::AckMismatch { what: 2, ack: 3 })));
+        let m = build(PROC_EVENT_NONE, 0, 0, &[0; 4]);
+        assert!(matches!(parse_datagram(&m).next(), Some(Err(WireError::AckMismatch { .. }))));
+        // cn_msg.len too short for the fork data.
+        let mut m = build(PROC_EVENT_FORK, 0, 0, &pids(&[1, 1, 2, 2]));
+        m[32..34].copy_from_slice(&20u16.to_ne_bytes());
+        assert!(matches!(parse_datagram(&m).next(), Some(Err(WireError::Truncated { .. }))));
+        // Netlink error and no-op messages are not events.
+        let mut m = build(PROC_EVENT_EXEC, 0, 0, &pids(&[5, 5]));
+        m[4..6].copy_from_slice(&NLMSG_ERROR.to_ne_bytes());
+        assert_eq!(parse_datagram(&m).next(), Some(Ok(Parsed::Ignored)));
+        let bad_len = [8u8, 0, 0, 0, 3, 0, 0, 0];
+        assert_eq!(parse_datagram(&bad_len).next(), Some(Err(WireError::BadLength(8))));
+    }
+
+    #[test]
+    fn chained_messages_are_all_read() {
+        let mut d = build(PROC_EVENT_EXEC, 0, 0, &pids(&[5, 5]));
+        d.extend(build(PROC_EVENT_EXIT, 0, 0, &pids(&[5, 5, 0, 9])));
+        let v: Vec<_> = parse_datagram(&d).collect();
+        assert_eq!(v.len(), 2);
+        assert!(matches!(v[1], Ok(Parsed::Message(ProcMessage { event: ProcEvent::Exit { .. }, .. }))));
+    }
+
+    #[test]
+    fn truncated_and_garbage_never_panic() {
+        let mut samples = vec![fixture(ACK), fixture(FORK), fixture(EXEC), fixture(EXIT), fixture(COMM)];
+        samples.push(vec![0xff; 100]);
+        samples.push(vec![0; 100]);
+        let mut x: u32 = 12345;
+        for _ in 0..200 {
+            let mut s = fixture(FORK);
+            for _ in 0..4 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let i = (x >> 8) as usize % s.len();
+                s[i] = (x >> 20) as u8;
+            }
+            samples.push(s);
+        }
+        for s in &samples {
+            for cut in 0..=s.len() {
+                for p in parse_datagram(&s[..cut]) {
+                    let _ = p;
+                }
+            }
+        }
+        // Every cut of a real message is an error, not an event.
+        let exit = fixture(EXIT);
+        for cut in 1..exit.len() {
+            assert!(parse_datagram(&exit[..cut]).all(|p| p.is_err()), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn listen_request_layout() {
+        // What the kernel accepted in the capture above (and what
+        // keepalived sends): nlmsghdr{40, NLMSG_DONE} + cn_msg{1, 1, 0, 0,
+        // len 4} + PROC_CN_MCAST_LISTEN.
+        let mut want = Vec::new();
+        want.extend_from_slice(&40u32.to_ne_bytes());
+        want.extend_from_slice(&3u16.to_ne_bytes());
+        want.extend_from_slice(&[0; 10]);
+        for v in [1u32, 1, 0, 0] {
+            want.extend_from_slice(&v.to_ne_bytes());
+        }
+        want.extend_from_slice(&4u16.to_ne_bytes());
+        want.extend_from_slice(&[0, 0]);
+        want.extend_from_slice(&1u32.to_ne_bytes());
+        assert_eq!(listen_request(PROC_CN_MCAST_LISTEN, 0).to_vec(), want);
+        assert_eq!(listen_request(PROC_CN_MCAST_IGNORE, 0)[36..40], 2u32.to_ne_bytes());
+    }
+
+    #[test]
+    fn stat_and_comm_files() {
+        assert_eq!(parse_stat(b"42 (sleep) S 1 42 42"), Some((b"sleep".to_vec(), b'S')));
+        // Names may hold spaces and parentheses.
+        assert_eq!(parse_stat(b"42 (a) b (c) Z 1"), Some((b"a) b (c".to_vec(), b'Z')));
+        assert_eq!(parse_stat(b"42 (sleep"), None);
+        assert_eq!(parse_stat(b"42 )x( S"), None);
+        assert_eq!(parse_stat(b"42 (x)"), None);
+        assert_eq!(parse_comm(b"sleep\n".to_vec()), b"sleep".to_vec());
+    }
+
+    // ---------------------------------------------------------------------
+    // Tracker
+    // ---------------------------------------------------------------------
+
+    pub(super) fn track(name: &str, process: &str) -> TrackProcess {
+        TrackProcess {
+            name: name.into(),
+            origin: Origin::new(FileId::intern("test.conf"), 1, 1),
+            process: Some(process.into()),
+            params: Vec::new(),
+            param_match: None,
+            weight: Weight::default(),
+            quorum: 1,
+            quorum_max: u32::MAX,
+            terminate_delay_us: 0,
+            fork_delay_us: 0,
+            full_command: false,
+        }
+    }
+
+    /// A fake /proc tree in a temporary directory.
+    struct FakeProc {
+        root: PathBuf,
+    }
+
+    impl FakeProc {
+        fn new(tag: &str) -> FakeProc {
+            let root = std::env::temp_dir().join(format!("ka-procmon-{}-{tag}", std::process::id()));
+            let _ = fs::remove_dir_all(&root);
+            fs::create_dir_all(&root).unwrap();
+            // Not processes: must be ignored.
+            fs::create_dir_all(root.join("self")).unwrap();
+            fs::write(root.join("uptime"), "1 1\n").unwrap();
+            FakeProc { root }
+        }
+
+        /// A process with its comm (as the kernel, at most 15 bytes) and
+        /// argv.
+        fn add(&self, pid: i32, argv: &[&str]) {
+            let comm = Path::new(argv[0]).file_name().unwrap().to_str().unwrap();
+            self.add_named(pid, &comm[..comm.len().min(15)], argv, 'S');
+        }
+
+        fn add_named(&self, pid: i32, comm: &str, argv: &[&str], state: char) {
+            let d = self.root.join(pid.to_string());
+            fs::create_dir_all(&d).unwrap();
+            fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+            fs::write(d.join("stat"), format!("{pid} ({comm}) {state} 1 {pid} {pid} 0 -1\n")).unwrap();
+            let mut cmdline = Vec::new();
+            for a in argv {
+                cmdline.extend_from_slice(a.as_bytes());
+                cmdline.push(0);
+            }
+            fs::write(d.join("cmdline"), cmdline).unwrap();
+        }
+
+        fn remove(&self, pid: i32) {
+            fs::remove_dir_all(self.root.join(pid.to_string())).unwrap();
+        }
+
+        fn scan(&self, tracks: &[TrackProcess]) -> (ProcessTracker, Vec<(String, bool)>) {
+            let mut t = ProcessTracker::new(tracks);
+            let mut out = Vec::new();
+            t.scan(&self.root, &mut out);
+            (t, out)
+        }
+    }
+
+    impl Drop for FakeProc {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+
+    fn counts(t: &ProcessTracker, names: &[&str]) -> Vec<u32> {
+        names.iter().map(|n| t.count(n).unwrap()).collect()
+    }
+
+    #[test]
+    fn comm_matching_is_exact_and_limited_to_15_bytes() {
+        let p = FakeProc::new("comm");
+        p.add(100, &["/usr/sbin/nginx", "-g", "daemon off;"]);
+        p.add(101, &["nginx: worker"]); // comm "nginx: worker"
+        p.add(102, &["/opt/bin/a-very-long-daemon-name", "x"]); // comm "a-very-long-dae"
+        p.add(103, &["nginxx"]);
+        p.add_named(104, "nginx", &[], 'Z'); // a zombie
+        let tracks = [
+            track("ngx", "nginx"),
+            track("path", "/usr/sbin/nginx"),
+            track("long", "a-very-long-daemon-name"),
+            track("long15", "a-very-long-dae"),
+            track("worker", "nginx: worker"),
+        ];
+        let (t, out) = p.scan(&tracks);
+        assert_eq!(counts(&t, &["ngx", "path", "long", "long15", "worker"]), vec![1, 0, 0, 1, 1]);
+        // Every tracker's initial state is reported.
+        assert_eq!(
+            out,
+            vec![
+                ("ngx".into(), true),
+                ("path".into(), false),
+                ("long".into(), false),
+                ("long15".into(), true),
+                ("worker".into(), true)
+            ]
+        );
+        assert_eq!(t.pids().collect::<Vec<_>>(), vec![100, 101, 102]);
+    }
+
+    #[test]
+    fn full_command_matches_argv0() {
+        let p = FakeProc::new("full");
+        p.add(200, &["/usr/sbin/nginx", "-g", "daemon off;"]);
+        p.add(201, &["/opt/bin/a-very-long-daemon-name"]);
+        p.add(202, &["nginx"]);
+        let mut path = track("path", "/usr/sbin/nginx");
+        path.full_command = true;
+        let mut long = track("long", "/opt/bin/a-very-long-daemon-name");
+        long.full_command = true;
+        let mut short = track("short", "nginx");
+        short.full_command = true;
+        let (t, _) = p.scan(&[path, long, short, track("comm", "nginx")]);
+        // Without parameters, full_command compares argv[0] only.
+        assert_eq!(counts(&t, &["path", "long", "short", "comm"]), vec![1, 1, 1, 2]);
+    }
+
+    fn with_params(name: &str, process: &str, params: &[&str], m: Option<ParamMatch>) -> TrackProcess {
+        let mut t = track(name, process);
+        t.params = params.iter().map(|s| s.to_string()).collect();
+        t.param_match = if params.is_empty() { m } else { m.or(Some(ParamMatch::Exact)) };
+        t.full_command = true;
+        t
+    }
+
+    #[test]
+    fn parameter_matching() {
+        let p = FakeProc::new("params");
+        p.add(1, &["app", "--config=/etc/app.conf", "-v"]);
+        p.add(2, &["app", "--config=/etc/app.conf"]);
+        p.add(3, &["app", "--conf"]);
+        p.add(4, &["app"]);
+        p.add(5, &["app", "-v", "--config=/etc/app.conf"]);
+        use ParamMatch::*;
+        let tracks = [
+            with_params("exact", "app", &["--config=/etc/app.conf"], None),
+            with_params("exact2", "app", &["--config=/etc/app.conf", "-v"], Some(Exact)),
+            with_params("partial", "app", &["--config=/etc/app.conf"], Some(Partial)),
+            with_params("initial", "app", &["--conf"], Some(Initial)),
+            with_params("partial-short", "app", &["--conf"], Some(Partial)),
+            // param_match without parameters: exact wants none, the
+            // others accept any.
+            with_params("exact-none", "app", &[], Some(Exact)),
+            with_params("initial-none", "app", &[], Some(Initial)),
+            with_params("partial-none", "app", &[], Some(Partial)),
+            with_params("initial-empty", "app", &[""], Some(Initial)),
+        ];
+        let (t, _) = p.scan(&tracks);
+        let names: Vec<&str> = tracks.iter().map(|t| t.name.as_str()).collect();
+        let got: Vec<Vec<i32>> = names
+            .iter()
+            .map(|n| {
+                let i = t.tracks.iter().position(|x| x.name == *n).unwrap();
+                t.pids.iter().filter(|(_, v)| v.contains(&i)).map(|(p, _)| *p).collect()
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![2],          // exact
+                vec![1],          // exact2
+                vec![1, 2],       // partial: configured args first
+                vec![1, 2, 3],    // initial: last arg a prefix
+                vec![3],          // partial-short: whole "--conf" argument
+                vec![4],          // exact-none
+                vec![1, 2, 3, 4, 5],
+                vec![1, 2, 3, 4, 5],
+                vec![1, 2, 3, 5], // initial with one empty arg: any arg
+            ]
+        );
+    }
+
+    #[test]
+    fn check_params_rules() {
+        use ParamMatch::*;
+        assert!(check_params(Exact, Some(b"a\0"), b"a\0"));
+        assert!(!check_params(Exact, Some(b"a\0"), b"a\0b\0"));
+        assert!(!check_params(Exact, Some(b"a\0"), b"ab\0"));
+        assert!(check_params(Partial, Some(b"a\0"), b"a\0b\0"));
+        assert!(!check_params(Partial, Some(b"a\0"), b"ab\0"));
+        assert!(check_params(Initial, Some(b"a\0"), b"ab\0"));
+        assert!(!check_params(Initial, Some(b"ab\0"), b"a\0"));
+        assert!(check_params(Exact, None, b""));
+        assert!(!check_params(Exact, None, b"x\0"));
+        assert!(check_params(Partial, None, b"x\0"));
+    }
+
+    fn t0() -> Instant {
+        Instant::now()
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn fork(parent: i32, child: i32) -> ProcEvent {
+        ProcEvent::Fork { parent_pid: parent, parent_tgid: parent, child_pid: child, child_tgid: child }
+    }
+
+    fn exit(pid: i32) -> ProcEvent {
+        ProcEvent::Exit { pid, tgid: pid, exit_code: 0, exit_signal: 17 }
+    }
+
+    fn exec(pid: i32) -> ProcEvent {
+        ProcEvent::Exec { pid, tgid: pid }
+    }
+
+    #[test]
+    fn exec_fork_exit_and_threads() {
+        let p = FakeProc::new("events");
+        p.add(1, &["init"]);
+        let (mut t, out) = p.scan(&[track("sl", "sleep")]);
+        assert_eq!(out, vec![("sl".into(), false)]);
+        let now = t0();
+        let mut out = Vec::new();
+        // bash forks (untracked parent: the child is not tracked) then the
+        // child execs sleep.
+        t.handle(now, &fork(1, 50), &mut out);
+        assert_eq!(t.count("sl"), Some(0));
+        p.add(50, &["sleep", "30"]);
+        t.handle(now, &exec(50), &mut out);
+        assert_eq!(out, vec![("sl".into(), true)]);
+        out.clear();
+        // A thread of it neither counts nor ends it.
+        t.handle(now, &ProcEvent::Fork { parent_pid: 50, parent_tgid: 50, child_pid: 51, child_tgid: 50 }, &mut out);
+        t.handle(now, &ProcEvent::Exit { pid: 51, tgid: 50, exit_code: 0, exit_signal: 0 }, &mut out);
+        t.handle(now, &ProcEvent::Exec { pid: 51, tgid: 50 }, &mut out);
+        assert_eq!(t.count("sl"), Some(1));
+        // A tracked process forking: the child counts at once.
+        t.handle(now, &fork(50, 52), &mut out);
+        assert_eq!(t.count("sl"), Some(2));
+        // Exec of the same program again is not counted twice.
+        t.handle(now, &exec(50), &mut out);
+        assert_eq!(t.count("sl"), Some(2));
+        // The child execs something else: no longer counted.
+        p.add(52, &["cat"]);
+        t.handle(now, &exec(52), &mut out);
+        assert_eq!(t.count("sl"), Some(1));
+        // The exec of a process gone from /proc changes nothing.
+        t.handle(now, &exec(99), &mut out);
+        t.handle(now, &exit(52), &mut out);
+        assert!(out.is_empty());
+        t.handle(now, &exit(50), &mut out);
+        assert_eq!(out, vec![("sl".into(), false)]);
+        assert_eq!(t.pids().count(), 0);
+    }
+
+    #[test]
+    fn renames() {
+        let p = FakeProc::new("comm-events");
+        p.add(10, &["worker"]);
+        let mut full = track("full", "worker");
+        full.full_command = true;
+        let (mut t, _) = p.scan(&[track("w", "worker"), track("m", "master"), full]);
+        assert_eq!(counts(&t, &["w", "m", "full"]), vec![1, 0, 1]);
+        let mut out = Vec::new();
+        let comm = |c: &str| ProcEvent::Comm { pid: 10, tgid: 10, comm: c.as_bytes().to_vec() };
+        t.handle(t0(), &comm("master"), &mut out);
+        // The command line did not change: the full-command tracker keeps it.
+        assert_eq!(out, vec![("w".into(), false), ("m".into(), true)]);
+        assert_eq!(counts(&t, &["w", "m", "full"]), vec![0, 1, 1]);
+        out.clear();
+        t.handle(t0(), &comm("master"), &mut out);
+        assert!(out.is_empty());
+        // An untracked process renamed to a tracked name.
+        t.handle(t0(), &ProcEvent::Comm { pid: 11, tgid: 11, comm: b"worker".to_vec() }, &mut out);
+        assert_eq!(out, vec![("w".into(), true)]);
+        // A thread renamed: ignored.
+        t.handle(t0(), &ProcEvent::Comm { pid: 12, tgid: 11, comm: b"master".to_vec() }, &mut out);
+        assert_eq!(counts(&t, &["w", "m", "full"]), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn quorum_and_quorum_max() {
+        let p = FakeProc::new("quorum");
+        p.add(1, &["init"]);
+        let mut two = track("two", "sleep");
+        two.quorum = 2;
+        two.quorum_max = 3;
+        let mut none = track("none", "sleep");
+        none.quorum = 0;
+        none.quorum_max = 0;
+        let (mut t, out) = p.scan(&[two, none]);
+        // quorum_max 0: up while no such process runs.
+        assert_eq!(out, vec![("two".into(), false), ("none".into(), true)]);
+        let now = t0();
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        for pid in 10..15 {
+            p.add(pid, &["sleep", "30"]);
+            t.handle(now, &exec(pid), &mut out);
+            seen.push(out.drain(..).collect::<Vec<_>>());
+        }
+        assert_eq!(
+            seen,
+            vec![
+                vec![("none".to_string(), false)],
+                vec![("two".to_string(), true)],
+                vec![],
+                vec![("two".to_string(), false)],
+                vec![],
+            ]
+        );
+        let mut seen = Vec::new();
+        for pid in 10..15 {
+            t.handle(now, &exit(pid), &mut out);
+            seen.push(out.drain(..).collect::<Vec<_>>());
+        }
+        assert_eq!(
+            seen,
+            vec![
+                vec![],
+                vec![("two".to_string(), true)],
+                vec![],
+                vec![("two".to_string(), false)],
+                vec![("none".to_string(), true)],
+            ]
+        );
+    }
+
+    #[test]
+    fn terminate_delay() {
+        let p = FakeProc::new("tdelay");
+        p.add(10, &["sleep", "30"]);
+        p.add(11, &["sleep", "30"]);
+        let mut tr = track("sl", "sleep");
+        tr.terminate_delay_us = 2_000_000;
+        let (mut t, out) = p.scan(&[tr]);
+        assert_eq!(out, vec![("sl".into(), true)]);
+        let now = t0();
+        let mut out = Vec::new();
+        t.handle(now, &exit(10), &mut out);
+        assert_eq!(t.poll_timeout(), None);
+        t.handle(now + ms(100), &exit(11), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(t.poll_timeout(), Some(now + ms(2100)));
+        t.on_timeout(now + ms(2099), &mut out);
+        assert!(out.is_empty());
+        t.on_timeout(now + ms(2100), &mut out);
+        assert_eq!(out, vec![("sl".into(), false)]);
+        assert_eq!(t.poll_timeout(), None);
+
+        // A process coming back within the delay cancels it: no report.
+        out.clear();
+        p.add(12, &["sleep", "30"]);
+        t.handle(now + ms(3000), &exec(12), &mut out);
+        assert_eq!(out, vec![("sl".into(), true)]);
+        out.clear();
+        t.handle(now + ms(4000), &exit(12), &mut out);
+        t.handle(now + ms(5000), &exec(12), &mut out);
+        assert_eq!(t.poll_timeout(), None);
+        t.on_timeout(now + ms(7000), &mut out);
+        assert!(out.is_empty());
+        // An exec of something else is reported at once, without delay.
+        p.add(12, &["cat"]);
+        t.handle(now + ms(8000), &exec(12), &mut out);
+        assert_eq!(out, vec![("sl".into(), false)]);
+    }
+
+    #[test]
+    fn fork_delay() {
+        let p = FakeProc::new("fdelay");
+        p.add(10, &["daemon"]);
+        let mut tr = track("d", "daemon");
+        tr.quorum = 2;
+        tr.fork_delay_us = 500_000;
+        tr.terminate_delay_us = 1_000_000;
+        let (mut t, out) = p.scan(&[tr]);
+        assert_eq!(out, vec![("d".into(), false)]);
+        let now = t0();
+        let mut out = Vec::new();
+        // The daemon forks a worker: quorum reached, reported after the
+        // fork delay.
+        t.handle(now, &fork(10, 11), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(t.poll_timeout(), Some(now + ms(500)));
+        t.on_timeout(now + ms(500), &mut out);
+        assert_eq!(out, vec![("d".into(), true)]);
+        out.clear();
+        // A worker dies before the fork delay of its replacement ran out:
+        // the fork delay is cancelled and the loss reported at once
+        // (keepalived does not start the terminate delay then).
+        t.handle(now + ms(1000), &exit(11), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(t.poll_timeout(), Some(now + ms(2000)));
+        t.handle(now + ms(1500), &fork(10, 12), &mut out);
+        // The terminate delay was pending: cancelled, no change to report.
+        assert_eq!(t.poll_timeout(), None);
+        assert!(out.is_empty());
+        t.handle(now + ms(3000), &exit(12), &mut out);
+        t.on_timeout(now + ms(4000), &mut out);
+        assert_eq!(out, vec![("d".into(), false)]);
+        out.clear();
+        t.handle(now + ms(5000), &fork(10, 13), &mut out);
+        assert_eq!(t.poll_timeout(), Some(now + ms(5500)));
+        t.handle(now + ms(5100), &exit(13), &mut out);
+        assert_eq!(t.poll_timeout(), None);
+        assert!(out.is_empty());
+        assert_eq!(t.is_up("d"), Some(false));
+        // An exec reaching the quorum is reported at once (keepalived
+        // applies fork_delay to forks of tracked processes only).
+        p.add(14, &["daemon"]);
+        t.handle(now + ms(6000), &exec(14), &mut out);
+        assert_eq!(out, vec![("d".into(), true)]);
+    }
+
+    #[test]
+    fn rescan_after_lost_events() {
+        let p = FakeProc::new("rescan");
+        p.add(10, &["sleep", "30"]);
+        let mut a = track("a", "sleep");
+        a.terminate_delay_us = 1_000_000;
+        let b = track("b", "cat");
+        let (mut t, _) = p.scan(&[a, b]);
+        assert_eq!(t.is_up("a"), Some(true));
+        // Events were lost: sleep exited, cat started.
+        p.remove(10);
+        p.add(20, &["cat"]);
+        let now = t0();
+        let mut out = Vec::new();
+        t.rescan(now, &mut out);
+        assert_eq!(out, vec![("b".into(), true)]);
+        assert_eq!(t.poll_timeout(), Some(now + ms(1000)));
+        t.on_timeout(now + ms(1000), &mut out);
+        assert_eq!(out, vec![("b".into(), true), ("a".into(), false)]);
+        assert_eq!(counts(&t, &["a", "b"]), vec![0, 1]);
+    }
+
+    #[test]
+    fn unconfigured_or_missing_proc() {
+        let mut t = ProcessTracker::new(&[TrackProcess { process: None, ..track("x", "x") }]);
+        let mut out = Vec::new();
+        t.scan(Path::new("/nonexistent-proc-root"), &mut out);
+        assert_eq!(out, vec![("x".into(), false)]);
+        t.handle(t0(), &exec(1), &mut out);
+        t.handle(t0(), &exit(1), &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn error_messages_read_well() {
+        let e = ProcMonError::Subscribe(io::Error::from_raw_os_error(ECONNREFUSED));
+        assert!(e.to_string().contains("only delivered in the initial network namespace"), "{e}");
+        let e = ProcMonError::NotSupported(io::Error::from_raw_os_error(EPROTONOSUPPORT));
+        assert!(e.to_string().contains("CONFIG_PROC_EVENTS"));
+        assert_eq!(
+            WireError::Truncated { len: 40, need: 52 }.to_string(),
+            "a process event message of 40 bytes is truncated (needs 52)"
+        );
+    }
+}
