@@ -1238,10 +1238,7 @@ mod tests {
     fn foreign_and_inconsistent_messages_are_errors() {
         let mut other = build(PROC_EVENT_EXEC, 0, 0, &pids(&[5, 5]));
         other[16] = 2; // CN_IDX_CIFS
-        assert_eq!(
-            parse_datagram(&other).next(),
-            Some(Err(WireError::NotProcConnector { idx: 2, val: 1 }))
-        );
+        assert_eq!(parse_datagram(&other).next(), Some(Err(WireError::NotProcConnector { idx: 2, val: 1 })));
         // An event flagged as an answer, and an answer not flagged.
         let m = build(PROC_EVENT_EXEC, 3, 0, &pids(&[5, 5]));
         assert_eq!(parse_datagram(&m).next(), Some(Err(WireError::AckMismatch { what: 2, ack: 3 })));
@@ -1495,12 +1492,12 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                vec![2],          // exact
-                vec![1],          // exact2
-                vec![1, 2],       // partial: configured args first
-                vec![1, 2, 3],    // initial: last arg a prefix
-                vec![3],          // partial-short: whole "--conf" argument
-                vec![4],          // exact-none
+                vec![2],       // exact
+                vec![1],       // exact2
+                vec![1, 2],    // partial: configured args first
+                vec![1, 2, 3], // initial: last arg a prefix
+                vec![3],       // partial-short: whole "--conf" argument
+                vec![4],       // exact-none
                 vec![1, 2, 3, 4, 5],
                 vec![1, 2, 3, 4, 5],
                 vec![1, 2, 3, 5], // initial with one empty arg: any arg
@@ -1627,7 +1624,7 @@ mod tests {
         for pid in 10..15 {
             p.add(pid, &["sleep", "30"]);
             t.handle(now, &exec(pid), &mut out);
-            seen.push(out.drain(..).collect::<Vec<_>>());
+            seen.push(std::mem::take(&mut out));
         }
         assert_eq!(
             seen,
@@ -1642,7 +1639,7 @@ mod tests {
         let mut seen = Vec::new();
         for pid in 10..15 {
             t.handle(now, &exit(pid), &mut out);
-            seen.push(out.drain(..).collect::<Vec<_>>());
+            seen.push(std::mem::take(&mut out));
         }
         assert_eq!(
             seen,
