@@ -47,9 +47,10 @@ struct Program {
 }
 
 impl Program {
-    fn new() -> Program {
-        let name = format!("kapm{}", std::process::id() % 1_000_000);
-        let dir = std::env::temp_dir().join(format!("ka-procmon-it-{}", std::process::id()));
+    /// `tag`: one letter per test, as the tests of this binary run at once.
+    fn new(tag: char) -> Program {
+        let name = format!("kapm{}{tag}", std::process::id() % 1_000_000);
+        let dir = std::env::temp_dir().join(format!("ka-procmon-it-{}{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(&name);
         std::fs::copy("/bin/sleep", &path).unwrap();
@@ -151,7 +152,7 @@ fn processes_start_are_renamed_and_die() {
         println!("skipping: the proc connector needs root");
         return;
     }
-    let prog = Program::new();
+    let prog = Program::new('a');
     let name = prog.name.clone();
     let argv0 = format!("{name}arg");
     let renamed = format!("{name}ren");
@@ -278,4 +279,44 @@ fn refused_outside_the_initial_network_namespace() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "under unshare -n: {text}");
     assert!(text.contains("only delivered in the initial network namespace"), "{text}");
+}
+
+/// Lost events (a receive buffer too small for a burst): as keepalived,
+/// count again from /proc one second later, with a bigger buffer.
+#[test]
+fn lost_events_lead_to_a_rescan() {
+    if std::env::var_os(IN_NETNS).is_some() {
+        return;
+    }
+    if !is_root() {
+        println!("skipping: the proc connector needs root");
+        return;
+    }
+    let prog = Program::new('b');
+    let mut initial = Vec::new();
+    // The kernel rounds this up to its minimum (a few KiB): room for a few
+    // dozen events.
+    let mut mon = ProcMonitor::new(&[track("t", &prog.name)], Some(1), false, &mut initial).unwrap();
+    assert_eq!(initial, vec![("t".to_string(), false)]);
+    let before = mon.receive_buffer().unwrap();
+    // Not reading while this process starts among a burst of others.
+    let keep = prog.spawn(&["30"]);
+    for _ in 0..200 {
+        Command::new("true").status().unwrap();
+    }
+    let mut changes = Vec::new();
+    let now = Instant::now();
+    mon.read(now, &mut changes).unwrap();
+    assert!(mon.stats().overflows >= 1, "no overflow: {:?}", mon.stats());
+    let due = mon.poll_timeout().expect("a rescan is scheduled");
+    assert!(due >= now + Duration::from_millis(900), "rescan after about a second");
+    mon.on_timeout(due, &mut changes);
+    assert_eq!(mon.stats().rescans, 1);
+    assert!(mon.receive_buffer().unwrap() > before, "the receive buffer grew");
+    assert_eq!(mon.tracker().count("t"), Some(1));
+    assert_eq!(mon.tracker().is_up("t"), Some(true));
+    // Whether the start was seen as an event or found by the rescan, it is
+    // reported once.
+    assert_eq!(changes, vec![("t".to_string(), true)]);
+    stop(keep);
 }
