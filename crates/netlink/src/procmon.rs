@@ -946,6 +946,14 @@ impl ProcMonitor {
         })
     }
 
+    /// After a configuration reload: track `tracks` instead, keeping the
+    /// subscription, count them from /proc and append the state of every
+    /// tracker to `out` (keepalived's `reload_track_processes`).
+    pub fn reload(&mut self, tracks: &[TrackProcess], out: &mut Vec<(String, bool)>) {
+        self.tracker = ProcessTracker::new(tracks);
+        self.tracker.scan(Path::new("/proc"), out);
+    }
+
     /// The tracker: counts and states.
     pub fn tracker(&self) -> &ProcessTracker {
         &self.tracker

@@ -242,6 +242,18 @@ fn processes_start_are_renamed_and_die() {
     stop(e);
     h.wait_for("process in another netns killed", &[("single", false)]);
 
+    // A reload with other trackers: counted again from /proc at once.
+    let f = prog.spawn(&["30"]);
+    h.wait_for("before reload", &[("single", true)]);
+    let mut after = Vec::new();
+    h.mon.reload(&[track("reloaded", &name), track("other", "kapm-nothing")], &mut after);
+    assert_eq!(after, vec![("reloaded".to_string(), true), ("other".to_string(), false)]);
+    assert_eq!(h.mon.tracker().count("single"), None);
+    h.state.clear();
+    h.record(after);
+    stop(f);
+    h.wait_for("after reload", &[("reloaded", false)]);
+
     h.settle(Duration::from_millis(400));
     assert_eq!(h.mon.tracker().pids().count(), 0);
     let stats = h.mon.stats();
