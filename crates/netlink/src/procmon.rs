@@ -44,10 +44,16 @@
 //! socket can be opened and bound, but subscribing is refused with
 //! `ECONNREFUSED` (checked on Linux 6.18: `unshare -n`), so no event is ever
 //! delivered there: [`ProcMonitor::new`] fails with
-//! [`ProcMonError::Subscribe`]. keepalived 2.2.7 has the same limitation
-//! (its `set_proc_ev_listen` fails the same way and process tracking is
-//! off); `vrrp_track_process` needs keepalived to run in the initial
-//! network namespace.
+//! [`ProcMonError::Subscribe`]; the caller then uses
+//! [`ProcessTracker::report_unmonitored`]. keepalived 2.2.7 has the same
+//! limitation (checked: under `unshare -n` it logs "Failed to set/clear
+//! process event listen - errno 111 - Connection refused" and a weight-0
+//! tracker keeps its instance in FAULT); `vrrp_track_process` needs
+//! keepalived in the initial network namespace. Processes of other network
+//! namespaces are seen all the same: events are system-wide. In a child
+//! *pid* (or user) namespace the kernel ignores the subscription without
+//! answering ([`ProcMonitor::kernel_answer`] stays `None`), and the pids
+//! of any events would not be those of the namespace's /proc.
 
 use keepalived_config::vrrp::model::{ParamMatch, TrackProcess};
 use netlink_sys::{protocols::NETLINK_CONNECTOR, Socket, SocketAddr};
@@ -576,6 +582,24 @@ impl ProcessTracker {
         self.read_procs();
         for t in &mut self.tracks {
             t.up = t.in_quorum(t.count);
+            out.push((t.name.clone(), t.up));
+        }
+    }
+
+    /// Process events are not available (the kernel refused the
+    /// subscription, e.g. outside the initial network namespace): nothing
+    /// is counted, and every tracker is reported as with no process
+    /// running, i.e. down unless `quorum_max 0`. keepalived 2.2.7 does the
+    /// same: it logs the failure and never scans /proc, so a tracker with
+    /// weight 0 keeps its instances in FAULT ("tracked process … quorum not
+    /// achieved").
+    pub fn report_unmonitored(&mut self, out: &mut Vec<(String, bool)>) {
+        self.pids.clear();
+        for t in &mut self.tracks {
+            t.count = 0;
+            t.fork_timer = None;
+            t.terminate_timer = None;
+            t.up = t.in_quorum(0);
             out.push((t.name.clone(), t.up));
         }
     }
@@ -1778,6 +1802,17 @@ mod tests {
         t.handle(t0(), &exec(1), &mut out);
         t.handle(t0(), &exit(1), &mut out);
         assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn unmonitored_trackers() {
+        let mut never = track("never", "x");
+        never.quorum = 0;
+        never.quorum_max = 0;
+        let mut t = ProcessTracker::new(&[track("x", "x"), never]);
+        let mut out = Vec::new();
+        t.report_unmonitored(&mut out);
+        assert_eq!(out, vec![("x".into(), false), ("never".into(), true)]);
     }
 
     #[test]
