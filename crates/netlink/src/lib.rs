@@ -48,6 +48,7 @@ mod change;
 mod monitor;
 pub mod nft;
 mod nla;
+pub mod procmon;
 pub mod vmac;
 
 pub use change::{
