@@ -211,7 +211,21 @@ pub fn run(mut start: ChildStart) -> i32 {
     let mut exit: Option<i32> = None;
     while exit.is_none() {
         let timeout = shell.as_mut().and_then(|s| s.poll_timeout());
-        if let Err(e) = poll.poll(&mut events, timeout) {
+        // epoll counts whole milliseconds and mio rounds up, which would make
+        // every advert up to 1 ms late: sleep the floor in epoll and the
+        // sub-millisecond rest with nanosleep (timers stay on schedule).
+        let coarse = timeout.map(|t| std::time::Duration::from_millis(t.as_millis() as u64));
+        let poll_start = std::time::Instant::now();
+        let polled = poll.poll(&mut events, coarse);
+        if polled.is_ok() && events.is_empty() {
+            if let Some(t) = timeout {
+                let rest = t.saturating_sub(poll_start.elapsed());
+                if rest < std::time::Duration::from_millis(2) {
+                    std::thread::sleep(rest);
+                }
+            }
+        }
+        if let Err(e) = polled {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 error!("poll failed: {e}");
                 exit = Some(EXIT_FATAL);

@@ -441,7 +441,6 @@ fn unicast_instance_ignores_a_higher_priority_from_a_non_peer() {
 /// with `log_unknown_vrids`; keepalived-rs parses the option but its VRRP
 /// shell drops unknown VRIDs silently (vrrp_shell.rs read_v4/read_v6).
 #[test]
-#[ignore = "bug: log_unknown_vrids is parsed but not honoured by the VRRP child (vrrp_shell.rs read_v4)"]
 fn unknown_vrids_are_logged_when_asked() {
     let Some(scripts) = usable(&["ip"]) else { return };
     let conf = "global_defs {\n log_unknown_vrids\n}\nvrrp_instance VI_1 {\n state BACKUP\n interface eth0\n \
@@ -471,7 +470,6 @@ fn unknown_vrids_are_logged_when_asked() {
 /// leaves `auth` at None for such a packet, so a PASS instance counts
 /// authtype_mismatch instead and logs "received a 0 auth".
 #[test]
-#[ignore = "bug: decode_ipv4 drops the auth of a type-2 advert, a PASS/AH instance counts authtype_mismatch (crates/vrrp/src/decode.rs)"]
 fn v2_pass_advert_of_type_2_counts_invalid_type() {
     let Some(scripts) = usable(&["ip"]) else { return };
     let conf = format!(

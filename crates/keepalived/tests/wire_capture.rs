@@ -333,12 +333,7 @@ fn run_variant(lab: &mut Lab, variant: &str, vip: &str, pcap: &Path) {
 
 /// Known differences, reported as bugs: tolerated by the main test (shown
 /// as "≠ known"), asserted by the ignored strict test.
-const KNOWN: &[(&str, &str, &str)] = &[(
-    "unicast",
-    "IP ident +1 per advert",
-    "keepalived gives every unicast copy of one advert the same IP id; keepalived-rs \
-     increments it per copy (vrrp_shell.rs send_advert_v4)",
-)];
+const KNOWN: &[(&str, &str, &str)] = &[];
 
 const VARIANTS: [(&str, &str, &[u8]); 6] = [
     ("v2", "198.51.100.51", b""),
@@ -415,7 +410,6 @@ fn adverts_garps_and_priority_zero_match_keepalived_on_the_wire() {
 }
 
 #[test]
-#[ignore = "bug: unicast copies of one advert get different IP ids (vrrp_shell.rs send_advert_v4 bumps ip_ident per peer)"]
 fn unicast_copies_share_one_ip_ident() {
     compare("wu", &["unicast"], true);
 }

@@ -96,6 +96,17 @@ pub fn decode_ipv4(datagram: &[u8], opts: &DecodeOptions<'_>) -> Result<RxAdvert
                 Error::AuthType => adv.auth = RxAuth::Other(raw.auth_type()),
                 _ => {}
             }
+            // keepalived checks a v2 advert's authentication before its
+            // type, so a bad type on a PASS/AH instance must still carry
+            // the auth it came with (else it counts as an auth mismatch).
+            if adv.version == 2 && !matches!(e, Error::AuthType) {
+                adv.auth = match raw.auth_type() {
+                    0 => RxAuth::None,
+                    1 => RxAuth::Pass(raw.auth_data()),
+                    2 => RxAuth::Ah { ok: opts.ah_key.is_some_and(|k| ah::verify(datagram, k, opts.unicast).is_ok()) },
+                    t => RxAuth::Other(t),
+                };
+            }
             Ok(adv)
         }
         Err(e) => Err(e),

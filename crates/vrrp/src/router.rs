@@ -1284,7 +1284,8 @@ impl Router {
                 _ => {}
             }
             if inst.config.advert_int_us != u64::from(adv.adver_int_cs) * 10_000 {
-                inst.stats.advert_interval_err += 1;
+                // keepalived 2.2.7 never counts this in advert_interval_err
+                // (the counter exists but nothing increments it).
                 if inst.rl(RL_INTVL) {
                     log(
                         out,

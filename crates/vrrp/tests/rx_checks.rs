@@ -148,8 +148,10 @@ fn each_malformed_variant_is_counted_and_changes_nothing() {
             AuthConfig::None,
             |d| d.chk_err,
         ),
+        // keepalived 2.2.7 drops it but never increments advert_interval_err:
+        // nothing is counted.
         ("v2 interval 2 s vs 1 s", bytes(&Adv { int: 2, ..Adv::default() }), AuthConfig::None, |d| {
-            d.advert_interval_err
+            u64::from(errors(d) == 0)
         }),
         (
             "PASS on an instance without auth",

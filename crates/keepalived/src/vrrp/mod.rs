@@ -39,6 +39,8 @@ enum Sock {
     Monitor,
     /// inotify for track_file.
     Files,
+    /// The proc connector for vrrp_track_process.
+    Procs,
 }
 
 /// What pairs an instance of the old configuration with one of the new
@@ -118,6 +120,10 @@ pub struct VrrpShell {
     script_opts: crate::files::ScriptRunOpts,
     /// track_file watcher.
     files: Option<track_file::FileTracker>,
+    /// `log_unknown_vrids`.
+    log_unknown_vrids: bool,
+    /// vrrp_track_process monitor.
+    procs: Option<keepalived_netlink::procmon::ProcMonitor>,
     /// Notify scripts and FIFOs, indexed like the engine's instances.
     notifier: notify::Notifier,
     /// Tracked vrrp_scripts: run every `interval`, killed at `timeout`.
@@ -173,6 +179,8 @@ impl VrrpShell {
             rx_errors: 0,
             script_opts: crate::files::ScriptRunOpts::from_global(&cfg.global, false),
             files: None,
+            log_unknown_vrids: cfg.global.log_unknown_vrids,
+            procs: None,
             notifier: notify::Notifier::new(cfg, crate::files::ScriptRunOpts::from_global(&cfg.global, false)),
             track_scripts: Vec::new(),
             script_timers: keepalived_runtime::TimerHeap::new(),
@@ -292,7 +300,8 @@ impl VrrpShell {
             let ifname = ifnames.get(&ifindex).cloned().unwrap_or_default();
             let mut sc = VrrpSocketV4Config::multicast(&ifname, ifindex);
             sc.proto = if proto == ip_proto::AH { VrrpProto::Ah } else { VrrpProto::Vrrp };
-            sc.vrids = Some(vrids);
+            // With log_unknown_vrids the kernel must not filter other VRIDs out.
+            sc.vrids = (!cfg.global.log_unknown_vrids).then_some(vrids);
             if usrc.is_some() {
                 sc.group = None;
                 sc.unicast_src = usrc;
@@ -308,7 +317,8 @@ impl VrrpShell {
         for (ifindex, vrids) in v6_vrids {
             let ifname = ifnames.get(&ifindex).cloned().unwrap_or_default();
             let mut sc = keepalived_net::VrrpSocketV6Config::multicast(&ifname, ifindex);
-            sc.vrids = Some(vrids);
+            // With log_unknown_vrids the kernel must not filter other VRIDs out.
+            sc.vrids = (!cfg.global.log_unknown_vrids).then_some(vrids);
             match VrrpSocketV6::open(&sc) {
                 Ok(s) => {
                     shell.tx6.insert(ifindex, shell.socks.len());
@@ -339,8 +349,35 @@ impl VrrpShell {
             shell.socks.push(Sock::Files);
             file_values = initial;
         }
-        // Initial facts before Start: sources, file values and missing interfaces.
+        // vrrp_track_process: subscribe to process events, then scan /proc.
+        let mut proc_states = Vec::new();
+        if !cfg.vrrp.track_processes.is_empty() {
+            let g = &cfg.global;
+            match keepalived_netlink::procmon::ProcMonitor::new(
+                &cfg.vrrp.track_processes,
+                g.process_monitor_rcv_bufs,
+                g.process_monitor_rcv_bufs_force,
+                &mut proc_states,
+            ) {
+                Ok(m) => {
+                    shell.procs = Some(m);
+                    shell.socks.push(Sock::Procs);
+                }
+                Err(e) => {
+                    // As keepalived: unmonitored trackers are down (a
+                    // `quorum_max 0` one is up).
+                    warn!("Unable to monitor processes: {e}");
+                    proc_states.clear();
+                    keepalived_netlink::procmon::ProcessTracker::new(&cfg.vrrp.track_processes)
+                        .report_unmonitored(&mut proc_states);
+                }
+            }
+        }
+        // Initial facts before Start: sources, file and process states, missing interfaces.
         let now = shell.now();
+        for (name, up) in proc_states {
+            shell.feed(now, Input::Process { name, up });
+        }
         for (name, value) in file_values {
             shell.feed(now, Input::FileValue { name, value });
         }
@@ -400,6 +437,11 @@ impl VrrpShell {
                 Sock::Files => {
                     if let Some(f) = self.files.as_ref() {
                         reg.register(&mut SourceFd(&f.raw_fd()), t, Interest::READABLE)?;
+                    }
+                }
+                Sock::Procs => {
+                    if let Some(p) = self.procs.as_mut() {
+                        reg.register(p, t, Interest::READABLE)?;
                     }
                 }
             }
@@ -564,6 +606,11 @@ impl VrrpShell {
                         let _ = reg.deregister(&mut SourceFd(&f.raw_fd()));
                     }
                 }
+                Sock::Procs => {
+                    if let Some(p) = self.procs.as_mut() {
+                        let _ = reg.deregister(p);
+                    }
+                }
             }
         }
     }
@@ -583,16 +630,29 @@ impl VrrpShell {
     pub fn poll_timeout(&mut self) -> Option<std::time::Duration> {
         let now = self.now();
         let engine = self.router.poll_timeout().map(|t| std::time::Duration::from_micros(t.0.saturating_sub(now.0)));
-        let scripts = self.script_timers.poll_timeout(std::time::Instant::now());
-        match (engine, scripts) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let wall = std::time::Instant::now();
+        let scripts = self.script_timers.poll_timeout(wall);
+        let procs = self.procs.as_ref().and_then(|p| p.poll_timeout()).map(|t| t.saturating_duration_since(wall));
+        [engine, scripts, procs].into_iter().flatten().min()
+    }
+
+    fn feed_processes(&mut self, changes: Vec<(String, bool)>) {
+        let now = self.now();
+        for (name, up) in changes {
+            self.feed(now, Input::Process { name, up });
         }
     }
 
     /// Timers due now.
     pub fn on_timers(&mut self) {
         let wall = std::time::Instant::now();
+        if let Some(p) = self.procs.as_mut() {
+            if p.poll_timeout().is_some_and(|t| t <= wall) {
+                let mut changes = Vec::new();
+                p.on_timeout(wall, &mut changes);
+                self.feed_processes(changes);
+            }
+        }
         while let Some((_, t)) = self.script_timers.pop_expired(wall) {
             self.script_timer(t);
         }
@@ -611,6 +671,15 @@ impl VrrpShell {
             Some(Sock::V4(_)) => self.read_v4(k),
             Some(Sock::V6(_)) => self.read_v6(k),
             Some(Sock::Monitor) => self.read_monitor(),
+            Some(Sock::Procs) => {
+                let mut changes = Vec::new();
+                if let Some(p) = self.procs.as_mut() {
+                    if let Err(e) = p.read(std::time::Instant::now(), &mut changes) {
+                        warn!("process monitor: {e}");
+                    }
+                }
+                self.feed_processes(changes);
+            }
             Some(Sock::Files) => {
                 let mut values = Vec::new();
                 if let Some(f) = self.files.as_mut() {
@@ -775,7 +844,10 @@ impl VrrpShell {
                 }
             };
             let Some(vrid) = keepalived_vrrp::decode::peek_vrid(&self.buf[..len]) else { continue };
-            let Some(&id) = self.by_key.get(&(vrid, false, ifindex)) else { continue };
+            let Some(&id) = self.by_key.get(&(vrid, false, ifindex)) else {
+                self.unknown_vrid(vrid, ifindex);
+                continue;
+            };
             let ah_key = self.ah_key(id);
             let opts = DecodeOptions {
                 ah_key: ah_key.as_ref(),
@@ -807,6 +879,15 @@ impl VrrpShell {
         }
     }
 
+    /// `log_unknown_vrids`: say so when an advert for a VRID we do not run
+    /// arrives (the BPF filter keeps most of them out of the socket).
+    fn unknown_vrid(&self, vrid: u8, ifindex: u32) {
+        if self.log_unknown_vrids {
+            let ifname = self.metas.iter().find(|m| m.ifindex == ifindex).map_or("?", |m| m.ifname.as_str());
+            info!("Unknown VRID({vrid}) received on interface({ifname}). ignoring...");
+        }
+    }
+
     fn ah_key(&self, id: InstanceId) -> Option<[u8; 8]> {
         // The AH key is the auth_pass; the engine config keeps PASS data only
         // for PASS, so AH instances carry theirs in the model (auth_pass).
@@ -831,7 +912,10 @@ impl VrrpShell {
             };
             let msg = &self.buf[..len];
             let Some(&vrid) = msg.get(1) else { continue };
-            let Some(&id) = self.by_key.get(&(vrid, true, ifindex)) else { continue };
+            let Some(&id) = self.by_key.get(&(vrid, true, ifindex)) else {
+                self.unknown_vrid(vrid, ifindex);
+                continue;
+            };
             let Some(adv) = decode_v6(msg, meta.src, meta.dst, meta.ttl) else {
                 self.rx_errors += 1;
                 continue;
@@ -976,13 +1060,15 @@ impl VrrpShell {
         };
         let Some(&sk) = self.tx4.get(&(m.ifindex, proto, !m.peers.is_empty())) else { return };
         let Some(Sock::V4(sock)) = self.socks.get(sk) else { return };
+        // keepalived's IP id counts from 1 and skips 0; it (and the AH
+        // sequence number) moves once per advert: every unicast copy of
+        // one advert carries the same id and sequence number.
+        m.ip_ident = m.ip_ident.wrapping_add(1).max(1);
+        if auth == Auth::Ah {
+            m.ah_seq = m.ah_seq.wrapping_add(1);
+        }
         for dst in dsts {
-            // keepalived's IP id counts from 1 and skips 0.
-            m.ip_ident = m.ip_ident.wrapping_add(1).max(1);
-            let ahr = (auth == Auth::Ah).then(|| {
-                m.ah_seq = m.ah_seq.wrapping_add(1);
-                ah::Repr::vrrp(src, m.ah_seq)
-            });
+            let ahr = (auth == Auth::Ah).then(|| ah::Repr::vrrp(src, m.ah_seq));
             let payload = repr.buffer_len() + ahr.map_or(0, |a| a.buffer_len());
             let adv = Ipv4Advert { ip: ipv4::Repr::vrrp(src, dst, proto, m.ip_ident, payload), ah: ahr, vrrp: repr };
             let kind = adv.checksum_kind(false);
