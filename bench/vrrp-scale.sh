@@ -5,7 +5,8 @@
 # generated config (bench/gen-vrrp-scale.sh).
 #
 # Usage: [DURATION=60] [WARMUP=5] [VRIDS=250] [IFACES=4] [OURS=path]
-#        [ONLY="theirs ours"] bench/vrrp-scale.sh
+#        [ONLY="theirs ours"] [KEEP=dir] bench/vrrp-scale.sh
+# (KEEP: copy the config, logs, captures (rx.pcap) and tables there)
 #
 # Topology: netns bvs-m (the node: eth0..eth3, 10.<i>.255.254/16) whose
 # veth peers r0..r3 sit in netns bvs-r, a plain namespace that only
@@ -62,6 +63,7 @@ cleanup() {
     [ -n "$capture" ] && { kill -TERM "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true; }
     stop_daemon
     teardown
+    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp -r "$tmp"/. "$KEEP"/; fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
