@@ -75,6 +75,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+nap() { sleep "$1" & wait $!; }   # a long sleep that a signal interrupts at once
 
 lab_teardown
 lab_up 3
@@ -170,7 +171,7 @@ soak() {  # impl -> one result line into $tmp/soak.txt
     for n in 1 2 3; do marks[n]=$(wc -l <"$d/h$n.log"); done
     sleep 0.5
     start_load
-    sleep "$SOAK"
+    nap "$SOAK"
     stop_pids "${loadpids[@]}"
     sleep 0.3
     stop_pids "$td" "${mon[@]}"
@@ -198,7 +199,7 @@ if [ "$SOAK" != 0 ]; then
     echo
     echo "No-false-failover soak, v3-fast (advert 50 ms, VRID 57), $SOAK s each, both cores loaded ($loader):"
     echo "backup transitions: 'Entering MASTER STATE' on h2/h3, VIP added on h2/h3 (ip monitor), adverts sent by h2/h3;"
-    echo "master: h1 leaving MASTER, adverts seen, interval p50/p99/max (ms), gaps >= 75 ms"
-    printf '%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n' implementation MASTER VIP+ bk-adv h1-left adverts p50 p99 max gaps
+    echo "master: h1 leaving MASTER, number of advert intervals seen on the bridge (interval), interval p50/p99/max (ms), gaps >= 75 ms"
+    printf '%-18s %8s %8s %8s %8s %8s %8s %8s %8s %8s\n' implementation MASTER VIP+ bk-adv h1-left interval p50 p99 max gaps
     cat "$tmp/soak.txt"
 fi

@@ -68,6 +68,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+nap() { sleep "$1" & wait $!; }   # a long sleep that a signal interrupts at once
 
 setup() {
     teardown
@@ -123,7 +124,7 @@ measure() {  # impl -> result line in $tmp/result.txt
     capture=$!
     sleep 1
     c0=$(cpu_ticks "$vpid"); s0=$(run_ns "$vpid")
-    sleep "$DURATION"
+    nap "$DURATION"
     c1=$(cpu_ticks "$vpid"); s1=$(run_ns "$vpid")
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$vpid/status"); hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$vpid/status")
     anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$vpid/status"); pss=$(awk '/^Pss:/ {print $2}' "/proc/$vpid/smaps_rollup")
@@ -142,7 +143,7 @@ measure() {  # impl -> result line in $tmp/result.txt
         -v rss="$rss" -v hwm="$hwm" -v anon="$anon" -v pss="$pss" -v st="$streams" -v na="$nadv" -v p50="$p50" -v p99="$p99" -v mx="$mx" -v mn="$mn" -v g="$gaps" -v dr="${drops:-?}" \
         'BEGIN {
             cms = c * 1000 / hz * 60 / dur; sms = s / 1e6 * 60 / dur
-            printf "%-18s %6s %6s %9.0f %9.0f %6.2f %7s %7s %7s %7s %5s %7s %7s %7s %7s %7s %4s %5s\n",
+            printf "%-18s %6s %6s %9.0f %9.0f %6.2f %7s %7s %7s %7s %5s %9s %7s %7s %7s %7s %4s %5s\n",
                 n, up, m, cms, sms, sms / 600, rss, hwm, anon, pss, st, na, mn, p50, p99, mx, g, dr
         }' >>"$tmp/result.txt"
 }
@@ -155,6 +156,6 @@ echo "up: start -> all VIPs installed (ms); MASTER: 'Entering MASTER STATE' line
 echo "sched = /proc/PID/schedstat run time, both in ms per minute, % = sched share of one core; memory of the VRRP child in KiB
 (VmRSS, VmHWM, RssAnon from /proc/PID/status; Pss from smaps_rollup: file pages shared with the parent count in part);"
 echo "lateness = advert inter-arrival - 1000 ms at the receiver, per instance, ms (min may be negative = early); gaps >= 1.5 s; drops = tcpdump kernel drops"
-printf '%-18s %6s %6s %9s %9s %6s %7s %7s %7s %7s %5s %7s %7s %7s %7s %7s %4s %5s\n' \
-    implementation up MASTER "ticks/min" "sched/min" "%" VmRSS VmHWM RssAnon Pss inst adverts min p50 p99 max gaps drops
+printf '%-18s %6s %6s %9s %9s %6s %7s %7s %7s %7s %5s %9s %7s %7s %7s %7s %4s %5s\n' \
+    implementation up MASTER "ticks/min" "sched/min" "%" VmRSS VmHWM RssAnon Pss inst intervals min p50 p99 max gaps drops
 cat "$tmp/result.txt"
