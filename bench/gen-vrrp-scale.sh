@@ -5,13 +5,15 @@
 # starting in BACKUP (nobody else is on the links, so each becomes MASTER
 # after its master-down timer). One VIP per instance: 10.<if>.<vrid>.1/16
 # on eth<if> (whose own address is 10.<if>.255.254/16, see vrrp-scale.sh).
-# Few gratuitous ARPs, as in the lab configs.
+# Few gratuitous ARPs, as in the lab configs. PRIORITY (default 100) sets
+# every instance's priority (vrrp-scale.sh PEER=backup uses 50 for the peer).
 #
-# Usage: [VRIDS=250] [IFACES=4] [ADVERT=1] bench/gen-vrrp-scale.sh > scale.conf
+# Usage: [VRIDS=250] [IFACES=4] [ADVERT=1] [PRIORITY=100] bench/gen-vrrp-scale.sh > scale.conf
 set -eu
 VRIDS=${VRIDS:-250}
 IFACES=${IFACES:-4}
 ADVERT=${ADVERT:-1}
+PRIORITY=${PRIORITY:-100}
 cat <<'HDR'
 global_defs {
     router_id scale
@@ -30,7 +32,7 @@ vrrp_instance VI_${i}_${v} {
     interface eth${i}
     virtual_router_id ${v}
     version 3
-    priority 100
+    priority ${PRIORITY}
     advert_int ${ADVERT}
     virtual_ipaddress {
         10.${i}.${v}.1/16

@@ -5,7 +5,7 @@
 # generated config (bench/gen-vrrp-scale.sh).
 #
 # Usage: [DURATION=60] [WARMUP=5] [VRIDS=250] [IFACES=4] [OURS=path]
-#        [ONLY="theirs ours"] [KEEP=dir] bench/vrrp-scale.sh
+#        [ONLY="theirs ours"] [PEER=plain|backup] [KEEP=dir] bench/vrrp-scale.sh
 # (KEEP: copy the config, logs, captures (rx.pcap) and tables there)
 #
 # Topology: netns bvs-m (the node: eth0..eth3, 10.<i>.255.254/16) whose
@@ -15,6 +15,11 @@
 # disturb the master's send timing we measure, and with 1,000 instances it
 # would be a second, separate benchmark (receive path); nothing on the
 # links means every instance becomes MASTER after its master-down timer.
+# PEER=backup adds that second benchmark: the same implementation runs in
+# bvs-r as a backup for all 1,000 instances (priority 50, started once the
+# master holds every VIP) and its VRRP child's CPU/RSS over the same window
+# is printed on a "(backup)" row; the master's figures then include the
+# disturbance of a busy peer on the same 2 cores.
 #
 # For each implementation: start the daemon (-P, VRRP only), time start ->
 # all VIPs installed, wait WARMUP s, then over DURATION s: CPU of the VRRP
@@ -31,6 +36,7 @@ DURATION=${DURATION:-60}
 WARMUP=${WARMUP:-5}
 export VRIDS=${VRIDS:-250} IFACES=${IFACES:-4} ADVERT=1
 ONLY=${ONLY:-theirs ours}
+PEER=${PEER:-plain}
 P=${SCALE_PREFIX:-bvs-}
 M=${P}m R=${P}r
 [ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
@@ -41,7 +47,7 @@ fi
 theirs=$(command -v keepalived 2>/dev/null || echo /usr/sbin/keepalived)
 stats="python3 $HERE/bench/vrrp_stats.py"
 tmp=$(mktemp -d /tmp/bench-vrrp-scale.XXXXXX)
-daemon= capture=
+daemon= bdaemon= capture=
 
 teardown() {   # our own namespaces only (leftovers of an aborted run included)
     local ns p
@@ -51,14 +57,14 @@ teardown() {   # our own namespaces only (leftovers of an aborted run included)
         ip netns del "$ns"
     done
 }
-stop_daemon() {
-    [ -n "$daemon" ] || return 0
-    kill -TERM "$daemon" 2>/dev/null || true
-    for _ in $(seq 200); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$daemon" 2>/dev/null || true
-    wait "$daemon" 2>/dev/null || true
-    daemon=
+stop_pid() {
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
 }
+stop_daemon() { stop_pid "$bdaemon"; bdaemon=; stop_pid "$daemon"; daemon=; }
 cleanup() {
     [ -n "$capture" ] && { kill -TERM "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true; }
     stop_daemon
@@ -79,16 +85,21 @@ setup() {
     done
     for ((i = 0; i < IFACES; i++)); do
         ip -n "$M" link add "eth$i" type veth peer name "r$i" netns "$R"
+        ip -n "$R" link set "r$i" name "eth$i"
+        ip -n "$R" link set "eth$i" address "02:00:00:00:0$i:02"
+        [ "$PEER" = backup ] && ip -n "$R" addr add "10.$i.255.253/16" dev "eth$i"
         ip -n "$M" link set "eth$i" address "02:00:00:00:0$i:01"
         ip -n "$M" addr add "10.$i.255.254/16" dev "eth$i"
         ip -n "$M" link set "eth$i" up
-        ip -n "$R" link set "r$i" up
+        ip -n "$R" link set "eth$i" up
     done
 }
 
 bash "$HERE/bench/gen-vrrp-scale.sh" >"$tmp/scale.conf"
+PRIORITY=50 bash "$HERE/bench/gen-vrrp-scale.sh" >"$tmp/backup.conf"
 ninst=$(grep -c '^vrrp_instance' "$tmp/scale.conf")
 hz=$(getconf CLK_TCK)
+mem_of() { echo "$(awk '/^(VmRSS|VmHWM|RssAnon):/ {printf "%s ", $2}' "/proc/$1/status")$(awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup")"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run_ns() { awk '{print $1}' "/proc/$1/schedstat"; }
 nvips() { ip -n "$M" -o -4 addr show | grep -Ec ' inet 10\.[0-9]+\.[0-9]+\.1/' || true; }
@@ -115,7 +126,17 @@ measure() {  # impl -> result line in $tmp/result.txt
         sleep 0.2
     done
     [ "$up" = - ] && echo "  $name: only $(nvips)/$ninst VIPs after $(( ($(now_ms) - t0) / 1000 )) s" >&2
+    local bpid= bc0 bs0 bc1 bs1 bmem
+    if [ "$PEER" = backup ]; then
+        ip netns exec "$R" "$bin" -n -l -G -P -f "$tmp/backup.conf" -p "$d/bk.pid" -r "$d/bv.pid" \
+            -c "$d/bc.pid" -b "$d/bb.pid" >"$d/backup.log" 2>&1 </dev/null &
+        bdaemon=$!
+    fi
     sleep "$WARMUP"
+    if [ "$PEER" = backup ]; then
+        bpid=$(cat "$d/bv.pid" 2>/dev/null || true)
+        [ -n "$bpid" ] && [ -d "/proc/$bpid" ] || { echo "  $name: backup has no VRRP child" >&2; bpid=; }
+    fi
     vpid=$(cat "$d/v.pid" 2>/dev/null || true)
     if [ -z "$vpid" ] || [ ! -d "/proc/$vpid" ]; then
         echo "  $name: no VRRP child (log tail:)" >&2; tail -5 "$d/log" >&2; stop_daemon; return 0
@@ -124,8 +145,10 @@ measure() {  # impl -> result line in $tmp/result.txt
     capture=$!
     sleep 1
     c0=$(cpu_ticks "$vpid"); s0=$(run_ns "$vpid")
+    [ -n "$bpid" ] && { bc0=$(cpu_ticks "$bpid"); bs0=$(run_ns "$bpid"); }
     nap "$DURATION"
     c1=$(cpu_ticks "$vpid"); s1=$(run_ns "$vpid")
+    [ -n "$bpid" ] && { bc1=$(cpu_ticks "$bpid"); bs1=$(run_ns "$bpid"); bmem=$(mem_of "$bpid"); }
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$vpid/status"); hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$vpid/status")
     anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$vpid/status"); pss=$(awk '/^Pss:/ {print $2}' "/proc/$vpid/smaps_rollup")
     sleep 1
@@ -136,8 +159,8 @@ measure() {  # impl -> result line in $tmp/result.txt
     [ "$now_pid" = "$vpid" ] || echo "  $name: VRRP child changed pid $vpid -> $now_pid during the window" >&2
     stop_daemon
     local drops; drops=$(grep -Eo '[0-9]+ packets dropped by kernel' "$d/tcpdump.err" | awk '{print $1}')
-    # keep only the packets of the measurement window (capture ran 1 s longer on each side)
-    tcpdump -tt -nn -r "$d/rx.pcap" 2>/dev/null >"$d/rx.txt"
+    # the capture spans the CPU window plus about 1 s on each side; only the master's adverts
+    tcpdump -tt -nn -r "$d/rx.pcap" 2>/dev/null | grep -E ' 10\.[0-9]+\.255\.254 > ' >"$d/rx.txt" || true
     read -r streams nadv p50 p99 mx mn gaps <<<"$($stats intervals 1000 <"$d/rx.txt")"
     awk -v n="$name" -v up="$up" -v m="$masters" -v c="$((c1 - c0))" -v hz="$hz" -v s="$((s1 - s0))" -v dur="$DURATION" \
         -v rss="$rss" -v hwm="$hwm" -v anon="$anon" -v pss="$pss" -v st="$streams" -v na="$nadv" -v p50="$p50" -v p99="$p99" -v mx="$mx" -v mn="$mn" -v g="$gaps" -v dr="${drops:-?}" \
@@ -146,6 +169,17 @@ measure() {  # impl -> result line in $tmp/result.txt
             printf "%-18s %6s %6s %9.0f %9.0f %6.2f %7s %7s %7s %7s %5s %9s %7s %7s %7s %7s %4s %5s\n",
                 n, up, m, cms, sms, sms / 600, rss, hwm, anon, pss, st, na, mn, p50, p99, mx, g, dr
         }' >>"$tmp/result.txt"
+    if [ -n "$bpid" ]; then
+        local bm; bm=$(grep -c 'Entering MASTER STATE' "$d/backup.log" || true)
+        read -r brss bhwm banon bpss <<<"$bmem"
+        awk -v n="$name" -v m="$bm" -v c="$((bc1 - bc0))" -v hz="$hz" -v s="$((bs1 - bs0))" -v dur="$DURATION" \
+            -v rss="$brss" -v hwm="$bhwm" -v anon="$banon" -v pss="$bpss" \
+            'BEGIN {
+                cms = c * 1000 / hz * 60 / dur; sms = s / 1e6 * 60 / dur
+                printf "%-18s %6s %6s %9.0f %9.0f %6.2f %7s %7s %7s %7s\n",
+                    "  (backup)", "-", m, cms, sms, sms / 600, rss, hwm, anon, pss
+            }' >>"$tmp/result.txt"
+    fi
 }
 
 : >"$tmp/result.txt"
