@@ -17,6 +17,7 @@ use keepalived_config::model::global::{GlobalDefs, ProcessSettings};
 use keepalived_config::{parse_copy, parse_file, Config, ParseOptions, Parsed, Subsystems};
 use keepalived_runtime::channel::ReadStatus;
 use keepalived_runtime::{Channel, ChildMsg, ParentMsg, ProcKind};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
@@ -26,6 +27,7 @@ use tracing::{error, info, warn};
 
 const SIGNALS: Token = Token(0);
 const PARENT: Token = Token(1);
+const TIMER: Token = Token(2);
 
 /// Everything a child needs, handed over from the parent at fork time.
 pub struct ChildStart {
@@ -207,24 +209,31 @@ pub fn run(mut start: ChildStart) -> i32 {
     } else {
         None
     };
+    use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+    let timerfd = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC).ok();
+    if let Some(t) = timerfd.as_ref() {
+        use std::os::fd::{AsFd, AsRawFd};
+        let _ = poll.registry().register(&mut SourceFd(&t.as_fd().as_raw_fd()), TIMER, Interest::READABLE);
+    }
     let mut events = Events::with_capacity(32);
     let mut exit: Option<i32> = None;
     while exit.is_none() {
         let timeout = shell.as_mut().and_then(|s| s.poll_timeout());
-        // epoll counts whole milliseconds and mio rounds up, which would make
-        // every advert up to 1 ms late: sleep the floor in epoll and the
-        // sub-millisecond rest with nanosleep (timers stay on schedule).
-        let coarse = timeout.map(|t| std::time::Duration::from_millis(t.as_millis() as u64));
-        let poll_start = std::time::Instant::now();
-        let polled = poll.poll(&mut events, coarse);
-        if polled.is_ok() && events.is_empty() {
-            if let Some(t) = timeout {
-                let rest = t.saturating_sub(poll_start.elapsed());
-                if rest < std::time::Duration::from_millis(2) {
-                    std::thread::sleep(rest);
+        // epoll timeouts are whole milliseconds (mio rounds up) and the
+        // kernel lets them fire up to 0.1 % late, so adverts scheduled from
+        // the wake-up would drift ~1 ms a second. A timerfd (hrtimer, 50 µs
+        // slack) wakes us on time, as keepalived's timerfd does.
+        let poll_timeout = match (timeout, timerfd.as_ref()) {
+            (Some(t), Some(tfd)) if !t.is_zero() => {
+                let ts = nix::sys::time::TimeSpec::from_duration(t);
+                match tfd.set(Expiration::OneShot(ts), TimerSetTimeFlags::empty()) {
+                    Ok(()) => None,
+                    Err(_) => Some(t),
                 }
             }
-        }
+            (t, _) => t,
+        };
+        let polled = poll.poll(&mut events, poll_timeout);
         if let Err(e) = polled {
             if e.kind() != std::io::ErrorKind::Interrupted {
                 error!("poll failed: {e}");
@@ -281,6 +290,11 @@ pub fn run(mut start: ChildStart) -> i32 {
                             },
                             _ => {}
                         }
+                    }
+                }
+                TIMER => {
+                    if let Some(t) = timerfd.as_ref() {
+                        let _ = t.wait();
                     }
                 }
                 PARENT => {

@@ -74,6 +74,10 @@ fn match_key(
 /// What the shell keeps per engine instance to build its packets.
 struct Meta {
     key: MatchKey,
+    /// The VMAC this instance created (or took over), deleted at stop.
+    vmac: Option<keepalived_netlink::vmac::Vmac>,
+    /// No accept mode: traffic to the addresses is dropped while master.
+    block: bool,
     name: String,
     ifname: String,
     ifindex: u32,
@@ -124,6 +128,10 @@ pub struct VrrpShell {
     log_unknown_vrids: bool,
     /// vrrp_track_process monitor.
     procs: Option<keepalived_netlink::procmon::ProcMonitor>,
+    /// Interface settings changed for VMACs, restored at exit.
+    sysctls: keepalived_netlink::vmac::Sysctls,
+    /// The nftables table for `no_accept` / strict instances.
+    firewall: Option<keepalived_netlink::nft::Firewall>,
     /// Notify scripts and FIFOs, indexed like the engine's instances.
     notifier: notify::Notifier,
     /// Tracked vrrp_scripts: run every `interval`, killed at `timeout`.
@@ -158,11 +166,50 @@ impl VrrpShell {
     /// exist or sockets that cannot be opened are logged; their instances
     /// are put in FAULT by the engine (interface down).
     pub fn new(cfg: &Config) -> Result<VrrpShell, String> {
-        Self::build(cfg, false)
+        Self::build(cfg, false, None, None)
     }
 
-    fn build(cfg: &Config, reloading: bool) -> Result<VrrpShell, String> {
+    /// `sysctls` and `firewall` carry over from the old shell at a reload.
+    fn build(
+        cfg: &Config,
+        reloading: bool,
+        sysctls: Option<keepalived_netlink::vmac::Sysctls>,
+        firewall: Option<keepalived_netlink::nft::Firewall>,
+    ) -> Result<VrrpShell, String> {
         let router = Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e:?}"))?;
+        // no_accept / strict: keepalived drops traffic to a non-accept
+        // master's addresses with nftables (its default table when none
+        // is configured).
+        let needs_fw = router.instances().iter().any(|i| !i.config.accept);
+        let firewall = match (firewall, needs_fw) {
+            (Some(f), true) => Some(f),
+            (Some(f), false) => {
+                let _ = f.close();
+                None
+            }
+            (None, true) => {
+                let table = cfg
+                    .global
+                    .nftables
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or(keepalived_netlink::nft::DEFAULT_TABLE);
+                if cfg.global.nftables.is_none() {
+                    info!("no_accept/strict specified, but no firewall configured - using nftables");
+                }
+                match keepalived_netlink::nft::Firewall::open(table, cfg.global.nftables_priority) {
+                    Ok(mut f) => {
+                        f.set_counters(cfg.global.nftables_counters);
+                        Some(f)
+                    }
+                    Err(e) => {
+                        error!("Unable to set up the nftables firewall for no_accept: {e}");
+                        None
+                    }
+                }
+            }
+            (None, false) => None,
+        };
         let mut shell = VrrpShell {
             router,
             metas: Vec::new(),
@@ -181,6 +228,8 @@ impl VrrpShell {
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,
             procs: None,
+            sysctls: sysctls.unwrap_or_default(),
+            firewall,
             notifier: notify::Notifier::new(cfg, crate::files::ScriptRunOpts::from_global(&cfg.global, false)),
             track_scripts: Vec::new(),
             script_timers: keepalived_runtime::TimerHeap::new(),
@@ -222,7 +271,7 @@ impl VrrpShell {
                 warn!("({}) interface {ifname} not found", c.name);
                 down_ifaces.push(ifname.clone());
             }
-            let src = c.src_ip.or_else(|| {
+            let mut src = c.src_ip.or_else(|| {
                 info.as_ref().and_then(|i| {
                     if c.ipv6 {
                         i.ipv6_link_local().map(IpAddr::V6)
@@ -231,6 +280,56 @@ impl VrrpShell {
                     }
                 })
             });
+            // use_vmac: the instance lives on its own macvlan carrying the
+            // virtual MAC; its addresses go there, adverts and GARPs leave
+            // from it (from the base with vmac_xmit_base).
+            let (mut ifname, mut ifindex, mut mac) = (ifname, ifindex, info.as_ref().and_then(|i| i.mac));
+            let mut vip_ifindex = ifindex;
+            let mut vmac = None;
+            if let (Some(vm), Some(base)) = (model.and_then(|m| m.use_vmac.as_ref()), info.as_ref()) {
+                let mut spec = keepalived_netlink::vmac::VmacSpec::new(c.vrid, base.index, c.ipv6);
+                if let Some(n) = &vm.ifname {
+                    spec.name = n.clone();
+                }
+                if let Some(mut m) = vm.mac {
+                    if vm.mac_use_vrid {
+                        m[5] = c.vrid;
+                    }
+                    spec.mac = m;
+                }
+                spec.other_family_evips = model.is_some_and(|m| m.evips.iter().any(|a| a.addr.is_ipv6() != c.ipv6));
+                match keepalived_netlink::vmac::create_vmac(&spec, &mut shell.sysctls) {
+                    Ok(v) => {
+                        info!("({}) VMAC {} on {} ({})", c.name, v.name, ifname, MacAddr(spec.mac));
+                        if c.ipv6 {
+                            let cfg_src = match c.src_ip {
+                                Some(IpAddr::V6(a)) => Some(a),
+                                _ => None,
+                            };
+                            let base_mac = base.mac.map(|m| m.0).unwrap_or_default();
+                            let ll =
+                                keepalived_netlink::vmac::vmac_link_local(cfg_src, base.ipv6_link_local(), &base_mac);
+                            let opts = AddrOptions { nodad: true, preferred_lft: Some(0), ..Default::default() };
+                            match keepalived_netlink::add_address(v.index, IpAddr::V6(ll), 64, &opts) {
+                                Ok(()) => {}
+                                Err(e) if e.is_already_exists() => {}
+                                Err(e) => warn!("({}) unable to add {ll} to {}: {e}", c.name, v.name),
+                            }
+                            if cfg_src.is_none() {
+                                src = Some(IpAddr::V6(ll));
+                            }
+                        }
+                        vip_ifindex = v.index;
+                        if !model.is_some_and(|m| m.vmac_xmit_base) {
+                            ifindex = v.index;
+                            ifname = v.name.clone();
+                        }
+                        mac = Some(MacAddr(spec.mac));
+                        vmac = Some(v);
+                    }
+                    Err(e) => error!("({}) unable to create VMAC {}: {e}", c.name, spec.name),
+                }
+            }
             match src {
                 Some(a) => sources.push((id, a)),
                 None if info.is_some() => {
@@ -251,7 +350,7 @@ impl VrrpShell {
                 .into_iter()
                 .flat_map(|m| m.vips.iter().chain(m.evips.iter()))
                 .map(|a| {
-                    let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(ifindex, |i| i.index);
+                    let idx = a.dev.as_deref().and_then(|d| interface_info(d).ok()).map_or(vip_ifindex, |i| i.index);
                     (a.clone(), idx)
                 })
                 .collect();
@@ -278,7 +377,9 @@ impl VrrpShell {
                 name: c.name.clone(),
                 ifname,
                 ifindex,
-                mac: info.as_ref().and_then(|i| i.mac),
+                mac,
+                vmac,
+                block: !c.accept,
                 ipv6: c.ipv6,
                 version,
                 vrid: c.vrid,
@@ -558,12 +659,24 @@ impl VrrpShell {
         // 5. Close what the old shell had open, then open the new one.
         self.notifier.close_fifos();
         self.deregister(reg);
-        let mut new = match VrrpShell::build(cfg, true) {
+        let sysctls = std::mem::take(&mut self.sysctls);
+        let firewall = self.firewall.take();
+        let mut new = match VrrpShell::build(cfg, true, Some(sysctls), firewall) {
             Ok(n) => n,
             Err(e) => return Err((self, e)),
         };
         if let Err(e) = new.register(reg) {
             error!("Unable to watch the VRRP sockets: {e}");
+        }
+        // VMACs the new configuration no longer uses.
+        for m in &mut self.metas {
+            if let Some(v) = m.vmac.take() {
+                if !new.metas.iter().any(|n| n.vmac.as_ref().is_some_and(|x| x.name == v.name)) {
+                    if let Err(e) = keepalived_netlink::vmac::delete_vmac(&v, &mut new.sysctls) {
+                        warn!("({}) unable to delete VMAC {}: {e}", m.name, v.name);
+                    }
+                }
+            }
         }
         for (n, m) in matches.iter().enumerate() {
             if let Some(o) = *m {
@@ -765,7 +878,28 @@ impl VrrpShell {
         self.kill_scripts();
         let now = self.now();
         self.feed(now, Input::Shutdown);
+        self.release_links();
         self.finish();
+    }
+
+    /// Stop: the VMACs we made go, interface settings are put back and the
+    /// nftables table is deleted.
+    fn release_links(&mut self) {
+        for m in &mut self.metas {
+            if let Some(v) = m.vmac.take() {
+                if let Err(e) = keepalived_netlink::vmac::delete_vmac(&v, &mut self.sysctls) {
+                    warn!("({}) unable to delete VMAC {}: {e}", m.name, v.name);
+                }
+            }
+        }
+        if let Err(e) = self.sysctls.restore() {
+            warn!("Unable to restore interface settings: {e}");
+        }
+        if let Some(fw) = self.firewall.take() {
+            if let Err(e) = fw.close() {
+                warn!("Unable to remove the nftables table: {e}");
+            }
+        }
     }
 
     /// keepalived's first stop step: SIGTERM to the tracking scripts and
@@ -985,6 +1119,19 @@ impl VrrpShell {
                 Action::SendNa { instance, addr } => self.send_na(instance, addr),
                 Action::AddAddresses { instance } => {
                     let m = &self.metas[instance];
+                    // RFC 5798 §6.1 Accept_Mode: block first, then add.
+                    if m.block {
+                        if let Some(fw) = self.firewall.as_mut() {
+                            let fa: Vec<_> = m
+                                .addresses
+                                .iter()
+                                .map(|(a, idx)| keepalived_netlink::nft::FirewallAddr::new(a.addr, *idx))
+                                .collect();
+                            if let Err(e) = fw.block(&fa) {
+                                warn!("({}) unable to block traffic to the VIPs: {e}", m.name);
+                            }
+                        }
+                    }
                     for (a, idx) in &m.addresses {
                         install(a, *idx, &m.name);
                     }
@@ -997,6 +1144,18 @@ impl VrrpShell {
                             Ok(()) => {}
                             Err(e) if e.is_not_found() => {}
                             Err(e) => warn!("({}) unable to remove {}/{}: {e}", m.name, a.addr, a.prefix),
+                        }
+                    }
+                    if m.block {
+                        if let Some(fw) = self.firewall.as_mut() {
+                            let fa: Vec<_> = m
+                                .addresses
+                                .iter()
+                                .map(|(a, idx)| keepalived_netlink::nft::FirewallAddr::new(a.addr, *idx))
+                                .collect();
+                            if let Err(e) = fw.unblock(&fa) {
+                                warn!("({}) unable to unblock traffic to the VIPs: {e}", m.name);
+                            }
                         }
                     }
                 }
