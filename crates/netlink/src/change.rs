@@ -436,6 +436,9 @@ pub struct RuleSpec {
     pub fwmark: Option<u32>,
     /// The mask of `fwmark MARK/MASK`.
     pub fwmask: Option<u32>,
+    /// `protocol` (FRA_PROTOCOL): keepalived marks its rules
+    /// RTPROT_KEEPALIVED. On delete, `None` matches any.
+    pub protocol: Option<u8>,
 }
 
 impl fmt::Display for RuleSpec {
@@ -524,6 +527,9 @@ fn rule_message(spec: &RuleSpec, add: bool) -> Result<RuleMessage, String> {
     }
     if let Some(p) = spec.priority {
         m.attributes.push(RuleAttribute::Priority(p));
+    }
+    if let Some(p) = spec.protocol {
+        m.attributes.push(RuleAttribute::Protocol(RouteProtocol::from(p)));
     }
     if let Some(mark) = spec.fwmark {
         m.attributes.push(RuleAttribute::FwMark(mark));

@@ -8,6 +8,7 @@
 //! netlink requests to the kernel (answered at once).
 
 mod notify;
+mod routes;
 mod scripts;
 mod track_file;
 
@@ -78,6 +79,9 @@ struct Meta {
     vmac: Option<keepalived_netlink::vmac::Vmac>,
     /// No accept mode: traffic to the addresses is dropped while master.
     block: bool,
+    /// `virtual_routes` / `virtual_rules`.
+    vroutes: Vec<keepalived_netlink::RouteSpec>,
+    vrules: Vec<keepalived_netlink::RuleSpec>,
     name: String,
     ifname: String,
     ifindex: u32,
@@ -128,6 +132,8 @@ pub struct VrrpShell {
     log_unknown_vrids: bool,
     /// vrrp_track_process monitor.
     procs: Option<keepalived_netlink::procmon::ProcMonitor>,
+    /// `static_ipaddress` / `static_routes` / `static_rules`.
+    statics: Statics,
     /// Interface settings changed for VMACs, restored at exit.
     sysctls: keepalived_netlink::vmac::Sysctls,
     /// The nftables table for `no_accept` / strict instances.
@@ -137,6 +143,61 @@ pub struct VrrpShell {
     /// Tracked vrrp_scripts: run every `interval`, killed at `timeout`.
     track_scripts: Vec<TrackScript>,
     script_timers: keepalived_runtime::TimerHeap<ScriptTimer>,
+}
+
+/// Addresses, routes and rules the VRRP child installs at start and
+/// removes at stop, whatever the instances' states.
+#[derive(Default)]
+struct Statics {
+    addresses: Vec<(IpAddress, u32)>,
+    routes: Vec<keepalived_netlink::RouteSpec>,
+    rules: Vec<keepalived_netlink::RuleSpec>,
+}
+
+impl Statics {
+    fn from_config(cfg: &Config) -> Statics {
+        let addresses = cfg
+            .ip
+            .addresses
+            .iter()
+            .filter_map(|a| {
+                let dev = a.dev.as_deref()?;
+                match interface_info(dev) {
+                    Ok(i) => Some((a.clone(), i.index)),
+                    Err(_) => {
+                        warn!("static address {}/{}: interface {dev} not found", a.addr, a.prefix);
+                        None
+                    }
+                }
+            })
+            .collect();
+        Statics {
+            addresses,
+            routes: routes::routes(&cfg.ip.routes, "static"),
+            rules: routes::rules(&cfg.ip.rules, "static"),
+        }
+    }
+
+    fn install(&self) {
+        for (a, idx) in &self.addresses {
+            install(a, *idx, "static");
+        }
+        routes::add_routes(&self.routes, "static");
+        routes::add_rules(&self.rules, "static");
+    }
+
+    /// Remove what is here and not in `keep`.
+    fn remove_except(&self, keep: &Statics) {
+        let rules: Vec<_> = self.rules.iter().filter(|r| !keep.rules.contains(r)).cloned().collect();
+        routes::del_rules(&rules, "static");
+        let rts: Vec<_> = self.routes.iter().filter(|r| !keep.routes.contains(r)).cloned().collect();
+        routes::del_routes(&rts, "static");
+        for (a, idx) in &self.addresses {
+            if !keep.addresses.iter().any(|(k, i)| k.addr == a.addr && k.prefix == a.prefix && i == idx) {
+                let _ = keepalived_netlink::del_address(*idx, a.addr, a.prefix, &addr_options(a));
+            }
+        }
+    }
 }
 
 /// A vrrp_script that some instance or sync group tracks.
@@ -228,6 +289,7 @@ impl VrrpShell {
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,
             procs: None,
+            statics: Statics::from_config(cfg),
             sysctls: sysctls.unwrap_or_default(),
             firewall,
             notifier: notify::Notifier::new(cfg, crate::files::ScriptRunOpts::from_global(&cfg.global, false)),
@@ -380,6 +442,8 @@ impl VrrpShell {
                 mac,
                 vmac,
                 block: !c.accept,
+                vroutes: model.map(|m| routes::routes(&m.vroutes, &c.name)).unwrap_or_default(),
+                vrules: model.map(|m| routes::rules(&m.vrules, &c.name)).unwrap_or_default(),
                 ipv6: c.ipv6,
                 version,
                 vrid: c.vrid,
@@ -554,6 +618,7 @@ impl VrrpShell {
     /// BACKUP at start-up, addresses left over from a previous run (a crash)
     /// are removed first, so that only the elected master holds them.
     pub fn start(&mut self) {
+        self.statics.install();
         let existing = keepalived_netlink::dump_addresses().unwrap_or_default();
         for id in 0..self.metas.len() {
             let present = self.metas[id].addresses.iter().any(|(a, _)| existing.iter().any(|x| x.addr == a.addr));
@@ -656,6 +721,22 @@ impl VrrpShell {
                 }
             }
         }
+        // Kept masters: virtual routes and rules the new configuration dropped.
+        for (n, m) in matches.iter().enumerate() {
+            let Some(o) = *m else { continue };
+            if self.router.instance(o).is_none_or(|i| i.state != State::Master) {
+                continue;
+            }
+            let name = new_router.instances()[n].config.name.clone();
+            let model = cfg.vrrp.instances.iter().find(|m| m.name == name);
+            let new_routes = model.map(|m| routes::routes(&m.vroutes, &name)).unwrap_or_default();
+            let new_rules = model.map(|m| routes::rules(&m.vrules, &name)).unwrap_or_default();
+            let meta = &self.metas[o];
+            let gone_rules: Vec<_> = meta.vrules.iter().filter(|r| !new_rules.contains(r)).cloned().collect();
+            routes::del_rules(&gone_rules, &meta.name);
+            let gone_routes: Vec<_> = meta.vroutes.iter().filter(|r| !new_routes.contains(r)).cloned().collect();
+            routes::del_routes(&gone_routes, &meta.name);
+        }
         // 5. Close what the old shell had open, then open the new one.
         self.notifier.close_fifos();
         self.deregister(reg);
@@ -684,6 +765,9 @@ impl VrrpShell {
                 new.metas[n].ip_ident = self.metas[o].ip_ident;
             }
         }
+        // Static entries: the new set goes in, what it dropped goes away.
+        self.statics.remove_except(&new.statics);
+        new.statics.install();
         // 6. The new engine takes over the old one's state.
         let now = new.now_from(self.epoch);
         new.epoch = self.epoch;
@@ -878,6 +962,7 @@ impl VrrpShell {
         self.kill_scripts();
         let now = self.now();
         self.feed(now, Input::Shutdown);
+        self.statics.remove_except(&Statics::default());
         self.release_links();
         self.finish();
     }
@@ -917,6 +1002,8 @@ impl VrrpShell {
     /// and FIFO readers still hear STOP (keepalived notifies either way).
     pub fn shutdown_keeping_addresses(&mut self) {
         self.kill_scripts();
+        // keepalived clears static entries even with -V.
+        self.statics.remove_except(&Statics::default());
         for id in 0..self.metas.len() {
             let prio = self.router.instance(id).map_or(0, |i| i.effective_priority);
             let idx = self.notify_index(id);
@@ -1135,9 +1222,14 @@ impl VrrpShell {
                     for (a, idx) in &m.addresses {
                         install(a, *idx, &m.name);
                     }
+                    routes::add_routes(&m.vroutes, &m.name);
+                    routes::add_rules(&m.vrules, &m.name);
                 }
                 Action::RemoveAddresses { instance } => {
                     let m = &self.metas[instance];
+                    // keepalived's order: rules, routes, then addresses.
+                    routes::del_rules(&m.vrules, &m.name);
+                    routes::del_routes(&m.vroutes, &m.name);
                     for (a, idx) in &m.addresses {
                         let opts = addr_options(a);
                         match keepalived_netlink::del_address(*idx, a.addr, a.prefix, &opts) {

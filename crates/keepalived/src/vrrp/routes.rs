@@ -1,0 +1,166 @@
+//! `virtual_routes` / `virtual_rules` (added when an instance becomes
+//! MASTER, removed when it leaves) and `static_ipaddress` / `static_routes`
+//! / `static_rules` (added at start, removed at stop), turned from the
+//! configuration model into netlink requests as keepalived sends them
+//! (vrrp_iproute.c / vrrp_iprule.c): a route without `protocol` gets
+//! RTPROT_KEEPALIVED (18) and scope universe unless one is configured.
+//!
+//! This build applies the common attributes (destination, `via`, `dev`,
+//! `src`, `table`, `metric`, `scope`, `protocol`, the blackhole /
+//! unreachable / prohibit types; rules: `from`, `to`, `table`,
+//! `preference`, `fwmark[/mask]`). A route or rule using anything else is
+//! still installed with what is supported, and the attributes left out are
+//! named once in the log at start-up.
+
+use keepalived_config::model::ip::{Route, RouteType, Rule, RuleAction};
+use keepalived_netlink::{Family, Prefix, RouteKind, RouteSpec, RuleSpec};
+use tracing::warn;
+
+/// A route ready for netlink, with what was left out.
+pub fn route_spec(r: &Route) -> (RouteSpec, Vec<&'static str>) {
+    let mut left = Vec::new();
+    let mut spec = RouteSpec::new(Prefix::new(r.dst.addr, r.dst.prefix));
+    spec.gateway = r.via;
+    spec.ifindex = r.dev.as_deref().and_then(|d| keepalived_net::interface_info(d).ok()).map(|i| i.index);
+    if r.dev.is_some() && spec.ifindex.is_none() {
+        left.push("dev (interface not found)");
+    }
+    spec.src = r.pref_src;
+    spec.table = Some(r.table);
+    spec.metric = r.metric;
+    spec.scope = Some(r.scope.unwrap_or(0));
+    spec.protocol = Some(r.protocol.unwrap_or(keepalived_netlink::RTPROT_KEEPALIVED));
+    spec.kind = match r.route_type {
+        None | Some(RouteType::Unicast) => RouteKind::Unicast,
+        Some(RouteType::Blackhole) => RouteKind::Blackhole,
+        Some(RouteType::Unreachable) => RouteKind::Unreachable,
+        Some(RouteType::Prohibit) => RouteKind::Prohibit,
+        Some(_) => {
+            left.push("route type");
+            RouteKind::Unicast
+        }
+    };
+    let unsupported: [(&'static str, bool); 12] = [
+        ("from", r.from.is_some()),
+        ("tos", r.tos.is_some()),
+        ("onlink", r.onlink),
+        ("encap", r.encap.is_some()),
+        ("expires", r.expires.is_some()),
+        ("mtu", r.mtu.is_some()),
+        ("hoplimit", r.hoplimit.is_some()),
+        ("advmss", r.advmss.is_some()),
+        ("realms", r.realms.is_some()),
+        ("nexthop", !r.nexthops.is_empty()),
+        ("vrf", r.vrf.is_some()),
+        ("metrics (rtt, window, cwnd, ...)", r.rtt.is_some() || r.window.is_some() || r.cwnd.is_some()),
+    ];
+    left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
+    (spec, left)
+}
+
+/// A rule ready for netlink, with what was left out.
+pub fn rule_spec(r: &Rule) -> (RuleSpec, Vec<&'static str>) {
+    let mut left = Vec::new();
+    let family = match r.family {
+        keepalived_config::model::ip::Family::Inet6 => Family::Inet6,
+        _ => Family::Inet,
+    };
+    let table = match r.action {
+        RuleAction::Table(t) => Some(t),
+        _ => {
+            left.push("action other than table");
+            None
+        }
+    };
+    let spec = RuleSpec {
+        family,
+        from: r.from.map(|p| Prefix::new(p.addr, p.prefix)),
+        to: r.to.map(|p| Prefix::new(p.addr, p.prefix)),
+        table,
+        priority: Some(r.preference),
+        fwmark: r.fwmark,
+        fwmask: r.fwmask,
+        protocol: Some(r.protocol.unwrap_or(keepalived_netlink::RTPROT_KEEPALIVED)),
+    };
+    let unsupported: [(&'static str, bool); 12] = [
+        ("not", r.invert),
+        ("tos", r.tos.is_some()),
+        ("realms", r.realms.is_some()),
+        ("suppress_prefixlength", r.suppress_prefixlength.is_some()),
+        ("suppress_ifgroup", r.suppress_ifgroup.is_some()),
+        ("iif", r.iif.is_some()),
+        ("oif", r.oif.is_some()),
+        ("tunnel-id", r.tunnel_id.is_some()),
+        ("uidrange", r.uidrange.is_some()),
+        ("ipproto", r.ipproto.is_some()),
+        ("sport/dport", r.sport.is_some() || r.dport.is_some()),
+        ("l3mdev", r.l3mdev),
+    ];
+    left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
+    (spec, left)
+}
+
+/// Convert a list, logging (once, here) what is not applied.
+pub fn routes(list: &[Route], owner: &str) -> Vec<RouteSpec> {
+    list.iter()
+        .map(|r| {
+            let (spec, left) = route_spec(r);
+            if !left.is_empty() {
+                warn!("({owner}) route {spec}: not applied by this build: {}", left.join(", "));
+            }
+            spec
+        })
+        .collect()
+}
+
+pub fn rules(list: &[Rule], owner: &str) -> Vec<RuleSpec> {
+    list.iter()
+        .map(|r| {
+            let (spec, left) = rule_spec(r);
+            if !left.is_empty() {
+                warn!("({owner}) rule {spec}: not applied by this build: {}", left.join(", "));
+            }
+            spec
+        })
+        .collect()
+}
+
+pub fn add_routes(list: &[RouteSpec], owner: &str) {
+    for r in list {
+        match keepalived_netlink::add_route(r) {
+            Ok(()) => {}
+            Err(e) if e.is_already_exists() => {}
+            Err(e) => warn!("({owner}) unable to add route {r}: {e}"),
+        }
+    }
+}
+
+pub fn del_routes(list: &[RouteSpec], owner: &str) {
+    for r in list.iter().rev() {
+        match keepalived_netlink::del_route(r) {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => warn!("({owner}) unable to remove route {r}: {e}"),
+        }
+    }
+}
+
+pub fn add_rules(list: &[RuleSpec], owner: &str) {
+    for r in list {
+        match keepalived_netlink::add_rule(r) {
+            Ok(()) => {}
+            Err(e) if e.is_already_exists() => {}
+            Err(e) => warn!("({owner}) unable to add rule {r}: {e}"),
+        }
+    }
+}
+
+pub fn del_rules(list: &[RuleSpec], owner: &str) {
+    for r in list.iter().rev() {
+        match keepalived_netlink::del_rule(r) {
+            Ok(()) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => warn!("({owner}) unable to remove rule {r}: {e}"),
+        }
+    }
+}
