@@ -11,6 +11,12 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v unshare >/dev/null 2>&1 || need+=(util-linux)
 command -v timeout >/dev/null 2>&1 || need+=(coreutils)
 [ -x /usr/bin/time ] || need+=(time)
+# Peers and tools of the VRRP-on-Linux tests: FRR vrrpd, captures, nftables.
+[ -x /usr/lib/frr/vrrpd ] || need+=(frr)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
@@ -20,7 +26,8 @@ if [ "${#need[@]}" -gt 0 ]; then
         echo "tests/run.sh: missing ${need[*]} (run as root to install them)" >&2
     fi
 fi
-# keepalived is installed for its binary only; never leave it running.
+# keepalived and FRR are installed for their binaries only; never leave them running.
 systemctl disable --now keepalived >/dev/null 2>&1 || true
+systemctl disable --now frr >/dev/null 2>&1 || true
 
 cargo test --workspace --locked "$@"

@@ -215,6 +215,11 @@ pub fn run(mut start: ChildStart) -> i32 {
         use std::os::fd::{AsFd, AsRawFd};
         let _ = poll.registry().register(&mut SourceFd(&t.as_fd().as_raw_fd()), TIMER, Interest::READABLE);
     }
+    // The running shell holds what it needs: drop the parsed VRRP model
+    // (the data dump re-reads the configuration) and return the memory.
+    if shell.is_some() {
+        slim(&mut cfg);
+    }
     let mut events = Events::with_capacity(32);
     let mut exit: Option<i32> = None;
     while exit.is_none() {
@@ -252,6 +257,9 @@ pub fn run(mut start: ChildStart) -> i32 {
                                 Ok(ok) => {
                                     if ok && kind == ProcKind::Vrrp {
                                         shell = reload_vrrp(shell.take(), &cfg, poll.registry());
+                                        if shell.is_some() {
+                                            slim(&mut cfg);
+                                        }
                                     }
                                     let _ = chan.send(&ChildMsg::Reloaded { ok });
                                 }
@@ -265,7 +273,9 @@ pub fn run(mut start: ChildStart) -> i32 {
                                 };
                                 let path = files::dump_path(dk, &cfg.global, &cfg.root);
                                 let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
-                                dumps::write(&path, &dumps::child_data(kind, &cfg, &live));
+                                let full =
+                                    if shell.is_some() { Some(read_child_config(kind, &start).config) } else { None };
+                                dumps::write(&path, &dumps::child_data(kind, full.as_ref().unwrap_or(&cfg), &live));
                             }
                             s if kind == ProcKind::Vrrp && (s == SIGUSR2 || s == rtmax1) => {
                                 let path = files::dump_path(DumpKind::VrrpStats, &cfg.global, &cfg.root);
@@ -279,7 +289,7 @@ pub fn run(mut start: ChildStart) -> i32 {
                                 }
                             }
                             // keepalived writes nothing when there are no instances.
-                            s if kind == ProcKind::Vrrp && s == rtmin2 && !cfg.vrrp.instances.is_empty() => {
+                            s if kind == ProcKind::Vrrp && s == rtmin2 && shell.is_some() => {
                                 let path = files::dump_path(DumpKind::VrrpJson, &cfg.global, &cfg.root);
                                 let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
                                 dumps::write_atomic(&path, &dumps::vrrp_json(&live));
@@ -345,6 +355,15 @@ pub fn run(mut start: ChildStart) -> i32 {
         p.remove();
     }
     exit.unwrap_or(EXIT_OK)
+}
+
+/// Free the parsed VRRP/static model once the VRRP shell has taken what it
+/// needs (a thousand instances' model is a few MiB the child would carry
+/// for nothing).
+fn slim(cfg: &mut Config) {
+    cfg.vrrp = Default::default();
+    cfg.ip = Default::default();
+    keepalived_sys::malloc_trim();
 }
 
 /// Apply a re-read configuration to the VRRP child: the running shell

@@ -546,8 +546,8 @@ impl Router {
     /// state and timer. A `reload_master` instance stays MASTER and sends
     /// its next advert at once.
     fn start_instances(&mut self, now: Instant, out: &mut Vec<Action>, reload_master: &[bool], group_same: &[bool]) {
-        for g in 0..self.groups.len() {
-            let st = self.groups[g].state;
+        for (g, grp) in self.groups.iter().enumerate() {
+            let st = grp.state;
             if st != State::Master && !group_same.get(g).copied().unwrap_or(false) {
                 out.push(Action::NotifyGroup { group: g, state: st });
             }
@@ -654,14 +654,15 @@ impl Router {
             }
         }
         let mut group_same = vec![false; self.groups.len()];
+        #[allow(clippy::needless_range_loop)] // self.groups[g] is written while self.instances is read
         for g in 0..self.groups.len() {
             let members = self.groups[g].members.clone();
             let st = if members.iter().any(|&m| self.instances[m].fault || self.instances[m].script_init) {
                 State::Fault
-            } else if members.iter().all(|&m| self.instances[m].state == State::Master) {
-                State::Master
-            } else if members.iter().all(|&m| self.instances[m].wantstate == State::Master && self.instances[m].owner())
-            {
+            } else if members.iter().all(|&m| {
+                self.instances[m].state == State::Master
+                    || (self.instances[m].wantstate == State::Master && self.instances[m].owner())
+            }) {
                 State::Master
             } else {
                 State::Backup

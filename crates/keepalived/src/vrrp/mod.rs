@@ -641,6 +641,7 @@ impl VrrpShell {
     /// master, addresses removed, DELETED or FAULT notify); paired masters
     /// lose only the addresses that went away and keep their state with no
     /// election; new instances start as at boot.
+    #[allow(clippy::result_large_err)] // the old shell comes back on error, to keep running
     pub fn reload(mut self, cfg: &Config, reg: &Registry) -> Result<VrrpShell, (VrrpShell, String)> {
         let new_router = match Router::from_config(cfg) {
             Ok(r) => r,

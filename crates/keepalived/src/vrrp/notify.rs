@@ -26,28 +26,30 @@ use tracing::info;
 
 /// The scripts one instance runs on its transitions.
 #[derive(Default)]
+/// (Boxed: most are unset, and a thousand instances should not pay for
+/// eight empty scripts each.)
 pub struct InstanceScripts {
     pub name: String,
-    pub master: Option<Script>,
-    pub backup: Option<Script>,
-    pub fault: Option<Script>,
-    pub stop: Option<Script>,
-    pub deleted: Option<Script>,
+    pub master: Option<Box<Script>>,
+    pub backup: Option<Box<Script>>,
+    pub fault: Option<Box<Script>>,
+    pub stop: Option<Box<Script>>,
+    pub deleted: Option<Box<Script>>,
     /// `notify_deleted`: a removed instance reports DELETED, else FAULT.
     pub notify_deleted: bool,
-    pub generic: Option<Script>,
-    pub rx_lower_pri: Option<Script>,
+    pub generic: Option<Box<Script>>,
+    pub rx_lower_pri: Option<Box<Script>>,
 }
 
 /// The scripts of a sync group.
 #[derive(Default)]
 pub struct GroupScripts {
     pub name: String,
-    pub master: Option<Script>,
-    pub backup: Option<Script>,
-    pub fault: Option<Script>,
-    pub stop: Option<Script>,
-    pub generic: Option<Script>,
+    pub master: Option<Box<Script>>,
+    pub backup: Option<Box<Script>>,
+    pub fault: Option<Box<Script>>,
+    pub stop: Option<Box<Script>>,
+    pub generic: Option<Box<Script>>,
 }
 
 struct Fifo {
@@ -103,14 +105,14 @@ impl Notifier {
             .iter()
             .map(|m| InstanceScripts {
                 name: m.name.clone(),
-                master: m.notify_master.clone(),
-                backup: m.notify_backup.clone(),
-                fault: m.notify_fault.clone(),
-                stop: m.notify_stop.clone(),
-                deleted: m.notify_deleted_script.clone(),
+                master: m.notify_master.clone().map(Box::new),
+                backup: m.notify_backup.clone().map(Box::new),
+                fault: m.notify_fault.clone().map(Box::new),
+                stop: m.notify_stop.clone().map(Box::new),
+                deleted: m.notify_deleted_script.clone().map(Box::new),
                 notify_deleted: m.notify_deleted,
-                generic: m.notify.clone(),
-                rx_lower_pri: m.notify_master_rx_lower_pri.clone(),
+                generic: m.notify.clone().map(Box::new),
+                rx_lower_pri: m.notify_master_rx_lower_pri.clone().map(Box::new),
             })
             .collect();
         let groups = cfg
@@ -119,11 +121,11 @@ impl Notifier {
             .iter()
             .map(|g| GroupScripts {
                 name: g.name.clone(),
-                master: g.notify_master.clone(),
-                backup: g.notify_backup.clone(),
-                fault: g.notify_fault.clone(),
-                stop: g.notify_stop.clone(),
-                generic: g.notify.clone(),
+                master: g.notify_master.clone().map(Box::new),
+                backup: g.notify_backup.clone().map(Box::new),
+                fault: g.notify_fault.clone().map(Box::new),
+                stop: g.notify_stop.clone().map(Box::new),
+                generic: g.notify.clone().map(Box::new),
             })
             .collect();
         Notifier { opts, instances, groups, fifos: Vec::new(), running: Vec::new(), readers: Vec::new() }
@@ -236,7 +238,7 @@ impl Notifier {
             State::Init => return,
         };
         let (name, generic) = (n.name.clone(), n.generic.clone());
-        self.notify(false, &name, specific.as_ref(), generic.as_ref(), state.name(), priority);
+        self.notify(false, &name, specific.as_deref(), generic.as_deref(), state.name(), priority);
     }
 
     /// An instance removed at a reload: DELETED with `notify_deleted`,
@@ -246,10 +248,10 @@ impl Notifier {
         let (name, generic) = (n.name.clone(), n.generic.clone());
         if n.notify_deleted {
             let specific = n.deleted.clone();
-            self.notify(false, &name, specific.as_ref(), generic.as_ref(), "DELETED", priority);
+            self.notify(false, &name, specific.as_deref(), generic.as_deref(), "DELETED", priority);
         } else {
             let specific = n.fault.clone();
-            self.notify(false, &name, specific.as_ref(), generic.as_ref(), "FAULT", priority);
+            self.notify(false, &name, specific.as_deref(), generic.as_deref(), "FAULT", priority);
         }
     }
 
@@ -269,7 +271,7 @@ impl Notifier {
             ),
             None => (None, None),
         };
-        self.notify(true, name, specific.as_ref(), generic.as_ref(), state.name(), 0);
+        self.notify(true, name, specific.as_deref(), generic.as_deref(), state.name(), 0);
     }
 
     fn notify(
