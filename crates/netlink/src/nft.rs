@@ -41,8 +41,32 @@
 //! tables. Every change is one nf_tables transaction (batch): all of it
 //! applies or none.
 //!
-//! Left out: the VMAC IGMP/MLD filtering chains keepalived adds with
-//! `use_vmac` (`vmac_set`, `vmac_map`), and `nftables_ipvs`.
+//! With `use_vmac`, keepalived also moves the IGMP (IPv4) / MLD (IPv6)
+//! reports of each VMAC to its base interface: [`Firewall::add_vmac`] when
+//! the VMAC is created, [`Firewall::remove_vmac`] just before it is
+//! deleted. The first VMAC of a family creates the table and chain `out`
+//! if needed (not chain `in`: that comes with the first VIP), then
+//!
+//! ```text
+//! table ip keepalived {
+//!     map vmac_map { type iface_index : iface_index }       # VMAC : base
+//!     chain out { ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop }
+//! }
+//! table ip6 keepalived {
+//!     map vmac_map { type iface_index : iface_index }
+//!     set vmac_set { type iface_index }                      # VMACs
+//!     chain out { icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map drop
+//!                 icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set drop }
+//! }
+//! ```
+//!
+//! Rules are appended, so VMACs set up at start-up put theirs before `ip
+//! saddr @vips drop`. Removing the last VMAC leaves the map, set and rules
+//! (empty) in place, as keepalived does. keepalived 2.2.7 turns nftables on
+//! (table `keepalived`) for any `use_vmac` instance, even in accept mode
+//! and without `nftables` in `global_defs`.
+//!
+//! Left out: `nftables_ipvs`.
 
 use crate::nla::{talk, Answer, MsgBuilder, NLA_F_NESTED};
 use crate::NetlinkError;
@@ -96,6 +120,8 @@ const NFTA_SET_NAME: u16 = 2;
 const NFTA_SET_FLAGS: u16 = 3;
 const NFTA_SET_KEY_TYPE: u16 = 4;
 const NFTA_SET_KEY_LEN: u16 = 5;
+const NFTA_SET_DATA_TYPE: u16 = 6;
+const NFTA_SET_DATA_LEN: u16 = 7;
 const NFTA_SET_ID: u16 = 10;
 const NFTA_SET_USERDATA: u16 = 13;
 const NFTA_SET_ELEM_LIST_TABLE: u16 = 1;
@@ -103,6 +129,7 @@ const NFTA_SET_ELEM_LIST_SET: u16 = 2;
 const NFTA_SET_ELEM_LIST_ELEMENTS: u16 = 3;
 const NFTA_SET_ELEM_LIST_SET_ID: u16 = 4;
 const NFTA_SET_ELEM_KEY: u16 = 1;
+const NFTA_SET_ELEM_DATA: u16 = 2;
 const NFTA_DATA_VALUE: u16 = 1;
 const NFTA_DATA_VERDICT: u16 = 2;
 const NFTA_VERDICT_CODE: u16 = 1;
@@ -120,6 +147,7 @@ const NF_DROP: u32 = 0;
 const NF_ACCEPT: u32 = 1;
 const NFT_GOTO: u32 = -4i32 as u32;
 const NFT_SET_CONSTANT: u32 = 2;
+const NFT_SET_MAP: u32 = 8;
 const NFT_REG_VERDICT: u32 = 0;
 const NFT_REG_1: u32 = 1;
 const NFT_REG_2: u32 = 2;
@@ -130,6 +158,8 @@ const NFT_META_IIF: u32 = 4;
 const NFT_META_OIF: u32 = 5;
 const NFT_META_IIFNAME: u32 = 6;
 const NFT_META_OIFNAME: u32 = 7;
+const NFT_META_L4PROTO: u32 = 16;
+const NFT_META_OIFKIND: u32 = 27;
 
 // nft's data types (nftables src/datatype.h), as set key types.
 const TYPE_BITS: u32 = 6;
@@ -142,9 +172,21 @@ const TYPE_IFNAME: u32 = 41;
 // libnftnl set user data: the key's byte order, as nft reads it back.
 const UDATA_BYTEORDER_HOST: [u8; 6] = [0, 4, 1, 0, 0, 0];
 const UDATA_BYTEORDER_BIG: [u8; 6] = [0, 4, 2, 0, 0, 0];
+/// Key and data (`NFTNL_UDATA_SET_DATABYTEORDER`) both in host order.
+const UDATA_MAP_BYTEORDER_HOST: [u8; 12] = [0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0];
 
 const ND_NEIGHBOR_SOLICIT: u8 = 135;
 const ND_NEIGHBOR_ADVERT: u8 = 136;
+const ND_ROUTER_SOLICIT: u8 = 133;
+const MLD2_LISTENER_REPORT: u8 = 143;
+const IPPROTO_IGMP: u8 = 2;
+const IPPROTO_ICMPV6: u8 = 58;
+/// `meta oifkind "macvlan"`: the kind compared as a 16-byte string.
+const MACVLAN_KIND: &[u8; IFNAMSIZ] = b"macvlan\0\0\0\0\0\0\0\0\0";
+/// keepalived's VMAC map (`vmac_ifindex : base_ifindex`) and, for IPv6,
+/// set of VMAC interfaces.
+const VMAC_MAP: &str = "vmac_map";
+const VMAC_SET: &str = "vmac_set";
 const IFNAMSIZ: usize = 16;
 
 /// An address whose traffic a master without accept mode drops.
@@ -249,7 +291,14 @@ impl SetKind {
 /// What exists in the kernel for one family.
 #[derive(Clone, Copy, Debug, Default)]
 struct FamilyState {
+    /// Table and chain `out` (keepalived's first step, shared by the VIP
+    /// and the VMAC filtering).
     table: bool,
+    /// Chain `in`, set `vips` and their rules (IPv6: also the link-local
+    /// chains and neighbour discovery).
+    vips: bool,
+    /// `vmac_map` (IPv6: and `vmac_set`) with the IGMP/MLD rules.
+    vmac: bool,
     link_local: bool,
     link_local_name: bool,
 }
@@ -267,6 +316,8 @@ pub struct Firewall {
     v6: FamilyState,
     /// How many callers asked for each address to be blocked.
     blocked: HashMap<FirewallAddr, u32>,
+    /// VMAC elements in the kernel: (family, VMAC ifindex) -> base ifindex.
+    vmacs: HashMap<(u8, u32), u32>,
     closed: bool,
 }
 
@@ -276,6 +327,7 @@ impl fmt::Debug for Firewall {
             .field("table", &self.table)
             .field("priority", &self.priority)
             .field("blocked", &self.blocked)
+            .field("vmacs", &self.vmacs)
             .finish_non_exhaustive()
     }
 }
@@ -337,6 +389,7 @@ impl Firewall {
             v4: FamilyState::default(),
             v6: FamilyState::default(),
             blocked: HashMap::new(),
+            vmacs: HashMap::new(),
             closed: false,
         };
         let mut stale = Vec::new();
@@ -421,13 +474,38 @@ impl Firewall {
     /// use. Addresses already blocked (by another instance) are counted,
     /// not added twice.
     pub fn block(&mut self, addrs: &[FirewallAddr]) -> Result<(), NetlinkError> {
+        let action = format!("block traffic to {}", list(addrs));
+        let set_id = self.set_id;
+        let planned = self.plan_block(addrs, &action);
+        let (v4, v6) = match planned.and_then(|(b, v4, v6)| self.commit(b, &action).map(|()| (v4, v6))) {
+            Ok(s) => s,
+            Err(e) => {
+                // Nothing of the batch applied.
+                self.set_id = set_id;
+                return Err(e);
+            }
+        };
+        self.v4 = v4;
+        self.v6 = v6;
+        for a in addrs {
+            *self.blocked.entry(a.clone()).or_insert(0) += 1;
+        }
+        tracing::debug!(table = %self.table, addrs = %list(addrs), "firewall: blocking");
+        Ok(())
+    }
+
+    /// The batch blocking `addrs` and the family states once it applied.
+    fn plan_block(
+        &mut self,
+        addrs: &[FirewallAddr],
+        action: &str,
+    ) -> Result<(Batch, FamilyState, FamilyState), NetlinkError> {
         let mut fresh: Vec<&FirewallAddr> = Vec::new();
         for a in addrs {
             if !self.blocked.contains_key(a) && !fresh.contains(&a) {
                 fresh.push(a);
             }
         }
-        let action = format!("block traffic to {}", list(addrs));
         let mut b = self.batch();
         let (mut v4, mut v6) = (self.v4, self.v6);
         for family in [NFPROTO_IPV4, NFPROTO_IPV6] {
@@ -437,8 +515,12 @@ impl Firewall {
             }
             let st = if family == NFPROTO_IPV4 { &mut v4 } else { &mut v6 };
             if !st.table {
-                self.setup_family(&mut b, family);
+                self.setup_table(&mut b, family);
                 st.table = true;
+            }
+            if !st.vips {
+                self.setup_vips(&mut b, family);
+                st.vips = true;
             }
             if mine.iter().any(|a| a.set() == SetKind::LinkLocal) && !st.link_local {
                 self.setup_link_local(&mut b, SetKind::LinkLocal);
@@ -453,7 +535,7 @@ impl Firewall {
                 if elems.is_empty() {
                     continue;
                 }
-                let m = self.elements(NFT_MSG_NEWSETELEM, family, set, &elems).map_err(|d| invalid(&action, d))?;
+                let m = self.elements(NFT_MSG_NEWSETELEM, family, set, &elems).map_err(|d| invalid(action, d))?;
                 b.push(
                     m,
                     format!(
@@ -466,19 +548,7 @@ impl Firewall {
                 );
             }
         }
-        let set_id = self.set_id;
-        if let Err(e) = self.commit(b, &action) {
-            // Nothing of the batch applied.
-            self.set_id = set_id;
-            return Err(e);
-        }
-        self.v4 = v4;
-        self.v6 = v6;
-        for a in addrs {
-            *self.blocked.entry(a.clone()).or_insert(0) += 1;
-        }
-        tracing::debug!(table = %self.table, addrs = %list(addrs), "firewall: blocking");
-        Ok(())
+        Ok((b, v4, v6))
     }
 
     /// Stop dropping traffic for these addresses (leaving master). An
@@ -526,6 +596,90 @@ impl Firewall {
         Ok(())
     }
 
+    /// A VMAC (macvlan `vmac_ifindex` over `base_ifindex`) was created for
+    /// an instance of this family (`ipv6`): route its IGMP (IPv4) or MLD
+    /// (IPv6) reports out of the base interface, as keepalived 2.2.7 does.
+    ///
+    /// The first VMAC of a family creates, in one batch, the table and its
+    /// `out` chain if they are not there yet, map `vmac_map`
+    /// (`iface_index : iface_index`) and the rule `ip protocol igmp meta
+    /// oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop`
+    /// (IPv6: set `vmac_set`, `icmpv6 type mld2-listener-report ... dup to
+    /// ip6 daddr ...` and `icmpv6 type nd-router-solicit meta oifkind
+    /// "macvlan" oif @vmac_set drop`), then adds the VMAC to the map (and,
+    /// IPv6, the set). Rules are appended: a VMAC set up before the first
+    /// [`Firewall::block`] of the family puts its rule before `ip saddr
+    /// @vips drop`, as keepalived's do. Adding a VMAC already there changes
+    /// nothing (a new base interface replaces the old in the same batch).
+    pub fn add_vmac(&mut self, vmac_ifindex: u32, base_ifindex: u32, ipv6: bool) -> Result<(), NetlinkError> {
+        let family = if ipv6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 };
+        let action =
+            format!("set up IGMP/MLD filtering for VMAC interface {vmac_ifindex} (base interface {base_ifindex})");
+        let old = self.vmacs.get(&(family, vmac_ifindex)).copied();
+        if old == Some(base_ifindex) {
+            return Ok(());
+        }
+        if vmac_ifindex == 0 || base_ifindex == 0 {
+            return Err(invalid(&action, "an interface index is 0".into()));
+        }
+        let set_id = self.set_id;
+        let (b, st) = self.plan_add_vmac(family, vmac_ifindex, base_ifindex, old);
+        if let Err(e) = self.commit(b, &action) {
+            self.set_id = set_id;
+            return Err(e);
+        }
+        *self.state(family) = st;
+        self.vmacs.insert((family, vmac_ifindex), base_ifindex);
+        tracing::debug!(table = %self.table, vmac_ifindex, base_ifindex, family = family_word(family), "firewall: VMAC added");
+        Ok(())
+    }
+
+    /// The batch adding one VMAC (replacing its `old` base) and the family
+    /// state once it applied.
+    fn plan_add_vmac(&mut self, family: u8, vmac: u32, base: u32, old: Option<u32>) -> (Batch, FamilyState) {
+        let mut b = self.batch();
+        let mut st = *self.state(family);
+        if let Some(old_base) = old {
+            self.vmac_elements(&mut b, NFT_MSG_DELSETELEM, family, vmac, old_base, None);
+        }
+        if !st.table {
+            self.setup_table(&mut b, family);
+            st.table = true;
+        }
+        let mut ids = None;
+        if !st.vmac {
+            ids = Some(self.setup_vmac(&mut b, family));
+            st.vmac = true;
+        }
+        self.vmac_elements(&mut b, NFT_MSG_NEWSETELEM, family, vmac, base, ids);
+        (b, st)
+    }
+
+    /// The VMAC `vmac_ifindex` of this family is going (keepalived calls it
+    /// just before deleting the interface, as the elements hold its
+    /// index): take it out of `vmac_map` (and `vmac_set`). The map, set and
+    /// rules stay, even when empty, until the tables are deleted. A VMAC
+    /// not added is ignored.
+    pub fn remove_vmac(&mut self, vmac_ifindex: u32, ipv6: bool) -> Result<(), NetlinkError> {
+        let family = if ipv6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 };
+        let Some(&base) = self.vmacs.get(&(family, vmac_ifindex)) else {
+            return Ok(());
+        };
+        let action = format!("remove IGMP/MLD filtering for VMAC interface {vmac_ifindex}");
+        let mut b = self.batch();
+        self.vmac_elements(&mut b, NFT_MSG_DELSETELEM, family, vmac_ifindex, base, None);
+        self.commit(b, &action)?;
+        self.vmacs.remove(&(family, vmac_ifindex));
+        tracing::debug!(table = %self.table, vmac_ifindex, family = family_word(family), "firewall: VMAC removed");
+        Ok(())
+    }
+
+    /// Whether the VMAC `vmac_ifindex` is in the map of this family.
+    pub fn has_vmac(&self, vmac_ifindex: u32, ipv6: bool) -> bool {
+        let family = if ipv6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 };
+        self.vmacs.contains_key(&(family, vmac_ifindex))
+    }
+
     /// Delete the tables (keepalived does at exit). Also done, best effort,
     /// when the `Firewall` is dropped.
     pub fn close(mut self) -> Result<(), NetlinkError> {
@@ -544,6 +698,7 @@ impl Firewall {
         self.v4 = FamilyState::default();
         self.v6 = FamilyState::default();
         self.blocked.clear();
+        self.vmacs.clear();
         r
     }
 
@@ -559,20 +714,35 @@ impl Firewall {
     }
 
     /// Table, base chains, sets and rules of one family, in keepalived's
-    /// order.
+    /// order (the first block with no VMAC set up before).
+    #[cfg(test)]
     fn setup_family(&mut self, b: &mut Batch, family: u8) {
+        self.setup_table(b, family);
+        self.setup_vips(b, family);
+    }
+
+    /// The table and its `out` chain: what keepalived creates first,
+    /// whether for VIPs or for a VMAC.
+    fn setup_table(&mut self, b: &mut Batch, family: u8) {
         let t = self.table.clone();
         let fw = family_word(family);
         let mut m = msg(NFT_MSG_NEWTABLE, family, NLM_F_CREATE | NLM_F_ACK);
         m.str(NFTA_TABLE_NAME, &t);
         b.push(m, format!("create table {fw} {t}"));
         b.push(self.base_chain(family, "out", NF_INET_LOCAL_OUT), format!("create chain {fw} {t} out"));
+    }
+
+    /// Chain `in`, the `vips` set and the rules using it (the table exists
+    /// or is created earlier in the batch).
+    fn setup_vips(&mut self, b: &mut Batch, family: u8) {
+        let t = self.table.clone();
+        let fw = family_word(family);
         b.push(self.base_chain(family, "in", NF_INET_LOCAL_IN), format!("create chain {fw} {t} in"));
         let addr_len: u32 = if family == NFPROTO_IPV4 { 4 } else { 16 };
         if family == NFPROTO_IPV4 {
             let id = self.next_set_id();
             b.push(
-                set(&t, family, "vips", TYPE_IPADDR, addr_len, 0, id, UDATA_BYTEORDER_BIG),
+                set(&t, family, "vips", TYPE_IPADDR, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
                 format!("create set {fw} {t} vips"),
             );
             b.push(
@@ -592,12 +762,22 @@ impl Firewall {
         }
         let id = self.next_set_id();
         b.push(
-            set(&t, family, "vips", TYPE_IP6ADDR, addr_len, 0, id, UDATA_BYTEORDER_BIG),
+            set(&t, family, "vips", TYPE_IP6ADDR, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
             format!("create set {fw} {t} vips"),
         );
         let nd_id = self.next_set_id();
         b.push(
-            set(&t, family, "neighbor-discovery", TYPE_ICMPV6_TYPE, 1, NFT_SET_CONSTANT, nd_id, UDATA_BYTEORDER_HOST),
+            set(
+                &t,
+                family,
+                "neighbor-discovery",
+                TYPE_ICMPV6_TYPE,
+                1,
+                NFT_SET_CONSTANT,
+                nd_id,
+                None,
+                &UDATA_BYTEORDER_HOST,
+            ),
             format!("create set {fw} {t} neighbor-discovery"),
         );
         let mut m = msg(NFT_MSG_NEWSETELEM, family, NLM_F_CREATE | NLM_F_ACK);
@@ -622,6 +802,74 @@ impl Firewall {
         );
     }
 
+    /// `vmac_map`, for IPv6 `vmac_set`, and their rules; the ids the sets
+    /// got in this batch.
+    fn setup_vmac(&mut self, b: &mut Batch, family: u8) -> (u32, u32) {
+        let t = self.table.clone();
+        let fw = family_word(family);
+        let map_id = self.next_set_id();
+        b.push(
+            set(
+                &t,
+                family,
+                VMAC_MAP,
+                TYPE_IFINDEX,
+                4,
+                NFT_SET_MAP,
+                map_id,
+                Some((TYPE_IFINDEX, 4)),
+                &UDATA_MAP_BYTEORDER_HOST,
+            ),
+            format!("create map {fw} {t} {VMAC_MAP}"),
+        );
+        let mut set_id = 0;
+        if family == NFPROTO_IPV6 {
+            set_id = self.next_set_id();
+            b.push(
+                set(&t, family, VMAC_SET, TYPE_IFINDEX, 4, 0, set_id, None, &UDATA_BYTEORDER_HOST),
+                format!("create set {fw} {t} {VMAC_SET}"),
+            );
+        }
+        b.push(self.rule(family, "out", &vmac_report_rule(family)), format!("add rule {fw} {t} out (VMAC reports)"));
+        if family == NFPROTO_IPV6 {
+            b.push(
+                self.rule(family, "out", &vmac_router_solicit_rule()),
+                format!("add rule {fw} {t} out (VMAC router solicitations)"),
+            );
+        }
+        (map_id, set_id)
+    }
+
+    /// Add or delete the elements of one VMAC: `vmac : base` in
+    /// `vmac_map`, and for IPv6 `vmac` in `vmac_set`. `ids`: the sets were
+    /// created in this batch with these ids (keepalived then names them by
+    /// id too).
+    fn vmac_elements(&self, b: &mut Batch, cmd: u16, family: u8, vmac: u32, base: u32, ids: Option<(u32, u32)>) {
+        let t = &self.table;
+        let fw = family_word(family);
+        let flags = if cmd == NFT_MSG_NEWSETELEM { NLM_F_CREATE | NLM_F_ACK } else { NLM_F_ACK };
+        let verb = if cmd == NFT_MSG_NEWSETELEM { "add" } else { "delete" };
+        let mut sets = vec![(VMAC_MAP, ids.map(|i| i.0), Some(base))];
+        if family == NFPROTO_IPV6 {
+            sets.push((VMAC_SET, ids.map(|i| i.1), None));
+        }
+        for (name, id, data) in sets {
+            let mut m = msg(cmd, family, flags);
+            m.str(NFTA_SET_ELEM_LIST_SET, name);
+            if let Some(id) = id {
+                m.u32_be(NFTA_SET_ELEM_LIST_SET_ID, id);
+            }
+            m.str(NFTA_SET_ELEM_LIST_TABLE, t);
+            m.begin(NFTA_SET_ELEM_LIST_ELEMENTS, NLA_F_NESTED).begin(1, NLA_F_NESTED);
+            m.begin(NFTA_SET_ELEM_KEY, NLA_F_NESTED).attr(NFTA_DATA_VALUE, &vmac.to_ne_bytes()).end();
+            if let Some(d) = data {
+                m.begin(NFTA_SET_ELEM_DATA, NLA_F_NESTED).attr(NFTA_DATA_VALUE, &d.to_ne_bytes()).end();
+            }
+            m.end().end();
+            b.push(m, format!("{verb} interface {vmac} in {name} of table {fw} {t}"));
+        }
+    }
+
     fn setup_link_local(&mut self, b: &mut Batch, kind: SetKind) {
         let t = self.table.clone();
         let (if_type, if_len, in_key, out_key) = match kind {
@@ -631,7 +879,17 @@ impl Firewall {
         let name = kind.name();
         let id = self.next_set_id();
         b.push(
-            set(&t, NFPROTO_IPV6, name, TYPE_IP6ADDR << TYPE_BITS | if_type, 16 + if_len, 0, id, UDATA_BYTEORDER_HOST),
+            set(
+                &t,
+                NFPROTO_IPV6,
+                name,
+                TYPE_IP6ADDR << TYPE_BITS | if_type,
+                16 + if_len,
+                0,
+                id,
+                None,
+                &UDATA_BYTEORDER_HOST,
+            ),
             format!("create set ip6 {t} {name}"),
         );
         b.push(
@@ -742,15 +1000,20 @@ fn set(
     key_len: u32,
     flags: u32,
     id: u32,
-    udata: [u8; 6],
+    data: Option<(u32, u32)>,
+    udata: &[u8],
 ) -> MsgBuilder {
     let mut m = msg(NFT_MSG_NEWSET, family, NLM_F_CREATE | NLM_F_ACK);
     m.str(NFTA_SET_TABLE, table).str(NFTA_SET_NAME, name);
     if flags != 0 {
         m.u32_be(NFTA_SET_FLAGS, flags);
     }
-    m.u32_be(NFTA_SET_KEY_TYPE, key_type).u32_be(NFTA_SET_KEY_LEN, key_len).u32_be(NFTA_SET_ID, id);
-    m.attr(NFTA_SET_USERDATA, &udata);
+    m.u32_be(NFTA_SET_KEY_TYPE, key_type).u32_be(NFTA_SET_KEY_LEN, key_len);
+    if let Some((data_type, data_len)) = data {
+        m.u32_be(NFTA_SET_DATA_TYPE, data_type).u32_be(NFTA_SET_DATA_LEN, data_len);
+    }
+    m.u32_be(NFTA_SET_ID, id);
+    m.attr(NFTA_SET_USERDATA, udata);
     m
 }
 
@@ -770,13 +1033,39 @@ fn elements_attr(m: &mut MsgBuilder, keys: &[Vec<u8>]) {
 /// The nf_tables expressions keepalived's rules use.
 #[derive(Clone, Debug)]
 enum Expr {
-    Payload { base: u32, offset: u32, len: u32 },
-    Meta { key: u32, dreg: u32 },
-    Cmp { data: Vec<u8> },
-    Bitwise { len: u32, mask: Vec<u8>, xor: Vec<u8> },
-    Lookup { set: String },
+    Payload {
+        base: u32,
+        offset: u32,
+        len: u32,
+    },
+    Meta {
+        key: u32,
+        dreg: u32,
+    },
+    Cmp {
+        sreg: u32,
+        data: Vec<u8>,
+    },
+    Bitwise {
+        len: u32,
+        mask: Vec<u8>,
+        xor: Vec<u8>,
+    },
+    /// `set_id`: keepalived passes 1 for its VMAC map and set, whatever
+    /// their id in the batch (the kernel finds them by name).
+    Lookup {
+        sreg: u32,
+        dreg: Option<u32>,
+        set: String,
+        set_id: Option<u32>,
+    },
+    /// `dup to <address in NFT_REG_1> device <ifindex in NFT_REG_2>`.
+    Dup,
     Counter,
-    Verdict { code: u32, chain: Option<String> },
+    Verdict {
+        code: u32,
+        chain: Option<String>,
+    },
 }
 
 impl Expr {
@@ -787,6 +1076,7 @@ impl Expr {
             Expr::Cmp { .. } => "cmp",
             Expr::Bitwise { .. } => "bitwise",
             Expr::Lookup { .. } => "lookup",
+            Expr::Dup => "dup",
             Expr::Counter => "counter",
             Expr::Verdict { .. } => "immediate",
         };
@@ -799,8 +1089,8 @@ impl Expr {
             Expr::Meta { key, dreg } => {
                 m.u32_be(2, *key).u32_be(1, *dreg);
             }
-            Expr::Cmp { data } => {
-                m.u32_be(1, NFT_REG_1).u32_be(2, NFT_CMP_EQ);
+            Expr::Cmp { sreg, data } => {
+                m.u32_be(1, *sreg).u32_be(2, NFT_CMP_EQ);
                 m.begin(3, NLA_F_NESTED).attr(NFTA_DATA_VALUE, data).end();
             }
             Expr::Bitwise { len, mask, xor } => {
@@ -808,8 +1098,18 @@ impl Expr {
                 m.begin(4, NLA_F_NESTED).attr(NFTA_DATA_VALUE, mask).end();
                 m.begin(5, NLA_F_NESTED).attr(NFTA_DATA_VALUE, xor).end();
             }
-            Expr::Lookup { set } => {
-                m.u32_be(2, NFT_REG_1).str(1, set);
+            Expr::Lookup { sreg, dreg, set, set_id } => {
+                m.u32_be(2, *sreg);
+                if let Some(d) = dreg {
+                    m.u32_be(3, *d);
+                }
+                m.str(1, set);
+                if let Some(id) = set_id {
+                    m.u32_be(4, *id);
+                }
+            }
+            Expr::Dup => {
+                m.u32_be(1, NFT_REG_1).u32_be(2, NFT_REG_2);
             }
             Expr::Counter => {}
             Expr::Verdict { code, chain } => {
@@ -839,7 +1139,7 @@ fn lookup_rule(saddr: bool, addr_len: u32, meta: Option<u32>, set: &str, verdict
     if let Some(key) = meta {
         v.push(Expr::Meta { key, dreg: NFT_REG_2 });
     }
-    v.push(Expr::Lookup { set: set.to_string() });
+    v.push(Expr::Lookup { sreg: NFT_REG_1, dreg: None, set: set.to_string(), set_id: None });
     v.push(Expr::Counter);
     v.push(Expr::Verdict { code: verdict, chain: None });
     v
@@ -850,9 +1150,9 @@ fn lookup_rule(saddr: bool, addr_len: u32, meta: Option<u32>, set: &str, verdict
 fn icmpv6_nd_rule() -> Vec<Expr> {
     vec![
         Expr::Payload { base: NFT_PAYLOAD_NETWORK_HEADER, offset: 6, len: 1 },
-        Expr::Cmp { data: vec![58] },
+        Expr::Cmp { sreg: NFT_REG_1, data: vec![IPPROTO_ICMPV6] },
         Expr::Payload { base: NFT_PAYLOAD_TRANSPORT_HEADER, offset: 0, len: 1 },
-        Expr::Lookup { set: "neighbor-discovery".into() },
+        Expr::Lookup { sreg: NFT_REG_1, dreg: None, set: "neighbor-discovery".into(), set_id: None },
         Expr::Counter,
         Expr::Verdict { code: NF_ACCEPT, chain: None },
     ]
@@ -869,10 +1169,62 @@ fn link_local_goto_rule(saddr: bool, chain: &str) -> Vec<Expr> {
     vec![
         Expr::Payload { base: NFT_PAYLOAD_NETWORK_HEADER, offset: if saddr { 8 } else { 24 }, len: 16 },
         Expr::Bitwise { len: 16, mask, xor: vec![0u8; 16] },
-        Expr::Cmp { data: fe80 },
+        Expr::Cmp { sreg: NFT_REG_1, data: fe80 },
         Expr::Counter,
         Expr::Verdict { code: NFT_GOTO, chain: Some(chain.to_string()) },
     ]
+}
+
+/// The start of keepalived's MLD rule (`icmpv6 type mld2-listener-report`)
+/// and router solicitation rule: the protocol from `meta l4proto`.
+fn icmpv6_type(icmp_type: u8) -> Vec<Expr> {
+    vec![
+        Expr::Meta { key: NFT_META_L4PROTO, dreg: NFT_REG_1 },
+        Expr::Cmp { sreg: NFT_REG_1, data: vec![IPPROTO_ICMPV6] },
+        Expr::Payload { base: NFT_PAYLOAD_TRANSPORT_HEADER, offset: 0, len: 1 },
+        Expr::Cmp { sreg: NFT_REG_1, data: vec![icmp_type] },
+    ]
+}
+
+/// `meta oifkind "macvlan"`, then the output interface into NFT_REG_2.
+fn macvlan_oif(v: &mut Vec<Expr>) {
+    v.push(Expr::Meta { key: NFT_META_OIFKIND, dreg: NFT_REG_2 });
+    v.push(Expr::Cmp { sreg: NFT_REG_2, data: MACVLAN_KIND.to_vec() });
+    v.push(Expr::Meta { key: NFT_META_OIF, dreg: NFT_REG_2 });
+}
+
+/// IPv4: `ip protocol igmp meta oifkind "macvlan" dup to ip daddr device
+/// oif map @vmac_map drop`; IPv6: the same for `icmpv6 type
+/// mld2-listener-report` and `ip6 daddr`. A VMAC's IGMP/MLD reports go out
+/// of its base interface instead (with the base's MAC address).
+fn vmac_report_rule(family: u8) -> Vec<Expr> {
+    let mut v = if family == NFPROTO_IPV4 {
+        vec![
+            Expr::Payload { base: NFT_PAYLOAD_NETWORK_HEADER, offset: 9, len: 1 },
+            Expr::Cmp { sreg: NFT_REG_1, data: vec![IPPROTO_IGMP] },
+            Expr::Payload { base: NFT_PAYLOAD_NETWORK_HEADER, offset: 16, len: 4 },
+        ]
+    } else {
+        let mut v = icmpv6_type(MLD2_LISTENER_REPORT);
+        v.push(Expr::Payload { base: NFT_PAYLOAD_NETWORK_HEADER, offset: 24, len: 16 });
+        v
+    };
+    macvlan_oif(&mut v);
+    v.push(Expr::Lookup { sreg: NFT_REG_2, dreg: Some(NFT_REG_2), set: VMAC_MAP.into(), set_id: Some(1) });
+    v.push(Expr::Dup);
+    v.push(Expr::Counter);
+    v.push(Expr::Verdict { code: NF_DROP, chain: None });
+    v
+}
+
+/// `icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set drop`.
+fn vmac_router_solicit_rule() -> Vec<Expr> {
+    let mut v = icmpv6_type(ND_ROUTER_SOLICIT);
+    macvlan_oif(&mut v);
+    v.push(Expr::Lookup { sreg: NFT_REG_2, dreg: None, set: VMAC_SET.into(), set_id: Some(1) });
+    v.push(Expr::Counter);
+    v.push(Expr::Verdict { code: NF_DROP, chain: None });
+    v
 }
 
 #[cfg(test)]
@@ -908,6 +1260,7 @@ mod tests {
             v4: FamilyState::default(),
             v6: FamilyState::default(),
             blocked: HashMap::new(),
+            vmacs: HashMap::new(),
             closed: true,
         }
     }
@@ -995,6 +1348,55 @@ mod tests {
         b.push(fw.del_table(NFPROTO_IPV4), String::new());
         b.push(fw.del_table(NFPROTO_IPV6), String::new());
         assert_same(&batch_bytes(&b), &fixture("batch-deltable"));
+    }
+
+    /// The VMAC batches of keepalived 2.2.7 (testdata/keepalived-2.2.7-vmac-nft.conf):
+    /// VMAC ifindex 4 on base 3 at start-up, the instance becoming master,
+    /// a second VMAC (ifindex 5), and the first VMAC's removal.
+    fn vmac_as_keepalived(family: u8, vip: FirewallAddr, word: &str) {
+        let mut fw = offline("keepalived");
+        let (b, st) = fw.plan_add_vmac(family, 4, 3, None);
+        assert_same(&batch_bytes(&b), &fixture(&format!("batch-{word}-vmac-setup")));
+        *fw.state(family) = st;
+        fw.vmacs.insert((family, 4), 3);
+
+        let (b, v4, v6) = fw.plan_block(&[vip], "block").unwrap();
+        assert_same(&batch_bytes(&b), &fixture(&format!("batch-{word}-block-after-vmac")));
+        (fw.v4, fw.v6) = (v4, v6);
+
+        let (b, _) = fw.plan_add_vmac(family, 5, 3, None);
+        assert_same(&batch_bytes(&b), &fixture(&format!("batch-{word}-vmac-add")));
+
+        let mut b = fw.batch();
+        fw.vmac_elements(&mut b, NFT_MSG_DELSETELEM, family, 4, 3, None);
+        assert_same(&batch_bytes(&b), &fixture(&format!("batch-{word}-vmac-remove")));
+    }
+
+    #[test]
+    fn ipv4_vmac_as_keepalived() {
+        vmac_as_keepalived(NFPROTO_IPV4, FirewallAddr::V4("198.51.100.61".parse().unwrap()), "ip");
+        let mut fw = offline("keepalived");
+        fw.set_counters(true);
+        let (b, _) = fw.plan_add_vmac(NFPROTO_IPV4, 4, 3, None);
+        assert_same(&batch_bytes(&b), &fixture("batch-ip-vmac-setup-counters"));
+    }
+
+    #[test]
+    fn ipv6_vmac_as_keepalived() {
+        vmac_as_keepalived(NFPROTO_IPV6, FirewallAddr::V6("2001:db8::62".parse().unwrap()), "ip6");
+    }
+
+    #[test]
+    fn vmac_base_change_replaces_the_element() {
+        let mut fw = offline("keepalived");
+        let (_, st) = fw.plan_add_vmac(NFPROTO_IPV6, 4, 3, None);
+        fw.v6 = st;
+        let (b, st) = fw.plan_add_vmac(NFPROTO_IPV6, 4, 7, Some(3));
+        assert_eq!(st.vmac, fw.v6.vmac);
+        let cmds: Vec<u16> =
+            normalized(&batch_bytes(&b)).iter().map(|m| u16::from_ne_bytes([m[4], m[5]]) & 0xff).collect();
+        // begin, old out of map and set, new into map and set, end
+        assert_eq!(cmds, [0x10, 14, 14, 12, 12, 0x11]);
     }
 
     #[test]

@@ -271,3 +271,88 @@ fn options_and_refusals() {
         assert!(Firewall::open("", -1).is_err());
     });
 }
+
+fn ifindex(name: &str) -> u32 {
+    dump_links().unwrap().iter().find(|l| l.name == name).unwrap_or_else(|| panic!("no {name}")).index
+}
+
+/// keepalived's VMAC: a private-mode macvlan over eth0.
+fn vmac(name: &str) -> u32 {
+    run("ip", &["link", "add", name, "link", "eth0", "type", "macvlan", "mode", "private"]);
+    run("ip", &["link", "set", name, "up"]);
+    ifindex(name)
+}
+
+/// keepalived 2.2.7 with `use_vmac` (testdata/keepalived-2.2.7-vmac-nft.conf):
+/// the same interface names here, so `nft list ruleset` must be the same
+/// text.
+#[test]
+fn vmac_ruleset_as_keepalived() {
+    in_netns("vmac_ruleset_as_keepalived", || {
+        run("ip", &["link", "set", "lo", "up"]);
+        run("ip", &["link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
+        run("ip", &["link", "set", "eth1", "up"]);
+        run("ip", &["link", "set", "eth0", "up"]);
+        let eth0 = ifindex("eth0");
+        let v61 = vmac("vrrp.61");
+        let v62 = vmac("vrrp.62");
+
+        // IPv4: the VMAC is set up at start-up, the VIP blocked at master.
+        let mut fw = Firewall::open("keepalived", -1).unwrap();
+        fw.add_vmac(v61, eth0, false).unwrap();
+        assert!(fw.has_vmac(v61, false) && !fw.has_vmac(v61, true));
+        fw.add_vmac(v61, eth0, false).unwrap(); // already there: nothing to do
+        let vip = FirewallAddr::V4("198.51.100.61".parse().unwrap());
+        fw.block(std::slice::from_ref(&vip)).unwrap();
+        let theirs = include_str!("../testdata/keepalived-2.2.7-vmac-ip-master.nft");
+        assert_eq!(ruleset().trim(), theirs.trim(), "IPv4 VMAC ruleset differs from keepalived 2.2.7's");
+
+        // The last VMAC gone: its element goes, the map and rule stay.
+        fw.remove_vmac(v61, false).unwrap();
+        assert!(!fw.has_vmac(v61, false));
+        let theirs = include_str!("../testdata/keepalived-2.2.7-vmac-ip-removed.nft");
+        assert_eq!(ruleset().trim(), theirs.trim(), "after remove_vmac");
+        fw.remove_vmac(v61, false).unwrap(); // not there: ignored
+                                             // Back again: only the element is added (the map exists).
+        fw.add_vmac(v61, eth0, false).unwrap();
+        let theirs = include_str!("../testdata/keepalived-2.2.7-vmac-ip-master.nft");
+        assert_eq!(ruleset().trim(), theirs.trim(), "VMAC added again");
+        fw.close().unwrap();
+        assert_eq!(ruleset().trim(), "");
+
+        // An instance with accept mode and use_vmac: no VIP is ever
+        // blocked, keepalived still sets up the VMAC filtering.
+        let mut fw = Firewall::open("keepalived", -1).unwrap();
+        fw.add_vmac(v61, eth0, false).unwrap();
+        let theirs = include_str!("../testdata/keepalived-2.2.7-vmac-ip-accept.nft");
+        assert_eq!(ruleset().trim(), theirs.trim(), "VMAC without no_accept");
+        fw.close().unwrap();
+
+        // IPv6: MLD reports and router solicitations.
+        let mut fw = Firewall::open("keepalived", -1).unwrap();
+        fw.add_vmac(v62, eth0, true).unwrap();
+        fw.block(&[FirewallAddr::V6("2001:db8::62".parse().unwrap())]).unwrap();
+        let theirs = include_str!("../testdata/keepalived-2.2.7-vmac-ip6-master.nft");
+        assert_eq!(ruleset().trim(), theirs.trim(), "IPv6 VMAC ruleset differs from keepalived 2.2.7's");
+        fw.remove_vmac(v62, true).unwrap();
+        let r = ruleset();
+        assert!(r.contains("map vmac_map {\n\t\ttype iface_index : iface_index\n\t}"), "{r}");
+        assert!(r.contains("set vmac_set {\n\t\ttype iface_index\n\t}"), "{r}");
+        assert!(r.contains("oif @vmac_set drop"), "{r}");
+        drop(fw);
+        assert_eq!(ruleset().trim(), "");
+
+        // A refusal leaves nothing half done: the table and map are still
+        // believed absent and are created by the next add.
+        let mut fw = Firewall::open("keepalived", -1).unwrap();
+        assert!(fw.add_vmac(v61, 0, false).is_err());
+        run("nft", &["add table ip keepalived; add set ip keepalived vmac_map { type ipv4_addr; }"]);
+        let e = fw.add_vmac(v61, eth0, false).unwrap_err();
+        assert!(e.to_string().contains("vmac_map"), "{e}");
+        assert!(!fw.has_vmac(v61, false));
+        run("nft", &["delete", "table", "ip", "keepalived"]);
+        fw.add_vmac(v61, eth0, false).unwrap();
+        let theirs = include_str!("../testdata/keepalived-2.2.7-vmac-ip-accept.nft");
+        assert_eq!(ruleset().trim(), theirs.trim(), "after a refused batch");
+    });
+}
