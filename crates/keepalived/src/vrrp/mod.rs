@@ -241,7 +241,8 @@ impl VrrpShell {
         // no_accept / strict: keepalived drops traffic to a non-accept
         // master's addresses with nftables (its default table when none
         // is configured).
-        let needs_fw = router.instances().iter().any(|i| !i.config.accept);
+        let needs_fw = router.instances().iter().any(|i| !i.config.accept)
+            || cfg.vrrp.instances.iter().any(|m| m.use_vmac.is_some());
         let firewall = match (firewall, needs_fw) {
             (Some(f), true) => Some(f),
             (Some(f), false) => {
@@ -256,7 +257,7 @@ impl VrrpShell {
                     .filter(|t| !t.is_empty())
                     .unwrap_or(keepalived_netlink::nft::DEFAULT_TABLE);
                 if cfg.global.nftables.is_none() {
-                    info!("no_accept/strict specified, but no firewall configured - using nftables");
+                    info!("use_vmac or no_accept/strict specified, but no firewall configured - using nftables");
                 }
                 match keepalived_netlink::nft::Firewall::open(table, cfg.global.nftables_priority) {
                     Ok(mut f) => {
@@ -387,6 +388,20 @@ impl VrrpShell {
                             ifname = v.name.clone();
                         }
                         mac = Some(MacAddr(spec.mac));
+                        // keepalived's IGMP/MLD filter: reports leaving the
+                        // VMAC are sent from the base instead (both families
+                        // when the instance has eVIPs of the other one).
+                        if let Some(fw) = shell.firewall.as_mut() {
+                            let mut fams = vec![c.ipv6];
+                            if spec.other_family_evips {
+                                fams.push(!c.ipv6);
+                            }
+                            for v6 in fams {
+                                if let Err(e) = fw.add_vmac(v.index, base.index, v6) {
+                                    warn!("({}) unable to add VMAC {} to the firewall: {e}", c.name, v.name);
+                                }
+                            }
+                        }
                         vmac = Some(v);
                     }
                     Err(e) => error!("({}) unable to create VMAC {}: {e}", c.name, spec.name),
@@ -754,6 +769,13 @@ impl VrrpShell {
         for m in &mut self.metas {
             if let Some(v) = m.vmac.take() {
                 if !new.metas.iter().any(|n| n.vmac.as_ref().is_some_and(|x| x.name == v.name)) {
+                    if let Some(fw) = new.firewall.as_mut() {
+                        for v6 in [false, true] {
+                            if fw.has_vmac(v.index, v6) {
+                                let _ = fw.remove_vmac(v.index, v6);
+                            }
+                        }
+                    }
                     if let Err(e) = keepalived_netlink::vmac::delete_vmac(&v, &mut new.sysctls) {
                         warn!("({}) unable to delete VMAC {}: {e}", m.name, v.name);
                     }
@@ -973,6 +995,13 @@ impl VrrpShell {
     fn release_links(&mut self) {
         for m in &mut self.metas {
             if let Some(v) = m.vmac.take() {
+                if let Some(fw) = self.firewall.as_mut() {
+                    for v6 in [false, true] {
+                        if fw.has_vmac(v.index, v6) {
+                            let _ = fw.remove_vmac(v.index, v6);
+                        }
+                    }
+                }
                 if let Err(e) = keepalived_netlink::vmac::delete_vmac(&v, &mut self.sysctls) {
                     warn!("({}) unable to delete VMAC {}: {e}", m.name, v.name);
                 }
