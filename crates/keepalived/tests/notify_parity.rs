@@ -7,68 +7,11 @@
 //! the notify scripts must have been called with the same arguments.
 //! Needs root and /usr/sbin/keepalived; skipped with a note otherwise.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod parity;
 
-fn usable() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false);
-    if !root || !Path::new("/usr/sbin/keepalived").exists() {
-        eprintln!("SKIP: needs root and /usr/sbin/keepalived");
-        return false;
-    }
-    true
-}
-
-struct Netns(String);
-
-impl Netns {
-    fn new(name: String) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        run(&["ip", "netns", "add", &name]);
-        let ns = Netns(name);
-        ns.exec(&["ip", "link", "set", "lo", "up"]);
-        ns.exec(&["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peth0"]);
-        ns.exec(&["ip", "link", "set", "peth0", "up"]);
-        ns.exec(&["ip", "link", "set", "eth0", "up"]);
-        ns.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth0"]);
-        ns
-    }
-    fn exec(&self, args: &[&str]) {
-        let mut v = vec!["ip", "netns", "exec", &self.0];
-        v.extend_from_slice(args);
-        run(&v);
-    }
-    fn has_vip(&self) -> bool {
-        let out = Command::new("ip").args(["-n", &self.0, "-o", "addr", "show", "dev", "eth0"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).contains("198.51.100.61/")
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn run(args: &[&str]) {
-    let st = Command::new(args[0]).args(&args[1..]).status().unwrap();
-    assert!(st.success(), "{args:?} failed");
-}
-
-fn wait_for(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < end {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
+use parity::{wait_for, Node, KEEPALIVED};
+use std::path::Path;
+use std::time::Duration;
 
 fn write_script(path: &Path, body: &str) {
     use std::os::unix::fs::PermissionsExt;
@@ -166,69 +109,43 @@ struct Outcome {
 }
 
 fn scenario(tag: &str, binary: &str) -> Outcome {
-    let dir = PathBuf::from(format!("/tmp/ka-rs-parity-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let node = Node::new("np", tag);
+    let dir = node.dir.clone();
     write_script(&dir.join("log.sh"), &format!("echo \"$*\" >> {}/scripts.log", dir.display()));
     write_script(&dir.join("fifo-reader.sh"), &format!("exec cat \"$1\" >> {}/fifo.out", dir.display()));
-    let conf = dir.join("keepalived.conf");
-    std::fs::write(&conf, config(&dir)).unwrap();
-    let ns = Netns::new(format!("kanp{}{tag}", std::process::id() % 100000));
+    let mut daemon = node.start(binary, &config(&dir));
     let d = dir.display().to_string();
-    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let mut child: Child = Command::new("ip")
-        .args(["netns", "exec", &ns.0, binary, "-n", "-l", "-D", "-P", "-f"])
-        .arg(&conf)
-        .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
-        .args(["-b", &format!("{d}/b.pid")])
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
+    let vip = || node.has_addr("198.51.100.61");
     let step = |what: &str, ok: bool| assert!(ok, "{tag}: {what} (log in {d}/daemon.log)");
     // 1. Alone on the link: master after the master-down interval.
-    step("became master", wait_for(15, || ns.has_vip()));
+    step("became master", wait_for(15, vip));
     std::thread::sleep(Duration::from_millis(1500));
     // 2. A weighted track_file raises the priority (MASTER_PRIORITY line).
     std::fs::write(dir.join("weight"), "3\n").unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     // 3. A weight-0 track_file with a non-zero value: FAULT, the group follows.
     std::fs::write(dir.join("fault"), "1\n").unwrap();
-    step("fault removes the VIP", wait_for(5, || !ns.has_vip()));
+    step("fault removes the VIP", wait_for(5, || !vip()));
     std::thread::sleep(Duration::from_millis(1500));
     // 4. Back to 0: BACKUP, then MASTER again.
     std::fs::write(dir.join("fault"), "0\n").unwrap();
-    step("master again after the fault", wait_for(15, || ns.has_vip()));
+    step("master again after the fault", wait_for(15, vip));
     std::thread::sleep(Duration::from_millis(1500));
     // 5. Interface down and up.
-    ns.exec(&["ip", "link", "set", "eth0", "down"]);
-    step("link down removes the VIP", wait_for(5, || !ns.has_vip()));
+    node.exec(&["ip", "link", "set", "eth0", "down"]);
+    step("link down removes the VIP", wait_for(5, || !vip()));
     std::thread::sleep(Duration::from_millis(1500));
-    ns.exec(&["ip", "link", "set", "eth0", "up"]);
-    step("master again after link up", wait_for(15, || ns.has_vip()));
+    node.exec(&["ip", "link", "set", "eth0", "up"]);
+    step("master again after link up", wait_for(15, vip));
     std::thread::sleep(Duration::from_millis(1500));
     // 6. Stop.
-    let pid: i32 = std::fs::read_to_string(format!("{d}/k.pid")).unwrap().trim().parse().unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).unwrap();
-    let exited = wait_for(10, || matches!(child.try_wait(), Ok(Some(_))));
-    if !exited {
-        let _ = child.kill();
-    }
+    daemon.stop();
     std::thread::sleep(Duration::from_millis(300));
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
     let fifo = read("fifo.out").lines().map(str::to_string).collect();
     let mut scripts: Vec<String> = read("scripts.log").lines().map(str::to_string).collect();
     scripts.sort();
-    let out = Outcome { fifo, scripts, log: read("daemon.log") };
-    drop(ns);
-    if std::env::var_os("PARITY_KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    out
+    Outcome { fifo, scripts, log: daemon.log() }
 }
 
 /// The FIFO lines cut into the bursts of one sync-group transition (the
@@ -255,14 +172,10 @@ fn bursts(lines: &[String]) -> Vec<Vec<String>> {
 
 #[test]
 fn scripts_fifo_and_track_file_match_keepalived_2_2_7() {
-    if !usable() {
+    if !parity::usable(&[]) {
         return;
     }
-    let theirs = if std::env::var_os("PARITY_ONLY_RS").is_some() {
-        Outcome { fifo: vec![String::new()], scripts: vec![], log: String::new() }
-    } else {
-        scenario("ka", "/usr/sbin/keepalived")
-    };
+    let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("FIFO lines (keepalived 2.2.7 | keepalived-rs):");
     for i in 0..theirs.fifo.len().max(ours.fifo.len()) {

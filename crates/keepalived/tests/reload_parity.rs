@@ -9,64 +9,11 @@
 //! keepalived's. Needs root, /usr/sbin/keepalived and tcpdump; skipped
 //! with a note otherwise.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod parity;
+
+use parity::{garps, wait_for, Capture, Node, KEEPALIVED};
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn usable() -> bool {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false);
-    let tcpdump = Path::new("/usr/bin/tcpdump").exists() || Path::new("/usr/sbin/tcpdump").exists();
-    if !root || !Path::new("/usr/sbin/keepalived").exists() || !tcpdump {
-        eprintln!("SKIP: needs root, /usr/sbin/keepalived and tcpdump");
-        return false;
-    }
-    true
-}
-
-struct Netns(String);
-
-impl Netns {
-    fn new(name: String) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
-        run(&["ip", "netns", "add", &name]);
-        let ns = Netns(name);
-        ns.exec(&["ip", "link", "set", "lo", "up"]);
-        // The far end of the link lives in its own namespace, where the
-        // capture runs (as on a real LAN).
-        let peer = format!("{}p", ns.0);
-        let _ = Command::new("ip").args(["netns", "del", &peer]).status();
-        run(&["ip", "netns", "add", &peer]);
-        ns.exec(&["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peth0", "netns", &peer]);
-        run(&["ip", "-n", &peer, "link", "set", "peth0", "up"]);
-        ns.exec(&["ip", "link", "set", "eth0", "up"]);
-        ns.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth0"]);
-        ns
-    }
-    fn exec(&self, args: &[&str]) {
-        let mut v = vec!["ip", "netns", "exec", &self.0];
-        v.extend_from_slice(args);
-        run(&v);
-    }
-    fn addrs(&self) -> String {
-        let out = Command::new("ip").args(["-n", &self.0, "-o", "addr", "show", "dev", "eth0"]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-        let _ = Command::new("ip").args(["netns", "del", &format!("{}p", self.0)]).status();
-    }
-}
-
-fn run(args: &[&str]) {
-    let st = Command::new(args[0]).args(&args[1..]).status().unwrap();
-    assert!(st.success(), "{args:?} failed");
-}
 
 fn has(addrs: &str, last: u8) -> bool {
     addrs.contains(&format!("198.51.100.{last}/"))
@@ -103,16 +50,12 @@ struct Outcome {
 }
 
 fn scenario(tag: &str, binary: &str) -> Outcome {
-    let dir = PathBuf::from(format!("/tmp/ka-rs-reload-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("keepalived.conf");
+    let node = Node::new("rl", tag);
+    let dir = node.dir.clone();
     let before = [instance("VI_1", 71, &[71, 72]), instance("VI_2", 72, &[73]), instance("VI_3", 73, &[74])];
     // VI_1 renamed (same VRID: the same instance), .72 dropped and .75 added;
     // VI_2 untouched; VI_3 removed; VI_4 new.
     let after = [instance("VI_ONE", 71, &[71, 75]), instance("VI_2", 72, &[73]), instance("VI_4", 74, &[76])];
-    std::fs::write(&conf, config(&dir, &before)).unwrap();
-    let ns = Netns::new(format!("karl{}{tag}", std::process::id() % 100000));
     // Our own reader keeps the FIFO open (notify_fifo without a script).
     let fifo = dir.join("notify.fifo");
     let _ = nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644));
@@ -136,42 +79,20 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
             lines
         }
     });
+    let mut daemon = node.start(binary, &config(&dir, &before));
     let d = dir.display().to_string();
-    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let mut child: Child = Command::new("ip")
-        .args(["netns", "exec", &ns.0, binary, "-n", "-l", "-D", "-P", "-f"])
-        .arg(&conf)
-        .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
-        .args(["-b", &format!("{d}/b.pid")])
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(15);
-    while !([71, 72, 73, 74].iter().all(|v| has(&ns.addrs(), *v))) {
-        assert!(Instant::now() < end, "{tag}: not all masters; log in {d}/daemon.log\n{}", ns.addrs());
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let all = || [71, 72, 73, 74].iter().all(|v| has(&node.addrs(), *v));
+    assert!(wait_for(15, all), "{tag}: not all masters; log in {d}/daemon.log\n{}", node.addrs());
     // Let the start-up GARPs (delay 2 s, repeat 2) finish.
     std::thread::sleep(Duration::from_millis(3000));
-    let pcap = dir.join("arp.pcap");
-    let mut tcpdump = Command::new("ip")
-        .args(["netns", "exec", &format!("{}p", ns.0), "tcpdump", "-Z", "root", "-U", "-n", "-i", "peth0", "-w"])
-        .arg(&pcap)
-        .arg("arp")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    std::fs::write(&conf, config(&dir, &after)).unwrap();
+    let capture = Capture::start(&node, "arp");
+    std::fs::write(node.path("keepalived.conf"), config(&dir, &after)).unwrap();
     let reload_at = Instant::now();
-    let pid: i32 = std::fs::read_to_string(format!("{d}/k.pid")).unwrap().trim().parse().unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGHUP).unwrap();
+    daemon.signal(nix::sys::signal::Signal::SIGHUP);
     // Watch the addresses that must stay, every 10 ms for 4 s.
     let mut gaps = Vec::new();
     while reload_at.elapsed() < Duration::from_secs(4) {
-        let a = ns.addrs();
+        let a = node.addrs();
         for v in [71, 73] {
             if !has(&a, v) {
                 gaps.push(format!(".{v} missing at {:?}", reload_at.elapsed()));
@@ -179,38 +100,15 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(tcpdump.id() as i32), nix::sys::signal::Signal::SIGINT);
-    let _ = tcpdump.wait();
-    let out = Command::new("tcpdump").args(["-n", "-r"]).arg(&pcap).output().unwrap();
-    let arp = String::from_utf8_lossy(&out.stdout);
-    let garps = [71u8, 72, 73, 74, 75, 76]
-        .iter()
-        .map(|v| {
-            (
-                *v,
-                arp.lines()
-                    .filter(|l| {
-                        l.contains(&format!("who-has 198.51.100.{v} ")) && l.contains(&format!("tell 198.51.100.{v},"))
-                    })
-                    .count(),
-            )
-        })
-        .collect();
+    let arp = capture.finish();
+    let garps =
+        [71u8, 72, 73, 74, 75, 76].iter().map(|v| (*v, garps(&arp, &format!("198.51.100.{v}")).len())).collect();
     // VI_4 elects itself after its master-down interval.
-    let end = Instant::now() + Duration::from_secs(10);
-    while !has(&ns.addrs(), 76) && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let a = ns.addrs();
+    wait_for(10, || has(&node.addrs(), 76));
+    let a = node.addrs();
     assert!(has(&a, 71) && has(&a, 73) && has(&a, 75) && has(&a, 76), "{tag}: addresses after reload: {a}");
     assert!(!has(&a, 72) && !has(&a, 74), "{tag}: dropped addresses still there: {a}");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).unwrap();
-    let end = Instant::now() + Duration::from_secs(10);
-    while !matches!(child.try_wait(), Ok(Some(_))) && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    daemon.stop();
     // Unblock the reader if it waits for a writer.
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     {
@@ -220,21 +118,15 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     let lines = reader.join().unwrap_or_default();
     let fifo_after =
         lines.into_iter().filter(|(t, l)| *t >= reload_at && !l.contains(" STOP ")).map(|(_, l)| l).collect();
-    let out =
-        Outcome { fifo_after, garps, gaps, log: std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default() };
-    drop(ns);
-    if std::env::var_os("PARITY_KEEP").is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    out
+    Outcome { fifo_after, garps, gaps, log: daemon.log() }
 }
 
 #[test]
 fn reload_matches_keepalived_2_2_7() {
-    if !usable() {
+    if !parity::usable(&["tcpdump"]) {
         return;
     }
-    let theirs = scenario("ka", "/usr/sbin/keepalived");
+    let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("after the reload       keepalived 2.2.7 | keepalived-rs");
     for i in 0..theirs.fifo_after.len().max(ours.fifo_after.len()) {

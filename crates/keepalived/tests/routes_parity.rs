@@ -5,14 +5,10 @@
 //! addresses, routes (all tables) and rules must read the same.
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod parity;
 
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use parity::{sh, wait_for, Node, KEEPALIVED};
+use std::time::Duration;
 
 const CONF: &str = "global_defs {
     router_id routes
@@ -61,58 +57,28 @@ fn snapshot(n: &str) -> String {
 }
 
 fn scenario(tag: &str, binary: &str) -> State {
-    let dir = PathBuf::from(format!("/tmp/ka-rs-routes-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("keepalived.conf");
-    std::fs::write(&conf, CONF).unwrap();
-    let n = format!("karp{}{tag}", std::process::id() % 100000);
+    let node = Node::new("rp", tag);
+    let n = node.ns.clone();
     let setup = format!(
-        "ip netns del {n} 2>/dev/null; set -e; ip netns add {n}; ip -n {n} link set lo up; \
-         ip -n {n} link add eth0 type veth peer name peth0; ip -n {n} link add eth1 type veth peer name peth1; \
-         for i in eth0 peth0 eth1 peth1; do ip -n {n} link set $i up; done; \
-         ip -n {n} addr add 198.51.100.1/24 dev eth0"
+        "set -e; ip -n {n} link add eth1 type veth peer name peth1; \
+         ip -n {n} link set eth1 up; ip -n {n} link set peth1 up"
     );
-    assert!(Command::new("sh").args(["-c", &setup]).status().unwrap().success());
-    let d = dir.display().to_string();
-    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &n, binary, "-n", "-l", "-D", "-P", "-f"])
-        .arg(&conf)
-        .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
-        .args(["-b", &format!("{d}/b.pid")])
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(15);
-    while !sh(&format!("ip -n {n} -o addr show")).contains("198.51.100.81/") {
-        assert!(Instant::now() < end, "{tag}: never master; log in {d}/daemon.log");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(std::process::Command::new("sh").args(["-c", &setup]).status().unwrap().success());
+    let mut daemon = node.start(binary, CONF);
+    assert!(wait_for(15, || node.has_addr("198.51.100.81")), "{tag}: never master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_millis(1000));
     let master = snapshot(&n);
-    let pid: i32 = std::fs::read_to_string(format!("{d}/k.pid")).unwrap().trim().parse().unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).unwrap();
-    let end = Instant::now() + Duration::from_secs(10);
-    while !matches!(child.try_wait(), Ok(Some(_))) && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    daemon.stop();
     let stopped = snapshot(&n);
-    let _ = Command::new("ip").args(["netns", "del", &n]).status();
-    let _ = std::fs::remove_dir_all(&dir);
     State { master, stopped }
 }
 
 #[test]
 fn static_and_virtual_routes_and_rules_match_keepalived_2_2_7() {
-    if !nix::unistd::getuid().is_root() || !Path::new("/usr/sbin/keepalived").exists() {
-        eprintln!("SKIP: needs root and /usr/sbin/keepalived");
+    if !parity::usable(&[]) {
         return;
     }
-    let theirs = scenario("ka", "/usr/sbin/keepalived");
+    let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("== keepalived 2.2.7, master:\n{}\n== keepalived-rs, master:\n{}", theirs.master, ours.master);
     assert!(theirs.master.contains("table 200"), "keepalived did not install the virtual routes:\n{}", theirs.master);

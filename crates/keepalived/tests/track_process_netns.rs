@@ -7,14 +7,11 @@
 //! crates/netlink/tests/procmon.rs, from the initial namespace.)
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod parity;
 
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use parity::{Node, KEEPALIVED};
+use std::process::Command;
+use std::time::Duration;
 
 const CONF: &str = "global_defs {
     router_id tp
@@ -39,57 +36,25 @@ vrrp_instance VI_TP {
 ";
 
 fn scenario(tag: &str, binary: &str) -> (bool, String) {
-    let dir = PathBuf::from(format!("/tmp/ka-rs-tp-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("keepalived.conf");
-    std::fs::write(&conf, CONF).unwrap();
-    let n = format!("katp{}{tag}", std::process::id() % 100000);
-    let setup = format!(
-        "ip netns del {n} 2>/dev/null; set -e; ip netns add {n}; ip -n {n} link set lo up; \
-         ip -n {n} link add eth0 type veth peer name peth0; ip -n {n} link set eth0 up; ip -n {n} link set peth0 up; \
-         ip -n {n} addr add 198.51.100.1/24 dev eth0"
-    );
-    assert!(Command::new("sh").args(["-c", &setup]).status().unwrap().success());
+    let node = Node::new("tp", tag);
     // A matching process runs the whole time (visible from any namespace).
     let mut sleeper = Command::new("sleep").arg("30").spawn().unwrap();
-    let d = dir.display().to_string();
-    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &n, binary, "-n", "-l", "-D", "-P", "-f"])
-        .arg(&conf)
-        .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
-        .args(["-b", &format!("{d}/b.pid")])
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
+    let mut daemon = node.start(binary, CONF);
     // Long enough for a master election (3 x 1 s + skew) had the tracker been up.
     std::thread::sleep(Duration::from_millis(5500));
-    let has_vip = sh(&format!("ip -n {n} -o addr show")).contains("198.51.100.91/");
-    if let Ok(pid) = std::fs::read_to_string(format!("{d}/k.pid")) {
-        if let Ok(pid) = pid.trim().parse::<i32>() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
-        }
-    }
-    std::thread::sleep(Duration::from_millis(1500));
-    let _ = child.kill();
-    let _ = child.wait();
+    let has_vip = node.has_addr("198.51.100.91");
+    daemon.stop();
     let _ = sleeper.kill();
     let _ = sleeper.wait();
-    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
-    let _ = Command::new("ip").args(["netns", "del", &n]).status();
-    let _ = std::fs::remove_dir_all(&dir);
-    (has_vip, log)
+    (has_vip, daemon.log())
 }
 
 #[test]
 fn track_process_in_a_netns_behaves_as_keepalived_2_2_7() {
-    if !nix::unistd::getuid().is_root() || !Path::new("/usr/sbin/keepalived").exists() {
-        eprintln!("SKIP: needs root and /usr/sbin/keepalived");
+    if !parity::usable(&[]) {
         return;
     }
-    let (theirs_vip, theirs_log) = scenario("ka", "/usr/sbin/keepalived");
+    let (theirs_vip, theirs_log) = scenario("ka", KEEPALIVED);
     let (ours_vip, ours_log) = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("VIP present: keepalived 2.2.7 {theirs_vip}, keepalived-rs {ours_vip}");
     assert_eq!(ours_vip, theirs_vip, "keepalived log:\n{theirs_log}\nour log:\n{ours_log}");

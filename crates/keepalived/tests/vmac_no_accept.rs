@@ -8,57 +8,11 @@
 //! after SIGTERM the macvlan and the table are gone.
 //! Needs root, /usr/sbin/keepalived, nft and tcpdump; skipped otherwise.
 
-use std::path::{Path, PathBuf};
+mod parity;
+
+use parity::{garps, sh, wait_for, Capture, Node, KEEPALIVED};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn have(cmd: &str) -> bool {
-    Command::new("sh").args(["-c", &format!("command -v {cmd}")]).output().is_ok_and(|o| o.status.success())
-}
-
-fn usable() -> bool {
-    let root = nix::unistd::getuid().is_root();
-    if !root || !Path::new("/usr/sbin/keepalived").exists() || !have("nft") || !have("tcpdump") {
-        eprintln!("SKIP: needs root, /usr/sbin/keepalived, nft and tcpdump");
-        return false;
-    }
-    true
-}
-
-fn sh(cmd: &str) -> String {
-    let out = Command::new("sh").args(["-c", cmd]).output().unwrap();
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Lab(String);
-
-impl Lab {
-    fn new(name: String) -> Lab {
-        let lab = Lab(name);
-        lab.cleanup();
-        let n = &lab.0;
-        let script = format!(
-            "set -e; ip netns add {n}; ip netns add {n}p; \
-             ip -n {n} link add eth0 type veth peer name peth0 netns {n}p; \
-             ip -n {n} link set lo up; ip -n {n} link set eth0 up; ip -n {n}p link set peth0 up; \
-             ip -n {n} addr add 198.51.100.1/24 dev eth0; ip -n {n}p addr add 198.51.100.2/24 dev peth0"
-        );
-        assert!(Command::new("sh").args(["-c", &script]).status().unwrap().success());
-        lab
-    }
-    fn cleanup(&self) {
-        let n = &self.0;
-        let _ = Command::new("sh")
-            .args(["-c", &format!("ip netns del {n} 2>/dev/null; ip netns del {n}p 2>/dev/null")])
-            .status();
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        self.cleanup();
-    }
-}
+use std::time::Duration;
 
 const CONF: &str = "global_defs {
     router_id vmac
@@ -91,39 +45,11 @@ struct Outcome {
 }
 
 fn scenario(tag: &str, binary: &str) -> Outcome {
-    let dir = PathBuf::from(format!("/tmp/ka-rs-vmac-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("keepalived.conf");
-    std::fs::write(&conf, CONF).unwrap();
-    let lab = Lab::new(format!("kavm{}{tag}", std::process::id() % 100000));
-    let n = lab.0.clone();
-    let pcap = dir.join("arp.pcap");
-    let mut tcpdump = Command::new("ip")
-        .args(["netns", "exec", &format!("{n}p"), "tcpdump", "-Z", "root", "-U", "-e", "-n", "-i", "peth0", "-w"])
-        .arg(&pcap)
-        .arg("arp")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let d = dir.display().to_string();
-    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &n, binary, "-n", "-l", "-D", "-P", "-f"])
-        .arg(&conf)
-        .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
-        .args(["-b", &format!("{d}/b.pid")])
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let end = Instant::now() + Duration::from_secs(15);
-    while !sh(&format!("ip -n {n} -o addr show")).contains("198.51.100.61/") {
-        assert!(Instant::now() < end, "{tag}: never master; log in {d}/daemon.log");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let node = Node::new("vm", tag);
+    let n = node.ns.clone();
+    let capture = Capture::start(&node, "arp");
+    let mut daemon = node.start(binary, CONF);
+    assert!(wait_for(15, || node.has_addr("198.51.100.61")), "{tag}: never master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_millis(1500));
     let link = sh(&format!(
         "ip -n {n} -d -j link show vrrp.61 | python3 -c 'import json,sys; l=json.load(sys.stdin)[0]; \
@@ -134,39 +60,27 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     let vip_on = sh(&format!("ip -n {n} -o -4 addr show to 198.51.100.61 | awk '{{print $2}}'")).trim().to_string();
     let ruleset = sh(&format!("ip netns exec {n} nft list ruleset"));
     let ping_blocked = !Command::new("ip")
-        .args(["netns", "exec", &format!("{n}p"), "ping", "-c", "1", "-W", "1", "198.51.100.61"])
+        .args(["netns", "exec", &node.peer, "ping", "-c", "1", "-W", "1", "198.51.100.61"])
         .stdout(Stdio::null())
         .status()
         .unwrap()
         .success();
-    let pid: i32 = std::fs::read_to_string(format!("{d}/k.pid")).unwrap().trim().parse().unwrap();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).unwrap();
-    let end = Instant::now() + Duration::from_secs(10);
-    while !matches!(child.try_wait(), Ok(Some(_))) && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    daemon.stop();
     let after_stop_link = sh(&format!("ip -n {n} link show")).contains("vrrp.61");
     let after_stop_table = sh(&format!("ip netns exec {n} nft list ruleset")).contains("table");
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(tcpdump.id() as i32), nix::sys::signal::Signal::SIGINT);
-    let _ = tcpdump.wait();
-    let garp_macs = sh(&format!("tcpdump -e -n -r {} 2>/dev/null", pcap.display()))
-        .lines()
-        .filter(|l| l.contains("who-has 198.51.100.61 ") && l.contains("tell 198.51.100.61,"))
+    let garp_macs = garps(&capture.finish(), "198.51.100.61")
+        .iter()
         .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string())
         .collect();
-    drop(lab);
-    let _ = std::fs::remove_dir_all(&dir);
     Outcome { link, vip_on, ruleset, garp_macs, ping_blocked, after_stop_link, after_stop_table }
 }
 
 #[test]
 fn vmac_and_no_accept_match_keepalived_2_2_7() {
-    if !usable() {
+    if !parity::usable(&["nft", "tcpdump"]) {
         return;
     }
-    let theirs = scenario("ka", "/usr/sbin/keepalived");
+    let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("{:28} {:48} | keepalived-rs", "", "keepalived 2.2.7");
     println!("{:28} {:48} | {}", "vrrp.61 (mac kind mode link)", theirs.link, ours.link);

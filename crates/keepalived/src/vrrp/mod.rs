@@ -769,14 +769,7 @@ impl VrrpShell {
         for m in &mut self.metas {
             if let Some(v) = m.vmac.take() {
                 if !new.metas.iter().any(|n| n.vmac.as_ref().is_some_and(|x| x.name == v.name)) {
-                    if let Some(fw) = new.firewall.as_mut() {
-                        for v6 in [false, true] {
-                            if fw.has_vmac(v.index, v6) {
-                                let _ = fw.remove_vmac(v.index, v6);
-                            }
-                        }
-                    }
-                    if let Err(e) = keepalived_netlink::vmac::delete_vmac(&v, &mut new.sysctls) {
+                    if let Err(e) = delete_vmac(&v, new.firewall.as_mut(), &mut new.sysctls) {
                         warn!("({}) unable to delete VMAC {}: {e}", m.name, v.name);
                     }
                 }
@@ -995,14 +988,7 @@ impl VrrpShell {
     fn release_links(&mut self) {
         for m in &mut self.metas {
             if let Some(v) = m.vmac.take() {
-                if let Some(fw) = self.firewall.as_mut() {
-                    for v6 in [false, true] {
-                        if fw.has_vmac(v.index, v6) {
-                            let _ = fw.remove_vmac(v.index, v6);
-                        }
-                    }
-                }
-                if let Err(e) = keepalived_netlink::vmac::delete_vmac(&v, &mut self.sysctls) {
+                if let Err(e) = delete_vmac(&v, self.firewall.as_mut(), &mut self.sysctls) {
                     warn!("({}) unable to delete VMAC {}: {e}", m.name, v.name);
                 }
             }
@@ -1239,12 +1225,7 @@ impl VrrpShell {
                     // RFC 5798 §6.1 Accept_Mode: block first, then add.
                     if m.block {
                         if let Some(fw) = self.firewall.as_mut() {
-                            let fa: Vec<_> = m
-                                .addresses
-                                .iter()
-                                .map(|(a, idx)| keepalived_netlink::nft::FirewallAddr::new(a.addr, *idx))
-                                .collect();
-                            if let Err(e) = fw.block(&fa) {
+                            if let Err(e) = fw.block(&firewall_addrs(m)) {
                                 warn!("({}) unable to block traffic to the VIPs: {e}", m.name);
                             }
                         }
@@ -1270,12 +1251,7 @@ impl VrrpShell {
                     }
                     if m.block {
                         if let Some(fw) = self.firewall.as_mut() {
-                            let fa: Vec<_> = m
-                                .addresses
-                                .iter()
-                                .map(|(a, idx)| keepalived_netlink::nft::FirewallAddr::new(a.addr, *idx))
-                                .collect();
-                            if let Err(e) = fw.unblock(&fa) {
+                            if let Err(e) = fw.unblock(&firewall_addrs(m)) {
                                 warn!("({}) unable to unblock traffic to the VIPs: {e}", m.name);
                             }
                         }
@@ -1457,6 +1433,27 @@ fn ah_seq_of(datagram: &[u8]) -> Option<u32> {
     let ihl = usize::from(datagram.first()? & 0x0f) * 4;
     let ahdr = datagram.get(ihl..)?;
     Some(ah::Packet::new_unchecked(ahdr).seq())
+}
+
+/// The firewall entries of an instance's addresses.
+fn firewall_addrs(m: &Meta) -> Vec<keepalived_netlink::nft::FirewallAddr> {
+    m.addresses.iter().map(|(a, idx)| keepalived_netlink::nft::FirewallAddr::new(a.addr, *idx)).collect()
+}
+
+/// A VMAC leaves the IGMP/MLD filter first, then goes (keepalived's order).
+fn delete_vmac(
+    v: &keepalived_netlink::vmac::Vmac,
+    fw: Option<&mut keepalived_netlink::nft::Firewall>,
+    sysctls: &mut keepalived_netlink::vmac::Sysctls,
+) -> Result<(), keepalived_netlink::vmac::VmacError> {
+    if let Some(fw) = fw {
+        for v6 in [false, true] {
+            if fw.has_vmac(v.index, v6) {
+                let _ = fw.remove_vmac(v.index, v6);
+            }
+        }
+    }
+    keepalived_netlink::vmac::delete_vmac(v, sysctls)
 }
 
 fn addr_options(a: &IpAddress) -> AddrOptions {
