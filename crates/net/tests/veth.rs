@@ -10,15 +10,14 @@ use keepalived_net::{
     interface_info, PacketSocket, RecvMetaV4, RecvMetaV6, VrrpProto, VrrpSocketV4, VrrpSocketV4Config, VrrpSocketV6,
     VrrpSocketV6Config, ETH_P_ALL, VRRP_MCAST_GROUP_V6,
 };
+use keepalived_testns::{in_netns, run};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Version};
 use keepalived_wire::{ah, arp, ipv4, ndisc, MacAddr};
 use mio::{Events, Interest, Poll, Token};
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-const IN_NETNS: &str = "KEEPALIVED_NET_TEST_IN_NETNS";
 const MAC0: MacAddr = MacAddr([2, 0, 0, 0, 0, 0x10]);
 const SRC4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 1);
 const VIP4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
@@ -26,11 +25,6 @@ const GROUP4: Ipv4Addr = ipv4::VRRP_MCAST_GROUP;
 const SRC6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
 const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
 const AH_KEY: &[u8] = b"secret";
-
-fn run(cmd: &str, args: &[&str]) {
-    let st = Command::new(cmd).args(args).status().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(st.success(), "{cmd} {args:?} failed");
-}
 
 fn sysctl(path: &str, v: &str) {
     std::fs::write(format!("/proc/sys/net/{path}"), v).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -267,28 +261,5 @@ fn in_namespace() {
 
 #[test]
 fn veth_pair() {
-    if std::env::var_os(IN_NETNS).is_some() {
-        in_namespace();
-        return;
-    }
-    let usable = Command::new("unshare")
-        .args(["-n", "ip", "link", "show", "lo"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !usable {
-        println!("skipping veth_pair: needs root, `unshare` and `ip`");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(&exe)
-        .args(["--exact", "veth_pair", "--nocapture", "--test-threads=1"])
-        .env(IN_NETNS, "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "in the new namespace:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("veth checks done") && stdout.contains("1 passed"), "{stdout}");
+    in_netns("veth_pair", &[], in_namespace);
 }

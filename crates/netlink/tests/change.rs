@@ -7,54 +7,13 @@ use keepalived_netlink::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, dump_addresses, dump_links, AddrOptions, Event,
     Family, Monitor, NetlinkError, Prefix, RouteKind, RouteSpec, RuleSpec, RTPROT_KEEPALIVED,
 };
+use keepalived_testns::{in_netns, run};
 use mio::{Events, Interest, Poll, Token};
 use std::net::IpAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-const IN_NETNS: &str = "KEEPALIVED_NETLINK_TEST_IN_NETNS";
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
-}
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Run `body` in a new network namespace (by re-running the test `name`
-/// there); `false` when that is not possible here.
-fn in_netns(name: &str, body: fn()) {
-    if std::env::var_os(IN_NETNS).is_some() {
-        body();
-        return;
-    }
-    let usable = Command::new("unshare")
-        .args(["-n", "ip", "link", "show", "lo"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !usable {
-        println!("skipping {name}: needs root, `unshare` and `ip`");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(&exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_NETNS, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "in the new namespace:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
 }
 
 /// A veth pair kat0/kat1, both up, lo up.
@@ -79,7 +38,7 @@ fn find<'a>(info: &'a [serde_json::Value], local: &str) -> Option<&'a serde_json
 
 #[test]
 fn addresses() {
-    in_netns("addresses", || {
+    in_netns("addresses", &[], || {
         let kat0 = veth();
         // An IPv4 /32 VIP with a label.
         let vip4 = AddrOptions { label: Some("kat0:vip".into()), ..Default::default() };
@@ -137,7 +96,7 @@ fn addresses() {
 
 #[test]
 fn routes_and_rules() {
-    in_netns("routes_and_rules", || {
+    in_netns("routes_and_rules", &[], || {
         let kat0 = veth();
         add_address(kat0, ip("192.0.2.1"), 24, &AddrOptions::default()).unwrap();
         add_address(kat0, ip("2001:db8::1"), 64, &AddrOptions { nodad: true, ..Default::default() }).unwrap();
@@ -250,7 +209,7 @@ fn wait_for(poll: &mut Poll, monitor: &mut Monitor, want: impl Fn(&Event) -> boo
 
 #[test]
 fn monitor() {
-    in_netns("monitor", || {
+    in_netns("monitor", &[], || {
         let kat0 = veth();
         let mut poll = Poll::new().unwrap();
         let mut m = Monitor::new().unwrap();

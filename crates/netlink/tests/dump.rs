@@ -8,10 +8,8 @@
 //! (not root, no `unshare`/`ip`).
 
 use keepalived_netlink::{dump_addresses, dump_links, Addr, Link};
+use keepalived_testns::{in_netns, run};
 use std::net::IpAddr;
-use std::process::Command;
-
-const IN_NETNS: &str = "KEEPALIVED_NETLINK_TEST_IN_NETNS";
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -48,11 +46,6 @@ fn current_namespace_addresses() {
     for a in &addrs {
         assert!(links.iter().any(|l| l.index == a.index), "address on unknown link: {a:?}");
     }
-}
-
-fn run(cmd: &str, args: &[&str]) {
-    let st = Command::new(cmd).args(args).status().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(st.success(), "{cmd} {args:?} failed");
 }
 
 /// Runs inside the new namespace.
@@ -105,32 +98,5 @@ fn in_fresh_namespace() {
 
 #[test]
 fn fresh_namespace() {
-    if std::env::var_os(IN_NETNS).is_some() {
-        in_fresh_namespace();
-        return;
-    }
-    let usable = Command::new("unshare")
-        .args(["-n", "ip", "link", "show", "lo"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !usable {
-        println!("skipping fresh_namespace: needs root, `unshare` and `ip`");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(&exe)
-        .args(["--exact", "fresh_namespace", "--nocapture", "--test-threads=1"])
-        .env(IN_NETNS, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "in the new namespace:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 passed"));
+    in_netns("fresh_namespace", &[], in_fresh_namespace);
 }

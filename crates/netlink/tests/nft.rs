@@ -8,62 +8,16 @@
 
 use keepalived_netlink::dump_links;
 use keepalived_netlink::nft::{Firewall, FirewallAddr};
+use keepalived_testns::{in_netns, run};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
+
+/// The firewall tests also use `nsenter` and `nft` (apt-get install nftables).
+const TOOLS: &[(&str, &str)] = &[("nsenter", "--version"), ("nft", "--version")];
 use std::time::{Duration, Instant};
 
-const IN_NETNS: &str = "KEEPALIVED_NFT_TEST_IN_NETNS";
 const CONNECT: &str = "KEEPALIVED_NFT_TEST_CONNECT";
 const PORT: u16 = 7070;
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn have(cmd: &str, arg: &str) -> bool {
-    Command::new(cmd).arg(arg).output().map(|o| o.status.success()).unwrap_or(false)
-}
-
-fn in_netns(name: &str, body: fn()) {
-    if std::env::var_os(IN_NETNS).is_some() {
-        body();
-        return;
-    }
-    let usable = Command::new("unshare")
-        .args(["-n", "ip", "link", "show", "lo"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !usable || !have("nsenter", "--version") {
-        println!("SKIP: {name} needs root, `unshare`, `nsenter` and `ip`");
-        return;
-    }
-    if !have("nft", "--version") {
-        println!("SKIP: {name} needs `nft` (apt-get install nftables)");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(&exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_NETNS, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "in the new namespace:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 passed"));
-    for l in stdout.lines().filter_map(|l| l.find("figure:").map(|i| &l[i..])) {
-        println!("{l}");
-    }
-}
 
 /// A second namespace (a `sleep` in its own netns), killed on drop.
 struct Peer(Child);
@@ -173,7 +127,7 @@ fn ruleset() -> String {
 
 #[test]
 fn ruleset_as_keepalived_and_traffic_blocked() {
-    in_netns("ruleset_as_keepalived_and_traffic_blocked", || {
+    in_netns("ruleset_as_keepalived_and_traffic_blocked", TOOLS, || {
         let (peer, eth0, eth1) = setup();
         let _listener = TcpListener::bind("[::]:7070").unwrap();
         let ll = IpAddr::V6("fe80::71".parse::<Ipv6Addr>().unwrap());
@@ -242,7 +196,7 @@ fn ruleset_as_keepalived_and_traffic_blocked() {
 
 #[test]
 fn options_and_refusals() {
-    in_netns("options_and_refusals", || {
+    in_netns("options_and_refusals", TOOLS, || {
         run("ip", &["link", "set", "lo", "up"]);
         let mut fw = Firewall::open("ka_test", 5).unwrap();
         fw.set_counters(true);
@@ -288,7 +242,7 @@ fn vmac(name: &str) -> u32 {
 /// text.
 #[test]
 fn vmac_ruleset_as_keepalived() {
-    in_netns("vmac_ruleset_as_keepalived", || {
+    in_netns("vmac_ruleset_as_keepalived", TOOLS, || {
         run("ip", &["link", "set", "lo", "up"]);
         run("ip", &["link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
         run("ip", &["link", "set", "eth1", "up"]);

@@ -8,52 +8,9 @@ use keepalived_netlink::dump_links;
 use keepalived_netlink::vmac::{
     create_vmac, delete_vmac, link_by_name, read_sysctl, Sysctls, VmacError, VmacSpec, MACVLAN_MODE_PRIVATE,
 };
+use keepalived_testns::{in_netns, run};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
-
-const IN_NETNS: &str = "KEEPALIVED_VMAC_TEST_IN_NETNS";
-
-fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn in_netns(name: &str, body: fn()) {
-    if std::env::var_os(IN_NETNS).is_some() {
-        body();
-        return;
-    }
-    let usable = Command::new("unshare")
-        .args(["-n", "ip", "link", "show", "lo"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !usable {
-        println!("SKIP: {name} needs root, `unshare` and `ip`");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(&exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(IN_NETNS, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "in the new namespace:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("1 passed"));
-    for l in stdout.lines().filter_map(|l| l.find("figure:").map(|i| &l[i..])) {
-        println!("{l}");
-    }
-}
 
 fn index(name: &str) -> u32 {
     dump_links().unwrap().iter().find(|l| l.name == name).unwrap_or_else(|| panic!("no {name}")).index
@@ -90,7 +47,7 @@ fn base() -> u32 {
 
 #[test]
 fn create_configure_delete() {
-    in_netns("create_configure_delete", || {
+    in_netns("create_configure_delete", &[], || {
         let kat0 = base();
         let mut sysctls = Sysctls::new();
         let spec = VmacSpec::new(1, kat0, false);
@@ -163,7 +120,7 @@ fn create_configure_delete() {
 
 #[test]
 fn reuse_repair_and_conflicts() {
-    in_netns("reuse_repair_and_conflicts", || {
+    in_netns("reuse_repair_and_conflicts", &[], || {
         let kat0 = base();
         let mut sysctls = Sysctls::new();
 
