@@ -179,7 +179,9 @@ impl AlertSender {
     /// Stop accepting alerts, deliver what is queued until `within` has
     /// passed, then abandon the rest. Returns within `within` (plus a few
     /// milliseconds) even if the server is stuck: a dialogue still running
-    /// then is cut at its next step and the thread is left to end alone.
+    /// then ends by its own timeouts, on a thread left to end alone (the
+    /// mails still queued are then counted as abandoned). Dialogues started
+    /// after this call never wait past `within`.
     pub fn shutdown(mut self, within: Duration) -> AlertStats {
         self.stop(Instant::now() + within);
         self.stats()
