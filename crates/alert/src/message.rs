@@ -1,6 +1,7 @@
-//! Alert subjects, bodies and the mail text, in keepalived's layout
-//! (core/smtp.c `smtp_alert` / `body_cmd`, vrrp/vrrp_notify.c,
-//! check/*.c). Everything here is pure: no I/O, no clock reads except in
+//! Alert subjects, bodies and the mail text, in keepalived 2.2.7's layout
+//! (core/smtp.c `smtp_alert` / `body_cmd` / `build_to_header_rcpt_addrs`,
+//! include/smtp.h's command formats, vrrp/vrrp_notify.c, check/*.c), as
+//! checked on the wire against /usr/sbin/keepalived 2.2.7. Everything here is pure: no I/O, no clock reads except in
 //! [`rfc822_date_now`].
 
 use serde::Serialize;
@@ -218,10 +219,13 @@ fn truncate(mut s: String, max: usize) -> String {
     s
 }
 
-/// An address for the envelope (`MAIL FROM:` / `RCPT TO:`): keepalived
-/// sends the part from the last `<` when the configured text ends with
-/// `>`, else `<text>`. Control characters are removed so that no command
-/// can be injected.
+/// An address for the envelope (`MAIL FROM:` / `RCPT TO:`). keepalived
+/// 2.2.7 wraps the configured text whole (`RCPT TO:<Ops <ops@x.org>>`),
+/// which relays reject (501) for the `Name <addr>` form; like later
+/// keepalived versions (2.2.8+), we send the part from the last `<` when
+/// the text ends with `>`, else `<text>`: identical to 2.2.7 for plain
+/// addresses. Control characters are removed so that no command can be
+/// injected.
 pub fn envelope_address(configured: &str) -> String {
     let clean: String = configured.chars().filter(|c| !c.is_control()).collect();
     if clean.ends_with('>') {
@@ -232,24 +236,25 @@ pub fn envelope_address(configured: &str) -> String {
     format!("<{clean}>")
 }
 
-/// The DATA text of a mail as keepalived's `body_cmd` writes it, without
-/// the final `.` line (the SMTP client adds `CRLF.CRLF`, giving exactly
-/// keepalived's `"%s\r\n\r\n.\r\n"` tail):
+/// The DATA text of a mail as keepalived 2.2.7's `body_cmd` writes it,
+/// without the final `.` line (the SMTP client adds `CRLF.CRLF`, giving
+/// exactly keepalived's `"BODY\r\n" "\r\n.\r\n"` tail):
 ///
 /// ```text
 /// Date: Tue, 24 Nov 2026 23:18:02 +0000
 /// From: FROM
 /// Subject: SUBJECT
 /// X-Mailer: Keepalived
-/// To: RCPT1,
-///  RCPT2
+/// To: RCPT1, RCPT2
 ///
 /// BODY
 /// ```
 ///
-/// No MIME headers and no Message-ID: keepalived sends none. Unlike
-/// keepalived, the whole text is never cut at 1024 bytes (which would lose
-/// the end of the mail with many recipients).
+/// All recipients on one `To:` line, separated by `", "`, as configured
+/// (2.2.7 does not fold it; 2.4 does). No MIME headers and no Message-ID:
+/// keepalived sends none. Unlike keepalived, neither the `To:` line nor the
+/// whole text is cut at 1024 bytes (which loses the end of the mail, and
+/// its final dot, with many recipients).
 pub fn mail_data(date: &str, from: &str, recipients: &[String], alert: &Alert) -> Vec<u8> {
     let mut s = String::with_capacity(256 + alert.body.len());
     s.push_str("Date: ");
@@ -260,10 +265,7 @@ pub fn mail_data(date: &str, from: &str, recipients: &[String], alert: &Alert) -
     s.push_str(&alert.subject);
     s.push_str("\r\nX-Mailer: Keepalived\r\nTo:");
     for (i, r) in recipients.iter().enumerate() {
-        if i > 0 {
-            s.push_str(",\r\n");
-        }
-        s.push(' ');
+        s.push_str(if i == 0 { " " } else { ", " });
         s.push_str(&header_text(r));
     }
     s.push_str("\r\n\r\n");
@@ -377,7 +379,7 @@ mod tests {
             String::from_utf8(d).unwrap(),
             "Date: Tue, 24 Nov 2026 23:18:02 +0000\r\nFrom: root@lb1\r\n\
              Subject: [lb1] VRRP Instance VI_1 - Entering MASTER state\r\nX-Mailer: Keepalived\r\n\
-             To: a@x.org,\r\n \"B, C\" <b@x.org>\r\n\r\n=> VRRP Instance is now owning VRRP VIPs <=\r\n"
+             To: a@x.org, \"B, C\" <b@x.org>\r\n\r\n=> VRRP Instance is now owning VRRP VIPs <=\r\n"
         );
     }
 

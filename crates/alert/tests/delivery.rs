@@ -43,8 +43,7 @@ fn instance_master_mail() {
             "From: keepalived@lb1.example.org",
             "Subject: [lb1] VRRP Instance VI_1 - Entering MASTER state",
             "X-Mailer: Keepalived",
-            "To: ops@example.org,",
-            " \"Ops, Night\" <night@example.org>",
+            "To: ops@example.org, \"Ops, Night\" <night@example.org>",
         ]
     );
     // keepalived ends the text with "\r\n\r\n.\r\n": the server keeps the empty line.
