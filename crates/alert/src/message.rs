@@ -63,12 +63,8 @@ impl Alert {
     /// keepalived has no DELETED mail for groups: `Deleted` maps to `None`.
     pub fn vrrp_group(router_id: Option<&str>, group: &str, state: AlertState) -> Option<Alert> {
         let (what, body) = match state {
-            AlertState::Master => {
-                ("Entering MASTER state", "=> All VRRP group instances are now in MASTER state <=")
-            }
-            AlertState::Backup => {
-                ("Entering BACKUP state", "=> All VRRP group instances are now in BACKUP state <=")
-            }
+            AlertState::Master => ("Entering MASTER state", "=> All VRRP group instances are now in MASTER state <="),
+            AlertState::Backup => ("Entering BACKUP state", "=> All VRRP group instances are now in BACKUP state <="),
             AlertState::Fault => ("Entering FAULT state", "=> All VRRP group instances are now in FAULT state <="),
             AlertState::Stop => ("Stopping", "=> All VRRP group instances are now stopping <="),
             AlertState::Deleted => return None,

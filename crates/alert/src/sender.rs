@@ -139,12 +139,7 @@ impl AlertSender {
         let mut log = self.shared.drop_log.lock().unwrap_or_else(PoisonError::into_inner);
         let now = Instant::now();
         if log.last.is_none_or(|t| now.duration_since(t) >= DROP_LOG_INTERVAL) {
-            tracing::warn!(
-                subject = alert.subject(),
-                dropped_total = total,
-                suppressed = log.suppressed,
-                "{why}"
-            );
+            tracing::warn!(subject = alert.subject(), dropped_total = total, suppressed = log.suppressed, "{why}");
             log.last = Some(now);
             log.suppressed = 0;
         } else {

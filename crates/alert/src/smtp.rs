@@ -115,7 +115,8 @@ fn step_timeout(timeout: Duration, deadline: Instant, stage: Stage) -> Result<Du
 
 fn classify(stage: Stage, e: &lettre::transport::smtp::Error) -> DeliveryError {
     if let Some(code) = e.status() {
-        let text = std::error::Error::source(e).map(|s| crate::message::header_text(&s.to_string())).unwrap_or_default();
+        let text =
+            std::error::Error::source(e).map(|s| crate::message::header_text(&s.to_string())).unwrap_or_default();
         return DeliveryError::Rejected { stage, code: u16::from(code), text };
     }
     let mut source = std::error::Error::source(e);

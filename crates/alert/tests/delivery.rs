@@ -109,6 +109,40 @@ fn header_injection_adds_no_header() {
 }
 
 #[test]
+fn starttls_with_a_self_signed_certificate() {
+    if skip() {
+        return;
+    }
+    if !path_exists("/usr/bin/openssl") {
+        eprintln!("SKIP: openssl missing");
+        return;
+    }
+    let sink = Sink::start_with("tls", None, free_port(), true);
+    let sender = AlertSender::start(settings(sink.port, &RCPTS[..1], Duration::from_secs(5))).unwrap();
+    sender.send(Alert::vrrp_instance(Some("lb1"), "VI_TLS", AlertState::Fault)).unwrap();
+    let msgs = sink.wait_messages(1, Duration::from_secs(10));
+    assert_eq!(msgs.len(), 1, "no mail received: {:?}", sender.stats());
+    assert!(msgs[0].tls, "not sent over STARTTLS");
+    let (headers, _) = msgs[0].split();
+    assert_eq!(headers[2], "Subject: [lb1] VRRP Instance VI_TLS - Entering FAULT state");
+    sender.shutdown(Duration::from_secs(5));
+}
+
+#[test]
+fn plain_server_gets_plain_mail() {
+    if skip() {
+        return;
+    }
+    let sink = Sink::start("plain", None, free_port());
+    let sender = AlertSender::start(settings(sink.port, &RCPTS[..1], Duration::from_secs(5))).unwrap();
+    sender.send(Alert::vrrp_instance(Some("lb1"), "VI_P", AlertState::Stop)).unwrap();
+    let msgs = sink.wait_messages(1, Duration::from_secs(10));
+    assert_eq!(msgs.len(), 1);
+    assert!(!msgs[0].tls);
+    sender.shutdown(Duration::from_secs(5));
+}
+
+#[test]
 fn blackholed_server_times_out_once() {
     let bh = Blackhole::start();
     logs();

@@ -18,7 +18,7 @@ struct Netns(String);
 
 impl Netns {
     fn new(name: String) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        let _ = Command::new("ip").args(["netns", "del", &name]).stderr(Stdio::null()).status();
         run(&["ip", "netns", "add", &name]);
         let ns = Netns(name);
         ns.exec(&["ip", "link", "set", "lo", "up"]);
@@ -106,10 +106,7 @@ fn master_mail_matches_keepalived() {
     let master = |m: &Vec<Received>| m.iter().find(|m| m.data.contains("Entering MASTER")).cloned();
     wait_for(Duration::from_secs(20), || master(&theirs_sink.messages()).is_some());
     let msgs = theirs_sink.messages();
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    );
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM);
     if !wait_for(Duration::from_secs(10), || matches!(child.try_wait(), Ok(Some(_)))) {
         let _ = child.kill();
         let _ = child.wait();

@@ -36,6 +36,7 @@ class Sink:
             "mail_from": envelope.mail_from,
             "rcpt_tos": list(envelope.rcpt_tos),
             "data": raw.decode("latin-1"),
+            "tls": session.ssl is not None,
         }
         tmp = os.path.join(self.outdir, "msg%04d.tmp" % self.count)
         with open(tmp, "w") as f:

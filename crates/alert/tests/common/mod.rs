@@ -22,6 +22,9 @@ pub struct Received {
     pub mail_from: String,
     pub rcpt_tos: Vec<String>,
     pub data: String,
+    /// Received over STARTTLS.
+    #[serde(default)]
+    pub tls: bool,
 }
 
 impl Received {
@@ -67,6 +70,13 @@ pub struct Sink {
 
 impl Sink {
     pub fn start(tag: &str, netns: Option<&str>, port: u16) -> Sink {
+        Sink::start_with(tag, netns, port, false)
+    }
+
+    /// With `tls`, the server offers STARTTLS with a self-signed
+    /// certificate for another host name, and refuses mail sent in clear
+    /// (aiosmtpd's require_starttls).
+    pub fn start_with(tag: &str, netns: Option<&str>, port: u16, tls: bool) -> Sink {
         let dir = temp_dir(tag);
         std::fs::write(dir.join("alert_sink.py"), HANDLER).unwrap();
         let out = dir.join("mail");
@@ -80,7 +90,22 @@ impl Sink {
             None => Command::new(PYTHON),
         };
         let listen = format!("127.0.0.1:{port}");
-        cmd.args(["-m", "aiosmtpd", "-n", "-l", &listen, "-c", "alert_sink.Sink"])
+        cmd.args(["-m", "aiosmtpd", "-n", "-l", &listen]);
+        if tls {
+            let st = Command::new("openssl")
+                .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mail.invalid"])
+                .arg("-keyout")
+                .arg(dir.join("key.pem"))
+                .arg("-out")
+                .arg(dir.join("cert.pem"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(st.success(), "openssl req failed");
+            cmd.arg("--tlscert").arg(dir.join("cert.pem")).arg("--tlskey").arg(dir.join("key.pem"));
+        }
+        cmd.args(["-c", "alert_sink.Sink"])
             .arg(&out)
             .env("PYTHONPATH", &dir)
             .stdout(Stdio::from(std::fs::File::create(dir.join("server.log")).unwrap()))
@@ -98,7 +123,11 @@ impl Sink {
                 .map(|s| s.success())
                 .unwrap_or(false),
         });
-        assert!(ready, "aiosmtpd did not start: {}", std::fs::read_to_string(sink.dir.join("server.err")).unwrap_or_default());
+        assert!(
+            ready,
+            "aiosmtpd did not start: {}",
+            std::fs::read_to_string(sink.dir.join("server.err")).unwrap_or_default()
+        );
         sink
     }
 
