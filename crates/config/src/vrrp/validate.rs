@@ -43,7 +43,8 @@ pub(crate) fn globals(ctx: &Ctx) -> VrrpGlobals {
         garp_lower_prio_rep: g.vrrp_garp_lower_prio_repeat.unwrap_or(5),
         garp_lower_prio_delay_us: g.vrrp_garp_lower_prio_delay.unwrap_or(5 * TIMER_HZ),
         down_timer_adverts: g.vrrp_down_timer_adverts,
-        smtp_alert_vrrp: g.smtp_alert_vrrp,
+        // keepalived: the instance's own, else smtp_alert_vrrp, else smtp_alert.
+        smtp_alert_vrrp: g.smtp_alert_vrrp.or(g.smtp_alert),
         notify_priority_changes: g.vrrp_notify_priority_changes,
     }
 }

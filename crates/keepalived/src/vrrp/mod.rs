@@ -565,6 +565,9 @@ impl VrrpShell {
             shell.feed(now, Input::SourceAddress { instance: id, addr: Some(addr) });
         }
         shell.notifier.open_fifos(cfg);
+        if !reloading {
+            shell.notifier.start_alerts(cfg, None);
+        }
         down_ifaces.sort();
         down_ifaces.dedup();
         for name in down_ifaces {
@@ -775,8 +778,20 @@ impl VrrpShell {
                 }
             }
         }
+        // The SMTP sender carries over (with the new settings), and so does
+        // what each kept instance and group last mailed.
+        new.notifier.start_alerts(cfg, self.notifier.alerts.take());
+        for g in &mut new.notifier.groups {
+            if let Some(o) = self.notifier.groups.iter().find(|o| o.name == g.name) {
+                g.last_email = o.last_email;
+            }
+        }
         for (n, m) in matches.iter().enumerate() {
             if let Some(o) = *m {
+                let (ni, oi) = (new.notify_index(n), self.notify_index(o));
+                if let (Some(oe), true) = (self.notifier.instances.get(oi), ni < new.notifier.instances.len()) {
+                    new.notifier.instances[ni].last_email = oe.last_email;
+                }
                 new.metas[n].ah_seq = self.metas[o].ah_seq;
                 new.metas[n].ip_ident = self.metas[o].ip_ident;
             }
@@ -1038,6 +1053,8 @@ impl VrrpShell {
     /// the child exits (and PDEATHSIG ends what is left).
     fn finish(&mut self) {
         self.notifier.close_fifos();
+        // The STOP mails go out, within the parent's patience (child_wait_time).
+        self.notifier.stop_alerts(std::time::Duration::from_secs(3));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
         while !self.notifier.running.is_empty() && std::time::Instant::now() < deadline {

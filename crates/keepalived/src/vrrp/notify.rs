@@ -9,6 +9,11 @@
 //!   `MASTER_RX_LOWER_PRI`, `MASTER_PRIORITY`, `BACKUP_PRIORITY`. VRRP lines
 //!   carry no trailing NUL (only the LVS writer adds one).
 //!
+//! - an SMTP alert (keepalived-alert, delivered off the loop by its own
+//!   thread) when the instance's or group's `smtp_alert` resolves on, once
+//!   per state (keepalived's `last_email_state`), FAULT not with
+//!   `no_email_faults`.
+//!
 //! FIFOs are created if absent (mode 0644, chowned to the configured user),
 //! their reader script is started first, then they are opened read-write
 //! and non-blocking so that a missing or slow reader never blocks the loop:
@@ -39,6 +44,9 @@ pub struct InstanceScripts {
     pub notify_deleted: bool,
     pub generic: Option<Box<Script>>,
     pub rx_lower_pri: Option<Box<Script>>,
+    /// `smtp_alert` resolved (instance, else smtp_alert_vrrp, else smtp_alert).
+    pub smtp: bool,
+    pub last_email: keepalived_alert::LastEmailState,
 }
 
 /// The scripts of a sync group.
@@ -50,6 +58,8 @@ pub struct GroupScripts {
     pub fault: Option<Box<Script>>,
     pub stop: Option<Box<Script>>,
     pub generic: Option<Box<Script>>,
+    pub smtp: bool,
+    pub last_email: keepalived_alert::LastEmailState,
 }
 
 struct Fifo {
@@ -89,6 +99,10 @@ pub struct Notifier {
     pub running: Vec<Pid>,
     /// The FIFO reader scripts (killed first at a stop).
     readers: Vec<Pid>,
+    /// SMTP alerts (None: no smtp_server or no notification_email).
+    pub alerts: Option<keepalived_alert::AlertSender>,
+    router_id: Option<String>,
+    no_email_faults: bool,
 }
 
 /// The line keepalived writes for an instance or group state or event.
@@ -113,6 +127,8 @@ impl Notifier {
                 notify_deleted: m.notify_deleted,
                 generic: m.notify.clone().map(Box::new),
                 rx_lower_pri: m.notify_master_rx_lower_pri.clone().map(Box::new),
+                smtp: keepalived_alert::vrrp_smtp_alert(m.smtp_alert, &cfg.global),
+                last_email: Default::default(),
             })
             .collect();
         let groups = cfg
@@ -126,9 +142,84 @@ impl Notifier {
                 fault: g.notify_fault.clone().map(Box::new),
                 stop: g.notify_stop.clone().map(Box::new),
                 generic: g.notify.clone().map(Box::new),
+                smtp: keepalived_alert::vrrp_smtp_alert(g.smtp_alert, &cfg.global),
+                last_email: Default::default(),
             })
             .collect();
-        Notifier { opts, instances, groups, fifos: Vec::new(), running: Vec::new(), readers: Vec::new() }
+        Notifier {
+            opts,
+            instances,
+            groups,
+            fifos: Vec::new(),
+            running: Vec::new(),
+            readers: Vec::new(),
+            alerts: None,
+            router_id: cfg.global.router_id.clone(),
+            no_email_faults: cfg.global.no_email_faults,
+        }
+    }
+
+    /// Start the SMTP alert sender if mail is configured (or take over the
+    /// one of the shell before a reload, with the new settings).
+    pub fn start_alerts(&mut self, cfg: &Config, previous: Option<keepalived_alert::AlertSender>) {
+        let settings = keepalived_alert::AlertSettings::from_global(&cfg.global);
+        self.alerts = match (previous, settings) {
+            (Some(a), Some(s)) => {
+                a.update_settings(s);
+                Some(a)
+            }
+            (Some(a), None) => {
+                a.shutdown(std::time::Duration::from_secs(1));
+                None
+            }
+            (None, Some(s)) => match keepalived_alert::AlertSender::start(s) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::error!("Unable to start the SMTP alert sender: {e}");
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+    }
+
+    /// Send what is queued (bounded: a hung relay cannot hold the stop).
+    pub fn stop_alerts(&mut self, within: std::time::Duration) {
+        if let Some(a) = self.alerts.take() {
+            let st = a.shutdown(within);
+            if st.abandoned > 0 {
+                info!(abandoned = st.abandoned, "SMTP alerts not sent at stop");
+            }
+        }
+    }
+
+    fn mail(&mut self, group: bool, idx: usize, name: &str, word: &str) {
+        use keepalived_alert::{Alert, AlertState};
+        let state = match word {
+            "MASTER" => AlertState::Master,
+            "BACKUP" => AlertState::Backup,
+            "FAULT" => AlertState::Fault,
+            "STOP" => AlertState::Stop,
+            "DELETED" => AlertState::Deleted,
+            _ => return,
+        };
+        let Some(sender) = self.alerts.as_ref() else { return };
+        let entry = if group {
+            self.groups.get_mut(idx).map(|g| (g.smtp, &mut g.last_email))
+        } else {
+            self.instances.get_mut(idx).map(|i| (i.smtp, &mut i.last_email))
+        };
+        let Some((smtp, last)) = entry else { return };
+        if !last.should_send(smtp, self.no_email_faults, state) {
+            return;
+        }
+        let rid = self.router_id.as_deref();
+        let alert =
+            if group { Alert::vrrp_group(rid, name, state) } else { Some(Alert::vrrp_instance(rid, name, state)) };
+        if let Some(a) = alert {
+            // A full queue is counted and logged by the sender.
+            let _ = sender.send(a);
+        }
     }
 
     /// Create and open `notify_fifo` and `vrrp_notify_fifo`, starting their
@@ -238,7 +329,7 @@ impl Notifier {
             State::Init => return,
         };
         let (name, generic) = (n.name.clone(), n.generic.clone());
-        self.notify(false, &name, specific.as_deref(), generic.as_deref(), state.name(), priority);
+        self.notify(false, id, &name, specific.as_deref(), generic.as_deref(), state.name(), priority);
     }
 
     /// An instance removed at a reload: DELETED with `notify_deleted`,
@@ -248,16 +339,17 @@ impl Notifier {
         let (name, generic) = (n.name.clone(), n.generic.clone());
         if n.notify_deleted {
             let specific = n.deleted.clone();
-            self.notify(false, &name, specific.as_deref(), generic.as_deref(), "DELETED", priority);
+            self.notify(false, id, &name, specific.as_deref(), generic.as_deref(), "DELETED", priority);
         } else {
             let specific = n.fault.clone();
-            self.notify(false, &name, specific.as_deref(), generic.as_deref(), "FAULT", priority);
+            self.notify(false, id, &name, specific.as_deref(), generic.as_deref(), "FAULT", priority);
         }
     }
 
     /// A sync group entered `state`.
     pub fn group(&mut self, g: usize, name: &str, state: State) {
-        let scripts = self.groups.iter().find(|x| x.name == name).or_else(|| self.groups.get(g));
+        let gi = self.groups.iter().position(|x| x.name == name).unwrap_or(g);
+        let scripts = self.groups.get(gi);
         let (specific, generic) = match scripts {
             Some(n) => (
                 match state {
@@ -271,12 +363,14 @@ impl Notifier {
             ),
             None => (None, None),
         };
-        self.notify(true, name, specific.as_deref(), generic.as_deref(), state.name(), 0);
+        self.notify(true, gi, name, specific.as_deref(), generic.as_deref(), state.name(), 0);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn notify(
         &mut self,
         group: bool,
+        idx: usize,
         name: &str,
         specific: Option<&Script>,
         generic: Option<&Script>,
@@ -292,6 +386,7 @@ impl Notifier {
         }
         let line = fifo_line(group, name, word, priority);
         self.write_fifos(&line);
+        self.mail(group, idx, name, word);
     }
 
     /// A FIFO-only event (with `notify_master_rx_lower_pri`'s script for
