@@ -101,8 +101,10 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
         std::thread::sleep(Duration::from_millis(10));
     }
     let arp = capture.finish();
-    let garps =
-        [71u8, 72, 73, 74, 75, 76].iter().map(|v| (*v, garps(&arp, &format!("198.51.100.{v}")).len())).collect();
+    // The new VI_4 elects itself about 3.6 s after the reload, at the edge
+    // of this window: its announcements are a boot election's, compared
+    // elsewhere; here only the kept and removed instances' addresses count.
+    let garps = [71u8, 72, 73, 74, 75].iter().map(|v| (*v, garps(&arp, &format!("198.51.100.{v}")).len())).collect();
     // VI_4 elects itself after its master-down interval.
     wait_for(10, || has(&node.addrs(), 76));
     let a = node.addrs();
