@@ -310,6 +310,17 @@ pub fn bind_packet(fd: std::os::fd::BorrowedFd<'_>, ifindex: u32, ethertype: u16
     }
 }
 
+/// Give freed heap memory back to the kernel (glibc `malloc_trim(0)`): the
+/// VRRP child calls it once after dropping the parsed configuration it no
+/// longer needs, so that its RSS reflects what it really keeps.
+pub fn malloc_trim() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,16 +394,5 @@ mod tests {
         let mut cmd = std::process::Command::new("/bin/true");
         let setup = ChildSetup { uid: Some(0), ..Default::default() };
         assert!(spawn_with_setup(&mut cmd, &setup).is_err());
-    }
-}
-
-/// Give freed heap memory back to the kernel (glibc `malloc_trim(0)`): the
-/// VRRP child calls it once after dropping the parsed configuration it no
-/// longer needs, so that its RSS reflects what it really keeps.
-pub fn malloc_trim() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
