@@ -882,7 +882,7 @@ impl Router {
         let cur = self.instances[i].state;
         match (prev, cur) {
             (State::Backup | State::Master | State::Fault, State::Master) => self.sync_master(i, now, out),
-            (State::Master, State::Backup) => self.sync_backup(i, now, out),
+            (State::Master, State::Backup) => self.sync_leave(i, State::Backup, now, out),
             _ => {}
         }
     }
@@ -903,49 +903,31 @@ impl Router {
         out.push(Action::NotifyGroup { group: g, state: State::Master });
     }
 
-    fn sync_backup(&mut self, i: InstanceId, now: Instant, out: &mut Vec<Action>) {
+    /// The other members of `i`'s sync group follow it out of MASTER, to
+    /// BACKUP or FAULT (keepalived's vrrp_sync_backup / vrrp_sync_fault).
+    fn sync_leave(&mut self, i: InstanceId, target: State, now: Instant, out: &mut Vec<Action>) {
         let Some(g) = self.instances[i].config.sync_group else { return };
-        if self.groups[g].state == State::Backup {
+        if self.groups[g].state == target {
             return;
         }
-        log(out, format!("VRRP_Group({}) Syncing instances to BACKUP state", self.groups[g].name));
+        log(out, format!("VRRP_Group({}) Syncing instances to {} state", self.groups[g].name, target.name()));
         for m in self.groups[g].members.clone() {
-            if m == i || self.instances[m].state == State::Backup {
+            if m == i || self.instances[m].state == target {
                 continue;
             }
-            self.instances[m].wantstate = State::Backup;
-            match self.instances[m].state {
-                State::Fault | State::Init => self.leave_fault(m, now, out),
-                State::Master => self.leave_master(m, now, out),
-                _ => {}
-            }
-        }
-        self.groups[g].state = State::Backup;
-        out.push(Action::NotifyGroup { group: g, state: State::Backup });
-    }
-
-    fn sync_fault(&mut self, i: InstanceId, now: Instant, out: &mut Vec<Action>) {
-        let Some(g) = self.instances[i].config.sync_group else { return };
-        if self.groups[g].state == State::Fault {
-            return;
-        }
-        log(out, format!("VRRP_Group({}) Syncing instances to FAULT state", self.groups[g].name));
-        for m in self.groups[g].members.clone() {
-            if m == i || self.instances[m].state == State::Fault {
-                continue;
-            }
-            self.instances[m].wantstate = State::Fault;
-            match self.instances[m].state {
-                State::Master => self.leave_master(m, now, out),
-                State::Backup | State::Init => {
+            self.instances[m].wantstate = target;
+            match (self.instances[m].state, target) {
+                (State::Master, _) => self.leave_master(m, now, out),
+                (State::Fault | State::Init, State::Backup) => self.leave_fault(m, now, out),
+                (State::Backup | State::Init, State::Fault) => {
                     self.instances[m].state = State::Fault;
                     self.leave_fault(m, now, out);
                 }
                 _ => {}
             }
         }
-        self.groups[g].state = State::Fault;
-        out.push(Action::NotifyGroup { group: g, state: State::Fault });
+        self.groups[g].state = target;
+        out.push(Action::NotifyGroup { group: g, state: target });
     }
 
     // ------------------------------------------------------------------ tracking
@@ -1119,7 +1101,7 @@ impl Router {
             }
             _ => {}
         }
-        self.sync_fault(i, now, out);
+        self.sync_leave(i, State::Fault, now, out);
     }
 
     fn try_up_instance(&mut self, i: InstanceId, now: Instant, out: &mut Vec<Action>) {
@@ -1148,7 +1130,7 @@ impl Router {
             if self.instances[i].state == State::Master {
                 self.sync_master(i, now, out);
             } else {
-                self.sync_backup(i, now, out);
+                self.sync_leave(i, State::Backup, now, out);
             }
         }
     }
