@@ -194,7 +194,7 @@ impl Statics {
         routes::del_routes(&rts, "static");
         for (a, idx) in &self.addresses {
             if !keep.addresses.iter().any(|(k, i)| k.addr == a.addr && k.prefix == a.prefix && i == idx) {
-                let _ = keepalived_netlink::del_address(*idx, a.addr, a.prefix, &addr_options(a));
+                remove(a, *idx, "static");
             }
         }
     }
@@ -227,17 +227,21 @@ impl VrrpShell {
     /// exist or sockets that cannot be opened are logged; their instances
     /// are put in FAULT by the engine (interface down).
     pub fn new(cfg: &Config) -> Result<VrrpShell, String> {
-        Self::build(cfg, false, None, None)
+        Self::build(cfg, false, None, None, None)
     }
 
     /// `sysctls` and `firewall` carry over from the old shell at a reload.
     fn build(
         cfg: &Config,
         reloading: bool,
+        router: Option<Router>,
         sysctls: Option<keepalived_netlink::vmac::Sysctls>,
         firewall: Option<keepalived_netlink::nft::Firewall>,
     ) -> Result<VrrpShell, String> {
-        let router = Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e:?}"))?;
+        let router = match router {
+            Some(r) => r,
+            None => Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e:?}"))?,
+        };
         // no_accept / strict: keepalived drops traffic to a non-accept
         // master's addresses with nftables (its default table when none
         // is configured).
@@ -272,6 +276,8 @@ impl VrrpShell {
             }
             (None, false) => None,
         };
+        // Who scripts run as (resolves script_user once).
+        let script_opts = crate::files::ScriptRunOpts::from_global(&cfg.global, false);
         let mut shell = VrrpShell {
             router,
             metas: Vec::new(),
@@ -286,14 +292,14 @@ impl VrrpShell {
             buf: vec![0u8; 65536],
             recorder: open_recorder(),
             rx_errors: 0,
-            script_opts: crate::files::ScriptRunOpts::from_global(&cfg.global, false),
+            script_opts: script_opts.clone(),
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,
             procs: None,
             statics: Statics::from_config(cfg),
             sysctls: sysctls.unwrap_or_default(),
             firewall,
-            notifier: notify::Notifier::new(cfg, crate::files::ScriptRunOpts::from_global(&cfg.global, false)),
+            notifier: notify::Notifier::new(cfg, script_opts),
             track_scripts: Vec::new(),
             script_timers: keepalived_runtime::TimerHeap::new(),
         };
@@ -711,62 +717,37 @@ impl VrrpShell {
                 }
             }
         }
-        // 4. Kept masters: remove only the addresses the new configuration dropped.
-        let new_addrs: Vec<Vec<(IpAddr, u8, Option<String>)>> = new_router
-            .instances()
-            .iter()
-            .map(|c| {
-                let m = cfg.vrrp.instances.iter().find(|m| m.name == c.config.name);
-                m.into_iter()
-                    .flat_map(|m| m.vips.iter().chain(m.evips.iter()))
-                    .map(|a| (a.addr, a.prefix, a.dev.clone()))
-                    .collect()
-            })
-            .collect();
-        for (n, m) in matches.iter().enumerate() {
-            let Some(o) = *m else { continue };
-            if self.router.instance(o).is_none_or(|i| i.state != State::Master) {
-                continue;
-            }
-            let meta = &self.metas[o];
-            for (a, idx) in &meta.addresses {
-                if !new_addrs[n].iter().any(|(x, p, d)| *x == a.addr && *p == a.prefix && *d == a.dev) {
-                    info!("({}) removing {}/{} dropped from the configuration", meta.name, a.addr, a.prefix);
-                    match keepalived_netlink::del_address(*idx, a.addr, a.prefix, &addr_options(a)) {
-                        Ok(()) => {}
-                        Err(e) if e.is_not_found() => {}
-                        Err(e) => warn!("({}) unable to remove {}/{}: {e}", meta.name, a.addr, a.prefix),
-                    }
-                }
-            }
-        }
-        // Kept masters: virtual routes and rules the new configuration dropped.
-        for (n, m) in matches.iter().enumerate() {
-            let Some(o) = *m else { continue };
-            if self.router.instance(o).is_none_or(|i| i.state != State::Master) {
-                continue;
-            }
-            let name = new_router.instances()[n].config.name.clone();
-            let model = cfg.vrrp.instances.iter().find(|m| m.name == name);
-            let new_routes = model.map(|m| routes::routes(&m.vroutes, &name)).unwrap_or_default();
-            let new_rules = model.map(|m| routes::rules(&m.vrules, &name)).unwrap_or_default();
-            let meta = &self.metas[o];
-            let gone_rules: Vec<_> = meta.vrules.iter().filter(|r| !new_rules.contains(r)).cloned().collect();
-            routes::del_rules(&gone_rules, &meta.name);
-            let gone_routes: Vec<_> = meta.vroutes.iter().filter(|r| !new_routes.contains(r)).cloned().collect();
-            routes::del_routes(&gone_routes, &meta.name);
-        }
         // 5. Close what the old shell had open, then open the new one.
         self.notifier.close_fifos();
         self.deregister(reg);
         let sysctls = std::mem::take(&mut self.sysctls);
         let firewall = self.firewall.take();
-        let mut new = match VrrpShell::build(cfg, true, Some(sysctls), firewall) {
+        let mut new = match VrrpShell::build(cfg, true, Some(new_router), Some(sysctls), firewall) {
             Ok(n) => n,
             Err(e) => return Err((self, e)),
         };
         if let Err(e) = new.register(reg) {
             error!("Unable to watch the VRRP sockets: {e}");
+        }
+        // Kept masters lose only the addresses, routes and rules the new
+        // configuration dropped (the adopted engine re-adds the rest).
+        for (n, m) in matches.iter().enumerate() {
+            let Some(o) = *m else { continue };
+            if self.router.instance(o).is_none_or(|i| i.state != State::Master) {
+                continue;
+            }
+            let (old, kept) = (&self.metas[o], &new.metas[n]);
+            let gone_rules: Vec<_> = old.vrules.iter().filter(|r| !kept.vrules.contains(r)).cloned().collect();
+            routes::del_rules(&gone_rules, &old.name);
+            let gone_routes: Vec<_> = old.vroutes.iter().filter(|r| !kept.vroutes.contains(r)).cloned().collect();
+            routes::del_routes(&gone_routes, &old.name);
+            for (a, idx) in &old.addresses {
+                let still = kept.addresses.iter().any(|(k, i)| k.addr == a.addr && k.prefix == a.prefix && i == idx);
+                if !still {
+                    info!("({}) removing {}/{} dropped from the configuration", old.name, a.addr, a.prefix);
+                    remove(a, *idx, &old.name);
+                }
+            }
         }
         // VMACs the new configuration no longer uses.
         for m in &mut self.metas {
@@ -1259,12 +1240,7 @@ impl VrrpShell {
                     routes::del_rules(&m.vrules, &m.name);
                     routes::del_routes(&m.vroutes, &m.name);
                     for (a, idx) in &m.addresses {
-                        let opts = addr_options(a);
-                        match keepalived_netlink::del_address(*idx, a.addr, a.prefix, &opts) {
-                            Ok(()) => {}
-                            Err(e) if e.is_not_found() => {}
-                            Err(e) => warn!("({}) unable to remove {}/{}: {e}", m.name, a.addr, a.prefix),
-                        }
+                        remove(a, *idx, &m.name);
                     }
                     if m.block {
                         if let Some(fw) = self.firewall.as_mut() {
@@ -1483,6 +1459,14 @@ fn addr_options(a: &IpAddress) -> AddrOptions {
         _ => None,
     };
     AddrOptions { label: a.label.clone(), preferred_lft, nodad: matches!(a.addr, IpAddr::V6(_)), ..Default::default() }
+}
+
+fn remove(a: &IpAddress, ifindex: u32, name: &str) {
+    match keepalived_netlink::del_address(ifindex, a.addr, a.prefix, &addr_options(a)) {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => warn!("({name}) unable to remove {}/{}: {e}", a.addr, a.prefix),
+    }
 }
 
 fn install(a: &IpAddress, ifindex: u32, name: &str) {
