@@ -285,17 +285,7 @@ impl Router {
             }
         }
         let mut r = Router { options, instances, groups, trackers, garp, delayed_start: None, started: false };
-        for i in 0..r.instances.len() {
-            let (total, fault, init) = r.evaluate(i);
-            let inst = &mut r.instances[i];
-            inst.total_priority = total;
-            if !inst.owner() {
-                inst.effective_priority = total.clamp(1, 254) as u8;
-            }
-            inst.fault = fault;
-            inst.script_init = init;
-            inst.ms_down_timer_us = inst.master_down_us();
-        }
+        r.apply_trackers();
         r
     }
 
@@ -621,17 +611,7 @@ impl Router {
                 t.result = o.result;
             }
         }
-        for i in 0..self.instances.len() {
-            let (total, fault, init) = self.evaluate(i);
-            let inst = &mut self.instances[i];
-            inst.total_priority = total;
-            if !inst.owner() {
-                inst.effective_priority = total.clamp(1, 254) as u8;
-            }
-            inst.fault = fault;
-            inst.script_init = init;
-            inst.ms_down_timer_us = inst.master_down_us();
-        }
+        self.apply_trackers();
         let mut reload_master = vec![false; self.instances.len()];
         for (i, m) in matches.iter().enumerate().take(self.instances.len()) {
             let Some(o) = m.and_then(|o| old.instances.get(o)) else { continue };
@@ -931,6 +911,22 @@ impl Router {
     }
 
     // ------------------------------------------------------------------ tracking
+
+    /// Priorities, faults and init states from the trackers, silently (at
+    /// construction and when a reload adopts the old trackers' states).
+    fn apply_trackers(&mut self) {
+        for i in 0..self.instances.len() {
+            let (total, fault, init) = self.evaluate(i);
+            let inst = &mut self.instances[i];
+            inst.total_priority = total;
+            if !inst.owner() {
+                inst.effective_priority = total.clamp(1, 254) as u8;
+            }
+            inst.fault = fault;
+            inst.script_init = init;
+            inst.ms_down_timer_us = inst.master_down_us();
+        }
+    }
 
     /// (total priority, own fault, a weight-0 script still in init).
     fn evaluate(&self, i: InstanceId) -> (i32, bool, bool) {
