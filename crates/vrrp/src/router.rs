@@ -515,20 +515,29 @@ impl Router {
             self.delayed_start = Some(now.add_us(self.options.startup_delay_us));
         }
         for g in 0..self.groups.len() {
-            let members = self.groups[g].members.clone();
-            let st = if members.iter().any(|&m| self.instances[m].fault || self.instances[m].script_init) {
-                State::Fault
-            } else if members.iter().all(|&m| self.instances[m].wantstate == State::Master && self.instances[m].owner())
-            {
-                State::Master
-            } else {
-                State::Backup
-            };
-            self.groups[g].state = st;
+            self.groups[g].state = self.initial_group_state(g);
         }
         let n = self.instances.len();
         let g = self.groups.len();
         self.start_instances(now, out, &vec![false; n], &vec![false; g]);
+    }
+
+    /// A sync group's state at start or after a reload: FAULT if a member is
+    /// blocked, MASTER if every member already is (a reloaded master) or is
+    /// an address owner that wants it, else BACKUP.
+    fn initial_group_state(&self, g: GroupId) -> State {
+        let members = &self.groups[g].members;
+        let inst = |m: &InstanceId| &self.instances[*m];
+        if members.iter().any(|m| inst(m).fault || inst(m).script_init) {
+            State::Fault
+        } else if members
+            .iter()
+            .all(|m| inst(m).state == State::Master || (inst(m).wantstate == State::Master && inst(m).owner()))
+        {
+            State::Master
+        } else {
+            State::Backup
+        }
     }
 
     /// keepalived's vrrp_init_state: group notifies for groups in FAULT or
@@ -636,17 +645,7 @@ impl Router {
         let mut group_same = vec![false; self.groups.len()];
         #[allow(clippy::needless_range_loop)] // self.groups[g] is written while self.instances is read
         for g in 0..self.groups.len() {
-            let members = self.groups[g].members.clone();
-            let st = if members.iter().any(|&m| self.instances[m].fault || self.instances[m].script_init) {
-                State::Fault
-            } else if members.iter().all(|&m| {
-                self.instances[m].state == State::Master
-                    || (self.instances[m].wantstate == State::Master && self.instances[m].owner())
-            }) {
-                State::Master
-            } else {
-                State::Backup
-            };
+            let st = self.initial_group_state(g);
             let before = old.groups.iter().find(|o| o.name == self.groups[g].name).map(|o| o.state);
             group_same[g] = before == Some(st);
             self.groups[g].state = st;
