@@ -61,6 +61,23 @@ enum Damage {
 }
 
 impl Forge {
+    /// A well-formed priority-254 advert from the attacker to the group for
+    /// VRID `vrid` announcing 198.51.100.`vrid` (the lab's VIP convention),
+    /// advert interval 1 s, no authentication.
+    fn new(version: Version, vrid: u8) -> Forge {
+        Forge {
+            version,
+            vrid,
+            priority: 254,
+            adver_int: if version == Version::V2 { 1 } else { 100 },
+            auth: Auth::None,
+            src: ATTACKER,
+            dst: MCAST,
+            ttl: 255,
+            vip: Ipv4Addr::new(198, 51, 100, vrid),
+        }
+    }
+
     fn datagram(&self, damage: Damage) -> Vec<u8> {
         let vips = [self.vip];
         let v = vrrp::Repr {
@@ -244,26 +261,21 @@ impl Cluster {
 const GLOBAL: &str = "global_defs {\n router_id hostile\n vrrp_garp_master_delay 1\n vrrp_garp_master_repeat 1\n \
                       vrrp_garp_master_refresh 0\n}\n";
 
-#[test]
-fn forged_v2_pass_adverts_change_nothing_and_are_counted() {
-    let Some(scripts) = usable(&["ip"]) else { return };
-    let conf = format!(
+/// The lab's PASS instance (VRID 54, password lab-pw1), h1 150 / h2 100.
+fn pass_conf() -> String {
+    format!(
         "{GLOBAL}vrrp_instance VI_pass {{\n state BACKUP\n interface eth0\n virtual_router_id 54\n version 2\n \
          @h1 priority 150\n @h2 priority 100\n advert_int 1\n authentication {{\n  auth_type PASS\n  auth_pass lab-pw1\n }}\n \
          virtual_ipaddress {{\n  198.51.100.54/24\n }}\n}}\n"
-    );
+    )
+}
+
+#[test]
+fn forged_v2_pass_adverts_change_nothing_and_are_counted() {
+    let Some(scripts) = usable(&["ip"]) else { return };
+    let conf = pass_conf();
     let c = Cluster::start(&scripts, "hlp", &conf, "198.51.100.54");
-    let good = Forge {
-        version: Version::V2,
-        vrid: 54,
-        priority: 254,
-        adver_int: 1,
-        auth: Auth::Pass(vrrp::auth_data(b"lab-pw1")),
-        src: ATTACKER,
-        dst: MCAST,
-        ttl: 255,
-        vip: Ipv4Addr::new(198, 51, 100, 54),
-    };
+    let good = Forge { auth: Auth::Pass(vrrp::auth_data(b"lab-pw1")), ..Forge::new(Version::V2, 54) };
     let with = |f: &dyn Fn(&mut Forge)| {
         let mut x = good.clone();
         f(&mut x);
@@ -348,17 +360,7 @@ fn forged_v3_adverts_change_nothing_and_are_counted() {
          @h1 priority 150\n @h2 priority 100\n advert_int 1\n virtual_ipaddress {{\n  198.51.100.52/24\n }}\n}}\n"
     );
     let c = Cluster::start(&scripts, "hl3", &conf, "198.51.100.52");
-    let good = Forge {
-        version: Version::V3,
-        vrid: 52,
-        priority: 254,
-        adver_int: 100,
-        auth: Auth::None,
-        src: ATTACKER,
-        dst: MCAST,
-        ttl: 255,
-        vip: Ipv4Addr::new(198, 51, 100, 52),
-    };
+    let good = Forge::new(Version::V3, 52);
     let with = |f: &dyn Fn(&mut Forge)| {
         let mut x = good.clone();
         f(&mut x);
@@ -405,17 +407,7 @@ fn unicast_instance_ignores_a_higher_priority_from_a_non_peer() {
          virtual_ipaddress {{\n  198.51.100.56/24\n }}\n}}\n"
     );
     let c = Cluster::start(&scripts, "hlu", &conf, "198.51.100.56");
-    let to_h1 = Forge {
-        version: Version::V3,
-        vrid: 56,
-        priority: 254,
-        adver_int: 100,
-        auth: Auth::None,
-        src: ATTACKER,
-        dst: H1,
-        ttl: 255,
-        vip: Ipv4Addr::new(198, 51, 100, 56),
-    };
+    let to_h1 = Forge { dst: H1, ..Forge::new(Version::V3, 56) };
     let mut t = Vec::new();
     let before = (c.transitions(1), c.transitions(2));
     let sent = c.send(&to_h1.datagram(Damage::None), 10, Duration::from_millis(10))
@@ -438,8 +430,7 @@ fn unicast_instance_ignores_a_higher_priority_from_a_non_peer() {
 }
 
 /// keepalived logs "Unknown VRID(n) received on interface(eth0). ignoring..."
-/// with `log_unknown_vrids`; keepalived-rs parses the option but its VRRP
-/// shell drops unknown VRIDs silently (vrrp_shell.rs read_v4/read_v6).
+/// with `log_unknown_vrids` (the kernel VRID filter is then left off).
 #[test]
 fn unknown_vrids_are_logged_when_asked() {
     let Some(scripts) = usable(&["ip"]) else { return };
@@ -447,17 +438,7 @@ fn unknown_vrids_are_logged_when_asked() {
                 virtual_router_id 52\n version 3\n @h1 priority 150\n @h2 priority 100\n advert_int 1\n \
                 virtual_ipaddress {\n  198.51.100.52/24\n }\n}\n";
     let c = Cluster::start(&scripts, "hlv", conf, "198.51.100.52");
-    let f = Forge {
-        version: Version::V3,
-        vrid: 99,
-        priority: 254,
-        adver_int: 100,
-        auth: Auth::None,
-        src: ATTACKER,
-        dst: MCAST,
-        ttl: 255,
-        vip: Ipv4Addr::new(198, 51, 100, 52),
-    };
+    let f = Forge { vip: Ipv4Addr::new(198, 51, 100, 52), ..Forge::new(Version::V3, 99) };
     c.send(&f.datagram(Damage::None), 3, Duration::from_millis(10));
     std::thread::sleep(Duration::from_millis(300));
     assert!(c.lab.ka_log(1).contains("Unknown VRID(99) received on interface(eth0)"), "{}", c.lab.ka_log(1));
@@ -465,31 +446,14 @@ fn unknown_vrids_are_logged_when_asked() {
 
 /// keepalived checks a VRRPv2 advert's auth type, password and interval
 /// before its type (vrrp.c vrrp_check_packet), so a type-2 advert with the
-/// right password counts invalid_type_rcvd. keepalived-rs's decoder
-/// (crates/vrrp/src/decode.rs, the `Err(VrrpType)` arm of decode_ipv4)
-/// leaves `auth` at None for such a packet, so a PASS instance counts
-/// authtype_mismatch instead and logs "received a 0 auth".
+/// right password counts invalid_type_rcvd, not an auth mismatch (the
+/// decoder keeps the auth of an advert whose type is wrong).
 #[test]
 fn v2_pass_advert_of_type_2_counts_invalid_type() {
     let Some(scripts) = usable(&["ip"]) else { return };
-    let conf = format!(
-        "{GLOBAL}vrrp_instance VI_pass {{\n state BACKUP\n interface eth0\n virtual_router_id 54\n version 2\n \
-         @h1 priority 150\n @h2 priority 100\n advert_int 1\n authentication {{\n  auth_type PASS\n  auth_pass lab-pw1\n }}\n \
-         virtual_ipaddress {{\n  198.51.100.54/24\n }}\n}}\n"
-    );
+    let conf = pass_conf();
     let c = Cluster::start(&scripts, "hlt", &conf, "198.51.100.54");
-    let f = Forge {
-        version: Version::V2,
-        vrid: 54,
-        priority: 254,
-        adver_int: 1,
-        auth: Auth::Pass(vrrp::auth_data(b"lab-pw1")),
-        src: ATTACKER,
-        dst: MCAST,
-        ttl: 255,
-        vip: Ipv4Addr::new(198, 51, 100, 54),
-    };
+    let f = Forge { auth: Auth::Pass(vrrp::auth_data(b"lab-pw1")), ..Forge::new(Version::V2, 54) };
     let mut t = Vec::new();
-    // FAILS HERE (counted 0: the packet went to authtype_mismatch).
     c.hostile("type 2", &f.datagram(Damage::Type2), Some(|s| s.invalid_type_rcvd), "Invalid packet type", &mut t);
 }
