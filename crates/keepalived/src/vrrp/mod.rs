@@ -1465,7 +1465,7 @@ fn remove(a: &IpAddress, ifindex: u32, name: &str) {
     match keepalived_netlink::del_address(ifindex, a.addr, a.prefix, &addr_options(a)) {
         Ok(()) => {}
         Err(e) if e.is_not_found() => {}
-        Err(e) => warn!("({name}) unable to remove {}/{}: {e}", a.addr, a.prefix),
+        Err(e) => warn!("({name}) {e}"),
     }
 }
 
@@ -1473,7 +1473,7 @@ fn install(a: &IpAddress, ifindex: u32, name: &str) {
     match keepalived_netlink::add_address(ifindex, a.addr, a.prefix, &addr_options(a)) {
         Ok(()) => {}
         Err(e) if e.is_already_exists() => {}
-        Err(e) => warn!("({name}) unable to add {}/{}: {e}", a.addr, a.prefix),
+        Err(e) => warn!("({name}) {e}"),
     }
 }
 

@@ -130,7 +130,7 @@ pub fn add_routes(list: &[RouteSpec], owner: &str) {
         match keepalived_netlink::add_route(r) {
             Ok(()) => {}
             Err(e) if e.is_already_exists() => {}
-            Err(e) => warn!("({owner}) unable to add route {r}: {e}"),
+            Err(e) => warn!("({owner}) {e}"),
         }
     }
 }
@@ -140,7 +140,7 @@ pub fn del_routes(list: &[RouteSpec], owner: &str) {
         match keepalived_netlink::del_route(r) {
             Ok(()) => {}
             Err(e) if e.is_not_found() => {}
-            Err(e) => warn!("({owner}) unable to remove route {r}: {e}"),
+            Err(e) => warn!("({owner}) {e}"),
         }
     }
 }
@@ -150,7 +150,7 @@ pub fn add_rules(list: &[RuleSpec], owner: &str) {
         match keepalived_netlink::add_rule(r) {
             Ok(()) => {}
             Err(e) if e.is_already_exists() => {}
-            Err(e) => warn!("({owner}) unable to add rule {r}: {e}"),
+            Err(e) => warn!("({owner}) {e}"),
         }
     }
 }
@@ -160,7 +160,7 @@ pub fn del_rules(list: &[RuleSpec], owner: &str) {
         match keepalived_netlink::del_rule(r) {
             Ok(()) => {}
             Err(e) if e.is_not_found() => {}
-            Err(e) => warn!("({owner}) unable to remove rule {r}: {e}"),
+            Err(e) => warn!("({owner}) {e}"),
         }
     }
 }
