@@ -5,6 +5,8 @@
 //! the host changes. A test that cannot run here (not root, no `unshare`
 //! or `ip`, a missing tool) prints `SKIP:` and passes.
 
+pub mod vm;
+
 use std::process::Command;
 
 /// Set in the re-run process: the body runs there.
