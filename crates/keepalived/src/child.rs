@@ -3,9 +3,11 @@
 //! active, writes its pid file and runs its own mio loop, answering the
 //! parent's watchdog hellos and acting on the signals the parent relays.
 //!
-//! The protocol engines plug into this loop; what every child does is
-//! here: reload (SIGHUP), stop (SIGTERM), data dumps (SIGUSR1) and, for
-//! VRRP, stats/JSON dumps (SIGUSR2, SIGRTMAX-1, SIGRTMIN+2).
+//! What the child runs is a [`Subsystem`] (built by [`crate::subsystems`]);
+//! this frame drives any of them the same way: reload (SIGHUP), stop
+//! (SIGTERM), dumps (SIGUSR1 data, SIGUSR2 / SIGRTMAX-1 stats, SIGRTMIN+2
+//! JSON: a subsystem without such a file writes none), script reaping
+//! (SIGCHLD) and events from the other children.
 
 use crate::cli::Cli;
 use crate::config_copy::ConfigCopy;
@@ -13,12 +15,12 @@ use crate::dumps;
 use crate::files::{self, DumpKind, PidFile};
 use crate::logging;
 use crate::parent::{log_diags, EXIT_CONFIG, EXIT_FATAL, EXIT_OK};
-use keepalived_config::model::global::{GlobalDefs, ProcessSettings};
-use keepalived_config::{parse_copy, parse_file, Config, ParseOptions, Parsed, Subsystems};
+use crate::subsystems;
+use keepalived_config::{parse_copy, parse_file, Config, ParseOptions, Parsed};
 use keepalived_runtime::channel::ReadStatus;
-use keepalived_runtime::{Channel, ChildMsg, ParentMsg, ProcKind};
-use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use keepalived_runtime::event_loop::TIMER;
+use keepalived_runtime::{Channel, ChildMsg, Ctx, DumpRequest, EventLoop, ParentMsg, PeerEvent, ProcKind, Subsystem};
+use mio::{Interest, Token};
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use signal_hook::consts::signal::*;
@@ -27,7 +29,6 @@ use tracing::{error, info, warn};
 
 const SIGNALS: Token = Token(0);
 const PARENT: Token = Token(1);
-const TIMER: Token = Token(2);
 
 /// Everything a child needs, handed over from the parent at fork time.
 pub struct ChildStart {
@@ -44,17 +45,13 @@ pub struct ChildStart {
     pub copy: std::sync::Arc<ConfigCopy>,
 }
 
-fn subsystems(kind: ProcKind) -> Subsystems {
-    Subsystems { vrrp: kind == ProcKind::Vrrp, check: kind == ProcKind::Checker, bfd: kind == ProcKind::Bfd }
-}
-
 /// Read the configuration with only this child's blocks active, from the
 /// consolidated copy the parent wrote (the files only if it is unreadable).
 pub fn read_child_config(kind: ProcKind, start: &ChildStart) -> Parsed {
     let opts = ParseOptions {
         config_id: start.config_id.clone(),
         all_config: start.cli.all_config,
-        active: subsystems(kind),
+        active: subsystems::blocks(kind),
         config_test: false,
         validate: true,
         system: crate::system::system_view(true),
@@ -75,29 +72,17 @@ pub fn read_child_config(kind: ProcKind, start: &ChildStart) -> Parsed {
 /// produce them on demand). Not for production use.
 fn test_exit_code(kind: ProcKind) -> Option<i32> {
     let v = std::env::var("KEEPALIVED_RS_TEST_CHILD_EXIT").ok()?;
-    let name = match kind {
-        ProcKind::Vrrp => "vrrp",
-        ProcKind::Checker => "checker",
-        ProcKind::Bfd => "bfd",
-    };
+    let name = subsystems::short_name(kind);
     v.split(',').find_map(|kv| {
         let (k, c) = kv.split_once('=')?;
         (k.trim() == name).then(|| c.trim().parse().ok()).flatten()
     })
 }
 
-fn process_settings(kind: ProcKind, g: &GlobalDefs) -> &ProcessSettings {
-    match kind {
-        ProcKind::Vrrp => &g.vrrp,
-        ProcKind::Checker => &g.checker,
-        ProcKind::Bfd => &g.bfd,
-    }
-}
-
 /// keepalived's per-child process settings: name, nice, realtime
 /// scheduling, memory locking, CPU affinity.
 fn apply_process_settings(kind: ProcKind, cfg: &Config) {
-    let s = process_settings(kind, &cfg.global);
+    let s = subsystems::process_settings(kind, &cfg.global);
     if let Some(name) = &s.process_name {
         if let Ok(c) = std::ffi::CString::new(name.as_bytes()) {
             if let Err(e) = nix::sys::prctl::set_name(&c) {
@@ -142,268 +127,224 @@ pub fn run(mut start: ChildStart) -> i32 {
         return EXIT_OK;
     }
     logging::set_process(Some(kind));
-
-    let poll = match Poll::new() {
-        Ok(p) => p,
-        Err(e) => {
-            error!("Unable to create the event loop: {e}");
-            return EXIT_FATAL;
-        }
+    let mut frame = match Frame::open(&mut start) {
+        Ok(f) => f,
+        Err(code) => return code,
     };
+    let exit = frame.run(&start);
+    info!("Stopped");
+    if let Some(p) = frame.pidfile.take() {
+        p.remove();
+    }
+    exit
+}
+
+/// The child's loop and what it holds.
+struct Frame {
+    kind: ProcKind,
+    ev: EventLoop,
+    signals: Signals,
+    chan: Channel<ChildMsg, ParentMsg>,
+    sub: Box<dyn Subsystem>,
+    /// Only what the frame itself needs of the configuration (dump paths):
+    /// the subsystem keeps what it runs, and the data dump re-reads it.
+    cfg: Config,
+    pidfile: Option<PidFile>,
+    outbox: Vec<(ProcKind, PeerEvent)>,
+}
+
+/// Signals every child acts on. SIGRTMIN+2 (JSON) and SIGRTMAX-1
+/// (STATS_CLEAR) are real-time signals numbered at run time.
+fn child_signals() -> std::io::Result<Signals> {
     let rtmin2 = keepalived_sys::sigrtmin() + 2;
     let rtmax1 = keepalived_sys::sigrtmax() - 1;
-    let mut signals = match Signals::new([SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, rtmin2, rtmax1]) {
-        Ok(s) => s,
-        Err(e) => {
+    Signals::new([SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, rtmin2, rtmax1])
+}
+
+/// The dump a signal asks for, if it is one.
+fn dump_request(sig: i32) -> Option<DumpRequest> {
+    match sig {
+        SIGUSR1 => Some(DumpRequest::Data),
+        SIGUSR2 => Some(DumpRequest::Stats { clear: false }),
+        s if s == keepalived_sys::sigrtmax() - 1 => Some(DumpRequest::Stats { clear: true }),
+        s if s == keepalived_sys::sigrtmin() + 2 => Some(DumpRequest::Json),
+        _ => None,
+    }
+}
+
+/// Keep only what the frame needs of a configuration (a thousand
+/// instances' model is a few MiB the child would carry for nothing).
+fn frame_config(cfg: Config) -> Config {
+    let slim = Config { root: cfg.root, global: cfg.global, ..Default::default() };
+    keepalived_sys::malloc_trim();
+    slim
+}
+
+impl Frame {
+    /// Read the configuration, build the subsystem, open the loop and the
+    /// parent channel. `Err`: the exit status.
+    fn open(start: &mut ChildStart) -> Result<Frame, i32> {
+        let kind = start.kind;
+        let ev = EventLoop::new().map_err(|e| {
+            error!("Unable to create the event loop: {e}");
+            EXIT_FATAL
+        })?;
+        let mut signals = child_signals().map_err(|e| {
             error!("Unable to set up signal handling: {e}");
-            return EXIT_FATAL;
+            EXIT_FATAL
+        })?;
+        let _ = ev.poll.registry().register(&mut signals, SIGNALS, Interest::READABLE);
+        let parsed = read_child_config(kind, start);
+        log_diags(&parsed);
+        if parsed.diags.stopped || parsed.main_missing {
+            return Err(EXIT_CONFIG);
         }
-    };
-    let _ = poll.registry().register(&mut signals, SIGNALS, Interest::READABLE);
-
-    let parsed = read_child_config(kind, &start);
-    log_diags(&parsed);
-    if parsed.diags.stopped || parsed.main_missing {
-        return EXIT_CONFIG;
-    }
-    let mut cfg = parsed.config;
-    if let Some(code) = test_exit_code(kind) {
-        return code;
-    }
-    apply_process_settings(kind, &cfg);
-
-    let pidfile = match start.pidfile.take() {
-        Some(mut p) => {
+        let cfg = parsed.config;
+        if let Some(code) = test_exit_code(kind) {
+            return Err(code);
+        }
+        apply_process_settings(kind, &cfg);
+        let pidfile = start.pidfile.take().map(|mut p| {
             if let Err(e) = p.write_pid(std::process::id()) {
                 warn!("Unable to write pid file {}: {e}", p.path.display());
             }
-            Some(p)
-        }
-        None => None,
-    };
-    let Some(stream) = start.stream.take() else {
-        error!("No channel to the parent");
-        return EXIT_FATAL;
-    };
-    let mut chan: Channel<ChildMsg, ParentMsg> = Channel::new(stream);
-    let _ = poll.registry().register(&mut chan.stream, PARENT, Interest::READABLE | Interest::WRITABLE);
-    let _ = chan.send(&ChildMsg::Ready);
-    info!("{} child started, pid {}", kind.label(), std::process::id());
-
-    let mut poll = poll;
-    // The VRRP child runs the VRRP engine on the wire.
-    let mut shell = if kind == ProcKind::Vrrp && !cfg.vrrp.instances.is_empty() {
-        match crate::vrrp::VrrpShell::new(&cfg) {
-            Ok(mut sh) => {
-                if let Err(e) = sh.register(poll.registry()) {
-                    error!("Unable to watch the VRRP sockets: {e}");
-                }
-                sh.start();
-                Some(sh)
-            }
-            Err(e) => {
-                error!("{e}");
-                return EXIT_CONFIG;
-            }
-        }
-    } else {
-        None
-    };
-    use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
-    let timerfd = TimerFd::new(ClockId::CLOCK_MONOTONIC, TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC).ok();
-    if let Some(t) = timerfd.as_ref() {
-        use std::os::fd::{AsFd, AsRawFd};
-        let _ = poll.registry().register(&mut SourceFd(&t.as_fd().as_raw_fd()), TIMER, Interest::READABLE);
-    }
-    // The running shell holds what it needs: drop the parsed VRRP model
-    // (the data dump re-reads the configuration) and return the memory.
-    if shell.is_some() {
-        slim(&mut cfg);
-    }
-    let mut events = Events::with_capacity(32);
-    let mut exit: Option<i32> = None;
-    while exit.is_none() {
-        let timeout = shell.as_mut().and_then(|s| s.poll_timeout());
-        // epoll timeouts are whole milliseconds (mio rounds up) and the
-        // kernel lets them fire up to 0.1 % late, so adverts scheduled from
-        // the wake-up would drift ~1 ms a second. A timerfd (hrtimer, 50 µs
-        // slack) wakes us on time, as keepalived's timerfd does.
-        let poll_timeout = match (timeout, timerfd.as_ref()) {
-            (Some(t), Some(tfd)) if !t.is_zero() => {
-                let ts = nix::sys::time::TimeSpec::from_duration(t);
-                match tfd.set(Expiration::OneShot(ts), TimerSetTimeFlags::empty()) {
-                    Ok(()) => None,
-                    Err(_) => Some(t),
-                }
-            }
-            (t, _) => t,
+            p
+        });
+        let Some(stream) = start.stream.take() else {
+            error!("No channel to the parent");
+            return Err(EXIT_FATAL);
         };
-        let polled = poll.poll(&mut events, poll_timeout);
-        if let Err(e) = polled {
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                error!("poll failed: {e}");
-                exit = Some(EXIT_FATAL);
-            }
-            continue;
-        }
-        for ev in events.iter() {
-            match ev.token() {
-                SIGNALS => {
-                    let sigs: Vec<i32> = signals.pending().collect();
-                    for s in sigs {
-                        match s {
-                            SIGTERM | SIGINT => exit = Some(EXIT_OK),
-                            SIGHUP => match reload(kind, &start, &mut cfg) {
-                                Ok(ok) => {
-                                    if ok && kind == ProcKind::Vrrp {
-                                        shell = reload_vrrp(shell.take(), &cfg, poll.registry());
-                                        if shell.is_some() {
-                                            slim(&mut cfg);
-                                        }
-                                    }
-                                    let _ = chan.send(&ChildMsg::Reloaded { ok });
-                                }
-                                Err(code) => exit = Some(code),
-                            },
-                            SIGUSR1 => {
-                                let dk = match kind {
-                                    ProcKind::Vrrp => DumpKind::VrrpData,
-                                    ProcKind::Checker => DumpKind::CheckData,
-                                    ProcKind::Bfd => DumpKind::BfdData,
-                                };
-                                let path = files::dump_path(dk, &cfg.global, &cfg.root);
-                                let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
-                                let full =
-                                    if shell.is_some() { Some(read_child_config(kind, &start).config) } else { None };
-                                dumps::write(&path, &dumps::child_data(kind, full.as_ref().unwrap_or(&cfg), &live));
-                            }
-                            s if kind == ProcKind::Vrrp && (s == SIGUSR2 || s == rtmax1) => {
-                                let path = files::dump_path(DumpKind::VrrpStats, &cfg.global, &cfg.root);
-                                let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
-                                dumps::write(&path, &dumps::vrrp_stats(&live));
-                                // STATS_CLEAR (SIGRTMAX-1) zeroes the counters once written.
-                                if s == rtmax1 {
-                                    if let Some(sh) = shell.as_mut() {
-                                        sh.clear_stats();
-                                    }
-                                }
-                            }
-                            // keepalived writes nothing when there are no instances.
-                            s if kind == ProcKind::Vrrp && s == rtmin2 && shell.is_some() => {
-                                let path = files::dump_path(DumpKind::VrrpJson, &cfg.global, &cfg.root);
-                                let live = shell.as_ref().map(|s| s.live()).unwrap_or_default();
-                                dumps::write_atomic(&path, &dumps::vrrp_json(&live));
-                            }
-                            SIGCHLD => match shell.as_mut() {
-                                Some(sh) => sh.on_sigchld(),
-                                None => reap_scripts(),
-                            },
-                            _ => {}
-                        }
-                    }
-                }
-                TIMER => {
-                    if let Some(t) = timerfd.as_ref() {
-                        let _ = t.wait();
-                    }
-                }
-                PARENT => {
-                    if ev.is_writable() {
-                        let _ = chan.flush();
-                    }
-                    let mut msgs = Vec::new();
-                    match chan.read(&mut msgs) {
-                        Ok(ReadStatus::Open) => {}
-                        // The parent is gone (PDEATHSIG will follow): stop.
-                        Ok(ReadStatus::Closed) | Err(_) => exit = Some(EXIT_OK),
-                    }
-                    for m in msgs {
-                        match m {
-                            ParentMsg::Hello { seq } => {
-                                let _ = chan.send(&ChildMsg::HelloAck { seq });
-                            }
-                        }
-                    }
-                    if chan.bad_messages > 0 {
-                        warn!(count = chan.bad_messages, "malformed messages from the parent");
-                        chan.bad_messages = 0;
-                    }
-                }
-                t => {
-                    if let Some(sh) = shell.as_mut() {
-                        sh.on_ready(t);
-                    }
-                }
-            }
-        }
-        if let Some(sh) = shell.as_mut() {
-            sh.on_timers();
-        }
+        let mut chan: Channel<ChildMsg, ParentMsg> = Channel::new(stream);
+        let _ = ev.poll.registry().register(&mut chan.stream, PARENT, Interest::READABLE | Interest::WRITABLE);
+        let _ = chan.send(&ChildMsg::Ready);
+        info!("{} child started, pid {}", kind.label(), std::process::id());
+        let sub = subsystems::build(kind, &cfg, &start.cli).map_err(|e| {
+            error!("{e}");
+            EXIT_CONFIG
+        })?;
+        let cfg = frame_config(cfg);
+        Ok(Frame { kind, ev, signals, chan, sub, cfg, pidfile, outbox: Vec::new() })
     }
-    if let Some(sh) = shell.as_mut() {
-        if start.cli.dont_release_vrrp {
-            // -V: keep the addresses and send no priority-0 advert.
-            info!("Leaving the VRRP addresses in place (--dont-release-vrrp)");
-            sh.shutdown_keeping_addresses();
-        } else {
-            // Priority 0 from masters, addresses removed, STOP notifies.
-            sh.shutdown();
-        }
-    }
-    info!("Stopped");
-    if let Some(p) = pidfile {
-        p.remove();
-    }
-    exit.unwrap_or(EXIT_OK)
-}
 
-/// Free the parsed VRRP/static model once the VRRP shell has taken what it
-/// needs (a thousand instances' model is a few MiB the child would carry
-/// for nothing).
-fn slim(cfg: &mut Config) {
-    cfg.vrrp = Default::default();
-    cfg.ip = Default::default();
-    keepalived_sys::malloc_trim();
-}
-
-/// Apply a re-read configuration to the VRRP child: the running shell
-/// reloads in place (instances matched as keepalived does); a child that
-/// had no instances starts them; on error the old shell keeps running.
-fn reload_vrrp(
-    shell: Option<crate::vrrp::VrrpShell>,
-    cfg: &Config,
-    reg: &mio::Registry,
-) -> Option<crate::vrrp::VrrpShell> {
-    match shell {
-        Some(sh) => match sh.reload(cfg, reg) {
-            Ok(new) => Some(new),
-            Err((old, e)) => {
-                error!("Reload of the VRRP instances failed, keeping the running ones: {e}");
-                Some(old)
+    fn run(&mut self, start: &ChildStart) -> i32 {
+        self.with_ctx(|sub, ctx| {
+            if let Err(e) = sub.register(ctx) {
+                error!("Unable to watch the subsystem's sockets: {e}");
             }
-        },
-        None if !cfg.vrrp.instances.is_empty() => match crate::vrrp::VrrpShell::new(cfg) {
-            Ok(mut sh) => {
-                if let Err(e) = sh.register(reg) {
-                    error!("Unable to watch the VRRP sockets: {e}");
+            sub.start(ctx);
+        });
+        let mut exit: Option<i32> = None;
+        while exit.is_none() {
+            let timeout = self.sub.poll_timeout();
+            if let Err(e) = self.ev.wait(timeout) {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    error!("poll failed: {e}");
+                    exit = Some(EXIT_FATAL);
                 }
-                sh.start();
-                Some(sh)
+                continue;
             }
-            Err(e) => {
-                error!("{e}");
-                None
+            let ready: Vec<(Token, bool)> = self.ev.events.iter().map(|e| (e.token(), e.is_writable())).collect();
+            for (token, writable) in ready {
+                match token {
+                    SIGNALS => exit = exit.or(self.on_signals(start)),
+                    TIMER => self.ev.timer_fired(),
+                    PARENT => exit = exit.or(self.on_parent(writable)),
+                    t => self.with_ctx(|sub, ctx| sub.on_ready(t, ctx)),
+                }
             }
-        },
-        None => None,
+            self.with_ctx(|sub, ctx| sub.on_timers(ctx));
+        }
+        self.with_ctx(|sub, ctx| sub.shutdown(ctx));
+        exit.unwrap_or(EXIT_OK)
+    }
+
+    /// Call the subsystem with a context, then pass on the events it sent
+    /// to other children.
+    fn with_ctx(&mut self, f: impl FnOnce(&mut dyn Subsystem, &mut Ctx<'_>)) {
+        let mut ctx = Ctx::new(self.ev.poll.registry(), &mut self.outbox);
+        f(self.sub.as_mut(), &mut ctx);
+        for (to, event) in self.outbox.drain(..) {
+            if let Err(e) = self.chan.send(&ChildMsg::Peer { to, event }) {
+                warn!("Unable to send an event to the {} child: {e}", to.label());
+            }
+        }
+    }
+
+    /// Signals relayed by the parent; `Some(status)` to stop.
+    fn on_signals(&mut self, start: &ChildStart) -> Option<i32> {
+        let mut exit = None;
+        let sigs: Vec<i32> = self.signals.pending().collect();
+        for sig in sigs {
+            match sig {
+                SIGTERM | SIGINT => exit = Some(EXIT_OK),
+                SIGHUP => match reload(self.kind, start) {
+                    Ok(Some(cfg)) => {
+                        let mut ok = false;
+                        self.with_ctx(|sub, ctx| ok = sub.reload(&cfg, ctx));
+                        self.cfg = frame_config(cfg);
+                        let _ = self.chan.send(&ChildMsg::Reloaded { ok });
+                    }
+                    Ok(None) => {
+                        let _ = self.chan.send(&ChildMsg::Reloaded { ok: false });
+                    }
+                    Err(code) => exit = Some(code),
+                },
+                SIGCHLD => self.with_ctx(|sub, ctx| sub.on_sigchld(ctx)),
+                s => {
+                    if let Some(req) = dump_request(s) {
+                        self.dump(req, start);
+                    }
+                }
+            }
+        }
+        exit
+    }
+
+    /// Write the file a dump signal asks for, if this subsystem has one.
+    fn dump(&mut self, req: DumpRequest, start: &ChildStart) {
+        let full = if req == DumpRequest::Data { read_child_config(self.kind, start).config } else { Config::default() };
+        let Some(text) = self.sub.dump(req, &full) else { return };
+        let path = files::dump_path(DumpKind::of(self.kind, req), &self.cfg.global, &self.cfg.root);
+        match req {
+            DumpRequest::Json => dumps::write_atomic(&path, &text),
+            _ => dumps::write(&path, &text),
+        }
+    }
+
+    /// The parent's channel; `Some(status)` to stop.
+    fn on_parent(&mut self, writable: bool) -> Option<i32> {
+        if writable {
+            let _ = self.chan.flush();
+        }
+        let mut msgs = Vec::new();
+        let mut exit = None;
+        match self.chan.read(&mut msgs) {
+            Ok(ReadStatus::Open) => {}
+            // The parent is gone (PDEATHSIG will follow): stop.
+            Ok(ReadStatus::Closed) | Err(_) => exit = Some(EXIT_OK),
+        }
+        for m in msgs {
+            match m {
+                ParentMsg::Hello { seq } => {
+                    let _ = self.chan.send(&ChildMsg::HelloAck { seq });
+                }
+                ParentMsg::Peer { from, event } => self.with_ctx(|sub, ctx| sub.on_peer(from, event, ctx)),
+            }
+        }
+        if self.chan.bad_messages > 0 {
+            warn!(count = self.chan.bad_messages, "malformed messages from the parent");
+            self.chan.bad_messages = 0;
+        }
+        exit
     }
 }
 
 /// SIGHUP: re-read the configuration. As in keepalived, a keyword missing
 /// its parameter ends the child with status 2 (and so the daemon: use
 /// `reload_check_config` to have such a configuration refused instead); a
-/// configuration file that has gone is refused and the old one kept.
-fn reload(kind: ProcKind, start: &ChildStart, cfg: &mut Config) -> Result<bool, i32> {
+/// configuration file that has gone is refused (`Ok(None)`) and the old
+/// one kept.
+fn reload(kind: ProcKind, start: &ChildStart) -> Result<Option<Config>, i32> {
     info!("Reloading");
     let parsed = read_child_config(kind, start);
     log_diags(&parsed);
@@ -412,19 +353,7 @@ fn reload(kind: ProcKind, start: &ChildStart, cfg: &mut Config) -> Result<bool, 
     }
     if parsed.main_missing {
         error!("Configuration file missing - keeping the running configuration");
-        return Ok(false);
+        return Ok(None);
     }
-    *cfg = parsed.config;
-    Ok(true)
-}
-
-/// Scripts are not run yet by the frame itself; reap anything anyway so no
-/// zombie is left.
-fn reap_scripts() {
-    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-    while let Ok(st) = waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-        if st == WaitStatus::StillAlive {
-            break;
-        }
-    }
+    Ok(Some(parsed.config))
 }

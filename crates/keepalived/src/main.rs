@@ -12,6 +12,7 @@ mod dumps;
 mod files;
 mod logging;
 mod parent;
+mod subsystems;
 mod system;
 mod vrrp;
 

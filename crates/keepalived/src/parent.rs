@@ -385,6 +385,7 @@ impl Parent {
         let mut msgs = Vec::new();
         let status = chan.read(&mut msgs);
         let bad = chan.bad_messages;
+        let mut relay = Vec::new();
         for m in msgs {
             match m {
                 ChildMsg::HelloAck { seq } => {
@@ -403,8 +404,11 @@ impl Parent {
                         warn!("{} child refused the new configuration; it keeps the previous one", kind.label());
                     }
                 }
+                ChildMsg::Peer { to, event } => relay.push((to, event)),
             }
         }
+        self.relay_peer_events(kind, relay);
+        let Some(slot) = self.slots.get_mut(&kind) else { return };
         if bad > 0 {
             warn!(count = bad, "{} child sent {} malformed channel messages", kind.label(), bad);
             if let Some(c) = slot.chan.as_mut() {
@@ -419,6 +423,17 @@ impl Parent {
         }
         self.maybe_ready();
         self.maybe_reload_done();
+    }
+
+    /// Child-to-child events: passed on to the child they are for, if it
+    /// runs (a child that is not running would not act on them either).
+    fn relay_peer_events(&mut self, from: ProcKind, events: Vec<(ProcKind, keepalived_runtime::PeerEvent)>) {
+        for (to, event) in events {
+            let Some(chan) = self.slots.get_mut(&to).and_then(|s| s.chan.as_mut()) else { continue };
+            if let Err(e) = chan.send(&ParentMsg::Peer { from, event }) {
+                warn!("Unable to pass an event to the {} child: {e}", to.label());
+            }
+        }
     }
 
     /// READY=1 once every wanted child has read its configuration.

@@ -37,6 +37,21 @@ impl ProcKind {
 pub enum ParentMsg {
     /// Watchdog probe; answered with [`ChildMsg::HelloAck`] carrying `seq`.
     Hello { seq: u64 },
+    /// An event another child sent this one (relayed by the parent).
+    Peer { from: ProcKind, event: PeerEvent },
+}
+
+/// Events between children, relayed by the parent (children have no
+/// channel to each other): the BFD child tells the VRRP and checker
+/// children about its sessions (keepalived's BFD event pipes), and the VRRP
+/// child drives the checker child's IPVS sync daemon.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeerEvent {
+    /// A BFD session went up or down (`track_bfd`, `BFD_CHECK`).
+    Bfd { name: String, up: bool },
+    /// `lvs_sync_daemon`: the instance it follows became master (start the
+    /// master sync daemon) or left master (start the backup one).
+    SyncDaemon { master: bool },
 }
 
 /// Child → parent.
@@ -51,6 +66,9 @@ pub enum ChildMsg {
     Reloaded {
         ok: bool,
     },
+    /// An event for another child: the parent relays it as
+    /// [`ParentMsg::Peer`] if that child runs, else drops it.
+    Peer { to: ProcKind, event: PeerEvent },
 }
 
 /// Maximum length of one message line; longer input is a protocol error.

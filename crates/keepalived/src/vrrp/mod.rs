@@ -8,8 +8,9 @@
 //! netlink requests to the kernel (answered at once).
 
 mod notify;
+mod subsystem;
+pub use subsystem::VrrpChild;
 mod routes;
-mod scripts;
 mod track_file;
 
 use keepalived_config::model::ip::IpAddress;
@@ -143,6 +144,8 @@ pub struct VrrpShell {
     /// Tracked vrrp_scripts: run every `interval`, killed at `timeout`.
     track_scripts: Vec<TrackScript>,
     script_timers: keepalived_runtime::TimerHeap<ScriptTimer>,
+    /// Running tracking scripts, tagged with their index.
+    runner: keepalived_runtime::script::ScriptRunner<usize>,
 }
 
 /// Addresses, routes and rules the VRRP child installs at start and
@@ -206,16 +209,14 @@ struct TrackScript {
     script: Script,
     interval: std::time::Duration,
     timeout: std::time::Duration,
-    /// The running check: pid and when it must end.
-    running: Option<(nix::unistd::Pid, keepalived_runtime::TimerId)>,
+    /// The running check (its timeout is the script runner's).
+    running: Option<nix::unistd::Pid>,
 }
 
 #[derive(Clone, Copy, Debug)]
 enum ScriptTimer {
     /// Time to run script `n`.
     Run(usize),
-    /// Script `n` ran too long: SIGTERM (then SIGKILL next time).
-    Timeout(usize, bool),
 }
 
 fn instant(epoch: std::time::Instant) -> Instant {
@@ -302,6 +303,7 @@ impl VrrpShell {
             notifier: notify::Notifier::new(cfg, script_opts),
             track_scripts: Vec::new(),
             script_timers: keepalived_runtime::TimerHeap::new(),
+            runner: keepalived_runtime::script::ScriptRunner::new(),
         };
         // vrrp_scripts tracked by an instance or a sync group (keepalived runs
         // only those).
@@ -841,8 +843,9 @@ impl VrrpShell {
         let engine = self.router.poll_timeout().map(|t| std::time::Duration::from_micros(t.0.saturating_sub(now.0)));
         let wall = std::time::Instant::now();
         let scripts = self.script_timers.poll_timeout(wall);
+        let running = self.runner.poll_timeout(wall);
         let procs = self.procs.as_ref().and_then(|p| p.poll_timeout()).map(|t| t.saturating_duration_since(wall));
-        [engine, scripts, procs].into_iter().flatten().min()
+        [engine, scripts, running, procs].into_iter().flatten().min()
     }
 
     fn feed_processes(&mut self, changes: Vec<(String, bool)>) {
@@ -864,6 +867,11 @@ impl VrrpShell {
         }
         while let Some((_, t)) = self.script_timers.pop_expired(wall) {
             self.script_timer(t);
+        }
+        for &n in self.runner.on_timers(wall) {
+            if let Some(ts) = self.track_scripts.get(n) {
+                info!("Script `{}` timed out", ts.name);
+            }
         }
         let now = self.now();
         if self.router.poll_timeout().is_some_and(|t| t.0 <= now.0) {
@@ -905,38 +913,18 @@ impl VrrpShell {
 
     fn script_timer(&mut self, t: ScriptTimer) {
         let wall = std::time::Instant::now();
-        match t {
-            ScriptTimer::Run(n) => {
-                let Some(ts) = self.track_scripts.get(n) else { return };
-                self.script_timers.add(wall, ts.interval, ScriptTimer::Run(n));
-                if ts.running.is_some() {
-                    return; // keepalived does not start a script that is still running
-                }
-                match scripts::spawn(&ts.script, &[], &self.script_opts, true) {
-                    Some(pid) => {
-                        let timeout = ts.timeout;
-                        let id = self.script_timers.add(wall, timeout, ScriptTimer::Timeout(n, false));
-                        self.track_scripts[n].running = Some((pid, id));
-                    }
-                    None => {
-                        let name = ts.name.clone();
-                        let now = self.now();
-                        self.feed(now, Input::ScriptResult { name, success: false });
-                    }
-                }
-            }
-            ScriptTimer::Timeout(n, killed) => {
-                let Some(ts) = self.track_scripts.get_mut(n) else { return };
-                let Some((pid, _)) = ts.running else { return };
-                // SIGTERM to the script's process group, SIGKILL if it is still there later.
-                let sig = if killed { nix::sys::signal::Signal::SIGKILL } else { nix::sys::signal::Signal::SIGTERM };
-                let _ = nix::sys::signal::killpg(pid, sig);
-                if !killed {
-                    info!("Script `{}` timed out", ts.name);
-                    let id =
-                        self.script_timers.add(wall, std::time::Duration::from_secs(2), ScriptTimer::Timeout(n, true));
-                    ts.running = Some((pid, id));
-                }
+        let ScriptTimer::Run(n) = t;
+        let Some(ts) = self.track_scripts.get(n) else { return };
+        self.script_timers.add(wall, ts.interval, ScriptTimer::Run(n));
+        if ts.running.is_some() {
+            return; // keepalived does not start a script that is still running
+        }
+        match self.runner.spawn(&ts.script, &[], &self.script_opts, Some(ts.timeout), n) {
+            Some(pid) => self.track_scripts[n].running = Some(pid),
+            None => {
+                let name = ts.name.clone();
+                let now = self.now();
+                self.feed(now, Input::ScriptResult { name, success: false });
             }
         }
     }
@@ -944,28 +932,17 @@ impl VrrpShell {
     /// SIGCHLD: collect finished scripts; a tracked script's exit status
     /// is its result (0 = success; a timeout or a signal = failure).
     pub fn on_sigchld(&mut self) {
-        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-        loop {
-            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) | Err(_) => return,
-                Ok(st) => {
-                    let Some(pid) = st.pid() else { continue };
-                    if self.notifier.reaped(pid) {
-                        continue; // a notify script or a FIFO reader
-                    }
-                    let Some(n) = self.track_scripts.iter().position(|t| t.running.is_some_and(|(p, _)| p == pid))
-                    else {
-                        continue;
-                    };
-                    if let Some((_, timer)) = self.track_scripts[n].running.take() {
-                        self.script_timers.cancel(timer);
-                    }
-                    let success = matches!(st, WaitStatus::Exited(_, 0));
-                    let name = self.track_scripts[n].name.clone();
-                    let now = self.now();
-                    self.feed(now, Input::ScriptResult { name, success });
-                }
-            }
+        use keepalived_runtime::script::Exit;
+        for r in self.runner.reap() {
+            let Some(n) = r.tag else {
+                self.notifier.reaped(r.pid); // a notify script or a FIFO reader
+                continue;
+            };
+            let Some(ts) = self.track_scripts.get_mut(n) else { continue };
+            ts.running = None;
+            let name = ts.name.clone();
+            let now = self.now();
+            self.feed(now, Input::ScriptResult { name, success: r.exit == Exit::Code(0) });
         }
     }
 
@@ -1002,10 +979,9 @@ impl VrrpShell {
     /// keepalived's first stop step: SIGTERM to the tracking scripts and
     /// FIFO readers still running.
     fn kill_scripts(&mut self) {
+        self.runner.abandon(|_| true);
         for t in &mut self.track_scripts {
-            if let Some((pid, _)) = t.running.take() {
-                let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGTERM);
-            }
+            t.running = None;
         }
         self.notifier.kill_readers();
     }

@@ -19,7 +19,6 @@
 //! and non-blocking so that a missing or slow reader never blocks the loop:
 //! a line nobody reads is lost, as in keepalived.
 
-use super::scripts;
 use crate::files::ScriptRunOpts;
 use keepalived_config::model::Script;
 use keepalived_config::Config;
@@ -268,7 +267,7 @@ impl Notifier {
             }
         }
         if let Some(s) = &f.script {
-            if let Some(pid) = scripts::spawn(s, &[], &self.opts, false) {
+            if let Some(pid) = keepalived_runtime::script::spawn(s, &[], &self.opts, false) {
                 self.running.push(pid);
                 self.readers.push(pid);
             }
@@ -313,7 +312,7 @@ impl Notifier {
     }
 
     fn run(&mut self, s: &Script, extra: &[&str]) {
-        if let Some(pid) = scripts::spawn(s, extra, &self.opts, false) {
+        if let Some(pid) = keepalived_runtime::script::spawn(s, extra, &self.opts, false) {
             self.running.push(pid);
         }
     }
