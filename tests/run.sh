@@ -17,6 +17,12 @@ command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The IPVS tests boot a throw-away kernel that has IPVS (shared/ipvs-vm): qemu,
+# busybox, cpio, and ipvsadm (copied into the guest; also the reference tool).
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+command -v busybox >/dev/null 2>&1 || need+=(busybox-static)
+command -v cpio >/dev/null 2>&1 || need+=(cpio)
+command -v ipvsadm >/dev/null 2>&1 || need+=(ipvsadm)
 # keepalived-alert's tests: a real SMTP server, and a certificate for STARTTLS.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
@@ -29,8 +35,14 @@ if [ "${#need[@]}" -gt 0 ]; then
         echo "tests/run.sh: missing ${need[*]} (run as root to install them)" >&2
     fi
 fi
-# keepalived and FRR are installed for their binaries only; never leave them running.
-systemctl disable --now keepalived >/dev/null 2>&1 || true
-systemctl disable --now frr >/dev/null 2>&1 || true
+# keepalived and FRR are installed for their binaries only: when this script
+# installed them, their services (started by the packages) are stopped. A
+# keepalived or FRR that was already there may be serving this host (its
+# VIPs): it is left alone; the tests use their own namespaces.
+for svc in keepalived frr; do
+    case " ${need[*]:-} " in
+        *" $svc "*) systemctl disable --now "$svc" >/dev/null 2>&1 || true ;;
+    esac
+done
 
 cargo test --workspace --locked "$@"
