@@ -75,7 +75,10 @@ fn run(cli: &cli::Cli) -> i32 {
             system,
             record_copy: false,
         };
-        let parsed = parse_file(&conf_file, &opts);
+        let mut parsed = parse_file(&conf_file, &opts);
+        if let Some(n) = parent::bfd_not_running_notice(&parsed.config) {
+            parsed.diags.push(keepalived_config::Severity::Notice, None, n);
+        }
         report(&parsed, log_file.as_deref(), json);
         if cli.dump_conf {
             dump(&parsed);
@@ -108,6 +111,11 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     files::set_tmp_dir();
     let parsed = parent::read_parent_config(&conf_file, config_id.clone(), cli);
     parent::log_diags(&parsed);
+    if !cli.no_bfd {
+        if let Some(n) = parent::bfd_not_running_notice(&parsed.config) {
+            warn!("{n}");
+        }
+    }
     if parsed.main_missing || parsed.diags.file_error {
         return parent::EXIT_NO_CONFIG;
     }

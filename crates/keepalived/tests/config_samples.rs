@@ -267,6 +267,47 @@ fn script_paths_match_keepalived_2_2_7_live() {
     assert!(failures.is_empty(), "{} difference(s):\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
+/// Issue 14 item 7: `-t` of a configuration with bfd_instance blocks says
+/// that this build runs no BFD (keepalived 2.2.7's exit code unchanged); a
+/// configuration without them (virtual servers included) gets no such
+/// notice.
+#[test]
+fn bfd_instances_get_a_not_running_notice_under_t() {
+    if !nix_is_root()
+        || !Path::new(KEEPALIVED_2_2_7).exists()
+        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
+    {
+        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
+        return;
+    }
+    const NOTICE: &str = "This build of keepalived-rs does not run BFD yet: bfd_instance B1 is accepted";
+    let dir = std::env::temp_dir().join(format!("ka-bfdnotice-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let vrrp = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n\
+                virtual_ipaddress {\n    10.9.9.9\n  }\n  track_bfd {\n    B1\n  }\n}\n";
+    let cases = [
+        ("bfd.conf", format!("bfd_instance B1 {{\n  neighbor_ip 10.1.0.2\n}}\n{vrrp}"), true),
+        (
+            "vs.conf",
+            "virtual_server 10.1.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.2 80 {\n    TCP_CHECK {\n    }\n  }\n}\n"
+                .to_string(),
+            false,
+        ),
+    ];
+    for (name, text, notice) in &cases {
+        std::fs::write(dir.join(name), text).unwrap();
+        let (their_rc, theirs) = config_test(KEEPALIVED_2_2_7, &dir, name);
+        let (our_rc, ours) = config_test(env!("CARGO_BIN_EXE_keepalived"), &dir, name);
+        assert_eq!(our_rc, their_rc, "{name}\n--- ours:\n{ours}--- keepalived 2.2.7:\n{theirs}");
+        assert_eq!(ours.contains("does not run BFD"), *notice, "{name}:\n{ours}");
+        if *notice {
+            assert!(ours.contains(NOTICE) && ours.contains("tracking: VI_1"), "{ours}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn nix_is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
