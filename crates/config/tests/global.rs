@@ -948,7 +948,9 @@ fn merged_usr_paths_pass_script_security() {
         if !std::path::Path::new(path).exists() {
             continue;
         }
-        let text = format!("global_defs {{\n enable_script_security\n script_user root\n startup_script \"{path} -c true\"\n}}\n");
+        let text = format!(
+            "global_defs {{\n enable_script_security\n script_user root\n startup_script \"{path} -c true\"\n}}\n"
+        );
         let p = parse_checking(&text);
         assert!(!p.diags.has("Wrong file type") && !p.diags.has("Unsafe permissions"), "{path}: {:?}", msgs(&p));
         assert!(p.config.global.startup_script.is_some(), "{path}: {:?}", msgs(&p));

@@ -316,10 +316,12 @@ fn version_string() -> String {
 const CONFIG_OPTIONS: &str = "NFTABLES VRRP VRRP_AUTH VRRP_VMAC JSON OLD_CHKSUM_COMPAT INIT=systemd SYSTEMD_NOTIFY";
 
 /// The same, as the keepalived `configure` options that would give it.
-const CONFIGURE_OPTIONS: &str = "--enable-json --disable-lvs --disable-bfd --disable-snmp --disable-dbus --with-init=systemd";
+const CONFIGURE_OPTIONS: &str =
+    "--enable-json --disable-lvs --disable-bfd --disable-snmp --disable-dbus --with-init=systemd";
 
 /// keepalived's `System options:` that describe what keepalived-rs uses.
-const SYSTEM_OPTIONS: &str = "MEMFD_CREATE IPV6_MULTICAST_ALL IPV4_DEVCONF RTA_ENCAP RTA_EXPIRES RTA_PREF FRA_L3MDEV IFA_FLAGS VRF";
+const SYSTEM_OPTIONS: &str =
+    "MEMFD_CREATE IPV6_MULTICAST_ALL IPV4_DEVCONF RTA_ENCAP RTA_EXPIRES RTA_PREF FRA_L3MDEV IFA_FLAGS VRF";
 
 /// keepalived `report_distro`: PRETTY_NAME from /etc/os-release.
 fn distro() -> Option<String> {
