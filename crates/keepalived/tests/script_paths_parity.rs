@@ -55,10 +55,8 @@ fn scenario(tag: &str, binary: &str) -> (bool, Vec<String>, String) {
     let has_vip = node.has_addr("198.51.100.92");
     daemon.stop();
     let log = daemon.log();
-    let prios = log
-        .lines()
-        .filter_map(|l| l.find("(VI_SP) Changing effective priority").map(|i| l[i..].to_string()))
-        .collect();
+    let prios =
+        log.lines().filter_map(|l| l.find("(VI_SP) Changing effective priority").map(|i| l[i..].to_string())).collect();
     (has_vip, prios, log)
 }
 
