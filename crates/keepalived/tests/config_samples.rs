@@ -208,7 +208,7 @@ fn script_paths_match_keepalived_2_2_7_live() {
                virtual_ipaddress {{\n    10.9.9.9\n  }}\n\
                track_script {{\n    chk_true\n    chk_sh\n    chk_kill\n    chk_sbin\n{bad_track_ref}  }}\n\
                notify_master \"/bin/sh -c 'exit 0'\"\n  notify_backup /bin/true\n  notify {sbin}\n}}\n\
-             virtual_server 10.1.0.1 80 {{\n  protocol TCP\n\
+             virtual_server 10.1.0.1 80 {{\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n\
                real_server 10.1.0.2 80 {{\n    MISC_CHECK {{\n      misc_path /bin/true\n    }}\n  }}\n\
                real_server 10.1.0.3 80 {{\n    MISC_CHECK {{\n      misc_path \"/sbin/{} -V\"\n    }}\n  }}\n{bad_misc}}}\n",
             sbin.rsplit('/').next().unwrap_or("ip"),
