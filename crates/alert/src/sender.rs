@@ -237,7 +237,7 @@ fn run(rx: Receiver<Alert>, shared: Arc<Shared>) {
                 tracing::warn!(
                     smtp_server = %settings.server,
                     subject = alert.subject(),
-                    error = ?e,
+                    error = %e,
                     "SMTP alert not sent to {}: {e}",
                     settings.server
                 );

@@ -879,16 +879,13 @@ fn script_not_executable() {
 fn bare_script_names_use_path_search() {
     let p = parse_checking("global_defs {\n startup_script \"sh -c true\" root\n}\n");
     assert_has(&p, "WARNING - script `sh` resolved by path search to `");
-    // On merged-/usr systems a PATH entry such as /bin is a symlink, which
-    // keepalived's path walk rejects ("Wrong file type"); otherwise the
-    // script is kept with its resolved path.
-    match p.config.global.startup_script.as_ref() {
-        Some(s) => {
-            assert!(s.args[0].ends_with("/sh") && s.args[0].starts_with('/'), "{:?}", s.args);
-            assert_eq!(&s.args[1..], &["-c", "true"]);
-        }
-        None => assert_has(&p, "Wrong file type found in script path"),
-    }
+    // Kept with its resolved path, also on merged-/usr systems where a PATH
+    // entry such as /bin is a symlink (keepalived 2.2.7 checks the path
+    // after realpath()).
+    let s = p.config.global.startup_script.as_ref().expect("script kept");
+    assert!(s.args[0].ends_with("/sh") && s.args[0].starts_with('/'), "{:?}", s.args);
+    assert_eq!(&s.args[1..], &["-c", "true"]);
+    assert!(!p.diags.has("Wrong file type"), "{:?}", msgs(&p));
 
     let p = parse_checking("global_defs {\n startup_script no_such_script_zz root\n}\n");
     assert_has(&p, "Cannot find script no_such_script_zz in path - disabling");
@@ -905,21 +902,60 @@ fn file_test_scripts_are_system() {
     assert!(!p.diags.has("SECURITY VIOLATION"));
 }
 
+/// keepalived 2.2.7 checks a script after realpath(): a symlinked
+/// directory in the written path (/bin on a merged-/usr host) is not walked,
+/// and argv[0] becomes the resolved path. (keepalived master walks the path
+/// as written and rejects it with "Wrong file type found in script path".)
 #[test]
-fn symlinked_path_component_is_wrong_type() {
+fn symlinked_path_component_is_resolved_as_2_2_7_does() {
     let d = tempdir("ln");
     let real = d.join("real");
     std::fs::create_dir(&real).unwrap();
     write_script(&real.join("x.sh"), 0o755);
     std::os::unix::fs::symlink(&real, d.join("link")).unwrap();
     let s = d.join("link").join("x.sh");
-    let text = format!("global_defs {{\n startup_script {} root\n}}\n", s.display());
-    let p = parse_checking(&text);
-    if is_root() {
-        assert_has(&p, &format!("Wrong file type found in script path '{}'.", s.display()));
-        assert!(p.config.global.startup_script.is_none());
+    for security in ["", "enable_script_security\n script_user root\n"] {
+        let text = format!("global_defs {{\n {security} startup_script {} root\n}}\n", s.display());
+        let p = parse_checking(&text);
+        assert!(!p.diags.has("Wrong file type"), "{:?}", msgs(&p));
+        let got = p.config.global.startup_script.as_ref().expect("script kept");
+        let want = real.canonicalize().unwrap().join("x.sh");
+        assert_eq!(got.args[0], want.to_string_lossy(), "argv[0] is the resolved path");
     }
+    // A symlink to a differently named file keeps the written name.
+    std::os::unix::fs::symlink("x.sh", real.join("alias.sh")).unwrap();
+    let s = d.join("link").join("alias.sh");
+    let p = parse_checking(&format!("global_defs {{\n startup_script {} root\n}}\n", s.display()));
+    let got = p.config.global.startup_script.as_ref().expect("script kept");
+    assert_eq!(got.args[0], real.canonicalize().unwrap().join("alias.sh").to_string_lossy());
+    // keepalived master's use_symlink_paths keeps the written path, and the
+    // security walk still uses the resolved one.
+    let text = format!("global_defs {{\n use_symlink_paths\n startup_script {} root\n}}\n", s.display());
+    let p = parse_checking(&text);
+    assert!(!p.diags.has("Wrong file type"), "{:?}", msgs(&p));
+    assert_eq!(p.config.global.startup_script.as_ref().expect("kept").args[0], s.to_string_lossy());
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// On this kind of host (/bin -> usr/bin) the common /bin and /sbin paths
+/// must pass script security as they do with keepalived 2.2.7.
+#[test]
+fn merged_usr_paths_pass_script_security() {
+    if !is_root() {
+        return;
+    }
+    for path in ["/bin/true", "/bin/sh", "/sbin/ip", "/usr/bin/true"] {
+        if !std::path::Path::new(path).exists() {
+            continue;
+        }
+        let text = format!(
+            "global_defs {{\n enable_script_security\n script_user root\n startup_script \"{path} -c true\"\n}}\n"
+        );
+        let p = parse_checking(&text);
+        assert!(!p.diags.has("Wrong file type") && !p.diags.has("Unsafe permissions"), "{path}: {:?}", msgs(&p));
+        assert!(p.config.global.startup_script.is_some(), "{path}: {:?}", msgs(&p));
+        assert_eq!(p.test_exit_code(), 0, "{path}: {:?}", msgs(&p));
+    }
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn main() {
 
 fn run(cli: &cli::Cli) -> i32 {
     if cli.help {
-        eprint!("{}", version_banner());
+        // keepalived's -h prints the usage only.
         eprint!("{}", cli::usage());
         return 0;
     }
@@ -76,7 +76,10 @@ fn run(cli: &cli::Cli) -> i32 {
             system,
             record_copy: false,
         };
-        let parsed = parse_file(&conf_file, &opts);
+        let mut parsed = parse_file(&conf_file, &opts);
+        if let Some(n) = parent::bfd_not_running_notice(&parsed.config) {
+            parsed.diags.push(keepalived_config::Severity::Notice, None, n);
+        }
         report(&parsed, log_file.as_deref(), json);
         if cli.dump_conf {
             dump(&parsed);
@@ -104,11 +107,16 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     for opt in unsupported_options(cli) {
         warn!("{opt}");
     }
-    info!("Starting Keepalived v{} (keepalived-rs)", env!("CARGO_PKG_VERSION"));
+    info!("Starting {}", version_string());
     // keepalived checks $TMPDIR once at start-up (and says if it is unusable).
     files::set_tmp_dir();
     let parsed = parent::read_parent_config(&conf_file, config_id.clone(), cli);
     parent::log_diags(&parsed);
+    if !cli.no_bfd {
+        if let Some(n) = parent::bfd_not_running_notice(&parsed.config) {
+            warn!("{n}");
+        }
+    }
     if parsed.main_missing || parsed.diags.file_error {
         return parent::EXIT_NO_CONFIG;
     }
@@ -190,7 +198,7 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
             if let Some(m) = run_mount {
                 m.clear();
             }
-            info!("Stopped Keepalived v{} (keepalived-rs)", env!("CARGO_PKG_VERSION"));
+            info!("Stopped {}", version_string());
             code
         }
         parent::Outcome::Child(start) => {
@@ -292,11 +300,63 @@ fn dump(parsed: &Parsed) {
     }
 }
 
+/// The keepalived release whose behaviour keepalived-rs reproduces.
+const KEEPALIVED_RELEASE: &str = "2.2.7";
+
+/// keepalived's `version_string`, with our own name and version in the
+/// place of keepalived's build date: tools that parse `keepalived -v`
+/// (e.g. mehdy/keepalived-exporter takes the second word of the first line
+/// without its `v`) read the release we reproduce and pick its signals.
+fn version_string() -> String {
+    format!("Keepalived v{KEEPALIVED_RELEASE} (keepalived-rs {})", env!("CARGO_PKG_VERSION"))
+}
+
+/// What this build has, in keepalived's `Config options:` words. BFD and
+/// LVS are left out until their children run; SNMP and DBus are not
+/// implemented.
+const CONFIG_OPTIONS: &str = "NFTABLES VRRP VRRP_AUTH VRRP_VMAC JSON OLD_CHKSUM_COMPAT INIT=systemd SYSTEMD_NOTIFY";
+
+/// The same, as the keepalived `configure` options that would give it.
+const CONFIGURE_OPTIONS: &str =
+    "--enable-json --disable-lvs --disable-bfd --disable-snmp --disable-dbus --with-init=systemd";
+
+/// keepalived's `System options:` that describe what keepalived-rs uses.
+const SYSTEM_OPTIONS: &str =
+    "MEMFD_CREATE IPV6_MULTICAST_ALL IPV4_DEVCONF RTA_ENCAP RTA_EXPIRES RTA_PREF FRA_L3MDEV IFA_FLAGS VRF";
+
+/// keepalived `report_distro`: PRETTY_NAME from /etc/os-release.
+fn distro() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/os-release").ok()?;
+    let v = text.lines().find_map(|l| l.strip_prefix("PRETTY_NAME="))?;
+    let v = v.strip_prefix('"').unwrap_or(v);
+    Some(v.strip_suffix('"').unwrap_or(v).to_string())
+}
+
+/// `keepalived -v`: keepalived's lines in keepalived's order.
 fn version_banner() -> String {
-    format!(
-        "Keepalived v{} (keepalived-rs)\n\nCopyright(C) the keepalived-rs authors; keepalived is by Alexandre Cassen\n\n",
+    let mut s = format!("{}\n\n", version_string());
+    s.push_str("Copyright(C) 2001-2022 Alexandre Cassen, <acassen@gmail.com>\n");
+    s.push_str(&format!(
+        "keepalived-rs {}: a rewrite of keepalived {KEEPALIVED_RELEASE} in Rust, by the keepalived-rs authors\n\n",
         env!("CARGO_PKG_VERSION")
-    )
+    ));
+    s.push_str("Built with kernel headers for Linux none (keepalived-rs is built without kernel headers)\n");
+    if let Ok(u) = nix::sys::utsname::uname() {
+        s.push_str(&format!(
+            "Running on {} {} {}\n",
+            u.sysname().to_string_lossy(),
+            u.release().to_string_lossy(),
+            u.version().to_string_lossy()
+        ));
+    }
+    if let Some(d) = distro() {
+        s.push_str(&format!("Distro: {d}\n"));
+    }
+    s.push('\n');
+    s.push_str(&format!("configure options: {CONFIGURE_OPTIONS}\n\n"));
+    s.push_str(&format!("Config options:  {CONFIG_OPTIONS}\n\n"));
+    s.push_str(&format!("System options:  {SYSTEM_OPTIONS}\n"));
+    s
 }
 
 /// `--signum=NAME`: the signal keepalived uses for each function (Linux

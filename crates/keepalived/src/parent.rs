@@ -160,6 +160,39 @@ pub fn read_parent_config(conf_file: &str, config_id: Option<String>, cli: &Cli)
     parse_file(conf_file, &opts)
 }
 
+/// Until keepalived-rs has a BFD child (issue 14): the notice that a
+/// configuration with `bfd_instance` blocks is accepted but runs no BFD
+/// session, so `track_bfd` trackers stay down. `None` without BFD
+/// instances. Said at start-up and by `-t`.
+pub fn bfd_not_running_notice(cfg: &Config) -> Option<String> {
+    let mut names: Vec<&str> = Vec::new();
+    for b in &cfg.bfd.instances {
+        if !names.contains(&b.name.as_str()) {
+            names.push(&b.name);
+        }
+    }
+    // The parent reads the configuration without the BFD and VRRP details:
+    // it only knows that a bfd_instance was seen.
+    if names.is_empty() && !cfg.seen.bfd {
+        return None;
+    }
+    let trackers: Vec<&str> =
+        cfg.vrrp.instances.iter().filter(|v| !v.track_bfds.is_empty()).map(|v| v.name.as_str()).collect();
+    let what = if names.is_empty() {
+        "the bfd_instance blocks are".to_string()
+    } else {
+        format!("bfd_instance {} {}", names.join(", "), if names.len() == 1 { "is" } else { "are" })
+    };
+    let mut msg = format!(
+        "This build of keepalived-rs does not run BFD yet: {what} accepted, but no BFD session is started \
+         and every track_bfd stays down (a VRRP instance tracking one without a weight stays in FAULT)"
+    );
+    if !trackers.is_empty() {
+        msg.push_str(&format!("; tracking: {}", trackers.join(", ")));
+    }
+    Some(msg)
+}
+
 /// Log a configuration's diagnostics through tracing (the daemon's log).
 pub fn log_diags(parsed: &Parsed) {
     for d in parsed.diags.iter() {

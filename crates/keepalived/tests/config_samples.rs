@@ -118,15 +118,7 @@ fn samples_match_keepalived_2_2_7() {
         }
         let want_rc: i32 = std::fs::read_to_string(results.join(&rc_name)).unwrap().trim().parse().unwrap();
         let want_out = std::fs::read_to_string(results.join(format!("{sample}.netns.out"))).unwrap_or_default();
-        let out = Command::new("timeout")
-            .args(["60", "unshare", "-n", "bash", "-c", NETNS_SETUP, "_"])
-            .arg(&samples)
-            .arg(&sample)
-            .arg(bin)
-            .output()
-            .expect("run keepalived-rs");
-        let got_rc = out.status.code().unwrap_or(-1);
-        let got = String::from_utf8_lossy(&out.stderr).into_owned();
+        let (got_rc, got) = config_test(bin, &samples, &sample);
         let ours: Vec<String> = got.lines().map(strip_ours).collect();
         let exc_rc = exc.iter().find(|e| e.0 == sample).map(|e| e.1);
         checked += 1;
@@ -146,6 +138,178 @@ fn samples_match_keepalived_2_2_7() {
     if !failures.is_empty() {
         panic!("{} difference(s) from keepalived 2.2.7:\n\n{}", failures.len(), failures.join("\n\n"));
     }
+}
+
+/// `BIN -t -f DIR/FILE` in a throw-away network namespace set up as for the
+/// reference run: the exit code and what was printed (stdout and stderr,
+/// as run_config_tests.sh records them).
+fn config_test(bin: &str, dir: &Path, file: &str) -> (i32, String) {
+    let out = Command::new("timeout")
+        .args(["60", "unshare", "-n", "bash", "-c", NETNS_SETUP, "_"])
+        .arg(dir)
+        .arg(file)
+        .arg(bin)
+        .output()
+        .expect("run keepalived -t");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code().unwrap_or(-1), text)
+}
+
+const KEEPALIVED_2_2_7: &str = "/usr/sbin/keepalived";
+
+/// Script paths through symlinked directories (/bin, /sbin on a merged-/usr
+/// host) in every kind of script, with and without enable_script_security,
+/// run live through both binaries: keepalived 2.2.7 checks the path after
+/// realpath() and accepts them, so must we. A script in a group-writable
+/// directory stays rejected by both.
+#[test]
+fn script_paths_match_keepalived_2_2_7_live() {
+    if !nix_is_root()
+        || !Path::new(KEEPALIVED_2_2_7).exists()
+        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
+    {
+        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("ka-scriptpaths-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The insecure one: a directory writable by a non-root group.
+    let ins = dir.join("groupw");
+    std::fs::create_dir(&ins).unwrap();
+    std::os::unix::fs::chown(&ins, None, Some(65534)).unwrap();
+    std::fs::set_permissions(&ins, std::fs::Permissions::from_mode(0o775)).unwrap();
+    let bad = ins.join("chk.sh");
+    std::fs::write(&bad, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bad = bad.display().to_string();
+
+    let first_existing = |cands: &[&'static str]| cands.iter().copied().find(|p| Path::new(p).exists());
+    let sbin = first_existing(&["/sbin/ip", "/sbin/sysctl", "/sbin/killall5"]).unwrap_or("/sbin/ip");
+    let body = |security: &str, with_bad: bool| {
+        let (bad_track, bad_track_ref, bad_misc) = if with_bad {
+            (
+                format!("vrrp_script bad {{\n  script {bad}\n}}\n"),
+                "    bad\n",
+                format!("  real_server 10.1.0.9 80 {{\n    MISC_CHECK {{\n      misc_path {bad}\n    }}\n  }}\n"),
+            )
+        } else {
+            (String::new(), "", String::new())
+        };
+        format!(
+            "global_defs {{\n{security}  startup_script \"/bin/sh -c true\"\n  shutdown_script /bin/true\n}}\n\
+             vrrp_script chk_true {{\n  script /bin/true\n  weight 10\n}}\n\
+             vrrp_script chk_sh {{\n  script \"/bin/sh -c 'exit 0'\"\n}}\n\
+             vrrp_script chk_kill {{\n  script \"/bin/kill -0 1\"\n}}\n\
+             vrrp_script chk_sbin {{\n  script \"{sbin} -V\"\n}}\n{bad_track}\
+             vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  priority 100\n\
+               virtual_ipaddress {{\n    10.9.9.9\n  }}\n\
+               track_script {{\n    chk_true\n    chk_sh\n    chk_kill\n    chk_sbin\n{bad_track_ref}  }}\n\
+               notify_master \"/bin/sh -c 'exit 0'\"\n  notify_backup /bin/true\n  notify {sbin}\n}}\n\
+             virtual_server 10.1.0.1 80 {{\n  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n\
+               real_server 10.1.0.2 80 {{\n    MISC_CHECK {{\n      misc_path /bin/true\n    }}\n  }}\n\
+               real_server 10.1.0.3 80 {{\n    MISC_CHECK {{\n      misc_path \"/sbin/{} -V\"\n    }}\n  }}\n{bad_misc}}}\n",
+            sbin.rsplit('/').next().unwrap_or("ip"),
+        )
+    };
+    let security = "  enable_script_security\n  script_user root\n";
+    let cases = [
+        ("plain.conf", body("", false)),
+        ("secure.conf", body(security, false)),
+        ("plain-bad.conf", body("", true)),
+        ("secure-bad.conf", body(security, true)),
+    ];
+    // Lines that mean a script was refused: each of ours must be one
+    // keepalived printed too (keepalived logs "Unsafe permissions" without
+    // printing it under -t; we print it, for the insecure script only).
+    let refusal = |l: &str| {
+        ["Wrong file type", "insecure", "- disabling", "cannot be accessed", "Disabling"].iter().any(|m| l.contains(m))
+    };
+    let mut failures = Vec::new();
+    for (name, text) in &cases {
+        std::fs::write(dir.join(name), text).unwrap();
+        let (their_rc, theirs) = config_test(KEEPALIVED_2_2_7, &dir, name);
+        let (our_rc, ours) = config_test(env!("CARGO_BIN_EXE_keepalived"), &dir, name);
+        let report = || format!("--- config:\n{text}--- ours:\n{ours}--- keepalived 2.2.7:\n{theirs}");
+        if our_rc != their_rc {
+            failures.push(format!("{name}: exit {our_rc}, keepalived 2.2.7 exits {their_rc}\n{}", report()));
+        }
+        // The reported symptom: keepalived 2.2.7 accepts the secure set as is.
+        if *name == "secure.conf" && (their_rc, our_rc) != (0, 0) {
+            failures.push(format!("{name}: exits {our_rc} (keepalived 2.2.7: {their_rc}), expected 0\n{}", report()));
+        }
+        let our_lines: Vec<String> = ours.lines().map(strip_ours).collect();
+        let their_lines: Vec<String> = theirs.lines().map(strip_theirs).collect();
+        for t in their_lines.iter().filter(|l| !l.trim().is_empty()) {
+            if !our_lines.iter().any(|o| o.starts_with(t.as_str())) {
+                failures.push(format!("{name}: keepalived printed {t:?}, we did not\n{}", report()));
+            }
+        }
+        for o in our_lines.iter().filter(|l| refusal(l)) {
+            // keepalived logs these two (log_message) without printing them
+            // under -t; both name the insecure script only.
+            let logged_only = o.starts_with(&format!("Unsafe permissions found for script '{bad}'"))
+                || o.starts_with(&format!("Disabling misc script {bad} due to insecure"));
+            if !logged_only && !their_lines.iter().any(|t| o.starts_with(t.as_str())) {
+                failures.push(format!("{name}: we refused a script keepalived 2.2.7 accepts: {o:?}\n{}", report()));
+            }
+        }
+        if name.ends_with("-bad.conf") && name.starts_with("secure") {
+            let want = "Disabling track script bad due to insecure";
+            if !their_lines.iter().any(|t| t.contains(want)) || !our_lines.iter().any(|o| o.contains(want)) {
+                failures.push(format!("{name}: both must print {want:?}\n{}", report()));
+            }
+            let want = format!("Disabling misc script {bad} due to insecure");
+            if !our_lines.iter().any(|o| o.contains(&want)) {
+                failures.push(format!("{name}: we must print {want:?}\n{}", report()));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{} difference(s):\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+/// Issue 14 item 7: `-t` of a configuration with bfd_instance blocks says
+/// that this build runs no BFD (keepalived 2.2.7's exit code unchanged); a
+/// configuration without them (virtual servers included) gets no such
+/// notice.
+#[test]
+fn bfd_instances_get_a_not_running_notice_under_t() {
+    if !nix_is_root()
+        || !Path::new(KEEPALIVED_2_2_7).exists()
+        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
+    {
+        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
+        return;
+    }
+    const NOTICE: &str = "This build of keepalived-rs does not run BFD yet: bfd_instance B1 is accepted";
+    let dir = std::env::temp_dir().join(format!("ka-bfdnotice-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let vrrp = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n\
+                virtual_ipaddress {\n    10.9.9.9\n  }\n  track_bfd {\n    B1\n  }\n}\n";
+    let cases = [
+        ("bfd.conf", format!("bfd_instance B1 {{\n  neighbor_ip 10.1.0.2\n}}\n{vrrp}"), true),
+        (
+            "vs.conf",
+            "virtual_server 10.1.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.2 80 {\n    TCP_CHECK {\n    }\n  }\n}\n"
+                .to_string(),
+            false,
+        ),
+    ];
+    for (name, text, notice) in &cases {
+        std::fs::write(dir.join(name), text).unwrap();
+        let (their_rc, theirs) = config_test(KEEPALIVED_2_2_7, &dir, name);
+        let (our_rc, ours) = config_test(env!("CARGO_BIN_EXE_keepalived"), &dir, name);
+        assert_eq!(our_rc, their_rc, "{name}\n--- ours:\n{ours}--- keepalived 2.2.7:\n{theirs}");
+        assert_eq!(ours.contains("does not run BFD"), *notice, "{name}:\n{ours}");
+        if *notice {
+            assert!(ours.contains(NOTICE) && ours.contains("tracking: VI_1"), "{ours}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn nix_is_root() -> bool {

@@ -100,8 +100,17 @@ impl Drop for Daemon {
     }
 }
 
+/// The network namespace of [`start`]: eth0 with 10.0.0.1/24.
+const ETH0_SETUP: &str = "ip link set lo up; ip link add eth0 type veth peer name peth0; ip link set eth0 up; ip link set peth0 up; ip addr add 10.0.0.1/24 dev eth0";
+
 /// Start keepalived-rs in a new network namespace that has eth0.
 fn start(tag: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+    start_in(tag, config, ETH0_SETUP, extra, env)
+}
+
+/// Start keepalived-rs in a new network namespace set up by the shell
+/// commands `setup`.
+fn start_in(tag: &str, config: &str, setup: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
     let dir = tempdir(tag);
     std::fs::write(dir.0.join("keepalived.conf"), config).unwrap();
     let log = std::fs::File::create(dir.0.join("log")).unwrap();
@@ -124,7 +133,7 @@ fn start(tag: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemo
     args.extend(extra.iter().map(|s| s.to_string()));
     let mut cmd = Command::new("unshare");
     cmd.args(["-n", "bash", "-c"])
-        .arg("ip link set lo up; ip link add eth0 type veth peer name peth0; ip link set eth0 up; ip link set peth0 up; ip addr add 10.0.0.1/24 dev eth0; exec \"$0\" \"$@\"")
+        .arg(format!("{setup}; exec \"$0\" \"$@\""))
         .arg(BIN)
         .args(&args)
         .stdin(Stdio::null())
@@ -586,4 +595,137 @@ fn dont_release_vrrp_keeps_the_vip_at_stop() {
         d.signal("TERM");
         let _ = d.wait_exit(Duration::from_secs(8));
     }
+}
+
+/// keepalived's own VRRP sample configurations (copied from
+/// shared/keepalived/samples into tests/data/samples).
+const VRRP_SAMPLES: &[&str] = &[
+    "keepalived.conf.vrrp",
+    "keepalived.conf.vrrp.localcheck",
+    "keepalived.conf.vrrp.lvs_syncd",
+    "keepalived.conf.vrrp.routes",
+    "keepalived.conf.vrrp.rules",
+    "keepalived.conf.vrrp.scripts",
+    "keepalived.conf.vrrp.static_ipaddress",
+    "keepalived.conf.vrrp.sync",
+    "keepalived.conf.track_interface",
+    "keepalived.conf.conditional_conf",
+    "keepalived.conf.sample",
+    "docker.keepalived.conf",
+    "etc.keepalived.conf",
+    "json_tracking.rendered_2vlans.conf",
+    "test_mk_lots.generated.conf",
+];
+
+/// The interfaces and addresses the samples name (as in
+/// shared/keepalived/run_config_tests.sh; the VLANs eth0.N are plain veths,
+/// as the test kernel may lack VLAN support).
+const SAMPLES_SETUP: &str = r#"ip link set lo up
+n=1
+for i in eth0 eth1 eth2 eth3 eth0.1 eth0.2 eth0.3; do
+  ip link add $i type veth peer name p$n && ip link set $i up && ip link set p$n up
+  ip addr add 192.168.$((200+n)).250/24 dev $i
+  ip addr add 10.$n.0.250/24 dev $i
+  ip -6 addr add 2001:db8:$n::250/64 dev $i nodad
+  n=$((n+1))
+done
+ip addr add 192.168.200.250/24 dev eth0"#;
+
+/// Where a log line shows a Rust Debug form instead of keepalived's text
+/// or a sentence: `Some(`, `None`, `Ok(`, `Err(`, a struct literal
+/// (`Name { field: `) or a quoted string right after an identifier
+/// (`MissingVrid("VI_1")`).
+fn debug_form(line: &str) -> Option<&'static str> {
+    let b = line.as_bytes();
+    for (pat, what) in [("Some(", "Some("), ("Ok(", "Ok("), ("Err(", "Err(")] {
+        let mut from = 0;
+        while let Some(p) = line[from..].find(pat) {
+            let at = from + p;
+            if at == 0 || !(b[at - 1].is_ascii_alphanumeric() || b[at - 1] == b'_') {
+                return Some(what);
+            }
+            from = at + 1;
+        }
+    }
+    if line.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').any(|w| w == "None") {
+        return Some("None");
+    }
+    for (i, w) in b.windows(2).enumerate() {
+        // identifier immediately followed by ("
+        if w == b"(\"" && i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_') {
+            return Some("Ident(\"");
+        }
+        // Name { field:
+        if w == b" {" && i > 0 && b[i - 1].is_ascii_alphanumeric() {
+            let rest = &line[i + 2..];
+            let rest = rest.trim_start();
+            let field: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !field.is_empty() && rest[field.len()..].starts_with(": ") {
+                return Some("struct literal");
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn debug_form_detector() {
+    assert_eq!(debug_form("VRRP configuration: MissingVrid(\"VI_1\")"), Some("Ident(\""));
+    assert_eq!(debug_form("state Some(Master)"), Some("Some("));
+    assert_eq!(debug_form("got None"), Some("None"));
+    assert_eq!(debug_form("x: Err(Os { code: 2 })"), Some("Err("));
+    assert_eq!(debug_form("UnknownMember { group: \"G\", instance: \"I\" }"), Some("struct literal"));
+    assert_eq!(debug_form("(VI_1) Entering MASTER STATE"), None);
+    assert_eq!(debug_form("VRRP_Script(chk) succeeded"), None);
+    assert_eq!(debug_form("Opening file '/etc/keepalived/keepalived.conf'."), None);
+    assert_eq!(debug_form("(VI_1) Receive advertisement timeout"), None);
+}
+
+/// Our daemon over keepalived's VRRP samples (`-n -l -D`), each for a few
+/// seconds: no log line may show a Rust Debug form.
+#[test]
+fn vrrp_sample_logs_have_no_debug_forms() {
+    if !can_run() {
+        return;
+    }
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/samples");
+    let daemons: Vec<(&str, Daemon)> = VRRP_SAMPLES
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(data.join(name)).unwrap();
+            (*name, start_in("samplelog", &text, SAMPLES_SETUP, &["-D"], &[]))
+        })
+        .collect();
+    // Long enough for the instances to time out of BACKUP into MASTER.
+    std::thread::sleep(Duration::from_secs(5));
+    let mut hits = Vec::new();
+    for (name, mut d) in daemons {
+        d.signal("TERM");
+        let _ = d.wait_exit(Duration::from_secs(8));
+        let log = d.log();
+        assert!(log.contains("Starting Keepalived"), "{name}: no log:\n{log}");
+        for line in log.lines() {
+            if let Some(what) = debug_form(line) {
+                hits.push(format!("{name}: {what}: {line}"));
+            }
+        }
+    }
+    assert!(hits.is_empty(), "Debug forms in the log:\n{}", hits.join("\n"));
+}
+
+/// Issue 14 item 7: until the BFD child exists, a configuration with
+/// bfd_instance blocks says so at start-up (and nothing is said for a
+/// configuration without them).
+#[test]
+fn bfd_instances_get_a_not_running_notice_at_start_up() {
+    if !can_run() {
+        return;
+    }
+    const NOTICE: &str = "This build of keepalived-rs does not run BFD yet";
+    let d = start("bfdnotice", &format!("{BFD}{VRRP}"), &[], &[]);
+    wait_children(&d, &["vrrp.pid", "bfd.pid"]);
+    assert!(d.log().contains(NOTICE), "log:\n{}", d.log());
+    let d = start("nobfdnotice", &format!("{VRRP}{LVS}"), &[], &[]);
+    wait_children(&d, &["vrrp.pid", "checkers.pid"]);
+    assert!(!d.log().contains(NOTICE), "log:\n{}", d.log());
 }

@@ -133,7 +133,7 @@ fn address_message(
     if let Some(label) = &opts.label {
         // IFNAMSIZ, terminating NUL included.
         if label.is_empty() || label.len() > 15 || label.contains('\0') {
-            return Err(format!("label {label:?} must be 1 to 15 characters"));
+            return Err(format!("label '{label}' must be 1 to 15 characters"));
         }
     }
     let mut m = AddressMessage::default();
@@ -213,9 +213,9 @@ impl FromStr for Prefix {
             Some((a, l)) => (a, Some(l)),
             None => (s, None),
         };
-        let addr: IpAddr = a.parse().map_err(|_| format!("{a:?} is not an IP address"))?;
+        let addr: IpAddr = a.parse().map_err(|_| format!("'{a}' is not an IP address"))?;
         let len = match l {
-            Some(l) => l.parse::<u8>().map_err(|_| format!("{l:?} is not a prefix length"))?,
+            Some(l) => l.parse::<u8>().map_err(|_| format!("'{l}' is not a prefix length"))?,
             None => max_len(&addr),
         };
         check_len(&addr, len)?;

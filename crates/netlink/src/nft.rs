@@ -244,7 +244,7 @@ impl FirewallAddr {
             }
             FirewallAddr::LinkLocalName { addr, ifname } => {
                 if ifname.is_empty() || ifname.len() >= IFNAMSIZ || ifname.contains('\0') {
-                    return Err(format!("{ifname:?} is not an interface name"));
+                    return Err(format!("'{ifname}' is not an interface name"));
                 }
                 let mut k = addr.octets().to_vec();
                 let mut name = [0u8; IFNAMSIZ];
@@ -371,7 +371,7 @@ impl Firewall {
         if table.is_empty() || table.len() > 255 || table.contains('\0') {
             return Err(NetlinkError::Invalid {
                 action: "set up the nftables firewall".into(),
-                detail: format!("{table:?} is not a usable nftables table name"),
+                detail: format!("'{table}' is not a usable nftables table name"),
             });
         }
         let mut socket = Socket::new(NETLINK_NETFILTER).map_err(NetlinkError::Socket)?;

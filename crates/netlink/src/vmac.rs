@@ -156,7 +156,7 @@ impl fmt::Display for VmacError {
                 "cannot use {name} as a VMAC: an interface of that name exists and is not a macvlan ({})",
                 kind.as_deref().unwrap_or("a physical device")
             ),
-            VmacError::BadName(n) => write!(f, "{n:?} is not a valid interface name (1 to 15 characters, no '/')"),
+            VmacError::BadName(n) => write!(f, "'{n}' is not a valid interface name (1 to 15 characters, no '/')"),
             VmacError::Netlink(e) => write!(f, "{e}"),
             VmacError::Sysctl { path, source } => write!(f, "cannot set {}: {source}", path.display()),
         }
@@ -427,7 +427,7 @@ pub fn read_sysctl(path: &PathBuf) -> Result<u8, VmacError> {
     let s = std::fs::read_to_string(path).map_err(|source| VmacError::Sysctl { path: path.clone(), source })?;
     s.trim().parse::<u8>().map_err(|_| VmacError::Sysctl {
         path: path.clone(),
-        source: io::Error::new(io::ErrorKind::InvalidData, format!("unexpected value {:?}", s.trim())),
+        source: io::Error::new(io::ErrorKind::InvalidData, format!("unexpected value '{}'", s.trim())),
     })
 }
 

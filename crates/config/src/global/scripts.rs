@@ -356,24 +356,32 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
             return NOTFOUND;
         }
     };
-    let md = match fs::metadata(&real_path) {
+    // keepalived 2.2.7: argv[0] becomes the resolved path, keeping the
+    // file name as written when that name, in the resolved directory, is
+    // the same file (multi-call programs look at their name); the security
+    // walk is then done on the resolved path(s), so a symlinked directory
+    // such as /bin on a merged-/usr host is never itself walked.
+    let (new_path, real_file_path) = resolved_names(&arg0, &real_path);
+    if ctx.cfg.global.use_symlink_paths {
+        // keepalived master's option: run the path as written (cleaned).
+        if let Some(new) = clean_path(&arg0) {
+            if let Some(a) = script.args.first_mut() {
+                *a = new;
+            }
+        }
+    } else if new_path != arg0 {
+        if let Some(a) = script.args.first_mut() {
+            *a = new_path.clone();
+        }
+    }
+    let arg0 = script.path().to_string();
+    let md = match fs::metadata(real_file_path.as_deref().unwrap_or(&new_path)) {
         Ok(m) => m,
         Err(_) => {
             ctx.diags.log(Some(origin), format!("Unable to access script `{arg0}` - disabling"));
             return NOTFOUND;
         }
     };
-    let use_symlinks = ctx.cfg.global.use_symlink_paths;
-    if use_symlinks || real_path != arg0 {
-        if let Some(new) = clean_path(&arg0) {
-            if let Some(a) = script.args.first_mut() {
-                *a = new;
-            }
-        }
-    }
-    let arg0 = script.path().to_string();
-    // keepalived executes the resolved path when it differs (script->path).
-    let exec_path = if real_path != arg0 && !use_symlinks { Some(real_path.clone()) } else { None };
 
     let mut fl = ISSCRIPT;
     let mode = md.mode();
@@ -395,14 +403,39 @@ pub fn check_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Script)
     }
     if need_protection {
         let security = ctx.cfg.global.enable_script_security;
-        fl |= check_security(ctx, &origin, &arg0, security);
-        if let Some(p) = &exec_path {
+        fl |= check_security(ctx, &origin, &new_path, security);
+        if let Some(p) = &real_file_path {
             fl |= check_security(ctx, &origin, p, security);
-        } else if real_path != arg0 {
-            fl |= check_security(ctx, &origin, &real_path, security);
         }
     }
     fl
+}
+
+/// keepalived 2.2.7 `check_script_secure`'s choice of names after
+/// realpath(): returns the path argv[0] becomes and, when that path keeps
+/// the written file name (a symlink to a differently named file in the same
+/// resolved directory), the fully resolved file as well.
+fn resolved_names(arg0: &str, real_path: &str) -> (String, Option<String>) {
+    if arg0 == real_path {
+        return (real_path.to_string(), None);
+    }
+    let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+    let (orig_file, new_file) = (base(arg0), base(real_path));
+    if orig_file == new_file {
+        return (real_path.to_string(), None);
+    }
+    let dir = &real_path[..real_path.len() - new_file.len()];
+    let candidate = format!("{dir}{orig_file}");
+    let same_file = match (fs::metadata(real_path), fs::metadata(&candidate)) {
+        (Ok(r), Ok(c)) => r.dev() == c.dev() && r.ino() == c.ino(),
+        (Err(_), _) => true,
+        (Ok(_), Err(_)) => false,
+    };
+    if same_file {
+        (candidate, Some(real_path.to_string()))
+    } else {
+        (real_path.to_string(), None)
+    }
 }
 
 /// As [`check_script_secure`], and drop the script (set `None`) when it

@@ -241,7 +241,7 @@ impl VrrpShell {
     ) -> Result<VrrpShell, String> {
         let router = match router {
             Some(r) => r,
-            None => Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e:?}"))?,
+            None => Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e}"))?,
         };
         // no_accept / strict: keepalived drops traffic to a non-accept
         // master's addresses with nftables (its default table when none
@@ -671,7 +671,7 @@ impl VrrpShell {
     pub fn reload(mut self, cfg: &Config, reg: &Registry) -> Result<VrrpShell, (VrrpShell, String)> {
         let new_router = match Router::from_config(cfg) {
             Ok(r) => r,
-            Err(e) => return Err((self, format!("VRRP configuration: {e:?}"))),
+            Err(e) => return Err((self, format!("VRRP configuration: {e}"))),
         };
         let now = self.now();
         // 1. Every master sends an advert now (peers see no gap).
@@ -1082,7 +1082,7 @@ impl VrrpShell {
                     if self.rx_errors.is_power_of_two() {
                         warn!(
                             count = self.rx_errors,
-                            "dropped an unreadable VRRP packet on {}: {e:?}", self.metas[id].ifname
+                            "dropped an unreadable VRRP packet on {}: {e}", self.metas[id].ifname
                         );
                     }
                 }
