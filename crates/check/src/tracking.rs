@@ -136,7 +136,7 @@ impl Engine {
             self.update_checker(c, up, out);
             if up != was_up {
                 let verdict = if up { "succeeded" } else { "failed" };
-                self.checker_alert(c, rs_was_alive, up, format!("=> BFD CHECK {name} {verdict} on service <="), out);
+                self.checker_alert(c, rs_was_alive, format!("=> BFD CHECK {name} {verdict} on service <="), out);
             }
         }
         if !tracked {
