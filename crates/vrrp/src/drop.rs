@@ -4,7 +4,7 @@
 //! for it (RFC 5798 §5.2 / §7.1 receive checks; keepalived's
 //! `vrrp_check_packet`), the bit that rate-limits its log line (one line per
 //! reason until the next state transition or master change) and the log text.
-//! [`report`] is the only place that counts, rate-limits and logs.
+//! `report` is the only place that counts, rate-limits and logs.
 
 use std::fmt;
 use std::net::IpAddr;

@@ -2,7 +2,7 @@
 //! tracker and GARP queue of one keepalived VRRP process; this module holds
 //! the types and the public API, the concepts live in the submodules:
 //!
-//! - [`rx_check`]: receive checks (keepalived's vrrp_check_packet, RFC 5798 §7.1)
+//! - `rx_check`: receive checks (keepalived's vrrp_check_packet, RFC 5798 §7.1)
 //! - `receive`: an accepted advert in BACKUP / MASTER (RFC 5798 §6.4.2, §6.4.3)
 //! - `state`: the state machine and its timers
 //! - `lifecycle`, `reload`: start, stop, SIGHUP
@@ -18,7 +18,7 @@ mod garp;
 mod lifecycle;
 mod receive;
 mod reload;
-pub(crate) mod rx_check;
+mod rx_check;
 mod state;
 mod sync;
 mod tracking;

@@ -13,7 +13,7 @@ impl Router {
     /// - `matches[new] = Some(old)` pairs instances with the same VRID,
     ///   family, interface, unicast source and multicast group (the caller
     ///   matches; names do not matter). Unmatched old instances must have
-    ///   been given [`Input::Remove`] on `old` before.
+    ///   been given [`Input::Remove`](crate::Input::Remove) on `old` before.
     /// - Tracker states (interfaces, scripts, files, processes, BFD) carry
     ///   over by name, so nothing re-initialises that did not change.
     /// - A matched instance keeps its state (unless it is now in fault),
