@@ -22,7 +22,7 @@ use keepalived_vrrp::types::{State, Stats};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Version};
 use keepalived_wire::{ip_proto, ipv4};
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -119,6 +119,15 @@ impl Forge {
     }
 }
 
+/// Whether a forged class, though counted, is still processed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accepted {
+    No,
+    /// keepalived >= 2.4 (and keepalived-rs) count an address-list
+    /// mismatch and accept the advert; 2.2.7 drops it (FEATURES.md §6).
+    AddrListMismatch,
+}
+
 struct Cluster {
     lab: Lab,
     conf: PathBuf,
@@ -128,11 +137,16 @@ struct Cluster {
 
 impl Cluster {
     fn start(scripts: &Path, tag: &str, conf_text: &str, vip: &str) -> Cluster {
+        Cluster::start_bin(scripts, tag, conf_text, vip, OURS)
+    }
+
+    /// [`Cluster::start`] with daemon binary `bin` (keepalived-rs or 2.2.7).
+    fn start_bin(scripts: &Path, tag: &str, conf_text: &str, vip: &str, bin: &str) -> Cluster {
         let lab = Lab::up(scripts, tag, 3);
         let conf = lab.run.join("keepalived.conf");
         std::fs::write(&conf, conf_text).unwrap();
-        lab.start_ka(2, OURS, &conf);
-        lab.start_ka(1, OURS, &conf);
+        lab.start_ka(2, bin, &conf);
+        lab.start_ka(1, bin, &conf);
         let t0 = Instant::now();
         assert!(
             wait_for(Duration::from_secs(15), || lab.holders(vip) == [1]),
@@ -172,9 +186,25 @@ impl Cluster {
     /// Sends `count` copies of a forged class and checks nothing changed,
     /// the right counter moved by `count` on both nodes, and the log line.
     fn hostile(&self, name: &str, d: &[u8], counter: Option<fn(&Stats) -> u64>, log: &str, table: &mut Vec<String>) {
+        let send = |n| self.send(d, n, Duration::from_millis(10));
+        self.hostile_with(name, &send, counter, log, Accepted::No, table);
+    }
+
+    /// [`Cluster::hostile`] with any sender (`send(n)` sends n copies and
+    /// says how many went out); `accepted`: the class is counted but still
+    /// processed (so the master's advert_rcvd may move).
+    fn hostile_with(
+        &self,
+        name: &str,
+        send: &dyn Fn(usize) -> usize,
+        counter: Option<fn(&Stats) -> u64>,
+        log: &str,
+        accepted: Accepted,
+        table: &mut Vec<String>,
+    ) {
         const N: usize = 10;
         let before: Vec<(usize, Stats)> = [1, 2].iter().map(|&n| (self.transitions(n), self.stats(n).1)).collect();
-        let sent = self.send(d, N, Duration::from_millis(10));
+        let sent = send(N);
         assert_eq!(sent, N, "{name}: the attacker could not send");
         std::thread::sleep(Duration::from_millis(300));
         let mut row = format!("{name:22}");
@@ -188,7 +218,7 @@ impl Cluster {
                 assert_eq!(d, N as u64, "{name}: h{n} counted {d} of {N}");
             }
             // The master hears no genuine adverts: any accepted one is forged.
-            if n == 1 {
+            if n == 1 && accepted == Accepted::No {
                 assert_eq!(after.advert_rcvd, before[k].1.advert_rcvd, "{name}: h1 accepted a forged advert");
             }
             row += &format!("  h{n}: {:>3}", delta.map_or("-".to_string(), |d| d.to_string()));
@@ -456,4 +486,257 @@ fn v2_pass_advert_of_type_2_counts_invalid_type() {
     let f = Forge { auth: Auth::Pass(vrrp::auth_data(b"lab-pw1")), ..Forge::new(Version::V2, 54) };
     let mut t = Vec::new();
     c.hostile("type 2", &f.datagram(Damage::Type2), Some(|s| s.invalid_type_rcvd), "Invalid packet type", &mut t);
+}
+
+// ---------------------------------------------------------------- IPv6
+
+const MCAST6: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+const VIP6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x53);
+
+/// The attacker's IPv6 side: a raw VRRP socket in h3 (the kernel adds the
+/// IPv6 header: hop limit from IPV6_MULTICAST_HOPS, source h3's
+/// link-local; checksum left to us) and that link-local address.
+struct Attacker6 {
+    sock: socket2::Socket,
+    ifindex: u32,
+    src: Ipv6Addr,
+}
+
+impl Attacker6 {
+    fn open(lab: &Lab) -> Attacker6 {
+        let path = format!("/run/netns/{}", lab.ns(3));
+        let (sock, ifindex) = std::thread::spawn(move || {
+            let f = std::fs::File::open(&path).expect("open the netns");
+            nix::sched::setns(std::os::fd::AsFd::as_fd(&f), nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            let s = socket2::Socket::new(
+                socket2::Domain::IPV6,
+                socket2::Type::RAW,
+                Some(socket2::Protocol::from(i32::from(ip_proto::VRRP))),
+            )
+            .expect("raw IPv6 socket");
+            let ifindex = nix::net::if_::if_nametoindex("eth0").expect("eth0 in h3");
+            s.set_multicast_if_v6(ifindex).expect("IPV6_MULTICAST_IF");
+            s.set_multicast_loop_v6(false).expect("IPV6_MULTICAST_LOOP");
+            (s, ifindex)
+        })
+        .join()
+        .expect("socket thread");
+        let out = std::process::Command::new("ip")
+            .args(["-n", &lab.ns(3), "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"])
+            .output()
+            .expect("ip addr");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let src = text
+            .split_whitespace()
+            .skip_while(|w| *w != "inet6")
+            .nth(1)
+            .and_then(|a| a.split('/').next())
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no link-local address on h3 eth0: {text}"));
+        Attacker6 { sock, ifindex, src }
+    }
+
+    /// Sends `msg` `count` times with hop limit `hl` to ff02::12.
+    fn send(&self, msg: &[u8], hl: u8, count: usize) -> usize {
+        self.sock.set_multicast_hops_v6(u32::from(hl)).expect("IPV6_MULTICAST_HOPS");
+        let to = std::net::SocketAddrV6::new(MCAST6, 0, 0, self.ifindex);
+        let mut sent = 0;
+        for _ in 0..count {
+            if self.sock.send_to(msg, &to.into()).is_ok() {
+                sent += 1;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sent
+    }
+
+    /// A VRRPv3 advert from the attacker for VRID `vrid`, priority `prio`,
+    /// announcing `vips`, 1 s interval, then `damage` (the checksum is
+    /// recomputed after every damage but `Checksum`).
+    fn message(&self, vrid: u8, prio: u8, vips: &[Ipv6Addr], damage: Damage) -> Vec<u8> {
+        let r = vrrp::Repr {
+            version: Version::V3,
+            vrid,
+            priority: prio,
+            max_adver_int: 100,
+            auth: Auth::None,
+            addrs: Addrs::v6(vips),
+        };
+        let kind = ChecksumKind::ipv6(self.src, MCAST6);
+        let mut b = vec![0u8; r.buffer_len()];
+        r.emit_into(&mut b, kind).expect("emit");
+        match damage {
+            Damage::None | Damage::AuthType(_) => {}
+            Damage::Checksum => b[6] ^= 0x5a,
+            Damage::Truncated => b[3] = 2,
+            Damage::Runt => b.truncate(6),
+            Damage::Type2 => b[0] = (b[0] & 0xf0) | 2,
+        }
+        if !matches!(damage, Damage::Checksum | Damage::Runt) {
+            let c = vrrp::compute_checksum(&b, kind);
+            b[6..8].copy_from_slice(&c.to_be_bytes());
+        }
+        b
+    }
+}
+
+/// The IPv6 classes of forged adverts (keepalived-rs decodes IPv6 adverts in
+/// the engine's decode module, so these reach the instance's counters like
+/// IPv4 ones): hop limit, checksum, version, type, length and address list
+/// are each counted on both nodes and change nothing; another VRID is
+/// ignored. Counters as for IPv4 (replayed event logs); keepalived 2.2.7 is
+/// not run here.
+#[test]
+fn forged_ipv6_adverts_change_nothing_and_are_counted() {
+    let Some(scripts) = usable(&["ip"]) else { return };
+    let c = Cluster::start(&scripts, "hl6", &v6_conf(), "2001:db8::53");
+    let a = Attacker6::open(&c.lab);
+    let good = |d: Damage| a.message(53, 254, &[VIP6], d);
+    let mut t = Vec::new();
+    let mut class = |name: &str, msg: Vec<u8>, hl: u8, counter: Option<fn(&Stats) -> u64>, log: &str, acc| {
+        c.hostile_with(name, &|n| a.send(&msg, hl, n), counter, log, acc, &mut t);
+    };
+    class("hop limit 64", good(Damage::None), 64, Some(|s| s.ip_ttl_err), "invalid TTL/HL", Accepted::No);
+    class("hop limit 1", good(Damage::None), 1, Some(|s| s.ip_ttl_err), "invalid TTL/HL", Accepted::No);
+    // keepalived 2.2.7 sets IPV6_CHECKSUM on its socket: the kernel drops
+    // these before it (no counter); keepalived-rs checks and counts them.
+    class("bad checksum", good(Damage::Checksum), 255, Some(|s| s.chk_err), "Invalid VRRPv3 checksum", Accepted::No);
+    let mut v2 = good(Damage::None);
+    v2[0] = 0x21;
+    let v2 = {
+        let c = vrrp::compute_checksum(&v2, ChecksumKind::ipv6(a.src, MCAST6));
+        v2[6..8].copy_from_slice(&c.to_be_bytes());
+        v2
+    };
+    class("version 2", v2, 255, Some(|s| s.vers_err), "wrong VRRP version", Accepted::No);
+    let v4 = {
+        let mut b = good(Damage::None);
+        b[0] = 0x41;
+        let c = vrrp::compute_checksum(&b, ChecksumKind::ipv6(a.src, MCAST6));
+        b[6..8].copy_from_slice(&c.to_be_bytes());
+        b
+    };
+    class("version 4", v4, 255, Some(|s| s.vers_err), "wrong VRRP version", Accepted::No);
+    class("type 2", good(Damage::Type2), 255, Some(|s| s.invalid_type_rcvd), "Invalid packet type", Accepted::No);
+    class(
+        "count 2, one address",
+        good(Damage::Truncated),
+        255,
+        Some(|s| s.packet_len_err),
+        "invalid length",
+        Accepted::No,
+    );
+    // Counted and logged, then processed (priority 1: nothing to win).
+    class(
+        "address list (none)",
+        a.message(53, 1, &[], Damage::None),
+        255,
+        Some(|s| s.addr_list_err),
+        "expected 1 VIPs but received 0",
+        Accepted::AddrListMismatch,
+    );
+    class("runt (6 bytes)", good(Damage::Runt), 255, None, "", Accepted::No);
+    class("VRID 99", a.message(99, 254, &[VIP6], Damage::None), 255, None, "", Accepted::No);
+    eprintln!("forged class (VRRPv3 IPv6)  counted by h1, h2 (10 sent)\n{}", t.join("\n"));
+    // Positive control: a well-formed priority-254 IPv6 advert is obeyed.
+    let before = c.transitions(1);
+    a.send(&good(Damage::None), 255, 1);
+    assert!(
+        wait_for(Duration::from_secs(3), || c.transitions(1) > before
+            && c.lab.ka_log(1).lines().rev().find(|l| l.contains("Entering")).is_some_and(|l| l.contains("BACKUP"))),
+        "positive control: h1 did not step down for a priority-254 IPv6 advert; log:\n{}",
+        c.lab.ka_log(1)
+    );
+    assert!(wait_for(Duration::from_secs(8), || c.lab.holders(&c.vip) == [1]), "h1 did not come back");
+}
+
+/// The IPv6 instance (VRID 53, 2001:db8::53), h1 150 / h2 100.
+fn v6_conf() -> String {
+    format!(
+        "{GLOBAL}vrrp_instance VI_v6 {{\n state BACKUP\n interface eth0\n virtual_router_id 53\n version 3\n \
+         @h1 priority 150\n @h2 priority 100\n advert_int 1\n virtual_ipaddress {{\n  2001:db8::53/64\n }}\n}}\n"
+    )
+}
+
+/// keepalived 2.2.7's counters from its SIGUSR2 stats file (written to
+/// /tmp/keepalived.stats by the VRRP child): advert_rcvd, packet_len_err,
+/// ip_ttl_err, invalid_type_rcvd, addr_list_err. (vers_err and chk_err are
+/// not in the file.)
+fn ka227_stats(lab: &Lab, n: u32) -> [u64; 5] {
+    let file = std::path::Path::new("/tmp/keepalived.stats");
+    let _ = std::fs::remove_file(file);
+    let pid = lab.ka_parent_pid(n).expect("keepalived 2.2.7 pid");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGUSR2).expect("SIGUSR2");
+    let mut text = String::new();
+    assert!(
+        wait_for(Duration::from_secs(3), || {
+            text = std::fs::read_to_string(file).unwrap_or_default();
+            text.contains("Priority Zero:") && text.trim_end().ends_with(|c: char| c.is_ascii_digit())
+        }),
+        "h{n}: no stats file"
+    );
+    let mut vals = text.lines().filter_map(|l| l.rsplit_once(": ").and_then(|(_, v)| v.trim().parse::<u64>().ok()));
+    // Received, Sent, Became master, Released master, Length, TTL, Invalid Type, Interval, Address List
+    let v: Vec<u64> = vals.by_ref().take(9).collect();
+    [v[0], v[4], v[5], v[6], v[8]]
+}
+
+/// The same forged IPv6 classes at keepalived 2.2.7 (/usr/sbin/keepalived)
+/// in h1 and h2: what its stats file shows per class (10 sent), next to
+/// what keepalived-rs counts (forged_ipv6_adverts_change_nothing_and_are_counted).
+/// The classes whose counter 2.2.7 prints must agree; the rest are printed.
+#[test]
+fn keepalived_227_counts_forged_ipv6_adverts_the_same() {
+    const KA227: &str = "/usr/sbin/keepalived";
+    let Some(scripts) = usable(&["ip"]) else { return };
+    if !Path::new(KA227).exists() {
+        eprintln!("SKIP: no {KA227}");
+        return;
+    }
+    let c = Cluster::start_bin(&scripts, "hk6", &v6_conf(), "2001:db8::53", KA227);
+    let a = Attacker6::open(&c.lab);
+    let good = |d: Damage| a.message(53, 254, &[VIP6], d);
+    let fix = |mut b: Vec<u8>, byte0: u8| {
+        b[0] = byte0;
+        let ck = vrrp::compute_checksum(&b, ChecksumKind::ipv6(a.src, MCAST6));
+        b[6..8].copy_from_slice(&ck.to_be_bytes());
+        b
+    };
+    // (class, message, hop limit, index of the counter that must move by 10 in [rcvd, len, ttl, type, addr])
+    let classes: Vec<(&str, Vec<u8>, u8, Option<usize>)> = vec![
+        ("hop limit 64", good(Damage::None), 64, Some(2)),
+        ("bad checksum", good(Damage::Checksum), 255, None),
+        ("version 4", fix(good(Damage::None), 0x41), 255, None),
+        ("type 2", good(Damage::Type2), 255, Some(3)),
+        ("count 2, one address", good(Damage::Truncated), 255, Some(1)),
+        ("address list (none)", a.message(53, 1, &[], Damage::None), 255, Some(4)),
+    ];
+    let mut table = Vec::new();
+    for (name, msg, hl, want) in classes {
+        let before = [ka227_stats(&c.lab, 1), ka227_stats(&c.lab, 2)];
+        let t_before = (c.transitions(1), c.transitions(2));
+        assert_eq!(a.send(&msg, hl, 10), 10, "{name}: the attacker could not send");
+        std::thread::sleep(Duration::from_millis(300));
+        let after = [ka227_stats(&c.lab, 1), ka227_stats(&c.lab, 2)];
+        assert_eq!((c.transitions(1), c.transitions(2)), t_before, "{name}: 2.2.7 changed state");
+        assert_eq!(c.lab.holders(&c.vip), [1], "{name}: the VIP moved under 2.2.7");
+        let mut row = format!("{name:22}");
+        for k in 0..2 {
+            let d: Vec<u64> = (0..5).map(|i| after[k][i] - before[k][i]).collect();
+            row += &format!(
+                "  h{}: rcvd {:>2} len {:>2} ttl {:>2} type {:>2} addr {:>2}",
+                k + 1,
+                d[0],
+                d[1],
+                d[2],
+                d[3],
+                d[4]
+            );
+            if let Some(i) = want {
+                assert_eq!(d[i], 10, "{name}: 2.2.7 on h{} counted {:?}", k + 1, d);
+            }
+        }
+        table.push(row);
+    }
+    eprintln!("keepalived 2.2.7, forged IPv6 classes (10 sent)\n{}", table.join("\n"));
 }

@@ -1,19 +1,22 @@
-//! From a received IPv4 datagram to the engine's [`RxAdvert`]: the wire
-//! crate parses and verifies (IP header, AH ICV, VRRP length, version,
-//! type, checksum); what the engine decides against the instance's
-//! configuration (TTL, authentication type and PASS data, interval, VIP
-//! list, peers) travels in the [`RxAdvert`].
+//! From a received datagram to the engine's [`RxAdvert`], for both
+//! families: [`decode_ipv4`] takes the whole IPv4 datagram (IP header, AH,
+//! VRRP), [`decode_ipv6`] the VRRP message an IPv6 raw socket returns, with
+//! the source, destination and hop limit from its control messages. The wire
+//! crate parses and verifies (IP header, AH ICV, VRRP length, version, type,
+//! checksum); what the engine decides against the instance's configuration
+//! (TTL / hop limit, RFC 5798 §5.1.1.3 / §5.1.2.3; authentication type and
+//! PASS data, interval, VIP list, peers) travels in the [`RxAdvert`].
 //!
 //! Errors found before the VRID is known are returned (the shell counts
 //! and logs them, rate-limited); errors after it are flags on the advert,
-//! so the engine counts them on the instance as keepalived does. Nothing
-//! here allocates.
+//! so the engine counts them on the instance as keepalived does (for both
+//! families). Nothing here allocates.
 
 use crate::types::{AddrList, RxAdvert, RxAuth};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Version};
 use keepalived_wire::{ah, ipv4, Error};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 /// How to check authentication and checksums of one instance.
 #[derive(Clone, Copy, Debug, Default)]
@@ -54,20 +57,8 @@ pub fn decode_ipv4(datagram: &[u8], opts: &DecodeOptions<'_>) -> Result<RxAdvert
             };
             adv.vrid = a.vrrp.vrid;
             adv.priority = a.vrrp.priority;
-            adv.adver_int_cs = match a.vrrp.version {
-                Version::V2 => a.vrrp.max_adver_int.saturating_mul(100),
-                Version::V3 => a.vrrp.max_adver_int,
-            };
-            let mut addrs = AddrList::new();
-            let mut n = 0u8;
-            if let Addrs::V4(list) = a.vrrp.addrs {
-                for x in list.iter() {
-                    addrs.push(IpAddr::V4(x));
-                    n = n.saturating_add(1);
-                }
-            }
-            adv.naddr = n;
-            adv.addrs = addrs;
+            adv.adver_int_cs = interval_cs(adv.version, a.vrrp.max_adver_int);
+            (adv.addrs, adv.naddr) = addr_list(&a.vrrp.addrs);
             adv.auth = match a.vrrp.auth {
                 Auth::None => RxAuth::None,
                 Auth::Pass(p) => RxAuth::Pass(p),
@@ -85,17 +76,7 @@ pub fn decode_ipv4(datagram: &[u8], opts: &DecodeOptions<'_>) -> Result<RxAdvert
         Err(e @ (Error::BadLength | Error::Truncated | Error::VrrpType | Error::VrrpVersion | Error::AuthType))
             if msg.len() >= 8 =>
         {
-            adv.vrid = raw.vrid();
-            adv.priority = raw.priority();
-            adv.version = raw.version();
-            adv.kind = raw.msg_type();
-            adv.adver_int_cs =
-                if adv.version == 2 { u16::from(raw.adver_int_v2()).saturating_mul(100) } else { raw.adver_int_v3() };
-            match e {
-                Error::BadLength | Error::Truncated => adv.length_ok = false,
-                Error::AuthType => adv.auth = RxAuth::Other(raw.auth_type()),
-                _ => {}
-            }
+            header_only(&mut adv, &raw, e);
             // keepalived checks a v2 advert's authentication before its
             // type, so a bad type on a PASS/AH instance must still carry
             // the auth it came with (else it counts as an auth mismatch).
@@ -110,6 +91,96 @@ pub fn decode_ipv4(datagram: &[u8], opts: &DecodeOptions<'_>) -> Result<RxAdvert
             Ok(adv)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// An IPv6 advert's context from the receiving socket's control messages
+/// (the raw socket strips the IPv6 header).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv6Meta {
+    /// Source address (the sender's, normally link-local).
+    pub src: Ipv6Addr,
+    /// Destination (`IPV6_PKTINFO`): ff02::12 or a unicast address.
+    pub dst: Ipv6Addr,
+    /// Hop limit (`IPV6_HOPLIMIT`); `None` when the kernel gave none
+    /// (keepalived's -1: not checked).
+    pub hop_limit: Option<u8>,
+}
+
+/// Decode the VRRP message of an IPv6 advert (RFC 5798 §5.1.2, §5.2). As
+/// for IPv4, an error found once the VRID is readable (length, version,
+/// type, address list) comes back as a flagged advert for the engine to
+/// count on the instance; the hop limit travels for the engine's §5.1.2.3
+/// check (255 unless unicast); the checksum covers the IPv6 pseudo-header
+/// with the actual destination (RFC 5798 §5.2.8).
+pub fn decode_ipv6(msg: &[u8], meta: &Ipv6Meta) -> Result<RxAdvert, Error> {
+    let raw = vrrp::Packet::new_unchecked(msg, Family::Ipv6);
+    let mut adv = RxAdvert::new(IpAddr::V6(meta.src), IpAddr::V6(meta.dst), 0, 0, 0, 0);
+    adv.ttl_or_hoplimit = meta.hop_limit;
+    match vrrp::Repr::parse(&raw) {
+        Ok(r) => {
+            adv.version = r.version.number();
+            adv.vrid = r.vrid;
+            adv.priority = r.priority;
+            adv.adver_int_cs = interval_cs(adv.version, r.max_adver_int);
+            (adv.addrs, adv.naddr) = addr_list(&r.addrs);
+            adv.checksum_ok = vrrp::verify_checksum(msg, ChecksumKind::ipv6(meta.src, meta.dst));
+            Ok(adv)
+        }
+        Err(e @ (Error::BadLength | Error::Truncated | Error::VrrpType | Error::VrrpVersion | Error::AuthType))
+            if msg.len() >= vrrp::HEADER_LEN =>
+        {
+            header_only(&mut adv, &raw, e);
+            Ok(adv)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The VRID of an IPv6 VRRP message whose header is readable.
+pub fn peek_vrid_ipv6(msg: &[u8]) -> Option<u8> {
+    msg.get(1).copied()
+}
+
+/// The advert interval in centiseconds (v2 carries seconds).
+fn interval_cs(version: u8, field: u16) -> u16 {
+    if version == 2 {
+        field.saturating_mul(100)
+    } else {
+        field
+    }
+}
+
+/// The addresses of a parsed advert and their count.
+fn addr_list(addrs: &Addrs<'_>) -> (AddrList, u8) {
+    let mut list = AddrList::new();
+    let mut n = 0u8;
+    match addrs {
+        Addrs::V4(l) => l.iter().for_each(|a| {
+            list.push(IpAddr::V4(a));
+            n = n.saturating_add(1);
+        }),
+        Addrs::V6(l) => l.iter().for_each(|a| {
+            list.push(IpAddr::V6(a));
+            n = n.saturating_add(1);
+        }),
+    }
+    (list, n)
+}
+
+/// An advert whose VRRP header is readable but whose parse failed with `e`:
+/// the header fields, and the flag or auth that makes the engine count `e`.
+fn header_only(adv: &mut RxAdvert, raw: &vrrp::Packet<&[u8]>, e: Error) {
+    adv.vrid = raw.vrid();
+    adv.priority = raw.priority();
+    adv.version = raw.version();
+    adv.kind = raw.msg_type();
+    adv.adver_int_cs =
+        if adv.version == 2 { u16::from(raw.adver_int_v2()).saturating_mul(100) } else { raw.adver_int_v3() };
+    match e {
+        Error::BadLength | Error::Truncated => adv.length_ok = false,
+        Error::AuthType => adv.auth = RxAuth::Other(raw.auth_type()),
+        _ => {}
     }
 }
 

@@ -6,6 +6,7 @@
 //! caller-provided, reusable `Vec`. No sockets, no clock, no allocation on the steady-state receive path.
 pub mod config;
 pub mod decode;
+pub mod drop;
 pub mod replay;
 pub mod router;
 pub mod types;

@@ -18,7 +18,7 @@ use keepalived_config::model::Script;
 use keepalived_config::Config;
 use keepalived_net::{interface_info, PacketSocket, VrrpProto, VrrpSocketV4, VrrpSocketV4Config, VrrpSocketV6};
 use keepalived_netlink::{AddrOptions, Monitor};
-use keepalived_vrrp::decode::{decode_ipv4, DecodeOptions};
+use keepalived_vrrp::decode::{decode_ipv4, decode_ipv6, DecodeOptions, Ipv6Meta};
 use keepalived_vrrp::replay::LogLine;
 use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, State};
 use keepalived_wire::advert::Ipv4Advert;
@@ -1122,16 +1122,17 @@ impl VrrpShell {
                 }
             };
             let msg = &self.buf[..len];
-            let Some(&vrid) = msg.get(1) else { continue };
+            let Some(vrid) = keepalived_vrrp::decode::peek_vrid_ipv6(msg) else { continue };
             let Some(&id) = self.by_key.get(&(vrid, true, ifindex)) else {
                 self.unknown_vrid(vrid, ifindex);
                 continue;
             };
-            let Some(adv) = decode_v6(msg, meta.src, meta.dst, meta.ttl) else {
-                self.rx_errors += 1;
-                continue;
-            };
-            self.advert(id, adv);
+            // The engine counts what is wrong once the VRID is readable.
+            let hop_limit = (meta.ttl != 0).then_some(meta.ttl);
+            match decode_ipv6(msg, &Ipv6Meta { src: meta.src, dst: meta.dst, hop_limit }) {
+                Ok(adv) => self.advert(id, adv),
+                Err(_) => self.rx_errors += 1,
+            }
         }
     }
 
@@ -1372,29 +1373,6 @@ impl VrrpShell {
         let name = &self.metas[id].name;
         self.notifier.instances.iter().position(|n| &n.name == name).unwrap_or(usize::MAX)
     }
-}
-
-/// A VRRPv3 IPv6 advert from the bytes the IPv6 raw socket returns (the
-/// VRRP message only; the kernel gives src, dst and hop limit).
-fn decode_v6(msg: &[u8], src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8) -> Option<RxAdvert> {
-    let p = vrrp::Packet::new_unchecked(msg, Family::Ipv6);
-    let r = Repr::parse(&p).ok()?;
-    let mut adv = RxAdvert::new(IpAddr::V6(src), IpAddr::V6(dst), 3, r.vrid, r.priority, r.max_adver_int);
-    adv.version = if r.version == Version::V3 { 3 } else { 2 };
-    adv.ttl_or_hoplimit = (hop_limit != 0).then_some(hop_limit);
-    let mut list = keepalived_vrrp::AddrList::new();
-    let mut n = 0u8;
-    if let Addrs::V6(l) = r.addrs {
-        for a in l.iter() {
-            list.push(IpAddr::V6(a));
-            n = n.saturating_add(1);
-        }
-    }
-    adv.addrs = list;
-    adv.naddr = n;
-    adv.auth = RxAuth::None;
-    adv.checksum_ok = vrrp::verify_checksum(msg, ChecksumKind::ipv6(src, dst));
-    Some(adv)
 }
 
 /// The AH sequence number of an IPv4 + AH datagram.
