@@ -61,7 +61,7 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -540,7 +540,7 @@ fn us_default_rules(tz: &str) -> Option<TimeZone> {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn cfg(console: bool, syslog: bool, json: bool) -> LogConfig {
         LogConfig { console, syslog, facility: LOG_DAEMON, detail: 0, json }
