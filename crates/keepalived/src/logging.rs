@@ -54,6 +54,9 @@
 //! by [`init`], replaces `/dev/log` with another datagram socket path.
 
 use crate::cli::Cli;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use keepalived_runtime::ProcKind;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -62,9 +65,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::SystemTime;
-use jiff::civil::DateTime;
-use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
@@ -519,9 +519,8 @@ pub fn local_time(t: SystemTime) -> DateTime {
 /// `posixrules` and so ends DST an hour earlier, in the early hours of the
 /// first Sunday of November).
 fn local_zone() -> TimeZone {
-    TimeZone::try_system().unwrap_or_else(|_| {
-        std::env::var("TZ").ok().and_then(|tz| us_default_rules(&tz)).unwrap_or(TimeZone::UTC)
-    })
+    TimeZone::try_system()
+        .unwrap_or_else(|_| std::env::var("TZ").ok().and_then(|tz| us_default_rules(&tz)).unwrap_or(TimeZone::UTC))
 }
 
 /// A rule-less DST `TZ` such as `FOO5BAR` or `FOO5BAR4`: the given offsets
