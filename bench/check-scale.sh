@@ -33,7 +33,9 @@ if [ -z "${OURS:-}" ]; then
 fi
 VM=${IPVS_VM_SCRIPT:-}
 if [ -z "$VM" ]; then
-    for d in "$HERE/.." "$HERE/../.."; do
+    d=$HERE
+    while [ "$d" != / ]; do
+        d=$(dirname "$d")
         [ -x "$d/shared/ipvs-vm/run-in-vm.sh" ] && VM=$d/shared/ipvs-vm/run-in-vm.sh && break
     done
 fi

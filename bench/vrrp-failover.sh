@@ -3,7 +3,10 @@
 # and keepalived-rs side by side, in one run, same lab, same configs.
 #
 # Usage: [RUNS=20] [VARIANTS="v3"] [FAST_RUNS=$RUNS] [SOAK=600] [OURS=path]
-#        [LAB=/work/shared/lab] [LAB_PREFIX=bvf-] bench/vrrp-failover.sh
+#        [LAB=DIR] [LAB_PREFIX=bvf-] bench/vrrp-failover.sh
+#
+# LAB defaults to the first shared/lab found beside the repository root or
+# beside one of its parent directories (../shared/lab from a checkout).
 #
 # 1. For each variant (lab configs/ka-VARIANT.conf, default v3): a cluster of
 #    three keepalived 2.2.7 and a cluster of three keepalived-rs (h1 150, h2
@@ -26,7 +29,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$PWD
-LAB=${LAB:-/work/shared/lab}
+if [ -z "${LAB:-}" ]; then
+    d=$HERE
+    while [ "$d" != / ]; do
+        d=$(dirname "$d")
+        [ -x "$d/shared/lab/ka-failover.sh" ] && LAB=$d/shared/lab && break
+    done
+fi
 RUNS=${RUNS:-20}
 FAST_RUNS=${FAST_RUNS:-$RUNS}
 VARIANTS=${VARIANTS:-v3}
@@ -35,7 +44,7 @@ FAILOVER=${FAILOVER:-1}
 FAST=${FAST:-1}
 export LAB_PREFIX=${LAB_PREFIX:-bvf-}
 [ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
-[ -x "$LAB/ka-failover.sh" ] || { echo "no lab at $LAB" >&2; exit 1; }
+[ -x "${LAB:-}/ka-failover.sh" ] || { echo "no lab at ${LAB:-../shared/lab} (set LAB)" >&2; exit 1; }
 
 if [ -z "${OURS:-}" ]; then
     cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }

@@ -46,21 +46,42 @@ pub struct Options {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum VsKey {
     /// `virtual_server group NAME`: the name and the sequence number among the group's users.
-    Group { name: String, index: u16 },
+    Group {
+        /// The `virtual_server_group` name.
+        name: String,
+        /// Which of the virtual servers using that group this is (0 for the first).
+        index: u16,
+    },
     /// `virtual_server fwmark N` (`ipv6`: the family).
-    Fwmark { mark: u32, ipv6: bool },
+    Fwmark {
+        /// The firewall mark the service matches.
+        mark: u32,
+        /// The service is IPv6 (`ip_family inet6` or an IPv6 real server).
+        ipv6: bool,
+    },
     /// `virtual_server IP PORT` with its protocol (`tcp`/`udp`/`sctp`/`none`).
-    Addr { addr: IpAddr, port: u16, protocol: String },
+    Addr {
+        /// The virtual address.
+        addr: IpAddr,
+        /// The virtual port (0 for a port-less service).
+        port: u16,
+        /// The service's `protocol`: `tcp`, `udp`, `sctp` or `none`.
+        protocol: String,
+    },
 }
 
 /// The service parameters whose change makes keepalived edit the service at reload.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceParams {
+    /// `lb_algo` / `lvs_sched`: the IPVS scheduler name (`rr`, `wlc`, …).
     pub sched: String,
     /// Scheduler flags as keepalived prints them (`ops`, `flag-1`, …), sorted.
     pub flags: Vec<String>,
+    /// `persistence_engine` (an IPVS persistence engine such as `sip`).
     pub persistence_engine: Option<String>,
+    /// `persistence_granularity`: the netmask grouping clients for persistence, as configured.
     pub persistence_granularity: Option<String>,
+    /// `persistence_timeout` in seconds (0: not persistent).
     pub persistence_timeout: u32,
 }
 
@@ -78,12 +99,15 @@ pub struct Forwarding {
 pub struct SorryConfig {
     /// keepalived's FMT_RS.
     pub name: String,
+    /// The sorry server's address.
     pub addr: IpAddr,
+    /// The sorry server's port.
     pub port: u16,
     /// `sorry_server_inhibit`.
     pub inhibit: bool,
     /// The sorry server is also one of the real servers (keepalived `s_svr_duplicates_rs`).
     pub duplicates_rs: bool,
+    /// `sorry_server_lvs_method` and its tunnel settings.
     pub forwarding: Forwarding,
 }
 
@@ -92,7 +116,9 @@ pub struct SorryConfig {
 pub struct RsConfig {
     /// keepalived's FMT_RS: `[IP]:proto:port`.
     pub name: String,
+    /// The real server's address.
     pub addr: IpAddr,
+    /// The real server's port.
     pub port: u16,
     /// Configured weight (keepalived `iweight`).
     pub weight: i64,
@@ -102,6 +128,7 @@ pub struct RsConfig {
     pub alpha: bool,
     /// `smtp_alert` (effective).
     pub smtp_alert: bool,
+    /// `lvs_method` (the real server's, else the virtual server's) and tunnel settings.
     pub forwarding: Forwarding,
     /// This real server's checkers (protocol checkers, then FILE_CHECKs).
     pub checkers: Vec<CheckerId>,
@@ -112,9 +139,13 @@ pub struct RsConfig {
 pub struct VsConfig {
     /// keepalived's FMT_VS: `[IP]:proto:port`, `FWM N` or `[group]:N`.
     pub name: String,
+    /// What identifies the service across a reload.
     pub key: VsKey,
+    /// Scheduler and persistence settings.
     pub params: ServiceParams,
+    /// `quorum`: the total weight of live real servers below which the service is "down" (default 1).
     pub quorum: u32,
+    /// `hysteresis`: the quorum is lost below `quorum - hysteresis` and regained at `quorum + hysteresis`.
     pub hysteresis: u32,
     /// `omega`: down notifies and quorum_down at shutdown.
     pub omega: bool,
@@ -122,7 +153,9 @@ pub struct VsConfig {
     pub ha_suspend: bool,
     /// `smtp_alert` (effective).
     pub smtp_alert: bool,
+    /// `sorry_server`, in the IPVS table while the quorum is lost.
     pub sorry: Option<SorryConfig>,
+    /// The `real_server` blocks, in configuration order ([`RsId::rs`] indexes them).
     pub real_servers: Vec<RsConfig>,
 }
 
@@ -141,14 +174,34 @@ pub enum Policy {
     /// SMTP_CHECK (`smtp_final`).
     Smtp,
     /// HTTP_GET / SSL_GET (`epilog`): one attempt per URL, `urls` of them, in turn.
-    Http { urls: usize, fast_recovery: bool },
+    Http {
+        /// Number of `url` blocks.
+        urls: usize,
+        /// `fast_recovery`: after a failure, the URLs are tried back to back until the first verdict.
+        fast_recovery: bool,
+    },
     /// MISC_CHECK: `path` is the script's argv\[0\] (logged), `dynamic` = `misc_dynamic`.
-    Misc { path: String, dynamic: bool },
+    Misc {
+        /// The script's argv\[0\], as logged.
+        path: String,
+        /// `misc_dynamic`: exit codes 2-255 set the weight to `code - 2`.
+        dynamic: bool,
+    },
     /// FILE_CHECK: event-driven by [`crate::Input::FileValue`] for `track_file`; `weight` (0 = any non-zero
     /// value is a failure) and `reverse` already resolved from the track_file when not set.
-    File { track_file: String, weight: i64, reverse: bool },
+    File {
+        /// The `track_file` block name.
+        track_file: String,
+        /// Multiplier of the file's value into the real server's weight (0: non-zero is a failure).
+        weight: i64,
+        /// `reverse`: the weight is negated; with weight 0, zero is the failure and non-zero OK.
+        reverse: bool,
+    },
     /// BFD_CHECK: event-driven by [`crate::Input::Bfd`] for the bfd_instance `name`.
-    Bfd { name: String },
+    Bfd {
+        /// The `bfd_instance` name.
+        name: String,
+    },
 }
 
 impl Policy {
@@ -161,21 +214,28 @@ impl Policy {
 /// One checker.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckerConfig {
+    /// The real server this checker decides about.
     pub rs: RsId,
     /// keepalived's name: `TCP_CHECK`, `HTTP_GET`, `SSL_GET`, `SMTP_CHECK`, `DNS_CHECK`, `MISC_CHECK`,
     /// `UDP_CHECK`, `PING_CHECK`, `FILE_CHECK`, `BFD_CHECK`.
     pub name: String,
+    /// How attempts are retried and logged.
     pub policy: Policy,
     /// Index in the model real server's `checkers` (or `file_checks` for FILE_CHECK).
     pub model_index: usize,
-    /// Timers in µs.
+    /// `delay_loop` in µs: the interval between checks while the verdict is stable.
     pub delay_loop: u64,
+    /// `retry`: further failed attempts needed before a real server that is up is declared down.
     pub retry: u32,
+    /// `delay_before_retry` in µs: the interval between those retries.
     pub delay_before_retry: u64,
+    /// `warmup` in µs: the first check runs after a random delay up to this (0: none).
     pub warmup: u64,
     /// connect_timeout (µs), for the shell (None: MISC/FILE/BFD).
     pub connect_timeout: Option<u64>,
+    /// `alpha`: the real server starts down and this checker must succeed to bring it up.
     pub alpha: bool,
+    /// `log_all_failures`: every failed attempt is logged, not only the one that changes the verdict.
     pub log_all_failures: bool,
     /// Reload matching: checkers of the same real server with equal keys are the same checker (keepalived's
     /// per-type `compare` function). `None`: never matched (FILE_CHECK has no compare function).
@@ -185,20 +245,26 @@ pub struct CheckerConfig {
 /// Everything the engine needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EngineConfig {
+    /// Global settings of the checker process.
     pub options: Options,
+    /// The virtual servers, in configuration order ([`VsId`] indexes them).
     pub virtual_servers: Vec<VsConfig>,
+    /// All checkers of all real servers ([`CheckerId`] indexes them).
     pub checkers: Vec<CheckerConfig>,
 }
 
 impl EngineConfig {
+    /// The virtual server `vs`, if the configuration has it.
     pub fn vs(&self, vs: VsId) -> Option<&VsConfig> {
         self.virtual_servers.get(vs.0)
     }
 
+    /// The real server `rs`, if the configuration has it.
     pub fn rs(&self, rs: RsId) -> Option<&RsConfig> {
         self.vs(rs.vs).and_then(|v| v.real_servers.get(rs.rs))
     }
 
+    /// The checker `c`, if the configuration has it.
     pub fn checker(&self, c: CheckerId) -> Option<&CheckerConfig> {
         self.checkers.get(c.0)
     }

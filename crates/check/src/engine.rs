@@ -122,26 +122,32 @@ impl Engine {
 
     // ------------------------------------------------------------------ accessors
 
+    /// The configuration in force (after [`Engine::new`]'s sanitizing, or the last reload).
     pub fn config(&self) -> &EngineConfig {
         &self.cfg
     }
 
+    /// Whether the engine is configured, running or stopped.
     pub fn phase(&self) -> Phase {
         self.phase
     }
 
+    /// The inputs ignored so far, and the attempts started and results applied.
     pub fn counters(&self) -> &Counters {
         &self.counters
     }
 
+    /// The live state (quorum, sorry server) of virtual server `vs`.
     pub fn vs_state(&self, vs: VsId) -> Option<&VsState> {
         self.vs.get(vs.0)
     }
 
+    /// The live state (alive, weight in IPVS) of real server `rs`.
     pub fn rs_state(&self, rs: RsId) -> Option<&DestState> {
         self.rs.get(rs.vs.0).and_then(|v| v.get(rs.rs))
     }
 
+    /// The live state (verdict, retries, next run) of checker `c`.
     pub fn checker(&self, c: CheckerId) -> Option<&CheckerState> {
         self.checkers.get(c.0)
     }

@@ -31,6 +31,7 @@
 //! * A weight-0 FILE_CHECK with `reverse` honours `reverse` at start and reload too (2.2.7 only on changes).
 //! * A reload does not add-then-remove a real server kept out by a FILE_CHECK at fault.
 //! * A reload's MISC migration gives a last exit status of 0 no dynamic weight (2.2.7 sets `-weight`).
+#![warn(missing_docs)]
 pub mod config;
 pub mod engine;
 mod epilog;

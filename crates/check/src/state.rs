@@ -48,7 +48,10 @@ impl VsState {
 /// State of one checker (keepalived `checker_t`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckerState {
+    /// The checker's verdict on its real server (keepalived `is_up`).
     pub is_up: bool,
+    /// At least one attempt has concluded (keepalived `has_run`): the first result sets the verdict
+    /// whatever it was.
     pub has_run: bool,
     /// keepalived `retry_it`: failures counted so far in the current retry sequence.
     pub retry_it: u32,
@@ -82,6 +85,8 @@ pub enum Phase {
     /// Built, not started: initial file values and addresses are accepted.
     #[default]
     Configured,
+    /// Between [`crate::Input::Start`] and [`crate::Input::Shutdown`]: checkers run.
     Running,
+    /// After [`crate::Input::Shutdown`]: every input is ignored and counted.
     Stopped,
 }

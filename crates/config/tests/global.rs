@@ -40,7 +40,7 @@ fn line_of(p: &Parsed, needle: &str) -> Option<u32> {
 
 #[test]
 fn sample_etc_keepalived_conf_garp_interval_zero() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/keepalived/samples/etc.keepalived.conf");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/samples/etc.keepalived.conf");
     let p = parse_file(path, &opts());
     assert_eq!(line_of(&p, "number '0' outside range [0.000001, 4294.967295]"), Some(15));
     assert_eq!(line_of(&p, "vrrp_garp_interval '0' is invalid"), Some(15));

@@ -668,7 +668,7 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
         Route(bool),
         Rule(bool),
     }
-    let path = format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), name);
+    let path = format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), name);
     let text = std::fs::read_to_string(&path).expect("sample");
     let pp = Preprocessor::from_text(name, &text, &PreprocOptions::default());
     let mut ctx = Ctx::new(pp, Subsystems::all(), true);
@@ -718,7 +718,7 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
 /// to the lines of address/route/rule blocks.
 fn expected(name: &str, lines: std::ops::RangeInclusive<u32>) -> Vec<(u32, String)> {
     let out = std::fs::read_to_string(format!(
-        "{}/../../../shared/keepalived/config-test-2.2.7/{}.netns.out",
+        "{}/tests/data/config-test-2.2.7/{}.netns.out",
         env!("CARGO_MANIFEST_DIR"),
         name
     ))
@@ -739,7 +739,7 @@ fn sample_vrrp_routes() {
     assert_eq!(run_sample(n), expected(n, 7..=33));
     // the static block through the whole parser
     let text =
-        std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
+        std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
             .unwrap();
     let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     let r = &p.config.ip.routes;
@@ -757,7 +757,7 @@ fn sample_vrrp_rules() {
     assert_eq!(got, expected(n, 9..=27));
     assert_eq!(got.len(), 6);
     let text =
-        std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
+        std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
             .unwrap();
     let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     assert_eq!(p.config.ip.rules.len(), 1);
@@ -770,7 +770,7 @@ fn sample_static_ipaddress() {
     let n = "keepalived.conf.vrrp.static_ipaddress";
     assert_eq!(run_sample(n), expected(n, 7..=26));
     let text =
-        std::fs::read_to_string(format!("{}/../../../shared/keepalived/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
+        std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
             .unwrap();
     let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     let a = &p.config.ip.addresses;

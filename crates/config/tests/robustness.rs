@@ -10,17 +10,17 @@ fn opts() -> ParseOptions {
 }
 
 fn samples() -> Vec<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/keepalived/samples");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/samples");
     let mut v = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            if let Ok(t) = std::fs::read_to_string(e.path()) {
-                if !t.contains("include") {
-                    v.push(t);
-                }
+    let rd = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    for e in rd.flatten() {
+        if let Ok(t) = std::fs::read_to_string(e.path()) {
+            if !t.contains("include") {
+                v.push(t);
             }
         }
     }
+    assert!(v.len() > 30, "{}: only {} samples", dir.display(), v.len());
     v.push(include_str!("../../../keepalived.conf.example").to_string());
     v
 }

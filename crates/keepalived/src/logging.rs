@@ -54,6 +54,9 @@
 //! by [`init`], replaces `/dev/log` with another datagram socket path.
 
 use crate::cli::Cli;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 use keepalived_runtime::ProcKind;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -61,7 +64,7 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
@@ -302,7 +305,7 @@ impl SyslogSink {
 }
 
 /// One RFC 3164 line as glibc's `syslog()` with `LOG_PID` writes it.
-pub fn format_syslog(pri: i32, tm: &Tm, ident: &str, pid: u32, msg: &str) -> String {
+pub fn format_syslog(pri: i32, tm: &DateTime, ident: &str, pid: u32, msg: &str) -> String {
     let mut msg = msg;
     if msg.len() > MAX_SYSLOG_MSG {
         let mut end = MAX_SYSLOG_MSG;
@@ -311,22 +314,14 @@ pub fn format_syslog(pri: i32, tm: &Tm, ident: &str, pid: u32, msg: &str) -> Str
         }
         msg = &msg[..end];
     }
-    format!(
-        "<{pri}>{} {:2} {:02}:{:02}:{:02} {ident}[{pid}]: {msg}",
-        MONTHS[tm.mon as usize], tm.mday, tm.hour, tm.min, tm.sec
-    )
+    format!("<{pri}>{} {ident}[{pid}]: {msg}", tm.strftime("%b %e %H:%M:%S"))
 }
 
-/// keepalived's console line: `strftime("%c")` in the C locale, `: `, text.
-pub fn format_console(tm: &Tm, msg: &str) -> String {
-    format!(
-        "{} {} {:2} {:02}:{:02}:{:02} {}: {msg}",
-        WEEKDAYS[tm.wday as usize], MONTHS[tm.mon as usize], tm.mday, tm.hour, tm.min, tm.sec, tm.year
-    )
+/// keepalived's console line: `strftime("%c")` in the C locale (which is
+/// `%a %b %e %H:%M:%S %Y`; jiff's own `%c` is another layout), `: `, text.
+pub fn format_console(tm: &DateTime, msg: &str) -> String {
+    format!("{}: {msg}", tm.strftime("%a %b %e %H:%M:%S %Y"))
 }
-
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
 // ---------------------------------------------------------------- events
 
@@ -441,7 +436,7 @@ impl<S: Subscriber> Layer<S> for KeepalivedLayer {
         let pid = std::process::id();
         let ident = ident();
         let json = self.cfg.json.then(|| f.json(now, level, &ident, pid));
-        let tm = Tm::local(unix_secs(now));
+        let tm = local_time(now);
         if let Some(console) = &self.console {
             let line = match &json {
                 Some(j) => format!("{j}\n"),
@@ -494,369 +489,57 @@ fn test_subscriber(
 
 // ---------------------------------------------------------------- time
 
-fn unix_secs(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64) - 1,
-    }
-}
-
 /// `2026-11-24T20:15:38.123456Z`.
 pub fn rfc3339_utc(t: SystemTime) -> String {
-    let micros = t.duration_since(UNIX_EPOCH).map(|d| d.subsec_micros()).unwrap_or(0);
-    let tm = Tm::from_unix(unix_secs(t), 0);
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{micros:06}Z", tm.year, tm.mon + 1, tm.mday, tm.hour, tm.min, tm.sec)
+    timestamp(t).strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-/// Broken-down time (`struct tm`, with `year` the full year).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tm {
-    pub year: i64,
-    /// 0-11.
-    pub mon: u32,
-    /// 1-31.
-    pub mday: u32,
-    pub hour: u32,
-    pub min: u32,
-    pub sec: u32,
-    /// 0 = Sunday.
-    pub wday: u32,
+/// `t` as a jiff timestamp (the epoch if the clock is out of jiff's range,
+/// which a real clock never is).
+fn timestamp(t: SystemTime) -> Timestamp {
+    Timestamp::try_from(t).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-impl Tm {
-    /// `t` seen at UTC offset `utoff` seconds.
-    pub fn from_unix(t: i64, utoff: i64) -> Tm {
-        let l = t + utoff;
-        let days = l.div_euclid(86400);
-        let secs = l.rem_euclid(86400) as u32;
-        let (year, mon, mday) = civil_from_days(days);
-        Tm {
-            year,
-            mon: mon - 1,
-            mday,
-            hour: secs / 3600,
-            min: secs / 60 % 60,
-            sec: secs % 60,
-            wday: (days + 4).rem_euclid(7) as u32,
-        }
-    }
-
-    /// `t` in the local time zone (`$TZ`, else `/etc/localtime`).
-    pub fn local(t: i64) -> Tm {
-        static ZONE: OnceLock<Zone> = OnceLock::new();
-        let zone = ZONE.get_or_init(Zone::from_env);
-        Tm::from_unix(t, zone.utoff(t))
-    }
+/// `t` in the local time zone, as glibc's `localtime_r()` sees it.
+pub fn local_time(t: SystemTime) -> DateTime {
+    static ZONE: OnceLock<TimeZone> = OnceLock::new();
+    ZONE.get_or_init(local_zone).to_datetime(timestamp(t))
 }
 
-/// (year, month 1-12, day 1-31) of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// The local time zone, read once: `$TZ`, else `/etc/localtime`.
+///
+/// jiff reads `TZ` as glibc does: empty is UTC; a POSIX rule string
+/// (`EST5EDT,M3.2.0,M11.1.0`, `<+0530>-5:30`, `UTC0`) is used as is; a name
+/// (`Europe/Paris`, `:Europe/Paris`) or a path is a TZif file under
+/// `/usr/share/zoneinfo`; anything unusable is UTC. The one form jiff
+/// rejects is a POSIX string naming a DST zone without rules (`XXX5YYY` that
+/// is no zoneinfo file): POSIX leaves its rules to the implementation and
+/// glibc applies the US ones, so [`us_default_rules`] does the same (as
+/// keepalived-rs did before jiff; glibc reads them from zoneinfo's
+/// `posixrules` and so ends DST an hour earlier, in the early hours of the
+/// first Sunday of November).
+fn local_zone() -> TimeZone {
+    TimeZone::try_system()
+        .unwrap_or_else(|_| std::env::var("TZ").ok().and_then(|tz| us_default_rules(&tz)).unwrap_or(TimeZone::UTC))
 }
 
-/// Day count since 1970-01-01 of a civil date (month 1-12).
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = m as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn is_leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in_month(y: i64, m: u32) -> u32 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// A time zone: TZif transitions and the POSIX rule after the last one.
-#[derive(Debug, Default)]
-struct Zone {
-    transitions: Vec<i64>,
-    /// UTC offset in force from each transition on.
-    offsets: Vec<i64>,
-    /// Offset before the first transition.
-    initial: i64,
-    rule: Option<PosixTz>,
-}
-
-impl Zone {
-    fn from_env() -> Zone {
-        match std::env::var("TZ") {
-            Err(_) => Zone::from_file(Path::new("/etc/localtime")).unwrap_or_default(),
-            Ok(tz) => Zone::from_tz(&tz),
-        }
-    }
-
-    fn from_tz(tz: &str) -> Zone {
-        let tz = tz.strip_prefix(':').unwrap_or(tz);
-        if tz.is_empty() {
-            return Zone::default();
-        }
-        let path = if tz.starts_with('/') { PathBuf::from(tz) } else { Path::new("/usr/share/zoneinfo").join(tz) };
-        if !tz.contains("..") {
-            if let Some(z) = Zone::from_file(&path) {
-                return z;
-            }
-        }
-        Zone { rule: PosixTz::parse(tz), ..Zone::default() }
-    }
-
-    fn from_file(path: &Path) -> Option<Zone> {
-        parse_tzif(&std::fs::read(path).ok()?)
-    }
-
-    fn utoff(&self, t: i64) -> i64 {
-        match self.transitions.partition_point(|&x| x <= t) {
-            0 if self.transitions.is_empty() => self.rule.as_ref().map_or(self.initial, |r| r.utoff(t)),
-            0 => self.initial,
-            n if n == self.transitions.len() && self.rule.is_some() => {
-                self.rule.as_ref().map_or(self.offsets[n - 1], |r| r.utoff(t))
-            }
-            n => self.offsets[n - 1],
-        }
-    }
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-/// RFC 8536 TZif (v1, or the 64-bit data and footer of v2+).
-fn parse_tzif(b: &[u8]) -> Option<Zone> {
-    if b.get(..4)? != b"TZif" {
+/// A rule-less DST `TZ` such as `FOO5BAR` or `FOO5BAR4`: the given offsets
+/// with the US rules `M3.2.0,M11.1.0`, glibc's built-in default (tzset.c,
+/// `parse_rule`, when zoneinfo has no `posixrules`). `None` for anything
+/// else.
+fn us_default_rules(tz: &str) -> Option<TimeZone> {
+    let tz = tz.strip_prefix(':').unwrap_or(tz);
+    if tz.is_empty() || tz.contains(',') {
         return None;
     }
-    let counts = |at: usize| -> Option<[usize; 6]> {
-        let mut c = [0usize; 6];
-        for (i, v) in c.iter_mut().enumerate() {
-            *v = be32(b, at + 20 + 4 * i)? as usize;
-        }
-        Some(c)
-    };
-    let [isut, isstd, leap, timecnt, typecnt, charcnt] = counts(0)?;
-    let (hdr, tsize) = if b[4] >= b'2' {
-        let v1 = timecnt * 5 + typecnt * 6 + charcnt + leap * 8 + isstd + isut;
-        (44 + v1, 8)
-    } else {
-        (0, 4)
-    };
-    let [isut, isstd, leap, timecnt, typecnt, charcnt] = counts(hdr)?;
-    let mut p = hdr + 44;
-    let mut transitions = Vec::with_capacity(timecnt);
-    for i in 0..timecnt {
-        let at = p + i * tsize;
-        let v = if tsize == 8 {
-            i64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?)
-        } else {
-            be32(b, at)? as i32 as i64
-        };
-        transitions.push(v);
-    }
-    p += timecnt * tsize;
-    let idx = b.get(p..p + timecnt)?.to_vec();
-    p += timecnt;
-    let mut types = Vec::with_capacity(typecnt);
-    for i in 0..typecnt {
-        let at = p + i * 6;
-        types.push((be32(b, at)? as i32 as i64, *b.get(at + 4)? != 0));
-    }
-    p += typecnt * 6 + charcnt + leap * (tsize + 4) + isstd + isut;
-    let offsets = idx.iter().map(|&i| types.get(i as usize).map(|t| t.0)).collect::<Option<Vec<_>>>()?;
-    // Before the first transition: the first standard-time type (RFC 8536).
-    let initial = types.iter().find(|t| !t.1).or(types.first()).map_or(0, |t| t.0);
-    let rule = if tsize == 8 {
-        b.get(p + 1..).and_then(|rest| {
-            let end = rest.iter().position(|&c| c == b'\n')?;
-            PosixTz::parse(std::str::from_utf8(&rest[..end]).ok()?)
-        })
-    } else {
-        None
-    };
-    Some(Zone { transitions, offsets, initial, rule })
-}
-
-/// A POSIX `TZ` rule string, e.g. `CET-1CEST,M3.5.0,M10.5.0/3`.
-#[derive(Debug, Clone, PartialEq)]
-struct PosixTz {
-    std_off: i64,
-    dst: Option<(i64, DateRule, i64, DateRule, i64)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum DateRule {
-    /// `Jn`: day 1-365, February 29 never counted.
-    Julian1(u32),
-    /// `n`: day 0-365.
-    Julian0(u32),
-    /// `Mm.w.d`.
-    Month(u32, u32, u32),
-}
-
-impl DateRule {
-    /// Day count since the epoch of this rule's day in `year`.
-    fn day(self, year: i64) -> i64 {
-        let jan1 = days_from_civil(year, 1, 1);
-        match self {
-            DateRule::Julian1(n) => jan1 + n as i64 - 1 + i64::from(is_leap(year) && n >= 60),
-            DateRule::Julian0(n) => jan1 + n as i64,
-            DateRule::Month(m, w, d) => {
-                let first = days_from_civil(year, m, 1);
-                let wd1 = (first + 4).rem_euclid(7) as u32;
-                let mut mday = 1 + (d + 7 - wd1) % 7 + (w - 1) * 7;
-                while mday > days_in_month(year, m) {
-                    mday -= 7;
-                }
-                first + mday as i64 - 1
-            }
-        }
-    }
-}
-
-impl PosixTz {
-    fn parse(s: &str) -> Option<PosixTz> {
-        let mut p = TzParser { s: s.as_bytes(), i: 0 };
-        p.name()?;
-        let std_off = -p.offset()?;
-        if p.done() {
-            return Some(PosixTz { std_off, dst: None });
-        }
-        p.name()?;
-        let dst_off = if p.peek() == Some(b',') || p.done() { std_off + 3600 } else { -p.offset()? };
-        let (start, start_t, end, end_t) = if p.done() {
-            // POSIX leaves the default rules to the implementation: glibc
-            // uses the US rules.
-            (DateRule::Month(3, 2, 0), 7200, DateRule::Month(11, 1, 0), 7200)
-        } else {
-            p.eat(b',')?;
-            let (s, st) = p.rule()?;
-            p.eat(b',')?;
-            let (e, et) = p.rule()?;
-            (s, st, e, et)
-        };
-        p.done().then_some(PosixTz { std_off, dst: Some((dst_off, start, start_t, end, end_t)) })
-    }
-
-    fn utoff(&self, t: i64) -> i64 {
-        let Some((dst_off, start, start_t, end, end_t)) = self.dst else { return self.std_off };
-        let year = Tm::from_unix(t, self.std_off).year;
-        let begin = start.day(year) * 86400 + start_t - self.std_off;
-        let finish = end.day(year) * 86400 + end_t - dst_off;
-        let in_dst = if begin < finish { t >= begin && t < finish } else { t < finish || t >= begin };
-        if in_dst {
-            dst_off
-        } else {
-            self.std_off
-        }
-    }
-}
-
-struct TzParser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl TzParser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.i).copied()
-    }
-    fn done(&self) -> bool {
-        self.i >= self.s.len()
-    }
-    fn eat(&mut self, c: u8) -> Option<()> {
-        (self.peek() == Some(c)).then(|| self.i += 1)
-    }
-    fn name(&mut self) -> Option<()> {
-        let start = self.i;
-        if self.eat(b'<').is_some() {
-            while self.peek()? != b'>' {
-                self.i += 1;
-            }
-            self.i += 1;
-            return Some(());
-        }
-        while self.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
-            self.i += 1;
-        }
-        (self.i - start >= 3).then_some(())
-    }
-    fn num(&mut self) -> Option<i64> {
-        let start = self.i;
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.i += 1;
-        }
-        std::str::from_utf8(&self.s[start..self.i]).ok()?.parse().ok()
-    }
-    /// `[+-]hh[:mm[:ss]]` in seconds.
-    fn offset(&mut self) -> Option<i64> {
-        let neg = match self.peek() {
-            Some(b'-') => {
-                self.i += 1;
-                true
-            }
-            Some(b'+') => {
-                self.i += 1;
-                false
-            }
-            _ => false,
-        };
-        let mut v = self.num()? * 3600;
-        if self.eat(b':').is_some() {
-            v += self.num()? * 60;
-            if self.eat(b':').is_some() {
-                v += self.num()?;
-            }
-        }
-        Some(if neg { -v } else { v })
-    }
-    fn rule(&mut self) -> Option<(DateRule, i64)> {
-        let r = match self.peek()? {
-            b'J' => {
-                self.i += 1;
-                DateRule::Julian1(self.num()?.clamp(1, 365) as u32)
-            }
-            b'M' => {
-                self.i += 1;
-                let m = self.num()?;
-                self.eat(b'.')?;
-                let w = self.num()?;
-                self.eat(b'.')?;
-                let d = self.num()?;
-                if !(1..=12).contains(&m) || !(1..=5).contains(&w) || d > 6 {
-                    return None;
-                }
-                DateRule::Month(m as u32, w as u32, d as u32)
-            }
-            _ => DateRule::Julian0(self.num()?.clamp(0, 365) as u32),
-        };
-        let t = if self.eat(b'/').is_some() { self.offset()? } else { 7200 };
-        Some((r, t))
-    }
+    TimeZone::posix(&format!("{tz},M3.2.0,M11.1.0")).ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     fn cfg(console: bool, syslog: bool, json: bool) -> LogConfig {
         LogConfig { console, syslog, facility: LOG_DAEMON, detail: 0, json }
@@ -911,65 +594,163 @@ mod tests {
         assert_eq!(LOG_DAEMON | severity(Level::INFO, true), 25);
         assert_eq!((19 << 3) | severity(Level::INFO, false), 158);
         // 2026-11-24 20:15:38 UTC is a Tuesday.
-        let tm = Tm::from_unix(1_795_551_338, 0);
-        assert_eq!(tm, Tm { year: 2026, mon: 10, mday: 24, hour: 20, min: 15, sec: 38, wday: 2 }, "{tm:?}");
+        let tm = utc(1_795_551_338);
         assert_eq!(
             format_syslog(30, &tm, "Keepalived_vrrp", 42, "hello"),
             "<30>Nov 24 20:15:38 Keepalived_vrrp[42]: hello"
         );
         assert_eq!(format_console(&tm, "hello"), "Tue Nov 24 20:15:38 2026: hello");
-        let tm = Tm::from_unix(1_772_665_200, 0); // 2026-03-04 23:00:00 UTC, Wednesday
+        let tm = utc(1_772_665_200); // 2026-03-04 23:00:00 UTC, Wednesday
         assert_eq!(format_syslog(27, &tm, "Keepalived", 1, "x"), "<27>Mar  4 23:00:00 Keepalived[1]: x");
         assert_eq!(format_console(&tm, "x"), "Wed Mar  4 23:00:00 2026: x");
         let t = UNIX_EPOCH + Duration::from_micros(1_795_551_338_000_123);
         assert_eq!(rfc3339_utc(t), "2026-11-24T20:15:38.000123Z");
     }
 
-    #[test]
-    fn civil_round_trip() {
-        for d in [-719_468i64, -1, 0, 59, 11_016, 20_000, 2_932_896] {
-            let (y, m, dd) = civil_from_days(d);
-            assert_eq!(days_from_civil(y, m, dd), d);
-        }
+    /// `t` seconds after the epoch, seen at UTC.
+    fn utc(t: i64) -> DateTime {
+        Timestamp::from_second(t).unwrap().to_zoned(TimeZone::UTC).datetime()
     }
 
-    #[test]
-    fn posix_tz_rules() {
-        let cet = PosixTz::parse("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
-        // 2026-01-15 and 2026-07-15, noon UTC.
-        assert_eq!(cet.utoff(1_768_478_400), 3600);
-        assert_eq!(cet.utoff(1_784_116_800), 7200);
-        // DST begins 2026-03-29 01:00 UTC.
-        assert_eq!(cet.utoff(1_774_745_999), 3600);
-        assert_eq!(cet.utoff(1_774_746_000), 7200);
-        // and ends 2026-10-25 01:00 UTC.
-        assert_eq!(cet.utoff(1_792_889_999), 7200);
-        assert_eq!(cet.utoff(1_792_890_000), 3600);
-        let aus = PosixTz::parse("AEST-10AEDT,M10.1.0,M4.1.0/3").unwrap();
-        assert_eq!(aus.utoff(1_768_478_400), 11 * 3600);
-        assert_eq!(aus.utoff(1_784_116_800), 10 * 3600);
-        assert_eq!(PosixTz::parse("<+0530>-5:30").unwrap().utoff(0), 19_800);
-        assert_eq!(PosixTz::parse("EST5").unwrap().utoff(0), -18_000);
-        assert!(PosixTz::parse("X").is_none());
-        assert_eq!(Zone::from_tz("").utoff(12345), 0);
-        assert_eq!(Zone::from_tz("UTC0").utoff(12345), 0);
+    /// Instants around the 2026 DST changes of the zones below, in UTC
+    /// seconds: mid-winter and mid-summer noon; the US change on 8 March
+    /// (07:00) and 1 November (06:00); the EU one on 29 March and 25
+    /// October (01:00); Sydney's on 5 April (16:00) and 3 October (16:00);
+    /// each with the second before.
+    const INSTANTS: [i64; 14] = [
+        1_768_478_400,
+        1_784_116_800,
+        1_772_953_200,
+        1_772_953_199,
+        1_793_512_800,
+        1_793_512_799,
+        1_774_746_000,
+        1_774_745_999,
+        1_792_890_000,
+        1_792_889_999,
+        1_775_404_800,
+        1_775_404_799,
+        1_791_043_200,
+        1_791_043_199,
+    ];
+
+    /// Environment variable that makes [`local_time_follows_tz_as_glibc`]
+    /// print instead of checking (it runs itself with each `TZ`).
+    const CHILD_ENV: &str = "KEEPALIVED_RS_LOCALTIME_CHILD";
+
+    /// The console and syslog stamps of [`INSTANTS`] from a copy of this
+    /// test binary run with `TZ` set to `tz` (or unset).
+    fn ours(tz: Option<&str>) -> Vec<String> {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--exact", "logging::tests::local_time_follows_tz_as_glibc", "--nocapture", "--test-threads=1"]);
+        cmd.env(CHILD_ENV, "1");
+        match tz {
+            Some(tz) => cmd.env("TZ", tz),
+            None => cmd.env_remove("TZ"),
+        };
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<String> = text.lines().filter_map(|l| l.split_once("LT ")).map(|(_, v)| v.to_string()).collect();
+        assert_eq!(lines.len(), 2 * INSTANTS.len(), "{text}");
+        lines
     }
 
-    #[test]
-    fn tzif_files_parse() {
-        // Whatever zoneinfo this machine has must at least parse.
-        for name in ["Europe/Paris", "America/New_York", "Australia/Sydney", "UTC"] {
-            let p = Path::new("/usr/share/zoneinfo").join(name);
-            if let Ok(b) = std::fs::read(&p) {
-                let z = parse_tzif(&b).expect(name);
-                if name == "Europe/Paris" {
-                    assert_eq!(z.utoff(1_768_478_400), 3600);
-                    assert_eq!(z.utoff(1_784_116_800), 7200);
-                    // Beyond 2037: the footer rule.
-                    assert_eq!(z.utoff(4_102_444_800 + 182 * 86400), 7200);
-                }
+    /// The same stamps from glibc's `strftime()` in the C locale, through
+    /// coreutils `date`: what keepalived itself writes.
+    fn glibc(tz: Option<&str>) -> Vec<String> {
+        let mut lines = Vec::new();
+        for t in INSTANTS {
+            for fmt in ["+%c", "+%b %e %H:%M:%S"] {
+                let mut cmd = std::process::Command::new("date");
+                cmd.args(["-d", &format!("@{t}"), fmt]).env("LC_ALL", "C");
+                match tz {
+                    Some(tz) => cmd.env("TZ", tz),
+                    None => cmd.env_remove("TZ"),
+                };
+                let out = cmd.output().expect("coreutils date");
+                assert!(out.status.success(), "{out:?}");
+                lines.push(String::from_utf8(out.stdout).unwrap().trim_end().to_string());
             }
         }
+        lines
+    }
+
+    /// Local times are jiff's reading of `TZ` (else `/etc/localtime`), and
+    /// match glibc's byte for byte: keepalived's console lines
+    /// (`strftime("%c")`) and syslog headers (`%b %e %H:%M:%S`).
+    #[test]
+    fn local_time_follows_tz_as_glibc() {
+        if std::env::var_os(CHILD_ENV).is_some() {
+            for t in INSTANTS {
+                let tm = local_time(UNIX_EPOCH + Duration::from_secs(t as u64));
+                println!("LT {}", format_console(&tm, "").trim_end_matches(": "));
+                let line = format_syslog(0, &tm, "", 0, "");
+                println!("LT {}", &line[3..18]);
+            }
+            return;
+        }
+        // It starts processes: not while another test holds files.
+        let _g = crate::files::test_util::lock_process();
+        // Known answers for the forms that need no zoneinfo files.
+        let at = |lines: &[String], i: usize| lines[2 * i].clone();
+        let utc = ours(Some("UTC0"));
+        assert_eq!(at(&utc, 0), "Thu Jan 15 12:00:00 2026");
+        assert_eq!(utc[1], "Jan 15 12:00:00");
+        assert_eq!(ours(Some("")), utc, "empty TZ is UTC");
+        assert_eq!(ours(Some("Bogus/Zone")), utc, "an unusable TZ is UTC");
+        let us = ours(Some("EST5EDT,M3.2.0,M11.1.0"));
+        assert_eq!(at(&us, 0), "Thu Jan 15 07:00:00 2026");
+        assert_eq!(at(&us, 1), "Wed Jul 15 08:00:00 2026");
+        assert_eq!(at(&us, 2), "Sun Mar  8 03:00:00 2026");
+        assert_eq!(at(&us, 3), "Sun Mar  8 01:59:59 2026");
+        assert_eq!(at(&us, 4), "Sun Nov  1 01:00:00 2026");
+        assert_eq!(at(&us, 5), "Sun Nov  1 01:59:59 2026");
+        assert_eq!(us[7], "Mar  8 01:59:59");
+        // A rule-less DST zone gets the US rules (the one fallback, as
+        // before jiff). glibc takes them from zoneinfo's `posixrules` and
+        // ends DST an hour early that way, so it is not compared below.
+        assert_eq!(ours(Some("FOO5BAR")), us);
+        let cet = ours(Some("CET-1CEST,M3.5.0,M10.5.0/3"));
+        assert_eq!(at(&cet, 6), "Sun Mar 29 03:00:00 2026");
+        assert_eq!(at(&cet, 7), "Sun Mar 29 01:59:59 2026");
+        assert_eq!(at(&cet, 8), "Sun Oct 25 02:00:00 2026");
+        assert_eq!(at(&cet, 9), "Sun Oct 25 02:59:59 2026");
+        assert_eq!(at(&ours(Some("<+0530>-5:30")), 0), "Thu Jan 15 17:30:00 2026");
+        // Every form against glibc: rule strings, zoneinfo names and paths
+        // (DST zones on both hemispheres), and TZ unset (/etc/localtime).
+        for tz in [
+            None,
+            Some(""),
+            Some("UTC"),
+            Some("UTC0"),
+            Some("EST5EDT,M3.2.0,M11.1.0"),
+            Some("CET-1CEST,M3.5.0,M10.5.0/3"),
+            Some("AEST-10AEDT,M10.1.0,M4.1.0/3"),
+            Some("<+0530>-5:30"),
+            Some("EST5"),
+            Some("Europe/Paris"),
+            Some(":America/New_York"),
+            Some("/usr/share/zoneinfo/Australia/Sydney"),
+            Some("America/St_Johns"),
+            Some("Europe/Dublin"),
+            Some("Bogus/Zone"),
+        ] {
+            assert_eq!(ours(tz), glibc(tz), "TZ={tz:?}");
+        }
+    }
+
+    #[test]
+    fn us_default_rules_only_for_ruleless_dst() {
+        let z = us_default_rules("FOO5BAR").unwrap();
+        let off = |t: i64| z.to_offset(Timestamp::from_second(t).unwrap()).seconds();
+        assert_eq!(off(INSTANTS[0]), -5 * 3600);
+        assert_eq!(off(INSTANTS[1]), -4 * 3600);
+        let z = us_default_rules(":FOO5BAR3").unwrap();
+        assert_eq!(z.to_offset(Timestamp::from_second(INSTANTS[1]).unwrap()).seconds(), -3 * 3600);
+        assert!(us_default_rules("").is_none());
+        assert!(us_default_rules("EST5EDT,M3.2.0,M11.1.0").is_none());
+        assert!(us_default_rules("Europe/Paris").is_none());
     }
 
     #[test]

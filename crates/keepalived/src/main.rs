@@ -8,12 +8,18 @@ mod child;
 #[allow(dead_code)] // some options take effect in the protocol engines
 mod cli;
 mod config_copy;
+mod core_dump;
+mod daemon;
+mod dump_paths;
 mod dumps;
 mod files;
 mod logging;
+mod netns;
 mod parent;
+mod pidfile;
 mod subsystems;
 mod system;
+mod umask;
 mod vrrp;
 
 use keepalived_config::{parse_file, ParseOptions, Parsed, Subsystems};

@@ -1,14 +1,11 @@
-//! `files::daemonize()` forks without exec, which keepalived-sys allows only
-//! in a single-threaded process; libtest runs every test on a thread, so
-//! this test has its own `main` (`harness = false`) and re-executes itself
-//! as the process to daemonize.
+//! `daemon::daemonize()` forks without exec, which keepalived-sys allows
+//! only in a single-threaded process; libtest runs every test on a thread,
+//! so this test has its own `main` (`harness = false`) and re-executes
+//! itself as the process to daemonize.
 
 #[allow(dead_code)]
-#[path = "../src/cli.rs"]
-mod cli;
-#[allow(dead_code)]
-#[path = "../src/files.rs"]
-mod files;
+#[path = "../src/daemon.rs"]
+mod daemon;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -22,7 +19,7 @@ fn helper(report: &Path) {
         std::fs::write(report, "multi-threaded\n").unwrap();
         return;
     }
-    files::daemonize().expect("daemonize");
+    daemon::daemonize().expect("daemonize");
     // From here on we are the daemon: stdout/stderr are /dev/null.
     let me = nix::unistd::getpid();
     let sid = nix::unistd::getsid(None).unwrap();

@@ -13,9 +13,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The first `shared/lab` beside the crate or one of its parent
+/// directories (../shared/lab from a checkout, whatever its depth).
 fn lab_dir() -> Option<PathBuf> {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lab");
-    d.join("ka-failover.sh").exists().then_some(d)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/lab"))
+        .find(|d| d.join("ka-failover.sh").exists())
 }
 
 fn usable() -> Option<PathBuf> {

@@ -1,5 +1,6 @@
 //! On the wire, against keepalived 2.2.7's golden captures
-//! (../shared/lab/pcaps/VARIANT.pcap, taken by ka-failover.sh): for v2, v3,
+//! (crates/wire/tests/data/VARIANT.pcap, taken by ../shared/lab's
+//! ka-failover.sh): for v2, v3,
 //! v3-ipv6, PASS, AH and unicast, the same scenario runs with keepalived-rs
 //! on all three lab hosts (configs/ka-VARIANT.conf, priorities 150/100/50)
 //! while tcpdump records the bridge: h1 is elected, stays master ~2.5 s,
@@ -346,16 +347,13 @@ const VARIANTS: [(&str, &str, &[u8]); 6] = [
 
 fn compare(tag: &str, only: &[&str], strict: bool) {
     let Some(scripts) = usable(&["ip", "tcpdump"]) else { return };
-    let golden_dir = scripts.join("pcaps");
+    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wire/tests/data");
     let mut lab = Lab::up(&scripts, tag, 3);
     let tshark = Command::new("sh").args(["-c", "command -v tshark"]).output().is_ok_and(|o| o.status.success());
     let mut failures = Vec::new();
     for (variant, vip, key) in VARIANTS.into_iter().filter(|v| only.is_empty() || only.contains(&v.0)) {
         let golden = golden_dir.join(format!("{variant}.pcap"));
-        if !golden.exists() {
-            eprintln!("SKIP {variant}: no golden capture {}", golden.display());
-            continue;
-        }
+        assert!(golden.exists(), "{variant}: no golden capture {}", golden.display());
         let ours = lab.run.join(format!("{variant}.pcap"));
         run_variant(&mut lab, variant, vip, &ours);
         let key = vrrp::auth_data(key);

@@ -399,7 +399,6 @@ pub fn run_script_blocking_with(script: &Script, timeout: Duration, what: &str, 
     ScriptOutcome::TimedOut
 }
 
-
 // ------------------------------------------------------------------ scripts in a child's loop
 
 /// The command for a notify, tracking or MISC_CHECK script, with `extra`
@@ -614,4 +613,278 @@ impl<T> ScriptRunner<T> {
 /// watches none of its own (no zombie is left).
 pub fn reap_all() {
     let _ = ScriptRunner::<()>::new().reap();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// The script tests run one at a time (they time process groups and
+    /// signals; the harness runs tests on threads).
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh directory under the system temp dir, removed on drop.
+    struct TempDir(PathBuf);
+
+    impl TempDir {
+        fn new(tag: &str) -> TempDir {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "ka-rs-script-{tag}-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            TempDir(p)
+        }
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn is_root() -> bool {
+        nix::unistd::getuid().is_root()
+    }
+
+    fn script(args: &[&str]) -> Script {
+        Script {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            user: None,
+            group: None,
+            origin: keepalived_config::diag::Origin::new(keepalived_config::diag::FileId::intern("test"), 1, 1),
+        }
+    }
+
+    fn write_script(dir: &Path, name: &str, body: &str, mode: u32) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    }
+
+    /// Our own identity, so tests do not depend on a keepalived_script user.
+    fn opts() -> ScriptRunOpts {
+        ScriptRunOpts { log_detail: true, default_ids: Some(our_ids()), set_supplementary_groups: false }
+    }
+
+    const T: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn script_success_and_failure() {
+        let _g = serial();
+        assert_eq!(
+            run_script_blocking_with(&script(&["/bin/true"]), T, "startup script", &opts()),
+            ScriptOutcome::Succeeded
+        );
+        assert_eq!(
+            run_script_blocking_with(&script(&["/bin/false"]), T, "startup script", &opts()),
+            ScriptOutcome::Failed(1)
+        );
+        let t = TempDir::new("scr");
+        let s = write_script(t.path(), "s.sh", "#!/bin/sh\nexit $1\n", 0o755);
+        let s = s.to_str().unwrap();
+        assert_eq!(
+            run_script_blocking_with(&script(&[s, "3"]), T, "shutdown script", &opts()),
+            ScriptOutcome::Failed(3)
+        );
+        assert_eq!(
+            run_script_blocking_with(&script(&[s, "0"]), T, "shutdown script", &opts()),
+            ScriptOutcome::Succeeded
+        );
+        // The plain entry point.
+        assert_eq!(run_script_blocking(&script(&[s, "0"]), T, "startup script"), ScriptOutcome::Succeeded);
+    }
+
+    #[test]
+    fn script_arguments_environment_and_process_group() {
+        let _g = serial();
+        let t = TempDir::new("env");
+        let out = t.path().join("out");
+        let s = write_script(
+            t.path(),
+            "env.sh",
+            "#!/bin/sh\n{ echo \"args=$#:$1:$2\"; echo \"ifs=${IFS+set}\"; echo \"pre=${LD_PRELOAD+set}\"; \
+             echo \"llp=${LD_LIBRARY_PATH+set}\"; echo \"keep=$KA_RS_TEST_KEEP\"; \
+             echo \"pgid=$(cut -d' ' -f5 /proc/$$/stat)\"; echo \"pid=$$\"; \
+             echo \"sigterm=$(grep SigIgn /proc/$$/status)\"; } > \"$3\"\n",
+            0o755,
+        );
+        std::env::set_var("KA_RS_TEST_KEEP", "yes");
+        let sc = script(&[s.to_str().unwrap(), "a b", "it's", out.to_str().unwrap()]);
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &opts()), ScriptOutcome::Succeeded);
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.contains("args=3:a b:it's\n"), "{text}");
+        assert!(text.contains("pre=\n") && text.contains("llp=\n") && text.contains("keep=yes\n"), "{text}");
+        let field = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)).unwrap().to_string();
+        assert_eq!(field("pgid="), field("pid="), "script leads its own process group");
+    }
+
+    #[test]
+    fn script_without_shebang_runs_through_shell() {
+        let _g = serial();
+        let t = TempDir::new("noshebang");
+        let out = t.path().join("out");
+        let s = write_script(t.path(), "plain", "echo \"ran $1\" > \"$2\"\nexit 4\n", 0o755);
+        let sc = script(&[s.to_str().unwrap(), "x'y", out.to_str().unwrap()]);
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &opts()), ScriptOutcome::Failed(4));
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "ran x'y\n");
+        // A file test.
+        let ok = script(&["</etc/passwd"]);
+        assert_eq!(run_script_blocking_with(&ok, T, "startup script", &opts()), ScriptOutcome::Succeeded);
+        let missing = format!("<{}", t.path().join("nope").display());
+        match run_script_blocking_with(&script(&[&missing]), T, "startup script", &opts()) {
+            ScriptOutcome::Failed(n) => assert_ne!(n, 0),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn script_path_search_and_missing() {
+        assert_eq!(
+            run_script_blocking_with(&script(&["true"]), T, "startup script", &opts()),
+            ScriptOutcome::Succeeded
+        );
+        assert_eq!(
+            run_script_blocking_with(&script(&["false"]), T, "startup script", &opts()),
+            ScriptOutcome::Failed(1)
+        );
+        match run_script_blocking_with(&script(&["/nonexistent/script"]), T, "startup script", &opts()) {
+            ScriptOutcome::CouldNotRun(m) => {
+                assert!(m.starts_with("Error exec-ing command '/nonexistent/script', error 2"), "{m}")
+            }
+            o => panic!("{o:?}"),
+        }
+        match run_script_blocking_with(&script(&[]), T, "startup script", &opts()) {
+            ScriptOutcome::CouldNotRun(_) => {}
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn script_timeout_kills_group() {
+        let _g = serial();
+        let t = TempDir::new("timeout");
+        let pidf = t.path().join("bgpid");
+        // The script starts a background sleep in its group, then waits.
+        let s = write_script(t.path(), "slow.sh", "#!/bin/sh\nsleep 30 &\necho $! > \"$1\"\nwait\n", 0o755);
+        let sc = script(&[s.to_str().unwrap(), pidf.to_str().unwrap()]);
+        let start = Instant::now();
+        let r = run_script_blocking_with(&sc, Duration::from_millis(300), "startup script", &opts());
+        assert_eq!(r, ScriptOutcome::TimedOut);
+        assert!(start.elapsed() < Duration::from_secs(4), "{:?}", start.elapsed());
+        // The background child was killed with the group.
+        let bg: i32 = std::fs::read_to_string(&pidf).unwrap().trim().parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let alive = std::fs::read_to_string(format!("/proc/{bg}/stat"))
+                .map(|s| !s.split(") ").nth(1).unwrap_or("").starts_with('Z'))
+                .unwrap_or(false);
+            if !alive {
+                break;
+            }
+            assert!(Instant::now() < deadline, "background process {bg} survived");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn script_ignoring_sigterm_gets_sigkill() {
+        let _g = serial();
+        let t = TempDir::new("stubborn");
+        let s = write_script(t.path(), "stubborn.sh", "#!/bin/sh\ntrap '' TERM\nwhile :; do sleep 0.1; done\n", 0o755);
+        let start = Instant::now();
+        let r = run_script_blocking_with(
+            &script(&[s.to_str().unwrap()]),
+            Duration::from_millis(200),
+            "shutdown script",
+            &opts(),
+        );
+        assert_eq!(r, ScriptOutcome::TimedOut);
+        let e = start.elapsed();
+        assert!(e >= Duration::from_secs(2) && e < Duration::from_secs(5), "{e:?}");
+    }
+
+    #[test]
+    fn script_runs_as_user() {
+        if !is_root() {
+            eprintln!("not root: script user switching not tested");
+            return;
+        }
+        let Ok(Some(nobody)) = nix::unistd::User::from_name("nobody") else {
+            eprintln!("no user nobody: script user switching not tested");
+            return;
+        };
+        let _g = serial();
+        let t = TempDir::new("user");
+        std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let out = t.path().join("ids");
+        let s = write_script(t.path(), "id.sh", "#!/bin/sh\n{ id -u; id -g; id -G; } > \"$1\"\n", 0o755);
+        let mut sc = script(&[s.to_str().unwrap(), out.to_str().unwrap()]);
+        sc.user = Some("nobody".into());
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &opts()), ScriptOutcome::Succeeded);
+        let text = std::fs::read_to_string(&out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let (u, g) = (nobody.uid.as_raw().to_string(), nobody.gid.as_raw().to_string());
+        assert_eq!(lines, [u.as_str(), g.as_str(), g.as_str()], "supplementary groups cleared");
+        // The default script user applies to scripts without one.
+        let _ = std::fs::remove_file(&out);
+        let sc = script(&[s.to_str().unwrap(), out.to_str().unwrap()]);
+        let o = ScriptRunOpts {
+            default_ids: Some(ScriptIds { uid: nobody.uid.as_raw(), gid: nobody.gid.as_raw(), groups: vec![] }),
+            ..Default::default()
+        };
+        assert_eq!(run_script_blocking_with(&sc, T, "startup script", &o), ScriptOutcome::Succeeded);
+        assert!(std::fs::read_to_string(&out).unwrap().starts_with(&format!("{u}\n")));
+        // ":" group: supplementary groups of the user set.
+        let mut sc = script(&[s.to_str().unwrap(), out.to_str().unwrap()]);
+        sc.user = Some("nobody".into());
+        sc.group = Some(":".into());
+        let ids = script_ids(&sc, &opts());
+        assert_eq!(ids.uid, nobody.uid.as_raw());
+        assert!(ids.groups.contains(&nobody.gid.as_raw()));
+        // Unknown user: ourselves (keepalived refuses it at parse time).
+        let mut sc = script(&["/bin/true"]);
+        sc.user = Some("no-such-user-ka-rs".into());
+        assert_eq!(script_ids(&sc, &opts()), our_ids());
+    }
+
+    #[test]
+    fn script_cmd_str_quoting() {
+        let a = |v: &[&str]| cmd_str(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(a(&["/bin/echo", "a b", "it's"]), "'/bin/echo' 'a b' 'it'\\''s'");
+        assert_eq!(a(&["</etc/passwd"]), "</etc/passwd");
+        assert_eq!(a(&[">/tmp/x", "<y"]), ">/tmp/x '<y'");
+    }
+
+    #[test]
+    fn script_ids_from_global() {
+        let g = GlobalDefs::default();
+        let o = ScriptRunOpts::from_global(&g, true);
+        assert!(o.default_ids.is_none() && o.log_detail);
+        let mut g = GlobalDefs::default();
+        g.script_user = Some(keepalived_config::model::global::ScriptUser {
+            user: "root".into(),
+            group: None,
+            uid: 0,
+            gid: 0,
+            set_supplementary_groups: true,
+        });
+        let o = ScriptRunOpts::from_global(&g, false);
+        let ids = o.default_ids.unwrap();
+        assert_eq!((ids.uid, ids.gid), (0, 0));
+        assert!(ids.groups.contains(&0));
+    }
 }

@@ -9,44 +9,59 @@ use crate::types::TrackKind;
 /// Authentication expected on received adverts (v2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AuthConfig {
+    /// No authentication (v2 auth type 0; always for v3, RFC 5798 §9).
     None,
     /// PASS with the password NUL-padded to 8 octets.
     Pass([u8; 8]),
+    /// `auth_type AH`: IPsec AH with HMAC-MD5-96 (RFC 2402), v2 auth type 2.
     Ah,
 }
 
 /// A unicast peer with its optional TTL window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Peer {
+    /// The peer's address: adverts are sent to it and, with source checking, accepted only from peers.
     pub addr: IpAddr,
+    /// Adverts from this peer arriving with a lower TTL / hop limit are dropped (`min_ttl`).
     pub min_ttl: u8,
+    /// Adverts from this peer arriving with a higher TTL / hop limit are dropped (`max_ttl`).
     pub max_ttl: u8,
 }
 
 /// One tracked object of an instance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackRef {
+    /// What is tracked.
     pub kind: TrackKind,
+    /// The interface, script, file, process or BFD instance name.
     pub name: String,
     /// 0 = failure means FAULT.
     pub weight: i32,
+    /// `reverse`: the weight is negated; with weight 0, the object being up puts the instance in FAULT.
     pub reverse: bool,
 }
 
 /// A vrrp_script's hysteresis settings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScriptConfig {
+    /// The `vrrp_script` name.
     pub name: String,
+    /// `rise`: consecutive successes that turn a failed script OK.
     pub rise: u32,
+    /// `fall`: consecutive failures that turn an OK script failed.
     pub fall: u32,
+    /// `init_fail`: the script starts failed instead of OK.
     pub init_fail: bool,
 }
 
 /// Per-interface GARP/NA pacing (garp_group, else the global vrrp_garp_interval/vrrp_gna_interval).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GarpPacing {
+    /// The interface the pacing applies to.
     pub interface: String,
+    /// Minimum gap between two gratuitous ARPs on it (µs; 0 = no pacing).
     pub garp_interval_us: u64,
+    /// Minimum gap between two unsolicited neighbour advertisements on it (µs; 0 = no pacing).
     pub gna_interval_us: u64,
 }
 
@@ -62,6 +77,7 @@ pub struct EngineOptions {
     pub startup_delay_us: u64,
     /// Default GARP/NA pacing (`vrrp_garp_interval` / `vrrp_gna_interval`, µs; 0 = no pacing).
     pub garp_interval_us: u64,
+    /// Default unsolicited NA pacing (`vrrp_gna_interval`, µs; 0 = no pacing).
     pub gna_interval_us: u64,
     /// `garp_group` pacing per interface.
     pub garp_groups: Vec<GarpPacing>,
@@ -74,10 +90,13 @@ pub struct EngineOptions {
 /// The engine's view of one `vrrp_instance`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceConfig {
+    /// The `vrrp_instance` name, as logged.
     pub name: String,
+    /// `virtual_router_id` (RFC 5798 §5.2.3).
     pub vrid: u8,
     /// 2 or 3.
     pub version: u8,
+    /// The instance runs over IPv6 (VRRPv3 only, RFC 5798 §5.1.2).
     pub ipv6: bool,
     /// Configured priority (255 = address owner).
     pub priority: u8,
@@ -85,9 +104,14 @@ pub struct InstanceConfig {
     pub advert_int_us: u64,
     /// `state MASTER` (or priority 255 without state).
     pub initial_master: bool,
+    /// `nopreempt`: a higher priority backup does not take over from a lower priority master
+    /// (RFC 5798 Preempt_Mode false; never for the address owner).
     pub nopreempt: bool,
+    /// `preempt_delay` (µs): how long after startup a backup waits before preempting.
     pub preempt_delay_us: u64,
+    /// The interface adverts are sent and received on.
     pub interface: Option<String>,
+    /// `dont_track_primary`: the interface's own link state does not put the instance in FAULT.
     pub dont_track_primary: bool,
     /// VIPs in configuration order (the advert's address list).
     pub vips: Vec<IpAddr>,
@@ -95,27 +119,50 @@ pub struct InstanceConfig {
     pub evips: Vec<IpAddr>,
     /// Configured source address (`mcast_src_ip`/`unicast_src_ip`).
     pub src_ip: Option<IpAddr>,
+    /// `unicast_peer`: adverts go to each of these instead of the multicast group.
     pub unicast_peers: Vec<Peer>,
     /// Unicast in use.
     pub unicast: bool,
+    /// `unicast_fault_no_peer`: a unicast instance without peers is in FAULT.
     pub unicast_fault_no_peer: bool,
+    /// `check_unicast_src`: unicast adverts from an address that is no peer are dropped.
     pub check_unicast_src: bool,
+    /// The authentication sent and required (v2).
     pub auth: AuthConfig,
+    /// Accept_Mode (RFC 5798 §6.1): as master, accept packets addressed to the virtual addresses.
     pub accept: bool,
+    /// `vrrp_strict`: enforce the RFC where keepalived is lenient by default.
     pub strict: bool,
+    /// `skip_check_adv_addr`: the address list is not checked in adverts from the current master.
     pub skip_check_adv_addr: bool,
+    /// `lower_prio_no_advert`: a master receiving a lower priority advert does not answer with its own.
     pub lower_prio_no_advert: bool,
+    /// `higher_prio_send_advert`: a master receiving a higher priority advert sends one more advert
+    /// before becoming backup.
     pub higher_prio_send_advert: bool,
+    /// `owner_ignore_adverts` (address owner only): received adverts are ignored while its priority is 255.
     pub owner_ignore_adverts: bool,
+    /// `down_timer_adverts`: adverts a backup misses before the master is down (RFC 5798 §6.1 uses 3 in
+    /// Master_Down_Interval).
     pub down_timer_adverts: u32,
+    /// `garp_master_delay` (µs): delay before the second burst of GARPs / NAs after becoming master
+    /// (0 = no second burst).
     pub garp_master_delay_us: u64,
+    /// `garp_master_repeat`: GARPs / NAs per address in each burst.
     pub garp_master_repeat: u32,
-    /// 0 = no refresh.
+    /// `garp_master_refresh` (µs): interval of repeated GARPs / NAs while master; 0 = no refresh.
     pub garp_master_refresh_us: u64,
+    /// `garp_master_refresh_repeat`: GARPs / NAs per address at each refresh.
     pub garp_master_refresh_repeat: u32,
+    /// `garp_lower_prio_delay` (µs): delay before the GARP / NA burst sent by a master that received a
+    /// lower priority advert.
     pub garp_lower_prio_delay_us: u64,
+    /// `garp_lower_prio_repeat`: GARPs / NAs per address in that burst.
     pub garp_lower_prio_repeat: u32,
+    /// `notify_priority_changes`: effective priority changes are reported ([`crate::Action::NotifyPriority`]).
     pub notify_priority_changes: bool,
+    /// `track_interface`, `track_script`, `track_file`, `track_process`, `track_bfd` (the instance's own and
+    /// its sync group's).
     pub trackers: Vec<TrackRef>,
     /// Sync group index.
     pub sync_group: Option<usize>,
@@ -167,6 +214,7 @@ impl InstanceConfig {
 /// A `vrrp_sync_group`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncGroupConfig {
+    /// The `vrrp_sync_group` name.
     pub name: String,
     /// Member instance indices.
     pub members: Vec<usize>,
@@ -175,8 +223,11 @@ pub struct SyncGroupConfig {
 /// Everything the engine needs.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouterConfig {
+    /// Settings from `global_defs` and the shared `vrrp_script` / `garp_group` / `track_file` blocks.
     pub options: EngineOptions,
+    /// The instances, in configuration order ([`crate::InstanceId`] indexes them).
     pub instances: Vec<InstanceConfig>,
+    /// The sync groups, in configuration order ([`crate::GroupId`] indexes them).
     pub groups: Vec<SyncGroupConfig>,
 }
 
@@ -186,7 +237,12 @@ pub enum ConfigError {
     /// `(name) the virtual router id must be set`.
     MissingVrid(String),
     /// A sync group names an instance that does not exist.
-    UnknownMember { group: String, instance: String },
+    UnknownMember {
+        /// The sync group.
+        group: String,
+        /// The instance name it lists.
+        instance: String,
+    },
 }
 
 impl std::fmt::Display for ConfigError {

@@ -4,6 +4,7 @@
 //! asks [`Router::poll_timeout`] when the next timer is due and calls [`Router::handle_timeout`] then.
 //! Every call appends [`Action`]s (adverts to send, GARPs, address changes, notifies, log lines) to a
 //! caller-provided, reusable `Vec`. No sockets, no clock, no allocation on the steady-state receive path.
+#![warn(missing_docs)]
 pub mod config;
 pub mod decode;
 pub mod drop;

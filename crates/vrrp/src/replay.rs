@@ -31,23 +31,31 @@ pub struct LogLine {
 /// One line of an expected-actions file: `{"t":3609375,"action":{"SendAdvert":{...}}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionLine {
+    /// Virtual time in µs at which the engine emitted the action.
     pub t: u64,
+    /// The action.
     pub action: Action,
 }
 
 /// Why an event log could not be replayed.
 #[derive(Debug)]
 pub enum ReplayError {
+    /// The log could not be read.
     Io(std::io::Error),
     /// A line that is not a [`LogLine`] (1-based line number).
     Parse {
+        /// 1-based line number.
         line: usize,
+        /// What the JSON parser said.
         error: String,
     },
     /// Time went backwards (1-based line number).
     TimeTravel {
+        /// 1-based line number.
         line: usize,
+        /// The line's time (µs).
         t: u64,
+        /// The previous line's later time (µs).
         previous: u64,
     },
     /// The configuration could not be turned into an engine.

@@ -7,12 +7,15 @@ use std::net::IpAddr;
 pub struct Instant(pub u64);
 
 impl Instant {
+    /// The shell's epoch.
     pub const ZERO: Instant = Instant(0);
 
+    /// `us` microseconds after the epoch.
     pub const fn from_micros(us: u64) -> Instant {
         Instant(us)
     }
 
+    /// Microseconds since the epoch.
     pub const fn as_micros(self) -> u64 {
         self.0
     }
@@ -46,6 +49,7 @@ impl Default for AddrList {
 }
 
 impl AddrList {
+    /// An empty list.
     pub fn new() -> AddrList {
         AddrList::default()
     }
@@ -61,18 +65,22 @@ impl AddrList {
         true
     }
 
+    /// The addresses, in advert order.
     pub fn as_slice(&self) -> &[IpAddr] {
         &self.addrs[..self.len as usize]
     }
 
+    /// Number of addresses kept (at most [`MAX_ADVERT_ADDRS`]).
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
+    /// The advert carried no address (or none was kept).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// `a` is one of the addresses.
     pub fn contains(&self, a: &IpAddr) -> bool {
         self.as_slice().contains(a)
     }
@@ -118,7 +126,10 @@ pub enum RxAuth {
     /// Auth type 1 with the 8 octets of the auth data field.
     Pass([u8; 8]),
     /// IPsec AH: `ok` = the ICV/sequence check by the wire layer passed.
-    Ah { ok: bool },
+    Ah {
+        /// The ICV matched and the sequence number was acceptable (RFC 2402).
+        ok: bool,
+    },
     /// Any other v2 auth type number (invalid).
     Other(u8),
 }
@@ -136,13 +147,17 @@ pub struct RxAdvert {
     pub version: u8,
     /// VRRP type field (1 = advertisement).
     pub kind: u8,
+    /// Virtual Router Identifier (RFC 5798 §5.2.3).
     pub vrid: u8,
+    /// The sender's priority (RFC 5798 §5.2.4): 255 for the address owner, 0 when it stops being master.
     pub priority: u8,
     /// Advert interval in centiseconds (v2: the seconds field × 100; v3: the 12-bit field).
     pub adver_int_cs: u16,
     /// The "count IPvX addr" field.
     pub naddr: u8,
+    /// The authentication the advert carried (v2 only; RFC 3768 §5.3.6).
     pub auth: RxAuth,
+    /// The virtual addresses listed in the advert (RFC 5798 §5.2.9).
     pub addrs: AddrList,
     /// Length and IPv4 total-length checks by the wire layer passed.
     pub length_ok: bool,
@@ -181,10 +196,16 @@ impl RxAdvert {
 /// VRRP instance state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum State {
+    /// Not started yet (RFC 5798 §6.4.1 Initialize).
     Init,
+    /// Monitoring the master's adverts, ready to take over (RFC 5798 §6.4.2).
     Backup,
+    /// Owning the virtual addresses and sending adverts (RFC 5798 §6.4.3).
     Master,
+    /// keepalived's FAULT: a tracked object or the interface is down; the instance neither sends adverts
+    /// nor takes over.
     Fault,
+    /// Stopped at shutdown or removed at reload.
     Stop,
 }
 
@@ -204,10 +225,15 @@ impl State {
 /// Kind of tracked object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TrackKind {
+    /// `track_interface` (and the instance's own interface).
     Interface,
+    /// `track_script` (a `vrrp_script`).
     Script,
+    /// `track_file`.
     File,
+    /// `track_process`.
     Process,
+    /// `track_bfd`.
     Bfd,
 }
 
@@ -226,23 +252,61 @@ pub enum Input {
     Start,
     /// A decoded advert received for an instance (the shell demultiplexes on family/interface/VRID;
     /// see [`crate::Router::find_instance`]).
-    Advert { instance: InstanceId, advert: RxAdvert },
+    Advert {
+        /// The instance the advert is for.
+        instance: InstanceId,
+        /// The decoded advert.
+        advert: RxAdvert,
+    },
     /// Interface link state (instance interfaces and track_interface).
-    Interface { name: String, up: bool },
+    Interface {
+        /// The interface name.
+        name: String,
+        /// The interface is usable: administratively up with carrier.
+        up: bool,
+    },
     /// One vrrp_script run result (rise/fall are applied by the engine).
-    ScriptResult { name: String, success: bool },
+    ScriptResult {
+        /// The `vrrp_script` name.
+        name: String,
+        /// The script exited 0.
+        success: bool,
+    },
     /// New value of a track_file.
-    FileValue { name: String, value: i64 },
+    FileValue {
+        /// The `vrrp_track_file` name.
+        name: String,
+        /// The number the file now holds, as the shell read it.
+        value: i64,
+    },
     /// track_process quorum state (quorum evaluation is done by the shell).
-    Process { name: String, up: bool },
+    Process {
+        /// The `vrrp_track_process` name.
+        name: String,
+        /// The process count is within the quorum.
+        up: bool,
+    },
     /// track_bfd session state.
-    Bfd { name: String, up: bool },
+    Bfd {
+        /// The `bfd_instance` name.
+        name: String,
+        /// The session is Up.
+        up: bool,
+    },
     /// The instance's source/primary address became known or changed (tie-break, adverts).
-    SourceAddress { instance: InstanceId, addr: Option<IpAddr> },
+    SourceAddress {
+        /// The instance.
+        instance: InstanceId,
+        /// Its address for sending adverts; `None` while the interface has none.
+        addr: Option<IpAddr>,
+    },
     /// Shutdown: masters send priority 0 and release their addresses; all instances stop.
     Shutdown,
     /// Removal at reload of one instance (priority 0 advert if master).
-    Remove { instance: InstanceId },
+    Remove {
+        /// The instance removed.
+        instance: InstanceId,
+    },
 }
 
 /// Work for the shell.
@@ -250,23 +314,66 @@ pub enum Input {
 pub enum Action {
     /// Build and send an advert for the instance with this priority (to the multicast group or to every
     /// unicast peer, as configured).
-    SendAdvert { instance: InstanceId, priority: u8 },
+    SendAdvert {
+        /// The instance.
+        instance: InstanceId,
+        /// The priority field to send (0 when leaving master, RFC 5798 §6.4.3).
+        priority: u8,
+    },
     /// Send one gratuitous ARP for the address (IPv4).
-    SendGarp { instance: InstanceId, addr: IpAddr },
+    SendGarp {
+        /// The instance.
+        instance: InstanceId,
+        /// The IPv4 address announced.
+        addr: IpAddr,
+    },
     /// Send one unsolicited neighbour advertisement for the address (IPv6).
-    SendNa { instance: InstanceId, addr: IpAddr },
+    SendNa {
+        /// The instance.
+        instance: InstanceId,
+        /// The IPv6 address announced.
+        addr: IpAddr,
+    },
     /// Add the instance's VIPs, eVIPs, virtual routes and rules (and lift accept-mode blocks).
-    AddAddresses { instance: InstanceId },
+    AddAddresses {
+        /// The instance.
+        instance: InstanceId,
+    },
     /// Remove the instance's VIPs, eVIPs, virtual routes and rules.
-    RemoveAddresses { instance: InstanceId },
+    RemoveAddresses {
+        /// The instance.
+        instance: InstanceId,
+    },
     /// Run notify scripts / FIFO / SMTP for the instance's new state.
-    Notify { instance: InstanceId, state: State, priority: u8 },
+    Notify {
+        /// The instance.
+        instance: InstanceId,
+        /// The state it entered.
+        state: State,
+        /// Its effective priority, passed to the notify script.
+        priority: u8,
+    },
     /// Run the sync group's notifies (`GROUP name STATE 0`).
-    NotifyGroup { group: GroupId, state: State },
+    NotifyGroup {
+        /// The sync group.
+        group: GroupId,
+        /// The state it entered.
+        state: State,
+    },
     /// notify_master_rx_lower_pri / FIFO MASTER_RX_LOWER_PRI.
-    NotifyMasterRxLowerPri { instance: InstanceId, priority: u8 },
+    NotifyMasterRxLowerPri {
+        /// The instance.
+        instance: InstanceId,
+        /// The lower priority received from the other master.
+        priority: u8,
+    },
     /// Effective priority changed (FIFO priority event when notify_priority_changes).
-    NotifyPriority { instance: InstanceId, priority: u8 },
+    NotifyPriority {
+        /// The instance.
+        instance: InstanceId,
+        /// The new effective priority.
+        priority: u8,
+    },
     /// A log line, with keepalived's text.
     Log(String),
 }
@@ -274,19 +381,33 @@ pub enum Action {
 /// Per-instance statistics, named as keepalived's `vrrp_stats`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
+    /// Adverts received for the instance.
     pub advert_rcvd: u64,
+    /// Adverts sent.
     pub advert_sent: u64,
+    /// Transitions to MASTER.
     pub become_master: u64,
+    /// Transitions out of MASTER.
     pub release_master: u64,
+    /// Adverts dropped for a length that does not match their contents (RFC 5798 §7.1).
     pub packet_len_err: u64,
+    /// Adverts whose interval differs from the configured one (RFC 3768 §7.1).
     pub advert_interval_err: u64,
+    /// Adverts not received with TTL / hop limit 255 (RFC 5798 §7.1).
     pub ip_ttl_err: u64,
+    /// Packets whose VRRP type is not advertisement (RFC 5798 §5.2.2).
     pub invalid_type_rcvd: u64,
+    /// Adverts whose address list does not match the configured virtual addresses (RFC 5798 §7.1).
     pub addr_list_err: u64,
+    /// Adverts with an unknown authentication type (RFC 3768 §5.3.6).
     pub invalid_authtype: u64,
+    /// Adverts whose authentication type differs from the configured one.
     pub authtype_mismatch: u64,
+    /// Adverts failing authentication (wrong password or AH check).
     pub auth_failure: u64,
+    /// Adverts with priority 0 received (the master is leaving, RFC 5798 §6.4.2).
     pub pri_zero_rcvd: u64,
+    /// Adverts with priority 0 sent (leaving master).
     pub pri_zero_sent: u64,
     /// Wrong version (SNMP `vers_err`).
     pub vers_err: u64,

@@ -18,6 +18,7 @@
 //! | [`ndisc`] | ICMPv6 (unsolicited) Neighbour Advertisement |
 //! | [`checksum`] | the Internet checksum and pseudo-headers |
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod advert;
 pub mod ah;

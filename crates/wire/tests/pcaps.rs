@@ -1,5 +1,6 @@
-//! Every VRRP, AH, ARP and NA packet of the lab's golden captures: decode, verify checksums
-//! (and PASS / AH ICV), re-emit byte-identical.
+//! Every VRRP, AH, ARP and NA packet of the lab's golden captures (copied
+//! under tests/data/): decode, verify checksums (and PASS / AH ICV),
+//! re-emit byte-identical.
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
@@ -154,90 +155,68 @@ fn check_file(name: &str, data: &[u8]) -> Counts {
     c
 }
 
-fn pcap_dir() -> Option<PathBuf> {
-    // ../../../shared/lab/pcaps from a main checkout; one level more from a worktree under wt/.
-    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [base.join("../../../shared/lab/pcaps"), base.join("../../../../shared/lab/pcaps")];
-    let found = candidates.iter().find(|d| d.is_dir()).cloned();
-    if found.is_none() {
-        println!("note: {} absent, skipping the capture tests", candidates[0].display());
-    }
-    found
-}
-
-fn run(name: &str) -> Option<Counts> {
-    let dir = pcap_dir()?;
-    let path = dir.join(name);
-    let Ok(data) = std::fs::read(&path) else {
-        println!("note: {} absent, skipped", path.display());
-        return None;
-    };
+/// Decode `tests/data/NAME` (copies of the lab's golden captures, see
+/// tests/data/README.md) and count what it holds. A missing file fails.
+fn run(name: &str) -> Counts {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let c = check_file(name, &data);
     println!("{name}: {c:?}");
-    Some(c)
+    c
 }
 
 #[test]
 fn v2() {
-    if let Some(c) = run("v2.pcap") {
-        assert!(c.vrrp4 >= 4 && c.garp >= 3, "{c:?}");
-    }
+    let c = run("v2.pcap");
+    assert!(c.vrrp4 >= 4 && c.garp >= 3, "{c:?}");
 }
 
 #[test]
 fn v3() {
-    if let Some(c) = run("v3.pcap") {
-        assert!(c.vrrp4 >= 4 && c.garp >= 3, "{c:?}");
-    }
+    let c = run("v3.pcap");
+    assert!(c.vrrp4 >= 4 && c.garp >= 3, "{c:?}");
 }
 
 #[test]
 fn v3_ipv6() {
-    if let Some(c) = run("v3-ipv6.pcap") {
-        assert!(c.vrrp6 >= 4 && c.na >= 3, "{c:?}");
-    }
+    let c = run("v3-ipv6.pcap");
+    assert!(c.vrrp6 >= 4 && c.na >= 3, "{c:?}");
 }
 
 #[test]
 fn pass() {
-    if let Some(c) = run("pass.pcap") {
-        assert!(c.pass >= 4 && c.pass == c.vrrp4, "{c:?}");
-    }
+    let c = run("pass.pcap");
+    assert!(c.pass >= 4 && c.pass == c.vrrp4, "{c:?}");
 }
 
 #[test]
 fn ah() {
-    if let Some(c) = run("ah.pcap") {
-        assert!(c.ah >= 5 && c.ah == c.vrrp4, "{c:?}");
-    }
+    let c = run("ah.pcap");
+    assert!(c.ah >= 5 && c.ah == c.vrrp4, "{c:?}");
 }
 
 #[test]
 fn unicast() {
-    if let Some(c) = run("unicast.pcap") {
-        assert!(c.vrrp4 >= 8 && c.arp > c.garp, "{c:?}");
-    }
+    let c = run("unicast.pcap");
+    assert!(c.vrrp4 >= 8 && c.arp > c.garp, "{c:?}");
 }
 
 #[test]
 fn frr_keepalived_vrrp_v3() {
-    if let Some(c) = run("frr-keepalived-vrrp-v3.pcap") {
-        assert!(c.vrrp4 > 0 && c.vrrp6 > 0 && c.garp > 0 && c.na > 0, "{c:?}");
-    }
+    let c = run("frr-keepalived-vrrp-v3.pcap");
+    assert!(c.vrrp4 > 0 && c.vrrp6 > 0 && c.garp > 0 && c.na > 0, "{c:?}");
 }
 
 #[test]
 fn keepalived_vmac_frr() {
-    if let Some(c) = run("keepalived-vmac-frr.pcap") {
-        assert!(c.vrrp4 > 0 && c.vrrp6 > 0 && c.garp > 0 && c.na > 0, "{c:?}");
-    }
+    let c = run("keepalived-vmac-frr.pcap");
+    assert!(c.vrrp4 > 0 && c.vrrp6 > 0 && c.garp > 0 && c.na > 0, "{c:?}");
 }
 
 #[test]
 fn bfd_capture_has_no_vrrp() {
-    if let Some(c) = run("bfd-keepalived-frr.pcap") {
-        assert_eq!(c.vrrp4 + c.vrrp6, 0);
-    }
+    let c = run("bfd-keepalived-frr.pcap");
+    assert_eq!(c.vrrp4 + c.vrrp6, 0);
 }
 
 #[test]
