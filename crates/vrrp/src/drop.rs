@@ -20,40 +20,92 @@ pub enum DropReason {
     Length,
     /// Multicast advert with a TTL / hop limit other than 255 (RFC 5798 §5.1.1.3,
     /// §5.1.2.3, §7.1). `ip_ttl_err`.
-    Ttl { ttl: u8 },
+    Ttl {
+        /// The TTL / hop limit received.
+        ttl: u8,
+    },
     /// VRRP version is not the instance's (§7.1). `vers_err`.
-    Version { got: u8, want: u8 },
+    Version {
+        /// The version in the advert.
+        got: u8,
+        /// The instance's version.
+        want: u8,
+    },
     /// VRRPv2 auth type not 0, 1 or 2 (RFC 3768 §5.3.6). `invalid_authtype`.
-    InvalidAuthType { got: u8 },
+    InvalidAuthType {
+        /// The auth type in the advert.
+        got: u8,
+    },
     /// VRRPv2 auth type not the instance's. `authtype_mismatch`.
-    AuthTypeMismatch { got: u8, want: u8 },
+    AuthTypeMismatch {
+        /// The auth type in the advert.
+        got: u8,
+        /// The instance's auth type.
+        want: u8,
+    },
     /// VRRPv2 PASS data differs. `auth_failure`.
     BadPassword,
     /// IPsec AH ICV (or sequence) check failed. `auth_failure`.
     AhIcv,
     /// VRRPv2 advert interval differs (RFC 3768 §7.1). keepalived 2.2.7 counts
     /// nothing (its `advert_interval_err` is never incremented).
-    IntervalV2 { mine_s: u64, rcvd_s: u16 },
+    IntervalV2 {
+        /// Our advert interval, seconds.
+        mine_s: u64,
+        /// The advert's interval, seconds.
+        rcvd_s: u16,
+    },
     /// Type is not 1 = ADVERTISEMENT (§5.2.2). `invalid_type_rcvd`.
-    Type { got: u8 },
+    Type {
+        /// The type in the advert.
+        got: u8,
+    },
     /// VRRPv3 advert interval differs: logged only, the advert is processed
     /// (RFC 5798 §6.4.2 adopts the master's interval). No counter.
-    IntervalV3 { ours_cs: u64, rcvd_cs: u16 },
+    IntervalV3 {
+        /// Our advert interval, centiseconds.
+        ours_cs: u64,
+        /// The advert's interval, centiseconds.
+        rcvd_cs: u16,
+    },
     /// VRRP checksum is wrong (§5.2.8). `chk_err`.
-    Checksum { version: u8 },
+    Checksum {
+        /// The advert's VRRP version (the checksum covers a pseudo-header in v3).
+        version: u8,
+    },
     /// Multicast advert on a unicast instance or the reverse. `addr_list_err`.
-    CastMismatch { unicast: bool },
+    CastMismatch {
+        /// The instance is unicast (the advert came multicast).
+        unicast: bool,
+    },
     /// `owner_ignore_adverts` on an address owner. No counter.
     OwnerIgnore,
     /// Address count differs from the VIP count (§7.1 "MAY verify").
     /// `addr_list_err`; drops only with
     /// `EngineOptions::drop_on_vip_mismatch`.
-    AddrCount { want: usize, got: u8 },
+    AddrCount {
+        /// The instance's VIP count.
+        want: usize,
+        /// The advert's address count.
+        got: u8,
+    },
     /// A configured VIP is missing from the advert. `addr_list_err`; drops
     /// only with `EngineOptions::drop_on_vip_mismatch`.
-    AddrMissing { vrid: u8, missing: IpAddr },
+    AddrMissing {
+        /// The advert's VRID.
+        vrid: u8,
+        /// The first configured VIP the advert lacks.
+        missing: IpAddr,
+    },
     /// Unicast peer's TTL / hop limit outside its `min_ttl`..`max_ttl`. `ip_ttl_err`.
-    TtlRange { ttl: u8, min: u8, max: u8 },
+    TtlRange {
+        /// The TTL / hop limit received.
+        ttl: u8,
+        /// The peer's `min_ttl`.
+        min: u8,
+        /// The peer's `max_ttl`.
+        max: u8,
+    },
     /// Unicast source that is not a configured peer (`check_unicast_src`). No counter.
     NotPeer,
 }

@@ -32,10 +32,15 @@ pub(crate) const PRIO_OWNER: u8 = 255;
 /// Per-instance runtime state (public read-only view through [`Router::instance`]).
 #[derive(Clone, Debug)]
 pub struct Instance {
+    /// The instance's configuration (as built from keepalived.conf).
     pub config: InstanceConfig,
+    /// The current state.
     pub state: State,
+    /// The state it is heading for (keepalived's `wantstate`, e.g. MASTER while preempt_delay runs).
     pub wantstate: State,
+    /// The priority it advertises: base plus tracker weights, clamped to 1..254 (255 for an owner).
     pub effective_priority: u8,
+    /// The unclamped sum behind `effective_priority`.
     pub total_priority: i32,
     /// Master_Adver_Interval (µs).
     pub master_adver_int_us: u64,
@@ -43,16 +48,21 @@ pub struct Instance {
     pub ms_down_timer_us: u64,
     /// The advert / master-down timer.
     pub sands: Option<Instant>,
+    /// The current master's source address, as last seen in its adverts.
     pub master_saddr: Option<IpAddr>,
+    /// The current master's priority, as last seen in its adverts.
     pub master_priority: u8,
+    /// When a pending `preempt_delay` ends.
     pub preempt_time: Option<Instant>,
     /// VIPs installed.
     pub vipset: bool,
+    /// keepalived's per-instance counters (the stats file and SNMP).
     pub stats: Stats,
     /// Source / primary address of the instance (tie-break).
     pub primary_addr: Option<IpAddr>,
     /// The instance's own fault conditions (trackers, interface) and weight-0 scripts still in init.
     pub fault: bool,
+    /// A weight-0 tracking script has not reported yet: the instance may not become MASTER.
     pub script_init: bool,
     rogue_counter: u8,
     rogue_adver_int_us: u64,
@@ -180,10 +190,12 @@ impl Router {
         Ok(Router::new(RouterConfig::from_config(cfg)?))
     }
 
+    /// Every instance, indexed by [`InstanceId`].
     pub fn instances(&self) -> &[Instance] {
         &self.instances
     }
 
+    /// One instance.
     pub fn instance(&self, id: InstanceId) -> Option<&Instance> {
         self.instances.get(id)
     }
