@@ -219,8 +219,10 @@ impl Frame {
         let _ = chan.send(&ChildMsg::Ready);
         info!("{} child started, pid {}", kind.label(), std::process::id());
         let sub = subsystems::build(kind, &cfg, &start.cli).map_err(|e| {
-            error!("{e}");
-            EXIT_CONFIG
+            if let Some(m) = e.message {
+                error!("{m}");
+            }
+            e.exit
         })?;
         let cfg = frame_config(cfg);
         Ok(Frame { kind, ev, signals, chan, sub, cfg, pidfile, outbox: Vec::new() })

@@ -15,6 +15,7 @@ mod parent;
 mod subsystems;
 mod system;
 mod vrrp;
+mod check;
 
 use keepalived_config::{parse_file, ParseOptions, Parsed, Subsystems};
 use std::io::Write;

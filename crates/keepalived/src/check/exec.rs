@@ -1,0 +1,251 @@
+//! The checker child's work: the engine's actions carried out (IPVS,
+//! attempts, notifies, logs), results fed back, timers, reload and stop.
+
+use super::*;
+use keepalived_config::global::model::LvsTimeouts;
+
+/// An IPVS change for every service of a virtual server.
+fn for_services(ipvs: &mut Option<IpvsTable>, m: &Model, vs: VsId, f: impl Fn(&mut IpvsTable, &SvcEntry)) {
+    let (Some(t), Some(svcs)) = (ipvs.as_mut(), m.services.get(vs.0)) else { return };
+    for s in svcs {
+        f(t, s);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum DestOp {
+    Add,
+    Edit,
+    Del,
+}
+
+/// A destination change in every service of a virtual server.
+fn dest_op(ipvs: &mut Option<IpvsTable>, m: &Model, vs: VsId, d: Dest, weight: i64, op: DestOp) {
+    let Some(spec) = m.dest_spec(vs, d) else { return };
+    for_services(ipvs, m, vs, |t, s| {
+        let dest = ipvs_map::dest(s, &spec, weight);
+        match op {
+            DestOp::Add => t.add_dest(&s.service.key, &dest),
+            DestOp::Edit => t.edit_dest(&s.service.key, &dest),
+            DestOp::Del => t.del_dest(&s.service.key, &dest),
+        }
+    });
+}
+
+/// The actions about the model: IPVS, notifies.
+fn exec_model(ipvs: &mut Option<IpvsTable>, notifier: &mut Notifier, m: &Model, a: Action) {
+    match a {
+        Action::AddService { vs } => for_services(ipvs, m, vs, |t, s| t.add_service(&s.service)),
+        Action::EditService { vs } => for_services(ipvs, m, vs, |t, s| t.edit_service(&s.service)),
+        Action::DelService { vs } => for_services(ipvs, m, vs, |t, s| t.del_service(&s.service.key)),
+        Action::AddDest { vs, dest, weight } => dest_op(ipvs, m, vs, dest, weight, DestOp::Add),
+        Action::EditDest { vs, dest, weight } => dest_op(ipvs, m, vs, dest, weight, DestOp::Edit),
+        Action::DelDest { vs, dest } => dest_op(ipvs, m, vs, dest, 0, DestOp::Del),
+        Action::Flush => {
+            if let Some(t) = ipvs.as_mut() {
+                t.flush();
+            }
+        }
+        Action::NotifyRs { rs, up } => notifier.rs(m, rs, up),
+        Action::NotifyQuorum { vs, up } => notifier.quorum(m, vs, up),
+        Action::SmtpAlert { about, up, message } => notifier.smtp(m, about, up, &message),
+        Action::StartCheck { .. } | Action::CancelCheck { .. } | Action::Log(_) | Action::Retired(_) => {}
+    }
+}
+
+impl CheckChild {
+    /// keepalived `start_check`: `lvs_timeouts`, the sync daemon, `lvs_flush`.
+    pub(super) fn start_ipvs(&mut self) {
+        let g = &self.model.cfg.global;
+        let Some(t) = self.ipvs.as_mut() else { return };
+        t.set_timeouts(Some(&g.lvs_timeouts));
+        sync_daemon_start(&self.model.cfg, t);
+        if g.lvs_flush {
+            t.flush();
+        }
+    }
+
+    /// Carry out one action; `old`: it is about the configuration before a
+    /// reload ([`Action::Retired`]).
+    pub(super) fn exec(&mut self, reg: &Registry, a: Action, old: bool) {
+        match a {
+            Action::StartCheck { checker } => self.start_check(reg, checker),
+            // The old engine's attempts are all abandoned at reload.
+            Action::CancelCheck { checker } if !old => self.cancel_check(reg, checker),
+            Action::CancelCheck { .. } => {}
+            Action::Log(line) => info!("{line}"),
+            Action::Retired(inner) => self.exec(reg, *inner, true),
+            other => {
+                let m = if old { self.old.as_ref() } else { Some(&self.model) };
+                if let Some(m) = m {
+                    exec_model(&mut self.ipvs, &mut self.notifier, m, other);
+                }
+            }
+        }
+    }
+
+    /// Run one attempt of `c` (only TCP_CHECK and MISC_CHECK are polled
+    /// in this build; the others were taken out of the engine).
+    fn start_check(&mut self, reg: &Registry, c: CheckerId) {
+        let Some((mc, cc)) = self.model.checker(c) else { return };
+        match &mc.kind {
+            CheckerKind::Tcp => {
+                let timeout = cc.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT_US);
+                if let Some(t) = self.tcp_target(c) {
+                    self.start_tcp(reg, c, &t, timeout, cc.delay_loop);
+                }
+            }
+            CheckerKind::Misc(m) => {
+                let delay_loop = self.model.vs(cc.rs.vs).map(|v| v.delay_loop).unwrap_or(cc.delay_loop);
+                if !misc::start(&mut self.scripts, c, m, delay_loop, &self.script_opts) {
+                    self.pending.push_back(Input::CheckResult { checker: c, result: misc::spawn_failed() });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Where a TCP_CHECK connects: `connect_ip`/`connect_port`, else the
+    /// real server; `bindto` with `bind_port`.
+    fn tcp_target(&self, c: CheckerId) -> Option<TcpTarget> {
+        let (mc, cc) = self.model.checker(c)?;
+        let rs = self.model.rs(cc.rs)?;
+        let co = mc.conn.clone().unwrap_or_default();
+        let dst = SocketAddr::new(co.connect_ip.unwrap_or(rs.addr), co.connect_port.unwrap_or(rs.port));
+        let bindto = co.bindto.map(|a| SocketAddr::new(a, co.bind_port.unwrap_or(0)));
+        Some(TcpTarget { dst, bindto, bind_if: co.bind_if, fwmark: co.fwmark })
+    }
+
+    fn start_tcp(&mut self, reg: &Registry, c: CheckerId, t: &TcpTarget, timeout_us: u64, delay_loop_us: u64) {
+        let now = std::time::Instant::now();
+        match self.tcp.start(reg, c, t, Duration::from_micros(timeout_us), now) {
+            Started::Pending => {}
+            Started::Done(r) => self.queue_tcp_result(c, r),
+            // keepalived: "TCP socket bind failed. Rescheduling." - no result.
+            Started::Error => self.retries.push((now + Duration::from_micros(delay_loop_us), c)),
+        }
+    }
+
+    fn queue_tcp_result(&mut self, c: CheckerId, r: tcp::TcpResult) {
+        let name = self.model.ec.checker(c).and_then(|cc| self.model.ec.rs(cc.rs)).map(|r| r.name.clone());
+        let result = match r.reason(name.as_deref().unwrap_or("")) {
+            None => CheckOutcome::Success,
+            Some(reason) => CheckOutcome::Failure { reason: Some(reason) },
+        };
+        self.pending.push_back(Input::CheckResult { checker: c, result });
+    }
+
+    pub(super) fn tcp_result(&mut self, reg: &Registry, c: CheckerId, r: tcp::TcpResult) {
+        self.queue_tcp_result(c, r);
+        self.drain(reg);
+    }
+
+    fn cancel_check(&mut self, reg: &Registry, c: CheckerId) {
+        self.tcp.cancel(reg, |x| *x == c);
+        self.scripts.abandon(|x| *x == c);
+        self.retries.retain(|(_, x)| *x != c);
+    }
+
+    /// A MISC_CHECK script ended. One we killed at its timeout has its
+    /// whole group killed too (keepalived `misc_check_child_thread`).
+    pub(super) fn misc_result(&mut self, reg: &Registry, c: CheckerId, pid: nix::unistd::Pid, exit: Exit) {
+        if exit == Exit::TimedOut {
+            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+        let dynamic = match self.model.checker(c) {
+            Some((ModelChecker { kind: CheckerKind::Misc(m), .. }, _)) => m.dynamic,
+            _ => false,
+        };
+        self.feed(reg, Input::CheckResult { checker: c, result: misc::outcome(exit, dynamic) });
+    }
+
+    /// When the loop must wake: the engine's next checker, a connect
+    /// timeout, a script timeout, a rescheduled attempt.
+    pub(super) fn next_wakeup(&mut self) -> Option<Duration> {
+        let now = std::time::Instant::now();
+        let engine = self.engine.poll_timeout().map(|t| Duration::from_micros(t.0.saturating_sub(self.now().0)));
+        let tcp = self.tcp.next_deadline().map(|d| d.saturating_duration_since(now));
+        let retry = self.retries.iter().map(|(t, _)| t.saturating_duration_since(now)).min();
+        let script = self.scripts.poll_timeout(now);
+        [engine, tcp, retry, script].into_iter().flatten().min()
+    }
+
+    /// Everything due now.
+    pub(super) fn run_due(&mut self, reg: &Registry) {
+        let now = std::time::Instant::now();
+        for (c, r) in self.tcp.expired(reg, now) {
+            self.queue_tcp_result(c, r);
+        }
+        // Timed-out scripts are reported when reaped.
+        let _ = self.scripts.on_timers(now);
+        let due: Vec<CheckerId> = self.retries.iter().filter(|(t, _)| *t <= now).map(|(_, c)| *c).collect();
+        self.retries.retain(|(t, _)| *t > now);
+        for c in due {
+            self.start_check(reg, c);
+        }
+        let mut out = Vec::new();
+        let at = self.now();
+        self.engine.handle_timeout(at, &mut out);
+        self.exec_all(reg, out);
+        self.drain(reg);
+    }
+
+    /// SIGHUP: the engine takes over its state in the new configuration;
+    /// surviving services and destinations keep their IPVS entries, the
+    /// removed ones are deleted (with the old configuration's model), the
+    /// new ones added.
+    pub(super) fn reload_config(&mut self, cfg: &Config, reg: &Registry) -> bool {
+        if !cfg.lvs.virtual_servers.is_empty() || !self.model.cfg.lvs.virtual_servers.is_empty() {
+            info!("Reinitializing ipvs");
+        }
+        if self.ipvs.is_none() && !cfg.lvs.virtual_servers.is_empty() {
+            match open_ipvs() {
+                Ok(t) => self.ipvs = Some(t),
+                Err(e) => info!("{e}"),
+            }
+        }
+        let new = Model::new(cfg);
+        let mut out = Vec::new();
+        let engine = Engine::reload(&self.engine, new.ec.clone(), self.now(), &mut out);
+        self.old = Some(std::mem::replace(&mut self.model, new));
+        self.engine = engine;
+        self.tcp.cancel(reg, |_| true);
+        self.scripts.abandon(|_| true);
+        self.retries.clear();
+        if let Some(t) = self.ipvs.as_mut() {
+            let lt = &self.model.cfg.global.lvs_timeouts;
+            t.set_timeouts((lt != &LvsTimeouts::default()).then_some(lt));
+        }
+        self.addrs = VsAddresses::new(cfg);
+        if let Some(a) = self.addrs.as_mut() {
+            if let Err(e) = a.register(reg, ADDR_TOKEN) {
+                warn!("Unable to watch the virtual server addresses: {e}");
+            }
+        }
+        self.exec_all(reg, out);
+        self.old = None;
+        self.drain(reg);
+        true
+    }
+
+    /// SIGTERM (keepalived `checker_terminate_phase1`/`2`): scripts
+    /// terminated; unless `-I`, every service removed as the engine says
+    /// (with `lvs_flush_on_stop`) and the stop notifies run; the sync
+    /// daemon stopped and the timeouts put back.
+    pub(super) fn stop(&mut self, reg: &Registry) {
+        self.scripts.terminate_all();
+        self.tcp.cancel(reg, |_| true);
+        if self.dont_release {
+            info!("Leaving the IPVS entries in place (--dont-release-ipvs)");
+        } else {
+            let mut out = Vec::new();
+            let now = self.now();
+            self.engine.handle(now, Input::Shutdown, &mut out);
+            self.exec_all(reg, out);
+        }
+        if let Some(t) = self.ipvs.as_mut() {
+            sync_daemon_stop(&self.model.cfg, t);
+            t.restore_timeouts();
+        }
+    }
+}

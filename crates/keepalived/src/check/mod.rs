@@ -1,0 +1,359 @@
+//! The checker child (keepalived's healthchecker process): the sans-IO
+//! engine (`keepalived-check`) driven with a monotonic microsecond clock,
+//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`) and
+//! MISC_CHECK (`misc`) attempts run in the child's mio loop, ha_suspend
+//! addresses watched (`vs_address`).
+//!
+//! Start (keepalived `start_check`): IPVS opened when there are virtual
+//! servers (failing: keepalived's lines and exit status 1, which stops the
+//! daemon), `lvs_timeouts` set, `lvs_flush` flushes, then the engine's
+//! Start. Stop: the engine's Shutdown (services removed, stop notifies)
+//! unless `-I`, the `lvs_timeouts` put back.
+
+pub mod ipvs_map;
+pub mod misc;
+pub mod tcp;
+pub mod vs_address;
+
+use crate::dumps;
+use ipvs_map::{DestSpec, IpvsTable, SvcEntry};
+use keepalived_check::{Action, AlertAbout, CheckOutcome, CheckerId, Dest, Engine, EngineConfig, Input, RsId, VsId};
+use keepalived_config::lvs::model::{CheckerKind, Checker as ModelChecker, RealServer, VirtualServer};
+use keepalived_config::Config;
+use keepalived_netlink::ipvs::Ipvs;
+use keepalived_runtime::script::{Exit, ScriptRunOpts, ScriptRunner};
+use keepalived_runtime::{Ctx, DumpRequest, PeerEvent, ProcKind, Subsystem, FIRST_TOKEN};
+use mio::{Registry, Token};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tcp::{Started, TcpProbes, TcpTarget};
+use tracing::{info, warn};
+use vs_address::VsAddresses;
+
+/// The ha_suspend address monitor.
+const ADDR_TOKEN: Token = Token(FIRST_TOKEN);
+/// Tokens `FIRST_TOKEN + 1 .. PROBE_FIRST` are left for the notify FIFO
+/// and FILE_CHECK watches; TCP probes take the rest.
+const PROBE_FIRST: usize = FIRST_TOKEN + 64;
+const PROBE_COUNT: usize = 1 << 20;
+/// keepalived's default `connect_timeout`.
+const DEFAULT_CONNECT_TIMEOUT_US: u64 = 5_000_000;
+
+/// The configuration the running engine was built from, with the IPVS
+/// services of each virtual server.
+struct Model {
+    cfg: Config,
+    ec: EngineConfig,
+    services: Vec<Vec<SvcEntry>>,
+}
+
+impl Model {
+    fn new(cfg: &Config) -> Model {
+        let mut ec = EngineConfig::from_config(cfg);
+        drop_unsupported(&mut ec);
+        let services = cfg.lvs.virtual_servers.iter().map(|v| ipvs_map::services(v, &cfg.lvs.groups)).collect();
+        Model { cfg: cfg.clone(), ec, services }
+    }
+
+    fn vs(&self, vs: VsId) -> Option<&VirtualServer> {
+        self.cfg.lvs.virtual_servers.get(vs.0)
+    }
+
+    fn rs(&self, rs: RsId) -> Option<&RealServer> {
+        self.vs(rs.vs)?.real_servers.get(rs.rs)
+    }
+
+    /// The model checker behind an engine checker.
+    fn checker(&self, c: CheckerId) -> Option<(&ModelChecker, &keepalived_check::CheckerConfig)> {
+        let cc = self.ec.checker(c)?;
+        Some((self.rs(cc.rs)?.checkers.get(cc.model_index)?, cc))
+    }
+
+    /// What IPVS gets for a destination of `vs`.
+    fn dest_spec(&self, vs: VsId, d: Dest) -> Option<DestSpec> {
+        let v = self.vs(vs)?;
+        let vs_fwd = v.forwarding?;
+        match d {
+            Dest::Real(id) => {
+                let r = self.rs(id)?;
+                let fwd = r.forwarding.unwrap_or(vs_fwd);
+                Some(DestSpec { addr: r.addr, port: r.port, fwd, u_threshold: r.uthreshold, l_threshold: r.lthreshold })
+            }
+            Dest::Sorry(_) => {
+                let s = v.sorry_server.as_ref()?;
+                let fwd = s.forwarding.unwrap_or(vs_fwd);
+                Some(DestSpec { addr: s.addr, port: s.port, fwd, u_threshold: 0, l_threshold: 0 })
+            }
+        }
+    }
+}
+
+/// The checker types this build runs (FILE_CHECK through checkside's
+/// watcher).
+fn supported(name: &str) -> bool {
+    matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK")
+}
+
+/// Take the checkers this build cannot run out of the engine's
+/// configuration, with a warning for each: their real servers are then as
+/// real servers without checkers, always up.
+fn drop_unsupported(ec: &mut EngineConfig) {
+    let mut map = Vec::with_capacity(ec.checkers.len());
+    let mut kept = Vec::new();
+    for c in ec.checkers.drain(..) {
+        if supported(&c.name) {
+            map.push(Some(CheckerId(kept.len())));
+            kept.push(c);
+            continue;
+        }
+        map.push(None);
+        let rs = ec.virtual_servers.get(c.rs.vs.0).and_then(|v| v.real_servers.get(c.rs.rs));
+        let (rs_name, vs_name) = (rs.map(|r| r.name.as_str()).unwrap_or("?"), ec.virtual_servers.get(c.rs.vs.0).map(|v| v.name.as_str()).unwrap_or("?"));
+        warn!(
+            "{} of real server {rs_name} of VS {vs_name} is not supported by this build of keepalived-rs - the checker is ignored and the real server treated as always up, like a real server without checkers",
+            c.name
+        );
+    }
+    ec.checkers = kept;
+    for v in &mut ec.virtual_servers {
+        for r in &mut v.real_servers {
+            r.checkers = r.checkers.iter().filter_map(|c| map.get(c.0).copied().flatten()).collect();
+        }
+    }
+}
+
+// ------------------------------------------------------------------ checkside seams
+// checkside: notify.rs's LvsNotifier (notify_up/down, quorum_up/down, the
+// notify FIFO, SMTP alerts), dump.rs's check_data, file_check.rs's
+// FILE_CHECK watches, sync_daemon.rs's lvs_sync_daemon. Until that branch
+// is merged these do nothing but say so once.
+
+/// checkside: LvsNotifier.
+struct Notifier {
+    warned: bool,
+}
+
+impl Notifier {
+    fn new(_cfg: &Config, _opts: &ScriptRunOpts) -> Notifier {
+        Notifier { warned: false }
+    }
+
+    fn unavailable(&mut self) {
+        if !self.warned {
+            self.warned = true;
+            warn!("LVS notify scripts, the notify FIFO and SMTP alerts are not available in this build");
+        }
+    }
+
+    /// checkside: `LvsNotifier::notify_rs`.
+    fn rs(&mut self, _m: &Model, _rs: RsId, _up: bool) {
+        self.unavailable();
+    }
+
+    /// checkside: `LvsNotifier::notify_quorum`.
+    fn quorum(&mut self, _m: &Model, _vs: VsId, _up: bool) {
+        self.unavailable();
+    }
+
+    /// checkside: `LvsNotifier::smtp_alert`.
+    fn smtp(&mut self, _m: &Model, _about: AlertAbout, _up: bool, _msg: &str) {
+        self.unavailable();
+    }
+
+    /// checkside: a child process the runner did not start (a notify
+    /// script, the FIFO's script) ended.
+    fn reaped(&mut self, _pid: nix::unistd::Pid, _exit: Exit) {}
+}
+
+/// checkside: dump.rs `check_data(cfg, engine)`.
+fn check_data(cfg: &Config, _engine: &Engine) -> String {
+    dumps::child_data(ProcKind::Checker, cfg, &[])
+}
+
+/// checkside: sync_daemon.rs, `lvs_sync_daemon` started with IPVS.
+fn sync_daemon_start(_cfg: &Config, _ipvs: &mut IpvsTable) {}
+
+/// checkside: sync_daemon.rs, stopped at shutdown.
+fn sync_daemon_stop(_cfg: &Config, _ipvs: &mut IpvsTable) {}
+
+// ------------------------------------------------------------------ the child
+
+pub struct CheckChild {
+    model: Model,
+    /// During a reload: the configuration being replaced.
+    old: Option<Model>,
+    engine: Engine,
+    /// `None` while there are no virtual servers (keepalived opens IPVS
+    /// only then).
+    ipvs: Option<IpvsTable>,
+    tcp: TcpProbes<CheckerId>,
+    scripts: ScriptRunner<CheckerId>,
+    script_opts: ScriptRunOpts,
+    addrs: Option<VsAddresses>,
+    notifier: Notifier,
+    /// TCP attempts whose socket could not be set up, started again at
+    /// this time (keepalived reschedules them a `delay_loop` later).
+    retries: Vec<(std::time::Instant, CheckerId)>,
+    pending: VecDeque<Input>,
+    epoch: std::time::Instant,
+    /// `-I`: leave the IPVS entries at stop.
+    dont_release: bool,
+}
+
+/// Why the child cannot run: the message to log (if any) and its exit status.
+pub struct BuildError {
+    pub message: Option<String>,
+    pub exit: i32,
+}
+
+/// keepalived `ipvs_start`, with its lines.
+fn open_ipvs() -> Result<IpvsTable, String> {
+    info!("Initializing ipvs");
+    Ipvs::open().map(IpvsTable::new).map_err(|e| format!("IPVS: {e}"))
+}
+
+/// keepalived's lines for the real servers when the child stops before
+/// starting them (`clear_services` from `stop_check`).
+fn log_shutdown_unstarted(m: &Model) {
+    for v in &m.ec.virtual_servers {
+        for r in &v.real_servers {
+            let inhibited = if r.inhibit { "(inhibited) " } else { "" };
+            info!("Shutting down {inhibited}service {} from VS {}", r.name, v.name);
+        }
+    }
+}
+
+fn seed() -> u64 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    t.as_nanos() as u64 ^ u64::from(std::process::id())
+}
+
+impl CheckChild {
+    pub fn new(cfg: &Config, cli: &crate::cli::Cli) -> Result<CheckChild, BuildError> {
+        let model = Model::new(cfg);
+        let ipvs = if cfg.lvs.virtual_servers.is_empty() {
+            None
+        } else {
+            match open_ipvs() {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    info!("{e}");
+                    log_shutdown_unstarted(&model);
+                    return Err(BuildError { message: None, exit: crate::parent::EXIT_FATAL });
+                }
+            }
+        };
+        let script_opts = ScriptRunOpts::from_global(&cfg.global, cli.log_detail > 0);
+        let engine = Engine::new(model.ec.clone(), seed());
+        Ok(CheckChild {
+            notifier: Notifier::new(cfg, &script_opts),
+            addrs: VsAddresses::new(cfg),
+            model,
+            old: None,
+            engine,
+            ipvs,
+            tcp: TcpProbes::new(PROBE_FIRST, PROBE_COUNT),
+            scripts: ScriptRunner::new(),
+            script_opts,
+            retries: Vec::new(),
+            pending: VecDeque::new(),
+            epoch: std::time::Instant::now(),
+            dont_release: cli.dont_release_ipvs,
+        })
+    }
+
+    fn now(&self) -> keepalived_check::Instant {
+        keepalived_check::Instant(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    /// Feed `input` and everything its actions lead to.
+    fn feed(&mut self, reg: &Registry, input: Input) {
+        self.pending.push_back(input);
+        self.drain(reg);
+    }
+
+    /// Feed the queued inputs (results known at once) and what follows.
+    fn drain(&mut self, reg: &Registry) {
+        while let Some(i) = self.pending.pop_front() {
+            let mut out = Vec::new();
+            let now = self.now();
+            self.engine.handle(now, i, &mut out);
+            self.exec_all(reg, out);
+        }
+    }
+
+    /// Carry out the engine's actions; check results they produce at once
+    /// are queued in `pending`.
+    fn exec_all(&mut self, reg: &Registry, out: Vec<Action>) {
+        for a in out {
+            self.exec(reg, a, false);
+        }
+    }
+}
+
+mod exec;
+
+impl Subsystem for CheckChild {
+    fn register(&mut self, ctx: &mut Ctx<'_>) -> std::io::Result<()> {
+        match self.addrs.as_mut() {
+            Some(a) => a.register(ctx.registry, ADDR_TOKEN),
+            None => Ok(()),
+        }
+    }
+
+    fn start(&mut self, ctx: &mut Ctx<'_>) {
+        self.start_ipvs();
+        let initial = self.addrs.as_mut().map(|a| a.resync()).unwrap_or_default();
+        for i in initial {
+            self.feed(ctx.registry, i);
+        }
+        self.feed(ctx.registry, Input::Start);
+    }
+
+    fn poll_timeout(&mut self) -> Option<Duration> {
+        self.next_wakeup()
+    }
+
+    fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>) {
+        if token == ADDR_TOKEN {
+            let inputs = self.addrs.as_mut().map(|a| a.on_ready()).unwrap_or_default();
+            for i in inputs {
+                self.feed(ctx.registry, i);
+            }
+            return;
+        }
+        if let Some((c, r)) = self.tcp.on_ready(ctx.registry, token) {
+            self.tcp_result(ctx.registry, c, r);
+        }
+    }
+
+    fn on_timers(&mut self, ctx: &mut Ctx<'_>) {
+        self.run_due(ctx.registry);
+    }
+
+    fn on_sigchld(&mut self, ctx: &mut Ctx<'_>) {
+        for r in self.scripts.reap() {
+            match r.tag {
+                Some(c) => self.misc_result(ctx.registry, c, r.pid, r.exit),
+                None => self.notifier.reaped(r.pid, r.exit),
+            }
+        }
+    }
+
+    fn on_peer(&mut self, _from: ProcKind, _event: PeerEvent, _ctx: &mut Ctx<'_>) {
+        // BFD_CHECK events arrive with the BFD child.
+    }
+
+    fn reload(&mut self, cfg: &Config, ctx: &mut Ctx<'_>) -> bool {
+        self.reload_config(cfg, ctx.registry)
+    }
+
+    fn dump(&mut self, what: DumpRequest, cfg: &Config) -> Option<String> {
+        (what == DumpRequest::Data).then(|| check_data(cfg, &self.engine))
+    }
+
+    fn shutdown(&mut self, ctx: &mut Ctx<'_>) {
+        self.stop(ctx.registry);
+    }
+}
