@@ -149,9 +149,7 @@ impl CheckChild {
     /// A MISC_CHECK script ended. One we killed at its timeout has its
     /// whole group killed too (keepalived `misc_check_child_thread`).
     pub(super) fn misc_result(&mut self, reg: &Registry, c: CheckerId, pid: nix::unistd::Pid, exit: Exit) {
-        if exit == Exit::TimedOut {
-            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
-        }
+        misc::finished(pid, exit);
         let dynamic = match self.model.checker(c) {
             Some((ModelChecker { kind: CheckerKind::Misc(m), .. }, _)) => m.dynamic,
             _ => false,

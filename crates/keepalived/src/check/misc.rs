@@ -37,6 +37,15 @@ pub fn outcome(exit: Exit, dynamic: bool) -> CheckOutcome {
     }
 }
 
+/// A script has ended. One we killed at its timeout has whatever is left
+/// of its process group killed too (keepalived `misc_check_child_thread`
+/// sends the group SIGKILL once the script itself is gone).
+pub fn finished(pid: nix::unistd::Pid, exit: Exit) {
+    if exit == Exit::TimedOut {
+        let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
 /// A script that could not be started at all: keepalived's forked child
 /// fails to exec and exits 0 ("Script errors aren't server errors",
 /// `system_call`), so the check succeeds.
@@ -45,21 +54,5 @@ pub fn spawn_failed() -> CheckOutcome {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exit_codes_map_as_keepalived() {
-        assert_eq!(outcome(Exit::Code(0), false), CheckOutcome::Success);
-        assert_eq!(outcome(Exit::Code(0), true), CheckOutcome::Success);
-        let f1 = CheckOutcome::Failure { reason: Some("exited with status 1".into()) };
-        assert_eq!(outcome(Exit::Code(1), true), f1);
-        assert_eq!(outcome(Exit::Code(1), false), f1);
-        assert_eq!(outcome(Exit::Code(2), true), CheckOutcome::Weight(0));
-        assert_eq!(outcome(Exit::Code(255), true), CheckOutcome::Weight(253));
-        let f7 = CheckOutcome::Failure { reason: Some("exited with status 7".into()) };
-        assert_eq!(outcome(Exit::Code(7), false), f7);
-        assert_eq!(outcome(Exit::Signal(9), false), CheckOutcome::Failure { reason: Some("due to signal 9".into()) });
-        assert_eq!(outcome(Exit::TimedOut, true), CheckOutcome::Failure { reason: None });
-    }
-}
+#[path = "misc_tests.rs"]
+mod tests;

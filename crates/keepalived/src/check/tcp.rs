@@ -227,3 +227,7 @@ impl<T: PartialEq> TcpProbes<T> {
         Some(p.tag)
     }
 }
+
+#[cfg(test)]
+#[path = "tcp_tests.rs"]
+mod tests;
