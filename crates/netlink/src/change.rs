@@ -16,24 +16,23 @@
 //! (`RTA_VIA`), and rule selectors other than from/to/fwmark (iif, oif,
 //! tos, uid range, ports, `goto`, `suppress_prefixlength`).
 
-use crate::{messages, receive, NetlinkError, NLMSG_HDRLEN};
+use crate::transport::{Expect, Transport};
+use crate::NetlinkError;
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLMSG_ERROR, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType};
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use netlink_sys::protocols::NETLINK_ROUTE;
 use std::fmt;
-use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 
 // errno values (asm-generic/errno-base.h, errno.h).
 const ENOENT: i32 = 2;
 const ESRCH: i32 = 3;
-const EEXIST: i32 = 17;
 const EADDRNOTAVAIL: i32 = 99;
 
 /// `IFA_CACHEINFO` lifetime meaning "forever".
@@ -553,94 +552,35 @@ enum Kind {
     },
 }
 
-// linux/netlink.h
-const NETLINK_EXT_ACK_FLAGS_CAPPED: u16 = 0x100;
-const NETLINK_EXT_ACK_FLAGS_TLVS: u16 = 0x200;
-const NLMSGERR_ATTR_MSG: u16 = 1;
-
 /// Send one change and wait for the kernel's acknowledgement.
 fn request(action: &str, msg: RouteNetlinkMessage, kind: Kind) -> Result<(), NetlinkError> {
-    let fail = |source: io::Error| NetlinkError::Change { action: action.to_string(), source, hint: None };
-    let mut socket = Socket::new(NETLINK_ROUTE).map_err(NetlinkError::Socket)?;
-    socket.bind_auto().map_err(NetlinkError::Socket)?;
-    socket.connect(&SocketAddr::new(0, 0)).map_err(NetlinkError::Socket)?;
-    // Ask the kernel to explain refusals, and not to echo our request
-    // back; old kernels lack these options, which is harmless.
-    let _ = socket.set_ext_ack(true);
-    let _ = socket.set_cap_ack(true);
-
-    const SEQ: u32 = 1;
+    let mut transport = Transport::connect(NETLINK_ROUTE)?;
+    let seq = transport.next_seq();
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_ACK;
     if let Kind::Add = kind {
         header.flags |= NLM_F_CREATE | NLM_F_EXCL;
     }
-    header.sequence_number = SEQ;
+    header.sequence_number = seq;
     let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(msg));
     msg.finalize();
     let mut buf = vec![0u8; msg.buffer_len()];
     msg.serialize(&mut buf);
-    loop {
-        match socket.send(&buf, 0) {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(fail(e)),
-        }
-    }
-
-    loop {
-        let datagram = receive(&socket).map_err(fail)?;
-        if datagram.is_empty() {
-            return Err(fail(io::Error::new(io::ErrorKind::UnexpectedEof, "the kernel sent no acknowledgement")));
-        }
-        for m in messages(&datagram) {
-            let m = m.map_err(|d| fail(io::Error::new(io::ErrorKind::InvalidData, d)))?;
-            if m.seq != SEQ || m.kind != NLMSG_ERROR {
-                continue;
-            }
-            let code = match m.payload.get(..4) {
-                Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
-                None => {
-                    return Err(fail(io::Error::new(io::ErrorKind::InvalidData, "a truncated acknowledgement")));
-                }
-            };
-            if code == 0 {
-                return Ok(());
-            }
-            let errno = code.saturating_abs();
-            let source = io::Error::from_raw_os_error(errno);
-            let action = action.to_string();
-            return Err(match kind {
-                Kind::Add if errno == EEXIST => NetlinkError::AlreadyExists { action, source },
-                Kind::Del { absent } if absent.contains(&errno) => NetlinkError::NotFound { action, source },
-                _ => NetlinkError::Change { action, source, hint: ext_ack_message(m.flags, m.payload) },
-            });
-        }
-    }
-}
-
-/// The kernel's explanation of a refusal (`NLMSGERR_ATTR_MSG`), if any.
-pub(crate) fn ext_ack_message(flags: u16, payload: &[u8]) -> Option<String> {
-    if flags & NETLINK_EXT_ACK_FLAGS_TLVS == 0 {
-        return None;
-    }
-    // errno, then the request's header, or the whole request when not capped.
-    let request_len = if flags & NETLINK_EXT_ACK_FLAGS_CAPPED != 0 {
-        NLMSG_HDRLEN
-    } else {
-        let b = payload.get(4..8)?;
-        u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize
+    let expect = match kind {
+        Kind::Add => Expect::Add,
+        Kind::Del { absent } => Expect::Del { absent },
     };
-    let tlvs = payload.get(4usize.checked_add(crate::align4(request_len))?..)?;
-    crate::raw::attrs(tlvs).find(|(k, _)| *k == NLMSGERR_ATTR_MSG).map(|(_, v)| {
-        let end = v.iter().position(|c| *c == 0).unwrap_or(v.len());
-        String::from_utf8_lossy(&v[..end]).trim().to_string()
-    })
+    transport.request(action, &buf, seq, expect)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::EEXIST;
+    use crate::transport::{
+        ext_ack_message, NETLINK_EXT_ACK_FLAGS_CAPPED, NETLINK_EXT_ACK_FLAGS_TLVS, NLMSGERR_ATTR_MSG,
+    };
+    use std::io;
 
     fn v4(s: &str) -> IpAddr {
         s.parse().unwrap()

@@ -32,23 +32,22 @@
 //! # Ok::<(), keepalived_netlink::NetlinkError>(())
 //! ```
 
-use netlink_packet_core::{
-    NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN,
-    NLM_F_DUMP, NLM_F_DUMP_INTR, NLM_F_REQUEST,
-};
+use netlink_packet_core::{NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use netlink_sys::protocols::NETLINK_ROUTE;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use transport::Transport;
 
 mod change;
 mod monitor;
 pub mod nft;
 mod nla;
 pub mod procmon;
+mod transport;
 pub mod vmac;
 
 pub use change::{
@@ -241,131 +240,29 @@ struct Dump<T> {
 }
 
 fn dump<T>(d: Dump<T>) -> Result<Vec<T>, NetlinkError> {
-    let mut socket = Socket::new(NETLINK_ROUTE).map_err(NetlinkError::Socket)?;
-    socket.bind_auto().map_err(NetlinkError::Socket)?;
-    socket.connect(&SocketAddr::new(0, 0)).map_err(NetlinkError::Socket)?;
-    for attempt in 1..=DUMP_ATTEMPTS {
-        match dump_once(&socket, &d, attempt)? {
-            Some(items) => return Ok(items),
-            None => continue,
-        }
-    }
-    Err(NetlinkError::Interrupted { what: d.what, attempts: DUMP_ATTEMPTS })
-}
-
-/// One dump request and its answer. `None`: the dump was interrupted.
-fn dump_once<T>(socket: &Socket, d: &Dump<T>, seq: u32) -> Result<Option<Vec<T>>, NetlinkError> {
-    let what = d.what;
-    let mut header = NetlinkHeader::default();
-    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
-    header.sequence_number = seq;
-    let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(d.request.clone()));
-    msg.finalize();
-    let mut buf = vec![0u8; msg.buffer_len()];
-    msg.serialize(&mut buf);
-    loop {
-        match socket.send(&buf, 0) {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(source) => return Err(NetlinkError::Send { what, source }),
-        }
-    }
-
-    let mut items = Vec::new();
-    let mut interrupted = false;
-    loop {
-        let datagram = receive(socket).map_err(|source| NetlinkError::Receive { what, source })?;
-        if datagram.is_empty() {
-            return Err(NetlinkError::Malformed {
-                what,
-                detail: "the kernel closed the answer without its end marker".into(),
-            });
-        }
-        for m in messages(&datagram) {
-            let m = m.map_err(|detail| NetlinkError::Malformed { what, detail })?;
-            if m.seq != seq {
-                // A late answer to an earlier attempt, or not for us.
-                continue;
-            }
-            if m.flags & NLM_F_DUMP_INTR != 0 {
-                interrupted = true;
-            }
-            match m.kind {
-                NLMSG_NOOP => {}
-                NLMSG_DONE => {
-                    let code = m.payload.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
-                    if code < 0 && -code == EINTR {
-                        return Ok(None);
-                    }
-                    if code < 0 {
-                        return Err(NetlinkError::Kernel { what, source: io::Error::from_raw_os_error(-code) });
-                    }
-                    return Ok(if interrupted { None } else { Some(items) });
-                }
-                NLMSG_ERROR => {
-                    let code = m.payload.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]));
-                    match code {
-                        None => {
-                            return Err(NetlinkError::Malformed { what, detail: "a truncated error message".into() })
-                        }
-                        // An acknowledgement: nothing to do.
-                        Some(0) => {}
-                        Some(c) if c.checked_neg() == Some(EINTR) => return Ok(None),
-                        Some(c) => {
-                            let errno = c.checked_neg().unwrap_or(c);
-                            return Err(NetlinkError::Kernel { what, source: io::Error::from_raw_os_error(errno) });
-                        }
-                    }
-                }
-                // The kernel dropped messages: the list is incomplete.
-                NLMSG_OVERRUN => interrupted = true,
-                kind => match (d.decode)(kind, m.bytes) {
-                    Ok(Some(item)) => items.push(item),
-                    Ok(None) => {}
-                    Err(detail) => return Err(NetlinkError::Malformed { what, detail }),
-                },
-            }
-        }
-    }
-}
-
-const EINTR: i32 = 4;
-
-/// Read one whole datagram, however large.
-pub(crate) fn receive(socket: &Socket) -> io::Result<Vec<u8>> {
-    const MSG_PEEK: i32 = 2;
-    const MSG_TRUNC: i32 = 0x20;
-    loop {
-        // Learn the datagram's size without consuming it. The kernel sizes
-        // later dump datagrams by the largest buffer we offered, so offer a
-        // generous one.
-        let mut probe: Vec<u8> = Vec::with_capacity(32 * 1024);
-        let size = match socket.recv(&mut probe, MSG_PEEK | MSG_TRUNC) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let mut buf: Vec<u8> = Vec::with_capacity(size.max(16));
-        match socket.recv(&mut buf, 0) {
-            Ok(n) => {
-                buf.truncate(n);
-                return Ok(buf);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
+    let mut transport = Transport::connect(NETLINK_ROUTE)?;
+    let build = |seq: u32| {
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.sequence_number = seq;
+        let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(d.request.clone()));
+        msg.finalize();
+        let mut buf = vec![0u8; msg.buffer_len()];
+        msg.serialize(&mut buf);
+        buf
+    };
+    transport.dump(d.what, build, d.decode)
 }
 
 /// One netlink message of a datagram.
 pub(crate) struct Msg<'a> {
-    kind: u16,
-    flags: u16,
-    seq: u32,
+    pub(crate) kind: u16,
+    pub(crate) flags: u16,
+    pub(crate) seq: u32,
     /// The whole message, header included.
-    bytes: &'a [u8],
+    pub(crate) bytes: &'a [u8],
     /// The payload after the header.
-    payload: &'a [u8],
+    pub(crate) payload: &'a [u8],
 }
 
 pub(crate) const NLMSG_HDRLEN: usize = 16;
@@ -610,6 +507,7 @@ mod raw {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netlink_packet_core::NLMSG_DONE;
 
     fn nla(kind: u16, value: &[u8]) -> Vec<u8> {
         let len = 4 + value.len();

@@ -24,14 +24,14 @@
 //! # #[allow(unreachable_code)] Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::{addr_from_message, link_from_message, messages, raw, receive, Addr, Link, NetlinkError, NLMSG_HDRLEN};
+use crate::transport::{delegate_source, Transport};
+use crate::{addr_from_message, link_from_message, messages, raw, Addr, Link, NetlinkError, NLMSG_HDRLEN};
 use crate::{RTM_DELADDR, RTM_DELLINK, RTM_NEWADDR, RTM_NEWLINK};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLMSG_OVERRUN};
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
+use netlink_sys::protocols::NETLINK_ROUTE;
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 // linux/rtnetlink.h: multicast groups.
 const RTNLGRP_LINK: u32 = 1;
@@ -77,7 +77,7 @@ pub enum Event {
 /// overflow is reported and becomes [`Event::Resync`].
 #[derive(Debug)]
 pub struct Monitor {
-    socket: Socket,
+    socket: Transport,
     /// Last reported (up, name) of each interface, so that the many
     /// `RTM_NEWLINK` messages that change neither become no event.
     links: HashMap<u32, (bool, String)>,
@@ -96,25 +96,17 @@ impl Monitor {
     /// `vrrp_netlink_monitor_rcv_bufs_force`), falling back to the capped
     /// `SO_RCVBUF` when not allowed.
     pub fn with_receive_buffer(bytes: usize, force: bool) -> Result<Monitor, NetlinkError> {
-        let mut socket = Socket::new(NETLINK_ROUTE).map_err(NetlinkError::Socket)?;
-        socket.bind_auto().map_err(NetlinkError::Socket)?;
-        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] {
-            socket.add_membership(group).map_err(NetlinkError::Socket)?;
-        }
-        let size = i32::try_from(bytes).unwrap_or(i32::MAX);
-        let forced =
-            force && nix::sys::socket::setsockopt(&socket, nix::sys::socket::sockopt::RcvBufForce, &bytes).is_ok();
-        if !forced {
-            socket.set_rx_buf_sz(size).map_err(NetlinkError::Socket)?;
-        }
-        socket.set_non_blocking(true).map_err(NetlinkError::Socket)?;
+        let groups = [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR];
+        let socket = Transport::listen(NETLINK_ROUTE, &groups).map_err(NetlinkError::Socket)?;
+        socket.set_receive_buffer(bytes, force).map_err(NetlinkError::Socket)?;
+        socket.set_non_blocking().map_err(NetlinkError::Socket)?;
         Ok(Monitor { socket, links: HashMap::new() })
     }
 
     /// The receive buffer the kernel granted, in bytes (it counts its own
     /// bookkeeping, so about twice what was asked).
     pub fn receive_buffer(&self) -> Result<usize, NetlinkError> {
-        self.socket.get_rx_buf_sz().map_err(NetlinkError::Socket)
+        self.socket.receive_buffer().map_err(NetlinkError::Socket)
     }
 
     /// Read every pending notification, appending the changes to `out`;
@@ -124,7 +116,7 @@ impl Monitor {
     pub fn read(&mut self, out: &mut Vec<Event>) -> Result<(), NetlinkError> {
         let mut resync = false;
         loop {
-            let datagram = match receive(&self.socket) {
+            let datagram = match self.socket.receive() {
                 Ok(d) => d,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.raw_os_error() == Some(ENOBUFS) => {
@@ -203,31 +195,7 @@ fn decode_addr(bytes: &[u8]) -> Option<Addr> {
     }
 }
 
-impl mio::event::Source for Monitor {
-    fn register(&mut self, registry: &mio::Registry, token: mio::Token, interests: mio::Interest) -> io::Result<()> {
-        self.socket.register(registry, token, interests)
-    }
-
-    fn reregister(&mut self, registry: &mio::Registry, token: mio::Token, interests: mio::Interest) -> io::Result<()> {
-        self.socket.reregister(registry, token, interests)
-    }
-
-    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
-        self.socket.deregister(registry)
-    }
-}
-
-impl AsRawFd for Monitor {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for Monitor {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-}
+delegate_source!(Monitor, socket);
 
 #[cfg(test)]
 mod tests {

@@ -68,9 +68,9 @@
 //!
 //! Left out: `nftables_ipvs`.
 
-use crate::nla::{talk, Answer, MsgBuilder, NLA_F_NESTED};
+use crate::nla::{MsgBuilder, NLA_F_NESTED};
+use crate::transport::{Answer, Transport};
 use crate::NetlinkError;
-use netlink_sys::{Socket, SocketAddr};
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
@@ -305,7 +305,7 @@ struct FamilyState {
 
 /// The nftables `no_accept` firewall of one keepalived-rs process.
 pub struct Firewall {
-    socket: Socket,
+    socket: Transport,
     table: String,
     priority: i32,
     counters: bool,
@@ -374,11 +374,7 @@ impl Firewall {
                 detail: format!("{table:?} is not a usable nftables table name"),
             });
         }
-        let mut socket = Socket::new(NETLINK_NETFILTER).map_err(NetlinkError::Socket)?;
-        socket.bind_auto().map_err(NetlinkError::Socket)?;
-        socket.connect(&SocketAddr::new(0, 0)).map_err(NetlinkError::Socket)?;
-        let _ = socket.set_ext_ack(true);
-        let _ = socket.set_cap_ack(true);
+        let socket = Transport::connect(NETLINK_NETFILTER)?;
         let mut fw = Firewall {
             socket,
             table: table.to_string(),
@@ -431,7 +427,7 @@ impl Firewall {
         m.str(NFTA_TABLE_NAME, &self.table);
         let bytes = m.finish(self.seq);
         let action = format!("look for nftables table {} {}", family_word(family), self.table);
-        let answers = talk(&self.socket, &bytes, 1).map_err(|source| change(&action, source, None))?;
+        let answers = self.socket.talk(&bytes, 1).map_err(|source| change(&action, source, None))?;
         match answers.first() {
             Some(a) if a.errno == 0 => Ok(true),
             Some(a) if a.errno == ENOENT => Ok(false),
@@ -457,7 +453,7 @@ impl Firewall {
         let end_seq = b.seq.wrapping_add(1);
         datagram.extend(batch_marker(NFNL_MSG_BATCH_END, end_seq));
         self.seq = end_seq;
-        let answers = talk(&self.socket, &datagram, b.msgs.len()).map_err(|source| change(action, source, None))?;
+        let answers = self.socket.talk(&datagram, b.msgs.len()).map_err(|source| change(action, source, None))?;
         check_answers(&b, &answers, action)
     }
 
@@ -1251,7 +1247,7 @@ mod tests {
 
     fn offline(table: &str) -> Firewall {
         Firewall {
-            socket: Socket::new(NETLINK_NETFILTER).expect("a netlink socket"),
+            socket: Transport::unconnected(NETLINK_NETFILTER).expect("a netlink socket"),
             table: table.into(),
             priority: -1,
             counters: false,

@@ -4,10 +4,6 @@
 //! batches): each is checked byte for byte against what keepalived 2.2.7
 //! or iproute2 sends.
 
-use crate::{messages, receive};
-use netlink_sys::Socket;
-use std::io;
-
 /// `NLA_F_NESTED`: set on nested attributes (nf_tables requires it).
 pub(crate) const NLA_F_NESTED: u16 = 0x8000;
 
@@ -111,68 +107,6 @@ impl MsgBuilder {
         self.buf[8..12].copy_from_slice(&seq.to_ne_bytes());
         self.buf
     }
-}
-
-/// What the kernel answered to one message of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Answer {
-    pub seq: u32,
-    /// 0: acknowledged; else a positive errno.
-    pub errno: i32,
-    /// The kernel's explanation (extended ACK), when it gave one.
-    pub hint: Option<String>,
-}
-
-/// Send `datagram` (one message or a batch) on `socket` and collect the
-/// acknowledgements and errors for it. The kernel processes netlink
-/// requests synchronously in `sendmsg`, so every answer is already queued
-/// when the send returns; we read until `expected` answers arrived, or one
-/// is an error and the queue is empty.
-pub(crate) fn talk(socket: &Socket, datagram: &[u8], expected: usize) -> io::Result<Vec<Answer>> {
-    loop {
-        match socket.send(datagram, 0) {
-            Ok(_) => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    const MSG_DONTWAIT: i32 = 0x40;
-    let mut answers = Vec::new();
-    while answers.len() < expected {
-        let blocking = !answers.iter().any(|a: &Answer| a.errno != 0);
-        let datagram = if blocking {
-            receive(socket)?
-        } else {
-            let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-            match socket.recv(&mut buf, MSG_DONTWAIT) {
-                Ok(n) => {
-                    buf.truncate(n);
-                    buf
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
-        };
-        if datagram.is_empty() {
-            break;
-        }
-        for m in messages(&datagram) {
-            let m = m.map_err(|d| io::Error::new(io::ErrorKind::InvalidData, d))?;
-            if m.kind != netlink_packet_core::NLMSG_ERROR {
-                continue;
-            }
-            let Some(b) = m.payload.get(..4) else {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "a truncated acknowledgement"));
-            };
-            let code = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-            // The answer names the request it answers by its header.
-            let seq = m.payload.get(4 + 8..4 + 12).map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]])).unwrap_or(0);
-            let hint = if code != 0 { crate::change::ext_ack_message(m.flags, m.payload) } else { None };
-            answers.push(Answer { seq, errno: code.saturating_abs(), hint });
-        }
-    }
-    Ok(answers)
 }
 
 /// Split a datagram into its messages' raw bytes (for tests and fixtures).

@@ -55,13 +55,13 @@
 //! answering ([`ProcMonitor::kernel_answer`] stays `None`), and the pids
 //! of any events would not be those of the namespace's /proc.
 
+use crate::transport::{delegate_source, Transport};
 use keepalived_config::vrrp::model::{ParamMatch, TrackProcess};
-use netlink_sys::{protocols::NETLINK_CONNECTOR, Socket, SocketAddr};
+use netlink_sys::protocols::NETLINK_CONNECTOR;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -919,7 +919,7 @@ pub struct ProcMonStats {
 /// `process_monitor_rcv_bufs`) and count again from /proc.
 #[derive(Debug)]
 pub struct ProcMonitor {
-    socket: Socket,
+    socket: Transport,
     tracker: ProcessTracker,
     force: bool,
     rescan_at: Option<Instant>,
@@ -941,21 +941,18 @@ impl ProcMonitor {
         force: bool,
         out: &mut Vec<(String, bool)>,
     ) -> Result<ProcMonitor, ProcMonError> {
-        let mut socket = Socket::new(NETLINK_CONNECTOR).map_err(|e| {
+        let socket = Transport::bind_groups(NETLINK_CONNECTOR, CN_IDX_PROC).map_err(|e| {
             if e.raw_os_error() == Some(EPROTONOSUPPORT) {
                 ProcMonError::NotSupported(e)
             } else {
                 ProcMonError::Socket(e)
             }
         })?;
-        socket.bind(&SocketAddr::new(0, CN_IDX_PROC)).map_err(ProcMonError::Socket)?;
         if let Some(bytes) = rcv_bufs.filter(|b| *b > 0) {
             set_rcv_buf(&socket, bytes as usize, force);
         }
-        socket.set_non_blocking(true).map_err(ProcMonError::Socket)?;
-        socket
-            .send_to(&listen_request(PROC_CN_MCAST_LISTEN, 0), &SocketAddr::new(0, 0), 0)
-            .map_err(ProcMonError::Subscribe)?;
+        socket.set_non_blocking().map_err(ProcMonError::Socket)?;
+        socket.send_to_kernel(&listen_request(PROC_CN_MCAST_LISTEN, 0)).map_err(ProcMonError::Subscribe)?;
         // Subscribed before scanning, so no process is missed in between.
         let mut tracker = ProcessTracker::new(tracks);
         tracker.scan(Path::new("/proc"), out);
@@ -996,7 +993,7 @@ impl ProcMonitor {
 
     /// The receive buffer the kernel granted, in bytes.
     pub fn receive_buffer(&self) -> Result<usize, ProcMonError> {
-        self.socket.get_rx_buf_sz().map_err(ProcMonError::Socket)
+        self.socket.receive_buffer().map_err(ProcMonError::Socket)
     }
 
     /// The earliest pending delay or rescan.
@@ -1016,11 +1013,9 @@ impl ProcMonitor {
     /// Read every pending event, appending the tracker changes to `out`;
     /// returns when nothing more is pending.
     pub fn read(&mut self, now: Instant, out: &mut Vec<(String, bool)>) -> Result<(), ProcMonError> {
-        let mut buf: Vec<u8> = Vec::with_capacity(1024);
         loop {
-            buf.clear();
-            let from = match self.socket.recv_from(&mut buf, 0) {
-                Ok((_, from)) => from,
+            let (buf, from) = match self.socket.receive_from() {
+                Ok(answer) => answer,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.raw_os_error() == Some(ENOBUFS) => {
@@ -1039,7 +1034,7 @@ impl ProcMonitor {
                 return Ok(());
             }
             // Only the kernel may tell us about processes.
-            if from.port_number() != 0 {
+            if from != 0 {
                 self.stats.malformed += 1;
                 continue;
             }
@@ -1080,7 +1075,7 @@ impl ProcMonitor {
         self.stats.rescans += 1;
         // keepalived doubles what getsockopt reports (itself twice what
         // was set) and asks the user to configure it.
-        if let Ok(current) = self.socket.get_rx_buf_sz() {
+        if let Ok(current) = self.socket.receive_buffer() {
             let bigger = current.saturating_mul(2);
             set_rcv_buf(&self.socket, bigger, self.force);
             tracing::warn!(
@@ -1094,12 +1089,9 @@ impl ProcMonitor {
     }
 }
 
-fn set_rcv_buf(socket: &Socket, bytes: usize, force: bool) {
-    let forced = force && nix::sys::socket::setsockopt(socket, nix::sys::socket::sockopt::RcvBufForce, &bytes).is_ok();
-    if !forced {
-        if let Err(e) = socket.set_rx_buf_sz(bytes) {
-            tracing::warn!(bytes, error = %e, "cannot set the process monitor receive buffer");
-        }
+fn set_rcv_buf(socket: &Transport, bytes: usize, force: bool) {
+    if let Err(e) = socket.set_receive_buffer(bytes, force) {
+        tracing::warn!(bytes, error = %e, "cannot set the process monitor receive buffer");
     }
 }
 
@@ -1107,35 +1099,11 @@ impl Drop for ProcMonitor {
     fn drop(&mut self) {
         // Tell the kernel we stop listening (it counts listeners to decide
         // whether to build events at all).
-        let _ = self.socket.send_to(&listen_request(PROC_CN_MCAST_IGNORE, 0), &SocketAddr::new(0, 0), 0);
+        let _ = self.socket.send_to_kernel(&listen_request(PROC_CN_MCAST_IGNORE, 0));
     }
 }
 
-impl mio::event::Source for ProcMonitor {
-    fn register(&mut self, registry: &mio::Registry, token: mio::Token, interests: mio::Interest) -> io::Result<()> {
-        self.socket.register(registry, token, interests)
-    }
-
-    fn reregister(&mut self, registry: &mio::Registry, token: mio::Token, interests: mio::Interest) -> io::Result<()> {
-        self.socket.reregister(registry, token, interests)
-    }
-
-    fn deregister(&mut self, registry: &mio::Registry) -> io::Result<()> {
-        self.socket.deregister(registry)
-    }
-}
-
-impl AsRawFd for ProcMonitor {
-    fn as_raw_fd(&self) -> RawFd {
-        self.socket.as_raw_fd()
-    }
-}
-
-impl AsFd for ProcMonitor {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.socket.as_fd()
-    }
-}
+delegate_source!(ProcMonitor, socket);
 
 #[cfg(test)]
 mod tests {

@@ -24,13 +24,15 @@
 //! [`delete_vmac`] deletes it (`RTM_DELLINK`); keepalived deletes the VMACs
 //! it created or reused at exit.
 
-use crate::nla::{talk, MsgBuilder};
+use crate::nla::MsgBuilder;
+use crate::transport::{error_code, Expect, Transport};
 use crate::{raw, NetlinkError, RTM_DELLINK, RTM_NEWLINK};
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use netlink_sys::protocols::NETLINK_ROUTE;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io;
 use std::net::Ipv6Addr;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 // linux/if_link.h
@@ -197,15 +199,6 @@ pub struct LinkDetail {
     pub flags: u32,
 }
 
-fn socket() -> Result<Socket, NetlinkError> {
-    let mut s = Socket::new(NETLINK_ROUTE).map_err(NetlinkError::Socket)?;
-    s.bind_auto().map_err(NetlinkError::Socket)?;
-    s.connect(&SocketAddr::new(0, 0)).map_err(NetlinkError::Socket)?;
-    let _ = s.set_ext_ack(true);
-    let _ = s.set_cap_ack(true);
-    Ok(s)
-}
-
 fn ifinfomsg(family: u8, index: u32, flags: u32, change: u32) -> [u8; 16] {
     let mut h = [0u8; 16];
     h[0] = family;
@@ -217,51 +210,29 @@ fn ifinfomsg(family: u8, index: u32, flags: u32, change: u32) -> [u8; 16] {
 
 /// Send one rtnetlink request and wait for its acknowledgement.
 fn request(action: String, m: MsgBuilder) -> Result<(), NetlinkError> {
-    let s = socket()?;
-    let bytes = m.finish(1);
-    let answers =
-        talk(&s, &bytes, 1).map_err(|source| NetlinkError::Change { action: action.clone(), source, hint: None })?;
-    match answers.first() {
-        Some(a) if a.errno == 0 => Ok(()),
-        Some(a) => {
-            Err(NetlinkError::Change { action, source: io::Error::from_raw_os_error(a.errno), hint: a.hint.clone() })
-        }
-        None => Err(NetlinkError::Change {
-            action,
-            source: io::Error::new(io::ErrorKind::UnexpectedEof, "the kernel sent no acknowledgement"),
-            hint: None,
-        }),
-    }
+    let mut t = Transport::connect(NETLINK_ROUTE)?;
+    let seq = t.next_seq();
+    t.request(&action, &m.finish(seq), seq, Expect::Ack)
 }
 
 /// The link named `name`, if there is one.
 pub fn link_by_name(name: &str) -> Result<Option<LinkDetail>, NetlinkError> {
     let what = "network interfaces";
-    let s = socket()?;
+    let mut t = Transport::connect(NETLINK_ROUTE)?;
+    let seq = t.next_seq();
     let mut m = MsgBuilder::new(RTM_GETLINK, NLM_F_REQUEST);
     m.raw(&ifinfomsg(AF_UNSPEC, 0, 0, 0))
         .u32_ne(IFLA_EXT_MASK, RTEXT_FILTER_VF | RTEXT_FILTER_SKIP_STATS)
         .str(IFLA_IFNAME, name);
-    let bytes = m.finish(1);
-    s.send(&bytes, 0).map_err(|source| NetlinkError::Send { what, source })?;
-    loop {
-        let d = crate::receive(&s).map_err(|source| NetlinkError::Receive { what, source })?;
-        if d.is_empty() {
-            return Err(NetlinkError::Malformed { what, detail: "an empty answer".into() });
-        }
-        for msg in crate::messages(&d) {
-            let msg = msg.map_err(|detail| NetlinkError::Malformed { what, detail })?;
-            if msg.kind == netlink_packet_core::NLMSG_ERROR {
-                let code = msg.payload.get(..4).map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]])).unwrap_or(0);
-                if code.saturating_abs() == ENODEV {
-                    return Ok(None);
-                }
-                return Err(NetlinkError::Kernel { what, source: io::Error::from_raw_os_error(code.saturating_abs()) });
-            }
-            if msg.kind == RTM_NEWLINK {
-                return Ok(Some(parse_link(msg.payload)));
-            }
-        }
+    let answer = t.exchange(&m.finish(seq), seq, |msg| match msg.kind {
+        netlink_packet_core::NLMSG_ERROR => ControlFlow::Break(Err(error_code(msg).unwrap_or(0).saturating_abs())),
+        RTM_NEWLINK => ControlFlow::Break(Ok(parse_link(msg.payload))),
+        _ => ControlFlow::Continue(()),
+    });
+    match answer.map_err(|f| f.into_dump_error(what))? {
+        Ok(link) => Ok(Some(link)),
+        Err(ENODEV) => Ok(None),
+        Err(errno) => Err(NetlinkError::Kernel { what, source: io::Error::from_raw_os_error(errno) }),
     }
 }
 
