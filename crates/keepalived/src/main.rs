@@ -11,9 +11,11 @@ mod config_copy;
 mod dumps;
 mod files;
 mod logging;
+mod notify_fifo;
 mod parent;
 mod subsystems;
 mod system;
+mod track_file;
 mod vrrp;
 
 use keepalived_config::{parse_file, ParseOptions, Parsed, Subsystems};

@@ -11,7 +11,7 @@ mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
 mod routes;
-mod track_file;
+use crate::track_file;
 
 use keepalived_config::model::ip::IpAddress;
 use keepalived_config::model::Script;
