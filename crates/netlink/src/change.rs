@@ -409,7 +409,7 @@ fn route_message(spec: &RouteSpec, add: bool) -> Result<RouteMessage, String> {
 }
 
 /// The address family of a rule.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Family {
     #[default]
     Inet,

@@ -43,6 +43,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use transport::Transport;
 
 mod change;
+pub mod ipvs;
 mod monitor;
 pub mod nft;
 mod nla;
@@ -137,6 +138,11 @@ pub enum NetlinkError {
     Invalid { action: String, detail: String },
     /// Reading interface and address change notifications failed.
     Monitor(io::Error),
+    /// The kernel has no IPVS (the `IPVS` generic netlink family is
+    /// unknown even after `modprobe ip_vs`): `ENOENT`. Its text follows
+    /// keepalived's `IPVS: Can't initialize ipvs: No such file or
+    /// directory` once prefixed with `IPVS: `.
+    IpvsUnavailable(io::Error),
 }
 
 impl fmt::Display for NetlinkError {
@@ -166,6 +172,7 @@ impl fmt::Display for NetlinkError {
             NetlinkError::NotFound { action, source } => write!(f, "cannot {action}: it is not there ({source})"),
             NetlinkError::Invalid { action, detail } => write!(f, "cannot {action}: {detail}"),
             NetlinkError::Monitor(e) => write!(f, "cannot read interface and address changes from the kernel: {e}"),
+            NetlinkError::IpvsUnavailable(e) => write!(f, "Can't initialize ipvs: {}", strerror(e)),
         }
     }
 }
@@ -180,9 +187,19 @@ impl std::error::Error for NetlinkError {
             | NetlinkError::Change { source: e, .. }
             | NetlinkError::AlreadyExists { source: e, .. }
             | NetlinkError::NotFound { source: e, .. }
-            | NetlinkError::Monitor(e) => Some(e),
+            | NetlinkError::Monitor(e)
+            | NetlinkError::IpvsUnavailable(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+/// The C library's words for an errno ("No such file or directory"),
+/// without Rust's " (os error 2)".
+fn strerror(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
+        None => e.to_string(),
     }
 }
 
@@ -197,7 +214,8 @@ impl NetlinkError {
             | NetlinkError::Change { source: e, .. }
             | NetlinkError::AlreadyExists { source: e, .. }
             | NetlinkError::NotFound { source: e, .. }
-            | NetlinkError::Monitor(e) => e.raw_os_error(),
+            | NetlinkError::Monitor(e)
+            | NetlinkError::IpvsUnavailable(e) => e.raw_os_error(),
             _ => None,
         }
     }

@@ -17,7 +17,7 @@
 //! kernel sends.
 
 use crate::{messages, Msg, NetlinkError, DUMP_ATTEMPTS, NLMSG_HDRLEN};
-use netlink_packet_core::{NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_DUMP_INTR};
+use netlink_packet_core::{NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_DUMP, NLM_F_DUMP_INTR};
 use netlink_sys::{Socket, SocketAddr};
 use std::io;
 use std::ops::ControlFlow;
@@ -230,7 +230,8 @@ impl Transport {
         })
     }
 
-    /// A dump: `build(seq)` makes the request (with `NLM_F_DUMP`), `decode`
+    /// A dump: `build(seq)` makes the request (with `NLM_F_DUMP`; without
+    /// it, a query whose answer ends with the acknowledgement), `decode`
     /// turns each message of the answer into an item (`None`: not ours).
     /// Started again, up to [`DUMP_ATTEMPTS`] times, when the kernel marks
     /// the answer interrupted (`NLM_F_DUMP_INTR`, `EINTR`) or overran.
@@ -259,6 +260,8 @@ impl Transport {
     ) -> Result<Option<Vec<T>>, NetlinkError> {
         let mut items = Vec::new();
         let mut interrupted = false;
+        let flags = request.get(6..8).map(|f| u16::from_ne_bytes([f[0], f[1]])).unwrap_or(0);
+        let is_dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let end = self.exchange(request, seq, |m| {
             if m.flags & NLM_F_DUMP_INTR != 0 {
                 interrupted = true;
@@ -268,8 +271,9 @@ impl Transport {
                 NLMSG_DONE => ControlFlow::Break(DumpEnd::Code(error_code(m).unwrap_or(0))),
                 NLMSG_ERROR => match error_code(m) {
                     None => ControlFlow::Break(DumpEnd::Malformed("a truncated error message".into())),
-                    // An acknowledgement: nothing to do.
-                    Some(0) => ControlFlow::Continue(()),
+                    // An acknowledgement: the end of a single-answer
+                    // query; within a dump, nothing to do.
+                    Some(0) if is_dump => ControlFlow::Continue(()),
                     Some(c) => ControlFlow::Break(DumpEnd::Code(c)),
                 },
                 // The kernel dropped messages: the list is incomplete.

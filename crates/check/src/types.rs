@@ -1,0 +1,156 @@
+//! Engine value types: virtual time, ids, inputs, actions and counters.
+use serde::{Deserialize, Serialize};
+
+/// A point in virtual time: microseconds since an arbitrary epoch chosen by the shell.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Instant(pub u64);
+
+impl Instant {
+    pub const ZERO: Instant = Instant(0);
+
+    pub const fn from_micros(us: u64) -> Instant {
+        Instant(us)
+    }
+
+    pub const fn as_micros(self) -> u64 {
+        self.0
+    }
+
+    /// `self + us`, saturating.
+    pub const fn add_us(self, us: u64) -> Instant {
+        Instant(self.0.saturating_add(us))
+    }
+
+    /// Microseconds from `earlier` to `self` (0 when `earlier` is later).
+    pub const fn since(self, earlier: Instant) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+/// A virtual server: its index in [`crate::EngineConfig::virtual_servers`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct VsId(pub usize);
+
+/// A real server: its virtual server and its index in that virtual server's `real_servers`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RsId {
+    pub vs: VsId,
+    pub rs: usize,
+}
+
+/// A checker: its index in [`crate::EngineConfig::checkers`] (global, configuration order; FILE_CHECKs follow
+/// all other checkers, as keepalived queues them after parsing).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CheckerId(pub usize);
+
+/// An IPVS destination of a virtual server: a real server or the virtual server's sorry server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Dest {
+    Real(RsId),
+    Sorry(VsId),
+}
+
+/// Outcome of one check attempt, as determined by the shell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckOutcome {
+    /// The attempt succeeded (TCP connected, all of one HTTP URL's tests passed, script exited 0, …).
+    Success,
+    /// The attempt failed. `reason` is the checker's own detail text, logged by the engine where keepalived
+    /// logs it:
+    /// * TCP/UDP/PING/HTTP: a whole log line, logged only with `log_all_failures` /
+    ///   `checker_log_all_failures` (e.g. `TCP connection to [10.0.0.1]:tcp:80 timeout.`);
+    /// * DNS: the text after `DNS_CHECK ([rs]) `; SMTP: the text after `SMTP_CHECK `;
+    /// * MISC: `exited with status N` or `due to signal N`; `None` means the script timed out.
+    Failure { reason: Option<String> },
+    /// MISC_CHECK with `misc_dynamic`: the script exited 2..=255; success with real server weight
+    /// `exit - 2` (the value carried here; the shell maps exit codes).
+    Weight(i64),
+}
+
+/// An event fed to the engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Input {
+    /// Start: add the services and alive real servers, schedule the checkers (keepalived's
+    /// `init_services` + `register_checkers_thread`). Feed the initial FILE_CHECK values ([`Input::FileValue`])
+    /// and VS addresses ([`Input::VsAddress`]) before it.
+    Start,
+    /// Result of the attempt started by [`Action::StartCheck`]. Results for unknown checkers, for checkers
+    /// with no attempt outstanding, or before Start / after Shutdown are ignored and counted.
+    CheckResult { checker: CheckerId, result: CheckOutcome },
+    /// New value of a `track_file` (by its name). Before Start: the initial value (no actions).
+    FileValue { name: String, value: i64 },
+    /// BFD session state change for the `bfd_instance` named.
+    Bfd { name: String, up: bool },
+    /// ha_suspend: one instance of a virtual server's address was added to (`present`) or removed from the
+    /// system (keepalived counts them: the same address on two interfaces counts twice). Before Start: the
+    /// addresses present at start.
+    VsAddress { vs: VsId, present: bool },
+    /// Shutdown: remove every service (keepalived's `clear_services`), cancel outstanding attempts.
+    Shutdown,
+}
+
+/// Which SMTP alert to send (the shell formats keepalived's subject and body).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlertAbout {
+    /// `SMTP_MSG_RS`: a checker changed the real server's state.
+    Checker { checker: CheckerId },
+    /// `SMTP_MSG_RS_SHUT`: the real server is removed (reload) or shut down.
+    RsShut { rs: RsId },
+    /// `SMTP_MSG_VS`: quorum change of the virtual server.
+    Vs { vs: VsId },
+}
+
+/// Work for the shell.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Run one attempt of this checker; answer with [`Input::CheckResult`] (possibly much later). For
+    /// HTTP_GET/SSL_GET/SMTP_CHECK the URL / host to test is [`crate::Engine::checker`]`(id).step`.
+    StartCheck { checker: CheckerId },
+    /// Abandon the outstanding attempt (shutdown, reload). A result arriving later is ignored.
+    CancelCheck { checker: CheckerId },
+    /// `ipvsadm -A`: add the virtual service (all its group entries).
+    AddService { vs: VsId },
+    /// `ipvsadm -E`: scheduler, flags, persistence changed (reload).
+    EditService { vs: VsId },
+    /// `ipvsadm -D`.
+    DelService { vs: VsId },
+    /// `ipvsadm -a` with this weight.
+    AddDest { vs: VsId, dest: Dest, weight: i64 },
+    /// `ipvsadm -e` with this weight (also inhibit_on_failure's weight 0 instead of removal).
+    EditDest { vs: VsId, dest: Dest, weight: i64 },
+    /// `ipvsadm -d`.
+    DelDest { vs: VsId, dest: Dest },
+    /// `ipvsadm -C` (shutdown with `lvs_flush_on_stop` without argument).
+    Flush,
+    /// The real server's state changed: run notify_up / notify_down, write the FIFO
+    /// `RS [rs] [vs] UP|DOWN` line (keepalived's `do_rs_notifies`).
+    NotifyRs { rs: RsId, up: bool },
+    /// The quorum state changed: run quorum_up / quorum_down, write the FIFO `VS [vs] UP|DOWN` line.
+    NotifyQuorum { vs: VsId, up: bool },
+    /// Send an SMTP alert (already filtered by smtp_alert and no_checker_emails): `up` is the state
+    /// word (`UP`/`DOWN`), `message` keepalived's body text (e.g. `=> TCP CHECK failed on service <=`).
+    SmtpAlert { about: AlertAbout, up: bool, message: String },
+    /// A log line, with keepalived's text.
+    Log(String),
+    /// Only from [`crate::Engine::reload`]: an action about an object of the *previous* configuration (its
+    /// ids index the old [`crate::EngineConfig`]): removed real servers and services, quorum notifies of
+    /// the old virtual server, cancelled attempts of the old checkers.
+    Retired(Box<Action>),
+}
+
+/// Inputs the engine ignored (counted, never fatal).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// CheckResult for a checker id out of range.
+    pub unknown_checker: u64,
+    /// CheckResult with no attempt outstanding (duplicate, after cancel, event-driven checker).
+    pub unexpected_result: u64,
+    /// Inputs before Start that have no meaning then, or any input after Shutdown.
+    pub not_running: u64,
+    /// FileValue / Bfd for a name nothing tracks, VsAddress for an unknown VS.
+    pub unknown_name: u64,
+    /// Check attempts started.
+    pub checks_started: u64,
+    /// Check results applied.
+    pub results: u64,
+}
