@@ -89,11 +89,6 @@ impl Fifos {
         Some(Fifo { path: path.to_string(), file, created, what })
     }
 
-    /// Whether any FIFO is open.
-    pub fn is_empty(&self) -> bool {
-        self.fifos.is_empty()
-    }
-
     #[cfg(test)]
     pub(crate) fn push(&mut self, f: Fifo) {
         self.fifos.push(f);
