@@ -4,6 +4,7 @@
 //! dump (`-d`), and the daemon: a parent supervisor that forks and watches
 //! the VRRP, checker and BFD children.
 
+mod check;
 mod child;
 #[allow(dead_code)] // some options take effect in the protocol engines
 mod cli;
@@ -11,11 +12,12 @@ mod config_copy;
 mod dumps;
 mod files;
 mod logging;
+mod notify_fifo;
 mod parent;
 mod subsystems;
 mod system;
+mod track_file;
 mod vrrp;
-mod check;
 
 use keepalived_config::{parse_file, ParseOptions, Parsed, Subsystems};
 use std::io::Write;

@@ -27,7 +27,6 @@ mod decode;
 #[cfg(test)]
 mod tests;
 
-
 const NETLINK_GENERIC: isize = 16;
 const IPVS_GENL_NAME: &str = "IPVS";
 const IPVS_GENL_VERSION: u8 = 1;
@@ -404,9 +403,8 @@ impl Ipvs {
             Some(id) => id,
             None => {
                 modprobe_ip_vs();
-                resolve(&mut transport)?.ok_or_else(|| {
-                    NetlinkError::IpvsUnavailable(io::Error::from_raw_os_error(ENOENT))
-                })?
+                resolve(&mut transport)?
+                    .ok_or_else(|| NetlinkError::IpvsUnavailable(io::Error::from_raw_os_error(ENOENT)))?
             }
         };
         Ok(Ipvs { transport, family })
@@ -659,7 +657,15 @@ fn key_attrs(m: &mut MsgBuilder, key: &ServiceKey) {
 }
 
 /// The settings part of a service nest.
-fn setting_attrs(m: &mut MsgBuilder, family: Family, sched: &str, pe: Option<&str>, flags: u32, timeout: u32, mask: u32) {
+fn setting_attrs(
+    m: &mut MsgBuilder,
+    family: Family,
+    sched: &str,
+    pe: Option<&str>,
+    flags: u32,
+    timeout: u32,
+    mask: u32,
+) {
     m.str(SVC_ATTR_SCHED_NAME, sched);
     if let Some(pe) = pe.filter(|p| !p.is_empty()) {
         m.str(SVC_ATTR_PE_NAME, pe);
@@ -741,13 +747,14 @@ pub(crate) fn dest_request(family: u16, cmd: u8, svc: &ServiceKey, d: &Dest) -> 
 }
 
 /// Deleting a real server: the kernel reads only its address and port;
-/// the rest is what ipvsadm's `-d` sends (masquerading, weight 1).
+/// the rest is what ipvsadm's `-d` sends (its default, direct routing,
+/// and weight 1).
 pub(crate) fn del_dest_request(family: u16, svc: &ServiceKey, d: &DestKey) -> MsgBuilder {
     let dest = Dest {
         addr: d.addr,
         port: d.port,
         family: if d.addr.is_ipv4() { Family::Inet } else { Family::Inet6 },
-        fwd: FwdMethod::Masq,
+        fwd: FwdMethod::DirectRoute,
         weight: 1,
         u_threshold: 0,
         l_threshold: 0,
@@ -791,8 +798,10 @@ pub(crate) fn daemon_start_request(family: u16, d: &SyncDaemon) -> MsgBuilder {
     if d.sync_maxlen != 0 {
         m.attr(DAEMON_ATTR_SYNC_MAXLEN, &d.sync_maxlen.to_ne_bytes());
     }
+    // Host order, as ipvsadm and keepalived send it (unlike the ports of
+    // services and real servers).
     if d.mcast_port != 0 {
-        m.attr(DAEMON_ATTR_MCAST_PORT, &d.mcast_port.to_be_bytes());
+        m.attr(DAEMON_ATTR_MCAST_PORT, &d.mcast_port.to_ne_bytes());
     }
     if d.mcast_ttl != 0 {
         m.u8(DAEMON_ATTR_MCAST_TTL, d.mcast_ttl);

@@ -32,8 +32,8 @@ fn dest_op(ipvs: &mut Option<IpvsTable>, m: &Model, vs: VsId, d: Dest, weight: i
     });
 }
 
-/// The actions about the model: IPVS, notifies.
-fn exec_model(ipvs: &mut Option<IpvsTable>, notifier: &mut Notifier, m: &Model, a: Action) {
+/// The IPVS actions.
+fn exec_model(ipvs: &mut Option<IpvsTable>, m: &Model, a: Action) {
     match a {
         Action::AddService { vs } => for_services(ipvs, m, vs, |t, s| t.add_service(&s.service)),
         Action::EditService { vs } => for_services(ipvs, m, vs, |t, s| t.edit_service(&s.service)),
@@ -46,10 +46,7 @@ fn exec_model(ipvs: &mut Option<IpvsTable>, notifier: &mut Notifier, m: &Model, 
                 t.flush();
             }
         }
-        Action::NotifyRs { rs, up } => notifier.rs(m, rs, up),
-        Action::NotifyQuorum { vs, up } => notifier.quorum(m, vs, up),
-        Action::SmtpAlert { about, up, message } => notifier.smtp(m, about, up, &message),
-        Action::StartCheck { .. } | Action::CancelCheck { .. } | Action::Log(_) | Action::Retired(_) => {}
+        _ => {}
     }
 }
 
@@ -59,7 +56,7 @@ impl CheckChild {
         let g = &self.model.cfg.global;
         let Some(t) = self.ipvs.as_mut() else { return };
         t.set_timeouts(Some(&g.lvs_timeouts));
-        sync_daemon_start(&self.model.cfg, t);
+        self.sync_own = Some(sync_daemon::Own::start(&mut t.ipvs, g));
         if g.lvs_flush {
             t.flush();
         }
@@ -74,11 +71,19 @@ impl CheckChild {
             Action::CancelCheck { checker } if !old => self.cancel_check(reg, checker),
             Action::CancelCheck { .. } => {}
             Action::Log(line) => info!("{line}"),
+            // The notifier keeps the previous configuration's tables for
+            // retired notifies itself.
+            Action::NotifyRs { rs, up } if !old => self.notifier.rs(rs, up),
+            Action::NotifyQuorum { vs, up } if !old => self.notifier.quorum(vs, up),
+            Action::SmtpAlert { about, up, message } if !old => self.notifier.smtp(about, up, &message),
+            a @ (Action::NotifyRs { .. } | Action::NotifyQuorum { .. } | Action::SmtpAlert { .. }) => {
+                self.notifier.handle(&Action::Retired(Box::new(a)));
+            }
             Action::Retired(inner) => self.exec(reg, *inner, true),
             other => {
                 let m = if old { self.old.as_ref() } else { Some(&self.model) };
                 if let Some(m) = m {
-                    exec_model(&mut self.ipvs, &mut self.notifier, m, other);
+                    exec_model(&mut self.ipvs, m, other);
                 }
             }
         }
@@ -214,6 +219,11 @@ impl CheckChild {
             let lt = &self.model.cfg.global.lvs_timeouts;
             t.set_timeouts((lt != &LvsTimeouts::default()).then_some(lt));
         }
+        self.notifier.reload(cfg, &self.model.ec);
+        if let (Some(own), Some(t)) = (self.sync_own.as_mut(), self.ipvs.as_mut()) {
+            own.reload(&mut t.ipvs, &self.model.cfg.global);
+        }
+        let files = self.reload_files(cfg, reg);
         self.addrs = VsAddresses::new(cfg);
         if let Some(a) = self.addrs.as_mut() {
             if let Err(e) = a.register(reg, ADDR_TOKEN) {
@@ -222,6 +232,9 @@ impl CheckChild {
         }
         self.exec_all(reg, out);
         self.old = None;
+        for (name, value) in files {
+            self.pending.push_back(Input::FileValue { name, value });
+        }
         self.drain(reg);
         true
     }
@@ -232,6 +245,7 @@ impl CheckChild {
     /// daemon stopped and the timeouts put back.
     pub(super) fn stop(&mut self, reg: &Registry) {
         self.scripts.terminate_all();
+        self.notifier.kill_scripts();
         self.tcp.cancel(reg, |_| true);
         if self.dont_release {
             info!("Leaving the IPVS entries in place (--dont-release-ipvs)");
@@ -242,8 +256,41 @@ impl CheckChild {
             self.exec_all(reg, out);
         }
         if let Some(t) = self.ipvs.as_mut() {
-            sync_daemon_stop(&self.model.cfg, t);
+            if let Some(own) = self.sync_own.as_mut() {
+                own.shutdown(&mut t.ipvs);
+            }
+            self.sync_follow.shutdown(&mut t.ipvs);
             t.restore_timeouts();
         }
+        self.notifier.shutdown();
+    }
+
+    /// Watch the FILE_CHECK track_files in the loop.
+    pub(super) fn register_files(&mut self, reg: &Registry) {
+        let Some(f) = self.files.as_ref() else { return };
+        let fd = f.raw_fd();
+        if let Err(e) = reg.register(&mut mio::unix::SourceFd(&fd), FILE_TOKEN, mio::Interest::READABLE) {
+            warn!("Unable to watch the FILE_CHECK track files: {e}");
+        }
+    }
+
+    /// The FILE_CHECK values that changed.
+    pub(super) fn file_values(&mut self) -> Option<Vec<Input>> {
+        let mut out = Vec::new();
+        self.files.as_mut()?.on_ready(&mut out);
+        Some(out.into_iter().map(|(name, value)| Input::FileValue { name, value }).collect())
+    }
+
+    /// Reload: the track_files of the new configuration watched; their
+    /// values, to feed once the engine is reloaded.
+    fn reload_files(&mut self, cfg: &Config, reg: &Registry) -> Vec<(String, i64)> {
+        if let Some(f) = self.files.take() {
+            let fd = f.raw_fd();
+            let _ = reg.deregister(&mut mio::unix::SourceFd(&fd));
+        }
+        let (files, values) = FileChecks::reload(cfg, &self.model.ec).map_or((None, Vec::new()), |(f, v)| (Some(f), v));
+        self.files = files;
+        self.register_files(reg);
+        values
     }
 }

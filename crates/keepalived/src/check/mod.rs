@@ -10,14 +10,21 @@
 //! Start. Stop: the engine's Shutdown (services removed, stop notifies)
 //! unless `-I`, the `lvs_timeouts` put back.
 
+pub mod dump;
+pub mod file_check;
 pub mod ipvs_map;
 pub mod misc;
+// `running()` of both is an introspection the child does not use.
+#[allow(dead_code)]
+pub mod notify;
+#[allow(dead_code)]
+pub mod sync_daemon;
 pub mod tcp;
 pub mod vs_address;
 
-use crate::dumps;
+use file_check::FileChecks;
 use ipvs_map::{DestSpec, IpvsTable, SvcEntry};
-use keepalived_check::{Action, AlertAbout, CheckOutcome, CheckerId, Dest, Engine, EngineConfig, Input, RsId, VsId};
+use keepalived_check::{Action, CheckOutcome, CheckerId, Dest, Engine, EngineConfig, Input, RsId, VsId};
 use keepalived_config::lvs::model::{CheckerKind, Checker as ModelChecker, RealServer, VirtualServer};
 use keepalived_config::Config;
 use keepalived_netlink::ipvs::Ipvs;
@@ -27,14 +34,16 @@ use mio::{Registry, Token};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
+use notify::LvsNotifier;
 use tcp::{Started, TcpProbes, TcpTarget};
 use tracing::{info, warn};
 use vs_address::VsAddresses;
 
 /// The ha_suspend address monitor.
 const ADDR_TOKEN: Token = Token(FIRST_TOKEN);
-/// Tokens `FIRST_TOKEN + 1 .. PROBE_FIRST` are left for the notify FIFO
-/// and FILE_CHECK watches; TCP probes take the rest.
+/// The FILE_CHECK inotify watch.
+const FILE_TOKEN: Token = Token(FIRST_TOKEN + 1);
+/// TCP probes take the tokens from here on.
 const PROBE_FIRST: usize = FIRST_TOKEN + 64;
 const PROBE_COUNT: usize = 1 << 20;
 /// keepalived's default `connect_timeout`.
@@ -123,60 +132,6 @@ fn drop_unsupported(ec: &mut EngineConfig) {
     }
 }
 
-// ------------------------------------------------------------------ checkside seams
-// checkside: notify.rs's LvsNotifier (notify_up/down, quorum_up/down, the
-// notify FIFO, SMTP alerts), dump.rs's check_data, file_check.rs's
-// FILE_CHECK watches, sync_daemon.rs's lvs_sync_daemon. Until that branch
-// is merged these do nothing but say so once.
-
-/// checkside: LvsNotifier.
-struct Notifier {
-    warned: bool,
-}
-
-impl Notifier {
-    fn new(_cfg: &Config, _opts: &ScriptRunOpts) -> Notifier {
-        Notifier { warned: false }
-    }
-
-    fn unavailable(&mut self) {
-        if !self.warned {
-            self.warned = true;
-            warn!("LVS notify scripts, the notify FIFO and SMTP alerts are not available in this build");
-        }
-    }
-
-    /// checkside: `LvsNotifier::notify_rs`.
-    fn rs(&mut self, _m: &Model, _rs: RsId, _up: bool) {
-        self.unavailable();
-    }
-
-    /// checkside: `LvsNotifier::notify_quorum`.
-    fn quorum(&mut self, _m: &Model, _vs: VsId, _up: bool) {
-        self.unavailable();
-    }
-
-    /// checkside: `LvsNotifier::smtp_alert`.
-    fn smtp(&mut self, _m: &Model, _about: AlertAbout, _up: bool, _msg: &str) {
-        self.unavailable();
-    }
-
-    /// checkside: a child process the runner did not start (a notify
-    /// script, the FIFO's script) ended.
-    fn reaped(&mut self, _pid: nix::unistd::Pid, _exit: Exit) {}
-}
-
-/// checkside: dump.rs `check_data(cfg, engine)`.
-fn check_data(cfg: &Config, _engine: &Engine) -> String {
-    dumps::child_data(ProcKind::Checker, cfg, &[])
-}
-
-/// checkside: sync_daemon.rs, `lvs_sync_daemon` started with IPVS.
-fn sync_daemon_start(_cfg: &Config, _ipvs: &mut IpvsTable) {}
-
-/// checkside: sync_daemon.rs, stopped at shutdown.
-fn sync_daemon_stop(_cfg: &Config, _ipvs: &mut IpvsTable) {}
-
 // ------------------------------------------------------------------ the child
 
 pub struct CheckChild {
@@ -191,7 +146,14 @@ pub struct CheckChild {
     scripts: ScriptRunner<CheckerId>,
     script_opts: ScriptRunOpts,
     addrs: Option<VsAddresses>,
-    notifier: Notifier,
+    files: Option<FileChecks>,
+    /// FILE_CHECK values read at start, fed before the engine's Start.
+    initial_files: Vec<(String, i64)>,
+    notifier: LvsNotifier,
+    /// `lvs_sync_daemon` without a VRRP instance: the checker's own daemons.
+    sync_own: Option<sync_daemon::Own>,
+    /// `lvs_sync_daemon` following a VRRP instance (events from the VRRP child).
+    sync_follow: sync_daemon::Follower,
     /// TCP attempts whose socket could not be set up, started again at
     /// this time (keepalived reschedules them a `delay_loop` later).
     retries: Vec<(std::time::Instant, CheckerId)>,
@@ -246,9 +208,14 @@ impl CheckChild {
         };
         let script_opts = ScriptRunOpts::from_global(&cfg.global, cli.log_detail > 0);
         let engine = Engine::new(model.ec.clone(), seed());
+        let (files, initial_files) = FileChecks::new(cfg, &model.ec).map_or((None, Vec::new()), |(f, v)| (Some(f), v));
         Ok(CheckChild {
-            notifier: Notifier::new(cfg, &script_opts),
+            notifier: LvsNotifier::new(cfg, &model.ec, script_opts.clone()),
             addrs: VsAddresses::new(cfg),
+            files,
+            initial_files,
+            sync_own: None,
+            sync_follow: sync_daemon::Follower::new(),
             model,
             old: None,
             engine,
@@ -296,15 +263,20 @@ mod exec;
 
 impl Subsystem for CheckChild {
     fn register(&mut self, ctx: &mut Ctx<'_>) -> std::io::Result<()> {
+        self.register_files(ctx.registry);
         match self.addrs.as_mut() {
             Some(a) => a.register(ctx.registry, ADDR_TOKEN),
             None => Ok(()),
         }
     }
 
+    /// keepalived `start_check`: IPVS set up, the ha_suspend addresses and
+    /// FILE_CHECK values known, then the engine started.
     fn start(&mut self, ctx: &mut Ctx<'_>) {
         self.start_ipvs();
-        let initial = self.addrs.as_mut().map(|a| a.resync()).unwrap_or_default();
+        let mut initial = self.addrs.as_mut().map(|a| a.resync()).unwrap_or_default();
+        let files = std::mem::take(&mut self.initial_files);
+        initial.extend(files.into_iter().map(|(name, value)| Input::FileValue { name, value }));
         for i in initial {
             self.feed(ctx.registry, i);
         }
@@ -316,9 +288,9 @@ impl Subsystem for CheckChild {
     }
 
     fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>) {
-        if token == ADDR_TOKEN {
-            let inputs = self.addrs.as_mut().map(|a| a.on_ready()).unwrap_or_default();
-            for i in inputs {
+        if token == ADDR_TOKEN || token == FILE_TOKEN {
+            let inputs = if token == ADDR_TOKEN { self.addrs.as_mut().map(|a| a.on_ready()) } else { self.file_values() };
+            for i in inputs.unwrap_or_default() {
                 self.feed(ctx.registry, i);
             }
             return;
@@ -336,21 +308,30 @@ impl Subsystem for CheckChild {
         for r in self.scripts.reap() {
             match r.tag {
                 Some(c) => self.misc_result(ctx.registry, c, r.pid, r.exit),
-                None => self.notifier.reaped(r.pid, r.exit),
+                None => {
+                    self.notifier.reaped(r.pid);
+                }
             }
         }
     }
 
-    fn on_peer(&mut self, _from: ProcKind, _event: PeerEvent, _ctx: &mut Ctx<'_>) {
-        // BFD_CHECK events arrive with the BFD child.
+    /// The VRRP child's `lvs_sync_daemon` instance changed role (BFD_CHECK
+    /// events arrive with the BFD child).
+    fn on_peer(&mut self, _from: ProcKind, event: PeerEvent, _ctx: &mut Ctx<'_>) {
+        if let (PeerEvent::SyncDaemon { master, syncid }, Some(t)) = (event, self.ipvs.as_mut()) {
+            self.sync_follow.on_event(&mut t.ipvs, &self.model.cfg.global, master, syncid);
+        }
     }
 
     fn reload(&mut self, cfg: &Config, ctx: &mut Ctx<'_>) -> bool {
         self.reload_config(cfg, ctx.registry)
     }
 
-    fn dump(&mut self, what: DumpRequest, cfg: &Config) -> Option<String> {
-        (what == DumpRequest::Data).then(|| check_data(cfg, &self.engine))
+    /// SIGUSR1: the running configuration with the engine's state (the
+    /// engine's ids are those of the running configuration, not of the
+    /// file re-read for the dump).
+    fn dump(&mut self, what: DumpRequest, _cfg: &Config) -> Option<String> {
+        (what == DumpRequest::Data).then(|| dump::check_data(&self.model.cfg, &self.engine))
     }
 
     fn shutdown(&mut self, ctx: &mut Ctx<'_>) {

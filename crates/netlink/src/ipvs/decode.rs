@@ -144,7 +144,9 @@ fn service_key(s: &[u8]) -> Result<ServiceKey, String> {
 fn service(s: &[u8]) -> Result<Service, String> {
     let key = service_key(s)?;
     let netmask = match key.family() {
-        Family::Inet => opt(s, SVC_ATTR_NETMASK, "netmask", |v| Some(u32::from_be_bytes(v.get(..4)?.try_into().ok()?)), 0)?,
+        Family::Inet => {
+            opt(s, SVC_ATTR_NETMASK, "netmask", |v| Some(u32::from_be_bytes(v.get(..4)?.try_into().ok()?)), 0)?
+        }
         Family::Inet6 => opt(s, SVC_ATTR_NETMASK, "netmask", u32_ne, 0)?,
     };
     Ok(Service {
@@ -226,7 +228,7 @@ pub(super) fn daemon(cmd: u8, a: &[u8]) -> Result<Option<SyncDaemon>, String> {
         syncid: (need(d, DAEMON_ATTR_SYNC_ID, "sync id", u32_ne)? & 0xff) as u8,
         sync_maxlen: opt(d, DAEMON_ATTR_SYNC_MAXLEN, "sync_maxlen", u16_ne, 0)?,
         mcast_group: group6.or(group4),
-        mcast_port: opt(d, DAEMON_ATTR_MCAST_PORT, "multicast port", u16_be, 0)?,
+        mcast_port: opt(d, DAEMON_ATTR_MCAST_PORT, "multicast port", u16_ne, 0)?,
         mcast_ttl: opt(d, DAEMON_ATTR_MCAST_TTL, "multicast TTL", |v| v.first().copied(), 0)?,
     }))
 }

@@ -1,4 +1,5 @@
-//! `track_file`: a number read from a file, watched with inotify, feeds the
+//! `track_file` (shared by the VRRP and checker children): a number read
+//! from a file, watched with inotify, feeds the
 //! priority of the instances that track it (keepalived's track_file.c
 //! behaviour):
 //!

@@ -1,0 +1,185 @@
+use super::*;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+
+fn parse(text: &str) -> (Config, EngineConfig) {
+    let opts = keepalived_config::ParseOptions::default();
+    let parsed = keepalived_config::parse_str("test.conf", text, &opts);
+    let cfg = parsed.config;
+    let ecfg = EngineConfig::from_config(&cfg);
+    (cfg, ecfg)
+}
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ka-rs-lvsnotify-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A script that appends its arguments to `out`, one call per line.
+fn argv_script(dir: &std::path::Path, out: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let p = dir.join("argv.sh");
+    std::fs::write(&p, format!("#!/bin/sh\necho \"$0 $*\" >> {}\n", out.display())).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.display().to_string()
+}
+
+fn wait_lines(path: &std::path::Path, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        if lines.len() >= n || Instant::now() > deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn fifo_lines_are_2_2_7_s() {
+    // ipwrapper.c notify_fifo_rs / notify_fifo_vs: "RS %s %s %s\n", "VS %s %s\n",
+    // written without the NUL.
+    assert_eq!(rs_line("[192.168.1.10]:tcp:80", "[10.0.0.1]:tcp:80", true), "RS [192.168.1.10]:tcp:80 [10.0.0.1]:tcp:80 UP\n");
+    // A fwmark service has no protocol (check_data.c clears it): "none".
+    assert_eq!(rs_line("[10.1.1.1]:none:53", "FWM 7", false), "RS [10.1.1.1]:none:53 FWM 7 DOWN\n");
+    assert_eq!(vs_line("[10.0.0.1]:tcp:80", true), "VS [10.0.0.1]:tcp:80 UP\n");
+    assert_eq!(vs_line("[web]:0", false), "VS [web]:0 DOWN\n");
+    assert_eq!(vs_line("[2001:db8::1]:tcp:443", false), "VS [2001:db8::1]:tcp:443 DOWN\n");
+}
+
+const CONF: &str = r#"
+global_defs {
+    router_id LVS_T
+    notify_fifo @DIR@/global.fifo
+    lvs_notify_fifo @DIR@/lvs.fifo
+}
+virtual_server_group web {
+    10.0.0.9 80
+}
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    quorum_up "@SCRIPT@ quorum_up"
+    quorum_down @SCRIPT@
+    real_server 192.168.1.10 8080 {
+        notify_up "@SCRIPT@ up arg"
+        notify_down @SCRIPT@
+        TCP_CHECK {
+        }
+    }
+}
+virtual_server fwmark 7 {
+    protocol UDP
+    real_server 192.168.1.11 53 {
+        notify_up @SCRIPT@
+    }
+}
+virtual_server group web {
+    protocol TCP
+    real_server 192.168.1.12 80 {
+    }
+}
+"#;
+
+fn conf(dir: &std::path::Path, script: &str) -> String {
+    CONF.replace("@DIR@", &dir.display().to_string()).replace("@SCRIPT@", script)
+}
+
+fn open_reader(path: &std::path::Path) -> std::fs::File {
+    std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK).open(path).unwrap()
+}
+
+fn read_all(f: &mut std::fs::File) -> String {
+    let mut buf = vec![0u8; 4096];
+    let n = f.read(&mut buf).unwrap_or(0);
+    String::from_utf8(buf[..n].to_vec()).unwrap()
+}
+
+#[test]
+fn scripts_get_no_extra_arguments_and_fifos_get_the_lines() {
+    let dir = tmpdir("run");
+    let out = dir.join("argv.out");
+    let script = argv_script(&dir, &out);
+    let (cfg, ecfg) = parse(&conf(&dir, &script));
+    assert_eq!(ecfg.virtual_servers.len(), 3, "{ecfg:?}");
+    let mut n = LvsNotifier::new(&cfg, &ecfg, ScriptRunOpts::default());
+    let mut global = open_reader(&dir.join("global.fifo"));
+    let mut lvs = open_reader(&dir.join("lvs.fifo"));
+
+    let rs0 = RsId { vs: VsId(0), rs: 0 };
+    n.rs(rs0, true);
+    n.rs(rs0, false);
+    n.quorum(VsId(0), true);
+    n.quorum(VsId(0), false);
+    n.rs(RsId { vs: VsId(1), rs: 0 }, false); // no notify_down: FIFO only
+    n.quorum(VsId(1), true);
+    n.rs(RsId { vs: VsId(2), rs: 0 }, true);
+    n.quorum(VsId(2), false);
+
+    let expect = "RS [192.168.1.10]:tcp:8080 [10.0.0.1]:tcp:80 UP\n\
+                  RS [192.168.1.10]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n\
+                  VS [10.0.0.1]:tcp:80 UP\n\
+                  VS [10.0.0.1]:tcp:80 DOWN\n\
+                  RS [192.168.1.11]:none:53 FWM 7 DOWN\n\
+                  VS FWM 7 UP\n\
+                  RS [192.168.1.12]:tcp:80 [web]:0 UP\n\
+                  VS [web]:0 DOWN\n";
+    assert_eq!(read_all(&mut global), expect);
+    assert_eq!(read_all(&mut lvs), expect);
+
+    let mut lines = wait_lines(&out, 4);
+    lines.sort();
+    let mut want = vec![
+        format!("{script} up arg"),
+        format!("{script} "),
+        format!("{script} quorum_up"),
+        format!("{script} "),
+    ];
+    want.sort();
+    assert_eq!(lines, want);
+    n.shutdown();
+    assert!(!dir.join("global.fifo").exists() && !dir.join("lvs.fifo").exists(), "FIFOs we made are removed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn retired_actions_use_the_previous_configuration() {
+    let dir = tmpdir("reload");
+    let out = dir.join("argv.out");
+    let script = argv_script(&dir, &out);
+    let (cfg, ecfg) = parse(&conf(&dir, &script));
+    let mut n = LvsNotifier::new(&cfg, &ecfg, ScriptRunOpts::default());
+    // The new configuration has no virtual server at all.
+    let (cfg2, ecfg2) = parse(&format!("global_defs {{\n lvs_notify_fifo {}/lvs.fifo\n}}\n", dir.display()));
+    n.reload(&cfg2, &ecfg2);
+    let mut lvs = open_reader(&dir.join("lvs.fifo"));
+    let rs0 = RsId { vs: VsId(0), rs: 0 };
+    assert!(n.handle(&Action::Retired(Box::new(Action::NotifyRs { rs: rs0, up: false }))));
+    assert!(n.handle(&Action::NotifyRs { rs: rs0, up: false }), "unknown ids are ignored, not a panic");
+    assert!(!n.handle(&Action::Flush));
+    assert_eq!(read_all(&mut lvs), "RS [192.168.1.10]:tcp:8080 [10.0.0.1]:tcp:80 DOWN\n");
+    assert_eq!(wait_lines(&out, 1), vec![format!("{script} ")]);
+    assert!(!dir.join("global.fifo").exists(), "notify_fifo gone from the new configuration is closed and removed");
+    n.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn alerts_in_smtp_c_layout() {
+    let dir = tmpdir("smtp");
+    let (cfg, ecfg) = parse(&conf(&dir, "/bin/true"));
+    let t = Tables::new(&cfg, &ecfg);
+    let c = ecfg.virtual_servers[0].real_servers[0].checkers[0];
+    let a = t.alert(AlertAbout::Checker { checker: c }, false, "=> TCP CHECK failed on service <=").unwrap();
+    assert_eq!(a.subject(), "[LVS_T] Realserver [192.168.1.10]:tcp:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN");
+    assert_eq!(a.body(), "=> TCP CHECK failed on service <=");
+    let a = t.alert(AlertAbout::RsShut { rs: RsId { vs: VsId(1), rs: 0 } }, false, "=> Shutting down <=").unwrap();
+    assert_eq!(a.subject(), "[LVS_T] Realserver [192.168.1.11]:none:53 of virtual server FWM 7 - DOWN");
+    let a = t.alert(AlertAbout::Vs { vs: VsId(2) }, true, "=> Gained quorum 1+0=1 <= 1 <=").unwrap();
+    assert_eq!(a.subject(), "[LVS_T] Virtualserver [web]:0 - UP");
+    assert_eq!(a.body(), "=> Gained quorum 1+0=1 <= 1 <=");
+    assert!(t.alert(AlertAbout::Vs { vs: VsId(9) }, true, "x").is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
