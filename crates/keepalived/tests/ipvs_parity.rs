@@ -19,10 +19,11 @@
 //! lines:
 //! - `%% title TEXT`, `%% settle STABLE MAX` (seconds; default 3 30: a
 //!   step is over when the observed state stayed the same STABLE seconds,
-//!   or after MAX), `%% show timeout|daemon|tun-info` (more `ipvsadm`
-//!   views in the snapshots), `%% ordered` (compare notify/FIFO lines in
-//!   arrival order; default: sorted within a step, as concurrent checkers
-//!   race);
+//!   or after MAX), `%% show timeout|daemon|tun-info|thresholds|...`
+//!   (more views in the snapshots: `ipvsadm -L --timeout`/`--daemon`,
+//!   else `ipvsadm -Ln --WORD`), `%% ordered` (compare notify/FIFO lines in
+//!   arrival order; default: notify lines sorted within a step, FIFO
+//!   lines as [`canonical_fifo`] orders them: concurrent checkers race);
 //! - `%% conf [NAME]`: a keepalived.conf (default name `main`, started by
 //!   `start`; others are used by `reload NAME`) with placeholders `{DIR}`
 //!   (the run's directory), `{GLOBAL}` (lines for global_defs: script_user,
@@ -328,17 +329,25 @@ fn ipvs_state(extra: &[&str]) -> Vec<String> {
     let out = Command::new(tool("ipvsadm")).arg("-Ln").args(extra).output().expect("ipvsadm");
     let text = String::from_utf8_lossy(&out.stdout);
     let mut services: Vec<(String, Vec<String>)> = Vec::new();
+    // Real-server columns are named by the header (they depend on the
+    // flags: --tun-info, --thresholds, ...); the counters are dropped.
+    let mut rs_cols: Vec<String> = Vec::new();
     for line in text.lines() {
         let t: Vec<&str> = line.split_whitespace().collect();
-        if t.is_empty() || line.starts_with("IP Virtual Server") || t[0] == "Prot" || (t[0] == "->" && t.get(1) == Some(&"RemoteAddress:Port")) {
+        if t.is_empty() || line.starts_with("IP Virtual Server") || t[0] == "Prot" {
+            continue;
+        }
+        if t[0] == "->" && t.get(1) == Some(&"RemoteAddress:Port") {
+            rs_cols = t.iter().map(|c| c.to_string()).collect();
             continue;
         }
         if t[0] == "->" {
-            // -> ADDR FORWARD WEIGHT ACTIVE INACT [tunnel info...]
-            let mut keep: Vec<&str> = t[1..t.len().min(4)].to_vec();
-            if t.len() > 6 {
-                keep.extend_from_slice(&t[6..]);
-            }
+            let keep: Vec<&str> = t[1..]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !matches!(rs_cols.get(i + 1).map(String::as_str), Some("ActiveConn" | "InActConn")))
+                .map(|(_, c)| *c)
+                .collect();
             if let Some(s) = services.last_mut() {
                 s.1.push(format!("  -> {}", keep.join(" ")));
             }
@@ -374,10 +383,50 @@ fn extra_views(show: &[String]) -> Vec<String> {
                 v.push(format!("{s}:"));
                 v.extend(lines.into_iter().map(|l| format!("  {l}")));
             }
-            _ => {}
+            flag => {
+                v.push(format!("{flag}:"));
+                v.extend(ipvs_state(&[&format!("--{flag}")]).into_iter().map(|l| format!("  {l}")));
+            }
         }
     }
     v
+}
+
+/// The notify FIFO lines of one step in an order that does not depend on
+/// how concurrent checkers raced, but keeps what is causal: lines are
+/// grouped by virtual server (groups sorted, order inside a group kept),
+/// and inside a group each run of consecutive `RS` lines is sorted (RS
+/// events between two VS events race each other). So `VS .. UP`, then
+/// `RS .. DOWN`, then `VS .. DOWN` stays in that order.
+fn canonical_fifo(lines: Vec<String>) -> Vec<String> {
+    fn vs_of(l: &str) -> String {
+        let w: Vec<&str> = l.split(' ').collect();
+        match w.first().copied() {
+            Some("RS") if w.len() >= 4 => w[2..w.len() - 1].join(" "),
+            Some("VS") if w.len() >= 3 => w[1..w.len() - 1].join(" "),
+            _ => String::new(),
+        }
+    }
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in lines {
+        groups.entry(vs_of(&l)).or_default().push(l);
+    }
+    let mut out = Vec::new();
+    for (_, g) in groups {
+        let mut run: Vec<String> = Vec::new();
+        for l in g {
+            if l.starts_with("RS ") {
+                run.push(l);
+            } else {
+                run.sort();
+                out.append(&mut run);
+                out.push(l);
+            }
+        }
+        run.sort();
+        out.append(&mut run);
+    }
+    out
 }
 
 // ---------------------------------------------------------------- namespaces
@@ -580,11 +629,7 @@ impl Run<'_> {
     }
 
     fn observe(&self) -> (Vec<String>, Vec<String>, usize, usize) {
-        let mut flags = vec![];
-        if self.sc.show.iter().any(|s| s == "tun-info") {
-            flags.push("--tun-info");
-        }
-        (ipvs_state(&flags), extra_views(&self.sc.show), self.notify_lines().len(), self.fifo.lines.lock().unwrap().len())
+        (ipvs_state(&[]), extra_views(&self.sc.show), self.notify_lines().len(), self.fifo.lines.lock().unwrap().len())
     }
 
     /// Wait until nothing observable changed for `stable` seconds (at most `max`).
@@ -617,7 +662,7 @@ impl Run<'_> {
         self.fifo_seen = fifo.len();
         if !self.sc.ordered {
             new_notify.sort();
-            new_fifo.sort();
+            new_fifo = canonical_fifo(new_fifo);
         }
         let mut b = String::new();
         if !settled {
