@@ -516,7 +516,9 @@ impl Parent {
         if self.stop.is_some() {
             return;
         }
-        let prog = child_label(kind);
+        // keepalived's report_child_status names the child by its pid (its
+        // child_finder_name knows only scripts): "pid 1234 exited ...".
+        let prog = format!("pid {pid}");
         match st {
             WaitStatus::Exited(_, code @ (EXIT_FATAL | EXIT_CONFIG | EXIT_MISSING_PERMISSION)) => {
                 let what = match code {
@@ -826,15 +828,6 @@ fn pid_slot(p: &mut PidFiles, k: ProcKind) -> &mut Option<PidFile> {
         ProcKind::Vrrp => &mut p.vrrp,
         ProcKind::Checker => &mut p.checker,
         ProcKind::Bfd => &mut p.bfd,
-    }
-}
-
-/// The name keepalived gives each child in exit reports.
-fn child_label(kind: ProcKind) -> &'static str {
-    match kind {
-        ProcKind::Vrrp => "Keepalived_vrrp",
-        ProcKind::Checker => "Keepalived_healthcheckers",
-        ProcKind::Bfd => "Keepalived_bfd",
     }
 }
 

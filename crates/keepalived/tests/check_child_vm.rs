@@ -242,3 +242,30 @@ fn without_ipvs_the_daemon_stops_as_keepalived() {
         assert!(log.contains(line), "missing {line:?} in\n{log}");
     }
 }
+
+fn group_vs(range: &str) -> String {
+    format!(
+        "virtual_server_group G {{\n {range} 80\n}}\nvirtual_server group G {{\n delay_loop 1\n lb_algo rr\n lb_kind DR\n protocol TCP\n \
+         real_server 127.0.0.10 80 {{\n  weight 2\n  TCP_CHECK {{\n   connect_timeout 1\n   retry 0\n  }}\n }}\n}}\n"
+    )
+}
+
+#[test]
+fn reload_of_a_group_adds_and_removes_its_entries() {
+    if !vm::guest() {
+        return;
+    }
+    let dir = scratch("group");
+    let _l = listen("127.0.0.10:80");
+    let mut d = Daemon::start(&dir, &group_vs("10.10.1.1-2"), &[]);
+    let (s1, s2, s3) = ("TCP  10.10.1.1:80", "TCP  10.10.1.2:80", "TCP  10.10.1.3:80");
+    expect(&d, s1, Some(&["127.0.0.10:80 2"]));
+    expect(&d, s2, Some(&["127.0.0.10:80 2"]));
+    ipvsadm(&["-e", "-t", "10.10.1.2:80", "-r", "127.0.0.10:80", "-g", "-w", "77"]);
+    d.reload(&group_vs("10.10.1.2-3"));
+    expect(&d, s3, Some(&["127.0.0.10:80 2"]));
+    expect(&d, s1, None);
+    expect(&d, s2, Some(&["127.0.0.10:80 77"]));
+    d.stop();
+    assert_eq!((dests(s2), dests(s3)), (None, None));
+}

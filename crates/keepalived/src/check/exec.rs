@@ -32,12 +32,20 @@ fn dest_op(ipvs: &mut Option<IpvsTable>, m: &Model, vs: VsId, d: Dest, weight: i
     });
 }
 
-/// The IPVS actions.
-fn exec_model(ipvs: &mut Option<IpvsTable>, m: &Model, a: Action) {
+/// The IPVS actions. `unsynced`: group entries 2.2.7 never deletes (see
+/// [`CheckChild::add_group_dests`]).
+fn exec_model(ipvs: &mut Option<IpvsTable>, m: &Model, unsynced: &Unsynced, a: Action) {
     match a {
         Action::AddService { vs } => for_services(ipvs, m, vs, |t, s| t.add_service(&s.service)),
         Action::EditService { vs } => for_services(ipvs, m, vs, |t, s| t.edit_service(&s.service)),
-        Action::DelService { vs } => for_services(ipvs, m, vs, |t, s| t.del_service(&s.service.key)),
+        Action::DelService { vs } => {
+            let key = m.ec.virtual_servers.get(vs.0).map(|v| v.key.clone());
+            for_services(ipvs, m, vs, |t, s| {
+                if !key.as_ref().is_some_and(|k| unsynced.contains(&(k.clone(), s.service.key))) {
+                    t.del_service(&s.service.key);
+                }
+            })
+        }
         Action::AddDest { vs, dest, weight } => dest_op(ipvs, m, vs, dest, weight, DestOp::Add),
         Action::EditDest { vs, dest, weight } => dest_op(ipvs, m, vs, dest, weight, DestOp::Edit),
         Action::DelDest { vs, dest } => dest_op(ipvs, m, vs, dest, 0, DestOp::Del),
@@ -48,6 +56,38 @@ fn exec_model(ipvs: &mut Option<IpvsTable>, m: &Model, a: Action) {
         }
         _ => {}
     }
+}
+
+/// Group entries added at a reload, by virtual server and service.
+pub(super) type Unsynced = std::collections::HashSet<(keepalived_check::VsKey, keepalived_netlink::ipvs::ServiceKey)>;
+
+/// The entries a surviving `virtual_server group` gained or lost at a
+/// reload (its group's ranges or fwmarks changed).
+struct GroupChange {
+    vs: VsId,
+    old_vs: VsId,
+    added: Vec<SvcEntry>,
+    removed: Vec<SvcEntry>,
+}
+
+fn group_changes(old: &Model, new: &Model) -> Vec<GroupChange> {
+    let mut out = Vec::new();
+    for (nv, v) in new.ec.virtual_servers.iter().enumerate() {
+        if !matches!(v.key, keepalived_check::VsKey::Group { .. }) {
+            continue;
+        }
+        let Some(ov) = old.ec.virtual_servers.iter().position(|o| o.key == v.key) else { continue };
+        let (Some(os), Some(ns)) = (old.services.get(ov), new.services.get(nv)) else { continue };
+        // Whole entries are compared, as keepalived's `vsge_iseq`: a range
+        // that changed is a removed entry and an added one.
+        let has = |l: &[SvcEntry], e: &SvcEntry| l.iter().any(|x| x.entry == e.entry && x.service.key == e.service.key);
+        let added: Vec<SvcEntry> = ns.iter().filter(|e| !has(os, e)).cloned().collect();
+        let removed: Vec<SvcEntry> = os.iter().filter(|e| !has(ns, e)).cloned().collect();
+        if !added.is_empty() || !removed.is_empty() {
+            out.push(GroupChange { vs: VsId(nv), old_vs: VsId(ov), added, removed });
+        }
+    }
+    out
 }
 
 impl CheckChild {
@@ -83,7 +123,7 @@ impl CheckChild {
             other => {
                 let m = if old { self.old.as_ref() } else { Some(&self.model) };
                 if let Some(m) = m {
-                    exec_model(&mut self.ipvs, m, other);
+                    exec_model(&mut self.ipvs, m, &self.unsynced, other);
                 }
             }
         }
@@ -211,7 +251,8 @@ impl CheckChild {
         let mut out = Vec::new();
         let engine = Engine::reload(&self.engine, new.ec.clone(), self.now(), &mut out);
         self.old = Some(std::mem::replace(&mut self.model, new));
-        self.engine = engine;
+        let old_engine = std::mem::replace(&mut self.engine, engine);
+        self.carry_unsynced();
         self.tcp.cancel(reg, |_| true);
         self.scripts.abandon(|_| true);
         self.retries.clear();
@@ -224,19 +265,109 @@ impl CheckChild {
             own.reload(&mut t.ipvs, &self.model.cfg.global);
         }
         let files = self.reload_files(cfg, reg);
-        self.addrs = VsAddresses::new(cfg);
-        if let Some(a) = self.addrs.as_mut() {
-            if let Err(e) = a.register(reg, ADDR_TOKEN) {
-                warn!("Unable to watch the virtual server addresses: {e}");
-            }
-        }
+        self.reload_addrs(reg);
+        let old = self.old.take().unwrap_or_else(|| Model::new(&Config::default()));
+        let groups = group_changes(&old, &self.model);
+        self.old = Some(old);
+        // keepalived: clear_diff_services (removed entries) before
+        // init_services (new entries) and their sync.
+        groups.iter().for_each(|c| self.remove_entries(c, &old_engine));
+        self.add_group_services(&groups);
         self.exec_all(reg, out);
+        self.add_group_dests(&groups);
         self.old = None;
         for (name, value) in files {
             self.pending.push_back(Input::FileValue { name, value });
         }
         self.drain(reg);
         true
+    }
+
+    /// Entries 2.2.7 will not delete stay so while their group keeps them.
+    fn carry_unsynced(&mut self) {
+        let keep: Unsynced = self
+            .model
+            .ec
+            .virtual_servers
+            .iter()
+            .zip(&self.model.services)
+            .flat_map(|(v, svcs)| svcs.iter().map(move |s| (v.key.clone(), s.service.key)))
+            .filter(|k| self.unsynced.contains(k))
+            .collect();
+        self.unsynced = keep;
+    }
+
+    /// ha_suspend after a reload: the engine keeps the address counts of
+    /// the virtual servers it carried over; the new ones learn theirs.
+    fn reload_addrs(&mut self, reg: &Registry) {
+        self.addrs = VsAddresses::new(&self.model.cfg);
+        let Some(a) = self.addrs.as_mut() else { return };
+        if let Err(e) = a.register(reg, ADDR_TOKEN) {
+            warn!("Unable to watch the virtual server addresses: {e}");
+        }
+        let old = self.old.as_ref().map(|m| &m.ec.virtual_servers[..]).unwrap_or(&[]);
+        let new = &self.model.ec.virtual_servers;
+        let fresh = |vs: VsId| new.get(vs.0).is_some_and(|v| !old.iter().any(|o| o.key == v.key));
+        let inputs = a.resync_for(&fresh);
+        self.pending.extend(inputs);
+    }
+
+    /// A surviving group's new entries: their services, added before the
+    /// engine's actions so that destinations it adds reach them too.
+    fn add_group_services(&mut self, g: &[GroupChange]) {
+        let Some(t) = self.ipvs.as_mut() else { return };
+        for c in g {
+            c.added.iter().for_each(|s| t.add_service(&s.service));
+        }
+    }
+
+    /// Then the destinations the engine carried over (keepalived
+    /// `ipvs_group_sync_entry`: alive ones, and inhibited ones still set,
+    /// at weight 0).
+    fn add_group_dests(&mut self, g: &[GroupChange]) {
+        for c in g {
+            for r in 0..self.model.ec.virtual_servers.get(c.vs.0).map_or(0, |v| v.real_servers.len()) {
+                self.sync_entry_dest(c, RsId { vs: c.vs, rs: r });
+            }
+            // 2.2.7 counts a group entry's live destinations to know when
+            // to delete its service, but the destinations added to a new
+            // entry here are not counted: at stop the count wraps and the
+            // service stays. Kept as 2.2.7 does.
+            if let Some(v) = self.model.ec.virtual_servers.get(c.vs.0) {
+                self.unsynced.extend(c.added.iter().map(|s| (v.key.clone(), s.service.key)));
+            }
+        }
+    }
+
+    fn sync_entry_dest(&mut self, c: &GroupChange, id: RsId) {
+        let Some(st) = self.engine.rs_state(id) else { return };
+        if !(st.alive || (st.inhibit && st.set)) {
+            return;
+        }
+        let weight = if st.inhibit && !st.alive { 0 } else { st.effective_weight };
+        let (Some(spec), Some(t)) = (self.model.dest_spec(c.vs, Dest::Real(id)), self.ipvs.as_mut()) else { return };
+        c.added.iter().for_each(|s| t.add_dest(&s.service.key, &ipvs_map::dest(s, &spec, weight)));
+    }
+
+    /// A removed entry loses the alive destinations (unless
+    /// `lvs_flush_on_stop`); its service is deleted only when none was
+    /// alive: 2.2.7 removes them without counting them down.
+    fn remove_entries(&mut self, c: &GroupChange, old: &Engine) {
+        let Some(m) = self.old.as_ref() else { return };
+        let n = m.ec.virtual_servers.get(c.old_vs.0).map_or(0, |v| v.real_servers.len());
+        let alive: Vec<RsId> = (0..n).map(|r| RsId { vs: c.old_vs, rs: r }).filter(|id| old.rs_state(*id).is_some_and(|s| s.alive)).collect();
+        let flush = m.cfg.global.lvs_flush_on_stop != keepalived_config::global::model::LvsFlushOnStop::None;
+        let Some(t) = self.ipvs.as_mut() else { return };
+        for s in &c.removed {
+            for id in alive.iter().filter(|_| !flush) {
+                if let Some(spec) = m.dest_spec(c.old_vs, Dest::Real(*id)) {
+                    t.del_dest(&s.service.key, &ipvs_map::dest(s, &spec, 0));
+                }
+            }
+            if alive.is_empty() {
+                t.del_service(&s.service.key);
+            }
+        }
     }
 
     /// SIGTERM (keepalived `checker_terminate_phase1`/`2`): scripts

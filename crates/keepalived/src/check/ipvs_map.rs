@@ -22,6 +22,9 @@ use tracing::info;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SvcEntry {
     pub service: Service,
+    /// The `virtual_server_group` entry it comes from (keepalived compares
+    /// whole entries at a reload, `vsge_iseq`); empty otherwise.
+    pub entry: String,
 }
 
 impl SvcEntry {
@@ -148,7 +151,7 @@ fn fwmark_family(entry: Option<MFamily>, vs: &VirtualServer) -> Family {
 /// `virtual_server_group`s). A group that does not exist gives none.
 pub fn services(vs: &VirtualServer, groups: &[VsGroup]) -> Vec<SvcEntry> {
     let proto = protocol(vs.protocol);
-    let one = |key| vec![SvcEntry { service: service(vs, key, false) }];
+    let one = |key| vec![SvcEntry { service: service(vs, key, false), entry: String::new() }];
     match &vs.addr {
         VsAddr::Ip { addr, port } => {
             one(ServiceKey::Addr { family: family_of(addr), protocol: proto, addr: *addr, port: *port })
@@ -168,16 +171,17 @@ fn group_services(vs: &VirtualServer, g: &VsGroup, proto: Protocol) -> Vec<SvcEn
     let mut out = Vec::new();
     for e in &g.entries {
         if let VsgEntry::Range { start, end, port, .. } = e {
+            let entry = format!("{start}-{end} {port}");
             for addr in range_addrs(*start, *end) {
                 let key = ServiceKey::Addr { family: family_of(&addr), protocol: proto, addr, port: *port };
-                out.push(SvcEntry { service: service(vs, key, true) });
+                out.push(SvcEntry { service: service(vs, key, true), entry: entry.clone() });
             }
         }
     }
     for e in &g.entries {
         if let VsgEntry::Fwmark { mark, family: f, .. } = e {
             let key = ServiceKey::Fwmark { family: fwmark_family(*f, vs), mark: *mark };
-            out.push(SvcEntry { service: service(vs, key, true) });
+            out.push(SvcEntry { service: service(vs, key, true), entry: format!("fwmark {mark} {f:?}") });
         }
     }
     out

@@ -158,6 +158,8 @@ pub struct CheckChild {
     /// this time (keepalived reschedules them a `delay_loop` later).
     retries: Vec<(std::time::Instant, CheckerId)>,
     pending: VecDeque<Input>,
+    /// Group entries added by a reload, whose services 2.2.7 never deletes.
+    unsynced: exec::Unsynced,
     epoch: std::time::Instant,
     /// `-I`: leave the IPVS entries at stop.
     dont_release: bool,
@@ -202,6 +204,9 @@ impl CheckChild {
                 Err(e) => {
                     info!("{e}");
                     log_shutdown_unstarted(&model);
+                    // stop_check's closing line (the frame logs it only
+                    // for a child that ran).
+                    info!("Stopped");
                     return Err(BuildError { message: None, exit: crate::parent::EXIT_FATAL });
                 }
             }
@@ -225,6 +230,7 @@ impl CheckChild {
             script_opts,
             retries: Vec::new(),
             pending: VecDeque::new(),
+            unsynced: Default::default(),
             epoch: std::time::Instant::now(),
             dont_release: cli.dont_release_ipvs,
         })

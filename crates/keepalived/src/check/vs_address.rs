@@ -62,6 +62,13 @@ impl VsAddresses {
     /// bring the counts from what was known to what is (at start, and
     /// after lost notifications).
     pub fn resync(&mut self) -> Vec<Input> {
+        self.resync_for(&|_| true)
+    }
+
+    /// [`VsAddresses::resync`], with inputs only for the virtual servers
+    /// `fresh` accepts (after a reload: those the engine did not carry
+    /// over with their counts).
+    pub fn resync_for(&mut self, fresh: &dyn Fn(VsId) -> bool) -> Vec<Input> {
         let now: HashSet<(u32, IpAddr)> = match keepalived_netlink::dump_addresses() {
             Ok(a) => a.into_iter().map(|a| (a.index, a.addr)).filter(|(_, ip)| self.is_watched(ip)).collect(),
             Err(e) => {
@@ -78,6 +85,7 @@ impl VsAddresses {
         for inst in new {
             self.change(inst, true, &mut out);
         }
+        out.retain(|i| matches!(i, Input::VsAddress { vs, .. } if fresh(*vs)));
         out
     }
 
