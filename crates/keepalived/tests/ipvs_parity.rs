@@ -939,6 +939,7 @@ fn ipvs_parity() {
     let ours = ours_bin();
     let _ = fs::remove_dir_all(logs_dir());
 
+    #[allow(clippy::type_complexity)]
     let mut jobs: Vec<Box<dyn FnOnce() -> (String, String, Result<Vec<Snap>, String>, f64) + Send>> = Vec::new();
     let mut impls: Vec<(&str, PathBuf)> = vec![("2.2.7", reference)];
     if !reference_only {

@@ -117,14 +117,25 @@ fn service(vs: &VirtualServer, key: ServiceKey, group: bool) -> Service {
     s
 }
 
+/// The most addresses one group entry expands to: IPVS services are
+/// kernel objects, and a mistyped prefix must not make millions.
+pub const MAX_RANGE: u32 = 1 << 16;
+
 /// Every address of a group range, in order (keepalived increments the
 /// whole IPv4 address, and only the last 16 bits of an IPv6 one). An end
-/// before the start gives the start alone.
+/// before the start gives the start alone; a range longer than
+/// [`MAX_RANGE`] is cut there, with a warning.
 pub fn range_addrs(start: IpAddr, end: IpAddr) -> Vec<IpAddr> {
     match (start, end) {
         (IpAddr::V4(s), IpAddr::V4(e)) => {
-            let (s, e) = (u32::from(s), u32::from(e));
-            (s..=e.max(s)).map(|a| IpAddr::V4(Ipv4Addr::from(a))).collect()
+            let (s, e) = (u32::from(s), u32::from(e).max(u32::from(s)));
+            let last = if e - s >= MAX_RANGE {
+                tracing::warn!("virtual_server_group range {start}-{end} has more than {MAX_RANGE} addresses - using the first {MAX_RANGE}");
+                s + (MAX_RANGE - 1)
+            } else {
+                e
+            };
+            (s..=last).map(|a| IpAddr::V4(Ipv4Addr::from(a))).collect()
         }
         (IpAddr::V6(s), IpAddr::V6(e)) => {
             let seg = s.segments();

@@ -133,6 +133,7 @@ fn ipv6_range_increments_last_group_only() {
     let r = range_addrs("2001:db8::fffe".parse().unwrap(), "2001:db8::ffff".parse().unwrap());
     assert_eq!(r.len(), 2);
     assert_eq!(range_addrs(v4("10.0.0.5"), v4("10.0.0.1")), vec![v4("10.0.0.5")]);
+    assert_eq!(range_addrs(v4("10.0.0.0"), v4("10.255.255.255")).len(), MAX_RANGE as usize);
 }
 
 #[test]
