@@ -188,6 +188,14 @@ fn log_shutdown_unstarted(m: &Model) {
     }
 }
 
+/// keepalived-rs test hook: `KEEPALIVED_RS_TEST_WITHOUT_IPVS=1` lets the
+/// checker child run on a kernel without IPVS (its IPVS changes are
+/// dropped) instead of ending the daemon as keepalived does, for the
+/// daemon's lifecycle tests on such hosts. Not for production use.
+fn test_without_ipvs() -> bool {
+    std::env::var_os("KEEPALIVED_RS_TEST_WITHOUT_IPVS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 fn seed() -> u64 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     t.as_nanos() as u64 ^ u64::from(std::process::id())
@@ -201,6 +209,10 @@ impl CheckChild {
         } else {
             match open_ipvs() {
                 Ok(t) => Some(t),
+                Err(e) if test_without_ipvs() => {
+                    warn!("{e} - running without IPVS (KEEPALIVED_RS_TEST_WITHOUT_IPVS)");
+                    None
+                }
                 Err(e) => {
                     info!("{e}");
                     log_shutdown_unstarted(&model);
