@@ -584,7 +584,10 @@ fn dump_misc(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, misc: &m::MiscCheck) {
     w!(o, "   Keepalive method = MISC_CHECK");
     let args = misc.script.as_ref().map_or(&[][..], |s| &s.args[..]);
     w!(o, "   script = {}", cmd_str(args));
-    w!(o, "   timeout = {}", misc.timeout.unwrap_or(0) / 1_000_000);
+    // The model holds the effective timeout (the virtual server's
+    // delay_loop when unset); keepalived prints its unset 0.
+    let timeout = misc.timeout.filter(|t| Some(*t) != vs_delay(ctx, id)).unwrap_or(0);
+    w!(o, "   timeout = {}", timeout / 1_000_000);
     w!(o, "   dynamic = {}", if misc.dynamic { "YES" } else { "NO" });
     let ids = misc.script.as_ref().map_or_else(keepalived_runtime::script::our_ids, |s| script_ids(s, &ctx.opts));
     w!(o, "   uid:gid = {}:{}", ids.uid, ids.gid);
@@ -592,6 +595,11 @@ fn dump_misc(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, misc: &m::MiscCheck) {
     // prints one that never happened.
     w!(o, "   Last ran = 0.000000 (Thu Jan  1 00:00:00 1970.000000)");
     w!(o, "   Last status = {}", ctx.engine.checker(id).map_or(0, |s| s.last_exit_code));
+}
+
+fn vs_delay(ctx: &Ctx<'_>, id: CheckerId) -> Option<u64> {
+    let c = ctx.engine.config().checker(id)?;
+    Some(ctx.cfg.lvs.virtual_servers.get(c.rs.vs.0)?.delay_loop)
 }
 
 fn dump_udp(o: &mut Out, u: &m::UdpCheck) {
