@@ -102,7 +102,7 @@ impl Engine {
             Engine::log(out, kind.success(&rs_name));
             self.update_checker(c, true, out);
             if !is_up {
-                self.checker_alert(c, rs_was_alive, true, kind.alert(true), out);
+                self.checker_alert(c, rs_was_alive, kind.alert(true), out);
             }
         } else if !success && (is_up || !has_run) {
             let retry = self.cfg.checkers[c].retry;
@@ -114,7 +114,7 @@ impl Engine {
             Engine::log(out, line);
             self.update_checker(c, false, out);
             if is_up {
-                self.checker_alert(c, rs_was_alive, false, kind.alert(false), out);
+                self.checker_alert(c, rs_was_alive, kind.alert(false), out);
             }
         }
     }
@@ -142,13 +142,13 @@ impl Engine {
                 }
                 self.update_checker(c, false, out);
                 if is_up {
-                    self.checker_alert(c, rs_was_alive, false, "=> DNS_CHECK: failed on service <=".into(), out);
+                    self.checker_alert(c, rs_was_alive, "=> DNS_CHECK: failed on service <=".into(), out);
                 }
             }
         } else if !is_up || !has_run {
             self.update_checker(c, true, out);
             if !is_up {
-                self.checker_alert(c, rs_was_alive, true, "=> DNS_CHECK: succeed on service <=".into(), out);
+                self.checker_alert(c, rs_was_alive, "=> DNS_CHECK: succeed on service <=".into(), out);
             }
         }
         self.checkers[c].retry_it = 0;
@@ -181,7 +181,7 @@ impl Engine {
                         Some(r) => format!("=> CHECK failed on service : {r} <="),
                         None => "=> CHECK failed on service <=".to_string(),
                     };
-                    self.checker_alert(c, rs_was_alive, false, message, out);
+                    self.checker_alert(c, rs_was_alive, message, out);
                 }
             }
             self.rearm(c, now, delay_loop);
@@ -192,7 +192,7 @@ impl Engine {
             Engine::log(out, format!("Remote SMTP server {} succeed on service.", self.rs_cfg(rs).name));
             self.update_checker(c, true, out);
             if !is_up {
-                self.checker_alert(c, rs_was_alive, true, "=> CHECK succeed on service <=".into(), out);
+                self.checker_alert(c, rs_was_alive, "=> CHECK succeed on service <=".into(), out);
             }
         }
         self.checkers[c].has_run = true;

@@ -82,7 +82,7 @@ impl Engine {
             let rs_was_alive = self.rs_alive(rs);
             self.update_checker(c, true, out);
             if !is_up {
-                self.checker_alert(c, rs_was_alive, true, "=> CHECK succeed on service <=".into(), out);
+                self.checker_alert(c, rs_was_alive, "=> CHECK succeed on service <=".into(), out);
             }
             self.checkers[c].has_run = true;
         }
@@ -105,7 +105,7 @@ impl Engine {
             self.update_checker(c, false, out);
             if is_up {
                 let msg = "=> CHECK failed on service : HTTP request failed <=".to_string();
-                self.checker_alert(c, rs_was_alive, false, msg, out);
+                self.checker_alert(c, rs_was_alive, msg, out);
             }
         }
         self.checkers[c].failed_step = Some(self.checkers[c].step);

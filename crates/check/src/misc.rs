@@ -134,6 +134,6 @@ impl Engine {
         if !v.success {
             self.checkers[c].cur_weight = 0;
         }
-        self.checker_alert(c, rs_was_alive, v.success, format!("=> MISC CHECK {exit_type} on service <="), out);
+        self.checker_alert(c, rs_was_alive, format!("=> MISC CHECK {exit_type} on service <="), out);
     }
 }

@@ -158,10 +158,12 @@ impl Engine {
         }
     }
 
-    /// A checker's SMTP alert, sent when the real server's state changed or `no_checker_emails` is off.
-    pub(crate) fn checker_alert(&self, c: usize, rs_was_alive: bool, up: bool, message: String, out: &mut Vec<Action>) {
+    /// A checker's SMTP alert, sent when the real server's state changed or `no_checker_emails` is off. Its
+    /// state word is the real server's (keepalived's subject prints `rs->alive`), not the checker's verdict.
+    pub(crate) fn checker_alert(&self, c: usize, rs_was_alive: bool, message: String, out: &mut Vec<Action>) {
         let rs = self.cfg.checkers[c].rs;
-        let changed = rs_was_alive != self.rs[rs.vs.0][rs.rs].alive;
+        let up = self.rs[rs.vs.0][rs.rs].alive;
+        let changed = rs_was_alive != up;
         if self.rs_cfg(rs).smtp_alert && (changed || !self.cfg.options.no_checker_emails) {
             out.push(Action::SmtpAlert {
                 about: AlertAbout::Checker { checker: crate::types::CheckerId(c) },

@@ -143,8 +143,11 @@ impl Engine {
                 }
             }
         }
+        // keepalived 2.2.7 brings such a real server up here and takes it down again a moment later when its
+        // FILE_CHECK is found at fault (set_track_file_checkers_down): a flap with notifies. Not so here.
+        let file_fault = news.iter().any(|&c| self.file_at_fault(c));
         let d = &self.rs[nrid.vs.0][nrid.rs];
-        if d.num_failed == 0 && !d.alive {
+        if d.num_failed == 0 && !d.alive && !file_fault {
             self.perform_svr_state(nrid, true, out);
         } else if d.num_failed > 0 && d.set != d.inhibit {
             self.rs_cmd(nrid, if d.inhibit { DestCmd::Add } else { DestCmd::Del }, out);

@@ -47,6 +47,13 @@ impl Engine {
         }
     }
 
+    /// A FILE_CHECK whose track_file's current value is a fault.
+    pub(crate) fn file_at_fault(&self, c: usize) -> bool {
+        self.file_policy(c).is_some_and(|(name, weight, reverse)| {
+            file_status(self.files.get(name).copied().unwrap_or(0), weight, reverse) == WEIGHT_FAULT
+        })
+    }
+
     /// keepalived `set_track_file_checkers_down`: a FILE_CHECK whose value is a fault starts down. At start
     /// the failure is only counted (`init_service_rs` then leaves the real server out); at reload it is a
     /// transition of a checker that was up.
@@ -136,7 +143,7 @@ impl Engine {
             self.update_checker(c, up, out);
             if up != was_up {
                 let verdict = if up { "succeeded" } else { "failed" };
-                self.checker_alert(c, rs_was_alive, up, format!("=> BFD CHECK {name} {verdict} on service <="), out);
+                self.checker_alert(c, rs_was_alive, format!("=> BFD CHECK {name} {verdict} on service <="), out);
             }
         }
         if !tracked {

@@ -127,8 +127,9 @@ pub enum Action {
     NotifyRs { rs: RsId, up: bool },
     /// The quorum state changed: run quorum_up / quorum_down, write the FIFO `VS [vs] UP|DOWN` line.
     NotifyQuorum { vs: VsId, up: bool },
-    /// Send an SMTP alert (already filtered by smtp_alert and no_checker_emails): `up` is the state
-    /// word (`UP`/`DOWN`), `message` keepalived's body text (e.g. `=> TCP CHECK failed on service <=`).
+    /// Send an SMTP alert (already filtered by smtp_alert and no_checker_emails): `up` is the subject's state
+    /// word (`UP`/`DOWN`: for a checker alert the real server's state, for a VS the quorum state), `message`
+    /// keepalived's body text (e.g. `=> TCP CHECK failed on service <=`).
     SmtpAlert { about: AlertAbout, up: bool, message: String },
     /// A log line, with keepalived's text.
     Log(String),
