@@ -62,6 +62,7 @@ pub fn check_data(cfg: &Config, engine: &Engine) -> String {
     }
     dump_checkers(&mut o, &ctx);
     dump_track_files(&mut o, &ctx);
+    dump_track_bfds(&mut o, &ctx);
     o.0
 }
 
@@ -425,8 +426,11 @@ fn dump_checker(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, c: &CheckerConfig) {
     w!(o, "   Has run = {}", yes_no(st.is_some_and(|s| s.has_run)));
     w!(o, "   Current weight = {}", st.map_or(0, |s| s.cur_weight));
     let model = model_checker(ctx, c);
-    if !matches!(c.policy, Policy::File { .. }) {
-        dump_checker_timers(o, ctx, id, c, model);
+    match c.policy {
+        Policy::File { .. } => {}
+        // No launch function: keepalived never fills the timers in.
+        Policy::Bfd { .. } => dump_unset_timers(o, c),
+        _ => dump_checker_timers(o, ctx, id, c, model),
     }
     w!(o, "   Log all failures = {}", yes_no(c.log_all_failures));
     if let Some(mc) = model {
@@ -458,10 +462,22 @@ fn dump_checker_timers(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, c: &CheckerCon
     w!(o, "   Default delay before retry = {default} us");
 }
 
+/// BFD_CHECK: its timers keep their unset values (ULONG_MAX, UINT_MAX).
+fn dump_unset_timers(o: &mut Out, c: &CheckerConfig) {
+    let (ul, ui) = (u64::MAX, u32::MAX);
+    w!(o, "   Alpha = {}", yes_no(c.alpha));
+    w!(o, "   Delay loop = {ul} us");
+    w!(o, "   Warmup = {ul} us");
+    w!(o, "   Retries = {ui}");
+    w!(o, "   Delay before retry = {ul} us");
+    w!(o, "   Retries iterations = {ui}");
+    w!(o, "   Default delay before retry = 1000000 us");
+}
+
 /// `dump_connection_opts` (checkers with a connection: all but MISC, FILE,
-/// BFD).
+/// BFD; SMTP_CHECK shows its first host, the real server by default).
 fn dump_connection(o: &mut Out, ctx: &Ctx<'_>, c: &CheckerConfig, mc: &m::Checker) {
-    if matches!(mc.kind, m::CheckerKind::Misc(_) | m::CheckerKind::Bfd(_) | m::CheckerKind::Smtp(_)) {
+    if matches!(mc.kind, m::CheckerKind::Misc(_) | m::CheckerKind::Bfd(_)) {
         return;
     }
     let Some(rs) = ctx.engine.config().rs(c.rs) else { return };
@@ -652,6 +668,35 @@ fn file_trackers(ctx: &Ctx<'_>, name: &str) -> Vec<(String, String, i64, bool)> 
             _ => None,
         })
         .collect()
+}
+
+// ------------------------------------------------------------------ track BFDs
+
+/// `------< Checker track BFDs >------`: each bfd_instance a BFD_CHECK
+/// follows (in configuration order), with its real servers.
+fn dump_track_bfds(o: &mut Out, ctx: &Ctx<'_>) {
+    let ecfg = ctx.engine.config();
+    let mut names: Vec<&str> = Vec::new();
+    for c in &ecfg.checkers {
+        if let Policy::Bfd { name } = &c.policy {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    w!(o, "------< Checker track BFDs >------");
+    for name in names {
+        w!(o, " Checker Track BFD = {name}");
+        w!(o, "   Tracking RS :");
+        for c in ecfg.checkers.iter().filter(|c| matches!(&c.policy, Policy::Bfd { name: n } if n == name)) {
+            if let Some(rs) = ecfg.rs(c.rs) {
+                w!(o, "   {}", rs.name);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
