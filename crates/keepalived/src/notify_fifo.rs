@@ -32,6 +32,8 @@ pub struct Fifos {
     fifos: Vec<Fifo>,
     /// The FIFO reader scripts not yet reaped (killed first at a stop).
     pub readers: Vec<Pid>,
+    /// `vrrp` / `lvs`: keepalived's "… notify fifo script terminated".
+    kind: &'static str,
 }
 
 impl Fifos {
@@ -47,6 +49,7 @@ impl Fifos {
         opts: &ScriptRunOpts,
         running: &mut Vec<Pid>,
     ) {
+        self.kind = what.trim_end_matches([' ', '_']);
         let same = global.name.is_some() && global.name == own.name;
         for (f, w) in [(global, ""), (own, what)] {
             if !w.is_empty() && same {
@@ -114,11 +117,16 @@ impl Fifos {
         }
     }
 
-    /// A child exited: forget it if it was a reader.
+    /// A child exited: forget it if it was a reader (logged as keepalived's
+    /// `vrrp_notify_fifo_script_exit` / `lvs_notify_fifo_script_exit`).
     pub fn reaped(&mut self, pid: Pid) -> bool {
         let before = self.readers.len();
         self.readers.retain(|p| *p != pid);
-        self.readers.len() != before
+        let was = self.readers.len() != before;
+        if was {
+            info!("{} notify fifo script terminated", self.kind);
+        }
+        was
     }
 
     /// Close the FIFOs, removing those we created first.
