@@ -240,3 +240,64 @@ fn fifo_bytes_match_keepalived_2_2_7() {
     n.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A one-connection SMTP sink: answers every command, returns the DATA.
+fn smtp_sink() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((conn, _)) = listener.accept() else { return };
+        let mut w = conn.try_clone().unwrap();
+        let mut r = BufReader::new(conn);
+        let _ = w.write_all(b"220 sink\r\n");
+        let (mut data, mut in_data, mut line) = (String::new(), false, String::new());
+        while r.read_line(&mut line).unwrap_or(0) > 0 {
+            let reply: &[u8] = if in_data {
+                if line == ".\r\n" {
+                    in_data = false;
+                    let _ = tx.send(std::mem::take(&mut data));
+                    b"250 ok\r\n"
+                } else {
+                    data.push_str(&line);
+                    b""
+                }
+            } else if line.starts_with("DATA") {
+                in_data = true;
+                b"354 go\r\n"
+            } else if line.starts_with("QUIT") {
+                let _ = w.write_all(b"221 bye\r\n");
+                return;
+            } else {
+                b"250 ok\r\n"
+            };
+            let _ = w.write_all(reply);
+            line.clear();
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn alerts_go_out_by_smtp() {
+    let (port, rx) = smtp_sink();
+    let dir = tmpdir("mail");
+    let text = conf(&dir, "/bin/true").replace(
+        "    router_id LVS_T\n",
+        &format!("    router_id LVS_T\n    smtp_server 127.0.0.1 {port}\n    notification_email {{\n        ops@example.com\n    }}\n"),
+    );
+    let (cfg, ecfg) = parse(&text);
+    let c = ecfg.virtual_servers[0].real_servers[0].checkers[0];
+    let mut n = LvsNotifier::new(&cfg, &ecfg, ScriptRunOpts::default());
+    let about = AlertAbout::Checker { checker: c };
+    assert!(n.handle(&Action::SmtpAlert { about, up: false, message: "=> TCP CHECK failed on service <=".into() }));
+    let mail = rx.recv_timeout(Duration::from_secs(10)).expect("the alert was delivered");
+    assert!(
+        mail.contains("Subject: [LVS_T] Realserver [192.168.1.10]:tcp:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN\r\n"),
+        "{mail}"
+    );
+    assert!(mail.contains("=> TCP CHECK failed on service <="), "{mail}");
+    n.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+}
