@@ -189,3 +189,37 @@ fn open_fifo(path: &str, created: bool, what: &str) -> Option<std::fs::File> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn spec(path: &std::path::Path) -> NotifyFifo {
+        NotifyFifo { name: Some(path.display().to_string()), ..Default::default() }
+    }
+
+    #[test]
+    fn one_path_for_both_is_opened_once_and_a_plain_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("ka-rs-fifos-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("both.fifo");
+        let (mut f, mut running) = (Fifos::default(), Vec::new());
+        f.open(&spec(&p), &spec(&p), "lvs_", &ScriptRunOpts::default(), &mut running);
+        assert_eq!(f.fifos.len(), 1);
+        let mut r = std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK).open(&p).unwrap();
+        f.write(b"VS FWM 1 UP\n");
+        let mut buf = [0u8; 64];
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"VS FWM 1 UP\n", "written once");
+        f.close();
+        assert!(!p.exists());
+        let plain = dir.join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        f.open(&NotifyFifo::default(), &spec(&plain), "lvs_", &ScriptRunOpts::default(), &mut running);
+        assert!(f.fifos.is_empty(), "a regular file is not a FIFO");
+        assert!(plain.exists(), "and is not ours to remove");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
