@@ -46,9 +46,11 @@ struct Ctx<'a> {
 pub fn check_data(cfg: &Config, engine: &Engine) -> String {
     let ctx = Ctx { cfg, engine, opts: ScriptRunOpts::from_global(&cfg.global, false) };
     let mut o = Out(String::new());
-    if let Some(ssl) = &cfg.lvs.ssl {
+    // check_ssl.c init_ssl_ctx: an SSL_GET without an SSL block gets an
+    // autogen context, which the dump shows.
+    if cfg.lvs.ssl.is_some() || cfg.lvs.ssl_required {
         w!(o, "------< SSL definitions >------");
-        dump_ssl(&mut o, ssl);
+        dump_ssl(&mut o, cfg.lvs.ssl.as_ref());
     }
     if !cfg.lvs.virtual_servers.is_empty() {
         w!(o, "------< LVS Topology >------");
@@ -66,13 +68,20 @@ pub fn check_data(cfg: &Config, engine: &Engine) -> String {
     o.0
 }
 
-fn dump_ssl(o: &mut Out, ssl: &m::SslConfig) {
-    if ssl.password.is_none() && ssl.ca.is_none() && ssl.certificate.is_none() && ssl.key.is_none() {
+fn dump_ssl(o: &mut Out, ssl: Option<&m::SslConfig>) {
+    let Some(ssl) =
+        ssl.filter(|s| s.password.is_some() || s.ca.is_some() || s.certificate.is_some() || s.key.is_some())
+    else {
         w!(o, " Using autogen SSL context");
         return;
-    }
-    let fields = [("Password", &ssl.password), ("CA-file", &ssl.ca), ("Certificate file", &ssl.certificate)];
-    for (name, v) in fields.into_iter().chain([("Key file", &ssl.key)]) {
+    };
+    let fields = [
+        ("Password", &ssl.password),
+        ("CA-file", &ssl.ca),
+        ("Certificate file", &ssl.certificate),
+        ("Key file", &ssl.key),
+    ];
+    for (name, v) in fields {
         if let Some(v) = v {
             w!(o, " {name} : {v}");
         }
@@ -336,7 +345,13 @@ fn dump_rs(o: &mut Out, ctx: &Ctx<'_>, id: RsId) {
     let st = ctx.engine.rs_state(id);
     let eff = st.map_or(ers.weight, |s| s.effective_weight);
     w!(o, "   ------< Real server >------");
-    w!(o, "   RIP = {}, RPORT = {}, WEIGHT = {} EFF WEIGHT = {eff}", rs.addr, rs.port, keepalived_check::real_weight(eff));
+    w!(
+        o,
+        "   RIP = {}, RPORT = {}, WEIGHT = {} EFF WEIGHT = {eff}",
+        rs.addr,
+        rs.port,
+        keepalived_check::real_weight(eff)
+    );
     dump_forwarding(o, "", rs.forwarding.as_ref().or(vs.forwarding.as_ref()));
     w!(o, "   Alpha is {}", on_off(ers.alpha));
     w!(o, "   connection timeout = {}", secs(rs.connect_timeout.unwrap_or(vs.connect_timeout)));

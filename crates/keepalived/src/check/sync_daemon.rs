@@ -231,8 +231,12 @@ mod tests {
 
     #[test]
     fn errors_in_keepalived_words() {
-        let e = |n| NetlinkError::Change { action: "x".into(), source: std::io::Error::from_raw_os_error(n), hint: None };
-        assert_eq!(error_line(true, &e(17)), "IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: Daemon has already run(17)");
+        let e =
+            |n| NetlinkError::Change { action: "x".into(), source: std::io::Error::from_raw_os_error(n), hint: None };
+        assert_eq!(
+            error_line(true, &e(17)),
+            "IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: Daemon has already run(17)"
+        );
         assert_eq!(error_line(false, &e(3)), "IPVS cmd IP_VS_SO_SET_STOPDAEMON(1164) error: No daemon is running(3)");
         assert_eq!(error_line(true, &e(19)), "IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: No such device(19)");
     }
@@ -273,7 +277,8 @@ mod tests {
     #[test]
     fn guest_follower_tracks_the_instance() {
         let Some(mut ipvs) = guest_ipvs() else { return };
-        let sd = LvsSyncDaemon { interface: "ka_sync0".into(), vrrp_instance: Some("VI_1".into()), ..Default::default() };
+        let sd =
+            LvsSyncDaemon { interface: "ka_sync0".into(), vrrp_instance: Some("VI_1".into()), ..Default::default() };
         let g = global(Some(sd.clone()));
         let mut f = Follower::new();
         f.on_event(&mut ipvs, &g, false, 51);
@@ -328,7 +333,9 @@ mod tests {
         );
         let mut c = std::process::Command::new(script);
         c.env("IPVS_VM_TOOLS", "ipvsadm ip bash").args(["-t", "120", "-m", "1024", "-s"]).arg(&root);
-        if let Some(t) = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).filter(|t| !t.starts_with(&root)) {
+        if let Some(t) =
+            std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).filter(|t| !t.starts_with(&root))
+        {
             c.arg("-s").arg(t);
         }
         let out = c.arg("--").arg(cmd).output().expect("run-in-vm.sh");

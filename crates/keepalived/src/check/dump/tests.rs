@@ -114,3 +114,12 @@ fn the_dump_of_every_checker_type_matches_keepalived_2_2_7() {
     assert!(ours.starts_with(ssl) && REF3.contains(ssl));
     compare(&ours, REF3, &[]);
 }
+
+#[test]
+fn an_ssl_get_without_ssl_block_shows_the_autogen_context() {
+    let text = "virtual_server 10.0.0.1 443 {\n protocol TCP\n real_server 10.0.0.2 443 {\n  SSL_GET {\n   url {\n    path /\n   }\n  }\n }\n}\n";
+    let cfg = keepalived_config::parse_str("t.conf", text, &Default::default()).config;
+    let e = engine(&cfg);
+    assert!(check_data(&cfg, &e)
+        .starts_with("------< SSL definitions >------\n Using autogen SSL context\n------< LVS Topology >------\n"));
+}

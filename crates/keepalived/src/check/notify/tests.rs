@@ -42,7 +42,10 @@ fn wait_lines(path: &std::path::Path, n: usize) -> Vec<String> {
 fn fifo_lines_are_2_2_7_s() {
     // ipwrapper.c notify_fifo_rs / notify_fifo_vs: "RS %s %s %s\n", "VS %s %s\n",
     // written without the NUL.
-    assert_eq!(rs_line("[192.168.1.10]:tcp:80", "[10.0.0.1]:tcp:80", true), "RS [192.168.1.10]:tcp:80 [10.0.0.1]:tcp:80 UP\n");
+    assert_eq!(
+        rs_line("[192.168.1.10]:tcp:80", "[10.0.0.1]:tcp:80", true),
+        "RS [192.168.1.10]:tcp:80 [10.0.0.1]:tcp:80 UP\n"
+    );
     // A fwmark service has no protocol (check_data.c clears it): "none".
     assert_eq!(rs_line("[10.1.1.1]:none:53", "FWM 7", false), "RS [10.1.1.1]:none:53 FWM 7 DOWN\n");
     assert_eq!(vs_line("[10.0.0.1]:tcp:80", true), "VS [10.0.0.1]:tcp:80 UP\n");
@@ -131,12 +134,8 @@ fn scripts_get_no_extra_arguments_and_fifos_get_the_lines() {
 
     let mut lines = wait_lines(&out, 4);
     lines.sort();
-    let mut want = vec![
-        format!("{script} up arg"),
-        format!("{script} "),
-        format!("{script} quorum_up"),
-        format!("{script} "),
-    ];
+    let mut want =
+        vec![format!("{script} up arg"), format!("{script} "), format!("{script} quorum_up"), format!("{script} ")];
     want.sort();
     assert_eq!(lines, want);
     n.shutdown();
@@ -294,7 +293,9 @@ fn alerts_go_out_by_smtp() {
     assert!(n.handle(&Action::SmtpAlert { about, up: false, message: "=> TCP CHECK failed on service <=".into() }));
     let mail = rx.recv_timeout(Duration::from_secs(10)).expect("the alert was delivered");
     assert!(
-        mail.contains("Subject: [LVS_T] Realserver [192.168.1.10]:tcp:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN\r\n"),
+        mail.contains(
+            "Subject: [LVS_T] Realserver [192.168.1.10]:tcp:8080 of virtual server [10.0.0.1]:tcp:80 - DOWN\r\n"
+        ),
         "{mail}"
     );
     assert!(mail.contains("=> TCP CHECK failed on service <="), "{mail}");
