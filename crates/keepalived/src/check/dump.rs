@@ -563,7 +563,7 @@ fn dump_http(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, h: &m::HttpCheck) {
     w!(o, "   Enable SNI {}set", if h.enable_sni { "" } else { "un" });
     w!(o, "   Fast recovery {}set", if h.fast_recovery { "" } else { "un" });
     for u in &h.urls {
-        dump_url(o, u);
+        dump_url(o, ctx, u);
     }
     let failed = ctx.engine.checker(id).and_then(|s| s.failed_step).and_then(|i| h.urls.get(i));
     if let Some(u) = failed {
@@ -571,7 +571,7 @@ fn dump_http(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, h: &m::HttpCheck) {
     }
 }
 
-fn dump_url(o: &mut Out, u: &m::Url) {
+fn dump_url(o: &mut Out, ctx: &Ctx<'_>, u: &m::Url) {
     w!(o, "   Checked url = {}", u.path.as_deref().unwrap_or(""));
     if let Some(d) = &u.digest {
         let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
@@ -588,12 +588,82 @@ fn dump_url(o: &mut Out, u: &m::Url) {
     if let Some(v) = &u.virtualhost {
         w!(o, "     Virtual host = {v}");
     }
-    if let Some(r) = &u.regex {
-        w!(o, "     Regex = \"{r}\"");
-        if u.regex_no_match {
-            w!(o, "     Regex no match");
-        }
+    if u.regex.is_some() {
+        dump_regex(o, ctx, u);
     }
+}
+
+/// check_http.c's regex lines. As 2.2.7 prints them: any option set lists
+/// every option name (it tests the table's bits, not the url's); the ref
+/// count is how many urls share the compiled pattern (same pattern and
+/// options, whole configuration); the JIT stack is the process-wide one.
+fn dump_regex(o: &mut Out, ctx: &Ctx<'_>, u: &m::Url) {
+    w!(o, "     Regex = \"{}\"", u.regex.as_deref().unwrap_or(""));
+    if u.regex_no_match {
+        w!(o, "     Regex no match");
+    }
+    match (u.regex_min_offset, u.regex_max_offset) {
+        (0, 0) => {}
+        (min, 0) => w!(o, "     Regex min offset = {min}"),
+        (min, max) => w!(o, "     Regex min offset = {min}, max_offset = {}", max - 1),
+    }
+    let options = if u.regex_options.is_empty() { String::new() } else { format!(" {}", REGEX_OPTIONS.join(" ")) };
+    w!(o, "     Regex options:{options}");
+    let urls = all_urls(ctx);
+    let same = |x: &&&m::Url| x.regex == u.regex && sorted(&x.regex_options) == sorted(&u.regex_options);
+    w!(o, "     Regex ref count = {}", urls.iter().filter(same).count());
+    if u.regex_stack.is_some() {
+        let stacks = urls.iter().filter_map(|x| x.regex_stack);
+        let (start, max) = stacks.fold((0, 0), |(s, m), (a, b)| (s.max(a), m.max(b)));
+        w!(o, "     Regex stack start {start}, max {max}");
+    }
+}
+
+/// check_http.c `regex_options`, in its order.
+const REGEX_OPTIONS: [&str; 24] = [
+    "allow_empty_class",
+    "alt_bsux",
+    "auto_callout",
+    "caseless",
+    "dollar_endonly",
+    "dotall",
+    "dupnames",
+    "extended",
+    "firstline",
+    "match_unset_backref",
+    "multiline",
+    "never_ucp",
+    "never_utf",
+    "no_auto_capture",
+    "no_auto_possess",
+    "no_dotstar_anchor",
+    "no_start_optimize",
+    "ucp",
+    "ungreedy",
+    "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
+];
+
+fn sorted(v: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Every HTTP_GET/SSL_GET url with a regex in the configuration.
+fn all_urls<'a>(ctx: &Ctx<'a>) -> Vec<&'a m::Url> {
+    let checkers = ctx.cfg.lvs.virtual_servers.iter().flat_map(|v| &v.real_servers).flat_map(|r| &r.checkers);
+    checkers
+        .filter_map(|c| match &c.kind {
+            m::CheckerKind::Http(h) => Some(h.urls.iter().filter(|u| u.regex.is_some())),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 /// The status codes as keepalived prints its bitmap: merged, ascending

@@ -123,3 +123,14 @@ fn an_ssl_get_without_ssl_block_shows_the_autogen_context() {
     assert!(check_data(&cfg, &e)
         .starts_with("------< SSL definitions >------\n Using autogen SSL context\n------< LVS Topology >------\n"));
 }
+
+/// The fourth reference: HTTP_GET urls with regexes (options, offsets, JIT
+/// stack), as 2.2.7 prints them.
+#[test]
+fn regex_lines_match_keepalived_2_2_7() {
+    const CONF4: &str = include_str!("../../../testdata/check_dump/ka_regex.conf");
+    const REF4: &str = include_str!("../../../testdata/check_dump/keepalived_check_regex.data");
+    let cfg = keepalived_config::parse_str("ka4.conf", CONF4, &Default::default()).config;
+    let e = engine(&cfg);
+    compare(&check_data(&cfg, &e), REF4, &[]);
+}
