@@ -1,7 +1,7 @@
 //! IPVS through [`keepalived_netlink::ipvs::Ipvs`] against the kernel, in
 //! the throw-away IPVS guest (this host's kernel has no IPVS): every
 //! operation is done once with ipvsadm and once with ours, and the kernel
-//! state ipvsadm lists afterwards (`-Sn`, `-Ln --exact`, `--thresholds`,
+//! state ipvsadm lists afterwards (`-Sn`, `-Ln --exact`, `--thresholds`, `--stats`,
 //! `--persistent-conn`, `--timeout`, `--daemon`) must be the same.
 //! On the host, only the "no IPVS" answer of [`Ipvs::open`] is checked.
 
@@ -40,7 +40,15 @@ fn must(args: &str) {
 
 /// Everything ipvsadm shows of the kernel's IPVS state.
 fn state() -> String {
-    let views = ["-Sn", "-Ln --exact", "-Ln --thresholds", "-Ln --persistent-conn", "-Ln --timeout", "-Ln --daemon"];
+    let views = [
+        "-Sn",
+        "-Ln --exact",
+        "-Ln --thresholds",
+        "-Ln --persistent-conn",
+        "-Ln --stats --exact",
+        "-Ln --timeout",
+        "-Ln --daemon",
+    ];
     views.iter().map(|v| format!("## ipvsadm {v}\n{}", ipvsadm(v).1)).collect()
 }
 
