@@ -203,6 +203,26 @@ impl EngineConfig {
         self.checkers.get(c.0)
     }
 
+    /// Makes a hand-built configuration safe for the engine: checkers naming a real server that does not
+    /// exist are dropped (later ids shift down) and every real server's `checkers` list is rebuilt from the
+    /// checkers' `rs`. A configuration from [`EngineConfig::from_config`] is unchanged.
+    pub fn sanitized(mut self) -> EngineConfig {
+        let exists =
+            |c: &CheckerConfig, vss: &[VsConfig]| vss.get(c.rs.vs.0).is_some_and(|v| c.rs.rs < v.real_servers.len());
+        let vss = std::mem::take(&mut self.virtual_servers);
+        self.checkers.retain(|c| exists(c, &vss));
+        self.virtual_servers = vss;
+        for v in &mut self.virtual_servers {
+            for r in &mut v.real_servers {
+                r.checkers.clear();
+            }
+        }
+        for (i, c) in self.checkers.iter().enumerate() {
+            self.virtual_servers[c.rs.vs.0].real_servers[c.rs.rs].checkers.push(CheckerId(i));
+        }
+        self
+    }
+
     /// Builds the engine configuration from a parsed and validated keepalived configuration.
     pub fn from_config(cfg: &Config) -> EngineConfig {
         let g = &cfg.global;

@@ -25,8 +25,9 @@ pub struct Engine {
 
 impl Engine {
     /// A stopped engine for `cfg`; nothing happens before [`Input::Start`]. `seed` drives the warmup
-    /// draws (keepalived's `random()`).
+    /// draws (keepalived's `random()`). `cfg` is [`EngineConfig::sanitized`] first.
     pub fn new(cfg: EngineConfig, seed: u64) -> Engine {
+        let cfg = cfg.sanitized();
         let vs = cfg
             .virtual_servers
             .iter()

@@ -145,3 +145,20 @@ fn engine_config_round_trips_through_json() {
     let back: EngineConfig = serde_json::from_str(&text).expect("deserialise");
     assert_eq!(back, c);
 }
+
+#[test]
+fn hand_built_inconsistent_config_is_sanitized() {
+    let mut c = common::engine_config(CONF);
+    let mut bad = c.checkers[0].clone();
+    bad.rs = RsId { vs: VsId(9), rs: 0 };
+    c.checkers.insert(0, bad);
+    c.virtual_servers[0].real_servers[0].checkers.push(CheckerId(77));
+    let n = c.checkers.len();
+    let mut e = Engine::new(c, 1);
+    assert_eq!(e.config().checkers.len(), n - 1);
+    assert_eq!(e.config().virtual_servers[0].real_servers[0].checkers[0], CheckerId(0));
+    let mut out = Vec::new();
+    e.handle(Instant(0), Input::Start, &mut out);
+    e.handle_timeout(Instant(100_000_000), &mut out);
+    assert!(out.iter().any(|a| matches!(a, Action::StartCheck { .. })));
+}

@@ -32,6 +32,8 @@ pub struct Fifos {
     fifos: Vec<Fifo>,
     /// The FIFO reader scripts not yet reaped (killed first at a stop).
     pub readers: Vec<Pid>,
+    /// `vrrp` / `lvs`: keepalived's "… notify fifo script terminated".
+    kind: &'static str,
 }
 
 impl Fifos {
@@ -47,6 +49,7 @@ impl Fifos {
         opts: &ScriptRunOpts,
         running: &mut Vec<Pid>,
     ) {
+        self.kind = what.trim_end_matches([' ', '_']);
         let same = global.name.is_some() && global.name == own.name;
         for (f, w) in [(global, ""), (own, what)] {
             if !w.is_empty() && same {
@@ -114,11 +117,16 @@ impl Fifos {
         }
     }
 
-    /// A child exited: forget it if it was a reader.
+    /// A child exited: forget it if it was a reader (logged as keepalived's
+    /// `vrrp_notify_fifo_script_exit` / `lvs_notify_fifo_script_exit`).
     pub fn reaped(&mut self, pid: Pid) -> bool {
         let before = self.readers.len();
         self.readers.retain(|p| *p != pid);
-        self.readers.len() != before
+        let was = self.readers.len() != before;
+        if was {
+            info!("{} notify fifo script terminated", self.kind);
+        }
+        was
     }
 
     /// Close the FIFOs, removing those we created first.
@@ -179,5 +187,39 @@ fn open_fifo(path: &str, created: bool, what: &str) -> Option<std::fs::File> {
             }
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn spec(path: &std::path::Path) -> NotifyFifo {
+        NotifyFifo { name: Some(path.display().to_string()), ..Default::default() }
+    }
+
+    #[test]
+    fn one_path_for_both_is_opened_once_and_a_plain_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("ka-rs-fifos-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("both.fifo");
+        let (mut f, mut running) = (Fifos::default(), Vec::new());
+        f.open(&spec(&p), &spec(&p), "lvs_", &ScriptRunOpts::default(), &mut running);
+        assert_eq!(f.fifos.len(), 1);
+        let mut r = std::fs::OpenOptions::new().read(true).custom_flags(nix::libc::O_NONBLOCK).open(&p).unwrap();
+        f.write(b"VS FWM 1 UP\n");
+        let mut buf = [0u8; 64];
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"VS FWM 1 UP\n", "written once");
+        f.close();
+        assert!(!p.exists());
+        let plain = dir.join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        f.open(&NotifyFifo::default(), &spec(&plain), "lvs_", &ScriptRunOpts::default(), &mut running);
+        assert!(f.fifos.is_empty(), "a regular file is not a FIFO");
+        assert!(plain.exists(), "and is not ours to remove");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

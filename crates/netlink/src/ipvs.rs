@@ -422,11 +422,15 @@ impl Ipvs {
         items.into_iter().next().ok_or_else(|| NetlinkError::Malformed { what, detail: "no answer".into() })
     }
 
+    /// Add a virtual service; [`NetlinkError::AlreadyExists`] when it is
+    /// there already.
     pub fn add_service(&mut self, s: &Service) -> Result<(), NetlinkError> {
         let action = format!("add IPVS service {}", s.key);
         self.change(&action, service_request(self.family, CMD_NEW_SERVICE, s), Expect::Add)
     }
 
+    /// Change the scheduler, flags, persistence or engine of a service
+    /// (every flag is set as given: the mask sent is all ones).
     pub fn edit_service(&mut self, s: &Service) -> Result<(), NetlinkError> {
         let action = format!("change IPVS service {}", s.key);
         self.change(&action, service_request(self.family, CMD_SET_SERVICE, s), Expect::Ack)
@@ -445,6 +449,8 @@ impl Ipvs {
         self.change(&action, dest_request(self.family, CMD_NEW_DEST, svc, d), Expect::Add)
     }
 
+    /// Change a real server's weight, thresholds or forwarding. keepalived
+    /// adds it when this fails with `ENOENT`; that is the caller's choice.
     pub fn edit_dest(&mut self, svc: &ServiceKey, d: &Dest) -> Result<(), NetlinkError> {
         let action = format!("change real server {} of IPVS service {svc}", d.key());
         self.change(&action, dest_request(self.family, CMD_SET_DEST, svc, d), Expect::Ack)
@@ -476,6 +482,7 @@ impl Ipvs {
         self.change("flush the IPVS table", msg(self.family, CMD_FLUSH, NLM_F_REQUEST | NLM_F_ACK), Expect::Ack)
     }
 
+    /// The TCP, TCP FIN and UDP connection timeouts (`ipvsadm -L --timeout`).
     pub fn timeouts(&mut self) -> Result<Timeouts, NetlinkError> {
         let what = "IPVS timeouts";
         let items = self.query(what, msg(self.family, CMD_GET_CONFIG, NLM_F_REQUEST | NLM_F_ACK), decode::timeouts)?;

@@ -12,6 +12,12 @@
 //! - [`vmac`]: `use_vmac` macvlan interfaces and the sysctls keepalived sets
 //!   for them.
 //! - [`nft`]: the nftables firewall of instances without accept mode.
+//! - [`ipvs`]: IPVS virtual services, real servers, sync daemons and
+//!   timeouts over generic netlink.
+//!
+//! Every request path (dumps, acknowledged changes, nf_tables batches,
+//! IPVS, the multicast monitors) goes through one netlink transport
+//! (`transport.rs`).
 //!
 //! [`dump_links`] and [`dump_addresses`] each open a `NETLINK_ROUTE`
 //! socket, send one dump request and read the multi-part answer up to

@@ -175,7 +175,7 @@ impl Transport {
     /// Send `datagram` (whose messages carry sequence number `seq`) and hand
     /// every message of the answer with that number to `on_msg` until it
     /// breaks. Other messages (late answers to earlier requests) are
-    /// skipped. `Err(None)` from `on_msg`'s callers' view is left to them.
+    /// skipped.
     pub(crate) fn exchange<R>(
         &self,
         datagram: &[u8],
@@ -258,39 +258,11 @@ impl Transport {
         seq: u32,
         decode: &impl Fn(u16, &[u8]) -> Result<Option<T>, String>,
     ) -> Result<Option<Vec<T>>, NetlinkError> {
-        let mut items = Vec::new();
-        let mut interrupted = false;
         let flags = request.get(6..8).map(|f| u16::from_ne_bytes([f[0], f[1]])).unwrap_or(0);
         let is_dump = flags & NLM_F_DUMP == NLM_F_DUMP;
-        let end = self.exchange(request, seq, |m| {
-            if m.flags & NLM_F_DUMP_INTR != 0 {
-                interrupted = true;
-            }
-            match m.kind {
-                NLMSG_NOOP => ControlFlow::Continue(()),
-                NLMSG_DONE => ControlFlow::Break(DumpEnd::Code(error_code(m).unwrap_or(0))),
-                NLMSG_ERROR => match error_code(m) {
-                    None => ControlFlow::Break(DumpEnd::Malformed("a truncated error message".into())),
-                    // An acknowledgement: the end of a single-answer
-                    // query; within a dump, nothing to do.
-                    Some(0) if is_dump => ControlFlow::Continue(()),
-                    Some(c) => ControlFlow::Break(DumpEnd::Code(c)),
-                },
-                // The kernel dropped messages: the list is incomplete.
-                NLMSG_OVERRUN => {
-                    interrupted = true;
-                    ControlFlow::Continue(())
-                }
-                kind => match decode(kind, m.bytes) {
-                    Ok(Some(item)) => {
-                        items.push(item);
-                        ControlFlow::Continue(())
-                    }
-                    Ok(None) => ControlFlow::Continue(()),
-                    Err(detail) => ControlFlow::Break(DumpEnd::Malformed(detail)),
-                },
-            }
-        });
+        let mut acc = DumpAcc { items: Vec::new(), interrupted: false };
+        let end = self.exchange(request, seq, |m| dump_step(m, is_dump, decode, &mut acc));
+        let DumpAcc { items, interrupted } = acc;
         match end {
             Ok(DumpEnd::Code(0)) => Ok((!interrupted).then_some(items)),
             Ok(DumpEnd::Code(c)) if c.checked_neg() == Some(EINTR) => Ok(None),
@@ -353,6 +325,50 @@ impl Transport {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// What a dump gathered so far.
+struct DumpAcc<T> {
+    items: Vec<T>,
+    /// The kernel marked the answer interrupted or dropped messages.
+    interrupted: bool,
+}
+
+/// One message of a dump's (or query's) answer: an item, the end, or
+/// nothing to do. `is_dump`: the answer ends with `NLMSG_DONE`, not with
+/// the acknowledgement.
+fn dump_step<T>(
+    m: &Msg<'_>,
+    is_dump: bool,
+    decode: &impl Fn(u16, &[u8]) -> Result<Option<T>, String>,
+    acc: &mut DumpAcc<T>,
+) -> ControlFlow<DumpEnd> {
+    if m.flags & NLM_F_DUMP_INTR != 0 {
+        acc.interrupted = true;
+    }
+    match m.kind {
+        NLMSG_NOOP => ControlFlow::Continue(()),
+        NLMSG_DONE => ControlFlow::Break(DumpEnd::Code(error_code(m).unwrap_or(0))),
+        NLMSG_ERROR => match error_code(m) {
+            None => ControlFlow::Break(DumpEnd::Malformed("a truncated error message".into())),
+            // An acknowledgement: within a dump, nothing to do.
+            Some(0) if is_dump => ControlFlow::Continue(()),
+            Some(c) => ControlFlow::Break(DumpEnd::Code(c)),
+        },
+        // The kernel dropped messages: the list is incomplete.
+        NLMSG_OVERRUN => {
+            acc.interrupted = true;
+            ControlFlow::Continue(())
+        }
+        kind => match decode(kind, m.bytes) {
+            Ok(Some(item)) => {
+                acc.items.push(item);
+                ControlFlow::Continue(())
+            }
+            Ok(None) => ControlFlow::Continue(()),
+            Err(detail) => ControlFlow::Break(DumpEnd::Malformed(detail)),
+        },
     }
 }
 
@@ -494,3 +510,56 @@ macro_rules! delegate_source {
     };
 }
 pub(crate) use delegate_source;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(kind: u16, flags: u16, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&((16 + payload.len()) as u32).to_ne_bytes());
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(&flags.to_ne_bytes());
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(payload);
+        v
+    }
+
+    /// Feed `datagram` through [`dump_step`] as a dump or a query.
+    fn run(datagram: &[u8], is_dump: bool) -> (Option<i32>, Vec<u16>, bool) {
+        let decode = |kind: u16, _: &[u8]| Ok(Some(kind));
+        let mut acc = DumpAcc { items: Vec::new(), interrupted: false };
+        let mut end = None;
+        for m in messages(datagram) {
+            if let ControlFlow::Break(e) = dump_step(&m.unwrap(), is_dump, &decode, &mut acc) {
+                end = Some(match e {
+                    DumpEnd::Code(c) => c,
+                    DumpEnd::Malformed(_) => i32::MIN,
+                });
+                break;
+            }
+        }
+        (end, acc.items, acc.interrupted)
+    }
+
+    #[test]
+    fn dumps_end_at_done_and_queries_at_the_ack() {
+        let mut d = msg(100, 2, &[]);
+        d.extend(msg(NLMSG_ERROR, 0, &0i32.to_ne_bytes()));
+        d.extend(msg(NLMSG_DONE, 2, &0i32.to_ne_bytes()));
+        d.extend(msg(101, 2, &[]));
+        assert_eq!(run(&d, true), (Some(0), vec![100], false));
+        assert_eq!(run(&d, false), (Some(0), vec![100], false));
+    }
+
+    #[test]
+    fn interrupted_and_refused_dumps() {
+        let mut d = msg(100, 2 | NLM_F_DUMP_INTR, &[]);
+        d.extend(msg(NLMSG_DONE, 2, &(-EINTR).to_ne_bytes()));
+        assert_eq!(run(&d, true), (Some(-EINTR), vec![100], true));
+        let d = msg(NLMSG_ERROR, 0, &(-1i32).to_ne_bytes());
+        assert_eq!(run(&d, true), (Some(-1), vec![], false));
+        let d = msg(NLMSG_ERROR, 0, &[1, 2]);
+        assert_eq!(run(&d, true), (Some(i32::MIN), vec![], false));
+    }
+}

@@ -46,9 +46,11 @@ struct Ctx<'a> {
 pub fn check_data(cfg: &Config, engine: &Engine) -> String {
     let ctx = Ctx { cfg, engine, opts: ScriptRunOpts::from_global(&cfg.global, false) };
     let mut o = Out(String::new());
-    if let Some(ssl) = &cfg.lvs.ssl {
+    // check_ssl.c init_ssl_ctx: an SSL_GET without an SSL block gets an
+    // autogen context, which the dump shows.
+    if cfg.lvs.ssl.is_some() || cfg.lvs.ssl_required {
         w!(o, "------< SSL definitions >------");
-        dump_ssl(&mut o, ssl);
+        dump_ssl(&mut o, cfg.lvs.ssl.as_ref());
     }
     if !cfg.lvs.virtual_servers.is_empty() {
         w!(o, "------< LVS Topology >------");
@@ -62,16 +64,24 @@ pub fn check_data(cfg: &Config, engine: &Engine) -> String {
     }
     dump_checkers(&mut o, &ctx);
     dump_track_files(&mut o, &ctx);
+    dump_track_bfds(&mut o, &ctx);
     o.0
 }
 
-fn dump_ssl(o: &mut Out, ssl: &m::SslConfig) {
-    if ssl.password.is_none() && ssl.ca.is_none() && ssl.certificate.is_none() && ssl.key.is_none() {
+fn dump_ssl(o: &mut Out, ssl: Option<&m::SslConfig>) {
+    let Some(ssl) =
+        ssl.filter(|s| s.password.is_some() || s.ca.is_some() || s.certificate.is_some() || s.key.is_some())
+    else {
         w!(o, " Using autogen SSL context");
         return;
-    }
-    let fields = [("Password", &ssl.password), ("CA-file", &ssl.ca), ("Certificate file", &ssl.certificate)];
-    for (name, v) in fields.into_iter().chain([("Key file", &ssl.key)]) {
+    };
+    let fields = [
+        ("Password", &ssl.password),
+        ("CA-file", &ssl.ca),
+        ("Certificate file", &ssl.certificate),
+        ("Key file", &ssl.key),
+    ];
+    for (name, v) in fields {
         if let Some(v) = v {
             w!(o, " {name} : {v}");
         }
@@ -335,7 +345,13 @@ fn dump_rs(o: &mut Out, ctx: &Ctx<'_>, id: RsId) {
     let st = ctx.engine.rs_state(id);
     let eff = st.map_or(ers.weight, |s| s.effective_weight);
     w!(o, "   ------< Real server >------");
-    w!(o, "   RIP = {}, RPORT = {}, WEIGHT = {} EFF WEIGHT = {eff}", rs.addr, rs.port, keepalived_check::real_weight(eff));
+    w!(
+        o,
+        "   RIP = {}, RPORT = {}, WEIGHT = {} EFF WEIGHT = {eff}",
+        rs.addr,
+        rs.port,
+        keepalived_check::real_weight(eff)
+    );
     dump_forwarding(o, "", rs.forwarding.as_ref().or(vs.forwarding.as_ref()));
     w!(o, "   Alpha is {}", on_off(ers.alpha));
     w!(o, "   connection timeout = {}", secs(rs.connect_timeout.unwrap_or(vs.connect_timeout)));
@@ -425,8 +441,11 @@ fn dump_checker(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, c: &CheckerConfig) {
     w!(o, "   Has run = {}", yes_no(st.is_some_and(|s| s.has_run)));
     w!(o, "   Current weight = {}", st.map_or(0, |s| s.cur_weight));
     let model = model_checker(ctx, c);
-    if !matches!(c.policy, Policy::File { .. }) {
-        dump_checker_timers(o, ctx, id, c, model);
+    match c.policy {
+        Policy::File { .. } => {}
+        // No launch function: keepalived never fills the timers in.
+        Policy::Bfd { .. } => dump_unset_timers(o, c),
+        _ => dump_checker_timers(o, ctx, id, c, model),
     }
     w!(o, "   Log all failures = {}", yes_no(c.log_all_failures));
     if let Some(mc) = model {
@@ -458,10 +477,22 @@ fn dump_checker_timers(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, c: &CheckerCon
     w!(o, "   Default delay before retry = {default} us");
 }
 
+/// BFD_CHECK: its timers keep their unset values (ULONG_MAX, UINT_MAX).
+fn dump_unset_timers(o: &mut Out, c: &CheckerConfig) {
+    let (ul, ui) = (u64::MAX, u32::MAX);
+    w!(o, "   Alpha = {}", yes_no(c.alpha));
+    w!(o, "   Delay loop = {ul} us");
+    w!(o, "   Warmup = {ul} us");
+    w!(o, "   Retries = {ui}");
+    w!(o, "   Delay before retry = {ul} us");
+    w!(o, "   Retries iterations = {ui}");
+    w!(o, "   Default delay before retry = 1000000 us");
+}
+
 /// `dump_connection_opts` (checkers with a connection: all but MISC, FILE,
-/// BFD).
+/// BFD; SMTP_CHECK shows its first host, the real server by default).
 fn dump_connection(o: &mut Out, ctx: &Ctx<'_>, c: &CheckerConfig, mc: &m::Checker) {
-    if matches!(mc.kind, m::CheckerKind::Misc(_) | m::CheckerKind::Bfd(_) | m::CheckerKind::Smtp(_)) {
+    if matches!(mc.kind, m::CheckerKind::Misc(_) | m::CheckerKind::Bfd(_)) {
         return;
     }
     let Some(rs) = ctx.engine.config().rs(c.rs) else { return };
@@ -532,7 +563,7 @@ fn dump_http(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, h: &m::HttpCheck) {
     w!(o, "   Enable SNI {}set", if h.enable_sni { "" } else { "un" });
     w!(o, "   Fast recovery {}set", if h.fast_recovery { "" } else { "un" });
     for u in &h.urls {
-        dump_url(o, u);
+        dump_url(o, ctx, u);
     }
     let failed = ctx.engine.checker(id).and_then(|s| s.failed_step).and_then(|i| h.urls.get(i));
     if let Some(u) = failed {
@@ -540,7 +571,7 @@ fn dump_http(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, h: &m::HttpCheck) {
     }
 }
 
-fn dump_url(o: &mut Out, u: &m::Url) {
+fn dump_url(o: &mut Out, ctx: &Ctx<'_>, u: &m::Url) {
     w!(o, "   Checked url = {}", u.path.as_deref().unwrap_or(""));
     if let Some(d) = &u.digest {
         let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
@@ -557,12 +588,82 @@ fn dump_url(o: &mut Out, u: &m::Url) {
     if let Some(v) = &u.virtualhost {
         w!(o, "     Virtual host = {v}");
     }
-    if let Some(r) = &u.regex {
-        w!(o, "     Regex = \"{r}\"");
-        if u.regex_no_match {
-            w!(o, "     Regex no match");
-        }
+    if u.regex.is_some() {
+        dump_regex(o, ctx, u);
     }
+}
+
+/// check_http.c's regex lines. As 2.2.7 prints them: any option set lists
+/// every option name (it tests the table's bits, not the url's); the ref
+/// count is how many urls share the compiled pattern (same pattern and
+/// options, whole configuration); the JIT stack is the process-wide one.
+fn dump_regex(o: &mut Out, ctx: &Ctx<'_>, u: &m::Url) {
+    w!(o, "     Regex = \"{}\"", u.regex.as_deref().unwrap_or(""));
+    if u.regex_no_match {
+        w!(o, "     Regex no match");
+    }
+    match (u.regex_min_offset, u.regex_max_offset) {
+        (0, 0) => {}
+        (min, 0) => w!(o, "     Regex min offset = {min}"),
+        (min, max) => w!(o, "     Regex min offset = {min}, max_offset = {}", max - 1),
+    }
+    let options = if u.regex_options.is_empty() { String::new() } else { format!(" {}", REGEX_OPTIONS.join(" ")) };
+    w!(o, "     Regex options:{options}");
+    let urls = all_urls(ctx);
+    let same = |x: &&&m::Url| x.regex == u.regex && sorted(&x.regex_options) == sorted(&u.regex_options);
+    w!(o, "     Regex ref count = {}", urls.iter().filter(same).count());
+    if u.regex_stack.is_some() {
+        let stacks = urls.iter().filter_map(|x| x.regex_stack);
+        let (start, max) = stacks.fold((0, 0), |(s, m), (a, b)| (s.max(a), m.max(b)));
+        w!(o, "     Regex stack start {start}, max {max}");
+    }
+}
+
+/// check_http.c `regex_options`, in its order.
+const REGEX_OPTIONS: [&str; 24] = [
+    "allow_empty_class",
+    "alt_bsux",
+    "auto_callout",
+    "caseless",
+    "dollar_endonly",
+    "dotall",
+    "dupnames",
+    "extended",
+    "firstline",
+    "match_unset_backref",
+    "multiline",
+    "never_ucp",
+    "never_utf",
+    "no_auto_capture",
+    "no_auto_possess",
+    "no_dotstar_anchor",
+    "no_start_optimize",
+    "ucp",
+    "ungreedy",
+    "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
+];
+
+fn sorted(v: &[String]) -> Vec<&str> {
+    let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Every HTTP_GET/SSL_GET url with a regex in the configuration.
+fn all_urls<'a>(ctx: &Ctx<'a>) -> Vec<&'a m::Url> {
+    let checkers = ctx.cfg.lvs.virtual_servers.iter().flat_map(|v| &v.real_servers).flat_map(|r| &r.checkers);
+    checkers
+        .filter_map(|c| match &c.kind {
+            m::CheckerKind::Http(h) => Some(h.urls.iter().filter(|u| u.regex.is_some())),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 /// The status codes as keepalived prints its bitmap: merged, ascending
@@ -584,7 +685,10 @@ fn dump_misc(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, misc: &m::MiscCheck) {
     w!(o, "   Keepalive method = MISC_CHECK");
     let args = misc.script.as_ref().map_or(&[][..], |s| &s.args[..]);
     w!(o, "   script = {}", cmd_str(args));
-    w!(o, "   timeout = {}", misc.timeout.unwrap_or(0) / 1_000_000);
+    // The model holds the effective timeout (the virtual server's
+    // delay_loop when unset); keepalived prints its unset 0.
+    let timeout = misc.timeout.filter(|t| Some(*t) != vs_delay(ctx, id)).unwrap_or(0);
+    w!(o, "   timeout = {}", timeout / 1_000_000);
     w!(o, "   dynamic = {}", if misc.dynamic { "YES" } else { "NO" });
     let ids = misc.script.as_ref().map_or_else(keepalived_runtime::script::our_ids, |s| script_ids(s, &ctx.opts));
     w!(o, "   uid:gid = {}:{}", ids.uid, ids.gid);
@@ -592,6 +696,11 @@ fn dump_misc(o: &mut Out, ctx: &Ctx<'_>, id: CheckerId, misc: &m::MiscCheck) {
     // prints one that never happened.
     w!(o, "   Last ran = 0.000000 (Thu Jan  1 00:00:00 1970.000000)");
     w!(o, "   Last status = {}", ctx.engine.checker(id).map_or(0, |s| s.last_exit_code));
+}
+
+fn vs_delay(ctx: &Ctx<'_>, id: CheckerId) -> Option<u64> {
+    let c = ctx.engine.config().checker(id)?;
+    Some(ctx.cfg.lvs.virtual_servers.get(c.rs.vs.0)?.delay_loop)
 }
 
 fn dump_udp(o: &mut Out, u: &m::UdpCheck) {
@@ -644,6 +753,35 @@ fn file_trackers(ctx: &Ctx<'_>, name: &str) -> Vec<(String, String, i64, bool)> 
             _ => None,
         })
         .collect()
+}
+
+// ------------------------------------------------------------------ track BFDs
+
+/// `------< Checker track BFDs >------`: each bfd_instance a BFD_CHECK
+/// follows (in configuration order), with its real servers.
+fn dump_track_bfds(o: &mut Out, ctx: &Ctx<'_>) {
+    let ecfg = ctx.engine.config();
+    let mut names: Vec<&str> = Vec::new();
+    for c in &ecfg.checkers {
+        if let Policy::Bfd { name } = &c.policy {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    w!(o, "------< Checker track BFDs >------");
+    for name in names {
+        w!(o, " Checker Track BFD = {name}");
+        w!(o, "   Tracking RS :");
+        for c in ecfg.checkers.iter().filter(|c| matches!(&c.policy, Policy::Bfd { name: n } if n == name)) {
+            if let Some(rs) = ecfg.rs(c.rs) {
+                w!(o, "   {}", rs.name);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -170,7 +170,8 @@ virtual_server 10.0.0.1 80 {{
 
     #[test]
     fn no_file_check_no_watch() {
-        let cfg = keepalived_config::parse_str("t.conf", "virtual_server 10.0.0.1 80 {\n}\n", &Default::default()).config;
+        let cfg =
+            keepalived_config::parse_str("t.conf", "virtual_server 10.0.0.1 80 {\n}\n", &Default::default()).config;
         assert!(FileChecks::new(&cfg, &EngineConfig::from_config(&cfg)).is_none());
     }
 }

@@ -278,11 +278,13 @@ impl LvsNotifier {
         &self.running
     }
 
-    /// A reload: the FIFOs are closed and reopened from the new
-    /// configuration (check_daemon.c `reload_check_thread` /
-    /// `start_check`), the SMTP sender is carried over with the new
-    /// settings; the old tables serve the retired actions.
+    /// A reload (check_daemon.c `reload_check_thread` / `start_check`):
+    /// the scripts still running (FIFO readers included) are SIGTERMed, the
+    /// FIFOs closed and reopened from the new configuration, the SMTP
+    /// sender is carried over with the new settings; the old tables serve
+    /// the retired actions.
     pub fn reload(&mut self, cfg: &Config, ecfg: &EngineConfig) {
+        self.kill_scripts();
         self.fifos.close();
         let new = Tables::new(cfg, ecfg);
         self.previous = Some(std::mem::replace(&mut self.tables, new));

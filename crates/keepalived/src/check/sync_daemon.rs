@@ -231,9 +231,115 @@ mod tests {
 
     #[test]
     fn errors_in_keepalived_words() {
-        let e = |n| NetlinkError::Change { action: "x".into(), source: std::io::Error::from_raw_os_error(n), hint: None };
-        assert_eq!(error_line(true, &e(17)), "IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: Daemon has already run(17)");
+        let e =
+            |n| NetlinkError::Change { action: "x".into(), source: std::io::Error::from_raw_os_error(n), hint: None };
+        assert_eq!(
+            error_line(true, &e(17)),
+            "IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: Daemon has already run(17)"
+        );
         assert_eq!(error_line(false, &e(3)), "IPVS cmd IP_VS_SO_SET_STOPDAEMON(1164) error: No daemon is running(3)");
         assert_eq!(error_line(true, &e(19)), "IPVS cmd IP_VS_SO_SET_STARTDAEMON(1163) error: No such device(19)");
+    }
+
+    // ------------------------------------------------------------ in the IPVS guest
+    // Run by `daemons_in_the_ipvs_guest` (below) inside shared/ipvs-vm: this
+    // host's kernel has no IPVS.
+
+    fn guest_ipvs() -> Option<Ipvs> {
+        if !keepalived_testns::vm::guest() {
+            return None;
+        }
+        let ip = |args: &[&str]| std::process::Command::new("ip").args(args).status().map(|s| s.success());
+        let _ = ip(&["link", "add", "ka_sync0", "type", "dummy"]);
+        // The master sync thread needs an address on its interface.
+        let _ = ip(&["addr", "add", "10.99.0.1/24", "dev", "ka_sync0"]);
+        assert_eq!(ip(&["link", "set", "ka_sync0", "up"]).ok(), Some(true));
+        Some(Ipvs::open().expect("IPVS in the guest"))
+    }
+
+    /// Stopping a sync daemon a few milliseconds after its start can hang
+    /// the guest's 6.1 kernel under TCG (crates/netlink/tests/ipvs.rs);
+    /// VRRP transitions are never that quick. Read after a pause.
+    fn running(ipvs: &mut Ipvs) -> Vec<(DaemonState, u8)> {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let mut v: Vec<(DaemonState, u8)> =
+            ipvs.daemons().expect("daemons").into_iter().map(|d| (d.state, d.syncid)).collect();
+        v.sort_by_key(|(s, _)| *s == DaemonState::Backup);
+        v
+    }
+
+    fn global(sync: Option<LvsSyncDaemon>) -> GlobalDefs {
+        let mut g = GlobalDefs::default();
+        g.lvs_sync_daemon = sync;
+        g
+    }
+
+    #[test]
+    fn guest_follower_tracks_the_instance() {
+        let Some(mut ipvs) = guest_ipvs() else { return };
+        let sd =
+            LvsSyncDaemon { interface: "ka_sync0".into(), vrrp_instance: Some("VI_1".into()), ..Default::default() };
+        let g = global(Some(sd.clone()));
+        let mut f = Follower::new();
+        f.on_event(&mut ipvs, &g, false, 51);
+        assert_eq!(running(&mut ipvs), vec![(DaemonState::Backup, 51)], "backup at start");
+        f.on_event(&mut ipvs, &g, true, 51);
+        f.on_event(&mut ipvs, &g, true, 51);
+        assert_eq!(running(&mut ipvs), vec![(DaemonState::Master, 51)]);
+        f.on_event(&mut ipvs, &g, false, 51);
+        assert_eq!(running(&mut ipvs), vec![(DaemonState::Backup, 51)]);
+        f.on_event(&mut ipvs, &g, false, 60);
+        assert_eq!(running(&mut ipvs), vec![(DaemonState::Backup, 60)], "new settings: restarted");
+        f.shutdown(&mut ipvs);
+        assert_eq!(running(&mut ipvs), vec![]);
+        // Without an instance the events are not ours to follow.
+        let own = global(Some(LvsSyncDaemon { vrrp_instance: None, ..sd }));
+        f.on_event(&mut ipvs, &own, true, 1);
+        assert_eq!(running(&mut ipvs), vec![]);
+    }
+
+    #[test]
+    fn guest_own_daemons_run_both_roles() {
+        let Some(mut ipvs) = guest_ipvs() else { return };
+        let sd = LvsSyncDaemon { interface: "ka_sync0".into(), syncid: Some(9), ..Default::default() };
+        let g = global(Some(sd.clone()));
+        let mut own = Own::start(&mut ipvs, &g);
+        assert_eq!(running(&mut ipvs), vec![(DaemonState::Master, 9), (DaemonState::Backup, 9)]);
+        own.reload(&mut ipvs, &g);
+        assert_eq!(running(&mut ipvs), vec![(DaemonState::Master, 9), (DaemonState::Backup, 9)]);
+        let g2 = global(Some(LvsSyncDaemon { syncid: None, ..sd }));
+        own.reload(&mut ipvs, &g2);
+        assert_eq!(running(&mut ipvs), vec![(DaemonState::Master, 0), (DaemonState::Backup, 0)], "changed: restarted");
+        own.shutdown(&mut ipvs);
+        assert_eq!(running(&mut ipvs), vec![]);
+    }
+
+    /// Boots the IPVS guest and runs the `guest_` tests of this module there
+    /// (as testns's `run_suite`, with a filter: this binary's other tests
+    /// need no guest).
+    #[test]
+    fn daemons_in_the_ipvs_guest() {
+        use keepalived_testns::vm;
+        if vm::guest() {
+            return;
+        }
+        let script = vm::script().expect("shared/ipvs-vm/run-in-vm.sh not found beside the repository");
+        let (exe, root) = (std::env::current_exe().expect("test binary"), vm::repo_root());
+        let cmd = format!(
+            "export {}=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; cd {}; {} --test-threads=1 check::sync_daemon::tests::guest_",
+            vm::GUEST,
+            root.display(),
+            exe.display()
+        );
+        let mut c = std::process::Command::new(script);
+        c.env("IPVS_VM_TOOLS", "ipvsadm ip bash").args(["-t", "120", "-m", "1024", "-s"]).arg(&root);
+        if let Some(t) =
+            std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).filter(|t| !t.starts_with(&root))
+        {
+            c.arg("-s").arg(t);
+        }
+        let out = c.arg("--").arg(cmd).output().expect("run-in-vm.sh");
+        let stdout = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+        assert!(out.status.success() && stdout.contains("test result: ok. 2 passed"), "guest run failed:\n{stdout}");
     }
 }

@@ -43,7 +43,7 @@ fn emit(out: &mut Vec<u8>, kind: u16, value: &[u8]) {
     out.extend_from_slice(&((4 + value.len()) as u16).to_ne_bytes());
     out.extend_from_slice(&kind.to_ne_bytes());
     out.extend_from_slice(value);
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
@@ -308,6 +308,30 @@ fn decoders_read_what_we_write() {
     assert_eq!(decode::daemon(CMD_NEW_DAEMON, &m[20..]).unwrap().unwrap(), sd);
     let m = timeouts_request(0x20, &Timeouts { tcp: 1, tcp_fin: 2, udp: 3 }).finish(1);
     assert_eq!(decode::timeouts(CMD_SET_CONFIG, &m[20..]).unwrap().unwrap(), Timeouts { tcp: 1, tcp_fin: 2, udp: 3 });
+}
+
+/// Old kernels send only the 32-bit stats nest: read it when the 64-bit
+/// one is absent, and prefer the 64-bit one when both are there.
+#[test]
+fn stats_fall_back_to_32_bits() {
+    let d = dest(v4("127.0.0.2"), 80, FwdMethod::Masq, 1);
+    let build = |with64: bool| {
+        let mut m = msg(0x20, CMD_NEW_DEST, 0);
+        m.begin(CMD_ATTR_DEST, NLA_F_NESTED);
+        m.attr(DEST_ATTR_ADDR, &[127, 0, 0, 2]).attr(DEST_ATTR_PORT, &80u16.to_be_bytes());
+        m.u32_ne(DEST_ATTR_FWD_METHOD, 0).u32_ne(DEST_ATTR_WEIGHT, 1).u32_ne(DEST_ATTR_ACTIVE_CONNS, 4);
+        m.begin(DEST_ATTR_STATS, NLA_F_NESTED).u32_ne(1, 7).u32_ne(5, 99).end();
+        if with64 {
+            m.begin(DEST_ATTR_STATS64, NLA_F_NESTED).attr(1, &8u64.to_ne_bytes()).end();
+        }
+        m.end();
+        m.finish(1)
+    };
+    let e = decode::dest_entry(CMD_NEW_DEST, &build(false)[20..], Family::Inet).unwrap().unwrap();
+    assert_eq!(e.dest, d);
+    assert_eq!((e.stats.conns, e.stats.outbytes, e.active_conns), (7, 99, 4));
+    let e = decode::dest_entry(CMD_NEW_DEST, &build(true)[20..], Family::Inet).unwrap().unwrap();
+    assert_eq!((e.stats.conns, e.stats.outbytes), (8, 0));
 }
 
 /// Random bytes, and every truncation and single-byte corruption of valid
