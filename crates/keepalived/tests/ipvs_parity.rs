@@ -34,7 +34,9 @@
 //!   `listener up|down ADDR:PORT..` (`[v6]:port`), `misc_exit N [NAME]`,
 //!   `file_write NAME VALUE` (`{DIR}/NAME`), `start`, `settle`, `wait SECS`,
 //!   `reload NAME` (config swapped, SIGHUP), `stop` (SIGTERM; exit status
-//!   and what is left in IPVS recorded). Steps before `start` only prepare.
+//!   and what is left in IPVS recorded), `ipvsadm ARGS..` (in the
+//!   director: services keepalived did not make), `vip add|del ADDR` (an
+//!   address on the director's `lo`, for ha_suspend). Steps before `start` only prepare.
 //!   After every later step (but `wait`, which just sleeps) the runner waits
 //!   for the state to settle, then snapshots: normalised `ipvsadm -Ln`
 //!   (sorted, counters dropped), the notify script calls and the notify
@@ -119,6 +121,8 @@ enum Step {
     Wait(f64),
     Reload(String),
     Stop,
+    Ipvsadm(Vec<String>),
+    Vip(bool, IpAddr),
 }
 
 #[derive(Clone, Debug)]
@@ -159,6 +163,15 @@ fn parse_step(line: &str) -> Result<Step, String> {
         "wait" => Step::Wait(arg(1)?.parse().map_err(|e| format!("{line:?}: {e}"))?),
         "reload" => Step::Reload(arg(1)?.to_string()),
         "stop" => Step::Stop,
+        "ipvsadm" => Step::Ipvsadm(w[1..].iter().map(|s| s.to_string()).collect()),
+        "vip" => Step::Vip(
+            match arg(1)? {
+                "add" => true,
+                "del" => false,
+                x => return Err(format!("vip add|del, not {x}")),
+            },
+            arg(2)?.parse().map_err(|e| format!("{line:?}: {e}"))?,
+        ),
         x => return Err(format!("unknown step {x:?}")),
     })
 }
@@ -815,6 +828,19 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
                 run.write_conf(c);
                 run.signal(nix::sys::signal::Signal::SIGHUP)?;
             }
+            Step::Ipvsadm(args) => {
+                let mut a = vec!["ipvsadm"];
+                a.extend(args.iter().map(String::as_str));
+                cmd(None, &a)?;
+            }
+            Step::Vip(add, ip) => {
+                let p = if ip.is_ipv4() { format!("{ip}/32") } else { format!("{ip}/128") };
+                let mut a = vec!["ip", "addr", if *add { "add" } else { "del" }, p.as_str(), "dev", "lo"];
+                if ip.is_ipv6() && *add {
+                    a.push("nodad");
+                }
+                cmd(None, &a)?;
+            }
             Step::Stop => {
                 extra.push(run.stop());
                 started = false;
@@ -998,7 +1024,10 @@ fn ipvs_parity() {
                 (Ok(a), Ok(b)) => {
                     let d = diff("2.2.7", a, "keepalived-rs", b);
                     if !d.is_empty() {
-                        failures.push(format!("{name}: keepalived-rs differs from keepalived 2.2.7:\n{d}"));
+                        failures.push(format!(
+                            "{name}: keepalived-rs differs from keepalived 2.2.7 (daemon logs: {}/{name}.{{2.2.7,rs}}.log):\n{d}",
+                            logs_dir().display()
+                        ));
                     }
                 }
                 _ => {}
