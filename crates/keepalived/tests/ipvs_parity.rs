@@ -49,7 +49,7 @@
 //! - `IPVS_PARITY_REFERENCE_ONLY=1`: run keepalived 2.2.7 alone (against
 //!   its goldens);
 //! - `IPVS_PARITY_BLESS=1`: (re)write the goldens from this 2.2.7 run;
-//! - `IPVS_PARITY_JOBS=N`: runs in parallel (default 4).
+//! - `IPVS_PARITY_JOBS=N`: runs in parallel (default 6).
 //!
 //! Daemon logs and the rendered snapshots of the last run are kept in
 //! `target/<profile>/ipvs_parity-logs/` (the repository is shared with the
@@ -638,8 +638,17 @@ impl Run<'_> {
         self.fifo.lines.lock().unwrap().iter().map(|l| l.replace(&d, "{DIR}")).collect()
     }
 
-    fn observe(&self) -> (Vec<String>, Vec<String>, usize, usize) {
-        (ipvs_state(&[]), extra_views(&self.sc.show), self.notify_lines().len(), self.fifo.lines.lock().unwrap().len())
+    /// What a step waits on to settle. The daemon's log size is part of it
+    /// (not of the snapshot): a failing check logs before its retry, so a
+    /// real server on its way down keeps the step from ending early.
+    fn observe(&self) -> (Vec<String>, Vec<String>, usize, usize, u64) {
+        (
+            ipvs_state(&[]),
+            extra_views(&self.sc.show),
+            self.notify_lines().len(),
+            self.fifo.lines.lock().unwrap().len(),
+            fs::metadata(self.dir.join("daemon.log")).map(|m| m.len()).unwrap_or(0),
+        )
     }
 
     /// Wait until nothing observable changed for `stable` seconds (at most `max`).
@@ -663,7 +672,7 @@ impl Run<'_> {
     }
 
     fn snapshot(&mut self, step: &str, settled: bool, extra: &[String]) {
-        let (ipvs, views, _, _) = self.observe();
+        let (ipvs, views, ..) = self.observe();
         let notify = self.notify_lines();
         let fifo = self.fifo_lines();
         let mut new_notify: Vec<String> = notify[self.notify_seen.min(notify.len())..].to_vec();
@@ -821,6 +830,16 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
             Step::Start => {
                 run.start()?;
                 started = true;
+                // Start-up is slow in the emulated guest: the checker child
+                // has read its configuration once its pid file exists.
+                let pid = dir.join("checkers.pid");
+                let end = Instant::now() + Duration::from_secs(10);
+                while !pid.exists() && Instant::now() < end {
+                    if let Some(Ok(Some(_))) = run.child.as_mut().map(|c| c.try_wait()) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
             Step::Settle => {}
             Step::Wait(s) => std::thread::sleep(Duration::from_secs_f64(*s)),
@@ -960,7 +979,7 @@ fn ipvs_parity() {
     let scenarios = load_scenarios();
     let reference_only = env_flag("IPVS_PARITY_REFERENCE_ONLY");
     let bless = env_flag("IPVS_PARITY_BLESS");
-    let parallel: usize = std::env::var("IPVS_PARITY_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let parallel: usize = std::env::var("IPVS_PARITY_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
     let reference = reference_bin();
     let ours = ours_bin();
     let _ = fs::remove_dir_all(logs_dir());
