@@ -199,7 +199,9 @@ fn parse_scenario(name: &str, text: &str) -> Result<Scenario, String> {
             match w.first().copied() {
                 Some("title") => sc.title = w[1..].join(" "),
                 Some("settle") => {
-                    let f = |i: usize| w.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| err("settle STABLE MAX".into()));
+                    let f = |i: usize| {
+                        w.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| err("settle STABLE MAX".into()))
+                    };
                     sc.settle = (f(1)?, f(2)?);
                 }
                 Some("show") => sc.show.extend(w[1..].iter().map(|s| s.to_string())),
@@ -296,9 +298,7 @@ fn server_addresses(sc: &Scenario) -> Vec<IpAddr> {
 
 fn render(conf: &str, dir: &Path) -> String {
     let d = dir.display().to_string();
-    let global = format!(
-        "script_user root\n    enable_script_security\n    notify_fifo {d}/notify.fifo"
-    );
+    let global = format!("script_user root\n    enable_script_security\n    notify_fifo {d}/notify.fifo");
     conf.replace("{GLOBAL}", &global)
         .replace("{NOTIFY}", &format!("{d}/notify.sh"))
         .replace("{MISC}", &format!("{d}/misc.sh"))
@@ -953,6 +953,9 @@ fn run_jobs<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>, paralle
     Arc::try_unwrap(results).ok().unwrap().into_inner().unwrap().into_iter().map(Option::unwrap).collect()
 }
 
+/// (scenario, implementation tag, snapshots, seconds)
+type RunResult = (String, String, Result<Vec<Snap>, String>, f64);
+
 /// In the guest: every scenario under 2.2.7 (and keepalived-rs unless
 /// IPVS_PARITY_REFERENCE_ONLY), goldens checked or blessed.
 #[test]
@@ -984,7 +987,7 @@ fn ipvs_parity() {
     let ours = ours_bin();
     let _ = fs::remove_dir_all(logs_dir());
 
-    let mut jobs: Vec<Box<dyn FnOnce() -> (String, String, Result<Vec<Snap>, String>, f64) + Send>> = Vec::new();
+    let mut jobs: Vec<Box<dyn FnOnce() -> RunResult + Send>> = Vec::new();
     let mut impls: Vec<(&str, PathBuf)> = vec![("2.2.7", reference)];
     if !reference_only {
         impls.push(("rs", ours));
@@ -1024,7 +1027,9 @@ fn ipvs_parity() {
                     println!("ipvs_parity: blessed {}", golden_path.display());
                 } else {
                     match fs::read_to_string(&golden_path) {
-                        Err(_) => failures.push(format!("{name}: no golden {} (IPVS_PARITY_BLESS=1)", golden_path.display())),
+                        Err(_) => {
+                            failures.push(format!("{name}: no golden {} (IPVS_PARITY_BLESS=1)", golden_path.display()))
+                        }
                         Ok(g) => {
                             let d = diff("golden", &parse_golden(&g), "2.2.7 now", snaps);
                             if !d.is_empty() {
@@ -1076,7 +1081,11 @@ fn normalise_log(log: &str, dir: &Path) -> Vec<String> {
             Some(i) if line[..i].len() == 24 && line[..i].chars().filter(|c| *c == ':').count() == 2 => &line[i + 2..],
             _ => line,
         };
-        if l.starts_with("Running on ") || l.starts_with("Command line:") || l.starts_with("              ") || l.starts_with("CPU usage") {
+        if l.starts_with("Running on ")
+            || l.starts_with("Command line:")
+            || l.starts_with("              ")
+            || l.starts_with("CPU usage")
+        {
             continue;
         }
         let l = if l.starts_with("Stopped - used") { "Stopped - used <times>" } else { l };
@@ -1150,7 +1159,8 @@ fn keepalived_2_2_7_without_ipvs() {
         return;
     }
     let reference = "/usr/sbin/keepalived";
-    let no_ipvs = Command::new("unshare").args(["-n", "test", "!", "-e", "/proc/net/ip_vs"]).status().is_ok_and(|s| s.success());
+    let no_ipvs =
+        Command::new("unshare").args(["-n", "test", "!", "-e", "/proc/net/ip_vs"]).status().is_ok_and(|s| s.success());
     if !Path::new(reference).exists() || !no_ipvs {
         println!("SKIP: needs root, unshare, {reference} and a kernel without IPVS");
         return;
