@@ -347,11 +347,21 @@ fn ipvs_state(extra: &[&str]) -> Vec<String> {
     let mut rs_cols: Vec<String> = Vec::new();
     for line in text.lines() {
         let t: Vec<&str> = line.split_whitespace().collect();
-        if t.is_empty() || line.starts_with("IP Virtual Server") || t[0] == "Prot" {
+        if t.is_empty() || line.starts_with("IP Virtual Server") {
+            continue;
+        }
+        // ipvsadm names the real-server columns on the `-> RemoteAddress:Port`
+        // line, or (--thresholds, --persistent-conn) on the `Prot` line.
+        if t[0] == "Prot" {
+            if !t.contains(&"Scheduler") {
+                rs_cols = ["->", "RemoteAddress:Port"].iter().chain(&t[2..]).map(|c| c.to_string()).collect();
+            }
             continue;
         }
         if t[0] == "->" && t.get(1) == Some(&"RemoteAddress:Port") {
-            rs_cols = t.iter().map(|c| c.to_string()).collect();
+            if t.len() > 2 {
+                rs_cols = t.iter().map(|c| c.to_string()).collect();
+            }
             continue;
         }
         if t[0] == "->" {
