@@ -34,7 +34,9 @@
 //!   `listener up|down ADDR:PORT..` (`[v6]:port`), `misc_exit N [NAME]`,
 //!   `file_write NAME VALUE` (`{DIR}/NAME`), `start`, `settle`, `wait SECS`,
 //!   `reload NAME` (config swapped, SIGHUP), `stop` (SIGTERM; exit status
-//!   and what is left in IPVS recorded). Steps before `start` only prepare.
+//!   and what is left in IPVS recorded), `ipvsadm ARGS..` (in the
+//!   director: services keepalived did not make), `vip add|del ADDR` (an
+//!   address on the director's `lo`, for ha_suspend). Steps before `start` only prepare.
 //!   After every later step (but `wait`, which just sleeps) the runner waits
 //!   for the state to settle, then snapshots: normalised `ipvsadm -Ln`
 //!   (sorted, counters dropped), the notify script calls and the notify
@@ -47,7 +49,7 @@
 //! - `IPVS_PARITY_REFERENCE_ONLY=1`: run keepalived 2.2.7 alone (against
 //!   its goldens);
 //! - `IPVS_PARITY_BLESS=1`: (re)write the goldens from this 2.2.7 run;
-//! - `IPVS_PARITY_JOBS=N`: runs in parallel (default 4).
+//! - `IPVS_PARITY_JOBS=N`: runs in parallel (default 6).
 //!
 //! Daemon logs and the rendered snapshots of the last run are kept in
 //! `target/<profile>/ipvs_parity-logs/` (the repository is shared with the
@@ -119,6 +121,8 @@ enum Step {
     Wait(f64),
     Reload(String),
     Stop,
+    Ipvsadm(Vec<String>),
+    Vip(bool, IpAddr),
 }
 
 #[derive(Clone, Debug)]
@@ -159,6 +163,15 @@ fn parse_step(line: &str) -> Result<Step, String> {
         "wait" => Step::Wait(arg(1)?.parse().map_err(|e| format!("{line:?}: {e}"))?),
         "reload" => Step::Reload(arg(1)?.to_string()),
         "stop" => Step::Stop,
+        "ipvsadm" => Step::Ipvsadm(w[1..].iter().map(|s| s.to_string()).collect()),
+        "vip" => Step::Vip(
+            match arg(1)? {
+                "add" => true,
+                "del" => false,
+                x => return Err(format!("vip add|del, not {x}")),
+            },
+            arg(2)?.parse().map_err(|e| format!("{line:?}: {e}"))?,
+        ),
         x => return Err(format!("unknown step {x:?}")),
     })
 }
@@ -186,7 +199,9 @@ fn parse_scenario(name: &str, text: &str) -> Result<Scenario, String> {
             match w.first().copied() {
                 Some("title") => sc.title = w[1..].join(" "),
                 Some("settle") => {
-                    let f = |i: usize| w.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| err("settle STABLE MAX".into()));
+                    let f = |i: usize| {
+                        w.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| err("settle STABLE MAX".into()))
+                    };
                     sc.settle = (f(1)?, f(2)?);
                 }
                 Some("show") => sc.show.extend(w[1..].iter().map(|s| s.to_string())),
@@ -283,9 +298,7 @@ fn server_addresses(sc: &Scenario) -> Vec<IpAddr> {
 
 fn render(conf: &str, dir: &Path) -> String {
     let d = dir.display().to_string();
-    let global = format!(
-        "script_user root\n    enable_script_security\n    notify_fifo {d}/notify.fifo"
-    );
+    let global = format!("script_user root\n    enable_script_security\n    notify_fifo {d}/notify.fifo");
     conf.replace("{GLOBAL}", &global)
         .replace("{NOTIFY}", &format!("{d}/notify.sh"))
         .replace("{MISC}", &format!("{d}/misc.sh"))
@@ -334,11 +347,21 @@ fn ipvs_state(extra: &[&str]) -> Vec<String> {
     let mut rs_cols: Vec<String> = Vec::new();
     for line in text.lines() {
         let t: Vec<&str> = line.split_whitespace().collect();
-        if t.is_empty() || line.starts_with("IP Virtual Server") || t[0] == "Prot" {
+        if t.is_empty() || line.starts_with("IP Virtual Server") {
+            continue;
+        }
+        // ipvsadm names the real-server columns on the `-> RemoteAddress:Port`
+        // line, or (--thresholds, --persistent-conn) on the `Prot` line.
+        if t[0] == "Prot" {
+            if !t.contains(&"Scheduler") {
+                rs_cols = ["->", "RemoteAddress:Port"].iter().chain(&t[2..]).map(|c| c.to_string()).collect();
+            }
             continue;
         }
         if t[0] == "->" && t.get(1) == Some(&"RemoteAddress:Port") {
-            rs_cols = t.iter().map(|c| c.to_string()).collect();
+            if t.len() > 2 {
+                rs_cols = t.iter().map(|c| c.to_string()).collect();
+            }
             continue;
         }
         if t[0] == "->" {
@@ -625,8 +648,17 @@ impl Run<'_> {
         self.fifo.lines.lock().unwrap().iter().map(|l| l.replace(&d, "{DIR}")).collect()
     }
 
-    fn observe(&self) -> (Vec<String>, Vec<String>, usize, usize) {
-        (ipvs_state(&[]), extra_views(&self.sc.show), self.notify_lines().len(), self.fifo.lines.lock().unwrap().len())
+    /// What a step waits on to settle. The daemon's log size is part of it
+    /// (not of the snapshot): a failing check logs before its retry, so a
+    /// real server on its way down keeps the step from ending early.
+    fn observe(&self) -> (Vec<String>, Vec<String>, usize, usize, u64) {
+        (
+            ipvs_state(&[]),
+            extra_views(&self.sc.show),
+            self.notify_lines().len(),
+            self.fifo.lines.lock().unwrap().len(),
+            fs::metadata(self.dir.join("daemon.log")).map(|m| m.len()).unwrap_or(0),
+        )
     }
 
     /// Wait until nothing observable changed for `stable` seconds (at most `max`).
@@ -650,7 +682,7 @@ impl Run<'_> {
     }
 
     fn snapshot(&mut self, step: &str, settled: bool, extra: &[String]) {
-        let (ipvs, views, _, _) = self.observe();
+        let (ipvs, views, ..) = self.observe();
         let notify = self.notify_lines();
         let fifo = self.fifo_lines();
         let mut new_notify: Vec<String> = notify[self.notify_seen.min(notify.len())..].to_vec();
@@ -808,12 +840,35 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
             Step::Start => {
                 run.start()?;
                 started = true;
+                // Start-up is slow in the emulated guest: the checker child
+                // has read its configuration once its pid file exists.
+                let pid = dir.join("checkers.pid");
+                let end = Instant::now() + Duration::from_secs(10);
+                while !pid.exists() && Instant::now() < end {
+                    if let Some(Ok(Some(_))) = run.child.as_mut().map(|c| c.try_wait()) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
             Step::Settle => {}
             Step::Wait(s) => std::thread::sleep(Duration::from_secs_f64(*s)),
             Step::Reload(c) => {
                 run.write_conf(c);
                 run.signal(nix::sys::signal::Signal::SIGHUP)?;
+            }
+            Step::Ipvsadm(args) => {
+                let mut a = vec!["ipvsadm"];
+                a.extend(args.iter().map(String::as_str));
+                cmd(None, &a)?;
+            }
+            Step::Vip(add, ip) => {
+                let p = if ip.is_ipv4() { format!("{ip}/32") } else { format!("{ip}/128") };
+                let mut a = vec!["ip", "addr", if *add { "add" } else { "del" }, p.as_str(), "dev", "lo"];
+                if ip.is_ipv6() && *add {
+                    a.push("nodad");
+                }
+                cmd(None, &a)?;
             }
             Step::Stop => {
                 extra.push(run.stop());
@@ -908,6 +963,9 @@ fn run_jobs<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>, paralle
     Arc::try_unwrap(results).ok().unwrap().into_inner().unwrap().into_iter().map(Option::unwrap).collect()
 }
 
+/// (scenario, implementation tag, snapshots, seconds)
+type RunResult = (String, String, Result<Vec<Snap>, String>, f64);
+
 /// In the guest: every scenario under 2.2.7 (and keepalived-rs unless
 /// IPVS_PARITY_REFERENCE_ONLY), goldens checked or blessed.
 #[test]
@@ -934,13 +992,12 @@ fn ipvs_parity() {
     let scenarios = load_scenarios();
     let reference_only = env_flag("IPVS_PARITY_REFERENCE_ONLY");
     let bless = env_flag("IPVS_PARITY_BLESS");
-    let parallel: usize = std::env::var("IPVS_PARITY_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(4);
+    let parallel: usize = std::env::var("IPVS_PARITY_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
     let reference = reference_bin();
     let ours = ours_bin();
     let _ = fs::remove_dir_all(logs_dir());
 
-    #[allow(clippy::type_complexity)]
-    let mut jobs: Vec<Box<dyn FnOnce() -> (String, String, Result<Vec<Snap>, String>, f64) + Send>> = Vec::new();
+    let mut jobs: Vec<Box<dyn FnOnce() -> RunResult + Send>> = Vec::new();
     let mut impls: Vec<(&str, PathBuf)> = vec![("2.2.7", reference)];
     if !reference_only {
         impls.push(("rs", ours));
@@ -980,7 +1037,9 @@ fn ipvs_parity() {
                     println!("ipvs_parity: blessed {}", golden_path.display());
                 } else {
                     match fs::read_to_string(&golden_path) {
-                        Err(_) => failures.push(format!("{name}: no golden {} (IPVS_PARITY_BLESS=1)", golden_path.display())),
+                        Err(_) => {
+                            failures.push(format!("{name}: no golden {} (IPVS_PARITY_BLESS=1)", golden_path.display()))
+                        }
                         Ok(g) => {
                             let d = diff("golden", &parse_golden(&g), "2.2.7 now", snaps);
                             if !d.is_empty() {
@@ -999,7 +1058,10 @@ fn ipvs_parity() {
                 (Ok(a), Ok(b)) => {
                     let d = diff("2.2.7", a, "keepalived-rs", b);
                     if !d.is_empty() {
-                        failures.push(format!("{name}: keepalived-rs differs from keepalived 2.2.7:\n{d}"));
+                        failures.push(format!(
+                            "{name}: keepalived-rs differs from keepalived 2.2.7 (daemon logs: {}/{name}.{{2.2.7,rs}}.log):\n{d}",
+                            logs_dir().display()
+                        ));
                     }
                 }
                 _ => {}
@@ -1029,7 +1091,11 @@ fn normalise_log(log: &str, dir: &Path) -> Vec<String> {
             Some(i) if line[..i].len() == 24 && line[..i].chars().filter(|c| *c == ':').count() == 2 => &line[i + 2..],
             _ => line,
         };
-        if l.starts_with("Running on ") || l.starts_with("Command line:") || l.starts_with("              ") || l.starts_with("CPU usage") {
+        if l.starts_with("Running on ")
+            || l.starts_with("Command line:")
+            || l.starts_with("              ")
+            || l.starts_with("CPU usage")
+        {
             continue;
         }
         let l = if l.starts_with("Stopped - used") { "Stopped - used <times>" } else { l };
@@ -1103,7 +1169,8 @@ fn keepalived_2_2_7_without_ipvs() {
         return;
     }
     let reference = "/usr/sbin/keepalived";
-    let no_ipvs = Command::new("unshare").args(["-n", "test", "!", "-e", "/proc/net/ip_vs"]).status().is_ok_and(|s| s.success());
+    let no_ipvs =
+        Command::new("unshare").args(["-n", "test", "!", "-e", "/proc/net/ip_vs"]).status().is_ok_and(|s| s.success());
     if !Path::new(reference).exists() || !no_ipvs {
         println!("SKIP: needs root, unshare, {reference} and a kernel without IPVS");
         return;
