@@ -1158,12 +1158,7 @@ fn run_without_ipvs(bin: &str, dir: &Path) -> (Option<i32>, Vec<String>) {
 /// `IPVS: Can't initialize ipvs: No such file or directory`, exits with a
 /// permanent error and the parent stops with it (exit 1). keepalived-rs
 /// must log the same lines and exit the same way.
-///
-/// Ignored until keepalived-rs has its checker child (today an LVS
-/// configuration starts a child that does nothing, so this fails — that is
-/// expected, not a reason to skip it silently): un-ignore it with the child.
 #[test]
-#[ignore = "needs the checker child"]
 fn keepalived_2_2_7_without_ipvs() {
     if vm::guest() {
         return;
