@@ -217,10 +217,13 @@ impl Frame {
         let mut chan: Channel<ChildMsg, ParentMsg> = Channel::new(stream);
         let _ = ev.poll.registry().register(&mut chan.stream, PARENT, Interest::READABLE | Interest::WRITABLE);
         let _ = chan.send(&ChildMsg::Ready);
-        info!("{} child started, pid {}", kind.label(), std::process::id());
+        // keepalived's children log no start line of their own (the parent
+        // logs "Starting ... child process, pid=N").
         let sub = subsystems::build(kind, &cfg, &start.cli).map_err(|e| {
-            error!("{e}");
-            EXIT_CONFIG
+            if let Some(m) = e.message {
+                error!("{m}");
+            }
+            e.exit
         })?;
         let cfg = frame_config(cfg);
         Ok(Frame { kind, ev, signals, chan, sub, cfg, pidfile, outbox: Vec::new() })

@@ -4,6 +4,7 @@
 //! dump (`-d`), and the daemon: a parent supervisor that forks and watches
 //! the VRRP, checker and BFD children.
 
+mod check;
 mod child;
 #[allow(dead_code)] // some options take effect in the protocol engines
 mod cli;
@@ -15,10 +16,12 @@ mod dumps;
 mod files;
 mod logging;
 mod netns;
+mod notify_fifo;
 mod parent;
 mod pidfile;
 mod subsystems;
 mod system;
+mod track_file;
 mod umask;
 mod vrrp;
 

@@ -485,7 +485,13 @@ impl Parent {
         let rtmax1 = keepalived_sys::sigrtmax() - 1;
         match sig {
             SIGCHLD => self.reap(),
-            SIGTERM | SIGINT => self.begin_stop(EXIT_OK),
+            SIGTERM | SIGINT => {
+                // keepalived's sigend (once).
+                if self.stop.is_none() {
+                    info!("Stopping");
+                }
+                self.begin_stop(EXIT_OK)
+            }
             SIGHUP => self.request_reload(),
             SIGUSR1 => {
                 info!("Printing parent data for process({}) on signal", std::process::id());
@@ -549,7 +555,9 @@ impl Parent {
         if self.stop.is_some() {
             return;
         }
-        let prog = child_label(kind);
+        // keepalived's report_child_status names the child by its pid (its
+        // child_finder_name knows only scripts): "pid 1234 exited ...".
+        let prog = format!("pid {pid}");
         match st {
             WaitStatus::Exited(_, code @ (EXIT_FATAL | EXIT_CONFIG | EXIT_MISSING_PERMISSION)) => {
                 let what = match code {
@@ -571,6 +579,8 @@ impl Parent {
         }
         if self.cli.dont_respawn {
             error!(alert = true, "{} child process({}) died: Exiting", kind.label(), pid);
+            // keepalived raises SIGTERM: sigend logs "Stopping".
+            info!("Stopping");
             self.begin_stop(EXIT_OK);
             return;
         }
@@ -664,7 +674,8 @@ impl Parent {
             }
             return;
         }
-        info!("Stopping");
+        // "Stopping" is logged by the callers that are keepalived's sigend;
+        // a child's permanent error stops without it, as 2.2.7.
         self.notify(&[sd_notify::NotifyState::Stopping]);
         for slot in self.slots.values_mut() {
             if let Some(id) = slot.restart_timer.take() {
@@ -859,15 +870,6 @@ fn pid_slot(p: &mut PidFiles, k: ProcKind) -> &mut Option<PidFile> {
         ProcKind::Vrrp => &mut p.vrrp,
         ProcKind::Checker => &mut p.checker,
         ProcKind::Bfd => &mut p.bfd,
-    }
-}
-
-/// The name keepalived gives each child in exit reports.
-fn child_label(kind: ProcKind) -> &'static str {
-    match kind {
-        ProcKind::Vrrp => "Keepalived_vrrp",
-        ProcKind::Checker => "Keepalived_healthcheckers",
-        ProcKind::Bfd => "Keepalived_bfd",
     }
 }
 

@@ -10,13 +10,24 @@ use keepalived_runtime::{Ctx, DumpRequest, PeerEvent, ProcKind, Subsystem};
 use mio::Token;
 use std::time::Duration;
 
+pub use crate::check::BuildError;
+
+impl From<String> for BuildError {
+    /// A configuration the subsystem refuses: exit status 2, as keepalived.
+    fn from(message: String) -> BuildError {
+        BuildError { message: Some(message), exit: crate::parent::EXIT_CONFIG }
+    }
+}
+
 /// Build the subsystem of a `kind` child from its configuration. `Err`
-/// carries the message to log; the child then exits with a configuration
-/// error, as keepalived.
-pub fn build(kind: ProcKind, cfg: &Config, cli: &Cli) -> Result<Box<dyn Subsystem>, String> {
+/// carries the message to log (if not logged already) and the child's
+/// exit status: 2 for a configuration it refuses, 1 when IPVS cannot be
+/// opened (both stop the daemon, as keepalived's).
+pub fn build(kind: ProcKind, cfg: &Config, cli: &Cli) -> Result<Box<dyn Subsystem>, BuildError> {
     Ok(match kind {
         ProcKind::Vrrp => Box::new(crate::vrrp::VrrpChild::new(cfg, cli.dont_release_vrrp)?),
-        ProcKind::Checker | ProcKind::Bfd => Box::new(Idle { kind }),
+        ProcKind::Checker => Box::new(crate::check::CheckChild::new(cfg, cli)?),
+        ProcKind::Bfd => Box::new(Idle { kind }),
     })
 }
 

@@ -587,7 +587,10 @@ fn modprobe_ip_vs() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status();
-    tracing::debug!(?status, "modprobe ip_vs");
+    match status {
+        Ok(st) => tracing::debug!("modprobe ip_vs: {st}"),
+        Err(e) => tracing::debug!("modprobe ip_vs could not run: {e}"),
+    }
 }
 
 /// The controller's `CTRL_CMD_GETFAMILY` for `IPVS`, as libnl's

@@ -50,8 +50,14 @@ pub enum PeerEvent {
     /// A BFD session went up or down (`track_bfd`, `BFD_CHECK`).
     Bfd { name: String, up: bool },
     /// `lvs_sync_daemon`: the instance it follows became master (start the
-    /// master sync daemon) or left master (start the backup one).
-    SyncDaemon { master: bool },
+    /// master sync daemon) or left master (start the backup one); sent at
+    /// start (the backup daemon) and after a reload too. `syncid`: `id`, else
+    /// the instance's VRID (resolved by the VRRP child, which knows it).
+    SyncDaemon {
+        master: bool,
+        #[serde(default)]
+        syncid: u8,
+    },
 }
 
 /// Child → parent.

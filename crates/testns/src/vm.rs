@@ -51,6 +51,13 @@ pub fn script() -> Option<PathBuf> {
 /// Without the script or qemu the suite fails: these tests are required,
 /// and `tests/run.sh` installs what they need.
 pub fn run_suite(tools: &[&str], shares: &[&Path], timeout_secs: u32) {
+    run_suite_env(tools, shares, timeout_secs, &[]);
+}
+
+/// [`run_suite`], also passing the host's values of the environment
+/// variables named in `pass_env` (those that are set) into the guest,
+/// e.g. a test binary's own knobs (`IPVS_PARITY_ONLY`, ...).
+pub fn run_suite_env(tools: &[&str], shares: &[&Path], timeout_secs: u32, pass_env: &[&str]) {
     if guest() {
         return;
     }
@@ -59,9 +66,16 @@ pub fn run_suite(tools: &[&str], shares: &[&Path], timeout_secs: u32) {
     let root = repo_root();
     let mut all_tools = vec!["ipvsadm", "ip", "bash"];
     all_tools.extend_from_slice(tools);
+    let mut exports = String::new();
+    for name in pass_env {
+        if let Some(v) = std::env::var_os(name) {
+            let v = v.to_string_lossy().replace('\'', "'\\''");
+            exports.push_str(&format!("export {name}='{v}'; "));
+        }
+    }
     // The guest runs the same binary, every test but this launcher.
     let cmd = format!(
-        "export {GUEST}=1 RUST_BACKTRACE=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; cd {root}; {exe} --test-threads=1 --nocapture",
+        "{exports}export {GUEST}=1 RUST_BACKTRACE=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; cd {root}; {exe} --test-threads=1 --nocapture",
         root = root.display(),
         exe = exe.display()
     );

@@ -349,6 +349,7 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
                         rs_name()
                     );
                     err(ctx, &o, m);
+                    pin_checker_ports(rs);
                     rs.port = 0;
                 }
             } else if rs.port == 0 {
@@ -359,6 +360,7 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
                     rs_name()
                 );
                 err(ctx, &o, m);
+                pin_checker_ports(rs);
                 rs.port = vport;
             }
         }
@@ -474,4 +476,17 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView, vss: &mut [VirtualServer]) {
         sflags |= check_notify_script_secure(ctx, sys, &mut fifo);
     }
     report_security(ctx, sflags, "check scripts");
+}
+
+/// keepalived's checkers took the real server's address and port when they
+/// were parsed (check_api.c `queue_checker`: `co->dst = rs->addr`), so a
+/// port the validation clears or resets afterwards is still the one they
+/// connect to (and dump): keep it as their `connect_port` unless one is set.
+fn pin_checker_ports(rs: &mut RealServer) {
+    let port = rs.port;
+    for c in rs.checkers.iter_mut().filter(|c| !matches!(c.kind, CheckerKind::Smtp(_))) {
+        if let Some(conn) = c.conn.as_mut() {
+            conn.connect_port.get_or_insert(port);
+        }
+    }
 }

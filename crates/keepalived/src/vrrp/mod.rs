@@ -11,7 +11,8 @@ mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
 mod routes;
-mod track_file;
+mod sync_daemon;
+use crate::track_file;
 
 use keepalived_config::model::ip::IpAddress;
 use keepalived_config::model::Script;
@@ -146,6 +147,8 @@ pub struct VrrpShell {
     script_timers: keepalived_runtime::TimerHeap<ScriptTimer>,
     /// Running tracking scripts, tagged with their index.
     runner: keepalived_runtime::script::ScriptRunner<usize>,
+    /// lvs_sync_daemon: the followed instance's roles, for the checker child.
+    sync_daemon: sync_daemon::SyncDaemonHook,
 }
 
 /// Addresses, routes and rules the VRRP child installs at start and
@@ -304,6 +307,7 @@ impl VrrpShell {
             track_scripts: Vec::new(),
             script_timers: keepalived_runtime::TimerHeap::new(),
             runner: keepalived_runtime::script::ScriptRunner::new(),
+            sync_daemon: sync_daemon::SyncDaemonHook::new(cfg),
         };
         // vrrp_scripts tracked by an instance or a sync group (keepalived runs
         // only those).
@@ -654,9 +658,15 @@ impl VrrpShell {
                 self.execute();
             }
         }
+        self.sync_daemon.start();
         let now = self.now();
         self.feed(now, Input::Start);
         self.start_scripts();
+    }
+
+    /// Events for the other children (lvs_sync_daemon), to send.
+    pub fn take_peer_events(&mut self) -> Vec<keepalived_runtime::PeerEvent> {
+        self.sync_daemon.take()
     }
 
     /// SIGHUP with a changed configuration: keepalived's reload (FEATURES.md
@@ -788,6 +798,8 @@ impl VrrpShell {
         new.router.adopt(&self.router, &matches, now, &mut new.actions);
         new.execute();
         new.start_scripts();
+        let followed = new.sync_daemon.instance().and_then(|n| new.metas.iter().position(|m| m.name == n));
+        new.sync_daemon.reloaded(followed.and_then(|id| new.router.instance(id)).map(|i| i.state));
         let kept = matches.iter().filter(|m| m.is_some()).count();
         info!(
             kept,
@@ -1231,6 +1243,9 @@ impl VrrpShell {
                     // The notifier is indexed by configuration order; the
                     // engine's instances follow it, but match by name to be safe.
                     let idx = self.notify_index(instance);
+                    if let Some(m) = self.metas.get(instance) {
+                        self.sync_daemon.on_state(&m.name, state);
+                    }
                     self.notifier.instance(idx, state, priority)
                 }
                 Action::NotifyGroup { group, state } => {

@@ -14,18 +14,13 @@
 //!   per state (keepalived's `last_email_state`), FAULT not with
 //!   `no_email_faults`.
 //!
-//! FIFOs are created if absent (mode 0644, chowned to the configured user),
-//! their reader script is started first, then they are opened read-write
-//! and non-blocking so that a missing or slow reader never blocks the loop:
-//! a line nobody reads is lost, as in keepalived.
+//! FIFOs: crate::notify_fifo (shared with the checker child).
 
 use crate::files::ScriptRunOpts;
 use keepalived_config::model::Script;
 use keepalived_config::Config;
 use keepalived_vrrp::State;
 use nix::unistd::Pid;
-use std::io::Write;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use tracing::info;
 
 /// The scripts one instance runs on its transitions.
@@ -61,15 +56,6 @@ pub struct GroupScripts {
     pub last_email: keepalived_alert::LastEmailState,
 }
 
-struct Fifo {
-    path: String,
-    file: std::fs::File,
-    /// We made it, so we remove it at exit.
-    created: bool,
-    /// "" for notify_fifo, "vrrp " for vrrp_notify_fifo (log texts).
-    what: &'static str,
-}
-
 /// An event line on the FIFOs that is not a state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -92,12 +78,11 @@ pub struct Notifier {
     opts: ScriptRunOpts,
     pub instances: Vec<InstanceScripts>,
     pub groups: Vec<GroupScripts>,
-    fifos: Vec<Fifo>,
+    /// `notify_fifo` and `vrrp_notify_fifo` (shared with the checker child).
+    fifos: crate::notify_fifo::Fifos,
     /// Scripts started and not yet reaped (notify, FIFO readers), so that
     /// a stop can give them their second.
     pub running: Vec<Pid>,
-    /// The FIFO reader scripts (killed first at a stop).
-    readers: Vec<Pid>,
     /// SMTP alerts (None: no smtp_server or no notification_email).
     pub alerts: Option<keepalived_alert::AlertSender>,
     router_id: Option<String>,
@@ -149,9 +134,8 @@ impl Notifier {
             opts,
             instances,
             groups,
-            fifos: Vec::new(),
+            fifos: Default::default(),
             running: Vec::new(),
-            readers: Vec::new(),
             alerts: None,
             router_id: cfg.global.router_id.clone(),
             no_email_faults: cfg.global.no_email_faults,
@@ -225,90 +209,11 @@ impl Notifier {
     /// reader scripts first (keepalived's order).
     pub fn open_fifos(&mut self, cfg: &Config) {
         let g = &cfg.global;
-        let same = g.notify_fifo.name.is_some() && g.notify_fifo.name == g.vrrp_notify_fifo.name;
-        for (f, what) in [(&g.notify_fifo, ""), (&g.vrrp_notify_fifo, "vrrp ")] {
-            if what == "vrrp " && same {
-                continue;
-            }
-            let Some(path) = f.name.as_deref() else { continue };
-            if let Some(fifo) = self.open_fifo(path, f, what) {
-                self.fifos.push(fifo);
-            }
-        }
-    }
-
-    fn open_fifo(
-        &mut self,
-        path: &str,
-        f: &keepalived_config::model::global::NotifyFifo,
-        what: &'static str,
-    ) -> Option<Fifo> {
-        use nix::sys::stat::Mode;
-        let uid = f.user.as_deref().and_then(|u| nix::unistd::User::from_name(u).ok().flatten());
-        let gid = match f.group.as_deref() {
-            Some(gname) => nix::unistd::Group::from_name(gname).ok().flatten().map(|g| g.gid),
-            None => uid.as_ref().map(|u| u.gid),
-        };
-        let mut created = false;
-        match nix::unistd::mkfifo(path, Mode::from_bits_truncate(0o644)) {
-            Ok(()) => {
-                created = true;
-                let (our_uid, our_gid) = (nix::unistd::getuid(), nix::unistd::getgid());
-                let want_uid = uid.as_ref().map(|u| u.uid).filter(|u| *u != our_uid);
-                let want_gid = gid.filter(|g| *g != our_gid);
-                if (want_uid.is_some() || want_gid.is_some()) && nix::unistd::chown(path, want_uid, want_gid).is_err() {
-                    info!("Failed to set uid:gid for fifo {path}");
-                }
-            }
-            Err(nix::errno::Errno::EEXIST) => {}
-            Err(_) => {
-                info!("Unable to create {what}notify fifo {path}");
-                return None;
-            }
-        }
-        if let Some(s) = &f.script {
-            if let Some(pid) = keepalived_runtime::script::spawn(s, &[], &self.opts, false) {
-                self.running.push(pid);
-                self.readers.push(pid);
-            }
-        }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW)
-            .open(path);
-        let file = match file {
-            Ok(file) => file,
-            Err(e) => {
-                info!("Unable to open {what}notify fifo {path} - errno {}", e.raw_os_error().unwrap_or(0));
-                if created {
-                    let _ = std::fs::remove_file(path);
-                }
-                return None;
-            }
-        };
-        // After EEXIST we may have opened something planted by someone
-        // else: use only a FIFO owned by us or by the configured user.
-        let ours = nix::unistd::getuid().as_raw();
-        let ok = file.metadata().is_ok_and(|m| {
-            m.file_type().is_fifo() && (m.uid() == ours || uid.as_ref().is_some_and(|u| u.uid.as_raw() == m.uid()))
-        });
-        if !ok {
-            info!("{what}notify fifo {path} is not a fifo we own - not using");
-            return None;
-        }
-        Some(Fifo { path: path.to_string(), file, created, what })
+        self.fifos.open(&g.notify_fifo, &g.vrrp_notify_fifo, "vrrp ", &self.opts, &mut self.running);
     }
 
     fn write_fifos(&mut self, line: &str) {
-        for f in &mut self.fifos {
-            if let Err(e) = f.file.write(line.as_bytes()) {
-                // A full pipe (nobody reading) loses the line, as keepalived does.
-                if e.kind() != std::io::ErrorKind::WouldBlock {
-                    info!("{}notify fifo write error: {e}", f.what);
-                }
-            }
-        }
+        self.fifos.write(line.as_bytes());
     }
 
     fn run(&mut self, s: &Script, extra: &[&str]) {
@@ -406,14 +311,12 @@ impl Notifier {
     /// FIFO readers included, before it sends the STOP notifies, so a
     /// `notify_fifo_script` never reads the STOP lines (other readers do).
     pub fn kill_readers(&mut self) {
-        for pid in self.readers.drain(..) {
-            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGTERM);
-        }
+        self.fifos.kill_readers();
     }
 
     /// A child exited: forget it. True if it was one of ours.
     pub fn reaped(&mut self, pid: Pid) -> bool {
-        self.readers.retain(|p| *p != pid);
+        self.fifos.reaped(pid);
         let before = self.running.len();
         self.running.retain(|p| *p != pid);
         self.running.len() != before
@@ -422,12 +325,7 @@ impl Notifier {
     /// Close the FIFOs, removing those we created first, so that a reader
     /// that reopens in a loop cannot get the old one back.
     pub fn close_fifos(&mut self) {
-        for f in self.fifos.drain(..) {
-            if f.created {
-                let _ = std::fs::remove_file(&f.path);
-            }
-            drop(f.file);
-        }
+        self.fifos.close();
     }
 }
 
@@ -462,7 +360,7 @@ mod tests {
             name: Some(path.to_string_lossy().into_owned()),
             ..Default::default()
         };
-        let fifo = n.open_fifo(&path.to_string_lossy(), &f, "").expect("fifo opened");
+        let fifo = n.fifos.open_one(&path.to_string_lossy(), &f, "", &n.opts, &mut n.running).expect("fifo opened");
         assert!(fifo.created);
         n.fifos.push(fifo);
         // 64 KiB pipe buffer: far more lines than fit, none blocks.

@@ -25,6 +25,13 @@ impl VrrpChild {
     }
 }
 
+/// lvs_sync_daemon: the followed instance's roles go to the checker child.
+fn send_peer_events(shell: Option<&mut VrrpShell>, ctx: &mut Ctx<'_>) {
+    for ev in shell.map(|s| s.take_peer_events()).unwrap_or_default() {
+        ctx.send(ProcKind::Checker, ev);
+    }
+}
+
 fn register(sh: &mut VrrpShell, reg: &Registry) {
     if let Err(e) = sh.register(reg) {
         error!("Unable to watch the VRRP sockets: {e}");
@@ -39,33 +46,37 @@ impl Subsystem for VrrpChild {
         }
     }
 
-    fn start(&mut self, _ctx: &mut Ctx<'_>) {
+    fn start(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(sh) = self.shell.as_mut() {
             sh.start();
         }
+        send_peer_events(self.shell.as_mut(), ctx);
     }
 
     fn poll_timeout(&mut self) -> Option<Duration> {
         self.shell.as_mut().and_then(|s| s.poll_timeout())
     }
 
-    fn on_ready(&mut self, token: Token, _ctx: &mut Ctx<'_>) {
+    fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>) {
         if let Some(sh) = self.shell.as_mut() {
             sh.on_ready(token);
         }
+        send_peer_events(self.shell.as_mut(), ctx);
     }
 
-    fn on_timers(&mut self, _ctx: &mut Ctx<'_>) {
+    fn on_timers(&mut self, ctx: &mut Ctx<'_>) {
         if let Some(sh) = self.shell.as_mut() {
             sh.on_timers();
         }
+        send_peer_events(self.shell.as_mut(), ctx);
     }
 
-    fn on_sigchld(&mut self, _ctx: &mut Ctx<'_>) {
+    fn on_sigchld(&mut self, ctx: &mut Ctx<'_>) {
         match self.shell.as_mut() {
             Some(sh) => sh.on_sigchld(),
             None => keepalived_runtime::script::reap_all(),
         }
+        send_peer_events(self.shell.as_mut(), ctx);
     }
 
     fn on_peer(&mut self, _from: ProcKind, _event: PeerEvent, _ctx: &mut Ctx<'_>) {
@@ -98,6 +109,7 @@ impl Subsystem for VrrpChild {
             },
             None => {}
         }
+        send_peer_events(self.shell.as_mut(), ctx);
         true
     }
 

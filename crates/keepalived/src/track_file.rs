@@ -1,6 +1,7 @@
-//! `track_file`: a number read from a file, watched with inotify, feeds the
-//! priority of the instances that track it (keepalived's track_file.c
-//! behaviour):
+//! `track_file` (shared by the VRRP and checker children): a number read
+//! from a file, watched with inotify, feeds the priority of the VRRP
+//! instances and the FILE_CHECK weight of the real servers that track it
+//! (keepalived's track_file.c behaviour):
 //!
 //! - `init_file [VALUE] [overwrite]` writes `VALUE\n` at start-up if the
 //!   file is missing (or always with `overwrite`), never at a reload;

@@ -1,0 +1,385 @@
+//! The checker child (keepalived's healthchecker process): the sans-IO
+//! engine (`keepalived-check`) driven with a monotonic microsecond clock,
+//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`) and
+//! MISC_CHECK (`misc`) attempts run in the child's mio loop, ha_suspend
+//! addresses watched (`vs_address`).
+//!
+//! Start (keepalived `start_check`): IPVS opened when there are virtual
+//! servers (failing: keepalived's lines and exit status 1, which stops the
+//! daemon), `lvs_timeouts` set, `lvs_flush` flushes, then the engine's
+//! Start. Stop: the engine's Shutdown (services removed, stop notifies)
+//! unless `-I`, the `lvs_timeouts` put back.
+
+pub mod dump;
+pub mod file_check;
+pub mod ipvs_map;
+pub mod misc;
+// `running()` of both is an introspection the child does not use.
+#[allow(dead_code)]
+pub mod notify;
+#[allow(dead_code)]
+pub mod sync_daemon;
+pub mod tcp;
+pub mod vs_address;
+
+use file_check::FileChecks;
+use ipvs_map::{DestSpec, IpvsTable, SvcEntry};
+use keepalived_check::{Action, CheckOutcome, CheckerId, Dest, Engine, EngineConfig, Input, RsId, VsId};
+use keepalived_config::lvs::model::{CheckerKind, Checker as ModelChecker, RealServer, VirtualServer};
+use keepalived_config::Config;
+use keepalived_netlink::ipvs::Ipvs;
+use keepalived_runtime::script::{Exit, ScriptRunOpts, ScriptRunner};
+use keepalived_runtime::{Ctx, DumpRequest, PeerEvent, ProcKind, Subsystem, FIRST_TOKEN};
+use mio::{Registry, Token};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+use notify::LvsNotifier;
+use tcp::{Started, TcpProbes, TcpTarget};
+use tracing::{info, warn};
+use vs_address::VsAddresses;
+
+/// The ha_suspend address monitor.
+const ADDR_TOKEN: Token = Token(FIRST_TOKEN);
+/// The FILE_CHECK inotify watch.
+const FILE_TOKEN: Token = Token(FIRST_TOKEN + 1);
+/// TCP probes take the tokens from here on.
+const PROBE_FIRST: usize = FIRST_TOKEN + 64;
+const PROBE_COUNT: usize = 1 << 20;
+/// keepalived's default `connect_timeout`.
+const DEFAULT_CONNECT_TIMEOUT_US: u64 = 5_000_000;
+
+/// The configuration the running engine was built from, with the IPVS
+/// services of each virtual server.
+struct Model {
+    cfg: Config,
+    ec: EngineConfig,
+    services: Vec<Vec<SvcEntry>>,
+}
+
+impl Model {
+    fn new(cfg: &Config) -> Model {
+        let mut ec = EngineConfig::from_config(cfg);
+        drop_unsupported(&mut ec);
+        let services = cfg.lvs.virtual_servers.iter().map(|v| ipvs_map::services(v, &cfg.lvs.groups)).collect();
+        Model { cfg: cfg.clone(), ec, services }
+    }
+
+    fn vs(&self, vs: VsId) -> Option<&VirtualServer> {
+        self.cfg.lvs.virtual_servers.get(vs.0)
+    }
+
+    fn rs(&self, rs: RsId) -> Option<&RealServer> {
+        self.vs(rs.vs)?.real_servers.get(rs.rs)
+    }
+
+    /// The model checker behind an engine checker.
+    fn checker(&self, c: CheckerId) -> Option<(&ModelChecker, &keepalived_check::CheckerConfig)> {
+        let cc = self.ec.checker(c)?;
+        Some((self.rs(cc.rs)?.checkers.get(cc.model_index)?, cc))
+    }
+
+    /// What IPVS gets for a destination of `vs`.
+    fn dest_spec(&self, vs: VsId, d: Dest) -> Option<DestSpec> {
+        let v = self.vs(vs)?;
+        let vs_fwd = v.forwarding?;
+        match d {
+            Dest::Real(id) => {
+                let r = self.rs(id)?;
+                let fwd = r.forwarding.unwrap_or(vs_fwd);
+                Some(DestSpec { addr: r.addr, port: r.port, fwd, u_threshold: r.uthreshold, l_threshold: r.lthreshold })
+            }
+            Dest::Sorry(_) => {
+                let s = v.sorry_server.as_ref()?;
+                let fwd = s.forwarding.unwrap_or(vs_fwd);
+                Some(DestSpec { addr: s.addr, port: s.port, fwd, u_threshold: 0, l_threshold: 0 })
+            }
+        }
+    }
+}
+
+/// The checker types this build runs (FILE_CHECK through checkside's
+/// watcher).
+fn supported(name: &str) -> bool {
+    matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK")
+}
+
+/// Take the checkers this build cannot run out of the engine's
+/// configuration, with a warning for each: their real servers are then as
+/// real servers without checkers, always up.
+fn drop_unsupported(ec: &mut EngineConfig) {
+    let mut map = Vec::with_capacity(ec.checkers.len());
+    let mut kept = Vec::new();
+    for c in ec.checkers.drain(..) {
+        if supported(&c.name) {
+            map.push(Some(CheckerId(kept.len())));
+            kept.push(c);
+            continue;
+        }
+        map.push(None);
+        let rs = ec.virtual_servers.get(c.rs.vs.0).and_then(|v| v.real_servers.get(c.rs.rs));
+        let (rs_name, vs_name) = (rs.map(|r| r.name.as_str()).unwrap_or("?"), ec.virtual_servers.get(c.rs.vs.0).map(|v| v.name.as_str()).unwrap_or("?"));
+        warn!(
+            "{} of real server {rs_name} of VS {vs_name} is not supported by this build of keepalived-rs - the checker is ignored and the real server treated as always up, like a real server without checkers",
+            c.name
+        );
+    }
+    ec.checkers = kept;
+    for v in &mut ec.virtual_servers {
+        for r in &mut v.real_servers {
+            r.checkers = r.checkers.iter().filter_map(|c| map.get(c.0).copied().flatten()).collect();
+        }
+    }
+}
+
+// ------------------------------------------------------------------ the child
+
+pub struct CheckChild {
+    model: Model,
+    /// During a reload: the configuration being replaced.
+    old: Option<Model>,
+    engine: Engine,
+    /// `None` while there are no virtual servers (keepalived opens IPVS
+    /// only then).
+    ipvs: Option<IpvsTable>,
+    tcp: TcpProbes<CheckerId>,
+    scripts: ScriptRunner<CheckerId>,
+    script_opts: ScriptRunOpts,
+    addrs: Option<VsAddresses>,
+    files: Option<FileChecks>,
+    /// FILE_CHECK values read at start, fed before the engine's Start.
+    initial_files: Vec<(String, i64)>,
+    notifier: LvsNotifier,
+    /// `lvs_sync_daemon` without a VRRP instance: the checker's own daemons.
+    sync_own: Option<sync_daemon::Own>,
+    /// `lvs_sync_daemon` following a VRRP instance (events from the VRRP child).
+    sync_follow: sync_daemon::Follower,
+    /// TCP attempts whose socket could not be set up, started again at
+    /// this time (keepalived reschedules them a `delay_loop` later).
+    retries: Vec<(std::time::Instant, CheckerId)>,
+    pending: VecDeque<Input>,
+    /// Group entries added by a reload, whose services 2.2.7 never deletes.
+    unsynced: exec::Unsynced,
+    epoch: std::time::Instant,
+    /// `-I`: leave the IPVS entries at stop.
+    dont_release: bool,
+}
+
+/// Why the child cannot run: the message to log (if any) and its exit status.
+pub struct BuildError {
+    pub message: Option<String>,
+    pub exit: i32,
+}
+
+/// keepalived `ipvs_start`, with its lines.
+fn open_ipvs() -> Result<IpvsTable, String> {
+    info!("Initializing ipvs");
+    Ipvs::open().map(IpvsTable::new).map_err(|e| format!("IPVS: {e}"))
+}
+
+/// keepalived's lines for the real servers when the child stops before
+/// starting them (`clear_services` from `stop_check`).
+fn log_shutdown_unstarted(m: &Model) {
+    for v in &m.ec.virtual_servers {
+        for r in &v.real_servers {
+            let inhibited = if r.inhibit { "(inhibited) " } else { "" };
+            info!("Shutting down {inhibited}service {} from VS {}", r.name, v.name);
+        }
+    }
+}
+
+/// keepalived-rs test hook: `KEEPALIVED_RS_TEST_WITHOUT_IPVS=1` lets the
+/// checker child run on a kernel without IPVS (its IPVS changes are
+/// dropped) instead of ending the daemon as keepalived does, for the
+/// daemon's lifecycle tests on such hosts. Not for production use.
+fn test_without_ipvs() -> bool {
+    std::env::var_os("KEEPALIVED_RS_TEST_WITHOUT_IPVS").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+fn seed() -> u64 {
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    t.as_nanos() as u64 ^ u64::from(std::process::id())
+}
+
+impl CheckChild {
+    pub fn new(cfg: &Config, cli: &crate::cli::Cli) -> Result<CheckChild, BuildError> {
+        let model = Model::new(cfg);
+        let ipvs = if cfg.lvs.virtual_servers.is_empty() {
+            None
+        } else {
+            match open_ipvs() {
+                Ok(t) => Some(t),
+                Err(e) if test_without_ipvs() => {
+                    warn!("{e} - running without IPVS (KEEPALIVED_RS_TEST_WITHOUT_IPVS)");
+                    None
+                }
+                Err(e) => {
+                    info!("{e}");
+                    log_shutdown_unstarted(&model);
+                    // stop_check's closing line (the frame logs it only
+                    // for a child that ran).
+                    info!("Stopped");
+                    return Err(BuildError { message: None, exit: crate::parent::EXIT_FATAL });
+                }
+            }
+        };
+        let script_opts = ScriptRunOpts::from_global(&cfg.global, cli.log_detail > 0);
+        let engine = Engine::new(model.ec.clone(), seed());
+        let (files, initial_files) = FileChecks::new(cfg, &model.ec).map_or((None, Vec::new()), |(f, v)| (Some(f), v));
+        Ok(CheckChild {
+            notifier: LvsNotifier::new(cfg, &model.ec, script_opts.clone()),
+            addrs: VsAddresses::new(cfg),
+            files,
+            initial_files,
+            sync_own: None,
+            sync_follow: sync_daemon::Follower::new(),
+            model,
+            old: None,
+            engine,
+            ipvs,
+            tcp: TcpProbes::new(PROBE_FIRST, PROBE_COUNT),
+            scripts: ScriptRunner::new(),
+            script_opts,
+            retries: Vec::new(),
+            pending: VecDeque::new(),
+            unsynced: Default::default(),
+            epoch: std::time::Instant::now(),
+            dont_release: cli.dont_release_ipvs,
+        })
+    }
+
+    fn now(&self) -> keepalived_check::Instant {
+        keepalived_check::Instant(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    /// Feed `input` and everything its actions lead to.
+    fn feed(&mut self, reg: &Registry, input: Input) {
+        self.pending.push_back(input);
+        self.drain(reg);
+    }
+
+    /// Feed the queued inputs (results known at once) and what follows.
+    fn drain(&mut self, reg: &Registry) {
+        while let Some(i) = self.pending.pop_front() {
+            let mut out = Vec::new();
+            let now = self.now();
+            self.engine.handle(now, i, &mut out);
+            self.exec_all(reg, out);
+        }
+    }
+
+    /// Carry out the engine's actions; check results they produce at once
+    /// are queued in `pending`.
+    fn exec_all(&mut self, reg: &Registry, out: Vec<Action>) {
+        for a in out {
+            self.exec(reg, a, false);
+        }
+    }
+}
+
+mod exec;
+
+impl Subsystem for CheckChild {
+    fn register(&mut self, ctx: &mut Ctx<'_>) -> std::io::Result<()> {
+        self.register_files(ctx.registry);
+        match self.addrs.as_mut() {
+            Some(a) => a.register(ctx.registry, ADDR_TOKEN),
+            None => Ok(()),
+        }
+    }
+
+    /// keepalived `start_check`: IPVS set up, the ha_suspend addresses and
+    /// FILE_CHECK values known, then the engine started.
+    fn start(&mut self, ctx: &mut Ctx<'_>) {
+        self.start_ipvs();
+        let mut initial = self.addrs.as_mut().map(|a| a.resync()).unwrap_or_default();
+        let files = std::mem::take(&mut self.initial_files);
+        initial.extend(files.into_iter().map(|(name, value)| Input::FileValue { name, value }));
+        for i in initial {
+            self.feed(ctx.registry, i);
+        }
+        self.feed(ctx.registry, Input::Start);
+    }
+
+    fn poll_timeout(&mut self) -> Option<Duration> {
+        self.next_wakeup()
+    }
+
+    fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>) {
+        if token == ADDR_TOKEN || token == FILE_TOKEN {
+            let inputs = if token == ADDR_TOKEN { self.addrs.as_mut().map(|a| a.on_ready()) } else { self.file_values() };
+            for i in inputs.unwrap_or_default() {
+                self.feed(ctx.registry, i);
+            }
+            return;
+        }
+        if let Some((c, r)) = self.tcp.on_ready(ctx.registry, token) {
+            self.tcp_result(ctx.registry, c, r);
+        }
+    }
+
+    fn on_timers(&mut self, ctx: &mut Ctx<'_>) {
+        self.run_due(ctx.registry);
+    }
+
+    fn on_sigchld(&mut self, ctx: &mut Ctx<'_>) {
+        for r in self.scripts.reap() {
+            match r.tag {
+                Some(c) => self.misc_result(ctx.registry, c, r.pid, r.exit),
+                None => {
+                    self.notifier.reaped(r.pid);
+                }
+            }
+        }
+    }
+
+    /// The VRRP child's `lvs_sync_daemon` instance changed role (BFD_CHECK
+    /// events arrive with the BFD child).
+    fn on_peer(&mut self, _from: ProcKind, event: PeerEvent, _ctx: &mut Ctx<'_>) {
+        if let (PeerEvent::SyncDaemon { master, syncid }, Some(t)) = (event, self.ipvs.as_mut()) {
+            self.sync_follow.on_event(&mut t.ipvs, &self.model.cfg.global, master, syncid);
+        }
+    }
+
+    fn reload(&mut self, cfg: &Config, ctx: &mut Ctx<'_>) -> bool {
+        self.reload_config(cfg, ctx.registry)
+    }
+
+    /// SIGUSR1: the running configuration with the engine's state (the
+    /// engine's ids are those of the running configuration, not of the
+    /// file re-read for the dump).
+    fn dump(&mut self, what: DumpRequest, _cfg: &Config) -> Option<String> {
+        (what == DumpRequest::Data).then(|| dump::check_data(&self.model.cfg, &self.engine))
+    }
+
+    fn shutdown(&mut self, ctx: &mut Ctx<'_>) {
+        self.stop(ctx.registry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keepalived_config::{parse_str, ParseOptions};
+
+    #[test]
+    fn unsupported_checkers_are_dropped_and_ids_remapped() {
+        let text = "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+            real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n  TCP_CHECK {\n  }\n }\n \
+            real_server 10.0.1.2 80 {\n  PING_CHECK {\n  }\n }\n \
+            real_server 10.0.1.3 80 {\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n";
+        let opts = ParseOptions { validate: true, ..ParseOptions::default() };
+        let cfg = parse_str("t.conf", text, &opts).config;
+        let m = Model::new(&cfg);
+        let names: Vec<&str> = m.ec.checkers.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["TCP_CHECK", "MISC_CHECK"]);
+        let rs = &m.ec.virtual_servers[0].real_servers;
+        assert_eq!(rs[0].checkers, [CheckerId(0)]);
+        assert!(rs[1].checkers.is_empty(), "PING_CHECK's real server has no checker left: always up");
+        assert_eq!(rs[2].checkers, [CheckerId(1)]);
+        // The model checker behind each engine checker is still found.
+        assert!(matches!(m.checker(CheckerId(0)).map(|(c, _)| &c.kind), Some(CheckerKind::Tcp)));
+        assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Misc(_))));
+        assert_eq!(m.services[0].len(), 1);
+    }
+}

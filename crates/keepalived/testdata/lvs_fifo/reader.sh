@@ -1,0 +1,2 @@
+#!/bin/sh
+cat "$1" > /tmp/kadump/fifo.out
