@@ -794,7 +794,9 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
     let d = dir.display().to_string();
     write_exec(
         &dir.join("notify.sh"),
-        &format!("#!/bin/sh\n{{ printf '%s' \"$#\"; for a in \"$@\"; do printf ' [%s]' \"$a\"; done; echo; }} >> {d}/notify.log\n"),
+        // One write per call: notify scripts run concurrently, and a line
+        // written in pieces interleaves with another script's.
+        &format!("#!/bin/sh\nl=\"$#\"; for a in \"$@\"; do l=\"$l [$a]\"; done; printf '%s\\n' \"$l\" >> {d}/notify.log\n"),
     );
     write_exec(
         &dir.join("misc.sh"),
