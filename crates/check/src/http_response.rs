@@ -22,7 +22,8 @@
 //! only at the very end (PCRE2 also before a final newline), and of `regex_options` only `caseless`,
 //! `multiline`, `dotall`, `extended`, `ungreedy` and `utf` change anything.
 use md5::{Digest, Md5};
-use regex::bytes::{Regex, RegexBuilder};
+pub use regex::bytes::Regex;
+use regex::bytes::RegexBuilder;
 use std::net::SocketAddr;
 
 /// keepalived's `MAX_BUFFER_LENGTH`; one byte stays free for its terminating NUL.
@@ -262,7 +263,7 @@ impl Response {
     }
 
     /// The stream ended: the verdict (2.2.7's `http_handle_response`) and the body's MD5.
-    pub fn finish(mut self, url: &UrlTests) -> (Verdict, [u8; 16]) {
+    pub fn finish(&mut self, url: &UrlTests) -> (Verdict, [u8; 16]) {
         let digest: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
         (self.verdict(url, &digest), digest)
     }

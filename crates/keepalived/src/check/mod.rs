@@ -12,6 +12,7 @@
 
 pub mod dump;
 pub mod file_check;
+pub mod http;
 pub mod ipvs_map;
 pub mod misc;
 // `running()` of both is an introspection the child does not use.
@@ -20,6 +21,7 @@ pub mod notify;
 #[allow(dead_code)]
 pub mod sync_daemon;
 pub mod tcp;
+pub mod tls;
 pub mod vs_address;
 
 use file_check::FileChecks;
@@ -46,6 +48,9 @@ const FILE_TOKEN: Token = Token(FIRST_TOKEN + 1);
 /// TCP probes take the tokens from here on.
 const PROBE_FIRST: usize = FIRST_TOKEN + 64;
 const PROBE_COUNT: usize = 1 << 20;
+/// HTTP_GET / SSL_GET attempts take the tokens after the TCP probes'.
+const HTTP_FIRST: usize = PROBE_FIRST + PROBE_COUNT;
+const HTTP_COUNT: usize = 1 << 20;
 /// keepalived's default `connect_timeout`.
 const DEFAULT_CONNECT_TIMEOUT_US: u64 = 5_000_000;
 
@@ -101,7 +106,7 @@ impl Model {
 /// The checker types this build runs (FILE_CHECK through checkside's
 /// watcher).
 fn supported(name: &str) -> bool {
-    matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK")
+    matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK" | "HTTP_GET" | "SSL_GET")
 }
 
 /// Take the checkers this build cannot run out of the engine's
@@ -143,6 +148,8 @@ pub struct CheckChild {
     /// only then).
     ipvs: Option<IpvsTable>,
     tcp: TcpProbes<CheckerId>,
+    /// HTTP_GET / SSL_GET attempts and their SSL context.
+    http: http::HttpSide,
     scripts: ScriptRunner<CheckerId>,
     script_opts: ScriptRunOpts,
     addrs: Option<VsAddresses>,
@@ -223,6 +230,11 @@ impl CheckChild {
                 }
             }
         };
+        let Ok(http) = http::HttpSide::new(cfg, HTTP_FIRST, HTTP_COUNT) else {
+            // keepalived `start_check`: stop_check(KEEPALIVED_EXIT_FATAL).
+            info!("Stopped");
+            return Err(BuildError { message: None, exit: crate::parent::EXIT_FATAL });
+        };
         let script_opts = ScriptRunOpts::from_global(&cfg.global, cli.log_detail > 0);
         let engine = Engine::new(model.ec.clone(), seed());
         let (files, initial_files) = FileChecks::new(cfg, &model.ec).map_or((None, Vec::new()), |(f, v)| (Some(f), v));
@@ -238,6 +250,7 @@ impl CheckChild {
             engine,
             ipvs,
             tcp: TcpProbes::new(PROBE_FIRST, PROBE_COUNT),
+            http,
             scripts: ScriptRunner::new(),
             script_opts,
             retries: Vec::new(),
@@ -311,6 +324,9 @@ impl Subsystem for CheckChild {
             for i in inputs.unwrap_or_default() {
                 self.feed(ctx.registry, i);
             }
+            return;
+        }
+        if self.http_ready(ctx.registry, token) {
             return;
         }
         if let Some((c, r)) = self.tcp.on_ready(ctx.registry, token) {
