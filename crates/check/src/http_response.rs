@@ -94,6 +94,8 @@ impl UrlTests {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
     Header,
+    /// Body bytes read with the end of the header.
+    FirstBody,
     Body,
 }
 
@@ -201,18 +203,18 @@ impl Response {
             self.status = status_code(&self.buf[..self.len]);
             self.content_len = content_length(&self.buf[..self.len]);
             trace(Part::Header, &self.buf[..end]);
-            self.digest(end, self.len, trace);
+            self.digest(end, self.len, Part::FirstBody, trace);
             self.rx_bytes = (self.len - end) as u64;
             self.after_read(url, self.len > end);
             return;
         }
-        self.digest(start, self.len, trace);
+        self.digest(start, self.len, Part::Body, trace);
         self.rx_bytes += n as u64;
         self.after_read(url, true);
     }
 
     /// Digest `buf[from..to]`, cut at `Content-Length`.
-    fn digest(&mut self, from: usize, to: usize, trace: &mut dyn FnMut(Part, &[u8])) {
+    fn digest(&mut self, from: usize, to: usize, kind: Part, trace: &mut dyn FnMut(Part, &[u8])) {
         if !self.want_digest {
             return;
         }
@@ -223,7 +225,7 @@ impl Response {
         let part = &self.buf[from..from + take as usize];
         self.md5.update(part);
         if !part.is_empty() {
-            trace(Part::Body, part);
+            trace(kind, part);
         }
     }
 

@@ -11,6 +11,7 @@ mod cli;
 mod config_copy;
 mod dumps;
 mod files;
+mod genhash;
 mod logging;
 mod notify_fifo;
 mod parent;
@@ -28,6 +29,13 @@ const OLD_DEFAULT_CONFIG_FILE: &str = "/etc/keepalived.conf";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let prog = args.first().map(String::as_str).unwrap_or("keepalived");
+    if prog.rsplit('/').next() == Some("genhash") {
+        std::process::exit(genhash::run(prog, true, args.len(), args.get(1..).unwrap_or_default()));
+    }
+    if matches!(args.get(1).map(String::as_str), Some("-T" | "--genhash")) {
+        std::process::exit(genhash::run(prog, false, args.len(), args.get(2..).unwrap_or_default()));
+    }
     let cli = match cli::parse(&args) {
         Ok(c) => c,
         Err(msg) => {
