@@ -601,3 +601,7 @@ impl CheckChild {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "http_tests.rs"]
+mod tests;

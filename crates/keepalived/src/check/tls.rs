@@ -2,7 +2,8 @@
 //!
 //! As 2.2.7, the server's certificate is not verified (OpenSSL's default `SSL_VERIFY_NONE`): an
 //! expired, self-signed or wrong-name certificate passes. The handshake's signatures are still checked
-//! (the server must hold the key of the certificate it sends). The root `SSL { }` block gives the
+//! (the server must hold the key of the certificate it sends) when webpki can read the certificate
+//! (not for an X.509 v1 one). The root `SSL { }` block gives the
 //! client certificate chain and key (sent when the server asks) and a CA file, loaded (a bad one is
 //! an error, as in 2.2.7) but, as in 2.2.7, not used to verify anything.
 //!
@@ -13,6 +14,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::client::ResolvesClientCert;
+use rustls::sign::CertifiedKey;
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -39,7 +42,7 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        lenient(verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms))
     }
 
     fn verify_tls13_signature(
@@ -48,11 +51,35 @@ impl ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        lenient(verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A certificate webpki cannot parse (an X.509 v1 certificate, which OpenSSL accepts) leaves the
+/// signature unchecked: with the certificate itself unverified, the check proves nothing more.
+fn lenient(r: Result<HandshakeSignatureValid, rustls::Error>) -> Result<HandshakeSignatureValid, rustls::Error> {
+    match r {
+        Err(rustls::Error::InvalidCertificate(_)) => Ok(HandshakeSignatureValid::assertion()),
+        r => r,
+    }
+}
+
+/// The `SSL { }` client certificate, sent whenever the server asks (as OpenSSL does; rustls's own
+/// resolver would also refuse an X.509 v1 certificate).
+#[derive(Debug)]
+struct ClientCert(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for ClientCert {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 
@@ -68,7 +95,7 @@ pub fn client_config(ssl: Option<&SslConfig>) -> Result<Arc<ClientConfig>, &'sta
         .with_safe_default_protocol_versions()
         .map_err(|_| "SSL error: cannot create new SSL context")?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NoVerify(provider)));
+        .with_custom_certificate_verifier(Arc::new(NoVerify(provider.clone())));
     let Some(ssl) = ssl else { return Ok(Arc::new(builder.with_no_client_auth())) };
     let chain = match &ssl.certificate {
         Some(f) => Some(certs(f).map_err(|()| "SSL error : Cant load certificate file...")?),
@@ -82,7 +109,10 @@ pub fn client_config(ssl: Option<&SslConfig>) -> Result<Arc<ClientConfig>, &'sta
         certs(f).map_err(|()| "SSL error : Cant load CA file...")?;
     }
     let config = match (chain, key) {
-        (Some(c), Some(k)) => builder.with_client_auth_cert(c, k).map_err(|_| "SSL error : Cant load key file...")?,
+        (Some(c), Some(k)) => {
+            let key = provider.key_provider.load_private_key(k).map_err(|_| "SSL error : Cant load key file...")?;
+            builder.with_client_cert_resolver(Arc::new(ClientCert(Arc::new(CertifiedKey::new(c, key)))))
+        }
         _ => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
