@@ -131,12 +131,12 @@ impl<T> Probe<T> {
                 }
                 Err(_) => return Flow::Done(fail(SSL_ERROR)),
             },
-            None => self.to_phase(Phase::Writing, now),
+            None => self.enter(Phase::Writing, now),
         }
         Flow::Next
     }
 
-    fn to_phase(&mut self, phase: Phase, now: Instant) {
+    fn enter(&mut self, phase: Phase, now: Instant) {
         self.phase = phase;
         self.deadline = now + self.job.timeout;
     }
@@ -179,7 +179,7 @@ impl<T> Probe<T> {
                 Err(()) => return Flow::Done(fail(SSL_ERROR)),
             }
             if !self.tls.as_ref().is_some_and(|t| t.is_handshaking()) {
-                self.to_phase(Phase::Writing, now);
+                self.enter(Phase::Writing, now);
                 return Flow::Next;
             }
             match self.pull_tls() {
@@ -210,7 +210,7 @@ impl<T> Probe<T> {
                 Err(_) => return Flow::Done(fail("Cannot send get request to")),
             }
         }
-        self.to_phase(Phase::Waiting, now);
+        self.enter(Phase::Waiting, now);
         Flow::Next
     }
 
@@ -239,7 +239,7 @@ impl<T> Probe<T> {
                 Ok(0) => return self.finish(),
                 Ok(n) => {
                     self.commit(n);
-                    self.to_phase(Phase::Reading, now);
+                    self.enter(Phase::Reading, now);
                 }
                 Err(e) if would_block(&e) => return Flow::Wait,
                 Err(_) => return Flow::Done(fail("Read error with")),
@@ -260,7 +260,7 @@ impl<T> Probe<T> {
                 Ok(0) => return self.finish(),
                 Ok(n) => self.commit(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.pull_tls() {
-                    Pull::Progress if self.phase == Phase::Waiting => self.to_phase(Phase::Reading, now),
+                    Pull::Progress if self.phase == Phase::Waiting => self.enter(Phase::Reading, now),
                     Pull::Progress => {}
                     Pull::Blocked => return Flow::Wait,
                     // The reader now says how the stream ended.
@@ -523,6 +523,11 @@ impl CheckChild {
 
     pub(super) fn start_http(&mut self, reg: &Registry, c: CheckerId, delay_loop_us: u64) {
         let now = Instant::now();
+        // keepalived: "if there are no URLs in list, enable server w/o checking".
+        let no_urls = matches!(self.model.checker(c), Some((m, _)) if matches!(&m.kind, CheckerKind::Http(h) if h.urls.is_empty()));
+        if no_urls {
+            return self.pending.push_back(Input::CheckResult { checker: c, result: CheckOutcome::Success });
+        }
         let job = match self.http_job(c) {
             None => return,
             Some(Err(())) => return self.http_done(c, fail("Regex match failed")),
