@@ -283,3 +283,38 @@ fn misbehaving_servers() {
         assert_eq!(verdict(j), pass("MD5 digest"));
     });
 }
+
+fn model(text: &str) -> Model {
+    let opts = keepalived_config::ParseOptions { validate: true, ..Default::default() };
+    Model::new(&keepalived_config::parse_str("test.conf", text, &opts).config)
+}
+
+/// The `Host:` and SNI names: URL, checker, real server (not for SNI), virtual server.
+#[test]
+fn virtualhost_precedence() {
+    let conf = |url: &str, chk: &str, rs: &str, vs: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{ {vs}\n real_server 10.0.0.2 80 {{ {rs}\n SSL_GET {{ enable_sni\n {chk}\n url {{ path /x\n {url} }} }} }} }}\n"
+        )
+    };
+    let names = |m: &Model| {
+        let c = CheckerId(0);
+        let (mc, _) = m.checker(c).unwrap();
+        let CheckerKind::Http(h) = &mc.kind else { panic!("not HTTP") };
+        let url = &h.urls[0];
+        (vhost(m, c, h, url).map(str::to_string), sni(m, c, h, url).map(str::to_string))
+    };
+    let v = |s: &str| Some(s.to_string());
+    let m = model(&conf("virtualhost u", "virtualhost c", "virtualhost r", "virtualhost v"));
+    assert_eq!(names(&m), (v("u"), v("u")));
+    let m = model(&conf("", "virtualhost c", "virtualhost r", "virtualhost v"));
+    assert_eq!(names(&m), (v("c"), v("c")));
+    let m = model(&conf("", "", "virtualhost r", "virtualhost v"));
+    assert_eq!(names(&m), (v("r"), v("v")));
+    let m = model(&conf("", "", "", "virtualhost v"));
+    assert_eq!(names(&m), (v("v"), v("v")));
+    let m = model(&conf("", "", "", ""));
+    assert_eq!(names(&m), (None, None));
+    let m = model(&conf("virtualhost u", "sni_name s", "", ""));
+    assert_eq!(names(&m), (v("u"), v("s")));
+}
