@@ -34,11 +34,13 @@ fn nginx(d: &Path) -> Nginx {
         "daemon off; master_process off; error_log {d}/error.log; pid {d}/nginx.pid; events {{}}\n\
          http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};\n\
          uwsgi_temp_path {d}; scgi_temp_path {d}; default_type text/plain;\n\
-         server {{ listen 127.0.0.1:80 default_server; location / {{ return 200 \"main $uri\\n\"; }}\n\
+         server {{ listen 127.0.0.1:80 default_server; listen [::1]:80 default_server; location / {{ return 200 \"main $uri\\n\"; }}\n\
+           location = /echo {{ return 200 \"$request|$http_host|$http_user_agent|$http_connection|$ssl_server_name\\n\"; }}\n\
            location = /big {{ alias {d}/big; }} location = /404 {{ return 404; }} }}\n\
          server {{ listen 127.0.0.1:80; server_name v.test; location / {{ return 200 \"vhost $server_protocol\\n\"; }} }}\n\
          server {{ listen 127.0.0.1:443 ssl; ssl_certificate {d}/c.pem; ssl_certificate_key {d}/k.pem;\n\
-           location / {{ return 200 \"sni=$ssl_server_name\\n\"; }} }}\n}}\n"
+           location / {{ return 200 \"sni=$ssl_server_name\\n\"; }}\n\
+           location = /echo {{ return 200 \"$request|$http_host|$http_user_agent|$http_connection|$ssl_server_name\\n\"; }} }}\n}}\n"
     );
     let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
     std::fs::write(format!("{d}/big"), big).unwrap();
@@ -81,6 +83,12 @@ fn same_as_2_2_7() {
         std::os::unix::fs::symlink(OURS, &ours).unwrap();
         let cases: &[&[&str]] = &[
             &["-s", "127.0.0.1", "-p", "80", "-u", "/index.html"],
+            // The request line and headers, echoed: the same digest means the same request.
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/echo"],
+            &["-s", "::1", "-p", "80", "-u", "/echo"],
+            &["-s", "::1", "-p", "80", "-u", "/echo", "-V", "v6.test", "-P", "1.1"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/echo?a=b", "-P", "1.0c"],
+            &["-S", "-I", "-V", "sni.test", "-s", "127.0.0.1", "-p", "443", "-u", "/echo"],
             &["-s", "127.0.0.1", "-p", "80", "-u", "/big"],
             &["-s", "127.0.0.1", "-p", "80", "-u", "/404"],
             &["-s", "127.0.0.1", "-p", "80", "-u", "/", "-V", "v.test", "-P", "1.1"],
@@ -98,10 +106,14 @@ fn same_as_2_2_7() {
             &["-h"],
             &[],
         ];
+        let mut outs = Vec::new();
         for args in cases {
             let theirs = genhash(Path::new(THEIRS), args);
             assert_eq!(genhash(&ours, args), theirs, "genhash {args:?}");
+            outs.push(theirs.0);
         }
+        // The echoes differ (the request is in the digest).
+        assert!(outs[1] != outs[2] && outs[2] != outs[3] && outs[1].len() == 33, "{outs:?}");
         for args in [&["-v", "-s", "127.0.0.1", "-p", "80", "-u", "/x"][..], &["-v", "-S", "-s", "127.0.0.1", "-p", "443", "-u", "/"]] {
             let (o1, e1, s1) = genhash(Path::new(THEIRS), args);
             let (o2, e2, s2) = genhash(&ours, args);
