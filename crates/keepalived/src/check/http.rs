@@ -258,7 +258,12 @@ impl<T> Probe<T> {
                 // close_notify (SSL_ERROR_ZERO_RETURN)
                 Ok(0) if !self.resp.has_header() => return Flow::Done(fail("SSL read error from")),
                 Ok(0) => return self.finish(),
-                Ok(n) => self.commit(n),
+                Ok(n) => {
+                    self.commit(n);
+                    if self.phase == Phase::Waiting {
+                        self.enter(Phase::Reading, now);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => match self.pull_tls() {
                     Pull::Progress if self.phase == Phase::Waiting => self.enter(Phase::Reading, now),
                     Pull::Progress => {}
@@ -442,7 +447,10 @@ impl HttpSide {
         self.probes.cancel(reg, |_| true);
         self.regexes.clear();
         self.mismatch.clear();
-        if cfg.lvs.ssl_required && self.tls.is_none() {
+        // 2.2.7 rebuilds its SSL context from the new `SSL { }`; when that fails it stops the checker
+        // child (exit 1, the daemon ends). keepalived-rs logs the same lines and keeps the previous
+        // context (a reload cannot end the child here).
+        if cfg.lvs.ssl_required {
             match super::tls::client_config(cfg.lvs.ssl.as_ref()) {
                 Ok(c) => self.tls = Some(c),
                 Err(line) => super::tls::log_init_failure(cfg.lvs.ssl.as_ref(), line),
@@ -501,8 +509,9 @@ pub fn url_tests(url: &Url, regex: Option<Regex>) -> UrlTests {
 }
 
 impl CheckChild {
-    /// The attempt for the URL the engine is at; `Err` when it fails before starting (a bad regex).
-    fn http_job(&mut self, c: CheckerId) -> Option<Result<HttpJob, ()>> {
+    /// The attempt for the URL the engine is at; `Err` when it fails before starting (a bad regex, no
+    /// SSL context): the failure message.
+    fn http_job(&mut self, c: CheckerId) -> Option<Result<HttpJob, &'static str>> {
         let (mc, cc) = self.model.checker(c)?;
         let CheckerKind::Http(h) = &mc.kind else { return None };
         let step = self.engine.checker(c).map_or(0, |s| s.step);
@@ -513,10 +522,11 @@ impl CheckChild {
         let request = request(path, protocol(h.http_protocol), vhost(&self.model, c, h, url), target.dst);
         let tls = match (h.ssl, &self.http.tls) {
             (true, Some(cfg)) => Some((cfg.clone(), super::tls::server_name(sni(&self.model, c, h, url), target.dst.ip()))),
-            _ => None,
+            (true, None) => return Some(Err(SSL_ERROR)),
+            (false, _) => None,
         };
         let (url, want_digest) = (url.clone(), url.digest.is_some());
-        let Ok(regex) = self.http.regex(c, step, &url) else { return Some(Err(())) };
+        let Ok(regex) = self.http.regex(c, step, &url) else { return Some(Err("Regex match failed")) };
         let url = url_tests(&url, regex);
         Some(Ok(HttpJob { target, request, tls, url, want_digest, timeout, trace: None }))
     }
@@ -530,7 +540,7 @@ impl CheckChild {
         }
         let job = match self.http_job(c) {
             None => return,
-            Some(Err(())) => return self.http_done(c, fail("Regex match failed")),
+            Some(Err(msg)) => return self.http_done(c, fail(msg)),
             Some(Ok(j)) => j,
         };
         match self.http.probes.start(reg, c, job, now) {
