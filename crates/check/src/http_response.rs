@@ -51,8 +51,18 @@ pub fn request(path: &str, proto: Protocol, vhost: Option<&str>, dst: SocketAddr
         (None, SocketAddr::V4(a)) => format!("{}:{}", a.ip(), a.port()),
         (None, SocketAddr::V6(a)) => format!("[{}]:{}", a.ip(), a.port()),
     };
-    format!("GET {path} HTTP/1.{minor}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}\r\n\r\n")
+    let mut r = format!("GET {path} HTTP/1.{minor}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}\r\n\r\n");
+    // 2.2.7 builds it in a 2048-byte buffer (`GET_BUFFER_LENGTH`): a longer request is cut.
+    let mut end = r.len().min(GET_BUFFER_LENGTH - 1);
+    while !r.is_char_boundary(end) {
+        end -= 1;
+    }
+    r.truncate(end);
+    r
 }
+
+/// keepalived's `GET_BUFFER_LENGTH`.
+const GET_BUFFER_LENGTH: usize = 2048;
 
 /// A URL's tests.
 #[derive(Clone, Debug, Default)]

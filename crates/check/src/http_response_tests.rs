@@ -57,6 +57,13 @@ fn request_forms() {
 }
 
 #[test]
+fn long_requests_are_cut_as_2_2_7() {
+    let v4: SocketAddr = "10.0.0.1:80".parse().unwrap();
+    let path = format!("/{}", "a".repeat(3000));
+    assert_eq!(request(&path, Protocol::V1_0, None, v4).len(), 2047);
+}
+
+#[test]
 fn status_and_digest() {
     let mut url = UrlTests::default();
     assert_eq!(all_splits(OK, &url), Verdict::Pass { what: "HTTP status code" });
