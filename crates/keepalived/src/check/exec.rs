@@ -129,8 +129,8 @@ impl CheckChild {
         }
     }
 
-    /// Run one attempt of `c` (only TCP_CHECK and MISC_CHECK are polled
-    /// in this build; the others were taken out of the engine).
+    /// Run one attempt of `c` (TCP_CHECK, HTTP_GET/SSL_GET and MISC_CHECK
+    /// are polled in this build; the others were taken out of the engine).
     fn start_check(&mut self, reg: &Registry, c: CheckerId) {
         let Some((mc, cc)) = self.model.checker(c) else { return };
         match &mc.kind {

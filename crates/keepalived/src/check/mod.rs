@@ -1,8 +1,9 @@
 //! The checker child (keepalived's healthchecker process): the sans-IO
 //! engine (`keepalived-check`) driven with a monotonic microsecond clock,
-//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`) and
-//! MISC_CHECK (`misc`) attempts run in the child's mio loop, ha_suspend
-//! addresses watched (`vs_address`).
+//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`),
+//! HTTP_GET / SSL_GET (`http`, TLS in `tls`) and MISC_CHECK (`misc`)
+//! attempts run in the child's mio loop, ha_suspend addresses watched
+//! (`vs_address`).
 //!
 //! Start (keepalived `start_check`): IPVS opened when there are virtual
 //! servers (failing: keepalived's lines and exit status 1, which stops the
