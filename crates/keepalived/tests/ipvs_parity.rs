@@ -82,7 +82,8 @@ const KNOBS: &[&str] = &["IPVS_PARITY_ONLY", "IPVS_PARITY_REFERENCE_ONLY", "IPVS
 /// Host side: boot the IPVS guest and run this binary there.
 #[test]
 fn ipvs_parity_in_guest() {
-    vm::run_suite_env(&["keepalived"], &[], 900, KNOBS);
+    // openssl: the SSL_GET scenario's server (`s_server -WWW`).
+    vm::run_suite_env(&["keepalived", "openssl"], &[], 900, KNOBS);
 }
 
 fn data_dir() -> PathBuf {
@@ -121,6 +122,8 @@ enum Step {
     Listener(bool, Vec<SocketAddr>),
     /// `busybox httpd` on ADDR:PORT serving `{DIR}/NAME`, in the servers' namespace.
     Httpd(SocketAddr, String),
+    /// `openssl s_server -WWW` (TLS, the certificate of `tls/`) on ADDR:PORT serving `{DIR}/NAME`.
+    TlsHttpd(SocketAddr, String),
     FileRm(String),
     MiscExit(String, i32),
     FileWrite(String, String),
@@ -168,6 +171,7 @@ fn parse_step(line: &str) -> Result<Step, String> {
         "file_write" => Step::FileWrite(arg(1)?.to_string(), w[2..].join(" ")),
         "file_rm" => Step::FileRm(arg(1)?.to_string()),
         "httpd" => Step::Httpd(parse_sockaddr(arg(1)?)?, arg(2)?.to_string()),
+        "tls_httpd" => Step::TlsHttpd(parse_sockaddr(arg(1)?)?, arg(2)?.to_string()),
         "start" => Step::Start,
         "settle" => Step::Settle,
         "wait" => Step::Wait(arg(1)?.parse().map_err(|e| format!("{line:?}: {e}"))?),
@@ -538,13 +542,25 @@ impl ServerNs {
 }
 
 impl ServerNs {
-    /// `busybox httpd` in the foreground in this namespace.
-    fn httpd(&self, addr: SocketAddr, root: &Path) -> Result<Child, String> {
+    /// `busybox httpd` (or, `tls`, `openssl s_server -WWW`) in the foreground in this namespace.
+    fn httpd(&self, addr: SocketAddr, root: &Path, tls: bool) -> Result<Child, String> {
         let fd = self.fd.try_clone().unwrap();
         let _ = fs::create_dir_all(root);
         let root = root.to_path_buf();
         let child = std::thread::spawn(move || -> Result<Child, String> {
             setns(&fd).map_err(|e| e.to_string())?;
+            if tls {
+                let t = data_dir().join("tls");
+                return Command::new(tool("openssl"))
+                    .args(["s_server", "-quiet", "-WWW", "-accept", &addr.to_string(), "-cert"])
+                    .arg(t.join("server.pem"))
+                    .arg("-key")
+                    .arg(t.join("server.key"))
+                    .current_dir(&root)
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .map_err(|e| format!("openssl s_server: {e}"));
+            }
             Command::new(tool("busybox"))
                 .args(["httpd", "-f", "-p", &addr.to_string(), "-h"])
                 .arg(&root)
@@ -895,7 +911,8 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
                 fs::write(dir.join(name), format!("{v}\n")).unwrap()
             }
             Step::FileRm(name) => fs::remove_file(dir.join(name)).map_err(|e| format!("`{text}`: {e}"))?,
-            Step::Httpd(addr, root) => httpds.0.push(srv.httpd(*addr, &dir.join(root))?),
+            Step::Httpd(addr, root) => httpds.0.push(srv.httpd(*addr, &dir.join(root), false)?),
+            Step::TlsHttpd(addr, root) => httpds.0.push(srv.httpd(*addr, &dir.join(root), true)?),
             Step::Start => {
                 run.start()?;
                 started = true;
