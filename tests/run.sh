@@ -26,6 +26,8 @@ command -v ipvsadm >/dev/null 2>&1 || need+=(ipvsadm)
 # keepalived-alert's tests: a real SMTP server, and a certificate for STARTTLS.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# HTTP_GET / SSL_GET tests: a real web server (its service is stopped below).
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
@@ -39,9 +41,9 @@ fi
 # installed them, their services (started by the packages) are stopped. A
 # keepalived or FRR that was already there may be serving this host (its
 # VIPs): it is left alone; the tests use their own namespaces.
-for svc in keepalived frr; do
+for svc in keepalived frr nginx-light; do
     case " ${need[*]:-} " in
-        *" $svc "*) systemctl disable --now "$svc" >/dev/null 2>&1 || true ;;
+        *" $svc "*) systemctl disable --now "${svc%-light}" >/dev/null 2>&1 || true ;;
     esac
 done
 

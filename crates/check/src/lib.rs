@@ -36,6 +36,7 @@ pub mod config;
 pub mod engine;
 mod epilog;
 mod http;
+pub mod http_response;
 mod misc;
 pub mod names;
 mod quorum;

@@ -14,6 +14,7 @@ mod daemon;
 mod dump_paths;
 mod dumps;
 mod files;
+mod genhash;
 mod logging;
 mod netns;
 mod notify_fifo;
@@ -34,6 +35,18 @@ const OLD_DEFAULT_CONFIG_FILE: &str = "/etc/keepalived.conf";
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let prog = args.first().map(String::as_str).unwrap_or("keepalived");
+    if prog.rsplit('/').next() == Some("genhash") {
+        std::process::exit(genhash::run(prog, true, args.len(), args.get(1..).unwrap_or_default()));
+    }
+    // keepalived `-T`/`--genhash`: the options after it are genhash's.
+    if let Some(at) = args.iter().skip(1).take_while(|a| *a != "--").position(|a| a == "-T" || a == "--genhash") {
+        if at > 0 {
+            let name = if args[at + 1] == "-T" { "-T" } else { "genhash" };
+            eprintln!("Warning -- `{name}` not used as first option, previous options ignored");
+        }
+        std::process::exit(genhash::run(prog, false, args.len(), args.get(at + 2..).unwrap_or_default()));
+    }
     let cli = match cli::parse(&args) {
         Ok(c) => c,
         Err(msg) => {

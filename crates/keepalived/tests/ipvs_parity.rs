@@ -82,7 +82,8 @@ const KNOBS: &[&str] = &["IPVS_PARITY_ONLY", "IPVS_PARITY_REFERENCE_ONLY", "IPVS
 /// Host side: boot the IPVS guest and run this binary there.
 #[test]
 fn ipvs_parity_in_guest() {
-    vm::run_suite_env(&["keepalived"], &[], 900, KNOBS);
+    // openssl: the SSL_GET scenario's server (`s_server -WWW`).
+    vm::run_suite_env(&["keepalived", "openssl"], &[], 900, KNOBS);
 }
 
 fn data_dir() -> PathBuf {
@@ -119,6 +120,11 @@ fn env_flag(name: &str) -> bool {
 enum Step {
     Rs(Vec<IpAddr>),
     Listener(bool, Vec<SocketAddr>),
+    /// `busybox httpd` on ADDR:PORT serving `{DIR}/NAME`, in the servers' namespace.
+    Httpd(SocketAddr, String),
+    /// `openssl s_server -WWW` (TLS, the certificate of `tls/`) on ADDR:PORT serving `{DIR}/NAME`.
+    TlsHttpd(SocketAddr, String),
+    FileRm(String),
     MiscExit(String, i32),
     FileWrite(String, String),
     Start,
@@ -163,6 +169,9 @@ fn parse_step(line: &str) -> Result<Step, String> {
             arg(1)?.parse().map_err(|e| format!("{line:?}: {e}"))?,
         ),
         "file_write" => Step::FileWrite(arg(1)?.to_string(), w[2..].join(" ")),
+        "file_rm" => Step::FileRm(arg(1)?.to_string()),
+        "httpd" => Step::Httpd(parse_sockaddr(arg(1)?)?, arg(2)?.to_string()),
+        "tls_httpd" => Step::TlsHttpd(parse_sockaddr(arg(1)?)?, arg(2)?.to_string()),
         "start" => Step::Start,
         "settle" => Step::Settle,
         "wait" => Step::Wait(arg(1)?.parse().map_err(|e| format!("{line:?}: {e}"))?),
@@ -532,6 +541,61 @@ impl ServerNs {
     }
 }
 
+impl ServerNs {
+    /// `busybox httpd` (or, `tls`, `openssl s_server -WWW`) in the foreground in this namespace.
+    fn httpd(&self, addr: SocketAddr, root: &Path, tls: bool) -> Result<Child, String> {
+        let fd = self.fd.try_clone().unwrap();
+        let _ = fs::create_dir_all(root);
+        let root = root.to_path_buf();
+        let child = std::thread::spawn(move || -> Result<Child, String> {
+            setns(&fd).map_err(|e| e.to_string())?;
+            if tls {
+                let t = data_dir().join("tls");
+                return Command::new(tool("openssl"))
+                    .args(["s_server", "-quiet", "-WWW", "-accept", &addr.to_string(), "-cert"])
+                    .arg(t.join("server.pem"))
+                    .arg("-key")
+                    .arg(t.join("server.key"))
+                    .current_dir(&root)
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .map_err(|e| format!("openssl s_server: {e}"));
+            }
+            Command::new(tool("busybox"))
+                .args(["httpd", "-f", "-p", &addr.to_string(), "-h"])
+                .arg(&root)
+                .spawn()
+                .map_err(|e| format!("busybox httpd: {e}"))
+        })
+        .join()
+        .unwrap()?;
+        // Listening once it accepts a connection.
+        let fd = self.fd.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = setns(&fd);
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end && std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+        .join()
+        .unwrap();
+        Ok(child)
+    }
+}
+
+/// The `httpd` steps' servers, killed with the run.
+struct Httpds(Vec<Child>);
+
+impl Drop for Httpds {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Wire the calling thread's (fresh) namespace, the director, to `srv`.
 fn wire(srv: &ServerNs, addrs: &[IpAddr]) -> Result<(), String> {
     let tid = srv.tid.to_string();
@@ -825,6 +889,7 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
         snaps: Vec::new(),
     };
     let mut listeners: BTreeMap<SocketAddr, socket2::Socket> = BTreeMap::new();
+    let mut httpds = Httpds(Vec::new());
     let (stable, max) = sc.settle;
     let mut started = false;
     for (text, step) in &sc.steps {
@@ -843,7 +908,13 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
                 }
             }
             Step::MiscExit(name, n) => fs::write(dir.join(format!("misc.{name}")), format!("{n}\n")).unwrap(),
-            Step::FileWrite(name, v) => fs::write(dir.join(name), format!("{v}\n")).unwrap(),
+            Step::FileWrite(name, v) => {
+                let _ = fs::create_dir_all(dir.join(name).parent().unwrap());
+                fs::write(dir.join(name), format!("{v}\n")).unwrap()
+            }
+            Step::FileRm(name) => fs::remove_file(dir.join(name)).map_err(|e| format!("`{text}`: {e}"))?,
+            Step::Httpd(addr, root) => httpds.0.push(srv.httpd(*addr, &dir.join(root), false)?),
+            Step::TlsHttpd(addr, root) => httpds.0.push(srv.httpd(*addr, &dir.join(root), true)?),
             Step::Start => {
                 run.start()?;
                 started = true;

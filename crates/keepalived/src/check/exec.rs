@@ -129,8 +129,8 @@ impl CheckChild {
         }
     }
 
-    /// Run one attempt of `c` (only TCP_CHECK and MISC_CHECK are polled
-    /// in this build; the others were taken out of the engine).
+    /// Run one attempt of `c` (TCP_CHECK, HTTP_GET/SSL_GET and MISC_CHECK
+    /// are polled in this build; the others were taken out of the engine).
     fn start_check(&mut self, reg: &Registry, c: CheckerId) {
         let Some((mc, cc)) = self.model.checker(c) else { return };
         match &mc.kind {
@@ -139,6 +139,10 @@ impl CheckChild {
                 if let Some(t) = self.tcp_target(c) {
                     self.start_tcp(reg, c, &t, timeout, cc.delay_loop);
                 }
+            }
+            CheckerKind::Http(_) => {
+                let delay_loop = cc.delay_loop;
+                self.start_http(reg, c, delay_loop);
             }
             CheckerKind::Misc(m) => {
                 let delay_loop = self.model.vs(cc.rs.vs).map(|v| v.delay_loop).unwrap_or(cc.delay_loop);
@@ -152,7 +156,7 @@ impl CheckChild {
 
     /// Where a TCP_CHECK connects: `connect_ip`/`connect_port`, else the
     /// real server; `bindto` with `bind_port`.
-    fn tcp_target(&self, c: CheckerId) -> Option<TcpTarget> {
+    pub(super) fn tcp_target(&self, c: CheckerId) -> Option<TcpTarget> {
         let (mc, cc) = self.model.checker(c)?;
         let rs = self.model.rs(cc.rs)?;
         let co = mc.conn.clone().unwrap_or_default();
@@ -187,6 +191,7 @@ impl CheckChild {
 
     fn cancel_check(&mut self, reg: &Registry, c: CheckerId) {
         self.tcp.cancel(reg, |x| *x == c);
+        self.http.probes.cancel(reg, |x| *x == c);
         self.scripts.abandon(|x| *x == c);
         self.retries.retain(|(_, x)| *x != c);
     }
@@ -210,7 +215,8 @@ impl CheckChild {
         let tcp = self.tcp.next_deadline().map(|d| d.saturating_duration_since(now));
         let retry = self.retries.iter().map(|(t, _)| t.saturating_duration_since(now)).min();
         let script = self.scripts.poll_timeout(now);
-        [engine, tcp, retry, script].into_iter().flatten().min()
+        let http = self.http.probes.next_deadline().map(|d| d.saturating_duration_since(now));
+        [engine, tcp, retry, script, http].into_iter().flatten().min()
     }
 
     /// Everything due now.
@@ -219,6 +225,7 @@ impl CheckChild {
         for (c, r) in self.tcp.expired(reg, now) {
             self.queue_tcp_result(c, r);
         }
+        self.http_expired(reg);
         // Timed-out scripts are reported when reaped.
         let _ = self.scripts.on_timers(now);
         let due: Vec<CheckerId> = self.retries.iter().filter(|(t, _)| *t <= now).map(|(_, c)| *c).collect();
@@ -254,6 +261,7 @@ impl CheckChild {
         let old_engine = std::mem::replace(&mut self.engine, engine);
         self.carry_unsynced();
         self.tcp.cancel(reg, |_| true);
+        self.http.reset(reg, cfg);
         self.scripts.abandon(|_| true);
         self.retries.clear();
         if let Some(t) = self.ipvs.as_mut() {
@@ -378,6 +386,7 @@ impl CheckChild {
         self.scripts.terminate_all();
         self.notifier.kill_scripts();
         self.tcp.cancel(reg, |_| true);
+        self.http.probes.cancel(reg, |_| true);
         if self.dont_release {
             info!("Leaving the IPVS entries in place (--dont-release-ipvs)");
         } else {

@@ -1,8 +1,9 @@
 //! The checker child (keepalived's healthchecker process): the sans-IO
 //! engine (`keepalived-check`) driven with a monotonic microsecond clock,
-//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`) and
-//! MISC_CHECK (`misc`) attempts run in the child's mio loop, ha_suspend
-//! addresses watched (`vs_address`).
+//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`),
+//! HTTP_GET / SSL_GET (`http`, TLS in `tls`) and MISC_CHECK (`misc`)
+//! attempts run in the child's mio loop, ha_suspend addresses watched
+//! (`vs_address`).
 //!
 //! Start (keepalived `start_check`): IPVS opened when there are virtual
 //! servers (failing: keepalived's lines and exit status 1, which stops the
@@ -12,6 +13,7 @@
 
 pub mod dump;
 pub mod file_check;
+pub mod http;
 pub mod ipvs_map;
 pub mod misc;
 // `running()` of both is an introspection the child does not use.
@@ -20,6 +22,7 @@ pub mod notify;
 #[allow(dead_code)]
 pub mod sync_daemon;
 pub mod tcp;
+pub mod tls;
 pub mod vs_address;
 
 use file_check::FileChecks;
@@ -46,6 +49,9 @@ const FILE_TOKEN: Token = Token(FIRST_TOKEN + 1);
 /// TCP probes take the tokens from here on.
 const PROBE_FIRST: usize = FIRST_TOKEN + 64;
 const PROBE_COUNT: usize = 1 << 20;
+/// HTTP_GET / SSL_GET attempts take the tokens after the TCP probes'.
+const HTTP_FIRST: usize = PROBE_FIRST + PROBE_COUNT;
+const HTTP_COUNT: usize = 1 << 20;
 /// keepalived's default `connect_timeout`.
 const DEFAULT_CONNECT_TIMEOUT_US: u64 = 5_000_000;
 
@@ -101,7 +107,7 @@ impl Model {
 /// The checker types this build runs (FILE_CHECK through checkside's
 /// watcher).
 fn supported(name: &str) -> bool {
-    matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK")
+    matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK" | "HTTP_GET" | "SSL_GET")
 }
 
 /// Take the checkers this build cannot run out of the engine's
@@ -143,6 +149,8 @@ pub struct CheckChild {
     /// only then).
     ipvs: Option<IpvsTable>,
     tcp: TcpProbes<CheckerId>,
+    /// HTTP_GET / SSL_GET attempts and their SSL context.
+    http: http::HttpSide,
     scripts: ScriptRunner<CheckerId>,
     script_opts: ScriptRunOpts,
     addrs: Option<VsAddresses>,
@@ -223,6 +231,11 @@ impl CheckChild {
                 }
             }
         };
+        let Ok(http) = http::HttpSide::new(cfg, HTTP_FIRST, HTTP_COUNT) else {
+            // keepalived `start_check`: stop_check(KEEPALIVED_EXIT_FATAL).
+            info!("Stopped");
+            return Err(BuildError { message: None, exit: crate::parent::EXIT_FATAL });
+        };
         let script_opts = ScriptRunOpts::from_global(&cfg.global, cli.log_detail > 0);
         let engine = Engine::new(model.ec.clone(), seed());
         let (files, initial_files) = FileChecks::new(cfg, &model.ec).map_or((None, Vec::new()), |(f, v)| (Some(f), v));
@@ -238,6 +251,7 @@ impl CheckChild {
             engine,
             ipvs,
             tcp: TcpProbes::new(PROBE_FIRST, PROBE_COUNT),
+            http,
             scripts: ScriptRunner::new(),
             script_opts,
             retries: Vec::new(),
@@ -313,6 +327,9 @@ impl Subsystem for CheckChild {
             }
             return;
         }
+        if self.http_ready(ctx.registry, token) {
+            return;
+        }
         if let Some((c, r)) = self.tcp.on_ready(ctx.registry, token) {
             self.tcp_result(ctx.registry, c, r);
         }
@@ -372,14 +389,14 @@ mod tests {
         let cfg = parse_str("t.conf", text, &opts).config;
         let m = Model::new(&cfg);
         let names: Vec<&str> = m.ec.checkers.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["TCP_CHECK", "MISC_CHECK"]);
+        assert_eq!(names, ["HTTP_GET", "TCP_CHECK", "MISC_CHECK"]);
         let rs = &m.ec.virtual_servers[0].real_servers;
-        assert_eq!(rs[0].checkers, [CheckerId(0)]);
+        assert_eq!(rs[0].checkers, [CheckerId(0), CheckerId(1)]);
         assert!(rs[1].checkers.is_empty(), "PING_CHECK's real server has no checker left: always up");
-        assert_eq!(rs[2].checkers, [CheckerId(1)]);
+        assert_eq!(rs[2].checkers, [CheckerId(2)]);
         // The model checker behind each engine checker is still found.
-        assert!(matches!(m.checker(CheckerId(0)).map(|(c, _)| &c.kind), Some(CheckerKind::Tcp)));
-        assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Misc(_))));
+        assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Tcp)));
+        assert!(matches!(m.checker(CheckerId(2)).map(|(c, _)| &c.kind), Some(CheckerKind::Misc(_))));
         assert_eq!(m.services[0].len(), 1);
     }
 }

@@ -1,0 +1,123 @@
+//! genhash against keepalived 2.2.7's (`/usr/bin/genhash`, Debian's keepalived package) on the same
+//! nginx, in a fresh network namespace: the same standard output, error output and exit status for
+//! digests (plain, HTTP/1.1, virtual host, TLS with and without SNI), failures and bad options.
+//! Verbose output is compared but for the response time and the split of the dumps into reads.
+
+use keepalived_testns::{in_netns, run};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::Duration;
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
+const THEIRS: &str = "/usr/bin/genhash";
+
+struct Nginx(Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn scratch() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ka-genhash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn nginx(d: &Path) -> Nginx {
+    let d = d.display();
+    run("sh", &["-c", &format!("cd {d} && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=a.test -days 2 2>/dev/null")]);
+    let conf = format!(
+        "daemon off; master_process off; error_log {d}/error.log; pid {d}/nginx.pid; events {{}}\n\
+         http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};\n\
+         uwsgi_temp_path {d}; scgi_temp_path {d}; default_type text/plain;\n\
+         server {{ listen 127.0.0.1:80 default_server; listen [::1]:80 default_server; location / {{ return 200 \"main $uri\\n\"; }}\n\
+           location = /echo {{ return 200 \"$request|$http_host|$http_user_agent|$http_connection|$ssl_server_name\\n\"; }}\n\
+           location = /big {{ alias {d}/big; }} location = /404 {{ return 404; }} }}\n\
+         server {{ listen 127.0.0.1:80; server_name v.test; location / {{ return 200 \"vhost $server_protocol\\n\"; }} }}\n\
+         server {{ listen 127.0.0.1:443 ssl; ssl_certificate {d}/c.pem; ssl_certificate_key {d}/k.pem;\n\
+           location / {{ return 200 \"sni=$ssl_server_name\\n\"; }}\n\
+           location = /echo {{ return 200 \"$request|$http_host|$http_user_agent|$http_connection|$ssl_server_name\\n\"; }} }}\n}}\n"
+    );
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(format!("{d}/big"), big).unwrap();
+    std::fs::write(format!("{d}/nginx.conf"), conf).unwrap();
+    let child = Command::new("nginx").args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")]).spawn().unwrap();
+    let ng = Nginx(child);
+    for p in [80, 443] {
+        let up = (0..200).any(|_| {
+            std::thread::sleep(Duration::from_millis(25));
+            std::net::TcpStream::connect(("127.0.0.1", p)).is_ok()
+        });
+        assert!(up, "nginx did not start");
+    }
+    ng
+}
+
+/// stdout, stderr (program name as `genhash`), exit status.
+fn genhash(bin: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(bin).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).replace(&bin.display().to_string(), "genhash");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), err, out.status.code().unwrap_or(-1))
+}
+
+/// The verbose output without the response time and with the dumps' headers of reads removed.
+fn steady(s: &str) -> String {
+    s.lines().filter(|l| !l.starts_with("Global response time") && !l.contains("HTML Buffer")).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn same_as_2_2_7() {
+    if !Path::new(THEIRS).exists() {
+        println!("SKIP: same_as_2_2_7 needs {THEIRS} (apt-get install keepalived)");
+        return;
+    }
+    in_netns("same_as_2_2_7", &[("nginx", "-v"), ("openssl", "version")], || {
+        run("ip", &["link", "set", "lo", "up"]);
+        let d = scratch();
+        let _ng = nginx(&d);
+        let ours = d.join("genhash");
+        std::os::unix::fs::symlink(OURS, &ours).unwrap();
+        let cases: &[&[&str]] = &[
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/index.html"],
+            // The request line and headers, echoed: the same digest means the same request.
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/echo"],
+            &["-s", "::1", "-p", "80", "-u", "/echo"],
+            &["-s", "::1", "-p", "80", "-u", "/echo", "-V", "v6.test", "-P", "1.1"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/echo?a=b", "-P", "1.0c"],
+            &["-S", "-I", "-V", "sni.test", "-s", "127.0.0.1", "-p", "443", "-u", "/echo"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/big"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/404"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/", "-V", "v.test", "-P", "1.1"],
+            &["--server", "127.0.0.1", "--port=80", "--url", "/", "--use-virtualhost=v.test", "--protocol", "1.0c"],
+            &["-S", "-s", "127.0.0.1", "-p", "443", "-u", "/"],
+            &["-S", "-I", "-V", "b.test", "-s", "127.0.0.1", "-p", "443", "-u", "/"],
+            &["-s", "127.0.0.1", "-p", "81", "-u", "/"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/", "-t", "2", "-m", "3"],
+            &["-s", "127.0.0.1", "-p", "80"],
+            &["-s", "host", "-p", "80", "-u", "/"],
+            &["-s", "127.0.0.1", "-p", "99999", "-u", "/"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/", "-P", "2"],
+            &["-s", "127.0.0.1", "-p", "80", "-u", "/", "-x", "extra"],
+            &["-s", "127.0.0.1", "-p", "80", "-u"],
+            &["-h"],
+            &[],
+        ];
+        let mut outs = Vec::new();
+        for args in cases {
+            let theirs = genhash(Path::new(THEIRS), args);
+            assert_eq!(genhash(&ours, args), theirs, "genhash {args:?}");
+            outs.push(theirs.0);
+        }
+        // The echoes differ (the request is in the digest).
+        assert!(outs[1] != outs[2] && outs[2] != outs[3] && outs[1].len() == 33, "{outs:?}");
+        for args in [&["-v", "-s", "127.0.0.1", "-p", "80", "-u", "/x"][..], &["-v", "-S", "-s", "127.0.0.1", "-p", "443", "-u", "/"]] {
+            let (o1, e1, s1) = genhash(Path::new(THEIRS), args);
+            let (o2, e2, s2) = genhash(&ours, args);
+            assert_eq!((steady(&o2), e2, s2), (steady(&o1), e1, s1), "genhash {args:?}");
+        }
+    });
+}
