@@ -146,13 +146,14 @@ impl CheckChild {
                     self.pending.push_back(Input::CheckResult { checker: c, result: misc::spawn_failed() });
                 }
             }
+            CheckerKind::Smtp(_) | CheckerKind::Dns(_) | CheckerKind::Udp(_) | CheckerKind::Ping => self.start_proto(reg, c),
             _ => {}
         }
     }
 
     /// Where a TCP_CHECK connects: `connect_ip`/`connect_port`, else the
     /// real server; `bindto` with `bind_port`.
-    fn tcp_target(&self, c: CheckerId) -> Option<TcpTarget> {
+    pub(super) fn tcp_target(&self, c: CheckerId) -> Option<TcpTarget> {
         let (mc, cc) = self.model.checker(c)?;
         let rs = self.model.rs(cc.rs)?;
         let co = mc.conn.clone().unwrap_or_default();
@@ -187,6 +188,7 @@ impl CheckChild {
 
     fn cancel_check(&mut self, reg: &Registry, c: CheckerId) {
         self.tcp.cancel(reg, |x| *x == c);
+        self.proto.cancel(reg, |x| *x == c);
         self.scripts.abandon(|x| *x == c);
         self.retries.retain(|(_, x)| *x != c);
     }
@@ -208,9 +210,10 @@ impl CheckChild {
         let now = std::time::Instant::now();
         let engine = self.engine.poll_timeout().map(|t| Duration::from_micros(t.0.saturating_sub(self.now().0)));
         let tcp = self.tcp.next_deadline().map(|d| d.saturating_duration_since(now));
+        let proto = self.proto.next_deadline().map(|d| d.saturating_duration_since(now));
         let retry = self.retries.iter().map(|(t, _)| t.saturating_duration_since(now)).min();
         let script = self.scripts.poll_timeout(now);
-        [engine, tcp, retry, script].into_iter().flatten().min()
+        [engine, tcp, proto, retry, script].into_iter().flatten().min()
     }
 
     /// Everything due now.
@@ -218,6 +221,9 @@ impl CheckChild {
         let now = std::time::Instant::now();
         for (c, r) in self.tcp.expired(reg, now) {
             self.queue_tcp_result(c, r);
+        }
+        for (c, result) in self.proto.expired(reg, now) {
+            self.pending.push_back(Input::CheckResult { checker: c, result });
         }
         // Timed-out scripts are reported when reaped.
         let _ = self.scripts.on_timers(now);
@@ -254,8 +260,10 @@ impl CheckChild {
         let old_engine = std::mem::replace(&mut self.engine, engine);
         self.carry_unsynced();
         self.tcp.cancel(reg, |_| true);
+        self.proto.cancel(reg, |_| true);
         self.scripts.abandon(|_| true);
         self.retries.clear();
+        self.ping_range = ping_range(cfg, std::mem::take(&mut self.ping_range));
         if let Some(t) = self.ipvs.as_mut() {
             let lt = &self.model.cfg.global.lvs_timeouts;
             t.set_timeouts((lt != &LvsTimeouts::default()).then_some(lt));
@@ -378,6 +386,8 @@ impl CheckChild {
         self.scripts.terminate_all();
         self.notifier.kill_scripts();
         self.tcp.cancel(reg, |_| true);
+        self.proto.cancel(reg, |_| true);
+        self.ping_range.restore();
         if self.dont_release {
             info!("Leaving the IPVS entries in place (--dont-release-ipvs)");
         } else {

@@ -10,6 +10,7 @@
 //! Start. Stop: the engine's Shutdown (services removed, stop notifies)
 //! unless `-I`, the `lvs_timeouts` put back.
 
+pub mod dns;
 pub mod dump;
 pub mod file_check;
 pub mod ipvs_map;
@@ -19,7 +20,11 @@ pub mod misc;
 pub mod notify;
 #[allow(dead_code)]
 pub mod sync_daemon;
+pub mod ping;
+pub mod proto;
+pub mod smtp;
 pub mod tcp;
+pub mod udp;
 pub mod vs_address;
 
 use file_check::FileChecks;
@@ -46,6 +51,9 @@ const FILE_TOKEN: Token = Token(FIRST_TOKEN + 1);
 /// TCP probes take the tokens from here on.
 const PROBE_FIRST: usize = FIRST_TOKEN + 64;
 const PROBE_COUNT: usize = 1 << 20;
+/// SMTP/DNS/UDP/PING attempts take the tokens from here on.
+const PROTO_FIRST: usize = PROBE_FIRST + PROBE_COUNT;
+const PROTO_COUNT: usize = 1 << 20;
 /// keepalived's default `connect_timeout`.
 const DEFAULT_CONNECT_TIMEOUT_US: u64 = 5_000_000;
 
@@ -102,6 +110,7 @@ impl Model {
 /// watcher).
 fn supported(name: &str) -> bool {
     matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK")
+        || matches!(name, "SMTP_CHECK" | "DNS_CHECK" | "UDP_CHECK" | "PING_CHECK")
 }
 
 /// Take the checkers this build cannot run out of the engine's
@@ -143,6 +152,10 @@ pub struct CheckChild {
     /// only then).
     ipvs: Option<IpvsTable>,
     tcp: TcpProbes<CheckerId>,
+    /// SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK attempts.
+    proto: proto::ProtoProbes<CheckerId>,
+    /// `ping_group_range` widened for PING_CHECK.
+    ping_range: ping::GroupRange,
     scripts: ScriptRunner<CheckerId>,
     script_opts: ScriptRunOpts,
     addrs: Option<VsAddresses>,
@@ -196,6 +209,15 @@ fn test_without_ipvs() -> bool {
     std::env::var_os("KEEPALIVED_RS_TEST_WITHOUT_IPVS").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// keepalived widens `ping_group_range` when it reads a PING_CHECK.
+fn ping_range(cfg: &Config, mut r: ping::GroupRange) -> ping::GroupRange {
+    let has_ping = cfg.lvs.virtual_servers.iter().flat_map(|v| &v.real_servers).flat_map(|r| &r.checkers).any(|c| matches!(c.kind, CheckerKind::Ping));
+    if has_ping {
+        r.set();
+    }
+    r
+}
+
 fn seed() -> u64 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     t.as_nanos() as u64 ^ u64::from(std::process::id())
@@ -238,6 +260,8 @@ impl CheckChild {
             engine,
             ipvs,
             tcp: TcpProbes::new(PROBE_FIRST, PROBE_COUNT),
+            proto: proto::ProtoProbes::new(PROTO_FIRST, PROTO_COUNT),
+            ping_range: ping_range(cfg, ping::GroupRange::default()),
             scripts: ScriptRunner::new(),
             script_opts,
             retries: Vec::new(),
@@ -278,6 +302,7 @@ impl CheckChild {
 }
 
 mod exec;
+mod proto_exec;
 
 impl Subsystem for CheckChild {
     fn register(&mut self, ctx: &mut Ctx<'_>) -> std::io::Result<()> {
@@ -315,6 +340,9 @@ impl Subsystem for CheckChild {
         }
         if let Some((c, r)) = self.tcp.on_ready(ctx.registry, token) {
             self.tcp_result(ctx.registry, c, r);
+        }
+        if let Some((c, result)) = self.proto.on_ready(ctx.registry, token) {
+            self.feed(ctx.registry, Input::CheckResult { checker: c, result });
         }
     }
 

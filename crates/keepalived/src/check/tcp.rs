@@ -80,7 +80,7 @@ pub struct TcpProbes<T> {
 
 /// `errno`s of `connect()` that are a failure to connect, not to check
 /// (keepalived's `connect_fail`).
-fn is_connect_fail(e: &io::Error) -> bool {
+pub(super) fn is_connect_fail(e: &io::Error) -> bool {
     use nix::errno::Errno::*;
     let fails = [ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EHOSTDOWN, ENETDOWN, ECONNRESET, ECONNABORTED, ETIMEDOUT];
     e.raw_os_error().is_some_and(|n| fails.iter().any(|f| *f as i32 == n))
@@ -116,7 +116,7 @@ fn connect(t: &TcpTarget) -> Result<Socket, Option<TcpResult>> {
 }
 
 /// `fwmark`, `bind_if`, `bindto` with keepalived's log lines.
-fn setup(sock: &Socket, t: &TcpTarget) -> Result<(), ()> {
+pub(super) fn setup(sock: &Socket, t: &TcpTarget) -> Result<(), ()> {
     if let Some(mark) = t.fwmark.filter(|m| *m != 0) {
         if let Err(e) = sock.set_mark(mark) {
             tracing::error!("Error setting fwmark {mark} to socket: {}", os_text(&e));
