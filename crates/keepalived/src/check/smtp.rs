@@ -27,18 +27,19 @@ pub struct Smtp {
     server: String,
 }
 
-/// The socket, set up and connecting. keepalived's texts for each way it fails.
-fn connect(t: &TcpTarget, rs: &str) -> Result<Socket, Begin<Smtp>> {
+/// The socket, set up and connecting. keepalived's texts for each way it
+/// fails; `Err(None)`: not run, reschedule.
+fn connect(t: &TcpTarget, rs: &str) -> Result<Socket, Option<CheckOutcome>> {
     let Ok(sock) = Socket::new(Domain::for_address(t.dst), Type::STREAM.nonblocking().cloexec(), None) else {
         info!("SMTP_CHECK connection failed to create socket. Rescheduling.");
-        return Err(Begin::Reschedule);
+        return Err(None);
     };
     if let Err(e) = sock.set_linger(Some(Duration::from_secs(5))) {
         info!("Failed to set SO_LINGER for socket - {e}");
     }
     let bind_failed = || {
         info!("SMTP_CHECK socket bind failed. Rescheduling.");
-        Begin::Reschedule
+        None
     };
     setup(&sock, t).map_err(|()| bind_failed())?;
     match sock.connect(&SockAddr::from(t.dst)) {
@@ -46,7 +47,7 @@ fn connect(t: &TcpTarget, rs: &str) -> Result<Socket, Begin<Smtp>> {
         Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EINPROGRESS as i32) => Ok(sock),
         Err(e) if is_connect_fail(&e) => {
             let text = dialog::unreachable(&pair(&t.dst), rs);
-            Err(Begin::Done(failure(Some(text))))
+            Err(Some(failure(Some(text))))
         }
         Err(_) => Err(bind_failed()),
     }
@@ -57,7 +58,8 @@ impl Smtp {
     pub fn start(t: &TcpTarget, helo: &str, l: &Labels) -> Begin<Smtp> {
         let sock = match connect(t, &l.rs_pair) {
             Ok(s) => s,
-            Err(b) => return b,
+            Err(Some(r)) => return Begin::Done(r),
+            Err(None) => return Begin::Reschedule,
         };
         let server = pair(&t.dst);
         let stream = TcpStream::from_std(std::net::TcpStream::from(sock));
