@@ -26,6 +26,9 @@ command -v ipvsadm >/dev/null 2>&1 || need+=(ipvsadm)
 # keepalived-alert's tests: a real SMTP server, and a certificate for STARTTLS.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# SMTP/DNS/UDP/PING_CHECK tests: a DNS server, a UDP echo/responder.
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive

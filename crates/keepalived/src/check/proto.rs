@@ -181,3 +181,7 @@ impl<T: PartialEq + Copy> ProtoProbes<T> {
 pub fn pair(a: &std::net::SocketAddr) -> String {
     format!("[{}]:{}", a.ip(), a.port())
 }
+
+#[cfg(test)]
+#[path = "proto_tests.rs"]
+mod tests;
