@@ -76,14 +76,15 @@ impl Smtp {
 
     /// Drive the exchange as far as the socket allows.
     pub fn on_ready(&mut self) -> Progress {
+        let mut moved = false;
         if self.state == State::Connecting {
             match self.connected() {
-                Some(Ok(())) => self.state = State::Reading,
+                // The banner gets a whole connect_timeout of its own.
+                Some(Ok(())) => (self.state, moved) = (State::Reading, true),
                 Some(Err(text)) => return Smtp::fail(text),
                 None => return Progress::Wait(false),
             }
         }
-        let mut moved = false;
         loop {
             let step = match std::mem::replace(&mut self.state, State::Reading) {
                 State::Writing(bytes) => self.write(bytes),
