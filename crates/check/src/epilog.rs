@@ -184,6 +184,9 @@ impl Engine {
                     self.checker_alert(c, rs_was_alive, message, out);
                 }
             }
+            // The next attempt comes from smtp_start_check_thread, which
+            // resets the count: while down, failures are retried too.
+            self.checkers[c].retry_it = 0;
             self.rearm(c, now, delay_loop);
             return;
         }

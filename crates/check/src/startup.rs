@@ -40,7 +40,10 @@ impl Engine {
                 let rs = self.cfg.checkers[c].rs;
                 self.dest_mut(rs).alive = false;
             }
-            self.checkers[c].retry_it = self.cfg.checkers[c].retry;
+            // SMTP_CHECK's first attempt (`smtp_start_check_thread`) resets it.
+            if self.cfg.checkers[c].policy != Policy::Smtp {
+                self.checkers[c].retry_it = self.cfg.checkers[c].retry;
+            }
         }
     }
 
