@@ -217,7 +217,8 @@ impl Frame {
         let mut chan: Channel<ChildMsg, ParentMsg> = Channel::new(stream);
         let _ = ev.poll.registry().register(&mut chan.stream, PARENT, Interest::READABLE | Interest::WRITABLE);
         let _ = chan.send(&ChildMsg::Ready);
-        info!("{} child started, pid {}", kind.label(), std::process::id());
+        // keepalived's children log no start line of their own (the parent
+        // logs "Starting ... child process, pid=N").
         let sub = subsystems::build(kind, &cfg, &start.cli).map_err(|e| {
             if let Some(m) = e.message {
                 error!("{m}");

@@ -452,7 +452,13 @@ impl Parent {
         let rtmax1 = keepalived_sys::sigrtmax() - 1;
         match sig {
             SIGCHLD => self.reap(),
-            SIGTERM | SIGINT => self.begin_stop(EXIT_OK),
+            SIGTERM | SIGINT => {
+                // keepalived's sigend (once).
+                if self.stop.is_none() {
+                    info!("Stopping");
+                }
+                self.begin_stop(EXIT_OK)
+            }
             SIGHUP => self.request_reload(),
             SIGUSR1 => {
                 info!("Printing parent data for process({}) on signal", std::process::id());
@@ -540,6 +546,8 @@ impl Parent {
         }
         if self.cli.dont_respawn {
             error!(alert = true, "{} child process({}) died: Exiting", kind.label(), pid);
+            // keepalived raises SIGTERM: sigend logs "Stopping".
+            info!("Stopping");
             self.begin_stop(EXIT_OK);
             return;
         }
@@ -633,7 +641,8 @@ impl Parent {
             }
             return;
         }
-        info!("Stopping");
+        // "Stopping" is logged by the callers that are keepalived's sigend;
+        // a child's permanent error stops without it, as 2.2.7.
         self.notify(&[sd_notify::NotifyState::Stopping]);
         for slot in self.slots.values_mut() {
             if let Some(id) = slot.restart_timer.take() {

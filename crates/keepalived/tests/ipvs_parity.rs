@@ -36,11 +36,16 @@
 //!   `reload NAME` (config swapped, SIGHUP), `stop` (SIGTERM; exit status
 //!   and what is left in IPVS recorded), `ipvsadm ARGS..` (in the
 //!   director: services keepalived did not make), `vip add|del ADDR` (an
-//!   address on the director's `lo`, for ha_suspend). Steps before `start` only prepare.
-//!   After every later step (but `wait`, which just sleeps) the runner waits
-//!   for the state to settle, then snapshots: normalised `ipvsadm -Ln`
-//!   (sorted, counters dropped), the notify script calls and the notify
-//!   FIFO lines seen since the previous snapshot.
+//!   address on the director's `lo`, for ha_suspend). Steps before `start`
+//!   only prepare. After every later step (but `wait`, which just sleeps)
+//!   the runner waits for the state to settle (IPVS, notify log, FIFO and
+//!   the daemon's log size unchanged for STABLE s; `start` first waits for
+//!   the checker's pid file), then snapshots: normalised `ipvsadm -Ln`
+//!   (sorted, counters dropped), the notify script calls (`ARGC [arg]..`)
+//!   and the notify FIFO lines seen since the previous snapshot.
+//!
+//! The daemons run as `BIN -n -l -D -C -f CONF -p/-c/-r PIDFILES` (only
+//! the checker child), both in the same guest, at the same time.
 //!
 //! keepalived 2.2.7's snapshots are committed in `golden/NAME.txt`; every
 //! run of 2.2.7 must reproduce them (else the scenario is flaky or the
@@ -1158,12 +1163,7 @@ fn run_without_ipvs(bin: &str, dir: &Path) -> (Option<i32>, Vec<String>) {
 /// `IPVS: Can't initialize ipvs: No such file or directory`, exits with a
 /// permanent error and the parent stops with it (exit 1). keepalived-rs
 /// must log the same lines and exit the same way.
-///
-/// Ignored until keepalived-rs has its checker child (today an LVS
-/// configuration starts a child that does nothing, so this fails — that is
-/// expected, not a reason to skip it silently): un-ignore it with the child.
 #[test]
-#[ignore = "needs the checker child"]
 fn keepalived_2_2_7_without_ipvs() {
     if vm::guest() {
         return;

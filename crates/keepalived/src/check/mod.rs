@@ -384,3 +384,30 @@ impl Subsystem for CheckChild {
         self.stop(ctx.registry);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keepalived_config::{parse_str, ParseOptions};
+
+    #[test]
+    fn unsupported_checkers_are_dropped_and_ids_remapped() {
+        let text = "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+            real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n  TCP_CHECK {\n  }\n }\n \
+            real_server 10.0.1.2 80 {\n  PING_CHECK {\n  }\n }\n \
+            real_server 10.0.1.3 80 {\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n";
+        let opts = ParseOptions { validate: true, ..ParseOptions::default() };
+        let cfg = parse_str("t.conf", text, &opts).config;
+        let m = Model::new(&cfg);
+        let names: Vec<&str> = m.ec.checkers.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["TCP_CHECK", "MISC_CHECK"]);
+        let rs = &m.ec.virtual_servers[0].real_servers;
+        assert_eq!(rs[0].checkers, [CheckerId(0)]);
+        assert!(rs[1].checkers.is_empty(), "PING_CHECK's real server has no checker left: always up");
+        assert_eq!(rs[2].checkers, [CheckerId(1)]);
+        // The model checker behind each engine checker is still found.
+        assert!(matches!(m.checker(CheckerId(0)).map(|(c, _)| &c.kind), Some(CheckerKind::Tcp)));
+        assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Misc(_))));
+        assert_eq!(m.services[0].len(), 1);
+    }
+}
