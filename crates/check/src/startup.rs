@@ -40,10 +40,7 @@ impl Engine {
                 let rs = self.cfg.checkers[c].rs;
                 self.dest_mut(rs).alive = false;
             }
-            // SMTP_CHECK's first attempt (`smtp_start_check_thread`) resets it.
-            if self.cfg.checkers[c].policy != Policy::Smtp {
-                self.checkers[c].retry_it = self.cfg.checkers[c].retry;
-            }
+            self.checkers[c].retry_it = self.cfg.checkers[c].retry;
         }
     }
 

@@ -400,14 +400,16 @@ mod tests {
         let cfg = parse_str("t.conf", text, &opts).config;
         let m = Model::new(&cfg);
         let names: Vec<&str> = m.ec.checkers.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["TCP_CHECK", "MISC_CHECK"]);
+        assert_eq!(names, ["TCP_CHECK", "PING_CHECK", "MISC_CHECK"]);
         let rs = &m.ec.virtual_servers[0].real_servers;
+        // HTTP_GET dropped: TCP_CHECK is the real server's only checker.
         assert_eq!(rs[0].checkers, [CheckerId(0)]);
-        assert!(rs[1].checkers.is_empty(), "PING_CHECK's real server has no checker left: always up");
-        assert_eq!(rs[2].checkers, [CheckerId(1)]);
+        assert_eq!(rs[1].checkers, [CheckerId(1)]);
+        assert_eq!(rs[2].checkers, [CheckerId(2)]);
         // The model checker behind each engine checker is still found.
         assert!(matches!(m.checker(CheckerId(0)).map(|(c, _)| &c.kind), Some(CheckerKind::Tcp)));
-        assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Misc(_))));
+        assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Ping)));
+        assert!(matches!(m.checker(CheckerId(2)).map(|(c, _)| &c.kind), Some(CheckerKind::Misc(_))));
         assert_eq!(m.services[0].len(), 1);
     }
 }
