@@ -82,6 +82,12 @@ impl Dns {
         }
     }
 
+    /// `connect_timeout` passed: still sending, or waiting for the answer.
+    pub fn on_timeout(&self) -> CheckOutcome {
+        let text = if self.query.is_some() { "write timeout to socket." } else { wire::READ_TIMEOUT };
+        failure(Some(text.into()))
+    }
+
     pub fn on_ready(&mut self) -> Progress {
         if let Err(text) = self.send() {
             return Progress::Done(failure(Some(text)));

@@ -70,7 +70,7 @@ impl Kind {
     fn on_timeout(&self, l: &Labels) -> CheckOutcome {
         match self {
             Kind::Smtp(s) => s.on_timeout(),
-            Kind::Dns(_) => failure(Some(keepalived_check::dns::READ_TIMEOUT.into())),
+            Kind::Dns(s) => s.on_timeout(),
             Kind::Udp(s) => s.on_timeout(l),
             Kind::Ping(_) => failure(Some(keepalived_check::ping::timeout(&l.rs))),
         }
