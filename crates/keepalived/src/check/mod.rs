@@ -1,7 +1,9 @@
 //! The checker child (keepalived's healthchecker process): the sans-IO
 //! engine (`keepalived-check`) driven with a monotonic microsecond clock,
-//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`) and
-//! MISC_CHECK (`misc`) attempts run in the child's mio loop, ha_suspend
+//! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`),
+//! MISC_CHECK (`misc`), SMTP_CHECK (`smtp`), DNS_CHECK (`dns`), UDP_CHECK
+//! (`udp`) and PING_CHECK (`ping`, through `proto`) attempts run in the
+//! child's mio loop, ha_suspend
 //! addresses watched (`vs_address`).
 //!
 //! Start (keepalived `start_check`): IPVS opened when there are virtual

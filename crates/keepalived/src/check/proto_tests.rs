@@ -284,6 +284,7 @@ fn udp_against_socat() {
         let down = format!("UDP connection to {rs} failed.");
         assert_eq!(udp("127.0.0.1:7009", &udp_check(None), t), failed(&down));
         assert_eq!(udp("127.0.0.1:7009", &udp_check(Some(b"")), t), failed(&down));
+        assert_eq!(udp("[::1]:7009", &udp_check(None), t), failed(&down));
         // A listener that never answers: fine unless a reply is required.
         assert_eq!(udp("127.0.0.1:7003", &udp_check(None), t), Some(CheckOutcome::Success));
         assert_eq!(udp("127.0.0.1:7003", &udp_check(Some(b"")), t), failed(&down));
