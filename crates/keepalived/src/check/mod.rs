@@ -3,8 +3,7 @@
 //! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`),
 //! MISC_CHECK (`misc`), SMTP_CHECK (`smtp`), DNS_CHECK (`dns`), UDP_CHECK
 //! (`udp`) and PING_CHECK (`ping`, through `proto`) attempts run in the
-//! child's mio loop, ha_suspend
-//! addresses watched (`vs_address`).
+//! child's mio loop, ha_suspend addresses watched (`vs_address`).
 //!
 //! Start (keepalived `start_check`): IPVS opened when there are virtual
 //! servers (failing: keepalived's lines and exit status 1, which stops the
