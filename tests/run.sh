@@ -28,6 +28,9 @@ command -v ipvsadm >/dev/null 2>&1 || need+=(ipvsadm)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # HTTP_GET / SSL_GET tests: a real web server (its service is stopped below).
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+# SMTP/DNS/UDP/PING_CHECK tests: a DNS server, a UDP echo/responder.
+command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive

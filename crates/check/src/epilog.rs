@@ -162,6 +162,11 @@ impl Engine {
             (self.cfg.checkers[c].retry, self.cfg.checkers[c].delay_before_retry, self.cfg.checkers[c].delay_loop);
         let (is_up, has_run) = (self.checkers[c].is_up, self.checkers[c].has_run);
         let rs_was_alive = self.rs_alive(rs);
+        // smtp_start_check_thread resets the count (while down, failures
+        // are retried too); retries (smtp_connect_thread) keep it.
+        if !std::mem::take(&mut self.checkers[c].smtp_retry) {
+            self.checkers[c].retry_it = 0;
+        }
         if let CheckOutcome::Failure { reason } = result {
             let concluding = is_up || !has_run;
             if let Some(r) = &reason {
@@ -171,6 +176,7 @@ impl Engine {
             }
             self.checkers[c].retry_it = self.checkers[c].retry_it.saturating_add(1);
             if self.checkers[c].retry_it <= retry {
+                self.checkers[c].smtp_retry = true;
                 self.rearm(c, now, dbr);
                 return;
             }

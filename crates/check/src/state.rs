@@ -71,6 +71,11 @@ pub struct CheckerState {
     pub last_exit_code: i64,
     /// MISC: when the last attempt started (keepalived `last_ran`).
     pub last_ran: Instant,
+    /// SMTP: the next attempt is a `delay_before_retry` retry (keepalived
+    /// `smtp_connect_thread`); other attempts (`smtp_start_check_thread`,
+    /// the first included) start with `retry_it` 0.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub smtp_retry: bool,
 }
 
 impl CheckerState {

@@ -150,6 +150,7 @@ impl CheckChild {
                     self.pending.push_back(Input::CheckResult { checker: c, result: misc::spawn_failed() });
                 }
             }
+            CheckerKind::Smtp(_) | CheckerKind::Dns(_) | CheckerKind::Udp(_) | CheckerKind::Ping => self.start_proto(reg, c),
             _ => {}
         }
     }
@@ -192,6 +193,7 @@ impl CheckChild {
     fn cancel_check(&mut self, reg: &Registry, c: CheckerId) {
         self.tcp.cancel(reg, |x| *x == c);
         self.http.probes.cancel(reg, |x| *x == c);
+        self.proto.cancel(reg, |x| *x == c);
         self.scripts.abandon(|x| *x == c);
         self.retries.retain(|(_, x)| *x != c);
     }
@@ -213,10 +215,11 @@ impl CheckChild {
         let now = std::time::Instant::now();
         let engine = self.engine.poll_timeout().map(|t| Duration::from_micros(t.0.saturating_sub(self.now().0)));
         let tcp = self.tcp.next_deadline().map(|d| d.saturating_duration_since(now));
+        let proto = self.proto.next_deadline().map(|d| d.saturating_duration_since(now));
         let retry = self.retries.iter().map(|(t, _)| t.saturating_duration_since(now)).min();
         let script = self.scripts.poll_timeout(now);
         let http = self.http.probes.next_deadline().map(|d| d.saturating_duration_since(now));
-        [engine, tcp, retry, script, http].into_iter().flatten().min()
+        [engine, tcp, proto, retry, script, http].into_iter().flatten().min()
     }
 
     /// Everything due now.
@@ -226,6 +229,9 @@ impl CheckChild {
             self.queue_tcp_result(c, r);
         }
         self.http_expired(reg);
+        for (c, result) in self.proto.expired(reg, now) {
+            self.pending.push_back(Input::CheckResult { checker: c, result });
+        }
         // Timed-out scripts are reported when reaped.
         let _ = self.scripts.on_timers(now);
         let due: Vec<CheckerId> = self.retries.iter().filter(|(t, _)| *t <= now).map(|(_, c)| *c).collect();
@@ -262,8 +268,10 @@ impl CheckChild {
         self.carry_unsynced();
         self.tcp.cancel(reg, |_| true);
         self.http.reset(reg, cfg);
+        self.proto.cancel(reg, |_| true);
         self.scripts.abandon(|_| true);
         self.retries.clear();
+        self.ping_range = ping_range(cfg, std::mem::take(&mut self.ping_range));
         if let Some(t) = self.ipvs.as_mut() {
             let lt = &self.model.cfg.global.lvs_timeouts;
             t.set_timeouts((lt != &LvsTimeouts::default()).then_some(lt));
@@ -387,6 +395,8 @@ impl CheckChild {
         self.notifier.kill_scripts();
         self.tcp.cancel(reg, |_| true);
         self.http.probes.cancel(reg, |_| true);
+        self.proto.cancel(reg, |_| true);
+        self.ping_range.restore();
         if self.dont_release {
             info!("Leaving the IPVS entries in place (--dont-release-ipvs)");
         } else {

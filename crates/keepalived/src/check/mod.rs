@@ -1,9 +1,10 @@
 //! The checker child (keepalived's healthchecker process): the sans-IO
 //! engine (`keepalived-check`) driven with a monotonic microsecond clock,
 //! IPVS programmed from its actions (`ipvs_map`), TCP_CHECK (`tcp`),
-//! HTTP_GET / SSL_GET (`http`, TLS in `tls`) and MISC_CHECK (`misc`)
-//! attempts run in the child's mio loop, ha_suspend addresses watched
-//! (`vs_address`).
+//! HTTP_GET / SSL_GET (`http`, TLS in `tls`), MISC_CHECK (`misc`),
+//! SMTP_CHECK (`smtp`), DNS_CHECK (`dns`), UDP_CHECK (`udp`) and
+//! PING_CHECK (`ping`, through `proto`) attempts run in the child's mio
+//! loop, ha_suspend addresses watched (`vs_address`).
 //!
 //! Start (keepalived `start_check`): IPVS opened when there are virtual
 //! servers (failing: keepalived's lines and exit status 1, which stops the
@@ -11,6 +12,7 @@
 //! Start. Stop: the engine's Shutdown (services removed, stop notifies)
 //! unless `-I`, the `lvs_timeouts` put back.
 
+pub mod dns;
 pub mod dump;
 pub mod file_check;
 pub mod http;
@@ -21,8 +23,12 @@ pub mod misc;
 pub mod notify;
 #[allow(dead_code)]
 pub mod sync_daemon;
+pub mod ping;
+pub mod proto;
+pub mod smtp;
 pub mod tcp;
 pub mod tls;
+pub mod udp;
 pub mod vs_address;
 
 use file_check::FileChecks;
@@ -52,6 +58,9 @@ const PROBE_COUNT: usize = 1 << 20;
 /// HTTP_GET / SSL_GET attempts take the tokens after the TCP probes'.
 const HTTP_FIRST: usize = PROBE_FIRST + PROBE_COUNT;
 const HTTP_COUNT: usize = 1 << 20;
+/// SMTP/DNS/UDP/PING attempts take the tokens after those.
+const PROTO_FIRST: usize = HTTP_FIRST + HTTP_COUNT;
+const PROTO_COUNT: usize = 1 << 20;
 /// keepalived's default `connect_timeout`.
 const DEFAULT_CONNECT_TIMEOUT_US: u64 = 5_000_000;
 
@@ -108,6 +117,7 @@ impl Model {
 /// watcher).
 fn supported(name: &str) -> bool {
     matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK" | "HTTP_GET" | "SSL_GET")
+        || matches!(name, "SMTP_CHECK" | "DNS_CHECK" | "UDP_CHECK" | "PING_CHECK")
 }
 
 /// Take the checkers this build cannot run out of the engine's
@@ -151,6 +161,10 @@ pub struct CheckChild {
     tcp: TcpProbes<CheckerId>,
     /// HTTP_GET / SSL_GET attempts and their SSL context.
     http: http::HttpSide,
+    /// SMTP_CHECK, DNS_CHECK, UDP_CHECK, PING_CHECK attempts.
+    proto: proto::ProtoProbes<CheckerId>,
+    /// `ping_group_range` widened for PING_CHECK.
+    ping_range: ping::GroupRange,
     scripts: ScriptRunner<CheckerId>,
     script_opts: ScriptRunOpts,
     addrs: Option<VsAddresses>,
@@ -204,6 +218,15 @@ fn test_without_ipvs() -> bool {
     std::env::var_os("KEEPALIVED_RS_TEST_WITHOUT_IPVS").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// keepalived widens `ping_group_range` when it reads a PING_CHECK.
+fn ping_range(cfg: &Config, mut r: ping::GroupRange) -> ping::GroupRange {
+    let has_ping = cfg.lvs.virtual_servers.iter().flat_map(|v| &v.real_servers).flat_map(|r| &r.checkers).any(|c| matches!(c.kind, CheckerKind::Ping));
+    if has_ping {
+        r.set();
+    }
+    r
+}
+
 fn seed() -> u64 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     t.as_nanos() as u64 ^ u64::from(std::process::id())
@@ -252,6 +275,8 @@ impl CheckChild {
             ipvs,
             tcp: TcpProbes::new(PROBE_FIRST, PROBE_COUNT),
             http,
+            proto: proto::ProtoProbes::new(PROTO_FIRST, PROTO_COUNT),
+            ping_range: ping_range(cfg, ping::GroupRange::default()),
             scripts: ScriptRunner::new(),
             script_opts,
             retries: Vec::new(),
@@ -292,6 +317,7 @@ impl CheckChild {
 }
 
 mod exec;
+mod proto_exec;
 
 impl Subsystem for CheckChild {
     fn register(&mut self, ctx: &mut Ctx<'_>) -> std::io::Result<()> {
@@ -332,6 +358,9 @@ impl Subsystem for CheckChild {
         }
         if let Some((c, r)) = self.tcp.on_ready(ctx.registry, token) {
             self.tcp_result(ctx.registry, c, r);
+        }
+        if let Some((c, result)) = self.proto.on_ready(ctx.registry, token) {
+            self.feed(ctx.registry, Input::CheckResult { checker: c, result });
         }
     }
 
@@ -383,7 +412,7 @@ mod tests {
     fn unsupported_checkers_are_dropped_and_ids_remapped() {
         let text = "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
             real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n  TCP_CHECK {\n  }\n }\n \
-            real_server 10.0.1.2 80 {\n  PING_CHECK {\n  }\n }\n \
+            real_server 10.0.1.2 80 {\n  BFD_CHECK {\n   name b1\n  }\n }\n \
             real_server 10.0.1.3 80 {\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n";
         let opts = ParseOptions { validate: true, ..ParseOptions::default() };
         let cfg = parse_str("t.conf", text, &opts).config;
@@ -392,7 +421,7 @@ mod tests {
         assert_eq!(names, ["HTTP_GET", "TCP_CHECK", "MISC_CHECK"]);
         let rs = &m.ec.virtual_servers[0].real_servers;
         assert_eq!(rs[0].checkers, [CheckerId(0), CheckerId(1)]);
-        assert!(rs[1].checkers.is_empty(), "PING_CHECK's real server has no checker left: always up");
+        assert!(rs[1].checkers.is_empty(), "BFD_CHECK's real server has no checker left: always up");
         assert_eq!(rs[2].checkers, [CheckerId(2)]);
         // The model checker behind each engine checker is still found.
         assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Tcp)));
