@@ -256,7 +256,7 @@ impl Router {
             Input::Start => self.start(now, out),
             Input::Advert { instance, advert } => self.receive(now, instance, &advert, out),
             Input::Interface { name, up } => self.set_tracker(now, TrackKind::Interface, &name, Some(up), 0, out),
-            Input::ScriptResult { name, success } => self.script_result(now, &name, success, out),
+            Input::ScriptResult { name, success, exit } => self.script_result(now, &name, (success, exit), out),
             Input::FileValue { name, value } => self.set_tracker(now, TrackKind::File, &name, Some(true), value, out),
             Input::Process { name, up } => self.set_tracker(now, TrackKind::Process, &name, Some(up), 0, out),
             Input::Bfd { name, up } => self.set_tracker(now, TrackKind::Bfd, &name, Some(up), 0, out),

@@ -20,7 +20,7 @@ use keepalived_net::{interface_info, PacketSocket, VrrpProto, VrrpSocketV4, Vrrp
 use keepalived_netlink::{AddrOptions, Monitor};
 use keepalived_vrrp::decode::{decode_ipv4, decode_ipv6, DecodeOptions, Ipv6Meta};
 use keepalived_vrrp::replay::LogLine;
-use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, State};
+use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, ScriptExit, State};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Repr, Version};
 use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc, MacAddr};
@@ -211,6 +211,8 @@ struct TrackScript {
     timeout: std::time::Duration,
     /// The running check (its timeout is the script runner's).
     running: Option<nix::unistd::Pid>,
+    /// The last exit status (keepalived's last_status, 0 at start).
+    last_status: i32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -323,7 +325,14 @@ impl VrrpShell {
             }
             let interval = std::time::Duration::from_micros(vs.interval_us.max(1));
             let timeout = std::time::Duration::from_micros(vs.timeout_us.unwrap_or(vs.interval_us).max(1));
-            shell.track_scripts.push(TrackScript { name: vs.name.clone(), script, interval, timeout, running: None });
+            shell.track_scripts.push(TrackScript {
+                name: vs.name.clone(),
+                script,
+                interval,
+                timeout,
+                running: None,
+                last_status: 0,
+            });
         }
         let mut down_ifaces: Vec<String> = Vec::new();
         let mut sources: Vec<(InstanceId, IpAddr)> = Vec::new();
@@ -924,7 +933,7 @@ impl VrrpShell {
             None => {
                 let name = ts.name.clone();
                 let now = self.now();
-                self.feed(now, Input::ScriptResult { name, success: false });
+                self.feed(now, Input::ScriptResult { name, success: false, exit: None });
             }
         }
     }
@@ -940,9 +949,21 @@ impl VrrpShell {
             };
             let Some(ts) = self.track_scripts.get_mut(n) else { continue };
             ts.running = None;
+            let exit = match r.exit {
+                Exit::Code(c) => {
+                    // keepalived logs a change of exit status (vrrp_script_child_thread).
+                    if c != ts.last_status {
+                        info!("Script `{}` now returning {c}", ts.name);
+                    }
+                    ts.last_status = c;
+                    ScriptExit::Status(c)
+                }
+                Exit::Signal(s) => ScriptExit::Signal(s),
+                Exit::TimedOut => ScriptExit::TimedOut,
+            };
             let name = ts.name.clone();
             let now = self.now();
-            self.feed(now, Input::ScriptResult { name, success: r.exit == Exit::Code(0) });
+            self.feed(now, Input::ScriptResult { name, success: r.exit == Exit::Code(0), exit: Some(exit) });
         }
     }
 

@@ -67,9 +67,10 @@ impl Router {
                     }
                     inst.state = State::Backup;
                 } else {
-                    if begin != State::Fault {
-                        log(out, format!("({}) Entering FAULT STATE (init)", inst.config.name));
-                    }
+                    // keepalived 2.2.7 compares the state with itself here (it
+                    // has not changed yet), so it never logs "Entering FAULT
+                    // STATE (init)": an instance waiting for its scripts goes
+                    // to FAULT silently, and notifies only for a real fault.
                     inst.state = State::Fault;
                 }
                 if begin != inst.state && (inst.state != State::Fault || inst.fault) {
