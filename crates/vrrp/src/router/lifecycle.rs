@@ -33,7 +33,8 @@ impl Router {
     ) {
         for (g, grp) in self.groups.iter().enumerate() {
             let st = grp.state;
-            if st != State::Master && !group_same.get(g).copied().unwrap_or(false) {
+            let same = group_same.get(g).copied().unwrap_or(false);
+            if st != State::Master && !same && !self.group_in_init(g) {
                 out.push(Action::NotifyGroup { group: g, state: st });
             }
         }
@@ -103,5 +104,13 @@ impl Router {
             inst.vipset = false;
             out.push(Action::RemoveAddresses { instance: i });
         }
+    }
+
+    /// keepalived keeps a group whose members wait for their scripts (and
+    /// none is in fault) in INIT, and vrrp_init_state sends group notifies
+    /// only for FAULT or BACKUP: such a group notifies nothing at start.
+    fn group_in_init(&self, g: usize) -> bool {
+        let members = &self.groups[g].members;
+        members.iter().any(|&m| self.instances[m].script_init) && !members.iter().any(|&m| self.instances[m].fault)
     }
 }
