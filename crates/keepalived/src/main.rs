@@ -13,6 +13,7 @@ mod daemon;
 mod dump_paths;
 mod dumps;
 mod files;
+mod global_dump;
 mod logging;
 mod netns;
 mod parent;

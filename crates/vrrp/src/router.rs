@@ -214,6 +214,13 @@ impl Router {
         self.groups.get(g).map(|g| g.state)
     }
 
+    /// A vrrp_script's hysteresis counter (keepalived's `result`) and
+    /// whether it is still in its init state.
+    pub fn script_state(&self, name: &str) -> Option<(u32, bool)> {
+        let t = self.trackers.iter().find(|t| t.kind == TrackKind::Script && t.name == name)?;
+        Some((t.result, t.up.is_none()))
+    }
+
     /// The name of a sync group.
     pub fn group_name(&self, g: GroupId) -> Option<&str> {
         self.groups.get(g).map(|g| g.name.as_str())

@@ -7,6 +7,7 @@
 //! Everything runs in the child's single mio loop; nothing blocks except
 //! netlink requests to the kernel (answered at once).
 
+mod dump;
 mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
@@ -127,6 +128,9 @@ pub struct VrrpShell {
     rx_errors: u64,
     /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
+    /// The VRRP configuration and state-change times, for the dumps.
+    dump_cfg: dump::DumpCfg,
+    transitions: dump::Transitions,
     /// track_file watcher.
     files: Option<track_file::FileTracker>,
     /// `log_unknown_vrids`.
@@ -296,6 +300,8 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: script_opts.clone(),
+            dump_cfg: dump::DumpCfg::new(cfg),
+            transitions: dump::Transitions::default(),
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,
             procs: None,
@@ -600,15 +606,10 @@ impl VrrpShell {
             .iter()
             .map(|i| crate::dumps::VrrpLive {
                 name: i.config.name.clone(),
-                interface: i.config.interface.clone(),
-                vrid: i.config.vrid,
-                version: i.config.version,
-                base_priority: i.config.priority,
                 effective_priority: i.effective_priority,
                 master_priority: i.master_priority,
                 state: i.state,
                 wantstate: i.wantstate,
-                nopreempt: i.config.nopreempt,
                 vipset: i.vipset,
                 stats: i.stats,
             })
@@ -1208,6 +1209,7 @@ impl VrrpShell {
         }
         self.actions = actions;
         self.actions.clear();
+        self.transitions.observe(self.router.instances());
     }
 
     fn do_action(&mut self, a: &Action) {
