@@ -88,8 +88,14 @@ fn identity(s: &mut String, g: &GlobalDefs, f: &GlobalFacts<'_>) {
 }
 
 fn smtp(s: &mut String, g: &GlobalDefs) {
+    if let Some(srv) = &g.smtp_server {
+        let _ = writeln!(s, " Smtp server = {}\n Smtp server port = {}", srv.addr.ip(), srv.addr.port());
+    }
     if let Some(h) = &g.smtp_helo_name {
         let _ = writeln!(s, " Smtp HELO name = {h}");
+    }
+    if g.smtp_connect_timeout > 0 {
+        let _ = writeln!(s, " Smtp server connection timeout = {}", g.smtp_connect_timeout / 1_000_000);
     }
     if let Some(from) = &g.notification_email_from {
         let _ = writeln!(s, " Email notification from = {from}\n Email notification to:");

@@ -5,7 +5,7 @@
 //! engine's live state, the shell's interfaces and the configuration.
 
 use super::VrrpShell;
-use keepalived_config::model::ip::{IpAddress, Route, RouteMode, Rule};
+use keepalived_config::model::ip::{Family, IpAddress, Route, RouteMode, Rule, RuleAction};
 use keepalived_config::model::vrrp::{VrrpConfig, VrrpInstance, VrrpScript};
 use keepalived_runtime::script::cmd_str;
 use keepalived_vrrp::{AuthConfig, Instance, State, TrackKind};
@@ -101,6 +101,8 @@ struct View<'a> {
     last_transition: SystemTime,
     /// The index and descriptor of its socket in the shell's list.
     sock: Option<(usize, i32)>,
+    /// No accept mode: its addresses have an nftables drop rule.
+    blocked: bool,
 }
 
 impl View<'_> {
@@ -146,6 +148,9 @@ impl View<'_> {
         }
         if self.inst.vipset {
             s.push_str(" set");
+        }
+        if self.blocked {
+            s.push_str(" nftable_set");
         }
         s
     }
@@ -222,9 +227,12 @@ fn route_line(r: &Route) -> String {
     s
 }
 
-/// keepalived's format_iprule (the common keywords).
+/// keepalived's format_iprule.
 fn rule_line(r: &Rule) -> String {
     let mut s = String::new();
+    if r.from.is_none() && r.to.is_none() && r.family == Family::Inet6 {
+        s.push_str("inet6 ");
+    }
     if r.invert {
         s.push_str("not ");
     }
@@ -237,14 +245,35 @@ fn rule_line(r: &Rule) -> String {
     if let Some(t) = &r.to {
         let _ = write!(s, " to {}", addr_str(t.addr, t.prefix));
     }
-    if r.preference != 0 {
-        let _ = write!(s, " preference {}", r.preference);
+    if r.preference != 0 || r.auto_preference {
+        let _ = write!(s, " priority {}", r.preference);
     }
-    if let Some(t) = r.tos {
-        let _ = write!(s, " tos {t}");
+    let _ = write!(s, " tos 0x{:x}", r.tos.unwrap_or(0));
+    rule_matches(&mut s, r);
+    let _ = match r.action {
+        RuleAction::Table(t) => write!(s, " lookup {t}"),
+        RuleAction::Goto(t) => write!(s, " goto {t}"),
+        RuleAction::Nop => write!(s, " nop"),
+        RuleAction::Blackhole => write!(s, " type blackhole"),
+        RuleAction::Unreachable => write!(s, " type unreachable"),
+        RuleAction::Prohibit => write!(s, " type prohibit"),
+    };
+    if r.no_track {
+        s.push_str(" no_track");
     }
-    if let Some(m) = r.fwmark {
-        let _ = write!(s, " fwmark 0x{m:x}");
+    if let Some(g) = &r.track_group {
+        let _ = write!(s, " track_group {g}");
+    }
+    s
+}
+
+/// format_iprule's selectors between `tos` and the action.
+fn rule_matches(s: &mut String, r: &Rule) {
+    if r.fwmark.is_some() || r.fwmask.is_some() {
+        let _ = write!(s, " fwmark 0x{:x}", r.fwmark.unwrap_or(0));
+        if let Some(m) = r.fwmask.filter(|m| *m != 0xffff_ffff) {
+            let _ = write!(s, "/0x{m:x}");
+        }
     }
     if let Some(i) = &r.iif {
         let _ = write!(s, " iif {i}");
@@ -252,10 +281,37 @@ fn rule_line(r: &Rule) -> String {
     if let Some(o) = &r.oif {
         let _ = write!(s, " oif {o}");
     }
-    if r.no_track {
-        s.push_str(" no_track");
+    if let Some(p) = r.suppress_prefixlength {
+        let _ = write!(s, " suppress_prefixlen {p}");
     }
-    s
+    if let Some(g) = r.suppress_ifgroup {
+        let _ = write!(s, " suppress_ifgroup {g}");
+    }
+    if let Some(t) = r.tunnel_id.filter(|t| *t != 0) {
+        let _ = write!(s, " tunnel-id {t}");
+    }
+    if let Some((a, b)) = r.uidrange {
+        let _ = write!(s, " uidrange {a}-{b}");
+    }
+    if r.l3mdev {
+        s.push_str(" l3mdev");
+    }
+    let proto = r.protocol.or((!r.no_track).then_some(18));
+    if let Some(p) = proto {
+        let _ = write!(s, " protocol {p}");
+    }
+    if let Some(p) = r.ipproto {
+        let _ = write!(s, " ipproto {p}");
+    }
+    if let Some((a, b)) = r.sport {
+        let _ = write!(s, " sport {a}-{b}");
+    }
+    if let Some((a, b)) = r.dport {
+        let _ = write!(s, " dport {a}-{b}");
+    }
+    if let Some(r) = r.realms.filter(|r| *r != 0) {
+        let _ = write!(s, " realms {}/{}", r >> 16, r & 0xffff);
+    }
 }
 
 impl VrrpShell {
@@ -279,6 +335,7 @@ impl VrrpShell {
                     src: m.and_then(|m| m.src).or(inst.primary_addr),
                     last_transition: self.transitions.at(i),
                     sock: self.sock_of(i),
+                    blocked: m.is_some_and(|m| m.block) && self.firewall.is_some(),
                 }
             })
             .collect()
@@ -328,6 +385,9 @@ impl VrrpShell {
             let ah = matches!(c.auth, AuthConfig::Ah);
             let _ = writeln!(s, "   Protocol = {}", if ah { "AH" } else { "VRRP" });
             let _ = writeln!(s, "   Type = {}", if c.unicast { "Unicast" } else { "Multicast" });
+            if let Some(a) = c.unicast.then_some(first.src).flatten() {
+                let _ = writeln!(s, "   Address = {a}");
+            }
             let _ = writeln!(s, "   Rx buf size = {}\n   VRRP instances", 0);
             for u in users {
                 let _ = writeln!(s, "     {} vrid {}", u.inst.config.name, u.inst.config.vrid);
@@ -637,11 +697,7 @@ fn list_lines(s: &mut String, v: &View<'_>) {
     }
     let c = &v.inst.config;
     if c.unicast {
-        let _ = writeln!(s, "   Check unicast src : {}", yes_no(c.check_unicast_src));
-        let _ = writeln!(s, "   Unicast Peer :");
-        for p in &c.unicast_peers {
-            let _ = writeln!(s, "     {}", p.addr);
-        }
+        unicast_lines(s, v);
     }
     match v.sock {
         Some((_, fd)) => {
@@ -663,6 +719,30 @@ fn list_lines(s: &mut String, v: &View<'_>) {
     block(s, "Tracked files", files.collect());
     let procs = v.tracked(TrackKind::Process).map(|t| format!("{} weight {}{}", t.name, t.weight, reverse(t.reverse)));
     block(s, "Tracked processes", procs.collect());
+}
+
+/// dump_vrrp's unicast part and dump_unicast_peer_list.
+fn unicast_lines(s: &mut String, v: &View<'_>) {
+    let c = &v.inst.config;
+    let ttl = v.cfg.and_then(|c| c.unicast_ttl);
+    if let Some(t) = ttl {
+        let _ = writeln!(s, "   Unicast TTL = {t}");
+    }
+    let _ = writeln!(s, "   Check unicast src : {}", yes_no(c.check_unicast_src));
+    let _ = writeln!(s, "   Unicast Peer :");
+    for p in &c.unicast_peers {
+        let _ = writeln!(s, "     {} min_ttl {} max_ttl {}", p.addr, p.min_ttl, p.max_ttl);
+    }
+    let compat = v.cfg.and_then(|c| c.old_unicast_checksum);
+    let _ = writeln!(s, "   Unicast checksum compatibility = {}", compat.map_or("no", checksum_compat));
+}
+
+fn checksum_compat(c: keepalived_config::model::vrrp::ChecksumCompat) -> &'static str {
+    use keepalived_config::model::vrrp::ChecksumCompat as C;
+    match c {
+        C::Never => "never",
+        C::Config => "config",
+    }
 }
 
 fn block(s: &mut String, title: &str, lines: Vec<String>) {
