@@ -400,7 +400,8 @@ impl VrrpShell {
     /// after 2.2.7) the same array is the `vrrp` member of an object.
     pub fn dump_json(&self) -> String {
         let list: Vec<String> = self.views(&self.dump_cfg.vrrp).iter().map(json_entry).collect();
-        let array = format!("[{}]", list.join(","));
+        // keepalived's json_writer escapes '/' (which only strings hold).
+        let array = format!("[{}]", list.join(",")).replace('/', "\\/");
         if self.dump_cfg.json_version == 2 {
             format!("{{\"vrrp\":{array}}}")
         } else {
@@ -446,9 +447,20 @@ impl VrrpShell {
             for m in members {
                 let _ = writeln!(s, "     {}", m.config.name);
             }
+            if grp.tracking_weight {
+                let _ = writeln!(s, "   sync group tracking weight set");
+            }
+            let _ = writeln!(s, "   Using smtp notification = {}", yes_no(grp.smtp_alert.unwrap_or(false)));
+            if let Some(n) = grp.notify_priority_changes {
+                let _ = writeln!(s, "   Notify priority changes = {}", yes_no(n));
+            }
+            let ifs = grp.track_interfaces.iter().map(|t| weighted(&t.name, t.weight));
+            block(s, "Tracked interfaces", ifs.collect());
+            block(s, "Tracked scripts", grp.track_scripts.iter().map(|t| weighted(&t.name, t.weight)).collect());
+            block(s, "Tracked files", grp.track_files.iter().map(|t| weighted(&t.name, t.weight)).collect());
+            block(s, "Tracked process", grp.track_processes.iter().map(|t| weighted(&t.name, t.weight)).collect());
             notify_lines(s, &[("Backup", &grp.notify_backup), ("Master", &grp.notify_master)]);
             notify_lines(s, &[("Fault", &grp.notify_fault), ("Stop", &grp.notify_stop), ("Generic", &grp.notify)]);
-            let _ = writeln!(s, "   Using smtp notification = {}", yes_no(grp.smtp_alert.unwrap_or(false)));
         }
     }
 
@@ -743,6 +755,10 @@ fn checksum_compat(c: keepalived_config::model::vrrp::ChecksumCompat) -> &'stati
         C::Never => "never",
         C::Config => "config",
     }
+}
+
+fn weighted(name: &str, w: keepalived_config::model::Weight) -> String {
+    format!("{name} weight {}{}", w.weight, reverse(w.reverse))
 }
 
 fn block(s: &mut String, title: &str, lines: Vec<String>) {
