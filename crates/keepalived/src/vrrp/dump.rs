@@ -459,8 +459,9 @@ impl VrrpShell {
             block(s, "Tracked scripts", grp.track_scripts.iter().map(|t| weighted(&t.name, t.weight)).collect());
             block(s, "Tracked files", grp.track_files.iter().map(|t| weighted(&t.name, t.weight)).collect());
             block(s, "Tracked process", grp.track_processes.iter().map(|t| weighted(&t.name, t.weight)).collect());
-            notify_lines(s, &[("Backup", &grp.notify_backup), ("Master", &grp.notify_master)]);
-            notify_lines(s, &[("Fault", &grp.notify_fault), ("Stop", &grp.notify_stop), ("Generic", &grp.notify)]);
+            let ids = self.script_ids();
+            notify_lines(s, &ids, &[("Backup", &grp.notify_backup), ("Master", &grp.notify_master)]);
+            notify_lines(s, &ids, &[("Fault", &grp.notify_fault), ("Stop", &grp.notify_stop), ("Generic", &grp.notify)]);
         }
     }
 
@@ -514,7 +515,7 @@ impl VrrpShell {
         garp_lines(s, v);
         prio_lines(s, v);
         list_lines(s, v);
-        notify_tail(s, v);
+        notify_tail(s, v, &self.script_ids());
     }
 }
 
@@ -774,21 +775,23 @@ fn block(s: &mut String, title: &str, lines: Vec<String>) {
 type NotifySlot<'a> = (&'a str, &'a Option<keepalived_config::model::Script>);
 
 /// keepalived's dump_notify_script.
-fn notify_lines(s: &mut String, slots: &[NotifySlot<'_>]) {
+/// keepalived's dump_notify_script; `ids` is the default script user's
+/// uid:gid (a script's own `user` is not resolved here: docs/compat.md).
+fn notify_lines(s: &mut String, ids: &str, slots: &[NotifySlot<'_>]) {
     for (what, script) in slots {
         if let Some(sc) = script {
-            let _ = writeln!(s, "   {what} state transition script = {}, uid:gid {}", cmd_str(&sc.args), "0:0");
+            let _ = writeln!(s, "   {what} state transition script = {}, uid:gid {ids}", cmd_str(&sc.args));
         }
     }
 }
 
-fn notify_tail(s: &mut String, v: &View<'_>) {
+fn notify_tail(s: &mut String, v: &View<'_>, ids: &str) {
     let Some(c) = v.cfg else { return };
     let _ = writeln!(s, "   Using smtp notification = {}", yes_no(c.smtp_alert.unwrap_or(false)));
     let _ = writeln!(s, "   Notify deleted = {}", if c.notify_deleted { "Deleted" } else { "Fault" });
-    notify_lines(s, &[("Backup", &c.notify_backup), ("Master", &c.notify_master), ("Fault", &c.notify_fault)]);
-    notify_lines(s, &[("Stop", &c.notify_stop), ("Deleted", &c.notify_deleted_script), ("Generic", &c.notify)]);
-    notify_lines(s, &[("Master rx lower pri", &c.notify_master_rx_lower_pri)]);
+    notify_lines(s, ids, &[("Backup", &c.notify_backup), ("Master", &c.notify_master), ("Fault", &c.notify_fault)]);
+    notify_lines(s, ids, &[("Stop", &c.notify_stop), ("Deleted", &c.notify_deleted_script), ("Generic", &c.notify)]);
+    notify_lines(s, ids, &[("Master rx lower pri", &c.notify_master_rx_lower_pri)]);
     let npc = v.inst.config.notify_priority_changes;
     let _ = writeln!(s, "   Notify priority changes = {npc}");
 }
