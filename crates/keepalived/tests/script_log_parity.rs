@@ -10,7 +10,9 @@
 //! implementation runs in its own network namespace; the script lines must
 //! be identical and in the same order, each instance's state lines too, and
 //! the notify scripts must have been called with the same arguments in the
-//! same order per instance. Needs root and /usr/sbin/keepalived.
+//! same order per instance. A third weight-0 script fails from its first
+//! run: keepalived then sends the FAULT notifies (instance and sync group)
+//! and logs the group's sync line, but no `Entering FAULT STATE` line. Needs root and /usr/sbin/keepalived.
 
 mod parity;
 
@@ -45,6 +47,18 @@ vrrp_script CHK_W {{
     rise 2
     fall 2
 }}
+vrrp_script CHK_F {{
+    script "{d}/chk.sh rcf"
+    interval 1
+    weight 0
+}}
+vrrp_sync_group G2 {{
+    group {{
+        VI_4
+        VI_5
+    }}
+    notify "{d}/log.sh group2"
+}}
 vrrp_sync_group G1 {{
     group {{
         VI_1
@@ -77,6 +91,29 @@ vrrp_instance VI_2 {{
     notify {d}/log.sh
     virtual_ipaddress {{
         198.51.100.72/32
+    }}
+}}
+vrrp_instance VI_4 {{
+    interface eth0
+    virtual_router_id 74
+    priority 100
+    advert_int 1
+    track_script {{
+        CHK_F
+    }}
+    notify {d}/log.sh
+    virtual_ipaddress {{
+        198.51.100.74/32
+    }}
+}}
+vrrp_instance VI_5 {{
+    interface eth0
+    virtual_router_id 75
+    priority 100
+    advert_int 1
+    notify {d}/log.sh
+    virtual_ipaddress {{
+        198.51.100.75/32
     }}
 }}
 vrrp_instance VI_3 {{
@@ -113,6 +150,8 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     write_script(&dir.join("chk.sh"), &format!("exit $(cat {}/$1)", dir.display()));
     set(&dir, "rc0", 0);
     set(&dir, "rcw", 0);
+    // CHK_F fails from its first run: FAULT notifies without a state line.
+    set(&dir, "rcf", 1);
     let mut daemon = node.start(binary, &config(&dir));
     let d = dir.display().to_string();
     let step = |what: &str, ok: bool| assert!(ok, "{tag}: {what} (log in {d}/daemon.log)");
@@ -130,7 +169,8 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     std::thread::sleep(Duration::from_millis(2500));
     set(&dir, "rc0", 0);
     set(&dir, "rcw", 0);
-    step("master again", wait_for(15, || node.has_addr("198.51.100.71")));
+    set(&dir, "rcf", 0);
+    step("master again", wait_for(15, || node.has_addr("198.51.100.71") && node.has_addr("198.51.100.74")));
     std::thread::sleep(Duration::from_millis(3500));
     daemon.stop();
     let scripts = std::fs::read_to_string(dir.join("scripts.log")).unwrap_or_default();
@@ -162,7 +202,7 @@ fn track_script_logs_and_init_notifies_match_keepalived_2_2_7() {
     };
     assert!(!ordered(&theirs.log).is_empty(), "keepalived logged no script line:\n{}", theirs.log);
     // Per script: two scripts started together finish in either order.
-    for name in ["CHK_0", "CHK_W"] {
+    for name in ["CHK_0", "CHK_W", "CHK_F"] {
         let of = |log: &str| {
             let tags = [format!("({name})"), format!("`{name}`")];
             ordered(log).into_iter().filter(|m| tags.iter().any(|t| m.contains(t.as_str()))).collect::<Vec<_>>()
@@ -172,11 +212,12 @@ fn track_script_logs_and_init_notifies_match_keepalived_2_2_7() {
     // No FAULT (init) line in keepalived 2.2.7, nor in ours.
     assert_eq!(messages(&ours.log, "(init)"), messages(&theirs.log, "(init)"), "init lines differ");
     // Each instance's and the group's state lines, in order.
-    for name in ["(VI_1) Entering", "(VI_2) Entering", "(VI_3) Entering", "VRRP_Group(G1)", "effective priority"] {
+    let states = ["(VI_1) Entering", "(VI_2) Entering", "(VI_3) Entering", "(VI_4) Entering", "(VI_5) Entering"];
+    for name in states.into_iter().chain(["VRRP_Group(G1)", "VRRP_Group(G2)", "effective priority"]) {
         assert_eq!(messages(&ours.log, name), messages(&theirs.log, name), "{name} lines differ");
     }
     // The notify calls: in order per instance and group, and as a whole.
-    for name in ["VI_1", "VI_2", "VI_3", "group-", "G1"] {
+    for name in ["VI_1", "VI_2", "VI_3", "VI_4", "VI_5", "group-", "G1", "group2"] {
         let of = |v: &[String]| v.iter().filter(|l| l.contains(name)).cloned().collect::<Vec<_>>();
         assert_eq!(of(&ours.scripts), of(&theirs.scripts), "{name} notifies differ");
     }

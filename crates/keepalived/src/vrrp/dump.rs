@@ -14,19 +14,6 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// What the dumps need of the configuration.
-pub struct DumpCfg {
-    vrrp: VrrpConfig,
-    /// `json_version` (keepalived after 2.2.7; 1 is 2.2.7's layout).
-    json_version: u32,
-}
-
-impl DumpCfg {
-    pub fn new(cfg: &keepalived_config::Config) -> DumpCfg {
-        DumpCfg { vrrp: cfg.vrrp.clone(), json_version: cfg.global.json_version }
-    }
-}
-
 /// When each instance last changed state (keepalived's last_transition).
 #[derive(Default)]
 pub struct Transitions {
@@ -398,11 +385,11 @@ impl VrrpShell {
     /// keepalived 2.2.7's `/tmp/keepalived.json`: an array of `{ "data":
     /// …, "stats": … }` (vrrp_json.c). With `json_version 2` (keepalived
     /// after 2.2.7) the same array is the `vrrp` member of an object.
-    pub fn dump_json(&self) -> String {
-        let list: Vec<String> = self.views(&self.dump_cfg.vrrp).iter().map(json_entry).collect();
+    pub fn dump_json(&self, cfg: &keepalived_config::Config) -> String {
+        let list: Vec<String> = self.views(&cfg.vrrp).iter().map(json_entry).collect();
         // keepalived's json_writer escapes '/' (which only strings hold).
         let array = format!("[{}]", list.join(",")).replace('/', "\\/");
-        if self.dump_cfg.json_version == 2 {
+        if cfg.global.json_version == 2 {
             format!("{{\"vrrp\":{array}}}")
         } else {
             array
@@ -418,19 +405,19 @@ impl VrrpShell {
             script_ids: self.script_opts.default_ids.as_ref().map(|i| (i.uid, i.gid)),
         };
         let mut s = crate::global_dump::global_data(&cfg.global, &facts);
-        let views = self.views(&self.dump_cfg.vrrp);
+        let views = self.views(&cfg.vrrp);
         let _ = writeln!(s, "------< VRRP Topology >------");
         for v in &views {
             self.instance_lines(&mut s, v);
         }
         self.sockpool_lines(&mut s, &views);
-        self.group_lines(&mut s);
-        self.script_lines(&mut s, &views);
+        self.group_lines(&mut s, &cfg.vrrp);
+        self.script_lines(&mut s, &cfg.vrrp, &views);
         s
     }
 
-    fn group_lines(&self, s: &mut String) {
-        let groups = &self.dump_cfg.vrrp.sync_groups;
+    fn group_lines(&self, s: &mut String, cfg: &VrrpConfig) {
+        let groups = &cfg.sync_groups;
         if groups.is_empty() {
             return;
         }
@@ -465,10 +452,8 @@ impl VrrpShell {
         }
     }
 
-    fn script_lines(&self, s: &mut String, views: &[View<'_>]) {
-        let used: Vec<_> = self
-            .dump_cfg
-            .vrrp
+    fn script_lines(&self, s: &mut String, cfg: &VrrpConfig, views: &[View<'_>]) {
+        let used: Vec<_> = cfg
             .scripts
             .iter()
             .filter(|sc| views.iter().any(|v| v.tracked(TrackKind::Script).any(|t| t.name == sc.name)))

@@ -128,8 +128,7 @@ pub struct VrrpShell {
     rx_errors: u64,
     /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
-    /// The VRRP configuration and state-change times, for the dumps.
-    dump_cfg: dump::DumpCfg,
+    /// When each instance last changed state, for the dumps.
     transitions: dump::Transitions,
     /// track_file watcher.
     files: Option<track_file::FileTracker>,
@@ -300,7 +299,6 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: script_opts.clone(),
-            dump_cfg: dump::DumpCfg::new(cfg),
             transitions: dump::Transitions::default(),
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,

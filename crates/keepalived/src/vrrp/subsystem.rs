@@ -118,7 +118,7 @@ impl Subsystem for VrrpChild {
                 Some(text)
             }
             // keepalived writes no JSON file when there are no instances.
-            DumpRequest::Json => self.shell.as_ref().map(|sh| sh.dump_json()),
+            DumpRequest::Json => self.shell.as_ref().map(|sh| sh.dump_json(cfg)),
         }
     }
 

@@ -34,7 +34,8 @@ impl Router {
         for (g, grp) in self.groups.iter().enumerate() {
             let st = grp.state;
             let same = group_same.get(g).copied().unwrap_or(false);
-            if st != State::Master && !same && !self.group_in_init(g) {
+            // vrrp_init_state notifies groups in FAULT or BACKUP only.
+            if matches!(st, State::Fault | State::Backup) && !same {
                 out.push(Action::NotifyGroup { group: g, state: st });
             }
         }
@@ -42,7 +43,8 @@ impl Router {
             let group_state = self.instances[i].config.sync_group.map(|g| self.groups[g].state);
             let reloading_master = reload_master.get(i).copied().unwrap_or(false);
             let inst = &mut self.instances[i];
-            let blocked = inst.fault || inst.script_init;
+            // A member of a group in INIT waits too (keepalived's num_member_init).
+            let blocked = inst.fault || inst.script_init || group_state == Some(State::Init);
             let new_state = group_state.unwrap_or(inst.wantstate);
             if !blocked
                 && new_state == State::Master
@@ -104,13 +106,5 @@ impl Router {
             inst.vipset = false;
             out.push(Action::RemoveAddresses { instance: i });
         }
-    }
-
-    /// keepalived keeps a group whose members wait for their scripts (and
-    /// none is in fault) in INIT, and vrrp_init_state sends group notifies
-    /// only for FAULT or BACKUP: such a group notifies nothing at start.
-    fn group_in_init(&self, g: usize) -> bool {
-        let members = &self.groups[g].members;
-        members.iter().any(|&m| self.instances[m].script_init) && !members.iter().any(|&m| self.instances[m].fault)
     }
 }

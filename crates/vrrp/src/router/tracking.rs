@@ -237,11 +237,19 @@ impl Router {
                 }
             }
         }
-        let was_blocked = self.instances[i].fault || self.instances[i].script_init;
+        let was_init = self.instances[i].script_init;
+        let was_blocked = self.instances[i].fault || was_init;
         self.instances[i].fault = fault;
         self.instances[i].script_init = init;
         let blocked = fault || init;
-        if !self.started || was_blocked == blocked || self.instances[i].state == State::Stop {
+        if !self.started || self.instances[i].state == State::Stop {
+            return;
+        }
+        if was_init && !init && fault {
+            self.fault_from_init(i, now, out);
+            return;
+        }
+        if was_blocked == blocked {
             return;
         }
         if blocked {
@@ -265,6 +273,21 @@ impl Router {
             }
             _ => {}
         }
+        self.sync_leave(i, State::Fault, now, out);
+    }
+
+    /// A weight-0 script's first result is a failure while the instance
+    /// waited silently in FAULT: keepalived's down_instance then runs
+    /// vrrp_state_leave_fault, which logs nothing (state and wantstate are
+    /// both FAULT) but sends the FAULT notifies, and syncs the group.
+    fn fault_from_init(&mut self, i: InstanceId, now: Instant, out: &mut Vec<Action>) {
+        if self.instances[i].state != State::Fault {
+            self.down_instance(i, now, out);
+            return;
+        }
+        let inst = &mut self.instances[i];
+        inst.wantstate = State::Fault;
+        out.push(Action::Notify { instance: i, state: State::Fault, priority: inst.effective_priority });
         self.sync_leave(i, State::Fault, now, out);
     }
 
