@@ -305,7 +305,10 @@ impl Frame {
 
     /// Write the file a dump signal asks for, if this subsystem has one.
     fn dump(&mut self, req: DumpRequest, start: &ChildStart) {
-        let full = if req == DumpRequest::Data { read_child_config(self.kind, start).config } else { Config::default() };
+        // The data and JSON dumps show the configuration, which the child
+        // does not keep (docs/compat.md): re-read the parent's copy.
+        let reread = matches!(req, DumpRequest::Data | DumpRequest::Json);
+        let full = if reread { read_child_config(self.kind, start).config } else { Config::default() };
         let Some(text) = self.sub.dump(req, &full) else { return };
         let path = files::dump_path(DumpKind::of(self.kind, req), &self.cfg.global, &self.cfg.root);
         match req {

@@ -2,11 +2,12 @@
 //! VRRP statistics (SIGUSR2 / STATS_CLEAR) and the VRRP JSON dump
 //! (SIGRTMIN+2), at keepalived's locations (see `files::dump_path`).
 //!
-//! keepalived documents the `.data` text as an unstable debug format; ours
-//! is a readable summary followed by the process's configuration model as
-//! JSON. The `.stats` text and the `.json` layout follow keepalived's
-//! (vrrp_print.c, vrrp_json.c, json_version 1), because exporters parse
-//! them. The VRRP figures come from the running engine.
+//! The VRRP child's `.data` (global definitions and VRRP sections), `.json`
+//! and `.stats` follow keepalived 2.2.7's layouts (global_data.c,
+//! vrrp_data.c, vrrp_json.c, vrrp_print.c), because monitoring parses them;
+//! the VRRP layouts live in `vrrp::dump`, the global one in `global_dump`.
+//! The other processes' `.data` is a readable summary followed by their
+//! configuration model as JSON.
 
 use keepalived_config::Config;
 use keepalived_runtime::ProcKind;
@@ -57,8 +58,7 @@ pub fn parent_data(cfg: &Config, children: &[(ProcKind, Option<i32>)]) -> String
             }
         }
     }
-    let _ = writeln!(s, "------< Global definitions >------");
-    let _ = writeln!(s, " Router ID = {}", cfg.global.router_id.as_deref().unwrap_or(""));
+    s.push_str(&global_data(cfg));
     push_json(&mut s, "Root options", &cfg.root);
     push_json(&mut s, "Global definitions (model)", &cfg.global);
     s
@@ -68,29 +68,12 @@ pub fn parent_data(cfg: &Config, children: &[(ProcKind, Option<i32>)]) -> String
 #[derive(Clone, Debug)]
 pub struct VrrpLive {
     pub name: String,
-    pub interface: Option<String>,
-    pub vrid: u8,
-    pub version: u8,
-    pub base_priority: u8,
     pub effective_priority: u8,
     pub master_priority: u8,
     pub state: keepalived_vrrp::State,
     pub wantstate: keepalived_vrrp::State,
-    pub nopreempt: bool,
     pub vipset: bool,
     pub stats: keepalived_vrrp::Stats,
-}
-
-/// keepalived's state numbers (vrrp.h).
-fn state_num(s: keepalived_vrrp::State) -> u8 {
-    use keepalived_vrrp::State;
-    match s {
-        State::Init => 0,
-        State::Backup => 1,
-        State::Master => 2,
-        State::Fault => 3,
-        State::Stop => 98,
-    }
 }
 
 /// A child's data file: the live state of its instances (VRRP) and its part
@@ -171,38 +154,9 @@ pub fn vrrp_stats(live: &[VrrpLive]) -> String {
     s
 }
 
-/// keepalived's `/tmp/keepalived.json` (json_version 1: an array of
-/// `{ "data": …, "stats": … }` objects).
-pub fn vrrp_json(live: &[VrrpLive]) -> String {
-    let list: Vec<serde_json::Value> = live
-        .iter()
-        .map(|l| {
-            let t = &l.stats;
-            serde_json::json!({
-                "data": {
-                    "iname": l.name,
-                    "ifp_ifname": l.interface,
-                    "vrid": l.vrid,
-                    "base_priority": l.base_priority,
-                    "effective_priority": l.effective_priority,
-                    "master_priority": l.master_priority,
-                    "state": state_num(l.state),
-                    "wantstate": state_num(l.wantstate),
-                    "version": l.version,
-                    "nopreempt": l.nopreempt,
-                    "vipset": l.vipset,
-                },
-                "stats": {
-                    "advert_rcvd": t.advert_rcvd, "advert_sent": t.advert_sent,
-                    "become_master": t.become_master, "release_master": t.release_master,
-                    "packet_len_err": t.packet_len_err, "advert_interval_err": t.advert_interval_err,
-                    "ip_ttl_err": t.ip_ttl_err, "invalid_type_rcvd": t.invalid_type_rcvd,
-                    "addr_list_err": t.addr_list_err, "invalid_authtype": t.invalid_authtype,
-                    "authtype_mismatch": t.authtype_mismatch, "auth_failure": t.auth_failure,
-                    "pri_zero_rcvd": t.pri_zero_rcvd, "pri_zero_sent": t.pri_zero_sent,
-                },
-            })
-        })
-        .collect();
-    serde_json::to_string(&list).unwrap_or_else(|_| "[]".to_string())
+/// keepalived's dump_global_data section, from the configuration alone.
+pub fn global_data(cfg: &Config) -> String {
+    let facts =
+        crate::global_dump::GlobalFacts { root: &cfg.root, nft_table: cfg.global.nftables.clone(), script_ids: None };
+    crate::global_dump::global_data(&cfg.global, &facts)
 }

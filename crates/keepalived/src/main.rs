@@ -15,6 +15,7 @@ mod dump_paths;
 mod dumps;
 mod files;
 mod genhash;
+mod global_dump;
 mod logging;
 mod netns;
 mod notify_fifo;

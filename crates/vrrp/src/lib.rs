@@ -17,4 +17,6 @@ pub use config::{
 };
 pub use replay::{replay, LogLine, ReplayError};
 pub use router::{Instance, Router};
-pub use types::{Action, AddrList, GroupId, Input, InstanceId, Instant, RxAdvert, RxAuth, State, Stats, TrackKind};
+pub use types::{
+    Action, AddrList, GroupId, Input, InstanceId, Instant, RxAdvert, RxAuth, ScriptExit, State, Stats, TrackKind,
+};

@@ -214,6 +214,13 @@ impl Router {
         self.groups.get(g).map(|g| g.state)
     }
 
+    /// A vrrp_script's hysteresis counter (keepalived's `result`) and
+    /// whether it is still in its init state.
+    pub fn script_state(&self, name: &str) -> Option<(u32, bool)> {
+        let t = self.trackers.iter().find(|t| t.kind == TrackKind::Script && t.name == name)?;
+        Some((t.result, t.up.is_none()))
+    }
+
     /// The name of a sync group.
     pub fn group_name(&self, g: GroupId) -> Option<&str> {
         self.groups.get(g).map(|g| g.name.as_str())
@@ -256,7 +263,7 @@ impl Router {
             Input::Start => self.start(now, out),
             Input::Advert { instance, advert } => self.receive(now, instance, &advert, out),
             Input::Interface { name, up } => self.set_tracker(now, TrackKind::Interface, &name, Some(up), 0, out),
-            Input::ScriptResult { name, success } => self.script_result(now, &name, success, out),
+            Input::ScriptResult { name, success, exit } => self.script_result(now, &name, (success, exit), out),
             Input::FileValue { name, value } => self.set_tracker(now, TrackKind::File, &name, Some(true), value, out),
             Input::Process { name, up } => self.set_tracker(now, TrackKind::Process, &name, Some(up), 0, out),
             Input::Bfd { name, up } => self.set_tracker(now, TrackKind::Bfd, &name, Some(up), 0, out),

@@ -242,6 +242,30 @@ pub type InstanceId = usize;
 /// Index of a sync group in the [`crate::Router`].
 pub type GroupId = usize;
 
+/// How a vrrp_script run ended (keepalived's script_exit_type and reason,
+/// vrrp_scheduler.c vrrp_script_child_thread).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScriptExit {
+    /// It exited with this status.
+    Status(i32),
+    /// A signal we did not send ended it.
+    Signal(i32),
+    /// It overran its timeout and was killed.
+    TimedOut,
+}
+
+impl ScriptExit {
+    /// The words after `VRRP_Script(x) ` in keepalived's log.
+    pub fn describe(self, success: bool) -> String {
+        match self {
+            _ if success => "succeeded".to_string(),
+            ScriptExit::Status(n) => format!("failed (exited with status {n})"),
+            ScriptExit::Signal(n) => format!("failed (due to signal {n})"),
+            ScriptExit::TimedOut => "timed_out".to_string(),
+        }
+    }
+}
+
 /// An event fed to the engine.
 // The advert is held inline (no heap): the receive path itself goes through
 // `Router::handle_advert(&RxAdvert)` and never builds an `Input`.
@@ -271,6 +295,9 @@ pub enum Input {
         name: String,
         /// The script exited 0.
         success: bool,
+        /// How a failed run ended, for keepalived's `VRRP_Script(x) failed (…)` line.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit: Option<ScriptExit>,
     },
     /// New value of a track_file.
     FileValue {

@@ -338,7 +338,7 @@ fn tracking_weights_and_fault() {
         TrackRef { kind: TrackKind::Interface, name: "eth2".into(), weight: 0, reverse: false },
     ];
     let mut s = Sim::new(router(vec![c]));
-    s.input(Input::ScriptResult { name: "chk".into(), success: true });
+    s.input(Input::ScriptResult { name: "chk".into(), success: true, exit: None });
     assert_eq!(s.r.instance(0).map(|i| i.effective_priority), Some(120));
     assert!(s.has_log_prefix("(VI_1) Changing effective priority from 100 to 120"));
     s.input(Input::Interface { name: "eth1".into(), up: false });
@@ -380,7 +380,7 @@ fn weight_zero_script_holds_init() {
     assert_eq!(s.count(|a| matches!(a, Action::Notify { .. })), 0);
     s.run_to(10_000_000);
     assert_eq!(s.state(0), State::Fault);
-    s.input(Input::ScriptResult { name: "chk".into(), success: true });
+    s.input(Input::ScriptResult { name: "chk".into(), success: true, exit: None });
     assert_eq!(s.state(0), State::Backup);
     s.run_to(20_000_000);
     assert_eq!(s.first_log("(VI_1) Entering MASTER STATE"), Some(13_609_375));
@@ -669,7 +669,7 @@ fn script_rise_fall_hysteresis_as_keepalived() {
         ..EngineOptions::default()
     };
     let mut s = Sim::new(Router::new(RouterConfig { options, instances: vec![c], groups: vec![] }));
-    let res = |s: &mut Sim, ok: bool| s.input(Input::ScriptResult { name: "chk".into(), success: ok });
+    let res = |s: &mut Sim, ok: bool| s.input(Input::ScriptResult { name: "chk".into(), success: ok, exit: None });
     assert_eq!(s.state(0), State::Fault);
     res(&mut s, true);
     assert_eq!(s.state(0), State::Backup);

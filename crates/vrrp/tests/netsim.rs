@@ -397,7 +397,7 @@ proptest! {
             net.run_until(*t);
             match ev {
                 Ev::Link(k, up) => net.input(*k, Input::Interface { name: "eth0".into(), up: *up }),
-                Ev::Script(k, ok) => net.input(*k, Input::ScriptResult { name: "chk".into(), success: *ok }),
+                Ev::Script(k, ok) => net.input(*k, Input::ScriptResult { name: "chk".into(), success: *ok, exit: None }),
                 Ev::Partition(segs) => {
                     for (k, s) in segs.iter().enumerate() {
                         net.nodes[k].segment = *s;

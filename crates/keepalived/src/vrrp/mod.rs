@@ -7,6 +7,7 @@
 //! Everything runs in the child's single mio loop; nothing blocks except
 //! netlink requests to the kernel (answered at once).
 
+mod dump;
 mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
@@ -21,7 +22,7 @@ use keepalived_net::{interface_info, PacketSocket, VrrpProto, VrrpSocketV4, Vrrp
 use keepalived_netlink::{AddrOptions, Monitor};
 use keepalived_vrrp::decode::{decode_ipv4, decode_ipv6, DecodeOptions, Ipv6Meta};
 use keepalived_vrrp::replay::LogLine;
-use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, State};
+use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, ScriptExit, State};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Repr, Version};
 use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc, MacAddr};
@@ -128,6 +129,8 @@ pub struct VrrpShell {
     rx_errors: u64,
     /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
+    /// When each instance last changed state, for the dumps.
+    transitions: dump::Transitions,
     /// track_file watcher.
     files: Option<track_file::FileTracker>,
     /// `log_unknown_vrids`.
@@ -214,6 +217,8 @@ struct TrackScript {
     timeout: std::time::Duration,
     /// The running check (its timeout is the script runner's).
     running: Option<nix::unistd::Pid>,
+    /// The last exit status (keepalived's last_status, 0 at start).
+    last_status: i32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -297,6 +302,7 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: script_opts.clone(),
+            transitions: dump::Transitions::default(),
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,
             procs: None,
@@ -327,7 +333,14 @@ impl VrrpShell {
             }
             let interval = std::time::Duration::from_micros(vs.interval_us.max(1));
             let timeout = std::time::Duration::from_micros(vs.timeout_us.unwrap_or(vs.interval_us).max(1));
-            shell.track_scripts.push(TrackScript { name: vs.name.clone(), script, interval, timeout, running: None });
+            shell.track_scripts.push(TrackScript {
+                name: vs.name.clone(),
+                script,
+                interval,
+                timeout,
+                running: None,
+                last_status: 0,
+            });
         }
         let mut down_ifaces: Vec<String> = Vec::new();
         let mut sources: Vec<(InstanceId, IpAddr)> = Vec::new();
@@ -595,15 +608,10 @@ impl VrrpShell {
             .iter()
             .map(|i| crate::dumps::VrrpLive {
                 name: i.config.name.clone(),
-                interface: i.config.interface.clone(),
-                vrid: i.config.vrid,
-                version: i.config.version,
-                base_priority: i.config.priority,
                 effective_priority: i.effective_priority,
                 master_priority: i.master_priority,
                 state: i.state,
                 wantstate: i.wantstate,
-                nopreempt: i.config.nopreempt,
                 vipset: i.vipset,
                 stats: i.stats,
             })
@@ -936,7 +944,7 @@ impl VrrpShell {
             None => {
                 let name = ts.name.clone();
                 let now = self.now();
-                self.feed(now, Input::ScriptResult { name, success: false });
+                self.feed(now, Input::ScriptResult { name, success: false, exit: None });
             }
         }
     }
@@ -952,9 +960,21 @@ impl VrrpShell {
             };
             let Some(ts) = self.track_scripts.get_mut(n) else { continue };
             ts.running = None;
+            let exit = match r.exit {
+                Exit::Code(c) => {
+                    // keepalived logs a change of exit status (vrrp_script_child_thread).
+                    if c != ts.last_status {
+                        info!("Script `{}` now returning {c}", ts.name);
+                    }
+                    ts.last_status = c;
+                    ScriptExit::Status(c)
+                }
+                Exit::Signal(s) => ScriptExit::Signal(s),
+                Exit::TimedOut => ScriptExit::TimedOut,
+            };
             let name = ts.name.clone();
             let now = self.now();
-            self.feed(now, Input::ScriptResult { name, success: r.exit == Exit::Code(0) });
+            self.feed(now, Input::ScriptResult { name, success: r.exit == Exit::Code(0), exit: Some(exit) });
         }
     }
 
@@ -1199,6 +1219,7 @@ impl VrrpShell {
         }
         self.actions = actions;
         self.actions.clear();
+        self.transitions.observe(self.router.instances());
     }
 
     fn do_action(&mut self, a: &Action) {

@@ -116,7 +116,11 @@ impl Subsystem for VrrpChild {
     fn dump(&mut self, what: DumpRequest, cfg: &Config) -> Option<String> {
         let live = self.shell.as_ref().map(|s| s.live()).unwrap_or_default();
         match what {
-            DumpRequest::Data => Some(dumps::child_data(ProcKind::Vrrp, cfg, &live)),
+            // keepalived's dump_data_vrrp: global definitions, then the VRRP data.
+            DumpRequest::Data => match self.shell.as_ref() {
+                Some(sh) => Some(sh.dump_data(cfg)),
+                None => Some(dumps::child_data(ProcKind::Vrrp, cfg, &live)),
+            },
             DumpRequest::Stats { clear } => {
                 let text = dumps::vrrp_stats(&live);
                 // STATS_CLEAR zeroes the counters once written.
@@ -126,7 +130,7 @@ impl Subsystem for VrrpChild {
                 Some(text)
             }
             // keepalived writes no JSON file when there are no instances.
-            DumpRequest::Json => self.shell.is_some().then(|| dumps::vrrp_json(&live)),
+            DumpRequest::Json => self.shell.as_ref().map(|sh| sh.dump_json(cfg)),
         }
     }
 

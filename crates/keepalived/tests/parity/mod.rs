@@ -103,6 +103,11 @@ impl Node {
     /// Start `binary` on `conf` (written to the work directory) with
     /// keepalived's flags: foreground, console log, detail, VRRP only.
     pub fn start(&self, binary: &str, conf: &str) -> Daemon {
+        self.start_env(binary, conf, &[])
+    }
+
+    /// [`Node::start`] with extra environment variables (e.g. `TMPDIR`).
+    pub fn start_env(&self, binary: &str, conf: &str, env: &[(&str, &str)]) -> Daemon {
         let path = self.path("keepalived.conf");
         std::fs::write(&path, conf).unwrap();
         let d = self.dir.display().to_string();
@@ -112,6 +117,7 @@ impl Node {
             .arg(&path)
             .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
             .args(["-b", &format!("{d}/b.pid")])
+            .envs(env.iter().copied())
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()

@@ -33,7 +33,9 @@ impl Router {
     ) {
         for (g, grp) in self.groups.iter().enumerate() {
             let st = grp.state;
-            if st != State::Master && !group_same.get(g).copied().unwrap_or(false) {
+            let same = group_same.get(g).copied().unwrap_or(false);
+            // vrrp_init_state notifies groups in FAULT or BACKUP only.
+            if matches!(st, State::Fault | State::Backup) && !same {
                 out.push(Action::NotifyGroup { group: g, state: st });
             }
         }
@@ -41,7 +43,8 @@ impl Router {
             let group_state = self.instances[i].config.sync_group.map(|g| self.groups[g].state);
             let reloading_master = reload_master.get(i).copied().unwrap_or(false);
             let inst = &mut self.instances[i];
-            let blocked = inst.fault || inst.script_init;
+            // A member of a group in INIT waits too (keepalived's num_member_init).
+            let blocked = inst.fault || inst.script_init || group_state == Some(State::Init);
             let new_state = group_state.unwrap_or(inst.wantstate);
             if !blocked
                 && new_state == State::Master
@@ -67,9 +70,10 @@ impl Router {
                     }
                     inst.state = State::Backup;
                 } else {
-                    if begin != State::Fault {
-                        log(out, format!("({}) Entering FAULT STATE (init)", inst.config.name));
-                    }
+                    // keepalived 2.2.7 compares the state with itself here (it
+                    // has not changed yet), so it never logs "Entering FAULT
+                    // STATE (init)": an instance waiting for its scripts goes
+                    // to FAULT silently, and notifies only for a real fault.
                     inst.state = State::Fault;
                 }
                 if begin != inst.state && (inst.state != State::Fault || inst.fault) {

@@ -40,13 +40,16 @@ pub(super) fn build_groups(gcfgs: Vec<SyncGroupConfig>, instances: &mut [Instanc
 
 impl Router {
     /// A sync group's state at start or after a reload: FAULT if a member is
-    /// blocked, MASTER if every member already is (a reloaded master) or is
+    /// in fault, INIT if one waits for its weight-0 scripts, MASTER if every member already is (a reloaded master) or is
     /// an address owner that wants it, else BACKUP.
     pub(super) fn initial_group_state(&self, g: GroupId) -> State {
         let members = &self.groups[g].members;
         let inst = |m: &InstanceId| &self.instances[*m];
-        if members.iter().any(|m| inst(m).fault || inst(m).script_init) {
+        if members.iter().any(|m| inst(m).fault) {
             State::Fault
+        } else if members.iter().any(|m| inst(m).script_init) {
+            // keepalived's num_member_init: INIT until the scripts report.
+            State::Init
         } else if members
             .iter()
             .all(|m| inst(m).state == State::Master || (inst(m).wantstate == State::Master && inst(m).owner()))

@@ -2,7 +2,7 @@
 //! weights into the effective priority, weight 0 into FAULT (keepalived's vrrp_track.c).
 use super::{log, Router};
 use crate::config::EngineOptions;
-use crate::types::{Action, InstanceId, Instant, State, TrackKind};
+use crate::types::{Action, InstanceId, Instant, ScriptExit, State, TrackKind};
 
 /// Tracker runtime state.
 #[derive(Clone, Debug)]
@@ -132,11 +132,18 @@ impl Router {
         (total, fault, init)
     }
 
-    pub(super) fn script_result(&mut self, now: Instant, name: &str, success: bool, out: &mut Vec<Action>) {
+    pub(super) fn script_result(
+        &mut self,
+        now: Instant,
+        name: &str,
+        (success, exit): (bool, Option<ScriptExit>),
+        out: &mut Vec<Action>,
+    ) {
         let Some(t) = self.trackers.iter_mut().find(|t| t.kind == TrackKind::Script && t.name == name) else {
             return;
         };
         let max = t.rise + t.fall - 1;
+        let (was, init) = (t.result, t.up.is_none());
         // keepalived's vrrp_script_child_thread: reaching `rise` jumps to the top of the range (so `fall`
         // failures are needed to go down), going down resets to 0 (so `rise` successes are needed to go up).
         if success {
@@ -149,6 +156,12 @@ impl Router {
             t.result -= 1;
         } else {
             t.result = 0;
+        }
+        // It logs the result when it crosses `rise` (or is the first failure).
+        let logged = if success { was + 1 == t.rise } else { was == t.rise || (init && was < t.rise) };
+        if logged {
+            let words = exit.unwrap_or(ScriptExit::Status(i32::from(!success))).describe(success);
+            log(out, format!("VRRP_Script({name}) {words}"));
         }
         let up = t.result >= t.rise;
         let new = match t.up {
@@ -224,11 +237,19 @@ impl Router {
                 }
             }
         }
-        let was_blocked = self.instances[i].fault || self.instances[i].script_init;
+        let was_init = self.instances[i].script_init;
+        let was_blocked = self.instances[i].fault || was_init;
         self.instances[i].fault = fault;
         self.instances[i].script_init = init;
         let blocked = fault || init;
-        if !self.started || was_blocked == blocked || self.instances[i].state == State::Stop {
+        if !self.started || self.instances[i].state == State::Stop {
+            return;
+        }
+        if was_init && !init && fault {
+            self.fault_from_init(i, now, out);
+            return;
+        }
+        if was_blocked == blocked {
             return;
         }
         if blocked {
@@ -252,6 +273,21 @@ impl Router {
             }
             _ => {}
         }
+        self.sync_leave(i, State::Fault, now, out);
+    }
+
+    /// A weight-0 script's first result is a failure while the instance
+    /// waited silently in FAULT: keepalived's down_instance then runs
+    /// vrrp_state_leave_fault, which logs nothing (state and wantstate are
+    /// both FAULT) but sends the FAULT notifies, and syncs the group.
+    fn fault_from_init(&mut self, i: InstanceId, now: Instant, out: &mut Vec<Action>) {
+        if self.instances[i].state != State::Fault {
+            self.down_instance(i, now, out);
+            return;
+        }
+        let inst = &mut self.instances[i];
+        inst.wantstate = State::Fault;
+        out.push(Action::Notify { instance: i, state: State::Fault, priority: inst.effective_priority });
         self.sync_leave(i, State::Fault, now, out);
     }
 
