@@ -44,11 +44,15 @@ pub fn query(id: u16, qtype: &str, name: &str) -> Option<Vec<u8>> {
 pub enum Reply {
     /// Not the answer (too short, other id, a query): keep waiting.
     Ignore,
+    /// Our reply with RCODE 0 (NOERROR): the check succeeds, whatever the answer section holds.
     Success,
     /// A non-zero RCODE.
     Rcode(u8),
 }
 
+/// Judges a datagram against the query with id `id` on its 12-byte header only (see the module doc):
+/// ignored unless at least 8 bytes, with our id and QR set; then the RCODE (low 4 bits of the flags)
+/// decides.
 pub fn judge(id: u16, data: &[u8]) -> Reply {
     if data.len() < 8 {
         return Reply::Ignore;
@@ -69,14 +73,20 @@ pub fn rcode_failure(rc: u8) -> String {
     format!("read error occurred. (rcode = {rc})")
 }
 
+/// `recv()` failed with `errno` (`text`: its `strerror`); the check fails.
 pub fn read_failure(errno: i32, text: &str) -> String {
     format!("failed to read socket; errno {errno} ({text})")
 }
 
+/// No reply with our id came within `connect_timeout` of sending the query.
 pub const READ_TIMEOUT: &str = "read timeout from socket";
+/// `send()` of the query failed.
 pub const WRITE_FAILED: &str = "failed to write socket.";
+/// `send()` took fewer bytes than the query's length.
 pub const WRITE_SHORT: &str = "failed to write all of the datagram.";
 
+/// The UDP socket could not be connected to `server` (`ip:port`, 2.2.7 `inet_sockaddrtopair`):
+/// 2.2.7's `connect_fail` status.
 pub fn unreachable(server: &str) -> String {
     format!("network unreachable for {server}")
 }

@@ -34,9 +34,12 @@ pub const REGEX_KEEP: usize = 2048;
 /// `http_protocol`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
+    /// `http_protocol 1.0` (the default): `GET … HTTP/1.0` without a `Connection` header.
     V1_0,
     /// 1.0 with `Connection: close`.
     V1_0C,
+    /// `http_protocol 1.1`: `GET … HTTP/1.1` with `Connection: close`, so the server still ends the
+    /// answer by closing (2.2.7 does not parse chunked or `Content-Length` framing to stop reading).
     V1_1,
 }
 
@@ -67,11 +70,16 @@ const GET_BUFFER_LENGTH: usize = 2048;
 /// A URL's tests.
 #[derive(Clone, Debug, Default)]
 pub struct UrlTests {
+    /// `digest`: the expected MD5 of the body (bytes after the header, cut at `Content-Length`);
+    /// `None`: the body is not checked.
     pub digest: Option<[u8; 16]>,
     /// Inclusive ranges; empty means 200-299.
     pub status_codes: Vec<(u16, u16)>,
+    /// `regex`: a pattern searched in the whole answer, header included; `None`: no regex test.
     pub regex: Option<Regex>,
+    /// `regex_no_match`: the URL passes when the regex does *not* match (inverts the test).
     pub regex_no_match: bool,
+    /// `regex_min_offset`: the first position in the answer where a match may start (0: the start).
     pub regex_min_offset: u64,
     /// One past the last position allowed (0: none), as keepalived stores it.
     pub regex_max_offset: u64,
@@ -103,9 +111,11 @@ impl UrlTests {
 /// What [`Response::commit`] shows its tracer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Part {
+    /// The status line and header fields, up to and including the blank line (`\r\n\r\n`).
     Header,
     /// Body bytes read with the end of the header.
     FirstBody,
+    /// Body bytes of a later read, cut at `Content-Length` when there is one.
     Body,
 }
 
@@ -113,9 +123,16 @@ pub enum Part {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Passed; the text for keepalived's `%s success to … url(…)` line.
-    Pass { what: &'static str },
+    Pass {
+        /// The test that decided (`HTTP status code`, `MD5 digest` or `Regex match`: the last one
+        /// configured for the URL).
+        what: &'static str,
+    },
     /// Failed; keepalived's `timeout_epilog` message (the log line is `MSG server RS.`).
-    Fail { msg: &'static str },
+    Fail {
+        /// Which test failed: no header received, status code, MD5 digest or regex.
+        msg: &'static str,
+    },
 }
 
 /// One answer being read.

@@ -26,6 +26,7 @@ pub fn request(v6: bool, seq: u16) -> Vec<u8> {
 /// What a datagram read on the ping socket means.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
+    /// An echo reply (type 0, ICMPv6 129) with our sequence: the real server answered.
     Success,
     /// An echo reply with another sequence (an earlier request's): keep waiting.
     Ignore,
@@ -33,6 +34,8 @@ pub enum Reply {
     Error(String),
 }
 
+/// Judges a datagram read on the ping socket after sending sequence `seq`: shorter than the 8-byte
+/// ICMP header or not an echo reply is an error (2.2.7 `recv_it`), another sequence is ignored.
 pub fn judge(v6: bool, seq: u16, data: &[u8]) -> Reply {
     let six = if v6 { "v6" } else { "" };
     if data.len() < 8 {
@@ -52,6 +55,8 @@ pub fn timeout(rs: &str) -> String {
     format!("ICMP connection to address {rs} timeout.")
 }
 
+/// The send or receive failed (2.2.7's `connect_error`; not logged on a read timeout); `vs`: the
+/// virtual server.
 pub fn failed(rs: &str, vs: &str) -> String {
     format!("ICMP connection to {rs} of {vs} failed.")
 }

@@ -46,8 +46,16 @@ pub fn status(line: &[u8]) -> Option<u16> {
 }
 
 impl Dialog {
+    /// A dialogue awaiting the banner; `helo`: the name sent with `HELO` (`helo_name`, 2.2.7 default
+    /// `smtpchecker.keepalived.org`); `server`: `[ip]:port` for the failure texts. Only the exact codes
+    /// 220 (service ready) and 250 (completed) pass, not any 2yz reply; `QUIT`'s answer is not checked.
     pub fn new(helo: &str, server: &str) -> Dialog {
-        Dialog { state: State::Banner, buf: Vec::with_capacity(BUFF_MAX), helo: helo.to_string(), server: server.to_string() }
+        Dialog {
+            state: State::Banner,
+            buf: Vec::with_capacity(BUFF_MAX),
+            helo: helo.to_string(),
+            server: server.to_string(),
+        }
     }
 
     /// How many bytes the next read may take; `Some(line)` first when the buffer was full and has been
@@ -100,10 +108,13 @@ impl Dialog {
         format!("Read failure from server {}", self.server)
     }
 
+    /// No complete line arrived within `connect_timeout`.
     pub fn read_timeout(&self) -> String {
         format!("Read timeout from server {}", self.server)
     }
 
+    /// Sending `HELO` or `QUIT` failed (`write` returned an error or 0; 2.2.7 does not check for a
+    /// short write).
     pub fn write_failure(&self) -> String {
         format!("Write failure to server {}", self.server)
     }
@@ -114,10 +125,12 @@ pub fn connect_timeout(server: &str) -> String {
     format!("Connection timeout to server {server}")
 }
 
+/// The connection was refused or otherwise failed (2.2.7's `connect_fail`).
 pub fn connect_failed(server: &str) -> String {
     format!("Could not connect to server {server}")
 }
 
+/// The socket reported an error while connecting (2.2.7's `connect_error`).
 pub fn connect_error(server: &str) -> String {
     format!("Error connecting to server {server}")
 }
@@ -158,7 +171,10 @@ mod tests {
     #[test]
     fn multi_line_banner_is_bad_as_in_2_2_7() {
         let mut d = dialog();
-        assert_eq!(d.on_data(b"220-first\r\n220 last\r\n"), Step::Done(Err("Bad greeting banner from server [10.0.0.1]:25".into())));
+        assert_eq!(
+            d.on_data(b"220-first\r\n220 last\r\n"),
+            Step::Done(Err("Bad greeting banner from server [10.0.0.1]:25".into()))
+        );
     }
 
     #[test]

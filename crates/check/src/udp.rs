@@ -44,6 +44,8 @@ pub fn failed(rs: &str) -> String {
     format!("UDP connection to {rs} failed.")
 }
 
+/// A reply came but failed [`reply_ok`] (length outside `min_reply_length`..=`max_reply_length`,
+/// or data differing outside the mask).
 pub fn mismatch(rs: &str) -> String {
     format!("UDP check to {rs} reply data mismatch.")
 }
