@@ -13,7 +13,8 @@
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::Hash;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -71,8 +72,14 @@ struct Probe<T> {
 
 /// The running TCP attempts, one socket each, with tokens from a range of
 /// the child's.
+///
+/// With a thousand attempts in flight and one starting every millisecond,
+/// no operation may walk them all: attempts are found by token, by tag
+/// (`by_tag`) and by deadline (`deadlines`).
 pub struct TcpProbes<T> {
     probes: HashMap<Token, Probe<T>>,
+    by_tag: HashMap<T, Token>,
+    deadlines: BTreeSet<(Instant, Token)>,
     free: Vec<Token>,
     next: usize,
     end: usize,
@@ -146,10 +153,17 @@ pub fn os_text(e: &io::Error) -> String {
     }
 }
 
-impl<T: PartialEq> TcpProbes<T> {
+impl<T: Copy + Eq + Hash> TcpProbes<T> {
     /// Probes with tokens `first..first+count`.
     pub fn new(first: usize, count: usize) -> TcpProbes<T> {
-        TcpProbes { probes: HashMap::new(), free: Vec::new(), next: first, end: first.saturating_add(count) }
+        TcpProbes {
+            probes: HashMap::new(),
+            by_tag: HashMap::new(),
+            deadlines: BTreeSet::new(),
+            free: Vec::new(),
+            next: first,
+            end: first.saturating_add(count),
+        }
     }
 
     fn token(&mut self) -> Option<Token> {
@@ -164,7 +178,9 @@ impl<T: PartialEq> TcpProbes<T> {
 
     /// Start an attempt for `tag` (replacing any it still has running).
     pub fn start(&mut self, reg: &Registry, tag: T, t: &TcpTarget, timeout: Duration, now: Instant) -> Started {
-        self.cancel(reg, |x| *x == tag);
+        if let Some(old) = self.by_tag.get(&tag).copied() {
+            self.close(reg, old);
+        }
         let sock = match connect(t) {
             Ok(s) => s,
             Err(Some(r)) => return Started::Done(r),
@@ -180,7 +196,10 @@ impl<T: PartialEq> TcpProbes<T> {
             self.free.push(token);
             return Started::Error;
         }
-        self.probes.insert(token, Probe { tag, stream, deadline: now + timeout });
+        let deadline = now + timeout;
+        self.probes.insert(token, Probe { tag, stream, deadline });
+        self.by_tag.insert(tag, token);
+        self.deadlines.insert((deadline, token));
         Started::Pending
     }
 
@@ -203,13 +222,21 @@ impl<T: PartialEq> TcpProbes<T> {
 
     /// Attempts past their `connect_timeout`, closed.
     pub fn expired(&mut self, reg: &Registry, now: Instant) -> Vec<(T, TcpResult)> {
-        let due: Vec<Token> = self.probes.iter().filter(|(_, p)| p.deadline <= now).map(|(t, _)| *t).collect();
-        due.into_iter().filter_map(|t| self.close(reg, t)).map(|tag| (tag, TcpResult::Timeout)).collect()
+        let mut out = Vec::new();
+        while let Some(&(deadline, token)) = self.deadlines.first() {
+            if deadline > now {
+                break;
+            }
+            if let Some(tag) = self.close(reg, token) {
+                out.push((tag, TcpResult::Timeout));
+            }
+        }
+        out
     }
 
     /// The earliest connect deadline.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.probes.values().map(|p| p.deadline).min()
+        self.deadlines.first().map(|(d, _)| *d)
     }
 
     /// Abandon the attempts whose tag matches.
@@ -223,6 +250,8 @@ impl<T: PartialEq> TcpProbes<T> {
     fn close(&mut self, reg: &Registry, token: Token) -> Option<T> {
         let mut p = self.probes.remove(&token)?;
         let _ = reg.deregister(&mut p.stream);
+        self.deadlines.remove(&(p.deadline, token));
+        self.by_tag.remove(&p.tag);
         self.free.push(token);
         Some(p.tag)
     }
