@@ -73,8 +73,12 @@ impl Router {
                     // keepalived 2.2.7 compares the state with itself here (it
                     // has not changed yet), so it never logs "Entering FAULT
                     // STATE (init)": an instance waiting for its scripts goes
-                    // to FAULT silently, and notifies only for a real fault.
+                    // to FAULT silently, and notifies only for a real fault,
+                    // which it logs as vrrp_init_state does.
                     inst.state = State::Fault;
+                    if inst.fault {
+                        log(out, format!("({}) entering FAULT state", inst.config.name));
+                    }
                 }
                 if begin != inst.state && (inst.state != State::Fault || inst.fault) {
                     out.push(Action::Notify { instance: i, state: inst.state, priority: inst.effective_priority });
