@@ -85,7 +85,10 @@ fn status_codes() {
     assert_eq!(all_splits(nf, &url), Verdict::Pass { what: "HTTP status code" });
     assert_eq!(all_splits(OK, &url), Verdict::Fail { msg: "HTTP status code error to" });
     // No reason phrase: 2.2.7 reads code 0.
-    assert_eq!(all_splits(b"HTTP/1.0 200\r\n\r\n", &UrlTests::default()), Verdict::Fail { msg: "HTTP status code error to" });
+    assert_eq!(
+        all_splits(b"HTTP/1.0 200\r\n\r\n", &UrlTests::default()),
+        Verdict::Fail { msg: "HTTP status code error to" }
+    );
 }
 
 #[test]

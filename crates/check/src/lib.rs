@@ -33,16 +33,14 @@
 //! * A reload's MISC migration gives a last exit status of 0 no dynamic weight (2.2.7 sets `-weight`).
 #![warn(missing_docs)]
 pub mod config;
+pub mod dns;
 pub mod engine;
 mod epilog;
 mod http;
 pub mod http_response;
-pub mod dns;
-pub mod ping;
-pub mod smtp;
-pub mod udp;
 mod misc;
 pub mod names;
+pub mod ping;
 mod quorum;
 mod real_server;
 pub mod reload;
@@ -50,11 +48,13 @@ pub mod replay;
 mod rng;
 mod scheduling;
 mod shutdown;
+pub mod smtp;
 pub mod startup;
 pub mod state;
 mod suspend;
 pub mod tracking;
 pub mod types;
+pub mod udp;
 
 pub use config::{
     CheckerConfig, EngineConfig, FlushOnStop, Forwarding, Options, Policy, RsConfig, ServiceParams, SorryConfig,

@@ -738,9 +738,7 @@ fn sample_vrrp_routes() {
     let n = "keepalived.conf.vrrp.routes";
     assert_eq!(run_sample(n), expected(n, 7..=33));
     // the static block through the whole parser
-    let text =
-        std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
-            .unwrap();
+    let text = std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
     let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     let r = &p.config.ip.routes;
     assert_eq!(r.len(), 5);
@@ -756,9 +754,7 @@ fn sample_vrrp_rules() {
     let got = run_sample(n);
     assert_eq!(got, expected(n, 9..=27));
     assert_eq!(got.len(), 6);
-    let text =
-        std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
-            .unwrap();
+    let text = std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
     let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     assert_eq!(p.config.ip.rules.len(), 1);
     assert_eq!(p.config.ip.rules[0].action, RuleAction::Table(1));
@@ -769,9 +765,7 @@ fn sample_vrrp_rules() {
 fn sample_static_ipaddress() {
     let n = "keepalived.conf.vrrp.static_ipaddress";
     assert_eq!(run_sample(n), expected(n, 7..=26));
-    let text =
-        std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n))
-            .unwrap();
+    let text = std::fs::read_to_string(format!("{}/tests/data/samples/{}", env!("CARGO_MANIFEST_DIR"), n)).unwrap();
     let p = parse_str(n, &text, &ParseOptions { system: sys(), ..Default::default() });
     let a = &p.config.ip.addresses;
     assert_eq!(a.len(), 3);

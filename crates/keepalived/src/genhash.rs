@@ -74,7 +74,10 @@ fn apply(o: &mut Opts, c: char, arg: Option<&str>) -> Result<(), String> {
             o.port = Some(p);
         }
         'u' => o.url = Some(a.to_string()),
-        'm' => o.fwmark = Some(unsigned(a).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| format!("invalid fwmark '{a}'"))?),
+        'm' => {
+            o.fwmark =
+                Some(unsigned(a).and_then(|v| u32::try_from(v).ok()).ok_or_else(|| format!("invalid fwmark '{a}'"))?)
+        }
         'P' => {
             o.proto = Some(match a {
                 "1.0" => Protocol::V1_0,
@@ -83,7 +86,11 @@ fn apply(o: &mut Opts, c: char, arg: Option<&str>) -> Result<(), String> {
                 _ => return Err(format!("invalid HTTP protocol version '{a}'")),
             })
         }
-        't' => o.timeout = Some(unsigned(a).filter(|t| *t <= u64::from(u32::MAX)).ok_or_else(|| format!("invalid timeout '{a}'"))?),
+        't' => {
+            o.timeout = Some(
+                unsigned(a).filter(|t| *t <= u64::from(u32::MAX)).ok_or_else(|| format!("invalid timeout '{a}'"))?,
+            )
+        }
         _ => {}
     }
     Ok(())
@@ -213,7 +220,9 @@ fn dump_buffer(b: &[u8], out: &mut String) {
             }
         }
         out.push_str("   ");
-        out.extend((0..16).map(|i| line.get(i).map_or(' ', |c| if (0x20..=0x7e).contains(c) { *c as char } else { '.' })));
+        out.extend(
+            (0..16).map(|i| line.get(i).map_or(' ', |c| if (0x20..=0x7e).contains(c) { *c as char } else { '.' })),
+        );
         out.push('\n');
     }
 }

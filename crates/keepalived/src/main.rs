@@ -336,7 +336,8 @@ fn version_string() -> String {
 
 /// What this build has, in keepalived's `Config options:` words. BFD is
 /// left out until its child runs; SNMP and DBus are not implemented.
-const CONFIG_OPTIONS: &str = "NFTABLES LVS REGEX VRRP VRRP_AUTH VRRP_VMAC JSON OLD_CHKSUM_COMPAT INIT=systemd SYSTEMD_NOTIFY";
+const CONFIG_OPTIONS: &str =
+    "NFTABLES LVS REGEX VRRP VRRP_AUTH VRRP_VMAC JSON OLD_CHKSUM_COMPAT INIT=systemd SYSTEMD_NOTIFY";
 
 /// The same, as the keepalived `configure` options that would give it.
 const CONFIGURE_OPTIONS: &str =

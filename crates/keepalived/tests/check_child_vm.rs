@@ -127,7 +127,9 @@ fn expect(d: &Daemon, svc: &str, want: Option<&[&str]>) {
 fn tcp_vs(vip: &str, servers: &[(&str, u16, u32)]) -> String {
     let mut s = format!("global_defs {{\n router_id guest\n}}\nvirtual_server {vip} 80 {{\n delay_loop 1\n lb_algo rr\n lb_kind NAT\n protocol TCP\n");
     for (a, p, w) in servers {
-        s += &format!(" real_server {a} {p} {{\n  weight {w}\n  TCP_CHECK {{\n   connect_timeout 1\n   retry 0\n  }}\n }}\n");
+        s += &format!(
+            " real_server {a} {p} {{\n  weight {w}\n  TCP_CHECK {{\n   connect_timeout 1\n   retry 0\n  }}\n }}\n"
+        );
     }
     s + "}\n"
 }
@@ -191,7 +193,8 @@ fn reload_keeps_survivors_and_changes_the_rest() {
         return;
     }
     let dir = scratch("reload");
-    let _l: Vec<TcpListener> = ["127.0.0.5:8084", "127.0.0.6:8085", "127.0.0.7:8086"].iter().map(|a| listen(a)).collect();
+    let _l: Vec<TcpListener> =
+        ["127.0.0.5:8084", "127.0.0.6:8085", "127.0.0.7:8086"].iter().map(|a| listen(a)).collect();
     let mut d = Daemon::start(&dir, &tcp_vs("10.10.0.3", &[("127.0.0.5", 8084, 1), ("127.0.0.6", 8085, 1)]), &[]);
     let svc = "TCP  10.10.0.3:80";
     expect(&d, svc, Some(&["127.0.0.5:8084 1", "127.0.0.6:8085 1"]));

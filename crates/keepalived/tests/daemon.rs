@@ -565,11 +565,7 @@ fn tracked_script_failure_puts_the_instance_in_fault() {
     std::fs::write(&rc, "0").unwrap();
     assert!(wait_for(Duration::from_secs(8), || d.log().contains("(VI_1) Entering MASTER STATE")), "{}", d.log());
     std::fs::write(&rc, "1").unwrap();
-    assert!(
-        wait_for(Duration::from_secs(3), || d.log().contains("(VI_1) Entering FAULT STATE")),
-        "{}",
-        d.log()
-    );
+    assert!(wait_for(Duration::from_secs(3), || d.log().contains("(VI_1) Entering FAULT STATE")), "{}", d.log());
 }
 
 #[test]

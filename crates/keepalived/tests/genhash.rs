@@ -66,7 +66,10 @@ fn genhash(bin: &Path, args: &[&str]) -> (String, String, i32) {
 
 /// The verbose output without the response time and with the dumps' headers of reads removed.
 fn steady(s: &str) -> String {
-    s.lines().filter(|l| !l.starts_with("Global response time") && !l.contains("HTML Buffer")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .filter(|l| !l.starts_with("Global response time") && !l.contains("HTML Buffer"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -114,7 +117,10 @@ fn same_as_2_2_7() {
         }
         // The echoes differ (the request is in the digest).
         assert!(outs[1] != outs[2] && outs[2] != outs[3] && outs[1].len() == 33, "{outs:?}");
-        for args in [&["-v", "-s", "127.0.0.1", "-p", "80", "-u", "/x"][..], &["-v", "-S", "-s", "127.0.0.1", "-p", "443", "-u", "/"]] {
+        for args in [
+            &["-v", "-s", "127.0.0.1", "-p", "80", "-u", "/x"][..],
+            &["-v", "-S", "-s", "127.0.0.1", "-p", "443", "-u", "/"],
+        ] {
             let (o1, e1, s1) = genhash(Path::new(THEIRS), args);
             let (o2, e2, s2) = genhash(&ours, args);
             assert_eq!((steady(&o2), e2, s2), (steady(&o1), e1, s1), "genhash {args:?}");

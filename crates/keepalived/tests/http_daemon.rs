@@ -73,7 +73,20 @@ fn daemon(d: &Path, conf: &str, secs: u32) -> String {
     std::fs::write(d.join("ka.conf"), conf).unwrap();
     let p = |f: &str| d.join(f).display().to_string();
     let out = Command::new("timeout")
-        .args([&secs.to_string(), OURS, "-n", "-l", "-D", "-C", "-f", &p("ka.conf"), "-p", &p("ka.pid"), "-c", &p("c.pid")])
+        .args([
+            &secs.to_string(),
+            OURS,
+            "-n",
+            "-l",
+            "-D",
+            "-C",
+            "-f",
+            &p("ka.conf"),
+            "-p",
+            &p("ka.pid"),
+            "-c",
+            &p("c.pid"),
+        ])
         .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1")
         .output()
         .unwrap();

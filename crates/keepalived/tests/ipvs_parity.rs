@@ -860,7 +860,9 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
         &dir.join("notify.sh"),
         // One write per call: notify scripts run concurrently, and a line
         // written in pieces interleaves with another script's.
-        &format!("#!/bin/sh\nl=\"$#\"; for a in \"$@\"; do l=\"$l [$a]\"; done; printf '%s\\n' \"$l\" >> {d}/notify.log\n"),
+        &format!(
+            "#!/bin/sh\nl=\"$#\"; for a in \"$@\"; do l=\"$l [$a]\"; done; printf '%s\\n' \"$l\" >> {d}/notify.log\n"
+        ),
     );
     write_exec(
         &dir.join("misc.sh"),

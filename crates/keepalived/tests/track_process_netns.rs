@@ -64,5 +64,9 @@ fn track_process_in_a_netns_behaves_as_keepalived_2_2_7() {
     for (who, log) in [("keepalived 2.2.7", &theirs_log), ("keepalived-rs", &ours_log)] {
         assert!(!log.contains("Entering MASTER STATE"), "{who} became master:\n{log}");
     }
-    assert_eq!(ours_log.contains("FAULT"), theirs_log.contains("FAULT"), "keepalived log:\n{theirs_log}\nour log:\n{ours_log}");
+    assert_eq!(
+        ours_log.contains("FAULT"),
+        theirs_log.contains("FAULT"),
+        "keepalived log:\n{theirs_log}\nour log:\n{ours_log}"
+    );
 }

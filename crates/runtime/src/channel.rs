@@ -74,7 +74,10 @@ pub enum ChildMsg {
     },
     /// An event for another child: the parent relays it as
     /// [`ParentMsg::Peer`] if that child runs, else drops it.
-    Peer { to: ProcKind, event: PeerEvent },
+    Peer {
+        to: ProcKind,
+        event: PeerEvent,
+    },
 }
 
 /// Maximum length of one message line; longer input is a protocol error.

@@ -150,7 +150,9 @@ impl CheckChild {
                     self.pending.push_back(Input::CheckResult { checker: c, result: misc::spawn_failed() });
                 }
             }
-            CheckerKind::Smtp(_) | CheckerKind::Dns(_) | CheckerKind::Udp(_) | CheckerKind::Ping => self.start_proto(reg, c),
+            CheckerKind::Smtp(_) | CheckerKind::Dns(_) | CheckerKind::Udp(_) | CheckerKind::Ping => {
+                self.start_proto(reg, c)
+            }
             _ => {}
         }
     }
@@ -371,7 +373,10 @@ impl CheckChild {
     fn remove_entries(&mut self, c: &GroupChange, old: &Engine) {
         let Some(m) = self.old.as_ref() else { return };
         let n = m.ec.virtual_servers.get(c.old_vs.0).map_or(0, |v| v.real_servers.len());
-        let alive: Vec<RsId> = (0..n).map(|r| RsId { vs: c.old_vs, rs: r }).filter(|id| old.rs_state(*id).is_some_and(|s| s.alive)).collect();
+        let alive: Vec<RsId> = (0..n)
+            .map(|r| RsId { vs: c.old_vs, rs: r })
+            .filter(|id| old.rs_state(*id).is_some_and(|s| s.alive))
+            .collect();
         let flush = m.cfg.global.lvs_flush_on_stop != keepalived_config::global::model::LvsFlushOnStop::None;
         let Some(t) = self.ipvs.as_mut() else { return };
         for s in &c.removed {

@@ -521,7 +521,9 @@ impl CheckChild {
         let path = url.path.as_deref().unwrap_or("/");
         let request = request(path, protocol(h.http_protocol), vhost(&self.model, c, h, url), target.dst);
         let tls = match (h.ssl, &self.http.tls) {
-            (true, Some(cfg)) => Some((cfg.clone(), super::tls::server_name(sni(&self.model, c, h, url), target.dst.ip()))),
+            (true, Some(cfg)) => {
+                Some((cfg.clone(), super::tls::server_name(sni(&self.model, c, h, url), target.dst.ip())))
+            }
             (true, None) => return Some(Err(SSL_ERROR)),
             (false, _) => None,
         };
@@ -596,7 +598,9 @@ impl CheckChild {
         let path = url.and_then(|u| u.path.as_deref()).unwrap_or("");
         let rs = self.model.ec.rs(cc.rs).map(|r| r.name.as_str()).unwrap_or("");
         let vs = self.model.ec.virtual_servers.get(cc.rs.vs.0).map(|v| v.name.as_str()).unwrap_or("");
-        info!("http_check for RS {rs} VS {vs} url {vh}{path}: content_length ({cl}) does not match received bytes ({rx})");
+        info!(
+            "http_check for RS {rs} VS {vs} url {vh}{path}: content_length ({cl}) does not match received bytes ({rx})"
+        );
     }
 
     pub(super) fn http_ready(&mut self, reg: &Registry, token: Token) -> bool {

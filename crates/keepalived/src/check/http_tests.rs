@@ -113,7 +113,11 @@ fn nginx(dir: &Path, servers: &str, ports: &[u16]) -> Nginx {
             std::thread::sleep(Duration::from_millis(25));
             std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok()
         });
-        assert!(up, "nginx did not listen on {p}: {}", std::fs::read_to_string(dir.join("error.log")).unwrap_or_default());
+        assert!(
+            up,
+            "nginx did not listen on {p}: {}",
+            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
     }
     ng
 }
@@ -154,7 +158,10 @@ fn nginx_http_verdicts() {
         assert_eq!(verdict(with_regex(job(at, "/health", None), "status: sick", false)), failed("Regex match failed"));
         assert_eq!(verdict(with_regex(job(at, "/health", None), "status: sick", true)), pass("Regex match"));
         // Host: the address and port without a virtualhost, else the virtualhost.
-        assert_eq!(verdict(with_regex(job(at, "/host", None), r"host=127\.0\.0\.1 proto=HTTP/1\.0", false)), pass("Regex match"));
+        assert_eq!(
+            verdict(with_regex(job(at, "/host", None), r"host=127\.0\.0\.1 proto=HTTP/1\.0", false)),
+            pass("Regex match")
+        );
         assert_eq!(verdict(with_regex(job(at, "/x", Some("vhost.test")), "the vhost", false)), pass("Regex match"));
         let mut j = with_regex(job(at, "/host", None), r"proto=HTTP/1\.1", false);
         j.request = request("/host", Protocol::V1_1, None, j.target.dst);
@@ -162,7 +169,10 @@ fn nginx_http_verdicts() {
         // 30 MB through the 4 KiB buffer.
         assert_eq!(verdict(with_digest(job(at, "/big", None), md5(&big))), pass("MD5 digest"));
         let f = attempt(job("127.0.0.1:81", "/", None));
-        assert!(matches!(f.verdict, Verdict::Fail { msg: "Connection failed" | "HTTP_CHECK - network unreachable" }), "{f:?}");
+        assert!(
+            matches!(f.verdict, Verdict::Fail { msg: "Connection failed" | "HTTP_CHECK - network unreachable" }),
+            "{f:?}"
+        );
     });
 }
 

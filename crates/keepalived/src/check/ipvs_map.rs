@@ -421,7 +421,11 @@ impl IpvsTable {
         };
         let pick = |v: Option<u32>, o: u32| v.filter(|v| *v != 0).unwrap_or(o);
         let want = match t {
-            Some(t) => nl::Timeouts { tcp: pick(t.tcp, orig.tcp), tcp_fin: pick(t.tcpfin, orig.tcp_fin), udp: pick(t.udp, orig.udp) },
+            Some(t) => nl::Timeouts {
+                tcp: pick(t.tcp, orig.tcp),
+                tcp_fin: pick(t.tcpfin, orig.tcp_fin),
+                udp: pick(t.udp, orig.udp),
+            },
             None => orig,
         };
         if self.ipvs.set_timeouts(&want).is_err() {

@@ -56,7 +56,9 @@ fn address_service_with_persistence_and_flags() {
 
 #[test]
 fn no_persistence_leaves_default_netmask() {
-    let cfg = config("virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind DR\n protocol UDP\n real_server 10.0.1.1 80 {\n }\n}\n");
+    let cfg = config(
+        "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind DR\n protocol UDP\n real_server 10.0.1.1 80 {\n }\n}\n",
+    );
     let svc = &vs_services(&cfg, 0)[0].service;
     assert_eq!((svc.flags, svc.timeout, svc.netmask, svc.pe_name.clone()), (0, 0, u32::MAX, None));
     assert!(matches!(svc.key, ServiceKey::Addr { protocol: Protocol::Udp, .. }));
@@ -144,7 +146,10 @@ fn tunnel_dest_and_weight_clamp() {
     );
     let s = vs_services(&cfg, 0);
     let d = dest(&s[0], &spec(&cfg, 0, 0), -5);
-    assert_eq!((d.fwd, d.tun_type, d.tun_port, d.tun_flags, d.weight), (FwdMethod::Tunnel, TunType::Gue, 6080, nl::TUN_F_CSUM, 0));
+    assert_eq!(
+        (d.fwd, d.tun_type, d.tun_port, d.tun_flags, d.weight),
+        (FwdMethod::Tunnel, TunType::Gue, 6080, nl::TUN_F_CSUM, 0)
+    );
     assert_eq!(dest(&s[0], &spec(&cfg, 0, 0), i64::MAX).weight, i32::MAX);
 }
 
@@ -159,7 +164,10 @@ fn error_lines_as_keepalived() {
         error_line(Cmd::Add, 2, Some(&k), None),
         "IPVS cmd IP_VS_SO_SET_ADD(1090) error: Scheduler or persistence engine not found(2) (10.0.0.1:tcp:80)"
     );
-    assert_eq!(error_line(Cmd::Flush, 1, None, None), "IPVS cmd IP_VS_SO_SET_FLUSH(1093) error: Permission denied (you must be root)(1)");
+    assert_eq!(
+        error_line(Cmd::Flush, 1, None, None),
+        "IPVS cmd IP_VS_SO_SET_FLUSH(1093) error: Permission denied (you must be root)(1)"
+    );
     assert_eq!(ipvs_strerror(Cmd::DelDest, 2), "No such destination");
     assert_eq!(ipvs_strerror(Cmd::Add, 24), "Too many open files");
 }

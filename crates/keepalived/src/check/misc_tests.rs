@@ -55,9 +55,15 @@ fn scripts_exit_codes() {
     in_netns("check::misc::tests::scripts_exit_codes", &[], || {
         let t = Duration::from_secs(5);
         assert_eq!(run(&misc("exit 0", t, false)).0, CheckOutcome::Success);
-        assert_eq!(run(&misc("exit 1", t, true)).0, CheckOutcome::Failure { reason: Some("exited with status 1".into()) });
+        assert_eq!(
+            run(&misc("exit 1", t, true)).0,
+            CheckOutcome::Failure { reason: Some("exited with status 1".into()) }
+        );
         assert_eq!(run(&misc("exit 9", t, true)).0, CheckOutcome::Weight(7));
-        assert_eq!(run(&misc("exit 9", t, false)).0, CheckOutcome::Failure { reason: Some("exited with status 9".into()) });
+        assert_eq!(
+            run(&misc("exit 9", t, false)).0,
+            CheckOutcome::Failure { reason: Some("exited with status 9".into()) }
+        );
         let killed = run(&misc("kill -9 $$", t, false)).0;
         assert_eq!(killed, CheckOutcome::Failure { reason: Some("due to signal 9".into()) });
     });
@@ -93,7 +99,11 @@ fn forking_script_has_its_group_killed() {
 #[test]
 fn megabytes_of_output_are_discarded() {
     in_netns("check::misc::tests::megabytes_of_output_are_discarded", &[], || {
-        let (o, _, took) = run(&misc("head -c 20000000 /dev/zero; head -c 5000000 /dev/zero >&2; exit 0", Duration::from_secs(10), false));
+        let (o, _, took) = run(&misc(
+            "head -c 20000000 /dev/zero; head -c 5000000 /dev/zero >&2; exit 0",
+            Duration::from_secs(10),
+            false,
+        ));
         assert_eq!(o, CheckOutcome::Success);
         assert!(took < Duration::from_secs(5), "{took:?}");
     });

@@ -21,11 +21,11 @@ pub mod misc;
 // `running()` of both is an introspection the child does not use.
 #[allow(dead_code)]
 pub mod notify;
-#[allow(dead_code)]
-pub mod sync_daemon;
 pub mod ping;
 pub mod proto;
 pub mod smtp;
+#[allow(dead_code)]
+pub mod sync_daemon;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
@@ -34,16 +34,16 @@ pub mod vs_address;
 use file_check::FileChecks;
 use ipvs_map::{DestSpec, IpvsTable, SvcEntry};
 use keepalived_check::{Action, CheckOutcome, CheckerId, Dest, Engine, EngineConfig, Input, RsId, VsId};
-use keepalived_config::lvs::model::{CheckerKind, Checker as ModelChecker, RealServer, VirtualServer};
+use keepalived_config::lvs::model::{Checker as ModelChecker, CheckerKind, RealServer, VirtualServer};
 use keepalived_config::Config;
 use keepalived_netlink::ipvs::Ipvs;
 use keepalived_runtime::script::{Exit, ScriptRunOpts, ScriptRunner};
 use keepalived_runtime::{Ctx, DumpRequest, PeerEvent, ProcKind, Subsystem, FIRST_TOKEN};
 use mio::{Registry, Token};
+use notify::LvsNotifier;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
-use notify::LvsNotifier;
 use tcp::{Started, TcpProbes, TcpTarget};
 use tracing::{info, warn};
 use vs_address::VsAddresses;
@@ -134,7 +134,10 @@ fn drop_unsupported(ec: &mut EngineConfig) {
         }
         map.push(None);
         let rs = ec.virtual_servers.get(c.rs.vs.0).and_then(|v| v.real_servers.get(c.rs.rs));
-        let (rs_name, vs_name) = (rs.map(|r| r.name.as_str()).unwrap_or("?"), ec.virtual_servers.get(c.rs.vs.0).map(|v| v.name.as_str()).unwrap_or("?"));
+        let (rs_name, vs_name) = (
+            rs.map(|r| r.name.as_str()).unwrap_or("?"),
+            ec.virtual_servers.get(c.rs.vs.0).map(|v| v.name.as_str()).unwrap_or("?"),
+        );
         warn!(
             "{} of real server {rs_name} of VS {vs_name} is not supported by this build of keepalived-rs - the checker is ignored and the real server treated as always up, like a real server without checkers",
             c.name
@@ -220,7 +223,13 @@ fn test_without_ipvs() -> bool {
 
 /// keepalived widens `ping_group_range` when it reads a PING_CHECK.
 fn ping_range(cfg: &Config, mut r: ping::GroupRange) -> ping::GroupRange {
-    let has_ping = cfg.lvs.virtual_servers.iter().flat_map(|v| &v.real_servers).flat_map(|r| &r.checkers).any(|c| matches!(c.kind, CheckerKind::Ping));
+    let has_ping = cfg
+        .lvs
+        .virtual_servers
+        .iter()
+        .flat_map(|v| &v.real_servers)
+        .flat_map(|r| &r.checkers)
+        .any(|c| matches!(c.kind, CheckerKind::Ping));
     if has_ping {
         r.set();
     }
@@ -347,7 +356,8 @@ impl Subsystem for CheckChild {
 
     fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>) {
         if token == ADDR_TOKEN || token == FILE_TOKEN {
-            let inputs = if token == ADDR_TOKEN { self.addrs.as_mut().map(|a| a.on_ready()) } else { self.file_values() };
+            let inputs =
+                if token == ADDR_TOKEN { self.addrs.as_mut().map(|a| a.on_ready()) } else { self.file_values() };
             for i in inputs.unwrap_or_default() {
                 self.feed(ctx.registry, i);
             }

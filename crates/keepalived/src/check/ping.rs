@@ -67,7 +67,9 @@ impl Ping {
         loop {
             let n = match self.sock.recv(&mut buf) {
                 Ok(n) => n,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => return Progress::Wait(false),
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                    return Progress::Wait(false)
+                }
                 Err(_) => {
                     info!("recv ICMP{six} packet error");
                     return Progress::Done(failure(Some(wire::failed(&l.rs, &l.vs))));
@@ -111,7 +113,9 @@ impl GroupRange {
         if self.saved.is_some() {
             return;
         }
-        let Some((min, max)) = std::fs::read_to_string(GROUP_RANGE).ok().as_deref().and_then(parse_range) else { return };
+        let Some((min, max)) = std::fs::read_to_string(GROUP_RANGE).ok().as_deref().and_then(parse_range) else {
+            return;
+        };
         self.saved = Some(min);
         if min == 0 {
             return;
@@ -125,7 +129,9 @@ impl GroupRange {
     /// Put the lower bound back.
     pub fn restore(&mut self) {
         let Some(min) = self.saved.take() else { return };
-        let Some((cur, max)) = std::fs::read_to_string(GROUP_RANGE).ok().as_deref().and_then(parse_range) else { return };
+        let Some((cur, max)) = std::fs::read_to_string(GROUP_RANGE).ok().as_deref().and_then(parse_range) else {
+            return;
+        };
         if cur != min {
             write_range(min, max);
         }

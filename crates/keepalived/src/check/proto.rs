@@ -115,7 +115,14 @@ impl<T: PartialEq + Copy> ProtoProbes<T> {
 
     /// Watch an attempt started for `tag` (replacing any it still has).
     /// `Err(())`: it could not be watched (logged): reschedule.
-    pub fn watch(&mut self, reg: &Registry, tag: T, mut kind: Kind, labels: Labels, timeout: Duration) -> Result<(), ()> {
+    pub fn watch(
+        &mut self,
+        reg: &Registry,
+        tag: T,
+        mut kind: Kind,
+        labels: Labels,
+        timeout: Duration,
+    ) -> Result<(), ()> {
         self.cancel(reg, |x| *x == tag);
         let Some(token) = self.token() else {
             info!("Too many checker sockets. Rescheduling.");

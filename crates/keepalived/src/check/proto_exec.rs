@@ -22,8 +22,13 @@ impl CheckChild {
         let delay_loop = cc.delay_loop;
         let l = self.labels(c);
         let begun = match &mc.kind {
-            CheckerKind::Smtp(s) => wrap(smtp::Smtp::start(&t, s.helo_name.as_deref().unwrap_or("smtpchecker.keepalived.org"), &l), Kind::Smtp),
-            CheckerKind::Dns(d) => wrap(dns::Dns::start(&t, &d.qtype, d.name.as_deref().unwrap_or(""), &l.rs), Kind::Dns),
+            CheckerKind::Smtp(s) => wrap(
+                smtp::Smtp::start(&t, s.helo_name.as_deref().unwrap_or("smtpchecker.keepalived.org"), &l),
+                Kind::Smtp,
+            ),
+            CheckerKind::Dns(d) => {
+                wrap(dns::Dns::start(&t, &d.qtype, d.name.as_deref().unwrap_or(""), &l.rs), Kind::Dns)
+            }
             CheckerKind::Udp(u) => wrap(udp::Udp::start(&t, u), Kind::Udp),
             CheckerKind::Ping => wrap(ping::Ping::start(t.dst.ip()), Kind::Ping),
             _ => return,

@@ -16,7 +16,8 @@ use std::process::{Child, Command, Stdio};
 fn attempt(begun: Begin<Kind>, timeout: Duration) -> Option<CheckOutcome> {
     let mut poll = Poll::new().unwrap();
     let mut probes = ProtoProbes::new(100, 4);
-    let labels = Labels { rs: "[127.0.0.1]:tcp:25".into(), vs: "[10.0.0.1]:tcp:25".into(), rs_pair: "[127.0.0.1]:25".into() };
+    let labels =
+        Labels { rs: "[127.0.0.1]:tcp:25".into(), vs: "[10.0.0.1]:tcp:25".into(), rs_pair: "[127.0.0.1]:25".into() };
     match begun {
         Begin::Done(r) => return Some(r),
         Begin::Reschedule => return None,
@@ -128,7 +129,10 @@ fn smtp_aiosmtpd_succeeds_and_a_refused_helo_fails() {
         let _ok = aiosmtpd(2525, false);
         assert_eq!(smtp("127.0.0.1:2525", Duration::from_secs(2)), Some(CheckOutcome::Success));
         let _no = aiosmtpd(2526, true);
-        assert_eq!(smtp("127.0.0.1:2526", Duration::from_secs(2)), failed("Bad HELO response from server [127.0.0.1]:2526"));
+        assert_eq!(
+            smtp("127.0.0.1:2526", Duration::from_secs(2)),
+            failed("Bad HELO response from server [127.0.0.1]:2526")
+        );
     });
 }
 
@@ -141,7 +145,10 @@ fn smtp_failures() {
         // Accepts, never sends a banner: the read times out.
         let silent = TcpListener::bind("127.0.0.1:2601").unwrap();
         let start = Instant::now();
-        assert_eq!(smtp("127.0.0.1:2601", Duration::from_millis(600)), failed("Read timeout from server [127.0.0.1]:2601"));
+        assert_eq!(
+            smtp("127.0.0.1:2601", Duration::from_millis(600)),
+            failed("Read timeout from server [127.0.0.1]:2601")
+        );
         assert!(start.elapsed() >= Duration::from_millis(550));
         drop(silent);
         // Closes at once.
@@ -150,7 +157,10 @@ fn smtp_failures() {
         assert_eq!(smtp("127.0.0.1:2602", Duration::from_secs(2)), failed("Read failure from server [127.0.0.1]:2602"));
         // A multi-line banner is a bad banner in 2.2.7.
         scripted(TcpListener::bind("127.0.0.1:2603").unwrap(), &["220-hello\r\n220 there\r\n"]);
-        assert_eq!(smtp("127.0.0.1:2603", Duration::from_secs(2)), failed("Bad greeting banner from server [127.0.0.1]:2603"));
+        assert_eq!(
+            smtp("127.0.0.1:2603", Duration::from_secs(2)),
+            failed("Bad greeting banner from server [127.0.0.1]:2603")
+        );
         // The whole dialogue with a QUIT answered by closing is fine only
         // once a line came: here the server closes after 250.
         scripted(TcpListener::bind("127.0.0.1:2604").unwrap(), &["220 hi\r\n", "250 ok\r\n"]);
@@ -203,9 +213,18 @@ fn dns_against_dnsmasq() {
         let _d = spawn(
             "dnsmasq",
             &[
-                "-k", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1",
-                "--port=5353", "--user=root", "--pid-file=/tmp/keepalived-rs-dns-test.pid",
-                "--address=/up.test/10.1.1.1", "--address=/nx.test/", "--server=/fail.test/127.0.0.1#5399",
+                "-k",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                "--listen-address=127.0.0.1",
+                "--port=5353",
+                "--user=root",
+                "--pid-file=/tmp/keepalived-rs-dns-test.pid",
+                "--address=/up.test/10.1.1.1",
+                "--address=/nx.test/",
+                "--server=/fail.test/127.0.0.1#5399",
             ],
         );
         std::thread::sleep(Duration::from_millis(500));
@@ -214,7 +233,10 @@ fn dns_against_dnsmasq() {
         assert_eq!(dns("127.0.0.1:5353", "A", "nx.test", t), failed("read error occurred. (rcode = 3)"));
         assert_eq!(dns("127.0.0.1:5353", "A", "x.fail.test", t), failed("read error occurred. (rcode = 2)"));
         // No listener: the port unreachable fails the read.
-        assert_eq!(dns("127.0.0.1:5354", "SOA", "", t), failed("failed to read socket; errno 111 (Connection refused)"));
+        assert_eq!(
+            dns("127.0.0.1:5354", "SOA", "", t),
+            failed("failed to read socket; errno 111 (Connection refused)")
+        );
     });
 }
 
@@ -319,7 +341,10 @@ fn ping_answered_and_dropped() {
         run("nft", &["add chain inet t in { type filter hook input priority 0 ; }"]);
         run("nft", &["add rule inet t in meta l4proto { icmp, ipv6-icmp } drop"]);
         let start = Instant::now();
-        assert_eq!(ping("127.0.0.1", Duration::from_millis(600)), failed("ICMP connection to address [127.0.0.1]:tcp:25 timeout."));
+        assert_eq!(
+            ping("127.0.0.1", Duration::from_millis(600)),
+            failed("ICMP connection to address [127.0.0.1]:tcp:25 timeout.")
+        );
         assert!(start.elapsed() >= Duration::from_millis(550));
         range.restore();
         assert!(std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").unwrap().starts_with("1\t"));

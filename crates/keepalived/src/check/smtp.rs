@@ -112,7 +112,9 @@ impl Smtp {
                 Err(_) => Some(Err(dialog::connect_failed(&self.server))),
             },
             Ok(Some(e)) if e.raw_os_error() == Some(Errno::EINPROGRESS as i32) => None,
-            Ok(Some(e)) if e.raw_os_error() == Some(Errno::ETIMEDOUT as i32) => Some(Err(dialog::connect_timeout(&self.server))),
+            Ok(Some(e)) if e.raw_os_error() == Some(Errno::ETIMEDOUT as i32) => {
+                Some(Err(dialog::connect_timeout(&self.server)))
+            }
             Ok(Some(_)) => Some(Err(dialog::connect_failed(&self.server))),
             Err(_) => Some(Err(dialog::connect_error(&self.server))),
         }

@@ -112,7 +112,11 @@ fn connect(t: &TcpTarget) -> Result<Socket, Option<TcpResult>> {
         Ok(()) => Ok(sock),
         Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EINPROGRESS as i32) => Ok(sock),
         Err(e) if is_connect_fail(&e) => {
-            let r = if e.raw_os_error() == Some(nix::errno::Errno::ETIMEDOUT as i32) { TcpResult::Timeout } else { TcpResult::Failed };
+            let r = if e.raw_os_error() == Some(nix::errno::Errno::ETIMEDOUT as i32) {
+                TcpResult::Timeout
+            } else {
+                TcpResult::Failed
+            };
             Err(Some(r))
         }
         Err(_) => {

@@ -26,7 +26,8 @@ pub struct Udp {
 /// `IP_RECVERR`, `fwmark`, `bindto`: `Err(())` fails the attempt (logged).
 fn setup(sock: &Socket, t: &TcpTarget) -> Result<(), ()> {
     let v4 = t.dst.is_ipv4();
-    let r = if v4 { setsockopt(sock, sockopt::Ipv4RecvErr, &true) } else { setsockopt(sock, sockopt::Ipv6RecvErr, &true) };
+    let r =
+        if v4 { setsockopt(sock, sockopt::Ipv4RecvErr, &true) } else { setsockopt(sock, sockopt::Ipv6RecvErr, &true) };
     if let Err(e) = r {
         let six = if v4 { "" } else { "V6" };
         info!("Error {} setting IP{six}_RECVERR for socket {} - {}", e as i32, sock.as_raw_fd(), e.desc());
@@ -91,7 +92,9 @@ impl Udp {
         match self.sock.recv(&mut buf) {
             Ok(n) if wire::reply_ok(&self.check, &buf[..n]) => Progress::Done(CheckOutcome::Success),
             Ok(_) => Progress::Done(failure(Some(wire::mismatch(&l.rs)))),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => Progress::Wait(false),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {
+                Progress::Wait(false)
+            }
             Err(_) => Progress::Done(failure(Some(wire::failed(&l.rs)))),
         }
     }

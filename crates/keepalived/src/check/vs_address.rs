@@ -121,9 +121,7 @@ impl VsAddresses {
         for ev in events {
             match ev {
                 Event::AddressAdded(a) if self.is_watched(&a.addr) => self.change((a.index, a.addr), true, &mut out),
-                Event::AddressRemoved(a) if self.is_watched(&a.addr) => {
-                    self.change((a.index, a.addr), false, &mut out)
-                }
+                Event::AddressRemoved(a) if self.is_watched(&a.addr) => self.change((a.index, a.addr), false, &mut out),
                 Event::Resync => out.extend(self.resync()),
                 _ => {}
             }

@@ -448,7 +448,11 @@ impl VrrpShell {
             block(s, "Tracked process", grp.track_processes.iter().map(|t| weighted(&t.name, t.weight)).collect());
             let ids = self.script_ids();
             notify_lines(s, &ids, &[("Backup", &grp.notify_backup), ("Master", &grp.notify_master)]);
-            notify_lines(s, &ids, &[("Fault", &grp.notify_fault), ("Stop", &grp.notify_stop), ("Generic", &grp.notify)]);
+            notify_lines(
+                s,
+                &ids,
+                &[("Fault", &grp.notify_fault), ("Stop", &grp.notify_stop), ("Generic", &grp.notify)],
+            );
         }
     }
 
