@@ -18,13 +18,10 @@ pub mod file_check;
 pub mod http;
 pub mod ipvs_map;
 pub mod misc;
-// `running()` of both is an introspection the child does not use.
-#[allow(dead_code)]
 pub mod notify;
 pub mod ping;
 pub mod proto;
 pub mod smtp;
-#[allow(dead_code)]
 pub mod sync_daemon;
 pub mod tcp;
 pub mod tls;

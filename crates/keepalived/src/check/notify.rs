@@ -273,11 +273,6 @@ impl LvsNotifier {
         self.running.len() != before
     }
 
-    /// Scripts started and not yet reaped.
-    pub fn running(&self) -> &[Pid] {
-        &self.running
-    }
-
     /// A reload (check_daemon.c `reload_check_thread` / `start_check`):
     /// the scripts still running (FIFO readers included) are SIGTERMed, the
     /// FIFOs closed and reopened from the new configuration, the SMTP

@@ -108,11 +108,6 @@ impl Follower {
         Follower::default()
     }
 
-    /// The daemon running now, if any.
-    pub fn running(&self) -> Option<&SyncDaemon> {
-        self.running.as_ref()
-    }
-
     /// A `PeerEvent::SyncDaemon` from the VRRP child. The first one starts
     /// the daemon of the instance's role (vrrp_scheduler.c
     /// `vrrp_init_state`); a change of role is [`apply`]; the same role with
