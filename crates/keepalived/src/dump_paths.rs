@@ -19,6 +19,8 @@ pub enum DumpKind {
     BfdData,
     VrrpStats,
     VrrpJson,
+    /// keepalived-rs's BFD counters (keepalived's BFD child writes none).
+    BfdStats,
 }
 
 impl DumpKind {
@@ -28,6 +30,7 @@ impl DumpKind {
     pub fn of(child: ProcKind, req: keepalived_runtime::DumpRequest) -> DumpKind {
         use keepalived_runtime::DumpRequest;
         match (req, child) {
+            (DumpRequest::Stats { .. }, ProcKind::Bfd) => DumpKind::BfdStats,
             (DumpRequest::Stats { .. }, _) => DumpKind::VrrpStats,
             (DumpRequest::Json, _) => DumpKind::VrrpJson,
             (DumpRequest::Data, ProcKind::Vrrp) => DumpKind::VrrpData,
@@ -94,6 +97,7 @@ pub fn dump_path_in(kind: DumpKind, global: &GlobalDefs, root: &RootOptions, tmp
         DumpKind::BfdData => "_bfd",
         DumpKind::VrrpStats => return tmp.join("keepalived.stats"),
         DumpKind::VrrpJson => return tmp.join("keepalived.json"),
+        DumpKind::BfdStats => return tmp.join("keepalived_bfd.stats"),
     };
     let tmp_s = tmp.to_string_lossy();
     let sdf = global.state_dump_file.as_deref().filter(|s| !s.is_empty());

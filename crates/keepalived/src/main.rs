@@ -4,6 +4,7 @@
 //! dump (`-d`), and the daemon: a parent supervisor that forks and watches
 //! the VRRP, checker and BFD children.
 
+mod bfd;
 mod check;
 mod child;
 #[allow(dead_code)] // some options take effect in the protocol engines
@@ -99,10 +100,7 @@ fn run(cli: &cli::Cli) -> i32 {
             system,
             record_copy: false,
         };
-        let mut parsed = parse_file(&conf_file, &opts);
-        if let Some(n) = parent::bfd_not_running_notice(&parsed.config) {
-            parsed.diags.push(keepalived_config::Severity::Notice, None, n);
-        }
+        let parsed = parse_file(&conf_file, &opts);
         report(&parsed, log_file.as_deref(), json);
         if cli.dump_conf {
             dump(&parsed);
@@ -135,11 +133,6 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     files::set_tmp_dir();
     let parsed = parent::read_parent_config(&conf_file, config_id.clone(), cli);
     parent::log_diags(&parsed);
-    if !cli.no_bfd {
-        if let Some(n) = parent::bfd_not_running_notice(&parsed.config) {
-            warn!("{n}");
-        }
-    }
     if parsed.main_missing || parsed.diags.file_error {
         return parent::EXIT_NO_CONFIG;
     }

@@ -143,6 +143,10 @@ pub struct Parent {
     sd_notify: bool,
     /// Set after fork in the child branch: unwind to `main` as a child.
     become_child: Option<Box<child::ChildStart>>,
+    /// The last state of every BFD session relayed to each child, replayed
+    /// to a respawned VRRP or checker child (which starts with every
+    /// tracked session down and would otherwise wait for the next change).
+    bfd_states: HashMap<(ProcKind, String), bool>,
 }
 
 /// Read the configuration as the parent does: only global keywords are
@@ -158,39 +162,6 @@ pub fn read_parent_config(conf_file: &str, config_id: Option<String>, cli: &Cli)
         record_copy: true,
     };
     parse_file(conf_file, &opts)
-}
-
-/// Until keepalived-rs has a BFD child (issue 14): the notice that a
-/// configuration with `bfd_instance` blocks is accepted but runs no BFD
-/// session, so `track_bfd` trackers stay down. `None` without BFD
-/// instances. Said at start-up and by `-t`.
-pub fn bfd_not_running_notice(cfg: &Config) -> Option<String> {
-    let mut names: Vec<&str> = Vec::new();
-    for b in &cfg.bfd.instances {
-        if !names.contains(&b.name.as_str()) {
-            names.push(&b.name);
-        }
-    }
-    // The parent reads the configuration without the BFD and VRRP details:
-    // it only knows that a bfd_instance was seen.
-    if names.is_empty() && !cfg.seen.bfd {
-        return None;
-    }
-    let trackers: Vec<&str> =
-        cfg.vrrp.instances.iter().filter(|v| !v.track_bfds.is_empty()).map(|v| v.name.as_str()).collect();
-    let what = if names.is_empty() {
-        "the bfd_instance blocks are".to_string()
-    } else {
-        format!("bfd_instance {} {}", names.join(", "), if names.len() == 1 { "is" } else { "are" })
-    };
-    let mut msg = format!(
-        "This build of keepalived-rs does not run BFD yet: {what} accepted, but no BFD session is started \
-         and every track_bfd stays down (a VRRP instance tracking one without a weight stays in FAULT)"
-    );
-    if !trackers.is_empty() {
-        msg.push_str(&format!("; tracking: {}", trackers.join(", ")));
-    }
-    Some(msg)
 }
 
 /// Log a configuration's diagnostics through tracing (the daemon's log).
@@ -262,6 +233,7 @@ impl Parent {
             reload: Reload::default(),
             sd_notify,
             become_child: None,
+            bfd_states: HashMap::new(),
         })
     }
 
@@ -402,6 +374,7 @@ impl Parent {
                 slot.ready = false;
                 slot.reloading = false;
                 info!("Starting {} child process, pid={}", kind.label(), child);
+                self.replay_bfd_states(kind);
             }
             Err(e) => {
                 error!("Unable to fork the {} child: {e}", kind.label());
@@ -462,9 +435,29 @@ impl Parent {
     /// runs (a child that is not running would not act on them either).
     fn relay_peer_events(&mut self, from: ProcKind, events: Vec<(ProcKind, keepalived_runtime::PeerEvent)>) {
         for (to, event) in events {
+            if let keepalived_runtime::PeerEvent::Bfd { name, up } = &event {
+                self.bfd_states.insert((to, name.clone()), *up);
+            }
             let Some(chan) = self.slots.get_mut(&to).and_then(|s| s.chan.as_mut()) else { continue };
             if let Err(e) = chan.send(&ParentMsg::Peer { from, event }) {
                 warn!("Unable to pass an event to the {} child: {e}", to.label());
+            }
+        }
+    }
+
+    /// A (re)started VRRP or checker child hears the BFD sessions' last
+    /// states (queued on its channel, read once its loop runs). keepalived
+    /// loses them: its respawned VRRP child keeps every track_bfd down until
+    /// the session next changes (docs/compat.md).
+    fn replay_bfd_states(&mut self, kind: ProcKind) {
+        let mut states: Vec<(String, bool)> =
+            self.bfd_states.iter().filter(|((to, _), _)| *to == kind).map(|((_, n), up)| (n.clone(), *up)).collect();
+        states.sort();
+        let Some(chan) = self.slots.get_mut(&kind).and_then(|s| s.chan.as_mut()) else { return };
+        for (name, up) in states {
+            let event = keepalived_runtime::PeerEvent::Bfd { name, up };
+            if let Err(e) = chan.send(&ParentMsg::Peer { from: ProcKind::Bfd, event }) {
+                warn!("Unable to pass an event to the {} child: {e}", kind.label());
             }
         }
     }

@@ -3,12 +3,9 @@
 //! the child frame (`child.rs`) does not.
 
 use crate::cli::Cli;
-use crate::dumps;
 use keepalived_config::model::global::{GlobalDefs, ProcessSettings};
 use keepalived_config::{Config, Subsystems};
-use keepalived_runtime::{Ctx, DumpRequest, PeerEvent, ProcKind, Subsystem};
-use mio::Token;
-use std::time::Duration;
+use keepalived_runtime::{ProcKind, Subsystem};
 
 pub use crate::check::BuildError;
 
@@ -27,7 +24,7 @@ pub fn build(kind: ProcKind, cfg: &Config, cli: &Cli) -> Result<Box<dyn Subsyste
     Ok(match kind {
         ProcKind::Vrrp => Box::new(crate::vrrp::VrrpChild::new(cfg, cli.dont_release_vrrp)?),
         ProcKind::Checker => Box::new(crate::check::CheckChild::new(cfg, cli)?),
-        ProcKind::Bfd => Box::new(Idle { kind }),
+        ProcKind::Bfd => Box::new(crate::bfd::BfdChild::new(cfg)),
     })
 }
 
@@ -53,33 +50,4 @@ pub fn process_settings(kind: ProcKind, g: &GlobalDefs) -> &ProcessSettings {
         ProcKind::Checker => &g.checker,
         ProcKind::Bfd => &g.bfd,
     }
-}
-
-/// A child whose subsystem this build does not run yet: it answers the
-/// watchdog, reloads and dumps its configuration, and does nothing else.
-struct Idle {
-    kind: ProcKind,
-}
-
-impl Subsystem for Idle {
-    fn register(&mut self, _ctx: &mut Ctx<'_>) -> std::io::Result<()> {
-        Ok(())
-    }
-    fn start(&mut self, _ctx: &mut Ctx<'_>) {}
-    fn poll_timeout(&mut self) -> Option<Duration> {
-        None
-    }
-    fn on_ready(&mut self, _token: Token, _ctx: &mut Ctx<'_>) {}
-    fn on_timers(&mut self, _ctx: &mut Ctx<'_>) {}
-    fn on_sigchld(&mut self, _ctx: &mut Ctx<'_>) {
-        keepalived_runtime::script::reap_all();
-    }
-    fn on_peer(&mut self, _from: ProcKind, _event: PeerEvent, _ctx: &mut Ctx<'_>) {}
-    fn reload(&mut self, _cfg: &Config, _ctx: &mut Ctx<'_>) -> bool {
-        true
-    }
-    fn dump(&mut self, what: DumpRequest, cfg: &Config) -> Option<String> {
-        (what == DumpRequest::Data).then(|| dumps::child_data(self.kind, cfg, &[]))
-    }
-    fn shutdown(&mut self, _ctx: &mut Ctx<'_>) {}
 }

@@ -87,6 +87,10 @@ pub struct BfdInstance {
     /// unset; when the block closes an unset value becomes 255 (IPv4) or
     /// 64 (IPv6) for enabled instances.
     pub ttl: u8,
+    /// `ttl` / `hoplimit` was given (keepalived-rs's IPv6 default differs
+    /// from keepalived's 64: the BFD process needs to tell them apart).
+    #[serde(skip)]
+    pub ttl_configured: bool,
     /// `max_hops` (-1..=255, default 0): accept packets whose received TTL
     /// plus `max_hops` reaches `ttl`. Stored as keepalived stores it, in a
     /// byte: -1 becomes 255, which disables the check. When the block
@@ -130,6 +134,7 @@ impl BfdInstance {
             multiplier: BFD_MULTIPLIER_DEFAULT,
             passive: false,
             ttl: 0,
+            ttl_configured: false,
             max_hops: 0,
             multihop: false,
             weight: Weight::default(),

@@ -302,6 +302,7 @@ fn h_ttl(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         Some(v) => {
             if let Some(b) = inst(ctx) {
                 b.ttl = u8::try_from(v).unwrap_or(u8::MAX);
+                b.ttl_configured = true;
             }
         }
         None => {

@@ -388,9 +388,15 @@ impl Subsystem for CheckChild {
 
     /// The VRRP child's `lvs_sync_daemon` instance changed role (BFD_CHECK
     /// events arrive with the BFD child).
-    fn on_peer(&mut self, _from: ProcKind, event: PeerEvent, _ctx: &mut Ctx<'_>) {
-        if let (PeerEvent::SyncDaemon { master, syncid }, Some(t)) = (event, self.ipvs.as_mut()) {
-            self.sync_follow.on_event(&mut t.ipvs, &self.model.cfg.global, master, syncid);
+    fn on_peer(&mut self, _from: ProcKind, event: PeerEvent, ctx: &mut Ctx<'_>) {
+        match event {
+            PeerEvent::SyncDaemon { master, syncid } => {
+                if let Some(t) = self.ipvs.as_mut() {
+                    self.sync_follow.on_event(&mut t.ipvs, &self.model.cfg.global, master, syncid);
+                }
+            }
+            // BFD_CHECK: keepalived's read_bfd_event on the checker pipe.
+            PeerEvent::Bfd { name, up } => self.feed(ctx.registry, Input::Bfd { name, up }),
         }
     }
 

@@ -1059,6 +1059,12 @@ impl VrrpShell {
         }
     }
 
+    /// A BFD session's state from the BFD child (`track_bfd`).
+    pub fn bfd_event(&mut self, name: String, up: bool) {
+        let now = self.now();
+        self.feed(now, Input::Bfd { name, up });
+    }
+
     fn feed(&mut self, now: Instant, input: Input) {
         self.record(now, Some(&input));
         self.router.handle(now, input, &mut self.actions);

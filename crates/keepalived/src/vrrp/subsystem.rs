@@ -79,8 +79,12 @@ impl Subsystem for VrrpChild {
         send_peer_events(self.shell.as_mut(), ctx);
     }
 
-    fn on_peer(&mut self, _from: ProcKind, _event: PeerEvent, _ctx: &mut Ctx<'_>) {
-        // track_bfd arrives with the BFD child.
+    /// track_bfd: keepalived's vrrp_bfd_thread reading the BFD event pipe.
+    fn on_peer(&mut self, _from: ProcKind, event: PeerEvent, ctx: &mut Ctx<'_>) {
+        if let (PeerEvent::Bfd { name, up }, Some(sh)) = (event, self.shell.as_mut()) {
+            sh.bfd_event(name, up);
+        }
+        send_peer_events(self.shell.as_mut(), ctx);
     }
 
     /// The running shell reloads in place (instances matched as keepalived
