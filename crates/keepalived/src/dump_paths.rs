@@ -97,7 +97,7 @@ pub fn dump_path_in(kind: DumpKind, global: &GlobalDefs, root: &RootOptions, tmp
         DumpKind::BfdData => "_bfd",
         DumpKind::VrrpStats => return tmp.join("keepalived.stats"),
         DumpKind::VrrpJson => return tmp.join("keepalived.json"),
-        DumpKind::BfdStats => return tmp.join("keepalived_bfd.stats"),
+        DumpKind::BfdStats => "_bfd",
     };
     let tmp_s = tmp.to_string_lossy();
     let sdf = global.state_dump_file.as_deref().filter(|s| !s.is_empty());
@@ -132,6 +132,8 @@ pub fn dump_path_in(kind: DumpKind, global: &GlobalDefs, root: &RootOptions, tmp
             tag.push_str(inst);
         }
     }
+    // keepalived-rs's BFD counters sit next to the BFD data file.
+    let ext = if kind == DumpKind::BfdStats { ".stats" } else { ext };
     PathBuf::from(format!("{dir}/{stem}{suffix}{tag}{ext}"))
 }
 
@@ -161,6 +163,7 @@ mod tests {
         assert_eq!(dp(DumpKind::VrrpData, &g, &r), "/tmp/keepalived.data");
         assert_eq!(dp(DumpKind::CheckData, &g, &r), "/tmp/keepalived_check.data");
         assert_eq!(dp(DumpKind::BfdData, &g, &r), "/tmp/keepalived_bfd.data");
+        assert_eq!(dp(DumpKind::BfdStats, &g, &r), "/tmp/keepalived_bfd.stats");
         assert_eq!(dp(DumpKind::VrrpStats, &g, &r), "/tmp/keepalived.stats");
         assert_eq!(dp(DumpKind::VrrpJson, &g, &r), "/tmp/keepalived.json");
         let other = dump_path_in(DumpKind::CheckData, &g, &r, Path::new("/var/tmp"));

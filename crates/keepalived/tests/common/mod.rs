@@ -156,6 +156,15 @@ impl Lab {
         assert!(out.status.success(), "ka.sh start {n}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// Start keepalived `bin` in host N with ka.sh and `args` (no `-P`:
+    /// every child the configuration needs, BFD included).
+    pub fn start_ka_args(&self, n: u32, bin: &str, conf: &Path, args: &[&str]) {
+        let mut c = self.cmd("ka.sh");
+        c.args(["start", &n.to_string()]).arg(conf).args(args).env(format!("KA_BIN_h{n}"), bin);
+        let out = c.output().expect("ka.sh start");
+        assert!(out.status.success(), "ka.sh start {n}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// ka.sh stop (SIGTERM by default: the priority-0 advert).
     pub fn stop_ka(&self, n: u32, sig: &str) {
         let _ = self.script("ka.sh", &["stop", &n.to_string(), sig]);

@@ -1,0 +1,163 @@
+//! Hostile BFD input in the lab (issue 13): keepalived-rs on h1 runs two
+//! sessions Up with keepalived 2.2.7 on h2; h3 forges control packets with
+//! a raw socket, spoofing h2's address (IPv4), every one of which would
+//! take the IPv4 session Down if it were accepted (State AdminDown or
+//! Down with our discriminators):
+//! wrong version, a Length field too small and one larger than the
+//! datagram, Detect Mult 0, My Discriminator 0, TTL 254 on a single-hop
+//! session (RFC 5881 §5), an unknown Your Discriminator, a datagram
+//! shorter than the mandatory section, and a flood of 20 000 packets.
+//! Every kind is counted (SIGUSR2, keepalived_bfd.stats) and neither
+//! session leaves Up. Needs root, tcpdump, /usr/sbin/keepalived and
+//! ../shared/lab.
+
+mod bfdlab;
+mod common;
+
+use bfdlab::{decode, log_count, pid_file, signal};
+use common::{raw_hdrincl_socket_in, send_datagram, usable, wait_for, Lab, OURS};
+use keepalived_wire::bfd::State;
+use nix::sys::signal::Signal;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+const KEEPALIVED: &str = "/usr/sbin/keepalived";
+const US: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+const PEER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+const EACH: u64 = 100;
+const FLOOD: u64 = 20_000;
+
+/// A control packet: version, state (AdminDown/Down), Detect Mult, Length
+/// field, discriminators; `len` bytes of it are sent.
+struct Forged {
+    version: u8,
+    state: State,
+    mult: u8,
+    length: u8,
+    my: u32,
+    your: u32,
+    len: usize,
+    ttl: u8,
+}
+
+impl Forged {
+    fn payload(&self) -> Vec<u8> {
+        let mut p = vec![0u8; 24];
+        p[0] = (self.version << 5) | 7; // diag 7 AdminDown
+        p[1] = self.state.bits() << 6;
+        p[2] = self.mult;
+        p[3] = self.length;
+        p[4..8].copy_from_slice(&self.my.to_be_bytes());
+        p[8..12].copy_from_slice(&self.your.to_be_bytes());
+        p[12..16].copy_from_slice(&100_000u32.to_be_bytes());
+        p[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        p.truncate(self.len);
+        p
+    }
+
+    /// IPv4 + UDP (checksum 0: none) from the peer's address.
+    fn datagram(&self) -> Vec<u8> {
+        let payload = self.payload();
+        let udp_len = 8 + payload.len();
+        let total = 20 + udp_len;
+        let mut d = vec![0u8; 20];
+        d[0] = 0x45;
+        d[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+        d[8] = self.ttl;
+        d[9] = 17;
+        d[12..16].copy_from_slice(&PEER.octets());
+        d[16..20].copy_from_slice(&US.octets());
+        d.extend_from_slice(&49999u16.to_be_bytes());
+        d.extend_from_slice(&3784u16.to_be_bytes());
+        d.extend_from_slice(&(udp_len as u16).to_be_bytes());
+        d.extend_from_slice(&[0, 0]);
+        d.extend_from_slice(&payload);
+        d
+    }
+}
+
+/// Every `reason: n` line of the stats file, summed over the sessions and
+/// the packets no session could be named for.
+fn drops(text: &str) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for l in text.lines().filter(|l| l.starts_with("    ")) {
+        if let Some((k, v)) = l.trim().split_once(": ") {
+            *m.entry(k.to_string()).or_default() += v.trim().parse::<u64>().unwrap_or(0);
+        }
+    }
+    m
+}
+
+#[test]
+fn forged_and_malformed_packets_are_counted_and_change_no_session() {
+    let Some(scripts) = usable(&["ip", "tcpdump", KEEPALIVED]) else { return };
+    let mut lab = Lab::up(&scripts, "bho", 3);
+    let pcap = lab.run.join("bfd.pcap");
+    lab.capture(&pcap, &["udp", "port", "3784"]);
+    let peer_c = lab.run.join("peer.conf");
+    std::fs::write(&peer_c, bfdlab::peer_conf()).unwrap();
+    lab.start_ka_args(2, KEEPALIVED, &peer_c, &[]);
+    let ours_c = lab.run.join("ours.conf");
+    let global = format!("  state_dump_file {}/keepalived.data\n", lab.run.display());
+    std::fs::write(&ours_c, bfdlab::ours_conf(&global, "")).unwrap();
+    lab.start_ka_args(1, OURS, &ours_c, &[]);
+    let up = |n: &str| log_count(&lab, 1, &format!("({n}) Entering Up state")) == 1;
+    assert!(wait_for(Duration::from_secs(15), || up("H2_V4") && up("H2_V6")), "{}", lab.ka_log(1));
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Our and the peer's IPv4 discriminators, from the wire.
+    let seen = decode(&pcap);
+    let ours = seen.iter().rev().find(|p| p.src == US && p.state == State::Up).expect("our Up packet");
+    let (mine, theirs) = (ours.my_discr, ours.your_discr);
+
+    let good = Forged { version: 1, state: State::AdminDown, mult: 3, length: 24, my: theirs, your: mine, len: 24, ttl: 255 };
+    let kinds: Vec<(&str, Forged)> = vec![
+        ("version", Forged { version: 2, ..good }),
+        ("length", Forged { length: 20, ..good }),
+        ("length", Forged { length: 48, ..good }),
+        ("detect_mult_zero", Forged { mult: 0, ..good }),
+        ("my_discr_zero", Forged { my: 0, ..good }),
+        ("ttl", Forged { ttl: 254, ..good }),
+        ("unknown_discr", Forged { your: mine ^ 0x5a5a_5a5a, ..good }),
+        ("short", Forged { len: 20, length: 20, ..good }),
+    ];
+    let raw = raw_hdrincl_socket_in(&lab.ns(3), 17);
+    let mut sent: BTreeMap<&str, u64> = BTreeMap::new();
+    for (name, f) in &kinds {
+        let d = f.datagram();
+        for _ in 0..EACH {
+            send_datagram(&raw, Ipv4Addr::new(198, 51, 100, 3), &d).expect("send");
+            *sent.entry(name).or_default() += 1;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let flood = Forged { your: mine.wrapping_add(1), ..good }.datagram();
+    for _ in 0..FLOOD {
+        let _ = send_datagram(&raw, Ipv4Addr::new(198, 51, 100, 3), &flood);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+
+    // No session left Up.
+    let log = lab.ka_log(1);
+    assert!(!log.contains("Entering Down state") && !log.contains("Entering AdminDown"), "a session changed:\n{log}");
+    assert_eq!(log_count(&lab, 1, "Entering Up state"), 2, "{log}");
+
+    // Every kind counted.
+    let bfd = pid_file(&lab, 1, "bfd").expect("our BFD child");
+    let stats = lab.run.join("keepalived_bfd.stats");
+    signal(bfd, Signal::SIGUSR2);
+    assert!(wait_for(Duration::from_secs(3), || stats.exists()), "no stats file");
+    std::thread::sleep(Duration::from_millis(200));
+    let text = std::fs::read_to_string(&stats).unwrap();
+    let counted = drops(&text);
+    eprintln!("sent {sent:?} + flood {FLOOD}\nstats:\n{text}");
+    for (name, n) in &sent {
+        let want = if *name == "unknown_discr" { n + FLOOD } else { *n };
+        let got = counted.get(*name).copied().unwrap_or(0);
+        // The flood may overrun the socket buffer: what was received is counted.
+        let floor = if *name == "unknown_discr" { *n } else { want };
+        assert!(got >= floor && got <= want, "{name}: {got} counted, {want} sent\n{text}");
+    }
+    lab.stop_captures();
+}

@@ -1,0 +1,197 @@
+//! BFD interop in the lab (issue 13): keepalived-rs on h1 with two
+//! sessions (IPv4, IPv6; 100 ms x 3; IPv6 without `hoplimit`) against
+//! FRR 8.4 bfdd or keepalived 2.2.7 on h2, everything captured on the
+//! bridge and decoded with keepalived_wire:
+//! 1. both sessions come Up; on the wire our packets carry TTL / hop
+//!    limit 255 from a source port in 49152-65535, and the timers
+//!    negotiate to 100 ms both ways; our steady-state transmit gaps sit in
+//!    RFC 5880 §6.8.7's 75-100 % window;
+//! 2. the peer is frozen (SIGSTOP) at a random moment, 10 times: every
+//!    time, for each family, our first Down packet (diag 1) leaves 295-320
+//!    ms after the peer's last packet, and after SIGCONT the session is Up
+//!    again;
+//! 3. the peer goes AdminDown (FRR: `shutdown` of the peer; keepalived
+//!    2.2.7 sends no AdminDown on SIGTERM, so there the session times
+//!    out): we go Down with diag 3 "Neighbor Signaled Session Down" at once.
+//!
+//! Needs root, tcpdump, FRR (zebra, bfdd, vtysh) or /usr/sbin/keepalived,
+//! and ../shared/lab; skipped with a note otherwise. The two tests take
+//! turns (one lock): the timings must not share the CPU with each other.
+
+mod bfdlab;
+mod common;
+
+use bfdlab::{decode, detection_delays, log_count, pid_file, quantile, random_ms, signal, tx_gaps, Seen};
+use common::{usable, wait_for, Lab, OURS};
+use keepalived_wire::bfd::State;
+use nix::sys::signal::Signal;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+const FREEZES: usize = 10;
+const KEEPALIVED: &str = "/usr/sbin/keepalived";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Peer {
+    Frr,
+    Keepalived,
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+const FAMILIES: [(&str, &str, &str); 2] =
+    [("H2_V4", "198.51.100.1", "198.51.100.2"), ("H2_V6", "2001:db8::1", "2001:db8::2")];
+
+fn start_peer(lab: &mut Lab, peer: Peer) {
+    match peer {
+        Peer::Frr => {
+            let z = lab.scripts.join("configs/frr-zebra.conf");
+            let b = lab.scripts.join("configs/frr-bfdd.conf");
+            lab.frr(&["start", "2", "zebra", z.to_str().unwrap()]);
+            lab.frr(&["start", "2", "bfdd", b.to_str().unwrap()]);
+        }
+        Peer::Keepalived => {
+            let conf = lab.run.join("peer.conf");
+            std::fs::write(&conf, bfdlab::peer_conf()).unwrap();
+            lab.start_ka_args(2, KEEPALIVED, &conf, &[]);
+        }
+    }
+}
+
+/// The process to freeze: FRR's bfdd, or keepalived 2.2.7's BFD child.
+fn peer_pid(lab: &Lab, peer: Peer) -> i32 {
+    match peer {
+        Peer::Frr => std::fs::read_to_string(lab.frr_dir(2).join("bfdd.lpid")).unwrap().trim().parse().unwrap(),
+        Peer::Keepalived => {
+            assert!(wait_for(Duration::from_secs(5), || pid_file(lab, 2, "bfd").is_some()));
+            pid_file(lab, 2, "bfd").unwrap()
+        }
+    }
+}
+
+fn all_up(lab: &Lab, times: usize) -> bool {
+    FAMILIES.iter().all(|(n, _, _)| log_count(lab, 1, &format!("({n}) Entering Up state")) >= times)
+}
+
+fn all_down(lab: &Lab, times: usize) -> bool {
+    FAMILIES.iter().all(|(n, _, _)| log_count(lab, 1, &format!("({n}) Entering Down state")) >= times)
+}
+
+/// FRR's `peer … shutdown` (AdminDown), or its undoing.
+fn frr_shutdown(lab: &mut Lab, on: bool) {
+    for (_, us, peer) in FAMILIES {
+        let cmd = if on { "shutdown" } else { "no shutdown" };
+        let out = lab.frr(&[
+            "vtysh",
+            "2",
+            "-c",
+            "configure terminal",
+            "-c",
+            "bfd",
+            "-c",
+            &format!("peer {us} local-address {peer} interface eth0"),
+            "-c",
+            cmd,
+        ]);
+        assert!(out.status.success(), "vtysh: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+fn run(peer: Peer) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let tools: &[&str] = match peer {
+        Peer::Frr => &["ip", "tcpdump", "/usr/lib/frr/bfdd", "/usr/lib/frr/zebra", "vtysh"],
+        Peer::Keepalived => &["ip", "tcpdump", KEEPALIVED],
+    };
+    let Some(scripts) = usable(tools) else { return };
+    let tag = if peer == Peer::Frr { "bfr" } else { "bka" };
+    let mut lab = Lab::up(&scripts, tag, 2);
+    let pcap = lab.run.join("bfd.pcap");
+    lab.capture(&pcap, &["udp", "port", "3784", "or", "udp", "port", "4784"]);
+    start_peer(&mut lab, peer);
+    let conf = lab.run.join("ours.conf");
+    std::fs::write(&conf, bfdlab::ours_conf("", "")).unwrap();
+    lab.start_ka_args(1, OURS, &conf, &[]);
+
+    // 1. Up, then two seconds of steady state.
+    assert!(wait_for(Duration::from_secs(15), || all_up(&lab, 1)), "sessions never Up:\n{}", lab.ka_log(1));
+    std::thread::sleep(Duration::from_secs(2));
+
+    // 2. Freezes at random moments.
+    let frozen = peer_pid(&lab, peer);
+    for i in 1..=FREEZES {
+        std::thread::sleep(Duration::from_millis(300) + random_ms(100));
+        signal(frozen, Signal::SIGSTOP);
+        let down = wait_for(Duration::from_secs(3), || all_down(&lab, i));
+        std::thread::sleep(random_ms(50));
+        signal(frozen, Signal::SIGCONT);
+        assert!(down, "freeze {i}: not declared Down:\n{}", lab.ka_log(1));
+        assert!(wait_for(Duration::from_secs(10), || all_up(&lab, i + 1)), "freeze {i}: never Up again:\n{}", lab.ka_log(1));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+
+    // 3. The peer goes AdminDown.
+    let downs_before = FAMILIES.map(|(n, _, _)| log_count(&lab, 1, &format!("({n}) Entering Down state")));
+    match peer {
+        Peer::Frr => frr_shutdown(&mut lab, true),
+        Peer::Keepalived => lab.stop_ka(2, "TERM"),
+    }
+    assert!(wait_for(Duration::from_secs(3), || all_down(&lab, downs_before[0].max(downs_before[1]) + 1)), "{}", lab.ka_log(1));
+    std::thread::sleep(Duration::from_millis(500));
+    lab.stop_captures();
+
+    let seen = decode(&pcap);
+    check_wire(&seen, peer);
+}
+
+fn check_wire(seen: &[Seen], peer: Peer) {
+    let mut report = Vec::new();
+    for (name, us, them) in FAMILIES {
+        let (us, them) = (ip(us), ip(them));
+        let ours: Vec<&Seen> = seen.iter().filter(|p| p.src == us && p.dst == them).collect();
+        assert!(!ours.is_empty(), "{name}: nothing sent");
+        // GTSM (RFC 5881 §5) and the source port range (§4).
+        assert!(ours.iter().all(|p| p.ttl == 255), "{name}: TTL/hop limit not 255");
+        assert!(ours.iter().all(|p| p.sport >= 49152), "{name}: source port out of range");
+        // Negotiated timers: both sides advertise 100 ms once Up.
+        let up_ours: Vec<&&Seen> = ours.iter().filter(|p| p.state == State::Up).collect();
+        assert!(up_ours.iter().any(|p| p.min_tx == 100_000 && p.min_rx == 100_000), "{name}: our timers");
+        let up_theirs = seen.iter().filter(|p| p.src == them && p.dst == us && p.state == State::Up);
+        assert!(up_theirs.clone().any(|p| p.min_tx == 100_000 && p.min_rx == 100_000), "{name}: peer timers");
+        let gaps = tx_gaps(seen, us, them);
+        let (p1, p50, p99) = (quantile(&gaps, 0.01), quantile(&gaps, 0.5), quantile(&gaps, 0.99));
+        report.push(format!("{name}: {} steady gaps p1 {p1:.1} p50 {p50:.1} p99 {p99:.1} ms", gaps.len()));
+        assert!(p1 >= 74.0 && p99 <= 101.0, "{name}: transmit gaps outside 75-100 ms: p1 {p1} p99 {p99}");
+        // Detection after each freeze.
+        let d = detection_delays(seen, us, them);
+        report.push(format!("{name}: detection after freeze (ms): {d:?}"));
+        assert!(d.len() >= FREEZES, "{name}: {} timeouts seen on the wire, {FREEZES} expected", d.len());
+        assert!(d.iter().all(|x| (295.0..=320.0).contains(x)), "{name}: detection outside 295-320 ms: {d:?}");
+        if peer == Peer::Frr {
+            // AdminDown: our Down with diag 3 follows the peer's first AdminDown.
+            let admin = seen.iter().find(|p| p.src == them && p.state == State::AdminDown).expect("peer AdminDown");
+            let reply = seen.iter().find(|p| p.src == us && p.t_us >= admin.t_us && p.state == State::Down && p.diag == 3);
+            let reply = reply.unwrap_or_else(|| panic!("{name}: no Down (diag 3) after the peer's AdminDown"));
+            let ms = (reply.t_us - admin.t_us) as f64 / 1000.0;
+            report.push(format!("{name}: Down (diag 3) {ms:.1} ms after the peer's AdminDown"));
+            assert!(ms < 20.0, "{name}: our Down came {ms} ms after the AdminDown");
+        }
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn frr_bfdd_v4_v6_up_detect_recover_admin_down() {
+    run(Peer::Frr);
+}
+
+#[test]
+fn keepalived_2_2_7_v4_v6_up_detect_recover() {
+    let _ = Path::new(KEEPALIVED);
+    run(Peer::Keepalived);
+}
