@@ -20,9 +20,14 @@
 //! * [`Input::Shutdown`] ends every session (AdminDown, diag 7, sent at once).
 #![warn(missing_docs)]
 pub mod config;
+pub mod drop;
 pub mod engine;
+pub mod replay;
+mod rng;
+mod session;
 pub mod types;
 
 pub use config::{EngineConfig, SessionConfig};
-pub use engine::Engine;
+pub use drop::DropReason;
+pub use engine::{Engine, SessionView};
 pub use types::{Action, Counters, Diag, Input, Instant, SessionId, State};
