@@ -99,8 +99,7 @@ fn forged_and_malformed_packets_are_counted_and_change_no_session() {
     std::fs::write(&peer_c, bfdlab::peer_conf()).unwrap();
     lab.start_ka_args(2, KEEPALIVED, &peer_c, &[]);
     let ours_c = lab.run.join("ours.conf");
-    let global = format!("  state_dump_file {}/keepalived.data\n", lab.run.display());
-    std::fs::write(&ours_c, bfdlab::ours_conf(&global, "")).unwrap();
+    std::fs::write(&ours_c, bfdlab::ours_conf("", "")).unwrap();
     lab.start_ka_args(1, OURS, &ours_c, &[]);
     let up = |n: &str| log_count(&lab, 1, &format!("({n}) Entering Up state")) == 1;
     assert!(wait_for(Duration::from_secs(15), || up("H2_V4") && up("H2_V6")), "{}", lab.ka_log(1));
@@ -111,7 +110,8 @@ fn forged_and_malformed_packets_are_counted_and_change_no_session() {
     let ours = seen.iter().rev().find(|p| p.src == US && p.state == State::Up).expect("our Up packet");
     let (mine, theirs) = (ours.my_discr, ours.your_discr);
 
-    let good = Forged { version: 1, state: State::AdminDown, mult: 3, length: 24, my: theirs, your: mine, len: 24, ttl: 255 };
+    let good =
+        Forged { version: 1, state: State::AdminDown, mult: 3, length: 24, my: theirs, your: mine, len: 24, ttl: 255 };
     let kinds: Vec<(&str, Forged)> = vec![
         ("version", Forged { version: 2, ..good }),
         ("length", Forged { length: 20, ..good }),
@@ -145,7 +145,7 @@ fn forged_and_malformed_packets_are_counted_and_change_no_session() {
 
     // Every kind counted.
     let bfd = pid_file(&lab, 1, "bfd").expect("our BFD child");
-    let stats = lab.run.join("keepalived_bfd.stats");
+    let stats = lab.tmp_dir(1).join("keepalived_bfd.stats");
     signal(bfd, Signal::SIGUSR2);
     assert!(wait_for(Duration::from_secs(3), || stats.exists()), "no stats file");
     std::thread::sleep(Duration::from_millis(200));

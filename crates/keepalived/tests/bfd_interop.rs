@@ -131,7 +131,11 @@ fn run(peer: Peer) {
         std::thread::sleep(random_ms(50));
         signal(frozen, Signal::SIGCONT);
         assert!(down, "freeze {i}: not declared Down:\n{}", lab.ka_log(1));
-        assert!(wait_for(Duration::from_secs(10), || all_up(&lab, i + 1)), "freeze {i}: never Up again:\n{}", lab.ka_log(1));
+        assert!(
+            wait_for(Duration::from_secs(10), || all_up(&lab, i + 1)),
+            "freeze {i}: never Up again:\n{}",
+            lab.ka_log(1)
+        );
     }
     std::thread::sleep(Duration::from_secs(1));
 
@@ -141,7 +145,11 @@ fn run(peer: Peer) {
         Peer::Frr => frr_shutdown(&mut lab, true),
         Peer::Keepalived => lab.stop_ka(2, "TERM"),
     }
-    assert!(wait_for(Duration::from_secs(3), || all_down(&lab, downs_before[0].max(downs_before[1]) + 1)), "{}", lab.ka_log(1));
+    assert!(
+        wait_for(Duration::from_secs(3), || all_down(&lab, downs_before[0].max(downs_before[1]) + 1)),
+        "{}",
+        lab.ka_log(1)
+    );
     std::thread::sleep(Duration::from_millis(500));
     lab.stop_captures();
 
@@ -175,7 +183,8 @@ fn check_wire(seen: &[Seen], peer: Peer) {
         if peer == Peer::Frr {
             // AdminDown: our Down with diag 3 follows the peer's first AdminDown.
             let admin = seen.iter().find(|p| p.src == them && p.state == State::AdminDown).expect("peer AdminDown");
-            let reply = seen.iter().find(|p| p.src == us && p.t_us >= admin.t_us && p.state == State::Down && p.diag == 3);
+            let reply =
+                seen.iter().find(|p| p.src == us && p.t_us >= admin.t_us && p.state == State::Down && p.diag == 3);
             let reply = reply.unwrap_or_else(|| panic!("{name}: no Down (diag 3) after the peer's AdminDown"));
             let ms = (reply.t_us - admin.t_us) as f64 / 1000.0;
             report.push(format!("{name}: Down (diag 3) {ms:.1} ms after the peer's AdminDown"));

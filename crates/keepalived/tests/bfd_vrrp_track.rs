@@ -82,7 +82,9 @@ fn compare(weight: &str, tag: &str) {
     let Some(scripts) = usable(&["ip", KEEPALIVED]) else { return };
     let (ours, ours_down, ours_up) = run(&scripts, OURS, weight, &format!("{tag}o"));
     let (theirs, their_down, their_up) = run(&scripts, KEEPALIVED, weight, &format!("{tag}k"));
-    eprintln!("track_bfd {weight:?}: freeze -> VIP on the backup: ours {ours_down} ms, keepalived 2.2.7 {their_down} ms");
+    eprintln!(
+        "track_bfd {weight:?}: freeze -> VIP on the backup: ours {ours_down} ms, keepalived 2.2.7 {their_down} ms"
+    );
     eprintln!("track_bfd {weight:?}: SIGCONT -> VIP back: ours {ours_up} ms, keepalived 2.2.7 {their_up} ms");
     eprintln!("notify lines: ours {ours:?}\nkeepalived 2.2.7 {theirs:?}");
     assert_eq!(ours, theirs, "notify sequences differ");

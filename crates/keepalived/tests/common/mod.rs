@@ -157,12 +157,20 @@ impl Lab {
     }
 
     /// Start keepalived `bin` in host N with ka.sh and `args` (no `-P`:
-    /// every child the configuration needs, BFD included).
+    /// every child the configuration needs, BFD included), with TMPDIR the
+    /// host's own directory (`run`/tmp-hN: its dump files).
     pub fn start_ka_args(&self, n: u32, bin: &str, conf: &Path, args: &[&str]) {
+        let tmp = self.tmp_dir(n);
+        std::fs::create_dir_all(&tmp).unwrap();
         let mut c = self.cmd("ka.sh");
-        c.args(["start", &n.to_string()]).arg(conf).args(args).env(format!("KA_BIN_h{n}"), bin);
+        c.args(["start", &n.to_string()]).arg(conf).args(args).env(format!("KA_BIN_h{n}"), bin).env("TMPDIR", tmp);
         let out = c.output().expect("ka.sh start");
         assert!(out.status.success(), "ka.sh start {n}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Host N's TMPDIR under [`Lab::start_ka_args`].
+    pub fn tmp_dir(&self, n: u32) -> PathBuf {
+        self.run.join(format!("tmp-h{n}"))
     }
 
     /// ka.sh stop (SIGTERM by default: the priority-0 advert).
