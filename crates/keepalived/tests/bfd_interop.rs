@@ -146,7 +146,11 @@ fn run(peer: Peer) {
         Peer::Keepalived => lab.stop_ka(2, "TERM"),
     }
     assert!(
-        wait_for(Duration::from_secs(3), || all_down(&lab, downs_before[0].max(downs_before[1]) + 1)),
+        wait_for(Duration::from_secs(3), || FAMILIES.iter().zip(downs_before).all(|((n, _, _), k)| log_count(
+            &lab,
+            1,
+            &format!("({n}) Entering Down state")
+        ) > k)),
         "{}",
         lab.ka_log(1)
     );
@@ -203,4 +207,18 @@ fn frr_bfdd_v4_v6_up_detect_recover_admin_down() {
 fn keepalived_2_2_7_v4_v6_up_detect_recover() {
     let _ = Path::new(KEEPALIVED);
     run(Peer::Keepalived);
+}
+
+/// `BFD_PCAP=file cargo test --test bfd_interop decode_a_capture -- --ignored --nocapture`:
+/// the packets of a kept capture (KA_RS_KEEP_LAB=1), for a failing run.
+#[test]
+#[ignore]
+fn decode_a_capture() {
+    let Some(f) = std::env::var_os("BFD_PCAP") else { return };
+    for p in decode(Path::new(&f)) {
+        eprintln!(
+            "{} {} > {} {:?} diag {} P{} F{} my {:x} your {:x}",
+            p.t_us, p.src, p.dst, p.state, p.diag, p.poll as u8, p.fin as u8, p.my_discr, p.your_discr
+        );
+    }
 }
