@@ -105,10 +105,18 @@ fn forged_and_malformed_packets_are_counted_and_change_no_session() {
     assert!(wait_for(Duration::from_secs(15), || up("H2_V4") && up("H2_V6")), "{}", lab.ka_log(1));
     std::thread::sleep(Duration::from_millis(500));
 
-    // Our and the peer's IPv4 discriminators, from the wire.
-    let seen = decode(&pcap);
-    let ours = seen.iter().rev().find(|p| p.src == US && p.state == State::Up).expect("our Up packet");
-    let (mine, theirs) = (ours.my_discr, ours.your_discr);
+    // Our and the peer's IPv4 discriminators, from the wire (tcpdump hands
+    // packets over in blocks: wait for one of our Up packets to show).
+    let mut discrs = None;
+    wait_for(Duration::from_secs(5), || {
+        discrs = decode(&pcap)
+            .iter()
+            .rev()
+            .find(|p| p.src == US && p.state == State::Up)
+            .map(|p| (p.my_discr, p.your_discr));
+        discrs.is_some()
+    });
+    let (mine, theirs) = discrs.expect("our Up packet");
 
     let good =
         Forged { version: 1, state: State::AdminDown, mult: 3, length: 24, my: theirs, your: mine, len: 24, ttl: 255 };
