@@ -73,6 +73,7 @@ fn run(scripts: &std::path::Path, seat: &str, weight: &str, tag: &str) -> (Vec<S
     let back = t.elapsed().as_millis();
     std::thread::sleep(Duration::from_secs(1));
     lab.stop_ka(1, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
     let lines = std::fs::read_to_string(&notes).unwrap_or_default().lines().map(str::to_string).collect();
     (lines, to_backup, back)
 }
@@ -98,4 +99,50 @@ fn track_bfd_without_weight_faults_the_instance() {
 #[test]
 fn track_bfd_with_weight_lowers_the_priority() {
     compare("weight -60", "btw");
+}
+
+/// A respawned child hears the BFD states again: SIGKILL of our VRRP
+/// child (respawned by the parent) leaves B2 Up for the new child, which
+/// takes the VIP back (keepalived 2.2.7's new VRRP child would keep the
+/// instance in FAULT until B2 next changes: docs/compat.md); SIGKILL of
+/// our BFD child: the new one starts with B2 Down (keepalived's start-up
+/// event), the instance faults, and is MASTER again once B2 is Up.
+#[test]
+fn respawned_children_get_the_bfd_state() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(scripts) = usable(&["ip", KEEPALIVED]) else { return };
+    let lab = Lab::up(&scripts, "btr", 2);
+    let seat_c = lab.run.join("seat.conf");
+    std::fs::write(&seat_c, seat_conf("/bin/true", "")).unwrap();
+    let peer_c = lab.run.join("peer.conf");
+    std::fs::write(&peer_c, peer_conf()).unwrap();
+    lab.start_ka_args(2, KEEPALIVED, &peer_c, &[]);
+    lab.start_ka_args(1, OURS, &seat_c, &[]);
+    let vip_on = |n: u32| lab.has_addr(n, VIP) && lab.holders(VIP).len() == 1;
+    assert!(wait_for(Duration::from_secs(15), || vip_on(1)), "h1 never master:\n{}", lab.ka_log(1));
+
+    let vrrp = pid_file(&lab, 1, "vrrp").expect("our VRRP child");
+    signal(vrrp, Signal::SIGKILL);
+    assert!(wait_for(Duration::from_secs(5), || pid_file(&lab, 1, "vrrp").is_some_and(|p| p != vrrp)), "no respawn");
+    assert!(
+        wait_for(Duration::from_secs(15), || vip_on(1)
+            && lab.ka_log(1).matches("(VI_1) Entering MASTER STATE").count() >= 2),
+        "the respawned VRRP child did not become master again:\n{}",
+        lab.ka_log(1)
+    );
+
+    let bfd = pid_file(&lab, 1, "bfd").expect("our BFD child");
+    let faults = lab.ka_log(1).matches("(VI_1) Entering FAULT STATE").count();
+    signal(bfd, Signal::SIGKILL);
+    assert!(
+        wait_for(Duration::from_secs(10), || lab.ka_log(1).matches("(VI_1) Entering FAULT STATE").count() > faults),
+        "the new BFD child's start-up Down did not fault VI_1:\n{}",
+        lab.ka_log(1)
+    );
+    assert!(
+        wait_for(Duration::from_secs(15), || vip_on(1)
+            && lab.ka_log(1).matches("(VI_1) Entering MASTER STATE").count() >= 3),
+        "VI_1 not master again after the BFD child's respawn:\n{}",
+        lab.ka_log(1)
+    );
 }
