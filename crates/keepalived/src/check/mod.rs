@@ -71,8 +71,7 @@ struct Model {
 
 impl Model {
     fn new(cfg: &Config) -> Model {
-        let mut ec = EngineConfig::from_config(cfg);
-        drop_unsupported(&mut ec);
+        let ec = EngineConfig::from_config(cfg);
         let services = cfg.lvs.virtual_servers.iter().map(|v| ipvs_map::services(v, &cfg.lvs.groups)).collect();
         Model { cfg: cfg.clone(), ec, services }
     }
@@ -106,44 +105,6 @@ impl Model {
                 let fwd = s.forwarding.unwrap_or(vs_fwd);
                 Some(DestSpec { addr: s.addr, port: s.port, fwd, u_threshold: 0, l_threshold: 0 })
             }
-        }
-    }
-}
-
-/// The checker types this build runs (FILE_CHECK through checkside's
-/// watcher).
-fn supported(name: &str) -> bool {
-    matches!(name, "TCP_CHECK" | "MISC_CHECK" | "FILE_CHECK" | "HTTP_GET" | "SSL_GET")
-        || matches!(name, "SMTP_CHECK" | "DNS_CHECK" | "UDP_CHECK" | "PING_CHECK")
-}
-
-/// Take the checkers this build cannot run out of the engine's
-/// configuration, with a warning for each: their real servers are then as
-/// real servers without checkers, always up.
-fn drop_unsupported(ec: &mut EngineConfig) {
-    let mut map = Vec::with_capacity(ec.checkers.len());
-    let mut kept = Vec::new();
-    for c in ec.checkers.drain(..) {
-        if supported(&c.name) {
-            map.push(Some(CheckerId(kept.len())));
-            kept.push(c);
-            continue;
-        }
-        map.push(None);
-        let rs = ec.virtual_servers.get(c.rs.vs.0).and_then(|v| v.real_servers.get(c.rs.rs));
-        let (rs_name, vs_name) = (
-            rs.map(|r| r.name.as_str()).unwrap_or("?"),
-            ec.virtual_servers.get(c.rs.vs.0).map(|v| v.name.as_str()).unwrap_or("?"),
-        );
-        warn!(
-            "{} of real server {rs_name} of VS {vs_name} is not supported by this build of keepalived-rs - the checker is ignored and the real server treated as always up, like a real server without checkers",
-            c.name
-        );
-    }
-    ec.checkers = kept;
-    for v in &mut ec.virtual_servers {
-        for r in &mut v.real_servers {
-            r.checkers = r.checkers.iter().filter_map(|c| map.get(c.0).copied().flatten()).collect();
         }
     }
 }
@@ -421,8 +382,10 @@ mod tests {
     use super::*;
     use keepalived_config::{parse_str, ParseOptions};
 
+    /// Every checker kind runs since the BFD child exists (BFD_CHECK was
+    /// the last one dropped with a warning).
     #[test]
-    fn unsupported_checkers_are_dropped_and_ids_remapped() {
+    fn every_checker_reaches_the_engine() {
         let text = "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
             real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n  TCP_CHECK {\n  }\n }\n \
             real_server 10.0.1.2 80 {\n  BFD_CHECK {\n   name b1\n  }\n }\n \
@@ -431,14 +394,9 @@ mod tests {
         let cfg = parse_str("t.conf", text, &opts).config;
         let m = Model::new(&cfg);
         let names: Vec<&str> = m.ec.checkers.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["HTTP_GET", "TCP_CHECK", "MISC_CHECK"]);
+        assert_eq!(names, ["HTTP_GET", "TCP_CHECK", "BFD_CHECK", "MISC_CHECK"]);
         let rs = &m.ec.virtual_servers[0].real_servers;
-        assert_eq!(rs[0].checkers, [CheckerId(0), CheckerId(1)]);
-        assert!(rs[1].checkers.is_empty(), "BFD_CHECK's real server has no checker left: always up");
-        assert_eq!(rs[2].checkers, [CheckerId(2)]);
-        // The model checker behind each engine checker is still found.
-        assert!(matches!(m.checker(CheckerId(1)).map(|(c, _)| &c.kind), Some(CheckerKind::Tcp)));
-        assert!(matches!(m.checker(CheckerId(2)).map(|(c, _)| &c.kind), Some(CheckerKind::Misc(_))));
+        assert_eq!(rs[1].checkers, [CheckerId(2)]);
         assert_eq!(m.services[0].len(), 1);
     }
 }
