@@ -386,7 +386,8 @@ mod tests {
     /// the last one dropped with a warning).
     #[test]
     fn every_checker_reaches_the_engine() {
-        let text = "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+        let text = "bfd_instance b1 {\n neighbor_ip 10.0.2.1\n}\n\
+            virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
             real_server 10.0.1.1 80 {\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n  TCP_CHECK {\n  }\n }\n \
             real_server 10.0.1.2 80 {\n  BFD_CHECK {\n   name b1\n  }\n }\n \
             real_server 10.0.1.3 80 {\n  MISC_CHECK {\n   misc_path /bin/true\n  }\n }\n}\n";
