@@ -51,3 +51,9 @@ for svc in keepalived frr nginx-light; do
 done
 
 cargo test --workspace --locked "$@"
+
+# The Debian package and `make install` (tests/package.sh): only for the
+# whole suite, not when arguments select tests.
+if [ "$#" -eq 0 ] && [ "$(id -u)" = 0 ] && [ -z "${KEEPALIVED_RS_SKIP_PACKAGE:-}" ]; then
+    bash tests/package.sh
+fi
