@@ -27,7 +27,11 @@
 //!   names, and for each entry outside any region (reverse: the page
 //!   invents nothing; deprecated aliases are keywords of the tables, so
 //!   they need no exception);
-//! - for a region naming a block the tree does not have.
+//! - for a region naming a block the tree does not have;
+//! - for a keyword the parser reports as "accepted but not implemented by
+//!   keepalived-rs" whose paragraph lacks the mark `(not implemented)`
+//!   (a paragraph runs from its `.TP` to the next `.TP`, `.PP`, `.SS`,
+//!   `.SH` or region comment).
 //!
 //! A last test runs `groff -man -ww -z` on the page when groff is installed
 //! (and `mandoc -Tlint` when mandoc is) and fails on any warning.
