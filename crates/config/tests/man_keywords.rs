@@ -31,7 +31,9 @@
 //! - for a keyword the parser reports as "accepted but not implemented by
 //!   keepalived-rs" whose paragraph lacks the mark `(not implemented)`
 //!   (a paragraph runs from its `.TP` to the next `.TP`, `.PP`, `.SS`,
-//!   `.SH` or region comment).
+//!   `.SH` or region comment);
+//! - for a keyword added after keepalived 2.2.7 (listed here from
+//!   FEATURES.md §9) whose paragraph lacks the mark `(after 2.2.7)`.
 //!
 //! A last test runs `groff -man -ww -z` on the page when groff is installed
 //! (and `mandoc -Tlint` when mandoc is) and fails on any warning.
@@ -304,6 +306,64 @@ fn keywords_the_build_calls_unimplemented_are_marked() {
         assert!(notices.contains(*k), "'{k}' no longer reports itself unimplemented: remove it from STALE_NOTICES");
         assert!(!marked(k), "'{k}' is implemented but marked \"(not implemented)\"");
     }
+}
+
+/// The keywords keepalived added after 2.2.7, which 2.2.7 rejects as
+/// unknown (FEATURES.md §9 item 7; `key` is new inside `auth_hmac` only).
+const AFTER_2_2_7: &[&str] = &[
+    "active_key",
+    "anti_replay",
+    "auth_hmac",
+    "dbus_no_interface_name",
+    "iproute_etc_dir",
+    "iproute_usr_dir",
+    "json_dump_file",
+    "json_version",
+    "mode",
+    "multihop",
+    "no_virtual_ipaddress",
+    "owner_ignore_adverts",
+    "set_supplementary_groups",
+    "sni_name",
+    "snmp_rs_stats_update_interval",
+    "snmp_vs_stats_update_interval",
+    "state_dump_file",
+    "stats_dump_file",
+    "thread_timer_expired",
+    "time_window",
+    "timer_expired_backup",
+    "tls_compliant",
+    "use_symlink_paths",
+    "v3_checksum_as_v2",
+    "vrrp_delay_after_boot",
+    "vrrp_owner_ignore_adverts",
+];
+
+/// Each keyword added after keepalived 2.2.7 is marked "(after 2.2.7)" in
+/// the paragraph of every entry documenting it (`key` in `auth_hmac`).
+#[test]
+fn keywords_added_after_2_2_7_are_marked() {
+    let page = parse_page(&read_page());
+    let mut unmarked = Vec::new();
+    let check = |kw: &str, block: Option<&str>, unmarked: &mut Vec<String>| {
+        let entries: Vec<&Entry> = page
+            .entries
+            .iter()
+            .filter(|e| e.keyword == kw)
+            .filter(|e| block.is_none_or(|b| e.blocks.iter().flatten().any(|x| x == b)))
+            .collect();
+        assert!(!entries.is_empty(), "no entry for {kw}");
+        for e in entries {
+            if e.para == usize::MAX || !page.paras[e.para].contains("(after 2.2.7)") {
+                unmarked.push(format!("line {}: {kw}", e.line));
+            }
+        }
+    };
+    for kw in AFTER_2_2_7 {
+        check(kw, None, &mut unmarked);
+    }
+    check("key", Some("vrrp_instance > auth_hmac"), &mut unmarked);
+    assert!(unmarked.is_empty(), "not marked \"(after 2.2.7)\" in man/keepalived.conf.5:\n  {}", unmarked.join("\n  "));
 }
 
 /// Run a formatter's lint if it is installed; its warnings fail the test.
