@@ -90,7 +90,7 @@ in_root dpkg --purge keepalived-rs || fail "dpkg --purge"
 
 step "make install"
 make -s install PREFIX=/usr DESTDIR="$scratch/destdir" TARGET_DIR="${CARGO_TARGET_DIR:-target}" >/dev/null
-for f in usr/sbin/keepalived usr/bin/genhash usr/share/man/man8/keepalived.8 usr/share/man/man1/genhash.1 \
+for f in usr/sbin/keepalived usr/bin/genhash usr/share/man/man8/keepalived.8 usr/share/man/man1/genhash.1 usr/share/man/man5/keepalived.conf.5 \
     usr/lib/systemd/system/keepalived.service etc/keepalived/keepalived.conf.sample; do
     [ -e "$scratch/destdir/$f" ] || fail "make install did not install /$f"
 done
