@@ -136,7 +136,9 @@ impl Engine {
     pub fn handle(&mut self, now: Instant, input: Input, out: &mut Vec<Action>) {
         match input {
             Input::Start => self.start(now, out),
-            Input::Packet { src, dst, ttl, multihop, data } => self.packet(now, src, dst, ttl, multihop, &data, out),
+            Input::Packet { src, dst, ttl, multihop, data } => {
+                self.handle_packet(now, src, dst, ttl, multihop, &data, out)
+            }
             Input::SendFailed { session } => {
                 if let Some(s) = self.sessions.get_mut(session.0) {
                     if !s.send_error {
@@ -237,9 +239,11 @@ impl Engine {
         }
     }
 
-    /// A received datagram: every check of RFC 5880 §6.8.6, then the session's state machine.
+    /// [`Input::Packet`] without the owned buffer: the shell can hand its receive buffer over
+    /// as is (no allocation per received packet). Every check of RFC 5880 §6.8.6, then the
+    /// session's state machine.
     #[allow(clippy::too_many_arguments)]
-    fn packet(
+    pub fn handle_packet(
         &mut self,
         now: Instant,
         src: SocketAddr,
