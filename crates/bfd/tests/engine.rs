@@ -298,3 +298,80 @@ fn ipv6_and_mapped_sources() {
     assert_eq!(e.session(SessionId(0)).unwrap().local_state, State::Init);
     assert_eq!(e.session(SessionId(1)).unwrap().local_state, State::Init);
 }
+
+/// The timer heap never lets a deadline pass: at every millisecond of a run with link flaps and a
+/// freeze, `poll_timeout` is at or before every session's earliest deadline.
+#[test]
+fn poll_timeout_never_late() {
+    let two = format!("{}{}", conf(3), conf(3).replace("s1", "s2").replace("192.0.2.2", "192.0.2.3"));
+    let mut net = Net::new(engine_config(&two), Some(engine_config(&mirror(&conf(3)))));
+    net.feed(0, Input::Start);
+    net.feed(1, Input::Start);
+    for ms in 1..8_000u64 {
+        match ms {
+            2_000 => net.link = false,
+            2_400 => net.link = true,
+            4_000 => net.nodes[1].frozen = true,
+            5_000 => net.nodes[1].frozen = false,
+            _ => {}
+        }
+        net.run_until(Instant(ms * 1000));
+        for n in 0..2 {
+            let e = net.engine(n);
+            let due = (0..e.config().sessions.len())
+                .filter_map(|i| {
+                    let v = e.session(SessionId(i)).unwrap();
+                    [v.next_tx, v.expire_at, v.reset_at].into_iter().flatten().min()
+                })
+                .min();
+            if let Some(d) = due {
+                let p = e.poll_timeout().expect("a deadline is queued");
+                assert!(p <= d, "node {n} at {ms} ms: poll_timeout {p:?} after deadline {d:?}");
+                if !net.nodes[n].frozen {
+                    assert!(d.0 > ms * 1000, "node {n}: deadline {d:?} passed at {ms} ms");
+                }
+            }
+        }
+    }
+    assert_eq!(net.engine(0).session(SessionId(0)).unwrap().local_state, State::Up);
+}
+
+/// The single-engine JSONL replay (`replay.rs`): timers run at their own due times before each
+/// input; the same log gives the same actions.
+#[test]
+fn jsonl_replay_is_deterministic() {
+    let down = pkt(|r| r.state = wire::State::Down);
+    let hex: String = down.iter().map(|b| format!("{b:02x}")).collect();
+    let log = format!(
+        "# RFC 5880 §6.8.6: Down received in Down -> Init\n{{\"t\":0,\"input\":\"Start\"}}\n\
+         {{\"t\":500000,\"input\":{{\"Packet\":{{\"src\":\"192.0.2.2:50000\",\"dst\":null,\"ttl\":255,\"multihop\":false,\"data\":\"{hex}\"}}}}}}\n\
+         {{\"t\":5000000}}\n"
+    );
+    let run = || {
+        let mut e = Engine::new(engine_config(&conf(3)), 9);
+        let actions = replay::replay(&mut e, log.as_bytes()).unwrap();
+        (actions, e.session(SessionId(0)).unwrap())
+    };
+    let (a1, v1) = run();
+    let (a2, v2) = run();
+    assert_eq!(a1, a2);
+    assert_eq!(v1, v2);
+    // Down at 0, Init at once at 0.5 s; the detection time (3 x max(100 ms, the packet's 100 ms))
+    // expires at 0.8 s: Down at once, then every 0.75-1 s.
+    assert_eq!(v1.local_state, State::Down);
+    assert_eq!(v1.local_diag, Diag::TimeExpired);
+    let sends: Vec<(u64, wire::State)> = a1
+        .iter()
+        .filter_map(|(t, a)| match a {
+            Action::Send { data, .. } => Some((t.0, wire::Packet::new_unchecked(&data[..]).state())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sends[0], (0, wire::State::Down));
+    assert_eq!(sends[1], (500_000, wire::State::Init));
+    assert_eq!(sends[2], (800_000, wire::State::Down));
+    assert!(sends.windows(2).skip(2).all(|w| (750_000..=1_000_000).contains(&(w[1].0 - w[0].0))), "{sends:?}");
+    let text = replay::write_actions(&a1);
+    assert_eq!(text.lines().count(), a1.len());
+    assert!(replay::parse_log("{\"t\":5}\n{\"t\":4}\n".as_bytes()).is_err(), "time travel refused");
+}
