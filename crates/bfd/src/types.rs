@@ -35,6 +35,38 @@ pub enum State {
     Up,
 }
 
+impl State {
+    /// keepalived's `BFD_STATE_STR`.
+    pub const fn text(self) -> &'static str {
+        match self {
+            State::AdminDown => "AdminDown",
+            State::Down => "Down",
+            State::Init => "Init",
+            State::Up => "Up",
+        }
+    }
+    /// From the wire's Sta.
+    pub const fn from_wire(s: keepalived_wire::bfd::State) -> State {
+        use keepalived_wire::bfd::State as W;
+        match s {
+            W::AdminDown => State::AdminDown,
+            W::Down => State::Down,
+            W::Init => State::Init,
+            W::Up => State::Up,
+        }
+    }
+    /// To the wire's Sta.
+    pub const fn to_wire(self) -> keepalived_wire::bfd::State {
+        use keepalived_wire::bfd::State as W;
+        match self {
+            State::AdminDown => W::AdminDown,
+            State::Down => W::Down,
+            State::Init => W::Init,
+            State::Up => W::Up,
+        }
+    }
+}
+
 /// Diagnostic code (RFC 5880 §4.1 "Diag").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Diag {
@@ -56,6 +88,52 @@ pub enum Diag {
     AdminDown,
     /// 8 Reverse Concatenated Path Down
     RevConcatPathDown,
+}
+
+impl Diag {
+    /// The Diag value on the wire.
+    pub const fn code(self) -> u8 {
+        match self {
+            Diag::None => 0,
+            Diag::TimeExpired => 1,
+            Diag::EchoFailed => 2,
+            Diag::NeighborDown => 3,
+            Diag::FwdPlaneReset => 4,
+            Diag::PathDown => 5,
+            Diag::ConcatPathDown => 6,
+            Diag::AdminDown => 7,
+            Diag::RevConcatPathDown => 8,
+        }
+    }
+    /// From the wire (`None` above 8).
+    pub const fn from_code(v: u8) -> Option<Diag> {
+        Some(match v {
+            0 => Diag::None,
+            1 => Diag::TimeExpired,
+            2 => Diag::EchoFailed,
+            3 => Diag::NeighborDown,
+            4 => Diag::FwdPlaneReset,
+            5 => Diag::PathDown,
+            6 => Diag::ConcatPathDown,
+            7 => Diag::AdminDown,
+            8 => Diag::RevConcatPathDown,
+            _ => return None,
+        })
+    }
+    /// keepalived's `BFD_DIAG_STR`.
+    pub const fn text(self) -> &'static str {
+        match self {
+            Diag::None => "No Diagnostic",
+            Diag::TimeExpired => "Control Detection Time Expired",
+            Diag::EchoFailed => "Echo Function Failed",
+            Diag::NeighborDown => "Neighbor Signaled Session Down",
+            Diag::FwdPlaneReset => "Forwarding Plane Reset",
+            Diag::PathDown => "Path Down",
+            Diag::ConcatPathDown => "Concatenated Path Down",
+            Diag::AdminDown => "Administratively Down",
+            Diag::RevConcatPathDown => "Reverse Concatenated Path Down",
+        }
+    }
 }
 
 /// An input to the engine.
@@ -99,7 +177,8 @@ pub enum Action {
         #[serde(with = "hex_bytes")]
         data: Vec<u8>,
     },
-    /// The session went Up (`up`) or left Up: tell the VRRP/checker children.
+    /// The session went Up (`up`) or left Up (not when the peer signalled AdminDown, RFC 5882
+    /// §3.2): tell the VRRP/checker children.
     Event {
         /// The session.
         session: SessionId,

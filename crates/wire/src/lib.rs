@@ -16,6 +16,7 @@
 //! | [`advert`] | a whole received IPv4 datagram: IPv4 header, optional AH, VRRP |
 //! | [`ethernet`], [`arp`] | Ethernet II framing, (gratuitous) ARP |
 //! | [`ndisc`] | ICMPv6 (unsolicited) Neighbour Advertisement |
+//! | [`bfd`] | BFD control packets (RFC 5880 §4.1) with every authentication section |
 //! | [`checksum`] | the Internet checksum and pseudo-headers |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -23,6 +24,7 @@
 pub mod advert;
 pub mod ah;
 pub mod arp;
+pub mod bfd;
 pub mod checksum;
 mod error;
 pub mod ethernet;

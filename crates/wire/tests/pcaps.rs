@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::ethernet::{self, ethertype};
 use keepalived_wire::vrrp::{self, Auth, ChecksumKind, Family, Version};
-use keepalived_wire::{ah, arp, ip_proto, ipv4, ipv6, ndisc};
+use keepalived_wire::{ah, arp, bfd, ip_proto, ipv4, ipv6, ndisc};
 
 /// Minimal libpcap (classic) reader: returns the link type and the frames.
 fn read_pcap(data: &[u8]) -> (u32, Vec<&[u8]>) {
@@ -217,6 +217,57 @@ fn keepalived_vmac_frr() {
 fn bfd_capture_has_no_vrrp() {
     let c = run("bfd-keepalived-frr.pcap");
     assert_eq!(c.vrrp4 + c.vrrp6, 0);
+}
+
+/// Every BFD control packet (UDP to 3784) of the keepalived <-> FRR capture: TTL/hop limit 255
+/// (RFC 5881 §5), every §6.8.6 check passes, Repr parse then emit byte-identical, and the capture
+/// holds the Up handshake and poll/final sequences.
+#[test]
+fn bfd_keepalived_frr_round_trip() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/bfd-keepalived-frr.pcap");
+    let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (linktype, frames) = read_pcap(&data);
+    assert_eq!(linktype, 1);
+    let (mut n4, mut n6, mut up, mut polls, mut finals) = (0, 0, 0, 0, 0);
+    for (i, frame) in frames.iter().enumerate() {
+        let ctx = format!("frame {}", i + 1);
+        let f = ethernet::Frame::new_checked(*frame).unwrap();
+        let eth = ethernet::Repr::parse(&f).unwrap();
+        let (udp, ttl) = match eth.ethertype {
+            ethertype::IPV4 => {
+                let p = ipv4::Packet::new_checked(f.payload()).unwrap();
+                if p.protocol() != 17 {
+                    continue;
+                }
+                n4 += 1;
+                (p.payload(), p.ttl())
+            }
+            ethertype::IPV6 => {
+                let p = ipv6::Packet::new_checked(f.payload()).unwrap();
+                if p.next_header() != 17 {
+                    continue;
+                }
+                n6 += 1;
+                (p.payload(), p.hop_limit())
+            }
+            _ => continue,
+        };
+        assert!(udp.len() >= 8, "{ctx}");
+        let dport = u16::from_be_bytes([udp[2], udp[3]]);
+        assert_eq!(dport, bfd::CONTROL_PORT, "{ctx}");
+        assert_eq!(ttl, 255, "{ctx}: GTSM");
+        let payload = &udp[8..usize::from(u16::from_be_bytes([udp[4], udp[5]]))];
+        let p = bfd::Packet::new_checked(payload).expect(&ctx);
+        assert_eq!(p.validate(), Ok(()), "{ctx}");
+        let r = bfd::Repr::parse(&p).expect(&ctx);
+        assert_eq!(r.auth, None, "{ctx}");
+        assert_eq!(r.to_vec().unwrap(), payload, "{ctx}: re-emit");
+        up += usize::from(r.state == bfd::State::Up);
+        polls += usize::from(r.poll);
+        finals += usize::from(r.final_flag);
+    }
+    println!("bfd: {n4} IPv4 + {n6} IPv6 packets, {up} Up, {polls} P, {finals} F");
+    assert!(n4 > 10 && n6 > 10 && up > 10 && polls > 0 && finals > 0);
 }
 
 #[test]
