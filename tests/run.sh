@@ -31,6 +31,9 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light
 # SMTP/DNS/UDP/PING_CHECK tests: a DNS server, a UDP echo/responder.
 command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 command -v socat >/dev/null 2>&1 || need+=(socat)
+# keepalived.conf(5) lint (crates/config/tests/man_keywords.rs).
+command -v groff >/dev/null 2>&1 || need+=(groff-base)
+command -v mandoc >/dev/null 2>&1 || need+=(mandoc)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
@@ -51,3 +54,9 @@ for svc in keepalived frr nginx-light; do
 done
 
 cargo test --workspace --locked "$@"
+
+# The Debian package and `make install` (tests/package.sh): only for the
+# whole suite, not when arguments select tests.
+if [ "$#" -eq 0 ] && [ "$(id -u)" = 0 ] && [ -z "${KEEPALIVED_RS_SKIP_PACKAGE:-}" ]; then
+    bash tests/package.sh
+fi

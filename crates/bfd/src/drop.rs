@@ -1,7 +1,7 @@
 //! Why a received control packet is discarded, in one place.
 //!
 //! Every receive check of RFC 5880 §6.8.6 (and keepalived 2.2.7's extra ones in `bfd_check_packet`,
-//! `bfd_handle_packet`, `bfd_check_packet_ttl`) is one [`DropReason`]. [`report`] is the only place
+//! `bfd_handle_packet`, `bfd_check_packet_ttl`) is one [`DropReason`]. `report` is the only place
 //! that counts a drop (per session when one can be named, else in the engine's global counters) and
 //! logs it, rate-limited per reason and counter scope, with keepalived's text where it has one.
 use std::net::SocketAddr;

@@ -2,10 +2,12 @@
 //!
 //! Cost: a received packet is validated in place ([`keepalived_wire::bfd::Packet::validate`]),
 //! demultiplexed by Your Discriminator in a `HashMap` (by source address, also hashed, while it is
-//! zero) and handled without allocation but for the answer it may send. [`Engine::poll_timeout`]
-//! scans every session (O(sessions)); fine at a few hundred sessions, a timer wheel would make it
-//! O(1) if ever needed.
-use std::collections::HashMap;
+//! zero) and handled without allocation but for the answer it may send. Timers live in one min-heap
+//! with one live entry per session at most: [`Engine::poll_timeout`] is O(1), a timer O(log n).
+//! A session's deadline that moves later (the detection timer on every packet) is not re-queued;
+//! its entry fires early, finds nothing due and re-queues the real deadline.
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 
 use keepalived_wire::bfd::{Packet, Repr};
@@ -27,6 +29,8 @@ pub struct Engine {
     started: bool,
     global: Counters,
     global_limit: LogLimit,
+    /// (deadline, session); an entry is live while it equals the session's `queued`.
+    timers: BinaryHeap<Reverse<(Instant, usize)>>,
 }
 
 /// What a dump shows of one session (keepalived's `dump_bfd` and `bfd_dump_timers` fields).
@@ -94,6 +98,7 @@ impl Engine {
             started: false,
             global: Counters::default(),
             global_limit: LogLimit::default(),
+            timers: BinaryHeap::new(),
         };
         for sc in &cfg.sessions {
             let discr = e.new_discr();
@@ -136,7 +141,9 @@ impl Engine {
     pub fn handle(&mut self, now: Instant, input: Input, out: &mut Vec<Action>) {
         match input {
             Input::Start => self.start(now, out),
-            Input::Packet { src, dst, ttl, multihop, data } => self.packet(now, src, dst, ttl, multihop, &data, out),
+            Input::Packet { src, dst, ttl, multihop, data } => {
+                self.handle_packet(now, src, dst, ttl, multihop, &data, out)
+            }
             Input::SendFailed { session } => {
                 if let Some(s) = self.sessions.get_mut(session.0) {
                     if !s.send_error {
@@ -172,6 +179,18 @@ impl Engine {
             s.send(SessionId(i), false, out);
         }
         s.schedule_tx(now, &mut self.rng);
+        self.queue(i);
+    }
+
+    /// Puts session `i`'s earliest deadline in the heap unless an entry at or before it is there.
+    fn queue(&mut self, i: usize) {
+        let s = &mut self.sessions[i];
+        if let Some(d) = s.due() {
+            if s.queued.is_none_or(|q| d < q) {
+                s.queued = Some(d);
+                self.timers.push(Reverse((d, i)));
+            }
+        }
     }
 
     /// AdminDown (diag 7) on the wire at once for every session that may transmit (RFC 5880 §6.8.16).
@@ -181,32 +200,46 @@ impl Engine {
         }
     }
 
-    /// When [`Engine::handle_timeout`] must next be called.
+    /// When [`Engine::handle_timeout`] must next be called (possibly a little early: it then does
+    /// nothing and the next call gives the real deadline).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.sessions.iter().filter_map(|s| [s.next_tx, s.expire_at, s.reset_at].into_iter().flatten().min()).min()
+        self.timers.peek().map(|Reverse((t, _))| *t)
     }
 
     /// Run every timer due at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant, out: &mut Vec<Action>) {
-        for (i, s) in self.sessions.iter_mut().enumerate() {
-            let id = SessionId(i);
-            if s.expire_at.is_some_and(|t| t <= now) {
-                s.expire(id, now, out);
-                // A Down goes on the wire at once, not at the next scheduled packet.
-                if s.may_transmit() {
-                    s.send(id, false, out);
-                    s.schedule_tx(now, &mut self.rng);
-                }
+        while let Some(&Reverse((t, i))) = self.timers.peek() {
+            if t > now {
+                break;
             }
-            if s.reset_at.is_some_and(|t| t <= now) {
-                s.reset();
+            self.timers.pop();
+            let Some(s) = self.sessions.get_mut(i) else { continue };
+            if s.queued != Some(t) {
+                continue; // superseded by an earlier entry
             }
-            if s.next_tx.is_some_and(|t| t <= now) {
-                if s.may_transmit() {
-                    s.send(id, false, out);
-                }
-                s.schedule_tx(now, &mut self.rng);
+            s.queued = None;
+            Self::run_session_timers(s, SessionId(i), now, &mut self.rng, out);
+            self.queue(i);
+        }
+    }
+
+    fn run_session_timers(s: &mut Session, id: SessionId, now: Instant, rng: &mut Rng, out: &mut Vec<Action>) {
+        if s.expire_at.is_some_and(|t| t <= now) {
+            s.expire(id, now, out);
+            // A Down goes on the wire at once, not at the next scheduled packet.
+            if s.may_transmit() {
+                s.send(id, false, out);
+                s.schedule_tx(now, rng);
             }
+        }
+        if s.reset_at.is_some_and(|t| t <= now) {
+            s.reset();
+        }
+        if s.next_tx.is_some_and(|t| t <= now) {
+            if s.may_transmit() {
+                s.send(id, false, out);
+            }
+            s.schedule_tx(now, rng);
         }
     }
 
@@ -237,9 +270,11 @@ impl Engine {
         }
     }
 
-    /// A received datagram: every check of RFC 5880 §6.8.6, then the session's state machine.
+    /// [`Input::Packet`] without the owned buffer: the shell can hand its receive buffer over
+    /// as is (no allocation per received packet). Every check of RFC 5880 §6.8.6, then the
+    /// session's state machine.
     #[allow(clippy::too_many_arguments)]
-    fn packet(
+    pub fn handle_packet(
         &mut self,
         now: Instant,
         src: SocketAddr,
@@ -322,6 +357,7 @@ impl Engine {
             s.schedule_tx(now, &mut self.rng);
             s.next_tx = s.next_tx.min(due);
         }
+        self.queue(i);
     }
 
     /// The engine for `cfg`, keeping the state of surviving sessions (same name, neighbour and
@@ -352,6 +388,7 @@ impl Engine {
             started: self.started,
             global: self.global,
             global_limit: self.global_limit,
+            timers: BinaryHeap::new(),
         };
         for s in kept.iter().flatten() {
             e.by_discr.insert(s.local_discr, usize::MAX);
@@ -375,6 +412,10 @@ impl Engine {
             for i in fresh {
                 e.start_session(i, now, out);
             }
+        }
+        for i in 0..e.sessions.len() {
+            e.sessions[i].queued = None;
+            e.queue(i);
         }
         e
     }

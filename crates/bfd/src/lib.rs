@@ -11,12 +11,18 @@
 //! * One session per enabled `bfd_instance` ([`SessionId`] = index in [`EngineConfig::sessions`]).
 //! * The shell opens the session's sending socket (source address and port, TTL/hop limit from
 //!   [`SessionConfig`]) and sends every [`Action::Send`] on it at once.
-//! * Every datagram received on the BFD ports is fed as [`Input::Packet`] with its source, local
-//!   (destination) address and received TTL/hop limit; the engine validates, demultiplexes and counts.
-//! * [`Action::Event`] is a session going Up or Down: the shell forwards it to the VRRP and/or checker
-//!   children as its `to_vrrp`/`to_checker` say.
+//! * Every datagram received on the BFD ports is fed as [`Input::Packet`] (or, without copying, to
+//!   [`Engine::handle_packet`]) with its source, local (destination) address and received TTL/hop
+//!   limit (0 when unknown: the TTL check is then skipped, as keepalived does); the engine
+//!   validates, demultiplexes and counts ([`DropReason`]).
+//! * [`Action::Event`] is a session entering Up or leaving Up: the shell forwards it to the VRRP
+//!   and/or checker children as its `to_vrrp`/`to_checker` say. A session leaving Up because the
+//!   peer signalled AdminDown gives no event (RFC 5882 §3.2, keepalived `bfd_state_fall`). The
+//!   engine sends no event at start or reload: keepalived's child sends every session's current
+//!   state then (`bfd_register_workers`), which the shell can do from [`Engine::session`].
 //! * [`Engine::reload`] returns the engine for the new configuration, keeping the state of sessions
-//!   that survive (matched by name and neighbour, as keepalived does).
+//!   that survive (matched by name, neighbour and multihop). Sessions that disappear send AdminDown
+//!   at once, with their index in the OLD configuration as [`SessionId`].
 //! * [`Input::Shutdown`] ends every session (AdminDown, diag 7, sent at once).
 #![warn(missing_docs)]
 pub mod config;

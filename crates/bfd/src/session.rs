@@ -47,6 +47,8 @@ pub(crate) struct Session {
     pub next_tx: Option<Instant>,
     pub expire_at: Option<Instant>,
     pub reset_at: Option<Instant>,
+    /// The deadline of this session's live entry in the engine's timer heap.
+    pub queued: Option<Instant>,
     pub send_error: bool,
     pub counters: Counters,
     pub log_limit: LogLimit,
@@ -86,6 +88,7 @@ impl Session {
             next_tx: None,
             expire_at: None,
             reset_at: None,
+            queued: None,
             send_error: false,
             counters: Counters::default(),
             log_limit: LogLimit::default(),
@@ -121,6 +124,11 @@ impl Session {
         if matches!(self.local_state, State::Init | State::Up) {
             self.expire_at = self.last_seen.map(|t| t.add_us(self.local_detect_time));
         }
+    }
+
+    /// The earliest of the session's deadlines.
+    pub fn due(&self) -> Option<Instant> {
+        [self.next_tx, self.expire_at, self.reset_at].into_iter().flatten().min()
     }
 
     /// Periodic transmission is allowed (RFC 5880 §6.8.7).

@@ -177,7 +177,8 @@ pub enum Action {
         #[serde(with = "hex_bytes")]
         data: Vec<u8>,
     },
-    /// The session went Up (`up`) or left Up: tell the VRRP/checker children.
+    /// The session went Up (`up`) or left Up (not when the peer signalled AdminDown, RFC 5882
+    /// §3.2): tell the VRRP/checker children.
     Event {
         /// The session.
         session: SessionId,

@@ -32,6 +32,11 @@ fn scenario_goldens() {
                 continue;
             }
         };
+        if name.starts_with("drop-") || name.starts_with("flood-") {
+            if let Err(e) = common::no_change_after_forgery(&got) {
+                failures.push(format!("{name}: {e}"));
+            }
+        }
         let path = dir.join("expected.jsonl");
         if update {
             std::fs::write(&path, &got).expect("write expected.jsonl");

@@ -294,3 +294,34 @@ pub fn run_dir(dir: &Path) -> Result<String, String> {
 pub fn drops(c: &Counters) -> BTreeMap<String, u64> {
     c.drops.clone()
 }
+
+/// Time of the first forged packet in the hostile scenarios.
+pub const FORGERY_AT: u64 = 1_000_050;
+
+/// A hostile scenario's log: from the first forged packet on, node a neither changes state nor
+/// reports an event, and its final snapshot counts at least one drop.
+pub fn no_change_after_forgery(rendered: &str) -> Result<(), String> {
+    for line in rendered.lines() {
+        let v: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        if let Some(f) = v.get("final") {
+            if f["node"] == "a" {
+                let count = |c: &Value| c["drops"].as_object().map_or(0, |m| m.len());
+                let n = count(&f["global"])
+                    + f["sessions"].as_array().map_or(0, |s| s.iter().map(|s| count(&s["counters"])).sum());
+                if n == 0 {
+                    return Err("no drop counted".into());
+                }
+            }
+            continue;
+        }
+        if v["node"] != "a" || v["t"].as_u64().unwrap_or(0) < FORGERY_AT {
+            continue;
+        }
+        let a = &v["action"];
+        let entering = a["Log"]["text"].as_str().is_some_and(|t| t.contains("Entering"));
+        if entering || a.get("Event").is_some() {
+            return Err(format!("state change after the forged packet: {line}"));
+        }
+    }
+    Ok(())
+}
