@@ -327,14 +327,14 @@ fn version_string() -> String {
     format!("Keepalived v{KEEPALIVED_RELEASE} (keepalived-rs {})", env!("CARGO_PKG_VERSION"))
 }
 
-/// What this build has, in keepalived's `Config options:` words. BFD is
-/// left out until its child runs; SNMP and DBus are not implemented.
+/// What this build has, in keepalived's `Config options:` words (SNMP and
+/// DBus are not implemented).
 const CONFIG_OPTIONS: &str =
-    "NFTABLES LVS REGEX VRRP VRRP_AUTH VRRP_VMAC JSON OLD_CHKSUM_COMPAT INIT=systemd SYSTEMD_NOTIFY";
+    "NFTABLES LVS REGEX VRRP VRRP_AUTH VRRP_VMAC JSON BFD OLD_CHKSUM_COMPAT INIT=systemd SYSTEMD_NOTIFY";
 
 /// The same, as the keepalived `configure` options that would give it.
 const CONFIGURE_OPTIONS: &str =
-    "--enable-json --enable-regex --disable-bfd --disable-snmp --disable-dbus --with-init=systemd";
+    "--enable-json --enable-regex --enable-bfd --disable-snmp --disable-dbus --with-init=systemd";
 
 /// keepalived's `System options:` that describe what keepalived-rs uses.
 const SYSTEM_OPTIONS: &str =

@@ -100,6 +100,7 @@ impl BfdChild {
         child
     }
 
+    /// The engine's clock (µs since the child started; monotonic).
     fn now(&self) -> Instant {
         Instant(u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX))
     }
@@ -153,7 +154,16 @@ impl BfdChild {
 
     /// Feed `input` and carry out the actions, feeding back send failures.
     fn feed(&mut self, input: Input, ctx: &mut Ctx<'_>) {
-        let mut queue = VecDeque::from([input]);
+        let mut out = Vec::new();
+        let now = self.now();
+        self.engine.handle(now, input, &mut out);
+        self.run(out, ctx, &[]);
+    }
+
+    /// Carry out `actions`, then feed back the send failures they met.
+    fn run(&mut self, actions: Vec<Action>, ctx: &mut Ctx<'_>, removed: &[(IpAddr, Socket)]) {
+        let mut queue = VecDeque::new();
+        self.execute(actions, ctx, &mut queue, removed);
         while let Some(i) = queue.pop_front() {
             let mut out = Vec::new();
             let now = self.now();
@@ -240,8 +250,12 @@ impl BfdChild {
                     return;
                 }
             };
-            let data = self.buf.get(..got.len.min(self.buf.len())).unwrap_or_default().to_vec();
-            self.feed(Input::Packet { src: got.src, dst: got.dst, ttl: got.ttl, multihop, data }, ctx);
+            // The receive buffer goes to the engine as is: no copy per packet.
+            let now = self.now();
+            let data = self.buf.get(..got.len.min(self.buf.len())).unwrap_or_default();
+            let mut out = Vec::new();
+            self.engine.handle_packet(now, got.src, got.dst, got.ttl, multihop, data, &mut out);
+            self.run(out, ctx, &[]);
         }
     }
 
@@ -317,11 +331,7 @@ impl Subsystem for BfdChild {
         if self.engine.poll_timeout().is_some_and(|t| t <= now) {
             let mut out = Vec::new();
             self.engine.handle_timeout(now, &mut out);
-            let mut queue = VecDeque::new();
-            self.execute(out, ctx, &mut queue, &[]);
-            while let Some(i) = queue.pop_front() {
-                self.feed(i, ctx);
-            }
+            self.run(out, ctx, &[]);
         }
     }
 
@@ -344,11 +354,7 @@ impl Subsystem for BfdChild {
         self.send_error = vec![false; tx.len()];
         self.tx = tx;
         self.open_rx(Some(ctx.registry));
-        let mut queue = VecDeque::new();
-        self.execute(out, ctx, &mut queue, &removed);
-        while let Some(i) = queue.pop_front() {
-            self.feed(i, ctx);
-        }
+        self.run(out, ctx, &removed);
         self.announce(ctx);
         true
     }
