@@ -222,3 +222,62 @@ fn decode_a_capture() {
         );
     }
 }
+
+/// SIGHUP (keepalived users report BFD broken after reloads, #1374): an
+/// unchanged configuration keeps both sessions Up on the same source ports;
+/// removing the IPv6 session sends its AdminDown (diag 7) at once while the
+/// IPv4 session stays Up. Peer: keepalived 2.2.7.
+#[test]
+fn reload_keeps_sessions_and_admin_downs_removed_ones() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(scripts) = usable(&["ip", "tcpdump", KEEPALIVED]) else { return };
+    let mut lab = Lab::up(&scripts, "brl", 2);
+    let pcap = lab.run.join("bfd.pcap");
+    lab.capture(&pcap, &["udp", "port", "3784"]);
+    start_peer(&mut lab, Peer::Keepalived);
+    let conf = lab.run.join("ours.conf");
+    std::fs::write(&conf, bfdlab::ours_conf("", "")).unwrap();
+    lab.start_ka_args(1, OURS, &conf, &[]);
+    assert!(wait_for(Duration::from_secs(15), || all_up(&lab, 1)), "{}", lab.ka_log(1));
+    std::thread::sleep(Duration::from_secs(1));
+    let parent = lab.ka_parent_pid(1).expect("our parent");
+    // ka.sh runs a copy of the configuration.
+    let running = lab.run.join("ka").join("h1-ours.conf");
+
+    signal(parent, Signal::SIGHUP);
+    std::thread::sleep(Duration::from_secs(2));
+    let log = lab.ka_log(1);
+    assert!(!log.contains("Entering Down state") && !log.contains("Entering AdminDown"), "{log}");
+    let t_reload = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as u64;
+
+    let only_v4 = bfdlab::ours_conf("", "").split("bfd_instance H2_V6").next().unwrap().to_string();
+    std::fs::write(&running, only_v4).unwrap();
+    signal(parent, Signal::SIGHUP);
+    std::thread::sleep(Duration::from_secs(2));
+    lab.stop_ka(1, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    lab.stop_captures();
+    let log = lab.ka_log(1);
+    let before_stop = log.split("Stopping").next().unwrap_or("");
+    assert!(!before_stop.contains("(H2_V4) Entering Down"), "{log}");
+
+    let seen = decode(&pcap);
+    for (name, us, them) in FAMILIES {
+        let (us, them) = (ip(us), ip(them));
+        let ours: Vec<&Seen> = seen.iter().filter(|p| p.src == us && p.dst == them).collect();
+        let ports: std::collections::BTreeSet<u16> = ours.iter().map(|p| p.sport).collect();
+        assert_eq!(ports.len(), 1, "{name}: the source port changed across reloads: {ports:?}");
+        let first_admin = ours.iter().find(|p| p.state == State::AdminDown);
+        if name == "H2_V6" {
+            let a = first_admin.expect("AdminDown of the removed session");
+            assert_eq!(a.diag, 7, "{name}: diag");
+            assert!(a.t_us > t_reload, "{name}: AdminDown before the second reload");
+            assert!(ours.iter().all(|p| p.t_us <= a.t_us || p.state == State::AdminDown), "{name}: sent after removal");
+        } else {
+            // Up until the stop's AdminDown.
+            let stop = first_admin.map_or(u64::MAX, |p| p.t_us);
+            let after_up = ours.iter().skip_while(|p| p.state != State::Up).filter(|p| p.t_us < stop);
+            assert!(after_up.clone().all(|p| p.state == State::Up), "{name}: left Up across reloads");
+        }
+    }
+}
