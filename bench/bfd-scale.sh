@@ -69,7 +69,7 @@ conf() {   # conf NET LOCAL-SIDE REMOTE-SIDE
 }
 conf 10.201 1 0 >"$tmp/h1.conf"; conf 10.201 0 1 >"$tmp/h2.conf"
 conf 10.202 1 0 >"$tmp/h3.conf"; conf 10.202 0 1 >"$tmp/h4.conf"
-start() { KA_BIN_h$1=$2 TMPDIR=$tmp bash "$LAB/ka.sh" start "$1" "$tmp/h$1.conf" >/dev/null; }
+start() { env "KA_BIN_h$1=$2" TMPDIR="$tmp" bash "$LAB/ka.sh" start "$1" "$tmp/h$1.conf" >/dev/null; }
 start 2 "$KA"; start 4 "$KA"; start 1 "$OURS"; start 3 "$KA"
 
 ups() { grep -c "Entering Up state" "$KA_RUN/h$1.log" 2>/dev/null || true; }
