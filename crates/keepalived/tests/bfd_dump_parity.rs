@@ -19,13 +19,12 @@ use std::time::Duration;
 const KEEPALIVED: &str = "/usr/sbin/keepalived";
 
 fn seat_conf() -> String {
-    format!(
-        "global_defs {{\n  router_id h1\n}}\n\
-         bfd_instance H2_V4 {{\n  neighbor_ip 198.51.100.2\n  source_ip 198.51.100.1\n  min_rx 100\n  min_tx 100\n  multiplier 3\n}}\n\
-         bfd_instance H2_V6 {{\n  neighbor_ip 2001:db8::2\n  source_ip 2001:db8::1\n  min_rx 100\n  min_tx 100\n  multiplier 3\n  hoplimit 255\n}}\n\
-         bfd_instance ABSENT {{\n  neighbor_ip 198.51.100.9\n  min_rx 250\n  min_tx 300\n  idle_tx 2000\n  multiplier 5\n  passive\n  ttl 200\n  max_hops 10\n  vrrp\n}}\n\
-         bfd_instance CHK {{\n  neighbor_ip 198.51.100.10\n  source_ip 198.51.100.1\n  checker\n}}\n"
-    )
+    "global_defs {\n  router_id h1\n}\n\
+         bfd_instance H2_V4 {\n  neighbor_ip 198.51.100.2\n  source_ip 198.51.100.1\n  min_rx 100\n  min_tx 100\n  multiplier 3\n}\n\
+         bfd_instance H2_V6 {\n  neighbor_ip 2001:db8::2\n  source_ip 2001:db8::1\n  min_rx 100\n  min_tx 100\n  multiplier 3\n  hoplimit 255\n}\n\
+         bfd_instance ABSENT {\n  neighbor_ip 198.51.100.9\n  min_rx 250\n  min_tx 300\n  idle_tx 2000\n  multiplier 5\n  passive\n  ttl 200\n  max_hops 10\n  vrrp\n}\n\
+         bfd_instance CHK {\n  neighbor_ip 198.51.100.10\n  source_ip 198.51.100.1\n  checker\n}\n"
+        .to_string()
 }
 
 /// A line with the values that differ between runs replaced.

@@ -118,7 +118,7 @@ fn local_port_range() -> Option<(u16, u16)> {
 /// unless that leaves fewer than 1024 ports (keepalived's rule).
 fn port_range() -> (u16, u16) {
     let (lo, hi) = local_port_range().unwrap_or((BFD_MIN_PORT, BFD_MAX_PORT));
-    let (lo, hi) = (lo.max(BFD_MIN_PORT), hi.min(BFD_MAX_PORT));
+    let lo = lo.max(BFD_MIN_PORT);
     if u32::from(lo) + 1023 > u32::from(hi) {
         (BFD_MIN_PORT, BFD_MAX_PORT)
     } else {
