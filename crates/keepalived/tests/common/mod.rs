@@ -204,7 +204,7 @@ impl Lab {
     /// Start tcpdump on the bridge, writing `file`; returns once it runs.
     pub fn capture(&mut self, file: &Path, filter: &[&str]) {
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.sw(), "tcpdump", "-i", "br0", "-U", "-s", "0", "-w"])
+            .args(["netns", "exec", &self.sw(), "tcpdump", "-i", "br0", "--immediate-mode", "-U", "-s", "0", "-w"])
             .arg(file)
             .args(filter)
             .stdin(Stdio::null())
