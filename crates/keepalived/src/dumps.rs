@@ -58,7 +58,7 @@ pub fn parent_data(cfg: &Config, children: &[(ProcKind, Option<i32>)]) -> String
             }
         }
     }
-    s.push_str(&global_data(cfg));
+    s.push_str(&global_data(cfg, true));
     push_json(&mut s, "Root options", &cfg.root);
     push_json(&mut s, "Global definitions (model)", &cfg.global);
     s
@@ -155,8 +155,12 @@ pub fn vrrp_stats(live: &[VrrpLive]) -> String {
 }
 
 /// keepalived's dump_global_data section, from the configuration alone.
-pub fn global_data(cfg: &Config) -> String {
-    let facts =
-        crate::global_dump::GlobalFacts { root: &cfg.root, nft_table: cfg.global.nftables.clone(), script_ids: None };
+pub fn global_data(cfg: &Config, vrrp_process: bool) -> String {
+    let facts = crate::global_dump::GlobalFacts {
+        root: &cfg.root,
+        nft_table: cfg.global.nftables.clone(),
+        script_ids: None,
+        vrrp_process,
+    };
     crate::global_dump::global_data(&cfg.global, &facts)
 }

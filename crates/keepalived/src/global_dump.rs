@@ -17,6 +17,10 @@ pub struct GlobalFacts<'a> {
     pub nft_table: Option<String>,
     /// The default script user's ids, if there is one.
     pub script_ids: Option<(u32, u32)>,
+    /// Written by the VRRP process: only there does keepalived resolve the
+    /// default interface and fill the unset lower-priority GARP values
+    /// (another process prints them unset, 4294967295).
+    pub vrrp_process: bool,
 }
 
 fn on_off(v: Option<bool>) -> &'static str {
@@ -50,9 +54,9 @@ pub fn global_data(g: &GlobalDefs, f: &GlobalFacts<'_>) -> String {
     identity(&mut s, g, f);
     smtp(&mut s, g);
     reload(&mut s, g);
-    interfaces(&mut s, g);
+    interfaces(&mut s, g, f.vrrp_process);
     fifos(&mut s, g);
-    vrrp_defaults(&mut s, g);
+    vrrp_defaults(&mut s, g, f.vrrp_process);
     firewall(&mut s, g, f);
     processes(&mut s, g);
     snmp(&mut s, g, f);
@@ -131,7 +135,7 @@ fn reload(s: &mut String, g: &GlobalDefs) {
     }
 }
 
-fn interfaces(s: &mut String, g: &GlobalDefs) {
+fn interfaces(s: &mut String, g: &GlobalDefs, vrrp_process: bool) {
     let _ = writeln!(s, " Dynamic interfaces = {}", tf(g.dynamic_interfaces));
     if g.dynamic_interfaces {
         let _ = writeln!(s, " Allow interface changes = {}", tf(g.allow_if_changes));
@@ -139,7 +143,9 @@ fn interfaces(s: &mut String, g: &GlobalDefs) {
     if g.no_email_faults {
         let _ = writeln!(s, " Send emails for fault transitions = off");
     }
-    let _ = writeln!(s, " Default interface = {}", g.default_interface.as_deref().unwrap_or("eth0"));
+    if vrrp_process {
+        let _ = writeln!(s, " Default interface = {}", g.default_interface.as_deref().unwrap_or("eth0"));
+    }
     let _ = writeln!(s, " Disable local IGMP = {}", if g.disable_local_igmp { "yes" } else { "no" });
     let _ = writeln!(s, " LVS flush = {}", tf(g.lvs_flush));
     let flush = match g.lvs_flush_on_stop {
@@ -166,17 +172,28 @@ fn fifos(s: &mut String, g: &GlobalDefs) {
     let _ = writeln!(s, " VRRP notify priority changes = {}", tf(g.vrrp_notify_priority_changes));
 }
 
-fn vrrp_defaults(s: &mut String, g: &GlobalDefs) {
+fn vrrp_defaults(s: &mut String, g: &GlobalDefs, vrrp_process: bool) {
     let _ = writeln!(s, " VRRP IPv4 mcast group = {}", g.vrrp_mcast_group4);
     let _ = writeln!(s, " VRRP IPv6 mcast group = {}", g.vrrp_mcast_group6);
     let _ = writeln!(s, " Gratuitous ARP delay = {}", g.vrrp_garp_master_delay / 1_000_000);
     let _ = writeln!(s, " Gratuitous ARP repeat = {}", g.vrrp_garp_master_repeat);
     let _ = writeln!(s, " Gratuitous ARP refresh timer = {}", g.vrrp_garp_master_refresh);
     let _ = writeln!(s, " Gratuitous ARP refresh repeat = {}", g.vrrp_garp_master_refresh_repeat);
-    let lower = g.vrrp_garp_lower_prio_delay.unwrap_or(g.vrrp_garp_master_delay);
-    let _ = writeln!(s, " Gratuitous ARP lower priority delay = {}", lower / 1_000_000);
-    let lrep = g.vrrp_garp_lower_prio_repeat.unwrap_or(g.vrrp_garp_master_repeat);
-    let _ = writeln!(s, " Gratuitous ARP lower priority repeat = {lrep}");
+    let (delay, rep) = match (vrrp_process, g.vrrp_garp_lower_prio_delay, g.vrrp_garp_lower_prio_repeat) {
+        (true, d, r) => (
+            (d.unwrap_or(g.vrrp_garp_master_delay) / 1_000_000).to_string(),
+            r.unwrap_or(g.vrrp_garp_master_repeat).to_string(),
+        ),
+        // keepalived's PARAMETER_UNSET where the VRRP process's defaults are
+        // not applied (the model has them applied: a value equal to the
+        // default is taken as not configured).
+        (false, d, r) => (
+            d.filter(|d| *d != g.vrrp_garp_master_delay).map_or(u32::MAX.to_string(), |d| (d / 1_000_000).to_string()),
+            r.filter(|r| *r != g.vrrp_garp_master_repeat).map_or(u32::MAX.to_string(), |r| r.to_string()),
+        ),
+    };
+    let _ = writeln!(s, " Gratuitous ARP lower priority delay = {delay}");
+    let _ = writeln!(s, " Gratuitous ARP lower priority repeat = {rep}");
     let _ = writeln!(s, " Num adverts before down = {}", g.vrrp_down_timer_adverts);
     let each = if g.vrrp_garp_extra_if_all { "i/f" } else { "VMAC" };
     let _ = writeln!(s, " Gratuitous ARP for each secondary {each} = {}s", g.vrrp_garp_extra_if);

@@ -49,7 +49,8 @@ pub fn bfd_data(
     rx: &[i32],
     tx: &[i32],
 ) -> String {
-    let mut o = crate::dumps::global_data(cfg);
+    // keepalived dump_bfd_data: the global definitions as the BFD process has them.
+    let mut o = crate::dumps::global_data(cfg, false);
     w!(o, "------< BFD Data >------");
     w!(o, " fd_in = {}", rx.first().copied().unwrap_or(-1));
     // keepalived prints its read thread's address ("0x%p"); there is none here.

@@ -403,6 +403,7 @@ impl VrrpShell {
             root: &cfg.root,
             nft_table: self.firewall.as_ref().map(|f| f.table().to_string()),
             script_ids: self.script_opts.default_ids.as_ref().map(|i| (i.uid, i.gid)),
+            vrrp_process: true,
         };
         let mut s = crate::global_dump::global_data(&cfg.global, &facts);
         let views = self.views(&cfg.vrrp);
