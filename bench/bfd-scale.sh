@@ -43,12 +43,12 @@ done
 tmp=${KEEP:-$(mktemp -d /tmp/bench-bfd-scale.XXXXXX)}
 mkdir -p "$tmp"
 export LAB_PREFIX=bbs$$- KA_RUN=$tmp/ka
-cleanup() {
-    [ -n "${stress:-}" ] && kill "$stress" 2>/dev/null
-    [ -n "${cap:-}" ] && kill -INT "$cap" 2>/dev/null
+cleanup() {   # every step may fail (set -e must not cut the cleanup short)
+    if [ -n "${stress:-}" ]; then kill "$stress" 2>/dev/null || true; fi
+    if [ -n "${cap:-}" ]; then kill -INT "$cap" 2>/dev/null || true; fi
     for n in 1 2 3 4; do bash "$LAB/ka.sh" stop "$n" >/dev/null 2>&1 || true; done
     bash "$LAB/lab.sh" down >/dev/null 2>&1 || true
-    [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+    if [ -z "${KEEP:-}" ]; then rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 bash "$LAB/lab.sh" up 4 >/dev/null
