@@ -15,6 +15,9 @@
 //!    2.2.7 sends no AdminDown on SIGTERM, so there the session times
 //!    out): we go Down with diag 3 "Neighbor Signaled Session Down" at once.
 //!
+//! Also: a reload keeps the sessions (and their source ports) and sends
+//! AdminDown for a removed one; an RFC 5883 multihop session with FRR.
+//!
 //! Needs root, tcpdump, FRR (zebra, bfdd, vtysh) or /usr/sbin/keepalived,
 //! and ../shared/lab; skipped with a note otherwise. The two tests take
 //! turns (one lock): the timings must not share the CPU with each other.
@@ -296,4 +299,57 @@ fn reload_keeps_sessions_and_admin_downs_removed_ones() {
             assert!(after_up.clone().all(|p| p.state == State::Up), "{name}: left Up across reloads");
         }
     }
+}
+
+/// RFC 5883 multihop against FRR bfdd (`peer … multihop`): our session
+/// with `multihop` talks to port 4784 (the BFD child opens its 4784
+/// receive socket only because a multihop session exists) and comes Up;
+/// freezing bfdd takes it Down by detection time. IPv4.
+#[test]
+fn frr_bfdd_multihop_up_and_detect() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(scripts) = usable(&["ip", "tcpdump", "/usr/lib/frr/bfdd", "/usr/lib/frr/zebra", "vtysh"]) else {
+        return;
+    };
+    let mut lab = Lab::up(&scripts, "bmh", 2);
+    let pcap = lab.run.join("bfd.pcap");
+    lab.capture(&pcap, &["udp", "port", "3784", "or", "udp", "port", "4784"]);
+    let frr_conf = lab.run.join("frr-bfdd-mh.conf");
+    std::fs::write(
+        &frr_conf,
+        "hostname lab-frr\n!\nbfd\n peer 198.51.100.1 multihop local-address 198.51.100.2\n  receive-interval 100\n  \
+         transmit-interval 100\n  detect-multiplier 3\n exit\n!\nexit\n!\n",
+    )
+    .unwrap();
+    let z = lab.scripts.join("configs/frr-zebra.conf");
+    lab.frr(&["start", "2", "zebra", z.to_str().unwrap()]);
+    lab.frr(&["start", "2", "bfdd", frr_conf.to_str().unwrap()]);
+    let conf = lab.run.join("ours.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "global_defs {{\n  router_id h1\n{RT}}}\nbfd_instance MH {{\n  neighbor_ip 198.51.100.2\n  source_ip 198.51.100.1\n  \
+             min_rx 100\n  min_tx 100\n  multiplier 3\n  multihop\n}}\n"
+        ),
+    )
+    .unwrap();
+    lab.start_ka_args(1, OURS, &conf, &[]);
+    let up = |k: usize| log_count(&lab, 1, "(MH) Entering Up state") >= k;
+    assert!(wait_for(Duration::from_secs(15), || up(1)), "multihop never Up:\n{}", lab.ka_log(1));
+    std::thread::sleep(Duration::from_secs(1));
+    let bfdd = peer_pid(&lab, Peer::Frr);
+    signal(bfdd, Signal::SIGSTOP);
+    let down = wait_for(Duration::from_secs(3), || log_count(&lab, 1, "(MH) Entering Down state") >= 1);
+    signal(bfdd, Signal::SIGCONT);
+    assert!(down, "not declared Down:\n{}", lab.ka_log(1));
+    assert!(wait_for(Duration::from_secs(10), || up(2)), "never Up again:\n{}", lab.ka_log(1));
+    std::thread::sleep(Duration::from_millis(300));
+    lab.stop_captures();
+    let seen = decode(&pcap);
+    let ours: Vec<&Seen> = seen.iter().filter(|p| p.src == ip("198.51.100.1")).collect();
+    assert!(!ours.is_empty(), "nothing of ours on the wire");
+    assert!(ours.iter().all(|p| p.dport == 4784), "a packet of ours not to 4784");
+    let d = detection_delays(&seen, ip("198.51.100.1"), ip("198.51.100.2"));
+    eprintln!("multihop: {} packets of ours, detection after freeze {d:?} ms", ours.len());
+    assert!(d.len() == 1 && (295.0..=320.0).contains(&d[0]), "{d:?}");
 }

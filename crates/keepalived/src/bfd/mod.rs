@@ -385,3 +385,26 @@ impl BfdChild {
         self.tx.iter().map(|s| s.as_ref().map_or(-1, |s| s.as_raw_fd())).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keepalived_config::{parse_str, ParseOptions, Subsystems};
+
+    fn sessions(text: &str) -> Vec<SessionConfig> {
+        let opts = ParseOptions { validate: true, active: Subsystems::all(), ..ParseOptions::default() };
+        engine_config(&parse_str("t.conf", text, &opts).config).sessions
+    }
+
+    /// RFC 5881 §5: 255 by default for IPv6 too (keepalived 2.2.7: 64);
+    /// `hoplimit`/`ttl` still win.
+    #[test]
+    fn ipv6_hop_limit_defaults_to_255_and_keywords_still_set_it() {
+        let s = sessions(
+            "bfd_instance A {\n neighbor_ip 2001:db8::2\n}\nbfd_instance B {\n neighbor_ip 2001:db8::3\n hoplimit 64\n}\n\
+             bfd_instance C {\n neighbor_ip 192.0.2.2\n}\nbfd_instance D {\n neighbor_ip 192.0.2.3\n ttl 100\n}\n",
+        );
+        let ttl: Vec<(&str, u8)> = s.iter().map(|s| (s.name.as_str(), s.ttl)).collect();
+        assert_eq!(ttl, [("A", 255), ("B", 64), ("C", 255), ("D", 100)]);
+    }
+}

@@ -13,6 +13,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct Seen {
     pub t_us: u64,
+    pub dport: u16,
     pub src: IpAddr,
     pub dst: IpAddr,
     pub sport: u16,
@@ -30,7 +31,7 @@ pub struct Seen {
 
 /// The UDP payload to/from port 3784/4784 of an Ethernet frame, with the
 /// addresses, source port and TTL / hop limit.
-fn udp_payload(f: &[u8]) -> Option<(IpAddr, IpAddr, u16, u8, &[u8])> {
+fn udp_payload(f: &[u8]) -> Option<(IpAddr, IpAddr, u16, u16, u8, &[u8])> {
     let et = u16::from_be_bytes([*f.get(12)?, *f.get(13)?]);
     let ip = f.get(14..)?;
     let (src, dst, ttl, udp) = match et {
@@ -58,17 +59,18 @@ fn udp_payload(f: &[u8]) -> Option<(IpAddr, IpAddr, u16, u8, &[u8])> {
     if dport != 3784 && dport != 4784 {
         return None;
     }
-    Some((src, dst, sport, ttl, udp.get(8..)?))
+    Some((src, dst, sport, dport, ttl, udp.get(8..)?))
 }
 
 /// Every BFD control packet of a capture, decoded with keepalived_wire.
 pub fn decode(path: &Path) -> Vec<Seen> {
     let mut v = Vec::new();
     for f in read_pcap(path) {
-        let Some((src, dst, sport, ttl, payload)) = udp_payload(&f.data) else { continue };
+        let Some((src, dst, sport, dport, ttl, payload)) = udp_payload(&f.data) else { continue };
         let Ok(p) = Packet::new_checked(payload) else { continue };
         v.push(Seen {
             t_us: f.t_us,
+            dport,
             src,
             dst,
             sport,
