@@ -29,9 +29,12 @@ pub struct Seen {
     pub min_rx: u32,
 }
 
+/// Source, destination, source port, destination port, TTL / hop limit, payload.
+type Udp<'a> = (IpAddr, IpAddr, u16, u16, u8, &'a [u8]);
+
 /// The UDP payload to/from port 3784/4784 of an Ethernet frame, with the
-/// addresses, source port and TTL / hop limit.
-fn udp_payload(f: &[u8]) -> Option<(IpAddr, IpAddr, u16, u16, u8, &[u8])> {
+/// addresses, ports and TTL / hop limit.
+fn udp_payload(f: &[u8]) -> Option<Udp<'_>> {
     let et = u16::from_be_bytes([*f.get(12)?, *f.get(13)?]);
     let ip = f.get(14..)?;
     let (src, dst, ttl, udp) = match et {
