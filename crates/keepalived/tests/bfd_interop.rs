@@ -122,7 +122,7 @@ fn run(peer: Peer) {
     let tag = if peer == Peer::Frr { "bfr" } else { "bka" };
     let mut lab = Lab::up(&scripts, tag, 2);
     let pcap = lab.run.join("bfd.pcap");
-    lab.capture(&pcap, &["udp", "port", "3784", "or", "udp", "port", "4784"]);
+    lab.capture_immediate(&pcap, &["udp", "port", "3784", "or", "udp", "port", "4784"]);
     start_peer(&mut lab, peer);
     let conf = lab.run.join("ours.conf");
     std::fs::write(&conf, bfdlab::ours_conf(RT, "")).unwrap();
@@ -252,7 +252,7 @@ fn reload_keeps_sessions_and_admin_downs_removed_ones() {
     let Some(scripts) = usable(&["ip", "tcpdump", KEEPALIVED]) else { return };
     let mut lab = Lab::up(&scripts, "brl", 2);
     let pcap = lab.run.join("bfd.pcap");
-    lab.capture(&pcap, &["udp", "port", "3784"]);
+    lab.capture_immediate(&pcap, &["udp", "port", "3784"]);
     start_peer(&mut lab, Peer::Keepalived);
     let conf = lab.run.join("ours.conf");
     std::fs::write(&conf, bfdlab::ours_conf("", "")).unwrap();
@@ -313,7 +313,7 @@ fn frr_bfdd_multihop_up_and_detect() {
     };
     let mut lab = Lab::up(&scripts, "bmh", 2);
     let pcap = lab.run.join("bfd.pcap");
-    lab.capture(&pcap, &["udp", "port", "3784", "or", "udp", "port", "4784"]);
+    lab.capture_immediate(&pcap, &["udp", "port", "3784", "or", "udp", "port", "4784"]);
     let frr_conf = lab.run.join("frr-bfdd-mh.conf");
     std::fs::write(
         &frr_conf,

@@ -203,8 +203,24 @@ impl Lab {
 
     /// Start tcpdump on the bridge, writing `file`; returns once it runs.
     pub fn capture(&mut self, file: &Path, filter: &[&str]) {
-        let child = Command::new("ip")
-            .args(["netns", "exec", &self.sw(), "tcpdump", "-i", "br0", "--immediate-mode", "-U", "-s", "0", "-w"])
+        self.capture_opts(file, filter, false);
+    }
+
+    /// [`Lab::capture`] with `--immediate-mode`: packets reach the file at
+    /// once instead of in the kernel's blocks (which a stop can cut short),
+    /// at the cost of a wake-up per packet (not for floods).
+    pub fn capture_immediate(&mut self, file: &Path, filter: &[&str]) {
+        self.capture_opts(file, filter, true);
+    }
+
+    fn capture_opts(&mut self, file: &Path, filter: &[&str], immediate: bool) {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.sw(), "tcpdump", "-i", "br0"]);
+        if immediate {
+            c.arg("--immediate-mode");
+        }
+        let child = c
+            .args(["-U", "-s", "0", "-w"])
             .arg(file)
             .args(filter)
             .stdin(Stdio::null())
