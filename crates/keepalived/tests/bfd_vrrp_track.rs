@@ -73,7 +73,8 @@ fn run(scripts: &std::path::Path, seat: &str, weight: &str, tag: &str) -> (Vec<S
     let back = t.elapsed().as_millis();
     std::thread::sleep(Duration::from_secs(1));
     lab.stop_ka(1, "TERM");
-    std::thread::sleep(Duration::from_millis(300));
+    // The STOP notify runs asynchronously at stop: wait for its line.
+    wait_for(Duration::from_secs(3), || std::fs::read_to_string(&notes).is_ok_and(|t| t.contains(" STOP")));
     let lines = std::fs::read_to_string(&notes).unwrap_or_default().lines().map(str::to_string).collect();
     (lines, to_backup, back)
 }
