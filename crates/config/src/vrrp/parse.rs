@@ -12,11 +12,11 @@ use std::net::IpAddr;
 pub static ROOT: &[Kw] = &[
     Kw::block("vrrp_sync_group", open_sync_group, &SYNC_GROUP).sys(Sys::Vrrp),
     Kw::block("garp_group", open_garp_group, &GARP_GROUP).sys(Sys::Vrrp),
-    Kw::list("linkbeat_interfaces", linkbeat_item).sys(Sys::Vrrp),
+    Kw::list_with("linkbeat_interfaces", Some(open_not_implemented), linkbeat_item, None).sys(Sys::Vrrp),
     Kw::block("vrrp_instance", open_instance, &INSTANCE).sys(Sys::Vrrp),
     Kw::block("vrrp_script", open_script, &SCRIPT).sys(Sys::Vrrp),
     Kw::block("vrrp_track_process", open_track_process, &TRACK_PROCESS).sys(Sys::Vrrp),
-    Kw::list("interface_up_down_delays", up_down_item).sys(Sys::Vrrp),
+    Kw::list_with("interface_up_down_delays", Some(open_not_implemented), up_down_item, None).sys(Sys::Vrrp),
     Kw::block("track_file", open_track_file, &TRACK_FILE).sys(Sys::VrrpOrCheck),
     Kw::block("vrrp_track_file", open_vrrp_track_file, &TRACK_FILE).sys(Sys::VrrpOrCheck),
 ];
@@ -26,6 +26,18 @@ const PRIO_OWNER: u32 = 255;
 const PRIO_DFL: u32 = 100;
 
 // ---------------------------------------------------------------- helpers
+
+/// The keyword is parsed and stored, but keepalived-rs does not act on it
+/// (a notice, so that a user moving from keepalived knows).
+fn not_implemented(ctx: &mut Ctx, kw: &str) {
+    ctx.report(Severity::Notice, format!("'{kw}' is accepted but not implemented by keepalived-rs"));
+}
+
+/// A block or list whose keyword is [`not_implemented`].
+fn open_not_implemented(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
+    not_implemented(ctx, args.word(0));
+    Ok(Enter::Yes)
+}
 
 fn iname(ctx: &Ctx) -> String {
     ctx.cfg.vrrp.instances.last().map(|v| v.name.clone()).unwrap_or_default()
@@ -670,7 +682,10 @@ static INSTANCE: Block = Block {
     name: "vrrp_instance",
     parts: &[&[
         Kw::value("use_vmac", use_vmac),
-        Kw::value("use_vmac_addr", |c, _| flag(c, |v| v.use_vmac_addr = true)),
+        Kw::value("use_vmac_addr", |c, a| {
+            not_implemented(c, a.word(0));
+            flag(c, |v| v.use_vmac_addr = true)
+        }),
         Kw::value("vmac_xmit_base", |c, _| flag(c, |v| v.vmac_xmit_base = true)),
         Kw::value("use_ipvlan", use_ipvlan),
         Kw::list_with("unicast_peer", Some(open_unicast_peer), unicast_peer_item, None),
@@ -1149,6 +1164,7 @@ fn vrf(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn linkbeat_use_polling(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
+    not_implemented(ctx, "linkbeat_use_polling");
     let n = iname(ctx);
     flag(ctx, |v| v.linkbeat_use_polling = true)?;
     ctx.error(format!("({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"));
@@ -1516,6 +1532,7 @@ fn down_timer_adverts(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn timer_expired_backup(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, "timer_expired_backup");
     let n = iname(ctx);
     let mut p = PRIO_OWNER - 1;
     if let Some(w) = args.get(1) {
@@ -1540,6 +1557,7 @@ fn thread_timer_expired(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn garp_extra_if(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let kw = args.word(0);
+    not_implemented(ctx, kw);
     let n = iname(ctx);
     if kw == "vmac_garp_intvl" {
         ctx.deprecated("Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\"");
