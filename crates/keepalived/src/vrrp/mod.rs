@@ -1439,16 +1439,32 @@ fn delete_vmac(
     keepalived_netlink::vmac::delete_vmac(v, sysctls)
 }
 
+/// keepalived's `netlink_ipaddress`: every option of the entry; IPv6
+/// addresses get DAD off unless `-nodad` (sic) and a preferred lifetime
+/// (0 for a /128 unless given) in IFA_CACHEINFO, which IPv4 never carries.
 fn addr_options(a: &IpAddress) -> AddrOptions {
     use keepalived_config::model::ip::Lifetime;
-    let preferred_lft = match (a.addr, a.prefix, a.preferred_lft) {
-        (_, _, Some(Lifetime::Secs(s))) => Some(s),
-        (_, _, Some(Lifetime::Forever)) => None,
+    let v6 = a.addr.is_ipv6();
+    let preferred_lft = match (v6, a.prefix, a.preferred_lft) {
+        (false, _, _) => None,
+        (true, _, Some(Lifetime::Secs(s))) => Some(s),
+        (true, _, Some(Lifetime::Forever)) => None,
         // keepalived: an IPv6 /128 VIP is deprecated so it is never a source.
-        (IpAddr::V6(_), 128, None) => Some(0),
-        _ => None,
+        (true, 128, None) => Some(0),
+        (true, _, None) => None,
     };
-    AddrOptions { label: a.label.clone(), preferred_lft, nodad: matches!(a.addr, IpAddr::V6(_)), ..Default::default() }
+    AddrOptions {
+        label: a.label.clone(),
+        broadcast: a.broadcast,
+        scope: a.scope,
+        peer: a.peer,
+        preferred_lft,
+        nodad: v6 && !a.nodad,
+        noprefixroute: a.noprefixroute,
+        home: a.home,
+        mngtmpaddr: a.mngtmpaddr,
+        autojoin: a.autojoin,
+    }
 }
 
 fn remove(a: &IpAddress, ifindex: u32, name: &str) {
