@@ -109,6 +109,10 @@ struct Meta {
     /// `auth_type AH`: the auth_pass, NUL padded.
     ah_key: Option<[u8; 8]>,
     ip_ident: u16,
+    /// IPv4: the adverts' TTL (`unicast_ttl`, 255 when unset; keepalived
+    /// uses it for multicast adverts too). IPv6: the unicast adverts' hop
+    /// limit (-1: the route's default); None for multicast (255).
+    ttl: Option<i32>,
 }
 
 pub struct VrrpShell {
@@ -498,6 +502,7 @@ impl VrrpShell {
                 ah_seq: 0,
                 ah_key: model.and_then(|m| m.auth_pass.as_deref()).map(|p| vrrp::auth_data(p.as_bytes())),
                 ip_ident: 0,
+                ttl: advert_ttl(c.ipv6, !c.unicast_peers.is_empty(), model.and_then(|m| m.unicast_ttl)),
             });
         }
         // One receive/send socket per (interface, protocol), filtered to its VRIDs.
@@ -1333,7 +1338,9 @@ impl VrrpShell {
         for dst in dsts {
             let ahr = (auth == Auth::Ah).then(|| ah::Repr::vrrp(src, m.ah_seq));
             let payload = repr.buffer_len() + ahr.map_or(0, |a| a.buffer_len());
-            let adv = Ipv4Advert { ip: ipv4::Repr::vrrp(src, dst, proto, m.ip_ident, payload), ah: ahr, vrrp: repr };
+            let mut ip = ipv4::Repr::vrrp(src, dst, proto, m.ip_ident, payload);
+            ip.ttl = m.ttl.and_then(|t| u8::try_from(t).ok()).unwrap_or(ip.ttl);
+            let adv = Ipv4Advert { ip, ah: ahr, vrrp: repr };
             let kind = adv.checksum_kind(false);
             let mut buf = [0u8; 1500];
             let Ok(n) = adv.emit(&mut buf, kind) else { return };
@@ -1374,7 +1381,7 @@ impl VrrpShell {
             if repr.emit(&mut p, ChecksumKind::ipv6(src, dst)).is_err() {
                 return;
             }
-            if let Err(e) = sock.send(&buf[..len], src, dst) {
+            if let Err(e) = sock.send_with_hop_limit(&buf[..len], src, dst, m.ttl) {
                 warn!("({}) unable to send an advert to {dst}: {e}", m.name);
             }
         }
@@ -1408,6 +1415,19 @@ impl VrrpShell {
     fn notify_index(&self, id: InstanceId) -> usize {
         let name = &self.metas[id].name;
         self.notifier.instances.iter().position(|n| &n.name == name).unwrap_or(usize::MAX)
+    }
+}
+
+/// keepalived's `vrrp->ttl`: `unicast_ttl` (the configuration resets it to
+/// 0 without peers), else 255 for IPv4. IPv6 unicast adverts carry it in an
+/// `IPV6_HOPLIMIT` control message; without it keepalived leaves the hop
+/// limit to the kernel (the route's default, -1), as it never sets
+/// `IPV6_UNICAST_HOPS`. Multicast IPv6 adverts: 255 (None).
+fn advert_ttl(ipv6: bool, unicast: bool, unicast_ttl: Option<u8>) -> Option<i32> {
+    match (ipv6, unicast) {
+        (false, _) => Some(i32::from(unicast_ttl.unwrap_or(255))),
+        (true, true) => Some(unicast_ttl.map_or(-1, i32::from)),
+        (true, false) => None,
     }
 }
 
