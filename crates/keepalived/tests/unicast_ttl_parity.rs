@@ -1,6 +1,7 @@
 //! `unicast_ttl` on the wire, compared with the real keepalived 2.2.7: the
 //! same configuration (IPv4 and IPv6 unicast instances with and without
-//! `unicast_ttl`, and a multicast one) runs under each implementation while
+//! `unicast_ttl`, a multicast one, and a multicast one with `unicast_ttl`,
+//! which keepalived resets to 0, so the kernel never sends its adverts) runs under each implementation while
 //! tcpdump records the far end of the link; the TTL / hop limit of each
 //! instance's adverts must be the same.
 //! Needs root, tcpdump and /usr/sbin/keepalived; skipped otherwise.
@@ -51,6 +52,17 @@ vrrp_instance V4_MCAST {
     advert_int 1
     virtual_ipaddress {
         192.0.2.85/32
+    }
+}
+vrrp_instance V4_NO_PEER {
+    state MASTER
+    interface eth0
+    virtual_router_id 88
+    priority 200
+    advert_int 1
+    unicast_ttl 5
+    virtual_ipaddress {
+        192.0.2.88/32
     }
 }
 vrrp_instance V6_TTL {
@@ -111,7 +123,7 @@ fn scenario(tag: &str, binary: &str) -> BTreeSet<String> {
     sh(&format!("ip -n {} addr add 2001:db8:1::2/64 dev peth0 nodad", node.peer));
     let cap = Capture::start(&node, "ip proto 112 or ip6 proto 112");
     let mut daemon = node.start(binary, CONF);
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(7));
     let file = cap.file.clone();
     cap.finish();
     daemon.stop();
@@ -130,5 +142,6 @@ fn unicast_ttl_matches_keepalived_2_2_7_on_the_wire() {
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("== keepalived 2.2.7: {theirs:?}\n== keepalived-rs: {ours:?}");
     assert!(theirs.contains("vrid 83: ttl 7"), "keepalived did not use unicast_ttl: {theirs:?}");
+    assert!(!theirs.iter().any(|t| t.starts_with("vrid 88:")), "a TTL 0 multicast advert left: {theirs:?}");
     assert_eq!(ours, theirs);
 }
