@@ -74,6 +74,8 @@ impl VrrpSocketV6Config {
 pub struct VrrpSocketV6 {
     sock: Socket,
     ifindex: u32,
+    /// The `SO_RCVBUF` asked for (0: the kernel's default).
+    rcvbuf: usize,
 }
 
 crate::mio_source!(VrrpSocketV6);
@@ -113,12 +115,18 @@ impl VrrpSocketV6 {
             let scope = if src.is_unicast_link_local() { cfg.ifindex } else { 0 };
             sock.bind(&SockAddr::from(SocketAddrV6::new(src, 0, 0, scope)))?;
         }
-        Ok(VrrpSocketV6 { sock, ifindex: cfg.ifindex })
+        Ok(VrrpSocketV6 { sock, ifindex: cfg.ifindex, rcvbuf: cfg.rcvbuf.unwrap_or(0) })
     }
 
     /// The interface index given at open.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
+    }
+
+    /// The receive buffer size asked for at open (0: the kernel's default),
+    /// as keepalived's data dump shows it.
+    pub fn rcvbuf(&self) -> usize {
+        self.rcvbuf
     }
 
     /// The underlying socket2 socket.

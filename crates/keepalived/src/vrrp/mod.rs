@@ -12,6 +12,7 @@ mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
 mod routes;
+mod rx_bufs;
 mod sync_daemon;
 use crate::track_file;
 
@@ -353,6 +354,9 @@ impl VrrpShell {
         let mut v4_vrids: HashMap<(u32, u8, Option<Ipv4Addr>), Vec<u8>> = HashMap::new();
         let mut v6_vrids: HashMap<u32, Vec<u8>> = HashMap::new();
         let mut ifnames: HashMap<u32, String> = HashMap::new();
+        // Receive buffer sizes, summed per socket as keepalived does.
+        let mut v4_rcv: HashMap<(u32, u8, Option<Ipv4Addr>), usize> = HashMap::new();
+        let mut v6_rcv: HashMap<u32, usize> = HashMap::new();
         for (id, inst) in shell.router.instances().iter().enumerate() {
             let c = &inst.config;
             let model = cfg.vrrp.instances.iter().find(|m| m.name == c.name);
@@ -467,14 +471,18 @@ impl VrrpShell {
             let proto = if c.auth == AuthConfig::Ah { ip_proto::AH } else { ip_proto::VRRP };
             if ifindex != 0 {
                 ifnames.insert(ifindex, ifname.clone());
+                let adv_len = rx_bufs::adv_len(c.ipv6, c.version == 3, c.vips.len(), proto == ip_proto::AH);
+                let rx = rx_bufs::share(&cfg.global, model.and_then(|m| m.kernel_rx_buf_size), adv_len, &ifname);
                 if c.ipv6 {
                     v6_vrids.entry(ifindex).or_default().push(c.vrid);
+                    *v6_rcv.entry(ifindex).or_default() += rx;
                 } else {
                     let usrc = match (c.unicast || !c.unicast_peers.is_empty(), src) {
                         (true, Some(IpAddr::V4(a))) => Some(a),
                         _ => None,
                     };
                     v4_vrids.entry((ifindex, proto, usrc)).or_default().push(c.vrid);
+                    *v4_rcv.entry((ifindex, proto, usrc)).or_default() += rx;
                 }
                 shell.by_key.insert((c.vrid, c.ipv6, ifindex), id);
             }
@@ -512,6 +520,7 @@ impl VrrpShell {
             sc.proto = if proto == ip_proto::AH { VrrpProto::Ah } else { VrrpProto::Vrrp };
             // With log_unknown_vrids the kernel must not filter other VRIDs out.
             sc.vrids = (!cfg.global.log_unknown_vrids).then_some(vrids);
+            sc.rcvbuf = rx_bufs::rcvbuf(v4_rcv.get(&(ifindex, proto, usrc)).copied().unwrap_or(0));
             if usrc.is_some() {
                 sc.group = None;
                 sc.unicast_src = usrc;
@@ -529,6 +538,7 @@ impl VrrpShell {
             let mut sc = keepalived_net::VrrpSocketV6Config::multicast(&ifname, ifindex);
             // With log_unknown_vrids the kernel must not filter other VRIDs out.
             sc.vrids = (!cfg.global.log_unknown_vrids).then_some(vrids);
+            sc.rcvbuf = rx_bufs::rcvbuf(v6_rcv.get(&ifindex).copied().unwrap_or(0));
             match VrrpSocketV6::open(&sc) {
                 Ok(s) => {
                     shell.tx6.insert(ifindex, shell.socks.len());
