@@ -115,3 +115,28 @@ fn vrrp_socket_receive_buffers_match_keepalived_2_2_7() {
         assert_eq!(ours, theirs, "{policy:?}");
     }
 }
+
+/// The receive buffers of the VRRP child's rtnetlink sockets, as `ss`
+/// reports them in the node's namespace (`rb…`, twice what was asked).
+fn netlink_buffers(tag: &str, binary: &str, global: &str) -> String {
+    let node = Node::new("rxn", tag);
+    let conf = config(global);
+    let daemon = node.start(binary, &conf);
+    std::thread::sleep(Duration::from_millis(1500));
+    let ss = sh(&format!("ip netns exec {} ss -f netlink -a -m -p", node.ns));
+    drop(daemon);
+    ss
+}
+
+#[test]
+fn netlink_monitor_buffer_matches_keepalived_2_2_7() {
+    if !parity::usable(&["ss"]) {
+        return;
+    }
+    let global = "vrrp_netlink_monitor_rcv_bufs 300000\n    vrrp_netlink_monitor_rcv_bufs_force";
+    for (tag, binary) in [("ka", KEEPALIVED), ("rs", env!("CARGO_BIN_EXE_keepalived"))] {
+        let ss = netlink_buffers(tag, binary, global);
+        let has = ss.lines().any(|l| l.contains("rtnl:") && l.contains("keepalived") && l.contains("rb600000"));
+        assert!(has, "{tag}: no rtnetlink socket of 600000 bytes:\n{ss}");
+    }
+}

@@ -555,7 +555,8 @@ impl VrrpShell {
                 Err(e) => warn!("Unable to open a packet socket for gratuitous ARP/NA: {e}"),
             }
         }
-        match Monitor::new() {
+        let g = &cfg.global;
+        match Monitor::configured(g.vrrp_netlink_monitor_rcv_bufs, g.vrrp_netlink_monitor_rcv_bufs_force) {
             Ok(m) => {
                 shell.monitor = Some(m);
                 shell.socks.push(Sock::Monitor);
