@@ -85,6 +85,10 @@ pub struct EngineOptions {
     pub scripts: Vec<ScriptConfig>,
     /// Initial values of track_files (`init_file`), by name.
     pub file_init: Vec<(String, i64)>,
+    /// `fifo_write_vrrp_states_on_reload`: at a reload, an instance or
+    /// sync group that is not notified gets its state written to the FIFOs.
+    #[serde(default)]
+    pub fifo_states_on_reload: bool,
 }
 
 /// The engine's view of one `vrrp_instance`.
@@ -430,6 +434,7 @@ impl RouterConfig {
                 drop_on_vip_mismatch: false,
                 check_unicast_src: g.vrrp_check_unicast_src,
                 startup_delay_us: g.vrrp_startup_delay,
+                fifo_states_on_reload: g.fifo_write_vrrp_states_on_reload,
                 garp_interval_us: g.vrrp_garp_interval,
                 gna_interval_us: g.vrrp_gna_interval,
                 garp_groups,

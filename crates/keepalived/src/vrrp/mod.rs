@@ -1301,6 +1301,14 @@ impl VrrpShell {
                     let idx = self.notify_index(instance);
                     self.notifier.event(idx, ev, priority)
                 }
+                Action::FifoState { instance, state, priority } => {
+                    let name = self.metas[instance].name.clone();
+                    self.notifier.fifo_state(false, &name, state, priority)
+                }
+                Action::FifoGroupState { group, state } => {
+                    let name = self.router.group_name(group).unwrap_or_default().to_string();
+                    self.notifier.fifo_state(true, &name, state, 0)
+                }
                 Action::Log(ref s) => info!("{s}"),
             }
         }
