@@ -11,6 +11,7 @@ mod dump;
 mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
+mod local_igmp;
 mod routes;
 mod rx_bufs;
 mod sync_daemon;
@@ -157,6 +158,8 @@ pub struct VrrpShell {
     runner: keepalived_runtime::script::ScriptRunner<usize>,
     /// lvs_sync_daemon: the followed instance's roles, for the checker child.
     sync_daemon: sync_daemon::SyncDaemonHook,
+    /// `disable_local_igmp`: what start changed, undone at stop.
+    local_igmp: local_igmp::LocalIgmp,
 }
 
 /// Addresses, routes and rules the VRRP child installs at start and
@@ -319,6 +322,11 @@ impl VrrpShell {
             script_timers: keepalived_runtime::TimerHeap::new(),
             runner: keepalived_runtime::script::ScriptRunner::new(),
             sync_daemon: sync_daemon::SyncDaemonHook::new(cfg),
+            local_igmp: if !reloading && cfg.global.disable_local_igmp {
+                local_igmp::LocalIgmp::disable()
+            } else {
+                local_igmp::LocalIgmp::default()
+            },
         };
         // vrrp_scripts tracked by an instance or a sync group (keepalived runs
         // only those).
@@ -816,6 +824,7 @@ impl VrrpShell {
         // Static entries: the new set goes in, what it dropped goes away.
         self.statics.remove_except(&new.statics);
         new.statics.install();
+        new.local_igmp = std::mem::take(&mut self.local_igmp);
         // 6. The new engine takes over the old one's state.
         let now = new.now_from(self.epoch);
         new.epoch = self.epoch;
@@ -1058,6 +1067,7 @@ impl VrrpShell {
     /// the child exits (and PDEATHSIG ends what is left).
     fn finish(&mut self) {
         self.notifier.close_fifos();
+        self.local_igmp.restore();
         // The STOP mails go out, within the parent's patience (child_wait_time).
         self.notifier.stop_alerts(std::time::Duration::from_secs(3));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
