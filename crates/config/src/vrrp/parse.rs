@@ -16,7 +16,7 @@ pub static ROOT: &[Kw] = &[
     Kw::block("vrrp_instance", open_instance, &INSTANCE).sys(Sys::Vrrp),
     Kw::block("vrrp_script", open_script, &SCRIPT).sys(Sys::Vrrp),
     Kw::block("vrrp_track_process", open_track_process, &TRACK_PROCESS).sys(Sys::Vrrp),
-    Kw::list_with("interface_up_down_delays", Some(open_not_implemented), up_down_item, None).sys(Sys::Vrrp),
+    Kw::list("interface_up_down_delays", up_down_item).sys(Sys::Vrrp),
     Kw::block("track_file", open_track_file, &TRACK_FILE).sys(Sys::VrrpOrCheck),
     Kw::block("vrrp_track_file", open_vrrp_track_file, &TRACK_FILE).sys(Sys::VrrpOrCheck),
 ];

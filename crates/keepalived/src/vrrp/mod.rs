@@ -7,6 +7,7 @@
 //! Everything runs in the child's single mio loop; nothing blocks except
 //! netlink requests to the kernel (answered at once).
 
+mod debounce;
 mod dump;
 mod notify;
 mod subsystem;
@@ -160,6 +161,8 @@ pub struct VrrpShell {
     sync_daemon: sync_daemon::SyncDaemonHook,
     /// `disable_local_igmp`: what start changed, undone at stop.
     local_igmp: local_igmp::LocalIgmp,
+    /// `interface_up_down_delays`: link changes held back.
+    debounce: debounce::Debounce,
 }
 
 /// Addresses, routes and rules the VRRP child installs at start and
@@ -327,6 +330,7 @@ impl VrrpShell {
             } else {
                 local_igmp::LocalIgmp::default()
             },
+            debounce: debounce::Debounce::new(cfg, link_is_up(cfg)),
         };
         // vrrp_scripts tracked by an instance or a sync group (keepalived runs
         // only those).
@@ -890,7 +894,8 @@ impl VrrpShell {
         let scripts = self.script_timers.poll_timeout(wall);
         let running = self.runner.poll_timeout(wall);
         let procs = self.procs.as_ref().and_then(|p| p.poll_timeout()).map(|t| t.saturating_duration_since(wall));
-        [engine, scripts, running, procs].into_iter().flatten().min()
+        let links = self.debounce.poll_timeout().map(|t| t.saturating_duration_since(wall));
+        [engine, scripts, running, procs, links].into_iter().flatten().min()
     }
 
     fn feed_processes(&mut self, changes: Vec<(String, bool)>) {
@@ -912,6 +917,10 @@ impl VrrpShell {
         }
         while let Some((_, t)) = self.script_timers.pop_expired(wall) {
             self.script_timer(t);
+        }
+        for (name, up) in self.debounce.expired(wall) {
+            let now = self.now();
+            self.feed(now, Input::Interface { name, up });
         }
         for &n in self.runner.on_timers(wall) {
             if let Some(ts) = self.track_scripts.get(n) {
@@ -1213,14 +1222,21 @@ impl VrrpShell {
         let now = self.now();
         for ev in events {
             match ev {
-                keepalived_netlink::Event::LinkUp { name, .. } => self.feed(now, Input::Interface { name, up: true }),
-                keepalived_netlink::Event::LinkDown { name, .. }
-                | keepalived_netlink::Event::LinkRemoved { name, .. } => {
+                keepalived_netlink::Event::LinkUp { name, .. } => self.link_change(now, name, true),
+                keepalived_netlink::Event::LinkDown { name, .. } => self.link_change(now, name, false),
+                keepalived_netlink::Event::LinkRemoved { name, .. } => {
                     self.feed(now, Input::Interface { name, up: false })
                 }
                 keepalived_netlink::Event::AddressRemoved(a) => self.restore_vip(a.index, a.addr),
                 _ => {}
             }
+        }
+    }
+
+    /// A link went up or down: now, or after its `interface_up_down_delays`.
+    fn link_change(&mut self, now: Instant, name: String, up: bool) {
+        if let Some(up) = self.debounce.change(&name, up, std::time::Instant::now()) {
+            self.feed(now, Input::Interface { name, up });
         }
     }
 
@@ -1445,6 +1461,17 @@ impl VrrpShell {
         let name = &self.metas[id].name;
         self.notifier.instances.iter().position(|n| &n.name == name).unwrap_or(usize::MAX)
     }
+}
+
+/// Whether an interface is up now, for the debounce of links with delays
+/// (read only when some are configured).
+fn link_is_up(cfg: &Config) -> impl Fn(&str) -> Option<bool> {
+    let links = if cfg.vrrp.up_down_delays.is_empty() {
+        Vec::new()
+    } else {
+        keepalived_netlink::dump_links().unwrap_or_default()
+    };
+    move |name| links.iter().find(|l| l.name == name).map(|l| l.up && l.running)
 }
 
 /// keepalived's `vrrp->ttl`: `unicast_ttl` (the configuration resets it to
