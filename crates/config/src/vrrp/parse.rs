@@ -1435,18 +1435,19 @@ fn lvs_sync_daemon_interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     ctx.error(format!("({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."));
     let pad = (n.len() as i64 - 2).unsigned_abs() as usize;
     ctx.error(format!("      {:pad$}Please use global lvs_sync_daemon", ""));
-    if let Some((o, ifn)) = ctx
-        .cfg
-        .vrrp
-        .instances
-        .iter()
-        .find_map(|v| v.lvs_sync_daemon_interface.as_ref().map(|i| (v.name.clone(), i.clone())))
-    {
-        let _ = o;
+    // keepalived checks (and fills) the global lvs_sync_daemon's interface.
+    if let Some(sd) = &ctx.cfg.global.lvs_sync_daemon {
+        let ifn = sd.interface.clone();
         ctx.error(format!("({n}) lvs_sync_daemon_interface has already been specified as {ifn} - ignoring"));
         return Ok(());
     }
     let w = ctx.req(args, 1)?;
+    ctx.cfg.global.lvs_sync_daemon = Some(crate::model::global::LvsSyncDaemon {
+        interface: w.to_string(),
+        vrrp_instance: Some(n),
+        origin: Some(args.origin()),
+        ..Default::default()
+    });
     flag(ctx, |v| v.lvs_sync_daemon_interface = Some(w.to_string()))
 }
 
