@@ -307,6 +307,8 @@ fn keywords_the_build_calls_unimplemented_are_marked() {
         "fifo_write_vrrp_states_on_reload",
         "interface_up_down_delays",
         "disable_local_igmp",
+        "track_src_ip",
+        "lvs_sync_daemon_interface",
     ] {
         assert!(!notices.contains(k), "'{k}' is implemented but reports itself unimplemented");
         assert!(!marked(k), "'{k}' is implemented but marked \"(not implemented)\"");
