@@ -51,7 +51,8 @@ fn snapshot(n: &str) -> String {
     let mut lines: Vec<&str> = addrs.lines().map(str::trim_end).collect();
     lines.sort_unstable();
     let lft = sh(&format!("ip -n {n} -o addr show dev eth0 | grep 2001:db8::1[45] | sed 's/.*preferred_lft //'"));
-    let lft: Vec<String> = lft.lines().map(|l| if l.contains("forever") { "forever" } else { "finite" }.into()).collect();
+    let lft: Vec<String> =
+        lft.lines().map(|l| if l.contains("forever") { "forever" } else { "finite" }.into()).collect();
     let maddr = sh(&format!("ip -n {n} maddr show dev eth0 | grep -c 239.1.2.3"));
     let lines: String = lines.iter().map(|l| format!("{l}\n")).collect();
     format!("{lines}-- preferred: {}\n-- 239.1.2.3 joined: {}", lft.join(" "), maddr.trim())
@@ -82,7 +83,9 @@ fn virtual_address_options_match_keepalived_2_2_7() {
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("== keepalived 2.2.7, master:\n{}\n== keepalived-rs, master:\n{}", theirs.master, ours.master);
-    for want in ["mngtmpaddr", "noprefixroute", "home", "scope link", "peer 198.51.100.99", "brd 203.0.113.255", "eth0:vip"] {
+    for want in
+        ["mngtmpaddr", "noprefixroute", "home", "scope link", "peer 198.51.100.99", "brd 203.0.113.255", "eth0:vip"]
+    {
         assert!(theirs.master.contains(want), "keepalived did not set {want}:\n{}", theirs.master);
     }
     assert_eq!(ours.master, theirs.master, "addresses while MASTER differ");

@@ -105,9 +105,12 @@ fn vrrp_socket_receive_buffers_match_keepalived_2_2_7() {
     if !parity::usable(&[]) {
         return;
     }
-    for policy in
-        ["vrrp_rx_bufs_policy ADVERT\n    vrrp_rx_bufs_multiplier 10", "vrrp_rx_bufs_policy MTU", "vrrp_rx_bufs_policy 70000", ""]
-    {
+    for policy in [
+        "vrrp_rx_bufs_policy ADVERT\n    vrrp_rx_bufs_multiplier 10",
+        "vrrp_rx_bufs_policy MTU",
+        "vrrp_rx_bufs_policy 70000",
+        "",
+    ] {
         let theirs = scenario("ka", KEEPALIVED, policy);
         let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"), policy);
         println!("== {policy:?}\nkeepalived 2.2.7: {theirs:#?}\nkeepalived-rs: {ours:#?}");

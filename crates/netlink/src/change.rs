@@ -619,7 +619,9 @@ mod tests {
         // The flags past the header's 8 bits go in IFA_FLAGS only.
         let opts = AddrOptions { mngtmpaddr: true, autojoin: true, ..Default::default() };
         let m = address_message(3, v4("239.1.2.3"), 32, &opts, true).unwrap();
-        assert!(m.attributes.contains(&AddressAttribute::Flags(AddressFlags::Managetempaddr | AddressFlags::Mcautojoin)));
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Flags(AddressFlags::Managetempaddr | AddressFlags::Mcautojoin)));
         assert!(m.attributes.iter().any(|a| matches!(a,
             AddressAttribute::CacheInfo(c) if c.ifa_preferred == 0 && c.ifa_valid == u32::MAX)));
         // A delete carries only what selects the address.

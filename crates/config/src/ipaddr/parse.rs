@@ -12,8 +12,8 @@
 
 use super::model::*;
 use super::rttables;
-use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Stop, Sys};
 use crate::diag::Severity;
+use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Stop, Sys};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Root-level keywords owned by this area.

@@ -149,10 +149,9 @@ mod tests {
 
     #[test]
     fn delays_are_capped_below_the_instances_down_timer() {
-        let c = cfg(
-            "interface_up_down_delays {\neth0 5 5\n}\nvrrp_instance V {\ninterface eth0\nvirtual_router_id 1\n\
-             advert_int 1\nvirtual_ipaddress {\n192.0.2.1\n}\n}\n",
-        );
+        let c =
+            cfg("interface_up_down_delays {\neth0 5 5\n}\nvrrp_instance V {\ninterface eth0\nvirtual_router_id 1\n\
+             advert_int 1\nvirtual_ipaddress {\n192.0.2.1\n}\n}\n");
         let d = Debounce::new(&c, |_| Some(true));
         let cap = Duration::from_micros(2_000_000 - 3906);
         assert_eq!(d.delays["eth0"], (cap, cap));

@@ -23,7 +23,8 @@ pub fn share(g: &GlobalDefs, kernel_rx_buf_size: Option<u32>, adv_len: usize, if
 /// header and AH header).
 pub fn adv_len(ipv6: bool, v3: bool, vips: usize, ah: bool) -> usize {
     use keepalived_wire::vrrp::{message_len, Family, Version};
-    let (family, version) = (if ipv6 { Family::Ipv6 } else { Family::Ipv4 }, if v3 { Version::V3 } else { Version::V2 });
+    let (family, version) =
+        (if ipv6 { Family::Ipv6 } else { Family::Ipv4 }, if v3 { Version::V3 } else { Version::V2 });
     let mut len = message_len(version, family, vips);
     if !ipv6 {
         len += 20;
