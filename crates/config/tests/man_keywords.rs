@@ -309,6 +309,8 @@ fn keywords_the_build_calls_unimplemented_are_marked() {
         "disable_local_igmp",
         "track_src_ip",
         "lvs_sync_daemon_interface",
+        "garp_extra_if",
+        "vrrp_garp_extra_if",
     ] {
         assert!(!notices.contains(k), "'{k}' is implemented but reports itself unimplemented");
         assert!(!marked(k), "'{k}' is implemented but marked \"(not implemented)\"");

@@ -1043,7 +1043,6 @@ fn h_min_garp(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_garp_extra_if(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    not_implemented(ctx, args);
     let cmd = args.word(0);
     if cmd == "vrrp_vmac_garp_intvl" {
         ctx.deprecated("Keyword \"vrrp_vmac_garp_intvl\" is deprecated - please use \"vrrp_garp_extra_if\"");

@@ -1558,7 +1558,6 @@ fn thread_timer_expired(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn garp_extra_if(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let kw = args.word(0);
-    not_implemented(ctx, kw);
     let n = iname(ctx);
     if kw == "vmac_garp_intvl" {
         ctx.deprecated("Keyword \"vmac_garp_intvl\" is deprecated - please use \"garp_extra_if\"");

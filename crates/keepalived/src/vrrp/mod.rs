@@ -9,6 +9,7 @@
 
 mod debounce;
 mod dump;
+mod extra_garp;
 mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
@@ -81,6 +82,9 @@ fn match_key(
 /// What the shell keeps per engine instance to build its packets.
 struct Meta {
     key: MatchKey,
+    /// `garp_extra_if`: what to announce while master, and the timer.
+    extra_garp: Option<extra_garp::ExtraGarp>,
+    extra_garp_timer: Option<keepalived_runtime::TimerId>,
     /// The VMAC this instance created (or took over), deleted at stop.
     vmac: Option<keepalived_netlink::vmac::Vmac>,
     /// No accept mode: traffic to the addresses is dropped while master.
@@ -236,6 +240,8 @@ struct TrackScript {
 enum ScriptTimer {
     /// Time to run script `n`.
     Run(usize),
+    /// `garp_extra_if`: instance `n`'s periodic announcements.
+    ExtraGarp(usize),
 }
 
 fn instant(epoch: std::time::Instant) -> Instant {
@@ -498,8 +504,17 @@ impl VrrpShell {
                 }
                 shell.by_key.insert((c.vrid, c.ipv6, ifindex), id);
             }
+            let placement = extra_garp::Placement {
+                addresses: &addresses,
+                own: vip_ifindex,
+                vmac: vmac.as_ref().zip(mac).map(|(v, m)| (v.index, m)),
+                xmit_base: model.is_some_and(|m| m.vmac_xmit_base),
+            };
+            let extra = extra_garp::plan(&cfg.global, model, &placement);
             shell.metas.push(Meta {
                 key: match_key(c, model),
+                extra_garp: extra,
+                extra_garp_timer: None,
                 name: c.name.clone(),
                 ifname,
                 ifindex,
@@ -559,7 +574,11 @@ impl VrrpShell {
                 Err(e) => error!("Unable to open a VRRP IPv6 socket on {ifname}: {e}"),
             }
         }
-        for ifindex in ifnames.keys() {
+        let extra_ifs = shell.metas.iter().flat_map(|m| m.extra_garp.iter().flat_map(|e| e.targets.iter()));
+        let mut packet_ifs: Vec<u32> = ifnames.keys().copied().chain(extra_ifs.map(|t| t.ifindex)).collect();
+        packet_ifs.sort_unstable();
+        packet_ifs.dedup();
+        for ifindex in &packet_ifs {
             match PacketSocket::open_send_only(*ifindex) {
                 Ok(p) => {
                     shell.packet.insert(*ifindex, p);
@@ -834,6 +853,13 @@ impl VrrpShell {
         new.epoch = self.epoch;
         new.router.adopt(&self.router, &matches, now, &mut new.actions);
         new.execute();
+        // keepalived's new instance has no garp_extra_if timer yet: a kept
+        // master announces at once, then every interval.
+        for id in 0..new.metas.len() {
+            if new.router.instance(id).is_some_and(|i| i.state == State::Master) {
+                new.extra_garp(id);
+            }
+        }
         new.start_scripts();
         let followed = new.sync_daemon.instance().and_then(|n| new.metas.iter().position(|m| m.name == n));
         new.sync_daemon.reloaded(followed.and_then(|id| new.router.instance(id)).map(|i| i.state));
@@ -967,7 +993,10 @@ impl VrrpShell {
 
     fn script_timer(&mut self, t: ScriptTimer) {
         let wall = std::time::Instant::now();
-        let ScriptTimer::Run(n) = t;
+        let n = match t {
+            ScriptTimer::Run(n) => n,
+            ScriptTimer::ExtraGarp(id) => return self.extra_garp(id),
+        };
         let Some(ts) = self.track_scripts.get(n) else { return };
         self.script_timers.add(wall, ts.interval, ScriptTimer::Run(n));
         if ts.running.is_some() {
@@ -1303,6 +1332,7 @@ impl VrrpShell {
                     }
                 }
                 Action::Notify { instance, state, priority } => {
+                    self.schedule_extra_garp(instance, state);
                     // The notifier is indexed by configuration order; the
                     // engine's instances follow it, but match by name to be safe.
                     let idx = self.notify_index(instance);
@@ -1430,6 +1460,43 @@ impl VrrpShell {
                 warn!("({}) unable to send an advert to {dst}: {e}", m.name);
             }
         }
+    }
+
+    /// `garp_extra_if`: the first round one interval after becoming
+    /// master; none while not master.
+    fn schedule_extra_garp(&mut self, id: InstanceId, state: State) {
+        let Some(m) = self.metas.get_mut(id) else { return };
+        if let Some(t) = m.extra_garp_timer.take() {
+            self.script_timers.cancel(t);
+        }
+        if let (Some(e), State::Master) = (&m.extra_garp, state) {
+            let at = self.script_timers.add(std::time::Instant::now(), e.interval, ScriptTimer::ExtraGarp(id));
+            m.extra_garp_timer = Some(at);
+        }
+    }
+
+    /// One gratuitous ARP / unsolicited NA per extra interface, then the
+    /// next round.
+    fn extra_garp(&mut self, id: InstanceId) {
+        let master = self.router.instance(id).is_some_and(|i| i.state == State::Master);
+        let Some(m) = self.metas.get_mut(id) else { return };
+        m.extra_garp_timer = None;
+        let Some(e) = m.extra_garp.as_ref().filter(|_| master) else { return };
+        let interval = e.interval;
+        for t in &e.targets {
+            let mut frame = [0u8; 128];
+            let n = match t.addr {
+                IpAddr::V4(a) => arp::emit_gratuitous_frame(&mut frame, t.mac, a),
+                IpAddr::V6(a) => ndisc::emit_unsolicited_na_frame(&mut frame, t.mac, a, false),
+            };
+            if let (Ok(n), Some(p)) = (n, self.packet.get(&t.ifindex)) {
+                if let Err(e) = p.send(&frame[..n]) {
+                    warn!("({}) unable to announce {} on an extra interface: {e}", m.name, t.addr);
+                }
+            }
+        }
+        let at = self.script_timers.add(std::time::Instant::now(), interval, ScriptTimer::ExtraGarp(id));
+        m.extra_garp_timer = Some(at);
     }
 
     fn send_garp(&mut self, id: InstanceId, addr: IpAddr) {
