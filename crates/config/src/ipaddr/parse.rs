@@ -12,7 +12,6 @@
 
 use super::model::*;
 use super::rttables;
-use crate::diag::Severity;
 use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Stop, Sys};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -84,7 +83,6 @@ fn item_static_rule(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 fn open_track_group(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
     ctx.cfg.seen.vrrp = true;
-    ctx.report(Severity::Notice, "'track_group' is accepted but not implemented by keepalived-rs");
     if args.len() != 2 {
         ctx.error("track_group must have a name - skipping");
         return Ok(Enter::Skip);
