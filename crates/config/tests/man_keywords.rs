@@ -247,16 +247,10 @@ fn entry_rule_examples() {
     assert_eq!(page.regions, vec![(2, ROOT.to_string())]);
 }
 
-/// Keywords whose notice says "not implemented" although this build does
-/// implement them: the page documents what the build does.
-/// `nftables`: the VRRP child builds its no_accept/VMAC firewall in the
-/// configured table (crates/keepalived/src/vrrp/mod.rs), but the handler in
-/// crates/config/src/global/parse.rs still reports it as not implemented.
-const STALE_NOTICES: &[&str] = &["nftables"];
-
 /// The keywords for which the parser emits "… is accepted but not
-/// implemented by keepalived-rs": each root and global_defs keyword is fed
-/// with a dummy argument, plus the two such keywords of other blocks.
+/// implemented by keepalived-rs": each root, global_defs and vrrp_instance
+/// keyword is fed with a dummy argument, plus the such keywords of other
+/// blocks and the root lists.
 fn keywords_with_unimplemented_notice() -> BTreeSet<String> {
     use keepalived_config::{parse_str, ParseOptions, SystemView};
     let opts = ParseOptions { system: SystemView::with_interfaces(&["lo", "eth0"]), ..Default::default() };
@@ -264,10 +258,14 @@ fn keywords_with_unimplemented_notice() -> BTreeSet<String> {
         "vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 1\nauth_hmac {\n}\n}\n".to_string(),
         "virtual_server 192.0.2.1 80 {\nprotocol TCP\nsnmp_name v\nreal_server 10.0.0.1 80 {\nsnmp_name r\n}\n}\n"
             .to_string(),
+        "linkbeat_interfaces {\neth0\n}\n".to_string(),
     ];
     keepalived_config::keywords::walk(|path, kw| match path {
         [] => texts.push(format!("{} x\n", kw.name)),
         ["global_defs"] => texts.push(format!("global_defs {{\n{} x\n}}\n", kw.name)),
+        ["vrrp_instance"] => {
+            texts.push(format!("vrrp_instance VI_1 {{\ninterface eth0\nvirtual_router_id 1\n{} x\n}}\n", kw.name))
+        }
         _ => {}
     });
     let mut found = BTreeSet::new();
@@ -299,11 +297,23 @@ fn keywords_the_build_calls_unimplemented_are_marked() {
     for k in ["auth_hmac", "snmp_name", "enable_dbus", "vrrp_iptables"] {
         assert!(notices.contains(k), "{k} no longer reports itself unimplemented: update the page");
     }
-    let unmarked: Vec<&str> =
-        notices.iter().map(String::as_str).filter(|k| !STALE_NOTICES.contains(k) && !marked(k)).collect();
+    let unmarked: Vec<&str> = notices.iter().map(String::as_str).filter(|k| !marked(k)).collect();
     assert!(unmarked.is_empty(), "not marked \"(not implemented)\" in man/keepalived.conf.5: {unmarked:?}");
-    for k in STALE_NOTICES {
-        assert!(notices.contains(*k), "'{k}' no longer reports itself unimplemented: remove it from STALE_NOTICES");
+    // Implemented by this build (the VRRP child): no notice, no mark.
+    for k in [
+        "nftables",
+        "unicast_ttl",
+        "kernel_rx_buf_size",
+        "fifo_write_vrrp_states_on_reload",
+        "interface_up_down_delays",
+        "disable_local_igmp",
+        "track_src_ip",
+        "lvs_sync_daemon_interface",
+        "garp_extra_if",
+        "vrrp_garp_extra_if",
+        "track_group",
+    ] {
+        assert!(!notices.contains(k), "'{k}' is implemented but reports itself unimplemented");
         assert!(!marked(k), "'{k}' is implemented but marked \"(not implemented)\"");
     }
 }

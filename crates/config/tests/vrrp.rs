@@ -164,6 +164,16 @@ fn lvs_sync_daemon_interface_deprecated() {
     let p = inst("lvs_sync_daemon_interface eth0");
     assert!(has(&p, "(VI_1) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."));
     assert!(p.diags.iter().any(|d| d.message == "        Please use global lvs_sync_daemon"));
+    // As keepalived: the global sync daemon, following this instance.
+    let sd = p.config.global.lvs_sync_daemon.as_ref().expect("global lvs_sync_daemon set");
+    assert_eq!((sd.interface.as_str(), sd.vrrp_instance.as_deref()), ("eth0", Some("VI_1")));
+    // A global lvs_sync_daemon given first wins.
+    let p = parse(
+        "global_defs {\nlvs_sync_daemon eth1 VI_9\n}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 1\n\
+         lvs_sync_daemon_interface eth0\n}\n",
+    );
+    assert!(has(&p, "(VI_1) lvs_sync_daemon_interface has already been specified as eth1 - ignoring"));
+    assert_eq!(p.config.global.lvs_sync_daemon.as_ref().map(|s| s.interface.as_str()), Some("eth1"));
 }
 
 #[test]

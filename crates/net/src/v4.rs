@@ -83,6 +83,8 @@ impl VrrpSocketV4Config {
 pub struct VrrpSocketV4 {
     sock: Socket,
     ifindex: u32,
+    /// The `SO_RCVBUF` asked for (0: the kernel's default).
+    rcvbuf: usize,
     proto: VrrpProto,
 }
 
@@ -116,12 +118,18 @@ impl VrrpSocketV4 {
             sock.set_freebind_v4(true)?;
             sock.bind(&SockAddr::from(SocketAddrV4::new(src, 0)))?;
         }
-        Ok(VrrpSocketV4 { sock, ifindex: cfg.ifindex, proto: cfg.proto })
+        Ok(VrrpSocketV4 { sock, ifindex: cfg.ifindex, proto: cfg.proto, rcvbuf: cfg.rcvbuf.unwrap_or(0) })
     }
 
     /// The interface index given at open.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
+    }
+
+    /// The receive buffer size asked for at open (0: the kernel's default),
+    /// as keepalived's data dump shows it.
+    pub fn rcvbuf(&self) -> usize {
+        self.rcvbuf
     }
 
     /// The IP protocol.

@@ -57,8 +57,10 @@ impl VrrpSocketV6Config {
 ///
 /// Options: `SOCK_NONBLOCK | SOCK_CLOEXEC`, `IPV6_MULTICAST_ALL` 0 (where
 /// the kernel has it), `IPV6_CHECKSUM` −1, `SO_BINDTODEVICE`,
-/// `IPV6_MULTICAST_IF`, `IPV6_MULTICAST_LOOP` 0, `IPV6_MULTICAST_HOPS` and
-/// `IPV6_UNICAST_HOPS` 255, `IPV6_TCLASS` 0xc0, `IPV6_RECVHOPLIMIT`,
+/// `IPV6_MULTICAST_IF`, `IPV6_MULTICAST_LOOP` 0, `IPV6_MULTICAST_HOPS` 255
+/// (not `IPV6_UNICAST_HOPS`: keepalived leaves unicast adverts to the
+/// route's hop limit unless `unicast_ttl` sets it per message, see
+/// [`VrrpSocketV6::send_with_hop_limit`]), `IPV6_TCLASS` 0xc0, `IPV6_RECVHOPLIMIT`,
 /// `IPV6_RECVPKTINFO`, membership of the group on the interface and bind(2)
 /// to it (or `IPV6_FREEBIND` and bind(2) to the unicast source).
 ///
@@ -72,6 +74,8 @@ impl VrrpSocketV6Config {
 pub struct VrrpSocketV6 {
     sock: Socket,
     ifindex: u32,
+    /// The `SO_RCVBUF` asked for (0: the kernel's default).
+    rcvbuf: usize,
 }
 
 crate::mio_source!(VrrpSocketV6);
@@ -95,7 +99,6 @@ impl VrrpSocketV6 {
         sock.set_multicast_if_v6(cfg.ifindex)?;
         sock.set_multicast_loop_v6(false)?;
         sock.set_multicast_hops_v6(HOPS)?;
-        sock.set_unicast_hops_v6(HOPS)?;
         sock.set_tclass_v6(TCLASS)?;
         sock.set_recv_hoplimit_v6(true)?;
         nix::sys::socket::setsockopt(&sock, sockopt::Ipv6RecvPacketInfo, &true).map_err(io::Error::from)?;
@@ -112,12 +115,18 @@ impl VrrpSocketV6 {
             let scope = if src.is_unicast_link_local() { cfg.ifindex } else { 0 };
             sock.bind(&SockAddr::from(SocketAddrV6::new(src, 0, 0, scope)))?;
         }
-        Ok(VrrpSocketV6 { sock, ifindex: cfg.ifindex })
+        Ok(VrrpSocketV6 { sock, ifindex: cfg.ifindex, rcvbuf: cfg.rcvbuf.unwrap_or(0) })
     }
 
     /// The interface index given at open.
     pub fn ifindex(&self) -> u32 {
         self.ifindex
+    }
+
+    /// The receive buffer size asked for at open (0: the kernel's default),
+    /// as keepalived's data dump shows it.
+    pub fn rcvbuf(&self) -> usize {
+        self.rcvbuf
     }
 
     /// The underlying socket2 socket.
@@ -141,17 +150,37 @@ impl VrrpSocketV6 {
     /// destination is the interface index). `src` unspecified lets the
     /// kernel choose. A full socket buffer is an error of kind `WouldBlock`.
     pub fn send(&self, message: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<()> {
+        self.send_with_hop_limit(message, src, dst, None)
+    }
+
+    /// [`send`](Self::send) with this message's hop limit set by an
+    /// `IPV6_HOPLIMIT` control message (keepalived's unicast adverts): 0 to
+    /// 255, or -1 for the route's default (as if the socket's
+    /// `IPV6_UNICAST_HOPS` had never been set).
+    pub fn send_with_hop_limit(
+        &self,
+        message: &[u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        hop_limit: Option<i32>,
+    ) -> io::Result<()> {
         let scope = if dst.is_multicast() || dst.is_unicast_link_local() { self.ifindex } else { 0 };
         let addr = SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, scope));
         let pi = nix::libc::in6_pktinfo {
             ipi6_addr: nix::libc::in6_addr { s6_addr: src.octets() },
             ipi6_ifindex: self.ifindex,
         };
-        let cmsgs = [ControlMessage::Ipv6PacketInfo(&pi)];
-        let cmsgs: &[ControlMessage<'_>] = if src.is_unspecified() { &[] } else { &cmsgs };
+        let hops: nix::libc::c_int = hop_limit.unwrap_or(-1);
+        let mut cmsgs = Vec::with_capacity(2);
+        if !src.is_unspecified() {
+            cmsgs.push(ControlMessage::Ipv6PacketInfo(&pi));
+        }
+        if hop_limit.is_some() {
+            cmsgs.push(ControlMessage::Ipv6HopLimit(&hops));
+        }
         let iov = [IoSlice::new(message)];
         let fd = self.sock.as_fd().as_raw_fd();
-        let n = sendmsg(fd, &iov, cmsgs, MsgFlags::empty(), Some(&addr)).map_err(io::Error::from)?;
+        let n = sendmsg(fd, &iov, &cmsgs, MsgFlags::empty(), Some(&addr)).map_err(io::Error::from)?;
         if n != message.len() {
             return Err(io::Error::new(io::ErrorKind::WriteZero, "short raw send"));
         }

@@ -207,7 +207,9 @@ fn in_namespace() {
         VrrpSocketV6::open(&VrrpSocketV6Config { vrids: Some(vec![54]), ..VrrpSocketV6Config::multicast("kv1", k1) })
             .unwrap();
     assert_eq!(a6.socket().multicast_hops_v6().unwrap(), 255);
-    assert_eq!(a6.socket().unicast_hops_v6().unwrap(), 255);
+    // Not set, as keepalived: unicast adverts take the route's hop limit
+    // (the system default, 64) unless `unicast_ttl` sets it per message.
+    assert_eq!(a6.socket().unicast_hops_v6().unwrap(), 64);
     assert!(!a6.socket().multicast_loop_v6().unwrap());
     poll.registry().register(&mut a6, t6a, Interest::READABLE).unwrap();
     poll.registry().register(&mut b6, t6b, Interest::READABLE).unwrap();

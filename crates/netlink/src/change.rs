@@ -60,6 +60,11 @@ pub struct AddrOptions {
     pub noprefixroute: bool,
     /// `home`: a Mobile IPv6 home address.
     pub home: bool,
+    /// `mngtmpaddr`: the kernel manages temporary (privacy) addresses
+    /// derived from this one (IPv6).
+    pub mngtmpaddr: bool,
+    /// `autojoin`: join the multicast group of a multicast address.
+    pub autojoin: bool,
 }
 
 /// Add an address to an interface, as `ip addr add ADDR/LEN dev IFINDEX …`.
@@ -160,6 +165,12 @@ fn address_message(
     }
     if opts.noprefixroute {
         flags |= AddressFlags::Noprefixroute;
+    }
+    if opts.mngtmpaddr {
+        flags |= AddressFlags::Managetempaddr;
+    }
+    if opts.autojoin {
+        flags |= AddressFlags::Mcautojoin;
     }
     if !flags.is_empty() {
         // Old kernels read the header's 8 bits, newer ones IFA_FLAGS.
@@ -614,6 +625,12 @@ mod tests {
         let opts = AddrOptions { peer: Some(v4("192.0.2.8")), ..Default::default() };
         let m = address_message(3, v4("192.0.2.7"), 32, &opts, true).unwrap();
         assert!(m.attributes.contains(&AddressAttribute::Address(v4("192.0.2.8"))));
+        // The flags past the header's 8 bits go in IFA_FLAGS only.
+        let opts = AddrOptions { mngtmpaddr: true, autojoin: true, ..Default::default() };
+        let m = address_message(3, v4("239.1.2.3"), 32, &opts, true).unwrap();
+        assert!(m
+            .attributes
+            .contains(&AddressAttribute::Flags(AddressFlags::Managetempaddr | AddressFlags::Mcautojoin)));
     }
 
     #[test]

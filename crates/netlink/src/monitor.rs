@@ -90,6 +90,16 @@ impl Monitor {
         Monitor::with_receive_buffer(MONITOR_RECEIVE_BUFFER, true)
     }
 
+    /// A monitor sized by keepalived's `*_netlink_monitor_rcv_bufs[_force]`
+    /// when configured, else as [`Monitor::new`] (keepalived's default is
+    /// 64 KiB; ours is larger so that bursts of changes are not lost).
+    pub fn configured(bytes: Option<u32>, force: bool) -> Result<Monitor, NetlinkError> {
+        match bytes {
+            Some(b) => Monitor::with_receive_buffer(b as usize, force),
+            None => Monitor::new(),
+        }
+    }
+
     /// A monitor with a receive buffer of `bytes` (keepalived's
     /// `vrrp_netlink_monitor_rcv_bufs`); `force`: go beyond
     /// `net.core.rmem_max` (`SO_RCVBUFFORCE`, needs `CAP_NET_ADMIN`;

@@ -214,6 +214,13 @@ fn monitor() {
         let mut poll = Poll::new().unwrap();
         let mut m = Monitor::new().unwrap();
         assert!(m.receive_buffer().unwrap() >= 1024 * 1024, "root may pass rmem_max");
+        // `vrrp_netlink_monitor_rcv_bufs 300000` with and without _force
+        // (the kernel doubles the size; without force it caps at rmem_max).
+        let rmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max").unwrap().trim().parse().unwrap();
+        let forced = Monitor::configured(Some(300_000), true).unwrap();
+        assert_eq!(forced.receive_buffer().unwrap(), 600_000);
+        let capped = Monitor::configured(Some(300_000), false).unwrap();
+        assert_eq!(capped.receive_buffer().unwrap(), 2 * rmem_max.min(300_000));
         poll.registry().register(&mut m, Token(7), Interest::READABLE).unwrap();
         let name = "kat0".to_string();
 

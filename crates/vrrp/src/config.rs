@@ -85,6 +85,10 @@ pub struct EngineOptions {
     pub scripts: Vec<ScriptConfig>,
     /// Initial values of track_files (`init_file`), by name.
     pub file_init: Vec<(String, i64)>,
+    /// `fifo_write_vrrp_states_on_reload`: at a reload, an instance or
+    /// sync group that is not notified gets its state written to the FIFOs.
+    #[serde(default)]
+    pub fifo_states_on_reload: bool,
 }
 
 /// The engine's view of one `vrrp_instance`.
@@ -285,6 +289,26 @@ fn track_refs(
     }
 }
 
+/// `track_group` (keepalived 2.2.7 vrrp_static_track.c
+/// `static_track_group_init`): an instance of a track group tracks, at
+/// weight 0, the interface of each static address, the `oif` of each static
+/// route and the `iif` of each static rule naming the group (unless
+/// `no_track`), so it goes to FAULT while one of them is down.
+fn static_track_refs(out: &mut Vec<TrackRef>, ip: &keepalived_config::model::ip::StaticConfig, instance: &str) {
+    let member = |g: &Option<String>| {
+        let g = g.as_deref();
+        ip.track_groups.iter().any(|t| Some(t.name.as_str()) == g && t.group.iter().flatten().any(|n| n == instance))
+    };
+    let addrs = ip.addresses.iter().filter(|a| !a.no_track && member(&a.track_group)).filter_map(|a| a.dev.as_ref());
+    let routes = ip.routes.iter().filter(|r| !r.no_track && member(&r.track_group)).filter_map(|r| r.dev.as_ref());
+    let rules = ip.rules.iter().filter(|r| !r.no_track && member(&r.track_group)).filter_map(|r| r.iif.as_ref());
+    for name in addrs.chain(routes).chain(rules) {
+        if !out.iter().any(|t| t.kind == TrackKind::Interface && t.name == *name && t.weight == 0) {
+            out.push(TrackRef { kind: TrackKind::Interface, name: name.clone(), weight: 0, reverse: false });
+        }
+    }
+}
+
 impl RouterConfig {
     /// Builds the engine configuration from a parsed (and validated) keepalived configuration.
     pub fn from_config(cfg: &Config) -> Result<RouterConfig, ConfigError> {
@@ -353,6 +377,7 @@ impl RouterConfig {
                     );
                 }
             }
+            static_track_refs(&mut trackers, &cfg.ip, &vi.name);
             let lower_delay = vi.garp_lower_prio_delay_us.or(g.vrrp_garp_lower_prio_delay);
             let lower_rep = vi.garp_lower_prio_repeat.or(g.vrrp_garp_lower_prio_repeat);
             instances.push(InstanceConfig {
@@ -430,6 +455,7 @@ impl RouterConfig {
                 drop_on_vip_mismatch: false,
                 check_unicast_src: g.vrrp_check_unicast_src,
                 startup_delay_us: g.vrrp_startup_delay,
+                fifo_states_on_reload: g.fifo_write_vrrp_states_on_reload,
                 garp_interval_us: g.vrrp_garp_interval,
                 gna_interval_us: g.vrrp_gna_interval,
                 garp_groups,

@@ -401,6 +401,23 @@ pub enum Action {
         /// The new effective priority.
         priority: u8,
     },
+    /// At a reload with `fifo_write_vrrp_states_on_reload`: write an
+    /// instance's unchanged state to the FIFOs only (no script, no mail).
+    FifoState {
+        /// The instance.
+        instance: InstanceId,
+        /// Its state.
+        state: State,
+        /// Its effective priority.
+        priority: u8,
+    },
+    /// The same for a sync group.
+    FifoGroupState {
+        /// The sync group.
+        group: GroupId,
+        /// Its state.
+        state: State,
+    },
     /// A log line, with keepalived's text.
     Log(String),
 }

@@ -230,7 +230,8 @@ fn strtol_value(s: &str) -> i64 {
 
 // ---------------------------------------------------------------- root level
 
-fn h_linkbeat_use_polling(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
+fn h_linkbeat_use_polling(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     ctx.cfg.root.linkbeat_use_polling = true;
     Ok(())
 }
@@ -638,6 +639,7 @@ fn h_shutdown_script_timeout(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 // ---------------------------------------------------------------- scheduling
 
 fn h_max_auto_priority(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     let Some(w) = args.get(1) else {
         g(ctx).max_auto_priority = SCHED_RR_MAX;
         return Ok(());
@@ -652,6 +654,7 @@ fn h_max_auto_priority(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_min_auto_priority_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     let Some(w) = args.get(1) else {
         ctx.error("min_auto_priority_delay requires delay time");
         return Ok(());
@@ -1125,6 +1128,7 @@ fn h_vrrp_startup_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_vrrp_delay_after_boot(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     let w = ctx.req(args, 1)?;
     match ctx.read_timer(w, TIMER_HZ / 1000, UINT_MAX as u64, true) {
         // The system uptime is subtracted when VRRP starts.
@@ -1228,12 +1232,14 @@ fn rcv_bufs(ctx: &mut Ctx, args: &Args<'_>, kind: &str) -> Option<u32> {
 }
 
 fn h_vrrp_nl_cmd_bufs(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     if let Some(v) = rcv_bufs(ctx, args, "vrrp_netlink_cmd") {
         g(ctx).vrrp_netlink_cmd_rcv_bufs = Some(v);
     }
     Ok(())
 }
 fn h_vrrp_nl_cmd_bufs_force(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     if let Some(b) = global_bool(ctx, args, "vrrp_netlink_cmd_rcv_bufs_force") {
         g(ctx).vrrp_netlink_cmd_rcv_bufs_force = b;
     }
@@ -1264,12 +1270,14 @@ fn h_proc_mon_bufs_force(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     Ok(())
 }
 fn h_lvs_nl_cmd_bufs(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     if let Some(v) = rcv_bufs(ctx, args, "lvs_netlink_cmd") {
         g(ctx).lvs_netlink_cmd_rcv_bufs = Some(v);
     }
     Ok(())
 }
 fn h_lvs_nl_cmd_bufs_force(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     if let Some(b) = global_bool(ctx, args, "lvs_netlink_cmd_rcv_bufs_force") {
         g(ctx).lvs_netlink_cmd_rcv_bufs_force = b;
     }
@@ -1582,7 +1590,6 @@ fn h_vrrp_ipsets(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_nftables(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    not_implemented(ctx, args);
     if g(ctx).nftables.is_some() {
         ctx.error("nftables already specified - ignoring");
         return Ok(());
@@ -2003,6 +2010,7 @@ fn h_reload_check_config(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_reload_time_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     if args.len() != 2 {
         ctx.error("reload_time_file invalid");
         return Ok(());
@@ -2011,12 +2019,14 @@ fn h_reload_time_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     Ok(())
 }
 
-fn h_reload_repeat(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
+fn h_reload_repeat(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     g(ctx).reload_repeat = true;
     Ok(())
 }
 
 fn h_reload_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     g(ctx).reload_file = Some(match args.get(1) {
         Some(w) => ReloadFile::Path(w.to_string()),
         None => ReloadFile::Default,
@@ -2025,6 +2035,7 @@ fn h_reload_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_config_save_dir(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     let dir = ctx.req(args, 1)?;
     let save = |d: &str| d.strip_suffix('/').unwrap_or(d).to_string();
     match std::fs::metadata(dir) {
@@ -2074,6 +2085,7 @@ fn h_json_version(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_iproute_usr_dir(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     if args.len() != 2 {
         ctx.error(format!("{} requires path", args.word(0)));
         return Ok(());
@@ -2083,6 +2095,7 @@ fn h_iproute_usr_dir(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn h_iproute_etc_dir(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, args);
     if args.len() != 2 {
         ctx.error(format!("{} requires path", args.word(0)));
         return Ok(());

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 pub static ROOT: &[Kw] = &[
     Kw::block("vrrp_sync_group", open_sync_group, &SYNC_GROUP).sys(Sys::Vrrp),
     Kw::block("garp_group", open_garp_group, &GARP_GROUP).sys(Sys::Vrrp),
-    Kw::list("linkbeat_interfaces", linkbeat_item).sys(Sys::Vrrp),
+    Kw::list_with("linkbeat_interfaces", Some(open_not_implemented), linkbeat_item, None).sys(Sys::Vrrp),
     Kw::block("vrrp_instance", open_instance, &INSTANCE).sys(Sys::Vrrp),
     Kw::block("vrrp_script", open_script, &SCRIPT).sys(Sys::Vrrp),
     Kw::block("vrrp_track_process", open_track_process, &TRACK_PROCESS).sys(Sys::Vrrp),
@@ -26,6 +26,18 @@ const PRIO_OWNER: u32 = 255;
 const PRIO_DFL: u32 = 100;
 
 // ---------------------------------------------------------------- helpers
+
+/// The keyword is parsed and stored, but keepalived-rs does not act on it
+/// (a notice, so that a user moving from keepalived knows).
+fn not_implemented(ctx: &mut Ctx, kw: &str) {
+    ctx.report(Severity::Notice, format!("'{kw}' is accepted but not implemented by keepalived-rs"));
+}
+
+/// A block or list whose keyword is [`not_implemented`].
+fn open_not_implemented(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
+    not_implemented(ctx, args.word(0));
+    Ok(Enter::Yes)
+}
 
 fn iname(ctx: &Ctx) -> String {
     ctx.cfg.vrrp.instances.last().map(|v| v.name.clone()).unwrap_or_default()
@@ -670,7 +682,10 @@ static INSTANCE: Block = Block {
     name: "vrrp_instance",
     parts: &[&[
         Kw::value("use_vmac", use_vmac),
-        Kw::value("use_vmac_addr", |c, _| flag(c, |v| v.use_vmac_addr = true)),
+        Kw::value("use_vmac_addr", |c, a| {
+            not_implemented(c, a.word(0));
+            flag(c, |v| v.use_vmac_addr = true)
+        }),
         Kw::value("vmac_xmit_base", |c, _| flag(c, |v| v.vmac_xmit_base = true)),
         Kw::value("use_ipvlan", use_ipvlan),
         Kw::list_with("unicast_peer", Some(open_unicast_peer), unicast_peer_item, None),
@@ -1149,6 +1164,7 @@ fn vrf(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn linkbeat_use_polling(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
+    not_implemented(ctx, "linkbeat_use_polling");
     let n = iname(ctx);
     flag(ctx, |v| v.linkbeat_use_polling = true)?;
     ctx.error(format!("({n}) 'linkbeat_use_polling' in vrrp instance deprecated - use linkbeat_interfaces block"));
@@ -1419,18 +1435,19 @@ fn lvs_sync_daemon_interface(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     ctx.error(format!("({n}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated."));
     let pad = (n.len() as i64 - 2).unsigned_abs() as usize;
     ctx.error(format!("      {:pad$}Please use global lvs_sync_daemon", ""));
-    if let Some((o, ifn)) = ctx
-        .cfg
-        .vrrp
-        .instances
-        .iter()
-        .find_map(|v| v.lvs_sync_daemon_interface.as_ref().map(|i| (v.name.clone(), i.clone())))
-    {
-        let _ = o;
+    // keepalived checks (and fills) the global lvs_sync_daemon's interface.
+    if let Some(sd) = &ctx.cfg.global.lvs_sync_daemon {
+        let ifn = sd.interface.clone();
         ctx.error(format!("({n}) lvs_sync_daemon_interface has already been specified as {ifn} - ignoring"));
         return Ok(());
     }
     let w = ctx.req(args, 1)?;
+    ctx.cfg.global.lvs_sync_daemon = Some(crate::model::global::LvsSyncDaemon {
+        interface: w.to_string(),
+        vrrp_instance: Some(n),
+        origin: Some(args.origin()),
+        ..Default::default()
+    });
     flag(ctx, |v| v.lvs_sync_daemon_interface = Some(w.to_string()))
 }
 
@@ -1516,6 +1533,7 @@ fn down_timer_adverts(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn timer_expired_backup(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    not_implemented(ctx, "timer_expired_backup");
     let n = iname(ctx);
     let mut p = PRIO_OWNER - 1;
     if let Some(w) = args.get(1) {

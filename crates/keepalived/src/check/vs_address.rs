@@ -45,7 +45,8 @@ impl VsAddresses {
         if watched.is_empty() {
             return None;
         }
-        match Monitor::new() {
+        let g = &cfg.global;
+        match Monitor::configured(g.lvs_netlink_monitor_rcv_bufs, g.lvs_netlink_monitor_rcv_bufs_force) {
             Ok(monitor) => Some(VsAddresses { monitor, watched, present: HashSet::new(), read_errors: 0 }),
             Err(e) => {
                 warn!("Unable to watch the virtual server addresses: {e}");

@@ -352,6 +352,15 @@ impl VrrpShell {
 
     /// keepalived's dump_sock_pool: one entry per socket, in the order of
     /// their first instance.
+    /// The receive buffer size socket `k` was opened with.
+    fn rcvbuf_of(&self, k: usize) -> usize {
+        match self.socks.get(k) {
+            Some(super::Sock::V4(s)) => s.rcvbuf(),
+            Some(super::Sock::V6(s)) => s.rcvbuf(),
+            _ => 0,
+        }
+    }
+
     fn sockpool_lines(&self, s: &mut String, views: &[View<'_>]) {
         let mut seen: Vec<(usize, i32)> = Vec::new();
         for v in views {
@@ -375,7 +384,7 @@ impl VrrpShell {
             if let Some(a) = c.unicast.then_some(first.src).flatten() {
                 let _ = writeln!(s, "   Address = {a}");
             }
-            let _ = writeln!(s, "   Rx buf size = {}\n   VRRP instances", 0);
+            let _ = writeln!(s, "   Rx buf size = {}\n   VRRP instances", self.rcvbuf_of(k));
             for u in users {
                 let _ = writeln!(s, "     {} vrid {}", u.inst.config.name, u.inst.config.vrid);
             }
@@ -680,6 +689,9 @@ fn prio_lines(s: &mut String, v: &View<'_>) {
             let _ = writeln!(s, "   Authentication type = SIMPLE_PASSWORD");
             let _ = writeln!(s, "   Password = {}", v.password().unwrap_or_default());
         }
+    }
+    if let Some(n) = v.cfg.and_then(|c| c.kernel_rx_buf_size).filter(|n| *n != 0) {
+        let _ = writeln!(s, "   Kernel rx buffer size = {n}");
     }
 }
 

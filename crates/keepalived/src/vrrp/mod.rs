@@ -7,11 +7,15 @@
 //! Everything runs in the child's single mio loop; nothing blocks except
 //! netlink requests to the kernel (answered at once).
 
+mod debounce;
 mod dump;
+mod extra_garp;
 mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
+mod local_igmp;
 mod routes;
+mod rx_bufs;
 mod sync_daemon;
 use crate::track_file;
 
@@ -78,6 +82,9 @@ fn match_key(
 /// What the shell keeps per engine instance to build its packets.
 struct Meta {
     key: MatchKey,
+    /// `garp_extra_if`: what to announce while master, and the timer.
+    extra_garp: Option<extra_garp::ExtraGarp>,
+    extra_garp_timer: Option<keepalived_runtime::TimerId>,
     /// The VMAC this instance created (or took over), deleted at stop.
     vmac: Option<keepalived_netlink::vmac::Vmac>,
     /// No accept mode: traffic to the addresses is dropped while master.
@@ -109,6 +116,10 @@ struct Meta {
     /// `auth_type AH`: the auth_pass, NUL padded.
     ah_key: Option<[u8; 8]>,
     ip_ident: u16,
+    /// IPv4: the adverts' TTL (`unicast_ttl`, 255 when unset; keepalived
+    /// uses it for multicast adverts too). IPv6: the unicast adverts' hop
+    /// limit (-1: the route's default); None for multicast (255).
+    ttl: Option<i32>,
 }
 
 pub struct VrrpShell {
@@ -152,6 +163,10 @@ pub struct VrrpShell {
     runner: keepalived_runtime::script::ScriptRunner<usize>,
     /// lvs_sync_daemon: the followed instance's roles, for the checker child.
     sync_daemon: sync_daemon::SyncDaemonHook,
+    /// `disable_local_igmp`: what start changed, undone at stop.
+    local_igmp: local_igmp::LocalIgmp,
+    /// `interface_up_down_delays`: link changes held back.
+    debounce: debounce::Debounce,
 }
 
 /// Addresses, routes and rules the VRRP child installs at start and
@@ -225,6 +240,8 @@ struct TrackScript {
 enum ScriptTimer {
     /// Time to run script `n`.
     Run(usize),
+    /// `garp_extra_if`: instance `n`'s periodic announcements.
+    ExtraGarp(usize),
 }
 
 fn instant(epoch: std::time::Instant) -> Instant {
@@ -314,6 +331,12 @@ impl VrrpShell {
             script_timers: keepalived_runtime::TimerHeap::new(),
             runner: keepalived_runtime::script::ScriptRunner::new(),
             sync_daemon: sync_daemon::SyncDaemonHook::new(cfg),
+            local_igmp: if !reloading && cfg.global.disable_local_igmp {
+                local_igmp::LocalIgmp::disable()
+            } else {
+                local_igmp::LocalIgmp::default()
+            },
+            debounce: debounce::Debounce::new(cfg, link_is_up(cfg)),
         };
         // vrrp_scripts tracked by an instance or a sync group (keepalived runs
         // only those).
@@ -349,6 +372,9 @@ impl VrrpShell {
         let mut v4_vrids: HashMap<(u32, u8, Option<Ipv4Addr>), Vec<u8>> = HashMap::new();
         let mut v6_vrids: HashMap<u32, Vec<u8>> = HashMap::new();
         let mut ifnames: HashMap<u32, String> = HashMap::new();
+        // Receive buffer sizes, summed per socket as keepalived does.
+        let mut v4_rcv: HashMap<(u32, u8, Option<Ipv4Addr>), usize> = HashMap::new();
+        let mut v6_rcv: HashMap<u32, usize> = HashMap::new();
         for (id, inst) in shell.router.instances().iter().enumerate() {
             let c = &inst.config;
             let model = cfg.vrrp.instances.iter().find(|m| m.name == c.name);
@@ -463,19 +489,32 @@ impl VrrpShell {
             let proto = if c.auth == AuthConfig::Ah { ip_proto::AH } else { ip_proto::VRRP };
             if ifindex != 0 {
                 ifnames.insert(ifindex, ifname.clone());
+                let adv_len = rx_bufs::adv_len(c.ipv6, c.version == 3, c.vips.len(), proto == ip_proto::AH);
+                let rx = rx_bufs::share(&cfg.global, model.and_then(|m| m.kernel_rx_buf_size), adv_len, &ifname);
                 if c.ipv6 {
                     v6_vrids.entry(ifindex).or_default().push(c.vrid);
+                    *v6_rcv.entry(ifindex).or_default() += rx;
                 } else {
                     let usrc = match (c.unicast || !c.unicast_peers.is_empty(), src) {
                         (true, Some(IpAddr::V4(a))) => Some(a),
                         _ => None,
                     };
                     v4_vrids.entry((ifindex, proto, usrc)).or_default().push(c.vrid);
+                    *v4_rcv.entry((ifindex, proto, usrc)).or_default() += rx;
                 }
                 shell.by_key.insert((c.vrid, c.ipv6, ifindex), id);
             }
+            let placement = extra_garp::Placement {
+                addresses: &addresses,
+                own: vip_ifindex,
+                vmac: vmac.as_ref().zip(mac).map(|(v, m)| (v.index, m)),
+                xmit_base: model.is_some_and(|m| m.vmac_xmit_base),
+            };
+            let extra = extra_garp::plan(&cfg.global, model, &placement);
             shell.metas.push(Meta {
                 key: match_key(c, model),
+                extra_garp: extra,
+                extra_garp_timer: None,
                 name: c.name.clone(),
                 ifname,
                 ifindex,
@@ -498,6 +537,7 @@ impl VrrpShell {
                 ah_seq: 0,
                 ah_key: model.and_then(|m| m.auth_pass.as_deref()).map(|p| vrrp::auth_data(p.as_bytes())),
                 ip_ident: 0,
+                ttl: advert_ttl(c.ipv6, !c.unicast_peers.is_empty(), model.and_then(|m| m.unicast_ttl)),
             });
         }
         // One receive/send socket per (interface, protocol), filtered to its VRIDs.
@@ -507,6 +547,7 @@ impl VrrpShell {
             sc.proto = if proto == ip_proto::AH { VrrpProto::Ah } else { VrrpProto::Vrrp };
             // With log_unknown_vrids the kernel must not filter other VRIDs out.
             sc.vrids = (!cfg.global.log_unknown_vrids).then_some(vrids);
+            sc.rcvbuf = rx_bufs::rcvbuf(v4_rcv.get(&(ifindex, proto, usrc)).copied().unwrap_or(0));
             if usrc.is_some() {
                 sc.group = None;
                 sc.unicast_src = usrc;
@@ -524,6 +565,7 @@ impl VrrpShell {
             let mut sc = keepalived_net::VrrpSocketV6Config::multicast(&ifname, ifindex);
             // With log_unknown_vrids the kernel must not filter other VRIDs out.
             sc.vrids = (!cfg.global.log_unknown_vrids).then_some(vrids);
+            sc.rcvbuf = rx_bufs::rcvbuf(v6_rcv.get(&ifindex).copied().unwrap_or(0));
             match VrrpSocketV6::open(&sc) {
                 Ok(s) => {
                     shell.tx6.insert(ifindex, shell.socks.len());
@@ -532,7 +574,11 @@ impl VrrpShell {
                 Err(e) => error!("Unable to open a VRRP IPv6 socket on {ifname}: {e}"),
             }
         }
-        for ifindex in ifnames.keys() {
+        let extra_ifs = shell.metas.iter().flat_map(|m| m.extra_garp.iter().flat_map(|e| e.targets.iter()));
+        let mut packet_ifs: Vec<u32> = ifnames.keys().copied().chain(extra_ifs.map(|t| t.ifindex)).collect();
+        packet_ifs.sort_unstable();
+        packet_ifs.dedup();
+        for ifindex in &packet_ifs {
             match PacketSocket::open_send_only(*ifindex) {
                 Ok(p) => {
                     shell.packet.insert(*ifindex, p);
@@ -540,7 +586,8 @@ impl VrrpShell {
                 Err(e) => warn!("Unable to open a packet socket for gratuitous ARP/NA: {e}"),
             }
         }
-        match Monitor::new() {
+        let g = &cfg.global;
+        match Monitor::configured(g.vrrp_netlink_monitor_rcv_bufs, g.vrrp_netlink_monitor_rcv_bufs_force) {
             Ok(m) => {
                 shell.monitor = Some(m);
                 shell.socks.push(Sock::Monitor);
@@ -800,11 +847,19 @@ impl VrrpShell {
         // Static entries: the new set goes in, what it dropped goes away.
         self.statics.remove_except(&new.statics);
         new.statics.install();
+        new.local_igmp = std::mem::take(&mut self.local_igmp);
         // 6. The new engine takes over the old one's state.
         let now = new.now_from(self.epoch);
         new.epoch = self.epoch;
         new.router.adopt(&self.router, &matches, now, &mut new.actions);
         new.execute();
+        // keepalived's new instance has no garp_extra_if timer yet: a kept
+        // master announces at once, then every interval.
+        for id in 0..new.metas.len() {
+            if new.router.instance(id).is_some_and(|i| i.state == State::Master) {
+                new.extra_garp(id);
+            }
+        }
         new.start_scripts();
         let followed = new.sync_daemon.instance().and_then(|n| new.metas.iter().position(|m| m.name == n));
         new.sync_daemon.reloaded(followed.and_then(|id| new.router.instance(id)).map(|i| i.state));
@@ -865,7 +920,8 @@ impl VrrpShell {
         let scripts = self.script_timers.poll_timeout(wall);
         let running = self.runner.poll_timeout(wall);
         let procs = self.procs.as_ref().and_then(|p| p.poll_timeout()).map(|t| t.saturating_duration_since(wall));
-        [engine, scripts, running, procs].into_iter().flatten().min()
+        let links = self.debounce.poll_timeout().map(|t| t.saturating_duration_since(wall));
+        [engine, scripts, running, procs, links].into_iter().flatten().min()
     }
 
     fn feed_processes(&mut self, changes: Vec<(String, bool)>) {
@@ -887,6 +943,10 @@ impl VrrpShell {
         }
         while let Some((_, t)) = self.script_timers.pop_expired(wall) {
             self.script_timer(t);
+        }
+        for (name, up) in self.debounce.expired(wall) {
+            let now = self.now();
+            self.feed(now, Input::Interface { name, up });
         }
         for &n in self.runner.on_timers(wall) {
             if let Some(ts) = self.track_scripts.get(n) {
@@ -933,7 +993,10 @@ impl VrrpShell {
 
     fn script_timer(&mut self, t: ScriptTimer) {
         let wall = std::time::Instant::now();
-        let ScriptTimer::Run(n) = t;
+        let n = match t {
+            ScriptTimer::Run(n) => n,
+            ScriptTimer::ExtraGarp(id) => return self.extra_garp(id),
+        };
         let Some(ts) = self.track_scripts.get(n) else { return };
         self.script_timers.add(wall, ts.interval, ScriptTimer::Run(n));
         if ts.running.is_some() {
@@ -1042,6 +1105,7 @@ impl VrrpShell {
     /// the child exits (and PDEATHSIG ends what is left).
     fn finish(&mut self) {
         self.notifier.close_fifos();
+        self.local_igmp.restore();
         // The STOP mails go out, within the parent's patience (child_wait_time).
         self.notifier.stop_alerts(std::time::Duration::from_secs(3));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
@@ -1193,14 +1257,21 @@ impl VrrpShell {
         let now = self.now();
         for ev in events {
             match ev {
-                keepalived_netlink::Event::LinkUp { name, .. } => self.feed(now, Input::Interface { name, up: true }),
-                keepalived_netlink::Event::LinkDown { name, .. }
-                | keepalived_netlink::Event::LinkRemoved { name, .. } => {
+                keepalived_netlink::Event::LinkUp { name, .. } => self.link_change(now, name, true),
+                keepalived_netlink::Event::LinkDown { name, .. } => self.link_change(now, name, false),
+                keepalived_netlink::Event::LinkRemoved { name, .. } => {
                     self.feed(now, Input::Interface { name, up: false })
                 }
                 keepalived_netlink::Event::AddressRemoved(a) => self.restore_vip(a.index, a.addr),
                 _ => {}
             }
+        }
+    }
+
+    /// A link went up or down: now, or after its `interface_up_down_delays`.
+    fn link_change(&mut self, now: Instant, name: String, up: bool) {
+        if let Some(up) = self.debounce.change(&name, up, std::time::Instant::now()) {
+            self.feed(now, Input::Interface { name, up });
         }
     }
 
@@ -1267,6 +1338,7 @@ impl VrrpShell {
                     }
                 }
                 Action::Notify { instance, state, priority } => {
+                    self.schedule_extra_garp(instance, state);
                     // The notifier is indexed by configuration order; the
                     // engine's instances follow it, but match by name to be safe.
                     let idx = self.notify_index(instance);
@@ -1290,6 +1362,14 @@ impl VrrpShell {
                     let ev = if master { notify::Event::MasterPriority } else { notify::Event::BackupPriority };
                     let idx = self.notify_index(instance);
                     self.notifier.event(idx, ev, priority)
+                }
+                Action::FifoState { instance, state, priority } => {
+                    let name = self.metas[instance].name.clone();
+                    self.notifier.fifo_state(false, &name, state, priority)
+                }
+                Action::FifoGroupState { group, state } => {
+                    let name = self.router.group_name(group).unwrap_or_default().to_string();
+                    self.notifier.fifo_state(true, &name, state, 0)
                 }
                 Action::Log(ref s) => info!("{s}"),
             }
@@ -1339,7 +1419,9 @@ impl VrrpShell {
         for dst in dsts {
             let ahr = (auth == Auth::Ah).then(|| ah::Repr::vrrp(src, m.ah_seq));
             let payload = repr.buffer_len() + ahr.map_or(0, |a| a.buffer_len());
-            let adv = Ipv4Advert { ip: ipv4::Repr::vrrp(src, dst, proto, m.ip_ident, payload), ah: ahr, vrrp: repr };
+            let mut ip = ipv4::Repr::vrrp(src, dst, proto, m.ip_ident, payload);
+            ip.ttl = m.ttl.and_then(|t| u8::try_from(t).ok()).unwrap_or(ip.ttl);
+            let adv = Ipv4Advert { ip, ah: ahr, vrrp: repr };
             let kind = adv.checksum_kind(false);
             let mut buf = [0u8; 1500];
             let Ok(n) = adv.emit(&mut buf, kind) else { return };
@@ -1380,10 +1462,47 @@ impl VrrpShell {
             if repr.emit(&mut p, ChecksumKind::ipv6(src, dst)).is_err() {
                 return;
             }
-            if let Err(e) = sock.send(&buf[..len], src, dst) {
+            if let Err(e) = sock.send_with_hop_limit(&buf[..len], src, dst, m.ttl) {
                 warn!("({}) unable to send an advert to {dst}: {e}", m.name);
             }
         }
+    }
+
+    /// `garp_extra_if`: the first round one interval after becoming
+    /// master; none while not master.
+    fn schedule_extra_garp(&mut self, id: InstanceId, state: State) {
+        let Some(m) = self.metas.get_mut(id) else { return };
+        if let Some(t) = m.extra_garp_timer.take() {
+            self.script_timers.cancel(t);
+        }
+        if let (Some(e), State::Master) = (&m.extra_garp, state) {
+            let at = self.script_timers.add(std::time::Instant::now(), e.interval, ScriptTimer::ExtraGarp(id));
+            m.extra_garp_timer = Some(at);
+        }
+    }
+
+    /// One gratuitous ARP / unsolicited NA per extra interface, then the
+    /// next round.
+    fn extra_garp(&mut self, id: InstanceId) {
+        let master = self.router.instance(id).is_some_and(|i| i.state == State::Master);
+        let Some(m) = self.metas.get_mut(id) else { return };
+        m.extra_garp_timer = None;
+        let Some(e) = m.extra_garp.as_ref().filter(|_| master) else { return };
+        let interval = e.interval;
+        for t in &e.targets {
+            let mut frame = [0u8; 128];
+            let n = match t.addr {
+                IpAddr::V4(a) => arp::emit_gratuitous_frame(&mut frame, t.mac, a),
+                IpAddr::V6(a) => ndisc::emit_unsolicited_na_frame(&mut frame, t.mac, a, false),
+            };
+            if let (Ok(n), Some(p)) = (n, self.packet.get(&t.ifindex)) {
+                if let Err(e) = p.send(&frame[..n]) {
+                    warn!("({}) unable to announce {} on an extra interface: {e}", m.name, t.addr);
+                }
+            }
+        }
+        let at = self.script_timers.add(std::time::Instant::now(), interval, ScriptTimer::ExtraGarp(id));
+        m.extra_garp_timer = Some(at);
     }
 
     fn send_garp(&mut self, id: InstanceId, addr: IpAddr) {
@@ -1417,6 +1536,30 @@ impl VrrpShell {
     }
 }
 
+/// Whether an interface is up now, for the debounce of links with delays
+/// (read only when some are configured).
+fn link_is_up(cfg: &Config) -> impl Fn(&str) -> Option<bool> {
+    let links = if cfg.vrrp.up_down_delays.is_empty() {
+        Vec::new()
+    } else {
+        keepalived_netlink::dump_links().unwrap_or_default()
+    };
+    move |name| links.iter().find(|l| l.name == name).map(|l| l.up && l.running)
+}
+
+/// keepalived's `vrrp->ttl`: `unicast_ttl` (the configuration resets it to
+/// 0 without peers), else 255 for IPv4. IPv6 unicast adverts carry it in an
+/// `IPV6_HOPLIMIT` control message; without it keepalived leaves the hop
+/// limit to the kernel (the route's default, -1), as it never sets
+/// `IPV6_UNICAST_HOPS`. Multicast IPv6 adverts: 255 (None).
+fn advert_ttl(ipv6: bool, unicast: bool, unicast_ttl: Option<u8>) -> Option<i32> {
+    match (ipv6, unicast) {
+        (false, _) => Some(i32::from(unicast_ttl.unwrap_or(255))),
+        (true, true) => Some(unicast_ttl.map_or(-1, i32::from)),
+        (true, false) => None,
+    }
+}
+
 /// The AH sequence number of an IPv4 + AH datagram.
 fn ah_seq_of(datagram: &[u8]) -> Option<u32> {
     let ihl = usize::from(datagram.first()? & 0x0f) * 4;
@@ -1445,16 +1588,32 @@ fn delete_vmac(
     keepalived_netlink::vmac::delete_vmac(v, sysctls)
 }
 
+/// keepalived's `netlink_ipaddress`: every option of the entry; IPv6
+/// addresses get DAD off unless `-nodad` (sic) and a preferred lifetime
+/// (0 for a /128 unless given) in IFA_CACHEINFO, which IPv4 never carries.
 fn addr_options(a: &IpAddress) -> AddrOptions {
     use keepalived_config::model::ip::Lifetime;
-    let preferred_lft = match (a.addr, a.prefix, a.preferred_lft) {
-        (_, _, Some(Lifetime::Secs(s))) => Some(s),
-        (_, _, Some(Lifetime::Forever)) => None,
+    let v6 = a.addr.is_ipv6();
+    let preferred_lft = match (v6, a.prefix, a.preferred_lft) {
+        (false, _, _) => None,
+        (true, _, Some(Lifetime::Secs(s))) => Some(s),
+        (true, _, Some(Lifetime::Forever)) => None,
         // keepalived: an IPv6 /128 VIP is deprecated so it is never a source.
-        (IpAddr::V6(_), 128, None) => Some(0),
-        _ => None,
+        (true, 128, None) => Some(0),
+        (true, _, None) => None,
     };
-    AddrOptions { label: a.label.clone(), preferred_lft, nodad: matches!(a.addr, IpAddr::V6(_)), ..Default::default() }
+    AddrOptions {
+        label: a.label.clone(),
+        broadcast: a.broadcast,
+        scope: a.scope,
+        peer: a.peer,
+        preferred_lft,
+        nodad: v6 && !a.nodad,
+        noprefixroute: a.noprefixroute,
+        home: a.home,
+        mngtmpaddr: a.mngtmpaddr,
+        autojoin: a.autojoin,
+    }
 }
 
 fn remove(a: &IpAddress, ifindex: u32, name: &str) {

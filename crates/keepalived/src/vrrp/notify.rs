@@ -270,6 +270,13 @@ impl Notifier {
         self.notify(true, gi, name, specific.as_deref(), generic.as_deref(), state.name(), 0);
     }
 
+    /// keepalived's notify_instance_fifo / notify_group_fifo: the state
+    /// line on the FIFOs alone.
+    pub fn fifo_state(&mut self, group: bool, name: &str, state: State, priority: u8) {
+        let line = fifo_line(group, name, state.name(), priority);
+        self.write_fifos(&line);
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn notify(
         &mut self,

@@ -17,7 +17,7 @@ impl Router {
         }
         let n = self.instances.len();
         let g = self.groups.len();
-        self.start_instances(now, out, &vec![false; n], &vec![false; g]);
+        self.start_instances(now, out, &vec![false; n], &vec![false; g], false);
     }
 
     /// keepalived's vrrp_init_state: group notifies for groups in FAULT or
@@ -30,13 +30,19 @@ impl Router {
         out: &mut Vec<Action>,
         reload_master: &[bool],
         group_same: &[bool],
+        reload: bool,
     ) {
+        // keepalived writes the state of what it does not notify at a
+        // reload to the FIFOs when asked to (vrrp_init_state).
+        let fifo = reload && self.options.fifo_states_on_reload;
         for (g, grp) in self.groups.iter().enumerate() {
             let st = grp.state;
             let same = group_same.get(g).copied().unwrap_or(false);
             // vrrp_init_state notifies groups in FAULT or BACKUP only.
             if matches!(st, State::Fault | State::Backup) && !same {
                 out.push(Action::NotifyGroup { group: g, state: st });
+            } else if fifo {
+                out.push(Action::FifoGroupState { group: g, state: st });
             }
         }
         for i in 0..self.instances.len() {
@@ -82,6 +88,8 @@ impl Router {
                 }
                 if begin != inst.state && (inst.state != State::Fault || inst.fault) {
                     out.push(Action::Notify { instance: i, state: inst.state, priority: inst.effective_priority });
+                } else if fifo {
+                    out.push(Action::FifoState { instance: i, state: inst.state, priority: inst.effective_priority });
                 }
             }
             self.init_sands(i, now);

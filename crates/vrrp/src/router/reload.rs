@@ -63,7 +63,7 @@ impl Router {
             self.groups[g].state = st;
         }
         self.started = true;
-        self.start_instances(now, out, &reload_master, &group_same);
+        self.start_instances(now, out, &reload_master, &group_same, true);
         for (i, m) in matches.iter().enumerate().take(self.instances.len()) {
             let (Some(o), true) = (m.and_then(|o| old.instances.get(o)), reload_master[i]) else { continue };
             if self.instances[i].state != State::Master {
