@@ -8,6 +8,7 @@
 //! netlink requests to the kernel (answered at once).
 
 mod dump;
+mod status;
 mod notify;
 mod subsystem;
 pub use subsystem::VrrpChild;
@@ -129,8 +130,6 @@ pub struct VrrpShell {
     rx_errors: u64,
     /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
-    /// When each instance last changed state, for the dumps.
-    transitions: dump::Transitions,
     /// track_file watcher.
     files: Option<track_file::FileTracker>,
     /// `log_unknown_vrids`.
@@ -302,7 +301,6 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: script_opts.clone(),
-            transitions: dump::Transitions::default(),
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,
             procs: None,
@@ -624,6 +622,13 @@ impl VrrpShell {
 
     fn now(&self) -> Instant {
         instant(self.epoch)
+    }
+
+    /// The wall-clock time of an engine instant (the engine's clock is the
+    /// shell's monotonic epoch).
+    fn wall_time(&self, at: Instant) -> std::time::SystemTime {
+        let ago = std::time::Duration::from_micros(self.now().since(at));
+        std::time::SystemTime::now().checked_sub(ago).unwrap_or(std::time::UNIX_EPOCH)
     }
 
     pub fn register(&mut self, reg: &Registry) -> std::io::Result<()> {
@@ -1219,7 +1224,6 @@ impl VrrpShell {
         }
         self.actions = actions;
         self.actions.clear();
-        self.transitions.observe(self.router.instances());
     }
 
     fn do_action(&mut self, a: &Action) {
