@@ -59,8 +59,12 @@ enum Phase {
     Reading,
     /// Asked the children; their answers so far.
     Waiting { id: u64, asked: Vec<ProcKind>, idle: Vec<ProcKind>, answers: Map<String, Value> },
-    /// Writing the answer; closed once written.
+    /// Writing the answer.
     Writing,
+    /// Answer written and our side shut: waiting for the client to close
+    /// (closing with its request unread would reset the connection and
+    /// lose the answer).
+    Closing,
 }
 
 struct Conn {
@@ -165,10 +169,6 @@ impl StatusServer {
                 return None;
             }
         };
-        if !self.allowed(uid, gid, pid) {
-            self.refuse(stream, Some(uid), "permission denied");
-            return None;
-        }
         let Some(slot) = self.conns.iter().position(Option::is_none) else {
             self.refuse(stream, Some(uid), "too many clients");
             return None;
@@ -181,6 +181,10 @@ impl StatusServer {
         let conn =
             Conn { stream, uid, rbuf: Vec::new(), wbuf: Vec::new(), phase: Phase::Reading, since: Instant::now() };
         self.conns[slot] = Some(conn);
+        if !self.allowed(uid, gid, pid) {
+            self.reject(slot, registry, "permission denied");
+            return None;
+        }
         // The request may have arrived before registration (edge-triggered).
         self.on_conn(slot, registry)
     }
@@ -190,8 +194,8 @@ impl StatusServer {
         let conn = self.conns.get_mut(slot)?.as_mut()?;
         match conn.phase {
             Phase::Reading => self.read_request(slot, registry),
-            Phase::Waiting { .. } => {
-                // Only an early close matters while the children answer.
+            Phase::Waiting { .. } | Phase::Closing => {
+                // Only the client's close matters now.
                 if peer_closed(&mut conn.stream) {
                     self.drop_conn(slot, registry);
                 }
@@ -280,8 +284,8 @@ impl StatusServer {
             }
             match c.phase {
                 Phase::Reading => self.reject(slot, registry, "no request in time"),
-                // A client that does not read its answer.
-                Phase::Writing => self.drop_conn(slot, registry),
+                // A client that does not read its answer, or does not close.
+                Phase::Writing | Phase::Closing => self.drop_conn(slot, registry),
                 Phase::Waiting { .. } => {}
             }
         }
@@ -327,7 +331,8 @@ impl StatusServer {
         self.flush(slot, registry);
     }
 
-    /// Write what is pending; close once all is written.
+    /// Write what is pending; once all is written, shut our side and
+    /// wait for the client to close.
     fn flush(&mut self, slot: usize, registry: &Registry) {
         let Some(conn) = self.conns[slot].as_mut() else { return };
         while !conn.wbuf.is_empty() {
@@ -341,17 +346,26 @@ impl StatusServer {
                 Err(_) => break,
             }
         }
-        self.drop_conn(slot, registry);
+        if !conn.wbuf.is_empty() || conn.stream.shutdown(std::net::Shutdown::Write).is_err() {
+            return self.drop_conn(slot, registry);
+        }
+        conn.phase = Phase::Closing;
+        conn.since = Instant::now();
+        if peer_closed(&mut conn.stream) {
+            self.drop_conn(slot, registry);
+        }
     }
 
-    /// Answer an error on a served connection, count it and close.
+    /// Answer an error on a connection, count it, and close.
     fn reject(&mut self, slot: usize, registry: &Registry, why: &str) {
         let Some(conn) = self.conns[slot].as_mut() else { return };
         let uid = conn.uid;
         let mut line = json!({ "error": why }).to_string();
         line.push('\n');
-        let _ = conn.stream.write(line.as_bytes());
-        self.drop_conn(slot, registry);
+        conn.wbuf = line.into_bytes();
+        conn.phase = Phase::Writing;
+        conn.since = Instant::now();
+        self.flush(slot, registry);
         self.count_rejection(Some(uid), why);
     }
 
@@ -406,13 +420,21 @@ fn now_us() -> u64 {
     d.as_micros() as u64
 }
 
-/// The client hung up (a read returns end of file).
+/// The client hung up (a read returns end of file), or keeps sending when
+/// it should be waiting (then it is dropped too: a loop reading a client
+/// that never stops would hold the parent).
 fn peer_closed(s: &mut UnixStream) -> bool {
-    let mut b = [0u8; 64];
+    let mut b = [0u8; 4096];
+    let mut junk = 0usize;
     loop {
         match s.read(&mut b) {
             Ok(0) => return true,
-            Ok(_) => continue,
+            Ok(n) => {
+                junk += n;
+                if junk > 64 * 1024 {
+                    return true;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
         }

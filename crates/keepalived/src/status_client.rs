@@ -130,7 +130,8 @@ fn render_vrrp(out: &mut String, v: &Value, now_us: u64) {
         rows.push(vec![text(&i["name"]), text(&i["state"]), prio, text(&i["interface"]), vips.join(" "), when]);
         let mut d = String::new();
         if !t.is_null() {
-            let _ = write!(d, "  {}: {} -> {}: {}", text(&i["name"]), text(&t["from"]), text(&t["to"]), text(&t["reason"]));
+            let _ =
+                write!(d, "  {}: {} -> {}: {}", text(&i["name"]), text(&t["from"]), text(&t["to"]), text(&t["reason"]));
         }
         let tracked: Vec<String> = i["tracked"].as_array().unwrap_or(&empty).iter().map(tracked_text).collect();
         if !tracked.is_empty() {
@@ -234,7 +235,10 @@ mod tests {
         });
         let t = render(&doc);
         assert!(t.contains("pid 42"), "{t}");
-        assert!(t.contains("VI_1") && t.contains("MASTER") && t.contains("110/100") && t.contains("10.0.0.100/24"), "{t}");
+        assert!(
+            t.contains("VI_1") && t.contains("MASTER") && t.contains("110/100") && t.contains("10.0.0.100/24"),
+            "{t}"
+        );
         assert!(t.contains("(10s ago)"), "{t}");
         assert!(t.contains("BACKUP -> MASTER: no advert from the master"), "{t}");
         assert!(t.contains("tracking: script chk up weight 10"), "{t}");

@@ -46,8 +46,20 @@ impl Daemon {
         let log = std::fs::File::create(dir.join("log")).unwrap();
         let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
         let args = [
-            "-n", "-l", "-G", "-D", "-f", &d("keepalived.conf"), "-p", &d("keepalived.pid"), "-r", &d("vrrp.pid"),
-            "-c", &d("checkers.pid"), "-b", &d("bfd.pid"),
+            "-n",
+            "-l",
+            "-G",
+            "-D",
+            "-f",
+            &d("keepalived.conf"),
+            "-p",
+            &d("keepalived.pid"),
+            "-r",
+            &d("vrrp.pid"),
+            "-c",
+            &d("checkers.pid"),
+            "-b",
+            &d("bfd.pid"),
         ]
         .map(String::from);
         let child = Command::new("unshare")
@@ -107,7 +119,12 @@ impl Daemon {
 
     fn status(&self) -> Value {
         let out = self.client(&[], &["--json"]);
-        assert!(out.status.success(), "--status failed: {}\nlog:\n{}", String::from_utf8_lossy(&out.stderr), self.log());
+        assert!(
+            out.status.success(),
+            "--status failed: {}\nlog:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
         serde_json::from_slice(&out.stdout).expect("a JSON document")
     }
 }

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 /// `{"virtual_servers": [...]}`.
 pub fn status(engine: &Engine) -> Value {
     let cfg = engine.config();
-    let vss: Vec<Value> = cfg.virtual_servers.iter().enumerate().map(|(i, vs)| vs_status(engine, VsId(i), vs)).collect();
+    let vss: Vec<Value> =
+        cfg.virtual_servers.iter().enumerate().map(|(i, vs)| vs_status(engine, VsId(i), vs)).collect();
     json!({ "virtual_servers": vss })
 }
 

@@ -8,8 +8,8 @@
 //! netlink requests to the kernel (answered at once).
 
 mod dump;
-mod status;
 mod notify;
+mod status;
 mod subsystem;
 pub use subsystem::VrrpChild;
 mod routes;

@@ -30,7 +30,8 @@ fn up_name(up: Option<bool>) -> &'static str {
 impl VrrpShell {
     /// The status document: `{"instances": [...], "sync_groups": [...]}`.
     pub fn status(&self) -> Value {
-        let instances: Vec<Value> = self.router.instances().iter().enumerate().map(|(i, x)| self.instance_status(i, x)).collect();
+        let instances: Vec<Value> =
+            self.router.instances().iter().enumerate().map(|(i, x)| self.instance_status(i, x)).collect();
         let groups: Vec<Value> = (0..)
             .map_while(|g| Some((self.router.group_name(g)?, self.router.group_state(g)?)))
             .map(|(name, st)| json!({ "name": name, "state": st.name() }))
@@ -50,7 +51,8 @@ impl VrrpShell {
             .iter()
             .map(|t| {
                 let (up, value) = self.router.tracker_state(t.kind, &t.name).unwrap_or((None, 0));
-                let mut v = json!({ "kind": kind_name(t.kind), "name": t.name, "state": up_name(up), "weight": t.weight });
+                let mut v =
+                    json!({ "kind": kind_name(t.kind), "name": t.name, "state": up_name(up), "weight": t.weight });
                 if t.kind == TrackKind::File {
                     v["value"] = json!(value);
                 }
