@@ -459,3 +459,26 @@ fn lookup_group(name: &str) -> io::Result<nix::unistd::Gid> {
         Err(e) => Err(io::Error::other(format!("unable to look up group {name}: {e}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_lies_next_to_the_pid_file_unless_set() {
+        let pid = Path::new("/run/keepalived/keepalived_web.pid");
+        assert_eq!(socket_path(None, None, pid), PathBuf::from("/run/keepalived/keepalived_web.sock"));
+        assert_eq!(socket_path(None, Some("/x/c.sock"), pid), PathBuf::from("/x/c.sock"));
+        assert_eq!(socket_path(Some("/y/l.sock"), Some("/x/c.sock"), pid), PathBuf::from("/y/l.sock"));
+    }
+
+    #[test]
+    fn groups_of_this_process_and_of_none() {
+        let ours = supplementary_groups(std::process::id() as i32);
+        let getgroups: Vec<u32> = nix::unistd::getgroups().unwrap_or_default().iter().map(|g| g.as_raw()).collect();
+        assert_eq!(ours, getgroups);
+        assert!(supplementary_groups(-1).is_empty());
+        assert!(lookup_group("no-such-group-here").is_err());
+        assert_eq!(lookup_group("4242").unwrap().as_raw(), 4242);
+    }
+}

@@ -94,6 +94,8 @@ pub fn render(doc: &Value) -> String {
         if child["answered"].as_bool() != Some(true) {
             let why = child["error"].as_str().unwrap_or("no answer");
             let _ = writeln!(out, "\n{name}: {why}");
+        } else if child["status"].is_null() {
+            let _ = writeln!(out, "\n{name}: running, reports no status yet");
         }
     }
     if let Some(v) = children.get("vrrp").and_then(|c| c.get("status")).filter(|s| !s.is_null()) {
@@ -230,7 +232,8 @@ mod tests {
                                          "reason": "no advert from the master (master down timer expired)" },
                     "tracked": [{ "kind": "script", "name": "chk", "state": "up", "weight": 10 }]
                 }], "sync_groups": [] } },
-                "checker": { "answered": false, "error": "the Healthcheck child did not answer within 1000 ms" }
+                "checker": { "answered": false, "error": "the Healthcheck child did not answer within 1000 ms" },
+                "bfd": { "answered": true, "status": null }
             }
         });
         let t = render(&doc);
@@ -243,6 +246,7 @@ mod tests {
         assert!(t.contains("BACKUP -> MASTER: no advert from the master"), "{t}");
         assert!(t.contains("tracking: script chk up weight 10"), "{t}");
         assert!(t.contains("checker: the Healthcheck child did not answer within 1000 ms"), "{t}");
+        assert!(t.contains("bfd: running, reports no status yet"), "{t}");
     }
 
     #[test]
