@@ -335,6 +335,10 @@ impl Frame {
                     let _ = self.chan.send(&ChildMsg::HelloAck { seq });
                 }
                 ParentMsg::Peer { from, event } => self.with_ctx(|sub, ctx| sub.on_peer(from, event, ctx)),
+                ParentMsg::Status { id } => {
+                    let doc = self.sub.status().unwrap_or(serde_json::Value::Null);
+                    let _ = self.chan.send(&ChildMsg::Status { id, doc });
+                }
             }
         }
         if self.chan.bad_messages > 0 {

@@ -45,6 +45,13 @@ pub struct Cli {
     pub help: bool,
     /// Beyond keepalived: `--log-format=json`.
     pub log_format: Option<String>,
+    /// Beyond keepalived: `--status` prints the running daemon's state
+    /// (`--json`: the raw document).
+    pub status: bool,
+    pub json: bool,
+    /// Beyond keepalived: the status socket's path and allowed group.
+    pub status_socket: Option<String>,
+    pub status_group: Option<String>,
     /// Non-option words (keepalived prints and ignores them).
     pub unexpected: Vec<String>,
     /// The arguments as given (without the program name), for the
@@ -171,6 +178,10 @@ pub fn command() -> Command {
         ),
         value("config-fd", None, "config-fd", "internal"),
         value("log-format", None, "log-format", "Log format: text (default) or json (keepalived-rs)"),
+        flag("status", None, "status", "Print the running daemon's state (keepalived-rs)"),
+        flag("json", None, "json", "With --status: print the JSON document"),
+        value("status-socket", None, "status-socket", "The status socket's path (keepalived-rs)"),
+        value("status-group", None, "status-group", "The group allowed to read the status (keepalived-rs)"),
         flag("version", Some('v'), "version", "Display the version number"),
         flag("help", Some('h'), "help", "Display this help message"),
         Arg::new("unexpected").num_args(0..).action(ArgAction::Append).trailing_var_arg(false),
@@ -244,6 +255,10 @@ pub fn parse(args: &[String]) -> Result<Cli, String> {
         version: c(&m, "version") > 0,
         help: c(&m, "help") > 0,
         log_format: s(&m, "log-format"),
+        status: c(&m, "status") > 0,
+        json: c(&m, "json") > 0,
+        status_socket: s(&m, "status-socket"),
+        status_group: s(&m, "status-group"),
         unexpected: m.get_many::<String>("unexpected").map(|v| v.cloned().collect()).unwrap_or_default(),
         raw_args: args.iter().skip(1).cloned().collect(),
     })
@@ -324,6 +339,9 @@ pub fn usage() -> String {
         "  -t, --config-test[=LOG_FILE] Check the configuration for obvious errors, output to",
         "                                stderr by default",
         "      --log-format=FORMAT      Log format: text (default) or json (keepalived-rs)",
+        "      --status [--json]        Print the running daemon's state (keepalived-rs)",
+        "      --status-socket=PATH     The status socket (keepalived-rs)",
+        "      --status-group=GROUP     The group allowed to read the status (keepalived-rs)",
         "  -v, --version                Display the version number",
         "  -h, --help                   Display this help message",
     ];

@@ -22,6 +22,8 @@ mod netns;
 mod notify_fifo;
 mod parent;
 mod pidfile;
+mod status;
+mod status_client;
 mod subsystems;
 mod system;
 mod track_file;
@@ -80,6 +82,9 @@ fn run(cli: &cli::Cli) -> i32 {
                 1
             }
         };
+    }
+    if cli.status {
+        return status_client::run(cli);
     }
     if !cli.unexpected.is_empty() {
         println!("Unexpected argument(s): {}", cli.unexpected.join(" "));

@@ -11,6 +11,7 @@ use crate::cli::Cli;
 use crate::config_copy::ConfigCopy;
 use crate::dumps;
 use crate::files::{self, DumpKind, PidFile, PidFiles, PidPaths};
+use crate::status::{self, StatusServer};
 use keepalived_config::{parse_file, Config, ParseOptions, Parsed, Severity, Subsystems};
 use keepalived_runtime::channel::ReadStatus;
 use keepalived_runtime::{Channel, ChildMsg, ParentMsg, ProcKind, TimerHeap, TimerId};
@@ -64,6 +65,8 @@ enum PTimer {
     StopDeadline,
     ReloadCheckTimeout,
     SdWatchdog,
+    /// A status request's children have had their time.
+    StatusDeadline(u64),
 }
 
 struct Slot {
@@ -147,6 +150,8 @@ pub struct Parent {
     /// to a respawned VRRP or checker child (which starts with every
     /// tracked session down and would otherwise wait for the next change).
     bfd_states: HashMap<(ProcKind, String), bool>,
+    /// The status socket (`keepalived --status`), if it could be opened.
+    status: Option<StatusServer>,
 }
 
 /// Read the configuration as the parent does: only global keywords are
@@ -216,6 +221,7 @@ impl Parent {
         poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
         let wanted = wanted_children(&cfg, &cli);
         let sd_notify = std::env::var_os("NOTIFY_SOCKET").is_some();
+        let status = open_status(&cli, &cfg, &pid_paths, &poll);
         Ok(Parent {
             cli,
             conf_file,
@@ -234,6 +240,7 @@ impl Parent {
             sd_notify,
             become_child: None,
             bfd_states: HashMap::new(),
+            status,
         })
     }
 
@@ -295,6 +302,7 @@ impl Parent {
                             }
                         }
                     }
+                    t if status::owns(t) => self.on_status(t),
                     t => {
                         if let Some(kind) = ProcKind::ALL.into_iter().find(|k| token_of(*k) == t) {
                             self.on_channel(kind, ev.is_writable());
@@ -392,6 +400,7 @@ impl Parent {
         let status = chan.read(&mut msgs);
         let bad = chan.bad_messages;
         let mut relay = Vec::new();
+        let mut status_answers = Vec::new();
         for m in msgs {
             match m {
                 ChildMsg::HelloAck { seq } => {
@@ -411,9 +420,18 @@ impl Parent {
                     }
                 }
                 ChildMsg::Peer { to, event } => relay.push((to, event)),
+                ChildMsg::Status { id, doc } => {
+                    slot.last_ack = Instant::now();
+                    status_answers.push((id, doc));
+                }
             }
         }
         self.relay_peer_events(kind, relay);
+        if let Some(st) = self.status.as_mut() {
+            for (id, doc) in status_answers {
+                st.answer(id, kind, doc, self.poll.registry());
+            }
+        }
         let Some(slot) = self.slots.get_mut(&kind) else { return };
         if bad > 0 {
             warn!(count = bad, "{} child sent {} malformed channel messages", kind.label(), bad);
@@ -429,6 +447,33 @@ impl Parent {
         }
         self.maybe_ready();
         self.maybe_reload_done();
+    }
+
+    /// The status socket: serve its clients; a request goes to every
+    /// running child, answered when all have replied or at the deadline.
+    fn on_status(&mut self, token: Token) {
+        let Some(st) = self.status.as_mut() else { return };
+        let needs = st.on_ready(token, self.poll.registry());
+        for status::Need::AskChildren { id } in needs {
+            let mut asked = Vec::new();
+            for k in ProcKind::ALL {
+                let Some(chan) = self.slots.get_mut(&k).filter(|s| s.pid.is_some()).and_then(|s| s.chan.as_mut())
+                else {
+                    continue;
+                };
+                match chan.send(&ParentMsg::Status { id }) {
+                    Ok(()) => asked.push(k),
+                    Err(e) => warn!("Unable to ask the {} child for its status: {e}", k.label()),
+                }
+            }
+            let not_running: Vec<ProcKind> = self.ordered_wanted().into_iter().filter(|k| !asked.contains(k)).collect();
+            if !asked.is_empty() {
+                self.timers.add(Instant::now(), status::CHILD_TIMEOUT, PTimer::StatusDeadline(id));
+            }
+            if let Some(st) = self.status.as_mut() {
+                st.asked(id, asked, not_running, self.poll.registry());
+            }
+        }
     }
 
     /// Child-to-child events: passed on to the child they are for, if it
@@ -596,6 +641,9 @@ impl Parent {
         match t {
             PTimer::Hello => {
                 self.watchdog();
+                if let Some(st) = self.status.as_mut() {
+                    st.sweep(self.poll.registry());
+                }
                 self.timers.add(Instant::now(), HELLO_INTERVAL, PTimer::Hello);
             }
             PTimer::Restart(kind) => {
@@ -618,6 +666,11 @@ impl Parent {
                 if let Some(pid) = self.reload.check_pid {
                     warn!("config-test timed out");
                     let _ = kill(pid, Signal::SIGKILL);
+                }
+            }
+            PTimer::StatusDeadline(id) => {
+                if let Some(st) = self.status.as_mut() {
+                    st.expire(id, self.poll.registry());
                 }
             }
             PTimer::SdWatchdog => {
@@ -700,6 +753,9 @@ impl Parent {
             files::run_script_blocking_with(&script, t, "shutdown script", &opts);
         }
         self.pidfiles.parent_exit();
+        if let Some(st) = self.status.take() {
+            st.close(self.poll.registry());
+        }
         Some(code)
     }
 
@@ -854,6 +910,20 @@ impl Parent {
             self.reload.queued = false;
             info!("Processing queued reload");
             self.request_reload();
+        }
+    }
+}
+
+/// Open the status socket; without it the daemon runs on (logged).
+fn open_status(cli: &Cli, cfg: &Config, pid_paths: &PidPaths, poll: &Poll) -> Option<StatusServer> {
+    let g = &cfg.global;
+    let path = status::socket_path(cli.status_socket.as_deref(), g.status_socket.as_deref(), &pid_paths.parent);
+    let group = cli.status_group.as_deref().or(g.status_socket_group.as_deref());
+    match StatusServer::open(&path, group, poll.registry()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            warn!("Unable to open the status socket {}: {e} - keepalived --status will not work", path.display());
+            None
         }
     }
 }

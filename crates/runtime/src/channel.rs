@@ -39,6 +39,9 @@ pub enum ParentMsg {
     Hello { seq: u64 },
     /// An event another child sent this one (relayed by the parent).
     Peer { from: ProcKind, event: PeerEvent },
+    /// The status socket asks for the child's live state; answered with
+    /// [`ChildMsg::Status`] carrying `id`.
+    Status { id: u64 },
 }
 
 /// Events between children, relayed by the parent (children have no
@@ -78,10 +81,17 @@ pub enum ChildMsg {
         to: ProcKind,
         event: PeerEvent,
     },
+    /// The answer to [`ParentMsg::Status`] (`doc` null: this child reports
+    /// no status).
+    Status {
+        id: u64,
+        doc: serde_json::Value,
+    },
 }
 
 /// Maximum length of one message line; longer input is a protocol error.
-const MAX_LINE: usize = 64 * 1024;
+/// A status document of thousands of instances is a few MiB.
+const MAX_LINE: usize = 16 * 1024 * 1024;
 
 /// One end of the channel: sends `Tx`, receives `Rx`.
 pub struct Channel<Tx, Rx> {

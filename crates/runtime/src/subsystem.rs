@@ -7,7 +7,7 @@
 //!   register ─► loop { wait(poll_timeout) ─► on_ready(token)* ─► on_timers }
 //!                       signals: SIGHUP ─► reload   SIGCHLD ─► on_sigchld
 //!                                SIGUSR1/SIGUSR2/… ─► dump
-//!                       parent:  Peer event ─► on_peer
+//!                       parent:  Peer event ─► on_peer   Status ─► status
 //!   SIGTERM ─► shutdown
 //! ```
 //!
@@ -85,6 +85,12 @@ pub trait Subsystem {
     /// JSON without instances). `cfg` is the configuration re-read for the
     /// data dump.
     fn dump(&mut self, what: DumpRequest, cfg: &Config) -> Option<String>;
+
+    /// The live state for the status socket (`keepalived --status`): a
+    /// JSON document, or `None` when this subsystem reports none yet.
+    fn status(&mut self) -> Option<serde_json::Value> {
+        None
+    }
 
     /// SIGTERM: release what the subsystem holds (addresses, IPVS entries)
     /// as keepalived does at stop, and run the stop notifies.

@@ -16,7 +16,7 @@ pub use config::{
     AuthConfig, ConfigError, EngineOptions, InstanceConfig, Peer, RouterConfig, SyncGroupConfig, TrackRef,
 };
 pub use replay::{replay, LogLine, ReplayError};
-pub use router::{Instance, Router};
+pub use router::{Instance, Router, Transition, TransitionReason};
 pub use types::{
     Action, AddrList, GroupId, Input, InstanceId, Instant, RxAdvert, RxAuth, ScriptExit, State, Stats, TrackKind,
 };

@@ -22,10 +22,13 @@ mod rx_check;
 mod state;
 mod sync;
 mod tracking;
+mod transition;
 
 use garp::GarpQueue;
 use sync::Group;
 use tracking::{TrackUse, Tracker};
+use transition::Cause;
+pub use transition::{Transition, TransitionReason};
 
 pub(crate) const PRIO_OWNER: u8 = 255;
 
@@ -64,6 +67,10 @@ pub struct Instance {
     pub fault: bool,
     /// A weight-0 tracking script has not reported yet: the instance may not become MASTER.
     pub script_init: bool,
+    /// The last state change and its reason (`None` before the first).
+    pub last_transition: Option<Transition>,
+    /// The state `last_transition` recorded (changes are noted against it).
+    noted: State,
     rogue_counter: u8,
     rogue_adver_int_us: u64,
     rogue_timer: Option<Instant>,
@@ -139,6 +146,8 @@ impl Instance {
             stats: Stats::default(),
             fault: false,
             script_init: false,
+            last_transition: None,
+            noted: State::Init,
             rogue_counter: 0,
             rogue_adver_int_us: 0,
             rogue_timer: None,
@@ -221,6 +230,13 @@ impl Router {
         Some((t.result, t.up.is_none()))
     }
 
+    /// A tracked object's state: up (`None`: a script in its init state)
+    /// and, for a track_file, its value.
+    pub fn tracker_state(&self, kind: TrackKind, name: &str) -> Option<(Option<bool>, i64)> {
+        let t = self.trackers.iter().find(|t| t.kind == kind && t.name == name)?;
+        Some((t.up, t.value))
+    }
+
     /// The name of a sync group.
     pub fn group_name(&self, g: GroupId) -> Option<&str> {
         self.groups.get(g).map(|g| g.name.as_str())
@@ -259,6 +275,39 @@ impl Router {
 
     /// Feeds one input; actions are appended to `out` (which the caller clears and reuses).
     pub fn handle(&mut self, now: Instant, input: Input, out: &mut Vec<Action>) {
+        let start = out.len();
+        let (tracker, reason) = match &input {
+            Input::Start => (None, TransitionReason::Startup),
+            Input::Advert { instance, advert } => (None, self.advert_reason(*instance, advert)),
+            Input::Interface { name, .. } => self.tracker_cause(TrackKind::Interface, name),
+            Input::ScriptResult { name, .. } => self.tracker_cause(TrackKind::Script, name),
+            Input::FileValue { name, .. } => self.tracker_cause(TrackKind::File, name),
+            Input::Process { name, .. } => self.tracker_cause(TrackKind::Process, name),
+            Input::Bfd { name, .. } => self.tracker_cause(TrackKind::Bfd, name),
+            Input::SourceAddress { .. } => return self.handle_input(now, input, out),
+            Input::Shutdown => (None, TransitionReason::Shutdown),
+            Input::Remove { .. } => (None, TransitionReason::Removed),
+        };
+        let instance = match &input {
+            Input::Advert { instance, .. } | Input::Remove { instance } => Some(*instance),
+            _ => None,
+        };
+        let is_start = matches!(input, Input::Start);
+        self.handle_input(now, input, out);
+        // The tracker's state after the input, for the reason's text.
+        let reason = match reason {
+            TransitionReason::Tracker { what, name, .. } => self.tracker_cause(what, &name).1,
+            r => r,
+        };
+        let cause = Cause { instance, tracker, reason: &reason };
+        if is_start {
+            self.note_all(now, &cause);
+        } else {
+            self.note_notifies(now, &out[start..], &cause);
+        }
+    }
+
+    fn handle_input(&mut self, now: Instant, input: Input, out: &mut Vec<Action>) {
         match input {
             Input::Start => self.start(now, out),
             Input::Advert { instance, advert } => self.receive(now, instance, &advert, out),
@@ -292,9 +341,21 @@ impl Router {
         }
     }
 
+    /// The reason an advert for `instance` would give a state change.
+    fn advert_reason(&self, instance: InstanceId, adv: &RxAdvert) -> TransitionReason {
+        let ours = self.instances.get(instance).map_or(0, |i| i.effective_priority);
+        TransitionReason::Advert { from: adv.src, priority: adv.priority, ours }
+    }
+
     /// Receive path without the `Input` wrapper (no copy of the advert).
     pub fn handle_advert(&mut self, now: Instant, instance: InstanceId, advert: &RxAdvert, out: &mut Vec<Action>) {
+        let start = out.len();
+        let reason = self.advert_reason(instance, advert);
         self.receive(now, instance, advert, out);
+        if out.len() > start {
+            let cause = Cause { instance: Some(instance), tracker: None, reason: &reason };
+            self.note_notifies(now, &out[start..], &cause);
+        }
     }
 
     /// Runs every timer due at `now`.
@@ -303,7 +364,12 @@ impl Router {
             self.delayed_start = None;
         }
         for i in 0..self.instances.len() {
+            let start = out.len();
             self.state_timers(i, now, out);
+            if out.len() > start {
+                let cause = Cause { instance: Some(i), tracker: None, reason: &TransitionReason::MasterDown };
+                self.note_notifies(now, &out[start..], &cause);
+            }
             self.garp_timers(i, now, out);
         }
         self.drain_garps(now, out);

@@ -345,6 +345,11 @@ pub struct GlobalDefs {
     pub state_dump_file: Option<String>,
     pub stats_dump_file: Option<String>,
     pub json_dump_file: Option<String>,
+    /// keepalived-rs `status_socket PATH`: the status socket (default: next
+    /// to the pid file).
+    pub status_socket: Option<String>,
+    /// keepalived-rs `status_socket_group NAME`: its members may read the status.
+    pub status_socket_group: Option<String>,
     /// `json_version` 1|2.
     pub json_version: u32,
     /// `reload_check_config [LOG]` (no argument: /dev/null).
@@ -484,6 +489,8 @@ impl Default for GlobalDefs {
             state_dump_file: None,
             stats_dump_file: None,
             json_dump_file: None,
+            status_socket: None,
+            status_socket_group: None,
             json_version: 1,
             reload_check_config: None,
             reload_time_file: None,

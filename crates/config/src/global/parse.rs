@@ -176,6 +176,8 @@ static GLOBAL_KWS: &[Kw] = &[
     Kw::value("state_dump_file", h_state_dump_file),
     Kw::value("stats_dump_file", h_stats_dump_file),
     Kw::value("json_dump_file", h_json_dump_file),
+    Kw::value("status_socket", h_status_socket),
+    Kw::value("status_socket_group", h_status_socket_group),
 ];
 
 // ---------------------------------------------------------------- helpers
@@ -2124,6 +2126,26 @@ fn h_stats_dump_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     Ok(())
 }
+/// keepalived-rs: where `keepalived --status` connects.
+fn h_status_socket(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    if args.len() != 2 || !args.word(1).starts_with('/') {
+        ctx.error(format!("{} requires an absolute path", args.word(0)));
+        return Ok(());
+    }
+    g(ctx).status_socket = Some(args.word(1).to_string());
+    Ok(())
+}
+
+/// keepalived-rs: the group, besides root, allowed to read the status.
+fn h_status_socket_group(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    if args.len() != 2 || args.word(1).is_empty() {
+        ctx.error(format!("{} requires a group name", args.word(0)));
+        return Ok(());
+    }
+    g(ctx).status_socket_group = Some(args.word(1).to_string());
+    Ok(())
+}
+
 fn h_json_dump_file(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     if let Some(p) = dump_file(ctx, args) {
         g(ctx).json_dump_file = Some(p);

@@ -22,6 +22,7 @@ pub mod notify;
 pub mod ping;
 pub mod proto;
 pub mod smtp;
+mod status;
 pub mod sync_daemon;
 pub mod tcp;
 pub mod tls;
@@ -370,6 +371,10 @@ impl Subsystem for CheckChild {
     /// file re-read for the dump).
     fn dump(&mut self, what: DumpRequest, _cfg: &Config) -> Option<String> {
         (what == DumpRequest::Data).then(|| dump::check_data(&self.model.cfg, &self.engine))
+    }
+
+    fn status(&mut self) -> Option<serde_json::Value> {
+        Some(status::status(&self.engine))
     }
 
     fn shutdown(&mut self, ctx: &mut Ctx<'_>) {

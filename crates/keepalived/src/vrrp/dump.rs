@@ -14,29 +14,6 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// When each instance last changed state (keepalived's last_transition).
-#[derive(Default)]
-pub struct Transitions {
-    seen: Vec<(State, SystemTime)>,
-}
-
-impl Transitions {
-    /// Stamp the instances whose state changed since the last look.
-    pub fn observe(&mut self, instances: &[Instance]) {
-        let now = SystemTime::now();
-        self.seen.resize(instances.len(), (State::Init, now));
-        for (seen, inst) in self.seen.iter_mut().zip(instances) {
-            if seen.0 != inst.state {
-                *seen = (inst.state, now);
-            }
-        }
-    }
-
-    fn at(&self, i: usize) -> SystemTime {
-        self.seen.get(i).map_or(UNIX_EPOCH, |s| s.1)
-    }
-}
-
 /// keepalived's state numbers (vrrp.h).
 pub fn state_num(s: State) -> u8 {
     match s {
@@ -48,13 +25,13 @@ pub fn state_num(s: State) -> u8 {
     }
 }
 
-fn secs(t: SystemTime) -> (u64, u32) {
+pub(super) fn secs(t: SystemTime) -> (u64, u32) {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     (d.as_secs(), d.subsec_micros())
 }
 
 /// keepalived's ipaddresstos: the address, with `/len` unless a host address.
-fn addr_str(a: IpAddr, prefix: u8) -> String {
+pub(super) fn addr_str(a: IpAddr, prefix: u8) -> String {
     let host = if a.is_ipv4() { 32 } else { 128 };
     if prefix == host {
         a.to_string()
@@ -320,7 +297,7 @@ impl VrrpShell {
                     base_ifname: base,
                     vmac,
                     src: m.and_then(|m| m.src).or(inst.primary_addr),
-                    last_transition: self.transitions.at(i),
+                    last_transition: inst.last_transition.as_ref().map_or(UNIX_EPOCH, |t| self.wall_time(t.at)),
                     sock: self.sock_of(i),
                     blocked: m.is_some_and(|m| m.block) && self.firewall.is_some(),
                 }

@@ -11,6 +11,7 @@ mod debounce;
 mod dump;
 mod extra_garp;
 mod notify;
+mod status;
 mod subsystem;
 pub use subsystem::VrrpChild;
 mod local_igmp;
@@ -140,8 +141,6 @@ pub struct VrrpShell {
     rx_errors: u64,
     /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
-    /// When each instance last changed state, for the dumps.
-    transitions: dump::Transitions,
     /// track_file watcher.
     files: Option<track_file::FileTracker>,
     /// `log_unknown_vrids`.
@@ -319,7 +318,6 @@ impl VrrpShell {
             recorder: open_recorder(),
             rx_errors: 0,
             script_opts: script_opts.clone(),
-            transitions: dump::Transitions::default(),
             files: None,
             log_unknown_vrids: cfg.global.log_unknown_vrids,
             procs: None,
@@ -671,6 +669,13 @@ impl VrrpShell {
 
     fn now(&self) -> Instant {
         instant(self.epoch)
+    }
+
+    /// The wall-clock time of an engine instant (the engine's clock is the
+    /// shell's monotonic epoch).
+    fn wall_time(&self, at: Instant) -> std::time::SystemTime {
+        let ago = std::time::Duration::from_micros(self.now().since(at));
+        std::time::SystemTime::now().checked_sub(ago).unwrap_or(std::time::UNIX_EPOCH)
     }
 
     pub fn register(&mut self, reg: &Registry) -> std::io::Result<()> {
@@ -1296,7 +1301,6 @@ impl VrrpShell {
         }
         self.actions = actions;
         self.actions.clear();
-        self.transitions.observe(self.router.instances());
     }
 
     fn do_action(&mut self, a: &Action) {

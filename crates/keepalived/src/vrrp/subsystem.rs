@@ -138,6 +138,11 @@ impl Subsystem for VrrpChild {
         }
     }
 
+    fn status(&mut self) -> Option<serde_json::Value> {
+        let sh = self.shell.as_ref();
+        Some(sh.map_or_else(|| serde_json::json!({ "instances": [], "sync_groups": [] }), |s| s.status()))
+    }
+
     fn shutdown(&mut self, _ctx: &mut Ctx<'_>) {
         let Some(sh) = self.shell.as_mut() else { return };
         if self.dont_release {

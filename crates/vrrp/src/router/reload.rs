@@ -42,6 +42,8 @@ impl Router {
             inst.master_priority = o.master_priority;
             inst.master_adver_int_us = o.master_adver_int_us;
             inst.vipset = o.vipset;
+            inst.last_transition = o.last_transition.clone();
+            inst.noted = o.noted;
             if inst.primary_addr.is_none() {
                 inst.primary_addr = o.primary_addr;
             }
@@ -64,6 +66,8 @@ impl Router {
         }
         self.started = true;
         self.start_instances(now, out, &reload_master, &group_same, true);
+        let reason = super::TransitionReason::Reload;
+        self.note_all(now, &super::Cause { instance: None, tracker: None, reason: &reason });
         for (i, m) in matches.iter().enumerate().take(self.instances.len()) {
             let (Some(o), true) = (m.and_then(|o| old.instances.get(o)), reload_master[i]) else { continue };
             if self.instances[i].state != State::Master {

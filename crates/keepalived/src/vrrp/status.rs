@@ -1,0 +1,91 @@
+//! The VRRP child's answer to the status socket (`keepalived --status`):
+//! every instance's state, priorities, addresses, last transition and
+//! tracked objects, read from the engine (the same live state the dumps
+//! show) — a keepalived-rs document, not one of keepalived's layouts.
+
+use super::dump::{addr_str, secs};
+use super::VrrpShell;
+use keepalived_vrrp::{Instance, TrackKind, Transition};
+use serde_json::{json, Value};
+use std::net::IpAddr;
+
+fn kind_name(k: TrackKind) -> &'static str {
+    match k {
+        TrackKind::Interface => "interface",
+        TrackKind::Script => "script",
+        TrackKind::File => "file",
+        TrackKind::Process => "process",
+        TrackKind::Bfd => "bfd",
+    }
+}
+
+fn up_name(up: Option<bool>) -> &'static str {
+    match up {
+        Some(true) => "up",
+        Some(false) => "down",
+        None => "init",
+    }
+}
+
+impl VrrpShell {
+    /// The status document: `{"instances": [...], "sync_groups": [...]}`.
+    pub fn status(&self) -> Value {
+        let instances: Vec<Value> =
+            self.router.instances().iter().enumerate().map(|(i, x)| self.instance_status(i, x)).collect();
+        let groups: Vec<Value> = (0..)
+            .map_while(|g| Some((self.router.group_name(g)?, self.router.group_state(g)?)))
+            .map(|(name, st)| json!({ "name": name, "state": st.name() }))
+            .collect();
+        json!({ "instances": instances, "sync_groups": groups })
+    }
+
+    fn instance_status(&self, i: usize, x: &Instance) -> Value {
+        let c = &x.config;
+        let meta = self.metas.get(i);
+        let addr = |a: &IpAddr| -> String {
+            let prefix = meta.and_then(|m| m.addresses.iter().find(|(ia, _)| ia.addr == *a)).map(|(ia, _)| ia.prefix);
+            addr_str(*a, prefix.unwrap_or(if a.is_ipv4() { 32 } else { 128 }))
+        };
+        let tracked: Vec<Value> = c
+            .trackers
+            .iter()
+            .map(|t| {
+                let (up, value) = self.router.tracker_state(t.kind, &t.name).unwrap_or((None, 0));
+                let mut v =
+                    json!({ "kind": kind_name(t.kind), "name": t.name, "state": up_name(up), "weight": t.weight });
+                if t.kind == TrackKind::File {
+                    v["value"] = json!(value);
+                }
+                v
+            })
+            .collect();
+        json!({
+            "name": c.name,
+            "vrid": c.vrid,
+            "family": if c.ipv6 { "inet6" } else { "inet" },
+            "interface": meta.map(|m| m.ifname.clone()).or_else(|| c.interface.clone()),
+            "state": x.state.name(),
+            "wantstate": x.wantstate.name(),
+            "priority": { "effective": x.effective_priority, "base": c.priority },
+            "master": { "address": x.master_saddr, "priority": x.master_priority },
+            "vips": c.vips.iter().map(addr).collect::<Vec<_>>(),
+            "evips": c.evips.iter().map(addr).collect::<Vec<_>>(),
+            "sync_group": c.sync_group.and_then(|g| self.router.group_name(g)),
+            "last_transition": x.last_transition.as_ref().map(|t| self.transition_status(t)),
+            "tracked": tracked,
+            "stats": { "advert_rcvd": x.stats.advert_rcvd, "advert_sent": x.stats.advert_sent,
+                       "become_master": x.stats.become_master, "release_master": x.stats.release_master },
+        })
+    }
+
+    fn transition_status(&self, t: &Transition) -> Value {
+        let (sec, us) = secs(self.wall_time(t.at));
+        json!({
+            "time_us": sec * 1_000_000 + u64::from(us),
+            "from": t.from.name(),
+            "to": t.to.name(),
+            "reason": t.reason.to_string(),
+            "cause": t.reason,
+        })
+    }
+}
