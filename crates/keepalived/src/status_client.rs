@@ -104,6 +104,9 @@ pub fn render(doc: &Value) -> String {
     if let Some(c) = children.get("checker").and_then(|c| c.get("status")).filter(|s| !s.is_null()) {
         render_checker(&mut out, c);
     }
+    if let Some(b) = children.get("bfd").and_then(|c| c.get("status")).filter(|s| !s.is_null()) {
+        render_bfd(&mut out, b);
+    }
     out
 }
 
@@ -186,6 +189,31 @@ fn render_checker(out: &mut String, c: &Value) {
     table(out, &rows);
 }
 
+fn render_bfd(out: &mut String, b: &Value) {
+    let empty = Vec::new();
+    let sessions = b["sessions"].as_array().unwrap_or(&empty);
+    let _ = writeln!(out, "\nBFD sessions ({})", sessions.len());
+    let mut rows = vec![["NAME", "NEIGHBOR", "STATE", "REMOTE", "TX/DETECT", "LAST HEARD", "DIAG"].map(String::from).to_vec()];
+    for s in sessions {
+        let ms = |v: &Value| v.as_u64().map_or("-".to_string(), |us| format!("{:.1}ms", us as f64 / 1000.0));
+        let timers = format!("{}/{}", ms(&s["tx_interval_us"]), ms(&s["detect_time_us"]));
+        let heard = match s["last_seen_ago_us"].as_u64() {
+            Some(us) => format!("{} ago", ms(&Value::from(us))),
+            None => "never".to_string(),
+        };
+        rows.push(vec![
+            text(&s["name"]),
+            text(&s["neighbor"]),
+            text(&s["state"]),
+            text(&s["remote_state"]),
+            timers,
+            heard,
+            text(&s["local_diag"]),
+        ]);
+    }
+    table(out, &rows);
+}
+
 /// Left-aligned columns, two spaces apart.
 fn table(out: &mut String, rows: &[Vec<String>]) {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -247,6 +275,21 @@ mod tests {
         assert!(t.contains("tracking: script chk up weight 10"), "{t}");
         assert!(t.contains("checker: the Healthcheck child did not answer within 1000 ms"), "{t}");
         assert!(t.contains("bfd: running, reports no status yet"), "{t}");
+    }
+
+    #[test]
+    fn renders_bfd_sessions() {
+        let doc = json!({ "children": { "bfd": { "answered": true, "status": { "sessions": [{
+            "name": "peer1", "neighbor": "192.0.2.2", "state": "Up", "remote_state": "Up",
+            "tx_interval_us": 100_000, "detect_time_us": 300_000, "last_seen_ago_us": 42_000,
+            "local_diag": "No Diagnostic"
+        }, { "name": "peer2", "neighbor": "2001:db8::2", "state": "Down", "remote_state": "Down",
+            "tx_interval_us": 1_000_000, "detect_time_us": 0, "last_seen_ago_us": null,
+            "local_diag": "Control Detection Time Expired" }] } } } });
+        let t = render(&doc);
+        assert!(t.contains("BFD sessions (2)"), "{t}");
+        assert!(t.contains("peer1") && t.contains("100.0ms/300.0ms") && t.contains("42.0ms ago"), "{t}");
+        assert!(t.contains("2001:db8::2") && t.contains("never") && t.contains("Control Detection Time Expired"), "{t}");
     }
 
     #[test]

@@ -315,3 +315,24 @@ fn bad_requests_are_rejected_counted_and_logged_once() {
     assert!(lines[0].contains("unknown request") && lines[0].contains("(1 rejected since the last report, 1 in all)"));
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// A BFD session to a neighbour that never answers: the BFD child reports it
+/// Down, never heard, at the idle (1 s) transmit rate, and the table shows it.
+#[test]
+fn reports_bfd_sessions() {
+    if !can_run() {
+        return;
+    }
+    let conf = format!("{TWO_INSTANCES}bfd_instance nbr1 {{\n neighbor_ip 10.0.0.2\n source_ip 10.0.0.1\n}}\n");
+    let d = Daemon::start("bfd", &conf);
+    let bfd_session = || d.status()["children"]["bfd"]["status"]["sessions"][0].clone();
+    assert!(wait_for(Duration::from_secs(5), || bfd_session()["name"] == "nbr1"), "log:\n{}", d.log());
+    let s = bfd_session();
+    assert_eq!(s["neighbor"], "10.0.0.2");
+    assert_eq!(s["state"], "Down");
+    assert!(s["last_seen_ago_us"].is_null(), "{s}");
+    assert_eq!(s["tx_interval_us"], 1_000_000, "{s}");
+    let out = d.client(&[], &[]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("BFD sessions (1)") && table.contains("nbr1") && table.contains("never"), "{table}");
+}

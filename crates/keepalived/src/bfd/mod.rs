@@ -12,6 +12,7 @@
 
 mod dump;
 mod sock;
+mod status;
 
 use keepalived_bfd::{Action, Engine, EngineConfig, Input, Instant, SessionConfig, SessionId, State};
 use keepalived_config::Config;
@@ -368,6 +369,10 @@ impl Subsystem for BfdChild {
             DumpRequest::Stats { .. } => Some(dump::bfd_stats(&self.engine)),
             DumpRequest::Json => None,
         }
+    }
+
+    fn status(&mut self) -> Option<serde_json::Value> {
+        Some(status::status(&self.engine, self.now()))
     }
 
     /// keepalived stops its sessions silently; RFC 5880 §6.8.16: AdminDown
