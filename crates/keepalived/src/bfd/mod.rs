@@ -56,12 +56,18 @@ pub struct BfdChild {
 /// The sessions of `cfg`, with keepalived-rs's IPv6 default hop limit:
 /// RFC 5881 §5 requires 255 where keepalived 2.2.7 defaults to 64 (which
 /// FRR and any RFC-conforming peer drop); `hoplimit`/`ttl` still override.
+/// Only the sending side changes: received packets are still accepted down
+/// to 2.2.7's threshold (64 - max_hops), so a keepalived 2.2.7 peer with
+/// the default configuration, which sends with hop limit 64, keeps working
+/// in a mixed pair.
 pub fn engine_config(cfg: &Config) -> EngineConfig {
     let mut ec = EngineConfig::from_config(cfg);
     for s in ec.sessions.iter_mut() {
         let configured = cfg.bfd.sessions().find(|b| b.name == s.name).is_some_and(|b| b.ttl_configured);
-        if s.neighbor.is_ipv6() && !configured {
+        if s.neighbor.is_ipv6() && !configured && s.max_hops != u8::MAX {
+            let threshold = s.ttl.saturating_sub(s.max_hops);
             s.ttl = GTSM_TTL;
+            s.max_hops = GTSM_TTL - threshold;
         }
     }
     ec
@@ -411,5 +417,11 @@ mod tests {
         );
         let ttl: Vec<(&str, u8)> = s.iter().map(|s| (s.name.as_str(), s.ttl)).collect();
         assert_eq!(ttl, [("A", 255), ("B", 64), ("C", 255), ("D", 100)]);
+        // A keeps accepting what a default keepalived 2.2.7 peer sends
+        // (hop limit 64): its threshold stays 64 - max_hops.
+        let threshold: Vec<u8> = s.iter().map(|s| s.ttl - s.max_hops.min(s.ttl)).collect();
+        assert_eq!(threshold, [64, 64, 255, 100]);
+        let s = sessions("bfd_instance E {\n neighbor_ip 2001:db8::4\n max_hops 4\n}\n");
+        assert_eq!((s[0].ttl, s[0].ttl - s[0].max_hops), (255, 60));
     }
 }
