@@ -209,7 +209,6 @@ const INVALID: &[(&str, &str)] = &[
     ("set_supplementary_groups maybe", "Invalid set_supplementary_groups parameter maybe"),
     ("router_id", "routerid name missing - ignoring"),
     ("notification_email_from", "emailfrom missing - ignoring"),
-    ("notification_email_from a@b c@d", "emailfrom - ignoring extra entries 'c@d' ..."),
     ("smtp_server 1.2.3.4 99999", "Invalid smtp server 1.2.3.4 99999"),
     ("smtp_server 10.0.0.1/8 25", "Invalid smtp server 10.0.0.1/8 25"),
     ("smtp_connect_timeout 5000", "smtp_connect_timeout '5000' must be in [0, 4294] - ignoring"),

@@ -421,9 +421,7 @@ fn h_email_from(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error("emailfrom missing - ignoring");
         return Ok(());
     };
-    if let Some(x) = args.get(2) {
-        ctx.error(format!("emailfrom - ignoring extra entries '{x}' ..."));
-    }
+    // Further words are ignored silently, as 2.2.7 does (set_value).
     let v = format_email_addr(ctx, w);
     g(ctx).notification_email_from = Some(v);
     Ok(())

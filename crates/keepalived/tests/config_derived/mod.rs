@@ -22,9 +22,20 @@ const BASE_VRRP: &str = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_route
                          virtual_ipaddress {\n    10.9.9.9\n  }\n@@INST@@}\n";
 
 /// Values tried for each value keyword: missing, malformed, negative, zero,
-/// too large for any of keepalived's ranges, and a decimal.
-const VALUES: &[(&str, &str)] =
-    &[("none", ""), ("word", " bad"), ("neg", " -1"), ("zero", " 0"), ("huge", " 99999999999"), ("dec", " 1.5")];
+/// too large for any of keepalived's ranges, a decimal, just past the
+/// common 1..255 and u32 ranges, hexadecimal, and an extra word.
+const VALUES: &[(&str, &str)] = &[
+    ("none", ""),
+    ("word", " bad"),
+    ("neg", " -1"),
+    ("zero", " 0"),
+    ("huge", " 99999999999"),
+    ("dec", " 1.5"),
+    ("256", " 256"),
+    ("u32", " 4294967296"),
+    ("hex", " 0x10"),
+    ("extra", " 1 extra"),
+];
 /// Values tried for each script keyword.
 const SCRIPTS: &[(&str, &str)] = &[("none", ""), ("missing", " /nonexistent/ka-derived.sh")];
 /// Entries tried in each list keyword's block.
