@@ -2,7 +2,9 @@
 //! and `virtual_rules`, compared with the real keepalived 2.2.7: the same
 //! configuration runs under each implementation in its own network
 //! namespace; while the instance is MASTER, and after SIGTERM, the kernel's
-//! addresses, routes (all tables) and rules must read the same.
+//! addresses, routes (all tables) and rules must read the same. The routes
+//! carry the rarer attributes too (tos, realms, onlink and the metrics with
+//! their locks).
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
 mod parity;
@@ -19,6 +21,9 @@ static_ipaddress {
 static_routes {
     203.0.113.0/24 via 192.0.2.1 dev eth1
     blackhole 198.18.0.0/16
+    192.0.2.128/25 via 192.0.2.1 dev eth1 mtu lock 1400 advmss 1300 hoplimit 10 initcwnd 10 initrwnd 20 window 65535
+    198.19.0.0/24 via 192.0.2.1 dev eth1 tos 0x10 realms 3/4 rtt 300ms rttvar 250ms rto_min 200ms ssthresh 10 cwnd lock 5 reordering 4 features ecn quickack 1 congctl lock reno fastopen_no_cookie 1
+    203.0.113.64/26 via 198.18.255.77 dev eth1 onlink
 }
 static_rules {
     from 192.0.2.10/32 table 100 priority 100
@@ -35,6 +40,7 @@ vrrp_instance VI_R {
     virtual_routes {
         198.51.100.128/25 via 198.51.100.254 dev eth0 table 200
         src 198.51.100.81 203.0.113.128/25 via 198.51.100.254
+        198.51.100.0/26 via 198.51.100.254 dev eth0 table 201 mtu 1300 tos 0x04 realms 7
     }
     virtual_rules {
         from 198.51.100.81/32 table 200 priority 200

@@ -22,7 +22,10 @@ use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType};
+pub use netlink_packet_route::route::RouteMetric;
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteRealm, RouteScope, RouteType,
+};
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
@@ -287,6 +290,15 @@ pub struct RouteSpec {
     pub protocol: Option<u8>,
     /// The type of route.
     pub kind: RouteKind,
+    /// `tos` (the header's TOS/DS field; 0 = any).
+    pub tos: u8,
+    /// `onlink` (RTNH_F_ONLINK).
+    pub onlink: bool,
+    /// `realms` (RTA_FLOW: source realm << 16 | destination realm).
+    pub realms: Option<u32>,
+    /// `mtu`, `advmss`, `hoplimit`, `rtt`, … (RTA_METRICS), in kernel units,
+    /// with the `lock` bits as a `Lock` entry.
+    pub metrics: Vec<RouteMetric>,
 }
 
 impl RouteSpec {
@@ -302,6 +314,10 @@ impl RouteSpec {
             scope: None,
             protocol: None,
             kind: RouteKind::Unicast,
+            tos: 0,
+            onlink: false,
+            realms: None,
+            metrics: Vec::new(),
         }
     }
 }
@@ -405,7 +421,24 @@ fn route_message(spec: &RouteSpec, add: bool) -> Result<RouteMessage, String> {
     if let Some(p) = spec.metric {
         m.attributes.push(RouteAttribute::Priority(p));
     }
+    route_extras(spec, &mut m);
     Ok(m)
+}
+
+/// The rarer attributes, in keepalived's order (vrrp_iproute.c
+/// `netlink_route`): tos and flags in the header, RTA_FLOW, RTA_METRICS.
+fn route_extras(spec: &RouteSpec, m: &mut RouteMessage) {
+    m.header.tos = spec.tos;
+    if spec.onlink {
+        m.header.flags |= RouteFlags::Onlink;
+    }
+    if let Some(r) = spec.realms {
+        let realm = RouteRealm { source: (r >> 16) as u16, destination: (r & 0xffff) as u16 };
+        m.attributes.push(RouteAttribute::Realm(realm));
+    }
+    if !spec.metrics.is_empty() {
+        m.attributes.push(RouteAttribute::Metrics(spec.metrics.clone()));
+    }
 }
 
 /// The address family of a rule.

@@ -7,13 +7,16 @@
 //!
 //! This build applies the common attributes (destination, `via`, `dev`,
 //! `src`, `table`, `metric`, `scope`, `protocol`, the blackhole /
-//! unreachable / prohibit types; rules: `from`, `to`, `table`,
+//! unreachable / prohibit types, `tos`, `onlink`, `realms`, the metrics
+//! `mtu` `advmss` `hoplimit` `rtt` `rttvar` `rto_min` `window` `cwnd`
+//! `ssthresh` `reordering` `initcwnd` `initrwnd` `features ecn` `quickack`
+//! `fastopen_no_cookie` `congctl` with their `lock`s; rules: `from`, `to`, `table`,
 //! `preference`, `fwmark[/mask]`). A route or rule using anything else is
 //! still installed with what is supported, and the attributes left out are
 //! named once in the log at start-up.
 
 use keepalived_config::model::ip::{Route, RouteType, Rule, RuleAction};
-use keepalived_netlink::{Family, Prefix, RouteKind, RouteSpec, RuleSpec};
+use keepalived_netlink::{Family, Prefix, RouteKind, RouteMetric, RouteSpec, RuleSpec};
 use tracing::warn;
 
 /// A route ready for netlink, with what was left out.
@@ -40,22 +43,61 @@ pub fn route_spec(r: &Route) -> (RouteSpec, Vec<&'static str>) {
             RouteKind::Unicast
         }
     };
-    let unsupported: [(&'static str, bool); 12] = [
+    spec.tos = r.tos.unwrap_or(0);
+    spec.onlink = r.onlink;
+    spec.realms = r.realms;
+    spec.metrics = metrics(r);
+    let unsupported: [(&'static str, bool); 7] = [
         ("from", r.from.is_some()),
-        ("tos", r.tos.is_some()),
-        ("onlink", r.onlink),
         ("encap", r.encap.is_some()),
         ("expires", r.expires.is_some()),
-        ("mtu", r.mtu.is_some()),
-        ("hoplimit", r.hoplimit.is_some()),
-        ("advmss", r.advmss.is_some()),
-        ("realms", r.realms.is_some()),
         ("nexthop", !r.nexthops.is_empty()),
         ("vrf", r.vrf.is_some()),
-        ("metrics (rtt, window, cwnd, ...)", r.rtt.is_some() || r.window.is_some() || r.cwnd.is_some()),
+        ("pref", r.pref.is_some()),
+        ("ttl-propagate", r.ttl_propagate.is_some()),
     ];
     left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
     (spec, left)
+}
+
+/// RTA_METRICS as keepalived sends it (values in kernel units; a `lock`
+/// word sets bit RTAX_x of RTAX_LOCK).
+fn metrics(r: &Route) -> Vec<RouteMetric> {
+    use keepalived_config::model::ip::Metric;
+    let mut out = Vec::new();
+    let mut lock = 0u32;
+    let mut add = |m: &Option<Metric>, rtax: u32, f: fn(u32) -> RouteMetric| {
+        if let Some(m) = m {
+            lock |= u32::from(m.lock) << rtax;
+            out.push(f(m.value));
+        }
+    };
+    add(&r.rtt, 4, RouteMetric::Rtt);
+    add(&r.rttvar, 5, RouteMetric::RttVar);
+    add(&r.rto_min, 13, RouteMetric::RtoMin);
+    add(&r.mtu, 2, RouteMetric::Mtu);
+    add(&r.ssthresh, 6, RouteMetric::SsThresh);
+    add(&r.cwnd, 7, RouteMetric::Cwnd);
+    add(&r.advmss, 8, RouteMetric::Advmss);
+    add(&r.reordering, 9, RouteMetric::Reordering);
+    let plain = [
+        (r.features_ecn.then_some(1), RouteMetric::Features as fn(u32) -> RouteMetric),
+        (r.window, RouteMetric::Window),
+        (r.hoplimit.map(u32::from), RouteMetric::Hoplimit),
+        (r.initcwnd, RouteMetric::InitCwnd),
+        (r.initrwnd, RouteMetric::InitRwnd),
+        (r.quickack.map(u32::from), RouteMetric::QuickAck),
+        (r.fastopen_no_cookie.map(u32::from), RouteMetric::FastopenNoCookie),
+    ];
+    out.extend(plain.into_iter().filter_map(|(v, f)| v.map(f)));
+    if let Some(cc) = &r.congctl {
+        lock |= u32::from(r.congctl_lock) << 16;
+        out.push(RouteMetric::CcAlgo(cc.clone()));
+    }
+    if lock != 0 {
+        out.insert(0, RouteMetric::Lock(lock));
+    }
+    out
 }
 
 /// A rule ready for netlink, with what was left out.
