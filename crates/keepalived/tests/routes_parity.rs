@@ -4,7 +4,8 @@
 //! namespace; while the instance is MASTER, and after SIGTERM, the kernel's
 //! addresses, routes (all tables) and rules must read the same. The routes
 //! carry the rarer attributes too (tos, realms, onlink and the metrics with
-//! their locks).
+//! their locks), the rules every selector and action but l3mdev and
+//! tunnel-id.
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
 mod parity;
@@ -27,6 +28,18 @@ static_routes {
 }
 static_rules {
     from 192.0.2.10/32 table 100 priority 100
+    from 192.0.2.0/24 to 198.18.0.0/16 tos 0x10 iif eth1 table 100 priority 110
+    not from 192.0.2.11 table 100 priority 111
+    oif eth1 uidrange 1000-2000 table 100 priority 112
+    from 192.0.2.13 ipproto tcp sport 1000-2000 dport 80-80 table 100 priority 113
+    fwmark 5 goto 32766 priority 114
+    from 192.0.2.12 blackhole priority 115
+    from 192.0.2.14 unreachable priority 116
+    from 192.0.2.15 prohibit priority 117
+    from 192.0.2.16 nop priority 118
+    from 192.0.2.17 suppress_prefixlength 0 table main priority 119
+    from 192.0.2.18 realms 3/4 table 100 priority 120
+    from 192.0.2.19 suppress_ifgroup 5 table 100 priority 121
 }
 vrrp_instance VI_R {
     state BACKUP
@@ -45,6 +58,7 @@ vrrp_instance VI_R {
     virtual_rules {
         from 198.51.100.81/32 table 200 priority 200
         to 203.0.113.128/25 table 200 priority 201
+        not to 203.0.113.0/25 iif eth0 tos 0x04 goto 32766 priority 202
     }
 }
 ";

@@ -471,6 +471,41 @@ pub struct RuleSpec {
     /// `protocol` (FRA_PROTOCOL): keepalived marks its rules
     /// RTPROT_KEEPALIVED. On delete, `None` matches any.
     pub protocol: Option<u8>,
+    /// The rarer selectors and the actions other than `lookup`.
+    pub extras: RuleExtras,
+}
+
+/// What a rule does instead of `lookup TABLE`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuleVerb {
+    /// `lookup` / `table` (the `table` field).
+    #[default]
+    Lookup,
+    Goto(u32),
+    Nop,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+}
+
+/// `not`, `tos`, `realms`, `suppress_*`, `iif`, `oif`, `tunnel-id`,
+/// `uidrange`, `l3mdev`, `ipproto`, `sport`, `dport` and the action.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleExtras {
+    pub invert: bool,
+    pub tos: u8,
+    pub realms: Option<u32>,
+    pub suppress_prefixlength: Option<u32>,
+    pub suppress_ifgroup: Option<u32>,
+    pub iif: Option<String>,
+    pub oif: Option<String>,
+    pub tunnel_id: Option<u64>,
+    pub uidrange: Option<(u32, u32)>,
+    pub l3mdev: bool,
+    pub ipproto: Option<u8>,
+    pub sport: Option<(u16, u16)>,
+    pub dport: Option<(u16, u16)>,
+    pub verb: RuleVerb,
 }
 
 impl fmt::Display for RuleSpec {
@@ -547,10 +582,11 @@ fn rule_message(spec: &RuleSpec, add: bool) -> Result<RuleMessage, String> {
             m.attributes.push(RuleAttribute::Destination(p.addr));
         }
     }
+    let lookup = spec.extras.verb == RuleVerb::Lookup && !spec.extras.l3mdev;
     let table = match (spec.table, add) {
-        (Some(t), _) => Some(t),
-        (None, true) => Some(RT_TABLE_MAIN),
-        (None, false) => None,
+        (Some(t), _) if lookup => Some(t),
+        (None, true) if lookup => Some(RT_TABLE_MAIN),
+        _ => None,
     };
     if let Some(t) = table {
         m.header.table = u8::try_from(t).unwrap_or(0);
@@ -569,7 +605,52 @@ fn rule_message(spec: &RuleSpec, add: bool) -> Result<RuleMessage, String> {
     if let Some(mask) = spec.fwmask {
         m.attributes.push(RuleAttribute::FwMask(mask));
     }
+    rule_extras(&spec.extras, &mut m);
     Ok(m)
+}
+
+/// The rarer selectors and actions (keepalived vrrp_iprule.c
+/// `netlink_rule`).
+fn rule_extras(x: &RuleExtras, m: &mut RuleMessage) {
+    use netlink_packet_route::rule::{RuleFlags, RulePortRange, RuleUidRange};
+    m.header.tos = x.tos;
+    if x.invert {
+        m.header.flags |= RuleFlags::Invert;
+    }
+    m.header.action = match x.verb {
+        RuleVerb::Lookup if x.l3mdev => RuleAction::ToTable,
+        RuleVerb::Lookup => m.header.action,
+        RuleVerb::Goto(_) => RuleAction::Goto,
+        RuleVerb::Nop => RuleAction::Nop,
+        RuleVerb::Blackhole => RuleAction::Blackhole,
+        RuleVerb::Unreachable => RuleAction::Unreachable,
+        RuleVerb::Prohibit => RuleAction::Prohibit,
+    };
+    let a = &mut m.attributes;
+    if let RuleVerb::Goto(p) = x.verb {
+        a.push(RuleAttribute::Goto(p));
+    }
+    if let Some(r) = x.realms {
+        a.push(RuleAttribute::Realm(RouteRealm { source: (r >> 16) as u16, destination: (r & 0xffff) as u16 }));
+    }
+    a.extend(x.suppress_prefixlength.map(RuleAttribute::SuppressPrefixLen));
+    a.extend(x.suppress_ifgroup.map(RuleAttribute::SuppressIfGroup));
+    a.extend(x.iif.clone().map(RuleAttribute::Iifname));
+    a.extend(x.oif.clone().map(RuleAttribute::Oifname));
+    a.extend(x.tunnel_id.map(RuleAttribute::TunId));
+    if let Some((start, end)) = x.uidrange {
+        a.push(RuleAttribute::UidRange(RuleUidRange { start, end }));
+    }
+    if x.l3mdev {
+        a.push(RuleAttribute::L3MDev(true));
+    }
+    a.extend(x.ipproto.map(|p| RuleAttribute::IpProtocol(netlink_packet_route::IpProtocol::from(p))));
+    if let Some((start, end)) = x.sport {
+        a.push(RuleAttribute::SourcePortRange(RulePortRange { start, end }));
+    }
+    if let Some((start, end)) = x.dport {
+        a.push(RuleAttribute::DestinationPortRange(RulePortRange { start, end }));
+    }
 }
 
 fn invalid(action: &str, detail: String) -> NetlinkError {

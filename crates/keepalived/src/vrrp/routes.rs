@@ -10,13 +10,14 @@
 //! unreachable / prohibit types, `tos`, `onlink`, `realms`, the metrics
 //! `mtu` `advmss` `hoplimit` `rtt` `rttvar` `rto_min` `window` `cwnd`
 //! `ssthresh` `reordering` `initcwnd` `initrwnd` `features ecn` `quickack`
-//! `fastopen_no_cookie` `congctl` with their `lock`s; rules: `from`, `to`, `table`,
-//! `preference`, `fwmark[/mask]`). A route or rule using anything else is
-//! still installed with what is supported, and the attributes left out are
-//! named once in the log at start-up.
+//! `fastopen_no_cookie` `congctl` with their `lock`s; rules: every selector and
+//! action keepalived 2.2.7 has). A route using anything else (`from`,
+//! `encap`, `expires`, `nexthop`, `vrf`, `pref`, `ttl-propagate`) is still
+//! installed with what is supported, and the attributes left out are named
+//! once in the log at start-up.
 
 use keepalived_config::model::ip::{Route, RouteType, Rule, RuleAction};
-use keepalived_netlink::{Family, Prefix, RouteKind, RouteMetric, RouteSpec, RuleSpec};
+use keepalived_netlink::{Family, Prefix, RouteKind, RouteMetric, RouteSpec, RuleExtras, RuleSpec, RuleVerb};
 use tracing::warn;
 
 /// A route ready for netlink, with what was left out.
@@ -100,19 +101,36 @@ fn metrics(r: &Route) -> Vec<RouteMetric> {
     out
 }
 
-/// A rule ready for netlink, with what was left out.
+/// A rule ready for netlink (nothing is left out any more; the list stays
+/// for the callers' warning).
 pub fn rule_spec(r: &Rule) -> (RuleSpec, Vec<&'static str>) {
-    let mut left = Vec::new();
     let family = match r.family {
         keepalived_config::model::ip::Family::Inet6 => Family::Inet6,
         _ => Family::Inet,
     };
-    let table = match r.action {
-        RuleAction::Table(t) => Some(t),
-        _ => {
-            left.push("action other than table");
-            None
-        }
+    let (table, verb) = match r.action {
+        RuleAction::Table(t) => (Some(t), RuleVerb::Lookup),
+        RuleAction::Goto(p) => (None, RuleVerb::Goto(p)),
+        RuleAction::Nop => (None, RuleVerb::Nop),
+        RuleAction::Blackhole => (None, RuleVerb::Blackhole),
+        RuleAction::Unreachable => (None, RuleVerb::Unreachable),
+        RuleAction::Prohibit => (None, RuleVerb::Prohibit),
+    };
+    let extras = RuleExtras {
+        invert: r.invert,
+        tos: r.tos.unwrap_or(0),
+        realms: r.realms,
+        suppress_prefixlength: r.suppress_prefixlength,
+        suppress_ifgroup: r.suppress_ifgroup,
+        iif: r.iif.clone(),
+        oif: r.oif.clone(),
+        tunnel_id: r.tunnel_id,
+        uidrange: r.uidrange,
+        l3mdev: r.l3mdev,
+        ipproto: r.ipproto,
+        sport: r.sport,
+        dport: r.dport,
+        verb,
     };
     let spec = RuleSpec {
         family,
@@ -123,23 +141,9 @@ pub fn rule_spec(r: &Rule) -> (RuleSpec, Vec<&'static str>) {
         fwmark: r.fwmark,
         fwmask: r.fwmask,
         protocol: Some(r.protocol.unwrap_or(keepalived_netlink::RTPROT_KEEPALIVED)),
+        extras,
     };
-    let unsupported: [(&'static str, bool); 12] = [
-        ("not", r.invert),
-        ("tos", r.tos.is_some()),
-        ("realms", r.realms.is_some()),
-        ("suppress_prefixlength", r.suppress_prefixlength.is_some()),
-        ("suppress_ifgroup", r.suppress_ifgroup.is_some()),
-        ("iif", r.iif.is_some()),
-        ("oif", r.oif.is_some()),
-        ("tunnel-id", r.tunnel_id.is_some()),
-        ("uidrange", r.uidrange.is_some()),
-        ("ipproto", r.ipproto.is_some()),
-        ("sport/dport", r.sport.is_some() || r.dport.is_some()),
-        ("l3mdev", r.l3mdev),
-    ];
-    left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
-    (spec, left)
+    (spec, Vec::new())
 }
 
 /// Convert a list, logging (once, here) what is not applied.
