@@ -3,8 +3,8 @@
 //! configuration runs under each implementation in its own network
 //! namespace; while the instance is MASTER, and after SIGTERM, the kernel's
 //! addresses, routes (all tables) and rules must read the same. The routes
-//! carry the rarer attributes too (tos, realms, onlink and the metrics with
-//! their locks), the rules every selector and action but l3mdev and
+//! carry the rarer attributes too (tos, realms, onlink, the metrics with
+//! their locks, nexthop groups, IPv6 from/expires/pref), the rules every selector and action but l3mdev and
 //! tunnel-id.
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
@@ -25,6 +25,8 @@ static_routes {
     192.0.2.128/25 via 192.0.2.1 dev eth1 mtu lock 1400 advmss 1300 hoplimit 10 initcwnd 10 initrwnd 20 window 65535
     198.19.0.0/24 via 192.0.2.1 dev eth1 tos 0x10 realms 3/4 rtt 300ms rttvar 250ms rto_min 200ms ssthresh 10 cwnd lock 5 reordering 4 features ecn quickack 1 congctl lock reno fastopen_no_cookie 1
     203.0.113.64/26 via 198.18.255.77 dev eth1 onlink
+    198.20.0.0/24 nexthop via 192.0.2.1 dev eth1 weight 2 nexthop via 192.0.2.2 dev eth1 weight 3 onlink
+    2001:db8:5::/64 from 2001:db8:6::/64 via 2001:db8:1::1 dev eth1 expires 300 pref high
 }
 static_rules {
     from 192.0.2.10/32 table 100 priority 100
@@ -71,7 +73,7 @@ struct State {
 fn snapshot(n: &str) -> String {
     let addrs = sh(&format!("ip -n {n} -o addr show | awk '{{print $2, $3, $4}}' | grep -v '^lo ' | grep -v inet6"));
     let routes =
-        sh(&format!("ip -n {n} route show table all | grep -v '^local\\|^broadcast\\|^multicast\\|fe80\\|ff00' "));
+        sh(&format!("ip -n {n} route show table all | grep -v '^local\\|^broadcast\\|^multicast\\|fe80\\|ff00' | sed 's/expires [0-9]*sec/expires Nsec/'"));
     let rules = sh(&format!("ip -n {n} rule show"));
     format!("{addrs}--\n{routes}--\n{rules}")
 }
@@ -81,7 +83,8 @@ fn scenario(tag: &str, binary: &str) -> State {
     let n = node.ns.clone();
     let setup = format!(
         "set -e; ip -n {n} link add eth1 type veth peer name peth1; \
-         ip -n {n} link set eth1 up; ip -n {n} link set peth1 up"
+         ip -n {n} link set eth1 up; ip -n {n} link set peth1 up; \
+         ip -n {n} -6 addr add 2001:db8:1::10/64 dev eth1 nodad"
     );
     assert!(std::process::Command::new("sh").args(["-c", &setup]).status().unwrap().success());
     let mut daemon = node.start(binary, CONF);

@@ -24,7 +24,8 @@ use netlink_packet_core::{
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo};
 pub use netlink_packet_route::route::RouteMetric;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteRealm, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteNextHop, RouteNextHopFlags, RoutePreference,
+    RouteProtocol, RouteRealm, RouteScope, RouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -299,6 +300,25 @@ pub struct RouteSpec {
     /// `mtu`, `advmss`, `hoplimit`, `rtt`, … (RTA_METRICS), in kernel units,
     /// with the `lock` bits as a `Lock` entry.
     pub metrics: Vec<RouteMetric>,
+    /// `from` (IPv6 source routing: RTA_SRC and the source length).
+    pub from: Option<Prefix>,
+    /// `expires` seconds (RTA_EXPIRES, IPv6).
+    pub expires: Option<u32>,
+    /// `pref low|medium|high` (RTA_PREF, IPv6; ICMPv6 router preference).
+    pub pref: Option<u8>,
+    /// `nexthop …` entries (RTA_MULTIPATH); `gateway`/`ifindex` unset then.
+    pub nexthops: Vec<NexthopSpec>,
+}
+
+/// One `nexthop via IP dev IF weight N onlink realms R` of a multipath route.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NexthopSpec {
+    pub gateway: Option<IpAddr>,
+    pub ifindex: Option<u32>,
+    /// 1..=256 as written (the kernel's hops = weight - 1).
+    pub weight: Option<u16>,
+    pub onlink: bool,
+    pub realms: Option<u32>,
 }
 
 impl RouteSpec {
@@ -318,6 +338,10 @@ impl RouteSpec {
             onlink: false,
             realms: None,
             metrics: Vec::new(),
+            from: None,
+            expires: None,
+            pref: None,
+            nexthops: Vec::new(),
         }
     }
 }
@@ -439,6 +463,36 @@ fn route_extras(spec: &RouteSpec, m: &mut RouteMessage) {
     if !spec.metrics.is_empty() {
         m.attributes.push(RouteAttribute::Metrics(spec.metrics.clone()));
     }
+    if let Some(p) = &spec.from {
+        m.header.source_prefix_length = p.len;
+        m.attributes.push(RouteAttribute::Source(RouteAddress::from(p.addr)));
+    }
+    if let Some(e) = spec.expires {
+        m.attributes.push(RouteAttribute::Expires(e));
+    }
+    if let Some(p) = spec.pref {
+        m.attributes.push(RouteAttribute::Preference(RoutePreference::from(p)));
+    }
+    if !spec.nexthops.is_empty() {
+        m.attributes.push(RouteAttribute::MultiPath(spec.nexthops.iter().map(nexthop).collect()));
+    }
+}
+
+fn nexthop(n: &NexthopSpec) -> RouteNextHop {
+    let mut hop = RouteNextHop::default();
+    hop.hops = n.weight.map(|w| w.saturating_sub(1).min(255) as u8).unwrap_or(0);
+    hop.interface_index = n.ifindex.unwrap_or(0);
+    if n.onlink {
+        hop.flags |= RouteNextHopFlags::Onlink;
+    }
+    if let Some(g) = n.gateway {
+        hop.attributes.push(RouteAttribute::Gateway(RouteAddress::from(g)));
+    }
+    if let Some(r) = n.realms {
+        let realm = RouteRealm { source: (r >> 16) as u16, destination: (r & 0xffff) as u16 };
+        hop.attributes.push(RouteAttribute::Realm(realm));
+    }
+    hop
 }
 
 /// The address family of a rule.

@@ -11,13 +11,15 @@
 //! `mtu` `advmss` `hoplimit` `rtt` `rttvar` `rto_min` `window` `cwnd`
 //! `ssthresh` `reordering` `initcwnd` `initrwnd` `features ecn` `quickack`
 //! `fastopen_no_cookie` `congctl` with their `lock`s; rules: every selector and
-//! action keepalived 2.2.7 has). A route using anything else (`from`,
-//! `encap`, `expires`, `nexthop`, `vrf`, `pref`, `ttl-propagate`) is still
+//! action keepalived 2.2.7 has; `from`, `expires`, `pref` and `nexthop`
+//! groups). A route using anything else (`encap`, `vrf`, `ttl-propagate`) is still
 //! installed with what is supported, and the attributes left out are named
 //! once in the log at start-up.
 
 use keepalived_config::model::ip::{Route, RouteType, Rule, RuleAction};
-use keepalived_netlink::{Family, Prefix, RouteKind, RouteMetric, RouteSpec, RuleExtras, RuleSpec, RuleVerb};
+use keepalived_netlink::{
+    Family, NexthopSpec, Prefix, RouteKind, RouteMetric, RouteSpec, RuleExtras, RuleSpec, RuleVerb,
+};
 use tracing::warn;
 
 /// A route ready for netlink, with what was left out.
@@ -48,17 +50,28 @@ pub fn route_spec(r: &Route) -> (RouteSpec, Vec<&'static str>) {
     spec.onlink = r.onlink;
     spec.realms = r.realms;
     spec.metrics = metrics(r);
-    let unsupported: [(&'static str, bool); 7] = [
-        ("from", r.from.is_some()),
-        ("encap", r.encap.is_some()),
-        ("expires", r.expires.is_some()),
-        ("nexthop", !r.nexthops.is_empty()),
+    spec.from = r.from.map(|p| Prefix::new(p.addr, p.prefix));
+    spec.expires = r.expires;
+    spec.pref = r.pref;
+    spec.nexthops = r.nexthops.iter().map(nexthop).collect();
+    if r.nexthops.iter().any(|n| n.dev.is_some() && n.encap.is_none() && ifindex(&n.dev).is_none()) {
+        left.push("nexthop dev (interface not found)");
+    }
+    let unsupported: [(&'static str, bool); 3] = [
+        ("encap", r.encap.is_some() || r.nexthops.iter().any(|n| n.encap.is_some())),
         ("vrf", r.vrf.is_some()),
-        ("pref", r.pref.is_some()),
         ("ttl-propagate", r.ttl_propagate.is_some()),
     ];
     left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
     (spec, left)
+}
+
+fn ifindex(dev: &Option<String>) -> Option<u32> {
+    dev.as_deref().and_then(|d| keepalived_net::interface_info(d).ok()).map(|i| i.index)
+}
+
+fn nexthop(n: &keepalived_config::model::ip::Nexthop) -> NexthopSpec {
+    NexthopSpec { gateway: n.via, ifindex: ifindex(&n.dev), weight: n.weight, onlink: n.onlink, realms: n.realms }
 }
 
 /// RTA_METRICS as keepalived sends it (values in kernel units; a `lock`
