@@ -912,6 +912,8 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    // The VRRP shell creates no ipvlan interface yet: say so, never silently.
+    ctx.report(Severity::Notice, "'use_ipvlan' is accepted but not implemented by keepalived-rs");
     let n = iname(ctx);
     if inst(ctx).is_some_and(|v| v.use_ipvlan.is_some()) {
         ctx.error(format!("({n}) use_ipvlan already specified"));
