@@ -4,7 +4,7 @@
 //! namespace; while the instance is MASTER, and after SIGTERM, the kernel's
 //! addresses, routes (all tables) and rules must read the same. The routes
 //! carry the rarer attributes too (tos, realms, onlink, the metrics with
-//! their locks, nexthop groups, IPv6 from/expires/pref), the rules every selector and action but l3mdev and
+//! their locks, nexthop groups, IPv6 from/expires/pref, ip/ip6 encap), the rules every selector and action but l3mdev and
 //! tunnel-id.
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
@@ -27,6 +27,8 @@ static_routes {
     203.0.113.64/26 via 198.18.255.77 dev eth1 onlink
     198.20.0.0/24 nexthop via 192.0.2.1 dev eth1 weight 2 nexthop via 192.0.2.2 dev eth1 weight 3 onlink
     2001:db8:5::/64 from 2001:db8:6::/64 via 2001:db8:1::1 dev eth1 expires 300 pref high
+    10.5.0.0/24 encap ip id 5 dst 1.2.3.4 ttl 3 tos 0x10 dev eth1
+    2001:db8:9::/64 encap ip6 id 7 dst 2001:db8::1 hoplimit 4 tc 8 dev eth1
 }
 static_rules {
     from 192.0.2.10/32 table 100 priority 100

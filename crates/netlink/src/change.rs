@@ -24,8 +24,9 @@ use netlink_packet_core::{
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo};
 pub use netlink_packet_route::route::RouteMetric;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteNextHop, RouteNextHopFlags, RoutePreference,
-    RouteProtocol, RouteRealm, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteIp6TunnelFlags, RouteIpTunnelFlags, RouteLwEnCapType,
+    RouteLwTunnelEncap, RouteMessage, RouteNextHop, RouteNextHopFlags, RoutePreference, RouteProtocol, RouteRealm,
+    RouteScope, RouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -308,6 +309,31 @@ pub struct RouteSpec {
     pub pref: Option<u8>,
     /// `nexthop …` entries (RTA_MULTIPATH); `gateway`/`ifindex` unset then.
     pub nexthops: Vec<NexthopSpec>,
+    /// `encap ip …` / `encap ip6 …` (lightweight tunnel metadata).
+    pub encap: Option<EncapSpec>,
+}
+
+/// The lightweight tunnel encapsulations this build installs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EncapSpec {
+    /// `encap ip [id N] [dst IP] [src IP] [tos T] [ttl N] [flags N]`.
+    Ip {
+        id: Option<u64>,
+        dst: Option<Ipv4Addr>,
+        src: Option<Ipv4Addr>,
+        tos: Option<u8>,
+        ttl: Option<u8>,
+        flags: Option<u16>,
+    },
+    /// `encap ip6 [id N] [dst IP] [src IP] [tc T] [hoplimit N] [flags N]`.
+    Ip6 {
+        id: Option<u64>,
+        dst: Option<std::net::Ipv6Addr>,
+        src: Option<std::net::Ipv6Addr>,
+        tc: Option<u8>,
+        hoplimit: Option<u8>,
+        flags: Option<u16>,
+    },
 }
 
 /// One `nexthop via IP dev IF weight N onlink realms R` of a multipath route.
@@ -342,6 +368,7 @@ impl RouteSpec {
             expires: None,
             pref: None,
             nexthops: Vec::new(),
+            encap: None,
         }
     }
 }
@@ -475,6 +502,40 @@ fn route_extras(spec: &RouteSpec, m: &mut RouteMessage) {
     }
     if !spec.nexthops.is_empty() {
         m.attributes.push(RouteAttribute::MultiPath(spec.nexthops.iter().map(nexthop).collect()));
+    }
+    if let Some(e) = &spec.encap {
+        let (kind, attrs) = encap(e);
+        m.attributes.push(RouteAttribute::EncapType(kind));
+        m.attributes.push(RouteAttribute::Encap(attrs));
+    }
+}
+
+/// RTA_ENCAP_TYPE and the nested RTA_ENCAP attributes, in keepalived's
+/// order (vrrp_iproute.c `add_encap_ip`/`add_encap_ip6`).
+fn encap(e: &EncapSpec) -> (RouteLwEnCapType, Vec<RouteLwTunnelEncap>) {
+    use netlink_packet_route::route::{RouteIp6Tunnel as T6, RouteIpTunnel as T4};
+    use RouteLwTunnelEncap::{Ip, Ip6};
+    match e {
+        EncapSpec::Ip { id, dst, src, tos, ttl, flags } => {
+            let mut v = Vec::new();
+            v.extend(id.map(|x| Ip(T4::Id(x))));
+            v.extend(dst.map(|x| Ip(T4::Destination(x))));
+            v.extend(src.map(|x| Ip(T4::Source(x))));
+            v.extend(tos.map(|x| Ip(T4::Tos(x))));
+            v.extend(ttl.map(|x| Ip(T4::Ttl(x))));
+            v.extend(flags.map(|x| Ip(T4::Flags(RouteIpTunnelFlags::from_bits_retain(x)))));
+            (RouteLwEnCapType::Ip, v)
+        }
+        EncapSpec::Ip6 { id, dst, src, tc, hoplimit, flags } => {
+            let mut v = Vec::new();
+            v.extend(id.map(|x| Ip6(T6::Id(x))));
+            v.extend(dst.map(|x| Ip6(T6::Destination(x))));
+            v.extend(src.map(|x| Ip6(T6::Source(x))));
+            v.extend(tc.map(|x| Ip6(T6::Tc(x))));
+            v.extend(hoplimit.map(|x| Ip6(T6::Hoplimit(x))));
+            v.extend(flags.map(|x| Ip6(T6::Flags(RouteIp6TunnelFlags::from_bits_retain(x)))));
+            (RouteLwEnCapType::Ip6, v)
+        }
     }
 }
 

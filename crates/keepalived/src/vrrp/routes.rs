@@ -12,13 +12,14 @@
 //! `ssthresh` `reordering` `initcwnd` `initrwnd` `features ecn` `quickack`
 //! `fastopen_no_cookie` `congctl` with their `lock`s; rules: every selector and
 //! action keepalived 2.2.7 has; `from`, `expires`, `pref` and `nexthop`
-//! groups). A route using anything else (`encap`, `vrf`, `ttl-propagate`) is still
+//! groups, `encap ip`/`ip6`). A route using anything else (`encap mpls`/`ila`,
+//! nexthop encap, `vrf`, `ttl-propagate`) is still
 //! installed with what is supported, and the attributes left out are named
 //! once in the log at start-up.
 
 use keepalived_config::model::ip::{Route, RouteType, Rule, RuleAction};
 use keepalived_netlink::{
-    Family, NexthopSpec, Prefix, RouteKind, RouteMetric, RouteSpec, RuleExtras, RuleSpec, RuleVerb,
+    EncapSpec, Family, NexthopSpec, Prefix, RouteKind, RouteMetric, RouteSpec, RuleExtras, RuleSpec, RuleVerb,
 };
 use tracing::warn;
 
@@ -57,13 +58,40 @@ pub fn route_spec(r: &Route) -> (RouteSpec, Vec<&'static str>) {
     if r.nexthops.iter().any(|n| n.dev.is_some() && n.encap.is_none() && ifindex(&n.dev).is_none()) {
         left.push("nexthop dev (interface not found)");
     }
+    spec.encap = r.encap.as_ref().and_then(encap);
     let unsupported: [(&'static str, bool); 3] = [
-        ("encap", r.encap.is_some() || r.nexthops.iter().any(|n| n.encap.is_some())),
+        (
+            "encap mpls/ila, nexthop encap",
+            r.encap.is_some() != spec.encap.is_some() || r.nexthops.iter().any(|n| n.encap.is_some()),
+        ),
         ("vrf", r.vrf.is_some()),
         ("ttl-propagate", r.ttl_propagate.is_some()),
     ];
     left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
     (spec, left)
+}
+
+/// `encap ip` / `encap ip6`; None for the kinds not installed (mpls, ila).
+fn encap(e: &keepalived_config::model::ip::Encap) -> Option<EncapSpec> {
+    use keepalived_config::model::ip::Encap;
+    use std::net::IpAddr;
+    let v4 = |a: &Option<IpAddr>| match a {
+        Some(IpAddr::V4(x)) => Some(*x),
+        _ => None,
+    };
+    let v6 = |a: &Option<IpAddr>| match a {
+        Some(IpAddr::V6(x)) => Some(*x),
+        _ => None,
+    };
+    match e {
+        Encap::Ip { id, dst, src, tos, ttl, flags } => {
+            Some(EncapSpec::Ip { id: *id, dst: v4(dst), src: v4(src), tos: *tos, ttl: *ttl, flags: *flags })
+        }
+        Encap::Ip6 { id, dst, src, tc, hoplimit, flags } => {
+            Some(EncapSpec::Ip6 { id: *id, dst: v6(dst), src: v6(src), tc: *tc, hoplimit: *hoplimit, flags: *flags })
+        }
+        Encap::Mpls { .. } | Encap::Ila { .. } => None,
+    }
 }
 
 fn ifindex(dev: &Option<String>) -> Option<u32> {
