@@ -5,6 +5,30 @@ use crate::model::Script;
 use crate::script::{split, ShellSplitError};
 
 impl Ctx {
+    /// Stop parsing if a reader met a missing parameter (exit 2).
+    pub fn stop_if_stopped(&self) -> crate::engine::Res {
+        match self.diags.stopped {
+            true => Err(crate::engine::Stop),
+            false => Ok(()),
+        }
+    }
+
+    /// The words of a script keyword's line, quotes and escapes applied
+    /// (keepalived `alloc_strvec_quoted_escaped`): None, after its report
+    /// for an unterminated quote, when the line cannot be split.
+    pub fn split_script_line(&mut self, args: &Args<'_>) -> Option<Vec<String>> {
+        match split(args.raw(), false) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                if let ShellSplitError::MissingQuote(q) = e {
+                    let msg = format!("String '{}': missing terminating {q}", args.raw());
+                    self.report(crate::diag::Severity::UnmatchedQuote, msg);
+                }
+                None
+            }
+        }
+    }
+
     /// Parse a script keyword line (keepalived `notify_script_init`):
     /// `KW "cmd args" [user [group]]`. `kind` names the script in messages
     /// ("notify", "vrrp_script", …). Returns `None` (after logging as
@@ -16,15 +40,15 @@ impl Ctx {
     /// As [`Ctx::read_script`], with the command at word `first` (1 for
     /// `notify_master CMD`, 2 for e.g. `quorum_up`… all 1 in practice).
     pub fn read_script_at(&mut self, args: &Args<'_>, first: usize, kind: &str) -> Option<Script> {
-        let words = match split(args.raw(), false) {
-            Ok(w) => w,
-            Err(_) => {
-                self.log("Unable to parse notify script");
-                return None;
-            }
+        let Some(words) = self.split_script_line(args) else {
+            self.log("Unable to parse notify script");
+            return None;
         };
         let Some(cmd) = words.get(first) else {
-            self.log("Unable to parse notify script");
+            // keepalived's "Unable to parse script '%s'" reads the missing
+            // word: a missing parameter, parsing stops (exit 2). The
+            // caller returns `stop_if_stopped`.
+            let _ = self.req(args, first);
             return None;
         };
         let argv = match split(cmd, true) {

@@ -318,15 +318,10 @@ impl Ctx {
         while let Some(line) = self.next_line() {
             let unmatched = tokenize_into(&line.text, &mut words);
             if unmatched {
-                // Script keywords re-tokenise the raw line themselves.
-                let script = words
-                    .first()
-                    .and_then(|k| block.find(k.text(&line.text)))
-                    .is_some_and(|k| matches!(k.kind, Kind::Script(_)));
-                if !script {
-                    self.origin = line.origin;
-                    self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
-                }
+                // Every line, script keywords included: 2.2.7 tokenises each
+                // line (alloc_strvec) before any handler re-reads it.
+                self.origin = line.origin;
+                self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
             }
             if words.is_empty() {
                 continue;

@@ -209,7 +209,6 @@ const INVALID: &[(&str, &str)] = &[
     ("set_supplementary_groups maybe", "Invalid set_supplementary_groups parameter maybe"),
     ("router_id", "routerid name missing - ignoring"),
     ("notification_email_from", "emailfrom missing - ignoring"),
-    ("notification_email_from a@b c@d", "emailfrom - ignoring extra entries 'c@d' ..."),
     ("smtp_server 1.2.3.4 99999", "Invalid smtp server 1.2.3.4 99999"),
     ("smtp_server 10.0.0.1/8 25", "Invalid smtp server 10.0.0.1/8 25"),
     ("smtp_connect_timeout 5000", "smtp_connect_timeout '5000' must be in [0, 4294] - ignoring"),
@@ -267,13 +266,10 @@ const INVALID: &[(&str, &str)] = &[
     ("vrrp_lower_prio_no_advert maybe", "Invalid value for vrrp_lower_prio_no_advert specified"),
     ("vrrp_higher_prio_send_advert maybe", "Invalid value for vrrp_higher_prio_send_advert specified"),
     ("vrrp_version 4", "VRRP Error: Version must be either 2 or 3"),
-    ("vrrp_iptables abcdefghijklmnopqrstuvwxyzabc", "VRRP Error : iptables in chain name too long - ignored"),
     ("vrrp_ipsets a a", "vrrp_ipsets: set name a used more than once"),
     ("nftables_priority x", "invalid nftables chain priority 'x'"),
     ("nftables_ipvs_priority x", "invalid ipvs nftables chain priority 'x'"),
     ("nftables_ipvs_start_fwmark 0", "invalid ipvs nftables start_fwmark priority '0'"),
-    ("vrrp_skip_check_adv_addr maybe", "Invalid value 'maybe' for global vrrp_check_adv_addr specified"),
-    ("vrrp_strict maybe", "Invalid value 'maybe' for global vrrp_strict specified"),
     ("vrrp_priority", "No vrrp process priority specified"),
     ("checker_priority 20", "Invalid checker process priority specified"),
     ("bfd_priority x", "Invalid bfd process priority specified"),
@@ -346,7 +342,7 @@ const INVALID: &[(&str, &str)] = &[
     ("config_save_dir /etc/hostname", "config_save_dir /etc/hostname exists and is not a directory"),
     ("nftables\nnftables", "nftables already specified - ignoring"),
     ("nftables_ipvs\nnftables_ipvs", "ipvs nftables already specified - ignoring"),
-    ("vrrp_iptables\nvrrp_iptables", "iptables already specified - ignoring"),
+    ("vrrp_iptables IN OUT", "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option"),
     ("lvs_sync_daemon eth0\nlvs_sync_daemon eth1", "lvs_sync_daemon has already been specified as eth0  - ignoring"),
 ];
 
@@ -596,7 +592,7 @@ include_check +read
 
 #[test]
 fn not_implemented_features_are_noticed_but_accepted() {
-    let p = gd("enable_snmp_vrrp\nenable_snmp_keepalived\nenable_snmp_checker\nenable_snmp_rfc\nenable_snmp_rfcv2\nenable_snmp_rfcv3\nenable_traps\nsnmp_socket udp:1.2.3.4:705\nsnmp_vs_stats_update_interval 1\nsnmp_rs_stats_update_interval 2\nenable_dbus\ndbus_service_name org.x\ndbus_no_interface_name none\nvrrp_iptables IN OUT\nvrrp_ipsets ka\nnftables\nnftables_priority 5\nnftables_counters\nnftables_ifindex\nnftables_ipvs tbl\nnftables_ipvs_priority 3\nnftables_ipvs_start_fwmark 100");
+    let p = gd("enable_snmp_vrrp\nenable_snmp_keepalived\nenable_snmp_checker\nenable_snmp_rfc\nenable_snmp_rfcv2\nenable_snmp_rfcv3\nenable_traps\nsnmp_socket udp:1.2.3.4:705\nsnmp_vs_stats_update_interval 1\nsnmp_rs_stats_update_interval 2\nenable_dbus\ndbus_service_name org.x\ndbus_no_interface_name none\nnftables\nnftables_priority 5\nnftables_counters\nnftables_ifindex\nnftables_ipvs tbl\nnftables_ipvs_priority 3\nnftables_ipvs_start_fwmark 100");
     assert_eq!(p.test_exit_code(), 0, "{:?}", msgs(&p));
     assert_has(&p, "'enable_dbus' is accepted but not implemented by keepalived-rs");
     assert!(p
@@ -620,26 +616,12 @@ fn not_implemented_features_are_noticed_but_accepted() {
     assert_eq!(g.nftables_priority, 5);
     assert_eq!(g.nftables_ipvs.as_deref(), Some("tbl"));
     assert_eq!((g.nftables_ipvs_priority, g.nftables_ipvs_start_fwmark), (3, 100));
-    // iptables and nftables together: iptables (and its ipsets) ignored
-    assert_has(&p, "Both iptables and nftables have been specified - ignoring iptables");
-    assert_eq!(g.vrrp_iptables_inchain, None);
-
-    let p = gd("vrrp_iptables\nvrrp_ipsets ka");
-    let g = &p.config.global;
-    assert_eq!(g.vrrp_iptables_inchain.as_deref(), Some("INPUT"));
-    assert_eq!(g.vrrp_iptables_outchain.as_deref(), Some("OUTPUT"));
-    let names = g.vrrp_ipsets.clone().unwrap().unwrap();
-    assert_eq!(
-        (
-            names.address.as_str(),
-            names.address6.as_str(),
-            names.address_iface6.as_str(),
-            names.igmp.as_str(),
-            names.mld.as_str(),
-            names.vmac_nd.as_str()
-        ),
-        ("ka", "ka6", "ka_if6", "ka_igmp", "ka_mld", "ka_nd")
-    );
+    // Debian's 2.2.7 is built without iptables: vrrp_iptables is an
+    // error and selects nftables with the default table.
+    let p = gd("vrrp_iptables IN OUT");
+    assert_eq!(p.test_exit_code(), 5);
+    assert_eq!(p.config.global.nftables.as_deref(), Some("keepalived"));
+    assert_eq!(p.config.global.vrrp_iptables_inchain, None);
     let p = gd("vrrp_ipsets ka");
     assert_has(&p, "vrrp_ipsets has been specified but not vrrp_iptables - vrrp_ipsets will be ignored");
 }
@@ -1055,4 +1037,16 @@ fn no_panic_on_odd_arguments() {
             let _ = parse(&format!("{kw} {a}\n"));
         }
     }
+}
+
+/// 2.2.7 takes `vrrp_strict` and `vrrp_skip_check_adv_addr` as flags: any
+/// word after them is ignored silently (the differential -t test compares
+/// this with keepalived 2.2.7); a boolean word keeps master's meaning.
+#[test]
+fn strict_and_skip_check_adv_addr_accept_any_word() {
+    let p = gd("vrrp_strict maybe\nvrrp_skip_check_adv_addr 0");
+    assert_eq!(p.test_exit_code(), 0, "{:?}", msgs(&p));
+    assert!(p.config.global.vrrp_strict && p.config.global.vrrp_skip_check_adv_addr);
+    let p = gd("vrrp_strict false\nvrrp_skip_check_adv_addr off");
+    assert!(!p.config.global.vrrp_strict && !p.config.global.vrrp_skip_check_adv_addr);
 }

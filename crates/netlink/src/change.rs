@@ -22,7 +22,12 @@ use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType};
+pub use netlink_packet_route::route::RouteMetric;
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteIp6TunnelFlags, RouteIpTunnelFlags, RouteLwEnCapType,
+    RouteLwTunnelEncap, RouteMessage, RouteNextHop, RouteNextHopFlags, RoutePreference, RouteProtocol, RouteRealm,
+    RouteScope, RouteType,
+};
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::protocols::NETLINK_ROUTE;
@@ -298,6 +303,59 @@ pub struct RouteSpec {
     pub protocol: Option<u8>,
     /// The type of route.
     pub kind: RouteKind,
+    /// `tos` (the header's TOS/DS field; 0 = any).
+    pub tos: u8,
+    /// `onlink` (RTNH_F_ONLINK).
+    pub onlink: bool,
+    /// `realms` (RTA_FLOW: source realm << 16 | destination realm).
+    pub realms: Option<u32>,
+    /// `mtu`, `advmss`, `hoplimit`, `rtt`, … (RTA_METRICS), in kernel units,
+    /// with the `lock` bits as a `Lock` entry.
+    pub metrics: Vec<RouteMetric>,
+    /// `from` (IPv6 source routing: RTA_SRC and the source length).
+    pub from: Option<Prefix>,
+    /// `expires` seconds (RTA_EXPIRES, IPv6).
+    pub expires: Option<u32>,
+    /// `pref low|medium|high` (RTA_PREF, IPv6; ICMPv6 router preference).
+    pub pref: Option<u8>,
+    /// `nexthop …` entries (RTA_MULTIPATH); `gateway`/`ifindex` unset then.
+    pub nexthops: Vec<NexthopSpec>,
+    /// `encap ip …` / `encap ip6 …` (lightweight tunnel metadata).
+    pub encap: Option<EncapSpec>,
+}
+
+/// The lightweight tunnel encapsulations this build installs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EncapSpec {
+    /// `encap ip [id N] [dst IP] [src IP] [tos T] [ttl N] [flags N]`.
+    Ip {
+        id: Option<u64>,
+        dst: Option<Ipv4Addr>,
+        src: Option<Ipv4Addr>,
+        tos: Option<u8>,
+        ttl: Option<u8>,
+        flags: Option<u16>,
+    },
+    /// `encap ip6 [id N] [dst IP] [src IP] [tc T] [hoplimit N] [flags N]`.
+    Ip6 {
+        id: Option<u64>,
+        dst: Option<std::net::Ipv6Addr>,
+        src: Option<std::net::Ipv6Addr>,
+        tc: Option<u8>,
+        hoplimit: Option<u8>,
+        flags: Option<u16>,
+    },
+}
+
+/// One `nexthop via IP dev IF weight N onlink realms R` of a multipath route.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NexthopSpec {
+    pub gateway: Option<IpAddr>,
+    pub ifindex: Option<u32>,
+    /// 1..=256 as written (the kernel's hops = weight - 1).
+    pub weight: Option<u16>,
+    pub onlink: bool,
+    pub realms: Option<u32>,
 }
 
 impl RouteSpec {
@@ -313,6 +371,15 @@ impl RouteSpec {
             scope: None,
             protocol: None,
             kind: RouteKind::Unicast,
+            tos: 0,
+            onlink: false,
+            realms: None,
+            metrics: Vec::new(),
+            from: None,
+            expires: None,
+            pref: None,
+            nexthops: Vec::new(),
+            encap: None,
         }
     }
 }
@@ -416,7 +483,88 @@ fn route_message(spec: &RouteSpec, add: bool) -> Result<RouteMessage, String> {
     if let Some(p) = spec.metric {
         m.attributes.push(RouteAttribute::Priority(p));
     }
+    route_extras(spec, &mut m);
     Ok(m)
+}
+
+/// The rarer attributes, in keepalived's order (vrrp_iproute.c
+/// `netlink_route`): tos and flags in the header, RTA_FLOW, RTA_METRICS.
+fn route_extras(spec: &RouteSpec, m: &mut RouteMessage) {
+    m.header.tos = spec.tos;
+    if spec.onlink {
+        m.header.flags |= RouteFlags::Onlink;
+    }
+    if let Some(r) = spec.realms {
+        let realm = RouteRealm { source: (r >> 16) as u16, destination: (r & 0xffff) as u16 };
+        m.attributes.push(RouteAttribute::Realm(realm));
+    }
+    if !spec.metrics.is_empty() {
+        m.attributes.push(RouteAttribute::Metrics(spec.metrics.clone()));
+    }
+    if let Some(p) = &spec.from {
+        m.header.source_prefix_length = p.len;
+        m.attributes.push(RouteAttribute::Source(RouteAddress::from(p.addr)));
+    }
+    if let Some(e) = spec.expires {
+        m.attributes.push(RouteAttribute::Expires(e));
+    }
+    if let Some(p) = spec.pref {
+        m.attributes.push(RouteAttribute::Preference(RoutePreference::from(p)));
+    }
+    if !spec.nexthops.is_empty() {
+        m.attributes.push(RouteAttribute::MultiPath(spec.nexthops.iter().map(nexthop).collect()));
+    }
+    if let Some(e) = &spec.encap {
+        let (kind, attrs) = encap(e);
+        m.attributes.push(RouteAttribute::EncapType(kind));
+        m.attributes.push(RouteAttribute::Encap(attrs));
+    }
+}
+
+/// RTA_ENCAP_TYPE and the nested RTA_ENCAP attributes, in keepalived's
+/// order (vrrp_iproute.c `add_encap_ip`/`add_encap_ip6`).
+fn encap(e: &EncapSpec) -> (RouteLwEnCapType, Vec<RouteLwTunnelEncap>) {
+    use netlink_packet_route::route::{RouteIp6Tunnel as T6, RouteIpTunnel as T4};
+    use RouteLwTunnelEncap::{Ip, Ip6};
+    match e {
+        EncapSpec::Ip { id, dst, src, tos, ttl, flags } => {
+            let mut v = Vec::new();
+            v.extend(id.map(|x| Ip(T4::Id(x))));
+            v.extend(dst.map(|x| Ip(T4::Destination(x))));
+            v.extend(src.map(|x| Ip(T4::Source(x))));
+            v.extend(tos.map(|x| Ip(T4::Tos(x))));
+            v.extend(ttl.map(|x| Ip(T4::Ttl(x))));
+            v.extend(flags.map(|x| Ip(T4::Flags(RouteIpTunnelFlags::from_bits_retain(x)))));
+            (RouteLwEnCapType::Ip, v)
+        }
+        EncapSpec::Ip6 { id, dst, src, tc, hoplimit, flags } => {
+            let mut v = Vec::new();
+            v.extend(id.map(|x| Ip6(T6::Id(x))));
+            v.extend(dst.map(|x| Ip6(T6::Destination(x))));
+            v.extend(src.map(|x| Ip6(T6::Source(x))));
+            v.extend(tc.map(|x| Ip6(T6::Tc(x))));
+            v.extend(hoplimit.map(|x| Ip6(T6::Hoplimit(x))));
+            v.extend(flags.map(|x| Ip6(T6::Flags(RouteIp6TunnelFlags::from_bits_retain(x)))));
+            (RouteLwEnCapType::Ip6, v)
+        }
+    }
+}
+
+fn nexthop(n: &NexthopSpec) -> RouteNextHop {
+    let mut hop = RouteNextHop::default();
+    hop.hops = n.weight.map(|w| w.saturating_sub(1).min(255) as u8).unwrap_or(0);
+    hop.interface_index = n.ifindex.unwrap_or(0);
+    if n.onlink {
+        hop.flags |= RouteNextHopFlags::Onlink;
+    }
+    if let Some(g) = n.gateway {
+        hop.attributes.push(RouteAttribute::Gateway(RouteAddress::from(g)));
+    }
+    if let Some(r) = n.realms {
+        let realm = RouteRealm { source: (r >> 16) as u16, destination: (r & 0xffff) as u16 };
+        hop.attributes.push(RouteAttribute::Realm(realm));
+    }
+    hop
 }
 
 /// The address family of a rule.
@@ -449,6 +597,41 @@ pub struct RuleSpec {
     /// `protocol` (FRA_PROTOCOL): keepalived marks its rules
     /// RTPROT_KEEPALIVED. On delete, `None` matches any.
     pub protocol: Option<u8>,
+    /// The rarer selectors and the actions other than `lookup`.
+    pub extras: RuleExtras,
+}
+
+/// What a rule does instead of `lookup TABLE`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuleVerb {
+    /// `lookup` / `table` (the `table` field).
+    #[default]
+    Lookup,
+    Goto(u32),
+    Nop,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+}
+
+/// `not`, `tos`, `realms`, `suppress_*`, `iif`, `oif`, `tunnel-id`,
+/// `uidrange`, `l3mdev`, `ipproto`, `sport`, `dport` and the action.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleExtras {
+    pub invert: bool,
+    pub tos: u8,
+    pub realms: Option<u32>,
+    pub suppress_prefixlength: Option<u32>,
+    pub suppress_ifgroup: Option<u32>,
+    pub iif: Option<String>,
+    pub oif: Option<String>,
+    pub tunnel_id: Option<u64>,
+    pub uidrange: Option<(u32, u32)>,
+    pub l3mdev: bool,
+    pub ipproto: Option<u8>,
+    pub sport: Option<(u16, u16)>,
+    pub dport: Option<(u16, u16)>,
+    pub verb: RuleVerb,
 }
 
 impl fmt::Display for RuleSpec {
@@ -525,10 +708,11 @@ fn rule_message(spec: &RuleSpec, add: bool) -> Result<RuleMessage, String> {
             m.attributes.push(RuleAttribute::Destination(p.addr));
         }
     }
+    let lookup = spec.extras.verb == RuleVerb::Lookup && !spec.extras.l3mdev;
     let table = match (spec.table, add) {
-        (Some(t), _) => Some(t),
-        (None, true) => Some(RT_TABLE_MAIN),
-        (None, false) => None,
+        (Some(t), _) if lookup => Some(t),
+        (None, true) if lookup => Some(RT_TABLE_MAIN),
+        _ => None,
     };
     if let Some(t) = table {
         m.header.table = u8::try_from(t).unwrap_or(0);
@@ -547,7 +731,52 @@ fn rule_message(spec: &RuleSpec, add: bool) -> Result<RuleMessage, String> {
     if let Some(mask) = spec.fwmask {
         m.attributes.push(RuleAttribute::FwMask(mask));
     }
+    rule_extras(&spec.extras, &mut m);
     Ok(m)
+}
+
+/// The rarer selectors and actions (keepalived vrrp_iprule.c
+/// `netlink_rule`).
+fn rule_extras(x: &RuleExtras, m: &mut RuleMessage) {
+    use netlink_packet_route::rule::{RuleFlags, RulePortRange, RuleUidRange};
+    m.header.tos = x.tos;
+    if x.invert {
+        m.header.flags |= RuleFlags::Invert;
+    }
+    m.header.action = match x.verb {
+        RuleVerb::Lookup if x.l3mdev => RuleAction::ToTable,
+        RuleVerb::Lookup => m.header.action,
+        RuleVerb::Goto(_) => RuleAction::Goto,
+        RuleVerb::Nop => RuleAction::Nop,
+        RuleVerb::Blackhole => RuleAction::Blackhole,
+        RuleVerb::Unreachable => RuleAction::Unreachable,
+        RuleVerb::Prohibit => RuleAction::Prohibit,
+    };
+    let a = &mut m.attributes;
+    if let RuleVerb::Goto(p) = x.verb {
+        a.push(RuleAttribute::Goto(p));
+    }
+    if let Some(r) = x.realms {
+        a.push(RuleAttribute::Realm(RouteRealm { source: (r >> 16) as u16, destination: (r & 0xffff) as u16 }));
+    }
+    a.extend(x.suppress_prefixlength.map(RuleAttribute::SuppressPrefixLen));
+    a.extend(x.suppress_ifgroup.map(RuleAttribute::SuppressIfGroup));
+    a.extend(x.iif.clone().map(RuleAttribute::Iifname));
+    a.extend(x.oif.clone().map(RuleAttribute::Oifname));
+    a.extend(x.tunnel_id.map(RuleAttribute::TunId));
+    if let Some((start, end)) = x.uidrange {
+        a.push(RuleAttribute::UidRange(RuleUidRange { start, end }));
+    }
+    if x.l3mdev {
+        a.push(RuleAttribute::L3MDev(true));
+    }
+    a.extend(x.ipproto.map(|p| RuleAttribute::IpProtocol(netlink_packet_route::IpProtocol::from(p))));
+    if let Some((start, end)) = x.sport {
+        a.push(RuleAttribute::SourcePortRange(RulePortRange { start, end }));
+    }
+    if let Some((start, end)) = x.dport {
+        a.push(RuleAttribute::DestinationPortRange(RulePortRange { start, end }));
+    }
 }
 
 fn invalid(action: &str, detail: String) -> NetlinkError {

@@ -58,8 +58,9 @@ mod transport;
 pub mod vmac;
 
 pub use change::{
-    add_address, add_route, add_rule, del_address, del_route, del_rule, AddrOptions, Family, Prefix, RouteKind,
-    RouteSpec, RuleSpec, RTPROT_BOOT, RTPROT_KEEPALIVED, RT_TABLE_MAIN,
+    add_address, add_route, add_rule, del_address, del_route, del_rule, AddrOptions, EncapSpec, Family, NexthopSpec,
+    Prefix, RouteKind, RouteMetric, RouteSpec, RuleExtras, RuleSpec, RuleVerb, RTPROT_BOOT, RTPROT_KEEPALIVED,
+    RT_TABLE_MAIN,
 };
 pub use monitor::{Event, Monitor, MONITOR_RECEIVE_BUFFER};
 

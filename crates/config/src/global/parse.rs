@@ -16,7 +16,6 @@ const SCHED_RR_MAX: i32 = 99;
 const TASK_COMM_LEN: usize = 16;
 const LVS_MAX_TIMEOUT: u32 = 86400 * 31;
 const IP_VS_IFNAME_MAXLEN: usize = 16;
-const XT_EXTENSION_MAXNAMELEN: usize = 29;
 const IPSET_MAXNAMELEN: usize = 32;
 const NFT_TABLE_MAXNAMELEN: usize = 256;
 const IGMP_LINK_LOCAL_MCAST_REPORTS: &str = "/proc/sys/net/ipv4/igmp_link_local_mcast_reports";
@@ -425,9 +424,7 @@ fn h_email_from(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error("emailfrom missing - ignoring");
         return Ok(());
     };
-    if let Some(x) = args.get(2) {
-        ctx.error(format!("emailfrom - ignoring extra entries '{x}' ..."));
-    }
+    // Further words are ignored silently, as 2.2.7 does (set_value).
     let v = format_email_addr(ctx, w);
     g(ctx).notification_email_from = Some(v);
     Ok(())
@@ -661,8 +658,9 @@ fn h_min_auto_priority_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error("min_auto_priority_delay requires delay time");
         return Ok(());
     };
-    match ctx.read_unsigned(w, 1, 10_000_000, true) {
-        Some(v) => g(ctx).min_auto_priority_delay = v,
+    // 2.2.7 reads it as a signed int (read_int_strvec), hence its texts.
+    match ctx.read_int(w, 1, 10_000_000, true) {
+        Some(v) => g(ctx).min_auto_priority_delay = v as u32,
         None => ctx.error(format!("min_auto_priority_delay '{w}' must be in [1, 10000000] - ignoring")),
     }
     Ok(())
@@ -1100,17 +1098,20 @@ fn h_check_unicast_src(ctx: &mut Ctx, _args: &Args<'_>) -> Res {
 }
 
 fn h_skip_check_adv_addr(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = global_bool(ctx, args, "vrrp_check_adv_addr") {
-        g(ctx).vrrp_skip_check_adv_addr = b;
-    }
+    g(ctx).vrrp_skip_check_adv_addr = flag_or_bool(args);
     Ok(())
 }
 
 fn h_vrrp_strict(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if let Some(b) = global_bool(ctx, args, "vrrp_strict") {
-        g(ctx).vrrp_strict = b;
-    }
+    g(ctx).vrrp_strict = flag_or_bool(args);
     Ok(())
+}
+
+/// `vrrp_strict` and `vrrp_skip_check_adv_addr` are flags in 2.2.7 (any
+/// argument ignored, the option set); master reads a boolean. A boolean
+/// word keeps master's meaning, any other word 2.2.7's, silently as 2.2.7.
+fn flag_or_bool(args: &Args<'_>) -> bool {
+    args.get(1).and_then(crate::numbers::check_true_false).unwrap_or(true)
 }
 
 fn h_vrrp_startup_delay(ctx: &mut Ctx, args: &Args<'_>) -> Res {
@@ -1481,30 +1482,14 @@ fn valid_fw_name(ctx: &mut Ctx, name: &str, max_len: usize, type_name: &str, log
 
 fn h_vrrp_iptables(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     not_implemented(ctx, args);
-    if g(ctx).vrrp_iptables_inchain.is_some() {
-        ctx.error("iptables already specified - ignoring");
-        return Ok(());
-    }
-    if let Some(inc) = args.get(1) {
-        if !valid_fw_name(ctx, inc, XT_EXTENSION_MAXNAMELEN, "iptables", "in chain") {
-            return Ok(());
-        }
-        g(ctx).vrrp_iptables_inchain = Some(inc.to_string());
-        if let Some(out) = args.get(2) {
-            if !valid_fw_name(ctx, out, XT_EXTENSION_MAXNAMELEN, "iptables", "out chain") {
-                return Ok(());
-            }
-            if inc == out {
-                ctx.log("vrrp_iptables: chain names cannot be the same");
-                g(ctx).vrrp_iptables_inchain = None;
-                return Ok(());
-            }
-            g(ctx).vrrp_iptables_outchain = Some(out.to_string());
-        }
-        return Ok(());
-    }
-    g(ctx).vrrp_iptables_inchain = Some("INPUT".into());
-    g(ctx).vrrp_iptables_outchain = Some("OUTPUT".into());
+    // What Debian's keepalived 2.2.7 (built with nftables, without
+    // iptables) does: an error, and nftables with the default table; the
+    // chain names are not read.
+    ctx.error(
+        "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option",
+    );
+    g(ctx).nftables = Some("keepalived".to_string());
+    g(ctx).nftables_priority = -1;
     Ok(())
 }
 

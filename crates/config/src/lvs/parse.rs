@@ -80,7 +80,8 @@ pub(crate) fn parse_ip(ip: &str) -> Option<IpAddr> {
 pub(crate) fn trio(addr: Option<&IpAddr>, proto: Option<Protocol>, port: u16) -> String {
     let a = match addr {
         Some(a) => a.to_string(),
-        None => "(none)".to_string(),
+        // 2.2.7 prints an unset (AF_UNSPEC) address as nothing: "[]:udp:0".
+        None => String::new(),
     };
     format!("[{a}]:{}:{port}", Protocol::name(proto))
 }
@@ -883,6 +884,7 @@ fn vs_quorum_up(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let sc = ctx.read_script(args, "quorum");
+    ctx.stop_if_stopped()?;
     with_vs!(ctx, vs => vs.quorum_up = sc);
     Ok(())
 }
@@ -895,6 +897,7 @@ fn vs_quorum_down(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let sc = ctx.read_script(args, "quorum");
+    ctx.stop_if_stopped()?;
     with_vs!(ctx, vs => vs.quorum_down = sc);
     Ok(())
 }
@@ -1112,6 +1115,7 @@ fn rs_notify_up(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let sc = ctx.read_script(args, "notify");
+    ctx.stop_if_stopped()?;
     with_rs!(ctx, rs => rs.notify_up = sc);
     Ok(())
 }
@@ -1124,6 +1128,7 @@ fn rs_notify_down(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let sc = ctx.read_script(args, "notify");
+    ctx.stop_if_stopped()?;
     with_rs!(ctx, rs => rs.notify_down = sc);
     Ok(())
 }
@@ -1843,7 +1848,7 @@ fn url_tls_compliant(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn url_regex(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let words = crate::script::split(args.raw(), true).unwrap_or_default();
     if words.len() != 2 {
-        ctx.error("regex missing or too many fields");
+        ctx.log("regex missing or too many fields");
         return Ok(());
     }
     if let Some(old) = st(ctx).regex_pattern.clone() {
@@ -2264,7 +2269,7 @@ fn misc_cmd(ctx: &mut Ctx) -> String {
 }
 
 fn misc_path(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    let words = crate::script::split(args.raw(), false).ok();
+    let words = ctx.split_script_line(args);
     let argv = words.as_ref().and_then(|w| w.get(1)).and_then(|cmd| crate::script::split(cmd, true).ok());
     let Some(argv) = argv.filter(|a| !a.is_empty()) else {
         return Ok(());
@@ -2328,6 +2333,11 @@ fn misc_close(ctx: &mut Ctx) -> Res {
         };
         s.user = m.user.clone();
         s.group = m.group.clone();
+        if s.user.is_none() && crate::global::scripts::get_default_script_user(ctx).is_none() {
+            let cmd = s.cmd_str();
+            ctx.error(format!("Unable to set default user for misc script {cmd} - removing"));
+            return Ok(());
+        }
     }
     commit_checker(ctx, c);
     Ok(())

@@ -65,9 +65,17 @@ impl Script {
     pub fn path(&self) -> &str {
         self.args.first().map(String::as_str).unwrap_or("")
     }
-    /// The command line as keepalived prints it.
+    /// The command line as keepalived prints it (`cmd_str_r`): each word in
+    /// single quotes, except a first word that is a bare redirection.
     pub fn cmd_str(&self) -> String {
-        self.args.join(" ")
+        let quote = |(i, a): (usize, &String)| {
+            if i == 0 && (a.starts_with('<') || a.starts_with('>')) {
+                a.clone()
+            } else {
+                format!("'{a}'")
+            }
+        };
+        self.args.iter().enumerate().map(quote).collect::<Vec<_>>().join(" ")
     }
 }
 

@@ -187,9 +187,10 @@ fn gna_interval(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     garp_timer(ctx, args, "gna_interval")
 }
 
+// 2.2.7 reads the interval up to INT_MAX µs (read_decimal_unsigned_strvec).
 fn garp_timer(ctx: &mut Ctx, args: &Args<'_>, which: &str) -> Res {
     let s = ctx.req(args, 1)?;
-    let Some(v) = ctx.read_decimal(s, 0, u32::MAX as u64, 6, true) else {
+    let Some(v) = ctx.read_decimal(s, 0, i32::MAX as u64, 6, true) else {
         ctx.error(format!("garp_group {which} '{s}' invalid"));
         return Ok(());
     };
@@ -609,6 +610,7 @@ fn sg_notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let s = ctx.read_script(args, "notify");
+    ctx.stop_if_stopped()?;
     if let Some(g) = group(ctx) {
         match kw {
             "notify_backup" => g.notify_backup = s,
@@ -925,6 +927,8 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    // The VRRP shell creates no ipvlan interface yet: say so, never silently.
+    ctx.report(Severity::Notice, "'use_ipvlan' is accepted but not implemented by keepalived-rs");
     let n = iname(ctx);
     if inst(ctx).is_some_and(|v| v.use_ipvlan.is_some()) {
         ctx.error(format!("({n}) use_ipvlan already specified"));
@@ -1060,7 +1064,9 @@ fn unicast_peer_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         i += 2;
     }
     if inst(ctx).is_some_and(|v| v.unicast_peers.iter().any(|p| p.addr == addr)) {
-        ctx.error(format!("({n}) {w0} - duplicate unicast_peer"));
+        // Master's text; 2.2.7 adds the peer twice silently (two adverts
+        // per interval to it): dropped, noticed without failing -t.
+        ctx.log(format!("({n}) {w0} - duplicate unicast_peer"));
         return Ok(());
     }
     if min_ttl > max_ttl {
@@ -1391,6 +1397,7 @@ fn notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     let s = ctx.read_script(args, "notify");
+    ctx.stop_if_stopped()?;
     flag(ctx, |v| match kw {
         "notify_backup" => v.notify_backup = s,
         "notify_master" => v.notify_master = s,
@@ -1930,12 +1937,8 @@ fn open_script(ctx: &mut Ctx, args: &Args<'_>) -> Res<Enter> {
 
 fn vs_script(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     use crate::script::{split, ShellSplitError};
-    let words = match split(args.raw(), false) {
-        Ok(w) => w,
-        Err(_) => {
-            ctx.log("Unable to parse script");
-            return Ok(());
-        }
+    let Some(words) = ctx.split_script_line(args) else {
+        return Ok(());
     };
     let Some(cmd) = words.get(1) else {
         return Ok(());
@@ -1969,10 +1972,12 @@ fn vs_timeout(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 fn vs_timer(ctx: &mut Ctx, args: &Args<'_>, which: &str) -> Res {
     let w = ctx.req(args, 1)?;
     let n = sname(ctx);
-    let max_s = u32::MAX as u64 / TIMER_HZ;
-    let Some(mut ms) = ctx.read_decimal(w, 0, max_s * 1000, 3, true) else {
+    // Whole seconds, as 2.2.7 reads them (read_unsigned_strvec); master
+    // takes decimals.
+    let max_s = (u32::MAX as u64 / TIMER_HZ) as u32;
+    let Some(mut ms) = ctx.read_unsigned(w, 0, max_s, true).map(|s| s as u64 * 1000) else {
         if which == "interval" {
-            ctx.error(format!("({n}): vrrp script interval '{w}' must be between 0.001 and {max_s} - ignoring"));
+            ctx.error(format!("({n}): vrrp script interval '{w}' must be between 1 and {max_s} - ignoring"));
         } else {
             ctx.error(format!("({n}): vrrp script timeout '{w}' invalid - ignoring"));
         }
@@ -2065,6 +2070,11 @@ fn close_script(ctx: &mut Ctx) -> Res {
     if no_script {
         let n = s.name.clone();
         ctx.error(format!("No script set for vrrp_script {n} - removing"));
+        remove = true;
+    } else if !remove && !ctx.cfg.vrrp.script_user_set && crate::global::scripts::get_default_script_user(ctx).is_none()
+    {
+        let n = ctx.cfg.vrrp.scripts.last().map(|s| s.name.clone()).unwrap_or_default();
+        ctx.error(format!("Unable to set default user for vrrp script {n} - removing"));
         remove = true;
     }
     if remove {

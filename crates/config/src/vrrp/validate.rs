@@ -94,17 +94,12 @@ fn script_security(ctx: &mut Ctx, sys: &SystemView) {
         return;
     }
     let mut fl = 0u32;
-    let tracked: std::collections::HashSet<String> = ctx
-        .cfg
-        .vrrp
-        .instances
-        .iter()
-        .flat_map(|v| v.track_scripts.iter().map(|t| t.name.clone()))
-        .chain(ctx.cfg.vrrp.sync_groups.iter().flat_map(|s| s.track_scripts.iter().map(|t| t.name.clone())))
-        .collect();
+    // Every vrrp_script is checked, tracked or not: 2.2.7 removes the
+    // unused ones only after its checks (measured: an unused script alone
+    // gives the SECURITY VIOLATION report).
     let mut scripts = std::mem::take(&mut ctx.cfg.vrrp.scripts);
     let mut insecure: Vec<String> = Vec::new();
-    for s in scripts.iter_mut().filter(|s| tracked.contains(&s.name)) {
+    for s in scripts.iter_mut() {
         let Some(sc) = s.script.as_mut() else {
             continue;
         };
@@ -438,11 +433,10 @@ fn complete_instance(
             );
         }
     }
+    // keepalived's "Unicast peers are not supported in strict mode" needs
+    // the interface's flags, which 2.2.7 has not read yet here: measured,
+    // its -t and its daemon both accept strict mode with unicast peers.
     let sys_if = v.interface.as_deref().and_then(|i| sys.interface(i)).cloned();
-    if strict && v.unicast && sys_if.as_ref().is_some_and(|i| !i.loopback) {
-        at(ctx, &o, format!("({n}) Unicast peers are not supported in strict mode"));
-        return false;
-    }
     if v.interface.is_none() {
         let Some(src) = v.src_ip else {
             at(ctx, &o, format!("({n}): Unicast instances must have unicast_src_ip or interface"));

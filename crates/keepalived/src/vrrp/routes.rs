@@ -7,13 +7,20 @@
 //!
 //! This build applies the common attributes (destination, `via`, `dev`,
 //! `src`, `table`, `metric`, `scope`, `protocol`, the blackhole /
-//! unreachable / prohibit types; rules: `from`, `to`, `table`,
-//! `preference`, `fwmark[/mask]`). A route or rule using anything else is
-//! still installed with what is supported, and the attributes left out are
-//! named once in the log at start-up.
+//! unreachable / prohibit types, `tos`, `onlink`, `realms`, the metrics
+//! `mtu` `advmss` `hoplimit` `rtt` `rttvar` `rto_min` `window` `cwnd`
+//! `ssthresh` `reordering` `initcwnd` `initrwnd` `features ecn` `quickack`
+//! `fastopen_no_cookie` `congctl` with their `lock`s; rules: every selector and
+//! action keepalived 2.2.7 has; `from`, `expires`, `pref` and `nexthop`
+//! groups, `encap ip`/`ip6`). A route using anything else (`encap mpls`/`ila`,
+//! nexthop encap, `vrf`, `ttl-propagate`) is still
+//! installed with what is supported, and the attributes left out are named
+//! once in the log at start-up.
 
 use keepalived_config::model::ip::{Route, RouteType, Rule, RuleAction};
-use keepalived_netlink::{Family, Prefix, RouteKind, RouteSpec, RuleSpec};
+use keepalived_netlink::{
+    EncapSpec, Family, NexthopSpec, Prefix, RouteKind, RouteMetric, RouteSpec, RuleExtras, RuleSpec, RuleVerb,
+};
 use tracing::warn;
 
 /// A route ready for netlink, with what was left out.
@@ -40,37 +47,131 @@ pub fn route_spec(r: &Route) -> (RouteSpec, Vec<&'static str>) {
             RouteKind::Unicast
         }
     };
-    let unsupported: [(&'static str, bool); 12] = [
-        ("from", r.from.is_some()),
-        ("tos", r.tos.is_some()),
-        ("onlink", r.onlink),
-        ("encap", r.encap.is_some()),
-        ("expires", r.expires.is_some()),
-        ("mtu", r.mtu.is_some()),
-        ("hoplimit", r.hoplimit.is_some()),
-        ("advmss", r.advmss.is_some()),
-        ("realms", r.realms.is_some()),
-        ("nexthop", !r.nexthops.is_empty()),
+    spec.tos = r.tos.unwrap_or(0);
+    spec.onlink = r.onlink;
+    spec.realms = r.realms;
+    spec.metrics = metrics(r);
+    spec.from = r.from.map(|p| Prefix::new(p.addr, p.prefix));
+    spec.expires = r.expires;
+    spec.pref = r.pref;
+    spec.nexthops = r.nexthops.iter().map(nexthop).collect();
+    if r.nexthops.iter().any(|n| n.dev.is_some() && n.encap.is_none() && ifindex(&n.dev).is_none()) {
+        left.push("nexthop dev (interface not found)");
+    }
+    spec.encap = r.encap.as_ref().and_then(encap);
+    let unsupported: [(&'static str, bool); 3] = [
+        (
+            "encap mpls/ila, nexthop encap",
+            r.encap.is_some() != spec.encap.is_some() || r.nexthops.iter().any(|n| n.encap.is_some()),
+        ),
         ("vrf", r.vrf.is_some()),
-        ("metrics (rtt, window, cwnd, ...)", r.rtt.is_some() || r.window.is_some() || r.cwnd.is_some()),
+        ("ttl-propagate", r.ttl_propagate.is_some()),
     ];
     left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
     (spec, left)
 }
 
-/// A rule ready for netlink, with what was left out.
+/// `encap ip` / `encap ip6`; None for the kinds not installed (mpls, ila).
+fn encap(e: &keepalived_config::model::ip::Encap) -> Option<EncapSpec> {
+    use keepalived_config::model::ip::Encap;
+    use std::net::IpAddr;
+    let v4 = |a: &Option<IpAddr>| match a {
+        Some(IpAddr::V4(x)) => Some(*x),
+        _ => None,
+    };
+    let v6 = |a: &Option<IpAddr>| match a {
+        Some(IpAddr::V6(x)) => Some(*x),
+        _ => None,
+    };
+    match e {
+        Encap::Ip { id, dst, src, tos, ttl, flags } => {
+            Some(EncapSpec::Ip { id: *id, dst: v4(dst), src: v4(src), tos: *tos, ttl: *ttl, flags: *flags })
+        }
+        Encap::Ip6 { id, dst, src, tc, hoplimit, flags } => {
+            Some(EncapSpec::Ip6 { id: *id, dst: v6(dst), src: v6(src), tc: *tc, hoplimit: *hoplimit, flags: *flags })
+        }
+        Encap::Mpls { .. } | Encap::Ila { .. } => None,
+    }
+}
+
+fn ifindex(dev: &Option<String>) -> Option<u32> {
+    dev.as_deref().and_then(|d| keepalived_net::interface_info(d).ok()).map(|i| i.index)
+}
+
+fn nexthop(n: &keepalived_config::model::ip::Nexthop) -> NexthopSpec {
+    NexthopSpec { gateway: n.via, ifindex: ifindex(&n.dev), weight: n.weight, onlink: n.onlink, realms: n.realms }
+}
+
+/// RTA_METRICS as keepalived sends it (values in kernel units; a `lock`
+/// word sets bit RTAX_x of RTAX_LOCK).
+fn metrics(r: &Route) -> Vec<RouteMetric> {
+    use keepalived_config::model::ip::Metric;
+    let mut out = Vec::new();
+    let mut lock = 0u32;
+    let mut add = |m: &Option<Metric>, rtax: u32, f: fn(u32) -> RouteMetric| {
+        if let Some(m) = m {
+            lock |= u32::from(m.lock) << rtax;
+            out.push(f(m.value));
+        }
+    };
+    add(&r.rtt, 4, RouteMetric::Rtt);
+    add(&r.rttvar, 5, RouteMetric::RttVar);
+    add(&r.rto_min, 13, RouteMetric::RtoMin);
+    add(&r.mtu, 2, RouteMetric::Mtu);
+    add(&r.ssthresh, 6, RouteMetric::SsThresh);
+    add(&r.cwnd, 7, RouteMetric::Cwnd);
+    add(&r.advmss, 8, RouteMetric::Advmss);
+    add(&r.reordering, 9, RouteMetric::Reordering);
+    let plain = [
+        (r.features_ecn.then_some(1), RouteMetric::Features as fn(u32) -> RouteMetric),
+        (r.window, RouteMetric::Window),
+        (r.hoplimit.map(u32::from), RouteMetric::Hoplimit),
+        (r.initcwnd, RouteMetric::InitCwnd),
+        (r.initrwnd, RouteMetric::InitRwnd),
+        (r.quickack.map(u32::from), RouteMetric::QuickAck),
+        (r.fastopen_no_cookie.map(u32::from), RouteMetric::FastopenNoCookie),
+    ];
+    out.extend(plain.into_iter().filter_map(|(v, f)| v.map(f)));
+    if let Some(cc) = &r.congctl {
+        lock |= u32::from(r.congctl_lock) << 16;
+        out.push(RouteMetric::CcAlgo(cc.clone()));
+    }
+    if lock != 0 {
+        out.insert(0, RouteMetric::Lock(lock));
+    }
+    out
+}
+
+/// A rule ready for netlink (nothing is left out any more; the list stays
+/// for the callers' warning).
 pub fn rule_spec(r: &Rule) -> (RuleSpec, Vec<&'static str>) {
-    let mut left = Vec::new();
     let family = match r.family {
         keepalived_config::model::ip::Family::Inet6 => Family::Inet6,
         _ => Family::Inet,
     };
-    let table = match r.action {
-        RuleAction::Table(t) => Some(t),
-        _ => {
-            left.push("action other than table");
-            None
-        }
+    let (table, verb) = match r.action {
+        RuleAction::Table(t) => (Some(t), RuleVerb::Lookup),
+        RuleAction::Goto(p) => (None, RuleVerb::Goto(p)),
+        RuleAction::Nop => (None, RuleVerb::Nop),
+        RuleAction::Blackhole => (None, RuleVerb::Blackhole),
+        RuleAction::Unreachable => (None, RuleVerb::Unreachable),
+        RuleAction::Prohibit => (None, RuleVerb::Prohibit),
+    };
+    let extras = RuleExtras {
+        invert: r.invert,
+        tos: r.tos.unwrap_or(0),
+        realms: r.realms,
+        suppress_prefixlength: r.suppress_prefixlength,
+        suppress_ifgroup: r.suppress_ifgroup,
+        iif: r.iif.clone(),
+        oif: r.oif.clone(),
+        tunnel_id: r.tunnel_id,
+        uidrange: r.uidrange,
+        l3mdev: r.l3mdev,
+        ipproto: r.ipproto,
+        sport: r.sport,
+        dport: r.dport,
+        verb,
     };
     let spec = RuleSpec {
         family,
@@ -81,23 +182,9 @@ pub fn rule_spec(r: &Rule) -> (RuleSpec, Vec<&'static str>) {
         fwmark: r.fwmark,
         fwmask: r.fwmask,
         protocol: Some(r.protocol.unwrap_or(keepalived_netlink::RTPROT_KEEPALIVED)),
+        extras,
     };
-    let unsupported: [(&'static str, bool); 12] = [
-        ("not", r.invert),
-        ("tos", r.tos.is_some()),
-        ("realms", r.realms.is_some()),
-        ("suppress_prefixlength", r.suppress_prefixlength.is_some()),
-        ("suppress_ifgroup", r.suppress_ifgroup.is_some()),
-        ("iif", r.iif.is_some()),
-        ("oif", r.oif.is_some()),
-        ("tunnel-id", r.tunnel_id.is_some()),
-        ("uidrange", r.uidrange.is_some()),
-        ("ipproto", r.ipproto.is_some()),
-        ("sport/dport", r.sport.is_some() || r.dport.is_some()),
-        ("l3mdev", r.l3mdev),
-    ];
-    left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
-    (spec, left)
+    (spec, Vec::new())
 }
 
 /// Convert a list, logging (once, here) what is not applied.
