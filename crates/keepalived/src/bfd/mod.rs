@@ -51,7 +51,13 @@ pub struct BfdChild {
     send_error: Vec<bool>,
     buf: Vec<u8>,
     rng: u64,
+    /// When to try again to open the sending sockets that failed to open
+    /// (keepalived bfd_open_fd_out_thread: every 60 s).
+    retry_tx_at: Option<Instant>,
 }
+
+/// keepalived retries a session's sending socket every 60 s.
+const TX_RETRY_US: u64 = 60_000_000;
 
 /// The sessions of `cfg`, with keepalived-rs's IPv6 default hop limit:
 /// RFC 5881 §5 requires 255 where keepalived 2.2.7 defaults to 64 (which
@@ -99,12 +105,36 @@ impl BfdChild {
             send_error: Vec::new(),
             buf: vec![0; RX_BUF],
             rng,
+            retry_tx_at: None,
         };
         child.open_rx(None);
         let sessions = child.engine.config().sessions.clone();
         child.tx = sessions.iter().map(|s| child.open_tx(s)).collect();
         child.send_error = vec![false; sessions.len()];
+        child.schedule_tx_retry();
         child
+    }
+
+    /// Arm the 60 s retry while a session has no sending socket.
+    fn schedule_tx_retry(&mut self) {
+        let missing = self.tx.iter().any(Option::is_none);
+        self.retry_tx_at = match (missing, self.retry_tx_at) {
+            (false, _) => None,
+            (true, Some(t)) => Some(t),
+            (true, None) => Some(self.now().add_us(TX_RETRY_US)),
+        };
+    }
+
+    /// Try again to open the sending sockets that are missing.
+    fn retry_tx(&mut self) {
+        self.retry_tx_at = None;
+        let sessions = self.engine.config().sessions.clone();
+        for (i, s) in sessions.iter().enumerate() {
+            if self.tx.get(i).is_some_and(Option::is_none) {
+                self.tx[i] = self.open_tx(s);
+            }
+        }
+        self.schedule_tx_retry();
     }
 
     /// The engine's clock (µs since the child started; monotonic).
@@ -154,6 +184,7 @@ impl BfdChild {
             Ok(sock) => Some(sock),
             Err(e) => {
                 error!("({}) socket() error ({e})", s.name);
+                error!("({}) Unable to open output socket, retrying in 60 s", s.name);
                 None
             }
         }
@@ -324,7 +355,11 @@ impl Subsystem for BfdChild {
 
     fn poll_timeout(&mut self) -> Option<Duration> {
         let now = self.now();
-        self.engine.poll_timeout().map(|t| Duration::from_micros(t.since(now)))
+        let next = match (self.engine.poll_timeout(), self.retry_tx_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        next.map(|t| Duration::from_micros(t.since(now)))
     }
 
     fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>) {
@@ -335,6 +370,9 @@ impl Subsystem for BfdChild {
 
     fn on_timers(&mut self, ctx: &mut Ctx<'_>) {
         let now = self.now();
+        if self.retry_tx_at.is_some_and(|t| t <= now) {
+            self.retry_tx();
+        }
         if self.engine.poll_timeout().is_some_and(|t| t <= now) {
             let mut out = Vec::new();
             self.engine.handle_timeout(now, &mut out);
@@ -360,6 +398,8 @@ impl Subsystem for BfdChild {
         self.engine = old.reload(new, now, &mut out);
         self.send_error = vec![false; tx.len()];
         self.tx = tx;
+        self.retry_tx_at = None;
+        self.schedule_tx_retry();
         self.open_rx(Some(ctx.registry));
         self.run(out, ctx, &removed);
         self.announce(ctx);
