@@ -126,7 +126,7 @@ for impl in $ONLY; do
         dests=$(ipvsadm -Ln | grep -c -- '-> [0-9]' || true)
         echo "RESULT $impl $sc ticks=$((t1 - t0)) rss_kb=$(kb "$child" VmRSS) hwm_kb=$(kb "$child" VmHWM) requests=$((r1 - r0)) dests=$dests"
         kill "$daemon"; wait "$daemon" 2>/dev/null
-        grep -ciE 'fail|timeout|error' "/tmp/$impl-$sc.log" | sed "s/^/LOG $impl $sc failure-lines=/"
+        cp "/tmp/$impl-$sc.log" "$T/" 2>/dev/null
     done
 done
 kill "$ngx"; wait "$ngx" 2>/dev/null
