@@ -175,14 +175,16 @@ fn dump_request(sig: i32) -> Option<DumpRequest> {
 /// Keep only what the frame needs of a configuration (a thousand
 /// instances' model is a few MiB the child would carry for nothing).
 fn frame_config(cfg: Config) -> Config {
-    // The rest of `cfg` is dropped at the end of this block, before the
-    // trim (a partially moved binding lives to the end of its scope).
-    let slim = {
-        let cfg = cfg;
-        Config { root: cfg.root, global: cfg.global, ..Default::default() }
-    };
+    let slim = slim_config(cfg);
     keepalived_sys::malloc_trim();
     slim
+}
+
+/// The root and global part of `cfg`; the rest is dropped on return, so
+/// before the trim (a partially moved binding lives to the end of its
+/// scope).
+fn slim_config(cfg: Config) -> Config {
+    Config { root: cfg.root, global: cfg.global, ..Default::default() }
 }
 
 impl Frame {
