@@ -6,7 +6,12 @@
 # emulated, so compare figures only within one run).
 #
 # Usage: [DURATION=30] [WARMUP=5] [ONLY="theirs ours"] [OURS=path]
-#        [KEEP=dir] bench/check-scale.sh
+#        [STRACE=1] [KEEP=dir] bench/check-scale.sh
+#
+# STRACE=1: the window is spent under `strace -c` instead (system calls of
+# the checker child by name; its ticks are then inflated by the tracing).
+# The count of calls does not depend on how loaded the host running the
+# emulated guest is, where the ticks do.
 #
 # Scenarios, for each implementation:
 #  - refused: every real server is a closed port on a local address
@@ -24,6 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$PWD
 DURATION=${DURATION:-30}
+STRACE=${STRACE:-}
 WARMUP=${WARMUP:-5}
 ONLY=${ONLY:-theirs ours}
 [ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
@@ -80,7 +86,7 @@ gen timeout 10.201
 cat > "$tmp/guest.sh" <<'EOF'
 set -u
 T=$(dirname "$0")
-DURATION=$1 WARMUP=$2 ONLY=$3
+DURATION=$1 WARMUP=$2 ONLY=$3 STRACE=${4:-}
 ip link set lo up
 ip link add d0 type dummy && ip link set d0 up && ip addr add 10.201.255.254/16 dev d0
 ip addr add 127.0.2.1/32 dev lo
@@ -101,7 +107,14 @@ for impl in $ONLY; do
         if [ -z "$child" ] || [ ! -d "/proc/$child" ]; then
             echo "RESULT $impl $sc no-checker-child"; tail -5 "/tmp/$impl-$sc.log"; kill "$daemon"; wait "$daemon"; continue
         fi
-        t0=$(ticks "$child"); sleep "$DURATION"; t1=$(ticks "$child")
+        t0=$(ticks "$child")
+        if [ -n "$STRACE" ]; then
+            timeout -s INT "$DURATION" strace -c -o "/tmp/strace-$impl-$sc" -p "$child" 2>/dev/null
+            awk -v p="SYSCALLS $impl $sc" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ {printf "%s %s=%s\n", p, $NF, $4}' "/tmp/strace-$impl-$sc"
+        else
+            sleep "$DURATION"
+        fi
+        t1=$(ticks "$child")
         dests=$(ipvsadm -Ln | grep -c -- '-> [0-9]' || true)
         echo "RESULT $impl $sc ticks=$((t1 - t0)) rss_kb=$(kb "$child" VmRSS) hwm_kb=$(kb "$child" VmHWM) dests=$dests"
         if [ "$sc" = refused ]; then
@@ -117,8 +130,9 @@ for impl in $ONLY; do
     done
 done
 EOF
-out=$(IPVS_VM_TOOLS="ipvsadm ip bash keepalived" "$VM" -t 900 -m 1024 -s "$tmp" -- \
-    "bash $tmp/guest.sh $DURATION $WARMUP '$ONLY'" 2>&1) || true
+tools="ipvsadm ip bash keepalived"; [ -n "$STRACE" ] && tools="$tools strace timeout"
+out=$(IPVS_VM_TOOLS="$tools" "$VM" -t 900 -m 1024 -s "$tmp" -- \
+    "bash $tmp/guest.sh $DURATION $WARMUP '$ONLY' '$STRACE'" 2>&1) || true
 [ -n "${KEEP:-}" ] && { mkdir -p "$KEEP"; cp -r "$tmp"/* "$KEEP"/; printf '%s\n' "$out" > "$KEEP/guest.out"; }
 echo "checker child, 1,000 real servers (10 VS x 100), TCP_CHECK delay_loop 1, connect_timeout 1, ${DURATION} s (emulated CPU: compare within this run)"
 printf '%-8s %-8s %10s %10s %10s %6s\n' impl scenario ticks rss_kb hwm_kb dests
@@ -128,3 +142,4 @@ printf '%s\n' "$out" | tr -d '\r' | awk '/^RESULT/ && $3 != "" && $3 !~ /removal
 echo "death -> removal from IPVS (bound: delay_loop 1 s + connect_timeout 1 s + retry 1 x delay_before_retry 1 s = 3000 ms):"
 printf '%s\n' "$out" | tr -d '\r' | awk '/^RESULT/ && $3 ~ /removal/ { split($3,a,"="); printf "  %-8s %6s ms\n", $2, a[2] }'
 printf '%s\n' "$out" | tr -d '\r' | grep -E '^RESULT .* no-checker-child' -A5 || true
+printf '%s\n' "$out" | tr -d '\r' | awk '/^SYSCALLS/ { k = $2 " " $3; s[k] = s[k] " " $4 } END { for (k in s) print "system calls over the window, " k ":" s[k] }' | sort

@@ -87,11 +87,18 @@ impl Engine {
 
     /// Runs every checker timer due at or before `now` (each attempt is started at `now`).
     pub fn handle_timeout(&mut self, now: Instant, out: &mut Vec<Action>) {
-        while let Some(&(due, c)) = self.timers.iter().next() {
-            if due > now {
+        self.handle_timeout_early(now, now, out);
+    }
+
+    /// Runs every checker timer due at or before `horizon` (`>= now`), each attempt started at `now`:
+    /// the shell coalesces timers a little apart into one wake-up by running them early, never late.
+    pub fn handle_timeout_early(&mut self, now: Instant, horizon: Instant, out: &mut Vec<Action>) {
+        let horizon = horizon.max(now);
+        while let Some(&(due, c)) = self.timers.first() {
+            if due > horizon {
                 break;
             }
-            self.timers.remove(&(due, c));
+            self.timers.pop_first();
             self.checkers[c].next_run = None;
             self.run_checker(now, c, out);
         }
@@ -99,7 +106,7 @@ impl Engine {
 
     /// When [`Engine::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.iter().next().map(|&(t, _)| t)
+        self.timers.first().map(|&(t, _)| t)
     }
 
     fn check_result(&mut self, now: Instant, id: CheckerId, result: CheckOutcome, out: &mut Vec<Action>) {

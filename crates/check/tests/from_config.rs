@@ -162,3 +162,33 @@ fn hand_built_inconsistent_config_is_sanitized() {
     e.handle_timeout(Instant(100_000_000), &mut out);
     assert!(out.iter().any(|a| matches!(a, Action::StartCheck { .. })));
 }
+
+/// The shell coalesces wake-ups: `handle_timeout_early` starts the checkers due up to the horizon, at
+/// `now`, and leaves the later ones alone.
+#[test]
+fn timers_within_the_horizon_start_early() {
+    let mut e = Engine::new(common::engine_config(CONF), 7);
+    let mut out = Vec::new();
+    e.handle(Instant(0), Input::Start, &mut out);
+    let mut due: Vec<Instant> = Vec::new();
+    while let Some(t) = e.poll_timeout() {
+        due.push(t);
+        e.handle_timeout(t, &mut Vec::new());
+        if due.len() > 3 {
+            break;
+        }
+    }
+    // A fresh engine: the first timer at t0, the next at t1 > t0.
+    let mut e = Engine::new(common::engine_config(CONF), 7);
+    e.handle(Instant(0), Input::Start, &mut out);
+    let (t0, t1) = (due[0], due[1]);
+    assert!(t1 > t0);
+    let mut out = Vec::new();
+    e.handle_timeout_early(t0, Instant(t1.0 - 1), &mut out);
+    assert!(out.iter().any(|a| matches!(a, Action::StartCheck { .. })));
+    assert_eq!(e.poll_timeout(), Some(t1), "the later timer is left alone");
+    out.clear();
+    e.handle_timeout_early(t0, t1, &mut out);
+    assert!(out.iter().any(|a| matches!(a, Action::StartCheck { .. })), "started early, at t0");
+    assert_ne!(e.poll_timeout(), Some(t1));
+}

@@ -175,9 +175,16 @@ fn dump_request(sig: i32) -> Option<DumpRequest> {
 /// Keep only what the frame needs of a configuration (a thousand
 /// instances' model is a few MiB the child would carry for nothing).
 fn frame_config(cfg: Config) -> Config {
-    let slim = Config { root: cfg.root, global: cfg.global, ..Default::default() };
+    let slim = slim_config(cfg);
     keepalived_sys::malloc_trim();
     slim
+}
+
+/// The root and global part of `cfg`; the rest is dropped on return, so
+/// before the trim (a partially moved binding lives to the end of its
+/// scope).
+fn slim_config(cfg: Config) -> Config {
+    Config { root: cfg.root, global: cfg.global, ..Default::default() }
 }
 
 impl Frame {
@@ -238,8 +245,8 @@ impl Frame {
         });
         let mut exit: Option<i32> = None;
         while exit.is_none() {
-            let timeout = self.sub.poll_timeout();
-            if let Err(e) = self.ev.wait(timeout) {
+            let deadline = self.sub.poll_deadline();
+            if let Err(e) = self.ev.wait_until(deadline) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     error!("poll failed: {e}");
                     exit = Some(EXIT_FATAL);

@@ -17,7 +17,7 @@
 use crate::channel::{PeerEvent, ProcKind};
 use keepalived_config::Config;
 use mio::{Registry, Token};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Tokens below this belong to the frame (signals, parent, timer).
 pub const FIRST_TOKEN: usize = 16;
@@ -62,6 +62,13 @@ pub trait Subsystem {
 
     /// How long the loop may sleep; `None`: until an event.
     fn poll_timeout(&mut self) -> Option<Duration>;
+
+    /// When the loop must wake next; `None`: only on an event. A subsystem
+    /// that knows its deadlines as instants returns them as they are, so
+    /// that an unchanged deadline does not re-arm the loop's timer.
+    fn poll_deadline(&mut self) -> Option<Instant> {
+        self.poll_timeout().map(|t| Instant::now() + t)
+    }
 
     /// A registered source is ready.
     fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>);

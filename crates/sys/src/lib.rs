@@ -310,6 +310,31 @@ pub fn bind_packet(fd: std::os::fd::BorrowedFd<'_>, ifindex: u32, ethertype: u16
     }
 }
 
+/// connect(2) with an `AF_UNSPEC` address: dissolve a TCP socket's
+/// association (kernel `tcp_disconnect`) so that the same socket can
+/// connect again. A socket whose connect was refused or is still in
+/// SYN_SENT goes back to CLOSE without sending anything.
+pub fn disconnect(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: sockaddr is plain old data; all-zero is a valid value.
+    let mut sa: libc::sockaddr = unsafe { std::mem::zeroed() };
+    sa.sa_family = libc::AF_UNSPEC as libc::sa_family_t;
+    // SAFETY: `fd` is a live borrowed descriptor; the address points to a
+    // fully initialised sockaddr on our stack and its exact size is passed.
+    let rc = unsafe {
+        libc::connect(
+            fd.as_raw_fd(),
+            (&sa as *const libc::sockaddr).cast(),
+            std::mem::size_of::<libc::sockaddr>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Give freed heap memory back to the kernel (glibc `malloc_trim(0)`): the
 /// VRRP child calls it once after dropping the parsed configuration it no
 /// longer needs, so that its RSS reflects what it really keeps.

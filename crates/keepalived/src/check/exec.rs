@@ -4,6 +4,10 @@
 use super::*;
 use keepalived_config::global::model::LvsTimeouts;
 
+/// Timers due this close together share one wake-up (see
+/// [`CheckChild::run_due`]; docs/compat.md).
+pub(super) const COALESCE: Duration = Duration::from_millis(1);
+
 /// An IPVS change for every service of a virtual server.
 fn for_services(ipvs: &mut Option<IpvsTable>, m: &Model, vs: VsId, f: impl Fn(&mut IpvsTable, &SvcEntry)) {
     let (Some(t), Some(svcs)) = (ipvs.as_mut(), m.services.get(vs.0)) else { return };
@@ -212,22 +216,27 @@ impl CheckChild {
     }
 
     /// When the loop must wake: the engine's next checker, a connect
-    /// timeout, a script timeout, a rescheduled attempt.
-    pub(super) fn next_wakeup(&mut self) -> Option<Duration> {
+    /// timeout, a script timeout, a rescheduled attempt. Instants, not
+    /// durations: an unchanged deadline does not re-arm the loop's timer.
+    pub(super) fn next_deadline(&mut self) -> Option<std::time::Instant> {
+        let engine = self.engine.poll_timeout().map(|t| self.epoch + Duration::from_micros(t.0));
+        let tcp = self.tcp.next_deadline();
+        let proto = self.proto.next_deadline();
+        let retry = self.retries.iter().map(|(t, _)| *t).min();
         let now = std::time::Instant::now();
-        let engine = self.engine.poll_timeout().map(|t| Duration::from_micros(t.0.saturating_sub(self.now().0)));
-        let tcp = self.tcp.next_deadline().map(|d| d.saturating_duration_since(now));
-        let proto = self.proto.next_deadline().map(|d| d.saturating_duration_since(now));
-        let retry = self.retries.iter().map(|(t, _)| t.saturating_duration_since(now)).min();
-        let script = self.scripts.poll_timeout(now);
-        let http = self.http.probes.next_deadline().map(|d| d.saturating_duration_since(now));
+        let script = self.scripts.poll_timeout(now).map(|d| now + d);
+        let http = self.http.probes.next_deadline();
         [engine, tcp, proto, retry, script, http].into_iter().flatten().min()
     }
 
-    /// Everything due now.
+    /// Everything due now, and the checker starts and connect timeouts due
+    /// within [`COALESCE`]: run a little early rather than each on a
+    /// wake-up of its own (keepalived would run them no earlier than that
+    /// slack, and never later than we do).
     pub(super) fn run_due(&mut self, reg: &Registry) {
         let now = std::time::Instant::now();
-        for (c, r) in self.tcp.expired(reg, now) {
+        let horizon = now + COALESCE;
+        for (c, r) in self.tcp.expired(reg, horizon) {
             self.queue_tcp_result(c, r);
         }
         self.http_expired(reg);
@@ -236,14 +245,17 @@ impl CheckChild {
         }
         // Timed-out scripts are reported when reaped.
         let _ = self.scripts.on_timers(now);
-        let due: Vec<CheckerId> = self.retries.iter().filter(|(t, _)| *t <= now).map(|(_, c)| *c).collect();
-        self.retries.retain(|(t, _)| *t > now);
-        for c in due {
-            self.start_check(reg, c);
+        if self.retries.iter().any(|(t, _)| *t <= now) {
+            let due: Vec<CheckerId> = self.retries.iter().filter(|(t, _)| *t <= now).map(|(_, c)| *c).collect();
+            self.retries.retain(|(t, _)| *t > now);
+            for c in due {
+                self.start_check(reg, c);
+            }
         }
         let mut out = Vec::new();
         let at = self.now();
-        self.engine.handle_timeout(at, &mut out);
+        let until = keepalived_check::Instant(at.0 + COALESCE.as_micros() as u64);
+        self.engine.handle_timeout_early(at, until, &mut out);
         self.exec_all(reg, out);
         self.drain(reg);
     }

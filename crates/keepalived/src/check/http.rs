@@ -399,9 +399,10 @@ impl<T: PartialEq> HttpProbes<T> {
         }
     }
 
-    fn close(&mut self, reg: &Registry, token: Token) -> Option<T> {
-        let mut p = self.probes.remove(&token)?;
-        let _ = reg.deregister(&mut p.stream);
+    /// End an attempt: closing the socket takes it out of the loop's epoll
+    /// set (it is never duplicated), no `EPOLL_CTL_DEL` needed.
+    fn close(&mut self, _reg: &Registry, token: Token) -> Option<T> {
+        let p = self.probes.remove(&token)?;
         self.free.push(token);
         Some(p.tag)
     }

@@ -195,6 +195,29 @@ fn ping_range(cfg: &Config, mut r: ping::GroupRange) -> ping::GroupRange {
     r
 }
 
+/// keepalived `set_max_file_limit` as `start_check` calls it: room for
+/// one descriptor per checker with a socket (17 of its own, 10 spare), so
+/// that a thousand checks in flight do not hit the usual 1024 limit.
+fn raise_fd_limit(cfg: &Config) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let sockets = cfg
+        .lvs
+        .virtual_servers
+        .iter()
+        .flat_map(|v| &v.real_servers)
+        .flat_map(|r| &r.checkers)
+        .filter(|c| !matches!(c.kind, CheckerKind::Misc(_) | CheckerKind::Bfd(_)))
+        .count() as u64;
+    let need = 17 + sockets + 10;
+    let Ok((cur, max)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
+    if need <= cur {
+        return;
+    }
+    if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, need, max.max(need)) {
+        info!("Failed to set open file limit to {need}:{} failed - errno {}", max.max(need), e as i32);
+    }
+}
+
 fn seed() -> u64 {
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     t.as_nanos() as u64 ^ u64::from(std::process::id())
@@ -227,6 +250,7 @@ impl CheckChild {
             info!("Stopped");
             return Err(BuildError { message: None, exit: crate::parent::EXIT_FATAL });
         };
+        raise_fd_limit(cfg);
         let script_opts = ScriptRunOpts::from_global(&cfg.global, cli.log_detail > 0);
         let engine = Engine::new(model.ec.clone(), seed());
         let (files, initial_files) = FileChecks::new(cfg, &model.ec).map_or((None, Vec::new()), |(f, v)| (Some(f), v));
@@ -310,7 +334,11 @@ impl Subsystem for CheckChild {
     }
 
     fn poll_timeout(&mut self) -> Option<Duration> {
-        self.next_wakeup()
+        self.next_deadline().map(|d| d.saturating_duration_since(std::time::Instant::now()))
+    }
+
+    fn poll_deadline(&mut self) -> Option<std::time::Instant> {
+        self.next_deadline()
     }
 
     fn on_ready(&mut self, token: Token, ctx: &mut Ctx<'_>) {

@@ -12,6 +12,12 @@ use std::net::TcpListener;
 fn attempt(t: &TcpTarget, timeout: Duration) -> Option<TcpResult> {
     let mut poll = Poll::new().unwrap();
     let mut probes = TcpProbes::new(100, 4);
+    attempt_with(&mut poll, &mut probes, t, timeout)
+}
+
+/// One attempt of tag 1 with the given loop and probes (kept across
+/// attempts: a failed attempt's socket is reused).
+fn attempt_with(poll: &mut Poll, probes: &mut TcpProbes<u8>, t: &TcpTarget, timeout: Duration) -> Option<TcpResult> {
     match probes.start(poll.registry(), 1u8, t, timeout, Instant::now()) {
         Started::Done(r) => return Some(r),
         Started::Error => return None,
@@ -100,6 +106,39 @@ fn bind_if_binds_the_device() {
         assert_eq!(attempt(&t, Duration::from_secs(2)), Some(TcpResult::Success));
         t.bind_if = Some("nosuchdev".into());
         assert_eq!(attempt(&t, Duration::from_secs(2)), None);
+    });
+}
+
+#[test]
+fn a_failed_attempts_socket_serves_the_next_attempts() {
+    in_netns("check::tcp::tests::a_failed_attempts_socket_serves_the_next_attempts", &[], || {
+        lo_up();
+        run("ip", &["route", "add", "10.99.0.0/24", "dev", "lo"]);
+        let mut poll = Poll::new().unwrap();
+        let mut probes = TcpProbes::new(100, 4);
+        let ms = Duration::from_millis;
+        // Refused, refused again, timed out, refused after the timeout (the
+        // disconnect from SYN_SENT leaves no error behind), then a listener.
+        for (dst, want) in [
+            ("127.0.0.1:8090", TcpResult::Failed),
+            ("127.0.0.1:8090", TcpResult::Failed),
+            ("10.99.0.2:80", TcpResult::Timeout),
+            ("10.99.0.2:80", TcpResult::Timeout),
+            ("127.0.0.1:8090", TcpResult::Failed),
+        ] {
+            assert_eq!(attempt_with(&mut poll, &mut probes, &target(dst), ms(300)), Some(want), "{dst}");
+            assert_eq!(probes.spares.len(), 1, "the failed attempt's socket is kept");
+            assert_eq!(probes.next, 101, "one token, one socket for all the attempts");
+        }
+        let l = TcpListener::bind("127.0.0.1:8090").unwrap();
+        let r = attempt_with(&mut poll, &mut probes, &target("127.0.0.1:8090"), ms(300));
+        assert_eq!(r, Some(TcpResult::Success));
+        assert!(probes.spares.is_empty(), "a connected socket is closed, as keepalived does");
+        l.accept().unwrap();
+        // The disconnects' wake-ups find no attempt: nothing to report.
+        poll.poll(&mut Events::with_capacity(8), Some(ms(10))).unwrap();
+        probes.cancel(poll.registry(), |_| true);
+        assert!(probes.spares.is_empty() && probes.probes.is_empty());
     });
 }
 
