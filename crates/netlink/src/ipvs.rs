@@ -579,13 +579,14 @@ fn ipvs_strerror(action: &str, errno: i32) -> Option<&'static str> {
     })
 }
 
-/// Run `/sbin/modprobe -s ip_vs`, quietly; a missing modprobe is fine.
+/// Run `/sbin/modprobe -s ip_vs`; a missing modprobe is fine. Its standard
+/// error is inherited as keepalived's is (`modprobe: FATAL: Module ip_vs not
+/// found …` shows in the console log of both where kmod is installed).
 fn modprobe_ip_vs() {
     let status = std::process::Command::new("/sbin/modprobe")
         .args(["-s", "--", "ip_vs"])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .status();
     match status {
         Ok(st) => tracing::debug!("modprobe ip_vs: {st}"),
