@@ -19,6 +19,20 @@ fn kind_name(k: TrackKind) -> &'static str {
     }
 }
 
+/// The instance's counters, named as keepalived's JSON dump names them
+/// (the metrics endpoint reads them).
+fn stats_status(s: &keepalived_vrrp::Stats) -> Value {
+    json!({
+        "advert_rcvd": s.advert_rcvd, "advert_sent": s.advert_sent,
+        "become_master": s.become_master, "release_master": s.release_master,
+        "packet_len_err": s.packet_len_err, "advert_interval_err": s.advert_interval_err,
+        "ip_ttl_err": s.ip_ttl_err, "invalid_type_rcvd": s.invalid_type_rcvd,
+        "addr_list_err": s.addr_list_err, "invalid_authtype": s.invalid_authtype,
+        "authtype_mismatch": s.authtype_mismatch, "auth_failure": s.auth_failure,
+        "pri_zero_rcvd": s.pri_zero_rcvd, "pri_zero_sent": s.pri_zero_sent,
+    })
+}
+
 fn up_name(up: Option<bool>) -> &'static str {
     match up {
         Some(true) => "up",
@@ -73,8 +87,7 @@ impl VrrpShell {
             "sync_group": c.sync_group.and_then(|g| self.router.group_name(g)),
             "last_transition": x.last_transition.as_ref().map(|t| self.transition_status(t)),
             "tracked": tracked,
-            "stats": { "advert_rcvd": x.stats.advert_rcvd, "advert_sent": x.stats.advert_sent,
-                       "become_master": x.stats.become_master, "release_master": x.stats.release_master },
+            "stats": stats_status(&x.stats),
         })
     }
 
