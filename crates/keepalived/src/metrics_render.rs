@@ -173,7 +173,7 @@ impl Families {
         ours!("child_restarts", "Child process respawns since the daemon started", self.restarts);
         ours!("reloads", "Configuration reloads since the daemon started", self.reloads);
         ours!("start_time_seconds", "When the daemon started (Unix time)", self.start_time);
-        ours!("last_reload_timestamp_seconds", "When the last reload finished (Unix time)", self.last_reload);
+        ours!("last_reload_timestamp_seconds", "When the last reload finished (Unix time; 0 before any)", self.last_reload);
         ours!("vrrp_instance_state", "VRRP instance state (INIT 0, BACKUP 1, MASTER 2, FAULT 3)", self.rs_state);
         ours!("vrrp_effective_priority", "VRRP instance effective priority", self.rs_priority);
         ours!("vrrp_last_transition_timestamp_seconds", "Last state change (Unix time)", self.rs_transition);
@@ -224,9 +224,8 @@ fn parent_facts(f: &Families, children: &[ChildDoc], facts: &Facts) {
     }
     f.reloads.inc_by(facts.reloads);
     f.start_time.get_or_create(&Vec::new()).set(facts.start_time);
-    if let Some(t) = facts.last_reload_time {
-        f.last_reload.get_or_create(&Vec::new()).set(t);
-    }
+    // Always present (0: never reloaded), so a reload adds no series.
+    f.last_reload.get_or_create(&Vec::new()).set(facts.last_reload_time.unwrap_or(0.0));
 }
 
 fn vrrp(f: &Families, doc: &Value) {
