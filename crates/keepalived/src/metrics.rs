@@ -66,7 +66,9 @@ impl Addr {
             }
             return Ok(Addr::Unix(PathBuf::from(p)));
         }
-        s.parse().map(Addr::Tcp).map_err(|_| format!("metrics address {s}: expected host:port, [v6]:port or unix:/path"))
+        s.parse()
+            .map(Addr::Tcp)
+            .map_err(|_| format!("metrics address {s}: expected host:port, [v6]:port or unix:/path"))
     }
 
     fn show(&self) -> String {
@@ -150,7 +152,8 @@ impl MetricsServer {
             Addr::Tcp(a) => Listener::Tcp(TcpListener::bind(*a)?),
             Addr::Unix(p) => {
                 // Only a stale socket is replaced, never a regular file.
-                if std::fs::symlink_metadata(p).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
+                if std::fs::symlink_metadata(p).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+                {
                     std::fs::remove_file(p)?;
                 }
                 Listener::Unix(UnixListener::bind(p)?, p.clone())
@@ -225,7 +228,8 @@ impl MetricsServer {
             return None;
         }
         let now = Instant::now();
-        let conn = Conn { stream, rbuf: Vec::new(), wbuf: Vec::new(), phase: Phase::Reading, since: now, openmetrics: false };
+        let conn =
+            Conn { stream, rbuf: Vec::new(), wbuf: Vec::new(), phase: Phase::Reading, since: now, openmetrics: false };
         self.conns[slot] = Some(conn);
         // The request may already be there (edge-triggered).
         self.on_conn(slot, registry)
@@ -261,7 +265,13 @@ impl MetricsServer {
         };
         match parse_request(&conn.rbuf[..end]) {
             Request::Error(why) => {
-                let code = if why == "method not allowed" { 405 } else if why == "not found" { 404 } else { 400 };
+                let code = if why == "method not allowed" {
+                    405
+                } else if why == "not found" {
+                    404
+                } else {
+                    400
+                };
                 self.reject(slot, code, why, registry);
                 None
             }
@@ -277,7 +287,14 @@ impl MetricsServer {
 
     /// The parent asked `kinds` for request `id`; `not_running`: wanted
     /// children that are not running now.
-    pub fn asked(&mut self, id: u64, kinds: Vec<ProcKind>, not_running: Vec<ProcKind>, facts: &Facts, registry: &Registry) {
+    pub fn asked(
+        &mut self,
+        id: u64,
+        kinds: Vec<ProcKind>,
+        not_running: Vec<ProcKind>,
+        facts: &Facts,
+        registry: &Registry,
+    ) {
         let Some(slot) = self.slot_of(id) else { return };
         if let Some(Conn { phase: Phase::Waiting { asked, idle, .. }, .. }) = self.conns[slot].as_mut() {
             *asked = kinds;
@@ -327,10 +344,8 @@ impl MetricsServer {
         if !deadline && asked.iter().any(|k| !answers.contains_key(k)) {
             return;
         }
-        let mut docs: Vec<ChildDoc> = asked
-            .iter()
-            .map(|k| ChildDoc { key: crate::subsystems::short_name(*k), doc: answers.remove(k) })
-            .collect();
+        let mut docs: Vec<ChildDoc> =
+            asked.iter().map(|k| ChildDoc { key: crate::subsystems::short_name(*k), doc: answers.remove(k) }).collect();
         docs.extend(idle.iter().map(|k| ChildDoc { key: crate::subsystems::short_name(*k), doc: None }));
         docs.sort_by_key(|d| d.key);
         let body = render(&docs, facts, conn.openmetrics);
@@ -388,7 +403,10 @@ impl MetricsServer {
         if self.last_log.is_some_and(|t| now.duration_since(t) < LOG_INTERVAL) {
             return;
         }
-        warn!("Metrics: rejected a client: {why} ({} rejected since the last report, {} in all)", self.unlogged, self.rejected);
+        warn!(
+            "Metrics: rejected a client: {why} ({} rejected since the last report, {} in all)",
+            self.unlogged, self.rejected
+        );
         self.unlogged = 0;
         self.last_log = Some(now);
     }

@@ -173,7 +173,11 @@ impl Families {
         ours!("child_restarts", "Child process respawns since the daemon started", self.restarts);
         ours!("reloads", "Configuration reloads since the daemon started", self.reloads);
         ours!("start_time_seconds", "When the daemon started (Unix time)", self.start_time);
-        ours!("last_reload_timestamp_seconds", "When the last reload finished (Unix time; 0 before any)", self.last_reload);
+        ours!(
+            "last_reload_timestamp_seconds",
+            "When the last reload finished (Unix time; 0 before any)",
+            self.last_reload
+        );
         ours!("vrrp_instance_state", "VRRP instance state (INIT 0, BACKUP 1, MASTER 2, FAULT 3)", self.rs_state);
         ours!("vrrp_effective_priority", "VRRP instance effective priority", self.rs_priority);
         ours!("vrrp_last_transition_timestamp_seconds", "Last state change (Unix time)", self.rs_transition);
@@ -245,11 +249,14 @@ fn vrrp(f: &Families, doc: &Value) {
 }
 
 fn vrrp_instance(f: &Families, inst: &Value, scripts: &mut BTreeMap<String, i64>) {
-    let base: Labels = vec![("iname", text(inst, "name")), ("intf", text(inst, "interface")), ("vrid", text(inst, "vrid"))];
+    let base: Labels =
+        vec![("iname", text(inst, "name")), ("intf", text(inst, "interface")), ("vrid", text(inst, "vrid"))];
     let state = inst["state"].as_str().and_then(vrrp_state_number);
     if let Some(n) = state {
-        let vips: Vec<String> =
-            inst["vips"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let vips: Vec<String> = inst["vips"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
         // The exporter keeps one series with an empty address when there is none.
         let vips = if vips.is_empty() { vec![String::new()] } else { vips };
         for ip in vips {
@@ -367,7 +374,9 @@ mod tests {
     fn exporter_names_labels_and_encodings() {
         let out = render(&sample(), &Facts::default(), false);
         assert!(out.contains("keepalived_up 0\n"), "{out}");
-        assert!(out.contains(r#"keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="192.0.2.2/32"} 2"#));
+        assert!(
+            out.contains(r#"keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="192.0.2.2/32"} 2"#)
+        );
         assert!(out.contains(r#"keepalived_advertisements_sent_total{iname="VI_1",intf="eth0",vrid="51"} 7"#));
         assert!(out.contains("# TYPE keepalived_advertisements_sent_total counter\n"));
         assert!(out.contains(r#"keepalived_script_status{name="chk"} 1"#));

@@ -973,7 +973,8 @@ impl Parent {
 /// `metrics_listen`); without it the daemon runs on (logged).
 fn open_metrics(cli: &Cli, cfg: &Config, poll: &Poll) -> Option<MetricsServer> {
     let text = cli.metrics.as_deref().or(cfg.global.metrics_listen.as_deref())?;
-    let opened = metrics::Addr::parse(text).and_then(|a| MetricsServer::open(&a, poll.registry()).map_err(|e| e.to_string()));
+    let opened =
+        metrics::Addr::parse(text).and_then(|a| MetricsServer::open(&a, poll.registry()).map_err(|e| e.to_string()));
     match opened {
         Ok(m) => Some(m),
         Err(e) => {

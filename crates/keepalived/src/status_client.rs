@@ -193,7 +193,8 @@ fn render_bfd(out: &mut String, b: &Value) {
     let empty = Vec::new();
     let sessions = b["sessions"].as_array().unwrap_or(&empty);
     let _ = writeln!(out, "\nBFD sessions ({})", sessions.len());
-    let mut rows = vec![["NAME", "NEIGHBOR", "STATE", "REMOTE", "TX/DETECT", "LAST HEARD", "DIAG"].map(String::from).to_vec()];
+    let mut rows =
+        vec![["NAME", "NEIGHBOR", "STATE", "REMOTE", "TX/DETECT", "LAST HEARD", "DIAG"].map(String::from).to_vec()];
     for s in sessions {
         let ms = |v: &Value| v.as_u64().map_or("-".to_string(), |us| format!("{:.1}ms", us as f64 / 1000.0));
         let timers = format!("{}/{}", ms(&s["tx_interval_us"]), ms(&s["detect_time_us"]));
@@ -289,7 +290,10 @@ mod tests {
         let t = render(&doc);
         assert!(t.contains("BFD sessions (2)"), "{t}");
         assert!(t.contains("peer1") && t.contains("100.0ms/300.0ms") && t.contains("42.0ms ago"), "{t}");
-        assert!(t.contains("2001:db8::2") && t.contains("never") && t.contains("Control Detection Time Expired"), "{t}");
+        assert!(
+            t.contains("2001:db8::2") && t.contains("never") && t.contains("Control Detection Time Expired"),
+            "{t}"
+        );
     }
 
     #[test]

@@ -67,7 +67,9 @@ impl Daemon {
             .spawn()
             .expect("start keepalived-rs");
         let d = Daemon { child: Some(child), dir };
-        let up = wait_for(Duration::from_secs(10), || d.get("/metrics").is_some_and(|r| r.contains("MASTER") || r.contains(" 200 ")));
+        let up = wait_for(Duration::from_secs(10), || {
+            d.get("/metrics").is_some_and(|r| r.contains("MASTER") || r.contains(" 200 "))
+        });
         assert!(up, "no metrics endpoint; log:\n{}", d.log());
         d
     }
@@ -208,12 +210,17 @@ fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
     let vip2 = r#"keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="10.0.0.102/24"}"#;
     assert_eq!(value(&body, vip2), Some(2.0), "{body}");
     assert!(value(&body, VI1_SENT).is_some_and(|v| v >= 1.0), "{body}");
-    for name in ["keepalived_become_master_total", "keepalived_authentication_failure_total", "keepalived_ip_ttl_errors_total"] {
+    for name in
+        ["keepalived_become_master_total", "keepalived_authentication_failure_total", "keepalived_ip_ttl_errors_total"]
+    {
         assert!(body.contains(&format!("{name}{{iname=\"VI_2\",intf=\"eth0\",vrid=\"52\"}}")), "{name}:\n{body}");
     }
     assert!(value(&body, r#"keepalived_rs_child_restarts_total{child="vrrp"}"#) == Some(0.0), "{body}");
-    assert!(value(&body, r#"keepalived_rs_vrrp_last_transition_timestamp_seconds{iname="VI_1",intf="eth0",vrid="51"}"#)
-        .is_some_and(|t| t > 1.6e9));
+    assert!(value(
+        &body,
+        r#"keepalived_rs_vrrp_last_transition_timestamp_seconds{iname="VI_1",intf="eth0",vrid="51"}"#
+    )
+    .is_some_and(|t| t > 1.6e9));
     if have("promtool") {
         promtool_accepts(&body);
     }
@@ -280,7 +287,11 @@ fn hostile_clients_neither_crash_nor_block_adverts() {
     if !can_run() {
         return;
     }
-    let d = Daemon::start("hostile", TWO_INSTANCES.replace(" metrics_listen 127.0.0.1:9650\n", "").as_str(), &["--metrics=127.0.0.1:9650"]);
+    let d = Daemon::start(
+        "hostile",
+        TWO_INSTANCES.replace(" metrics_listen 127.0.0.1:9650\n", "").as_str(),
+        &["--metrics=127.0.0.1:9650"],
+    );
     wait_both_master(&d);
     // Slow clients that never finish their request hold connections.
     let slow: Vec<TcpStream> = d.in_ns(|| {
