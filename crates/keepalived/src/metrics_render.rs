@@ -110,6 +110,7 @@ struct Families {
     vrrp_state: Gauges,
     counters: Vec<Counters>,
     script_status: Gauges,
+    script_state: Gauges,
     rs_state: Gauges,
     rs_priority: Gauges,
     rs_transition: FloatGauges,
@@ -136,6 +137,7 @@ impl Families {
             vrrp_state: Gauges::default(),
             counters: VRRP_COUNTERS.iter().map(|_| Counters::default()).collect(),
             script_status: Gauges::default(),
+            script_state: Gauges::default(),
             rs_state: Gauges::default(),
             rs_priority: Gauges::default(),
             rs_transition: FloatGauges::default(),
@@ -160,6 +162,7 @@ impl Families {
             reg.register(*name, *help, fam.clone());
         }
         reg.register("keepalived_script_status", "Tracker Script Status", self.script_status.clone());
+        reg.register("keepalived_script_state", "Tracker Script State", self.script_state.clone());
         self.register_ours(reg);
     }
 
@@ -234,12 +237,14 @@ fn parent_facts(f: &Families, children: &[ChildDoc], facts: &Facts) {
 
 fn vrrp(f: &Families, doc: &Value) {
     let empty = Vec::new();
-    let mut scripts: BTreeMap<String, i64> = BTreeMap::new();
     for inst in doc["instances"].as_array().unwrap_or(&empty) {
-        vrrp_instance(f, inst, &mut scripts);
+        vrrp_instance(f, inst);
     }
-    for (name, good) in scripts {
-        f.script_status.get_or_create(&vec![("name", name)]).set(good);
+    for sc in doc["scripts"].as_array().unwrap_or(&empty) {
+        let l: Labels = vec![("name", text(sc, "name"))];
+        // The exporter's encodings: BAD 0, GOOD 1; idle 0, running 1.
+        f.script_status.get_or_create(&l).set(i64::from(sc["status"] == "GOOD"));
+        f.script_state.get_or_create(&l).set(i64::from(sc["state"] == "running"));
     }
     for g in doc["sync_groups"].as_array().unwrap_or(&empty) {
         if let Some(n) = g["state"].as_str().and_then(vrrp_state_number) {
@@ -248,7 +253,7 @@ fn vrrp(f: &Families, doc: &Value) {
     }
 }
 
-fn vrrp_instance(f: &Families, inst: &Value, scripts: &mut BTreeMap<String, i64>) {
+fn vrrp_instance(f: &Families, inst: &Value) {
     let base: Labels =
         vec![("iname", text(inst, "name")), ("intf", text(inst, "interface")), ("vrid", text(inst, "vrid"))];
     let state = inst["state"].as_str().and_then(vrrp_state_number);
@@ -283,9 +288,6 @@ fn vrrp_instance(f: &Families, inst: &Value, scripts: &mut BTreeMap<String, i64>
         l.push(("kind", text(t, "kind")));
         l.push(("name", text(t, "name")));
         f.tracker_up.get_or_create(&l).set(up);
-        if t["kind"] == "script" {
-            scripts.insert(text(t, "name"), up);
-        }
     }
 }
 
@@ -366,7 +368,7 @@ mod tests {
             "last_transition": {"time_us": 1_700_000_000_500_000u64},
             "tracked": [{"kind": "script", "name": "chk", "state": "up", "weight": 0}],
             "stats": {"advert_rcvd": 3, "advert_sent": 7}
-        }], "sync_groups": []});
+        }], "sync_groups": [], "scripts": [{"name": "chk", "status": "GOOD", "state": "idle"}]});
         vec![ChildDoc { key: "vrrp", doc: Some(vrrp) }, ChildDoc { key: "bfd", doc: None }]
     }
 
@@ -380,6 +382,7 @@ mod tests {
         assert!(out.contains(r#"keepalived_advertisements_sent_total{iname="VI_1",intf="eth0",vrid="51"} 7"#));
         assert!(out.contains("# TYPE keepalived_advertisements_sent_total counter\n"));
         assert!(out.contains(r#"keepalived_script_status{name="chk"} 1"#));
+        assert!(out.contains(r#"keepalived_script_state{name="chk"} 0"#));
         assert!(out.contains(r#"keepalived_rs_child_up{child="bfd"} 0"#));
         assert!(!out.contains("# EOF"));
         let om = render(&sample(), &Facts::default(), true);

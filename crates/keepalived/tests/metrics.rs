@@ -24,14 +24,17 @@ const SETUP: &str = "ip link set lo up; ip link add eth0 type veth peer name pet
 /// Two instances that elect themselves (no other router); the metrics
 /// address comes from global_defs here (the command line in the other test).
 const TWO_INSTANCES: &str = "global_defs {\n metrics_listen 127.0.0.1:9650\n}\n\
+vrrp_script chk_true {\n script /bin/true\n interval 1\n}\n\
 vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n advert_int 1\n \
 virtual_ipaddress {\n  10.0.0.100/24\n  10.0.0.102/24\n }\n}\n\
 vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n priority 90\n advert_int 1\n \
-virtual_ipaddress {\n  10.0.0.101/24\n }\n}\n";
+track_script {\n  chk_true\n }\n virtual_ipaddress {\n  10.0.0.101/24\n }\n}\n";
 
 struct Daemon {
     child: Option<Child>,
     dir: PathBuf,
+    /// The metrics endpoint's Unix socket, when it listens on one.
+    unix: Option<PathBuf>,
 }
 
 impl Daemon {
@@ -53,7 +56,8 @@ impl Daemon {
             args.push(opt.into());
             args.push(d(file));
         }
-        args.extend(extra.iter().map(|s| s.to_string()));
+        args.extend(extra.iter().map(|s| s.replace("$DIR", &dir.to_string_lossy())));
+        let unix = args.iter().find_map(|a| a.strip_prefix("--metrics=unix:")).map(PathBuf::from);
         let child = Command::new("unshare")
             .args(["-n", "bash", "-c"])
             .arg(format!("{SETUP}; exec \"$0\" \"$@\""))
@@ -66,7 +70,7 @@ impl Daemon {
             .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1")
             .spawn()
             .expect("start keepalived-rs");
-        let d = Daemon { child: Some(child), dir };
+        let d = Daemon { child: Some(child), dir, unix };
         let up = wait_for(Duration::from_secs(10), || {
             d.get("/metrics").is_some_and(|r| r.contains("MASTER") || r.contains(" 200 "))
         });
@@ -107,7 +111,14 @@ impl Daemon {
     }
 
     fn get(&self, path: &str) -> Option<String> {
-        self.raw(PORT, format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes())
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes();
+        let Some(sock) = &self.unix else { return self.raw(PORT, req) };
+        let mut s = std::os::unix::net::UnixStream::connect(sock).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        s.write_all(&req).ok()?;
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        Some(String::from_utf8_lossy(&out).into_owned())
     }
 
     /// The body of a good scrape (classic text format).
@@ -216,6 +227,8 @@ fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
         assert!(body.contains(&format!("{name}{{iname=\"VI_2\",intf=\"eth0\",vrid=\"52\"}}")), "{name}:\n{body}");
     }
     assert!(value(&body, r#"keepalived_rs_child_restarts_total{child="vrrp"}"#) == Some(0.0), "{body}");
+    assert_eq!(value(&body, r#"keepalived_script_status{name="chk_true"}"#), Some(1.0), "{body}");
+    assert!(value(&body, r#"keepalived_script_state{name="chk_true"}"#).is_some(), "{body}");
     assert!(value(
         &body,
         r#"keepalived_rs_vrrp_last_transition_timestamp_seconds{iname="VI_1",intf="eth0",vrid="51"}"#
@@ -383,4 +396,26 @@ fn scraping_at_10_hz_does_not_delay_adverts() {
     let worst = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     eprintln!("{scrapes} scrapes, {} adverts, longest gap {worst} us", times.len());
     assert!(worst <= 1_150_000, "an advert was {} ms late", (worst - 1_000_000) / 1000);
+}
+
+/// `--metrics=unix:PATH` (over `metrics_listen`): the same answer on a
+/// Unix socket, which goes when the daemon stops.
+#[test]
+fn serves_on_a_unix_socket_given_on_the_command_line() {
+    if !can_run() {
+        return;
+    }
+    let mut d = Daemon::start("unix", TWO_INSTANCES, &["--metrics=unix:$DIR/metrics.sock"]);
+    let body = wait_both_master(&d);
+    assert_eq!(value(&body, VI1_VIP), Some(2.0), "{body}");
+    assert!(d.raw(PORT, b"GET /metrics HTTP/1.1\r\n\r\n".to_vec()).is_none(), "the option overrides metrics_listen");
+    if have("promtool") {
+        promtool_accepts(&body);
+    }
+    let sock = d.unix.clone().unwrap();
+    if let Some(mut c) = d.child.take() {
+        let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        let _ = c.wait();
+    }
+    assert!(!sock.exists(), "the socket file is removed at stop");
 }

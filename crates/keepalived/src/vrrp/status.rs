@@ -50,7 +50,21 @@ impl VrrpShell {
             .map_while(|g| Some((self.router.group_name(g)?, self.router.group_state(g)?)))
             .map(|(name, st)| json!({ "name": name, "state": st.name() }))
             .collect();
-        json!({ "instances": instances, "sync_groups": groups })
+        json!({ "instances": instances, "sync_groups": groups, "scripts": self.scripts_status() })
+    }
+
+    /// Each tracked vrrp_script as keepalived's data dump shows it: Status
+    /// GOOD or BAD (BAD until it has risen), State running or idle.
+    fn scripts_status(&self) -> Vec<Value> {
+        let one = |t: &super::TrackScript| {
+            let up = self.router.tracker_state(TrackKind::Script, &t.name).and_then(|(up, _)| up);
+            json!({
+                "name": t.name,
+                "status": if up == Some(true) { "GOOD" } else { "BAD" },
+                "state": if t.running.is_some() { "running" } else { "idle" },
+            })
+        };
+        self.track_scripts.iter().map(one).collect()
     }
 
     fn instance_status(&self, i: usize, x: &Instance) -> Value {
