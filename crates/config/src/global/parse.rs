@@ -2132,11 +2132,14 @@ fn h_status_socket_group(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     Ok(())
 }
 
-/// keepalived-rs: where the Prometheus metrics are served (`host:port`
-/// or `unix:/path`; the daemon checks the address when it opens it).
+/// keepalived-rs: where the Prometheus metrics are served: an IP
+/// address and port, or `unix:` and an absolute path.
 fn h_metrics_listen(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    if args.len() != 2 || args.word(1).is_empty() {
-        ctx.error(format!("{} requires an address (host:port or unix:/path)", args.word(0)));
+    let a = args.word(1);
+    let valid =
+        a.strip_prefix("unix:").map_or_else(|| a.parse::<std::net::SocketAddr>().is_ok(), |p| p.starts_with('/'));
+    if args.len() != 2 || !valid {
+        ctx.error(format!("{} requires an address: IP:port, [IPv6]:port or unix:/path", args.word(0)));
         return Ok(());
     }
     g(ctx).metrics_listen = Some(args.word(1).to_string());
