@@ -108,6 +108,7 @@ struct Families {
     start_time: FloatGauges,
     last_reload: FloatGauges,
     vrrp_state: Gauges,
+    excluded_state: Gauges,
     counters: Vec<Counters>,
     script_status: Gauges,
     script_state: Gauges,
@@ -135,6 +136,7 @@ impl Families {
             start_time: FloatGauges::default(),
             last_reload: FloatGauges::default(),
             vrrp_state: Gauges::default(),
+            excluded_state: Gauges::default(),
             counters: VRRP_COUNTERS.iter().map(|_| Counters::default()).collect(),
             script_status: Gauges::default(),
             script_state: Gauges::default(),
@@ -158,6 +160,8 @@ impl Families {
     fn register(&self, reg: &mut Registry) {
         reg.register("keepalived_up", "Status", self.up.clone());
         reg.register("keepalived_vrrp_state", "State of vrrp", self.vrrp_state.clone());
+        let excluded = self.excluded_state.clone();
+        reg.register("keepalived_vrrp_excluded_state", "State of vrrp with excluded VIP", excluded);
         for ((_, name, help), fam) in VRRP_COUNTERS.iter().zip(&self.counters) {
             reg.register(*name, *help, fam.clone());
         }
@@ -256,19 +260,8 @@ fn vrrp(f: &Families, doc: &Value) {
 fn vrrp_instance(f: &Families, inst: &Value) {
     let base: Labels =
         vec![("iname", text(inst, "name")), ("intf", text(inst, "interface")), ("vrid", text(inst, "vrid"))];
-    let state = inst["state"].as_str().and_then(vrrp_state_number);
-    if let Some(n) = state {
-        let vips: Vec<String> = inst["vips"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        // The exporter keeps one series with an empty address when there is none.
-        let vips = if vips.is_empty() { vec![String::new()] } else { vips };
-        for ip in vips {
-            let mut l = base.clone();
-            l.push(("ip_address", ip));
-            f.vrrp_state.get_or_create(&l).set(n);
-        }
+    if let Some(n) = inst["state"].as_str().and_then(vrrp_state_number) {
+        address_states(f, inst, &base, n);
         f.rs_state.get_or_create(&base).set(n);
     }
     for ((key, _, _), fam) in VRRP_COUNTERS.iter().zip(&f.counters) {
@@ -288,6 +281,29 @@ fn vrrp_instance(f: &Families, inst: &Value) {
         l.push(("kind", text(t, "kind")));
         l.push(("name", text(t, "name")));
         f.tracker_up.get_or_create(&l).set(up);
+    }
+}
+
+/// `keepalived_vrrp_state` per virtual address and
+/// `keepalived_vrrp_excluded_state` per excluded one, labelled with the
+/// device the address goes on, as the exporter does.
+fn address_states(f: &Families, inst: &Value, base: &Labels, n: i64) {
+    let mut any_vip = false;
+    for a in inst["addresses"].as_array().into_iter().flatten() {
+        let l: Labels =
+            vec![base[0].clone(), ("intf", text(a, "dev")), base[2].clone(), ("ip_address", text(a, "address"))];
+        if a["excluded"] == true {
+            f.excluded_state.get_or_create(&l).set(n);
+        } else {
+            any_vip = true;
+            f.vrrp_state.get_or_create(&l).set(n);
+        }
+    }
+    // The exporter keeps one series with an empty address when there is none.
+    if !any_vip {
+        let mut l = base.clone();
+        l.push(("ip_address", String::new()));
+        f.vrrp_state.get_or_create(&l).set(n);
     }
 }
 
@@ -364,7 +380,9 @@ mod tests {
         let vrrp = json!({"instances": [{
             "name": "VI_1", "vrid": 51, "interface": "eth0", "state": "MASTER",
             "priority": {"effective": 150, "base": 150},
-            "vips": ["192.0.2.1/32", "192.0.2.2/32"],
+            "addresses": [{"address": "192.0.2.1/32", "dev": "eth0", "excluded": false},
+                          {"address": "192.0.2.2/32", "dev": "eth0", "excluded": false},
+                          {"address": "198.51.100.1/32", "dev": "eth1", "excluded": true}],
             "last_transition": {"time_us": 1_700_000_000_500_000u64},
             "tracked": [{"kind": "script", "name": "chk", "state": "up", "weight": 0}],
             "stats": {"advert_rcvd": 3, "advert_sent": 7}
@@ -379,6 +397,8 @@ mod tests {
         assert!(
             out.contains(r#"keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="192.0.2.2/32"} 2"#)
         );
+        let ex = r#"keepalived_vrrp_excluded_state{iname="VI_1",intf="eth1",vrid="51",ip_address="198.51.100.1/32"} 2"#;
+        assert!(out.contains(ex), "{out}");
         assert!(out.contains(r#"keepalived_advertisements_sent_total{iname="VI_1",intf="eth0",vrid="51"} 7"#));
         assert!(out.contains("# TYPE keepalived_advertisements_sent_total counter\n"));
         assert!(out.contains(r#"keepalived_script_status{name="chk"} 1"#));

@@ -28,7 +28,8 @@ vrrp_script chk_true {\n script /bin/true\n interval 1\n}\n\
 vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n advert_int 1\n \
 virtual_ipaddress {\n  10.0.0.100/24\n  10.0.0.102/24\n }\n}\n\
 vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n priority 90\n advert_int 1\n \
-track_script {\n  chk_true\n }\n virtual_ipaddress {\n  10.0.0.101/24\n }\n}\n";
+track_script {\n  chk_true\n }\n virtual_ipaddress {\n  10.0.0.101/24\n }\n \
+virtual_ipaddress_excluded {\n  192.168.77.1/32 dev lo\n }\n}\n";
 
 struct Daemon {
     child: Option<Child>,
@@ -221,6 +222,8 @@ fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
     let vip2 = r#"keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="10.0.0.102/24"}"#;
     assert_eq!(value(&body, vip2), Some(2.0), "{body}");
     assert!(value(&body, VI1_SENT).is_some_and(|v| v >= 1.0), "{body}");
+    let excluded = r#"keepalived_vrrp_excluded_state{iname="VI_2",intf="lo",vrid="52",ip_address="192.168.77.1"}"#;
+    assert_eq!(value(&body, excluded), Some(2.0), "{body}");
     for name in
         ["keepalived_become_master_total", "keepalived_authentication_failure_total", "keepalived_ip_ttl_errors_total"]
     {

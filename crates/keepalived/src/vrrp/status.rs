@@ -98,11 +98,30 @@ impl VrrpShell {
             "master": { "address": x.master_saddr, "priority": x.master_priority },
             "vips": c.vips.iter().map(addr).collect::<Vec<_>>(),
             "evips": c.evips.iter().map(addr).collect::<Vec<_>>(),
+            "addresses": self.addresses_status(i, x),
             "sync_group": c.sync_group.and_then(|g| self.router.group_name(g)),
             "last_transition": x.last_transition.as_ref().map(|t| self.transition_status(t)),
             "tracked": tracked,
             "stats": stats_status(&x.stats),
         })
+    }
+
+    /// Each virtual address with the device it goes on (its `dev`, else
+    /// the instance's interface): the exporter labels the state with it.
+    fn addresses_status(&self, i: usize, x: &Instance) -> Vec<Value> {
+        let Some(meta) = self.metas.get(i) else { return Vec::new() };
+        let c = &x.config;
+        let excluded = |a: &IpAddr| !c.vips.contains(a) && c.evips.contains(a);
+        meta.addresses
+            .iter()
+            .map(|(ia, _)| {
+                json!({
+                    "address": addr_str(ia.addr, ia.prefix),
+                    "dev": ia.dev.clone().unwrap_or_else(|| meta.ifname.clone()),
+                    "excluded": excluded(&ia.addr),
+                })
+            })
+            .collect()
     }
 
     fn transition_status(&self, t: &Transition) -> Value {
