@@ -220,11 +220,37 @@ pub fn render(children: &[ChildDoc], facts: &Facts, openmetrics: bool) -> String
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &reg);
+    let out = sorted_samples(&out);
     if openmetrics {
         out
     } else {
         to_classic(&out)
     }
+}
+
+/// The samples of each family in label order (the registry keeps them in
+/// hash order), so that two scrapes of the same state read the same.
+fn sorted_samples(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run: Vec<&str> = Vec::new();
+    let flush = |run: &mut Vec<&str>, out: &mut String| {
+        run.sort_unstable();
+        for l in run.drain(..) {
+            out.push_str(l);
+            out.push('\n');
+        }
+    };
+    for line in text.lines() {
+        if line.starts_with('#') {
+            flush(&mut run, &mut out);
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            run.push(line);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn parent_facts(f: &Families, children: &[ChildDoc], facts: &Facts) {
@@ -408,6 +434,15 @@ mod tests {
         let om = render(&sample(), &Facts::default(), true);
         assert!(om.ends_with("# EOF\n"));
         assert!(om.contains("# TYPE keepalived_advertisements_sent counter\n"));
+    }
+
+    #[test]
+    fn samples_come_sorted_within_their_family() {
+        let out = render(&sample(), &Facts::default(), false);
+        let a = out.find(r#"ip_address="192.0.2.1/32""#).unwrap();
+        let b = out.find(r#"ip_address="192.0.2.2/32""#).unwrap();
+        assert!(a < b);
+        assert_eq!(out, render(&sample(), &Facts::default(), false));
     }
 
     #[test]
