@@ -34,6 +34,8 @@ command -v socat >/dev/null 2>&1 || need+=(socat)
 # keepalived.conf(5) lint (crates/config/tests/man_keywords.rs).
 command -v groff >/dev/null 2>&1 || need+=(groff-base)
 command -v mandoc >/dev/null 2>&1 || need+=(mandoc)
+# Metrics (crates/keepalived/tests/metrics.rs): promtool and a real Prometheus server.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
@@ -43,11 +45,11 @@ if [ "${#need[@]}" -gt 0 ]; then
         echo "tests/run.sh: missing ${need[*]} (run as root to install them)" >&2
     fi
 fi
-# keepalived and FRR are installed for their binaries only: when this script
+# keepalived, FRR and Prometheus are installed for their binaries only: when this script
 # installed them, their services (started by the packages) are stopped. A
 # keepalived or FRR that was already there may be serving this host (its
 # VIPs): it is left alone; the tests use their own namespaces.
-for svc in keepalived frr nginx-light; do
+for svc in keepalived frr nginx-light prometheus; do
     case " ${need[*]:-} " in
         *" $svc "*) systemctl disable --now "${svc%-light}" >/dev/null 2>&1 || true ;;
     esac

@@ -1050,3 +1050,22 @@ fn strict_and_skip_check_adv_addr_accept_any_word() {
     let p = gd("vrrp_strict false\nvrrp_skip_check_adv_addr off");
     assert!(!p.config.global.vrrp_strict && !p.config.global.vrrp_skip_check_adv_addr);
 }
+
+// ------------------------------------------------------------------ metrics_listen (keepalived-rs)
+
+#[test]
+fn metrics_listen_takes_an_ip_and_port_or_a_unix_path() {
+    for (addr, want) in
+        [("127.0.0.1:9650", "127.0.0.1:9650"), ("[::1]:9650", "[::1]:9650"), ("unix:/run/k.sock", "unix:/run/k.sock")]
+    {
+        let p = gd(&format!("metrics_listen {addr}"));
+        assert_clean(&p);
+        assert_eq!(p.config.global.metrics_listen.as_deref(), Some(want));
+    }
+    for bad in ["metrics_listen", "metrics_listen localhost", "metrics_listen unix:rel.sock", "metrics_listen 1.2.3.4"]
+    {
+        let p = gd(bad);
+        assert_has(&p, "metrics_listen requires an address");
+        assert_eq!(p.config.global.metrics_listen, None, "{bad}");
+    }
+}

@@ -52,6 +52,8 @@ pub struct Cli {
     /// Beyond keepalived: the status socket's path and allowed group.
     pub status_socket: Option<String>,
     pub status_group: Option<String>,
+    /// Beyond keepalived: serve Prometheus metrics here (`host:port`, `unix:/path`).
+    pub metrics: Option<String>,
     /// Non-option words (keepalived prints and ignores them).
     pub unexpected: Vec<String>,
     /// The arguments as given (without the program name), for the
@@ -182,6 +184,7 @@ pub fn command() -> Command {
         flag("json", None, "json", "With --status: print the JSON document"),
         value("status-socket", None, "status-socket", "The status socket's path (keepalived-rs)"),
         value("status-group", None, "status-group", "The group allowed to read the status (keepalived-rs)"),
+        value("metrics", None, "metrics", "Serve Prometheus metrics on host:port or unix:/path (keepalived-rs)"),
         flag("version", Some('v'), "version", "Display the version number"),
         flag("help", Some('h'), "help", "Display this help message"),
         Arg::new("unexpected").num_args(0..).action(ArgAction::Append).trailing_var_arg(false),
@@ -259,6 +262,7 @@ pub fn parse(args: &[String]) -> Result<Cli, String> {
         json: c(&m, "json") > 0,
         status_socket: s(&m, "status-socket"),
         status_group: s(&m, "status-group"),
+        metrics: s(&m, "metrics"),
         unexpected: m.get_many::<String>("unexpected").map(|v| v.cloned().collect()).unwrap_or_default(),
         raw_args: args.iter().skip(1).cloned().collect(),
     })
@@ -342,6 +346,7 @@ pub fn usage() -> String {
         "      --status [--json]        Print the running daemon's state (keepalived-rs)",
         "      --status-socket=PATH     The status socket (keepalived-rs)",
         "      --status-group=GROUP     The group allowed to read the status (keepalived-rs)",
+        "      --metrics=ADDR           Serve Prometheus metrics on host:port or unix:/path (keepalived-rs)",
         "  -v, --version                Display the version number",
         "  -h, --help                   Display this help message",
     ];

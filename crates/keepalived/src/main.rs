@@ -18,6 +18,8 @@ mod files;
 mod genhash;
 mod global_dump;
 mod logging;
+mod metrics;
+mod metrics_render;
 mod netns;
 mod notify_fifo;
 mod parent;

@@ -11,6 +11,8 @@ use crate::cli::Cli;
 use crate::config_copy::ConfigCopy;
 use crate::dumps;
 use crate::files::{self, DumpKind, PidFile, PidFiles, PidPaths};
+use crate::metrics::{self, MetricsServer};
+use crate::metrics_render::Facts;
 use crate::status::{self, StatusServer};
 use keepalived_config::{parse_file, Config, ParseOptions, Parsed, Severity, Subsystems};
 use keepalived_runtime::channel::ReadStatus;
@@ -152,6 +154,10 @@ pub struct Parent {
     bfd_states: HashMap<(ProcKind, String), bool>,
     /// The status socket (`keepalived --status`), if it could be opened.
     status: Option<StatusServer>,
+    /// The Prometheus metrics endpoint (`--metrics`, `metrics_listen`), if set and opened.
+    metrics: Option<MetricsServer>,
+    /// Restarts and reloads, for the metrics.
+    facts: Facts,
 }
 
 /// Read the configuration as the parent does: only global keywords are
@@ -222,6 +228,8 @@ impl Parent {
         let wanted = wanted_children(&cfg, &cli);
         let sd_notify = std::env::var_os("NOTIFY_SOCKET").is_some();
         let status = open_status(&cli, &cfg, &pid_paths, &poll);
+        let metrics = open_metrics(&cli, &cfg, &poll);
+        let facts = Facts { start_time: unix_now(), ..Facts::default() };
         Ok(Parent {
             cli,
             conf_file,
@@ -241,6 +249,8 @@ impl Parent {
             become_child: None,
             bfd_states: HashMap::new(),
             status,
+            metrics,
+            facts,
         })
     }
 
@@ -303,6 +313,7 @@ impl Parent {
                         }
                     }
                     t if status::owns(t) => self.on_status(t),
+                    t if metrics::owns(t) => self.on_metrics(t),
                     t => {
                         if let Some(kind) = ProcKind::ALL.into_iter().find(|k| token_of(*k) == t) {
                             self.on_channel(kind, ev.is_writable());
@@ -427,10 +438,8 @@ impl Parent {
             }
         }
         self.relay_peer_events(kind, relay);
-        if let Some(st) = self.status.as_mut() {
-            for (id, doc) in status_answers {
-                st.answer(id, kind, doc, self.poll.registry());
-            }
+        for (id, doc) in status_answers {
+            self.route_answer(id, kind, doc);
         }
         let Some(slot) = self.slots.get_mut(&kind) else { return };
         if bad > 0 {
@@ -455,24 +464,56 @@ impl Parent {
         let Some(st) = self.status.as_mut() else { return };
         let needs = st.on_ready(token, self.poll.registry());
         for status::Need::AskChildren { id } in needs {
-            let mut asked = Vec::new();
-            for k in ProcKind::ALL {
-                let Some(chan) = self.slots.get_mut(&k).filter(|s| s.pid.is_some()).and_then(|s| s.chan.as_mut())
-                else {
-                    continue;
-                };
-                match chan.send(&ParentMsg::Status { id }) {
-                    Ok(()) => asked.push(k),
-                    Err(e) => warn!("Unable to ask the {} child for its status: {e}", k.label()),
-                }
-            }
-            let not_running: Vec<ProcKind> = self.ordered_wanted().into_iter().filter(|k| !asked.contains(k)).collect();
-            if !asked.is_empty() {
-                self.timers.add(Instant::now(), status::CHILD_TIMEOUT, PTimer::StatusDeadline(id));
-            }
+            let (asked, not_running) = self.ask_children(id);
             if let Some(st) = self.status.as_mut() {
                 st.asked(id, asked, not_running, self.poll.registry());
             }
+        }
+    }
+
+    /// The metrics endpoint: a scrape asks the children as a status
+    /// request does, with its own ids.
+    fn on_metrics(&mut self, token: Token) {
+        let Some(m) = self.metrics.as_mut() else { return };
+        let ids = m.on_ready(token, self.poll.registry());
+        for id in ids {
+            let (asked, not_running) = self.ask_children(id);
+            if let Some(m) = self.metrics.as_mut() {
+                m.asked(id, asked, not_running, &self.facts, self.poll.registry());
+            }
+        }
+    }
+
+    /// Ask every running child for status request `id` (with a deadline);
+    /// returns the children asked and the wanted ones not running.
+    fn ask_children(&mut self, id: u64) -> (Vec<ProcKind>, Vec<ProcKind>) {
+        let mut asked = Vec::new();
+        for k in ProcKind::ALL {
+            let Some(chan) = self.slots.get_mut(&k).filter(|s| s.pid.is_some()).and_then(|s| s.chan.as_mut()) else {
+                continue;
+            };
+            match chan.send(&ParentMsg::Status { id }) {
+                Ok(()) => asked.push(k),
+                Err(e) => warn!("Unable to ask the {} child for its status: {e}", k.label()),
+            }
+        }
+        let not_running: Vec<ProcKind> = self.ordered_wanted().into_iter().filter(|k| !asked.contains(k)).collect();
+        if !asked.is_empty() {
+            self.timers.add(Instant::now(), status::CHILD_TIMEOUT, PTimer::StatusDeadline(id));
+        }
+        (asked, not_running)
+    }
+
+    /// A child's status document goes to the status socket or the metrics
+    /// endpoint, by the request's id.
+    fn route_answer(&mut self, id: u64, kind: ProcKind, doc: serde_json::Value) {
+        let registry = self.poll.registry();
+        if metrics::is_metrics_id(id) {
+            if let Some(m) = self.metrics.as_mut() {
+                m.answer(id, kind, doc, &self.facts, registry);
+            }
+        } else if let Some(st) = self.status.as_mut() {
+            st.answer(id, kind, doc, registry);
         }
     }
 
@@ -623,6 +664,7 @@ impl Parent {
             return;
         }
         error!(alert = true, "{} child process({}) died: Respawning", kind.label(), pid);
+        *self.facts.restarts.entry(crate::subsystems::short_name(kind)).or_default() += 1;
         let delay = {
             let slot = self.slots.get_mut(&kind).expect("slot exists");
             calc_restart_delay(slot.started.elapsed(), &mut slot.next_restart_delay)
@@ -643,6 +685,9 @@ impl Parent {
                 self.watchdog();
                 if let Some(st) = self.status.as_mut() {
                     st.sweep(self.poll.registry());
+                }
+                if let Some(m) = self.metrics.as_mut() {
+                    m.sweep(self.poll.registry());
                 }
                 self.timers.add(Instant::now(), HELLO_INTERVAL, PTimer::Hello);
             }
@@ -669,8 +714,13 @@ impl Parent {
                 }
             }
             PTimer::StatusDeadline(id) => {
-                if let Some(st) = self.status.as_mut() {
-                    st.expire(id, self.poll.registry());
+                let registry = self.poll.registry();
+                if metrics::is_metrics_id(id) {
+                    if let Some(m) = self.metrics.as_mut() {
+                        m.expire(id, &self.facts, registry);
+                    }
+                } else if let Some(st) = self.status.as_mut() {
+                    st.expire(id, registry);
                 }
             }
             PTimer::SdWatchdog => {
@@ -755,6 +805,9 @@ impl Parent {
         self.pidfiles.parent_exit();
         if let Some(st) = self.status.take() {
             st.close(self.poll.registry());
+        }
+        if let Some(m) = self.metrics.take() {
+            m.close(self.poll.registry());
         }
         Some(code)
     }
@@ -905,6 +958,8 @@ impl Parent {
 
     fn end_reload(&mut self) {
         self.reload.in_progress = false;
+        self.facts.reloads += 1;
+        self.facts.last_reload_time = Some(unix_now());
         self.notify(&[sd_notify::NotifyState::Ready]);
         if self.reload.queued {
             self.reload.queued = false;
@@ -912,6 +967,25 @@ impl Parent {
             self.request_reload();
         }
     }
+}
+
+/// Open the metrics endpoint when asked for (`--metrics` over
+/// `metrics_listen`); without it the daemon runs on (logged).
+fn open_metrics(cli: &Cli, cfg: &Config, poll: &Poll) -> Option<MetricsServer> {
+    let text = cli.metrics.as_deref().or(cfg.global.metrics_listen.as_deref())?;
+    let opened =
+        metrics::Addr::parse(text).and_then(|a| MetricsServer::open(&a, poll.registry()).map_err(|e| e.to_string()));
+    match opened {
+        Ok(m) => Some(m),
+        Err(e) => {
+            warn!("Unable to serve metrics on {text}: {e} - no metrics");
+            None
+        }
+    }
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Open the status socket; without it the daemon runs on (logged).

@@ -350,6 +350,9 @@ pub struct GlobalDefs {
     pub status_socket: Option<String>,
     /// keepalived-rs `status_socket_group NAME`: its members may read the status.
     pub status_socket_group: Option<String>,
+    /// keepalived-rs `metrics_listen ADDR`: serve Prometheus metrics on
+    /// `host:port` or `unix:/path` (off by default).
+    pub metrics_listen: Option<String>,
     /// `json_version` 1|2.
     pub json_version: u32,
     /// `reload_check_config [LOG]` (no argument: /dev/null).
@@ -491,6 +494,7 @@ impl Default for GlobalDefs {
             json_dump_file: None,
             status_socket: None,
             status_socket_group: None,
+            metrics_listen: None,
             json_version: 1,
             reload_check_config: None,
             reload_time_file: None,

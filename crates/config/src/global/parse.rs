@@ -177,6 +177,7 @@ static GLOBAL_KWS: &[Kw] = &[
     Kw::value("json_dump_file", h_json_dump_file),
     Kw::value("status_socket", h_status_socket),
     Kw::value("status_socket_group", h_status_socket_group),
+    Kw::value("metrics_listen", h_metrics_listen),
 ];
 
 // ---------------------------------------------------------------- helpers
@@ -2128,6 +2129,20 @@ fn h_status_socket_group(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     g(ctx).status_socket_group = Some(args.word(1).to_string());
+    Ok(())
+}
+
+/// keepalived-rs: where the Prometheus metrics are served: an IP
+/// address and port, or `unix:` and an absolute path.
+fn h_metrics_listen(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    let a = args.word(1);
+    let valid =
+        a.strip_prefix("unix:").map_or_else(|| a.parse::<std::net::SocketAddr>().is_ok(), |p| p.starts_with('/'));
+    if args.len() != 2 || !valid {
+        ctx.error(format!("{} requires an address: IP:port, [IPv6]:port or unix:/path", args.word(0)));
+        return Ok(());
+    }
+    g(ctx).metrics_listen = Some(args.word(1).to_string());
     Ok(())
 }
 

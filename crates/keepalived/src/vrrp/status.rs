@@ -19,6 +19,20 @@ fn kind_name(k: TrackKind) -> &'static str {
     }
 }
 
+/// The instance's counters, named as keepalived's JSON dump names them
+/// (the metrics endpoint reads them).
+fn stats_status(s: &keepalived_vrrp::Stats) -> Value {
+    json!({
+        "advert_rcvd": s.advert_rcvd, "advert_sent": s.advert_sent,
+        "become_master": s.become_master, "release_master": s.release_master,
+        "packet_len_err": s.packet_len_err, "advert_interval_err": s.advert_interval_err,
+        "ip_ttl_err": s.ip_ttl_err, "invalid_type_rcvd": s.invalid_type_rcvd,
+        "addr_list_err": s.addr_list_err, "invalid_authtype": s.invalid_authtype,
+        "authtype_mismatch": s.authtype_mismatch, "auth_failure": s.auth_failure,
+        "pri_zero_rcvd": s.pri_zero_rcvd, "pri_zero_sent": s.pri_zero_sent,
+    })
+}
+
 fn up_name(up: Option<bool>) -> &'static str {
     match up {
         Some(true) => "up",
@@ -36,7 +50,21 @@ impl VrrpShell {
             .map_while(|g| Some((self.router.group_name(g)?, self.router.group_state(g)?)))
             .map(|(name, st)| json!({ "name": name, "state": st.name() }))
             .collect();
-        json!({ "instances": instances, "sync_groups": groups })
+        json!({ "instances": instances, "sync_groups": groups, "scripts": self.scripts_status() })
+    }
+
+    /// Each tracked vrrp_script as keepalived's data dump shows it: Status
+    /// GOOD or BAD (BAD until it has risen), State running or idle.
+    fn scripts_status(&self) -> Vec<Value> {
+        let one = |t: &super::TrackScript| {
+            let up = self.router.tracker_state(TrackKind::Script, &t.name).and_then(|(up, _)| up);
+            json!({
+                "name": t.name,
+                "status": if up == Some(true) { "GOOD" } else { "BAD" },
+                "state": if t.running.is_some() { "running" } else { "idle" },
+            })
+        };
+        self.track_scripts.iter().map(one).collect()
     }
 
     fn instance_status(&self, i: usize, x: &Instance) -> Value {
@@ -70,12 +98,30 @@ impl VrrpShell {
             "master": { "address": x.master_saddr, "priority": x.master_priority },
             "vips": c.vips.iter().map(addr).collect::<Vec<_>>(),
             "evips": c.evips.iter().map(addr).collect::<Vec<_>>(),
+            "addresses": self.addresses_status(i, x),
             "sync_group": c.sync_group.and_then(|g| self.router.group_name(g)),
             "last_transition": x.last_transition.as_ref().map(|t| self.transition_status(t)),
             "tracked": tracked,
-            "stats": { "advert_rcvd": x.stats.advert_rcvd, "advert_sent": x.stats.advert_sent,
-                       "become_master": x.stats.become_master, "release_master": x.stats.release_master },
+            "stats": stats_status(&x.stats),
         })
+    }
+
+    /// Each virtual address with the device it goes on (its `dev`, else
+    /// the instance's interface): the exporter labels the state with it.
+    fn addresses_status(&self, i: usize, x: &Instance) -> Vec<Value> {
+        let Some(meta) = self.metas.get(i) else { return Vec::new() };
+        let c = &x.config;
+        let excluded = |a: &IpAddr| !c.vips.contains(a) && c.evips.contains(a);
+        meta.addresses
+            .iter()
+            .map(|(ia, _)| {
+                json!({
+                    "address": addr_str(ia.addr, ia.prefix),
+                    "dev": ia.dev.clone().unwrap_or_else(|| meta.ifname.clone()),
+                    "excluded": excluded(&ia.addr),
+                })
+            })
+            .collect()
     }
 
     fn transition_status(&self, t: &Transition) -> Value {
