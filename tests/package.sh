@@ -33,7 +33,10 @@ fi
 cargo deb --version >/dev/null 2>&1 || cargo install --locked --quiet cargo-deb
 
 step "build (cargo deb)"
-deb=$(cargo deb -p keepalived --locked 2>&1 | tee /dev/stderr | tail -n 1)
+# (not `tee /dev/stderr`: reopening /dev/stderr truncates a log file it points at)
+out=$(cargo deb -p keepalived --locked 2>&1) || { printf '%s\n' "$out" >&2; fail "cargo deb"; }
+printf '%s\n' "$out"
+deb=$(printf '%s\n' "$out" | tail -n 1)
 [ -f "$deb" ] || fail "cargo deb did not produce a package ($deb)"
 dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
 dpkg-deb --contents "$deb"
