@@ -302,7 +302,7 @@ pub struct GlobalDefs {
     pub lvs_sync_daemon: Option<LvsSyncDaemon>,
 
     // Firewall (accepted, not implemented)
-    /// `vrrp_iptables [IN [OUT]]`.
+    /// `vrrp_iptables [IN [OUT]]`: never set (Debian's 2.2.7 has no iptables; nftables is used).
     pub vrrp_iptables_inchain: Option<String>,
     pub vrrp_iptables_outchain: Option<String>,
     /// `vrrp_ipsets`: None = unset, Some(None) = "don't use ipsets".

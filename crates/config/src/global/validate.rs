@@ -124,20 +124,11 @@ fn fifo_conflicts(ctx: &mut Ctx) {
     }
 }
 
-/// vrrp_complete_init: iptables vs nftables, and ipsets without iptables.
+/// vrrp_complete_init: ipsets without iptables. Debian's 2.2.7 has no
+/// iptables (`vrrp_iptables` selects nftables while parsing), so no chain is
+/// ever set and its "Both iptables and nftables" branch cannot run.
 fn firewall(ctx: &mut Ctx) {
-    if !ctx.active.vrrp {
-        return;
-    }
-    if ctx.cfg.global.vrrp_iptables_inchain.is_some() && ctx.cfg.global.nftables.is_some() {
-        ctx.diags.log(None, "Both iptables and nftables have been specified - ignoring iptables");
-        ctx.cfg.global.vrrp_iptables_inchain = None;
-        ctx.cfg.global.vrrp_iptables_outchain = None;
-        if matches!(ctx.cfg.global.vrrp_ipsets, Some(Some(_))) {
-            ctx.cfg.global.vrrp_ipsets = Some(None);
-        }
-    }
-    if ctx.cfg.global.vrrp_iptables_inchain.is_none() && matches!(ctx.cfg.global.vrrp_ipsets, Some(Some(_))) {
+    if ctx.active.vrrp && matches!(ctx.cfg.global.vrrp_ipsets, Some(Some(_))) {
         ctx.diags.log(None, "vrrp_ipsets has been specified but not vrrp_iptables - vrrp_ipsets will be ignored");
         ctx.cfg.global.vrrp_ipsets = Some(None);
     }
