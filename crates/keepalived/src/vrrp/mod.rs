@@ -27,7 +27,7 @@ use keepalived_net::{interface_info, PacketSocket, VrrpProto, VrrpSocketV4, Vrrp
 use keepalived_netlink::{AddrOptions, Monitor};
 use keepalived_vrrp::decode::{decode_ipv4, decode_ipv6, DecodeOptions, Ipv6Meta};
 use keepalived_vrrp::replay::LogLine;
-use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, ScriptExit, State};
+use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, ScriptExit, State, TrackKind};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Repr, Version};
 use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc, MacAddr};
@@ -638,6 +638,7 @@ impl VrrpShell {
         if !reloading {
             shell.notifier.start_alerts(cfg, None);
         }
+        down_ifaces.extend(interfaces_down_at_start(&shell.router));
         down_ifaces.sort();
         down_ifaces.dedup();
         for name in down_ifaces {
@@ -1538,6 +1539,39 @@ impl VrrpShell {
         let name = &self.metas[id].name;
         self.notifier.instances.iter().position(|n| &n.name == name).unwrap_or(usize::MAX)
     }
+}
+
+/// The interfaces the instances watch (their own unless `dont_track_primary`, and their
+/// `track_interface`s) that are down now (not `IFF_UP` and `IFF_RUNNING`, keepalived's
+/// `IF_FLAGS_UP`) or absent: the engine takes every interface as up until told otherwise, and
+/// keepalived starts such an instance in FAULT (an absent one is fatal in 2.2.7 without
+/// `dynamic_interfaces`, and down with it). Logs 2.2.7's `initialise_interface_tracking_priorities`
+/// line for each instance a weight-0 interface puts in FAULT.
+fn interfaces_down_at_start(router: &Router) -> Vec<String> {
+    let links = match keepalived_netlink::dump_links() {
+        Ok(l) => l,
+        Err(e) => {
+            warn!("unable to read the interfaces' states: {e}");
+            return Vec::new();
+        }
+    };
+    let is_up = |name: &str| links.iter().any(|l| l.name == name && l.up && l.running);
+    let mut down = Vec::new();
+    for inst in router.instances() {
+        let c = &inst.config;
+        let own = c.interface.iter().filter(|_| !c.dont_track_primary).map(|n| (n, 0, false));
+        let tracked = c.trackers.iter().filter(|t| t.kind == TrackKind::Interface).map(|t| (&t.name, t.weight, t.reverse));
+        for (name, weight, reverse) in own.chain(tracked) {
+            let up = is_up(name);
+            if weight == 0 && up == reverse {
+                info!("({}): entering FAULT state (interface {name} down)", c.name);
+            }
+            if !up {
+                down.push(name.clone());
+            }
+        }
+    }
+    down
 }
 
 /// Whether an interface is up now, for the debounce of links with delays
