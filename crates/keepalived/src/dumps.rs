@@ -159,7 +159,11 @@ pub fn global_data(cfg: &Config, vrrp_process: bool) -> String {
     let facts = crate::global_dump::GlobalFacts {
         root: &cfg.root,
         nft_table: cfg.global.nftables.clone(),
-        script_ids: None,
+        script_ids: keepalived_runtime::script::default_script_ids(
+            &keepalived_runtime::script::ScriptRunOpts::from_global(&cfg.global, false),
+            cfg.global.enable_script_security,
+        )
+        .map(|i| (i.uid, i.gid)),
         vrrp_process,
     };
     crate::global_dump::global_data(&cfg.global, &facts)

@@ -91,10 +91,8 @@ fn bfd_data_file_matches_keepalived_2_2_7() {
     let only: Vec<&String> =
         oh.iter().filter(|l| !th.contains(l)).chain(th.iter().filter(|l| !oh.contains(l))).collect();
     eprintln!("global section lines in one dump only: {only:#?}");
-    // Known: keepalived's build property `libnftnl version` (docs/compat.md)
-    // and its default script user's `Default script uid:gid` line, which the
-    // shared global dump writes only with a configured script_user.
-    let known = |l: &str| l.starts_with(" libnftnl version") || l.starts_with(" Default script uid:gid");
+    // Known: keepalived's build property `libnftnl version` (docs/compat.md).
+    let known = |l: &str| l.starts_with(" libnftnl version");
     assert!(only.iter().all(|l| known(l)), "global section differences: {only:#?}");
     let diffs: Vec<String> = ours
         .iter()

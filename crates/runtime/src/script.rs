@@ -146,6 +146,20 @@ pub fn script_ids(script: &Script, opts: &ScriptRunOpts) -> ScriptIds {
     }
 }
 
+/// keepalived notify.c `get_default_script_user`: the configured `script_user`, else
+/// `keepalived_script` if it exists, else ourselves; `None` when that user is missing and script
+/// security is on (2.2.7 reports "Unable to set default user" and has no default).
+pub fn default_script_ids(opts: &ScriptRunOpts, script_security: bool) -> Option<ScriptIds> {
+    if let Some(ids) = &opts.default_ids {
+        return Some(ids.clone());
+    }
+    match nix::unistd::User::from_name("keepalived_script") {
+        Ok(Some(_)) => resolve_script_user("keepalived_script", None, opts.set_supplementary_groups),
+        _ if script_security => None,
+        _ => Some(our_ids()),
+    }
+}
+
 /// keepalived notify.c `cmd_str`: the arguments single-quoted (an embedded
 /// `'` as `'\''`), except a first word starting with `<` or `>` (a shell
 /// redirection test), joined by spaces; what `system()` is given.

@@ -388,7 +388,11 @@ impl VrrpShell {
         let facts = crate::global_dump::GlobalFacts {
             root: &cfg.root,
             nft_table: self.firewall.as_ref().map(|f| f.table().to_string()),
-            script_ids: self.script_opts.default_ids.as_ref().map(|i| (i.uid, i.gid)),
+            script_ids: keepalived_runtime::script::default_script_ids(
+                &self.script_opts,
+                cfg.global.enable_script_security,
+            )
+            .map(|i| (i.uid, i.gid)),
             vrrp_process: true,
         };
         let mut s = crate::global_dump::global_data(&cfg.global, &facts);
