@@ -63,6 +63,9 @@ pub struct Instance {
     pub stats: Stats,
     /// Source / primary address of the instance (tie-break).
     pub primary_addr: Option<IpAddr>,
+    /// The interface lost the address the instance took as its source (no `unicast_src_ip`):
+    /// keepalived's `down_instance` on RTM_DELADDR, a fault until an address comes back.
+    pub no_source: bool,
     /// The instance's own fault conditions (trackers, interface) and weight-0 scripts still in init.
     pub fault: bool,
     /// A weight-0 tracking script has not reported yet: the instance may not become MASTER.
@@ -133,6 +136,7 @@ impl Instance {
             effective_priority: c.priority,
             total_priority: i32::from(c.priority),
             primary_addr: c.src_ip,
+            no_source: false,
             master_adver_int_us: c.advert_int_us,
             config: c,
             state: State::Init,
@@ -284,12 +288,14 @@ impl Router {
             Input::FileValue { name, .. } => self.tracker_cause(TrackKind::File, name),
             Input::Process { name, .. } => self.tracker_cause(TrackKind::Process, name),
             Input::Bfd { name, .. } => self.tracker_cause(TrackKind::Bfd, name),
-            Input::SourceAddress { .. } => return self.handle_input(now, input, out),
+            Input::SourceAddress { addr, .. } => (None, TransitionReason::SourceAddress { addr: *addr }),
             Input::Shutdown => (None, TransitionReason::Shutdown),
             Input::Remove { .. } => (None, TransitionReason::Removed),
         };
         let instance = match &input {
-            Input::Advert { instance, .. } | Input::Remove { instance } => Some(*instance),
+            Input::Advert { instance, .. } | Input::Remove { instance } | Input::SourceAddress { instance, .. } => {
+                Some(*instance)
+            }
             _ => None,
         };
         let is_start = matches!(input, Input::Start);
@@ -316,11 +322,7 @@ impl Router {
             Input::FileValue { name, value } => self.set_tracker(now, TrackKind::File, &name, Some(true), value, out),
             Input::Process { name, up } => self.set_tracker(now, TrackKind::Process, &name, Some(up), 0, out),
             Input::Bfd { name, up } => self.set_tracker(now, TrackKind::Bfd, &name, Some(up), 0, out),
-            Input::SourceAddress { instance, addr } => {
-                if let Some(i) = self.instances.get_mut(instance) {
-                    i.primary_addr = i.config.src_ip.or(addr);
-                }
-            }
+            Input::SourceAddress { instance, addr } => self.source_address(now, instance, addr, out),
             Input::Shutdown => {
                 for i in 0..self.instances.len() {
                     self.stop_instance(i, State::Stop, out);

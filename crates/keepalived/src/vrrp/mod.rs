@@ -27,7 +27,9 @@ use keepalived_net::{interface_info, PacketSocket, VrrpProto, VrrpSocketV4, Vrrp
 use keepalived_netlink::{AddrOptions, Monitor};
 use keepalived_vrrp::decode::{decode_ipv4, decode_ipv6, DecodeOptions, Ipv6Meta};
 use keepalived_vrrp::replay::LogLine;
-use keepalived_vrrp::{Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, ScriptExit, State, TrackKind};
+use keepalived_vrrp::{
+    Action, AuthConfig, Input, InstanceId, Instant, Router, RxAdvert, RxAuth, ScriptExit, State, TrackKind,
+};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Repr, Version};
 use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc, MacAddr};
@@ -37,7 +39,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 /// Tokens from here on belong to the shell.
 pub const FIRST_TOKEN: usize = 16;
@@ -110,6 +112,9 @@ struct Meta {
     /// interface), resolved once at start as keepalived does at config time.
     addresses: Vec<(IpAddress, u32)>,
     src: Option<IpAddr>,
+    /// The interface `src` was taken from (no `unicast_src_ip`): when it loses that address
+    /// another of the same family replaces it, or the instance faults until one is assigned.
+    src_from: Option<u32>,
     /// Unicast peers (empty: multicast).
     peers: Vec<IpAddr>,
     group4: Ipv4Addr,
@@ -364,7 +369,7 @@ impl VrrpShell {
             });
         }
         let mut down_ifaces: Vec<String> = Vec::new();
-        let mut sources: Vec<(InstanceId, IpAddr)> = Vec::new();
+        let mut sources: Vec<(InstanceId, Option<IpAddr>)> = Vec::new();
         // (ifindex, proto, unicast source) → VRIDs; unicast instances get a
         // socket bound to their source address, multicast ones to the group.
         let mut v4_vrids: HashMap<(u32, u8, Option<Ipv4Addr>), Vec<u8>> = HashMap::new();
@@ -456,12 +461,16 @@ impl VrrpShell {
                     Err(e) => error!("({}) unable to create VMAC {}: {e}", c.name, spec.name),
                 }
             }
+            // The interface the source address is taken from, followed for address changes: not with
+            // `unicast_src_ip`, nor for an IPv6 VMAC (its link-local address is ours).
+            let src_from =
+                (c.src_ip.is_none() && !(c.ipv6 && vmac.is_some())).then_some(info.as_ref().map(|i| i.index));
             match src {
-                Some(a) => sources.push((id, a)),
+                Some(a) => sources.push((id, Some(a))),
                 None if info.is_some() => {
                     let fam = if c.ipv6 { "IPv6" } else { "IPv4" };
                     warn!("({}) entering FAULT state (no {fam} address for interface)", c.name);
-                    down_ifaces.push(ifname.clone());
+                    sources.push((id, None));
                 }
                 None => {}
             }
@@ -530,6 +539,7 @@ impl VrrpShell {
                 vips6,
                 addresses,
                 src,
+                src_from: src_from.flatten(),
                 peers: c.unicast_peers.iter().map(|p| p.addr).collect(),
                 group4,
                 ah_seq: 0,
@@ -632,7 +642,7 @@ impl VrrpShell {
             shell.feed(now, Input::FileValue { name, value });
         }
         for (id, addr) in sources {
-            shell.feed(now, Input::SourceAddress { instance: id, addr: Some(addr) });
+            shell.feed(now, Input::SourceAddress { instance: id, addr });
         }
         shell.notifier.open_fifos(cfg);
         if !reloading {
@@ -1268,7 +1278,11 @@ impl VrrpShell {
                 keepalived_netlink::Event::LinkRemoved { name, .. } => {
                     self.feed(now, Input::Interface { name, up: false })
                 }
-                keepalived_netlink::Event::AddressRemoved(a) => self.restore_vip(a.index, a.addr),
+                keepalived_netlink::Event::AddressRemoved(a) => {
+                    self.source_removed(now, &a);
+                    self.restore_vip(a.index, a.addr)
+                }
+                keepalived_netlink::Event::AddressAdded(a) => self.source_added(now, &a),
                 _ => {}
             }
         }
@@ -1278,6 +1292,56 @@ impl VrrpShell {
     fn link_change(&mut self, now: Instant, name: String, up: bool) {
         if let Some(up) = self.debounce.change(&name, up, std::time::Instant::now()) {
             self.feed(now, Input::Interface { name, up });
+        }
+    }
+
+    /// Instances whose source address the interface just lost (keepalived_netlink.c on RTM_DELADDR):
+    /// another address of the family on the interface replaces it (IPv6: link-local), else the
+    /// instance faults, after sending its priority 0 advert from the address going away.
+    fn source_removed(&mut self, now: Instant, a: &keepalived_netlink::Addr) {
+        let hit: Vec<InstanceId> = (0..self.metas.len())
+            .filter(|&i| self.metas[i].src_from == Some(a.index) && self.metas[i].src == Some(a.addr))
+            .collect();
+        if hit.is_empty() {
+            return;
+        }
+        let remaining = keepalived_netlink::dump_addresses().unwrap_or_default();
+        // keepalived keeps its own VIPs and eVIPs out of an interface's address lists.
+        let ours = |x: &IpAddr| self.metas.iter().any(|m| m.addresses.iter().any(|(v, _)| v.addr == *x));
+        let other = remaining
+            .iter()
+            .filter(|r| r.index == a.index && r.addr != a.addr && r.addr.is_ipv6() == a.addr.is_ipv6())
+            .filter(|r| !ours(&r.addr))
+            .rfind(|r| !r.addr.is_ipv6() || r.scope == 253)
+            .map(|r| r.addr);
+        if other.is_none() {
+            let ifname = self.metas[hit[0]].ifname.clone();
+            debug!("Deassigned address {} from interface {ifname}", a.addr);
+        }
+        for id in hit {
+            self.feed(now, Input::SourceAddress { instance: id, addr: other });
+            self.metas[id].src = other;
+        }
+    }
+
+    /// An address arrived on an interface whose instances had lost theirs (`try_up_instance`).
+    fn source_added(&mut self, now: Instant, a: &keepalived_netlink::Addr) {
+        let ours = self.metas.iter().any(|m| m.addresses.iter().any(|(v, _)| v.addr == a.addr));
+        if ours || (a.addr.is_ipv6() && a.scope != 253) {
+            return;
+        }
+        let hit: Vec<InstanceId> = (0..self.metas.len())
+            .filter(|&i| {
+                let m = &self.metas[i];
+                m.src_from == Some(a.index) && m.src.is_none() && m.ipv6 == a.addr.is_ipv6()
+            })
+            .collect();
+        if let Some(&first) = hit.first() {
+            debug!("Assigned address {} for interface {}", a.addr, self.metas[first].ifname);
+        }
+        for id in hit {
+            self.metas[id].src = Some(a.addr);
+            self.feed(now, Input::SourceAddress { instance: id, addr: Some(a.addr) });
         }
     }
 
@@ -1560,7 +1624,8 @@ fn interfaces_down_at_start(router: &Router) -> Vec<String> {
     for inst in router.instances() {
         let c = &inst.config;
         let own = c.interface.iter().filter(|_| !c.dont_track_primary).map(|n| (n, 0, false));
-        let tracked = c.trackers.iter().filter(|t| t.kind == TrackKind::Interface).map(|t| (&t.name, t.weight, t.reverse));
+        let tracked =
+            c.trackers.iter().filter(|t| t.kind == TrackKind::Interface).map(|t| (&t.name, t.weight, t.reverse));
         for (name, weight, reverse) in own.chain(tracked) {
             let up = is_up(name);
             if weight == 0 && up == reverse {

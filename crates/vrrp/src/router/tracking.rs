@@ -94,6 +94,9 @@ impl Router {
                 fault = true;
             }
         }
+        if inst.no_source {
+            fault = true;
+        }
         if inst.config.unicast_fault_no_peer && inst.config.unicast_peers.is_empty() {
             fault = true;
         }
@@ -174,6 +177,27 @@ impl Router {
         }
         t.up = new;
         self.trackers_changed(now, out);
+    }
+
+    /// The source address of an instance without `unicast_src_ip` changed; `None`: its interface
+    /// has no address of the family left, a fault (2.2.7 `down_instance`) until one is assigned
+    /// (`try_up_instance`). A configured source address is never replaced.
+    pub(super) fn source_address(
+        &mut self,
+        now: Instant,
+        instance: InstanceId,
+        addr: Option<std::net::IpAddr>,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(i) = self.instances.get_mut(instance) else { return };
+        if i.config.src_ip.is_some() {
+            return;
+        }
+        i.primary_addr = addr;
+        if i.no_source != addr.is_none() {
+            i.no_source = addr.is_none();
+            self.trackers_changed(now, out);
+        }
     }
 
     pub(super) fn set_tracker(

@@ -50,6 +50,11 @@ pub enum TransitionReason {
     Shutdown,
     /// The instance was removed at a reload.
     Removed,
+    /// The interface lost the instance's source address (`None`), or got one back.
+    SourceAddress {
+        /// The new source address.
+        addr: Option<IpAddr>,
+    },
 }
 
 /// An instance's last state change.
@@ -99,6 +104,8 @@ impl fmt::Display for TransitionReason {
             TransitionReason::SyncGroup { group, instance: None } => write!(f, "sync group {group}"),
             TransitionReason::Shutdown => f.write_str("shutdown"),
             TransitionReason::Removed => f.write_str("removed at reload"),
+            TransitionReason::SourceAddress { addr: None } => f.write_str("source address removed from the interface"),
+            TransitionReason::SourceAddress { addr: Some(a) } => write!(f, "source address {a} assigned"),
         }
     }
 }
