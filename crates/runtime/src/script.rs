@@ -746,6 +746,35 @@ mod tests {
         assert_eq!(field("pgid="), field("pid="), "script leads its own process group");
     }
 
+    /// keepalived `reset_process_priorities`: a script does not inherit the open-file limit and the
+    /// niceness the daemon raised for itself.
+    #[test]
+    fn scripts_get_the_original_limits_and_niceness() {
+        let _g = serial();
+        let (cur, max) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
+        let t = TempDir::new("limits");
+        let out = t.path().join("out");
+        let s = write_script(
+            t.path(),
+            "lim.sh",
+            "#!/bin/sh\necho \"$(ulimit -n) $(cut -d' ' -f19 /proc/$$/stat)\" > \"$1\"\n",
+            0o755,
+        );
+        let nice_before = std::fs::read_to_string("/proc/self/stat").unwrap().split(' ').nth(18).unwrap().to_string();
+        // Start below the hard limit, as a daemon started with a soft limit does.
+        let start = cur.saturating_sub(100);
+        nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, start, max).unwrap();
+        keepalived_sys::set_nofile_limit(cur, max).unwrap();
+        keepalived_sys::set_nice(5).unwrap();
+        let sc = script(&[s.to_str().unwrap(), out.to_str().unwrap()]);
+        let outcome = run_script_blocking_with(&sc, T, "startup script", &opts());
+        // Put the test process back (the niceness only goes down as root, which these tests are).
+        let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, cur, max);
+        let _ = keepalived_sys::set_nice(nice_before.parse().unwrap());
+        assert_eq!(outcome, ScriptOutcome::Succeeded);
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), format!("{start} {nice_before}\n"));
+    }
+
     #[test]
     fn script_without_shebang_runs_through_shell() {
         let _g = serial();

@@ -89,6 +89,7 @@ pub fn spawn_with_setup(cmd: &mut std::process::Command, setup: &ChildSetup) -> 
                     return Err(std::io::Error::last_os_error());
                 }
             }
+            restore_originals();
             if setup.reset_signals {
                 for sig in 1..32 {
                     if sig != libc::SIGKILL && sig != libc::SIGSTOP {
@@ -175,8 +176,66 @@ pub fn kill_raw(pid: i32, sig: i32) -> std::io::Result<()> {
     }
 }
 
-/// setpriority(PRIO_PROCESS, 0, nice): keepalived's `*_priority`.
+/// What the process had before keepalived changed it, given back to scripts before exec
+/// (keepalived process.c `reset_process_priorities`): atomics, read after fork.
+struct Originals {
+    nofile_set: std::sync::atomic::AtomicBool,
+    nofile: [std::sync::atomic::AtomicU64; 2],
+    nice_set: std::sync::atomic::AtomicBool,
+    nice: std::sync::atomic::AtomicI32,
+}
+
+static ORIGINALS: Originals = Originals {
+    nofile_set: std::sync::atomic::AtomicBool::new(false),
+    nofile: [std::sync::atomic::AtomicU64::new(0), std::sync::atomic::AtomicU64::new(0)],
+    nice_set: std::sync::atomic::AtomicBool::new(false),
+    nice: std::sync::atomic::AtomicI32::new(0),
+};
+
+/// setrlimit(RLIMIT_NOFILE, cur, max), remembering the first original limits so that scripts get
+/// them back (2.2.7 `set_max_file_limit` / `reset_process_priorities`).
+pub fn set_nofile_limit(cur: u64, max: u64) -> std::io::Result<()> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    use std::sync::atomic::Ordering::SeqCst;
+    if !ORIGINALS.nofile_set.load(SeqCst) {
+        let (c, m) = getrlimit(Resource::RLIMIT_NOFILE).map_err(std::io::Error::from)?;
+        ORIGINALS.nofile[0].store(c, SeqCst);
+        ORIGINALS.nofile[1].store(m, SeqCst);
+        ORIGINALS.nofile_set.store(true, SeqCst);
+    }
+    setrlimit(Resource::RLIMIT_NOFILE, cur, max).map_err(std::io::Error::from)
+}
+
+/// In a script child before exec: the limits and niceness the process started with.
+/// Async-signal-safe (atomics and system calls only); failures are ignored, as by 2.2.7.
+fn restore_originals() {
+    use std::sync::atomic::Ordering::SeqCst;
+    // SAFETY: plain system calls with a valid, initialised rlimit on the stack.
+    unsafe {
+        if ORIGINALS.nofile_set.load(SeqCst) {
+            let lim =
+                libc::rlimit { rlim_cur: ORIGINALS.nofile[0].load(SeqCst), rlim_max: ORIGINALS.nofile[1].load(SeqCst) };
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+        if ORIGINALS.nice_set.load(SeqCst) {
+            libc::setpriority(libc::PRIO_PROCESS, 0, ORIGINALS.nice.load(SeqCst));
+        }
+    }
+}
+
+/// setpriority(PRIO_PROCESS, 0, nice): keepalived's `*_priority` (the first original niceness is
+/// remembered for scripts).
 pub fn set_nice(nice: i32) -> std::io::Result<()> {
+    use std::sync::atomic::Ordering::SeqCst;
+    if !ORIGINALS.nice_set.load(SeqCst) {
+        nix::errno::Errno::clear();
+        // SAFETY: plain integer arguments; -1 is a valid niceness, told apart by errno.
+        let cur = unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) };
+        if cur != -1 || nix::errno::Errno::last_raw() == 0 {
+            ORIGINALS.nice.store(cur, SeqCst);
+            ORIGINALS.nice_set.store(true, SeqCst);
+        }
+    }
     // SAFETY: plain integer arguments; failure is reported through errno.
     let r = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) };
     if r == 0 {

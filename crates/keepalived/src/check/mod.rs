@@ -199,7 +199,7 @@ fn ping_range(cfg: &Config, mut r: ping::GroupRange) -> ping::GroupRange {
 /// one descriptor per checker with a socket (17 of its own, 10 spare), so
 /// that a thousand checks in flight do not hit the usual 1024 limit.
 fn raise_fd_limit(cfg: &Config) {
-    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    use nix::sys::resource::{getrlimit, Resource};
     let sockets = cfg
         .lvs
         .virtual_servers
@@ -213,8 +213,9 @@ fn raise_fd_limit(cfg: &Config) {
     if need <= cur {
         return;
     }
-    if let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, need, max.max(need)) {
-        info!("Failed to set open file limit to {need}:{} failed - errno {}", max.max(need), e as i32);
+    if let Err(e) = keepalived_sys::set_nofile_limit(need, max.max(need)) {
+        let errno = e.raw_os_error().unwrap_or(0);
+        info!("Failed to set open file limit to {need}:{} failed - errno {errno}", max.max(need));
     }
 }
 
