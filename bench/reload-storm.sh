@@ -99,7 +99,10 @@ run() {   # run TAG BINARY
     local pinger=$!
     sleep 0.5
     for i in $(seq 1 "$RELOADS"); do
-        if [ $((i % 2)) = 1 ]; then cp "$dir/B.conf" "$dir/keepalived.conf"; else cp "$dir/A.conf" "$dir/keepalived.conf"; fi
+        # Replaced atomically (a rename): a reload reading a half-copied file would remove the
+        # untouched instances in both implementations.
+        if [ $((i % 2)) = 1 ]; then cp "$dir/B.conf" "$dir/next.conf"; else cp "$dir/A.conf" "$dir/next.conf"; fi
+        mv "$dir/next.conf" "$dir/keepalived.conf"
         kill -HUP "$ppid"
         sleep "$INTERVAL"
     done
