@@ -143,6 +143,9 @@ pub struct VrrpShell {
     actions: Vec<Action>,
     buf: Vec<u8>,
     recorder: Option<std::fs::File>,
+    /// Netlink monitor overruns handled by reading everything again, and when one was last logged.
+    resyncs: u64,
+    last_resync_log: Option<std::time::Instant>,
     rx_errors: u64,
     /// Who scripts run as (script_user / keepalived_script / us).
     script_opts: crate::files::ScriptRunOpts,
@@ -321,6 +324,8 @@ impl VrrpShell {
             actions: Vec::with_capacity(64),
             buf: vec![0u8; 65536],
             recorder: open_recorder(),
+            resyncs: 0,
+            last_resync_log: None,
             rx_errors: 0,
             script_opts: script_opts.clone(),
             files: None,
@@ -1279,11 +1284,11 @@ impl VrrpShell {
                     self.feed(now, Input::Interface { name, up: false })
                 }
                 keepalived_netlink::Event::AddressRemoved(a) => {
-                    self.source_removed(now, &a);
+                    self.source_removed(now, a.index, a.addr);
                     self.restore_vip(a.index, a.addr)
                 }
                 keepalived_netlink::Event::AddressAdded(a) => self.source_added(now, &a),
-                _ => {}
+                keepalived_netlink::Event::Resync => self.resync(now),
             }
         }
     }
@@ -1295,12 +1300,59 @@ impl VrrpShell {
         }
     }
 
+    /// The link monitor lost notifications (its receive buffer overflowed, ENOBUFS): read every
+    /// interface and address again and apply what changed meanwhile, as the lost events would have:
+    /// watched links up or down, instances' source addresses, VIPs removed from a MASTER.
+    fn resync(&mut self, now: Instant) {
+        self.resyncs += 1;
+        let wall = std::time::Instant::now();
+        if self.last_resync_log.is_none_or(|t| wall.duration_since(t) >= std::time::Duration::from_secs(10)) {
+            self.last_resync_log = Some(wall);
+            warn!(
+                count = self.resyncs,
+                "Netlink monitor overrun (changes lost) - reading the interfaces and addresses again"
+            );
+        }
+        let (Ok(links), Ok(addrs)) = (keepalived_netlink::dump_links(), keepalived_netlink::dump_addresses()) else {
+            warn!("Unable to read the interfaces and addresses after a netlink monitor overrun");
+            return;
+        };
+        for name in watched_interfaces(&self.router) {
+            let up = links.iter().any(|l| l.name == name && l.up && l.running);
+            self.link_change(now, name, up);
+        }
+        let present = |index: u32, addr: IpAddr| addrs.iter().any(|a| a.index == index && a.addr == addr);
+        for id in 0..self.metas.len() {
+            let (from, src) = (self.metas[id].src_from, self.metas[id].src);
+            match (from, src) {
+                (Some(index), Some(addr)) if !present(index, addr) => self.source_removed(now, index, addr),
+                (Some(index), None) => {
+                    let v6 = self.metas[id].ipv6;
+                    let candidate = addrs.iter().find(|a| a.index == index && a.addr.is_ipv6() == v6);
+                    if let Some(a) = candidate.cloned() {
+                        self.source_added(now, &a);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let missing: Vec<(u32, IpAddr)> = self
+            .metas
+            .iter()
+            .flat_map(|m| m.addresses.iter().map(|(a, idx)| (*idx, a.addr)))
+            .filter(|&(idx, addr)| !present(idx, addr))
+            .collect();
+        for (idx, addr) in missing {
+            self.restore_vip(idx, addr);
+        }
+    }
+
     /// Instances whose source address the interface just lost (keepalived_netlink.c on RTM_DELADDR):
     /// another address of the family on the interface replaces it (IPv6: link-local), else the
     /// instance faults, after sending its priority 0 advert from the address going away.
-    fn source_removed(&mut self, now: Instant, a: &keepalived_netlink::Addr) {
+    fn source_removed(&mut self, now: Instant, index: u32, addr: IpAddr) {
         let hit: Vec<InstanceId> = (0..self.metas.len())
-            .filter(|&i| self.metas[i].src_from == Some(a.index) && self.metas[i].src == Some(a.addr))
+            .filter(|&i| self.metas[i].src_from == Some(index) && self.metas[i].src == Some(addr))
             .collect();
         if hit.is_empty() {
             return;
@@ -1310,13 +1362,13 @@ impl VrrpShell {
         let ours = |x: &IpAddr| self.metas.iter().any(|m| m.addresses.iter().any(|(v, _)| v.addr == *x));
         let other = remaining
             .iter()
-            .filter(|r| r.index == a.index && r.addr != a.addr && r.addr.is_ipv6() == a.addr.is_ipv6())
+            .filter(|r| r.index == index && r.addr != addr && r.addr.is_ipv6() == addr.is_ipv6())
             .filter(|r| !ours(&r.addr))
             .rfind(|r| !r.addr.is_ipv6() || r.scope == 253)
             .map(|r| r.addr);
         if other.is_none() {
             let ifname = self.metas[hit[0]].ifname.clone();
-            debug!("Deassigned address {} from interface {ifname}", a.addr);
+            debug!("Deassigned address {} from interface {ifname}", addr);
         }
         for id in hit {
             self.feed(now, Input::SourceAddress { instance: id, addr: other });
@@ -1603,6 +1655,21 @@ impl VrrpShell {
         let name = &self.metas[id].name;
         self.notifier.instances.iter().position(|n| &n.name == name).unwrap_or(usize::MAX)
     }
+}
+
+/// Every interface an instance watches: its own unless `dont_track_primary`, and its
+/// `track_interface`s.
+fn watched_interfaces(router: &Router) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for inst in router.instances() {
+        let c = &inst.config;
+        let own = c.interface.iter().filter(|_| !c.dont_track_primary);
+        let tracked = c.trackers.iter().filter(|t| t.kind == TrackKind::Interface).map(|t| &t.name);
+        names.extend(own.chain(tracked).cloned());
+    }
+    names.sort();
+    names.dedup();
+    names
 }
 
 /// The interfaces the instances watch (their own unless `dont_track_primary`, and their
