@@ -312,158 +312,192 @@ fn static_track_refs(out: &mut Vec<TrackRef>, ip: &keepalived_config::model::ip:
 impl RouterConfig {
     /// Builds the engine configuration from a parsed (and validated) keepalived configuration.
     pub fn from_config(cfg: &Config) -> Result<RouterConfig, ConfigError> {
-        let g = &cfg.global;
-        let v = &cfg.vrrp;
-        let mut groups = Vec::new();
-        let mut member_of: Vec<Option<usize>> = vec![None; v.instances.len()];
-        for sg in &v.sync_groups {
-            let mut members = Vec::new();
-            for name in sg.members.iter().flatten() {
-                match v.instances.iter().position(|i| &i.name == name) {
-                    Some(idx) => {
-                        if member_of[idx].is_none() {
-                            member_of[idx] = Some(groups.len());
-                            members.push(idx);
-                        }
-                    }
-                    None => return Err(ConfigError::UnknownMember { group: sg.name.clone(), instance: name.clone() }),
-                }
-            }
-            groups.push(SyncGroupConfig { name: sg.name.clone(), members });
+        let (groups, member_of) = sync_groups(&cfg.vrrp)?;
+        let mut instances = Vec::with_capacity(cfg.vrrp.instances.len());
+        for (idx, vi) in cfg.vrrp.instances.iter().enumerate() {
+            instances.push(instance_config(cfg, vi, member_of[idx], &groups)?);
         }
-        let mut instances = Vec::with_capacity(v.instances.len());
-        for (idx, vi) in v.instances.iter().enumerate() {
-            let vrid = vi.vrid.ok_or_else(|| ConfigError::MissingVrid(vi.name.clone()))?;
-            let priority = vi.priority.unwrap_or(match vi.state {
-                Some(m::State::Master) => 255,
-                _ => 100,
-            });
-            let ipv6 = vi.family == Some(m::Family::Inet6);
-            let version = vi.version.unwrap_or(if ipv6 { 3 } else { g.vrrp_version });
-            let strict = vi.strict_mode.unwrap_or(g.vrrp_strict);
-            let auth = match (vi.auth_type, &vi.auth_pass) {
-                (Some(m::AuthType::Pass), Some(p)) => {
-                    let mut b = [0u8; 8];
-                    for (d, s) in b.iter_mut().zip(p.as_bytes()) {
-                        *d = *s;
+        Ok(RouterConfig { options: engine_options(cfg), instances, groups })
+    }
+}
+
+/// The sync groups with their members' indices, and each instance's group
+/// (the first that names it).
+fn sync_groups(v: &m::VrrpConfig) -> Result<(Vec<SyncGroupConfig>, Vec<Option<usize>>), ConfigError> {
+    let mut groups = Vec::new();
+    let mut member_of: Vec<Option<usize>> = vec![None; v.instances.len()];
+    for sg in &v.sync_groups {
+        let mut members = Vec::new();
+        for name in sg.members.iter().flatten() {
+            match v.instances.iter().position(|i| &i.name == name) {
+                Some(idx) => {
+                    if member_of[idx].is_none() {
+                        member_of[idx] = Some(groups.len());
+                        members.push(idx);
                     }
-                    AuthConfig::Pass(b)
                 }
-                (Some(m::AuthType::Ah), Some(_)) => AuthConfig::Ah,
-                _ => AuthConfig::None,
-            };
-            let owner = priority == 255;
-            let sync_group = member_of[idx];
-            let mut trackers = Vec::new();
+                None => return Err(ConfigError::UnknownMember { group: sg.name.clone(), instance: name.clone() }),
+            }
+        }
+        groups.push(SyncGroupConfig { name: sg.name.clone(), members });
+    }
+    Ok((groups, member_of))
+}
+
+/// One instance's engine configuration, with the global defaults of what
+/// it leaves unset.
+fn instance_config(
+    cfg: &Config,
+    vi: &m::VrrpInstance,
+    sync_group: Option<usize>,
+    groups: &[SyncGroupConfig],
+) -> Result<InstanceConfig, ConfigError> {
+    let g = &cfg.global;
+    let vrid = vi.vrid.ok_or_else(|| ConfigError::MissingVrid(vi.name.clone()))?;
+    let priority = vi.priority.unwrap_or(match vi.state {
+        Some(m::State::Master) => 255,
+        _ => 100,
+    });
+    let ipv6 = vi.family == Some(m::Family::Inet6);
+    let version = vi.version.unwrap_or(if ipv6 { 3 } else { g.vrrp_version });
+    let strict = vi.strict_mode.unwrap_or(g.vrrp_strict);
+    let owner = priority == 255;
+    let trackers = instance_trackers(cfg, vi, sync_group, groups);
+    let lower_delay = vi.garp_lower_prio_delay_us.or(g.vrrp_garp_lower_prio_delay);
+    let lower_rep = vi.garp_lower_prio_repeat.or(g.vrrp_garp_lower_prio_repeat);
+    Ok(InstanceConfig {
+        name: vi.name.clone(),
+        vrid,
+        version,
+        ipv6,
+        priority,
+        advert_int_us: vi.advert_int_us.unwrap_or(1_000_000).max(10_000),
+        initial_master: match vi.state {
+            Some(m::State::Master) => true,
+            Some(m::State::Backup) => false,
+            None => owner,
+        },
+        nopreempt: vi.nopreempt && !owner,
+        preempt_delay_us: if owner { 0 } else { vi.preempt_delay_us },
+        interface: vi.interface.clone(),
+        dont_track_primary: vi.dont_track_primary,
+        vips: vi.vips.iter().map(|a| a.addr).collect(),
+        evips: vi.evips.iter().map(|a| a.addr).collect(),
+        src_ip: vi.src_ip,
+        unicast_peers: vi
+            .unicast_peers
+            .iter()
+            .map(|p| Peer { addr: p.addr, min_ttl: p.min_ttl, max_ttl: p.max_ttl })
+            .collect(),
+        unicast: vi.unicast || !vi.unicast_peers.is_empty(),
+        unicast_fault_no_peer: vi.unicast_fault_no_peer,
+        check_unicast_src: vi.check_unicast_src,
+        auth: auth_config(vi),
+        accept: owner || vi.accept.unwrap_or(!strict),
+        strict,
+        skip_check_adv_addr: vi.skip_check_adv_addr || g.vrrp_skip_check_adv_addr,
+        lower_prio_no_advert: vi.lower_prio_no_advert.unwrap_or(g.vrrp_lower_prio_no_advert),
+        higher_prio_send_advert: vi.higher_prio_send_advert.unwrap_or(g.vrrp_higher_prio_send_advert),
+        owner_ignore_adverts: owner && vi.owner_ignore_adverts.unwrap_or(g.vrrp_owner_ignore_adverts),
+        down_timer_adverts: vi.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts).max(1),
+        garp_master_delay_us: vi.garp_master_delay_us.unwrap_or(g.vrrp_garp_master_delay),
+        garp_master_repeat: vi.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat),
+        garp_master_refresh_us: u64::from(vi.garp_master_refresh.unwrap_or(g.vrrp_garp_master_refresh)) * 1_000_000,
+        garp_master_refresh_repeat: vi.garp_master_refresh_repeat.unwrap_or(g.vrrp_garp_master_refresh_repeat),
+        garp_lower_prio_delay_us: lower_delay.unwrap_or(vi.garp_master_delay_us.unwrap_or(g.vrrp_garp_master_delay)),
+        garp_lower_prio_repeat: lower_rep.unwrap_or(vi.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat)),
+        notify_priority_changes: vi.notify_priority_changes.unwrap_or(g.vrrp_notify_priority_changes),
+        trackers,
+        sync_group,
+    })
+}
+
+/// PASS: the password, NUL padded to 8 bytes; AH; none without a password.
+fn auth_config(vi: &m::VrrpInstance) -> AuthConfig {
+    match (vi.auth_type, &vi.auth_pass) {
+        (Some(m::AuthType::Pass), Some(p)) => {
+            let mut b = [0u8; 8];
+            for (d, s) in b.iter_mut().zip(p.as_bytes()) {
+                *d = *s;
+            }
+            AuthConfig::Pass(b)
+        }
+        (Some(m::AuthType::Ah), Some(_)) => AuthConfig::Ah,
+        _ => AuthConfig::None,
+    }
+}
+
+/// What the instance tracks: its own trackers, its sync group's (weight 0
+/// without `track_weight`), then the track group's static interfaces.
+fn instance_trackers(
+    cfg: &Config,
+    vi: &m::VrrpInstance,
+    sync_group: Option<usize>,
+    groups: &[SyncGroupConfig],
+) -> Vec<TrackRef> {
+    let mut trackers = Vec::new();
+    track_refs(
+        &mut trackers,
+        &vi.track_interfaces,
+        &vi.track_scripts,
+        &vi.track_files,
+        &vi.track_processes,
+        &vi.track_bfds,
+        false,
+    );
+    if let Some(gi) = sync_group {
+        if let Some(sg) = cfg.vrrp.sync_groups.iter().find(|s| groups.get(gi).is_some_and(|g| g.name == s.name)) {
             track_refs(
                 &mut trackers,
-                &vi.track_interfaces,
-                &vi.track_scripts,
-                &vi.track_files,
-                &vi.track_processes,
-                &vi.track_bfds,
-                false,
+                &sg.track_interfaces,
+                &sg.track_scripts,
+                &sg.track_files,
+                &sg.track_processes,
+                &sg.track_bfds,
+                !sg.tracking_weight,
             );
-            if let Some(gi) = sync_group {
-                if let Some(sg) = v.sync_groups.iter().find(|s| groups.get(gi).is_some_and(|g| g.name == s.name)) {
-                    track_refs(
-                        &mut trackers,
-                        &sg.track_interfaces,
-                        &sg.track_scripts,
-                        &sg.track_files,
-                        &sg.track_processes,
-                        &sg.track_bfds,
-                        !sg.tracking_weight,
-                    );
-                }
-            }
-            static_track_refs(&mut trackers, &cfg.ip, &vi.name);
-            let lower_delay = vi.garp_lower_prio_delay_us.or(g.vrrp_garp_lower_prio_delay);
-            let lower_rep = vi.garp_lower_prio_repeat.or(g.vrrp_garp_lower_prio_repeat);
-            instances.push(InstanceConfig {
-                name: vi.name.clone(),
-                vrid,
-                version,
-                ipv6,
-                priority,
-                advert_int_us: vi.advert_int_us.unwrap_or(1_000_000).max(10_000),
-                initial_master: match vi.state {
-                    Some(m::State::Master) => true,
-                    Some(m::State::Backup) => false,
-                    None => owner,
-                },
-                nopreempt: vi.nopreempt && !owner,
-                preempt_delay_us: if owner { 0 } else { vi.preempt_delay_us },
-                interface: vi.interface.clone(),
-                dont_track_primary: vi.dont_track_primary,
-                vips: vi.vips.iter().map(|a| a.addr).collect(),
-                evips: vi.evips.iter().map(|a| a.addr).collect(),
-                src_ip: vi.src_ip,
-                unicast_peers: vi
-                    .unicast_peers
-                    .iter()
-                    .map(|p| Peer { addr: p.addr, min_ttl: p.min_ttl, max_ttl: p.max_ttl })
-                    .collect(),
-                unicast: vi.unicast || !vi.unicast_peers.is_empty(),
-                unicast_fault_no_peer: vi.unicast_fault_no_peer,
-                check_unicast_src: vi.check_unicast_src,
-                auth,
-                accept: owner || vi.accept.unwrap_or(!strict),
-                strict,
-                skip_check_adv_addr: vi.skip_check_adv_addr || g.vrrp_skip_check_adv_addr,
-                lower_prio_no_advert: vi.lower_prio_no_advert.unwrap_or(g.vrrp_lower_prio_no_advert),
-                higher_prio_send_advert: vi.higher_prio_send_advert.unwrap_or(g.vrrp_higher_prio_send_advert),
-                owner_ignore_adverts: owner && vi.owner_ignore_adverts.unwrap_or(g.vrrp_owner_ignore_adverts),
-                down_timer_adverts: vi.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts).max(1),
-                garp_master_delay_us: vi.garp_master_delay_us.unwrap_or(g.vrrp_garp_master_delay),
-                garp_master_repeat: vi.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat),
-                garp_master_refresh_us: u64::from(vi.garp_master_refresh.unwrap_or(g.vrrp_garp_master_refresh))
-                    * 1_000_000,
-                garp_master_refresh_repeat: vi.garp_master_refresh_repeat.unwrap_or(g.vrrp_garp_master_refresh_repeat),
-                garp_lower_prio_delay_us: lower_delay
-                    .unwrap_or(vi.garp_master_delay_us.unwrap_or(g.vrrp_garp_master_delay)),
-                garp_lower_prio_repeat: lower_rep.unwrap_or(vi.garp_master_repeat.unwrap_or(g.vrrp_garp_master_repeat)),
-                notify_priority_changes: vi.notify_priority_changes.unwrap_or(g.vrrp_notify_priority_changes),
-                trackers,
-                sync_group,
+        }
+    }
+    static_track_refs(&mut trackers, &cfg.ip, &vi.name);
+    trackers
+}
+
+/// The engine-wide options: global settings, GARP groups per interface,
+/// vrrp_scripts' rise and fall, track files' initial values.
+fn engine_options(cfg: &Config) -> EngineOptions {
+    let g = &cfg.global;
+    let v = &cfg.vrrp;
+    let mut garp_groups = Vec::new();
+    for gg in &v.garp_groups {
+        for ifname in &gg.interfaces {
+            garp_groups.push(GarpPacing {
+                interface: ifname.clone(),
+                garp_interval_us: gg.garp_interval_us.unwrap_or(0),
+                gna_interval_us: gg.gna_interval_us.unwrap_or(0),
             });
         }
-        let mut garp_groups = Vec::new();
-        for gg in &v.garp_groups {
-            for ifname in &gg.interfaces {
-                garp_groups.push(GarpPacing {
-                    interface: ifname.clone(),
-                    garp_interval_us: gg.garp_interval_us.unwrap_or(0),
-                    gna_interval_us: gg.gna_interval_us.unwrap_or(0),
-                });
-            }
-        }
-        let scripts = v
-            .scripts
-            .iter()
-            .map(|s| ScriptConfig {
-                name: s.name.clone(),
-                rise: s.rise.max(1),
-                fall: s.fall.max(1),
-                init_fail: s.init_fail,
-            })
-            .collect();
-        let file_init =
-            v.track_files.iter().filter_map(|f| f.init_file.map(|i| (f.name.clone(), i64::from(i.value)))).collect();
-        Ok(RouterConfig {
-            options: EngineOptions {
-                drop_on_vip_mismatch: false,
-                check_unicast_src: g.vrrp_check_unicast_src,
-                startup_delay_us: g.vrrp_startup_delay,
-                fifo_states_on_reload: g.fifo_write_vrrp_states_on_reload,
-                garp_interval_us: g.vrrp_garp_interval,
-                gna_interval_us: g.vrrp_gna_interval,
-                garp_groups,
-                scripts,
-                file_init,
-            },
-            instances,
-            groups,
+    }
+    let scripts = v
+        .scripts
+        .iter()
+        .map(|s| ScriptConfig {
+            name: s.name.clone(),
+            rise: s.rise.max(1),
+            fall: s.fall.max(1),
+            init_fail: s.init_fail,
         })
+        .collect();
+    let file_init =
+        v.track_files.iter().filter_map(|f| f.init_file.map(|i| (f.name.clone(), i64::from(i.value)))).collect();
+    EngineOptions {
+        drop_on_vip_mismatch: false,
+        check_unicast_src: g.vrrp_check_unicast_src,
+        startup_delay_us: g.vrrp_startup_delay,
+        fifo_states_on_reload: g.fifo_write_vrrp_states_on_reload,
+        garp_interval_us: g.vrrp_garp_interval,
+        gna_interval_us: g.vrrp_gna_interval,
+        garp_groups,
+        scripts,
+        file_init,
     }
 }

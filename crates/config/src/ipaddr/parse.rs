@@ -332,25 +332,7 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
     let addr_word = args.word(0);
     let (addr, mut prefix) = parse_ip(ctx, addr_word, true)?;
     let max = Family::of(&addr).max_prefix();
-    let mut a = IpAddress {
-        addr,
-        prefix,
-        dev: None,
-        broadcast: None,
-        scope: None,
-        label: None,
-        peer: None,
-        home: false,
-        nodad: false,
-        mngtmpaddr: false,
-        noprefixroute: false,
-        autojoin: false,
-        preferred_lft: None,
-        no_track: false,
-        use_vmac: false,
-        track_group: None,
-        origin: args.origin(),
-    };
+    let mut a = bare_address(addr, prefix, args.origin());
     let mut brd_len = 0i32;
     let mut have_broadcast = false;
     let mut missing: Option<&str> = None;
@@ -479,12 +461,43 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
         return None;
     }
     a.prefix = prefix;
+    address_broadcast(ctx, &mut a, have_broadcast, brd_len);
+    ipv6_address_options(ctx, &mut a, addr_word);
+    Some(a)
+}
 
+/// An address with no options yet.
+fn bare_address(addr: IpAddr, prefix: u8, origin: crate::diag::Origin) -> IpAddress {
+    IpAddress {
+        addr,
+        prefix,
+        dev: None,
+        broadcast: None,
+        scope: None,
+        label: None,
+        peer: None,
+        home: false,
+        nodad: false,
+        mngtmpaddr: false,
+        noprefixroute: false,
+        autojoin: false,
+        preferred_lft: None,
+        no_track: false,
+        use_vmac: false,
+        track_group: None,
+        origin,
+    }
+}
+
+/// `broadcast`: none with a peer; `+` / `-` (`brd_len` -1 / -2) computed
+/// from the (peer) address and the prefix.
+fn address_broadcast(ctx: &mut Ctx, a: &mut IpAddress, have_broadcast: bool, brd_len: i32) {
+    let prefix = a.prefix;
     if have_broadcast && a.peer.is_some() {
         ctx.error("Cannot specify broadcast and peer addresses - ignoring broadcast address");
         a.broadcast = None;
     } else if brd_len < 0 && prefix <= 30 {
-        let base = match a.peer.unwrap_or(addr) {
+        let base = match a.peer.unwrap_or(a.addr) {
             IpAddr::V4(v) => u32::from(v),
             IpAddr::V6(_) => 0,
         };
@@ -494,8 +507,12 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
     } else if brd_len < 0 {
         ctx.error(format!("Address prefix length {prefix} too long for broadcast"));
     }
+}
 
-    if addr.is_ipv6() {
+/// IPv6 addresses have no scope or label; their preferred lifetime
+/// defaults to 0 for a /128 (never a source), else forever.
+fn ipv6_address_options(ctx: &mut Ctx, a: &mut IpAddress, addr_word: &str) {
+    if a.addr.is_ipv6() {
         if a.scope.is_some_and(|s| s != 0) {
             ctx.error(format!("Cannot specify scope for IPv6 addresses ({addr_word}) - ignoring scope"));
             a.scope = None;
@@ -505,11 +522,9 @@ pub fn read_address(ctx: &mut Ctx, args: &Args<'_>, static_addr: bool) -> Option
             a.label = None;
         }
         if a.preferred_lft.is_none() {
-            a.preferred_lft = Some(if prefix == 128 { Lifetime::Secs(0) } else { Lifetime::Forever });
+            a.preferred_lft = Some(if a.prefix == 128 { Lifetime::Secs(0) } else { Lifetime::Forever });
         }
     }
-
-    Some(a)
 }
 
 // ---------------------------------------------------------------- routes
@@ -951,29 +966,34 @@ fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<O
 
     let Some(dst) = b.dst else { bail!("Route must have a destination") };
 
-    if !b.r.no_track {
-        if b.r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
-            ctx.error(format!(
-                "Route cannot be tracked if protocol is not RTPROT_KEEPALIVED({RTPROT_KEEPALIVED}), resetting protocol"
-            ));
-        }
-        b.r.protocol = Some(RTPROT_KEEPALIVED);
-        if b.r.dev.is_none() {
-            ctx.error(format!("Warning - cannot track route {dest} with no interface specified, not tracking"));
-            b.r.no_track = true;
-        }
-    }
-
-    if b.r.track_group.is_some() && b.r.dev.is_none() {
-        ctx.error("Static route cannot have track group if no oif specified");
-        b.r.track_group = None;
-    }
-
+    route_tracking(ctx, &mut b.r, dest);
     let fam = b.fam.unwrap_or(Family::Inet);
     b.r.family = fam;
     b.r.dst = dst.resolve(fam);
     b.r.from = b.from.map(|p| p.resolve(fam));
     Ok(Some(b.r))
+}
+
+/// A tracked route is keepalived's protocol and needs an interface; so
+/// does a track group.
+fn route_tracking(ctx: &mut Ctx, r: &mut Route, dest: &str) {
+    if !r.no_track {
+        if r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
+            ctx.error(format!(
+                "Route cannot be tracked if protocol is not RTPROT_KEEPALIVED({RTPROT_KEEPALIVED}), resetting protocol"
+            ));
+        }
+        r.protocol = Some(RTPROT_KEEPALIVED);
+        if r.dev.is_none() {
+            ctx.error(format!("Warning - cannot track route {dest} with no interface specified, not tracking"));
+            r.no_track = true;
+        }
+    }
+
+    if r.track_group.is_some() && r.dev.is_none() {
+        ctx.error("Static route cannot have track group if no oif specified");
+        r.track_group = None;
+    }
 }
 
 /// keepalived `parse_nexthops`: errors drop the nexthop being read (and
@@ -1519,6 +1539,17 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
     }
     r.action = action;
 
+    rule_tracking(ctx, &mut r);
+    let fam = fam.unwrap_or(Family::Inet);
+    r.family = fam;
+    r.from = from.map(|p| p.resolve(fam));
+    r.to = to.map(|p| p.resolve(fam));
+    rule_preference(ctx, &mut r, preference);
+    Ok(Some(r))
+}
+
+/// A tracked rule is keepalived's protocol; a track group needs an iif.
+fn rule_tracking(ctx: &mut Ctx, r: &mut Rule) {
     if !r.no_track {
         if r.protocol.is_some_and(|p| p != RTPROT_KEEPALIVED) {
             ctx.error(format!(
@@ -1532,16 +1563,15 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
         ctx.error("Static rule cannot have track_group if dev/iif not specified");
         r.track_group = None;
     }
+}
 
-    let fam = fam.unwrap_or(Family::Inet);
-    r.family = fam;
-    r.from = from.map(|p| p.resolve(fam));
-    r.to = to.map(|p| p.resolve(fam));
-
+/// The configured preference, else keepalived's automatic one: counting
+/// down per family from RULE_START_PRIORITY (with a warning).
+fn rule_preference(ctx: &mut Ctx, r: &mut Rule, preference: Option<u32>) {
     match preference {
         Some(p) => r.preference = p,
         None => {
-            let counter = match fam {
+            let counter = match r.family {
                 Family::Inet => &mut ctx.cfg.ip.auto_rule_prefs.0,
                 Family::Inet6 => &mut ctx.cfg.ip.auto_rule_prefs.1,
             };
@@ -1554,7 +1584,6 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
             ));
         }
     }
-    Ok(Some(r))
 }
 
 /// `fwmark N[/MASK]` (strtoul base 0, each ≤ u32::MAX, no negative).

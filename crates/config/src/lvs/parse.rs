@@ -2,7 +2,7 @@
 //! `install_*_check_keyword`).
 
 use super::model::*;
-use crate::diag::Severity;
+use crate::diag::{Origin, Severity};
 use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Sys};
 use crate::numbers::check_true_false;
 use std::net::IpAddr;
@@ -225,29 +225,7 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     let addr_str = args.word(0);
     let origin = args.origin();
     if addr_str == "fwmark" {
-        let s = ctx.req(args, 1)?;
-        let Some(mark) = ctx.read_unsigned(s, 0, u32::MAX, true) else {
-            ctx.error(format!("({gname}): fwmark '{s}' must be in [0, {}] - ignoring", u32::MAX));
-            return Ok(());
-        };
-        let family = match args.get(2) {
-            None => None,
-            Some("inet") => Some(Family::Inet),
-            Some("inet6") => Some(Family::Inet6),
-            Some(f) => {
-                ctx.error(format!("({gname}): fwmark '{mark}' family {f} unknown - ignoring"));
-                return Ok(());
-            }
-        };
-        if let Some(g) = st(ctx).vsg.as_mut() {
-            match family {
-                Some(Family::Inet) => g.have_ipv4 = true,
-                Some(Family::Inet6) => g.have_ipv6 = true,
-                None => g.fwmark_no_family = true,
-            }
-            g.entries.push(VsgEntry::Fwmark { mark, family, origin });
-        }
-        return Ok(());
+        return vsg_fwmark(ctx, args, &gname, origin);
     }
     let port_str = args.get(1).filter(|p| !p.bytes().all(|b| b == b'0'));
     let Some((start, port)) = sockaddr(ctx, addr_str, port_str) else {
@@ -259,98 +237,19 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     };
     let v6 = start.is_ipv6();
-    let end: IpAddr;
-    if let Some(p) = addr_str.find('/') {
-        let m = &addr_str[p + 1..];
-        let mask: Option<u32> =
-            if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) { m.parse().ok() } else { None };
-        let mask = match mask {
-            Some(k) if k != 0 && ((!v6 && k <= 32) || (v6 && k <= 128)) => k,
-            _ => {
-                ctx.error(format!("Invalid netmask - {addr_str} - skipping"));
-                return Ok(());
-            }
-        };
-        let bits = if v6 { 128 } else { 32 };
-        let host: u128 = if mask >= bits { 0 } else { (1u128 << (bits - mask)) - 1 };
-        let (s, e) = match start {
-            IpAddr::V4(a) => {
-                let v = u32::from(a) as u128;
-                (v, IpAddr::V4(std::net::Ipv4Addr::from((v | host) as u32)))
-            }
-            IpAddr::V6(a) => {
-                let v = u128::from(a);
-                (v, IpAddr::V6(std::net::Ipv6Addr::from(v | host)))
-            }
-        };
-        if s & host != 0 {
-            ctx.error(format!("Address mask bits not empty - {addr_str} - skipping"));
-            return Ok(());
-        }
-        end = e;
+    let end = if let Some(p) = addr_str.find('/') {
+        masked_range_end(ctx, addr_str, p, start)
     } else if let Some(p) = addr_str.find('-').filter(|p| {
         let rest = &addr_str[p + 1..];
         (!v6 && rest.contains('.')) || (v6 && rest.contains(':'))
     }) {
-        let rest = &addr_str[p + 1..];
-        let Some(e) = parse_ip(rest) else {
-            ctx.error(format!("Invalid range end {addr_str} - skipping"));
-            return Ok(());
-        };
-        if e.is_ipv6() != v6 {
-            ctx.error(format!("Range address families do not match {addr_str} - skipping"));
-            return Ok(());
-        }
-        let bad = match (start, e) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a) > u32::from(b),
-            (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a) > u128::from(b),
-            _ => true,
-        };
-        if bad {
-            ctx.error(format!("Address range end is less than address range start - {addr_str} - skipping"));
-            return Ok(());
-        }
-        end = e;
+        address_range_end(ctx, addr_str, p, start)
     } else if let Some(p) = addr_str.find('-') {
-        // IP-LASTOCTET (IPv6: last 16 bits in hex).
-        let tail = &addr_str[p + 1..];
-        let radix = if v6 { 16 } else { 10 };
-        let n = tail.bytes().take_while(|c| (*c as char).is_digit(radix)).count();
-        let range = u64::from_str_radix(&tail[..n], radix).unwrap_or(if n == 0 { 0 } else { u64::MAX });
-        let warn = if ctx.config_test { "" } else { "WARNING - " };
-        if n < tail.len() {
-            ctx.report(
-                Severity::InvalidNumber,
-                format!("{warn}Virtual server group range '{addr_str}' has extra characters at end '{}'", &tail[n..]),
-            );
-            if ctx.config_test {
-                return Ok(());
-            }
-        } else if (v6 && range > 0xffff) || (!v6 && range > 255) {
-            ctx.report(
-                Severity::InvalidNumber,
-                format!("Virtual server group range '{addr_str}' end '{tail}' too large"),
-            );
-            return Ok(());
-        }
-        let (first, e) = match start {
-            IpAddr::V4(a) => {
-                let v = u32::from(a);
-                ((v & 0xff) as u64, IpAddr::V4(std::net::Ipv4Addr::from((v & !0xff) | (range as u32 & 0xff))))
-            }
-            IpAddr::V6(a) => {
-                let v = u128::from(a);
-                ((v & 0xffff) as u64, IpAddr::V6(std::net::Ipv6Addr::from((v & !0xffff) | (range as u128 & 0xffff))))
-            }
-        };
-        if first >= range {
-            ctx.error(format!("Address range end is not greater than address range start - {addr_str} - skipping"));
-            return Ok(());
-        }
-        end = e;
+        last_octet_range_end(ctx, addr_str, p, start)
     } else {
-        end = start;
-    }
+        Some(start)
+    };
+    let Some(end) = end else { return Ok(()) };
     if let Some(g) = st(ctx).vsg.as_mut() {
         if v6 {
             g.have_ipv6 = true;
@@ -360,6 +259,127 @@ fn vsg_entry(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         g.entries.push(VsgEntry::Range { start, end, port, origin });
     }
     Ok(())
+}
+
+/// `fwmark MARK [inet|inet6]`.
+fn vsg_fwmark(ctx: &mut Ctx, args: &Args<'_>, gname: &str, origin: Origin) -> Res {
+    let s = ctx.req(args, 1)?;
+    let Some(mark) = ctx.read_unsigned(s, 0, u32::MAX, true) else {
+        ctx.error(format!("({gname}): fwmark '{s}' must be in [0, {}] - ignoring", u32::MAX));
+        return Ok(());
+    };
+    let family = match args.get(2) {
+        None => None,
+        Some("inet") => Some(Family::Inet),
+        Some("inet6") => Some(Family::Inet6),
+        Some(f) => {
+            ctx.error(format!("({gname}): fwmark '{mark}' family {f} unknown - ignoring"));
+            return Ok(());
+        }
+    };
+    if let Some(g) = st(ctx).vsg.as_mut() {
+        match family {
+            Some(Family::Inet) => g.have_ipv4 = true,
+            Some(Family::Inet6) => g.have_ipv6 = true,
+            None => g.fwmark_no_family = true,
+        }
+        g.entries.push(VsgEntry::Fwmark { mark, family, origin });
+    }
+    Ok(())
+}
+
+/// `IP/MASK` (the `/` at `p`): the last address of the network, which
+/// `start` must begin. None (reported) skips the entry.
+fn masked_range_end(ctx: &mut Ctx, addr_str: &str, p: usize, start: IpAddr) -> Option<IpAddr> {
+    let v6 = start.is_ipv6();
+    let m = &addr_str[p + 1..];
+    let mask: Option<u32> = if !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()) { m.parse().ok() } else { None };
+    let mask = match mask {
+        Some(k) if k != 0 && ((!v6 && k <= 32) || (v6 && k <= 128)) => k,
+        _ => {
+            ctx.error(format!("Invalid netmask - {addr_str} - skipping"));
+            return None;
+        }
+    };
+    let bits = if v6 { 128 } else { 32 };
+    let host: u128 = if mask >= bits { 0 } else { (1u128 << (bits - mask)) - 1 };
+    let (s, e) = match start {
+        IpAddr::V4(a) => {
+            let v = u32::from(a) as u128;
+            (v, IpAddr::V4(std::net::Ipv4Addr::from((v | host) as u32)))
+        }
+        IpAddr::V6(a) => {
+            let v = u128::from(a);
+            (v, IpAddr::V6(std::net::Ipv6Addr::from(v | host)))
+        }
+    };
+    if s & host != 0 {
+        ctx.error(format!("Address mask bits not empty - {addr_str} - skipping"));
+        return None;
+    }
+    Some(e)
+}
+
+/// `IP-IP` (the `-` at `p`): same family, end not below start. None
+/// (reported) skips the entry.
+fn address_range_end(ctx: &mut Ctx, addr_str: &str, p: usize, start: IpAddr) -> Option<IpAddr> {
+    let rest = &addr_str[p + 1..];
+    let Some(e) = parse_ip(rest) else {
+        ctx.error(format!("Invalid range end {addr_str} - skipping"));
+        return None;
+    };
+    if e.is_ipv6() != start.is_ipv6() {
+        ctx.error(format!("Range address families do not match {addr_str} - skipping"));
+        return None;
+    }
+    let bad = match (start, e) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a) > u32::from(b),
+        (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a) > u128::from(b),
+        _ => true,
+    };
+    if bad {
+        ctx.error(format!("Address range end is less than address range start - {addr_str} - skipping"));
+        return None;
+    }
+    Some(e)
+}
+
+/// IP-LASTOCTET (IPv6: last 16 bits in hex; the `-` at `p`). None
+/// (reported) skips the entry.
+fn last_octet_range_end(ctx: &mut Ctx, addr_str: &str, p: usize, start: IpAddr) -> Option<IpAddr> {
+    let v6 = start.is_ipv6();
+    let tail = &addr_str[p + 1..];
+    let radix = if v6 { 16 } else { 10 };
+    let n = tail.bytes().take_while(|c| (*c as char).is_digit(radix)).count();
+    let range = u64::from_str_radix(&tail[..n], radix).unwrap_or(if n == 0 { 0 } else { u64::MAX });
+    let warn = if ctx.config_test { "" } else { "WARNING - " };
+    if n < tail.len() {
+        ctx.report(
+            Severity::InvalidNumber,
+            format!("{warn}Virtual server group range '{addr_str}' has extra characters at end '{}'", &tail[n..]),
+        );
+        if ctx.config_test {
+            return None;
+        }
+    } else if (v6 && range > 0xffff) || (!v6 && range > 255) {
+        ctx.report(Severity::InvalidNumber, format!("Virtual server group range '{addr_str}' end '{tail}' too large"));
+        return None;
+    }
+    let (first, e) = match start {
+        IpAddr::V4(a) => {
+            let v = u32::from(a);
+            ((v & 0xff) as u64, IpAddr::V4(std::net::Ipv4Addr::from((v & !0xff) | (range as u32 & 0xff))))
+        }
+        IpAddr::V6(a) => {
+            let v = u128::from(a);
+            ((v & 0xffff) as u64, IpAddr::V6(std::net::Ipv6Addr::from((v & !0xffff) | (range as u128 & 0xffff))))
+        }
+    };
+    if first >= range {
+        ctx.error(format!("Address range end is not greater than address range start - {addr_str} - skipping"));
+        return None;
+    }
+    Some(e)
 }
 
 // ---------------------------------------------------------------- virtual_server

@@ -134,12 +134,36 @@ fn vs_port(vs: &VirtualServer) -> u16 {
     }
 }
 
-fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
-    let o = vs.origin;
-    let is_fwm = matches!(vs.addr, VsAddr::Fwmark(m) if m != 0);
-    let grp_addrs = group.is_some_and(|g| g.has_addresses());
-    let grp_fwms = group.is_some_and(|g| g.has_fwmarks());
+/// What the checks of a virtual server depend on: whether it is a fwmark
+/// service, and whether its group has addresses and/or fwmarks.
+struct VsKind {
+    is_fwm: bool,
+    grp_addrs: bool,
+    grp_fwms: bool,
+}
 
+fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
+    let kind = VsKind {
+        is_fwm: matches!(vs.addr, VsAddr::Fwmark(m) if m != 0),
+        grp_addrs: group.is_some_and(|g| g.has_addresses()),
+        grp_fwms: group.is_some_and(|g| g.has_fwmarks()),
+    };
+    service_defaults(ctx, vs, group, &kind);
+    let weight_sum = real_servers(ctx, vs);
+    sorry_server_forwarding(ctx, vs);
+    quorum_and_hysteresis(ctx, vs, weight_sum);
+    // Ports: unless NAT, real/sorry servers use the virtual server's port.
+    match group {
+        Some(g) => group_ports(ctx, vs, g, kind.grp_fwms),
+        None => service_ports(ctx, vs, kind.is_fwm),
+    }
+}
+
+/// ha_suspend, protocol, one packet scheduling, a zero port, the
+/// scheduler: what fits the kind of service, with keepalived's defaults.
+fn service_defaults(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>, kind: &VsKind) {
+    let o = vs.origin;
+    let VsKind { is_fwm, grp_addrs, grp_fwms } = *kind;
     if vs.ha_suspend && (is_fwm || grp_fwms) {
         err(
             ctx,
@@ -194,8 +218,13 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
         err(ctx, &o, format!("Virtual server {}: no scheduler set, setting default 'wlc'", fmt_vs(vs)));
         vs.sched = Some("wlc".to_string());
     }
+}
 
-    // Real servers: duplicates, inheritance from the virtual server.
+/// Real servers: duplicates removed, unset values inherited from the
+/// virtual server, the sorry server's inhibit setting aligned with a real
+/// server at the same address. Returns the sum of their weights.
+fn real_servers(ctx: &mut Ctx, vs: &mut VirtualServer) -> u64 {
+    let o = vs.origin;
     let rss = std::mem::take(&mut vs.real_servers);
     let mut kept: Vec<RealServer> = Vec::with_capacity(rss.len());
     let mut weight_sum: u64 = 0;
@@ -212,44 +241,61 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
             }
             rs.forwarding = vs.forwarding;
         }
-        rs.alpha.get_or_insert(vs.alpha);
-        rs.inhibit_on_failure.get_or_insert(vs.inhibit_on_failure);
-        if rs.retry.is_none() {
-            rs.retry = vs.retry;
-        }
-        rs.connect_timeout.get_or_insert(vs.connect_timeout);
-        rs.delay_loop.get_or_insert(vs.delay_loop);
-        if rs.warmup.is_none() {
-            rs.warmup = vs.warmup;
-        }
-        if rs.delay_before_retry.is_none() {
-            rs.delay_before_retry = vs.delay_before_retry;
-        }
-        let w = *rs.weight.get_or_insert(vs.weight);
-        weight_sum += w as u64;
-
-        let rs_inhibit = rs.inhibit_on_failure.unwrap_or(false);
-        let same_as_sorry = vs.sorry_server.as_ref().is_some_and(|s| s.addr == rs.addr && s.port == rs.port);
-        if same_as_sorry {
-            let differs = vs.sorry_server.as_ref().is_some_and(|s| s.inhibit != rs_inhibit);
-            if differs {
-                let m = format!(
-                    "Virtual server {}: real server {} matches sorry server, but inhibit setting differs, {}ing on sorry server",
-                    fmt_vs(vs),
-                    fmt_rs(&rs, vs),
-                    if rs_inhibit { "sett" } else { "clear" }
-                );
-                err(ctx, &o, m);
-                if let Some(s) = vs.sorry_server.as_mut() {
-                    s.inhibit = rs_inhibit;
-                }
-            }
-            vs.sorry_server_duplicates_rs = true;
-        }
+        weight_sum += inherit_from_vs(&mut rs, vs) as u64;
+        sorry_server_matching(ctx, vs, &rs);
         kept.push(rs);
     }
     vs.real_servers = kept;
+    weight_sum
+}
 
+/// A real server's unset values (forwarding aside) from its virtual
+/// server. Returns its weight.
+fn inherit_from_vs(rs: &mut RealServer, vs: &VirtualServer) -> u32 {
+    rs.alpha.get_or_insert(vs.alpha);
+    rs.inhibit_on_failure.get_or_insert(vs.inhibit_on_failure);
+    if rs.retry.is_none() {
+        rs.retry = vs.retry;
+    }
+    rs.connect_timeout.get_or_insert(vs.connect_timeout);
+    rs.delay_loop.get_or_insert(vs.delay_loop);
+    if rs.warmup.is_none() {
+        rs.warmup = vs.warmup;
+    }
+    if rs.delay_before_retry.is_none() {
+        rs.delay_before_retry = vs.delay_before_retry;
+    }
+    *rs.weight.get_or_insert(vs.weight)
+}
+
+/// A real server that is also the sorry server: the sorry server takes
+/// its inhibit setting.
+fn sorry_server_matching(ctx: &mut Ctx, vs: &mut VirtualServer, rs: &RealServer) {
+    let o = vs.origin;
+    let rs_inhibit = rs.inhibit_on_failure.unwrap_or(false);
+    let same_as_sorry = vs.sorry_server.as_ref().is_some_and(|s| s.addr == rs.addr && s.port == rs.port);
+    if !same_as_sorry {
+        return;
+    }
+    let differs = vs.sorry_server.as_ref().is_some_and(|s| s.inhibit != rs_inhibit);
+    if differs {
+        let m = format!(
+            "Virtual server {}: real server {} matches sorry server, but inhibit setting differs, {}ing on sorry server",
+            fmt_vs(vs),
+            fmt_rs(rs, vs),
+            if rs_inhibit { "sett" } else { "clear" }
+        );
+        err(ctx, &o, m);
+        if let Some(s) = vs.sorry_server.as_mut() {
+            s.inhibit = rs_inhibit;
+        }
+    }
+    vs.sorry_server_duplicates_rs = true;
+}
+
+/// The sorry server's forwarding method, from the virtual server's.
+fn sorry_server_forwarding(ctx: &mut Ctx, vs: &mut VirtualServer) {
+    let o = vs.origin;
     if vs.sorry_server.as_ref().is_some_and(|s| s.forwarding.is_none()) {
         if vs.forwarding.is_none() {
             err(ctx, &o, format!("Virtual server {}: no forwarding method set, setting default NAT", fmt_vs(vs)));
@@ -260,7 +306,12 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
             s.forwarding = f;
         }
     }
+}
 
+/// The quorum no more than the real servers' weights, the hysteresis below
+/// the quorum.
+fn quorum_and_hysteresis(ctx: &mut Ctx, vs: &mut VirtualServer, weight_sum: u64) {
+    let o = vs.origin;
     // keepalived sums into an unsigned int.
     let weight_sum = weight_sum as u32;
     if vs.quorum > weight_sum {
@@ -283,102 +334,110 @@ fn validate_vs(ctx: &mut Ctx, vs: &mut VirtualServer, group: Option<&VsGroup>) {
         err(ctx, &o, m);
         vs.hysteresis = h;
     }
+}
 
-    // Ports: unless NAT, real/sorry servers use the virtual server's port.
-    let is_nat = |f: Option<Forwarding>| f.map(|f| f.method) == Some(FwdMethod::Nat);
-    if let Some(g) = group {
-        if grp_fwms {
-            for rs in &vs.real_servers {
-                if !is_nat(rs.forwarding) && rs.port != 0 {
-                    let m = format!(
-                        "WARNING - fwmark virtual server {}, real server {} has port specified - port will be ignored",
-                        fmt_vs(vs),
-                        fmt_rs(rs, vs)
-                    );
-                    err(ctx, &o, m);
-                }
-            }
-            if vs.sorry_server.as_ref().is_some_and(|s| !is_nat(s.forwarding) && s.port != 0) {
+fn is_nat(f: Option<Forwarding>) -> bool {
+    f.map(|f| f.method) == Some(FwdMethod::Nat)
+}
+
+/// A group's virtual server: ports of non-NAT real and sorry servers are
+/// only reported (fwmark entries ignore them, address ranges must match).
+fn group_ports(ctx: &mut Ctx, vs: &VirtualServer, g: &VsGroup, grp_fwms: bool) {
+    let o = vs.origin;
+    if grp_fwms {
+        for rs in &vs.real_servers {
+            if !is_nat(rs.forwarding) && rs.port != 0 {
                 let m = format!(
-                    "WARNING - fwmark virtual server {}, sorry server has port specified - port will be ignored",
-                    fmt_vs(vs)
+                    "WARNING - fwmark virtual server {}, real server {} has port specified - port will be ignored",
+                    fmt_vs(vs),
+                    fmt_rs(rs, vs)
                 );
                 err(ctx, &o, m);
             }
         }
-        for e in &g.entries {
-            let VsgEntry::Range { start, end, port, .. } = e else {
-                continue;
-            };
-            let ge = if start != end { format!("{start}-{end},{port}") } else { format!("{start},{port}") };
-            for rs in &vs.real_servers {
-                if !is_nat(rs.forwarding) && rs.port != 0 && *port != rs.port {
-                    let m = format!(
-                        "virtual server {}:[{ge}] and real server {} ports don't match",
-                        fmt_vs(vs),
-                        fmt_rs(rs, vs)
-                    );
-                    err(ctx, &o, m);
-                }
-            }
-            if vs.sorry_server.as_ref().is_some_and(|s| !is_nat(s.forwarding) && s.port != 0 && s.port != *port) {
+        if vs.sorry_server.as_ref().is_some_and(|s| !is_nat(s.forwarding) && s.port != 0) {
+            let m = format!(
+                "WARNING - fwmark virtual server {}, sorry server has port specified - port will be ignored",
+                fmt_vs(vs)
+            );
+            err(ctx, &o, m);
+        }
+    }
+    for e in &g.entries {
+        let VsgEntry::Range { start, end, port, .. } = e else {
+            continue;
+        };
+        let ge = if start != end { format!("{start}-{end},{port}") } else { format!("{start},{port}") };
+        for rs in &vs.real_servers {
+            if !is_nat(rs.forwarding) && rs.port != 0 && *port != rs.port {
                 let m = format!(
-                    "WARNING - virtual server {}, sorry server has port specified - port will be ignored",
-                    fmt_vs(vs)
+                    "virtual server {}:[{ge}] and real server {} ports don't match",
+                    fmt_vs(vs),
+                    fmt_rs(rs, vs)
                 );
                 err(ctx, &o, m);
             }
         }
-    } else {
-        let vport = vs_port(vs);
-        let name = fmt_vs(vs);
-        let proto = vs.protocol;
-        for rs in vs.real_servers.iter_mut() {
-            // Only formatted when a message needs it (10,000 servers).
-            let rs_name = || super::parse::trio(Some(&rs.addr), proto, rs.port);
-            if is_nat(rs.forwarding) {
-                if !is_fwm && rs.port == 0 {
-                    rs.port = vport;
-                }
-                continue;
-            }
-            if is_fwm {
-                if rs.port != 0 {
-                    let m = format!(
-                        "WARNING - fwmark virtual server {name}, real server {} has port specified - clearing",
-                        rs_name()
-                    );
-                    err(ctx, &o, m);
-                    pin_checker_ports(rs);
-                    rs.port = 0;
-                }
-            } else if rs.port == 0 {
+        if vs.sorry_server.as_ref().is_some_and(|s| !is_nat(s.forwarding) && s.port != 0 && s.port != *port) {
+            let m = format!(
+                "WARNING - virtual server {}, sorry server has port specified - port will be ignored",
+                fmt_vs(vs)
+            );
+            err(ctx, &o, m);
+        }
+    }
+}
+
+/// A lone virtual server: non-NAT real and sorry servers take its port
+/// (none for a fwmark service); NAT ones without a port take it too.
+fn service_ports(ctx: &mut Ctx, vs: &mut VirtualServer, is_fwm: bool) {
+    let o = vs.origin;
+    let vport = vs_port(vs);
+    let name = fmt_vs(vs);
+    let proto = vs.protocol;
+    for rs in vs.real_servers.iter_mut() {
+        // Only formatted when a message needs it (10,000 servers).
+        let rs_name = || super::parse::trio(Some(&rs.addr), proto, rs.port);
+        if is_nat(rs.forwarding) {
+            if !is_fwm && rs.port == 0 {
                 rs.port = vport;
-            } else if rs.port != vport {
+            }
+            continue;
+        }
+        if is_fwm {
+            if rs.port != 0 {
                 let m = format!(
-                    "WARNING - virtual server {name} and real server {} ports don't match - resetting",
+                    "WARNING - fwmark virtual server {name}, real server {} has port specified - clearing",
                     rs_name()
                 );
                 err(ctx, &o, m);
                 pin_checker_ports(rs);
-                rs.port = vport;
+                rs.port = 0;
             }
+        } else if rs.port == 0 {
+            rs.port = vport;
+        } else if rs.port != vport {
+            let m =
+                format!("WARNING - virtual server {name} and real server {} ports don't match - resetting", rs_name());
+            err(ctx, &o, m);
+            pin_checker_ports(rs);
+            rs.port = vport;
         }
-        if let Some(s) = vs.sorry_server.as_mut() {
-            if !is_nat(s.forwarding) {
-                if is_fwm {
-                    if s.port != 0 {
-                        let m = format!("WARNING - virtual server {name}, sorry server has port specified - clearing");
-                        err(ctx, &o, m);
-                        s.port = 0;
-                    }
-                } else if s.port == 0 {
-                    s.port = vport;
-                } else if s.port != vport {
-                    let m = format!("WARNING - virtual server {name} and sorry server ports don't match - resetting");
+    }
+    if let Some(s) = vs.sorry_server.as_mut() {
+        if !is_nat(s.forwarding) {
+            if is_fwm {
+                if s.port != 0 {
+                    let m = format!("WARNING - virtual server {name}, sorry server has port specified - clearing");
                     err(ctx, &o, m);
-                    s.port = vport;
+                    s.port = 0;
                 }
+            } else if s.port == 0 {
+                s.port = vport;
+            } else if s.port != vport {
+                let m = format!("WARNING - virtual server {name} and sorry server ports don't match - resetting");
+                err(ctx, &o, m);
+                s.port = vport;
             }
         }
     }
