@@ -30,6 +30,7 @@ const NAMES: &[(u32, &str)] = &[
     (NET_ADMIN, "cap_net_admin"),
     (NET_RAW, "cap_net_raw"),
     (IPC_LOCK, "cap_ipc_lock"),
+    (SYS_PTRACE, "cap_sys_ptrace"),
 ];
 const CHOWN: u32 = 0;
 const DAC_OVERRIDE: u32 = 1;
@@ -40,6 +41,7 @@ const NET_BIND_SERVICE: u32 = 10;
 const NET_ADMIN: u32 = 12;
 const NET_RAW: u32 = 13;
 const IPC_LOCK: u32 = 14;
+const SYS_PTRACE: u32 = 19;
 
 const fn set(caps: &[u32]) -> u64 {
     let mut bits = 0u64;
@@ -74,18 +76,45 @@ const BFD: u64 = 0;
 
 /// The capabilities a `kind` child keeps. `*_no_swap` locks all future
 /// memory too (MCL_FUTURE), which past RLIMIT_MEMLOCK needs CAP_IPC_LOCK
-/// at every allocation.
-pub fn needed(kind: ProcKind, g: &GlobalDefs) -> u64 {
-    let base = match kind {
+/// at every allocation. `proc_hidepid`: /proc hides processes (`hidepid`
+/// with a `gid` other than root's, or `ptraceable`), which
+/// `vrrp_track_process` (a reload may add one) can then only see with
+/// CAP_SYS_PTRACE.
+pub fn needed(kind: ProcKind, g: &GlobalDefs, proc_hidepid: bool) -> u64 {
+    let mut caps = match kind {
         ProcKind::Vrrp => VRRP,
         ProcKind::Checker => CHECKER,
         ProcKind::Bfd => BFD,
     };
-    let no_swap = crate::subsystems::process_settings(kind, g).no_swap;
-    if no_swap {
-        base | set(&[IPC_LOCK])
-    } else {
-        base
+    if crate::subsystems::process_settings(kind, g).no_swap {
+        caps |= set(&[IPC_LOCK]);
+    }
+    if kind == ProcKind::Vrrp && proc_hidepid {
+        caps |= set(&[SYS_PTRACE]);
+    }
+    caps
+}
+
+/// Whether /proc hides processes from a root process without
+/// CAP_SYS_PTRACE (from /proc/self/mountinfo; the last mount on /proc
+/// wins).
+fn proc_hidepid() -> bool {
+    std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|t| mountinfo_hidepid(&t))
+}
+
+/// [`proc_hidepid`] on the text of a mountinfo file: field 5 is the mount
+/// point; proc's options are among the super options, the last field.
+/// `hidepid=1|2` lets members of its `gid=` group (root's group 0 by
+/// default) see everything; `hidepid=4` (`ptraceable`) nobody.
+fn mountinfo_hidepid(text: &str) -> bool {
+    let proc_line = text.lines().filter(|l| l.split(' ').nth(4) == Some("/proc")).last();
+    let Some(line) = proc_line else { return false };
+    let opts: Vec<&str> = line.rsplit(' ').next().unwrap_or("").split(',').collect();
+    let value = |key: &str| opts.iter().find_map(|o| o.strip_prefix(key));
+    match value("hidepid=") {
+        None | Some("0") | Some("off") => false,
+        Some("4") | Some("ptraceable") => true,
+        Some(_) => value("gid=").is_some_and(|g| g != "0"),
     }
 }
 
@@ -133,7 +162,11 @@ impl std::fmt::Display for DropError {
 /// permitted sets; empty the inheritable and ambient sets and turn
 /// KEEPCAPS off. Returns what was kept.
 fn reduce(keep: u64) -> Result<u64, DropError> {
-    keepalived_sys::clear_ambient_caps().map_err(DropError::Ambient)?;
+    match keepalived_sys::clear_ambient_caps() {
+        // Before Linux 4.3 there is no ambient set to clear.
+        Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => {}
+        r => r.map_err(DropError::Ambient)?,
+    }
     keepalived_sys::set_keepcaps(false).map_err(DropError::KeepCaps)?;
     let now = keepalived_sys::capget().map_err(DropError::Read)?;
     let kept = now.permitted & keep;
@@ -150,7 +183,7 @@ pub fn drop_unneeded(kind: ProcKind, g: &GlobalDefs) {
         info!(child = kind.label(), "Capabilities not reduced (no_capability_drop)");
         return;
     }
-    match reduce(needed(kind, g)) {
+    match reduce(needed(kind, g, proc_hidepid())) {
         Ok(kept) => info!(child = kind.label(), "Capabilities kept: {}", names(kept)),
         Err(e) => warn!(child = kind.label(), "Capabilities: {e}"),
     }
@@ -164,12 +197,12 @@ mod tests {
     fn child_sets_are_the_documented_ones() {
         let g = GlobalDefs::default();
         assert_eq!(
-            names(needed(ProcKind::Vrrp, &g)),
+            names(needed(ProcKind::Vrrp, &g, false)),
             "cap_chown,cap_dac_override,cap_kill,cap_setgid,cap_setuid,cap_net_admin,cap_net_raw"
         );
-        assert_eq!(needed(ProcKind::Vrrp, &g), 0x30e3);
-        assert_eq!(needed(ProcKind::Checker, &g), 0x34e3);
-        assert_eq!(needed(ProcKind::Bfd, &g), 0);
+        assert_eq!(needed(ProcKind::Vrrp, &g, false), 0x30e3);
+        assert_eq!(needed(ProcKind::Checker, &g, true), 0x34e3);
+        assert_eq!(needed(ProcKind::Bfd, &g, true), 0);
         assert_eq!(names(0), "none");
     }
 
@@ -177,7 +210,25 @@ mod tests {
     fn no_swap_keeps_ipc_lock() {
         let mut g = GlobalDefs::default();
         g.bfd.no_swap = true;
-        assert_eq!(names(needed(ProcKind::Bfd, &g)), "cap_ipc_lock");
-        assert_eq!(needed(ProcKind::Vrrp, &g) & (1 << IPC_LOCK), 0);
+        assert_eq!(names(needed(ProcKind::Bfd, &g, false)), "cap_ipc_lock");
+        assert_eq!(needed(ProcKind::Vrrp, &g, false) & (1 << IPC_LOCK), 0);
+    }
+
+    #[test]
+    fn hidepid_keeps_ptrace_for_vrrp_only() {
+        let g = GlobalDefs::default();
+        assert_eq!(needed(ProcKind::Vrrp, &g, true), 0x30e3 | (1 << SYS_PTRACE));
+        let line = |opts: &str| format!("25 30 0:23 / /proc rw,nosuid,nodev,noexec,relatime shared:14 - proc proc {opts}\n");
+        let sys = "24 30 0:22 / /sys rw,relatime shared:7 - sysfs sysfs rw,hidepid=2\n";
+        assert!(!mountinfo_hidepid(&format!("{sys}{}", line("rw"))));
+        // Root's group 0 may see everything unless `gid=` names another.
+        assert!(!mountinfo_hidepid(&line("rw,hidepid=invisible")));
+        assert!(mountinfo_hidepid(&line("rw,gid=4,hidepid=invisible")));
+        assert!(mountinfo_hidepid(&line("rw,hidepid=2,gid=4")));
+        assert!(mountinfo_hidepid(&line("rw,hidepid=ptraceable")));
+        assert!(!mountinfo_hidepid(&line("rw,gid=4,hidepid=off")));
+        // A later mount over /proc hides the earlier one.
+        assert!(!mountinfo_hidepid(&format!("{}{}", line("rw,hidepid=4"), line("rw"))));
+        assert!(!mountinfo_hidepid(""));
     }
 }

@@ -188,3 +188,33 @@ fn reload_adds_a_vmac_instance_after_the_drop() {
     d.stop();
     assert!(vmac && vip, "VMAC {vmac}, VIP {vip}; log:\n{}", d.log());
 }
+
+/// Under a /proc that hides processes from root without CAP_SYS_PTRACE
+/// (`hidepid=ptraceable`, in a mount namespace of the daemon's own), the
+/// VRRP child keeps CAP_SYS_PTRACE so that `vrrp_track_process` still sees
+/// every process.
+#[test]
+fn hidden_proc_keeps_ptrace_for_vrrp() {
+    if !root() || !parity::have("unshare") {
+        return;
+    }
+    let node = Node::new("caps", "hide");
+    let wrap = node.path("wrap.sh");
+    let text = format!(
+        "#!/bin/sh\nexec unshare -m --propagation private sh -c \
+         'mount -t proc -o hidepid=ptraceable proc /proc && exec {OURS} \"$@\"' wrap \"$@\"\n"
+    );
+    std::fs::write(&wrap, text).unwrap();
+    std::fs::set_permissions(&wrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = "global_defs {\n  router_id caps\n}\n\
+                vrrp_track_process TP {\n  process sleep\n  weight 0\n}\n\
+                vrrp_instance VI_1 {\n  interface eth0\n  state MASTER\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n\
+                  track_process {\n    TP\n  }\n  virtual_ipaddress {\n    198.51.100.51/24\n  }\n}\n";
+    let mut d = node.start(wrap.to_str().unwrap(), conf);
+    let up = wait_for(10, || d.log().contains("Capabilities kept"));
+    let vrrp = status_of(&node, "v.pid");
+    d.stop();
+    let log = d.log();
+    assert!(up, "{log}");
+    assert_eq!(cap(&vrrp, "CapEff"), VRRP_SET | 1 << 19, "VRRP child:\n{vrrp}\n{log}");
+}
