@@ -3,7 +3,9 @@
 //! bounding set and uid 0 stay, so a notify script run as root gets every
 //! capability back at exec and can do root things, while one run as
 //! `nobody` has none and cannot; `no_capability_drop` keeps everything;
-//! a reload adding a VMAC instance still works after the drop.
+//! a reload adding a VMAC instance still works after the drop; under a
+//! /proc that hides processes the VRRP child keeps CAP_SYS_PTRACE; the
+//! daemon runs as a non-root user with ambient capabilities.
 //!
 //! The checker child needs IPVS, which the host kernel lacks: its set is
 //! covered by the unit tests of src/capabilities.rs only.
@@ -134,6 +136,8 @@ fn children_keep_only_what_they_need_and_root_scripts_get_everything() {
     assert_eq!(cap(&user_out, "CapEff"), 0, "nobody script:\n{user_out}");
     assert_eq!(cap(&user_out, "CapPrm"), 0, "nobody script:\n{user_out}");
     assert!(user_out.contains("link=refused") && !user_link, "nobody script:\n{user_out}");
+    // Each child removed its pid file at stop (a root-owned directory).
+    assert!(!node.path("v.pid").exists() && !node.path("b.pid").exists(), "pid files left:\n{log}");
     // One line per child.
     assert!(
         log.contains(
@@ -217,4 +221,40 @@ fn hidden_proc_keeps_ptrace_for_vrrp() {
     let log = d.log();
     assert!(up, "{log}");
     assert_eq!(cap(&vrrp, "CapEff"), VRRP_SET | 1 << 19, "VRRP child:\n{vrrp}\n{log}");
+}
+
+/// The daemon run as a non-root user with ambient capabilities, as
+/// systemd/keepalived-nonroot.service does (here through setpriv): the
+/// VRRP child keeps the intersection of what it has and what it needs, and
+/// a VMAC instance with its VIP works.
+#[test]
+fn non_root_daemon_with_ambient_capabilities() {
+    if !root() || !parity::have("setpriv") {
+        return;
+    }
+    let node = Node::new("caps", "nonroot");
+    let nobody = Some(nix::unistd::Uid::from_raw(65534));
+    nix::unistd::chown(&node.dir, nobody, Some(nix::unistd::Gid::from_raw(65534))).unwrap();
+    let caps = "+net_admin,+net_raw,+kill,+setuid,+setgid,+chown";
+    let wrap = node.path("wrap.sh");
+    let text = format!(
+        "#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups \
+         --inh-caps={caps} --ambient-caps={caps} {OURS} \"$@\"\n"
+    );
+    std::fs::write(&wrap, text).unwrap();
+    std::fs::set_permissions(&wrap, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = "global_defs {\n  router_id caps\n  script_user nobody\n}\n\
+                vrrp_instance VI_1 {\n  interface eth0\n  use_vmac\n  state MASTER\n  virtual_router_id 53\n  priority 100\n  advert_int 1\n\
+                  virtual_ipaddress {\n    198.51.100.53/24\n  }\n}\n";
+    let mut d = node.start(wrap.to_str().unwrap(), conf);
+    let vip = wait_for(10, || node.has_addr("198.51.100.53"));
+    let vmac = has_link(&node, "vrrp.53@eth0");
+    let vrrp = status_of(&node, "v.pid");
+    d.stop();
+    let log = d.log();
+    assert!(vip && vmac, "VIP {vip}, VMAC {vmac}:\n{log}");
+    assert!(vrrp.contains("Uid:\t65534\t65534\t65534\t65534"), "{vrrp}");
+    // cap_chown, cap_kill, cap_setgid, cap_setuid, cap_net_admin, cap_net_raw.
+    assert_eq!(cap(&vrrp, "CapEff"), 0x30e1, "{vrrp}");
+    assert_eq!(cap(&vrrp, "CapAmb"), 0, "{vrrp}");
 }
