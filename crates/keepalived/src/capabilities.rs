@@ -107,7 +107,7 @@ fn proc_hidepid() -> bool {
 /// `hidepid=1|2` lets members of its `gid=` group (root's group 0 by
 /// default) see everything; `hidepid=4` (`ptraceable`) nobody.
 fn mountinfo_hidepid(text: &str) -> bool {
-    let proc_line = text.lines().filter(|l| l.split(' ').nth(4) == Some("/proc")).last();
+    let proc_line = text.lines().rfind(|l| l.split(' ').nth(4) == Some("/proc"));
     let Some(line) = proc_line else { return false };
     let opts: Vec<&str> = line.rsplit(' ').next().unwrap_or("").split(',').collect();
     let value = |key: &str| opts.iter().find_map(|o| o.strip_prefix(key));
@@ -218,7 +218,8 @@ mod tests {
     fn hidepid_keeps_ptrace_for_vrrp_only() {
         let g = GlobalDefs::default();
         assert_eq!(needed(ProcKind::Vrrp, &g, true), 0x30e3 | (1 << SYS_PTRACE));
-        let line = |opts: &str| format!("25 30 0:23 / /proc rw,nosuid,nodev,noexec,relatime shared:14 - proc proc {opts}\n");
+        let line =
+            |opts: &str| format!("25 30 0:23 / /proc rw,nosuid,nodev,noexec,relatime shared:14 - proc proc {opts}\n");
         let sys = "24 30 0:22 / /sys rw,relatime shared:7 - sysfs sysfs rw,hidepid=2\n";
         assert!(!mountinfo_hidepid(&format!("{sys}{}", line("rw"))));
         // Root's group 0 may see everything unless `gid=` names another.
