@@ -72,7 +72,7 @@ fn out_dir(node: &Node) -> std::path::PathBuf {
 fn conf(node: &Node, extra_global: &str) -> String {
     let d = node.dir.display();
     format!(
-        "global_defs {{\n  router_id caps\n{extra_global}}}\n\
+        "global_defs {{\n  router_id caps\n  notification_email {{\n    root@localhost\n  }}\n  smtp_server 127.0.0.1 2525\n{extra_global}}}\n\
          bfd_instance B1 {{\n  neighbor_ip 198.51.100.2\n  source_ip 198.51.100.1\n}}\n\
          vrrp_instance VI_1 {{\n  interface eth0\n  state MASTER\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n\
            virtual_ipaddress {{\n    198.51.100.51/24\n  }}\n\
@@ -94,6 +94,18 @@ fn install_scripts(node: &Node) -> std::path::PathBuf {
     out
 }
 
+/// Each thread of process `pid` (from its pid file): name and status.
+fn threads_of(node: &Node, file: &str) -> Vec<(String, String)> {
+    let pid = std::fs::read_to_string(node.path(file)).unwrap_or_default();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{}/task", pid.trim())) else { return Vec::new() };
+    dir.flatten()
+        .map(|t| {
+            let name = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default().trim().to_string();
+            (name, std::fs::read_to_string(t.path().join("status")).unwrap_or_default())
+        })
+        .collect()
+}
+
 fn has_link(node: &Node, link: &str) -> bool {
     sh(&format!("ip -n {} -o link show", node.ns)).contains(&format!(": {link}"))
 }
@@ -108,6 +120,7 @@ fn children_keep_only_what_they_need_and_root_scripts_get_everything() {
     let mut d = node.start_with(OURS, &conf(&node, ""), &[], &[]);
     let done = wait_for(15, || out.join("root").exists() && out.join("user").exists());
     let (vrrp, bfd, parent) = (status_of(&node, "v.pid"), status_of(&node, "b.pid"), status_of(&node, "k.pid"));
+    let vrrp_threads = threads_of(&node, "v.pid");
     let (root_out, user_out) = (
         std::fs::read_to_string(out.join("root")).unwrap_or_default(),
         std::fs::read_to_string(out.join("user")).unwrap_or_default(),
@@ -127,6 +140,10 @@ fn children_keep_only_what_they_need_and_root_scripts_get_everything() {
         assert_eq!(cap(st, "CapBnd"), bnd, "{who} CapBnd");
         assert!(st.contains("Uid:\t0\t0\t0\t0"), "{who} still uid 0:\n{st}");
     }
+    // The SMTP alert thread (capabilities are per thread) has none.
+    let smtp: Vec<_> = vrrp_threads.iter().filter(|(n, _)| n == "smtp-alert").collect();
+    assert_eq!(smtp.len(), 1, "threads: {:?}", vrrp_threads.iter().map(|t| &t.0).collect::<Vec<_>>());
+    assert_eq!((cap(&smtp[0].1, "CapEff"), cap(&smtp[0].1, "CapPrm")), (0, 0), "SMTP thread:\n{}", smtp[0].1);
     // The parent keeps everything (it forks the children).
     assert_eq!(cap(&parent, "CapEff"), bnd, "parent:\n{parent}");
     // A root script gets the bounding set back at exec, and can use it.
@@ -158,6 +175,7 @@ fn no_capability_drop_keeps_every_capability() {
     let mut d = node.start_with(OURS, &conf(&node, "  no_capability_drop\n"), &[], &[]);
     let done = wait_for(15, || out.join("root").exists());
     let (vrrp, bfd) = (status_of(&node, "v.pid"), status_of(&node, "b.pid"));
+    let vrrp_threads = threads_of(&node, "v.pid");
     d.stop();
     let log = d.log();
     assert!(done, "the notify script did not run:\n{log}");
@@ -165,6 +183,10 @@ fn no_capability_drop_keeps_every_capability() {
     for (who, st) in [("VRRP", &vrrp), ("BFD", &bfd)] {
         assert_eq!(cap(st, "CapEff"), bnd, "{who}:\n{st}");
         assert_eq!(cap(st, "CapPrm"), bnd, "{who}:\n{st}");
+    }
+    assert_eq!(vrrp_threads.len(), 2, "main and SMTP threads");
+    for (name, st) in &vrrp_threads {
+        assert_eq!(cap(st, "CapEff"), bnd, "VRRP thread {name}:\n{st}");
     }
     assert!(log.contains("Capabilities not reduced (no_capability_drop)"), "{log}");
 }
