@@ -8,7 +8,7 @@
 //! daemon runs as a non-root user with ambient capabilities.
 //!
 //! The checker child needs IPVS, which the host kernel lacks: its set is
-//! covered by the unit tests of src/capabilities.rs only.
+//! checked in the IPVS guest (check_child_vm.rs).
 //! Needs root; skipped otherwise.
 
 mod parity;
