@@ -280,3 +280,38 @@ fn non_root_daemon_with_ambient_capabilities() {
     assert_eq!(cap(&vrrp, "CapEff"), 0x30e1, "{vrrp}");
     assert_eq!(cap(&vrrp, "CapAmb"), 0, "{vrrp}");
 }
+
+/// A tracking script run as nobody that outlives its timeout is still
+/// killed after the drop (the VRRP child kept CAP_KILL for that).
+#[test]
+fn timed_out_script_of_another_user_is_killed() {
+    if !root() {
+        return;
+    }
+    let node = Node::new("caps", "kill");
+    let out = out_dir(&node);
+    let pids = out.join("pids");
+    let script = node.path("slow.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho $$ >> {}\nexec sleep 30\n", pids.display())).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let conf = format!(
+        "global_defs {{\n  router_id caps\n}}\n\
+         vrrp_script SLOW {{\n  script \"{}\"\n  interval 2\n  timeout 1\n  user nobody\n}}\n\
+         vrrp_instance VI_1 {{\n  interface eth0\n  state BACKUP\n  virtual_router_id 54\n  priority 100\n  advert_int 1\n\
+           track_script {{\n    SLOW\n  }}\n  virtual_ipaddress {{\n    198.51.100.54/24\n  }}\n}}\n",
+        script.display()
+    );
+    let mut d = node.start(OURS, &conf);
+    let started = wait_for(10, || std::fs::read_to_string(&pids).is_ok_and(|t| !t.is_empty()));
+    let text = std::fs::read_to_string(&pids).unwrap_or_default();
+    let first: String = text.lines().next().unwrap_or("").to_string();
+    // Killed at its 1 s timeout.
+    let gone = wait_for(5, || !Path::new(&format!("/proc/{first}")).exists());
+    let vrrp = status_of(&node, "v.pid");
+    d.stop();
+    let log = d.log();
+    assert!(started, "the script did not run:\n{log}");
+    assert!(gone, "script pid {first} (nobody) survived its timeout:\n{log}");
+    assert_eq!(cap(&vrrp, "CapEff"), VRRP_SET, "{vrrp}");
+    assert!(log.contains("timed out"), "{log}");
+}
