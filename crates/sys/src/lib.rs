@@ -74,6 +74,9 @@ pub fn spawn_with_setup(cmd: &mut std::process::Command, setup: &ChildSetup) -> 
     let hook = move || -> std::io::Result<()> {
         // SAFETY: only async-signal-safe system calls on pre-allocated data.
         unsafe {
+            // Before the user change, as keepalived's reset_process_priorities
+            // (a lower niceness is refused once the script is not root).
+            restore_originals();
             if let Some(g) = setup.gid {
                 if libc::setgid(g) != 0 {
                     return Err(std::io::Error::last_os_error());
@@ -89,7 +92,6 @@ pub fn spawn_with_setup(cmd: &mut std::process::Command, setup: &ChildSetup) -> 
                     return Err(std::io::Error::last_os_error());
                 }
             }
-            restore_originals();
             if setup.reset_signals {
                 for sig in 1..32 {
                     if sig != libc::SIGKILL && sig != libc::SIGSTOP {
