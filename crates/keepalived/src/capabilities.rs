@@ -31,6 +31,7 @@ const NAMES: &[(u32, &str)] = &[
     (NET_RAW, "cap_net_raw"),
     (IPC_LOCK, "cap_ipc_lock"),
     (SYS_PTRACE, "cap_sys_ptrace"),
+    (SYS_NICE, "cap_sys_nice"),
 ];
 const CHOWN: u32 = 0;
 const DAC_OVERRIDE: u32 = 1;
@@ -42,6 +43,7 @@ const NET_ADMIN: u32 = 12;
 const NET_RAW: u32 = 13;
 const IPC_LOCK: u32 = 14;
 const SYS_PTRACE: u32 = 19;
+const SYS_NICE: u32 = 23;
 
 const fn set(caps: &[u32]) -> u64 {
     let mut bits = 0u64;
@@ -76,7 +78,8 @@ const BFD: u64 = 0;
 
 /// The capabilities a `kind` child keeps. `*_no_swap` locks all future
 /// memory too (MCL_FUTURE), which past RLIMIT_MEMLOCK needs CAP_IPC_LOCK
-/// at every allocation. `proc_hidepid`: /proc hides processes (`hidepid`
+/// at every allocation; a positive `*_priority` keeps CAP_SYS_NICE for the
+/// scripts (see below). `proc_hidepid`: /proc hides processes (`hidepid`
 /// with a `gid` other than root's, or `ptraceable`), which
 /// `vrrp_track_process` (a reload may add one) can then only see with
 /// CAP_SYS_PTRACE.
@@ -86,8 +89,14 @@ pub fn needed(kind: ProcKind, g: &GlobalDefs, proc_hidepid: bool) -> u64 {
         ProcKind::Checker => CHECKER,
         ProcKind::Bfd => BFD,
     };
-    if crate::subsystems::process_settings(kind, g).no_swap {
+    let settings = crate::subsystems::process_settings(kind, g);
+    if settings.no_swap {
         caps |= set(&[IPC_LOCK]);
+    }
+    // Scripts get the daemon's original niceness back before exec; below
+    // a positive `*_priority` that needs CAP_SYS_NICE.
+    if settings.priority > 0 && caps & SCRIPTS != 0 {
+        caps |= set(&[SYS_NICE]);
     }
     if kind == ProcKind::Vrrp && proc_hidepid {
         caps |= set(&[SYS_PTRACE]);
@@ -212,6 +221,17 @@ mod tests {
         g.bfd.no_swap = true;
         assert_eq!(names(needed(ProcKind::Bfd, &g, false)), "cap_ipc_lock");
         assert_eq!(needed(ProcKind::Vrrp, &g, false) & (1 << IPC_LOCK), 0);
+    }
+
+    #[test]
+    fn positive_priority_keeps_sys_nice_where_scripts_run() {
+        let mut g = GlobalDefs::default();
+        g.vrrp.priority = 5;
+        g.checker.priority = -5;
+        g.bfd.priority = 5;
+        assert_eq!(needed(ProcKind::Vrrp, &g, false), 0x30e3 | (1 << SYS_NICE));
+        assert_eq!(needed(ProcKind::Checker, &g, false), 0x34e3);
+        assert_eq!(needed(ProcKind::Bfd, &g, false), 0);
     }
 
     #[test]

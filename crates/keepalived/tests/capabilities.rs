@@ -315,3 +315,50 @@ fn timed_out_script_of_another_user_is_killed() {
     assert_eq!(cap(&vrrp, "CapEff"), VRRP_SET, "{vrrp}");
     assert!(log.contains("timed out"), "{log}");
 }
+
+/// The niceness field of a /proc/PID/stat text.
+fn nice_of(stat: &str) -> String {
+    stat.rsplit(") ").next().unwrap_or("").split(' ').nth(16).unwrap_or("").to_string()
+}
+
+/// With a positive `vrrp_priority` the VRRP child runs niced, keeps
+/// CAP_SYS_NICE, and its scripts, root's and nobody's, get the original
+/// niceness back as under keepalived 2.2.7 (which resets it before the
+/// user change).
+#[test]
+fn scripts_get_the_original_niceness_after_the_drop() {
+    if !root() {
+        return;
+    }
+    let node = Node::new("caps", "nice");
+    let out = out_dir(&node);
+    for name in ["root", "user"] {
+        let script = node.path(&format!("{name}.sh"));
+        let o = out.join(name);
+        std::fs::write(&script, format!("#!/bin/sh\ncat /proc/$$/stat > {o}.tmp; mv {o}.tmp {o}\n", o = o.display()))
+            .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let d_ = node.dir.display();
+    let conf = format!(
+        "global_defs {{\n  router_id caps\n  vrrp_priority 5\n}}\n\
+         vrrp_instance VI_1 {{\n  interface eth0\n  state MASTER\n  virtual_router_id 55\n  priority 100\n  advert_int 1\n\
+           virtual_ipaddress {{\n    198.51.100.55/24\n  }}\n\
+           notify_master \"{d_}/root.sh\"\n  notify \"{d_}/user.sh\" nobody\n}}\n"
+    );
+    let mut d = node.start(OURS, &conf);
+    let done = wait_for(15, || out.join("root").exists() && out.join("user").exists());
+    let pid = std::fs::read_to_string(node.path("v.pid")).unwrap_or_default();
+    let vrrp_stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let vrrp = status_of(&node, "v.pid");
+    d.stop();
+    let log = d.log();
+    assert!(done, "the notify scripts did not run:\n{log}");
+    let ours = nice_of(&std::fs::read_to_string("/proc/self/stat").unwrap());
+    assert_eq!(nice_of(&vrrp_stat), "5", "{vrrp_stat}");
+    for name in ["root", "user"] {
+        let stat = std::fs::read_to_string(out.join(name)).unwrap();
+        assert_eq!(nice_of(&stat), ours, "{name} script: {stat}");
+    }
+    assert_eq!(cap(&vrrp, "CapEff"), VRRP_SET | 1 << 23, "{vrrp}");
+}
