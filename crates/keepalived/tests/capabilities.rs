@@ -4,8 +4,10 @@
 //! capability back at exec and can do root things, while one run as
 //! `nobody` has none and cannot; `no_capability_drop` keeps everything;
 //! a reload adding a VMAC instance still works after the drop; under a
-//! /proc that hides processes the VRRP child keeps CAP_SYS_PTRACE; the
-//! daemon runs as a non-root user with ambient capabilities.
+//! /proc that hides processes the VRRP child keeps CAP_SYS_PTRACE; a
+//! script of another user is still killed at its timeout; scripts get the
+//! original niceness back under a positive `vrrp_priority`; the daemon
+//! runs as a non-root user with ambient capabilities.
 //!
 //! The checker child needs IPVS, which the host kernel lacks: its set is
 //! checked in the IPVS guest (check_child_vm.rs).
