@@ -209,7 +209,19 @@ impl Drop for AlertSender {
     }
 }
 
+/// Give up every capability of this thread (they are per thread: the
+/// child's drop, done later on its main thread, does not reach this one).
+fn drop_capabilities() {
+    let _ = keepalived_sys::clear_ambient_caps();
+    if let Err(e) = keepalived_sys::capset(&keepalived_sys::CapSets::default()) {
+        tracing::warn!("SMTP alert thread: unable to drop its capabilities: {e}");
+    }
+}
+
 fn run(rx: Receiver<Alert>, shared: Arc<Shared>) {
+    if !shared.settings().keep_capabilities {
+        drop_capabilities();
+    }
     while let Ok(alert) = rx.recv() {
         if let Some(h) = shared.hard_deadline() {
             if Instant::now() >= h {

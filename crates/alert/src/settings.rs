@@ -34,6 +34,12 @@ pub struct AlertSettings {
     pub timeout: Duration,
     /// `router_id`, the subject prefix.
     pub router_id: Option<String>,
+    /// keepalived-rs `no_capability_drop`: the delivery thread keeps the
+    /// capabilities of the child that started it (by default it drops
+    /// them all: an SMTP client needs none, and capabilities are per
+    /// thread, so the child's own drop does not reach it).
+    #[serde(skip)]
+    pub keep_capabilities: bool,
 }
 
 impl AlertSettings {
@@ -64,6 +70,7 @@ impl AlertSettings {
             helo_name: g.smtp_helo_name.clone().unwrap_or_else(|| DEFAULT_HELO_NAME.to_string()),
             timeout,
             router_id: g.router_id.clone(),
+            keep_capabilities: g.no_capability_drop,
         })
     }
 }

@@ -1051,6 +1051,23 @@ fn strict_and_skip_check_adv_addr_accept_any_word() {
     assert!(!p.config.global.vrrp_strict && !p.config.global.vrrp_skip_check_adv_addr);
 }
 
+// ------------------------------------------------------------------ no_capability_drop (keepalived-rs)
+
+#[test]
+fn no_capability_drop_is_a_boolean_off_by_default() {
+    assert!(!gd("router_id x").config.global.no_capability_drop);
+    for (text, want) in
+        [("no_capability_drop", true), ("no_capability_drop true", true), ("no_capability_drop off", false)]
+    {
+        let p = gd(text);
+        assert_clean(&p);
+        assert_eq!(p.config.global.no_capability_drop, want, "{text}");
+    }
+    let p = gd("no_capability_drop maybe");
+    assert_has(&p, "Invalid value 'maybe' for global no_capability_drop specified");
+    assert!(!p.config.global.no_capability_drop);
+}
+
 // ------------------------------------------------------------------ metrics_listen (keepalived-rs)
 
 #[test]

@@ -243,6 +243,8 @@ impl Frame {
             }
             sub.start(ctx);
         });
+        // Start-up is done: from here on only what the child needs.
+        crate::capabilities::drop_unneeded(self.kind, &self.cfg.global);
         let mut exit: Option<i32> = None;
         while exit.is_none() {
             let deadline = self.sub.poll_deadline();

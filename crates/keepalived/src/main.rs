@@ -5,6 +5,7 @@
 //! the VRRP, checker and BFD children.
 
 mod bfd;
+mod capabilities;
 mod check;
 mod child;
 #[allow(dead_code)] // some options take effect in the protocol engines

@@ -279,3 +279,35 @@ fn reload_of_a_group_as_keepalived() {
     assert_eq!((dests(s1), dests(s2), dests(s3)), (Some(vec![]), None, Some(vec![])), "{}", d.log());
     ipvsadm(&["-C"]);
 }
+
+/// Least privilege: once started, the checker child keeps only
+/// cap_chown, cap_dac_override, cap_kill, cap_setgid, cap_setuid,
+/// cap_net_bind_service, cap_net_admin and cap_net_raw, with the bounding
+/// set untouched; IPVS still follows the checks afterwards (the other tests
+/// here run after the drop too: reloads, MISC_CHECK scripts).
+#[test]
+fn checker_child_keeps_only_its_capabilities() {
+    if !vm::guest() {
+        return;
+    }
+    let dir = scratch("caps");
+    let a = listen("127.0.0.9:8089");
+    let mut d = Daemon::start(&dir, &tcp_vs("10.10.0.9", &[("127.0.0.9", 8089, 1)]), &[]);
+    let svc = "TCP  10.10.0.9:80";
+    expect(&d, svc, Some(&["127.0.0.9:8089 1"]));
+    let pid = std::fs::read_to_string(dir.join("c.pid")).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap();
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    let cap = |st: &str, name: &str| {
+        let line = st.lines().find(|l| l.starts_with(name)).unwrap().to_string();
+        u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+    };
+    assert_eq!(cap(&status, "CapEff:"), 0x34e3, "{status}");
+    assert_eq!(cap(&status, "CapPrm:"), 0x34e3, "{status}");
+    assert_eq!(cap(&status, "CapBnd:"), cap(&ours, "CapBnd:"), "{status}");
+    drop(a);
+    expect(&d, svc, Some(&[]));
+    d.stop();
+    assert!(d.log().contains("Capabilities kept: cap_chown,cap_dac_override,cap_kill,cap_setgid,cap_setuid,cap_net_bind_service,cap_net_admin,cap_net_raw"));
+    assert_eq!(dests(svc), None);
+}

@@ -74,6 +74,9 @@ pub fn spawn_with_setup(cmd: &mut std::process::Command, setup: &ChildSetup) -> 
     let hook = move || -> std::io::Result<()> {
         // SAFETY: only async-signal-safe system calls on pre-allocated data.
         unsafe {
+            // Before the user change, as keepalived's reset_process_priorities
+            // (a lower niceness is refused once the script is not root).
+            restore_originals();
             if let Some(g) = setup.gid {
                 if libc::setgid(g) != 0 {
                     return Err(std::io::Error::last_os_error());
@@ -89,7 +92,6 @@ pub fn spawn_with_setup(cmd: &mut std::process::Command, setup: &ChildSetup) -> 
                     return Err(std::io::Error::last_os_error());
                 }
             }
-            restore_originals();
             if setup.reset_signals {
                 for sig in 1..32 {
                     if sig != libc::SIGKILL && sig != libc::SIGSTOP {
@@ -262,6 +264,92 @@ pub fn set_realtime(priority: i32, rttime_us: u64) -> std::io::Result<()> {
     }
 }
 
+/// A process's capability sets, one bit per capability number (bit 12 =
+/// `CAP_NET_ADMIN`, as in /proc/PID/status `CapEff` etc.).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
+/// `_LINUX_CAPABILITY_VERSION_3`: 64-bit sets, as two 32-bit halves.
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// capget(2) for the calling thread.
+pub fn capget() -> std::io::Result<CapSets> {
+    let mut hdr = CapHeader { version: CAP_VERSION_3, pid: 0 };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: the header and a two-element data array (what version 3
+    // requires) are valid and writable for the duration of the call.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut CapHeader, data.as_mut_ptr()) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
+    Ok(CapSets {
+        effective: join(data[0].effective, data[1].effective),
+        permitted: join(data[0].permitted, data[1].permitted),
+        inheritable: join(data[0].inheritable, data[1].inheritable),
+    })
+}
+
+/// capset(2) for the calling thread: the kernel refuses to add to the
+/// permitted set, so this can only drop (or move bits within it).
+pub fn capset(sets: &CapSets) -> std::io::Result<()> {
+    let mut hdr = CapHeader { version: CAP_VERSION_3, pid: 0 };
+    let half = |v: u64, i: u32| (v >> (32 * i)) as u32;
+    let data: [CapData; 2] = [0, 1].map(|i| CapData {
+        effective: half(sets.effective, i),
+        permitted: half(sets.permitted, i),
+        inheritable: half(sets.inheritable, i),
+    });
+    // SAFETY: the header is valid and writable, the data array has the two
+    // elements version 3 requires and is only read.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL): no capability is
+/// handed to a program this process execs merely by being ambient.
+pub fn clear_ambient_caps() -> std::io::Result<()> {
+    prctl5(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong)
+}
+
+/// prctl(PR_SET_KEEPCAPS, keep): whether the permitted set survives a
+/// setuid(2) from root to another user.
+pub fn set_keepcaps(keep: bool) -> std::io::Result<()> {
+    prctl5(libc::PR_SET_KEEPCAPS, libc::c_ulong::from(keep))
+}
+
+fn prctl5(option: libc::c_int, arg: libc::c_ulong) -> std::io::Result<()> {
+    // SAFETY: these prctl options take integer arguments only.
+    let r = unsafe { libc::prctl(option, arg, 0 as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// A global allocator that counts allocations (benchmarks: "allocations per
 /// advert"). Wraps the system allocator.
 ///
@@ -421,6 +509,21 @@ mod tests {
         assert!(bind_packet(udp.as_fd(), 1, 3).is_err());
         let e = bind_packet(udp.as_fd(), u32::MAX, 3).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EINVAL));
+    }
+
+    #[test]
+    fn capget_matches_proc_status() {
+        let sets = capget().expect("capget");
+        let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+        let field = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+            u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+        };
+        assert_eq!(sets.effective, field("CapEff:"));
+        assert_eq!(sets.permitted, field("CapPrm:"));
+        assert_eq!(sets.inheritable, field("CapInh:"));
+        // Setting the same sets again is always allowed.
+        capset(&sets).expect("capset");
     }
 
     #[test]

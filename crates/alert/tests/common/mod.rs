@@ -177,6 +177,7 @@ pub fn settings(port: u16, recipients: &[&str], timeout: Duration) -> AlertSetti
         helo_name: "lb1.example.org".into(),
         timeout,
         router_id: Some("lb1".into()),
+        keep_capabilities: false,
     }
 }
 

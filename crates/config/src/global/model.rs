@@ -353,6 +353,10 @@ pub struct GlobalDefs {
     /// keepalived-rs `metrics_listen ADDR`: serve Prometheus metrics on
     /// `host:port` or `unix:/path` (off by default).
     pub metrics_listen: Option<String>,
+    /// keepalived-rs `no_capability_drop`: the children keep every
+    /// capability, as keepalived 2.2.7's do (default: each child drops the
+    /// capabilities it does not need once started).
+    pub no_capability_drop: bool,
     /// `json_version` 1|2.
     pub json_version: u32,
     /// `reload_check_config [LOG]` (no argument: /dev/null).
@@ -495,6 +499,7 @@ impl Default for GlobalDefs {
             status_socket: None,
             status_socket_group: None,
             metrics_listen: None,
+            no_capability_drop: false,
             json_version: 1,
             reload_check_config: None,
             reload_time_file: None,

@@ -178,6 +178,7 @@ static GLOBAL_KWS: &[Kw] = &[
     Kw::value("status_socket", h_status_socket),
     Kw::value("status_socket_group", h_status_socket_group),
     Kw::value("metrics_listen", h_metrics_listen),
+    Kw::value("no_capability_drop", h_no_capability_drop),
 ];
 
 // ---------------------------------------------------------------- helpers
@@ -2129,6 +2130,14 @@ fn h_status_socket_group(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         return Ok(());
     }
     g(ctx).status_socket_group = Some(args.word(1).to_string());
+    Ok(())
+}
+
+/// keepalived-rs: the children keep all their capabilities.
+fn h_no_capability_drop(ctx: &mut Ctx, args: &Args<'_>) -> Res {
+    if let Some(b) = opt_bool(ctx, args, |w| format!("Invalid value '{w}' for global no_capability_drop specified")) {
+        g(ctx).no_capability_drop = b;
+    }
     Ok(())
 }
 

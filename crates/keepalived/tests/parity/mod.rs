@@ -108,12 +108,20 @@ impl Node {
 
     /// [`Node::start`] with extra environment variables (e.g. `TMPDIR`).
     pub fn start_env(&self, binary: &str, conf: &str, env: &[(&str, &str)]) -> Daemon {
+        self.start_with(binary, conf, &["-P"], env)
+    }
+
+    /// [`Node::start_env`] with the subsystem flags `modes` instead of
+    /// `-P` (none: every child the configuration needs).
+    pub fn start_with(&self, binary: &str, conf: &str, modes: &[&str], env: &[(&str, &str)]) -> Daemon {
         let path = self.path("keepalived.conf");
         std::fs::write(&path, conf).unwrap();
         let d = self.dir.display().to_string();
         let log = std::fs::File::create(self.path("daemon.log")).unwrap();
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.ns, binary, "-n", "-l", "-D", "-P", "-f"])
+            .args(["netns", "exec", &self.ns, binary, "-n", "-l", "-D"])
+            .args(modes)
+            .arg("-f")
             .arg(&path)
             .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
             .args(["-b", &format!("{d}/b.pid")])
