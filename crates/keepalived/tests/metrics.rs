@@ -422,3 +422,45 @@ fn serves_on_a_unix_socket_given_on_the_command_line() {
     }
     assert!(!sock.exists(), "the socket file is removed at stop");
 }
+
+/// The samples of family `name` (`name{labels} value` lines).
+fn samples<'a>(body: &'a str, name: &str) -> Vec<&'a str> {
+    body.lines().filter(|l| l.starts_with(&format!("{name}{{"))).collect()
+}
+
+/// The checker child's virtual and real servers (run without IPVS by the test hook) and the BFD
+/// child's session appear as `keepalived_rs_*` series, and `keepalived_up` counts all three children.
+#[test]
+fn virtual_server_and_bfd_series() {
+    if !can_run() {
+        return;
+    }
+    let conf = format!(
+        "{TWO_INSTANCES}bfd_instance nbr1 {{\n neighbor_ip 10.0.0.2\n source_ip 10.0.0.1\n}}\n\
+         virtual_server 10.0.0.200 80 {{\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
+         real_server 10.0.0.7 80 {{\n  weight 3\n }}\n}}\n"
+    );
+    let d = Daemon::start("vsbfd", &conf, &[]);
+    let mut body = String::new();
+    let ready = wait_for(Duration::from_secs(15), || {
+        body = d.scrape();
+        !samples(&body, "keepalived_rs_bfd_packets_total").is_empty()
+            && samples(&body, "keepalived_rs_real_server_up").iter().any(|l| l.ends_with(" 1"))
+            && body.lines().any(|l| {
+                l.starts_with("keepalived_rs_bfd_packets_total{") && l.contains("\"tx\"") && !l.ends_with(" 0")
+            })
+    });
+    assert!(ready, "series missing:\n{body}\nlog:\n{}", d.log());
+    let state = samples(&body, "keepalived_rs_bfd_session_state");
+    assert!(
+        state.iter().any(|l| l.contains("name=\"nbr1\"") && l.contains("neighbor=\"10.0.0.2\"") && l.ends_with(" 1")),
+        "a Down session (1): {state:?}"
+    );
+    let weight = samples(&body, "keepalived_rs_real_server_weight");
+    assert!(weight.iter().any(|l| l.contains("10.0.0.7") && l.ends_with(" 3")), "{weight:?}");
+    assert!(samples(&body, "keepalived_rs_virtual_server_up").iter().any(|l| l.ends_with(" 1")), "{body}");
+    assert_eq!(value(&body, "keepalived_up"), Some(1.0), "{body}");
+    if have("promtool") {
+        promtool_accepts(&body);
+    }
+}
