@@ -122,6 +122,14 @@ struct Families {
     vs_weight: Gauges,
     real_up: Gauges,
     real_weight: Gauges,
+    vs_conns: Counters,
+    vs_packets: Counters,
+    vs_bytes: Counters,
+    real_conns: Counters,
+    real_packets: Counters,
+    real_bytes: Counters,
+    real_active: Gauges,
+    real_inactive: Gauges,
     bfd_state: Gauges,
     bfd_packets: Counters,
 }
@@ -150,6 +158,14 @@ impl Families {
             vs_weight: Gauges::default(),
             real_up: Gauges::default(),
             real_weight: Gauges::default(),
+            vs_conns: Counters::default(),
+            vs_packets: Counters::default(),
+            vs_bytes: Counters::default(),
+            real_conns: Counters::default(),
+            real_packets: Counters::default(),
+            real_bytes: Counters::default(),
+            real_active: Gauges::default(),
+            real_inactive: Gauges::default(),
             bfd_state: Gauges::default(),
             bfd_packets: Counters::default(),
         };
@@ -195,6 +211,14 @@ impl Families {
         ours!("virtual_server_live_weight", "Sum of the weights of the live real servers", self.vs_weight);
         ours!("real_server_up", "Real server alive", self.real_up);
         ours!("real_server_weight", "Real server effective weight", self.real_weight);
+        ours!("virtual_server_connections", "IPVS connections to the virtual server", self.vs_conns);
+        ours!("virtual_server_packets", "IPVS packets of the virtual server by direction", self.vs_packets);
+        ours!("virtual_server_bytes", "IPVS bytes of the virtual server by direction", self.vs_bytes);
+        ours!("real_server_connections", "IPVS connections to the real server", self.real_conns);
+        ours!("real_server_packets", "IPVS packets of the real server by direction", self.real_packets);
+        ours!("real_server_bytes", "IPVS bytes of the real server by direction", self.real_bytes);
+        ours!("real_server_active_connections", "IPVS active connections of the real server", self.real_active);
+        ours!("real_server_inactive_connections", "IPVS inactive connections of the real server", self.real_inactive);
         ours!("bfd_session_state", "BFD session state (AdminDown 0, Down 1, Init 2, Up 3)", self.bfd_state);
         ours!("bfd_packets", "BFD control packets by direction", self.bfd_packets);
     }
@@ -344,6 +368,28 @@ fn checker(f: &Families, doc: &Value) {
             rl.push(("real_server", text(rs, "name")));
             f.real_up.get_or_create(&rl).set(i64::from(rs["alive"] == true));
             f.real_weight.get_or_create(&rl).set(num(&rs["weight"]));
+            let c = &rs["ipvs"];
+            if c.is_object() {
+                ipvs_counters(&[&f.real_conns, &f.real_packets, &f.real_bytes], &rl, c);
+                f.real_active.get_or_create(&rl).set(num(&c["active_conns"]));
+                f.real_inactive.get_or_create(&rl).set(num(&c["inactive_conns"]));
+            }
+        }
+        if vs["ipvs"].is_object() {
+            ipvs_counters(&[&f.vs_conns, &f.vs_packets, &f.vs_bytes], &l, &vs["ipvs"]);
+        }
+    }
+}
+
+/// The kernel's IPVS counters of a service or destination (`conns`, `inpkts`/`outpkts`,
+/// `inbytes`/`outbytes` of the checker's status) into the connections, packets and bytes families.
+fn ipvs_counters(fams: &[&Counters; 3], l: &Labels, c: &Value) {
+    fams[0].get_or_create(l).inc_by(c["conns"].as_u64().unwrap_or(0));
+    for (fam, what) in [(fams[1], "pkts"), (fams[2], "bytes")] {
+        for dir in ["in", "out"] {
+            let mut dl = l.clone();
+            dl.push(("direction", dir.to_string()));
+            fam.get_or_create(&dl).inc_by(c[format!("{dir}{what}")].as_u64().unwrap_or(0));
         }
     }
 }

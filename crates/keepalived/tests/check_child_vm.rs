@@ -311,3 +311,57 @@ fn checker_child_keeps_only_its_capabilities() {
     assert!(d.log().contains("Capabilities kept: cap_chown,cap_dac_override,cap_kill,cap_setgid,cap_setuid,cap_net_bind_service,cap_net_admin,cap_net_raw"));
     assert_eq!(dests(svc), None);
 }
+
+/// `GET /metrics` from the daemon's metrics endpoint.
+fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("metrics at {addr}: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let mut body = String::new();
+    let _ = s.read_to_string(&mut body);
+    body
+}
+
+/// The value of the sample `series` (name and labels) in a scrape.
+fn sample(body: &str, series: &str) -> Option<u64> {
+    body.lines().find_map(|l| l.strip_prefix(series)?.trim().parse::<f64>().ok()).map(|v| v as u64)
+}
+
+/// The IPVS counters in the metrics are the kernel's: connections made through the virtual
+/// server appear in `keepalived_rs_virtual_server_connections_total` and the real server's, equal
+/// to what `ipvsadm -Ln --stats` shows.
+#[test]
+fn metrics_carry_the_ipvs_counters() {
+    if !vm::guest() {
+        return;
+    }
+    let dir = scratch("stats");
+    let rs = listen("127.0.0.2:8091");
+    let conf = "global_defs {\n router_id guest\n}\nvirtual_server 10.10.9.1 80 {\n lb_algo rr\n lb_kind NAT\n \
+                protocol TCP\n real_server 127.0.0.2 8091 {\n  weight 1\n }\n}\n";
+    let mut d = Daemon::start(&dir, conf, &["--metrics=127.0.0.1:9651"]);
+    expect(&d, "TCP  10.10.9.1:80", Some(&["127.0.0.2:8091 1"]));
+    let _ = Command::new("ip").args(["addr", "add", "10.10.9.1/32", "dev", "lo"]).status();
+    let target: std::net::SocketAddr = "10.10.9.1:80".parse().unwrap();
+    for _ in 0..3 {
+        let _ = std::net::TcpStream::connect_timeout(&target, Duration::from_millis(500));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let body = scrape("127.0.0.1:9651");
+    let stats = ipvsadm(&["-Ln", "--stats", "-t", "10.10.9.1:80"]);
+    let _ = Command::new("ip").args(["addr", "del", "10.10.9.1/32", "dev", "lo"]).status();
+    d.stop();
+    drop(rs);
+    // ipvsadm --stats: `TCP  10.10.9.1:80  Conns InPkts OutPkts InBytes OutBytes`, then `  -> RIP:PORT …`.
+    let conns = |prefix: &str| -> Option<u64> {
+        stats.lines().find(|l| l.trim_start().starts_with(prefix))?.split_whitespace().nth(2)?.parse().ok()
+    };
+    let vs = "keepalived_rs_virtual_server_connections_total{virtual_server=\"[10.10.9.1]:tcp:80\"}";
+    let real = "keepalived_rs_real_server_connections_total{virtual_server=\"[10.10.9.1]:tcp:80\",\
+                real_server=\"[127.0.0.2]:tcp:8091\"}";
+    eprintln!("ipvsadm --stats:\n{stats}\nmetrics: vs {:?} rs {:?}", sample(&body, vs), sample(&body, real));
+    assert_eq!(sample(&body, vs), conns("TCP"), "{body}\n{stats}");
+    assert_eq!(sample(&body, real), conns("-> 127.0.0.2:8091"), "{body}\n{stats}");
+    assert!(body.contains("keepalived_rs_real_server_active_connections{"), "{body}");
+}

@@ -30,7 +30,7 @@ pub struct SvcEntry {
 impl SvcEntry {
     /// The port a destination gets in this service: its own with NAT; the
     /// service's (0 for a fwmark) with DR and TUN (keepalived `ipvs_cmd`).
-    fn dest_port(&self, fwd: MFwd, rs_port: u16) -> u16 {
+    pub fn dest_port(&self, fwd: MFwd, rs_port: u16) -> u16 {
         match (fwd, self.service.key) {
             (MFwd::Nat, _) => rs_port,
             (_, ServiceKey::Addr { port, .. }) => port,

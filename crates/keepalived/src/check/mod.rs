@@ -110,6 +110,33 @@ impl Model {
     }
 }
 
+/// The kernel's counters of every configured service and of each real server in them (one dump of
+/// the destinations per service); a service IPVS does not have counts nothing.
+fn ipvs_counters(ipvs: &mut Ipvs, model: &Model) -> status::IpvsCounters {
+    let mut out = status::IpvsCounters::default();
+    let services: std::collections::HashMap<_, _> =
+        ipvs.services().unwrap_or_default().into_iter().map(|e| (e.service.key, e.stats)).collect();
+    for (v, svcs) in model.services.iter().enumerate() {
+        let Some(vs) = model.vs(VsId(v)) else { continue };
+        for svc in svcs {
+            let Some(st) = services.get(&svc.service.key) else { continue };
+            status::add_stats(out.vs.entry(v).or_default(), st);
+            let dests = ipvs.dests(&svc.service.key).unwrap_or_default();
+            for r in 0..vs.real_servers.len() {
+                let Some(spec) = model.dest_spec(VsId(v), Dest::Real(RsId { vs: VsId(v), rs: r })) else { continue };
+                let port = svc.dest_port(spec.fwd.method, spec.port);
+                for d in dests.iter().filter(|d| d.dest.addr == spec.addr && d.dest.port == port) {
+                    let e = out.rs.entry((v, r)).or_default();
+                    status::add_stats(&mut e.0, &d.stats);
+                    e.1 += u64::from(d.active_conns);
+                    e.2 += u64::from(d.inactive_conns);
+                }
+            }
+        }
+    }
+    out
+}
+
 // ------------------------------------------------------------------ the child
 
 pub struct CheckChild {
@@ -403,7 +430,8 @@ impl Subsystem for CheckChild {
     }
 
     fn status(&mut self) -> Option<serde_json::Value> {
-        Some(status::status(&self.engine))
+        let counters = self.ipvs.as_mut().map(|t| ipvs_counters(&mut t.ipvs, &self.model));
+        Some(status::status(&self.engine, counters.as_ref()))
     }
 
     fn shutdown(&mut self, ctx: &mut Ctx<'_>) {
