@@ -28,6 +28,26 @@ const BANG_MARK: &str = "\u{E001}";
 /// keepalived's MAXBUF: lines of 1024 bytes or more are ignored.
 pub const MAXBUF: usize = 1024;
 
+// Limits keepalived does not have (docs/compat.md "Limits"). Where 2.2.7
+// has none it hangs, or exhausts memory or file descriptors; these are far
+// above anything a real configuration needs.
+
+/// Files open at once through `include` (2.2.7: until open() fails with
+/// "Too many open files", i.e. `ulimit -n`).
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+/// Size of one configuration file (2.2.7 reads line by line, without limit).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+/// Bytes read from all configuration files together.
+pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
+/// `$` substitutions on one line (2.2.7 loops for ever on `$A=$A`).
+pub const MAX_SUBSTITUTIONS: u32 = 10_000;
+/// Values of one `~SEQ` (2.2.7 counts up to any `long`).
+pub const MAX_SEQ_VALUES: i128 = 100_000;
+/// Lines made from one configuration line by `~SEQ`, `~LST` and multi-line
+/// definitions, nested ones included (2.2.7: no limit; a multi-line
+/// definition naming itself repeats for ever).
+pub const MAX_GENERATED_LINES: u64 = 1_000_000;
+
 /// Include-check bits (lib/parser.h `include_t`).
 pub mod inc {
     pub const R: u8 = 1; // readable
@@ -55,6 +75,8 @@ struct SourceFile {
     pos: usize,
     /// Line number of the line last read (1-based).
     line_no: u32,
+    /// (device, inode) of the file, to refuse include loops.
+    inode: Option<(u64, u64)>,
 }
 
 /// One `include` (a glob with possibly several matching files).
@@ -138,6 +160,11 @@ pub struct Preprocessor {
     replay: bool,
     /// In replay: the files we are inside of (name, directory, line number).
     replay_stack: Vec<(FileId, PathBuf, u32)>,
+    /// Bytes read from configuration files so far ([`MAX_TOTAL_BYTES`]).
+    bytes_read: u64,
+    /// Lines made by expansion since the last line read from a file
+    /// ([`MAX_GENERATED_LINES`]).
+    generated: u64,
 }
 
 /// Marker lines of the consolidated configuration. They start with a NUL,
@@ -165,7 +192,7 @@ impl Preprocessor {
     pub fn from_text(name: &str, text: &str, opts: &PreprocOptions) -> Preprocessor {
         let mut pp = Preprocessor::empty(opts);
         let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let file = SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0 };
+        let file = SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0, inode: None };
         pp.stack.push(Include {
             pattern: name.to_string(),
             matches: vec![PathBuf::from(name)],
@@ -234,6 +261,8 @@ impl Preprocessor {
             copy: None,
             replay: false,
             replay_stack: Vec::new(),
+            bytes_read: 0,
+            generated: 0,
         };
         let std_def = |name: &str, value: &str, builtin, min, max, num| Def {
             name: name.to_string(),
@@ -382,36 +411,10 @@ impl Preprocessor {
             let path = include.matches[include.next].clone();
             include.next += 1;
             let shown = path.to_string_lossy().into_owned();
-            if shown.ends_with('/') {
-                self.file_error_with(
-                    inc::R,
-                    include.include_type,
-                    format!("Configuration file '{shown}' is a directory - skipping"),
-                    diags,
-                );
-                continue;
-            }
-            match std::fs::metadata(&path) {
-                Ok(m) if m.is_file() && !is_executable(&m) => {}
-                _ => {
-                    self.file_error_with(
-                        inc::R,
-                        include.include_type,
-                        format!("Configuration file '{shown}' is not a regular non-executable file - skipping"),
-                        diags,
-                    );
-                    continue;
-                }
-            }
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.file_error_with(
-                        inc::R,
-                        include.include_type,
-                        format!("Configuration file '{shown}' open problem ({e}) - skipping"),
-                        diags,
-                    );
+            let (bytes, inode) = match self.read_config_file(&path, &shown) {
+                Ok(r) => r,
+                Err(msg) => {
+                    self.file_error_with(inc::R, include.include_type, msg, diags);
                     continue;
                 }
             };
@@ -434,10 +437,62 @@ impl Preprocessor {
                 },
                 pos: 0,
                 line_no: 0,
+                inode: Some(inode),
             });
             return true;
         }
         false
+    }
+
+    /// Check and read one matched file (keepalived `check_glob_file` and
+    /// its open), within the include limits. The error is the message.
+    fn read_config_file(&mut self, path: &Path, shown: &str) -> Result<(Vec<u8>, (u64, u64)), String> {
+        use std::io::Read;
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        if shown.ends_with('/') {
+            return Err(format!("Configuration file '{shown}' is a directory - skipping"));
+        }
+        let not_regular = || format!("Configuration file '{shown}' is not a regular non-executable file - skipping");
+        let problem = |why: &str| format!("Configuration file '{shown}' open problem ({why}) - skipping");
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() && !is_executable(&m) => {}
+            _ => return Err(not_regular()),
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(problem(&format!("include nesting deeper than {MAX_INCLUDE_DEPTH} files")));
+        }
+        // O_NONBLOCK: a file swapped for a FIFO after the check above must
+        // not block the open; the type is checked again on the open file.
+        let nonblock = nix::fcntl::OFlag::O_NONBLOCK.bits();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nonblock)
+            .open(path)
+            .map_err(|e| problem(&io_reason(&e)))?;
+        let m = file.metadata().map_err(|e| problem(&io_reason(&e)))?;
+        if !m.is_file() || is_executable(&m) {
+            return Err(not_regular());
+        }
+        let inode = (m.dev(), m.ino());
+        if self.stack.iter().any(|i| i.current.as_ref().is_some_and(|f| f.inode == Some(inode))) {
+            // 2.2.7 re-opens it until "Too many open files".
+            return Err(problem("include loop: the file is already being read"));
+        }
+        // st_size can be wrong (/proc files say 0): read at most one byte
+        // past the limit rather than trusting it.
+        let room = MAX_TOTAL_BYTES.saturating_sub(self.bytes_read);
+        let cap = MAX_FILE_BYTES.min(room);
+        let mut bytes = Vec::new();
+        file.take(cap + 1).read_to_end(&mut bytes).map_err(|e| problem(&io_reason(&e)))?;
+        if bytes.len() as u64 > cap {
+            return Err(if cap == MAX_FILE_BYTES {
+                problem(&format!("larger than {} MiB", MAX_FILE_BYTES >> 20))
+            } else {
+                problem(&format!("the configuration files together exceed {} MiB", MAX_TOTAL_BYTES >> 20))
+            });
+        }
+        self.bytes_read += bytes.len() as u64;
+        Ok((bytes, inode))
     }
 
     /// Read the next physical line, decommented, from the include stack.
@@ -558,8 +613,14 @@ impl Preprocessor {
                 self.last_origin = origin;
                 buf = text;
             } else if !self.seqs.is_empty() && self.seqs.len() > self.multiline_seq_depth {
+                if !self.count_generated(diags) {
+                    continue;
+                }
                 buf = self.step_seq();
             } else if !self.pending.is_empty() {
+                if !self.count_generated(diags) {
+                    continue;
+                }
                 buf = self.pending.remove(0);
                 if self.pending.is_empty() {
                     if let Some((p, depth)) = self.pending_stack.pop() {
@@ -571,6 +632,7 @@ impl Preprocessor {
                 }
             } else {
                 buf = self.next_physical(diags)?;
+                self.generated = 0;
                 if let Some(i) = self.multiline_def {
                     // A continuation line of a multi-line definition.
                     let mut len = buf.len();
@@ -618,10 +680,79 @@ impl Preprocessor {
         Some(self.split_braces(buf, diags))
     }
 
+    /// Count a line made by expansion; past [`MAX_GENERATED_LINES`] for one
+    /// configuration line, report it and drop the rest of the expansion.
+    fn count_generated(&mut self, diags: &mut Diagnostics) -> bool {
+        self.generated += 1;
+        if self.generated <= MAX_GENERATED_LINES {
+            return true;
+        }
+        let o = self.origin();
+        diags.push(
+            Severity::GeneralError,
+            Some(o),
+            format!("~SEQ, ~LST or multi-line definition expansion makes more than {MAX_GENERATED_LINES} lines - ignoring the rest"),
+        );
+        self.abandon_expansion();
+        false
+    }
+
+    /// Drop every pending `~SEQ`/`~LST` repetition and multi-line
+    /// definition line.
+    fn abandon_expansion(&mut self) {
+        self.seqs.clear();
+        self.pending.clear();
+        self.pending_stack.clear();
+        self.multiline_seq_depth = 0;
+    }
+
+    /// Lines still to come from the active `~SEQ`/`~LST`s: the product of
+    /// their remaining counts (they nest), saturating.
+    fn planned_lines(&self) -> i128 {
+        self.seqs.iter().fold(1i128, |acc, q| {
+            let left = match q {
+                Seq::Range { next, step, last, .. } => (i128::from(*last) - i128::from(*next)) / i128::from(*step) + 1,
+                Seq::List { sets, next, .. } => (sets.len() - *next) as i128,
+            };
+            acc.saturating_mul(left.max(1))
+        })
+    }
+
+    /// Refuse a `~SEQ`/`~LST` of `count` values that, nested in the active
+    /// ones, would make more than [`MAX_GENERATED_LINES`] lines.
+    fn check_planned(&mut self, kind: &str, count: i128, buf: &str, diags: &mut Diagnostics) -> bool {
+        if self.planned_lines().saturating_mul(count) <= i128::from(MAX_GENERATED_LINES) {
+            return true;
+        }
+        let o = self.origin();
+        diags.push(
+            Severity::GeneralError,
+            Some(o),
+            format!("{kind} would make more than {MAX_GENERATED_LINES} lines '{buf}'"),
+        );
+        // The enclosing repetitions would only hit it again.
+        self.abandon_expansion();
+        false
+    }
+
     /// `@id` filtering, definitions, `~SEQ`/`~LST`, `$` substitution.
     /// Returns `None` when the line is consumed.
     fn process_line(&mut self, mut buf: String, diags: &mut Diagnostics) -> Option<String> {
+        let mut passes = 0u32;
         loop {
+            passes += 1;
+            if passes > MAX_SUBSTITUTIONS {
+                // The first line of a multi-line definition naming the
+                // definition again: 2.2.7 loops for ever.
+                let o = self.origin();
+                diags.push(
+                    Severity::GeneralError,
+                    Some(o),
+                    format!("Parameter substitution on line '{buf}' does not end after {MAX_SUBSTITUTIONS} substitutions - a definition refers to itself?"),
+                );
+                self.abandon_expansion();
+                return None;
+            }
             if let Some(rest) = buf.strip_prefix('@') {
                 let (rev, rest) = match rest.strip_prefix('^') {
                     Some(r) => (true, r),
@@ -962,29 +1093,41 @@ impl Preprocessor {
         let mut pos = 0;
         let mut found = false;
         let origin = self.origin();
-        let mut guard = 0u32;
+        let mut substitutions = 0u32;
         while let Some(off) = s[pos..].find('$') {
             let at = pos + off;
             if at + 1 >= s.len() {
                 break;
             }
-            guard += 1;
-            if guard > 10_000 || s.len() >= MAXBUF * 4 {
-                // A self-referencing definition: keepalived would overflow
-                // its line buffer; we stop expanding.
-                diags.log(
-                    Some(origin),
-                    format!("Parameter substitution on line '{buf}' would exceed maximum line length"),
-                );
-                return None;
-            }
             match self.find_reference(&s[at + 1..], diags, &origin) {
                 Some((idx, reflen, params)) => {
+                    substitutions += 1;
+                    if substitutions > MAX_SUBSTITUTIONS {
+                        // A definition naming itself, directly or through
+                        // others, without growing: 2.2.7 loops for ever.
+                        diags.push(
+                            Severity::GeneralError,
+                            Some(origin),
+                            format!(
+                                "Parameter substitution on line '{buf}' does not end after {MAX_SUBSTITUTIONS} substitutions - a definition refers to itself?"
+                            ),
+                        );
+                        return None;
+                    }
                     found = true;
                     if matches!(self.defs[idx].name.as_str(), "_HASH" | "_BANG") {
                         self.placeholders = true;
                     }
                     let value = self.def_value(idx, params.as_deref(), diags);
+                    // keepalived's line buffer is MAXBUF bytes (with its NUL).
+                    let first_len = if self.defs[idx].multiline { value.find('\n').unwrap_or(value.len()) } else { value.len() };
+                    if s.len() - (1 + reflen) + first_len >= MAXBUF {
+                        diags.log(
+                            Some(origin),
+                            format!("Parameter substitution on line '{buf}' would exceed maximum line length"),
+                        );
+                        return None;
+                    }
                     if self.defs[idx].multiline {
                         let mut lines: Vec<String> = value.split('\n').map(str::to_string).collect();
                         if lines.last().is_some_and(String::is_empty) {
@@ -1023,8 +1166,15 @@ impl Preprocessor {
                 let val = if *hex { format!("{:x}", *next) } else { next.to_string() };
                 let var = var.clone();
                 let text = text.clone();
-                *next += *step;
-                let done = (*step > 0 && *next > *end) || (*step < 0 && *next < *end);
+                // Near i64's ends the next value may not exist: then this
+                // was the last one.
+                let done = match next.checked_add(*step) {
+                    Some(n) => {
+                        *next = n;
+                        (*step > 0 && n > *end) || (*step < 0 && n < *end)
+                    }
+                    None => true,
+                };
                 self.set_definition(&var, &val);
                 (text, done)
             }
@@ -1113,6 +1263,21 @@ impl Preprocessor {
                 Some(origin),
                 format!("~SEQx is only valid for positive numbers '{buf}'"),
             );
+            return false;
+        }
+        // An empty range still yields its text once (below).
+        let count = ((i128::from(end) - i128::from(start)) / i128::from(step) + 1).max(1);
+        if count > MAX_SEQ_VALUES {
+            diags.push(
+                Severity::GeneralError,
+                Some(origin),
+                format!("~SEQ has {count} values, more than the maximum of {MAX_SEQ_VALUES} '{buf}'"),
+            );
+            // Enclosing repetitions would only repeat the message.
+            self.abandon_expansion();
+            return false;
+        }
+        if !self.check_planned("~SEQ", count, buf, diags) {
             return false;
         }
         let text = after[close + 1..].trim_start_matches(is_blank).to_string();
@@ -1224,9 +1389,22 @@ impl Preprocessor {
         }
         p += 1;
         skip_ws(&mut p);
+        if !self.check_planned("~LST", sets.len() as i128, buf, diags) {
+            return false;
+        }
         let text = buf.get(p..).unwrap_or("").to_string();
         self.seqs.push(Seq::List { vars, sets, next: 0, text });
         true
+    }
+}
+
+/// An I/O error as keepalived prints `strerror(errno)`, without Rust's
+/// " (os error N)" suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 
@@ -1243,7 +1421,11 @@ fn parse_c_long(s: &str) -> Option<i64> {
     } else {
         body.parse::<i64>().ok()?
     };
-    Some(if neg { -v } else { v })
+    if neg {
+        v.checked_neg()
+    } else {
+        Some(v)
+    }
 }
 
 /// Blank as keepalived means it (isblank): space or tab. A plain fn is a

@@ -34,6 +34,11 @@ pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
         if c.eq_ignore_ascii_case(word) {
             return Some(c);
         }
+        // The distance is at least the difference in length: skip the
+        // quadratic computation (long unknown words, many of them).
+        if word.chars().count().abs_diff(c.chars().count()) > limit {
+            continue;
+        }
         let d = distance(word, c);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
