@@ -47,8 +47,7 @@ pub fn all_keywords() -> std::collections::BTreeSet<&'static str> {
 /// The first place in walk order is kept; the map is built once, as a file
 /// of many unknown keywords would otherwise walk the tree for each.
 pub fn find_elsewhere(word: &str) -> Option<(&'static str, String)> {
-    static PLACES: std::sync::OnceLock<std::collections::HashMap<&'static str, String>> =
-        std::sync::OnceLock::new();
+    static PLACES: std::sync::OnceLock<std::collections::HashMap<&'static str, String>> = std::sync::OnceLock::new();
     let places = PLACES.get_or_init(|| {
         let mut m = std::collections::HashMap::new();
         walk(|path, kw| {

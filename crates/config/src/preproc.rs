@@ -192,7 +192,8 @@ impl Preprocessor {
     pub fn from_text(name: &str, text: &str, opts: &PreprocOptions) -> Preprocessor {
         let mut pp = Preprocessor::empty(opts);
         let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let file = SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0, inode: None };
+        let file =
+            SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0, inode: None };
         pp.stack.push(Include {
             pattern: name.to_string(),
             matches: vec![PathBuf::from(name)],
@@ -746,11 +747,7 @@ impl Preprocessor {
                 // The first line of a multi-line definition naming the
                 // definition again: 2.2.7 loops for ever.
                 let o = self.origin();
-                diags.push(
-                    Severity::GeneralError,
-                    Some(o),
-                    format!("Parameter substitution on line '{buf}' does not end after {MAX_SUBSTITUTIONS} substitutions - a definition refers to itself?"),
-                );
+                diags.push(Severity::GeneralError, Some(o), endless_substitution(&buf));
                 self.abandon_expansion();
                 return None;
             }
@@ -1106,13 +1103,7 @@ impl Preprocessor {
                     if substitutions > MAX_SUBSTITUTIONS {
                         // A definition naming itself, directly or through
                         // others, without growing: 2.2.7 loops for ever.
-                        diags.push(
-                            Severity::GeneralError,
-                            Some(origin),
-                            format!(
-                                "Parameter substitution on line '{buf}' does not end after {MAX_SUBSTITUTIONS} substitutions - a definition refers to itself?"
-                            ),
-                        );
+                        diags.push(Severity::GeneralError, Some(origin), endless_substitution(buf));
                         return None;
                     }
                     found = true;
@@ -1121,7 +1112,8 @@ impl Preprocessor {
                     }
                     let value = self.def_value(idx, params.as_deref(), diags);
                     // keepalived's line buffer is MAXBUF bytes (with its NUL).
-                    let first_len = if self.defs[idx].multiline { value.find('\n').unwrap_or(value.len()) } else { value.len() };
+                    let first_len =
+                        if self.defs[idx].multiline { value.find('\n').unwrap_or(value.len()) } else { value.len() };
                     if s.len() - (1 + reflen) + first_len >= MAXBUF {
                         diags.log(
                             Some(origin),
@@ -1130,17 +1122,7 @@ impl Preprocessor {
                         return None;
                     }
                     if self.defs[idx].multiline {
-                        let mut lines: Vec<String> = value.split('\n').map(str::to_string).collect();
-                        if lines.last().is_some_and(String::is_empty) {
-                            lines.pop();
-                        }
-                        let first = if lines.is_empty() { String::new() } else { lines.remove(0) };
-                        if !self.pending.is_empty() {
-                            let saved = std::mem::take(&mut self.pending);
-                            self.pending_stack.push((saved, self.multiline_seq_depth));
-                        }
-                        self.multiline_seq_depth = self.seqs.len();
-                        self.pending = lines;
+                        let first = self.queue_multiline(&value);
                         s.replace_range(at..at + 1 + reflen, &first);
                     } else {
                         s.replace_range(at..at + 1 + reflen, &value);
@@ -1158,6 +1140,23 @@ impl Preprocessor {
         } else {
             None
         }
+    }
+
+    /// Queue the lines of a multi-line definition after its first, which
+    /// is returned (keepalived's `next_ptr` and multiline stack).
+    fn queue_multiline(&mut self, value: &str) -> String {
+        let mut lines: Vec<String> = value.split('\n').map(str::to_string).collect();
+        if lines.last().is_some_and(String::is_empty) {
+            lines.pop();
+        }
+        let first = if lines.is_empty() { String::new() } else { lines.remove(0) };
+        if !self.pending.is_empty() {
+            let saved = std::mem::take(&mut self.pending);
+            self.pending_stack.push((saved, self.multiline_seq_depth));
+        }
+        self.multiline_seq_depth = self.seqs.len();
+        self.pending = lines;
+        first
     }
 
     fn step_seq(&mut self) -> String {
@@ -1397,6 +1396,13 @@ impl Preprocessor {
         self.seqs.push(Seq::List { vars, sets, next: 0, text });
         true
     }
+}
+
+/// A line whose `$` substitution goes on past [`MAX_SUBSTITUTIONS`].
+fn endless_substitution(line: &str) -> String {
+    format!(
+        "Parameter substitution on line '{line}' does not end after {MAX_SUBSTITUTIONS} substitutions - a definition refers to itself?"
+    )
 }
 
 /// An I/O error as keepalived prints `strerror(errno)`, without Rust's

@@ -4,7 +4,7 @@
 //! limit regressed are also run through the binary under a bounded address
 //! space (crates/keepalived/tests/config_limits.rs).
 
-use keepalived_config::preproc::{Preprocessor, PreprocOptions};
+use keepalived_config::preproc::{PreprocOptions, Preprocessor};
 use keepalived_config::{parse_file, Diagnostics, ParseOptions, Parsed};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -75,7 +75,10 @@ fn a_file_including_itself_is_read_once() {
     let d = dir("self");
     let main = write(&d, "main.conf", "include main.conf\nglobal_defs {\n router_id self\n}\n");
     let p = parse(main.clone());
-    assert_has(&p, &format!("Configuration file '{main}' open problem (include loop: the file is already being read) - skipping"));
+    assert_has(
+        &p,
+        &format!("Configuration file '{main}' open problem (include loop: the file is already being read) - skipping"),
+    );
     assert_eq!(p.config.global.router_id.as_deref(), Some("self"));
     // As 2.2.7's "Too many open files": logged, not an error.
     assert_eq!(p.test_exit_code(), 0);
@@ -122,7 +125,10 @@ fn include_depth_is_limited() {
     let f32 = d.0.join("f32.conf");
     assert_has(
         &p,
-        &format!("Configuration file '{}' open problem (include nesting deeper than 32 files) - skipping", f32.display()),
+        &format!(
+            "Configuration file '{}' open problem (include nesting deeper than 32 files) - skipping",
+            f32.display()
+        ),
     );
     assert_eq!(p.files.len(), 32);
     // The message is at the include line of the deepest file read.
@@ -240,7 +246,10 @@ fn a_huge_seq_is_refused_at_once() {
     let d = dir("seqhuge");
     let main = write(&d, "main.conf", "global_defs {\n~SEQ(i,0,1,4000000000) router_id r$i\n}\n");
     let p = parse(main);
-    assert_has(&p, "~SEQ has 4000000001 values, more than the maximum of 100000 '~SEQ(i,0,1,4000000000) router_id r$i'");
+    assert_has(
+        &p,
+        "~SEQ has 4000000001 values, more than the maximum of 100000 '~SEQ(i,0,1,4000000000) router_id r$i'",
+    );
     assert_has(&p, "Invalid ~SEQ specification '~SEQ(i,0,1,4000000000) router_id r$i'");
     assert_eq!(p.test_exit_code(), 5);
 }
@@ -328,7 +337,11 @@ fn a_long_token_and_a_big_file() {
 #[test]
 fn non_utf8_bytes() {
     let d = dir("nonutf8");
-    let main = write(&d, "main.conf", b"global_defs {\n router_id \xff\xfe\x80\n rout\xe9r_id x\n notification_email_from \"a\xc3\x28b\"\n}\n");
+    let main = write(
+        &d,
+        "main.conf",
+        b"global_defs {\n router_id \xff\xfe\x80\n rout\xe9r_id x\n notification_email_from \"a\xc3\x28b\"\n}\n",
+    );
     let p = parse(main);
     assert_has(&p, "Unknown keyword 'rout\u{FFFD}r_id'");
     assert_eq!(p.config.global.router_id.as_deref(), Some("\u{FFFD}\u{FFFD}\u{FFFD}"));
@@ -337,9 +350,16 @@ fn non_utf8_bytes() {
 #[test]
 fn nul_bytes() {
     let d = dir("nul");
-    let main = write(&d, "main.conf", b"global_defs {\n router_id a\0b\n rou\0ter_id x\n notification_email_from \"a\0b\"\n}\n\0\0\0\n");
+    let main = write(
+        &d,
+        "main.conf",
+        b"global_defs {\n router_id a\0b\n rou\0ter_id x\n notification_email_from \"a\0b\"\n}\n\0\0\0\n",
+    );
     let p = parse(main);
-    assert_eq!(p.diags.iter().filter(|m| m.message == "configuration appears to have embedded NULs - ignoring line").count(), 4);
+    assert_eq!(
+        p.diags.iter().filter(|m| m.message == "configuration appears to have embedded NULs - ignoring line").count(),
+        4
+    );
     assert_ne!(p.config.global.router_id.as_deref(), Some("ab"));
 }
 
@@ -398,7 +418,10 @@ fn the_files_together_are_limited() {
     let main = write(&d, "main.conf", "include big.conf\n".repeat(5));
     let (_, diags) = preprocess(main);
     let big = d.0.join("big.conf");
-    let want = format!("Configuration file '{}' open problem (the configuration files together exceed 256 MiB) - skipping", big.display());
+    let want = format!(
+        "Configuration file '{}' open problem (the configuration files together exceed 256 MiB) - skipping",
+        big.display()
+    );
     assert!(diags.has(&want), "{:#?}", diags.list);
     assert_eq!(diags.list.iter().filter(|m| m.message == want).count(), 1);
 }

@@ -66,7 +66,8 @@ fn config_test(conf: &Path, secs: u64) -> (i32, String) {
         std::thread::sleep(Duration::from_millis(20));
     };
     let out = reader.join().unwrap();
-    let code = status.code().unwrap_or_else(|| panic!("{}: killed by a signal ({status}); stderr:\n{out}", conf.display()));
+    let code =
+        status.code().unwrap_or_else(|| panic!("{}: killed by a signal ({status}); stderr:\n{out}", conf.display()));
     (code, out)
 }
 
@@ -96,7 +97,12 @@ fn memory_heavy_inputs_end_within_bounds() {
             5,
             "line too long - ignoring",
         ),
-        ("defexp", exp.into_bytes(), 0, "Parameter substitution on line 'router_id $D40' would exceed maximum line length"),
+        (
+            "defexp",
+            exp.into_bytes(),
+            0,
+            "Parameter substitution on line 'router_id $D40' would exceed maximum line length",
+        ),
         (
             "defself",
             b"$A=$A\nglobal_defs {\n router_id $A\n}\n".to_vec(),
@@ -115,8 +121,18 @@ fn memory_heavy_inputs_end_within_bounds() {
             5,
             "~SEQ would make more than 1000000 lines",
         ),
-        ("self", b"include self.conf\n".to_vec(), 0, "self.conf' open problem (include loop: the file is already being read) - skipping"),
-        ("braces", format!("global_defs {{\n{}", "{\n".repeat(100_000)).into_bytes(), 5, "There are 100001 missing '}'s or extra '{'s"),
+        (
+            "self",
+            b"include self.conf\n".to_vec(),
+            0,
+            "self.conf' open problem (include loop: the file is already being read) - skipping",
+        ),
+        (
+            "braces",
+            format!("global_defs {{\n{}", "{\n".repeat(100_000)).into_bytes(),
+            5,
+            "There are 100001 missing '}'s or extra '{'s",
+        ),
     ];
     for (name, text, want_rc, want) in cases {
         let conf = write(&d, &format!("{name}.conf"), text);
@@ -134,7 +150,11 @@ fn a_multiline_definition_naming_itself_ends() {
     let d = dir("ml");
     let conf = write(&d, "ml.conf", "$M=router_id x \\\n$M\n\nglobal_defs {\n$M\n}\n");
     let (rc, out) = config_test(&conf, 30);
-    assert!(out.contains("multi-line definition expansion makes more than 1000000 lines - ignoring the rest"), "{}", tail(&out));
+    assert!(
+        out.contains("multi-line definition expansion makes more than 1000000 lines - ignoring the rest"),
+        "{}",
+        tail(&out)
+    );
     assert_eq!(rc, 5);
 }
 
@@ -153,7 +173,11 @@ fn a_fifo_include_does_not_block() {
 
 fn tail(s: &str) -> String {
     let lines: Vec<&str> = s.lines().collect();
-    lines[lines.len().saturating_sub(5)..].iter().map(|l| l.chars().take(300).collect::<String>()).collect::<Vec<_>>().join("\n")
+    lines[lines.len().saturating_sub(5)..]
+        .iter()
+        .map(|l| l.chars().take(300).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A daemon start reads the same front end, in the parent and again in
