@@ -54,6 +54,10 @@ mk urandom;  echo 'include /dev/urandom' > urandom/main.conf
 mk procmem;  echo 'include /proc/self/mem' > procmem/main.conf
 mk kcore;    echo 'include /proc/kcore' > kcore/main.conf
 mk sparse;   truncate -s 100G sparse/huge.conf; echo "include huge.conf" > sparse/main.conf
+# 7. globs
+mk gbraces;  { printf 'include '; for i in $(seq 1 40); do printf '{a,b}'; done; echo; } > gbraces/main.conf
+mk gstars;   : > "gstars/$(head -c 200 /dev/zero | tr '\0' a)"; { printf 'include '; for i in $(seq 1 30); do printf '*a'; done; echo '*b'; } > gstars/main.conf
+mk gmany;    mkdir gmany/c; for i in $(seq 0 9); do ln -s . gmany/c/l$i; done; echo 'include c/*/*/*/*/*/*.conf' > gmany/main.conf
 mk incdir;   mkdir incdir/sub; echo 'include sub' > incdir/main.conf
 mk incdirs;  mkdir incdirs/sub; echo 'include sub/' > incdirs/main.conf
 
@@ -74,7 +78,7 @@ run() { # name config-path
 }
 
 exec 2>/dev/null  # bash job notices of killed runs
-CASES="self mutual globc deep deep2k defself defmut defexp defml defmlself seqhuge seqzero seqneg seqnest lstnest braces bracesvs longline longtok bigfile nonutf8 nul fifo devzero urandom procmem kcore sparse incdir incdirs"
+CASES="self mutual globc deep deep2k defself defmut defexp defml defmlself seqhuge seqzero seqneg seqnest lstnest braces bracesvs longline longtok bigfile nonutf8 nul fifo devzero urandom procmem kcore sparse incdir incdirs gbraces gstars gmany"
 for c in ${ONLY:-$CASES}; do run "$c" "$W/$c/main.conf"; done
 # The main file itself a special file
 run main-fifo "$W/fifo/pipe.conf"

@@ -359,6 +359,15 @@ impl Preprocessor {
     /// Expand and open an include glob; `base` is the including file's dir.
     fn open_glob(&mut self, pattern: &str, base: &Path, include_type: u8, diags: &mut Diagnostics) -> bool {
         let res = glob::expand(pattern, base);
+        if res.too_many {
+            // keepalived's text for a failing glob(3), with the reason.
+            let msg = format!(
+                "Error reading config file(s): glob(\"{pattern}\") has more than {} alternatives or matches, skipping.",
+                glob::MAX_PATHS
+            );
+            self.file_error_with(inc::R, include_type, msg, diags);
+            return false;
+        }
         let check = self.include_check | include_type;
         if res.paths.is_empty() {
             if res.missing_files > 0 || res.missing_dirs > 0 {

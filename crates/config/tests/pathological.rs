@@ -425,3 +425,41 @@ fn the_files_together_are_limited() {
     assert!(diags.has(&want), "{:#?}", diags.list);
     assert_eq!(diags.list.iter().filter(|m| m.message == want).count(), 1);
 }
+
+// Globs
+
+#[test]
+fn exponential_brace_alternatives() {
+    let d = dir("braces40");
+    let pat = "{a,b}".repeat(40);
+    let p = parse(write(&d, "main.conf", format!("include {pat}\n")));
+    assert_has(
+        &p,
+        &format!(
+            "Error reading config file(s): glob(\"{pat}\") has more than 10000 alternatives or matches, skipping."
+        ),
+    );
+}
+
+#[test]
+fn a_glob_of_many_stars() {
+    let d = dir("stars");
+    write(&d, &"a".repeat(200), "global_defs {\n router_id stars\n}\n");
+    let p = parse(write(&d, "main.conf", format!("include {}*b\ninclude {}*\n", "*a".repeat(30), "*a".repeat(30))));
+    assert_eq!(p.config.global.router_id.as_deref(), Some("stars"), "{:#?}", messages(&p));
+}
+
+#[test]
+fn a_glob_matching_too_many_files() {
+    let d = dir("manyfiles");
+    // Ten links to their own directory: each `*` level matches ten times
+    // more (creating 10,001 files is slow on some file systems).
+    std::fs::create_dir(d.0.join("c")).unwrap();
+    for i in 0..10 {
+        std::os::unix::fs::symlink(".", d.0.join(format!("c/l{i}"))).unwrap();
+    }
+    let p = parse(write(&d, "main.conf", "include c/*/*/*/*/*/*.conf\ninclude c/*/*/*/*/*.conf\n"));
+    assert_has(&p, "glob(\"c/*/*/*/*/*/*.conf\") has more than 10000 alternatives or matches, skipping.");
+    // 10,000 paths are still looked at (none matches).
+    assert!(!p.diags.has("glob(\"c/*/*/*/*/*.conf\") has more"), "{:#?}", messages(&p));
+}
