@@ -463,3 +463,20 @@ fn a_glob_matching_too_many_files() {
     // 10,000 paths are still looked at (none matches).
     assert!(!p.diags.has("glob(\"c/*/*/*/*/*.conf\") has more"), "{:#?}", messages(&p));
 }
+
+// Messages
+
+#[test]
+fn messages_kept_are_limited() {
+    let d = dir("msgs");
+    let mut t = "x\n".repeat(150_000);
+    t.push_str("global_defs {\n");
+    let p = parse(write(&d, "main.conf", t));
+    let m = messages(&p);
+    assert_eq!(m.len(), 100_002, "{:#?}", &m[m.len().saturating_sub(3)..]);
+    assert_eq!(m[99_999], "Unknown keyword 'x' (in top level)");
+    assert_eq!(m[100_000], "50000 further configuration messages not shown (more than 100000)");
+    // Messages after reading are kept; the exit code counts every one.
+    assert_eq!(m[100_001], "There are 1 missing '}'s or extra '{'s");
+    assert_eq!(p.test_exit_code(), 5);
+}
