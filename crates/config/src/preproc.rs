@@ -47,6 +47,11 @@ pub const MAX_SEQ_VALUES: i128 = 100_000;
 /// definitions, nested ones included (2.2.7: no limit; a multi-line
 /// definition naming itself repeats for ever).
 pub const MAX_GENERATED_LINES: u64 = 1_000_000;
+/// Lines made by expansion in the whole configuration: many lines each
+/// just under [`MAX_GENERATED_LINES`] would otherwise take years.
+pub const MAX_TOTAL_GENERATED_LINES: u64 = 10_000_000;
+/// Text of one multi-line definition (2.2.7: no limit).
+pub const MAX_DEFINITION_BYTES: usize = 1 << 20;
 
 /// Include-check bits (lib/parser.h `include_t`).
 pub mod inc {
@@ -141,6 +146,8 @@ pub struct Preprocessor {
     residue: Option<(String, Origin)>,
     /// Definition currently receiving continuation lines.
     multiline_def: Option<usize>,
+    /// It reached [`MAX_DEFINITION_BYTES`].
+    multiline_def_full: bool,
     config_id: Option<String>,
     include_check: u8,
     rng: u64,
@@ -165,6 +172,10 @@ pub struct Preprocessor {
     /// Lines made by expansion since the last line read from a file
     /// ([`MAX_GENERATED_LINES`]).
     generated: u64,
+    /// Lines made by expansion in all, and the limit
+    /// ([`MAX_TOTAL_GENERATED_LINES`]; lowered by unit tests).
+    generated_total: u64,
+    total_limit: u64,
 }
 
 /// Marker lines of the consolidated configuration. They start with a NUL,
@@ -251,6 +262,7 @@ impl Preprocessor {
             multiline_seq_depth: 0,
             residue: None,
             multiline_def: None,
+            multiline_def_full: false,
             config_id: opts.config_id.clone(),
             include_check: if opts.all_config { inc::ALL } else { 0 },
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
@@ -264,6 +276,8 @@ impl Preprocessor {
             replay_stack: Vec::new(),
             bytes_read: 0,
             generated: 0,
+            generated_total: 0,
+            total_limit: MAX_TOTAL_GENERATED_LINES,
         };
         let std_def = |name: &str, value: &str, builtin, min, max, num| Def {
             name: name.to_string(),
@@ -645,24 +659,7 @@ impl Preprocessor {
                 buf = self.next_physical(diags)?;
                 self.generated = 0;
                 if let Some(i) = self.multiline_def {
-                    // A continuation line of a multi-line definition.
-                    let mut len = buf.len();
-                    let cont = buf.ends_with('\\');
-                    let mut piece;
-                    if cont {
-                        len -= 1;
-                        piece = buf[..len].trim_end_matches(is_blank).to_string();
-                        piece.push('\n');
-                    } else {
-                        self.multiline_def = None;
-                        if self.defs[i].value.is_empty() {
-                            self.defs[i].multiline = false;
-                        }
-                        piece = buf.clone();
-                    }
-                    if piece.len() >= 2 || (!piece.is_empty() && !cont) {
-                        self.defs[i].value.push_str(&piece);
-                    }
+                    self.continue_definition(i, &buf, diags);
                     continue;
                 }
             }
@@ -691,19 +688,63 @@ impl Preprocessor {
         Some(self.split_braces(buf, diags))
     }
 
+    /// A continuation line of the multi-line definition `defs[i]`.
+    fn continue_definition(&mut self, i: usize, buf: &str, diags: &mut Diagnostics) {
+        let cont = buf.ends_with('\\');
+        let piece = if cont {
+            let mut p = buf[..buf.len() - 1].trim_end_matches(is_blank).to_string();
+            p.push('\n');
+            p
+        } else {
+            self.multiline_def = None;
+            if self.defs[i].value.is_empty() {
+                self.defs[i].multiline = false;
+            }
+            buf.to_string()
+        };
+        if !(piece.len() >= 2 || (!piece.is_empty() && !cont)) {
+            return;
+        }
+        let len = self.defs[i].value.len();
+        if len + piece.len() > MAX_DEFINITION_BYTES {
+            // Reported once; the rest of the definition's lines are still
+            // consumed.
+            if !self.multiline_def_full {
+                self.multiline_def_full = true;
+                let (o, name) = (self.origin(), self.defs[i].name.clone());
+                diags.push(
+                    Severity::GeneralError,
+                    Some(o),
+                    format!("Definition {name} is longer than {} KiB - ignoring the rest", MAX_DEFINITION_BYTES >> 10),
+                );
+            }
+            return;
+        }
+        self.defs[i].value.push_str(&piece);
+    }
+
     /// Count a line made by expansion; past [`MAX_GENERATED_LINES`] for one
     /// configuration line, report it and drop the rest of the expansion.
     fn count_generated(&mut self, diags: &mut Diagnostics) -> bool {
         self.generated += 1;
-        if self.generated <= MAX_GENERATED_LINES {
+        self.generated_total += 1;
+        let msg = if self.generated_total > self.total_limit {
+            if self.generated_total > self.total_limit + 1 {
+                // Reported once; every later expansion is dropped.
+                self.abandon_expansion();
+                return false;
+            }
+            format!(
+                "~SEQ, ~LST and multi-line definitions make more than {} lines in all - ignoring the rest",
+                self.total_limit
+            )
+        } else if self.generated > MAX_GENERATED_LINES {
+            format!("~SEQ, ~LST or multi-line definition expansion makes more than {MAX_GENERATED_LINES} lines - ignoring the rest")
+        } else {
             return true;
-        }
+        };
         let o = self.origin();
-        diags.push(
-            Severity::GeneralError,
-            Some(o),
-            format!("~SEQ, ~LST or multi-line definition expansion makes more than {MAX_GENERATED_LINES} lines - ignoring the rest"),
-        );
+        diags.push(Severity::GeneralError, Some(o), msg);
         self.abandon_expansion();
         false
     }
@@ -945,6 +986,7 @@ impl Preprocessor {
         self.defs[idx].multiline = multiline;
         if multiline {
             self.multiline_def = Some(idx);
+            self.multiline_def_full = false;
         }
         true
     }
@@ -1107,6 +1149,10 @@ impl Preprocessor {
                 break;
             }
             match self.find_reference(&s[at + 1..], diags, &origin) {
+                Some((idx, _, _)) if self.defs[idx].multiline && self.generated_total > self.total_limit => {
+                    // Expansion is over (reported): not even copied.
+                    pos = at + 1;
+                }
                 Some((idx, reflen, params)) => {
                     substitutions += 1;
                     if substitutions > MAX_SUBSTITUTIONS {
@@ -1640,6 +1686,38 @@ mod tests {
         assert_eq!(l, vec!["v a", "v b", "v c"]);
         let (l, _) = lines("~LST({a,b},{1,2},{3,4}) v $a $b\n", None);
         assert_eq!(l, vec!["v 1 2", "v 3 4"]);
+    }
+
+    #[test]
+    fn expansion_in_all_is_limited() {
+        let text = "$M=a \\\nb\n\n$M\n$M\n$M\n~SEQ(i,1,3) c\n$M\n";
+        let mut pp = Preprocessor::from_text("t.conf", text, &PreprocOptions::default());
+        pp.total_limit = 4;
+        let mut d = Diagnostics::new();
+        let mut out = Vec::new();
+        while let Some(l) = pp.next_line(&mut d) {
+            out.push(l.text);
+        }
+        // Each $M makes one line inline and one generated; the fifth
+        // generated line is refused, and later definitions stay as written.
+        assert_eq!(out, ["a", "b", "a", "b", "a", "b", "c", "$M"]);
+        let msgs: Vec<&str> = d.list.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(msgs, ["~SEQ, ~LST and multi-line definitions make more than 4 lines in all - ignoring the rest"]);
+    }
+
+    #[test]
+    fn a_definition_is_limited_in_size() {
+        let piece = format!("{} \\\n", "x".repeat(1000));
+        let text = format!("$BIG=\\\n{}end\n$SMALL=y \\\nz\n", piece.repeat(1100));
+        let mut pp = Preprocessor::from_text("t.conf", &text, &PreprocOptions::default());
+        let mut d = Diagnostics::new();
+        while pp.next_line(&mut d).is_some() {}
+        let msgs: Vec<&str> = d.list.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(msgs, ["Definition BIG is longer than 1024 KiB - ignoring the rest"]);
+        let big = pp.defs.iter().find(|x| x.name == "BIG").unwrap();
+        assert!(big.value.len() <= MAX_DEFINITION_BYTES && big.value.len() > MAX_DEFINITION_BYTES - 2000);
+        assert_eq!(d.list[0].origin.map(|o| o.line), Some(1049));
+        assert_eq!(pp.defs.iter().find(|x| x.name == "SMALL").map(|x| x.value.as_str()), Some("y\nz"));
     }
 
     #[test]
