@@ -177,7 +177,19 @@ pub struct Diagnostics {
     pub file_error: bool,
     /// Set when parsing stopped at a missing parameter (exit 2).
     pub stopped: bool,
+    /// Messages not kept past [`MAX_MESSAGES`] while reading.
+    #[serde(skip)]
+    dropped: usize,
+    /// Reading is over: the rest (validation, one per object) is kept.
+    #[serde(skip)]
+    unlimited: bool,
 }
+
+/// Messages kept while reading a configuration. A file of a few MB of bad
+/// lines would otherwise hold one message per line (keepalived prints them
+/// as it goes, it keeps none); the status, hence the exit code, still
+/// counts every one.
+pub const MAX_MESSAGES: usize = 100_000;
 
 impl Diagnostics {
     pub fn new() -> Diagnostics {
@@ -191,13 +203,35 @@ impl Diagnostics {
                 _ => self.status = Some(severity),
             }
         }
-        self.list.push(Diagnostic { severity, origin, message: message.into() });
+        self.keep(Diagnostic { severity, origin, message: message.into() });
+    }
+
+    fn keep(&mut self, d: Diagnostic) {
+        if self.list.len() >= MAX_MESSAGES && !self.unlimited {
+            self.dropped += 1;
+            return;
+        }
+        self.list.push(d);
+    }
+
+    /// The configuration has been read: say how many messages were not
+    /// kept, and keep the ones that follow.
+    pub fn end_of_reading(&mut self) {
+        if self.dropped > 0 {
+            let n = std::mem::take(&mut self.dropped);
+            self.list.push(Diagnostic {
+                severity: Severity::Notice,
+                origin: None,
+                message: format!("{n} further configuration messages not shown (more than {MAX_MESSAGES})"),
+            });
+        }
+        self.unlimited = true;
     }
 
     /// Record a message that keepalived logs without touching the status
     /// (`log_message` rather than `report_config_error`).
     pub fn log(&mut self, origin: Option<Origin>, message: impl Into<String>) {
-        self.list.push(Diagnostic { severity: Severity::Notice, origin, message: message.into() });
+        self.keep(Diagnostic { severity: Severity::Notice, origin, message: message.into() });
     }
 
     pub fn status(&self) -> ConfigStatus {

@@ -173,6 +173,10 @@ pub struct Ctx {
     /// parses: `if_get_by_ifname`). Unknown unless set by the caller.
     pub system: crate::system::SystemView,
     pushback: Option<Line>,
+    /// "Unknown keyword" messages already built, by block and word: the
+    /// typo hint costs an edit distance per keyword of the block, and a
+    /// file can repeat one unknown word many thousands of times.
+    unknown_messages: std::collections::HashMap<(usize, Vec<&'static str>, String), String>,
 }
 
 impl Ctx {
@@ -188,7 +192,23 @@ impl Ctx {
             config_test,
             system: crate::system::SystemView::unknown(),
             pushback: None,
+            unknown_messages: std::collections::HashMap::new(),
         }
+    }
+
+    /// The "Unknown keyword" message for `word` in `block`, cached.
+    fn unknown_keyword(&mut self, block: &'static Block, word: &str) -> String {
+        // Bounded: distinct words are few in real files.
+        if self.unknown_messages.len() >= 1024 {
+            self.unknown_messages.clear();
+        }
+        let key = (block as *const Block as usize, self.block_path.clone(), word.to_string());
+        if let Some(m) = self.unknown_messages.get(&key) {
+            return m.clone();
+        }
+        let msg = unknown_keyword_message(block, word, &self.block_path);
+        self.unknown_messages.insert(key, msg.clone());
+        msg
     }
 
     /// Report a configuration error at the current line.
@@ -344,7 +364,7 @@ impl Ctx {
                 return Ok(());
             }
             let Some(kw) = block.find(first_text) else {
-                let msg = unknown_keyword_message(block, first_text, &self.block_path);
+                let msg = self.unknown_keyword(block, first_text);
                 self.report(Severity::UnknownKeyword, msg);
                 continue;
             };

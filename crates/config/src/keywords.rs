@@ -44,13 +44,22 @@ pub fn all_keywords() -> std::collections::BTreeSet<&'static str> {
 
 /// If `word` is a keyword somewhere else in the tree, return it with the
 /// path of the block that has it ("global_defs", "virtual_server > real_server").
+/// The first place in walk order is kept; the map is built once, as a file
+/// of many unknown keywords would otherwise walk the tree for each.
 pub fn find_elsewhere(word: &str) -> Option<(&'static str, String)> {
-    let mut found = None;
-    walk(|path, kw| {
-        if found.is_none() && kw.name == word {
-            let p = if path.is_empty() { "the top level".to_string() } else { path.join(" > ") };
-            found = Some((kw.name, p));
-        }
+    static PLACES: std::sync::OnceLock<std::collections::HashMap<&'static str, String>> = std::sync::OnceLock::new();
+    let places = PLACES.get_or_init(|| {
+        let mut m = std::collections::HashMap::new();
+        walk(|path, kw| {
+            m.entry(kw.name).or_insert_with(|| {
+                if path.is_empty() {
+                    "the top level".to_string()
+                } else {
+                    path.join(" > ")
+                }
+            });
+        });
+        m
     });
-    found
+    places.get_key_value(word).map(|(k, p)| (*k, p.clone()))
 }

@@ -156,6 +156,7 @@ fn run(mut pp: Preprocessor, diags: Diagnostics, opts: &ParseOptions) -> Parsed 
     ctx.diags = diags;
     ctx.system = opts.system.clone();
     let completed = ctx.process(&keywords::ROOT_BLOCK, 0, false).is_ok();
+    ctx.diags.end_of_reading();
     if completed {
         if ctx.pp.block_depth > 0 {
             let depth = ctx.pp.block_depth;

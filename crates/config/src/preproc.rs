@@ -28,6 +28,31 @@ const BANG_MARK: &str = "\u{E001}";
 /// keepalived's MAXBUF: lines of 1024 bytes or more are ignored.
 pub const MAXBUF: usize = 1024;
 
+// Limits keepalived does not have (docs/compat.md "Limits"). Where 2.2.7
+// has none it hangs, or exhausts memory or file descriptors; these are far
+// above anything a real configuration needs.
+
+/// Files open at once through `include` (2.2.7: until open() fails with
+/// "Too many open files", i.e. `ulimit -n`).
+pub const MAX_INCLUDE_DEPTH: usize = 32;
+/// Size of one configuration file (2.2.7 reads line by line, without limit).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+/// Bytes read from all configuration files together.
+pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
+/// `$` substitutions on one line (2.2.7 loops for ever on `$A=$A`).
+pub const MAX_SUBSTITUTIONS: u32 = 10_000;
+/// Values of one `~SEQ` (2.2.7 counts up to any `long`).
+pub const MAX_SEQ_VALUES: i128 = 100_000;
+/// Lines made from one configuration line by `~SEQ`, `~LST` and multi-line
+/// definitions, nested ones included (2.2.7: no limit; a multi-line
+/// definition naming itself repeats for ever).
+pub const MAX_GENERATED_LINES: u64 = 1_000_000;
+/// Lines made by expansion in the whole configuration: many lines each
+/// just under [`MAX_GENERATED_LINES`] would otherwise take years.
+pub const MAX_TOTAL_GENERATED_LINES: u64 = 10_000_000;
+/// Text of one multi-line definition (2.2.7: no limit).
+pub const MAX_DEFINITION_BYTES: usize = 1 << 20;
+
 /// Include-check bits (lib/parser.h `include_t`).
 pub mod inc {
     pub const R: u8 = 1; // readable
@@ -55,6 +80,8 @@ struct SourceFile {
     pos: usize,
     /// Line number of the line last read (1-based).
     line_no: u32,
+    /// (device, inode) of the file, to refuse include loops.
+    inode: Option<(u64, u64)>,
 }
 
 /// One `include` (a glob with possibly several matching files).
@@ -119,6 +146,8 @@ pub struct Preprocessor {
     residue: Option<(String, Origin)>,
     /// Definition currently receiving continuation lines.
     multiline_def: Option<usize>,
+    /// It reached [`MAX_DEFINITION_BYTES`].
+    multiline_def_full: bool,
     config_id: Option<String>,
     include_check: u8,
     rng: u64,
@@ -138,6 +167,15 @@ pub struct Preprocessor {
     replay: bool,
     /// In replay: the files we are inside of (name, directory, line number).
     replay_stack: Vec<(FileId, PathBuf, u32)>,
+    /// Bytes read from configuration files so far ([`MAX_TOTAL_BYTES`]).
+    bytes_read: u64,
+    /// Lines made by expansion since the last line read from a file
+    /// ([`MAX_GENERATED_LINES`]).
+    generated: u64,
+    /// Lines made by expansion in all, and the limit
+    /// ([`MAX_TOTAL_GENERATED_LINES`]; lowered by unit tests).
+    generated_total: u64,
+    total_limit: u64,
 }
 
 /// Marker lines of the consolidated configuration. They start with a NUL,
@@ -165,7 +203,8 @@ impl Preprocessor {
     pub fn from_text(name: &str, text: &str, opts: &PreprocOptions) -> Preprocessor {
         let mut pp = Preprocessor::empty(opts);
         let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let file = SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0 };
+        let file =
+            SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0, inode: None };
         pp.stack.push(Include {
             pattern: name.to_string(),
             matches: vec![PathBuf::from(name)],
@@ -223,6 +262,7 @@ impl Preprocessor {
             multiline_seq_depth: 0,
             residue: None,
             multiline_def: None,
+            multiline_def_full: false,
             config_id: opts.config_id.clone(),
             include_check: if opts.all_config { inc::ALL } else { 0 },
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
@@ -234,6 +274,10 @@ impl Preprocessor {
             copy: None,
             replay: false,
             replay_stack: Vec::new(),
+            bytes_read: 0,
+            generated: 0,
+            generated_total: 0,
+            total_limit: MAX_TOTAL_GENERATED_LINES,
         };
         let std_def = |name: &str, value: &str, builtin, min, max, num| Def {
             name: name.to_string(),
@@ -329,6 +373,15 @@ impl Preprocessor {
     /// Expand and open an include glob; `base` is the including file's dir.
     fn open_glob(&mut self, pattern: &str, base: &Path, include_type: u8, diags: &mut Diagnostics) -> bool {
         let res = glob::expand(pattern, base);
+        if res.too_many {
+            // keepalived's text for a failing glob(3), with the reason.
+            let msg = format!(
+                "Error reading config file(s): glob(\"{pattern}\") has more than {} alternatives or matches, skipping.",
+                glob::MAX_PATHS
+            );
+            self.file_error_with(inc::R, include_type, msg, diags);
+            return false;
+        }
         let check = self.include_check | include_type;
         if res.paths.is_empty() {
             if res.missing_files > 0 || res.missing_dirs > 0 {
@@ -382,36 +435,10 @@ impl Preprocessor {
             let path = include.matches[include.next].clone();
             include.next += 1;
             let shown = path.to_string_lossy().into_owned();
-            if shown.ends_with('/') {
-                self.file_error_with(
-                    inc::R,
-                    include.include_type,
-                    format!("Configuration file '{shown}' is a directory - skipping"),
-                    diags,
-                );
-                continue;
-            }
-            match std::fs::metadata(&path) {
-                Ok(m) if m.is_file() && !is_executable(&m) => {}
-                _ => {
-                    self.file_error_with(
-                        inc::R,
-                        include.include_type,
-                        format!("Configuration file '{shown}' is not a regular non-executable file - skipping"),
-                        diags,
-                    );
-                    continue;
-                }
-            }
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.file_error_with(
-                        inc::R,
-                        include.include_type,
-                        format!("Configuration file '{shown}' open problem ({e}) - skipping"),
-                        diags,
-                    );
+            let (bytes, inode) = match self.read_config_file(&path, &shown) {
+                Ok(r) => r,
+                Err(msg) => {
+                    self.file_error_with(inc::R, include.include_type, msg, diags);
                     continue;
                 }
             };
@@ -434,10 +461,62 @@ impl Preprocessor {
                 },
                 pos: 0,
                 line_no: 0,
+                inode: Some(inode),
             });
             return true;
         }
         false
+    }
+
+    /// Check and read one matched file (keepalived `check_glob_file` and
+    /// its open), within the include limits. The error is the message.
+    fn read_config_file(&mut self, path: &Path, shown: &str) -> Result<(Vec<u8>, (u64, u64)), String> {
+        use std::io::Read;
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        if shown.ends_with('/') {
+            return Err(format!("Configuration file '{shown}' is a directory - skipping"));
+        }
+        let not_regular = || format!("Configuration file '{shown}' is not a regular non-executable file - skipping");
+        let problem = |why: &str| format!("Configuration file '{shown}' open problem ({why}) - skipping");
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() && !is_executable(&m) => {}
+            _ => return Err(not_regular()),
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            return Err(problem(&format!("include nesting deeper than {MAX_INCLUDE_DEPTH} files")));
+        }
+        // O_NONBLOCK: a file swapped for a FIFO after the check above must
+        // not block the open; the type is checked again on the open file.
+        let nonblock = nix::fcntl::OFlag::O_NONBLOCK.bits();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nonblock)
+            .open(path)
+            .map_err(|e| problem(&io_reason(&e)))?;
+        let m = file.metadata().map_err(|e| problem(&io_reason(&e)))?;
+        if !m.is_file() || is_executable(&m) {
+            return Err(not_regular());
+        }
+        let inode = (m.dev(), m.ino());
+        if self.stack.iter().any(|i| i.current.as_ref().is_some_and(|f| f.inode == Some(inode))) {
+            // 2.2.7 re-opens it until "Too many open files".
+            return Err(problem("include loop: the file is already being read"));
+        }
+        // st_size can be wrong (/proc files say 0): read at most one byte
+        // past the limit rather than trusting it.
+        let room = MAX_TOTAL_BYTES.saturating_sub(self.bytes_read);
+        let cap = MAX_FILE_BYTES.min(room);
+        let mut bytes = Vec::new();
+        file.take(cap + 1).read_to_end(&mut bytes).map_err(|e| problem(&io_reason(&e)))?;
+        if bytes.len() as u64 > cap {
+            return Err(if cap == MAX_FILE_BYTES {
+                problem(&format!("larger than {} MiB", MAX_FILE_BYTES >> 20))
+            } else {
+                problem(&format!("the configuration files together exceed {} MiB", MAX_TOTAL_BYTES >> 20))
+            });
+        }
+        self.bytes_read += bytes.len() as u64;
+        Ok((bytes, inode))
     }
 
     /// Read the next physical line, decommented, from the include stack.
@@ -465,7 +544,8 @@ impl Preprocessor {
                 continue;
             }
             let rest = &file.text[file.pos..];
-            let len = rest.bytes().position(|b| b == b'\n').unwrap_or(rest.len());
+            // str::find(char) is memchr: megabyte lines are cheap.
+            let len = rest.find('\n').unwrap_or(rest.len());
             let start = file.pos;
             file.pos += len + 1;
             let raw = &file.text[start..start + len];
@@ -558,8 +638,14 @@ impl Preprocessor {
                 self.last_origin = origin;
                 buf = text;
             } else if !self.seqs.is_empty() && self.seqs.len() > self.multiline_seq_depth {
+                if !self.count_generated(diags) {
+                    continue;
+                }
                 buf = self.step_seq();
             } else if !self.pending.is_empty() {
+                if !self.count_generated(diags) {
+                    continue;
+                }
                 buf = self.pending.remove(0);
                 if self.pending.is_empty() {
                     if let Some((p, depth)) = self.pending_stack.pop() {
@@ -571,25 +657,9 @@ impl Preprocessor {
                 }
             } else {
                 buf = self.next_physical(diags)?;
+                self.generated = 0;
                 if let Some(i) = self.multiline_def {
-                    // A continuation line of a multi-line definition.
-                    let mut len = buf.len();
-                    let cont = buf.ends_with('\\');
-                    let mut piece;
-                    if cont {
-                        len -= 1;
-                        piece = buf[..len].trim_end_matches(is_blank).to_string();
-                        piece.push('\n');
-                    } else {
-                        self.multiline_def = None;
-                        if self.defs[i].value.is_empty() {
-                            self.defs[i].multiline = false;
-                        }
-                        piece = buf.clone();
-                    }
-                    if piece.len() >= 2 || (!piece.is_empty() && !cont) {
-                        self.defs[i].value.push_str(&piece);
-                    }
+                    self.continue_definition(i, &buf, diags);
                     continue;
                 }
             }
@@ -618,10 +688,119 @@ impl Preprocessor {
         Some(self.split_braces(buf, diags))
     }
 
+    /// A continuation line of the multi-line definition `defs[i]`.
+    fn continue_definition(&mut self, i: usize, buf: &str, diags: &mut Diagnostics) {
+        let cont = buf.ends_with('\\');
+        let piece = if cont {
+            let mut p = buf[..buf.len() - 1].trim_end_matches(is_blank).to_string();
+            p.push('\n');
+            p
+        } else {
+            self.multiline_def = None;
+            if self.defs[i].value.is_empty() {
+                self.defs[i].multiline = false;
+            }
+            buf.to_string()
+        };
+        if !(piece.len() >= 2 || (!piece.is_empty() && !cont)) {
+            return;
+        }
+        let len = self.defs[i].value.len();
+        if len + piece.len() > MAX_DEFINITION_BYTES {
+            // Reported once; the rest of the definition's lines are still
+            // consumed.
+            if !self.multiline_def_full {
+                self.multiline_def_full = true;
+                let (o, name) = (self.origin(), self.defs[i].name.clone());
+                diags.push(
+                    Severity::GeneralError,
+                    Some(o),
+                    format!("Definition {name} is longer than {} KiB - ignoring the rest", MAX_DEFINITION_BYTES >> 10),
+                );
+            }
+            return;
+        }
+        self.defs[i].value.push_str(&piece);
+    }
+
+    /// Count a line made by expansion; past [`MAX_GENERATED_LINES`] for one
+    /// configuration line, report it and drop the rest of the expansion.
+    fn count_generated(&mut self, diags: &mut Diagnostics) -> bool {
+        self.generated += 1;
+        self.generated_total += 1;
+        let msg = if self.generated_total > self.total_limit {
+            if self.generated_total > self.total_limit + 1 {
+                // Reported once; every later expansion is dropped.
+                self.abandon_expansion();
+                return false;
+            }
+            format!(
+                "~SEQ, ~LST and multi-line definitions make more than {} lines in all - ignoring the rest",
+                self.total_limit
+            )
+        } else if self.generated > MAX_GENERATED_LINES {
+            format!("~SEQ, ~LST or multi-line definition expansion makes more than {MAX_GENERATED_LINES} lines - ignoring the rest")
+        } else {
+            return true;
+        };
+        let o = self.origin();
+        diags.push(Severity::GeneralError, Some(o), msg);
+        self.abandon_expansion();
+        false
+    }
+
+    /// Drop every pending `~SEQ`/`~LST` repetition and multi-line
+    /// definition line.
+    fn abandon_expansion(&mut self) {
+        self.seqs.clear();
+        self.pending.clear();
+        self.pending_stack.clear();
+        self.multiline_seq_depth = 0;
+    }
+
+    /// Lines still to come from the active `~SEQ`/`~LST`s: the product of
+    /// their remaining counts (they nest), saturating.
+    fn planned_lines(&self) -> i128 {
+        self.seqs.iter().fold(1i128, |acc, q| {
+            let left = match q {
+                Seq::Range { next, step, last, .. } => (i128::from(*last) - i128::from(*next)) / i128::from(*step) + 1,
+                Seq::List { sets, next, .. } => (sets.len() - *next) as i128,
+            };
+            acc.saturating_mul(left.max(1))
+        })
+    }
+
+    /// Refuse a `~SEQ`/`~LST` of `count` values that, nested in the active
+    /// ones, would make more than [`MAX_GENERATED_LINES`] lines.
+    fn check_planned(&mut self, kind: &str, count: i128, buf: &str, diags: &mut Diagnostics) -> bool {
+        if self.planned_lines().saturating_mul(count) <= i128::from(MAX_GENERATED_LINES) {
+            return true;
+        }
+        let o = self.origin();
+        diags.push(
+            Severity::GeneralError,
+            Some(o),
+            format!("{kind} would make more than {MAX_GENERATED_LINES} lines '{buf}'"),
+        );
+        // The enclosing repetitions would only hit it again.
+        self.abandon_expansion();
+        false
+    }
+
     /// `@id` filtering, definitions, `~SEQ`/`~LST`, `$` substitution.
     /// Returns `None` when the line is consumed.
     fn process_line(&mut self, mut buf: String, diags: &mut Diagnostics) -> Option<String> {
+        let mut passes = 0u32;
         loop {
+            passes += 1;
+            if passes > MAX_SUBSTITUTIONS {
+                // The first line of a multi-line definition naming the
+                // definition again: 2.2.7 loops for ever.
+                let o = self.origin();
+                diags.push(Severity::GeneralError, Some(o), endless_substitution(&buf));
+                self.abandon_expansion();
+                return None;
+            }
             if let Some(rest) = buf.strip_prefix('@') {
                 let (rev, rest) = match rest.strip_prefix('^') {
                     Some(r) => (true, r),
@@ -807,6 +986,7 @@ impl Preprocessor {
         self.defs[idx].multiline = multiline;
         if multiline {
             self.multiline_def = Some(idx);
+            self.multiline_def_full = false;
         }
         true
     }
@@ -962,41 +1142,42 @@ impl Preprocessor {
         let mut pos = 0;
         let mut found = false;
         let origin = self.origin();
-        let mut guard = 0u32;
+        let mut substitutions = 0u32;
         while let Some(off) = s[pos..].find('$') {
             let at = pos + off;
             if at + 1 >= s.len() {
                 break;
             }
-            guard += 1;
-            if guard > 10_000 || s.len() >= MAXBUF * 4 {
-                // A self-referencing definition: keepalived would overflow
-                // its line buffer; we stop expanding.
-                diags.log(
-                    Some(origin),
-                    format!("Parameter substitution on line '{buf}' would exceed maximum line length"),
-                );
-                return None;
-            }
             match self.find_reference(&s[at + 1..], diags, &origin) {
+                Some((idx, _, _)) if self.defs[idx].multiline && self.generated_total > self.total_limit => {
+                    // Expansion is over (reported): not even copied.
+                    pos = at + 1;
+                }
                 Some((idx, reflen, params)) => {
+                    substitutions += 1;
+                    if substitutions > MAX_SUBSTITUTIONS {
+                        // A definition naming itself, directly or through
+                        // others, without growing: 2.2.7 loops for ever.
+                        diags.push(Severity::GeneralError, Some(origin), endless_substitution(buf));
+                        return None;
+                    }
                     found = true;
                     if matches!(self.defs[idx].name.as_str(), "_HASH" | "_BANG") {
                         self.placeholders = true;
                     }
                     let value = self.def_value(idx, params.as_deref(), diags);
+                    // keepalived's line buffer is MAXBUF bytes (with its NUL).
+                    let first_len =
+                        if self.defs[idx].multiline { value.find('\n').unwrap_or(value.len()) } else { value.len() };
+                    if s.len() - (1 + reflen) + first_len >= MAXBUF {
+                        diags.log(
+                            Some(origin),
+                            format!("Parameter substitution on line '{buf}' would exceed maximum line length"),
+                        );
+                        return None;
+                    }
                     if self.defs[idx].multiline {
-                        let mut lines: Vec<String> = value.split('\n').map(str::to_string).collect();
-                        if lines.last().is_some_and(String::is_empty) {
-                            lines.pop();
-                        }
-                        let first = if lines.is_empty() { String::new() } else { lines.remove(0) };
-                        if !self.pending.is_empty() {
-                            let saved = std::mem::take(&mut self.pending);
-                            self.pending_stack.push((saved, self.multiline_seq_depth));
-                        }
-                        self.multiline_seq_depth = self.seqs.len();
-                        self.pending = lines;
+                        let first = self.queue_multiline(&value);
                         s.replace_range(at..at + 1 + reflen, &first);
                     } else {
                         s.replace_range(at..at + 1 + reflen, &value);
@@ -1016,6 +1197,23 @@ impl Preprocessor {
         }
     }
 
+    /// Queue the lines of a multi-line definition after its first, which
+    /// is returned (keepalived's `next_ptr` and multiline stack).
+    fn queue_multiline(&mut self, value: &str) -> String {
+        let mut lines: Vec<String> = value.split('\n').map(str::to_string).collect();
+        if lines.last().is_some_and(String::is_empty) {
+            lines.pop();
+        }
+        let first = if lines.is_empty() { String::new() } else { lines.remove(0) };
+        if !self.pending.is_empty() {
+            let saved = std::mem::take(&mut self.pending);
+            self.pending_stack.push((saved, self.multiline_seq_depth));
+        }
+        self.multiline_seq_depth = self.seqs.len();
+        self.pending = lines;
+        first
+    }
+
     fn step_seq(&mut self) -> String {
         let last = self.seqs.len() - 1;
         let (buf, done) = match &mut self.seqs[last] {
@@ -1023,8 +1221,15 @@ impl Preprocessor {
                 let val = if *hex { format!("{:x}", *next) } else { next.to_string() };
                 let var = var.clone();
                 let text = text.clone();
-                *next += *step;
-                let done = (*step > 0 && *next > *end) || (*step < 0 && *next < *end);
+                // Near i64's ends the next value may not exist: then this
+                // was the last one.
+                let done = match next.checked_add(*step) {
+                    Some(n) => {
+                        *next = n;
+                        (*step > 0 && n > *end) || (*step < 0 && n < *end)
+                    }
+                    None => true,
+                };
                 self.set_definition(&var, &val);
                 (text, done)
             }
@@ -1113,6 +1318,21 @@ impl Preprocessor {
                 Some(origin),
                 format!("~SEQx is only valid for positive numbers '{buf}'"),
             );
+            return false;
+        }
+        // An empty range still yields its text once (below).
+        let count = ((i128::from(end) - i128::from(start)) / i128::from(step) + 1).max(1);
+        if count > MAX_SEQ_VALUES {
+            diags.push(
+                Severity::GeneralError,
+                Some(origin),
+                format!("~SEQ has {count} values, more than the maximum of {MAX_SEQ_VALUES} '{buf}'"),
+            );
+            // Enclosing repetitions would only repeat the message.
+            self.abandon_expansion();
+            return false;
+        }
+        if !self.check_planned("~SEQ", count, buf, diags) {
             return false;
         }
         let text = after[close + 1..].trim_start_matches(is_blank).to_string();
@@ -1224,9 +1444,29 @@ impl Preprocessor {
         }
         p += 1;
         skip_ws(&mut p);
+        if !self.check_planned("~LST", sets.len() as i128, buf, diags) {
+            return false;
+        }
         let text = buf.get(p..).unwrap_or("").to_string();
         self.seqs.push(Seq::List { vars, sets, next: 0, text });
         true
+    }
+}
+
+/// A line whose `$` substitution goes on past [`MAX_SUBSTITUTIONS`].
+fn endless_substitution(line: &str) -> String {
+    format!(
+        "Parameter substitution on line '{line}' does not end after {MAX_SUBSTITUTIONS} substitutions - a definition refers to itself?"
+    )
+}
+
+/// An I/O error as keepalived prints `strerror(errno)`, without Rust's
+/// " (os error N)" suffix.
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 
@@ -1236,14 +1476,16 @@ fn parse_c_long(s: &str) -> Option<i64> {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
+    // The magnitude first, so that LONG_MIN (-9223372036854775808) reads.
     let v = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        i64::from_str_radix(h, 16).ok()?
+        u64::from_str_radix(h, 16).ok()?
     } else if body.len() > 1 && body.starts_with('0') {
-        i64::from_str_radix(&body[1..], 8).ok()?
+        u64::from_str_radix(&body[1..], 8).ok()?
     } else {
-        body.parse::<i64>().ok()?
+        body.parse::<u64>().ok()?
     };
-    Some(if neg { -v } else { v })
+    let v = if neg { -i128::from(v) } else { i128::from(v) };
+    i64::try_from(v).ok()
 }
 
 /// Blank as keepalived means it (isblank): space or tab. A plain fn is a
@@ -1444,6 +1686,38 @@ mod tests {
         assert_eq!(l, vec!["v a", "v b", "v c"]);
         let (l, _) = lines("~LST({a,b},{1,2},{3,4}) v $a $b\n", None);
         assert_eq!(l, vec!["v 1 2", "v 3 4"]);
+    }
+
+    #[test]
+    fn expansion_in_all_is_limited() {
+        let text = "$M=a \\\nb\n\n$M\n$M\n$M\n~SEQ(i,1,3) c\n$M\n";
+        let mut pp = Preprocessor::from_text("t.conf", text, &PreprocOptions::default());
+        pp.total_limit = 4;
+        let mut d = Diagnostics::new();
+        let mut out = Vec::new();
+        while let Some(l) = pp.next_line(&mut d) {
+            out.push(l.text);
+        }
+        // Each $M makes one line inline and one generated; the fifth
+        // generated line is refused, and later definitions stay as written.
+        assert_eq!(out, ["a", "b", "a", "b", "a", "b", "c", "$M"]);
+        let msgs: Vec<&str> = d.list.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(msgs, ["~SEQ, ~LST and multi-line definitions make more than 4 lines in all - ignoring the rest"]);
+    }
+
+    #[test]
+    fn a_definition_is_limited_in_size() {
+        let piece = format!("{} \\\n", "x".repeat(1000));
+        let text = format!("$BIG=\\\n{}end\n$SMALL=y \\\nz\n", piece.repeat(1100));
+        let mut pp = Preprocessor::from_text("t.conf", &text, &PreprocOptions::default());
+        let mut d = Diagnostics::new();
+        while pp.next_line(&mut d).is_some() {}
+        let msgs: Vec<&str> = d.list.iter().map(|m| m.message.as_str()).collect();
+        assert_eq!(msgs, ["Definition BIG is longer than 1024 KiB - ignoring the rest"]);
+        let big = pp.defs.iter().find(|x| x.name == "BIG").unwrap();
+        assert!(big.value.len() <= MAX_DEFINITION_BYTES && big.value.len() > MAX_DEFINITION_BYTES - 2000);
+        assert_eq!(d.list[0].origin.map(|o| o.line), Some(1049));
+        assert_eq!(pp.defs.iter().find(|x| x.name == "SMALL").map(|x| x.value.as_str()), Some("y\nz"));
     }
 
     #[test]
