@@ -201,6 +201,10 @@ impl Frame {
             EXIT_FATAL
         })?;
         let _ = ev.poll.registry().register(&mut signals, SIGNALS, Interest::READABLE);
+        // Test hook: a child slow to read its configuration (the watchdog's start-up allowance).
+        if let Some(ms) = std::env::var("KEEPALIVED_RS_TEST_CHILD_START_DELAY_MS").ok().and_then(|v| v.parse().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
         let parsed = read_child_config(kind, start);
         log_diags(&parsed);
         if parsed.diags.stopped || parsed.main_missing {

@@ -47,6 +47,12 @@ pub fn hello_timeout() -> Duration {
         .unwrap_or(Duration::from_secs(5))
 }
 
+/// Until a child's loop first answers a hello it is reading its configuration and building its
+/// subsystem, and cannot answer: a huge (or pathological but bounded) configuration may take longer than
+/// the watchdog's timeout, which would kill and respawn the child forever. A child that has not
+/// started in this time is still taken as stuck.
+const STARTUP_ALLOWANCE: Duration = Duration::from_secs(60);
+
 /// How long `reload_check_config`'s test may take (keepalived: 5 s).
 const RELOAD_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -82,6 +88,9 @@ struct Slot {
     hello_seq: u64,
     last_ack: Instant,
     ready: bool,
+    /// The child's loop has answered a hello since it was started (until then it is reading its
+    /// configuration and building its subsystem: the watchdog's start-up allowance).
+    answered: bool,
     reloading: bool,
 }
 
@@ -98,6 +107,7 @@ impl Slot {
             hello_seq: 0,
             last_ack: now,
             ready: false,
+            answered: false,
             reloading: false,
         }
     }
@@ -417,6 +427,7 @@ impl Parent {
                 ChildMsg::HelloAck { seq } => {
                     if seq == slot.hello_seq {
                         slot.last_ack = Instant::now();
+                        slot.answered = true;
                     }
                 }
                 ChildMsg::Ready => {
@@ -624,6 +635,7 @@ impl Parent {
         let Some(slot) = self.slots.get_mut(&kind) else { return };
         slot.pid = None;
         slot.ready = false;
+        slot.answered = false;
         slot.reloading = false;
         if let Some(mut c) = slot.chan.take() {
             let _ = self.poll.registry().deregister(&mut c.stream);
@@ -741,7 +753,8 @@ impl Parent {
         let now = Instant::now();
         for slot in self.slots.values_mut() {
             let Some(pid) = slot.pid else { continue };
-            if now.duration_since(slot.last_ack) > timeout {
+            let limit = if slot.answered { timeout } else { timeout.max(STARTUP_ALLOWANCE) };
+            if now.duration_since(slot.last_ack) > limit {
                 error!(
                     "{} child process({}) has not answered the watchdog for {} ms - killing it",
                     slot.kind.label(),

@@ -260,6 +260,9 @@ fn stopped_child_is_restarted_by_the_watchdog() {
     }
     let d = start("wdog", LVS, &[], &[("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "2000")]);
     let pid = wait_children(&d, &["checkers.pid"])[0];
+    // The watchdog's start-up allowance lasts until the child's loop first answers (hellos go
+    // out every second).
+    std::thread::sleep(Duration::from_millis(1500));
     let t0 = Instant::now();
     let _ = Command::new("kill").args(["-STOP", &pid.to_string()]).status();
     assert!(
@@ -273,6 +276,25 @@ fn stopped_child_is_restarted_by_the_watchdog() {
     assert!(took < Duration::from_secs(6), "{took:?}");
     assert!(!alive(pid));
     assert!(d.log().contains("has not answered the watchdog"), "{}", d.log());
+}
+
+/// A child still reading its configuration cannot answer hellos; the watchdog gives it a start-up
+/// allowance until its loop first answers, instead of killing and respawning it forever (a child
+/// reading a huge configuration for longer than the watchdog's timeout; here the test hook delays
+/// the read by 5 s against a 2 s timeout).
+#[test]
+fn a_child_slow_to_start_is_not_killed() {
+    if !can_run() {
+        return;
+    }
+    let env = [("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "2000"), ("KEEPALIVED_RS_TEST_CHILD_START_DELAY_MS", "5000")];
+    let d = start("slowstart", VRRP, &[], &env);
+    // The pid file comes after the delayed read; then a few hellos.
+    std::thread::sleep(Duration::from_secs(8));
+    let log = d.log();
+    assert!(!log.contains("has not answered the watchdog"), "{log}");
+    assert_eq!(log.matches("Starting VRRP child process").count(), 1, "{log}");
+    assert!(d.pid_of("vrrp.pid").is_some_and(alive), "{log}");
 }
 
 #[test]

@@ -1804,27 +1804,23 @@ fn hmac_mode(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 
 // ---- address / route / rule entries
 
-fn same_addr(a: &IpAddr, b: &IpAddr) -> bool {
-    a == b
-}
-
 /// keepalived `vip_is_duplicate`.
 fn vip_is_duplicate(ctx: &mut Ctx, new: &crate::model::ip::IpAddress, s: &str, excluded: bool) -> bool {
     let n = iname(ctx);
     let ex = if excluded { "Excluded " } else { "" };
+    let instances = ctx.cfg.vrrp.instances.len();
     let Some(v) = ctx.cfg.vrrp.instances.last() else {
         return false;
     };
-    let dup_vip = v.vips.iter().any(|vip| !(excluded && new.dev != vip.dev) && same_addr(&new.addr, &vip.addr));
+    let index = &mut ctx.vip_index;
+    index.catch_up(instances, v);
+    // A VIP duplicates any VIP of the address; an excluded one only one on the same device.
+    let dup_vip = index.vips.get(&new.addr).is_some_and(|devs| !excluded || devs.contains(&new.dev));
     if dup_vip {
         ctx.error(format!("({n}): {ex}VIP duplicates a VIP {s} - ignoring"));
         return true;
     }
-    let dup_evip = v
-        .evips
-        .iter()
-        .any(|e| Family::of(&e.addr) == Family::of(&new.addr) && e.dev == new.dev && same_addr(&new.addr, &e.addr));
-    if dup_evip {
+    if index.evips.contains(&(new.addr, new.dev.clone())) {
         ctx.error(format!("({n}): {ex}VIP duplicates an excluded VIP {s} - ignoring"));
         return true;
     }
