@@ -21,13 +21,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHURN_SECS=${CHURN_SECS:-16}
-[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
-KA=/usr/sbin/keepalived
-[ -x "$KA" ] || { echo "$KA (keepalived 2.2.7) is missing" >&2; exit 1; }
-if [ -z "${OURS:-}" ]; then
-    cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }
-    OURS=${CARGO_TARGET_DIR:-$PWD/target}/release/keepalived
-fi
+. bench/lib.sh
+bench_prologue
 tmp=${KEEP:-$(mktemp -d /tmp/bench-netlink-overrun.XXXXXX)}
 mkdir -p "$tmp"
 P=bno$$

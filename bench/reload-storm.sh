@@ -26,14 +26,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RELOADS=${RELOADS:-100}
 INTERVAL=${INTERVAL:-0.1}
-[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
-KA=/usr/sbin/keepalived
-[ -x "$KA" ] || { echo "$KA (keepalived 2.2.7) is missing" >&2; exit 1; }
-command -v ping >/dev/null || { echo "ping is missing (apt-get install iputils-ping)" >&2; exit 1; }
-if [ -z "${OURS:-}" ]; then
-    cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }
-    OURS=${CARGO_TARGET_DIR:-$PWD/target}/release/keepalived
-fi
+. bench/lib.sh
+bench_prologue ping python3   # ping: apt-get install iputils-ping
 tmp=${KEEP:-$(mktemp -d /tmp/bench-reload-storm.XXXXXX)}
 mkdir -p "$tmp"
 P=brs$$
