@@ -296,6 +296,12 @@ fn checker_child_keeps_only_its_capabilities() {
     let svc = "TCP  10.10.0.9:80";
     expect(&d, svc, Some(&["127.0.0.9:8089 1"]));
     let pid = std::fs::read_to_string(dir.join("c.pid")).unwrap();
+    // The child drops its capabilities once started, which may be just after IPVS got its first
+    // destination: wait for its line.
+    let deadline = Instant::now() + WITHIN;
+    while !d.log().contains("Capabilities kept") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap();
     let ours = std::fs::read_to_string("/proc/self/status").unwrap();
     let cap = |st: &str, name: &str| {
