@@ -103,6 +103,8 @@ pub struct PreprocOptions {
     pub all_config: bool,
     /// `random_seed` if known before parsing.
     pub random_seed: Option<u64>,
+    /// Fuzzing: `include` opens nothing; each alternative of its pattern counts as a missing file.
+    pub no_includes: bool,
 }
 
 /// The streaming preprocessor. Pull lines with [`Preprocessor::next_line`].
@@ -121,6 +123,7 @@ pub struct Preprocessor {
     multiline_def: Option<usize>,
     config_id: Option<String>,
     include_check: u8,
+    no_includes: bool,
     rng: u64,
     /// keepalived's `block_depth` for "Extra '}' found" / missing '}' counts.
     pub block_depth: i32,
@@ -225,6 +228,7 @@ impl Preprocessor {
             multiline_def: None,
             config_id: opts.config_id.clone(),
             include_check: if opts.all_config { inc::ALL } else { 0 },
+            no_includes: opts.no_includes,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
             block_depth: 0,
             last_origin: Origin::new(FileId::intern(""), 0, 0),
@@ -328,7 +332,11 @@ impl Preprocessor {
 
     /// Expand and open an include glob; `base` is the including file's dir.
     fn open_glob(&mut self, pattern: &str, base: &Path, include_type: u8, diags: &mut Diagnostics) -> bool {
-        let res = glob::expand(pattern, base);
+        let res = if self.no_includes {
+            glob::GlobResult { missing_files: glob::expand_braces(pattern).len(), ..Default::default() }
+        } else {
+            glob::expand(pattern, base)
+        };
         let check = self.include_check | include_type;
         if res.paths.is_empty() {
             if res.missing_files > 0 || res.missing_dirs > 0 {

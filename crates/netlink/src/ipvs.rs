@@ -629,6 +629,36 @@ fn resolve(t: &mut Transport) -> Result<Option<u16>, NetlinkError> {
     }
 }
 
+/// Fuzzing ([`crate::fuzzing`]): `datagram` as the kernel's answer to the family resolution and
+/// to each IPVS query, the IPVS family id being the first message's type.
+pub(crate) fn fuzz_answers(datagram: &[u8]) {
+    let family = datagram.get(4..6).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+    for m in crate::messages(datagram) {
+        let Ok(m) = m else { break };
+        let _ = decode::family_id(m.bytes);
+    }
+    fuzz_query(datagram, family, &decode::info);
+    fuzz_query(datagram, family, &decode::timeouts);
+    fuzz_query(datagram, family, &decode::service_entry);
+    fuzz_query(datagram, family, &|c, a| decode::dest_entry(c, a, Family::Inet));
+    fuzz_query(datagram, family, &|c, a| decode::dest_entry(c, a, Family::Inet6));
+    fuzz_query(datagram, family, &decode::daemon);
+}
+
+/// [`Ipvs::query`]'s reading of an answer.
+fn fuzz_query<T>(datagram: &[u8], family: u16, decode: &impl Fn(u8, &[u8]) -> Result<Option<T>, String>) {
+    for is_dump in [false, true] {
+        crate::transport::fuzz_answer(datagram, is_dump, &|kind, bytes: &[u8]| {
+            if kind != family {
+                return Ok(None);
+            }
+            let genl = bytes.get(crate::NLMSG_HDRLEN..).unwrap_or(&[]);
+            let Some((&cmd, attrs)) = genl.split_first() else { return Ok(None) };
+            decode(cmd, attrs.get(3..).unwrap_or(&[]))
+        });
+    }
+}
+
 /// A request of `cmd` to the family `family`, generic netlink version 1.
 pub(crate) fn msg(family: u16, cmd: u8, flags: u16) -> MsgBuilder {
     let mut m = MsgBuilder::new(family, flags);
