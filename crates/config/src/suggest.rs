@@ -28,11 +28,16 @@ pub fn distance(a: &str, b: &str) -> usize {
 /// The closest candidate within a third of the word's length (at least 1,
 /// at most 3 edits), or a case-insensitive match.
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let len = word.chars().count();
+    let limit = (len / 3).clamp(1, 3);
     let mut best: Option<(usize, &'a str)> = None;
     for c in candidates {
         if c.eq_ignore_ascii_case(word) {
             return Some(c);
+        }
+        // The distance is at least the difference in length: skip the quadratic table.
+        if c.chars().count().abs_diff(len) > limit {
+            continue;
         }
         let d = distance(word, c);
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
