@@ -28,58 +28,87 @@ pub fn has_brace(pattern: &str) -> bool {
     false
 }
 
-/// Expand `{a,b}` alternatives (nested allowed), left to right.
+/// At most this many alternatives of one pattern are expanded (and looked up): each `{a,b}`
+/// doubles their number, so `{a,b}{a,b}…` on one line would otherwise take time and memory
+/// exponential in its length (22 of them: 9 s and 430 MB).
+pub const MAX_ALTERNATIVES: usize = 4096;
+
+/// Expand `{a,b}` alternatives (nested allowed), left to right; at most [`MAX_ALTERNATIVES`]
+/// of them (see [`too_many_alternatives`]).
 pub fn expand_braces(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    expand_into(pattern, &mut out);
+    out
+}
+
+/// `pattern` has more alternatives than [`expand_braces`] expands.
+pub fn too_many_alternatives(pattern: &str) -> bool {
+    let mut out = Vec::new();
+    expand_into(pattern, &mut out) == Expanded::Truncated
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expanded {
+    All,
+    Truncated,
+}
+
+/// Append the alternatives of `pattern` to `out`, until it holds [`MAX_ALTERNATIVES`].
+fn expand_into(pattern: &str, out: &mut Vec<String>) -> Expanded {
+    let Some((open, commas, close)) = first_brace(pattern) else {
+        if out.len() >= MAX_ALTERNATIVES {
+            return Expanded::Truncated;
+        }
+        out.push(pattern.to_string());
+        return Expanded::All;
+    };
+    // "{x}": GNU glob treats a single alternative as itself.
+    let mut start = open + 1;
+    for &c in commas.iter().chain(std::iter::once(&close)) {
+        let rebuilt = format!("{}{}{}", &pattern[..open], &pattern[start..c], &pattern[close + 1..]);
+        if expand_into(&rebuilt, out) == Expanded::Truncated {
+            return Expanded::Truncated;
+        }
+        start = c + 1;
+    }
+    Expanded::All
+}
+
+/// The first unescaped `{` with a matching `}`: its position, the top-level commas, the close.
+/// `None` when there is none (an unmatched `{` is literal).
+fn first_brace(pattern: &str) -> Option<(usize, Vec<usize>, usize)> {
     let b = pattern.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' {
-            i += 2;
-            continue;
+        match b[i] {
+            b'\\' => i += 2,
+            b'{' => return matching_close(b, i),
+            _ => i += 1,
         }
-        if b[i] == b'{' {
-            // Find the matching close and the top-level commas.
-            let mut depth = 0;
-            let mut commas = Vec::new();
-            let mut j = i;
-            let mut close = None;
-            while j < b.len() {
-                match b[j] {
-                    b'\\' => j += 1,
-                    b'{' => depth += 1,
-                    b'}' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            close = Some(j);
-                            break;
-                        }
-                    }
-                    b',' if depth == 1 => commas.push(j),
-                    _ => {}
-                }
-                j += 1;
-            }
-            let Some(close) = close else { return vec![pattern.to_string()] };
-            if commas.is_empty() {
-                // "{x}" is literal for glob(3) unless it has a comma? GNU glob
-                // treats a single alternative as itself.
-                let inner = &pattern[i + 1..close];
-                let rebuilt = format!("{}{}{}", &pattern[..i], inner, &pattern[close + 1..]);
-                return expand_braces(&rebuilt);
-            }
-            let mut out = Vec::new();
-            let mut start = i + 1;
-            for &c in commas.iter().chain(std::iter::once(&close)) {
-                let alt = &pattern[start..c];
-                let rebuilt = format!("{}{}{}", &pattern[..i], alt, &pattern[close + 1..]);
-                out.extend(expand_braces(&rebuilt));
-                start = c + 1;
-            }
-            return out;
-        }
-        i += 1;
     }
-    vec![pattern.to_string()]
+    None
+}
+
+fn matching_close(b: &[u8], open: usize) -> Option<(usize, Vec<usize>, usize)> {
+    let mut depth = 0;
+    let mut commas = Vec::new();
+    let mut j = open;
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 1,
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((open, commas, j));
+                }
+            }
+            b',' if depth == 1 => commas.push(j),
+            _ => {}
+        }
+        j += 1;
+    }
+    None
 }
 
 fn has_wildcard(s: &str) -> bool {
@@ -237,6 +266,12 @@ mod tests {
         assert_eq!(expand_braces("plain"), vec!["plain"]);
         assert!(has_brace("a{b}"));
         assert!(!has_brace("a\\{b"));
+        assert_eq!(expand_braces("a{b"), vec!["a{b"]);
+        assert_eq!(expand_braces("{a}{b,c}"), vec!["ab", "ac"]);
+        let many = "{a,b}".repeat(22);
+        assert_eq!(expand_braces(&many).len(), MAX_ALTERNATIVES);
+        assert!(too_many_alternatives(&many));
+        assert!(!too_many_alternatives(&"{a,b}".repeat(12)));
     }
 
     #[test]

@@ -332,6 +332,13 @@ impl Preprocessor {
 
     /// Expand and open an include glob; `base` is the including file's dir.
     fn open_glob(&mut self, pattern: &str, base: &Path, include_type: u8, diags: &mut Diagnostics) -> bool {
+        if glob::too_many_alternatives(pattern) {
+            let msg = format!(
+                "Config files '{pattern}': more than {} alternatives, only the first are read.",
+                glob::MAX_ALTERNATIVES
+            );
+            self.file_error_with(inc::B, include_type, msg, diags);
+        }
         let res = if self.no_includes {
             glob::GlobResult { missing_files: glob::expand_braces(pattern).len(), ..Default::default() }
         } else {
