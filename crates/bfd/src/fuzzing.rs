@@ -89,7 +89,10 @@ fn peer(ctrl: u8) -> (SocketAddr, IpAddr) {
     let local4 = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 1));
     let (src, dst): (IpAddr, IpAddr) = match ctrl & 3 {
         0 => (Ipv4Addr::new(198, 51, 100, 2).into(), local4),
-        1 => (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2).into(), Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1).into()),
+        1 => (
+            Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2).into(),
+            Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1).into(),
+        ),
         2 => (Ipv4Addr::new(192, 0, 2, 77).into(), local4),
         _ => (Ipv4Addr::new(203, 0, 113, 9).into(), local4),
     };

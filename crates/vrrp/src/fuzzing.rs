@@ -98,7 +98,8 @@ fn lab_config() -> RouterConfig {
     let mut uni = instance("unicast", 56, 3, false, v4(56));
     uni.unicast = true;
     uni.check_unicast_src = true;
-    uni.unicast_peers = vec![Peer { addr: v4(1), min_ttl: 0, max_ttl: 255 }, Peer { addr: v4(3), min_ttl: 0, max_ttl: 255 }];
+    uni.unicast_peers =
+        vec![Peer { addr: v4(1), min_ttl: 0, max_ttl: 255 }, Peer { addr: v4(3), min_ttl: 0, max_ttl: 255 }];
     v.push(uni);
     v.push(instance("frr4", 60, 3, false, v4(60)));
     v.push(instance("frr6", 60, 3, true, IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x60))));

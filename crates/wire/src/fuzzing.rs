@@ -89,7 +89,8 @@ pub fn ndisc(data: &[u8]) {
     let p = ipv6::Packet::new_unchecked(data);
     let Ok(ip) = ipv6::Repr::parse(&p) else { return };
     // The header re-emitted in front of the payload it announced.
-    let mut out = data.get(..ipv6::HEADER_LEN + ip.payload_len).expect("a parsed IPv6 packet holds its payload").to_vec();
+    let mut out =
+        data.get(..ipv6::HEADER_LEN + ip.payload_len).expect("a parsed IPv6 packet holds its payload").to_vec();
     out[..ipv6::HEADER_LEN].fill(0);
     ip.emit(&mut ipv6::Packet::new_unchecked(&mut out[..])).expect("a parsed IPv6 header emits");
     assert_eq!(ipv6::Repr::parse(&ipv6::Packet::new_unchecked(&out[..])), Ok(ip), "IPv6 round trip");
