@@ -8,21 +8,24 @@ use keepalived_config::lvs::model::UdpCheck;
 use regex::bytes::Regex;
 use std::sync::OnceLock;
 
-fn regex() -> Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| compile_regex("HTTP/1\\.[01] 200|health[y]?", &["caseless".into()]).expect("a valid regex"))
-        .clone()
+/// `ctrl` bits 0–3 choose the URL's tests (digest, regex, inverted regex, regex offsets and status
+/// ranges). Built once: a regex keeps its search cache across answers, as the checker's do.
+fn url_tests(ctrl: u8) -> &'static UrlTests {
+    static URLS: OnceLock<Vec<UrlTests>> = OnceLock::new();
+    let urls = URLS.get_or_init(|| {
+        let re = compile_regex("HTTP/1\\.[01] 200|health[y]?", &["caseless".into()]).expect("a valid regex");
+        (0..16u8).map(|c| url(c, &re)).collect()
+    });
+    &urls[usize::from(ctrl & 15)]
 }
 
-/// `ctrl` bits 0–3 choose the URL's tests (digest, regex, inverted regex, regex offsets and status
-/// ranges).
-fn url_tests(ctrl: u8) -> UrlTests {
+fn url(ctrl: u8, re: &Regex) -> UrlTests {
     let mut u = UrlTests::default();
     if ctrl & 1 != 0 {
         u.digest = Some(*b"0123456789abcdef");
     }
     if ctrl & 2 != 0 {
-        u.regex = Some(regex());
+        u.regex = Some(re.clone());
         u.regex_no_match = ctrl & 4 != 0;
     }
     if ctrl & 8 != 0 {
@@ -48,13 +51,13 @@ pub fn http(data: &[u8]) {
         }
         let n = spare.len().min(usize::from(*chunk) + 1).min(rest.len());
         spare[..n].copy_from_slice(&rest[..n]);
-        r.commit(n, &url, &mut |_, b| traced += b.len());
+        r.commit(n, url, &mut |_, b| traced += b.len());
         rest = &rest[n..];
     }
     let fed = (stream.len() - rest.len()) as u64;
     assert!(r.lengths().1 <= fed, "more body bytes counted than read");
     assert!(traced as u64 <= fed, "more bytes traced than read");
-    let _ = r.finish(&url);
+    let _ = r.finish(url);
 }
 
 /// An SMTP server's replies: `[chunk, stream…]`, read as SMTP_CHECK reads them.
