@@ -531,14 +531,7 @@ impl Ipvs {
     ) -> Result<Vec<T>, NetlinkError> {
         let family = self.family;
         let build = |seq: u32| m.clone().finish(seq);
-        self.transport.dump(what, build, |kind, bytes| {
-            if kind != family {
-                return Ok(None);
-            }
-            let genl = bytes.get(crate::NLMSG_HDRLEN..).unwrap_or(&[]);
-            let Some((&cmd, attrs)) = genl.split_first() else { return Ok(None) };
-            decode(cmd, attrs.get(3..).unwrap_or(&[]))
-        })
+        self.transport.dump(what, build, |kind, bytes| answer_item(family, kind, bytes, &decode))
     }
 }
 
@@ -649,14 +642,25 @@ pub(crate) fn fuzz_answers(datagram: &[u8]) {
 fn fuzz_query<T>(datagram: &[u8], family: u16, decode: &impl Fn(u8, &[u8]) -> Result<Option<T>, String>) {
     for is_dump in [false, true] {
         crate::transport::fuzz_answer(datagram, is_dump, &|kind, bytes: &[u8]| {
-            if kind != family {
-                return Ok(None);
-            }
-            let genl = bytes.get(crate::NLMSG_HDRLEN..).unwrap_or(&[]);
-            let Some((&cmd, attrs)) = genl.split_first() else { return Ok(None) };
-            decode(cmd, attrs.get(3..).unwrap_or(&[]))
+            answer_item(family, kind, bytes, decode)
         });
     }
+}
+
+/// One message of a query's answer: a message of the IPVS family (`family`) is decoded by
+/// command (the generic netlink header's first byte) and attributes.
+fn answer_item<T>(
+    family: u16,
+    kind: u16,
+    bytes: &[u8],
+    decode: &impl Fn(u8, &[u8]) -> Result<Option<T>, String>,
+) -> Result<Option<T>, String> {
+    if kind != family {
+        return Ok(None);
+    }
+    let genl = bytes.get(crate::NLMSG_HDRLEN..).unwrap_or(&[]);
+    let Some((&cmd, attrs)) = genl.split_first() else { return Ok(None) };
+    decode(cmd, attrs.get(3..).unwrap_or(&[]))
 }
 
 /// A request of `cmd` to the family `family`, generic netlink version 1.
