@@ -17,8 +17,9 @@ pub fn vrrp(data: &[u8]) {
     for fam in [Family::Ipv4, Family::Ipv6] {
         vrrp_message(data, fam);
     }
-    // The same bytes as the VRRP message of an IPv4 datagram.
+    // The IPv4 header alone, and the checked view.
     let _ = ipv4::Repr::parse(&ipv4::Packet::new_unchecked(data));
+    let _ = ipv4::Packet::new_checked(data).map(|p| (p.payload().len(), p.verify_checksum()));
 }
 
 fn ipv4_advert(data: &[u8]) {
@@ -37,6 +38,7 @@ fn ipv4_advert(data: &[u8]) {
 fn vrrp_message(data: &[u8], fam: Family) {
     let p = vrrp::Packet::new_unchecked(data, fam);
     let _ = (p.verify_checksum(ChecksumKind::Plain), p.addr_bytes(), p.auth_data(), p.message());
+    let _ = vrrp::Packet::new_checked(data, fam).map(|c| (c.count(), c.max_adver_int(), c.message_len()));
     let Ok(r) = vrrp::Repr::parse(&p) else { return };
     let _ = r.addrs.len();
     if let vrrp::Addrs::V6(l) = r.addrs {
@@ -60,6 +62,7 @@ pub fn ah(data: &[u8]) {
         let spi_is_src = m.get(hl + 4..hl + 8) == m.get(12..16);
         assert_eq!(ah::verify(&m, b"k", true).is_ok(), spi_is_src, "a signed datagram verifies");
     }
+    let _ = ah::Packet::new_checked(data).map(|p| (p.spi(), p.seq(), p.icv(), p.payload().len()));
     let p = ah::Packet::new_unchecked(data);
     let Ok(r) = ah::Repr::parse(&p) else { return };
     let _ = p.payload();
@@ -71,6 +74,8 @@ pub fn ah(data: &[u8]) {
 /// Ethernet frames carrying ARP (gratuitous ARP, keepalived's and the peers').
 pub fn arp(data: &[u8]) {
     let _ = arp::Repr::parse(&arp::Packet::new_unchecked(data));
+    let _ = arp::Packet::new_checked(data).map(|p| (p.operation(), p.source_protocol_addr()));
+    let _ = ethernet::Frame::new_checked(data).map(|f| (f.ethertype(), f.payload().len()));
     let f = ethernet::Frame::new_unchecked(data);
     let Ok(eth) = ethernet::Repr::parse(&f) else { return };
     let mut out = [0u8; ethernet::HEADER_LEN];
@@ -86,6 +91,8 @@ pub fn arp(data: &[u8]) {
 /// IPv6 packets carrying Neighbour Advertisements; also the bytes as a bare NA.
 pub fn ndisc(data: &[u8]) {
     neighbor_advert(data, Ipv6Addr::LOCALHOST, ipv6::ALL_NODES);
+    let _ = ipv6::Packet::new_checked(data).map(|p| (p.payload_len(), p.next_header()));
+    let _ = ndisc::Packet::new_checked(data).map(|p| p.options().len());
     let p = ipv6::Packet::new_unchecked(data);
     let Ok(ip) = ipv6::Repr::parse(&p) else { return };
     // The header re-emitted in front of the payload it announced.
