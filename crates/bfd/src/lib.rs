@@ -28,6 +28,8 @@
 pub mod config;
 pub mod drop;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod replay;
 mod rng;
 mod session;

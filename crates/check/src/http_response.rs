@@ -225,7 +225,9 @@ impl Response {
         let start = self.len;
         self.len += n;
         if !self.header_done {
-            let Some(end) = header_end(&self.buf[..self.len]) else { return };
+            // Only the new bytes (and the 3 before them) can complete the blank line.
+            let from = start.saturating_sub(3);
+            let Some(end) = header_end(&self.buf[from..self.len]).map(|e| e + from) else { return };
             self.header_done = true;
             self.status = status_code(&self.buf[..self.len]);
             self.content_len = content_length(&self.buf[..self.len]);

@@ -36,6 +36,8 @@ pub mod config;
 pub mod dns;
 pub mod engine;
 mod epilog;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 pub mod http_response;
 mod misc;

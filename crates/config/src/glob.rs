@@ -40,6 +40,12 @@ pub fn expand_braces(pattern: &str) -> Vec<String> {
     expand_braces_within(pattern, usize::MAX).unwrap_or_default()
 }
 
+/// How many alternatives `pattern` has, or `None` past [`MAX_PATHS`] (the fuzzing front end's
+/// includes open nothing: each alternative counts as a missing file).
+pub fn alternatives_within(pattern: &str) -> Option<usize> {
+    expand_braces_within(pattern, MAX_PATHS).map(|v| v.len())
+}
+
 /// [`expand_braces`], or `None` past `limit` alternatives (found without
 /// building more than `limit` + 1 of them).
 fn expand_braces_within(pattern: &str, limit: usize) -> Option<Vec<String>> {

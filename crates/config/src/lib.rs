@@ -13,6 +13,8 @@ pub mod bfd;
 mod common;
 pub mod diag;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod glob;
 pub mod global;
 pub mod ipaddr;
@@ -145,7 +147,7 @@ pub fn parse_str(name: &str, text: &str, opts: &ParseOptions) -> Parsed {
 }
 
 fn preproc_options(opts: &ParseOptions) -> PreprocOptions {
-    PreprocOptions { config_id: opts.config_id.clone(), all_config: opts.all_config, random_seed: None }
+    PreprocOptions { config_id: opts.config_id.clone(), all_config: opts.all_config, ..Default::default() }
 }
 
 fn run(mut pp: Preprocessor, diags: Diagnostics, opts: &ParseOptions) -> Parsed {

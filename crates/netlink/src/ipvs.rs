@@ -531,14 +531,7 @@ impl Ipvs {
     ) -> Result<Vec<T>, NetlinkError> {
         let family = self.family;
         let build = |seq: u32| m.clone().finish(seq);
-        self.transport.dump(what, build, |kind, bytes| {
-            if kind != family {
-                return Ok(None);
-            }
-            let genl = bytes.get(crate::NLMSG_HDRLEN..).unwrap_or(&[]);
-            let Some((&cmd, attrs)) = genl.split_first() else { return Ok(None) };
-            decode(cmd, attrs.get(3..).unwrap_or(&[]))
-        })
+        self.transport.dump(what, build, |kind, bytes| answer_item(family, kind, bytes, &decode))
     }
 }
 
@@ -627,6 +620,47 @@ fn resolve(t: &mut Transport) -> Result<Option<u16>, NetlinkError> {
         c if c.saturating_abs() == ENOENT => Ok(None),
         c => Err(NetlinkError::IpvsUnavailable(io::Error::from_raw_os_error(c.saturating_abs()))),
     }
+}
+
+/// Fuzzing ([`crate::fuzzing`]): `datagram` as the kernel's answer to the family resolution and
+/// to each IPVS query, the IPVS family id being the first message's type.
+pub(crate) fn fuzz_answers(datagram: &[u8]) {
+    let family = datagram.get(4..6).map_or(0, |b| u16::from_ne_bytes([b[0], b[1]]));
+    for m in crate::messages(datagram) {
+        let Ok(m) = m else { break };
+        let _ = decode::family_id(m.bytes);
+    }
+    fuzz_query(datagram, family, &decode::info);
+    fuzz_query(datagram, family, &decode::timeouts);
+    fuzz_query(datagram, family, &decode::service_entry);
+    fuzz_query(datagram, family, &|c, a| decode::dest_entry(c, a, Family::Inet));
+    fuzz_query(datagram, family, &|c, a| decode::dest_entry(c, a, Family::Inet6));
+    fuzz_query(datagram, family, &decode::daemon);
+}
+
+/// [`Ipvs::query`]'s reading of an answer.
+fn fuzz_query<T>(datagram: &[u8], family: u16, decode: &impl Fn(u8, &[u8]) -> Result<Option<T>, String>) {
+    for is_dump in [false, true] {
+        crate::transport::fuzz_answer(datagram, is_dump, &|kind, bytes: &[u8]| {
+            answer_item(family, kind, bytes, decode)
+        });
+    }
+}
+
+/// One message of a query's answer: a message of the IPVS family (`family`) is decoded by
+/// command (the generic netlink header's first byte) and attributes.
+fn answer_item<T>(
+    family: u16,
+    kind: u16,
+    bytes: &[u8],
+    decode: &impl Fn(u8, &[u8]) -> Result<Option<T>, String>,
+) -> Result<Option<T>, String> {
+    if kind != family {
+        return Ok(None);
+    }
+    let genl = bytes.get(crate::NLMSG_HDRLEN..).unwrap_or(&[]);
+    let Some((&cmd, attrs)) = genl.split_first() else { return Ok(None) };
+    decode(cmd, attrs.get(3..).unwrap_or(&[]))
 }
 
 /// A request of `cmd` to the family `family`, generic netlink version 1.

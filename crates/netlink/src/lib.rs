@@ -49,6 +49,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use transport::Transport;
 
 mod change;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ipvs;
 mod monitor;
 pub mod nft;

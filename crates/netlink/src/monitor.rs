@@ -183,7 +183,7 @@ impl Monitor {
 }
 
 /// The kernel always names the interface; a nameless one is not understood.
-fn decode_link(bytes: &[u8]) -> Option<Link> {
+pub(crate) fn decode_link(bytes: &[u8]) -> Option<Link> {
     let link = match NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) {
         Ok(NetlinkMessage {
             payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(m) | RouteNetlinkMessage::DelLink(m)),
@@ -194,7 +194,7 @@ fn decode_link(bytes: &[u8]) -> Option<Link> {
     (!link.name.is_empty()).then_some(link)
 }
 
-fn decode_addr(bytes: &[u8]) -> Option<Addr> {
+pub(crate) fn decode_addr(bytes: &[u8]) -> Option<Addr> {
     match NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) {
         Ok(NetlinkMessage {
             payload:

@@ -328,6 +328,24 @@ impl Transport {
     }
 }
 
+/// Fuzzing ([`crate::fuzzing`]): `datagram` as the whole answer to a dump (`is_dump`) or query,
+/// each message taken as [`Transport::exchange`] hands it to the dump; the items read.
+pub(crate) fn fuzz_answer<T>(
+    datagram: &[u8],
+    is_dump: bool,
+    decode: &impl Fn(u16, &[u8]) -> Result<Option<T>, String>,
+) -> Vec<T> {
+    let mut acc = DumpAcc { items: Vec::new(), interrupted: false };
+    for m in messages(datagram) {
+        let Ok(m) = m else { break };
+        if dump_step(&m, is_dump, decode, &mut acc).is_break() {
+            break;
+        }
+        let _ = (error_code(&m), ext_ack_message(m.flags, m.payload));
+    }
+    acc.items
+}
+
 /// What a dump gathered so far.
 struct DumpAcc<T> {
     items: Vec<T>,

@@ -236,7 +236,7 @@ pub fn link_by_name(name: &str) -> Result<Option<LinkDetail>, NetlinkError> {
     }
 }
 
-fn parse_link(p: &[u8]) -> LinkDetail {
+pub(crate) fn parse_link(p: &[u8]) -> LinkDetail {
     let u32_at = |b: &[u8], i: usize| b.get(i..i + 4).map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]]));
     let mut l = LinkDetail { index: u32_at(p, 4).unwrap_or(0), flags: u32_at(p, 8).unwrap_or(0), ..Default::default() };
     for (kind, v) in raw::attrs(p.get(16..).unwrap_or(&[])) {

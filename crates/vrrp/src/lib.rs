@@ -8,6 +8,8 @@
 pub mod config;
 pub mod decode;
 pub mod drop;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod replay;
 pub mod router;
 pub mod types;

@@ -28,6 +28,8 @@ pub mod bfd;
 pub mod checksum;
 mod error;
 pub mod ethernet;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ipv4;
 pub mod ipv6;
 pub mod ndisc;

@@ -57,22 +57,16 @@ fn af_number(f: Family) -> u16 {
     af(f)
 }
 
-/// The family id in the controller's answer (a whole netlink message).
+/// The family id in the controller's answer (a whole netlink message). Read directly, not
+/// with netlink-packet-generic 0.5: its controller parser slices a `CTRL_ATTR_POLICY` or
+/// `CTRL_ATTR_OP_POLICY` nest member shorter than its 4-byte header without checking, and
+/// panics (fuzz/regressions/netlink_ipvs).
 pub(super) fn family_id(msg: &[u8]) -> Option<u16> {
     const GENL_ID_CTRL: u16 = 0x10;
     const CTRL_ATTR_FAMILY_ID: u16 = 1;
     if u16_ne(msg.get(4..)?)? != GENL_ID_CTRL {
         return None;
     }
-    if let Ok(m) = NetlinkMessage::<GenlMessage<GenlCtrl>>::deserialize(msg) {
-        if let NetlinkPayload::InnerMessage(g) = m.payload {
-            return g.payload.nlas.iter().find_map(|a| match a {
-                GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                _ => None,
-            });
-        }
-    }
-    // An attribute netlink-packet-generic does not know: read ours alone.
     find(msg.get(crate::NLMSG_HDRLEN + 4..)?, CTRL_ATTR_FAMILY_ID).and_then(u16_ne)
 }
 

@@ -1,0 +1,3 @@
+//! BFD control packets; round trip: never a panic. Body: `keepalived_wire::fuzzing::bfd`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| keepalived_wire::fuzzing::bfd(data));
