@@ -353,9 +353,17 @@ fn metrics_carry_the_ipvs_counters() {
     for _ in 0..3 {
         let _ = std::net::TcpStream::connect_timeout(&target, Duration::from_millis(500));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // The kernel folds its per-CPU counters into what it reports every 2 s (the IPVS estimator):
+    // wait until it reports the connections, then scrape.
+    let read_stats = || ipvsadm(&["-Ln", "--stats", "-t", "10.10.9.1:80"]);
+    let deadline = Instant::now() + WITHIN;
+    while !read_stats().lines().any(|l| l.trim_start().starts_with("TCP") && l.split_whitespace().nth(2) == Some("3"))
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let body = scrape("127.0.0.1:9651");
-    let stats = ipvsadm(&["-Ln", "--stats", "-t", "10.10.9.1:80"]);
+    let stats = read_stats();
     let _ = Command::new("ip").args(["addr", "del", "10.10.9.1/32", "dev", "lo"]).status();
     d.stop();
     drop(rs);
