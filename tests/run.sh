@@ -55,7 +55,8 @@ for svc in keepalived frr nginx-light prometheus; do
     esac
 done
 
-cargo test --workspace --locked "$@"
+# --no-fail-fast: one run reports every failing test binary, not only the first.
+cargo test --workspace --locked --no-fail-fast "$@"
 
 # The Debian package and `make install` (tests/package.sh): only for the
 # whole suite, not when arguments select tests.
