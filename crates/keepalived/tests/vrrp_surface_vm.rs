@@ -1,0 +1,329 @@
+//! The rest of VRRP's surface against keepalived 2.2.7, in the IPVS guest
+//! (this host's kernel has no ipvlan, vrf or MPLS; the guest loads them as
+//! modules): `use_ipvlan` and the route attributes `encap mpls`, `encap
+//! ila`, a nexthop's `encap`, `vrf` and `ttl-propagate`.
+//!
+//! One boot runs this whole binary (`keepalived_testns::vm`). In the guest
+//! each scenario runs the same configuration under keepalived 2.2.7 and
+//! under keepalived-rs, one after the other, in fresh network namespaces
+//! `vs<tag>` (the daemon's) and `vs<tag>p` (the far end of its veths,
+//! where tcpdump listens), and compares the kernel state they produce while
+//! MASTER and after SIGTERM: the links (type, ipvlan mode and flags,
+//! parent, VRF master, disable_ipv6), addresses, routes of every table
+//! (`ip -d`), MPLS routes, rules, and the adverts and ARPs seen on the wire.
+
+use keepalived_testns::vm;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
+
+/// Host side: boot the guest with the modules these scenarios need.
+#[test]
+fn vrrp_surface_in_guest() {
+    if vm::guest() {
+        return;
+    }
+    std::env::set_var("IPVS_VM_MODULES", "ipvlan vrf mpls_router mpls_iptunnel ila");
+    vm::run_suite(&["keepalived", "tcpdump"], &[], 900);
+}
+
+/// keepalived 2.2.7, copied into the guest by IPVS_VM_TOOLS.
+fn reference_bin() -> String {
+    ["/usr/local/bin/keepalived", "/usr/sbin/keepalived"]
+        .iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .expect("keepalived 2.2.7 (IPVS_VM_TOOLS=keepalived)")
+        .to_string()
+}
+
+fn sh(cmd: &str) -> String {
+    let out = Command::new("bash").args(["-c", cmd]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn sh_ok(cmd: &str) {
+    let out = Command::new("bash").args(["-c", cmd]).output().unwrap();
+    assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn wait_for(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// Namespaces `vs<tag>` with `eth0` and `eth1` (fixed MACs; `eth1` in VRF
+/// `vrfa`, table 10) and `vs<tag>p` holding their far ends `peth0`/`peth1`.
+struct Lab {
+    ns: String,
+    peer: String,
+    dir: PathBuf,
+}
+
+impl Lab {
+    fn new(tag: &str) -> Lab {
+        let ns = format!("vs{tag}");
+        let peer = format!("vs{tag}p");
+        let dir = PathBuf::from(format!("/tmp/vrrp_surface_vm-{tag}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let (n, p) = (&ns, &peer);
+        sh_ok(&format!(
+            "set -e; for m in mpls_router mpls_iptunnel ila; do modprobe $m 2>/dev/null || true; done; \
+             ip netns add {n}; ip netns add {p}; ip -n {n} link set lo up; \
+             ip -n {n} link add eth0 address 02:00:00:00:00:01 type veth peer name peth0 netns {p}; \
+             ip -n {n} link add eth1 address 02:00:00:00:01:01 type veth peer name peth1 netns {p}; \
+             ip -n {n} link add vrfa type vrf table 10; ip -n {n} link set vrfa up; \
+             ip -n {n} link set eth1 master vrfa; \
+             for l in eth0 eth1; do ip -n {n} link set $l up; ip -n {p} link set p$l up; done; \
+             ip -n {n} addr add 198.51.100.1/24 dev eth0; ip -n {n} addr add 192.0.2.1/24 dev eth1; \
+             ip -n {n} -6 addr add 2001:db8:1::1/64 dev eth0 nodad; \
+             ip -n {p} addr add 198.51.100.2/24 dev peth0; ip -n {p} -6 addr add 2001:db8:1::2/64 dev peth0 nodad; \
+             ip netns exec {n} sysctl -qw net.mpls.platform_labels=1000; \
+             ip netns exec {n} sysctl -qw net.mpls.conf.eth0.input=1"
+        ));
+        Lab { ns, peer, dir }
+    }
+
+    /// Start `bin` on `conf` with keepalived's flags (VRRP only).
+    fn start(&self, bin: &str, conf: &str) -> Daemon {
+        let cf = self.dir.join("keepalived.conf");
+        std::fs::write(&cf, conf).unwrap();
+        let d = self.dir.display().to_string();
+        let log = std::fs::File::create(self.dir.join("daemon.log")).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.ns, bin, "-n", "-l", "-D", "-P", "-f"])
+            .arg(&cf)
+            .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
+            .args(["-b", &format!("{d}/b.pid")])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        Daemon { child, pidfile: self.dir.join("k.pid"), log: self.dir.join("daemon.log") }
+    }
+
+    /// tcpdump on the peer's end of `peth0`, as text.
+    fn capture(&self) -> Child {
+        Command::new("ip")
+            .args(["netns", "exec", &self.peer, "tcpdump", "-l", "-n", "-e", "-i", "peth0", "vrrp or arp or icmp6"])
+            .stdout(std::fs::File::create(self.dir.join("capture.txt")).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    fn captured(&self, mut tcpdump: Child) -> String {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(tcpdump.id() as i32),
+            nix::sys::signal::Signal::SIGINT,
+        );
+        let _ = tcpdump.wait();
+        normalise_capture(&std::fs::read_to_string(self.dir.join("capture.txt")).unwrap_or_default())
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = sh(&format!("ip netns del {} 2>/dev/null; ip netns del {} 2>/dev/null", self.ns, self.peer));
+    }
+}
+
+struct Daemon {
+    child: Child,
+    pidfile: PathBuf,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM through the pid file, then wait (SIGKILL after 20 s).
+    fn stop(&mut self) {
+        if let Some(p) = std::fs::read_to_string(&self.pidfile).ok().and_then(|s| s.trim().parse().ok()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::Signal::SIGTERM);
+        }
+        let child = &mut self.child;
+        if !wait_for(20, || matches!(child.try_wait(), Ok(Some(_)))) {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.stop();
+        }
+    }
+}
+
+/// The distinct frames of a capture without their time stamps and
+/// lengths, sorted (how often each is sent depends on timing).
+fn normalise_capture(text: &str) -> String {
+    let mut v: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest))
+        .map(|l| l.split(", length").next().unwrap_or(l).to_string())
+        .collect();
+    v.sort();
+    v.dedup();
+    v.join("\n")
+}
+
+/// Links without their index numbers, queue and size details.
+fn links(ns: &str) -> String {
+    let raw = sh(&format!("ip -n {ns} -d -o link show"));
+    let mut v: Vec<String> = raw
+        .lines()
+        .map(|l| {
+            let l = l.split_once(": ").map_or(l, |(_, r)| r);
+            let keep: Vec<&str> = l.split_whitespace().collect();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < keep.len() {
+                let w = keep[i];
+                // Values that depend on the run, not on the daemon.
+                if matches!(
+                    w,
+                    "numtxqueues" | "numrxqueues" | "gso_max_size" | "gso_max_segs" | "tso_max_size"
+                        | "tso_max_segs" | "gro_max_size" | "gso_ipv4_max_size" | "gro_ipv4_max_size"
+                        | "parentbus" | "parentdev" | "qlen" | "minmtu" | "maxmtu" | "promiscuity" | "allmulti"
+                        | "link-netns" | "link-netnsid" | "brd"
+                ) {
+                    i += 2;
+                    continue;
+                }
+                out.push(w);
+                i += 1;
+            }
+            out.join(" ")
+        })
+        .collect();
+    v.sort();
+    let v6: String = ["ipv1", "vrrp.52", "ipv3"]
+        .iter()
+        .map(|l| format!("{l} disable_ipv6={}", sh(&format!("ip netns exec {ns} cat /proc/sys/net/ipv6/conf/{l}/disable_ipv6 2>/dev/null")).trim()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("{}\n{v6}", v.join("\n"))
+}
+
+fn addrs(ns: &str) -> String {
+    let raw = sh(&format!("ip -n {ns} -o addr show"));
+    let mut v: Vec<String> = raw
+        .lines()
+        .filter(|l| !l.contains(" fe80::"))
+        .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        .collect();
+    v.sort();
+    v.join("\n")
+}
+
+/// Routes of every table, MPLS routes and rules (`ip -d`), as
+/// tests/routes_parity.rs reads them.
+fn routes(ns: &str) -> String {
+    let r = sh(&format!(
+        "ip -n {ns} -d route show table all | grep -v '^local\\|^broadcast\\|^multicast\\|fe80\\|ff00' | sed 's/expires [0-9]*sec/expires Nsec/'"
+    ));
+    let m = sh(&format!("ip -n {ns} -d -M route show"));
+    let r4 = sh(&format!("ip -n {ns} -d -4 rule show"));
+    let r6 = sh(&format!("ip -n {ns} -d -6 rule show"));
+    format!("{r}--mpls\n{m}--rules\n{r4}--\n{r6}")
+}
+
+struct Run {
+    master: String,
+    wire: String,
+    stopped: String,
+    log: String,
+}
+
+/// Run `conf` under `bin` in a fresh lab; MASTER once every address of
+/// `vips` is there.
+fn run(tag: &str, bin: &str, conf: &str, vips: &[&str]) -> Run {
+    let lab = Lab::new(tag);
+    let tcpdump = lab.capture();
+    std::thread::sleep(Duration::from_millis(800));
+    let mut d = lab.start(bin, conf);
+    let up = wait_for(60, || vips.iter().all(|v| addrs(&lab.ns).contains(v)));
+    assert!(up, "{tag}: never master ({vips:?}); log:\n{}\naddrs:\n{}", d.log(), addrs(&lab.ns));
+    // Let the GARP block and a few adverts go out.
+    std::thread::sleep(Duration::from_secs(4));
+    let master = format!("{}\n--addrs\n{}\n--routes\n{}", links(&lab.ns), addrs(&lab.ns), routes(&lab.ns));
+    d.stop();
+    let wire = lab.captured(tcpdump);
+    let stopped = format!("{}\n--addrs\n{}\n--routes\n{}", links(&lab.ns), addrs(&lab.ns), routes(&lab.ns));
+    Run { master, wire, stopped, log: d.log() }
+}
+
+fn compare(name: &str, conf: &str, vips: &[&str], check: impl Fn(&Run)) {
+    let theirs = run(&format!("ka{name}"), &reference_bin(), conf, vips);
+    let ours = run(&format!("rs{name}"), OURS, conf, vips);
+    println!("== {name}: keepalived 2.2.7, master:\n{}\n== wire:\n{}\n== stopped:\n{}", theirs.master, theirs.wire, theirs.stopped);
+    println!("== {name}: keepalived-rs log:\n{}", ours.log);
+    check(&theirs);
+    assert_eq!(ours.master, theirs.master, "{name}: kernel state while MASTER differs");
+    assert_eq!(ours.wire, theirs.wire, "{name}: frames on the wire differ");
+    assert_eq!(ours.stopped, theirs.stopped, "{name}: kernel state after stop differs");
+}
+
+const IPVLAN_CONF: &str = "global_defs {
+    router_id vs
+}
+vrrp_instance V4 {
+    state MASTER
+    interface eth0
+    use_ipvlan ipv1 198.51.100.50/24 private
+    virtual_router_id 51
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        198.51.100.51/24
+    }
+}
+vrrp_instance V6 {
+    state MASTER
+    interface eth0
+    use_ipvlan 2001:db8:1::50/64
+    virtual_router_id 52
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        2001:db8:1::52/64
+    }
+}
+vrrp_instance V4VRF {
+    state MASTER
+    interface eth1
+    use_ipvlan ipv3 192.0.2.50 vepa
+    virtual_router_id 53
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.53/24
+    }
+}
+";
+
+#[test]
+fn use_ipvlan_as_keepalived_2_2_7() {
+    if !vm::guest() {
+        return;
+    }
+    let vips = [" 198.51.100.51/24", " 2001:db8:1::52/64", " 192.0.2.53/24"];
+    compare("ipvlan", IPVLAN_CONF, &vips, |ka| {
+        assert!(ka.master.contains("ipvlan"), "keepalived made no ipvlan:\n{}\n{}", ka.master, ka.log);
+    });
+}
