@@ -29,6 +29,19 @@ fn vrrp_surface_in_guest() {
     vm::run_suite(&["keepalived", "tcpdump"], &[], 900);
 }
 
+/// The host tools copied into the guest (/usr/local/bin: iproute2's `ip`,
+/// keepalived 2.2.7, tcpdump) ahead of busybox's applets.
+fn guest_path() {
+    let path = std::env::var("PATH").unwrap_or_default();
+    if !path.starts_with("/usr/local/bin:") {
+        std::env::set_var("PATH", format!("/usr/local/bin:{path}"));
+    }
+    // tcpdump -Z root looks the user up; the guest has no passwd file.
+    if !std::path::Path::new("/etc/passwd").exists() {
+        std::fs::write("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    }
+}
+
 /// keepalived 2.2.7, copied into the guest by IPVS_VM_TOOLS.
 fn reference_bin() -> String {
     ["/usr/local/bin/keepalived", "/usr/sbin/keepalived"]
@@ -78,9 +91,11 @@ impl Lab {
         sh_ok(&format!(
             "set -e; for m in mpls_router mpls_iptunnel ila; do modprobe $m 2>/dev/null || true; done; \
              ip netns add {n}; ip netns add {p}; ip -n {n} link set lo up; \
-             ip -n {n} link add eth0 address 02:00:00:00:00:01 type veth peer name peth0 netns {p}; \
-             ip -n {n} link add eth1 address 02:00:00:00:01:01 type veth peer name peth1 netns {p}; \
-             ip -n {n} link add vrfa type vrf table 10; ip -n {n} link set vrfa up; \
+             ip -n {n} link add eth0 address 02:00:00:00:00:01 type veth \
+               peer name peth0 address 02:00:00:00:00:02 netns {p}; \
+             ip -n {n} link add eth1 address 02:00:00:00:01:01 type veth \
+               peer name peth1 address 02:00:00:00:01:02 netns {p}; \
+             ip -n {n} link add vrfa address 02:00:00:00:0f:01 type vrf table 10; ip -n {n} link set vrfa up; \
              ip -n {n} link set eth1 master vrfa; \
              for l in eth0 eth1; do ip -n {n} link set $l up; ip -n {p} link set p$l up; done; \
              ip -n {n} addr add 198.51.100.1/24 dev eth0; ip -n {n} addr add 192.0.2.1/24 dev eth1; \
@@ -114,9 +129,12 @@ impl Lab {
     /// tcpdump on the peer's end of `peth0`, as text.
     fn capture(&self) -> Child {
         Command::new("ip")
-            .args(["netns", "exec", &self.peer, "tcpdump", "-l", "-n", "-e", "-i", "peth0", "vrrp or arp or icmp6"])
+            .args(["netns", "exec", &self.peer, "tcpdump", "-Z", "root", "-l", "-n", "-e", "-i", "peth0"])
+            // Adverts, ARPs and neighbour adverts (not the kernels' own
+            // solicitations and MLD reports, whose timing varies).
+            .arg("vrrp or arp or (icmp6 and ip6[40] == 136)")
             .stdout(std::fs::File::create(self.dir.join("capture.txt")).unwrap())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.join("capture.err")).unwrap())
             .spawn()
             .unwrap()
     }
@@ -127,6 +145,8 @@ impl Lab {
             nix::sys::signal::Signal::SIGINT,
         );
         let _ = tcpdump.wait();
+        let err = std::fs::read_to_string(self.dir.join("capture.err")).unwrap_or_default();
+        assert!(err.contains("listening on"), "tcpdump: {err}");
         normalise_capture(&std::fs::read_to_string(self.dir.join("capture.txt")).unwrap_or_default())
     }
 }
@@ -175,11 +195,25 @@ fn normalise_capture(text: &str) -> String {
     let mut v: Vec<String> = text
         .lines()
         .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest))
-        .map(|l| l.split(", length").next().unwrap_or(l).to_string())
+        .map(without_lengths)
         .collect();
     v.sort();
     v.dedup();
     v.join("\n")
+}
+
+/// A tcpdump line without its `length N` fields.
+fn without_lengths(l: &str) -> String {
+    let mut out = Vec::new();
+    let mut words = l.split(' ').peekable();
+    while let Some(w) = words.next() {
+        if w == "length" {
+            words.next();
+            continue;
+        }
+        out.push(w);
+    }
+    out.join(" ")
 }
 
 /// Links without their index numbers, queue and size details.
@@ -322,8 +356,50 @@ fn use_ipvlan_as_keepalived_2_2_7() {
     if !vm::guest() {
         return;
     }
+    guest_path();
     let vips = [" 198.51.100.51/24", " 2001:db8:1::52/64", " 192.0.2.53/24"];
     compare("ipvlan", IPVLAN_CONF, &vips, |ka| {
         assert!(ka.master.contains("ipvlan"), "keepalived made no ipvlan:\n{}\n{}", ka.master, ka.log);
+    });
+}
+
+const ROUTES_CONF: &str = "global_defs {
+    router_id vsr
+}
+static_routes {
+    10.9.0.0/24 encap mpls 100/200 dev eth0
+    10.9.1.0/24 encap mpls 300 via 198.51.100.2 dev eth0 ttl-propagate disabled
+    10.9.2.0/24 nexthop via 198.51.100.2 dev eth0 encap mpls 400 nexthop via 198.51.100.3 dev eth0 encap mpls 500/600
+    10.9.3.0/24 via 192.0.2.2 dev eth1 vrf vrfa
+    2001:db8:9::/64 encap ila 2001:0:0:1 via 2001:db8:1::2 dev eth0
+    2001:db8:a::/64 encap mpls 800 via 2001:db8:1::2 dev eth0 ttl-propagate enabled
+}
+vrrp_instance VR {
+    state MASTER
+    interface eth0
+    virtual_router_id 61
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        198.51.100.61/24
+    }
+    virtual_routes {
+        10.9.4.0/24 encap mpls 700 via 198.51.100.2 dev eth0
+        10.9.5.0/24 via 192.0.2.2 dev eth1 vrf vrfa metric 5
+        10.9.6.0/24 dev eth0 ttl-propagate enabled
+        10.9.7.0/24 nexthop via 198.51.100.2 dev eth0 encap ip id 5 dst 1.2.3.4 nexthop via 198.51.100.3 dev eth0
+    }
+}
+";
+
+#[test]
+fn route_encap_vrf_ttl_propagate_as_keepalived_2_2_7() {
+    if !vm::guest() {
+        return;
+    }
+    guest_path();
+    compare("routes", ROUTES_CONF, &[" 198.51.100.61/24"], |ka| {
+        assert!(ka.master.contains("encap mpls"), "keepalived installed no MPLS route:\n{}\n{}", ka.master, ka.log);
+        assert!(ka.master.contains("10.9.5.0/24"), "keepalived installed no vrf route:\n{}", ka.master);
     });
 }

@@ -11,8 +11,10 @@
 //!    base is enslaved to one; `IFLA_GROUP` with `group` (keepalived after
 //!    2.2.7).
 //! 3. `disable_ipv6` = 1 for an IPv4 instance without IPv6 eVIPs, else 0.
-//! 4. The configured address (`use_ipvlan IP[/P]`) is added (IPv6: `nodad`,
-//!    as keepalived adds its addresses); it is the instance's source.
+//! 4. The configured address (`use_ipvlan IP[/P]`) is added (IPv6: `nodad`
+//!    and preferred_lft 0, as keepalived's zeroed address gets); it is the
+//!    instance's source. The VIPs stay on the base interface (2.2.7 moves
+//!    VIPs only onto a VMAC).
 //!
 //! Unlike a VMAC, an ipvlan shares the base's MAC: no sysctls, no
 //! `addrgenmode`, no IGMP/MLD filter. It goes with [`crate::vmac::delete_vmac`]
@@ -85,6 +87,12 @@ pub fn vrf_master_of(base: u32) -> Result<Option<u32>, NetlinkError> {
     Ok(master.filter(|m| links.iter().any(|l| l.index == *m && l.kind.as_deref() == Some("vrf"))))
 }
 
+/// The table of VRF `name` (`None`: no such interface, or not a VRF), for
+/// a route's `vrf NAME`.
+pub fn vrf_table(name: &str) -> Result<Option<u32>, NetlinkError> {
+    Ok(link_by_name(name)?.and_then(|l| l.vrf_table))
+}
+
 /// `RTM_NEWLINK` creating the ipvlan up, keepalived's attributes in its order.
 fn newlink_message(spec: &IpvlanSpec) -> MsgBuilder {
     let mut m = MsgBuilder::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
@@ -134,7 +142,10 @@ pub fn create_ipvlan(spec: &IpvlanSpec) -> Result<Vmac, VmacError> {
     let disable = !spec.ipv6 && !spec.other_family_evips;
     write_sysctl(&ipv6_conf(&spec.name, "disable_ipv6"), u8::from(disable))?;
     if let Some((addr, len)) = spec.addr {
-        let opts = AddrOptions { nodad: addr.is_ipv6(), ..Default::default() };
+        // keepalived adds it as a VIP with a zeroed preferred_lft: IPv6 gets
+        // nodad and a preferred lifetime of 0 (deprecated).
+        let v6 = addr.is_ipv6();
+        let opts = AddrOptions { nodad: v6, preferred_lft: v6.then_some(0), ..Default::default() };
         match crate::add_address(v.index, addr, len, &opts) {
             Ok(()) => {}
             Err(e) if e.is_already_exists() => {}

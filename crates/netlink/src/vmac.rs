@@ -194,6 +194,8 @@ pub struct LinkDetail {
     pub index: u32,
     pub kind: Option<String>,
     pub macvlan_mode: Option<u32>,
+    /// A VRF's table (`IFLA_VRF_TABLE`).
+    pub vrf_table: Option<u32>,
     pub parent_index: Option<u32>,
     pub hw_addr: Vec<u8>,
     pub flags: u32,
@@ -263,6 +265,10 @@ pub(crate) fn parse_link(p: &[u8]) -> LinkDetail {
             }
             _ => {}
         }
+    }
+    // IFLA_VRF_TABLE has the number of IFLA_MACVLAN_MODE.
+    if l.kind.as_deref() == Some("vrf") {
+        l.vrf_table = l.macvlan_mode.take();
     }
     l
 }

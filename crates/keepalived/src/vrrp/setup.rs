@@ -456,9 +456,9 @@ fn attach_vmac(
     }
 }
 
-/// use_ipvlan: the instance lives on an l2 ipvlan of its interface (same
-/// MAC); its addresses go there and adverts leave from it, from the
-/// ipvlan's address (keepalived makes it the source). One that cannot be
+/// use_ipvlan: the instance's adverts leave from an l2 ipvlan of its
+/// interface (same MAC), from the ipvlan's address (keepalived makes it
+/// the source). One that cannot be
 /// created is logged and the instance stays on its interface, as in
 /// keepalived ("Unable to create ipvlan interface").
 fn attach_ipvlan(
@@ -472,7 +472,8 @@ fn attach_ipvlan(
     match keepalived_netlink::ipvlan::create_ipvlan(&spec) {
         Ok(v) => {
             info!("({}) ipvlan {} on {}", c.name, v.name, link.ifname);
-            link.vip_ifindex = v.index;
+            // The VIPs stay on the configured interface: keepalived 2.2.7
+            // moves them only onto a VMAC (vrrp_complete_instance).
             link.ifindex = v.index;
             link.ifname = v.name.clone();
             link.vmac = Some(v);
