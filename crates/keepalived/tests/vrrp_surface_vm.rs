@@ -366,6 +366,8 @@ fn use_ipvlan_as_keepalived_2_2_7() {
     }, str::to_string);
 }
 
+/// The ILA route's destination has a full locator and a LUID identifier
+/// (type 1 in the identifier's top bits): the kernel refuses others.
 const ROUTES_CONF: &str = "global_defs {
     router_id vsr
 }
@@ -374,7 +376,7 @@ static_routes {
     10.9.1.0/24 encap mpls 300 via 198.51.100.2 dev eth0 ttl-propagate disabled
     10.9.2.0/24 nexthop via 198.51.100.2 dev eth0 encap mpls 400 nexthop via 198.51.100.3 dev eth0 encap mpls 500/600
     10.9.3.0/24 via 192.0.2.2 dev eth1 vrf vrfa
-    2001:db8:9::1/128 encap ila 2001:0:0:1 via 2001:db8:1::2 dev eth0
+    2001:db8:9:0:2000::1/128 encap ila 2001:0:0:1 via 2001:db8:1::2 dev eth0
     2001:db8:a::/64 encap mpls 800 via 2001:db8:1::2 dev eth0 ttl-propagate enabled
 }
 vrrp_instance VR {
