@@ -140,10 +140,8 @@ impl Lab {
     }
 
     fn captured(&self, mut tcpdump: Child) -> String {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(tcpdump.id() as i32),
-            nix::sys::signal::Signal::SIGINT,
-        );
+        let _ =
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(tcpdump.id() as i32), nix::sys::signal::Signal::SIGINT);
         let _ = tcpdump.wait();
         let err = std::fs::read_to_string(self.dir.join("capture.err")).unwrap_or_default();
         assert!(err.contains("listening on"), "tcpdump: {err}");
@@ -192,11 +190,8 @@ impl Drop for Daemon {
 /// The distinct frames of a capture without their time stamps and
 /// lengths, sorted (how often each is sent depends on timing).
 fn normalise_capture(text: &str) -> String {
-    let mut v: Vec<String> = text
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest))
-        .map(without_lengths)
-        .collect();
+    let mut v: Vec<String> =
+        text.lines().filter_map(|l| l.split_once(' ').map(|(_, rest)| rest)).map(without_lengths).collect();
     v.sort();
     v.dedup();
     v.join("\n")
@@ -231,10 +226,25 @@ fn links(ns: &str) -> String {
                 // Values that depend on the run, not on the daemon.
                 if matches!(
                     w,
-                    "numtxqueues" | "numrxqueues" | "gso_max_size" | "gso_max_segs" | "tso_max_size"
-                        | "tso_max_segs" | "gro_max_size" | "gso_ipv4_max_size" | "gro_ipv4_max_size"
-                        | "parentbus" | "parentdev" | "qlen" | "minmtu" | "maxmtu" | "promiscuity" | "allmulti"
-                        | "link-netns" | "link-netnsid" | "brd"
+                    "numtxqueues"
+                        | "numrxqueues"
+                        | "gso_max_size"
+                        | "gso_max_segs"
+                        | "tso_max_size"
+                        | "tso_max_segs"
+                        | "gro_max_size"
+                        | "gso_ipv4_max_size"
+                        | "gro_ipv4_max_size"
+                        | "parentbus"
+                        | "parentdev"
+                        | "qlen"
+                        | "minmtu"
+                        | "maxmtu"
+                        | "promiscuity"
+                        | "allmulti"
+                        | "link-netns"
+                        | "link-netnsid"
+                        | "brd"
                 ) {
                     i += 2;
                     continue;
@@ -248,7 +258,12 @@ fn links(ns: &str) -> String {
     v.sort();
     let v6: String = ["ipv1", "vrrp.52", "ipv3"]
         .iter()
-        .map(|l| format!("{l} disable_ipv6={}", sh(&format!("ip netns exec {ns} cat /proc/sys/net/ipv6/conf/{l}/disable_ipv6 2>/dev/null")).trim()))
+        .map(|l| {
+            format!(
+                "{l} disable_ipv6={}",
+                sh(&format!("ip netns exec {ns} cat /proc/sys/net/ipv6/conf/{l}/disable_ipv6 2>/dev/null")).trim()
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
     format!("{}\n{v6}", v.join("\n"))
@@ -308,7 +323,10 @@ fn compare(name: &str, conf: &str, vips: &[&str], check: impl Fn(&Run), known: i
     let theirs = run(&format!("ka{name}"), &reference_bin(), conf, vips);
     let mut ours = run(&format!("rs{name}"), OURS, conf, vips);
     ours.master = known(&ours.master);
-    println!("== {name}: keepalived 2.2.7, master:\n{}\n== wire:\n{}\n== stopped:\n{}", theirs.master, theirs.wire, theirs.stopped);
+    println!(
+        "== {name}: keepalived 2.2.7, master:\n{}\n== wire:\n{}\n== stopped:\n{}",
+        theirs.master, theirs.wire, theirs.stopped
+    );
     println!("== {name}: keepalived-rs log:\n{}", ours.log);
     check(&theirs);
     assert_eq!(ours.master, theirs.master, "{name}: kernel state while MASTER differs");
@@ -361,9 +379,15 @@ fn use_ipvlan_as_keepalived_2_2_7() {
     }
     guest_path();
     let vips = [" 198.51.100.51/24", " 2001:db8:1::52/64", " 192.0.2.53/24"];
-    compare("ipvlan", IPVLAN_CONF, &vips, |ka| {
-        assert!(ka.master.contains("ipvlan"), "keepalived made no ipvlan:\n{}\n{}", ka.master, ka.log);
-    }, str::to_string);
+    compare(
+        "ipvlan",
+        IPVLAN_CONF,
+        &vips,
+        |ka| {
+            assert!(ka.master.contains("ipvlan"), "keepalived made no ipvlan:\n{}\n{}", ka.master, ka.log);
+        },
+        str::to_string,
+    );
 }
 
 /// The ILA route's destination has a full locator and a LUID identifier
@@ -403,11 +427,17 @@ fn route_encap_vrf_ttl_propagate_as_keepalived_2_2_7() {
         return;
     }
     guest_path();
-    compare("routes", ROUTES_CONF, &[" 198.51.100.61/24"], |ka| {
-        assert!(ka.master.contains("encap mpls"), "keepalived installed no MPLS route:\n{}\n{}", ka.master, ka.log);
-        assert!(ka.master.contains("10.9.5.0/24"), "keepalived installed no vrf route:\n{}", ka.master);
-        assert!(ka.master.contains("encap ila"), "keepalived installed no ILA route:\n{}\n{}", ka.master, ka.log);
-    }, without_nexthop_encap);
+    compare(
+        "routes",
+        ROUTES_CONF,
+        &[" 198.51.100.61/24"],
+        |ka| {
+            assert!(ka.master.contains("encap mpls"), "keepalived installed no MPLS route:\n{}\n{}", ka.master, ka.log);
+            assert!(ka.master.contains("10.9.5.0/24"), "keepalived installed no vrf route:\n{}", ka.master);
+            assert!(ka.master.contains("encap ila"), "keepalived installed no ILA route:\n{}\n{}", ka.master, ka.log);
+        },
+        without_nexthop_encap,
+    );
 }
 
 /// keepalived 2.2.7 drops a nexthop's `encap` (its `add_nexthop` passes the

@@ -24,9 +24,9 @@ use netlink_packet_core::{
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo};
 pub use netlink_packet_route::route::RouteMetric;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteIp6TunnelFlags, RouteIpTunnelFlags, RouteLwEnCapType,
-    MplsLabel, RouteLwTunnelEncap, RouteMessage, RouteMplsIpTunnel, RouteMplsTtlPropagation, RouteNextHop, RouteNextHopFlags, RoutePreference, RouteProtocol, RouteRealm,
-    RouteScope, RouteType,
+    MplsLabel, RouteAddress, RouteAttribute, RouteFlags, RouteIp6TunnelFlags, RouteIpTunnelFlags, RouteLwEnCapType,
+    RouteLwTunnelEncap, RouteMessage, RouteMplsIpTunnel, RouteMplsTtlPropagation, RouteNextHop, RouteNextHopFlags,
+    RoutePreference, RouteProtocol, RouteRealm, RouteScope, RouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
