@@ -10,7 +10,10 @@
 //! where tcpdump listens), and compares the kernel state they produce while
 //! MASTER and after SIGTERM: the links (type, ipvlan mode and flags,
 //! parent, VRF master, disable_ipv6), addresses, routes of every table
-//! (`ip -d`), MPLS routes, rules, and the adverts and ARPs seen on the wire.
+//! (`ip -d`), MPLS routes, rules, and the adverts, ARPs and neighbour
+//! adverts seen on `eth0`'s wire. The ipvlan scenario also compares the
+//! ipvlan lines of the SIGUSR1 data dump and the state after a reload that
+//! drops one instance's ipvlan.
 
 use keepalived_testns::vm;
 use std::path::PathBuf;
@@ -132,7 +135,7 @@ impl Lab {
             .args(["netns", "exec", &self.peer, "tcpdump", "-Z", "root", "-l", "-n", "-e", "-i", "peth0"])
             // Adverts, ARPs and neighbour adverts (not the kernels' own
             // solicitations and MLD reports, whose timing varies).
-            .arg("vrrp or arp or (icmp6 and ip6[40] == 136)")
+            .arg("vrrp or (ip6 and ip6[6] == 112) or arp or (icmp6 and ip6[40] == 136)")
             .stdout(std::fs::File::create(self.dir.join("capture.txt")).unwrap())
             .stderr(std::fs::File::create(self.dir.join("capture.err")).unwrap())
             .spawn()
@@ -166,11 +169,16 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// SIGTERM through the pid file, then wait (SIGKILL after 20 s).
-    fn stop(&mut self) {
+    /// Signal the parent through its pid file.
+    fn signal(&self, sig: nix::sys::signal::Signal) {
         if let Some(p) = std::fs::read_to_string(&self.pidfile).ok().and_then(|s| s.trim().parse().ok()) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), sig);
         }
+    }
+
+    /// SIGTERM, then wait (SIGKILL after 20 s).
+    fn stop(&mut self) {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
         let child = &mut self.child;
         if !wait_for(20, || matches!(child.try_wait(), Ok(Some(_)))) {
             let _ = self.child.kill();
@@ -294,6 +302,8 @@ fn routes(ns: &str) -> String {
 
 struct Run {
     master: String,
+    /// After a reload with the second configuration, if any.
+    reloaded: String,
     wire: String,
     stopped: String,
     log: String,
@@ -301,7 +311,7 @@ struct Run {
 
 /// Run `conf` under `bin` in a fresh lab; MASTER once every address of
 /// `vips` is there.
-fn run(tag: &str, bin: &str, conf: &str, vips: &[&str]) -> Run {
+fn run(tag: &str, bin: &str, conf: &str, reload: Option<&str>, vips: &[&str]) -> Run {
     let lab = Lab::new(tag);
     let tcpdump = lab.capture();
     std::thread::sleep(Duration::from_millis(800));
@@ -310,26 +320,63 @@ fn run(tag: &str, bin: &str, conf: &str, vips: &[&str]) -> Run {
     assert!(up, "{tag}: never master ({vips:?}); log:\n{}\naddrs:\n{}", d.log(), addrs(&lab.ns));
     // Let the GARP block and a few adverts go out.
     std::thread::sleep(Duration::from_secs(4));
-    let master = format!("{}\n--addrs\n{}\n--routes\n{}", links(&lab.ns), addrs(&lab.ns), routes(&lab.ns));
+    let mut master = format!("{}\n--addrs\n{}\n--routes\n{}", links(&lab.ns), addrs(&lab.ns), routes(&lab.ns));
+    if conf.contains("use_ipvlan") {
+        master = format!("{master}\n--dump\n{}", ipvlan_dump_lines(&d));
+    }
+    let reloaded = reload.map(|c| reload_with(&lab, &d, c)).unwrap_or_default();
     d.stop();
     let wire = lab.captured(tcpdump);
     let stopped = format!("{}\n--addrs\n{}\n--routes\n{}", links(&lab.ns), addrs(&lab.ns), routes(&lab.ns));
-    Run { master, wire, stopped, log: d.log() }
+    Run { master, reloaded, wire, stopped, log: d.log() }
+}
+
+/// The ipvlan lines of the SIGUSR1 data dump (`/tmp/keepalived.data`):
+/// `Use IPVLAN, i/f …, type …` and `Interface = …, ipvlan on …`.
+fn ipvlan_dump_lines(d: &Daemon) -> String {
+    let path = std::path::Path::new("/tmp/keepalived.data");
+    let _ = std::fs::remove_file(path);
+    d.signal(nix::sys::signal::Signal::SIGUSR1);
+    let read = || std::fs::read_to_string(path).unwrap_or_default();
+    wait_for(10, || read().matches("Interface = ").count() >= 3);
+    std::thread::sleep(Duration::from_millis(300));
+    let text = read();
+    // Not the `Interfaces` section, which keepalived-rs does not write
+    // (docs/compat.md).
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("Use IPVLAN") || l.contains("ipvlan on")).collect();
+    lines.join("\n")
+}
+
+/// SIGHUP with `conf` in place; the state once ipv1 is gone (the reload
+/// configuration drops it) and things settled.
+fn reload_with(lab: &Lab, d: &Daemon, conf: &str) -> String {
+    std::fs::write(lab.dir.join("keepalived.conf"), conf).unwrap();
+    d.signal(nix::sys::signal::Signal::SIGHUP);
+    wait_for(20, || !links(&lab.ns).contains("ipv1@"));
+    std::thread::sleep(Duration::from_secs(4));
+    format!("{}\n--addrs\n{}", links(&lab.ns), addrs(&lab.ns))
 }
 
 /// `check` looks at keepalived's run; `known` turns our MASTER state into
 /// what 2.2.7 makes where docs/compat.md records a difference.
-fn compare(name: &str, conf: &str, vips: &[&str], check: impl Fn(&Run), known: impl Fn(&str) -> String) {
-    let theirs = run(&format!("ka{name}"), &reference_bin(), conf, vips);
-    let mut ours = run(&format!("rs{name}"), OURS, conf, vips);
+fn compare(
+    name: &str,
+    (conf, reload): (&str, Option<&str>),
+    vips: &[&str],
+    check: impl Fn(&Run),
+    known: impl Fn(&str) -> String,
+) {
+    let theirs = run(&format!("ka{name}"), &reference_bin(), conf, reload, vips);
+    let mut ours = run(&format!("rs{name}"), OURS, conf, reload, vips);
     ours.master = known(&ours.master);
     println!(
-        "== {name}: keepalived 2.2.7, master:\n{}\n== wire:\n{}\n== stopped:\n{}",
-        theirs.master, theirs.wire, theirs.stopped
+        "== {name}: keepalived 2.2.7, master:\n{}\n== reloaded:\n{}\n== wire:\n{}\n== stopped:\n{}",
+        theirs.master, theirs.reloaded, theirs.wire, theirs.stopped
     );
     println!("== {name}: keepalived-rs log:\n{}", ours.log);
     check(&theirs);
     assert_eq!(ours.master, theirs.master, "{name}: kernel state while MASTER differs");
+    assert_eq!(ours.reloaded, theirs.reloaded, "{name}: kernel state after the reload differs");
     assert_eq!(ours.wire, theirs.wire, "{name}: frames on the wire differ");
     assert_eq!(ours.stopped, theirs.stopped, "{name}: kernel state after stop differs");
 }
@@ -372,6 +419,12 @@ vrrp_instance V4VRF {
 }
 ";
 
+/// The reload drops V4's ipvlan (deleted; V4 stays, on eth0); the others
+/// keep theirs.
+fn ipvlan_reload_conf() -> String {
+    IPVLAN_CONF.replacen("    use_ipvlan ipv1 198.51.100.50/24 private\n", "", 1)
+}
+
 #[test]
 fn use_ipvlan_as_keepalived_2_2_7() {
     if !vm::guest() {
@@ -381,7 +434,7 @@ fn use_ipvlan_as_keepalived_2_2_7() {
     let vips = [" 198.51.100.51/24", " 2001:db8:1::52/64", " 192.0.2.53/24"];
     compare(
         "ipvlan",
-        IPVLAN_CONF,
+        (IPVLAN_CONF, Some(&ipvlan_reload_conf())),
         &vips,
         |ka| {
             assert!(ka.master.contains("ipvlan"), "keepalived made no ipvlan:\n{}\n{}", ka.master, ka.log);
@@ -429,7 +482,7 @@ fn route_encap_vrf_ttl_propagate_as_keepalived_2_2_7() {
     guest_path();
     compare(
         "routes",
-        ROUTES_CONF,
+        (ROUTES_CONF, None),
         &[" 198.51.100.61/24"],
         |ka| {
             assert!(ka.master.contains("encap mpls"), "keepalived installed no MPLS route:\n{}\n{}", ka.master, ka.log);
