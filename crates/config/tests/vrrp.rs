@@ -300,3 +300,23 @@ fn samples_vrrp_lines() {
         }
     }
 }
+
+#[test]
+fn use_ipvlan_words() {
+    let p = inst("use_ipvlan ipv1 10.0.0.5/24 private group 5");
+    let v = &p.config.vrrp.instances[0];
+    let ip = v.use_ipvlan.as_ref().unwrap();
+    assert_eq!(ip.ifname.as_deref(), Some("ipv1"));
+    assert_eq!(ip.addr, Some("10.0.0.5".parse().unwrap()));
+    assert_eq!(ip.prefix, Some(24));
+    assert_eq!(ip.mode.as_deref(), Some("private"));
+    assert_eq!(ip.group.as_deref(), Some("5"));
+    // The address is the instance's source; the feature is implemented.
+    assert_eq!(v.src_ip, Some("10.0.0.5".parse().unwrap()));
+    assert!(!has(&p, "not implemented"), "{:?}", p.diags);
+    let p = inst("use_ipvlan 10.0.0.6 vepa bridge");
+    let ip = p.config.vrrp.instances[0].use_ipvlan.clone().unwrap();
+    assert_eq!((ip.prefix, ip.mode.as_deref()), (None, Some("vepa")));
+    assert!(has(&p, "(VI_1) ipvlan type already specified - ignoring 'bridge'"));
+    assert!(has(&inst("use_ipvlan"), "(VI_1) IPv4 ipvlan requires a source ip address to be configured"));
+}

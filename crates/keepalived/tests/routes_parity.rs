@@ -4,8 +4,10 @@
 //! namespace; while the instance is MASTER, and after SIGTERM, the kernel's
 //! addresses, routes (all tables) and rules must read the same. The routes
 //! carry the rarer attributes too (tos, realms, onlink, the metrics with
-//! their locks, nexthop groups, IPv6 from/expires/pref, ip/ip6 encap), the rules every selector and action but l3mdev and
-//! tunnel-id.
+//! their locks, nexthop groups, IPv6 from/expires/pref, ip/ip6 encap,
+//! ttl-propagate), the rules every selector and action but l3mdev and
+//! tunnel-id. MPLS and ILA encap, nexthop encap and `vrf` need modules this
+//! host's kernel lacks: tests/vrrp_surface_vm.rs compares them in a guest.
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
 mod parity;
@@ -29,6 +31,8 @@ static_routes {
     2001:db8:5::/64 from 2001:db8:6::/64 via 2001:db8:1::1 dev eth1 expires 300 pref high
     10.5.0.0/24 encap ip id 5 dst 1.2.3.4 ttl 3 tos 0x10 dev eth1
     2001:db8:9::/64 encap ip6 id 7 dst 2001:db8::1 hoplimit 4 tc 8 dev eth1
+    198.21.0.0/24 via 192.0.2.1 dev eth1 ttl-propagate disabled
+    2001:db8:b::/64 via 2001:db8:1::1 dev eth1 ttl-propagate enabled
 }
 static_rules {
     from 192.0.2.10/32 table 100 priority 100

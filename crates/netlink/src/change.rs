@@ -24,9 +24,9 @@ use netlink_packet_core::{
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo};
 pub use netlink_packet_route::route::RouteMetric;
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteIp6TunnelFlags, RouteIpTunnelFlags, RouteLwEnCapType,
-    RouteLwTunnelEncap, RouteMessage, RouteNextHop, RouteNextHopFlags, RoutePreference, RouteProtocol, RouteRealm,
-    RouteScope, RouteType,
+    MplsLabel, RouteAddress, RouteAttribute, RouteFlags, RouteIp6TunnelFlags, RouteIpTunnelFlags, RouteLwEnCapType,
+    RouteLwTunnelEncap, RouteMessage, RouteMplsIpTunnel, RouteMplsTtlPropagation, RouteNextHop, RouteNextHopFlags,
+    RoutePreference, RouteProtocol, RouteRealm, RouteScope, RouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -320,13 +320,20 @@ pub struct RouteSpec {
     pub pref: Option<u8>,
     /// `nexthop …` entries (RTA_MULTIPATH); `gateway`/`ifindex` unset then.
     pub nexthops: Vec<NexthopSpec>,
-    /// `encap ip …` / `encap ip6 …` (lightweight tunnel metadata).
+    /// `encap ip|ip6|mpls|ila …` (lightweight tunnel encapsulation).
     pub encap: Option<EncapSpec>,
+    /// `ttl-propagate enabled|disabled` (RTA_TTL_PROPAGATE).
+    pub ttl_propagate: Option<bool>,
 }
 
-/// The lightweight tunnel encapsulations this build installs.
+/// The lightweight tunnel encapsulations keepalived installs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EncapSpec {
+    /// `encap mpls LABEL[/LABEL]`: the label stack, outermost first.
+    Mpls { labels: Vec<u32> },
+    /// `encap ila LOCATOR`: the 64-bit locator (`a:b:c:d` read as one
+    /// big-endian number).
+    Ila { locator: u64 },
     /// `encap ip [id N] [dst IP] [src IP] [tos T] [ttl N] [flags N]`.
     Ip {
         id: Option<u64>,
@@ -356,6 +363,8 @@ pub struct NexthopSpec {
     pub weight: Option<u16>,
     pub onlink: bool,
     pub realms: Option<u32>,
+    /// `encap …` of this nexthop.
+    pub encap: Option<EncapSpec>,
 }
 
 impl RouteSpec {
@@ -380,6 +389,7 @@ impl RouteSpec {
             pref: None,
             nexthops: Vec::new(),
             encap: None,
+            ttl_propagate: None,
         }
     }
 }
@@ -515,10 +525,27 @@ fn route_extras(spec: &RouteSpec, m: &mut RouteMessage) {
         m.attributes.push(RouteAttribute::MultiPath(spec.nexthops.iter().map(nexthop).collect()));
     }
     if let Some(e) = &spec.encap {
-        let (kind, attrs) = encap(e);
-        m.attributes.push(RouteAttribute::EncapType(kind));
-        m.attributes.push(RouteAttribute::Encap(attrs));
+        push_encap(&mut m.attributes, e);
     }
+    if let Some(t) = spec.ttl_propagate {
+        let v = if t { RouteMplsTtlPropagation::Enabled } else { RouteMplsTtlPropagation::Disabled };
+        m.attributes.push(RouteAttribute::TtlPropagate(v));
+    }
+}
+
+/// RTA_ENCAP and RTA_ENCAP_TYPE, in keepalived's order (`add_encap`: the
+/// nest, then the type), for a route or one of its nexthops.
+fn push_encap(attrs: &mut Vec<RouteAttribute>, e: &EncapSpec) {
+    let (kind, nested) = encap(e);
+    attrs.push(RouteAttribute::Encap(nested));
+    attrs.push(RouteAttribute::EncapType(kind));
+}
+
+/// MPLS_IPTUNNEL_DST: each label shifted into a label stack entry, the
+/// last with the bottom-of-stack bit (keepalived `parse_mpls_address`).
+fn mpls_labels(labels: &[u32]) -> Vec<MplsLabel> {
+    let last = labels.len().saturating_sub(1);
+    labels.iter().enumerate().map(|(i, l)| MplsLabel::from((l << 12) | (u32::from(i == last) << 8))).collect()
 }
 
 /// RTA_ENCAP_TYPE and the nested RTA_ENCAP attributes, in keepalived's
@@ -527,6 +554,15 @@ fn encap(e: &EncapSpec) -> (RouteLwEnCapType, Vec<RouteLwTunnelEncap>) {
     use netlink_packet_route::route::{RouteIp6Tunnel as T6, RouteIpTunnel as T4};
     use RouteLwTunnelEncap::{Ip, Ip6};
     match e {
+        EncapSpec::Mpls { labels } => {
+            let dst = RouteMplsIpTunnel::Destination(mpls_labels(labels));
+            (RouteLwEnCapType::Mpls, vec![RouteLwTunnelEncap::Mpls(dst)])
+        }
+        // netlink-packet-route has no ILA type: ILA_ATTR_LOCATOR (1) raw.
+        EncapSpec::Ila { locator } => {
+            let nla = netlink_packet_core::DefaultNla::new(ILA_ATTR_LOCATOR, locator.to_be_bytes().to_vec());
+            (RouteLwEnCapType::Ila, vec![RouteLwTunnelEncap::Other(nla)])
+        }
         EncapSpec::Ip { id, dst, src, tos, ttl, flags } => {
             let mut v = Vec::new();
             v.extend(id.map(|x| Ip(T4::Id(x))));
@@ -564,8 +600,14 @@ fn nexthop(n: &NexthopSpec) -> RouteNextHop {
         let realm = RouteRealm { source: (r >> 16) as u16, destination: (r & 0xffff) as u16 };
         hop.attributes.push(RouteAttribute::Realm(realm));
     }
+    if let Some(e) = &n.encap {
+        push_encap(&mut hop.attributes, e);
+    }
     hop
 }
+
+/// linux/ila.h
+const ILA_ATTR_LOCATOR: u16 = 1;
 
 /// The address family of a rule.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -908,6 +950,36 @@ mod tests {
         let m = route_message(&RouteSpec::new(Prefix::default_v6()), true).unwrap();
         assert!(!m.attributes.iter().any(|a| matches!(a, RouteAttribute::Destination(_))));
         assert_eq!(r.to_string(), "10.1.0.0/16 via 192.0.2.1 dev 2 table 1000");
+    }
+
+    /// The RTA_ENCAP payloads keepalived 2.2.7 builds (vrrp_iproute.c
+    /// `add_encap_mpls`, `add_encap_ila`; labels by `parse_mpls_address`,
+    /// the locator by `get_addr64`), and RTA_TTL_PROPAGATE.
+    #[test]
+    fn mpls_ila_encap_and_ttl_propagate_as_keepalived() {
+        use netlink_packet_core::Emitable;
+        let bytes = |attrs: &[RouteAttribute]| {
+            let a = attrs.iter().find(|a| matches!(a, RouteAttribute::Encap(_))).unwrap();
+            let mut b = vec![0u8; a.buffer_len()];
+            a.emit(&mut b);
+            b
+        };
+        let mut r = RouteSpec::new("10.9.0.0/24".parse().unwrap());
+        r.encap = Some(EncapSpec::Mpls { labels: vec![100, 200] });
+        r.ttl_propagate = Some(false);
+        let m = route_message(&r, true).unwrap();
+        // RTA_ENCAP { MPLS_IPTUNNEL_DST: 100 << 12, 200 << 12 | S }, big endian.
+        assert_eq!(bytes(&m.attributes), [16, 0, 22, 0, 12, 0, 1, 0, 0, 0x06, 0x40, 0, 0, 0x0c, 0x81, 0]);
+        assert!(m.attributes.contains(&RouteAttribute::EncapType(RouteLwEnCapType::Mpls)));
+        assert!(m.attributes.contains(&RouteAttribute::TtlPropagate(RouteMplsTtlPropagation::Disabled)));
+        r.encap = Some(EncapSpec::Ila { locator: 0x2001_0000_0000_0001 });
+        let m = route_message(&r, true).unwrap();
+        assert_eq!(bytes(&m.attributes), [16, 0, 22, 0, 12, 0, 1, 0, 0x20, 1, 0, 0, 0, 0, 0, 1]);
+        assert!(m.attributes.contains(&RouteAttribute::EncapType(RouteLwEnCapType::Ila)));
+        // A nexthop's encap travels inside its rtnexthop.
+        let hop = NexthopSpec { encap: Some(EncapSpec::Mpls { labels: vec![5] }), ..Default::default() };
+        let n = nexthop(&hop);
+        assert!(n.attributes.contains(&RouteAttribute::EncapType(RouteLwEnCapType::Mpls)));
     }
 
     #[test]

@@ -51,6 +51,7 @@ use transport::Transport;
 mod change;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod ipvlan;
 pub mod ipvs;
 mod monitor;
 pub mod nft;

@@ -181,7 +181,7 @@ impl From<NetlinkError> for VmacError {
     }
 }
 
-fn check_name(name: &str) -> Result<(), VmacError> {
+pub(crate) fn check_name(name: &str) -> Result<(), VmacError> {
     if name.is_empty() || name.len() > 15 || name.contains(['/', '\0']) || name.chars().any(char::is_whitespace) {
         return Err(VmacError::BadName(name.to_string()));
     }
@@ -194,12 +194,14 @@ pub struct LinkDetail {
     pub index: u32,
     pub kind: Option<String>,
     pub macvlan_mode: Option<u32>,
+    /// A VRF's table (`IFLA_VRF_TABLE`).
+    pub vrf_table: Option<u32>,
     pub parent_index: Option<u32>,
     pub hw_addr: Vec<u8>,
     pub flags: u32,
 }
 
-fn ifinfomsg(family: u8, index: u32, flags: u32, change: u32) -> [u8; 16] {
+pub(crate) fn ifinfomsg(family: u8, index: u32, flags: u32, change: u32) -> [u8; 16] {
     let mut h = [0u8; 16];
     h[0] = family;
     h[4..8].copy_from_slice(&index.to_ne_bytes());
@@ -209,7 +211,7 @@ fn ifinfomsg(family: u8, index: u32, flags: u32, change: u32) -> [u8; 16] {
 }
 
 /// Send one rtnetlink request and wait for its acknowledgement.
-fn request(action: String, m: MsgBuilder) -> Result<(), NetlinkError> {
+pub(crate) fn request(action: String, m: MsgBuilder) -> Result<(), NetlinkError> {
     let mut t = Transport::connect(NETLINK_ROUTE)?;
     let seq = t.next_seq();
     t.request(&action, &m.finish(seq), seq, Expect::Ack)
@@ -264,6 +266,10 @@ pub(crate) fn parse_link(p: &[u8]) -> LinkDetail {
             _ => {}
         }
     }
+    // IFLA_VRF_TABLE has the number of IFLA_MACVLAN_MODE.
+    if l.kind.as_deref() == Some("vrf") {
+        l.vrf_table = l.macvlan_mode.take();
+    }
     l
 }
 
@@ -289,7 +295,7 @@ fn addrgenmode_message(index: u32) -> MsgBuilder {
     m
 }
 
-fn up_message(index: u32) -> MsgBuilder {
+pub(crate) fn up_message(index: u32) -> MsgBuilder {
     let mut m = MsgBuilder::new(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
     m.raw(&ifinfomsg(AF_UNSPEC, index, IFF_UP, IFF_UP));
     m
@@ -367,7 +373,7 @@ pub fn create_vmac(spec: &VmacSpec, sysctls: &mut Sysctls) -> Result<Vmac, VmacE
     Ok(vmac)
 }
 
-fn delete_link(name: &str, index: u32) -> Result<(), NetlinkError> {
+pub(crate) fn delete_link(name: &str, index: u32) -> Result<(), NetlinkError> {
     let mut m = MsgBuilder::new(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK);
     m.raw(&ifinfomsg(AF_INET, index, 0, 0));
     request(format!("delete VMAC {name}"), m)
@@ -389,7 +395,7 @@ fn ipv4_conf(ifname: &str, key: &str) -> PathBuf {
     PathBuf::from(format!("/proc/sys/net/ipv4/conf/{ifname}/{key}"))
 }
 
-fn ipv6_conf(ifname: &str, key: &str) -> PathBuf {
+pub(crate) fn ipv6_conf(ifname: &str, key: &str) -> PathBuf {
     PathBuf::from(format!("/proc/sys/net/ipv6/conf/{ifname}/{key}"))
 }
 
@@ -402,7 +408,7 @@ pub fn read_sysctl(path: &PathBuf) -> Result<u8, VmacError> {
     })
 }
 
-fn write_sysctl(path: &PathBuf, value: u8) -> Result<(), VmacError> {
+pub(crate) fn write_sysctl(path: &PathBuf, value: u8) -> Result<(), VmacError> {
     std::fs::write(path, format!("{value}\n")).map_err(|source| VmacError::Sysctl { path: path.clone(), source })
 }
 

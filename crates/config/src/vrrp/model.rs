@@ -143,6 +143,8 @@ pub struct Vmac {
 pub struct Ipvlan {
     pub ifname: Option<String>,
     pub addr: Option<IpAddr>,
+    /// The address's prefix length (`IP/P`; a host prefix without `/P`).
+    pub prefix: Option<u8>,
     /// "bridge" (default), "private" or "vepa".
     pub mode: Option<String>,
     pub group: Option<String>,

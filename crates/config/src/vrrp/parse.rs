@@ -927,8 +927,6 @@ fn use_vmac(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 }
 
 fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
-    // The VRRP shell creates no ipvlan interface yet: say so, never silently.
-    ctx.report(Severity::Notice, "'use_ipvlan' is accepted but not implemented by keepalived-rs");
     let n = iname(ctx);
     if inst(ctx).is_some_and(|v| v.use_ipvlan.is_some()) {
         ctx.error(format!("({n}) use_ipvlan already specified"));
@@ -979,6 +977,7 @@ fn use_ipvlan(ctx: &mut Ctx, args: &Args<'_>) -> Res {
                 _ => {}
             }
             ip.addr = Some(a);
+            ip.prefix = w.split_once('/').and_then(|(_, p)| p.parse().ok());
             if let Some(v) = inst(ctx) {
                 if v.src_ip.is_none() {
                     v.src_ip = Some(a);

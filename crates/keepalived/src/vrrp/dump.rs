@@ -595,9 +595,28 @@ fn timer_lines(s: &mut String, v: &View<'_>, now: keepalived_vrrp::Instant) {
     let _ = writeln!(s, "   Master down timer = {} usecs", i.ms_down_timer_us);
 }
 
+/// keepalived's `Use IPVLAN` and `Interface = X, ipvlan on BASE` lines.
+fn ipvlan_lines(s: &mut String, vm: &str, ip: &keepalived_config::model::vrrp::Ipvlan, base: &str) {
+    let addr = match ip.addr {
+        Some(a) => {
+            let host = if a.is_ipv6() { 128 } else { 32 };
+            match ip.prefix.filter(|p| *p != host) {
+                Some(p) => format!(", i/f address = {a}/{p}"),
+                None => format!(", i/f address = {a}"),
+            }
+        }
+        None => String::new(),
+    };
+    let kind = ip.mode.as_deref().unwrap_or("bridge");
+    let _ = writeln!(s, "   Use IPVLAN, i/f {vm}, is_up = true{addr}, type {kind}");
+    let _ = writeln!(s, "   Interface = {vm}, ipvlan on {base}");
+}
+
 fn iface_lines(s: &mut String, v: &View<'_>) {
     let c = &v.inst.config;
-    if let Some(vm) = &v.vmac {
+    if let (Some(vm), Some(ip)) = (&v.vmac, v.cfg.and_then(|c| c.use_ipvlan.as_ref())) {
+        ipvlan_lines(s, vm, ip, &v.base_ifname);
+    } else if let Some(vm) = &v.vmac {
         let xmit = v.cfg.is_some_and(|c| c.vmac_xmit_base);
         let _ = writeln!(s, "   Use VMAC, i/f name {vm}, is_up = true, xmit_base = {xmit}");
         let xb = if xmit { ", xmit base i/f" } else { "" };

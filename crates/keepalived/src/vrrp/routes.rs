@@ -12,10 +12,10 @@
 //! `ssthresh` `reordering` `initcwnd` `initrwnd` `features ecn` `quickack`
 //! `fastopen_no_cookie` `congctl` with their `lock`s; rules: every selector and
 //! action keepalived 2.2.7 has; `from`, `expires`, `pref` and `nexthop`
-//! groups, `encap ip`/`ip6`). A route using anything else (`encap mpls`/`ila`,
-//! nexthop encap, `vrf`, `ttl-propagate`) is still
-//! installed with what is supported, and the attributes left out are named
-//! once in the log at start-up.
+//! groups, `encap ip`/`ip6`/`mpls`/`ila` on the route and on its nexthops,
+//! `vrf` (the VRF's table, as keepalived reads it at start) and
+//! `ttl-propagate`). What cannot be applied (an interface or VRF that is
+//! gone) is named once in the log at start-up.
 
 use keepalived_config::model::ip::{Route, RouteType, Rule, RuleAction};
 use keepalived_netlink::{
@@ -55,24 +55,23 @@ pub fn route_spec(r: &Route) -> (RouteSpec, Vec<&'static str>) {
     spec.expires = r.expires;
     spec.pref = r.pref;
     spec.nexthops = r.nexthops.iter().map(nexthop).collect();
-    if r.nexthops.iter().any(|n| n.dev.is_some() && n.encap.is_none() && ifindex(&n.dev).is_none()) {
+    if r.nexthops.iter().any(|n| n.dev.is_some() && ifindex(&n.dev).is_none()) {
         left.push("nexthop dev (interface not found)");
     }
-    spec.encap = r.encap.as_ref().and_then(encap);
-    let unsupported: [(&'static str, bool); 3] = [
-        (
-            "encap mpls/ila, nexthop encap",
-            r.encap.is_some() != spec.encap.is_some() || r.nexthops.iter().any(|n| n.encap.is_some()),
-        ),
-        ("vrf", r.vrf.is_some()),
-        ("ttl-propagate", r.ttl_propagate.is_some()),
-    ];
-    left.extend(unsupported.iter().filter(|(_, on)| *on).map(|(n, _)| *n));
+    spec.encap = r.encap.as_ref().map(encap);
+    spec.ttl_propagate = r.ttl_propagate;
+    if let Some(v) = &r.vrf {
+        // keepalived: `new->table = ifp->vrf_tb_id` while reading the route.
+        match keepalived_netlink::ipvlan::vrf_table(v) {
+            Ok(Some(t)) => spec.table = Some(t),
+            _ => left.push("vrf (not a VRF interface)"),
+        }
+    }
     (spec, left)
 }
 
-/// `encap ip` / `encap ip6`; None for the kinds not installed (mpls, ila).
-fn encap(e: &keepalived_config::model::ip::Encap) -> Option<EncapSpec> {
+/// The `encap` of a route or nexthop.
+fn encap(e: &keepalived_config::model::ip::Encap) -> EncapSpec {
     use keepalived_config::model::ip::Encap;
     use std::net::IpAddr;
     let v4 = |a: &Option<IpAddr>| match a {
@@ -85,12 +84,13 @@ fn encap(e: &keepalived_config::model::ip::Encap) -> Option<EncapSpec> {
     };
     match e {
         Encap::Ip { id, dst, src, tos, ttl, flags } => {
-            Some(EncapSpec::Ip { id: *id, dst: v4(dst), src: v4(src), tos: *tos, ttl: *ttl, flags: *flags })
+            EncapSpec::Ip { id: *id, dst: v4(dst), src: v4(src), tos: *tos, ttl: *ttl, flags: *flags }
         }
         Encap::Ip6 { id, dst, src, tc, hoplimit, flags } => {
-            Some(EncapSpec::Ip6 { id: *id, dst: v6(dst), src: v6(src), tc: *tc, hoplimit: *hoplimit, flags: *flags })
+            EncapSpec::Ip6 { id: *id, dst: v6(dst), src: v6(src), tc: *tc, hoplimit: *hoplimit, flags: *flags }
         }
-        Encap::Mpls { .. } | Encap::Ila { .. } => None,
+        Encap::Mpls { labels } => EncapSpec::Mpls { labels: labels.clone() },
+        Encap::Ila { locator } => EncapSpec::Ila { locator: *locator },
     }
 }
 
@@ -99,7 +99,14 @@ fn ifindex(dev: &Option<String>) -> Option<u32> {
 }
 
 fn nexthop(n: &keepalived_config::model::ip::Nexthop) -> NexthopSpec {
-    NexthopSpec { gateway: n.via, ifindex: ifindex(&n.dev), weight: n.weight, onlink: n.onlink, realms: n.realms }
+    NexthopSpec {
+        gateway: n.via,
+        ifindex: ifindex(&n.dev),
+        weight: n.weight,
+        onlink: n.onlink,
+        realms: n.realms,
+        encap: n.encap.as_ref().map(encap),
+    }
 }
 
 /// RTA_METRICS as keepalived sends it (values in kernel units; a `lock`
@@ -193,7 +200,7 @@ pub fn routes(list: &[Route], owner: &str) -> Vec<RouteSpec> {
         .map(|r| {
             let (spec, left) = route_spec(r);
             if !left.is_empty() {
-                warn!("({owner}) route {spec}: not applied by this build: {}", left.join(", "));
+                warn!("({owner}) route {spec}: not applied: {}", left.join(", "));
             }
             spec
         })
@@ -205,7 +212,7 @@ pub fn rules(list: &[Rule], owner: &str) -> Vec<RuleSpec> {
         .map(|r| {
             let (spec, left) = rule_spec(r);
             if !left.is_empty() {
-                warn!("({owner}) rule {spec}: not applied by this build: {}", left.join(", "));
+                warn!("({owner}) rule {spec}: not applied: {}", left.join(", "));
             }
             spec
         })

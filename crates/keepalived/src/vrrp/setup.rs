@@ -403,6 +403,8 @@ fn instance_link(
     let mut link = Link { ifname, ifindex, mac, vip_ifindex: ifindex, vmac: None, src, found, src_from: None };
     if let (Some(vm), Some(base)) = (model.and_then(|m| m.use_vmac.as_ref()), info.as_ref()) {
         attach_vmac(c, model, vm, base, &mut link, sysctls, firewall);
+    } else if let (Some(ip), Some(base)) = (model.and_then(|m| m.use_ipvlan.as_ref()), info.as_ref()) {
+        attach_ipvlan(c, model, ip, base, &mut link);
     }
     let ours = c.src_ip.is_some() || (c.ipv6 && link.vmac.is_some());
     link.src_from = info.filter(|_| !ours).map(|i| i.index);
@@ -451,6 +453,52 @@ fn attach_vmac(
             link.vmac = Some(v);
         }
         Err(e) => error!("({}) unable to create VMAC {}: {e}", c.name, spec.name),
+    }
+}
+
+/// use_ipvlan: the instance's adverts leave from an l2 ipvlan of its
+/// interface (same MAC), from the ipvlan's address (keepalived makes it
+/// the source). One that cannot be
+/// created is logged and the instance stays on its interface, as in
+/// keepalived ("Unable to create ipvlan interface").
+fn attach_ipvlan(
+    c: &InstanceConfig,
+    model: Option<&VrrpInstance>,
+    ip: &keepalived_config::model::vrrp::Ipvlan,
+    base: &InterfaceInfo,
+    link: &mut Link,
+) {
+    let spec = ipvlan_spec(c, model, ip, base);
+    match keepalived_netlink::ipvlan::create_ipvlan(&spec) {
+        Ok(v) => {
+            info!("({}) ipvlan {} on {}", c.name, v.name, link.ifname);
+            // The VIPs stay on the configured interface: keepalived 2.2.7
+            // moves them only onto a VMAC (vrrp_complete_instance).
+            link.ifindex = v.index;
+            link.ifname = v.name.clone();
+            link.vmac = Some(v);
+        }
+        Err(e) => error!("({}): Unable to create ipvlan interface {}: {e}", c.name, spec.name),
+    }
+}
+
+fn ipvlan_spec(
+    c: &InstanceConfig,
+    model: Option<&VrrpInstance>,
+    ip: &keepalived_config::model::vrrp::Ipvlan,
+    base: &InterfaceInfo,
+) -> keepalived_netlink::ipvlan::IpvlanSpec {
+    use keepalived_config::ipaddr::rttables;
+    let host = |a: &IpAddr| if a.is_ipv6() { 128 } else { 32 };
+    keepalived_netlink::ipvlan::IpvlanSpec {
+        name: ip.ifname.clone().unwrap_or_else(|| keepalived_netlink::vmac::default_name(c.vrid)),
+        base_ifindex: base.index,
+        flags: keepalived_netlink::ipvlan::ipvlan_flags(ip.mode.as_deref()),
+        vrf_master: keepalived_netlink::ipvlan::vrf_master_of(base.index).ok().flatten(),
+        group: ip.group.as_deref().and_then(rttables::group),
+        addr: ip.addr.map(|a| (a, ip.prefix.unwrap_or_else(|| host(&a)))),
+        ipv6: c.ipv6,
+        other_family_evips: model.is_some_and(|m| m.evips.iter().any(|a| a.addr.is_ipv6() != c.ipv6)),
     }
 }
 
