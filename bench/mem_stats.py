@@ -7,6 +7,17 @@
   mem_stats.py table FILE          FILE: the sample lines of every run ->
                                    medians per TAG and field, printed as
                                    side-by-side tables
+  mem_stats.py folios PATH...      how each file sits in the page cache:
+                                   folios by size (needs root: kpageflags)
+  mem_stats.py recache PATH...     drop each file from the page cache (if
+                                   nothing maps it) and read it back one
+                                   4 KiB page at a time (order-0 folios)
+
+Linux 6.18 maps a whole large folio of a file at a page fault: a program
+written by cp or a package manager on this kernel is cached in folios of
+up to 128 KiB and each fault then maps up to that much of its text, where
+a program cached in 4 KiB pages maps 64 KiB (fault-around). `folios` shows
+which case a binary is in; memory.sh prints it for both daemons.
 
 Fields: VmRSS, RssAnon, RssFile (from /proc/PID/status), Pss (smaps_rollup)
 and, from /proc/PID/smaps, Rss of each kind of mapping:
@@ -21,8 +32,11 @@ and, from /proc/PID/smaps, Rss of each kind of mapping:
 plus the same with a p prefix for Pss (pexe_code, ..., pheap).
 Prints, asserts nothing.
 """
+import collections
+import mmap
 import os
 import statistics
+import struct
 import sys
 
 KINDS = ["exe_code", "exe_ro", "exe_rw", "lib_code", "lib_other", "heap", "stack"]
@@ -130,11 +144,57 @@ def table(path):
                 print(f"{name:<17} {t.split('/')[2]:<8} " + " ".join(f"{mib(med[t].get('p' + k, 0)):>9}" for k in KINDS))
 
 
+def folios(paths):
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        size = os.fstat(fd).st_size
+        m = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+        n = (size + 4095) // 4096
+        for i in range(n):  # fault every page in (from the cache as it is)
+            m[i * 4096]
+        base = next(int(line.split("-")[0], 16) for line in open("/proc/self/maps")
+                    if line.rstrip().endswith(" " + os.path.realpath(path)))
+        with open("/proc/self/pagemap", "rb") as pm, open("/proc/kpageflags", "rb") as kf:
+            pm.seek(base // 4096 * 8)
+            entries = pm.read(n * 8)
+            sizes, cur = collections.Counter(), 0
+            for i in range(n):
+                pfn = struct.unpack_from("<Q", entries, i * 8)[0] & ((1 << 55) - 1)
+                kf.seek(pfn * 8)
+                tail = (struct.unpack("<Q", kf.read(8))[0] >> 16) & 1
+                if not tail and cur:
+                    sizes[cur] += 1
+                    cur = 0
+                cur += 1
+            sizes[cur] += 1
+        m.close()
+        os.close(fd)
+        desc = ", ".join(f"{c} x {p * 4} KiB" for p, c in sorted(sizes.items()))
+        print(f"{path}: {n * 4} KiB in the page cache as {desc}")
+
+
+def recache(paths):
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        size = os.fstat(fd).st_size
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        m = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+        m.madvise(mmap.MADV_RANDOM)  # no readahead: one page per fault
+        for i in range(0, size, 4096):
+            m[i]
+        m.close()
+        os.close(fd)
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "sample":
         sample(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) == 3 and sys.argv[1] == "table":
         table(sys.argv[2])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "folios":
+        folios(sys.argv[2:])
+    elif len(sys.argv) >= 3 and sys.argv[1] == "recache":
+        recache(sys.argv[2:])
     else:
         sys.exit(__doc__)
 

@@ -21,8 +21,16 @@
 # libraries' file pages, and pages inherited at fork until written), so the
 # VmRSS total counts them once per process; the Pss total is the honest one.
 #
+# Page cache: Linux 6.18 maps a whole large folio of a file at a fault, so
+# the text RSS depends on how the binary got into the page cache (see
+# bench/mem_stats.py). keepalived 2.2.7's binary and libraries sit here in
+# 4 KiB pages; a freshly built or copied binary may sit in folios of up to
+# 128 KiB, which adds megabytes of text RSS. RECACHE=1 (the default) reads
+# ours back into the page cache in 4 KiB pages first, as keepalived's are;
+# the script prints both binaries' page-cache state either way.
+#
 # Usage: [RUNS=3] [WARMUP=5] [ONLY="vrrp1000 bfd100 idle"] [OURS=path]
-#        [KEEP=dir] bench/memory.sh
+#        [RECACHE=1] [KEEP=dir] bench/memory.sh
 # Prints figures; asserts nothing. Removes its namespaces (prefix mem) and
 # daemons on exit.
 set -euo pipefail
@@ -156,6 +164,8 @@ run_idle() {   # run_idle IMPL RUN: keepalived.conf.example, eth0 192.168.100.1/
 }
 
 : >"$tmp/samples"
+[ "${RECACHE:-1}" = 1 ] && python3 bench/mem_stats.py recache "$OURS"
+python3 bench/mem_stats.py folios "$KA" "$OURS" >"$tmp/folios"
 for scenario in $ONLY; do
     for run in $(seq 1 "$RUNS"); do
         for impl in theirs ours; do
@@ -167,4 +177,5 @@ done
 teardown
 echo "Memory per process, keepalived 2.2.7 ($KA) and keepalived-rs ($OURS), medians of $RUNS runs"
 echo "(VmRSS/RssAnon/RssFile: /proc/PID/status; Pss: smaps_rollup; the rest: Rss per kind of mapping from smaps)"
+cat "$tmp/folios"
 python3 bench/mem_stats.py table "$tmp/samples"
