@@ -177,6 +177,7 @@ def recache(paths):
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
         size = os.fstat(fd).st_size
+        os.fsync(fd)  # dirty pages (a fresh copy) are not dropped
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         m = mmap.mmap(fd, size, prot=mmap.PROT_READ)
         m.madvise(mmap.MADV_RANDOM)  # no readahead: one page per fault

@@ -3,13 +3,16 @@
 # keepalived 2.2.7 and keepalived-rs side by side in one run, medians over
 # RUNS runs (default 3) of each scenario:
 #   vrrp1000  1,000 VRRPv3 instances, all MASTER (bench/gen-vrrp-scale.sh,
-#             4 veths as in bench/vrrp-scale.sh), with -P; sampled WARMUP s
-#             (default 5) after every VIP is installed
+#             4 veths as in bench/vrrp-scale.sh), with -P, once every VIP is
+#             installed
 #   bfd100    100 BFD sessions at 50 ms x 3 (as bench/bfd-scale.sh; no VRRP
 #             or checker configuration, so only the BFD child runs), against
-#             a keepalived 2.2.7 peer in a second namespace; sampled WARMUP s
-#             after every session is Up
-#   idle      keepalived.conf.example with -P, sampled WARMUP s after start
+#             a keepalived 2.2.7 peer in a second namespace, once every
+#             session is Up
+#   idle      keepalived.conf.example with -P
+# Each is sampled in its steady state: AT s (default 15) after the daemon
+# started, and not before every VIP or session is up. (Our children unmap
+# the code of their start-up and first state changes 10 s after start.)
 # The checker child is not measured here: this host kernel has no IPVS and
 # keepalived 2.2.7's checker exits without it; bench/check-scale.sh measures
 # it in the IPVS guest.
@@ -29,7 +32,7 @@
 # ours back into the page cache in 4 KiB pages first, as keepalived's are;
 # the script prints both binaries' page-cache state either way.
 #
-# Usage: [RUNS=3] [WARMUP=5] [ONLY="vrrp1000 bfd100 idle"] [OURS=path]
+# Usage: [RUNS=3] [AT=15] [ONLY="vrrp1000 bfd100 idle"] [OURS=path]
 #        [RECACHE=1] [KEEP=dir] bench/memory.sh
 # Prints figures; asserts nothing. Removes its namespaces (prefix mem) and
 # daemons on exit.
@@ -39,7 +42,7 @@ HERE=$PWD
 . bench/lib.sh
 bench_prologue python3
 RUNS=${RUNS:-3}
-WARMUP=${WARMUP:-5}
+AT=${AT:-15}
 ONLY=${ONLY:-vrrp1000 bfd100 idle}
 NS_A=memb$$-a NS_B=memb$$-b
 tmp=$(mktemp -d /tmp/bench-memory.XXXXXX)
@@ -94,6 +97,11 @@ start() {   # start NS BIN DIR CONF [OPTION...]: a daemon; its pid files in DIR
     ip netns exec "$ns" "$bin" -n -l -G "$@" -f "$conf" -p "$d/k.pid" -r "$d/v.pid" \
         -c "$d/c.pid" -b "$d/b.pid" >"$d/log" 2>&1 </dev/null &
     daemons+=($!)
+    started=$(date +%s%N)
+}
+settle() {   # wait until AT s after the last start
+    local left=$(( started / 1000000 + AT * 1000 - $(date +%s%N) / 1000000 ))
+    [ "$left" -le 0 ] || sleep "$(awk -v ms="$left" 'BEGIN {print ms / 1000}')"
 }
 
 wait_for() {   # wait_for SECONDS COMMAND...: until COMMAND succeeds
@@ -125,7 +133,7 @@ run_vrrp1000() {   # run_vrrp1000 IMPL RUN
     for i in 0 1 2 3; do ip -n "$NS_A" addr add "10.$i.255.254/16" dev "eth$i"; done
     start "$NS_A" "$(binary "$1")" "$d" "$tmp/scale.conf" -P
     wait_for 120 all_vips || true
-    sleep "$WARMUP"
+    settle
     sample "$1" vrrp1000 "$d"
     stop_daemons
 }
@@ -147,7 +155,7 @@ run_bfd100() {   # run_bfd100 IMPL RUN: the measured daemon in NS_A, keepalived 
     start "$NS_B" "$KA" "$d/peer" "$tmp/bfd-b.conf"
     start "$NS_A" "$(binary "$1")" "$d" "$tmp/bfd-a.conf"
     wait_for 60 all_up "$d/log" || true
-    sleep "$WARMUP"
+    settle
     sample "$1" bfd100 "$d"
     stop_daemons
 }
@@ -158,7 +166,7 @@ run_idle() {   # run_idle IMPL RUN: keepalived.conf.example, eth0 192.168.100.1/
     ip -n "$NS_A" addr add 192.168.100.1/24 dev eth0
     start "$NS_A" "$(binary "$1")" "$d" "$HERE/keepalived.conf.example" -P
     wait_for 30 test -s "$d/v.pid" || true
-    sleep "$WARMUP"
+    settle
     sample "$1" idle "$d"
     stop_daemons
 }
@@ -175,7 +183,7 @@ for scenario in $ONLY; do
     done
 done
 teardown
-echo "Memory per process, keepalived 2.2.7 ($KA) and keepalived-rs ($OURS), medians of $RUNS runs"
+echo "Memory per process, keepalived 2.2.7 ($KA) and keepalived-rs ($OURS), medians of $RUNS runs, $AT s after start"
 echo "(VmRSS/RssAnon/RssFile: /proc/PID/status; Pss: smaps_rollup; the rest: Rss per kind of mapping from smaps)"
 cat "$tmp/folios"
 python3 bench/mem_stats.py table "$tmp/samples"

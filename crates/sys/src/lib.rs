@@ -498,6 +498,34 @@ pub fn malloc_trim() {
 pub fn settle_memory() {
     malloc_trim();
     release_file_pages();
+    release_unused_stack();
+}
+
+/// Give back the main stack's pages below the current frames (less a
+/// margin): start-up (the configuration parser's recursion above all)
+/// touched deeper stack than the loop ever uses again.
+pub fn release_unused_stack() {
+    const MARGIN: usize = 64 * 1024;
+    let here = 0u8;
+    let sp = std::ptr::addr_of!(here) as usize & !4095;
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
+    let Some(low) = maps.lines().filter(|l| l.ends_with("[stack]")).find_map(|l| {
+        let (a, b) = l.split_whitespace().next()?.split_once('-')?;
+        let (a, b) = (usize::from_str_radix(a, 16).ok()?, usize::from_str_radix(b, 16).ok()?);
+        (a..b).contains(&sp).then_some(a)
+    }) else {
+        return; // not on the main thread's stack
+    };
+    let end = sp.saturating_sub(MARGIN);
+    if end > low {
+        // SAFETY: [low, end) is the part of our own stack more than MARGIN
+        // below this frame: no live frame is there (the stack grows down
+        // and the calls made from here use far less than MARGIN), so its
+        // content is dead; MADV_DONTNEED makes it read as zero pages again.
+        unsafe {
+            libc::madvise(low as *mut libc::c_void, end - low, libc::MADV_DONTNEED);
+        }
+    }
 }
 
 /// Unmap the clean pages of this process's read-only file mappings
@@ -603,6 +631,15 @@ Anonymous:             0 kB
 Locked:                8 kB
 ";
         assert_eq!(clean_readonly_file_mappings(smaps), vec![(0x55d0, 0x55e0), (0x55e0, 0x55f0)]);
+    }
+
+    #[test]
+    fn unused_stack_release_keeps_live_frames() {
+        // A test thread's stack is not [stack]: nothing happens there.
+        release_unused_stack();
+        let deep = [7u8; 4096];
+        release_unused_stack();
+        assert!(deep.iter().all(|&b| b == 7));
     }
 
     #[test]
