@@ -25,6 +25,7 @@ use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use signal_hook::consts::signal::*;
 use signal_hook_mio::v1_0::Signals;
+use std::time::{Duration, Instant};
 use tracing::{error, info, warn};
 
 const SIGNALS: Token = Token(0);
@@ -151,7 +152,16 @@ struct Frame {
     cfg: Config,
     pidfile: Option<PidFile>,
     outbox: Vec<(ProcKind, PeerEvent)>,
+    /// When to unmap the code of the first state changes (see [`SETTLE_AGAIN`]).
+    settle_at: Option<Instant>,
 }
+
+/// How long after start-up or a reload a child unmaps its code pages once
+/// more: the first state changes (VRRP's master-down timer is 3 adverts
+/// and a skew, BFD sessions come up within a few intervals) run code the
+/// steady state does not, and each of those pages would otherwise stay
+/// mapped until the next reload.
+const SETTLE_AGAIN: Duration = Duration::from_secs(10);
 
 /// Signals every child acts on. SIGRTMIN+2 (JSON) and SIGRTMAX-1
 /// (STATS_CLEAR) are real-time signals numbered at run time.
@@ -237,7 +247,7 @@ impl Frame {
             e.exit
         })?;
         let cfg = frame_config(cfg);
-        Ok(Frame { kind, ev, signals, chan, sub, cfg, pidfile, outbox: Vec::new() })
+        Ok(Frame { kind, ev, signals, chan, sub, cfg, pidfile, outbox: Vec::new(), settle_at: None })
     }
 
     fn run(&mut self, start: &ChildStart) -> i32 {
@@ -249,9 +259,13 @@ impl Frame {
         });
         // Start-up is done: from here on only what the child needs.
         crate::capabilities::drop_unneeded(self.kind, &self.cfg.global);
+        self.settle();
         let mut exit: Option<i32> = None;
         while exit.is_none() {
-            let deadline = self.sub.poll_deadline();
+            let deadline = match (self.sub.poll_deadline(), self.settle_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if let Err(e) = self.ev.wait_until(deadline) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     error!("poll failed: {e}");
@@ -269,9 +283,21 @@ impl Frame {
                 }
             }
             self.with_ctx(|sub, ctx| sub.on_timers(ctx));
+            if self.settle_at.is_some_and(|t| t <= Instant::now()) {
+                keepalived_sys::settle_memory();
+                self.settle_at = None;
+            }
         }
         self.with_ctx(|sub, ctx| sub.shutdown(ctx));
         exit.unwrap_or(EXIT_OK)
+    }
+
+    /// Start-up or a reload is done: give back the heap's free pages and
+    /// unmap the code that ran (the parser above all), now and once more
+    /// after the first state changes.
+    fn settle(&mut self) {
+        keepalived_sys::settle_memory();
+        self.settle_at = Some(Instant::now() + SETTLE_AGAIN);
     }
 
     /// Call the subsystem with a context, then pass on the events it sent
@@ -298,6 +324,7 @@ impl Frame {
                         let mut ok = false;
                         self.with_ctx(|sub, ctx| ok = sub.reload(&cfg, ctx));
                         self.cfg = frame_config(cfg);
+                        self.settle();
                         let _ = self.chan.send(&ChildMsg::Reloaded { ok });
                     }
                     Ok(None) => {
@@ -309,6 +336,10 @@ impl Frame {
                 s => {
                     if let Some(req) = dump_request(s) {
                         self.dump(req, start);
+                        // The configuration read for the dump is gone: its heap and parser code too.
+                        if matches!(req, DumpRequest::Data | DumpRequest::Json) {
+                            keepalived_sys::settle_memory();
+                        }
                     }
                 }
             }

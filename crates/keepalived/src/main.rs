@@ -139,7 +139,7 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     info!("Starting {}", version_string());
     // keepalived checks $TMPDIR once at start-up (and says if it is unusable).
     files::set_tmp_dir();
-    let parsed = parent::read_parent_config(&conf_file, config_id.clone(), cli);
+    let mut parsed = parent::read_parent_config(&conf_file, config_id.clone(), cli);
     parent::log_diags(&parsed);
     if parsed.main_missing || parsed.diags.file_error {
         return parent::EXIT_NO_CONFIG;
@@ -147,8 +147,11 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
     if parsed.diags.stopped {
         return parent::EXIT_CONFIG;
     }
-    let config_text = parsed.copy.clone().unwrap_or_default();
-    let mut cfg = parsed.config;
+    // Take what we keep and drop the rest now: the children inherit the
+    // parent's heap at fork.
+    let config_text = parsed.copy.take().unwrap_or_default();
+    let mut cfg = std::mem::take(&mut parsed.config);
+    drop(parsed);
     if cli.dump_conf {
         dump_json(&cfg);
     }
@@ -206,6 +209,8 @@ fn run_daemon(cli: &cli::Cli, conf_file: String, config_id: Option<String>) -> i
             return parent::EXIT_FATAL;
         }
     };
+    // The children read the copy, not this text.
+    drop(config_text);
     let parent = match parent::Parent::new(cli.clone(), conf_file, config_id, cfg, pid_paths, pidfiles, copy) {
         Ok(p) => p,
         Err(e) => {

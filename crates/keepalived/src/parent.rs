@@ -288,12 +288,16 @@ impl Parent {
             }
         }
         let kinds: Vec<ProcKind> = self.ordered_wanted();
+        // The children inherit our heap: give its free pages back first.
+        keepalived_sys::malloc_trim();
         for k in kinds {
             self.start_child(k);
             if let Some(c) = self.become_child.take() {
                 return Outcome::Child(c);
             }
         }
+        // Our start-up (the parser above all) is done.
+        keepalived_sys::settle_memory();
         let now = Instant::now();
         self.timers.add(now, HELLO_INTERVAL, PTimer::Hello);
         if let Some(wd) = sd_notify::watchdog_enabled() {
@@ -894,15 +898,16 @@ impl Parent {
     /// Re-read the configuration; refuse changes keepalived cannot apply
     /// at a reload; signal the children (and start newly needed ones).
     fn do_reload(&mut self) {
-        let parsed = read_parent_config(&self.conf_file, self.config_id.clone(), &self.cli);
+        let mut parsed = read_parent_config(&self.conf_file, self.config_id.clone(), &self.cli);
         log_diags(&parsed);
         if parsed.main_missing || parsed.diags.stopped || parsed.diags.file_error {
             error!("Configuration could not be read - keeping the running configuration");
             self.end_reload();
             return;
         }
-        let new_copy = parsed.copy.clone().unwrap_or_default();
-        let new = parsed.config;
+        let new_copy = parsed.copy.take().unwrap_or_default();
+        let new = std::mem::take(&mut parsed.config);
+        drop(parsed);
         let old = &self.cfg;
         let mut refused = false;
         let mut refuse = |what: &str| {
@@ -939,6 +944,7 @@ impl Parent {
         if let Err(e) = self.copy.write(&new_copy) {
             error!("Unable to update the consolidated configuration: {e}");
         }
+        drop(new_copy);
         self.wanted = wanted_children(&self.cfg, &self.cli);
         // Running children reload; children newly needed start.
         let kinds: Vec<ProcKind> = self.ordered_wanted();
@@ -956,6 +962,7 @@ impl Parent {
                 }
             }
         }
+        keepalived_sys::settle_memory();
         self.maybe_reload_done();
     }
 

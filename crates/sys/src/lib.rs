@@ -483,8 +483,8 @@ pub fn disconnect(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
 }
 
 /// Give freed heap memory back to the kernel (glibc `malloc_trim(0)`): the
-/// VRRP child calls it once after dropping the parsed configuration it no
-/// longer needs, so that its RSS reflects what it really keeps.
+/// processes call it after dropping a parsed configuration they no longer
+/// need, so that their RSS reflects what they really keep.
 pub fn malloc_trim() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only walks the allocator's own free lists.
@@ -493,9 +493,162 @@ pub fn malloc_trim() {
     }
 }
 
+/// Once start-up or a reload is done: give the heap's free memory back
+/// ([`malloc_trim`]) and unmap the start-up code ([`release_file_pages`]).
+pub fn settle_memory() {
+    malloc_trim();
+    release_file_pages();
+    release_unused_stack();
+}
+
+/// Give back the main stack's pages below the current frames (less a
+/// margin): start-up (the configuration parser's recursion above all)
+/// touched deeper stack than the loop ever uses again.
+pub fn release_unused_stack() {
+    const MARGIN: usize = 64 * 1024;
+    let here = 0u8;
+    let sp = std::ptr::addr_of!(here) as usize & !4095;
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
+    let Some(low) = maps.lines().filter(|l| l.ends_with("[stack]")).find_map(|l| {
+        let (a, b) = l.split_whitespace().next()?.split_once('-')?;
+        let (a, b) = (usize::from_str_radix(a, 16).ok()?, usize::from_str_radix(b, 16).ok()?);
+        (a..b).contains(&sp).then_some(a)
+    }) else {
+        return; // not on the main thread's stack
+    };
+    let end = sp.saturating_sub(MARGIN);
+    if end > low {
+        // SAFETY: [low, end) is the part of our own stack more than MARGIN
+        // below this frame: no live frame is there (the stack grows down
+        // and the calls made from here use far less than MARGIN), so its
+        // content is dead; MADV_DONTNEED makes it read as zero pages again.
+        unsafe {
+            libc::madvise(low as *mut libc::c_void, end - low, libc::MADV_DONTNEED);
+        }
+    }
+}
+
+/// Unmap the clean pages of this process's read-only file mappings
+/// (program and library text, read-only data, unwind tables) that it
+/// faulted in so far; returns how many mappings were released.
+///
+/// A child faults in the configuration parser and its start-up code, and
+/// the kernel's fault-around maps 64 KiB around each faulting page: most of
+/// an 8 MB program's text ends up mapped in every process although the
+/// steady state runs a small part of it. Called once start-up (or a
+/// reload) is done, this leaves mapped only what runs afterwards: the pages
+/// stay in the page cache and come back on their next use as minor faults.
+///
+/// Only mappings that are not writable and hold no anonymous (copied)
+/// page are released: those hold nothing but clean file pages, which read
+/// back identically. A relocated RELRO segment, made read-only after the
+/// dynamic loader wrote it, has anonymous pages and is left alone.
+pub fn release_file_pages() -> usize {
+    let Ok(smaps) = std::fs::read_to_string("/proc/self/smaps") else { return 0 };
+    let mut released = 0;
+    for (start, end) in clean_readonly_file_mappings(&smaps) {
+        // SAFETY: [start, end) is a whole mapping of this process holding
+        // only clean, read-only file pages (checked above, and a
+        // single-threaded process cannot change it meanwhile). MADV_DONTNEED
+        // drops their page-table entries; the next access maps the same
+        // page-cache page again, so no content can change.
+        let rc = unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        released += usize::from(rc == 0);
+    }
+    released
+}
+
+/// One mapping of /proc/PID/smaps, as far as [`release_file_pages`] cares.
+struct Mapping {
+    range: (usize, usize),
+    /// File-backed and not writable (from the header line).
+    readonly_file: bool,
+    resident: bool,
+    anonymous: bool,
+    locked: bool,
+}
+
+/// The address ranges of the mappings in `smaps` (/proc/PID/smaps text)
+/// that are file-backed, not writable, not locked, and have resident pages
+/// but no anonymous ones.
+fn clean_readonly_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
+    let mut maps: Vec<Mapping> = Vec::new();
+    for line in smaps.lines() {
+        let mut f = line.split_whitespace();
+        let first = f.next().unwrap_or("");
+        let kib = |v: Option<&str>| v.and_then(|v| v.parse::<u64>().ok()).unwrap_or(1);
+        match (first.split_once('-'), maps.last_mut()) {
+            (Some((a, b)), _) if !first.ends_with(':') => {
+                let (Ok(a), Ok(b)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16)) else { continue };
+                let perms = f.next().unwrap_or("");
+                let inode = f.nth(2).unwrap_or("0");
+                let readonly_file = inode != "0" && perms.as_bytes().get(1) == Some(&b'-');
+                maps.push(Mapping { range: (a, b), readonly_file, resident: false, anonymous: true, locked: true });
+            }
+            (_, Some(m)) if first == "Rss:" => m.resident = kib(f.next()) > 0,
+            (_, Some(m)) if first == "Anonymous:" => m.anonymous = kib(f.next()) > 0,
+            (_, Some(m)) if first == "Locked:" => m.locked = kib(f.next()) > 0,
+            _ => {}
+        }
+    }
+    maps.iter().filter(|m| m.readonly_file && m.resident && !m.anonymous && !m.locked).map(|m| m.range).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_readonly_file_mappings_skips_written_and_anonymous_pages() {
+        let smaps = "\
+55d0-55e0 r--p 00000000 fe:01 12 /usr/sbin/keepalived
+Rss:                  64 kB
+Anonymous:             0 kB
+Locked:                0 kB
+55e0-55f0 r-xp 00010000 fe:01 12 /usr/sbin/keepalived
+Rss:                 128 kB
+Anonymous:             0 kB
+Locked:                0 kB
+55f0-5600 r--p 00020000 fe:01 12 /usr/sbin/keepalived
+Rss:                  16 kB
+Anonymous:            16 kB
+Locked:                0 kB
+5600-5610 rw-p 00030000 fe:01 12 /usr/sbin/keepalived
+Rss:                   4 kB
+Anonymous:             0 kB
+Locked:                0 kB
+5610-5620 rw-p 00000000 00:00 0 [heap]
+Rss:                   4 kB
+Anonymous:             4 kB
+Locked:                0 kB
+7f00-7f10 r-xp 00000000 fe:01 40 /usr/lib/x86_64-linux-gnu/libc.so.6
+Rss:                   0 kB
+Anonymous:             0 kB
+Locked:                0 kB
+7f10-7f20 r-xp 00000000 fe:01 41 /usr/lib/x86_64-linux-gnu/libm.so.6
+Rss:                   8 kB
+Anonymous:             0 kB
+Locked:                8 kB
+";
+        assert_eq!(clean_readonly_file_mappings(smaps), vec![(0x55d0, 0x55e0), (0x55e0, 0x55f0)]);
+    }
+
+    #[test]
+    fn unused_stack_release_keeps_live_frames() {
+        // A test thread's stack is not [stack]: nothing happens there.
+        release_unused_stack();
+        let deep = [7u8; 4096];
+        release_unused_stack();
+        assert!(deep.iter().all(|&b| b == 7));
+    }
+
+    #[test]
+    fn released_text_runs_again() {
+        let n = release_file_pages();
+        assert!(n > 0, "nothing released");
+        // The code after the call (and the formatting machinery) faults back in.
+        assert_eq!(format!("{}", 6 * 7), "42");
+    }
 
     #[test]
     fn socket_option_wrappers_report_errors() {
