@@ -932,28 +932,7 @@ impl Preprocessor {
     fn split_braces(&mut self, buf: String, may_have_brace: bool, diags: &mut Diagnostics) -> Line {
         let origin = self.last_origin;
         let bytes = buf.as_bytes();
-        let mut pos = None;
-        let has_brace = may_have_brace && bytes.iter().any(|&b| b == b'{' || b == b'}');
-        if !has_brace {
-            // Nothing to split (most lines).
-        } else if bytes[0] == b'{' || bytes[0] == b'}' {
-            pos = Some(0);
-        } else {
-            let mut i = 0;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'"' => match buf[i + 1..].find('"') {
-                        Some(j) => i = i + 1 + j + 1,
-                        None => break,
-                    },
-                    b'{' | b'}' => {
-                        pos = Some(i);
-                        break;
-                    }
-                    _ => i += 1,
-                }
-            }
-        }
+        let pos = if may_have_brace { first_brace(bytes) } else { None };
         let mut text = buf;
         if let Some(p) = pos {
             let skip = if p == 0 { 1 + text[1..].len() - text[1..].trim_start_matches(is_blank).len() } else { 0 };
@@ -1526,6 +1505,20 @@ fn parse_c_long(s: &str) -> Option<i64> {
     };
     let v = if neg { -i128::from(v) } else { i128::from(v) };
     i64::try_from(v).ok()
+}
+
+/// The first `{` or `}` outside double quotes (an unclosed quote hides the
+/// rest of the line), in one pass.
+fn first_brace(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(j) = b[i..].iter().position(|&c| matches!(c, b'{' | b'}' | b'"')) {
+        let k = i + j;
+        if b[k] != b'"' {
+            return Some(k);
+        }
+        i = k + 1 + b[k + 1..].iter().position(|&c| c == b'"')? + 1;
+    }
+    None
 }
 
 /// Line buffers are at least this big, so a recycled one rarely grows.
