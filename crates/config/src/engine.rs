@@ -7,7 +7,7 @@
 //! `track_*`, `notification_email`, ...) read every line up to `}` as an item.
 
 use crate::diag::{Diagnostics, Origin, Severity};
-use crate::lexer::{tokenize, tokenize_into, Token};
+use crate::lexer::{tokenize_into, Token};
 use crate::model::Config;
 use crate::preproc::{Line, Preprocessor};
 use crate::Subsystems;
@@ -180,6 +180,8 @@ pub struct Ctx {
     /// The addresses of the instance being read, indexed for keepalived's duplicate checks (a
     /// linear scan per address was quadratic: 40,000 excluded VIPs took 1.5 s).
     pub vip_index: crate::vrrp::VipIndex,
+    /// Token buffers of finished blocks, reused by the next ones.
+    word_bufs: Vec<Vec<Token>>,
 }
 
 impl Ctx {
@@ -197,6 +199,7 @@ impl Ctx {
             system: crate::system::SystemView::unknown(),
             pushback: None,
             unknown_messages: std::collections::HashMap::new(),
+            word_bufs: Vec::new(),
         }
     }
 
@@ -271,13 +274,12 @@ impl Ctx {
         self.pp.next_line(&mut self.diags)
     }
 
-    fn tokens(&mut self, line: &Line, allow_unmatched: bool) -> Vec<Token> {
-        let t = tokenize(&line.text);
-        if t.unmatched_quote && !allow_unmatched {
+    /// Tokenise `line` into `words` (a buffer reused from line to line).
+    fn tokens(&mut self, line: &Line, words: &mut Vec<Token>) {
+        if tokenize_into(&line.text, words) {
             self.origin = line.origin;
             self.report(Severity::UnmatchedQuote, format!("Unmatched quote: '{}'", line.text));
         }
-        t.words
     }
 
     /// Consume a block body that is being skipped. `need_bob`: the `{` has
@@ -305,6 +307,7 @@ impl Ctx {
                 }
                 _ => {}
             }
+            self.pp.recycle(l.text);
         }
     }
 
@@ -312,8 +315,15 @@ impl Ctx {
     /// for each entry line.
     fn list_body(&mut self, kw: &'static str, item: Handler) -> Res {
         let mut need_bob = true;
-        while let Some(line) = self.next_line() {
-            let words = self.tokens(&line, false);
+        let mut held: Option<Line> = None;
+        let mut words = self.word_bufs.pop().unwrap_or_default();
+        loop {
+            if let Some(done) = held.take() {
+                self.pp.recycle(done.text);
+            }
+            let Some(line) = self.next_line() else { break };
+            let line = &*held.insert(line);
+            self.tokens(line, &mut words);
             if words.is_empty() {
                 continue;
             }
@@ -329,17 +339,27 @@ impl Ctx {
                 break;
             }
             self.origin = line.origin;
-            let args = Args { words: &words, line: &line };
+            let args = Args { words: &words, line };
             item(self, &args)?;
         }
+        self.give_back(held, words);
         Ok(())
     }
 
     /// keepalived `process_stream`. Returns when the block's `}` is read or
     /// at end of input.
     pub fn process(&mut self, block: &'static Block, level: usize, mut need_bob: bool) -> Res {
-        let mut words: Vec<Token> = Vec::with_capacity(8);
-        while let Some(line) = self.next_line() {
+        let mut words = self.word_bufs.pop().unwrap_or_default();
+        let index = keyword_index(block);
+        // The line being handled; its buffer goes back to the preprocessor
+        // when the next one is read (`continue` included).
+        let mut held: Option<Line> = None;
+        loop {
+            if let Some(done) = held.take() {
+                self.pp.recycle(done.text);
+            }
+            let Some(line) = self.next_line() else { break };
+            let line = &*held.insert(line);
             let unmatched = tokenize_into(&line.text, &mut words);
             if unmatched {
                 // Every line, script keywords included: 2.2.7 tokenises each
@@ -365,9 +385,9 @@ impl Ctx {
                 continue;
             }
             if is("}") && level > 0 {
-                return Ok(());
+                break;
             }
-            let Some(kw) = block.find(first_text) else {
+            let Some(kw) = index.get(first_text).copied() else {
                 let msg = self.unknown_keyword(block, first_text);
                 self.report(Severity::UnknownKeyword, msg);
                 continue;
@@ -386,7 +406,7 @@ impl Ctx {
                 self.skip_body(true);
                 continue;
             }
-            let args = Args { words: &words, line: &line };
+            let args = Args { words: &words, line };
             match &kw.kind {
                 Kind::Value(h) | Kind::Script(h) => h(self, &args)?,
                 Kind::Block { open, block: sub } => {
@@ -424,7 +444,67 @@ impl Ctx {
                 }
             }
         }
+        self.give_back(held, words);
         Ok(())
+    }
+
+    /// Return a block's last line and word buffer for reuse by the next
+    /// block (thousands of blocks in a big configuration).
+    fn give_back(&mut self, held: Option<Line>, mut words: Vec<Token>) {
+        if let Some(done) = held {
+            self.pp.recycle(done.text);
+        }
+        if self.word_bufs.len() < 16 {
+            words.clear();
+            self.word_bufs.push(words);
+        }
+    }
+}
+
+/// A block's keywords by name (the first registration of a name wins, as
+/// [`Block::find`]'s scan does). Built once per block; every line of a
+/// configuration looks its keyword up here instead of comparing it with each
+/// keyword of the block.
+pub type KeywordIndex = std::collections::HashMap<&'static str, &'static Kw, FnvBuild>;
+
+fn keyword_index(block: &'static Block) -> &'static KeywordIndex {
+    use std::sync::{Mutex, OnceLock};
+    type Indexes = Mutex<std::collections::HashMap<usize, &'static KeywordIndex>>;
+    static INDEXES: OnceLock<Indexes> = OnceLock::new();
+    let mut all = INDEXES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    all.entry(block as *const Block as usize).or_insert_with(|| {
+        let mut m = KeywordIndex::default();
+        for kw in block.keywords() {
+            m.entry(kw.name).or_insert(kw);
+        }
+        // Leaked once per block of the static tree: the index lives as long
+        // as the tree.
+        Box::leak(Box::new(m))
+    })
+}
+
+/// FNV-1a: keywords are short, trusted strings; SipHash costs more than the
+/// scan it replaces.
+#[derive(Default, Clone, Copy)]
+pub struct FnvBuild;
+
+pub struct Fnv(u64);
+
+impl std::hash::BuildHasher for FnvBuild {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 

@@ -51,10 +51,10 @@ pub fn tokenize(line: &str) -> Tokens {
 /// open.
 pub fn tokenize_into(line: &str, words: &mut Vec<Token>) -> bool {
     words.clear();
-    if !line.bytes().any(|b| b == b'"') {
-        split_plain_into(line, words);
+    if split_plain_into(line, words) {
         return false;
     }
+    words.clear();
     let t = tokenize_pest(line);
     words.extend_from_slice(&t.words);
     t.unmatched_quote
@@ -67,22 +67,53 @@ fn split_plain(line: &str) -> Vec<Token> {
     v
 }
 
-fn split_plain_into(line: &str, words: &mut Vec<Token>) {
+/// Split `line` on white space into `words`. Returns false, leaving `words`
+/// incomplete, at the first double quote: such a line needs the grammar.
+fn split_plain_into(line: &str, words: &mut Vec<Token>) -> bool {
     // White space is ASCII, so bytes suffice; multi-byte characters are
-    // never split since their bytes are all >= 0x80.
+    // never split since their bytes are all >= 0x80. One table look-up a
+    // byte classifies it (the quote check used to be a pass of its own).
     let mut start = None;
     for (i, b) in line.bytes().enumerate() {
-        if matches!(b, b' ' | b'\t' | b'\x0C' | b'\x0B' | b'\r' | b'\n') {
-            if let Some(s) = start.take() {
-                words.push(Token { start: s as u32, end: i as u32, col: s as u32 + 1, quoted: false });
+        match LEX[b as usize] {
+            WS => {
+                if let Some(s) = start.take() {
+                    words.push(Token { start: s as u32, end: i as u32, col: s as u32 + 1, quoted: false });
+                }
             }
-        } else if start.is_none() {
-            start = Some(i);
+            QUOTE => return false,
+            _ => {
+                if start.is_none() {
+                    start = Some(i);
+                }
+            }
         }
     }
     if let Some(s) = start {
         words.push(Token { start: s as u32, end: line.len() as u32, col: s as u32 + 1, quoted: false });
     }
+    true
+}
+
+const WS: u8 = 1;
+const QUOTE: u8 = 2;
+
+/// Byte classes for [`split_plain_into`]: the grammar's `ws` and `"`.
+static LEX: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b' ' as usize] = WS;
+    t[b'\t' as usize] = WS;
+    t[0x0C] = WS;
+    t[0x0B] = WS;
+    t[b'\r' as usize] = WS;
+    t[b'\n' as usize] = WS;
+    t[b'"' as usize] = QUOTE;
+    t
+};
+
+fn plain_token(line: &str, w: &str) -> Token {
+    let start = (w.as_ptr() as usize - line.as_ptr() as usize) as u32;
+    Token { start, end: start + w.len() as u32, col: start + 1, quoted: false }
 }
 
 /// The grammar-driven tokeniser (any line, quotes included).
@@ -111,7 +142,12 @@ pub fn tokenize_pest(line: &str) -> Tokens {
             }
         }
         Err(_) => {
-            split_plain_into(line, &mut out.words);
+            // Unreachable (the grammar accepts any line); never panic.
+            out.words = line
+                .split([' ', '\t', '\x0C', '\x0B', '\r', '\n'])
+                .filter(|w| !w.is_empty())
+                .map(|w| plain_token(line, w))
+                .collect();
         }
     }
     out

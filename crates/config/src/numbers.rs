@@ -115,6 +115,10 @@ impl Ctx {
         max: u128,
         ignore_error: bool,
     ) -> Option<u128> {
+        if let Some(v) = plain_decimal(s, spec.base).filter(|v| *v <= spec.max_type && *v >= min && *v <= max) {
+            // The usual well-formed value: what the full path below returns.
+            return Some(v);
+        }
         let warn = self.warn_prefix(ignore_error);
         let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
         let (val, rest) = parse_unsigned_prefix(t, spec.base);
@@ -238,6 +242,17 @@ fn simple_decimal(s: &str, shift: u32) -> Option<u64> {
 /// Parse an unsigned prefix in `base` (0 = auto like strtoul). Returns the
 /// value (None on overflow) and the unparsed rest. With no digits at all the
 /// rest is the whole input (strtoul sets endptr to the start).
+/// `s` as a plain decimal number ("80", "0"): only digits, at most 19 of
+/// them, read the same in `base` (10, or 0 without a leading zero, which
+/// would make it octal). Anything else is `None`, for the full path.
+fn plain_decimal(s: &str, base: u32) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 || !(base == 10 || (base == 0 && (b[0] != b'0' || b.len() == 1))) {
+        return None;
+    }
+    b.iter().try_fold(0u128, |v, &c| c.is_ascii_digit().then(|| v * 10 + u128::from(c - b'0')))
+}
+
 fn parse_unsigned_prefix(t: &str, base: u32) -> (Option<u128>, &str) {
     let (body, sign_len) = match t.as_bytes().first() {
         Some(b'+') | Some(b'-') => (&t[1..], 1),

@@ -179,6 +179,10 @@ pub struct Preprocessor {
     /// ([`MAX_TOTAL_GENERATED_LINES`]; lowered by unit tests).
     generated_total: u64,
     total_limit: u64,
+    /// Line buffers given back by the parser ([`Preprocessor::recycle`]).
+    spare: Vec<String>,
+    /// Byte classes of the physical line last read ([`scan_line`]).
+    phys_classes: u8,
 }
 
 /// Marker lines of the consolidated configuration. They start with a NUL,
@@ -282,6 +286,8 @@ impl Preprocessor {
             generated: 0,
             generated_total: 0,
             total_limit: MAX_TOTAL_GENERATED_LINES,
+            spare: Vec::new(),
+            phys_classes: C_ANY,
         };
         let std_def = |name: &str, value: &str, builtin, min, max, num| Def {
             name: name.to_string(),
@@ -518,7 +524,8 @@ impl Preprocessor {
         // past the limit rather than trusting it.
         let room = MAX_TOTAL_BYTES.saturating_sub(self.bytes_read);
         let cap = MAX_FILE_BYTES.min(room);
-        let mut bytes = Vec::new();
+        // Sized from st_size (one read for a regular file), within the cap.
+        let mut bytes = Vec::with_capacity(m.len().min(cap) as usize + 1);
         file.take(cap + 1).read_to_end(&mut bytes).map_err(|e| problem(&io_reason(&e)))?;
         if bytes.len() as u64 > cap {
             return Err(if cap == MAX_FILE_BYTES {
@@ -556,8 +563,9 @@ impl Preprocessor {
                 continue;
             }
             let rest = &file.text[file.pos..];
-            // str::find(char) is memchr: megabyte lines are cheap.
-            let len = rest.find('\n').unwrap_or(rest.len());
+            // The end of the line and the classes of its bytes in one pass
+            // (lines are short: memchr's set-up costs more than it saves).
+            let (len, flags) = scan_line(rest.as_bytes());
             let start = file.pos;
             file.pos += len + 1;
             let raw = &file.text[start..start + len];
@@ -595,7 +603,7 @@ impl Preprocessor {
                 self.end_multiline_def_on_blank();
                 continue;
             }
-            if raw.bytes().any(|b| b == 0) {
+            if flags & C_NUL != 0 {
                 let o = self.raw_origin(1);
                 diags.push(
                     Severity::GeneralError,
@@ -609,16 +617,17 @@ impl Preprocessor {
                 self.end_multiline_def_on_blank();
                 continue;
             }
-            let lead = text.len() - text.trim_start_matches(is_blank).len();
-            if !text.bytes().any(|b| matches!(b, b'#' | b'!' | b'"' | b'\\')) {
+            let lead = text.len() - trim_blank_start(text).len();
+            if flags & C_SPECIAL == 0 {
                 // Nothing to decomment (the common case).
-                let t = text.trim_matches(is_blank);
+                let t = trim_blank_end(&text[lead..]);
                 if t.is_empty() {
                     continue;
                 }
-                let t = t.to_string();
+                let out = take_buffer(&mut self.spare, t);
+                self.phys_classes = flags;
                 self.last_origin = self.raw_origin(lead as u32 + 1);
-                return Some(t);
+                return Some(out);
             }
             let text = text.to_string();
             let (line, unterminated) = decomment(&text);
@@ -629,8 +638,20 @@ impl Preprocessor {
             if line.0.is_empty() {
                 continue;
             }
+            // Decommenting only removes bytes: the classes still cover it.
+            self.phys_classes = flags;
             self.last_origin = self.raw_origin(lead as u32 + 1);
             return Some(line.0);
+        }
+    }
+
+    /// Give back the text of a line handed out by [`Preprocessor::next_line`]
+    /// once it is handled: the next line reuses its buffer, which saves an
+    /// allocation and a free per line of a big configuration.
+    pub fn recycle(&mut self, mut text: String) {
+        if self.spare.len() < 8 && (MIN_BUFFER..=MAXBUF).contains(&text.capacity()) {
+            text.clear();
+            self.spare.push(text);
         }
     }
 
@@ -645,7 +666,11 @@ impl Preprocessor {
     /// The next logical line, or `None` at the end of the configuration.
     pub fn next_line(&mut self, diags: &mut Diagnostics) -> Option<Line> {
         let mut buf;
+        // Byte classes the line may contain: a line read straight from a
+        // file skips the `$` and brace scans when it has neither.
+        let mut classes;
         loop {
+            classes = C_ANY;
             if let Some((text, origin)) = self.residue.take() {
                 self.last_origin = origin;
                 buf = text;
@@ -669,6 +694,7 @@ impl Preprocessor {
                 }
             } else {
                 buf = self.next_physical(diags)?;
+                classes = self.phys_classes;
                 self.generated = 0;
                 if let Some(i) = self.multiline_def {
                     self.continue_definition(i, &buf, diags);
@@ -678,7 +704,7 @@ impl Preprocessor {
             if buf.is_empty() {
                 continue;
             }
-            match self.process_line(buf, diags) {
+            match self.process_line(buf, classes & C_DOLLAR != 0, diags) {
                 Some(l) => {
                     if self.is_include(&l) {
                         // In a consolidated configuration the included
@@ -697,7 +723,7 @@ impl Preprocessor {
         if self.placeholders && buf.contains(['\u{E000}', '\u{E001}']) {
             buf = buf.replace(HASH_MARK, "#").replace(BANG_MARK, "!");
         }
-        Some(self.split_braces(buf, diags))
+        Some(self.split_braces(buf, classes & (C_DOLLAR | C_BRACE) != 0, diags))
     }
 
     /// A continuation line of the multi-line definition `defs[i]`.
@@ -801,7 +827,8 @@ impl Preprocessor {
 
     /// `@id` filtering, definitions, `~SEQ`/`~LST`, `$` substitution.
     /// Returns `None` when the line is consumed.
-    fn process_line(&mut self, mut buf: String, diags: &mut Diagnostics) -> Option<String> {
+    /// `may_have_dollar`: false if the line is known to have no `$`.
+    fn process_line(&mut self, mut buf: String, may_have_dollar: bool, diags: &mut Diagnostics) -> Option<String> {
         let mut passes = 0u32;
         loop {
             passes += 1;
@@ -844,7 +871,7 @@ impl Preprocessor {
             if buf.starts_with('~') {
                 return Some(buf);
             }
-            if buf.bytes().any(|b| b == b'$') {
+            if may_have_dollar && buf.bytes().any(|b| b == b'$') {
                 match self.replace_params(&buf, diags) {
                     None => return Some(buf),
                     Some(new) => {
@@ -901,38 +928,18 @@ impl Preprocessor {
 
     /// Split at the first `{`/`}` outside quotes; the residue becomes the
     /// next line. Tracks the block depth for "Extra '}' found".
-    fn split_braces(&mut self, buf: String, diags: &mut Diagnostics) -> Line {
+    /// `may_have_brace`: false if the line is known to have no brace.
+    fn split_braces(&mut self, buf: String, may_have_brace: bool, diags: &mut Diagnostics) -> Line {
         let origin = self.last_origin;
         let bytes = buf.as_bytes();
-        let mut pos = None;
-        let has_brace = bytes.iter().any(|&b| b == b'{' || b == b'}');
-        if !has_brace {
-            // Nothing to split (most lines).
-        } else if bytes[0] == b'{' || bytes[0] == b'}' {
-            pos = Some(0);
-        } else {
-            let mut i = 0;
-            while i < bytes.len() {
-                match bytes[i] {
-                    b'"' => match buf[i + 1..].find('"') {
-                        Some(j) => i = i + 1 + j + 1,
-                        None => break,
-                    },
-                    b'{' | b'}' => {
-                        pos = Some(i);
-                        break;
-                    }
-                    _ => i += 1,
-                }
-            }
-        }
+        let pos = if may_have_brace { first_brace(bytes) } else { None };
         let mut text = buf;
         if let Some(p) = pos {
             let skip = if p == 0 { 1 + text[1..].len() - text[1..].trim_start_matches(is_blank).len() } else { 0 };
             let rest = text[p + skip..].trim_end_matches(is_blank);
             if !rest.is_empty() {
                 let col = origin.col + (p + skip) as u32;
-                self.residue = Some((rest.to_string(), origin.at_col(col)));
+                self.residue = Some((take_buffer(&mut self.spare, rest), origin.at_col(col)));
                 text.truncate(p + skip);
             }
         }
@@ -1498,6 +1505,82 @@ fn parse_c_long(s: &str) -> Option<i64> {
     };
     let v = if neg { -i128::from(v) } else { i128::from(v) };
     i64::try_from(v).ok()
+}
+
+/// The first `{` or `}` outside double quotes (an unclosed quote hides the
+/// rest of the line), in one pass.
+fn first_brace(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(j) = b[i..].iter().position(|&c| matches!(c, b'{' | b'}' | b'"')) {
+        let k = i + j;
+        if b[k] != b'"' {
+            return Some(k);
+        }
+        i = k + 1 + b[k + 1..].iter().position(|&c| c == b'"')? + 1;
+    }
+    None
+}
+
+/// Line buffers are at least this big, so a recycled one rarely grows.
+const MIN_BUFFER: usize = 64;
+
+/// A copy of `s` in a recycled buffer if there is one.
+fn take_buffer(spare: &mut Vec<String>, s: &str) -> String {
+    let mut out = spare.pop().unwrap_or_else(|| String::with_capacity(MIN_BUFFER.max(s.len())));
+    out.push_str(s);
+    out
+}
+
+/// Byte classes of [`byte_classes`].
+const C_NUL: u8 = 1;
+/// Bytes decommenting deals with: `#`, `!`, `"`, `\\`.
+const C_SPECIAL: u8 = 2;
+/// The end of a line (never in the union [`scan_line`] returns).
+const C_NEWLINE: u8 = 4;
+const C_DOLLAR: u8 = 8;
+const C_BRACE: u8 = 16;
+/// Nothing known about a line (it did not come straight from a file).
+const C_ANY: u8 = 0xFF;
+
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[0] = C_NUL;
+    t[b'#' as usize] = C_SPECIAL;
+    t[b'!' as usize] = C_SPECIAL;
+    t[b'"' as usize] = C_SPECIAL;
+    t[b'\\' as usize] = C_SPECIAL;
+    t[b'\n' as usize] = C_NEWLINE;
+    t[b'$' as usize] = C_DOLLAR;
+    t[b'{' as usize] = C_BRACE;
+    t[b'}' as usize] = C_BRACE;
+    t
+};
+
+/// The length of the first line of `s` (up to `\n` or the end) and the
+/// union of the classes of its bytes: one table look-up a byte instead of a
+/// scan for each kind.
+fn scan_line(s: &[u8]) -> (usize, u8) {
+    let mut flags = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let c = CLASSES[b as usize];
+        if c == C_NEWLINE {
+            return (i, flags);
+        }
+        flags |= c;
+    }
+    (s.len(), flags)
+}
+
+/// `s` without leading blanks (space, tab: ASCII, so bytes suffice).
+fn trim_blank_start(s: &str) -> &str {
+    let n = s.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+    &s[n..]
+}
+
+/// `s` without trailing blanks.
+fn trim_blank_end(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|&b| b == b' ' || b == b'\t').count();
+    &s[..s.len() - n]
 }
 
 /// Blank as keepalived means it (isblank): space or tab. A plain fn is a

@@ -67,9 +67,20 @@ pub(crate) fn sockaddr(ctx: &mut Ctx, ip: &str, port: Option<&str>) -> Option<(I
 
 /// The address part of `inet_stosockaddr` (family by the presence of ':').
 pub(crate) fn parse_ip(ip: &str) -> Option<IpAddr> {
-    let cut = ip.find('-').or_else(|| ip.find('/')).unwrap_or(ip.len());
+    // One pass for the first '-', the first '/' and any ':' (10,000 real
+    // servers are 10,000 calls).
+    let (mut dash, mut slash, mut colon) = (None, None, false);
+    for (i, c) in ip.bytes().enumerate() {
+        match c {
+            b'-' if dash.is_none() => dash = Some(i),
+            b'/' if slash.is_none() => slash = Some(i),
+            b':' => colon = true,
+            _ => {}
+        }
+    }
+    let cut = dash.or(slash).unwrap_or(ip.len());
     let s = &ip[..cut];
-    if ip.contains(':') {
+    if colon {
         s.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
     } else {
         s.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)

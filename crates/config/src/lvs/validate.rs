@@ -8,6 +8,7 @@ use crate::diag::{Origin, Severity};
 use crate::engine::Ctx;
 use crate::global::scripts::{check_notify_script_secure, check_script_secure, flags, report_security};
 use crate::system::SystemView;
+use std::collections::HashSet;
 
 pub fn validate(ctx: &mut Ctx, sys: &SystemView) {
     link_vsg_to_vs(ctx);
@@ -227,9 +228,13 @@ fn real_servers(ctx: &mut Ctx, vs: &mut VirtualServer) -> u64 {
     let o = vs.origin;
     let rss = std::mem::take(&mut vs.real_servers);
     let mut kept: Vec<RealServer> = Vec::with_capacity(rss.len());
+    // (address, port) of the kept ones: a scan of `kept` per server was
+    // quadratic in the servers of a virtual server.
+    let mut seen: HashSet<(std::net::IpAddr, u16), crate::engine::FnvBuild> =
+        HashSet::with_capacity_and_hasher(rss.len(), Default::default());
     let mut weight_sum: u64 = 0;
     for mut rs in rss {
-        if kept.iter().any(|r| r.addr == rs.addr && r.port == rs.port) {
+        if !seen.insert((rs.addr, rs.port)) {
             let m = format!("VS {}: real server {} is duplicated - removing second rs", fmt_vs(vs), fmt_rs(&rs, vs));
             err(ctx, &o, m);
             continue;

@@ -69,11 +69,26 @@ fn run(ctx: &mut Ctx, sys: &SystemView, g: &VrrpGlobals, instances: &mut [VrrpIn
         }
     }
     sync_groups(ctx, instances);
+    // Each instance's group by name, without a scan and a clone each (no
+    // instance completion looks at the groups in `ctx`).
+    let groups = std::mem::take(&mut ctx.cfg.vrrp.sync_groups);
+    let mut by_name: std::collections::HashMap<&str, &SyncGroup> = std::collections::HashMap::new();
+    for sg in groups.iter().rev() {
+        // The first group of a name wins, as `find` did.
+        by_name.insert(sg.name.as_str(), sg);
+    }
+    let mut ok = true;
     for v in instances.iter_mut() {
-        let group = v.sync_group.as_ref().and_then(|n| ctx.cfg.vrrp.sync_groups.iter().find(|s| &s.name == n)).cloned();
-        if !complete_instance(ctx, sys, g, v, group.as_ref()) {
-            return false;
+        let group = v.sync_group.as_deref().and_then(|n| by_name.get(n).copied());
+        if !complete_instance(ctx, sys, g, v, group) {
+            ok = false;
+            break;
         }
+    }
+    drop(by_name);
+    ctx.cfg.vrrp.sync_groups = groups;
+    if !ok {
+        return false;
     }
     if vrid_conflicts(ctx, sys, instances) {
         return false;

@@ -151,10 +151,25 @@ impl VrrpShell {
     /// returned plan; missing interfaces and sources in `facts`.
     fn add_instances(&mut self, cfg: &Config, facts: &mut Facts) -> SocketPlan {
         let mut plan = SocketPlan::default();
+        // Models by name (the first of a name, as a scan would find) and
+        // interfaces by name: with 1,000 instances a scan and a getifaddrs
+        // dump per instance made a reload take seconds.
+        let mut models: HashMap<&str, &VrrpInstance> = HashMap::with_capacity(cfg.vrrp.instances.len());
+        for m in cfg.vrrp.instances.iter().rev() {
+            models.insert(m.name.as_str(), m);
+        }
+        let mut ifaces = IfaceCache::new();
         for (id, inst) in self.router.instances().iter().enumerate() {
             let c = &inst.config;
-            let model = cfg.vrrp.instances.iter().find(|m| m.name == c.name);
-            let link = instance_link(c, model, &mut self.sysctls, self.firewall.as_mut(), &mut facts.down_ifaces);
+            let model = models.get(c.name.as_str()).copied();
+            let link = instance_link(
+                c,
+                model,
+                &mut self.sysctls,
+                self.firewall.as_mut(),
+                &mut facts.down_ifaces,
+                &mut ifaces,
+            );
             match link.src {
                 Some(a) => facts.sources.push((id, Some(a))),
                 None if link.found => {
@@ -381,9 +396,10 @@ fn instance_link(
     sysctls: &mut Sysctls,
     firewall: Option<&mut Firewall>,
     down_ifaces: &mut Vec<String>,
+    ifaces: &mut IfaceCache,
 ) -> Link {
     let ifname = c.interface.clone().unwrap_or_else(|| "eth0".to_string());
-    let info = interface_info(&ifname).ok();
+    let info = ifaces.entry(ifname.clone()).or_insert_with(|| interface_info(&ifname).ok()).clone();
     let ifindex = info.as_ref().map_or(0, |i| i.index);
     if info.is_none() {
         warn!("({}) interface {ifname} not found", c.name);
@@ -403,13 +419,21 @@ fn instance_link(
     let mut link = Link { ifname, ifindex, mac, vip_ifindex: ifindex, vmac: None, src, found, src_from: None };
     if let (Some(vm), Some(base)) = (model.and_then(|m| m.use_vmac.as_ref()), info.as_ref()) {
         attach_vmac(c, model, vm, base, &mut link, sysctls, firewall);
+        // Creating a VMAC may have deleted or re-created interfaces.
+        ifaces.clear();
     } else if let (Some(ip), Some(base)) = (model.and_then(|m| m.use_ipvlan.as_ref()), info.as_ref()) {
         attach_ipvlan(c, model, ip, base, &mut link);
+        // So may creating an ipvlan.
+        ifaces.clear();
     }
     let ours = c.src_ip.is_some() || (c.ipv6 && link.vmac.is_some());
     link.src_from = info.filter(|_| !ours).map(|i| i.index);
     link
 }
+
+/// Interfaces looked up while one configuration is set up, by name (`None`:
+/// not found).
+type IfaceCache = HashMap<String, Option<InterfaceInfo>>;
 
 /// use_vmac: the instance lives on its own macvlan carrying the virtual
 /// MAC; its addresses go there, adverts and GARPs leave from it (from the
