@@ -20,6 +20,7 @@ mod routes;
 mod rx_bufs;
 mod setup;
 mod sync_daemon;
+mod vmac_name;
 use crate::track_file;
 
 use keepalived_config::model::ip::IpAddress;

@@ -5,6 +5,7 @@
 //! their side effects (VMACs created, sockets opened, messages logged) are
 //! keepalived's order.
 
+use super::vmac_name::{self, VmacNames};
 use super::{
     advert_ttl, debounce, extra_garp, link_is_up, local_igmp, match_key, notify, open_recorder, routes, rx_bufs,
     sync_daemon, track_file, Meta, Sock, Statics, TrackScript, VrrpShell,
@@ -159,6 +160,7 @@ impl VrrpShell {
             models.insert(m.name.as_str(), m);
         }
         let mut ifaces = IfaceCache::new();
+        let mut names = vmac_names(cfg);
         for (id, inst) in self.router.instances().iter().enumerate() {
             let c = &inst.config;
             let model = models.get(c.name.as_str()).copied();
@@ -169,6 +171,7 @@ impl VrrpShell {
                 self.firewall.as_mut(),
                 &mut facts.down_ifaces,
                 &mut ifaces,
+                &mut names,
             );
             match link.src {
                 Some(a) => facts.sources.push((id, Some(a))),
@@ -397,6 +400,7 @@ fn instance_link(
     firewall: Option<&mut Firewall>,
     down_ifaces: &mut Vec<String>,
     ifaces: &mut IfaceCache,
+    names: &mut VmacNames,
 ) -> Link {
     let ifname = c.interface.clone().unwrap_or_else(|| "eth0".to_string());
     let info = ifaces.entry(ifname.clone()).or_insert_with(|| interface_info(&ifname).ok()).clone();
@@ -418,13 +422,22 @@ fn instance_link(
     let found = info.is_some();
     let mut link = Link { ifname, ifindex, mac, vip_ifindex: ifindex, vmac: None, src, found, src_from: None };
     if let (Some(vm), Some(base)) = (model.and_then(|m| m.use_vmac.as_ref()), info.as_ref()) {
-        attach_vmac(c, model, vm, base, &mut link, sysctls, firewall);
+        let name = vm.ifname.clone().unwrap_or_else(|| {
+            let mac = vm.mac.map(|m| vmac_mac(m, vm.mac_use_vrid, c.vrid));
+            let mac = mac.unwrap_or_else(|| keepalived_netlink::vmac::default_mac(c.vrid, c.ipv6));
+            names.choose(c.vrid, c.ipv6, base.index, &vmac_name::Kind::Macvlan(mac))
+        });
+        attach_vmac(c, model, vm, name, base, &mut link, sysctls, firewall);
         // Creating a VMAC may have deleted or re-created interfaces.
         ifaces.clear();
+        names.forget_links();
     } else if let (Some(ip), Some(base)) = (model.and_then(|m| m.use_ipvlan.as_ref()), info.as_ref()) {
-        attach_ipvlan(c, model, ip, base, &mut link);
+        let name =
+            ip.ifname.clone().unwrap_or_else(|| names.choose(c.vrid, c.ipv6, base.index, &vmac_name::Kind::Ipvlan));
+        attach_ipvlan(c, model, ip, name, base, &mut link);
         // So may creating an ipvlan.
         ifaces.clear();
+        names.forget_links();
     }
     let ours = c.src_ip.is_some() || (c.ipv6 && link.vmac.is_some());
     link.src_from = info.filter(|_| !ours).map(|i| i.index);
@@ -435,6 +448,25 @@ fn instance_link(
 /// not found).
 type IfaceCache = HashMap<String, Option<InterfaceInfo>>;
 
+/// A configured VMAC MAC; with `vmac_mac_use_vrid` its last octet is the VRID.
+fn vmac_mac(mut m: [u8; 6], use_vrid: bool, vrid: u8) -> [u8; 6] {
+    if use_vrid {
+        m[5] = vrid;
+    }
+    m
+}
+
+/// The VMAC/ipvlan names of a configuration: `vmac_prefix`, and the names instances configure.
+fn vmac_names(cfg: &Config) -> VmacNames {
+    let configured = cfg.vrrp.instances.iter().filter_map(|m| {
+        m.use_vmac
+            .as_ref()
+            .and_then(|v| v.ifname.clone())
+            .or_else(|| m.use_ipvlan.as_ref().and_then(|i| i.ifname.clone()))
+    });
+    VmacNames::new(cfg.global.vmac_prefix(), configured)
+}
+
 /// use_vmac: the instance lives on its own macvlan carrying the virtual
 /// MAC; its addresses go there, adverts and GARPs leave from it (from the
 /// base with vmac_xmit_base). A VMAC that cannot be created is logged and
@@ -443,20 +475,16 @@ fn attach_vmac(
     c: &InstanceConfig,
     model: Option<&VrrpInstance>,
     vm: &keepalived_config::model::vrrp::Vmac,
+    name: String,
     base: &InterfaceInfo,
     link: &mut Link,
     sysctls: &mut Sysctls,
     firewall: Option<&mut Firewall>,
 ) {
     let mut spec = keepalived_netlink::vmac::VmacSpec::new(c.vrid, base.index, c.ipv6);
-    if let Some(n) = &vm.ifname {
-        spec.name = n.clone();
-    }
-    if let Some(mut m) = vm.mac {
-        if vm.mac_use_vrid {
-            m[5] = c.vrid;
-        }
-        spec.mac = m;
+    spec.name = name;
+    if let Some(m) = vm.mac {
+        spec.mac = vmac_mac(m, vm.mac_use_vrid, c.vrid);
     }
     spec.other_family_evips = model.is_some_and(|m| m.evips.iter().any(|a| a.addr.is_ipv6() != c.ipv6));
     match keepalived_netlink::vmac::create_vmac(&spec, sysctls) {
@@ -489,10 +517,11 @@ fn attach_ipvlan(
     c: &InstanceConfig,
     model: Option<&VrrpInstance>,
     ip: &keepalived_config::model::vrrp::Ipvlan,
+    name: String,
     base: &InterfaceInfo,
     link: &mut Link,
 ) {
-    let spec = ipvlan_spec(c, model, ip, base);
+    let spec = ipvlan_spec(c, model, ip, name, base);
     match keepalived_netlink::ipvlan::create_ipvlan(&spec) {
         Ok(v) => {
             info!("({}) ipvlan {} on {}", c.name, v.name, link.ifname);
@@ -510,12 +539,13 @@ fn ipvlan_spec(
     c: &InstanceConfig,
     model: Option<&VrrpInstance>,
     ip: &keepalived_config::model::vrrp::Ipvlan,
+    name: String,
     base: &InterfaceInfo,
 ) -> keepalived_netlink::ipvlan::IpvlanSpec {
     use keepalived_config::ipaddr::rttables;
     let host = |a: &IpAddr| if a.is_ipv6() { 128 } else { 32 };
     keepalived_netlink::ipvlan::IpvlanSpec {
-        name: ip.ifname.clone().unwrap_or_else(|| keepalived_netlink::vmac::default_name(c.vrid)),
+        name,
         base_ifindex: base.index,
         flags: keepalived_netlink::ipvlan::ipvlan_flags(ip.mode.as_deref()),
         vrf_master: keepalived_netlink::ipvlan::vrf_master_of(base.index).ok().flatten(),
