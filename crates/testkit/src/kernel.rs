@@ -1,0 +1,277 @@
+//! Kernel state (links, addresses, routes, rules) read through rtnetlink,
+//! inside the test's network namespace: tests assert on the kernel's own
+//! answer rather than on `ip`'s text. rtnetlink is async; each read runs
+//! on a small current-thread tokio runtime, on a thread that entered the
+//! named namespace when there is one.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use futures_util::TryStreamExt;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
+use netlink_packet_route::rule::{RuleAttribute, RuleMessage};
+use rtnetlink::{Handle, IpVersion, RouteMessageBuilder};
+
+/// Where to read: the current namespace or a named one (`ip netns`).
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    ns: Option<String>,
+}
+
+/// One interface.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+    /// IFF_UP (administratively up).
+    pub up: bool,
+    /// `veth`, `macvlan`, ... (none for lo and plain devices).
+    pub kind: Option<String>,
+    pub mac: Vec<u8>,
+    /// The lower device (IFLA_LINK) of a VMAC or veth.
+    pub parent: Option<u32>,
+    /// The IFLA_LINKINFO attributes (kind and data: a macvlan's mode...).
+    pub info: Vec<LinkInfo>,
+}
+
+/// One address on an interface.
+#[derive(Clone, Debug)]
+pub struct Addr {
+    pub ifname: String,
+    pub addr: IpAddr,
+    pub prefix_len: u8,
+    pub flags: AddressFlags,
+    /// Preferred and valid lifetimes in seconds (u32::MAX: forever).
+    pub preferred: u32,
+    pub valid: u32,
+}
+
+/// One route, with every attribute but the time-varying ones.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub table: u32,
+    pub kind: RouteType,
+    pub dst: Option<(IpAddr, u8)>,
+    /// Header and attributes, interfaces by name: what parity tests compare.
+    pub text: String,
+}
+
+/// One policy rule (header and attributes).
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub priority: Option<u32>,
+    pub table: Option<u32>,
+    pub text: String,
+}
+
+impl Kernel {
+    /// The namespace the caller runs in (an [`crate::in_netns`] body).
+    pub fn current() -> Kernel {
+        Kernel { ns: None }
+    }
+
+    /// The namespace `/run/netns/ns`.
+    pub fn named(ns: &str) -> Kernel {
+        Kernel { ns: Some(ns.to_string()) }
+    }
+
+    pub fn links(&self) -> Vec<Link> {
+        self.read(|h| async move { dump_links(&h).await.into_iter().map(link).collect() })
+    }
+
+    pub fn link(&self, name: &str) -> Option<Link> {
+        self.links().into_iter().find(|l| l.name == name)
+    }
+
+    /// Addresses of `ifname`, or of every interface.
+    pub fn addresses(&self, ifname: Option<&str>) -> Vec<Addr> {
+        let all: Vec<Addr> = self.read(|h| async move {
+            let names = names(&dump_links(&h).await);
+            let msgs: Vec<AddressMessage> = h.address().get().execute().try_collect().await.expect("address dump");
+            msgs.into_iter().map(|m| addr(&names, m)).collect()
+        });
+        all.into_iter().filter(|a| ifname.is_none_or(|n| a.ifname == n)).collect()
+    }
+
+    /// `addr` (an address without its prefix) is on `ifname` (any interface when none).
+    pub fn has_addr(&self, ifname: Option<&str>, addr: &str) -> bool {
+        let want: IpAddr = addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}"));
+        self.addresses(ifname).iter().any(|a| a.addr == want)
+    }
+
+    /// The interfaces holding `addr`.
+    pub fn holders(&self, addr: &str) -> Vec<String> {
+        let want: IpAddr = addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}"));
+        self.addresses(None).into_iter().filter(|a| a.addr == want).map(|a| a.ifname).collect()
+    }
+
+    /// Routes of both families in `table`, or in every table.
+    pub fn routes(&self, table: Option<u32>) -> Vec<Route> {
+        let all: Vec<Route> = self.read(|h| async move {
+            let names = names(&dump_links(&h).await);
+            let mut out = Vec::new();
+            for req in [RouteMessageBuilder::<Ipv4Addr>::new().build(), RouteMessageBuilder::<Ipv6Addr>::new().build()] {
+                let msgs: Vec<RouteMessage> = h.route().get(req).execute().try_collect().await.expect("route dump");
+                out.extend(msgs.into_iter().map(|m| route(&names, m)));
+            }
+            out
+        });
+        all.into_iter().filter(|r| table.is_none_or(|t| r.table == t)).collect()
+    }
+
+    /// Policy rules of both families.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.read(|h| async move {
+            let mut out = Vec::new();
+            for v in [IpVersion::V4, IpVersion::V6] {
+                let msgs: Vec<RuleMessage> = h.rule().get(v).execute().try_collect().await.expect("rule dump");
+                out.extend(msgs.into_iter().map(rule));
+            }
+            out
+        })
+    }
+
+    /// Run one rtnetlink conversation in the namespace.
+    fn read<T, F, Fut>(&self, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(Handle) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = T>,
+    {
+        let talk = move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_io().build().expect("tokio runtime");
+            rt.block_on(async move {
+                let (conn, handle, _) = rtnetlink::new_connection().expect("rtnetlink socket");
+                tokio::spawn(conn);
+                f(handle).await
+            })
+        };
+        match &self.ns {
+            Some(ns) => crate::netns::within(ns, talk),
+            None => std::thread::spawn(talk).join().expect("the rtnetlink thread"),
+        }
+    }
+}
+
+async fn dump_links(h: &Handle) -> Vec<LinkMessage> {
+    h.link().get().execute().try_collect().await.expect("link dump")
+}
+
+fn names(links: &[LinkMessage]) -> HashMap<u32, String> {
+    links.iter().map(|l| (l.header.index, link_name(l))).collect()
+}
+
+fn link_name(m: &LinkMessage) -> String {
+    m.attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::IfName(n) => Some(n.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn link(m: LinkMessage) -> Link {
+    let name = link_name(&m);
+    let up = m.header.flags.contains(LinkFlags::Up);
+    let (mut mac, mut parent, mut info) = (Vec::new(), None, Vec::new());
+    for a in m.attributes {
+        match a {
+            LinkAttribute::Address(a) => mac = a,
+            LinkAttribute::Link(i) => parent = Some(i),
+            LinkAttribute::LinkInfo(i) => info = i,
+            _ => {}
+        }
+    }
+    let kind = info.iter().find_map(|i| match i {
+        LinkInfo::Kind(k) => Some(k.to_string()),
+        _ => None,
+    });
+    Link { index: m.header.index, name, up, kind, mac, parent, info }
+}
+
+fn addr(names: &HashMap<u32, String>, m: AddressMessage) -> Addr {
+    let ifname = names.get(&m.header.index).cloned().unwrap_or_default();
+    let (mut address, mut local, mut flags) = (None, None, AddressFlags::empty());
+    let (mut preferred, mut valid) = (u32::MAX, u32::MAX);
+    for a in m.attributes {
+        match a {
+            AddressAttribute::Address(ip) => address = Some(ip),
+            AddressAttribute::Local(ip) => local = Some(ip),
+            AddressAttribute::Flags(f) => flags = f,
+            AddressAttribute::CacheInfo(c) => (preferred, valid) = (c.ifa_preferred, c.ifa_valid),
+            _ => {}
+        }
+    }
+    // IFA_LOCAL is the interface's own address; IFA_ADDRESS the peer's on a point-to-point link.
+    let addr = local.or(address).expect("an address message without an address");
+    Addr { ifname, addr, prefix_len: m.header.prefix_len, flags, preferred, valid }
+}
+
+fn route(names: &HashMap<u32, String>, m: RouteMessage) -> Route {
+    let h = &m.header;
+    let mut table = u32::from(h.table);
+    let mut dst = None;
+    let mut attrs = Vec::new();
+    for a in &m.attributes {
+        match a {
+            RouteAttribute::Table(t) => table = *t,
+            RouteAttribute::Destination(d) => dst = ip_of(d).map(|ip| (ip, h.destination_prefix_length)),
+            RouteAttribute::CacheInfo(_) => {}
+            RouteAttribute::Expires(_) => attrs.push("Expires(N)".to_string()),
+            RouteAttribute::Oif(i) => attrs.push(format!("Oif({})", names.get(i).map_or("?", |n| n))),
+            RouteAttribute::Iif(i) => attrs.push(format!("Iif({})", names.get(i).map_or("?", |n| n))),
+            other => attrs.push(format!("{other:?}")),
+        }
+    }
+    let text = format!(
+        "table {table} {:?} {:?} {:?} {:?} tos {} src/{} dst {dst:?} {attrs:?}",
+        h.kind, h.protocol, h.scope, h.flags, h.tos, h.source_prefix_length
+    );
+    Route { table, kind: h.kind, dst, text }
+}
+
+fn ip_of(a: &RouteAddress) -> Option<IpAddr> {
+    match a {
+        RouteAddress::Inet(ip) => Some(IpAddr::V4(*ip)),
+        RouteAddress::Inet6(ip) => Some(IpAddr::V6(*ip)),
+        _ => None,
+    }
+}
+
+fn rule(m: RuleMessage) -> Rule {
+    let mut priority = None;
+    let mut table = (m.header.table != 0).then_some(u32::from(m.header.table));
+    for a in &m.attributes {
+        match a {
+            RuleAttribute::Priority(p) => priority = Some(*p),
+            RuleAttribute::Table(t) => table = Some(*t),
+            _ => {}
+        }
+    }
+    let text = format!("{:?} {:?}", m.header, m.attributes);
+    Rule { priority, table, text }
+}
+
+impl fmt::Display for Addr {
+    /// `eth0 inet 192.0.2.1/24`, as `ip -o addr show` prints its first columns.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let family = if self.addr.is_ipv4() { "inet" } else { "inet6" };
+        write!(f, "{} {family} {}/{}", self.ifname, self.addr, self.prefix_len)
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
