@@ -8,9 +8,9 @@
 //! address that 2.2.7 fails to delete).
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::kernel::{Addr, Kernel};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
+use std::net::IpAddr;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -40,19 +40,23 @@ vrrp_instance VI_A {
 }
 ";
 
-/// Addresses on eth0 (the node's own IPv4 and the random link-local
-/// address aside), lifetimes cut to "forever"/a number, plus whether the
-/// autojoin group is joined.
+/// Addresses on eth0 as the kernel reports them (the node's own IPv4 and
+/// the random link-local address aside), lifetimes cut to "forever"/a
+/// number, plus whether the autojoin group is joined (`ip maddr`: group
+/// memberships are not an rtnetlink dump).
 fn snapshot(n: &str) -> String {
-    let addrs = sh(&format!(
-        "ip -n {n} -o addr show dev eth0 | grep -v 'fe80::\\|198.51.100.1/24' \
-         | sed -e 's/\\\\ *valid_lft.*//' -e 's/^[0-9]*: //'"
-    ));
-    let mut lines: Vec<&str> = addrs.lines().map(str::trim_end).collect();
+    let own: IpAddr = "198.51.100.1".parse().unwrap();
+    let link_local = |a: &IpAddr| matches!(a, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80);
+    let addrs: Vec<Addr> =
+        Kernel::named(n).addresses(Some("eth0")).into_iter().filter(|a| a.addr != own && !link_local(&a.addr)).collect();
+    let mut lines: Vec<&str> = addrs.iter().map(|a| a.text.as_str()).collect();
     lines.sort_unstable();
-    let lft = sh(&format!("ip -n {n} -o addr show dev eth0 | grep 2001:db8::1[45] | sed 's/.*preferred_lft //'"));
-    let lft: Vec<String> =
-        lft.lines().map(|l| if l.contains("forever") { "forever" } else { "finite" }.into()).collect();
+    let timed: [IpAddr; 2] = ["2001:db8::14".parse().unwrap(), "2001:db8::15".parse().unwrap()];
+    let lft: Vec<&str> = addrs
+        .iter()
+        .filter(|a| timed.contains(&a.addr))
+        .map(|a| if a.preferred == u32::MAX { "forever" } else { "finite" })
+        .collect();
     let maddr = sh(&format!("ip -n {n} maddr show dev eth0 | grep -c 239.1.2.3"));
     let lines: String = lines.iter().map(|l| format!("{l}\n")).collect();
     format!("{lines}-- preferred: {}\n-- 239.1.2.3 joined: {}", lft.join(" "), maddr.trim())
@@ -66,7 +70,7 @@ struct State {
 fn scenario(tag: &str, binary: &str) -> State {
     let node = Node::new("ao", tag);
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(15, || node.has_addr("2001:db8::15")), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || node.has_addr("2001:db8::15")), "{tag}: never master; log:\n{}", daemon.log());
     // DAD of the `-nodad` address (on for it) ends after about a second.
     std::thread::sleep(Duration::from_millis(2500));
     let master = snapshot(&node.ns);
@@ -77,9 +81,7 @@ fn scenario(tag: &str, binary: &str) -> State {
 
 #[test]
 fn virtual_address_options_match_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("== keepalived 2.2.7, master:\n{}\n== keepalived-rs, master:\n{}", theirs.master, ours.master);

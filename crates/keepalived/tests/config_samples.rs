@@ -92,10 +92,7 @@ fn exceptions() -> Vec<(String, i32, String)> {
 #[test]
 fn samples_match_keepalived_2_2_7() {
     let shared = shared_dir();
-    if !nix_is_root() || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true) {
-        eprintln!("SKIP: needs root and unshare -n");
-        return;
-    }
+    keepalived_testkit::require(&["unshare"]);
     let bin = env!("CARGO_BIN_EXE_keepalived");
     let samples = shared.join("samples");
     let results = shared.join("config-test-2.2.7");
@@ -164,13 +161,7 @@ const KEEPALIVED_2_2_7: &str = "/usr/sbin/keepalived";
 /// directory stays rejected by both.
 #[test]
 fn script_paths_match_keepalived_2_2_7_live() {
-    if !nix_is_root()
-        || !Path::new(KEEPALIVED_2_2_7).exists()
-        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
-    {
-        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
-        return;
-    }
+    keepalived_testkit::require(&["unshare", KEEPALIVED_2_2_7]);
     use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("ka-scriptpaths-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -275,13 +266,7 @@ fn script_paths_match_keepalived_2_2_7_live() {
 /// BFD child did not exist (issue 13 runs it).
 #[test]
 fn bfd_instances_get_no_not_running_notice_under_t() {
-    if !nix_is_root()
-        || !Path::new(KEEPALIVED_2_2_7).exists()
-        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
-    {
-        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
-        return;
-    }
+    keepalived_testkit::require(&["unshare", KEEPALIVED_2_2_7]);
     let dir = std::env::temp_dir().join(format!("ka-bfdnotice-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -304,13 +289,6 @@ fn bfd_instances_get_no_not_running_notice_under_t() {
         assert!(!ours.contains("does not run BFD"), "{name} ({notice}):\n{ours}");
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
 }
 
 #[test]
@@ -383,13 +361,7 @@ fn glob_prefix(pattern: &str, line: &str) -> bool {
 /// `Unknown keyword` for them) are counted apart: we follow master there.
 #[test]
 fn derived_configs_match_keepalived_2_2_7() {
-    if !nix_is_root()
-        || !Path::new(KEEPALIVED_2_2_7).exists()
-        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
-    {
-        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
-        return;
-    }
+    keepalived_testkit::require(&["unshare", KEEPALIVED_2_2_7]);
     let mut cases = derived::generated();
     let hand = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/config-derived.conf");
     cases.extend(derived::hand_written(&hand));

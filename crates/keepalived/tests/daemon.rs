@@ -1,27 +1,14 @@
 //! The process model, end to end: the real binary, each daemon in its own
 //! network namespace (unshare -n, with an eth0) and temporary directory
-//! (config, pid files, log). Needs root; skipped with a note otherwise.
+//! (config, pid files, log). Needs root; fails otherwise.
 
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::{require, wait_for};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
-
-fn can_run() -> bool {
-    if !is_root() || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true) {
-        eprintln!("SKIP: needs root and unshare -n");
-        return false;
-    }
-    true
-}
 
 const VRRP: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n";
 const LVS: &str =
@@ -151,17 +138,6 @@ fn start_in(tag: &str, config: &str, setup: &str, extra: &[&str], env: &[(&str, 
     Daemon { child: Some(child), dir }
 }
 
-fn wait_for(within: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 fn alive(pid: i32) -> bool {
     // A zombie is not alive: look at the state.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -181,9 +157,7 @@ fn wait_children(d: &Daemon, files: &[&str]) -> Vec<i32> {
 
 #[test]
 fn the_right_children_start() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let cases: &[(&str, String, &[&str], &[&str])] = &[
         ("vrrp-only", VRRP.to_string(), &[], &["vrrp.pid"]),
         ("lvs-only", LVS.to_string(), &[], &["checkers.pid"]),
@@ -229,9 +203,7 @@ fn count_children(ppid: i32) -> usize {
 
 #[test]
 fn killed_child_is_respawned_with_backoff() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("respawn", VRRP, &[], &[]);
     let first = wait_children(&d, &["vrrp.pid"])[0];
     // First death: restarted at once.
@@ -255,9 +227,7 @@ fn killed_child_is_respawned_with_backoff() {
 
 #[test]
 fn stopped_child_is_restarted_by_the_watchdog() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("wdog", LVS, &[], &[("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "2000")]);
     let pid = wait_children(&d, &["checkers.pid"])[0];
     // The watchdog's start-up allowance lasts until the child's loop first answers (hellos go
@@ -284,9 +254,7 @@ fn stopped_child_is_restarted_by_the_watchdog() {
 /// the read by 5 s against a 2 s timeout).
 #[test]
 fn a_child_slow_to_start_is_not_killed() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let env = [("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "2000"), ("KEEPALIVED_RS_TEST_CHILD_START_DELAY_MS", "5000")];
     let d = start("slowstart", VRRP, &[], &env);
     // The pid file comes after the delayed read; then a few hellos.
@@ -299,9 +267,7 @@ fn a_child_slow_to_start_is_not_killed() {
 
 #[test]
 fn children_die_with_the_parent() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = start("pdeath", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     let pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
     let _ = Command::new("kill").args(["-9", &d.parent_pid().to_string()]).status();
@@ -315,9 +281,7 @@ fn children_die_with_the_parent() {
 
 #[test]
 fn sigterm_stops_cleanly() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = start("term", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
     assert!(d.pid_of("keepalived.pid").is_some());
@@ -331,9 +295,7 @@ fn sigterm_stops_cleanly() {
 
 #[test]
 fn second_daemon_is_refused() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("dup", VRRP, &[], &[]);
     let first = wait_children(&d, &["vrrp.pid"])[0];
     let out = Command::new("unshare")
@@ -355,9 +317,7 @@ fn fd_count(pid: i32) -> usize {
 
 #[test]
 fn broken_config_is_refused_at_reload_with_reload_check_config() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir_conf = format!("global_defs {{\n reload_check_config\n}}\n{VRRP}{LVS}");
     let d = start("reloadcheck", &dir_conf, &[], &[]);
     let pids = wait_children(&d, &["vrrp.pid", "checkers.pid"]);
@@ -374,9 +334,7 @@ fn broken_config_is_refused_at_reload_with_reload_check_config() {
 
 #[test]
 fn missing_parameter_at_reload_ends_the_daemon_with_status_2() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = start("reload2", VRRP, &[], &[]);
     wait_children(&d, &["vrrp.pid"]);
     std::fs::write(d.conf(), VRRP.replace("virtual_router_id 51", "virtual_router_id")).unwrap();
@@ -387,9 +345,7 @@ fn missing_parameter_at_reload_ends_the_daemon_with_status_2() {
 
 #[test]
 fn permanent_child_errors_end_the_daemon_with_that_status() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     for (code, what) in [(1, "FATAL"), (2, "CONFIG"), (4, "missing permission")] {
         let v = format!("checker={code}");
         let mut d = start("exitcode", &format!("{VRRP}{LVS}"), &[], &[("KEEPALIVED_RS_TEST_CHILD_EXIT", &v)]);
@@ -418,9 +374,7 @@ fn signum_matches_keepalived() {
 
 #[test]
 fn a_hundred_reloads_leak_no_file_descriptors() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("fdleak", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     let mut pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
     pids.push(d.parent_pid());
@@ -442,9 +396,7 @@ fn a_hundred_reloads_leak_no_file_descriptors() {
 
 #[test]
 fn data_and_stats_dumps_on_signals() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("dumps", &format!("{VRRP}{LVS}"), &[], &[]);
     wait_children(&d, &["vrrp.pid", "checkers.pid"]);
     d.signal("USR1");
@@ -467,9 +419,7 @@ fn data_and_stats_dumps_on_signals() {
 
 #[test]
 fn systemd_notifications() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir = tempdir("sdnotify");
     let sock_path = dir.0.join("notify.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
@@ -497,9 +447,7 @@ fn systemd_notifications() {
 
 #[test]
 fn respawned_child_reads_the_parents_copy_not_the_edited_file() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("copy", VRRP, &[], &[]);
     let first = wait_children(&d, &["vrrp.pid"])[0];
     // Edit the file on disk, without a reload.
@@ -528,9 +476,7 @@ fn respawned_child_reads_the_parents_copy_not_the_edited_file() {
 
 #[test]
 fn vrrp_master_installs_its_vip_and_runs_notify_scripts() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir = tempdir("notify-script");
     let script = dir.0.join("n.sh");
     let out = dir.0.join("out");
@@ -562,9 +508,7 @@ fn vrrp_master_installs_its_vip_and_runs_notify_scripts() {
 
 #[test]
 fn tracked_script_failure_puts_the_instance_in_fault() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir = tempdir("track-script");
     let rc = dir.0.join("rc");
     let script = dir.0.join("chk.sh");
@@ -592,9 +536,7 @@ fn tracked_script_failure_puts_the_instance_in_fault() {
 
 #[test]
 fn dont_release_vrrp_keeps_the_vip_at_stop() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let conf = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n advert_int 1\n \
                 virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
     for (flags, kept) in [(vec!["-P"], false), (vec!["-P", "-V"], true)] {
@@ -602,13 +544,7 @@ fn dont_release_vrrp_keeps_the_vip_at_stop() {
         assert!(wait_for(Duration::from_secs(8), || d.log().contains("Entering MASTER STATE")), "{}", d.log());
         // The namespace lives as long as the daemon: look from inside it via /proc.
         let pid = d.parent_pid();
-        let has_vip = || {
-            Command::new("nsenter")
-                .args(["-t", &pid.to_string(), "-n", "ip", "-o", "addr", "show", "dev", "eth0"])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).contains(" 10.0.0.100/"))
-                .unwrap_or(false)
-        };
+        let has_vip = || Kernel::of_pid(pid).has_addr(Some("eth0"), "10.0.0.100");
         assert!(wait_for(Duration::from_secs(2), has_vip), "VIP not installed");
         // Stop the VRRP child only, so the namespace (held by the parent) stays to be inspected.
         let v = d.pid_of("vrrp.pid").unwrap();
@@ -710,9 +646,7 @@ fn debug_form_detector() {
 /// seconds: no log line may show a Rust Debug form.
 #[test]
 fn vrrp_sample_logs_have_no_debug_forms() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/samples");
     let daemons: Vec<(&str, Daemon)> = VRRP_SAMPLES
         .iter()
@@ -743,9 +677,7 @@ fn vrrp_sample_logs_have_no_debug_forms() {
 /// nothing of the kind is said.
 #[test]
 fn bfd_instances_get_no_not_running_notice_at_start_up() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     const NOTICE: &str = "This build of keepalived-rs does not run BFD yet";
     let d = start("bfdnotice", &format!("{BFD}{VRRP}"), &[], &[]);
     wait_children(&d, &["vrrp.pid", "bfd.pid"]);

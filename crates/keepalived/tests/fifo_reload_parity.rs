@@ -6,9 +6,7 @@
 //! again. The FIFO lines after the reload must be the same as keepalived's.
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -61,7 +59,7 @@ fn scenario(tag: &str, binary: &str, flag: bool) -> Vec<String> {
     });
     let mut daemon = node.start(binary, &config(&dir, flag));
     let masters = || node.has_addr("192.0.2.61") && node.has_addr("192.0.2.62");
-    assert!(wait_for(15, masters), "{tag}: not master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), masters), "{tag}: not master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_millis(1000));
     let reload_at = Instant::now();
     daemon.signal(nix::sys::signal::Signal::SIGHUP);
@@ -81,9 +79,7 @@ fn scenario(tag: &str, binary: &str, flag: bool) -> Vec<String> {
 
 #[test]
 fn states_written_on_reload_match_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     for flag in [true, false] {
         let theirs = scenario("ka", KEEPALIVED, flag);
         let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"), flag);

@@ -5,9 +5,8 @@
 //! `prometheus` package). Needs root; skipped otherwise, and the
 //! promtool/prometheus parts are skipped when those are not installed.
 
-mod common;
 
-use common::{is_root, read_pcap, wait_for};
+use keepalived_testkit::{pcap::read_pcap, require, wait_for};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -150,22 +149,6 @@ impl Drop for Daemon {
     }
 }
 
-fn can_run() -> bool {
-    let ok = is_root() && Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: needs root and unshare -n");
-    }
-    ok
-}
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP part: {tool} is not installed (Debian package prometheus)");
-    }
-    ok
-}
-
 /// The series (name and labels) of a classic text exposition.
 fn series(body: &str) -> BTreeSet<String> {
     body.lines()
@@ -193,6 +176,7 @@ fn wait_both_master(d: &Daemon) -> String {
 }
 
 fn promtool_accepts(body: &str) {
+    keepalived_testkit::prereq::require_tools(&["promtool"]);
     let mut p = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -212,9 +196,7 @@ fn promtool_accepts(body: &str) {
 
 #[test]
 fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("scrape", TWO_INSTANCES, &[]);
     let body = wait_both_master(&d);
     assert_eq!(value(&body, "keepalived_up"), Some(1.0), "{body}");
@@ -237,12 +219,8 @@ fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
         r#"keepalived_rs_vrrp_last_transition_timestamp_seconds{iname="VI_1",intf="eth0",vrid="51"}"#
     )
     .is_some_and(|t| t > 1.6e9));
-    if have("promtool") {
-        promtool_accepts(&body);
-    }
-    if have("prometheus") {
-        prometheus_scrapes(&d);
-    }
+    promtool_accepts(&body);
+    prometheus_scrapes(&d);
     // A reload of the same configuration keeps every series.
     let before = series(&body);
     d.sighup();
@@ -260,6 +238,7 @@ fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
 /// A real Prometheus server, in the daemon's namespace, scraping every
 /// second; its HTTP API must return the exporter's series with MASTER (2).
 fn prometheus_scrapes(d: &Daemon) {
+    keepalived_testkit::prereq::require_tools(&["prometheus"]);
     let cfg = d.dir.join("prometheus.yml");
     let job = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: keepalived\n    static_configs:\n      - targets: ['127.0.0.1:{PORT}']\n"
@@ -300,9 +279,7 @@ fn prometheus_scrapes(d: &Daemon) {
 
 #[test]
 fn hostile_clients_neither_crash_nor_block_adverts() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start(
         "hostile",
         TWO_INSTANCES.replace(" metrics_listen 127.0.0.1:9650\n", "").as_str(),
@@ -360,9 +337,7 @@ fn hostile_clients_neither_crash_nor_block_adverts() {
 /// advert interval (1 s) within 150 ms.
 #[test]
 fn scraping_at_10_hz_does_not_delay_adverts() {
-    if !can_run() || !have("tcpdump") {
-        return;
-    }
+    require(&["unshare", "tcpdump"]);
     let d = Daemon::start("lateness", TWO_INSTANCES, &[]);
     wait_both_master(&d);
     let pcap = d.dir.join("adverts.pcap");
@@ -405,16 +380,12 @@ fn scraping_at_10_hz_does_not_delay_adverts() {
 /// Unix socket, which goes when the daemon stops.
 #[test]
 fn serves_on_a_unix_socket_given_on_the_command_line() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = Daemon::start("unix", TWO_INSTANCES, &["--metrics=unix:$DIR/metrics.sock"]);
     let body = wait_both_master(&d);
     assert_eq!(value(&body, VI1_VIP), Some(2.0), "{body}");
     assert!(d.raw(PORT, b"GET /metrics HTTP/1.1\r\n\r\n".to_vec()).is_none(), "the option overrides metrics_listen");
-    if have("promtool") {
-        promtool_accepts(&body);
-    }
+    promtool_accepts(&body);
     let sock = d.unix.clone().unwrap();
     if let Some(mut c) = d.child.take() {
         let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
@@ -432,9 +403,7 @@ fn samples<'a>(body: &'a str, name: &str) -> Vec<&'a str> {
 /// child's session appear as `keepalived_rs_*` series, and `keepalived_up` counts all three children.
 #[test]
 fn virtual_server_and_bfd_series() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let conf = format!(
         "{TWO_INSTANCES}bfd_instance nbr1 {{\n neighbor_ip 10.0.0.2\n source_ip 10.0.0.1\n}}\n\
          virtual_server 10.0.0.200 80 {{\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
@@ -460,7 +429,5 @@ fn virtual_server_and_bfd_series() {
     assert!(weight.iter().any(|l| l.contains("10.0.0.7") && l.ends_with(" 3")), "{weight:?}");
     assert!(samples(&body, "keepalived_rs_virtual_server_up").iter().any(|l| l.ends_with(" 1")), "{body}");
     assert_eq!(value(&body, "keepalived_up"), Some(1.0), "{body}");
-    if have("promtool") {
-        promtool_accepts(&body);
-    }
+    promtool_accepts(&body);
 }

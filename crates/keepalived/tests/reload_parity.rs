@@ -9,9 +9,7 @@
 //! keepalived's. Needs root, /usr/sbin/keepalived and tcpdump; skipped
 //! with a note otherwise.
 
-mod parity;
-
-use parity::{garps, wait_for, Capture, Node, KEEPALIVED};
+use keepalived_testkit::{wait_for, wait::secs, prereq::KEEPALIVED, netns::Node, pcap::{garps, Capture}};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -82,7 +80,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     let mut daemon = node.start(binary, &config(&dir, &before));
     let d = dir.display().to_string();
     let all = || [71, 72, 73, 74].iter().all(|v| has(&node.addrs(), *v));
-    assert!(wait_for(15, all), "{tag}: not all masters; log in {d}/daemon.log\n{}", node.addrs());
+    assert!(wait_for(secs(15), all), "{tag}: not all masters; log in {d}/daemon.log\n{}", node.addrs());
     // Let the start-up GARPs (delay 2 s, repeat 2) finish.
     std::thread::sleep(Duration::from_millis(3000));
     let capture = Capture::start(&node, "arp");
@@ -106,7 +104,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     // elsewhere; here only the kept and removed instances' addresses count.
     let garps = [71u8, 72, 73, 74, 75].iter().map(|v| (*v, garps(&arp, &format!("198.51.100.{v}")).len())).collect();
     // VI_4 elects itself after its master-down interval.
-    wait_for(10, || has(&node.addrs(), 76));
+    wait_for(secs(10), || has(&node.addrs(), 76));
     let a = node.addrs();
     assert!(has(&a, 71) && has(&a, 73) && has(&a, 75) && has(&a, 76), "{tag}: addresses after reload: {a}");
     assert!(!has(&a, 72) && !has(&a, 74), "{tag}: dropped addresses still there: {a}");
@@ -125,9 +123,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
 
 #[test]
 fn reload_matches_keepalived_2_2_7() {
-    if !parity::usable(&["tcpdump"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "tcpdump"]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("after the reload       keepalived 2.2.7 | keepalived-rs");

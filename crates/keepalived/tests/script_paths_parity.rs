@@ -7,9 +7,7 @@
 //! config_samples.rs. Needs root and /usr/sbin/keepalived; skipped
 //! otherwise.
 
-mod parity;
-
-use parity::{Node, KEEPALIVED};
+use keepalived_testkit::{prereq::KEEPALIVED, netns::Node};
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -62,9 +60,7 @@ fn scenario(tag: &str, binary: &str) -> (bool, Vec<String>, String) {
 
 #[test]
 fn bin_and_sbin_scripts_run_with_their_weights_as_in_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let (theirs_vip, theirs_prios, theirs_log) = scenario("ka", KEEPALIVED);
     let (ours_vip, ours_prios, ours_log) = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     let logs = format!("--- keepalived 2.2.7:\n{theirs_log}\n--- keepalived-rs:\n{ours_log}");

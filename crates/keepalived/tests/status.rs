@@ -2,9 +2,8 @@
 //! in its own network namespace (unshare -n) and temporary directory; the
 //! socket lies next to the pid file. Needs root; skipped otherwise.
 
-mod common;
 
-use common::{is_root, wait_for};
+use keepalived_testkit::{require, wait_for};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -144,14 +143,6 @@ impl Drop for Daemon {
     }
 }
 
-fn can_run() -> bool {
-    let ok = is_root() && Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: needs root and unshare -n");
-    }
-    ok
-}
-
 fn instance<'a>(doc: &'a Value, name: &str) -> &'a Value {
     let list = doc["children"]["vrrp"]["status"]["instances"].as_array().expect("instances");
     list.iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("no {name} in {doc}"))
@@ -167,9 +158,7 @@ fn now_us() -> u64 {
 
 #[test]
 fn reports_instances_after_election_and_after_a_transition() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("states", TWO_INSTANCES);
     let both_master = || {
         let doc = d.status();
@@ -219,13 +208,8 @@ fn reports_instances_after_election_and_after_a_transition() {
 
 #[test]
 fn only_root_and_the_configured_group_may_read() {
-    if !can_run() {
-        return;
-    }
-    if !Command::new("setpriv").arg("--version").output().is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIP: needs setpriv");
-        return;
-    }
+    require(&["unshare"]);
+    require(&["setpriv"]);
     let d = Daemon::start("perm", TWO_INSTANCES);
     let nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
     let out = d.client(&nobody, &["--json"]);
@@ -245,9 +229,7 @@ fn only_root_and_the_configured_group_may_read() {
 
 #[test]
 fn a_stopped_child_does_not_block_the_parent() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("stopped", &format!("{TWO_INSTANCES}{LVS}"));
     assert!(wait_for(Duration::from_secs(5), || d.pid_of("checkers.pid").is_some()), "log:\n{}", d.log());
     assert!(wait_for(Duration::from_secs(8), || state(&d.status(), "VI_1") == "MASTER"), "log:\n{}", d.log());
@@ -294,9 +276,7 @@ fn raw_request(sock: &Path, bytes: &[u8]) -> String {
 
 #[test]
 fn bad_requests_are_rejected_counted_and_logged_once() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("bad", TWO_INSTANCES);
     let a = raw_request(&d.socket(), b"reload\n");
     assert!(a.contains("unknown request"), "{a}");
@@ -320,9 +300,7 @@ fn bad_requests_are_rejected_counted_and_logged_once() {
 /// Down, never heard, at the idle (1 s) transmit rate, and the table shows it.
 #[test]
 fn reports_bfd_sessions() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let conf = format!("{TWO_INSTANCES}bfd_instance nbr1 {{\n neighbor_ip 10.0.0.2\n source_ip 10.0.0.1\n}}\n");
     let d = Daemon::start("bfd", &conf);
     let bfd_session = || d.status()["children"]["bfd"]["status"]["sessions"][0].clone();

@@ -7,9 +7,7 @@
 //! crates/netlink/tests/procmon.rs, from the initial namespace.)
 //! Needs root and /usr/sbin/keepalived; skipped otherwise.
 
-mod parity;
-
-use parity::{Node, KEEPALIVED};
+use keepalived_testkit::{prereq::KEEPALIVED, netns::Node};
 use std::process::Command;
 use std::time::Duration;
 
@@ -51,9 +49,7 @@ fn scenario(tag: &str, binary: &str) -> (bool, String) {
 
 #[test]
 fn track_process_in_a_netns_behaves_as_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let (theirs_vip, theirs_log) = scenario("ka", KEEPALIVED);
     let (ours_vip, ours_log) = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("VIP present: keepalived 2.2.7 {theirs_vip}, keepalived-rs {ours_vip}");

@@ -6,9 +6,7 @@
 //! instance's adverts must be the same.
 //! Needs root, tcpdump and /usr/sbin/keepalived; skipped otherwise.
 
-mod parity;
-
-use parity::{sh, Capture, Node, KEEPALIVED};
+use keepalived_testkit::{sh, prereq::KEEPALIVED, netns::Node, pcap::{Capture}};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -135,9 +133,7 @@ fn scenario(tag: &str, binary: &str) -> BTreeSet<String> {
 
 #[test]
 fn unicast_ttl_matches_keepalived_2_2_7_on_the_wire() {
-    if !parity::usable(&["tcpdump"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "tcpdump"]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("== keepalived 2.2.7: {theirs:?}\n== keepalived-rs: {ours:?}");

@@ -7,7 +7,7 @@ use keepalived_netlink::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, dump_addresses, dump_links, AddrOptions, Event,
     Family, Monitor, NetlinkError, Prefix, RouteKind, RouteSpec, RuleSpec, RTPROT_KEEPALIVED,
 };
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::{in_netns, run};
 use mio::{Events, Interest, Poll, Token};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -193,7 +193,7 @@ fn routes_and_rules() {
 
 /// Poll until an event matching `want` arrives (5 s at most); returns
 /// every event read.
-fn wait_for(poll: &mut Poll, monitor: &mut Monitor, want: impl Fn(&Event) -> bool) -> Vec<Event> {
+fn wait_event(poll: &mut Poll, monitor: &mut Monitor, want: impl Fn(&Event) -> bool) -> Vec<Event> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut events = Events::with_capacity(8);
     let mut seen = Vec::new();
@@ -225,23 +225,23 @@ fn monitor() {
         let name = "kat0".to_string();
 
         run("ip", &["link", "set", "dev", "kat0", "down"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
         run("ip", &["link", "set", "dev", "kat0", "up"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkUp { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkUp { index: kat0, name: name.clone() });
         // The peer going down takes the carrier away.
         run("ip", &["link", "set", "dev", "kat1", "down"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
 
         run("ip", &["addr", "add", "192.0.2.77/24", "dev", "kat0"]);
-        let seen = wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("192.0.2.77")));
+        let seen = wait_event(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("192.0.2.77")));
         let Some(Event::AddressAdded(a)) = seen.iter().find(|e| matches!(e, Event::AddressAdded(_))) else { panic!() };
         assert_eq!((a.index, a.prefix_len), (kat0, 24));
         run("ip", &["addr", "add", "2001:db8::77/64", "dev", "kat0", "nodad"]);
-        wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("2001:db8::77")));
+        wait_event(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("2001:db8::77")));
         run("ip", &["addr", "del", "192.0.2.77/24", "dev", "kat0"]);
-        wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressRemoved(a) if a.addr == ip("192.0.2.77")));
+        wait_event(&mut poll, &mut m, |e| matches!(e, Event::AddressRemoved(a) if a.addr == ip("192.0.2.77")));
         run("ip", &["link", "del", "kat0"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkRemoved { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkRemoved { index: kat0, name: name.clone() });
 
         // Nothing pending: read returns at once with nothing.
         let mut none = Vec::new();
@@ -263,7 +263,7 @@ fn monitor() {
         let mut seen = Vec::new();
         let mut poll2 = Poll::new().unwrap();
         poll2.registry().register(&mut small, Token(1), Interest::READABLE).unwrap();
-        wait_for(&mut poll2, &mut small, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("10.2.0.1")));
+        wait_event(&mut poll2, &mut small, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("10.2.0.1")));
         small.read(&mut seen).unwrap();
     });
 }

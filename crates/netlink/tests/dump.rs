@@ -8,7 +8,7 @@
 //! (not root, no `unshare`/`ip`).
 
 use keepalived_netlink::{dump_addresses, dump_links, Addr, Link};
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::{in_netns, run};
 use std::net::IpAddr;
 
 fn ip(s: &str) -> IpAddr {

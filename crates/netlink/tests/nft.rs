@@ -8,12 +8,12 @@
 
 use keepalived_netlink::dump_links;
 use keepalived_netlink::nft::{Firewall, FirewallAddr};
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::{in_netns, run};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 
 /// The firewall tests also use `nsenter` and `nft` (apt-get install nftables).
-const TOOLS: &[(&str, &str)] = &[("nsenter", "--version"), ("nft", "--version")];
+const TOOLS: &[(&str, &str)] = &[("nsenter", "--version"), "nft"];
 use std::time::{Duration, Instant};
 
 const CONNECT: &str = "KEEPALIVED_NFT_TEST_CONNECT";

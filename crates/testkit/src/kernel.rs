@@ -10,12 +10,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use futures_util::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, RouteType};
+use netlink_packet_route::link::{InfoData, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+pub use netlink_packet_route::route::RouteType;
 use netlink_packet_route::rule::{RuleAttribute, RuleMessage};
 use rtnetlink::{Handle, IpVersion, RouteMessageBuilder};
 
-/// Where to read: the current namespace or a named one (`ip netns`).
+/// Where to read: the current namespace, or the one a file names
+/// (`/run/netns/NAME`, `/proc/PID/ns/net`).
 #[derive(Clone, Debug)]
 pub struct Kernel {
     ns: Option<String>,
@@ -28,6 +30,8 @@ pub struct Link {
     pub name: String,
     /// IFF_UP (administratively up).
     pub up: bool,
+    /// IFF_UP without IFF_RUNNING: what `ip link` shows as NO-CARRIER.
+    pub no_carrier: bool,
     /// `veth`, `macvlan`, ... (none for lo and plain devices).
     pub kind: Option<String>,
     pub mac: Vec<u8>,
@@ -47,6 +51,9 @@ pub struct Addr {
     /// Preferred and valid lifetimes in seconds (u32::MAX: forever).
     pub preferred: u32,
     pub valid: u32,
+    /// Interface, prefix, scope, flags and every attribute but the
+    /// lifetimes, interfaces by name: what parity tests compare.
+    pub text: String,
 }
 
 /// One route, with every attribute but the time-varying ones.
@@ -75,7 +82,12 @@ impl Kernel {
 
     /// The namespace `/run/netns/ns`.
     pub fn named(ns: &str) -> Kernel {
-        Kernel { ns: Some(ns.to_string()) }
+        Kernel { ns: Some(format!("/run/netns/{ns}")) }
+    }
+
+    /// The namespace of process `pid`.
+    pub fn of_pid(pid: i32) -> Kernel {
+        Kernel { ns: Some(format!("/proc/{pid}/ns/net")) }
     }
 
     pub fn links(&self) -> Vec<Link> {
@@ -150,7 +162,7 @@ impl Kernel {
             })
         };
         match &self.ns {
-            Some(ns) => crate::netns::within(ns, talk),
+            Some(path) => crate::netns::within_path(path, talk),
             None => std::thread::spawn(talk).join().expect("the rtnetlink thread"),
         }
     }
@@ -177,6 +189,7 @@ fn link_name(m: &LinkMessage) -> String {
 fn link(m: LinkMessage) -> Link {
     let name = link_name(&m);
     let up = m.header.flags.contains(LinkFlags::Up);
+    let no_carrier = up && !m.header.flags.contains(LinkFlags::Running);
     let (mut mac, mut parent, mut info) = (Vec::new(), None, Vec::new());
     for a in m.attributes {
         match a {
@@ -190,25 +203,31 @@ fn link(m: LinkMessage) -> Link {
         LinkInfo::Kind(k) => Some(k.to_string()),
         _ => None,
     });
-    Link { index: m.header.index, name, up, kind, mac, parent, info }
+    Link { index: m.header.index, name, up, no_carrier, kind, mac, parent, info }
 }
 
 fn addr(names: &HashMap<u32, String>, m: AddressMessage) -> Addr {
-    let ifname = names.get(&m.header.index).cloned().unwrap_or_default();
+    let h = &m.header;
+    let ifname = names.get(&h.index).cloned().unwrap_or_default();
     let (mut address, mut local, mut flags) = (None, None, AddressFlags::empty());
     let (mut preferred, mut valid) = (u32::MAX, u32::MAX);
-    for a in m.attributes {
+    let mut attrs = Vec::new();
+    for a in &m.attributes {
         match a {
-            AddressAttribute::Address(ip) => address = Some(ip),
-            AddressAttribute::Local(ip) => local = Some(ip),
-            AddressAttribute::Flags(f) => flags = f,
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            AddressAttribute::Local(ip) => local = Some(*ip),
+            AddressAttribute::Flags(f) => flags = *f,
             AddressAttribute::CacheInfo(c) => (preferred, valid) = (c.ifa_preferred, c.ifa_valid),
             _ => {}
+        }
+        if !matches!(a, AddressAttribute::CacheInfo(_)) {
+            attrs.push(format!("{a:?}"));
         }
     }
     // IFA_LOCAL is the interface's own address; IFA_ADDRESS the peer's on a point-to-point link.
     let addr = local.or(address).expect("an address message without an address");
-    Addr { ifname, addr, prefix_len: m.header.prefix_len, flags, preferred, valid }
+    let text = format!("{ifname} {:?}/{} {:?} {:?} {attrs:?}", h.family, h.prefix_len, h.scope, h.flags);
+    Addr { ifname, addr, prefix_len: h.prefix_len, flags, preferred, valid, text }
 }
 
 fn route(names: &HashMap<u32, String>, m: RouteMessage) -> Route {
@@ -254,6 +273,24 @@ fn rule(m: RuleMessage) -> Rule {
     }
     let text = format!("{:?} {:?}", m.header, m.attributes);
     Rule { priority, table, text }
+}
+
+impl Link {
+    /// The MAC address as `ip` prints it (`00:00:5e:00:01:3d`).
+    pub fn mac_string(&self) -> String {
+        self.mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    }
+
+    /// A macvlan's mode in lower case (`private`, `bridge`...).
+    pub fn macvlan_mode(&self) -> Option<String> {
+        self.info.iter().find_map(|i| match i {
+            LinkInfo::Data(InfoData::MacVlan(v)) => v.iter().find_map(|m| match m {
+                InfoMacVlan::Mode(mode) => Some(format!("{mode:?}").to_lowercase()),
+                _ => None,
+            }),
+            _ => None,
+        })
+    }
 }
 
 impl fmt::Display for Addr {

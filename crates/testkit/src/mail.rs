@@ -36,6 +36,7 @@ impl Received {
 /// `netns` when given. Killed (by its own pid) on drop.
 pub struct Sink {
     pub port: u16,
+    host: String,
     pub dir: PathBuf,
     child: Child,
 }
@@ -49,13 +50,20 @@ impl Sink {
     /// certificate for another host name, and refuses mail sent in clear
     /// (aiosmtpd's require_starttls).
     pub fn start_with(tag: &str, netns: Option<&str>, port: u16, tls: bool) -> Sink {
+        Sink::start_at(tag, netns, &format!("127.0.0.1:{port}"), tls)
+    }
+
+    /// [`Sink::start_with`] listening on `listen` (`ip:port`).
+    pub fn start_at(tag: &str, netns: Option<&str>, listen: &str, tls: bool) -> Sink {
         crate::prereq::require_python("aiosmtpd");
+        let (host, port) = listen.rsplit_once(':').expect("ip:port");
+        let port: u16 = port.parse().expect("a port");
         let dir = scratch(&format!("alert-{tag}"));
         std::fs::write(dir.join("alert_sink.py"), HANDLER).unwrap();
         let out = dir.join("mail");
         std::fs::create_dir_all(&out).unwrap();
         let mut cmd = in_ns(netns, PYTHON);
-        cmd.args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")]);
+        cmd.args(["-m", "aiosmtpd", "-n", "-l", listen]);
         if tls {
             self_signed(&dir, "mail.invalid");
             cmd.arg("--tlscert").arg(dir.join("c.pem")).arg("--tlskey").arg(dir.join("k.pem"));
@@ -65,7 +73,7 @@ impl Sink {
             .env("PYTHONPATH", &dir)
             .stdout(Stdio::from(std::fs::File::create(dir.join("server.log")).unwrap()))
             .stderr(Stdio::from(std::fs::File::create(dir.join("server.err")).unwrap()));
-        let sink = Sink { port, dir, child: cmd.spawn().unwrap() };
+        let sink = Sink { port, host: host.to_string(), dir, child: cmd.spawn().unwrap() };
         let ready = wait_for(Duration::from_secs(15), || sink.greets(netns));
         let err = std::fs::read_to_string(sink.dir.join("server.err")).unwrap_or_default();
         assert!(ready, "aiosmtpd did not start: {err}");
@@ -74,12 +82,12 @@ impl Sink {
 
     /// It accepts a connection (probed from inside the namespace if any).
     fn greets(&self, netns: Option<&str>) -> bool {
-        let port = self.port;
+        let (host, port) = (&self.host, self.port);
         match netns {
-            None => TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            None => TcpStream::connect((host.as_str(), port)).is_ok(),
             Some(_) => in_ns(netns, PYTHON)
                 .arg("-c")
-                .arg(format!("import socket; socket.create_connection(('127.0.0.1', {port}), 1).close()"))
+                .arg(format!("import socket; socket.create_connection(('{host}', {port}), 1).close()"))
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success()),

@@ -65,7 +65,12 @@ pub fn in_netns(name: &str, tools: &[&str], body: fn()) {
 /// Run `f` on a thread that entered the named namespace `ns`
 /// (`/run/netns/ns`); what it opens stays in that namespace.
 pub fn within<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let path = format!("/run/netns/{ns}");
+    within_path(&format!("/run/netns/{ns}"), f)
+}
+
+/// [`within`] the namespace that the file `path` names (`/proc/PID/ns/net`...).
+pub fn within_path<T: Send + 'static>(path: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = path.to_string();
     std::thread::spawn(move || {
         let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");

@@ -29,6 +29,11 @@ pub fn have(tool: &str) -> bool {
 /// Panic unless we are root and every tool in `tools` exists.
 pub fn require(tools: &[&str]) {
     assert!(is_root(), "this test needs root (CI runs as root)");
+    require_tools(tools);
+}
+
+/// Panic unless every tool in `tools` exists (a test that runs unprivileged).
+pub fn require_tools(tools: &[&str]) {
     let missing: Vec<&str> = tools.iter().copied().filter(|t| !have(t)).collect();
     assert!(missing.is_empty(), "this test needs {missing:?} (tests/run.sh installs them)");
 }

@@ -241,7 +241,7 @@ mod tests {
     // host's kernel has no IPVS.
 
     fn guest_ipvs() -> Option<Ipvs> {
-        if !keepalived_testns::vm::guest() {
+        if !keepalived_testkit::vm::guest() {
             return None;
         }
         let ip = |args: &[&str]| std::process::Command::new("ip").args(args).status().map(|s| s.success());
@@ -314,7 +314,7 @@ mod tests {
     /// need no guest).
     #[test]
     fn daemons_in_the_ipvs_guest() {
-        use keepalived_testns::vm;
+        use keepalived_testkit::vm;
         if vm::guest() {
             return;
         }

@@ -1,9 +1,9 @@
 //! TCP_CHECK attempts against real listeners, each in a fresh network
-//! namespace (`keepalived_testns::in_netns`): refused, listening (never
+//! namespace (`keepalived_testkit::in_netns`): refused, listening (never
 //! answering), blackholed (timeout), bind_if and bindto.
 
 use super::*;
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::{in_netns, run};
 use mio::{Events, Poll};
 use std::net::TcpListener;
 
