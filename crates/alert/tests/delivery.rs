@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use keepalived_alert::{Alert, AlertSender, AlertState, SendError, QUEUE_CAPACITY};
+use keepalived_testkit::servers::{free_port, Sink};
+use keepalived_testkit::wait_for;
 
 const RCPTS: [&str; 2] = ["ops@example.org", "\"Ops, Night\" <night@example.org>"];
 

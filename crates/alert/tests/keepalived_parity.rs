@@ -11,11 +11,12 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use keepalived_alert::{Alert, AlertSender, AlertState};
 use keepalived_testkit::netns::Node;
 use keepalived_testkit::prereq::KEEPALIVED;
 use keepalived_testkit::require;
 use keepalived_testkit::servers::{free_port, Received, Sink};
-use keepalived_alert::{Alert, AlertSender, AlertState};
+use keepalived_testkit::wait_for;
 
 // keepalived 2.2.7 sends `RCPT TO:<Name <addr>>` for a `Name <addr>`
 // recipient, which the server refuses (501): plain addresses only here.
@@ -93,6 +94,6 @@ fn master_mail_matches_keepalived() {
     // The whole text but the Date value.
     let strip = |d: &str| d.split_once("\r\n").map(|(_, rest)| rest.to_string()).unwrap();
     assert_eq!(strip(&ours.data), strip(&theirs.data));
-    drop(ns);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(daemon);
+    drop(node);
 }

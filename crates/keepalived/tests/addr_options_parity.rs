@@ -6,7 +6,7 @@
 //! their flags, scope, broadcast, label and peer) and the multicast groups
 //! joined must read the same, and after SIGTERM too (but for the `peer`
 //! address that 2.2.7 fails to delete).
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
 use keepalived_testkit::kernel::{Addr, Kernel};
 use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
@@ -47,8 +47,11 @@ vrrp_instance VI_A {
 fn snapshot(n: &str) -> String {
     let own: IpAddr = "198.51.100.1".parse().unwrap();
     let link_local = |a: &IpAddr| matches!(a, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80);
-    let addrs: Vec<Addr> =
-        Kernel::named(n).addresses(Some("eth0")).into_iter().filter(|a| a.addr != own && !link_local(&a.addr)).collect();
+    let addrs: Vec<Addr> = Kernel::named(n)
+        .addresses(Some("eth0"))
+        .into_iter()
+        .filter(|a| a.addr != own && !link_local(&a.addr))
+        .collect();
     let mut lines: Vec<&str> = addrs.iter().map(|a| a.text.as_str()).collect();
     lines.sort_unstable();
     let timed: [IpAddr; 2] = ["2001:db8::14".parse().unwrap(), "2001:db8::15".parse().unwrap()];

@@ -11,7 +11,10 @@
 mod bfdlab;
 
 use bfdlab::{log_count, pid_file, signal};
-use keepalived_testkit::{peers::{lab_scripts, Lab}, wait_for};
+use keepalived_testkit::{
+    peers::{lab_scripts, Lab},
+    wait_for,
+};
 use nix::sys::signal::Signal;
 use std::time::Duration;
 

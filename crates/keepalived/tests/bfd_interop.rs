@@ -19,13 +19,16 @@
 //! AdminDown for a removed one; an RFC 5883 multihop session with FRR.
 //!
 //! Needs root, tcpdump, FRR (zebra, bfdd, vtysh) or /usr/sbin/keepalived,
-//! and ../shared/lab; skipped with a note otherwise. The two tests take
+//! and ../shared/lab; fails otherwise. The two tests take
 //! turns (one lock): the timings must not share the CPU with each other.
 
 mod bfdlab;
 
 use bfdlab::{decode, detection_delays, log_count, pid_file, quantile, random_ms, signal, tx_gaps, Seen};
-use keepalived_testkit::{peers::{lab_scripts, Lab}, wait_for};
+use keepalived_testkit::{
+    peers::{lab_scripts, Lab},
+    wait_for,
+};
 use keepalived_wire::bfd::State;
 use nix::sys::signal::Signal;
 use std::net::IpAddr;

@@ -11,10 +11,10 @@
 //!
 //! The checker child needs IPVS, which the host kernel lacks: its set is
 //! checked in the IPVS guest (check_child_vm.rs).
-//! Needs root; skipped otherwise.
+//! Needs root; fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{sh, wait_for, wait::secs, netns::Node};
+use keepalived_testkit::{netns::Node, wait::secs, wait_for};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

@@ -13,7 +13,7 @@
 //! (mehdy/keepalived-exporter, internal/collector/parser.go) does and
 //! requires the same metrics. Needs root and /usr/sbin/keepalived.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -4,9 +4,9 @@
 //! reload (SIGHUP) with the same configuration changes no state, so nothing
 //! is notified, and with the keyword the states are written to the FIFO
 //! again. The FIFO lines after the reload must be the same as keepalived's.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

@@ -4,9 +4,16 @@
 //! end of `eth1` over 9 s of mastership are counted under each
 //! implementation (the initial announcement included) and must agree
 //! within one.
-//! Needs root, tcpdump and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root, tcpdump and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node, pcap::{garps}};
+use keepalived_testkit::{
+    netns::Node,
+    pcap::{garps, Capture},
+    prereq::KEEPALIVED,
+    sh,
+    wait::secs,
+    wait_for,
+};
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

@@ -5,9 +5,8 @@
 
 use keepalived_testkit::servers::{nginx as nginx_with, scratch, self_signed, Server};
 use keepalived_testkit::{in_netns, run};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::Duration;
+use std::path::Path;
+use std::process::Command;
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const THEIRS: &str = "/usr/bin/genhash";

@@ -13,11 +13,14 @@
 //! (KEEPALIVED_RS_EVENT_LOG) on the engine with the same configuration,
 //! because the SIGUSR2 stats file does not yet carry the engine's counters;
 //! the replayed state is checked against the daemon's to prove the replay
-//! followed it. Needs root, ../shared/lab; skipped with a note otherwise.
-
+//! followed it. Needs root, ../shared/lab; fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{netns::{raw_hdrincl_socket_in, send_datagram}, peers::{lab_scripts, Lab}, wait_for};
+use keepalived_testkit::{
+    netns::{raw_hdrincl_socket_in, send_datagram},
+    peers::{lab_scripts, Lab},
+    wait_for,
+};
 use keepalived_vrrp::types::{State, Stats};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Version};

@@ -10,11 +10,13 @@
 //!
 //! VIP placement and states are asserted at each step; times are printed.
 //! Needs root, FRR (/usr/lib/frr/vrrpd, zebra, vtysh) and ../shared/lab;
-//! skipped with a note otherwise.
-
+//! fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{peers::{lab_scripts, Lab}, wait_for};
+use keepalived_testkit::{
+    peers::{lab_scripts, Lab},
+    wait_for,
+};
 use std::time::{Duration, Instant};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");

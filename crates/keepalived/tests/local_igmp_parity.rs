@@ -1,9 +1,9 @@
 //! `disable_local_igmp`, compared with the real keepalived 2.2.7: in a
 //! namespace whose `net.ipv4.igmp_link_local_mcast_reports` is 1, the VRRP
 //! child turns it off while it runs and back on at stop.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 
 const CONF: &str = "global_defs {
     router_id igmp

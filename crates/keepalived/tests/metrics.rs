@@ -2,9 +2,8 @@
 //! binary in its own network namespace (unshare -n), listening on
 //! 127.0.0.1 there; checked by `promtool check metrics` and scraped by a
 //! real Prometheus server started in the same namespace (Debian's
-//! `prometheus` package). Needs root; skipped otherwise, and the
-//! promtool/prometheus parts are skipped when those are not installed.
-
+//! `prometheus` package). Needs root, promtool and prometheus; fails
+//! otherwise (tests/run.sh installs them).
 
 use keepalived_testkit::{pcap::read_pcap, require, wait_for};
 use std::collections::BTreeSet;

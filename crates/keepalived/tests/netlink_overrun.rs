@@ -5,9 +5,9 @@
 //! the child must read the interfaces and addresses again and act as if it
 //! had seen them: FAULT, MASTER again, the VIP put back.
 //! keepalived 2.2.7 misses them (bench/netlink-overrun.sh shows both side by
-//! side); this test holds keepalived-rs to it. Needs root; skipped otherwise.
+//! side); this test holds keepalived-rs to it. Needs root; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, netns::Node};
+use keepalived_testkit::{netns::Node, sh, wait::secs, wait_for};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,9 +5,9 @@
 //! SIGTERM) run once under each implementation, each in its own network
 //! namespace; the FIFO lines must be identical and in the same order, and
 //! the notify scripts must have been called with the same arguments.
-//! Needs root and /usr/sbin/keepalived; skipped with a note otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, wait::secs, wait_for};
 use std::path::Path;
 use std::time::Duration;
 

@@ -6,10 +6,16 @@
 //! their untouched addresses must never disappear; the dropped address and
 //! instance go, the added ones come; the FIFO lines written after the
 //! reload and the gratuitous ARPs sent for each address must be the same as
-//! keepalived's. Needs root, /usr/sbin/keepalived and tcpdump; skipped
-//! with a note otherwise.
+//! keepalived's. Needs root, /usr/sbin/keepalived and tcpdump; fails
+//! otherwise.
 
-use keepalived_testkit::{wait_for, wait::secs, prereq::KEEPALIVED, netns::Node, pcap::{garps, Capture}};
+use keepalived_testkit::{
+    netns::Node,
+    pcap::{garps, Capture},
+    prereq::KEEPALIVED,
+    wait::secs,
+    wait_for,
+};
 use std::path::Path;
 use std::time::{Duration, Instant};
 

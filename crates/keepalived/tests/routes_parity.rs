@@ -6,7 +6,7 @@
 //! carry the rarer attributes too (tos, realms, onlink, the metrics with
 //! their locks, nexthop groups, IPv6 from/expires/pref, ip/ip6 encap), the rules every selector and action but l3mdev and
 //! tunnel-id.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
 use keepalived_testkit::kernel::{Kernel, Route, RouteType};
 use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, wait::secs, wait_for};

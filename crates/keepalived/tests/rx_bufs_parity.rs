@@ -5,9 +5,9 @@
 //! (`Rx buf size = N`, the sum keepalived computes over the socket's
 //! instances and sets as SO_RCVBUF) and each instance's
 //! `Kernel rx buffer size`: both must be the same, socket by socket.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::time::Duration;
 
 fn config(policy: &str) -> String {

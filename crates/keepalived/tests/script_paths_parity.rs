@@ -4,10 +4,10 @@
 //! applies their weights, so the effective priorities and the election
 //! must come out the same under keepalived-rs (which used to refuse them
 //! with "Wrong file type found in script path"). The `-t` side is in
-//! config_samples.rs. Needs root and /usr/sbin/keepalived; skipped
+//! config_samples.rs. Needs root and /usr/sbin/keepalived; fails
 //! otherwise.
 
-use keepalived_testkit::{prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED};
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

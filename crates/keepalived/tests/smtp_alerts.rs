@@ -11,7 +11,6 @@
 //!
 //! Needs root, ../shared/lab, /usr/sbin/keepalived and python3-aiosmtpd.
 
-
 use keepalived_testkit::peers::{lab_scripts, Lab};
 use keepalived_testkit::servers::{spawn, Received, Server, Sink};
 use keepalived_testkit::wait_for;
@@ -74,7 +73,7 @@ fn mails(sink: &Sink) -> Vec<Received> {
 }
 
 /// A server in lab host 3 that accepts connections and never says a word.
-fn blackhole(lab: &Lab, port: u16) -> Server {
+fn silent_server(lab: &Lab, port: u16) -> Server {
     let prog = format!(
         "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
          s.bind(('198.51.100.3',{port}))\ns.listen(16)\nkeep=[]\nwhile True:\n    c,_=s.accept()\n    keep.append(c)\n"
@@ -153,7 +152,7 @@ fn failover_mails_match_keepalived_and_a_dead_relay_changes_nothing() {
 
     // 2. A relay that never answers, then a refused port: failover as usual.
     for (what, blackhole, port) in [("blackholed relay", true, 2527u16), ("refused port", false, 2528)] {
-        let _server = blackhole.then(|| blackhole(&lab, port));
+        let _server = blackhole.then(|| silent_server(&lab, port));
         let conf = lab.run.join(format!("dead-{port}.conf"));
         std::fs::write(&conf, config(port)).unwrap();
         let (took, log1, log2) = failover(&lab, OURS, &conf);

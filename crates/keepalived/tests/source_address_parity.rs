@@ -7,9 +7,9 @@
 //! 3. an address assigned again brings it back to BACKUP, then MASTER.
 //!
 //! (keepalived-rs used to keep sending from the lost address as MASTER.)
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

@@ -1,7 +1,6 @@
 //! The status socket, end to end (`keepalived --status`): the real binary
 //! in its own network namespace (unshare -n) and temporary directory; the
-//! socket lies next to the pid file. Needs root; skipped otherwise.
-
+//! socket lies next to the pid file. Needs root; fails otherwise.
 
 use keepalived_testkit::{require, wait_for};
 use serde_json::Value;

@@ -3,9 +3,9 @@
 //! not a member. When `eth1` goes down, VI_G goes to FAULT (its virtual
 //! address leaves) and VI_O stays MASTER; when `eth1` comes back, VI_G is
 //! MASTER again.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

@@ -7,9 +7,9 @@
 //! becomes MASTER and `VI_R` goes to FAULT.
 //! (keepalived-rs used to take every interface as up until the link monitor
 //! said otherwise, so `VI_T` became MASTER on a down interface.)
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

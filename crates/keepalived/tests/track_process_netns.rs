@@ -5,9 +5,9 @@
 //! the instance in FAULT, with no VIP, under both. (The matching, quorum
 //! and delays are tested against the real kernel in
 //! crates/netlink/tests/procmon.rs, from the initial namespace.)
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED};
 use std::process::Command;
 use std::time::Duration;
 

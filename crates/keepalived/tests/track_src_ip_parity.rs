@@ -7,9 +7,9 @@
 //! start of a `sockaddr_storage` (`&vrrp->saddr`), which never matches:
 //! no instance ever changes state. keepalived-rs, a drop-in replacement,
 //! does the same, and this test makes sure it stays so.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::time::Duration;
 
 fn instance(name: &str, vrid: u8, src: &str, track: bool) -> String {

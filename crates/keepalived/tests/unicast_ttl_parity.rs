@@ -4,9 +4,9 @@
 //! which keepalived resets to 0, so the kernel never sends its adverts) runs under each implementation while
 //! tcpdump records the far end of the link; the TTL / hop limit of each
 //! instance's adverts must be the same.
-//! Needs root, tcpdump and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root, tcpdump and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, prereq::KEEPALIVED, netns::Node, pcap::{Capture}};
+use keepalived_testkit::{netns::Node, pcap::Capture, prereq::KEEPALIVED, sh};
 use std::collections::BTreeSet;
 use std::time::Duration;
 

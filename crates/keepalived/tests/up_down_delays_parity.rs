@@ -4,9 +4,9 @@
 //! out (its address never leaves); then for 3 s: it goes to FAULT, its
 //! address leaving about 1.5 s after the carrier did. Under each
 //! implementation the address is sampled every 20 ms.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node};
+use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::time::{Duration, Instant};
 
 const CONF: &str = "global_defs {

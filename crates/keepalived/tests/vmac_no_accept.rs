@@ -6,10 +6,17 @@
 //! holds the VIP; gratuitous ARPs leave with the virtual MAC; the nftables
 //! ruleset is the same text; traffic from the peer to the VIP is dropped;
 //! after SIGTERM the macvlan and the table are gone.
-//! Needs root, /usr/sbin/keepalived, nft and tcpdump; skipped otherwise.
+//! Needs root, /usr/sbin/keepalived, nft and tcpdump; fails otherwise.
 
 use keepalived_testkit::kernel::{Kernel, Link};
-use keepalived_testkit::{sh, wait_for, wait::secs, prereq::KEEPALIVED, netns::Node, pcap::{garps, Capture}};
+use keepalived_testkit::{
+    netns::Node,
+    pcap::{garps, Capture},
+    prereq::KEEPALIVED,
+    sh,
+    wait::secs,
+    wait_for,
+};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

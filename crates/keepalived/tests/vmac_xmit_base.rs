@@ -4,7 +4,13 @@
 //! keepalived. Needs root, /usr/sbin/keepalived, nft and tcpdump.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{wait_for, wait::secs, prereq::KEEPALIVED, netns::Node, pcap::{garps, Capture}};
+use keepalived_testkit::{
+    netns::Node,
+    pcap::{garps, Capture},
+    prereq::KEEPALIVED,
+    wait::secs,
+    wait_for,
+};
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

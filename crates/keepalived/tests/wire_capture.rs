@@ -12,10 +12,13 @@
 //! master, the priority-0 advert. Protocol fields and counts are asserted
 //! equal; timings (advert spacing, GARP offsets, takeover) are printed.
 //! With tshark present, its checksum verdict is checked too.
-//! Needs root, tcpdump and ../shared/lab; skipped with a note otherwise.
+//! Needs root, tcpdump and ../shared/lab; fails otherwise.
 
-
-use keepalived_testkit::{pcap::{read_pcap, Frame}, peers::{lab_scripts, Lab}, wait_for};
+use keepalived_testkit::{
+    pcap::{read_pcap, Frame},
+    peers::{lab_scripts, Lab},
+    wait_for,
+};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Auth, ChecksumKind, Family};
 use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc};

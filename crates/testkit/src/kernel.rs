@@ -11,8 +11,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use futures_util::TryStreamExt;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
 use netlink_packet_route::link::{InfoData, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 pub use netlink_packet_route::route::RouteType;
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
 use netlink_packet_route::rule::{RuleAttribute, RuleMessage};
 use rtnetlink::{Handle, IpVersion, RouteMessageBuilder};
 
@@ -125,7 +125,8 @@ impl Kernel {
         let all: Vec<Route> = self.read(|h| async move {
             let names = names(&dump_links(&h).await);
             let mut out = Vec::new();
-            for req in [RouteMessageBuilder::<Ipv4Addr>::new().build(), RouteMessageBuilder::<Ipv6Addr>::new().build()] {
+            for req in [RouteMessageBuilder::<Ipv4Addr>::new().build(), RouteMessageBuilder::<Ipv6Addr>::new().build()]
+            {
                 let msgs: Vec<RouteMessage> = h.route().get(req).execute().try_collect().await.expect("route dump");
                 out.extend(msgs.into_iter().map(|m| route(&names, m)));
             }

@@ -11,9 +11,6 @@ use std::time::Duration;
 
 use keepalived_alert::AlertSettings;
 
-pub use keepalived_testkit::servers::{free_port, Received, Sink};
-pub use keepalived_testkit::wait_for;
-
 pub fn settings(port: u16, recipients: &[&str], timeout: Duration) -> AlertSettings {
     AlertSettings {
         server: SocketAddr::from(([127, 0, 0, 1], port)),

@@ -11,7 +11,7 @@ use keepalived_testkit::servers::{nginx, scratch};
 use keepalived_testkit::{in_netns, run};
 use mio::{Events, Poll};
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn attempt(job: HttpJob) -> Finished {
     let mut poll = Poll::new().unwrap();

@@ -51,7 +51,6 @@ fn failed(text: &str) -> Option<CheckOutcome> {
     Some(failure(Some(text.to_string())))
 }
 
-
 // ------------------------------------------------------------------ SMTP
 
 fn smtp(dst: &str, timeout: Duration) -> Option<CheckOutcome> {
