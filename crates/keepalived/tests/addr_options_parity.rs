@@ -88,15 +88,27 @@ fn virtual_address_options_match_keepalived_2_2_7() {
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("== keepalived 2.2.7, master:\n{}\n== keepalived-rs, master:\n{}", theirs.master, ours.master);
-    for want in
-        ["mngtmpaddr", "noprefixroute", "home", "scope link", "peer 198.51.100.99", "brd 203.0.113.255", "eth0:vip"]
-    {
+    // mngtmpaddr, noprefixroute, home, scope link, peer, brd and label, as rtnetlink names them.
+    let wants = [
+        "Managetempaddr",
+        "Noprefixroute",
+        "Homeaddress",
+        "Inet/24 Link",
+        r#""Address(198.51.100.99)", "Local(198.51.100.11)""#,
+        "Broadcast(203.0.113.255)",
+        r#"Label(\"eth0:vip\")"#,
+    ];
+    for want in wants {
         assert!(theirs.master.contains(want), "keepalived did not set {want}:\n{}", theirs.master);
     }
     assert_eq!(ours.master, theirs.master, "addresses while MASTER differ");
     // 2.2.7 deletes an IPv4 address naming only its local address, which
     // does not match a point-to-point one: the `peer` address stays after
     // stop (docs/compat.md). keepalived-rs removes it.
-    let left_by_2_2_7 = "eth0    inet 198.51.100.11 peer 198.51.100.99/32 scope global eth0\n";
+    let left_by_2_2_7 = concat!(
+        r#"eth0 Inet/32 Universe AddressHeaderFlags(Permanent) ["Address(198.51.100.99)", "Local(198.51.100.11)", "#,
+        r#""Label(\"eth0\")", "Flags(AddressFlags(Permanent))"]"#,
+        "\n"
+    );
     assert_eq!(ours.stopped, theirs.stopped.replacen(left_by_2_2_7, "", 1), "addresses after stop differ");
 }
