@@ -99,8 +99,11 @@ fn threads_of(node: &Node, file: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The node has interface `link`, written as `ip link` shows it (`vrrp.52@eth0`: on top of eth0).
 fn has_link(node: &Node, link: &str) -> bool {
-    Kernel::named(&node.ns).link(link).is_some()
+    let kernel = Kernel::named(&node.ns);
+    let (name, lower) = link.split_once('@').map_or((link, None), |(n, l)| (n, Some(l)));
+    kernel.link(name).is_some_and(|l| lower.is_none_or(|want| kernel.lower_name(&l).as_deref() == Some(want)))
 }
 
 #[test]

@@ -3,9 +3,10 @@
 //! (config, pid files, log). Needs root; fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::peers::Unshared;
 use keepalived_testkit::{require, wait_for};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
@@ -31,61 +32,7 @@ fn tempdir(tag: &str) -> TempDir {
     TempDir(d)
 }
 
-struct Daemon {
-    child: Option<Child>,
-    dir: TempDir,
-}
-
-impl Daemon {
-    fn path(&self, f: &str) -> PathBuf {
-        self.dir.0.join(f)
-    }
-    fn conf(&self) -> PathBuf {
-        self.path("keepalived.conf")
-    }
-    fn pid_of(&self, f: &str) -> Option<i32> {
-        std::fs::read_to_string(self.path(f)).ok().and_then(|s| s.trim().parse().ok())
-    }
-    fn parent_pid(&self) -> i32 {
-        self.child.as_ref().map(|c| c.id() as i32).unwrap_or(0)
-    }
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.path("log")).unwrap_or_default()
-    }
-    fn signal(&self, sig: &str) {
-        let _ = Command::new("kill").args([format!("-{sig}"), self.parent_pid().to_string()]).status();
-    }
-    /// Wait for the daemon to exit; its status.
-    fn wait_exit(&mut self, within: Duration) -> Option<i32> {
-        let deadline = Instant::now() + within;
-        let child = self.child.as_mut()?;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = child.try_wait() {
-                self.child = None;
-                return st.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-            let deadline = Instant::now() + Duration::from_secs(8);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
+type Daemon = Unshared;
 
 /// The network namespace of [`start`]: eth0 with 10.0.0.1/24.
 const ETH0_SETUP: &str = "ip link set lo up; ip link add eth0 type veth peer name peth0; ip link set eth0 up; ip link set peth0 up; ip addr add 10.0.0.1/24 dev eth0";
@@ -98,44 +45,7 @@ fn start(tag: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemo
 /// Start keepalived-rs in a new network namespace set up by the shell
 /// commands `setup`.
 fn start_in(tag: &str, config: &str, setup: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
-    let dir = tempdir(tag);
-    std::fs::write(dir.0.join("keepalived.conf"), config).unwrap();
-    let log = std::fs::File::create(dir.0.join("log")).unwrap();
-    let d = |f: &str| dir.0.join(f).to_string_lossy().into_owned();
-    let mut args: Vec<String> = vec![
-        "-n".into(),
-        "-l".into(),
-        "-G".into(),
-        "-f".into(),
-        d("keepalived.conf"),
-        "-p".into(),
-        d("keepalived.pid"),
-        "-r".into(),
-        d("vrrp.pid"),
-        "-c".into(),
-        d("checkers.pid"),
-        "-b".into(),
-        d("bfd.pid"),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let mut cmd = Command::new("unshare");
-    cmd.args(["-n", "bash", "-c"])
-        .arg(format!("{setup}; exec \"$0\" \"$@\""))
-        .arg(BIN)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .env("TMPDIR", &dir.0)
-        // This host has no IPVS: the checker child would end the daemon
-        // (as keepalived 2.2.7's does); these tests are about the daemon's
-        // life, so it runs without IPVS here.
-        .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("start keepalived-rs");
-    Daemon { child: Some(child), dir }
+    Unshared::start(BIN, &format!("daemon-{tag}"), setup, config, extra, env)
 }
 
 fn alive(pid: i32) -> bool {
@@ -176,7 +86,7 @@ fn the_right_children_start() {
                 assert!(d.pid_of(f).is_none(), "{tag}: {f} should not exist; log:\n{}", d.log());
             }
         }
-        let n = count_children(d.parent_pid());
+        let n = count_children(d.pid());
         assert_eq!(n, want.len(), "{tag}: {n} children; log:\n{}", d.log());
     }
 }
@@ -270,7 +180,7 @@ fn children_die_with_the_parent() {
     require(&["unshare"]);
     let mut d = start("pdeath", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     let pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
-    let _ = Command::new("kill").args(["-9", &d.parent_pid().to_string()]).status();
+    let _ = Command::new("kill").args(["-9", &d.pid().to_string()]).status();
     let _ = d.wait_exit(Duration::from_secs(2));
     assert!(
         wait_for(Duration::from_secs(1), || pids.iter().all(|p| !alive(*p))),
@@ -300,7 +210,7 @@ fn second_daemon_is_refused() {
     let first = wait_children(&d, &["vrrp.pid"])[0];
     let out = Command::new("unshare")
         .args(["-n", BIN, "-n", "-l", "-G", "-f"])
-        .arg(d.conf())
+        .arg(d.path("keepalived.conf"))
         .args(["-p".as_ref(), d.path("keepalived.pid").as_os_str()])
         .args(["-r".as_ref(), d.path("vrrp.pid").as_os_str()])
         .output()
@@ -308,7 +218,7 @@ fn second_daemon_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("daemon is already running"), "{err}");
     assert_eq!(out.status.code(), Some(0), "keepalived exits 0 here");
-    assert!(alive(first) && alive(d.parent_pid()));
+    assert!(alive(first) && alive(d.pid()));
 }
 
 fn fd_count(pid: i32) -> usize {
@@ -323,13 +233,13 @@ fn broken_config_is_refused_at_reload_with_reload_check_config() {
     let pids = wait_children(&d, &["vrrp.pid", "checkers.pid"]);
     // A keyword that lost its parameter: keepalived exits 2 on it.
     let broken = dir_conf.replace("virtual_router_id 51", "virtual_router_id");
-    std::fs::write(d.conf(), broken).unwrap();
+    std::fs::write(d.path("keepalived.conf"), broken).unwrap();
     d.signal("HUP");
     assert!(wait_for(Duration::from_secs(8), || d.log().contains("New config failed validation")), "log:\n{}", d.log());
     std::thread::sleep(Duration::from_millis(300));
     assert!(pids.iter().all(|p| alive(*p)), "children changed; log:\n{}", d.log());
     assert_eq!(d.pid_of("vrrp.pid"), Some(pids[0]));
-    assert!(alive(d.parent_pid()));
+    assert!(alive(d.pid()));
 }
 
 #[test]
@@ -337,7 +247,7 @@ fn missing_parameter_at_reload_ends_the_daemon_with_status_2() {
     require(&["unshare"]);
     let mut d = start("reload2", VRRP, &[], &[]);
     wait_children(&d, &["vrrp.pid"]);
-    std::fs::write(d.conf(), VRRP.replace("virtual_router_id 51", "virtual_router_id")).unwrap();
+    std::fs::write(d.path("keepalived.conf"), VRRP.replace("virtual_router_id 51", "virtual_router_id")).unwrap();
     d.signal("HUP");
     assert_eq!(d.wait_exit(Duration::from_secs(10)), Some(2), "log:\n{}", d.log());
     assert!(d.log().contains("exited with permanent error CONFIG. Terminating"), "{}", d.log());
@@ -377,7 +287,7 @@ fn a_hundred_reloads_leak_no_file_descriptors() {
     require(&["unshare"]);
     let d = start("fdleak", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     let mut pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
-    pids.push(d.parent_pid());
+    pids.push(d.pid());
     // Let start-up settle, then count.
     std::thread::sleep(Duration::from_millis(500));
     let before: Vec<usize> = pids.iter().map(|p| fd_count(*p)).collect();
@@ -404,7 +314,7 @@ fn data_and_stats_dumps_on_signals() {
     let json = Command::new(BIN).arg("--signum=JSON").output().unwrap();
     let json_sig = String::from_utf8_lossy(&json.stdout).trim().to_string();
     d.signal(&json_sig);
-    let tmp = &d.dir.0;
+    let tmp = &d.dir;
     for f in
         ["keepalived_parent.data", "keepalived.data", "keepalived_check.data", "keepalived.stats", "keepalived.json"]
     {
@@ -451,11 +361,11 @@ fn respawned_child_reads_the_parents_copy_not_the_edited_file() {
     let d = start("copy", VRRP, &[], &[]);
     let first = wait_children(&d, &["vrrp.pid"])[0];
     // Edit the file on disk, without a reload.
-    std::fs::write(d.conf(), VRRP.replace("VI_1", "VI_EDITED")).unwrap();
+    std::fs::write(d.path("keepalived.conf"), VRRP.replace("VI_1", "VI_EDITED")).unwrap();
     let _ = Command::new("kill").args(["-9", &first.to_string()]).status();
     assert!(wait_for(Duration::from_secs(4), || d.pid_of("vrrp.pid").is_some_and(|p| p != first && alive(p))));
     std::thread::sleep(Duration::from_millis(300));
-    let data = d.dir.0.join("keepalived.data");
+    let data = d.dir.join("keepalived.data");
     d.signal("USR1");
     assert!(
         wait_for(Duration::from_secs(3), || std::fs::read_to_string(&data).is_ok_and(|s| s.contains("VRRP Instance")))
@@ -543,7 +453,7 @@ fn dont_release_vrrp_keeps_the_vip_at_stop() {
         let mut d = start("dontrelease", conf, &flags, &[]);
         assert!(wait_for(Duration::from_secs(8), || d.log().contains("Entering MASTER STATE")), "{}", d.log());
         // The namespace lives as long as the daemon: look from inside it via /proc.
-        let pid = d.parent_pid();
+        let pid = d.pid();
         let has_vip = || Kernel::of_pid(pid).has_addr(Some("eth0"), "10.0.0.100");
         assert!(wait_for(Duration::from_secs(2), has_vip), "VIP not installed");
         // Stop the VRRP child only, so the namespace (held by the parent) stays to be inspected.

@@ -5,12 +5,13 @@
 //! `prometheus` package). Needs root, promtool and prometheus; fails
 //! otherwise (tests/run.sh installs them).
 
+use keepalived_testkit::peers::Unshared;
 use keepalived_testkit::{pcap::read_pcap, require, wait_for};
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
@@ -29,47 +30,27 @@ vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n priority 90\n adv
 track_script {\n  chk_true\n }\n virtual_ipaddress {\n  10.0.0.101/24\n }\n \
 virtual_ipaddress_excluded {\n  192.168.77.1/32 dev lo\n }\n}\n";
 
+/// keepalived-rs under `unshare -n` with eth0, and its metrics endpoint.
 struct Daemon {
-    child: Option<Child>,
-    dir: PathBuf,
+    ka: Unshared,
     /// The metrics endpoint's Unix socket, when it listens on one.
     unix: Option<PathBuf>,
 }
 
+impl std::ops::Deref for Daemon {
+    type Target = Unshared;
+    fn deref(&self) -> &Unshared {
+        &self.ka
+    }
+}
+
 impl Daemon {
     fn start(tag: &str, config: &str, extra: &[&str]) -> Daemon {
-        let dir = std::env::temp_dir().join(format!("ka-rs-metrics-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("keepalived.conf"), config).unwrap();
-        let log = std::fs::File::create(dir.join("log")).unwrap();
-        let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
-        let mut args: Vec<String> = ["-n", "-l", "-G", "-D"].map(String::from).to_vec();
-        for (opt, file) in [
-            ("-f", "keepalived.conf"),
-            ("-p", "keepalived.pid"),
-            ("-r", "vrrp.pid"),
-            ("-c", "checkers.pid"),
-            ("-b", "bfd.pid"),
-        ] {
-            args.push(opt.into());
-            args.push(d(file));
-        }
-        args.extend(extra.iter().map(|s| s.replace("$DIR", &dir.to_string_lossy())));
-        let unix = args.iter().find_map(|a| a.strip_prefix("--metrics=unix:")).map(PathBuf::from);
-        let child = Command::new("unshare")
-            .args(["-n", "bash", "-c"])
-            .arg(format!("{SETUP}; exec \"$0\" \"$@\""))
-            .arg(BIN)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .env("TMPDIR", &dir)
-            .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1")
-            .spawn()
-            .expect("start keepalived-rs");
-        let d = Daemon { child: Some(child), dir, unix };
+        let flags: Vec<&str> = ["-D"].iter().chain(extra).copied().collect();
+        let ka = Unshared::start(BIN, &format!("metrics-{tag}"), SETUP, config, &flags, &[]);
+        let unix = extra.iter().find_map(|a| a.strip_prefix("--metrics=unix:"));
+        let unix = unix.map(|p| PathBuf::from(p.replace("$DIR", &ka.dir.to_string_lossy())));
+        let d = Daemon { ka, unix };
         let up = wait_for(Duration::from_secs(10), || {
             d.get("/metrics").is_some_and(|r| r.contains("MASTER") || r.contains(" 200 "))
         });
@@ -77,29 +58,10 @@ impl Daemon {
         d
     }
 
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    /// Run `f` on a thread inside the daemon's network namespace.
-    fn in_ns<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let ns = std::fs::File::open(format!("/proc/{}/ns/net", self.pid())).expect("the daemon's netns");
-        std::thread::spawn(move || {
-            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-            f()
-        })
-        .join()
-        .expect("thread in the netns")
-    }
-
     /// Send `bytes` to `port` in the namespace; the whole answer (until the
     /// server closes or 5 s pass).
     fn raw(&self, port: u16, bytes: Vec<u8>) -> Option<String> {
-        self.in_ns(move || {
+        self.within(move || {
             let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
             s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
             s.write_all(&bytes).ok()?;
@@ -129,22 +91,7 @@ impl Daemon {
     }
 
     fn sighup(&self) {
-        let _ = Command::new("kill").args(["-HUP", &self.pid().to_string()]).status();
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-            if !wait_for(Duration::from_secs(8), || c.try_wait().is_ok_and(|s| s.is_some())) {
-                let _ = c.kill();
-            }
-            let _ = c.wait();
-        }
-        if std::env::var_os("KA_RS_KEEP_LAB").is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
+        self.signal("HUP");
     }
 }
 
@@ -286,7 +233,7 @@ fn hostile_clients_neither_crash_nor_block_adverts() {
     );
     wait_both_master(&d);
     // Slow clients that never finish their request hold connections.
-    let slow: Vec<TcpStream> = d.in_ns(|| {
+    let slow: Vec<TcpStream> = d.within(|| {
         (0..8)
             .filter_map(|_| {
                 let mut s = TcpStream::connect(("127.0.0.1", PORT)).ok()?;
@@ -314,7 +261,7 @@ fn hostile_clients_neither_crash_nor_block_adverts() {
     let sent1 = value(&d.scrape(), VI1_SENT).expect("advert counter");
     assert!(sent1 - sent0 >= 3.0, "adverts stalled: {sent0} -> {sent1}");
     // The slow clients are answered 408 and closed after the read timeout.
-    let answers: Vec<String> = d.in_ns(move || {
+    let answers: Vec<String> = d.within(move || {
         slow.into_iter()
             .map(|mut s| {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(8)));
@@ -386,7 +333,7 @@ fn serves_on_a_unix_socket_given_on_the_command_line() {
     assert!(d.raw(PORT, b"GET /metrics HTTP/1.1\r\n\r\n".to_vec()).is_none(), "the option overrides metrics_listen");
     promtool_accepts(&body);
     let sock = d.unix.clone().unwrap();
-    if let Some(mut c) = d.child.take() {
+    if let Some(mut c) = d.ka.take_child() {
         let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
         let _ = c.wait();
     }

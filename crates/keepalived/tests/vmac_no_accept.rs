@@ -52,7 +52,7 @@ struct Outcome {
 
 /// A VMAC as "mac kind mode lower-link", as `ip -d link` shows them.
 fn vmac(kernel: &Kernel, l: &Link) -> String {
-    let lower = kernel.links().into_iter().find(|x| Some(x.index) == l.parent).map(|x| x.name);
+    let lower = kernel.lower_name(l);
     let (kind, mode) = (l.kind.clone().unwrap_or_default(), l.macvlan_mode().unwrap_or_default());
     format!("{} {kind} {mode} {}", l.mac_string(), lower.as_deref().unwrap_or("None"))
 }

@@ -98,6 +98,11 @@ impl Kernel {
         self.links().into_iter().find(|l| l.name == name)
     }
 
+    /// The name of the device `l` sits on (a VMAC's or VLAN's lower link).
+    pub fn lower_name(&self, l: &Link) -> Option<String> {
+        self.links().into_iter().find(|x| Some(x.index) == l.parent).map(|x| x.name)
+    }
+
     /// Addresses of `ifname`, or of every interface.
     pub fn addresses(&self, ifname: Option<&str>) -> Vec<Addr> {
         let all: Vec<Addr> = self.read(|h| async move {

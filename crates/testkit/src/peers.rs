@@ -91,6 +91,123 @@ impl Drop for Daemon {
     }
 }
 
+/// keepalived-rs alone in a fresh network namespace (`unshare -n`, set up
+/// by the shell commands `setup` before the daemon is exec'd), with a work
+/// directory holding its configuration, pid files, TMPDIR and log (its
+/// stderr, `log`). Without IPVS on this host the checker child runs under
+/// the `KEEPALIVED_RS_TEST_WITHOUT_IPVS` hook. SIGTERM (SIGKILL after 8 s)
+/// and the directory removed on drop (`KA_RS_KEEP_LAB` keeps it).
+pub struct Unshared {
+    child: Option<Child>,
+    pub dir: PathBuf,
+}
+
+impl Unshared {
+    /// Start `bin` with keepalived's foreground flags, its files in a new
+    /// directory for `tag`, then `flags` (`$DIR` in them: that directory);
+    /// `env` on top of the hook's.
+    pub fn start(bin: &str, tag: &str, setup: &str, config: &str, flags: &[&str], env: &[(&str, &str)]) -> Unshared {
+        let dir = crate::servers::scratch(&format!("{tag}-{}", next()));
+        use std::os::unix::fs::PermissionsExt;
+        // Others must reach a status socket here (the credential check is the gate).
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(dir.join("keepalived.conf"), config).unwrap();
+        let log = std::fs::File::create(dir.join("log")).unwrap();
+        let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
+        let mut args: Vec<String> = ["-n", "-l", "-G"].map(String::from).to_vec();
+        for (opt, file) in [("-f", "keepalived.conf"), ("-p", "keepalived.pid"), ("-r", "vrrp.pid")] {
+            args.extend([opt.to_string(), d(file)]);
+        }
+        args.extend(["-c".to_string(), d("checkers.pid"), "-b".to_string(), d("bfd.pid")]);
+        args.extend(flags.iter().map(|f| f.replace("$DIR", &dir.to_string_lossy())));
+        let child = Command::new("unshare")
+            .args(["-n", "bash", "-c"])
+            .arg(format!("{setup}; exec \"$0\" \"$@\""))
+            .arg(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .env("TMPDIR", &dir)
+            .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1")
+            .envs(env.iter().copied())
+            .spawn()
+            .expect("start keepalived-rs under unshare -n");
+        Unshared { child: Some(child), dir }
+    }
+
+    pub fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.path("log")).unwrap_or_default()
+    }
+
+    /// The parent's pid (0 once it has exited).
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().map_or(0, |c| c.id() as i32)
+    }
+
+    /// The pid in pid file `file` of the work directory.
+    pub fn pid_of(&self, file: &str) -> Option<i32> {
+        std::fs::read_to_string(self.path(file)).ok()?.trim().parse().ok()
+    }
+
+    /// `kill -SIG` to the parent (`sig`: `HUP`, `USR1`...).
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill").args([format!("-{sig}"), self.pid().to_string()]).status();
+    }
+
+    /// Wait for the parent to exit; its exit code.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<i32> {
+        let child = self.child.as_mut()?;
+        let mut code = None;
+        if !wait_for(within, || child.try_wait().ok().flatten().map(|st| code = st.code()).is_some()) {
+            return None;
+        }
+        self.child = None;
+        code
+    }
+
+    /// Run `f` on a thread inside the daemon's network namespace.
+    pub fn within<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        crate::netns::within_path(&format!("/proc/{}/ns/net", self.pid()), f)
+    }
+
+    /// A shell command in the daemon's network namespace, which must succeed.
+    pub fn sh(&self, cmd: &str) {
+        let st = Command::new("nsenter").args(["-t", &self.pid().to_string(), "-n", "sh", "-c", cmd]).status();
+        assert!(st.is_ok_and(|s| s.success()), "{cmd}");
+    }
+
+    /// Take the parent's process (the test stops it itself).
+    pub fn take_child(&mut self) -> Option<Child> {
+        self.child.take()
+    }
+}
+
+impl Drop for Unshared {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            if !wait_for(Duration::from_secs(8), || c.try_wait().is_ok_and(|s| s.is_some())) {
+                let _ = c.kill();
+            }
+            let _ = c.wait();
+        }
+        if std::env::var_os("KA_RS_KEEP_LAB").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A number unique in this process (work directories of one tag).
+fn next() -> u32 {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+}
+
 /// $KA_LAB_DIR, else the first `shared/lab` above the crate (../shared/lab
 /// of the repository, also from a git worktree deeper down).
 pub fn lab_dir() -> Option<PathBuf> {
