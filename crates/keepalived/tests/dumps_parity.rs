@@ -13,17 +13,12 @@
 //! (mehdy/keepalived-exporter, internal/collector/parser.go) does and
 //! requires the same metrics. Needs root and /usr/sbin/keepalived.
 
+use keepalived_testkit::peers::write_script;
 use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
-
-fn write_script(path: &Path, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 fn config(dir: &Path) -> String {
     let d = dir.display();

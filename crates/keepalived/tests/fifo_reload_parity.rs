@@ -6,6 +6,7 @@
 //! again. The FIFO lines after the reload must be the same as keepalived's.
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
+use keepalived_testkit::peers::FifoReader;
 use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -37,26 +38,8 @@ fn scenario(tag: &str, binary: &str, flag: bool) -> Vec<String> {
     sh(&format!("ip -n {n} link add eth1 type veth peer name peth1; ip -n {n} link set eth1 down", n = node.ns));
     let dir = node.dir.clone();
     let fifo = dir.join("notify.fifo");
-    let _ = nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644));
     // Both implementations reopen the FIFO at a reload: read in a loop.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = std::thread::spawn({
-        let (fifo, stop) = (fifo.clone(), stop.clone());
-        move || {
-            use std::io::BufRead;
-            let mut lines = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let Ok(f) = std::fs::File::open(&fifo) else { break };
-                for l in std::io::BufReader::new(f).lines() {
-                    match l {
-                        Ok(l) => lines.push((Instant::now(), l)),
-                        Err(_) => break,
-                    }
-                }
-            }
-            lines
-        }
-    });
+    let reader = FifoReader::start(&fifo);
     let mut daemon = node.start(binary, &config(&dir, flag));
     let masters = || node.has_addr("192.0.2.61") && node.has_addr("192.0.2.62");
     assert!(wait_for(secs(15), masters), "{tag}: not master; log:\n{}", daemon.log());
@@ -65,12 +48,7 @@ fn scenario(tag: &str, binary: &str, flag: bool) -> Vec<String> {
     daemon.signal(nix::sys::signal::Signal::SIGHUP);
     std::thread::sleep(Duration::from_millis(2500));
     daemon.stop();
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new().write(true).custom_flags(nix::libc::O_NONBLOCK).open(&fifo);
-    }
-    let lines = reader.join().unwrap_or_default();
+    let lines = reader.finish();
     let mut after: Vec<String> =
         lines.into_iter().filter(|(t, l)| *t >= reload_at && !l.contains(" STOP ")).map(|(_, l)| l).collect();
     after.sort();

@@ -7,15 +7,10 @@
 //! the notify scripts must have been called with the same arguments.
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
+use keepalived_testkit::peers::write_script;
 use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, wait::secs, wait_for};
 use std::path::Path;
 use std::time::Duration;
-
-fn write_script(path: &Path, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 fn config(dir: &Path) -> String {
     let d = dir.display();

@@ -14,15 +14,10 @@
 //! run: keepalived then sends the FAULT notifies (instance and sync group)
 //! and logs the group's sync line, but no `Entering FAULT STATE` line. Needs root and /usr/sbin/keepalived.
 
+use keepalived_testkit::peers::write_script;
 use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, wait::secs, wait_for};
 use std::path::Path;
 use std::time::Duration;
-
-fn write_script(path: &Path, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 fn config(dir: &Path) -> String {
     let d = dir.display();

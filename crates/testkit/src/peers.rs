@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::kernel::Kernel;
 use crate::netns::Node;
@@ -200,6 +200,52 @@ impl Drop for Unshared {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// A reader of a daemon's notify FIFO that keeps reading across the
+/// close and reopen both implementations do at a reload; each line with
+/// the time it arrived.
+pub struct FifoReader {
+    path: PathBuf,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<(Instant, String)>>,
+}
+
+impl FifoReader {
+    /// Make the FIFO at `path` and start reading it.
+    pub fn start(path: &Path) -> FifoReader {
+        let _ = nix::unistd::mkfifo(path, nix::sys::stat::Mode::from_bits_truncate(0o644));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (fifo, flag) = (path.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut lines = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let Ok(f) = std::fs::File::open(&fifo) else { break };
+                lines.extend(std::io::BufReader::new(f).lines().map_while(Result::ok).map(|l| (Instant::now(), l)));
+            }
+            lines
+        });
+        FifoReader { path: path.to_path_buf(), stop, thread }
+    }
+
+    /// Stop reading (unblocking a reader that waits for a writer); every line read.
+    pub fn finish(self) -> Vec<(Instant, String)> {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&self.path);
+        }
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+/// A `/bin/sh` script at `path` running `body`, mode 0755 (notify and
+/// check scripts the daemons run).
+pub fn write_script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 /// A number unique in this process (work directories of one tag).
