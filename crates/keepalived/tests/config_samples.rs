@@ -11,6 +11,7 @@
 //! keepalived's text). Intentional differences are listed in
 //! tests/data/config-test-exceptions.tsv and documented in docs/compat.md.
 
+use keepalived_testkit::netns::samples_setup;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,21 +25,10 @@ fn shared_dir() -> PathBuf {
     d.canonicalize().unwrap_or(d)
 }
 
-/// Same set-up as shared/keepalived/run_config_tests.sh (netns variant),
-/// without eth0.1: the reference machine had no VLAN support.
-const NETNS_SETUP: &str = r#"
-ip link set lo up
-n=1
-for i in eth0 eth1 eth2 eth3; do
-  ip link add $i type veth peer name p$i && ip link set $i up && ip link set p$i up
-  ip addr add 192.168.$((200+n)).250/24 dev $i
-  ip addr add 10.$n.0.250/24 dev $i
-  ip -6 addr add 2001:db8:$n::250/64 dev $i nodad
-  n=$((n+1))
-done
-ip addr add 192.168.200.250/24 dev eth0
-cd "$1" && exec "$3" -t -f "$1/$2"
-"#;
+/// `-t` of FILE ($2) in DIR ($1) with BIN ($3), after the set-up of
+/// shared/keepalived/run_config_tests.sh (netns variant) without eth0.1:
+/// the reference machine had no VLAN support.
+const NETNS_SETUP: &str = r#"cd "$1" && exec "$3" -t -f "$1/$2""#;
 
 fn strip_theirs(line: &str) -> String {
     // "(Line 15) msg" or "(file: Line 31) msg"
@@ -141,7 +131,9 @@ fn samples_match_keepalived_2_2_7() {
 /// as run_config_tests.sh records them).
 fn config_test(bin: &str, dir: &Path, file: &str) -> (i32, String) {
     let out = Command::new("timeout")
-        .args(["60", "unshare", "-n", "bash", "-c", NETNS_SETUP, "_"])
+        .args(["60", "unshare", "-n", "bash", "-c"])
+        .arg(samples_setup(&["eth0", "eth1", "eth2", "eth3"]) + NETNS_SETUP)
+        .arg("_")
         .arg(dir)
         .arg(file)
         .arg(bin)

@@ -3,6 +3,7 @@
 //! (config, pid files, log). Needs root; fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::samples_setup;
 use keepalived_testkit::peers::Unshared;
 use keepalived_testkit::{require, wait_for};
 use std::path::{Path, PathBuf};
@@ -488,20 +489,6 @@ const VRRP_SAMPLES: &[&str] = &[
     "test_mk_lots.generated.conf",
 ];
 
-/// The interfaces and addresses the samples name (as in
-/// shared/keepalived/run_config_tests.sh; the VLANs eth0.N are plain veths,
-/// as the test kernel may lack VLAN support).
-const SAMPLES_SETUP: &str = r#"ip link set lo up
-n=1
-for i in eth0 eth1 eth2 eth3 eth0.1 eth0.2 eth0.3; do
-  ip link add $i type veth peer name p$n && ip link set $i up && ip link set p$n up
-  ip addr add 192.168.$((200+n)).250/24 dev $i
-  ip addr add 10.$n.0.250/24 dev $i
-  ip -6 addr add 2001:db8:$n::250/64 dev $i nodad
-  n=$((n+1))
-done
-ip addr add 192.168.200.250/24 dev eth0"#;
-
 /// Where a log line shows a Rust Debug form instead of keepalived's text
 /// or a sentence: `Some(`, `None`, `Ok(`, `Err(`, a struct literal
 /// (`Name { field: `) or a quoted string right after an identifier
@@ -558,11 +545,14 @@ fn debug_form_detector() {
 fn vrrp_sample_logs_have_no_debug_forms() {
     require(&["unshare"]);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/samples");
+    // The interfaces and addresses the samples name; the VLANs eth0.N are
+    // plain veths, as the test kernel may lack VLAN support.
+    let setup = samples_setup(&["eth0", "eth1", "eth2", "eth3", "eth0.1", "eth0.2", "eth0.3"]);
     let daemons: Vec<(&str, Daemon)> = VRRP_SAMPLES
         .iter()
         .map(|name| {
             let text = std::fs::read_to_string(data.join(name)).unwrap();
-            (*name, start_in("samplelog", &text, SAMPLES_SETUP, &["-D"], &[]))
+            (*name, start_in("samplelog", &text, &setup, &["-D"], &[]))
         })
         .collect();
     // Long enough for the instances to time out of BACKUP into MASTER.

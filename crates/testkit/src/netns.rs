@@ -100,6 +100,23 @@ pub fn send_datagram(s: &socket2::Socket, via: Ipv4Addr, datagram: &[u8]) -> std
     s.send_to(datagram, &std::net::SocketAddrV4::new(dst, 0).into())
 }
 
+/// The shell set-up of the namespace keepalived's sample configurations
+/// are checked in (as shared/keepalived/run_config_tests.sh makes it):
+/// each of `ifaces` (eth0..eth3, VLAN-named ones too) a veth with
+/// 192.168.(200+n).250/24, 10.n.0.250/24 and 2001:db8:n::250/64, and
+/// 192.168.200.250/24 on eth0 as well.
+pub fn samples_setup(ifaces: &[&str]) -> String {
+    format!(
+        "ip link set lo up\nn=1\nfor i in {}; do\n\
+         \x20 ip link add $i type veth peer name p$n && ip link set $i up && ip link set p$n up\n\
+         \x20 ip addr add 192.168.$((200+n)).250/24 dev $i\n\
+         \x20 ip addr add 10.$n.0.250/24 dev $i\n\
+         \x20 ip -6 addr add 2001:db8:$n::250/64 dev $i nodad\n\
+         \x20 n=$((n+1))\ndone\nip addr add 192.168.200.250/24 dev eth0\n",
+        ifaces.join(" ")
+    )
+}
+
 /// A node: namespace `ns` with `eth0` = 198.51.100.1/24, its far end
 /// `peth0` = 198.51.100.2/24 in namespace `peer`, and a work directory.
 /// Both namespaces and the directory go on drop (`PARITY_KEEP` keeps the
