@@ -3,8 +3,9 @@
 //! digests (plain, HTTP/1.1, virtual host, TLS with and without SNI), failures and bad options.
 //! Verbose output is compared but for the response time and the split of the dumps into reads.
 
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::servers::{nginx as nginx_with, scratch, self_signed, Server};
-use keepalived_testkit::{in_netns, run};
 use std::path::Path;
 use std::process::Command;
 
@@ -46,7 +47,7 @@ fn steady(s: &str) -> String {
 #[test]
 fn same_as_2_2_7() {
     in_netns("same_as_2_2_7", &["nginx", "openssl", THEIRS], || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         let d = scratch("genhash");
         let _ng = nginx(&d);
         let ours = d.join("genhash");

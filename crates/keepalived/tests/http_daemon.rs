@@ -4,8 +4,9 @@
 //! file stopping the daemon as 2.2.7 does. (The IPVS side of HTTP_GET is compared with 2.2.7 in the
 //! IPVS guest: `ipvs_parity` scenario `http_get`.)
 
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::servers::{nginx as nginx_with, scratch, self_signed, Server};
-use keepalived_testkit::{in_netns, run};
 use std::path::Path;
 use std::process::Command;
 
@@ -67,7 +68,7 @@ fn daemon(d: &Path, conf: &str, secs: u32) -> String {
 #[test]
 fn ssl_and_http_in_the_checker_child() {
     in_netns("ssl_and_http_in_the_checker_child", &["nginx", "openssl"], || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         let d = scratch("http-daemon");
         let _ng = nginx(&d);
         let log = daemon(&d, &config(&d, "k.pem"), 5);

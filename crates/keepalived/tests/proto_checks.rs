@@ -4,7 +4,8 @@
 //! keepalived's log lines, the SMTP retry before the verdict, and
 //! `ping_group_range` widened while running and put back at stop.
 
-use keepalived_testkit::{in_netns, run, wait_for};
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::{in_netns, wait_for};
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -53,7 +54,7 @@ fn wait_log(log: &std::path::Path, what: &[&str], within: Duration) -> String {
 #[test]
 fn smtp_dns_udp_ping_through_the_daemon() {
     in_netns("smtp_dns_udp_ping_through_the_daemon", &[], || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         std::fs::write(RANGE, "1\t0\n").unwrap();
         // A silent SMTP server counting its connections.
         let accepts = Arc::new(AtomicU32::new(0));

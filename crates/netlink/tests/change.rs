@@ -7,6 +7,7 @@ use keepalived_netlink::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, dump_addresses, dump_links, AddrOptions, Event,
     Family, Monitor, NetlinkError, Prefix, RouteKind, RouteSpec, RuleSpec, RTPROT_KEEPALIVED,
 };
+use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::{in_netns, run};
 use mio::{Events, Interest, Poll, Token};
 use std::net::IpAddr;
@@ -18,7 +19,7 @@ fn ip(s: &str) -> IpAddr {
 
 /// A veth pair kat0/kat1, both up, lo up.
 fn veth() -> u32 {
-    run("ip", &["link", "set", "lo", "up"]);
+    lo_up();
     run("ip", &["link", "add", "kat0", "type", "veth", "peer", "name", "kat1"]);
     run("ip", &["link", "set", "kat0", "up"]);
     run("ip", &["link", "set", "kat1", "up"]);

@@ -8,6 +8,7 @@
 
 use keepalived_netlink::dump_links;
 use keepalived_netlink::nft::{Firewall, FirewallAddr};
+use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::{in_netns, run};
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -81,7 +82,7 @@ fn ip(s: &str) -> IpAddr {
 
 /// keepalived's lab addresses: eth0 here, eth1 in the peer.
 fn setup() -> (Peer, u32, u32) {
-    run("ip", &["link", "set", "lo", "up"]);
+    lo_up();
     run("ip", &["link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
     let child = Command::new("unshare").args(["-n", "sleep", "120"]).stdin(Stdio::null()).spawn().unwrap();
     let peer = Peer(child);
@@ -197,7 +198,7 @@ fn ruleset_as_keepalived_and_traffic_blocked() {
 #[test]
 fn options_and_refusals() {
     in_netns("options_and_refusals", TOOLS, || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         let mut fw = Firewall::open("ka_test", 5).unwrap();
         fw.set_counters(true);
         let name = FirewallAddr::LinkLocalName { addr: "fe80::5".parse().unwrap(), ifname: "lo".into() };
@@ -243,7 +244,7 @@ fn vmac(name: &str) -> u32 {
 #[test]
 fn vmac_ruleset_as_keepalived() {
     in_netns("vmac_ruleset_as_keepalived", TOOLS, || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         run("ip", &["link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
         run("ip", &["link", "set", "eth1", "up"]);
         run("ip", &["link", "set", "eth0", "up"]);

@@ -22,6 +22,11 @@ pub fn inside() -> bool {
     std::env::var_os(IN_NETNS).is_some()
 }
 
+/// Bring `lo` up: a fresh namespace starts with it down.
+pub fn lo_up() {
+    run("ip", &["link", "set", "lo", "up"]);
+}
+
 /// Run a command that must succeed; its standard output.
 pub fn run(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));

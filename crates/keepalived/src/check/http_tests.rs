@@ -7,6 +7,7 @@ use super::*;
 use crate::check::tls;
 use keepalived_check::http_response::{compile_regex, request, Protocol};
 use keepalived_config::lvs::model::SslConfig;
+use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::servers::{nginx, scratch};
 use keepalived_testkit::{in_netns, run};
 use mio::{Events, Poll};
@@ -77,10 +78,6 @@ fn pass(what: &'static str) -> Verdict {
 
 fn failed(msg: &'static str) -> Verdict {
     Verdict::Fail { msg }
-}
-
-fn lo_up() {
-    run("ip", &["link", "set", "lo", "up"]);
 }
 
 const HTTP_SERVERS: &str = r#"

@@ -5,6 +5,7 @@
 use super::*;
 use crate::check::tcp::TcpTarget;
 use keepalived_config::lvs::model::UdpCheck;
+use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::servers::{spawn, wait_listening, Server};
 use keepalived_testkit::{in_netns, run};
 use mio::{Events, Poll};
@@ -41,10 +42,6 @@ fn attempt(begun: Begin<Kind>, timeout: Duration) -> Option<CheckOutcome> {
 
 fn target(dst: &str) -> TcpTarget {
     TcpTarget { dst: dst.parse().unwrap(), bindto: None, bind_if: None, fwmark: None }
-}
-
-fn lo_up() {
-    run("ip", &["link", "set", "lo", "up"]);
 }
 
 fn failed(text: &str) -> Option<CheckOutcome> {

@@ -3,6 +3,7 @@
 //! answering), blackholed (timeout), bind_if and bindto.
 
 use super::*;
+use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::{in_netns, run};
 use mio::{Events, Poll};
 use std::net::TcpListener;
@@ -41,10 +42,6 @@ fn attempt_with(poll: &mut Poll, probes: &mut TcpProbes<u8>, t: &TcpTarget, time
 
 fn target(dst: &str) -> TcpTarget {
     TcpTarget { dst: dst.parse().unwrap(), bindto: None, bind_if: None, fwmark: None }
-}
-
-fn lo_up() {
-    run("ip", &["link", "set", "lo", "up"]);
 }
 
 #[test]
