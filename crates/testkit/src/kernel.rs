@@ -9,10 +9,11 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use futures_util::TryStreamExt;
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+pub use netlink_packet_route::address::AddressFlags;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{InfoData, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
-pub use netlink_packet_route::route::RouteType;
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+pub use netlink_packet_route::route::{RouteProtocol, RouteScope, RouteType};
 use netlink_packet_route::rule::{RuleAttribute, RuleMessage};
 use rtnetlink::{Handle, IpVersion, RouteMessageBuilder};
 
@@ -51,6 +52,10 @@ pub struct Addr {
     /// Preferred and valid lifetimes in seconds (u32::MAX: forever).
     pub preferred: u32,
     pub valid: u32,
+    pub label: Option<String>,
+    pub broadcast: Option<Ipv4Addr>,
+    /// The far end of a point-to-point address (IFA_ADDRESS besides IFA_LOCAL).
+    pub peer: Option<IpAddr>,
     /// Interface, prefix, scope, flags and every attribute but the
     /// lifetimes, interfaces by name: what parity tests compare.
     pub text: String,
@@ -61,7 +66,15 @@ pub struct Addr {
 pub struct Route {
     pub table: u32,
     pub kind: RouteType,
+    pub protocol: RouteProtocol,
+    pub scope: RouteScope,
+    /// Destination and prefix length (none: a default route).
     pub dst: Option<(IpAddr, u8)>,
+    pub gateway: Option<IpAddr>,
+    /// The output interface's name.
+    pub oif: Option<String>,
+    pub prefsrc: Option<IpAddr>,
+    pub metric: Option<u32>,
     /// Header and attributes, interfaces by name: what parity tests compare.
     pub text: String,
 }
@@ -217,6 +230,7 @@ fn addr(names: &HashMap<u32, String>, m: AddressMessage) -> Addr {
     let ifname = names.get(&h.index).cloned().unwrap_or_default();
     let (mut address, mut local, mut flags) = (None, None, AddressFlags::empty());
     let (mut preferred, mut valid) = (u32::MAX, u32::MAX);
+    let (mut label, mut broadcast) = (None, None);
     let mut attrs = Vec::new();
     for a in &m.attributes {
         match a {
@@ -224,6 +238,8 @@ fn addr(names: &HashMap<u32, String>, m: AddressMessage) -> Addr {
             AddressAttribute::Local(ip) => local = Some(*ip),
             AddressAttribute::Flags(f) => flags = *f,
             AddressAttribute::CacheInfo(c) => (preferred, valid) = (c.ifa_preferred, c.ifa_valid),
+            AddressAttribute::Label(l) => label = Some(l.clone()),
+            AddressAttribute::Broadcast(b) => broadcast = Some(*b),
             _ => {}
         }
         if !matches!(a, AddressAttribute::CacheInfo(_)) {
@@ -232,31 +248,46 @@ fn addr(names: &HashMap<u32, String>, m: AddressMessage) -> Addr {
     }
     // IFA_LOCAL is the interface's own address; IFA_ADDRESS the peer's on a point-to-point link.
     let addr = local.or(address).expect("an address message without an address");
+    let peer = address.filter(|a| local.is_some_and(|l| l != *a));
     let text = format!("{ifname} {:?}/{} {:?} {:?} {attrs:?}", h.family, h.prefix_len, h.scope, h.flags);
-    Addr { ifname, addr, prefix_len: h.prefix_len, flags, preferred, valid, text }
+    Addr { ifname, addr, prefix_len: h.prefix_len, flags, preferred, valid, label, broadcast, peer, text }
 }
 
 fn route(names: &HashMap<u32, String>, m: RouteMessage) -> Route {
     let h = &m.header;
     let mut table = u32::from(h.table);
-    let mut dst = None;
-    let mut attrs = Vec::new();
+    let (mut dst, mut gateway, mut oif, mut prefsrc, mut metric) = (None, None, None, None, None);
     for a in &m.attributes {
         match a {
             RouteAttribute::Table(t) => table = *t,
             RouteAttribute::Destination(d) => dst = ip_of(d).map(|ip| (ip, h.destination_prefix_length)),
-            RouteAttribute::CacheInfo(_) => {}
-            RouteAttribute::Expires(_) => attrs.push("Expires(N)".to_string()),
-            RouteAttribute::Oif(i) => attrs.push(format!("Oif({})", names.get(i).map_or("?", |n| n))),
-            RouteAttribute::Iif(i) => attrs.push(format!("Iif({})", names.get(i).map_or("?", |n| n))),
-            other => attrs.push(format!("{other:?}")),
+            RouteAttribute::Gateway(g) => gateway = ip_of(g),
+            RouteAttribute::PrefSource(p) => prefsrc = ip_of(p),
+            RouteAttribute::Priority(p) => metric = Some(*p),
+            RouteAttribute::Oif(i) => oif = names.get(i).cloned(),
+            _ => {}
         }
     }
+    let attrs: Vec<String> = m.attributes.iter().filter_map(|a| route_attr_text(names, a)).collect();
     let text = format!(
         "table {table} {:?} {:?} {:?} {:?} tos {} src/{} dst {dst:?} {attrs:?}",
         h.kind, h.protocol, h.scope, h.flags, h.tos, h.source_prefix_length
     );
-    Route { table, kind: h.kind, dst, text }
+    let (kind, protocol, scope) = (h.kind, h.protocol, h.scope);
+    Route { table, kind, protocol, scope, dst, gateway, oif, prefsrc, metric, text }
+}
+
+/// A route attribute as parity tests compare it: interfaces by name, the
+/// expiry time cut, the cache statistics and what the header line shows left out.
+fn route_attr_text(names: &HashMap<u32, String>, a: &RouteAttribute) -> Option<String> {
+    let name = |i: &u32| names.get(i).map_or("?", |n| n).to_string();
+    match a {
+        RouteAttribute::Table(_) | RouteAttribute::Destination(_) | RouteAttribute::CacheInfo(_) => None,
+        RouteAttribute::Expires(_) => Some("Expires(N)".to_string()),
+        RouteAttribute::Oif(i) => Some(format!("Oif({})", name(i))),
+        RouteAttribute::Iif(i) => Some(format!("Iif({})", name(i))),
+        other => Some(format!("{other:?}")),
+    }
 }
 
 fn ip_of(a: &RouteAddress) -> Option<IpAddr> {
