@@ -9,7 +9,11 @@
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
 use keepalived_testkit::kernel::{Addr, Kernel};
-use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::net::IpAddr;
 use std::time::Duration;
 

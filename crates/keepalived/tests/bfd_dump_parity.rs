@@ -11,10 +11,8 @@
 mod bfdlab;
 
 use bfdlab::{log_count, pid_file, signal};
-use keepalived_testkit::{
-    peers::{lab_scripts, Lab},
-    wait_for,
-};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use nix::sys::signal::Signal;
 use std::time::Duration;
 

@@ -14,11 +14,9 @@
 mod bfdlab;
 
 use bfdlab::{decode, log_count, pid_file, signal};
-use keepalived_testkit::{
-    netns::{raw_hdrincl_socket_in, send_datagram},
-    peers::{lab_scripts, Lab},
-    wait_for,
-};
+use keepalived_testkit::netns::{raw_hdrincl_socket_in, send_datagram};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_wire::bfd::State;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;

@@ -25,10 +25,8 @@
 mod bfdlab;
 
 use bfdlab::{decode, detection_delays, log_count, pid_file, quantile, random_ms, signal, tx_gaps, Seen};
-use keepalived_testkit::{
-    peers::{lab_scripts, Lab},
-    wait_for,
-};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_wire::bfd::State;
 use nix::sys::signal::Signal;
 use std::net::IpAddr;

@@ -15,10 +15,8 @@
 mod bfdlab;
 
 use bfdlab::{pid_file, signal};
-use keepalived_testkit::{
-    peers::{lab_scripts, Lab},
-    wait_for,
-};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use nix::sys::signal::Signal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

@@ -14,7 +14,9 @@
 //! Needs root; fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{netns::Node, wait::secs, wait_for};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 

@@ -5,7 +5,8 @@
 use keepalived_testkit::kernel::Kernel;
 use keepalived_testkit::netns::samples_setup;
 use keepalived_testkit::peers::Unshared;
-use keepalived_testkit::{require, wait_for};
+use keepalived_testkit::require;
+use keepalived_testkit::wait_for;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -13,8 +13,12 @@
 //! (mehdy/keepalived-exporter, internal/collector/parser.go) does and
 //! requires the same metrics. Needs root and /usr/sbin/keepalived.
 
+use keepalived_testkit::netns::Node;
 use keepalived_testkit::peers::write_script;
-use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -6,8 +6,12 @@
 //! again. The FIFO lines after the reload must be the same as keepalived's.
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
+use keepalived_testkit::netns::Node;
 use keepalived_testkit::peers::FifoReader;
-use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::path::Path;
 use std::time::{Duration, Instant};
 

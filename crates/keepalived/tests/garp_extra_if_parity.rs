@@ -6,14 +6,12 @@
 //! within one.
 //! Needs root, tcpdump and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{
-    netns::Node,
-    pcap::{garps, Capture},
-    prereq::KEEPALIVED,
-    sh,
-    wait::secs,
-    wait_for,
-};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

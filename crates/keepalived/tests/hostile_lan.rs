@@ -16,11 +16,9 @@
 //! followed it. Needs root, ../shared/lab; fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{
-    netns::{raw_hdrincl_socket_in, send_datagram},
-    peers::{lab_scripts, Lab},
-    wait_for,
-};
+use keepalived_testkit::netns::{raw_hdrincl_socket_in, send_datagram};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_vrrp::types::{State, Stats};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Version};

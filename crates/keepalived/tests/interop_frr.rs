@@ -13,10 +13,8 @@
 //! fails otherwise.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{
-    peers::{lab_scripts, Lab},
-    wait_for,
-};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use std::time::{Duration, Instant};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");

@@ -3,7 +3,11 @@
 //! child turns it off while it runs and back on at stop.
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{netns::Node, prereq::KEEPALIVED, sh, wait::secs, wait_for};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 
 const CONF: &str = "global_defs {
     router_id igmp

@@ -7,7 +7,10 @@
 //! keepalived 2.2.7 misses them (bench/netlink-overrun.sh shows both side by
 //! side); this test holds keepalived-rs to it. Needs root; fails otherwise.
 
-use keepalived_testkit::{netns::Node, sh, wait::secs, wait_for};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,8 +4,9 @@
 //! keepalived's log lines, the SMTP retry before the verdict, and
 //! `ping_group_range` widened while running and put back at stop.
 
+use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
-use keepalived_testkit::{in_netns, wait_for};
+use keepalived_testkit::wait_for;
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};

@@ -10,14 +10,12 @@
 //! otherwise.
 
 use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
 use keepalived_testkit::peers::FifoReader;
-use keepalived_testkit::{
-    netns::Node,
-    pcap::{garps, Capture},
-    prereq::KEEPALIVED,
-    wait::secs,
-    wait_for,
-};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -7,7 +7,8 @@
 //! config_samples.rs. Needs root and /usr/sbin/keepalived; fails
 //! otherwise.
 
-use keepalived_testkit::{netns::Node, prereq::KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

@@ -3,7 +3,8 @@
 //! socket lies next to the pid file. Needs root; fails otherwise.
 
 use keepalived_testkit::peers::Unshared;
-use keepalived_testkit::{require, wait_for};
+use keepalived_testkit::require;
+use keepalived_testkit::wait_for;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;

@@ -7,7 +7,8 @@
 //! crates/netlink/tests/procmon.rs, from the initial namespace.)
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{netns::Node, prereq::KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
 use std::process::Command;
 use std::time::Duration;
 

@@ -6,7 +6,10 @@
 //! instance's adverts must be the same.
 //! Needs root, tcpdump and /usr/sbin/keepalived; fails otherwise.
 
-use keepalived_testkit::{netns::Node, pcap::Capture, prereq::KEEPALIVED, sh};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::Capture;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
 use std::collections::BTreeSet;
 use std::time::Duration;
 

@@ -9,14 +9,12 @@
 //! Needs root, /usr/sbin/keepalived, nft and tcpdump; fails otherwise.
 
 use keepalived_testkit::kernel::{Kernel, Link};
-use keepalived_testkit::{
-    netns::Node,
-    pcap::{garps, Capture},
-    prereq::KEEPALIVED,
-    sh,
-    wait::secs,
-    wait_for,
-};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

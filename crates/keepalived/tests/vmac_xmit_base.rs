@@ -4,13 +4,11 @@
 //! keepalived. Needs root, /usr/sbin/keepalived, nft and tcpdump.
 
 use keepalived_testkit::kernel::Kernel;
-use keepalived_testkit::{
-    netns::Node,
-    pcap::{garps, Capture},
-    prereq::KEEPALIVED,
-    wait::secs,
-    wait_for,
-};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {

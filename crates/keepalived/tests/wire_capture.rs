@@ -14,11 +14,9 @@
 //! With tshark present, its checksum verdict is checked too.
 //! Needs root, tcpdump and ../shared/lab; fails otherwise.
 
-use keepalived_testkit::{
-    pcap::{read_pcap, Frame},
-    peers::{lab_scripts, Lab},
-    wait_for,
-};
+use keepalived_testkit::pcap::{read_pcap, Frame};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Auth, ChecksumKind, Family};
 use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc};

@@ -7,9 +7,10 @@ use keepalived_netlink::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, dump_addresses, dump_links, AddrOptions, Event,
     Family, Monitor, NetlinkError, Prefix, RouteKind, RouteSpec, RuleSpec, RTPROT_KEEPALIVED,
 };
+use keepalived_testkit::in_netns;
 use keepalived_testkit::kernel::{self, AddressFlags, Kernel, RouteProtocol, RouteScope, RouteType};
 use keepalived_testkit::netns::lo_up;
-use keepalived_testkit::{in_netns, run};
+use keepalived_testkit::run;
 use mio::{Events, Interest, Poll, Token};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};

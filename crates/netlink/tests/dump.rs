@@ -8,8 +8,9 @@
 //! (not root, no `unshare`/`ip`).
 
 use keepalived_netlink::{dump_addresses, dump_links, Addr, Link};
+use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
-use keepalived_testkit::{in_netns, run};
+use keepalived_testkit::run;
 use std::net::IpAddr;
 
 fn ip(s: &str) -> IpAddr {

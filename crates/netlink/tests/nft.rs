@@ -8,8 +8,9 @@
 
 use keepalived_netlink::dump_links;
 use keepalived_netlink::nft::{Firewall, FirewallAddr};
+use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
-use keepalived_testkit::{in_netns, run};
+use keepalived_testkit::run;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 

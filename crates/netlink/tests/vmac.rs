@@ -8,8 +8,9 @@ use keepalived_netlink::dump_links;
 use keepalived_netlink::vmac::{
     create_vmac, delete_vmac, link_by_name, read_sysctl, Sysctls, VmacError, VmacSpec, MACVLAN_MODE_PRIVATE,
 };
+use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
-use keepalived_testkit::{in_netns, run};
+use keepalived_testkit::run;
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -5,9 +5,10 @@
 use super::*;
 use crate::check::tcp::TcpTarget;
 use keepalived_config::lvs::model::UdpCheck;
+use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
 use keepalived_testkit::servers::{spawn, wait_listening, Server};
-use keepalived_testkit::{in_netns, run};
 use mio::{Events, Poll};
 use std::io::{BufRead, BufReader, Write as _};
 use std::net::{TcpListener, UdpSocket};

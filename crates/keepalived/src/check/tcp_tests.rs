@@ -3,8 +3,9 @@
 //! answering), blackholed (timeout), bind_if and bindto.
 
 use super::*;
+use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
-use keepalived_testkit::{in_netns, run};
+use keepalived_testkit::run;
 use mio::{Events, Poll};
 use std::net::TcpListener;
 
