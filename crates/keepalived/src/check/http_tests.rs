@@ -4,6 +4,7 @@
 //! that misbehave (never answer, close at once, send a huge body).
 
 use super::*;
+use crate::check::attempt_tests::drive;
 use crate::check::tls;
 use keepalived_check::http_response::{compile_regex, request, Protocol};
 use keepalived_config::lvs::model::SslConfig;
@@ -11,7 +12,7 @@ use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::run;
 use keepalived_testkit::servers::{nginx, scratch};
-use mio::{Events, Poll};
+use mio::Poll;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 
@@ -24,19 +25,14 @@ fn attempt(job: HttpJob) -> Finished {
         Started::Error => panic!("socket set-up failed"),
         Started::Pending => {}
     }
-    let mut events = Events::with_capacity(8);
-    while Instant::now() < give_up {
-        poll.poll(&mut events, Some(Duration::from_millis(20))).unwrap();
-        for e in events.iter() {
-            if let Some((_, f)) = probes.on_ready(poll.registry(), e.token(), Instant::now()) {
-                return f;
-            }
-        }
-        if let Some((_, f)) = probes.expired(poll.registry(), Instant::now()).pop() {
-            return f;
-        }
-    }
-    panic!("the attempt never ended");
+    let r = drive(
+        &mut poll,
+        give_up,
+        &mut probes,
+        |p, reg, token| p.on_ready(reg, token, Instant::now()),
+        |p, reg| p.expired(reg, Instant::now()).pop(),
+    );
+    r.1
 }
 
 fn job(dst: &str, path: &str, vhost: Option<&str>) -> HttpJob {

@@ -3,13 +3,14 @@
 //! responders run by the tests, each in a fresh network namespace.
 
 use super::*;
+use crate::check::attempt_tests::drive;
 use crate::check::tcp::TcpTarget;
 use keepalived_config::lvs::model::UdpCheck;
 use keepalived_testkit::in_netns;
 use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::run;
 use keepalived_testkit::servers::{spawn, wait_listening, Server};
-use mio::{Events, Poll};
+use mio::Poll;
 use std::io::{BufRead, BufReader, Write as _};
 use std::net::{TcpListener, UdpSocket};
 
@@ -25,20 +26,15 @@ fn attempt(begun: Begin<Kind>, timeout: Duration) -> Option<CheckOutcome> {
         Begin::Reschedule => return None,
         Begin::Pending(k) => probes.watch(poll.registry(), 1u8, k, labels, timeout).unwrap(),
     }
-    let mut events = Events::with_capacity(8);
     let give_up = Instant::now() + timeout * 3 + Duration::from_secs(5);
-    while Instant::now() < give_up {
-        poll.poll(&mut events, Some(Duration::from_millis(20))).unwrap();
-        for e in events.iter() {
-            if let Some((1, r)) = probes.on_ready(poll.registry(), e.token()) {
-                return Some(r);
-            }
-        }
-        if let Some((_, r)) = probes.expired(poll.registry(), Instant::now()).pop() {
-            return Some(r);
-        }
-    }
-    panic!("the attempt never ended");
+    let r = drive(
+        &mut poll,
+        give_up,
+        &mut probes,
+        |p, reg, token| p.on_ready(reg, token).filter(|(tag, _)| *tag == 1),
+        |p, reg| p.expired(reg, Instant::now()).pop(),
+    );
+    Some(r.1)
 }
 
 fn target(dst: &str) -> TcpTarget {
