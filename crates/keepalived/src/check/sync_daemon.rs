@@ -310,7 +310,7 @@ mod tests {
     }
 
     /// Boots the IPVS guest and runs the `guest_` tests of this module there
-    /// (as testns's `run_suite`, with a filter: this binary's other tests
+    /// (as testkit's `run_suite`, with a filter: this binary's other tests
     /// need no guest).
     #[test]
     fn daemons_in_the_ipvs_guest() {
