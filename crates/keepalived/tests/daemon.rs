@@ -2,9 +2,9 @@
 //! network namespace (unshare -n, with an eth0) and temporary directory
 //! (config, pid files, log). Needs root; fails otherwise.
 
+use keepalived_testkit::daemon::Unshared;
 use keepalived_testkit::kernel::Kernel;
 use keepalived_testkit::netns::samples_setup;
-use keepalived_testkit::peers::Unshared;
 use keepalived_testkit::require;
 use keepalived_testkit::wait_for;
 use std::path::{Path, PathBuf};

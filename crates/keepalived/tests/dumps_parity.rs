@@ -13,8 +13,8 @@
 //! (mehdy/keepalived-exporter, internal/collector/parser.go) does and
 //! requires the same metrics. Needs root and /usr/sbin/keepalived.
 
+use keepalived_testkit::daemon::write_script;
 use keepalived_testkit::netns::Node;
-use keepalived_testkit::peers::write_script;
 use keepalived_testkit::prereq::KEEPALIVED;
 use keepalived_testkit::sh;
 use keepalived_testkit::wait::secs;

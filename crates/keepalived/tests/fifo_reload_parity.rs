@@ -6,8 +6,8 @@
 //! again. The FIFO lines after the reload must be the same as keepalived's.
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
+use keepalived_testkit::daemon::FifoReader;
 use keepalived_testkit::netns::Node;
-use keepalived_testkit::peers::FifoReader;
 use keepalived_testkit::prereq::KEEPALIVED;
 use keepalived_testkit::sh;
 use keepalived_testkit::wait::secs;

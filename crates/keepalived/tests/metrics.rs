@@ -5,8 +5,8 @@
 //! `prometheus` package). Needs root, promtool and prometheus; fails
 //! otherwise (tests/run.sh installs them).
 
+use keepalived_testkit::daemon::Unshared;
 use keepalived_testkit::pcap::read_pcap;
-use keepalived_testkit::peers::Unshared;
 use keepalived_testkit::require;
 use keepalived_testkit::wait_for;
 use std::collections::BTreeSet;

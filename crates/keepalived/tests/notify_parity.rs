@@ -7,8 +7,8 @@
 //! the notify scripts must have been called with the same arguments.
 //! Needs root and /usr/sbin/keepalived; fails otherwise.
 
+use keepalived_testkit::daemon::write_script;
 use keepalived_testkit::netns::Node;
-use keepalived_testkit::peers::write_script;
 use keepalived_testkit::prereq::KEEPALIVED;
 use keepalived_testkit::wait::secs;
 use keepalived_testkit::wait_for;

@@ -9,10 +9,10 @@
 //! keepalived's. Needs root, /usr/sbin/keepalived and tcpdump; fails
 //! otherwise.
 
+use keepalived_testkit::daemon::FifoReader;
 use keepalived_testkit::kernel::Kernel;
 use keepalived_testkit::netns::Node;
 use keepalived_testkit::pcap::{garps, Capture};
-use keepalived_testkit::peers::FifoReader;
 use keepalived_testkit::prereq::KEEPALIVED;
 use keepalived_testkit::wait::secs;
 use keepalived_testkit::wait_for;

@@ -14,8 +14,8 @@
 //! run: keepalived then sends the FAULT notifies (instance and sync group)
 //! and logs the group's sync line, but no `Entering FAULT STATE` line. Needs root and /usr/sbin/keepalived.
 
+use keepalived_testkit::daemon::write_script;
 use keepalived_testkit::netns::Node;
-use keepalived_testkit::peers::write_script;
 use keepalived_testkit::prereq::KEEPALIVED;
 use keepalived_testkit::wait::secs;
 use keepalived_testkit::wait_for;

@@ -2,7 +2,7 @@
 //! in its own network namespace (unshare -n) and temporary directory; the
 //! socket lies next to the pid file. Needs root; fails otherwise.
 
-use keepalived_testkit::peers::Unshared;
+use keepalived_testkit::daemon::Unshared;
 use keepalived_testkit::require;
 use keepalived_testkit::wait_for;
 use serde_json::Value;

@@ -75,7 +75,7 @@ fn addrs(node: &Node) -> (bool, bool, bool) {
 }
 
 /// VI_W's `Effective priority` from a SIGUSR1 data dump.
-fn w_priority(node: &Node, daemon: &keepalived_testkit::peers::Daemon) -> Option<String> {
+fn w_priority(node: &Node, daemon: &keepalived_testkit::daemon::Daemon) -> Option<String> {
     let path = node.path("keepalived.data");
     let file = path.as_path();
     let _ = std::fs::remove_file(file);

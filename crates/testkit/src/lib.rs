@@ -8,14 +8,17 @@
 //! - [`wait`]: the one polling loop.
 //! - [`netns`]: a test body re-run in a fresh namespace, named namespace
 //!   pairs ([`netns::Node`]), raw sockets opened inside a namespace.
-//! - [`peers`]: keepalived daemons (2.2.7 and ours) on a node, and the
-//!   `shared/lab` bridge of hosts with keepalived 2.2.7 and FRR peers.
+//! - [`daemon`]: keepalived (2.2.7 or ours) on a node, ours alone under
+//!   `unshare -n`, their notify scripts and FIFO.
+//! - [`peers`]: the `shared/lab` bridge of hosts with keepalived 2.2.7 and
+//!   FRR peers.
 //! - [`servers`]: real servers for the checkers and alerts (nginx,
 //!   aiosmtpd, any child process).
 //! - [`kernel`]: addresses, routes, rules and links read through rtnetlink.
 //! - [`pcap`]: tcpdump captures and the classic-pcap reader.
 //! - [`vm`]: the IPVS guest.
 
+pub mod daemon;
 pub mod kernel;
 mod mail;
 pub mod netns;
