@@ -120,7 +120,7 @@ impl Unshared {
         args.extend(flags.iter().map(|f| f.replace("$DIR", &dir.to_string_lossy())));
         let child = Command::new("unshare")
             .args(["-n", "bash", "-c"])
-            .arg(format!("{setup}; exec \"$0\" \"$@\""))
+            .arg(format!("{setup}\nexec \"$0\" \"$@\""))
             .arg(bin)
             .args(args)
             .stdin(Stdio::null())
