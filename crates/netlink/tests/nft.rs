@@ -9,6 +9,7 @@
 use keepalived_netlink::dump_links;
 use keepalived_netlink::nft::{Firewall, FirewallAddr};
 use keepalived_testkit::in_netns;
+use keepalived_testkit::kernel::Kernel;
 use keepalived_testkit::netns::lo_up;
 use keepalived_testkit::run;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
@@ -108,9 +109,8 @@ fn setup() -> (Peer, u32, u32) {
     peer.run(&["ip", "addr", "add", "2001:db8::2/64", "dev", "eth1", "nodad"]);
     peer.run(&["ip", "link", "set", "eth1", "up"]);
     let eth0 = dump_links().unwrap().iter().find(|l| l.name == "eth0").unwrap().index;
-    let out = peer.run(&["ip", "-j", "link", "show", "eth1"]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let eth1 = v[0]["ifindex"].as_u64().unwrap() as u32;
+    let peer_pid: i32 = peer.pid().parse().unwrap();
+    let eth1 = Kernel::of_pid(peer_pid).link("eth1").expect("eth1 in the peer").index;
     // Link-local addresses of eth1 leave DAD.
     std::thread::sleep(Duration::from_millis(300));
     (peer, eth0, eth1)
