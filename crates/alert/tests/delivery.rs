@@ -1,6 +1,6 @@
 //! Delivery against a real SMTP server (python3-aiosmtpd) and against
-//! broken ones. Skipped with a note when aiosmtpd is not installed
-//! (`apt-get install -y python3-aiosmtpd`).
+//! broken ones. Fails when aiosmtpd is not installed (tests/run.sh
+//! installs python3-aiosmtpd).
 
 mod common;
 
@@ -8,22 +8,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use keepalived_alert::{Alert, AlertSender, AlertState, SendError, QUEUE_CAPACITY};
-
-fn skip() -> bool {
-    if !aiosmtpd_available() {
-        eprintln!("SKIP: python3-aiosmtpd missing (apt-get install -y python3-aiosmtpd)");
-        return true;
-    }
-    false
-}
+use keepalived_testkit::servers::{free_port, Sink};
+use keepalived_testkit::wait_for;
 
 const RCPTS: [&str; 2] = ["ops@example.org", "\"Ops, Night\" <night@example.org>"];
 
 #[test]
 fn instance_master_mail() {
-    if skip() {
-        return;
-    }
     logs();
     let sink = Sink::start("inst", None, free_port());
     let sender = AlertSender::start(settings(sink.port, &RCPTS, Duration::from_secs(5))).unwrap();
@@ -54,9 +45,6 @@ fn instance_master_mail() {
 
 #[test]
 fn group_master_mail() {
-    if skip() {
-        return;
-    }
     let sink = Sink::start("group", None, free_port());
     let sender = AlertSender::start(settings(sink.port, &RCPTS[..1], Duration::from_secs(5))).unwrap();
     let alert = Alert::vrrp_group(Some("lb1"), "VG_1", AlertState::Master).unwrap();
@@ -81,9 +69,6 @@ fn group_master_mail() {
 
 #[test]
 fn header_injection_adds_no_header() {
-    if skip() {
-        return;
-    }
     let sink = Sink::start("inject", None, free_port());
     let sender = AlertSender::start(settings(sink.port, &RCPTS[..1], Duration::from_secs(5))).unwrap();
     let alert = Alert::vrrp_instance(Some("lb1\r\nX-Evil: 1"), "VI_1\r\nBcc: x@y", AlertState::Backup);
@@ -110,13 +95,7 @@ fn header_injection_adds_no_header() {
 
 #[test]
 fn starttls_with_a_self_signed_certificate() {
-    if skip() {
-        return;
-    }
-    if !path_exists("/usr/bin/openssl") {
-        eprintln!("SKIP: openssl missing");
-        return;
-    }
+    keepalived_testkit::prereq::require_tools(&["openssl"]);
     let sink = Sink::start_with("tls", None, free_port(), true);
     let sender = AlertSender::start(settings(sink.port, &RCPTS[..1], Duration::from_secs(5))).unwrap();
     sender.send(Alert::vrrp_instance(Some("lb1"), "VI_TLS", AlertState::Fault)).unwrap();
@@ -130,9 +109,6 @@ fn starttls_with_a_self_signed_certificate() {
 
 #[test]
 fn plain_server_gets_plain_mail() {
-    if skip() {
-        return;
-    }
     let sink = Sink::start("plain", None, free_port());
     let sender = AlertSender::start(settings(sink.port, &RCPTS[..1], Duration::from_secs(5))).unwrap();
     sender.send(Alert::vrrp_instance(Some("lb1"), "VI_P", AlertState::Stop)).unwrap();
@@ -179,9 +155,6 @@ fn refused_port_logged_once() {
 
 #[test]
 fn rejected_recipient_reports_the_code() {
-    if skip() {
-        return;
-    }
     logs();
     let sink = Sink::start("reject", None, free_port());
     // The sink refuses recipients starting with "reject" (550).

@@ -2,49 +2,21 @@
 //! ours for the same transition, received by the same SMTP server: same
 //! envelope, same headers except the Date value, same body.
 //!
-//! Needs root, /usr/sbin/keepalived, `ip` and python3-aiosmtpd; skipped
-//! with a note otherwise. keepalived and its SMTP server run in a network
-//! namespace of their own (eth0, one end of a veth pair, with an address).
+//! Needs root, /usr/sbin/keepalived, `ip` and python3-aiosmtpd; fails
+//! otherwise. keepalived and its SMTP server run in a network namespace of
+//! their own (a testkit node: eth0, one end of a veth pair, with an address).
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
 use keepalived_alert::{Alert, AlertSender, AlertState};
-
-struct Netns(String);
-
-impl Netns {
-    fn new(name: String) -> Netns {
-        let _ = Command::new("ip").args(["netns", "del", &name]).stderr(Stdio::null()).status();
-        run(&["ip", "netns", "add", &name]);
-        let ns = Netns(name);
-        ns.exec(&["ip", "link", "set", "lo", "up"]);
-        ns.exec(&["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peth0"]);
-        ns.exec(&["ip", "link", "set", "peth0", "up"]);
-        ns.exec(&["ip", "link", "set", "eth0", "up"]);
-        ns.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth0"]);
-        ns
-    }
-    fn exec(&self, args: &[&str]) {
-        let mut v = vec!["ip", "netns", "exec", &self.0];
-        v.extend_from_slice(args);
-        run(&v);
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
-    }
-}
-
-fn run(args: &[&str]) {
-    let st = Command::new(args[0]).args(&args[1..]).status().unwrap();
-    assert!(st.success(), "{args:?} failed");
-}
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::require;
+use keepalived_testkit::servers::{free_port, Received, Sink};
+use keepalived_testkit::wait_for;
 
 // keepalived 2.2.7 sends `RCPT TO:<Name <addr>>` for a `Name <addr>`
 // recipient, which the server refuses (501): plain addresses only here.
@@ -81,38 +53,18 @@ vrrp_instance VI_1 {{
 
 #[test]
 fn master_mail_matches_keepalived() {
-    if !is_root() || !path_exists("/usr/sbin/keepalived") || !aiosmtpd_available() {
-        eprintln!("SKIP: needs root, /usr/sbin/keepalived and python3-aiosmtpd");
-        return;
-    }
+    require(&[KEEPALIVED]);
     // keepalived's mail, in its namespace.
-    let ns = Netns::new(format!("kaal{}", std::process::id() % 100000));
+    let node = Node::new("al", "ka");
     let port = 2525;
-    let theirs_sink = Sink::start("ka", Some(&ns.0), port);
-    let dir = temp_dir("kaconf");
-    let conf = dir.join("keepalived.conf");
-    std::fs::write(&conf, config(port)).unwrap();
-    let d = dir.display().to_string();
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &ns.0, "/usr/sbin/keepalived", "-n", "-l", "-D", "-P", "-f"])
-        .arg(&conf)
-        .args(["-p", &format!("{d}/k.pid"), "-r", &format!("{d}/v.pid"), "-c", &format!("{d}/c.pid")])
-        .args(["-b", &format!("{d}/b.pid")])
-        .stdout(Stdio::from(std::fs::File::create(dir.join("daemon.out")).unwrap()))
-        .stderr(Stdio::from(std::fs::File::create(dir.join("daemon.log")).unwrap()))
-        .spawn()
-        .unwrap();
+    let theirs_sink = Sink::start("ka", Some(&node.ns), port);
+    let mut daemon = node.start(KEEPALIVED, &config(port));
     // keepalived mails the initial BACKUP state too, then MASTER.
     let master = |m: &Vec<Received>| m.iter().find(|m| m.data.contains("Entering MASTER")).cloned();
     wait_for(Duration::from_secs(20), || master(&theirs_sink.messages()).is_some());
     let msgs = theirs_sink.messages();
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM);
-    if !wait_for(Duration::from_secs(10), || matches!(child.try_wait(), Ok(Some(_)))) {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default()
-        + &std::fs::read_to_string(dir.join("daemon.out")).unwrap_or_default();
+    daemon.stop();
+    let log = daemon.log();
     let Some(theirs) = master(&msgs) else { panic!("keepalived sent no MASTER mail; its log:\n{log}") };
     let backup = msgs.iter().find(|m| m.data.contains("Entering BACKUP")).expect("initial BACKUP mail");
     assert!(backup.data.contains("Subject: [lb1] VRRP Instance VI_1 - Entering BACKUP state\r\n"));
@@ -142,6 +94,6 @@ fn master_mail_matches_keepalived() {
     // The whole text but the Date value.
     let strip = |d: &str| d.split_once("\r\n").map(|(_, rest)| rest.to_string()).unwrap();
     assert_eq!(strip(&ours.data), strip(&theirs.data));
-    drop(ns);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(daemon);
+    drop(node);
 }

@@ -776,10 +776,6 @@ fn write_script(path: &std::path::Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-fn is_root() -> bool {
-    nix_user() == "root"
-}
-
 #[test]
 fn script_security_violation_only_for_found_scripts() {
     let d = tempdir("sec");
@@ -814,9 +810,8 @@ fn script_security_violation_only_for_found_scripts() {
 
 #[test]
 fn script_in_world_writable_dir_is_insecure() {
-    if !is_root() {
-        return; // needs root-owned files and a root script user
-    }
+    // Needs root-owned files and a root script user.
+    keepalived_testkit::require(&[]);
     use std::os::unix::fs::PermissionsExt;
     let d = tempdir("ww");
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -923,9 +918,7 @@ fn symlinked_path_component_is_resolved_as_2_2_7_does() {
 /// must pass script security as they do with keepalived 2.2.7.
 #[test]
 fn merged_usr_paths_pass_script_security() {
-    if !is_root() {
-        return;
-    }
+    keepalived_testkit::require(&[]);
     for path in ["/bin/true", "/bin/sh", "/sbin/ip", "/usr/bin/true"] {
         if !std::path::Path::new(path).exists() {
             continue;

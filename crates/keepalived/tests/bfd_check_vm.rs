@@ -1,4 +1,4 @@
-//! BFD_CHECK end to end in the IPVS guest (`keepalived_testns::vm`): our
+//! BFD_CHECK end to end in the IPVS guest (`keepalived_testkit::vm`): our
 //! daemon (checker and BFD children) runs a virtual server whose real
 //! server is checked by BFD_CHECK on session PEER; the BFD peer is a
 //! second keepalived-rs (BFD child only) in network namespace `bfdpeer`,
@@ -6,7 +6,7 @@
 //! freezing the peer's BFD child (SIGSTOP) removes it, SIGCONT restores
 //! it. What IPVS holds is read with `ipvsadm -Ln`.
 
-use keepalived_testns::vm;
+use keepalived_testkit::vm;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -9,12 +9,14 @@
 //! ../shared/lab.
 
 mod bfdlab;
-mod common;
 
 use bfdlab::{log_count, pid_file, signal};
-use common::{usable, wait_for, Lab, OURS};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use nix::sys::signal::Signal;
 use std::time::Duration;
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
 const KEEPALIVED: &str = "/usr/sbin/keepalived";
 
@@ -79,7 +81,7 @@ fn dump_with(scripts: &std::path::Path, seat: &str, tag: &str) -> (String, Vec<S
 
 #[test]
 fn bfd_data_file_matches_keepalived_2_2_7() {
-    let Some(scripts) = usable(&["ip", KEEPALIVED]) else { return };
+    let scripts = lab_scripts(&["ip", KEEPALIVED]);
     let (our_text, ours) = dump_with(&scripts, OURS, "bdo");
     let (their_text, theirs) = dump_with(&scripts, KEEPALIVED, "bdk");
     assert!(our_text.starts_with("------< Global definitions >------"), "{our_text}");

@@ -12,15 +12,18 @@
 //! ../shared/lab.
 
 mod bfdlab;
-mod common;
 
 use bfdlab::{decode, log_count, pid_file, signal};
-use common::{raw_hdrincl_socket_in, send_datagram, usable, wait_for, Lab, OURS};
+use keepalived_testkit::netns::{raw_hdrincl_socket_in, send_datagram};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_wire::bfd::State;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::time::Duration;
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
 const KEEPALIVED: &str = "/usr/sbin/keepalived";
 const US: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -91,7 +94,7 @@ fn drops(text: &str) -> BTreeMap<String, u64> {
 
 #[test]
 fn forged_and_malformed_packets_are_counted_and_change_no_session() {
-    let Some(scripts) = usable(&["ip", "tcpdump", KEEPALIVED]) else { return };
+    let scripts = lab_scripts(&["ip", "tcpdump", KEEPALIVED]);
     let mut lab = Lab::up(&scripts, "bho", 3);
     let pcap = lab.run.join("bfd.pcap");
     lab.capture(&pcap, &["udp", "port", "3784"]);

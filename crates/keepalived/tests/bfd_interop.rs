@@ -19,20 +19,22 @@
 //! AdminDown for a removed one; an RFC 5883 multihop session with FRR.
 //!
 //! Needs root, tcpdump, FRR (zebra, bfdd, vtysh) or /usr/sbin/keepalived,
-//! and ../shared/lab; skipped with a note otherwise. The two tests take
+//! and ../shared/lab; fails otherwise. The two tests take
 //! turns (one lock): the timings must not share the CPU with each other.
 
 mod bfdlab;
-mod common;
 
 use bfdlab::{decode, detection_delays, log_count, pid_file, quantile, random_ms, signal, tx_gaps, Seen};
-use common::{usable, wait_for, Lab, OURS};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_wire::bfd::State;
 use nix::sys::signal::Signal;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// Our BFD child at a realtime priority (keepalived's `bfd_rt_priority`, what
@@ -118,7 +120,7 @@ fn run(peer: Peer) {
         Peer::Frr => &["ip", "tcpdump", "/usr/lib/frr/bfdd", "/usr/lib/frr/zebra", "vtysh"],
         Peer::Keepalived => &["ip", "tcpdump", KEEPALIVED],
     };
-    let Some(scripts) = usable(tools) else { return };
+    let scripts = lab_scripts(tools);
     let tag = if peer == Peer::Frr { "bfr" } else { "bka" };
     let mut lab = Lab::up(&scripts, tag, 2);
     let pcap = lab.run.join("bfd.pcap");
@@ -249,7 +251,7 @@ fn decode_a_capture() {
 #[test]
 fn reload_keeps_sessions_and_admin_downs_removed_ones() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(scripts) = usable(&["ip", "tcpdump", KEEPALIVED]) else { return };
+    let scripts = lab_scripts(&["ip", "tcpdump", KEEPALIVED]);
     let mut lab = Lab::up(&scripts, "brl", 2);
     let pcap = lab.run.join("bfd.pcap");
     lab.capture_immediate(&pcap, &["udp", "port", "3784"]);
@@ -308,9 +310,7 @@ fn reload_keeps_sessions_and_admin_downs_removed_ones() {
 #[test]
 fn frr_bfdd_multihop_up_and_detect() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(scripts) = usable(&["ip", "tcpdump", "/usr/lib/frr/bfdd", "/usr/lib/frr/zebra", "vtysh"]) else {
-        return;
-    };
+    let scripts = lab_scripts(&["ip", "tcpdump", "/usr/lib/frr/bfdd", "/usr/lib/frr/zebra", "vtysh"]);
     let mut lab = Lab::up(&scripts, "bmh", 2);
     let pcap = lab.run.join("bfd.pcap");
     lab.capture_immediate(&pcap, &["udp", "port", "3784", "or", "udp", "port", "4784"]);

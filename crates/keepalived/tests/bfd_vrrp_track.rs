@@ -13,13 +13,15 @@
 //! used; /usr/sbin/keepalived and ../shared/lab.
 
 mod bfdlab;
-mod common;
 
 use bfdlab::{pid_file, signal};
-use common::{usable, wait_for, Lab, OURS};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use nix::sys::signal::Signal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const KEEPALIVED: &str = "/usr/sbin/keepalived";
@@ -81,7 +83,7 @@ fn run(scripts: &std::path::Path, seat: &str, weight: &str, tag: &str) -> (Vec<S
 
 fn compare(weight: &str, tag: &str) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(scripts) = usable(&["ip", KEEPALIVED]) else { return };
+    let scripts = lab_scripts(&["ip", KEEPALIVED]);
     let (ours, ours_down, ours_up) = run(&scripts, OURS, weight, &format!("{tag}o"));
     let (theirs, their_down, their_up) = run(&scripts, KEEPALIVED, weight, &format!("{tag}k"));
     eprintln!(
@@ -111,7 +113,7 @@ fn track_bfd_with_weight_lowers_the_priority() {
 #[test]
 fn respawned_children_get_the_bfd_state() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(scripts) = usable(&["ip", KEEPALIVED]) else { return };
+    let scripts = lab_scripts(&["ip", KEEPALIVED]);
     let lab = Lab::up(&scripts, "btr", 2);
     let seat_c = lab.run.join("seat.conf");
     std::fs::write(&seat_c, seat_conf("/bin/true", "")).unwrap();

@@ -11,11 +11,12 @@
 //!
 //! The checker child needs IPVS, which the host kernel lacks: its set is
 //! checked in the IPVS guest (check_child_vm.rs).
-//! Needs root; skipped otherwise.
+//! Needs root; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node};
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
@@ -24,14 +25,6 @@ const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 /// cap_chown, cap_dac_override, cap_kill, cap_setgid, cap_setuid,
 /// cap_net_admin, cap_net_raw.
 const VRRP_SET: u64 = 0x30e3;
-
-fn root() -> bool {
-    if !nix::unistd::getuid().is_root() {
-        eprintln!("SKIP: needs root");
-        return false;
-    }
-    true
-}
 
 /// The `Cap*` fields of a /proc/PID/status text, by name (`CapEff`, …).
 fn cap(status: &str, name: &str) -> u64 {
@@ -108,19 +101,20 @@ fn threads_of(node: &Node, file: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The node has interface `link`, written as `ip link` shows it (`vrrp.52@eth0`: on top of eth0).
 fn has_link(node: &Node, link: &str) -> bool {
-    sh(&format!("ip -n {} -o link show", node.ns)).contains(&format!(": {link}"))
+    let kernel = Kernel::named(&node.ns);
+    let (name, lower) = link.split_once('@').map_or((link, None), |(n, l)| (n, Some(l)));
+    kernel.link(name).is_some_and(|l| lower.is_none_or(|want| kernel.lower_name(&l).as_deref() == Some(want)))
 }
 
 #[test]
 fn children_keep_only_what_they_need_and_root_scripts_get_everything() {
-    if !root() {
-        return;
-    }
+    keepalived_testkit::require(&[]);
     let node = Node::new("caps", "drop");
     let out = install_scripts(&node);
     let mut d = node.start_with(OURS, &conf(&node, ""), &[], &[]);
-    let done = wait_for(15, || out.join("root").exists() && out.join("user").exists());
+    let done = wait_for(secs(15), || out.join("root").exists() && out.join("user").exists());
     let (vrrp, bfd, parent) = (status_of(&node, "v.pid"), status_of(&node, "b.pid"), status_of(&node, "k.pid"));
     let vrrp_threads = threads_of(&node, "v.pid");
     let (root_out, user_out) = (
@@ -169,13 +163,11 @@ fn children_keep_only_what_they_need_and_root_scripts_get_everything() {
 
 #[test]
 fn no_capability_drop_keeps_every_capability() {
-    if !root() {
-        return;
-    }
+    keepalived_testkit::require(&[]);
     let node = Node::new("caps", "keep");
     let out = install_scripts(&node);
     let mut d = node.start_with(OURS, &conf(&node, "  no_capability_drop\n"), &[], &[]);
-    let done = wait_for(15, || out.join("root").exists());
+    let done = wait_for(secs(15), || out.join("root").exists());
     let (vrrp, bfd) = (status_of(&node, "v.pid"), status_of(&node, "b.pid"));
     let vrrp_threads = threads_of(&node, "v.pid");
     d.stop();
@@ -195,15 +187,13 @@ fn no_capability_drop_keeps_every_capability() {
 
 #[test]
 fn reload_adds_a_vmac_instance_after_the_drop() {
-    if !root() {
-        return;
-    }
+    keepalived_testkit::require(&[]);
     let node = Node::new("caps", "reload");
     let first = "global_defs {\n  router_id caps\n}\n\
                  vrrp_instance VI_1 {\n  interface eth0\n  state MASTER\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n\
                    virtual_ipaddress {\n    198.51.100.51/24\n  }\n}\n";
     let mut d = node.start(OURS, first);
-    assert!(wait_for(10, || node.has_addr("198.51.100.51")), "VI_1 not master:\n{}", d.log());
+    assert!(wait_for(secs(10), || node.has_addr("198.51.100.51")), "VI_1 not master:\n{}", d.log());
     assert_eq!(cap(&status_of(&node, "v.pid"), "CapEff"), VRRP_SET, "dropped before the reload");
     let second = format!(
         "{first}vrrp_instance VI_2 {{\n  interface eth0\n  use_vmac\n  state MASTER\n  virtual_router_id 52\n  priority 100\n  advert_int 1\n\
@@ -211,7 +201,7 @@ fn reload_adds_a_vmac_instance_after_the_drop() {
     );
     std::fs::write(node.path("keepalived.conf"), second).unwrap();
     d.signal(nix::sys::signal::Signal::SIGHUP);
-    let vip = wait_for(10, || node.has_addr("198.51.100.52"));
+    let vip = wait_for(secs(10), || node.has_addr("198.51.100.52"));
     let vmac = has_link(&node, "vrrp.52@eth0");
     d.stop();
     assert!(vmac && vip, "VMAC {vmac}, VIP {vip}; log:\n{}", d.log());
@@ -223,9 +213,7 @@ fn reload_adds_a_vmac_instance_after_the_drop() {
 /// every process.
 #[test]
 fn hidden_proc_keeps_ptrace_for_vrrp() {
-    if !root() || !parity::have("unshare") {
-        return;
-    }
+    keepalived_testkit::require(&["unshare"]);
     let node = Node::new("caps", "hide");
     let wrap = node.path("wrap.sh");
     let text = format!(
@@ -239,7 +227,7 @@ fn hidden_proc_keeps_ptrace_for_vrrp() {
                 vrrp_instance VI_1 {\n  interface eth0\n  state MASTER\n  virtual_router_id 51\n  priority 100\n  advert_int 1\n\
                   track_process {\n    TP\n  }\n  virtual_ipaddress {\n    198.51.100.51/24\n  }\n}\n";
     let mut d = node.start(wrap.to_str().unwrap(), conf);
-    let up = wait_for(10, || d.log().contains("Capabilities kept"));
+    let up = wait_for(secs(10), || d.log().contains("Capabilities kept"));
     let vrrp = status_of(&node, "v.pid");
     d.stop();
     let log = d.log();
@@ -253,9 +241,7 @@ fn hidden_proc_keeps_ptrace_for_vrrp() {
 /// a VMAC instance with its VIP works.
 #[test]
 fn non_root_daemon_with_ambient_capabilities() {
-    if !root() || !parity::have("setpriv") {
-        return;
-    }
+    keepalived_testkit::require(&["setpriv"]);
     let node = Node::new("caps", "nonroot");
     let nobody = Some(nix::unistd::Uid::from_raw(65534));
     nix::unistd::chown(&node.dir, nobody, Some(nix::unistd::Gid::from_raw(65534))).unwrap();
@@ -271,7 +257,7 @@ fn non_root_daemon_with_ambient_capabilities() {
                 vrrp_instance VI_1 {\n  interface eth0\n  use_vmac\n  state MASTER\n  virtual_router_id 53\n  priority 100\n  advert_int 1\n\
                   virtual_ipaddress {\n    198.51.100.53/24\n  }\n}\n";
     let mut d = node.start(wrap.to_str().unwrap(), conf);
-    let vip = wait_for(10, || node.has_addr("198.51.100.53"));
+    let vip = wait_for(secs(10), || node.has_addr("198.51.100.53"));
     let vmac = has_link(&node, "vrrp.53@eth0");
     let vrrp = status_of(&node, "v.pid");
     d.stop();
@@ -287,9 +273,7 @@ fn non_root_daemon_with_ambient_capabilities() {
 /// killed after the drop (the VRRP child kept CAP_KILL for that).
 #[test]
 fn timed_out_script_of_another_user_is_killed() {
-    if !root() {
-        return;
-    }
+    keepalived_testkit::require(&[]);
     let node = Node::new("caps", "kill");
     let out = out_dir(&node);
     let pids = out.join("pids");
@@ -304,11 +288,11 @@ fn timed_out_script_of_another_user_is_killed() {
         script.display()
     );
     let mut d = node.start(OURS, &conf);
-    let started = wait_for(10, || std::fs::read_to_string(&pids).is_ok_and(|t| !t.is_empty()));
+    let started = wait_for(secs(10), || std::fs::read_to_string(&pids).is_ok_and(|t| !t.is_empty()));
     let text = std::fs::read_to_string(&pids).unwrap_or_default();
     let first: String = text.lines().next().unwrap_or("").to_string();
     // Killed at its 1 s timeout.
-    let gone = wait_for(5, || !Path::new(&format!("/proc/{first}")).exists());
+    let gone = wait_for(secs(5), || !Path::new(&format!("/proc/{first}")).exists());
     let vrrp = status_of(&node, "v.pid");
     d.stop();
     let log = d.log();
@@ -329,9 +313,7 @@ fn nice_of(stat: &str) -> String {
 /// user change).
 #[test]
 fn scripts_get_the_original_niceness_after_the_drop() {
-    if !root() {
-        return;
-    }
+    keepalived_testkit::require(&[]);
     let node = Node::new("caps", "nice");
     let out = out_dir(&node);
     for name in ["root", "user"] {
@@ -349,7 +331,7 @@ fn scripts_get_the_original_niceness_after_the_drop() {
            notify_master \"{d_}/root.sh\"\n  notify \"{d_}/user.sh\" nobody\n}}\n"
     );
     let mut d = node.start(OURS, &conf);
-    let done = wait_for(15, || out.join("root").exists() && out.join("user").exists());
+    let done = wait_for(secs(15), || out.join("root").exists() && out.join("user").exists());
     let pid = std::fs::read_to_string(node.path("v.pid")).unwrap_or_default();
     let vrrp_stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
     let vrrp = status_of(&node, "v.pid");

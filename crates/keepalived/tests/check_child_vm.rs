@@ -1,4 +1,4 @@
-//! The checker child end to end, in the IPVS guest (`keepalived_testns::vm`:
+//! The checker child end to end, in the IPVS guest (`keepalived_testkit::vm`:
 //! one boot runs this whole binary): our daemon with `-C` programs IPVS
 //! from TCP_CHECK and MISC_CHECK results, follows a reload, and removes
 //! its services at stop (or leaves them with `-I`). Real servers are
@@ -8,7 +8,7 @@
 //! One test runs on the host: without IPVS the child ends the daemon as
 //! keepalived 2.2.7 does.
 
-use keepalived_testns::vm;
+use keepalived_testkit::vm;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

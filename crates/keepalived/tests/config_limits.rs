@@ -27,14 +27,6 @@ fn dir(tag: &str) -> Dir {
     Dir(d)
 }
 
-fn have_prlimit() -> bool {
-    let ok = Command::new("prlimit").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP: needs prlimit (util-linux)");
-    }
-    ok
-}
-
 /// `keepalived -t -f conf` under the address-space limit; (exit code,
 /// stderr), failing the test past `secs` or on a signal.
 fn config_test(conf: &Path, secs: u64) -> (i32, String) {
@@ -79,9 +71,7 @@ fn write(d: &Dir, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
 
 #[test]
 fn memory_heavy_inputs_end_within_bounds() {
-    if !have_prlimit() {
-        return;
-    }
+    keepalived_testkit::prereq::require_tools(&["prlimit"]);
     let d = dir("t");
     std::fs::File::create(d.0.join("huge.conf")).unwrap().set_len(100 << 30).unwrap();
     let mut exp = String::from("$D0=x x\n");
@@ -144,9 +134,7 @@ fn memory_heavy_inputs_end_within_bounds() {
 
 #[test]
 fn a_multiline_definition_naming_itself_ends() {
-    if !have_prlimit() {
-        return;
-    }
+    keepalived_testkit::prereq::require_tools(&["prlimit"]);
     let d = dir("ml");
     let conf = write(&d, "ml.conf", "$M=router_id x \\\n$M\n\nglobal_defs {\n$M\n}\n");
     let (rc, out) = config_test(&conf, 30);
@@ -160,9 +148,7 @@ fn a_multiline_definition_naming_itself_ends() {
 
 #[test]
 fn a_fifo_include_does_not_block() {
-    if !have_prlimit() {
-        return;
-    }
+    keepalived_testkit::prereq::require_tools(&["prlimit"]);
     let d = dir("fifo");
     assert!(Command::new("mkfifo").arg(d.0.join("pipe.conf")).status().unwrap().success());
     let conf = write(&d, "main.conf", "include pipe.conf\n");
@@ -184,14 +170,7 @@ fn tail(s: &str) -> String {
 /// each child (from the consolidated copy): it reports and runs.
 #[test]
 fn a_daemon_starts_despite_pathological_lines() {
-    if !have_prlimit() {
-        return;
-    }
-    let unshare_ok = Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    if !unshare_ok {
-        eprintln!("SKIP: needs root and unshare -n");
-        return;
-    }
+    keepalived_testkit::require(&["prlimit", "unshare"]);
     let d = dir("daemon");
     std::fs::File::create(d.0.join("huge.conf")).unwrap().set_len(100 << 30).unwrap();
     let conf = write(

@@ -11,6 +11,7 @@
 //! keepalived's text). Intentional differences are listed in
 //! tests/data/config-test-exceptions.tsv and documented in docs/compat.md.
 
+use keepalived_testkit::netns::samples_setup;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -24,21 +25,10 @@ fn shared_dir() -> PathBuf {
     d.canonicalize().unwrap_or(d)
 }
 
-/// Same set-up as shared/keepalived/run_config_tests.sh (netns variant),
-/// without eth0.1: the reference machine had no VLAN support.
-const NETNS_SETUP: &str = r#"
-ip link set lo up
-n=1
-for i in eth0 eth1 eth2 eth3; do
-  ip link add $i type veth peer name p$i && ip link set $i up && ip link set p$i up
-  ip addr add 192.168.$((200+n)).250/24 dev $i
-  ip addr add 10.$n.0.250/24 dev $i
-  ip -6 addr add 2001:db8:$n::250/64 dev $i nodad
-  n=$((n+1))
-done
-ip addr add 192.168.200.250/24 dev eth0
-cd "$1" && exec "$3" -t -f "$1/$2"
-"#;
+/// `-t` of FILE ($2) in DIR ($1) with BIN ($3), after the set-up of
+/// shared/keepalived/run_config_tests.sh (netns variant) without eth0.1:
+/// the reference machine had no VLAN support.
+const NETNS_SETUP: &str = r#"cd "$1" && exec "$3" -t -f "$1/$2""#;
 
 fn strip_theirs(line: &str) -> String {
     // "(Line 15) msg" or "(file: Line 31) msg"
@@ -92,10 +82,7 @@ fn exceptions() -> Vec<(String, i32, String)> {
 #[test]
 fn samples_match_keepalived_2_2_7() {
     let shared = shared_dir();
-    if !nix_is_root() || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true) {
-        eprintln!("SKIP: needs root and unshare -n");
-        return;
-    }
+    keepalived_testkit::require(&["unshare"]);
     let bin = env!("CARGO_BIN_EXE_keepalived");
     let samples = shared.join("samples");
     let results = shared.join("config-test-2.2.7");
@@ -144,7 +131,9 @@ fn samples_match_keepalived_2_2_7() {
 /// as run_config_tests.sh records them).
 fn config_test(bin: &str, dir: &Path, file: &str) -> (i32, String) {
     let out = Command::new("timeout")
-        .args(["60", "unshare", "-n", "bash", "-c", NETNS_SETUP, "_"])
+        .args(["60", "unshare", "-n", "bash", "-c"])
+        .arg(samples_setup(&["eth0", "eth1", "eth2", "eth3"]) + NETNS_SETUP)
+        .arg("_")
         .arg(dir)
         .arg(file)
         .arg(bin)
@@ -164,13 +153,7 @@ const KEEPALIVED_2_2_7: &str = "/usr/sbin/keepalived";
 /// directory stays rejected by both.
 #[test]
 fn script_paths_match_keepalived_2_2_7_live() {
-    if !nix_is_root()
-        || !Path::new(KEEPALIVED_2_2_7).exists()
-        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
-    {
-        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
-        return;
-    }
+    keepalived_testkit::require(&["unshare", KEEPALIVED_2_2_7]);
     use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("ka-scriptpaths-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -275,13 +258,7 @@ fn script_paths_match_keepalived_2_2_7_live() {
 /// BFD child did not exist (issue 13 runs it).
 #[test]
 fn bfd_instances_get_no_not_running_notice_under_t() {
-    if !nix_is_root()
-        || !Path::new(KEEPALIVED_2_2_7).exists()
-        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
-    {
-        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
-        return;
-    }
+    keepalived_testkit::require(&["unshare", KEEPALIVED_2_2_7]);
     let dir = std::env::temp_dir().join(format!("ka-bfdnotice-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -304,13 +281,6 @@ fn bfd_instances_get_no_not_running_notice_under_t() {
         assert!(!ours.contains("does not run BFD"), "{name} ({notice}):\n{ours}");
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
 }
 
 #[test]
@@ -383,13 +353,7 @@ fn glob_prefix(pattern: &str, line: &str) -> bool {
 /// `Unknown keyword` for them) are counted apart: we follow master there.
 #[test]
 fn derived_configs_match_keepalived_2_2_7() {
-    if !nix_is_root()
-        || !Path::new(KEEPALIVED_2_2_7).exists()
-        || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true)
-    {
-        eprintln!("SKIP: needs root, unshare -n and {KEEPALIVED_2_2_7}");
-        return;
-    }
+    keepalived_testkit::require(&["unshare", KEEPALIVED_2_2_7]);
     let mut cases = derived::generated();
     let hand = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/config-derived.conf");
     cases.extend(derived::hand_written(&hand));

@@ -1,27 +1,17 @@
 //! The process model, end to end: the real binary, each daemon in its own
 //! network namespace (unshare -n, with an eth0) and temporary directory
-//! (config, pid files, log). Needs root; skipped with a note otherwise.
+//! (config, pid files, log). Needs root; fails otherwise.
 
+use keepalived_testkit::daemon::Unshared;
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::samples_setup;
+use keepalived_testkit::require;
+use keepalived_testkit::wait_for;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
-
-fn can_run() -> bool {
-    if !is_root() || Command::new("unshare").args(["-n", "true"]).status().map(|s| !s.success()).unwrap_or(true) {
-        eprintln!("SKIP: needs root and unshare -n");
-        return false;
-    }
-    true
-}
 
 const VRRP: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.100\n }\n}\n";
 const LVS: &str =
@@ -44,61 +34,7 @@ fn tempdir(tag: &str) -> TempDir {
     TempDir(d)
 }
 
-struct Daemon {
-    child: Option<Child>,
-    dir: TempDir,
-}
-
-impl Daemon {
-    fn path(&self, f: &str) -> PathBuf {
-        self.dir.0.join(f)
-    }
-    fn conf(&self) -> PathBuf {
-        self.path("keepalived.conf")
-    }
-    fn pid_of(&self, f: &str) -> Option<i32> {
-        std::fs::read_to_string(self.path(f)).ok().and_then(|s| s.trim().parse().ok())
-    }
-    fn parent_pid(&self) -> i32 {
-        self.child.as_ref().map(|c| c.id() as i32).unwrap_or(0)
-    }
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.path("log")).unwrap_or_default()
-    }
-    fn signal(&self, sig: &str) {
-        let _ = Command::new("kill").args([format!("-{sig}"), self.parent_pid().to_string()]).status();
-    }
-    /// Wait for the daemon to exit; its status.
-    fn wait_exit(&mut self, within: Duration) -> Option<i32> {
-        let deadline = Instant::now() + within;
-        let child = self.child.as_mut()?;
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = child.try_wait() {
-                self.child = None;
-                return st.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-            let deadline = Instant::now() + Duration::from_secs(8);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
+type Daemon = Unshared;
 
 /// The network namespace of [`start`]: eth0 with 10.0.0.1/24.
 const ETH0_SETUP: &str = "ip link set lo up; ip link add eth0 type veth peer name peth0; ip link set eth0 up; ip link set peth0 up; ip addr add 10.0.0.1/24 dev eth0";
@@ -111,55 +47,7 @@ fn start(tag: &str, config: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemo
 /// Start keepalived-rs in a new network namespace set up by the shell
 /// commands `setup`.
 fn start_in(tag: &str, config: &str, setup: &str, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
-    let dir = tempdir(tag);
-    std::fs::write(dir.0.join("keepalived.conf"), config).unwrap();
-    let log = std::fs::File::create(dir.0.join("log")).unwrap();
-    let d = |f: &str| dir.0.join(f).to_string_lossy().into_owned();
-    let mut args: Vec<String> = vec![
-        "-n".into(),
-        "-l".into(),
-        "-G".into(),
-        "-f".into(),
-        d("keepalived.conf"),
-        "-p".into(),
-        d("keepalived.pid"),
-        "-r".into(),
-        d("vrrp.pid"),
-        "-c".into(),
-        d("checkers.pid"),
-        "-b".into(),
-        d("bfd.pid"),
-    ];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let mut cmd = Command::new("unshare");
-    cmd.args(["-n", "bash", "-c"])
-        .arg(format!("{setup}; exec \"$0\" \"$@\""))
-        .arg(BIN)
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .env("TMPDIR", &dir.0)
-        // This host has no IPVS: the checker child would end the daemon
-        // (as keepalived 2.2.7's does); these tests are about the daemon's
-        // life, so it runs without IPVS here.
-        .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("start keepalived-rs");
-    Daemon { child: Some(child), dir }
-}
-
-fn wait_for(within: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    Unshared::start(BIN, &format!("daemon-{tag}"), setup, config, extra, env)
 }
 
 fn alive(pid: i32) -> bool {
@@ -181,9 +69,7 @@ fn wait_children(d: &Daemon, files: &[&str]) -> Vec<i32> {
 
 #[test]
 fn the_right_children_start() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let cases: &[(&str, String, &[&str], &[&str])] = &[
         ("vrrp-only", VRRP.to_string(), &[], &["vrrp.pid"]),
         ("lvs-only", LVS.to_string(), &[], &["checkers.pid"]),
@@ -202,7 +88,7 @@ fn the_right_children_start() {
                 assert!(d.pid_of(f).is_none(), "{tag}: {f} should not exist; log:\n{}", d.log());
             }
         }
-        let n = count_children(d.parent_pid());
+        let n = count_children(d.pid());
         assert_eq!(n, want.len(), "{tag}: {n} children; log:\n{}", d.log());
     }
 }
@@ -229,9 +115,7 @@ fn count_children(ppid: i32) -> usize {
 
 #[test]
 fn killed_child_is_respawned_with_backoff() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("respawn", VRRP, &[], &[]);
     let first = wait_children(&d, &["vrrp.pid"])[0];
     // First death: restarted at once.
@@ -255,9 +139,7 @@ fn killed_child_is_respawned_with_backoff() {
 
 #[test]
 fn stopped_child_is_restarted_by_the_watchdog() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("wdog", LVS, &[], &[("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "2000")]);
     let pid = wait_children(&d, &["checkers.pid"])[0];
     // The watchdog's start-up allowance lasts until the child's loop first answers (hellos go
@@ -284,9 +166,7 @@ fn stopped_child_is_restarted_by_the_watchdog() {
 /// the read by 5 s against a 2 s timeout).
 #[test]
 fn a_child_slow_to_start_is_not_killed() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let env = [("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "2000"), ("KEEPALIVED_RS_TEST_CHILD_START_DELAY_MS", "5000")];
     let d = start("slowstart", VRRP, &[], &env);
     // The pid file comes after the delayed read; then a few hellos.
@@ -299,12 +179,10 @@ fn a_child_slow_to_start_is_not_killed() {
 
 #[test]
 fn children_die_with_the_parent() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = start("pdeath", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     let pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
-    let _ = Command::new("kill").args(["-9", &d.parent_pid().to_string()]).status();
+    let _ = Command::new("kill").args(["-9", &d.pid().to_string()]).status();
     let _ = d.wait_exit(Duration::from_secs(2));
     assert!(
         wait_for(Duration::from_secs(1), || pids.iter().all(|p| !alive(*p))),
@@ -315,9 +193,7 @@ fn children_die_with_the_parent() {
 
 #[test]
 fn sigterm_stops_cleanly() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = start("term", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
     assert!(d.pid_of("keepalived.pid").is_some());
@@ -331,14 +207,12 @@ fn sigterm_stops_cleanly() {
 
 #[test]
 fn second_daemon_is_refused() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("dup", VRRP, &[], &[]);
     let first = wait_children(&d, &["vrrp.pid"])[0];
     let out = Command::new("unshare")
         .args(["-n", BIN, "-n", "-l", "-G", "-f"])
-        .arg(d.conf())
+        .arg(d.path("keepalived.conf"))
         .args(["-p".as_ref(), d.path("keepalived.pid").as_os_str()])
         .args(["-r".as_ref(), d.path("vrrp.pid").as_os_str()])
         .output()
@@ -346,7 +220,7 @@ fn second_daemon_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("daemon is already running"), "{err}");
     assert_eq!(out.status.code(), Some(0), "keepalived exits 0 here");
-    assert!(alive(first) && alive(d.parent_pid()));
+    assert!(alive(first) && alive(d.pid()));
 }
 
 fn fd_count(pid: i32) -> usize {
@@ -355,31 +229,27 @@ fn fd_count(pid: i32) -> usize {
 
 #[test]
 fn broken_config_is_refused_at_reload_with_reload_check_config() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir_conf = format!("global_defs {{\n reload_check_config\n}}\n{VRRP}{LVS}");
     let d = start("reloadcheck", &dir_conf, &[], &[]);
     let pids = wait_children(&d, &["vrrp.pid", "checkers.pid"]);
     // A keyword that lost its parameter: keepalived exits 2 on it.
     let broken = dir_conf.replace("virtual_router_id 51", "virtual_router_id");
-    std::fs::write(d.conf(), broken).unwrap();
+    std::fs::write(d.path("keepalived.conf"), broken).unwrap();
     d.signal("HUP");
     assert!(wait_for(Duration::from_secs(8), || d.log().contains("New config failed validation")), "log:\n{}", d.log());
     std::thread::sleep(Duration::from_millis(300));
     assert!(pids.iter().all(|p| alive(*p)), "children changed; log:\n{}", d.log());
     assert_eq!(d.pid_of("vrrp.pid"), Some(pids[0]));
-    assert!(alive(d.parent_pid()));
+    assert!(alive(d.pid()));
 }
 
 #[test]
 fn missing_parameter_at_reload_ends_the_daemon_with_status_2() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = start("reload2", VRRP, &[], &[]);
     wait_children(&d, &["vrrp.pid"]);
-    std::fs::write(d.conf(), VRRP.replace("virtual_router_id 51", "virtual_router_id")).unwrap();
+    std::fs::write(d.path("keepalived.conf"), VRRP.replace("virtual_router_id 51", "virtual_router_id")).unwrap();
     d.signal("HUP");
     assert_eq!(d.wait_exit(Duration::from_secs(10)), Some(2), "log:\n{}", d.log());
     assert!(d.log().contains("exited with permanent error CONFIG. Terminating"), "{}", d.log());
@@ -387,9 +257,7 @@ fn missing_parameter_at_reload_ends_the_daemon_with_status_2() {
 
 #[test]
 fn permanent_child_errors_end_the_daemon_with_that_status() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     for (code, what) in [(1, "FATAL"), (2, "CONFIG"), (4, "missing permission")] {
         let v = format!("checker={code}");
         let mut d = start("exitcode", &format!("{VRRP}{LVS}"), &[], &[("KEEPALIVED_RS_TEST_CHILD_EXIT", &v)]);
@@ -418,12 +286,10 @@ fn signum_matches_keepalived() {
 
 #[test]
 fn a_hundred_reloads_leak_no_file_descriptors() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("fdleak", &format!("{VRRP}{LVS}{BFD}"), &[], &[]);
     let mut pids = wait_children(&d, &["vrrp.pid", "checkers.pid", "bfd.pid"]);
-    pids.push(d.parent_pid());
+    pids.push(d.pid());
     // Let start-up settle, then count.
     std::thread::sleep(Duration::from_millis(500));
     let before: Vec<usize> = pids.iter().map(|p| fd_count(*p)).collect();
@@ -442,9 +308,7 @@ fn a_hundred_reloads_leak_no_file_descriptors() {
 
 #[test]
 fn data_and_stats_dumps_on_signals() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("dumps", &format!("{VRRP}{LVS}"), &[], &[]);
     wait_children(&d, &["vrrp.pid", "checkers.pid"]);
     d.signal("USR1");
@@ -452,7 +316,7 @@ fn data_and_stats_dumps_on_signals() {
     let json = Command::new(BIN).arg("--signum=JSON").output().unwrap();
     let json_sig = String::from_utf8_lossy(&json.stdout).trim().to_string();
     d.signal(&json_sig);
-    let tmp = &d.dir.0;
+    let tmp = &d.dir;
     for f in
         ["keepalived_parent.data", "keepalived.data", "keepalived_check.data", "keepalived.stats", "keepalived.json"]
     {
@@ -467,9 +331,7 @@ fn data_and_stats_dumps_on_signals() {
 
 #[test]
 fn systemd_notifications() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir = tempdir("sdnotify");
     let sock_path = dir.0.join("notify.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
@@ -497,17 +359,15 @@ fn systemd_notifications() {
 
 #[test]
 fn respawned_child_reads_the_parents_copy_not_the_edited_file() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = start("copy", VRRP, &[], &[]);
     let first = wait_children(&d, &["vrrp.pid"])[0];
     // Edit the file on disk, without a reload.
-    std::fs::write(d.conf(), VRRP.replace("VI_1", "VI_EDITED")).unwrap();
+    std::fs::write(d.path("keepalived.conf"), VRRP.replace("VI_1", "VI_EDITED")).unwrap();
     let _ = Command::new("kill").args(["-9", &first.to_string()]).status();
     assert!(wait_for(Duration::from_secs(4), || d.pid_of("vrrp.pid").is_some_and(|p| p != first && alive(p))));
     std::thread::sleep(Duration::from_millis(300));
-    let data = d.dir.0.join("keepalived.data");
+    let data = d.dir.join("keepalived.data");
     d.signal("USR1");
     assert!(
         wait_for(Duration::from_secs(3), || std::fs::read_to_string(&data).is_ok_and(|s| s.contains("VRRP Instance")))
@@ -528,9 +388,7 @@ fn respawned_child_reads_the_parents_copy_not_the_edited_file() {
 
 #[test]
 fn vrrp_master_installs_its_vip_and_runs_notify_scripts() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir = tempdir("notify-script");
     let script = dir.0.join("n.sh");
     let out = dir.0.join("out");
@@ -562,9 +420,7 @@ fn vrrp_master_installs_its_vip_and_runs_notify_scripts() {
 
 #[test]
 fn tracked_script_failure_puts_the_instance_in_fault() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let dir = tempdir("track-script");
     let rc = dir.0.join("rc");
     let script = dir.0.join("chk.sh");
@@ -592,23 +448,15 @@ fn tracked_script_failure_puts_the_instance_in_fault() {
 
 #[test]
 fn dont_release_vrrp_keeps_the_vip_at_stop() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let conf = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n priority 100\n advert_int 1\n \
                 virtual_ipaddress {\n  10.0.0.100/24\n }\n}\n";
     for (flags, kept) in [(vec!["-P"], false), (vec!["-P", "-V"], true)] {
         let mut d = start("dontrelease", conf, &flags, &[]);
         assert!(wait_for(Duration::from_secs(8), || d.log().contains("Entering MASTER STATE")), "{}", d.log());
         // The namespace lives as long as the daemon: look from inside it via /proc.
-        let pid = d.parent_pid();
-        let has_vip = || {
-            Command::new("nsenter")
-                .args(["-t", &pid.to_string(), "-n", "ip", "-o", "addr", "show", "dev", "eth0"])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).contains(" 10.0.0.100/"))
-                .unwrap_or(false)
-        };
+        let pid = d.pid();
+        let has_vip = || Kernel::of_pid(pid).has_addr(Some("eth0"), "10.0.0.100");
         assert!(wait_for(Duration::from_secs(2), has_vip), "VIP not installed");
         // Stop the VRRP child only, so the namespace (held by the parent) stays to be inspected.
         let v = d.pid_of("vrrp.pid").unwrap();
@@ -641,20 +489,6 @@ const VRRP_SAMPLES: &[&str] = &[
     "json_tracking.rendered_2vlans.conf",
     "test_mk_lots.generated.conf",
 ];
-
-/// The interfaces and addresses the samples name (as in
-/// shared/keepalived/run_config_tests.sh; the VLANs eth0.N are plain veths,
-/// as the test kernel may lack VLAN support).
-const SAMPLES_SETUP: &str = r#"ip link set lo up
-n=1
-for i in eth0 eth1 eth2 eth3 eth0.1 eth0.2 eth0.3; do
-  ip link add $i type veth peer name p$n && ip link set $i up && ip link set p$n up
-  ip addr add 192.168.$((200+n)).250/24 dev $i
-  ip addr add 10.$n.0.250/24 dev $i
-  ip -6 addr add 2001:db8:$n::250/64 dev $i nodad
-  n=$((n+1))
-done
-ip addr add 192.168.200.250/24 dev eth0"#;
 
 /// Where a log line shows a Rust Debug form instead of keepalived's text
 /// or a sentence: `Some(`, `None`, `Ok(`, `Err(`, a struct literal
@@ -710,15 +544,16 @@ fn debug_form_detector() {
 /// seconds: no log line may show a Rust Debug form.
 #[test]
 fn vrrp_sample_logs_have_no_debug_forms() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/samples");
+    // The interfaces and addresses the samples name; the VLANs eth0.N are
+    // plain veths, as the test kernel may lack VLAN support.
+    let setup = samples_setup(&["eth0", "eth1", "eth2", "eth3", "eth0.1", "eth0.2", "eth0.3"]);
     let daemons: Vec<(&str, Daemon)> = VRRP_SAMPLES
         .iter()
         .map(|name| {
             let text = std::fs::read_to_string(data.join(name)).unwrap();
-            (*name, start_in("samplelog", &text, SAMPLES_SETUP, &["-D"], &[]))
+            (*name, start_in("samplelog", &text, &setup, &["-D"], &[]))
         })
         .collect();
     // Long enough for the instances to time out of BACKUP into MASTER.
@@ -743,9 +578,7 @@ fn vrrp_sample_logs_have_no_debug_forms() {
 /// nothing of the kind is said.
 #[test]
 fn bfd_instances_get_no_not_running_notice_at_start_up() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     const NOTICE: &str = "This build of keepalived-rs does not run BFD yet";
     let d = start("bfdnotice", &format!("{BFD}{VRRP}"), &[], &[]);
     wait_children(&d, &["vrrp.pid", "bfd.pid"]);

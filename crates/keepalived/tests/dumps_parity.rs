@@ -13,19 +13,16 @@
 //! (mehdy/keepalived-exporter, internal/collector/parser.go) does and
 //! requires the same metrics. Needs root and /usr/sbin/keepalived.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::daemon::write_script;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
-
-fn write_script(path: &Path, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 fn config(dir: &Path) -> String {
     let d = dir.display();
@@ -154,7 +151,7 @@ fn scenario(tag: &str, binary: &str) -> Dumps {
     let d = dir.display().to_string();
     let all_master =
         || ["198.51.100.61", "198.51.100.62", "198.51.100.63", "198.51.100.64"].iter().all(|a| node.has_addr(a));
-    assert!(wait_for(20, all_master), "{tag}: not every instance became master (log in {d}/daemon.log)");
+    assert!(wait_for(secs(20), all_master), "{tag}: not every instance became master (log in {d}/daemon.log)");
     // Let the scripts settle (no run in progress at the dump).
     std::thread::sleep(Duration::from_millis(1500));
     let pid = daemon.pid().expect("pid file").as_raw();
@@ -163,7 +160,7 @@ fn scenario(tag: &str, binary: &str) -> Dumps {
     }
     let read = |f: &str| {
         let p = tmp.join(f);
-        assert!(wait_for(5, || p.exists() && std::fs::metadata(&p).is_ok_and(|m| m.len() > 0)), "{tag}: no {f}");
+        assert!(wait_for(secs(5), || p.exists() && std::fs::metadata(&p).is_ok_and(|m| m.len() > 0)), "{tag}: no {f}");
         std::thread::sleep(Duration::from_millis(300));
         let text = std::fs::read_to_string(&p).unwrap();
         text.replace(&d, "/D").replace(&d.replace('/', "\\/"), "\\/D")
@@ -264,9 +261,7 @@ fn stats_lines(text: &str) -> Vec<String> {
 fn runs() -> Option<&'static (Dumps, Dumps)> {
     static RUNS: std::sync::OnceLock<Option<(Dumps, Dumps)>> = std::sync::OnceLock::new();
     RUNS.get_or_init(|| {
-        if !parity::usable(&[]) {
-            return None;
-        }
+        keepalived_testkit::require(&[KEEPALIVED]);
         Some((scenario("ka", KEEPALIVED), scenario("rs", env!("CARGO_BIN_EXE_keepalived"))))
     })
     .as_ref()

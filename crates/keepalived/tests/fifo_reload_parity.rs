@@ -4,11 +4,14 @@
 //! reload (SIGHUP) with the same configuration changes no state, so nothing
 //! is notified, and with the keyword the states are written to the FIFO
 //! again. The FIFO lines after the reload must be the same as keepalived's.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::daemon::FifoReader;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -39,40 +42,17 @@ fn scenario(tag: &str, binary: &str, flag: bool) -> Vec<String> {
     sh(&format!("ip -n {n} link add eth1 type veth peer name peth1; ip -n {n} link set eth1 down", n = node.ns));
     let dir = node.dir.clone();
     let fifo = dir.join("notify.fifo");
-    let _ = nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644));
     // Both implementations reopen the FIFO at a reload: read in a loop.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = std::thread::spawn({
-        let (fifo, stop) = (fifo.clone(), stop.clone());
-        move || {
-            use std::io::BufRead;
-            let mut lines = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let Ok(f) = std::fs::File::open(&fifo) else { break };
-                for l in std::io::BufReader::new(f).lines() {
-                    match l {
-                        Ok(l) => lines.push((Instant::now(), l)),
-                        Err(_) => break,
-                    }
-                }
-            }
-            lines
-        }
-    });
+    let reader = FifoReader::start(&fifo);
     let mut daemon = node.start(binary, &config(&dir, flag));
     let masters = || node.has_addr("192.0.2.61") && node.has_addr("192.0.2.62");
-    assert!(wait_for(15, masters), "{tag}: not master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), masters), "{tag}: not master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_millis(1000));
     let reload_at = Instant::now();
     daemon.signal(nix::sys::signal::Signal::SIGHUP);
     std::thread::sleep(Duration::from_millis(2500));
     daemon.stop();
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new().write(true).custom_flags(nix::libc::O_NONBLOCK).open(&fifo);
-    }
-    let lines = reader.join().unwrap_or_default();
+    let lines = reader.finish();
     let mut after: Vec<String> =
         lines.into_iter().filter(|(t, l)| *t >= reload_at && !l.contains(" STOP ")).map(|(_, l)| l).collect();
     after.sort();
@@ -81,9 +61,7 @@ fn scenario(tag: &str, binary: &str, flag: bool) -> Vec<String> {
 
 #[test]
 fn states_written_on_reload_match_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     for flag in [true, false] {
         let theirs = scenario("ka", KEEPALIVED, flag);
         let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"), flag);

@@ -4,12 +4,14 @@
 //! end of `eth1` over 9 s of mastership are counted under each
 //! implementation (the initial announcement included) and must agree
 //! within one.
-//! Needs root, tcpdump and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root, tcpdump and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{garps, sh, wait_for, Node, KEEPALIVED};
-use std::process::{Command, Stdio};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -40,30 +42,18 @@ fn scenario(tag: &str, binary: &str) -> Vec<String> {
          ip -n {p} link set peth1 up"
     ));
     let file = node.path("eth1.pcap");
-    let mut dump = Command::new("ip")
-        .args(["netns", "exec", p, "tcpdump", "-Z", "root", "-U", "-n", "-i", "peth1", "-w"])
-        .arg(&file)
-        .arg("arp")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let dump = Capture::start_on(p, "peth1", &file, "arp");
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(15, || node.has_addr("203.0.113.100")), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || node.has_addr("203.0.113.100")), "{tag}: never master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_secs(9));
     daemon.stop();
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(dump.id() as i32), nix::sys::signal::Signal::SIGINT);
-    let _ = dump.wait();
-    let text = sh(&format!("tcpdump -tt -e -n -r {} 2>/dev/null", file.display()));
+    let text = dump.finish_as("-tt -e -n");
     garps(&text, "203.0.113.100")
 }
 
 #[test]
 fn garp_extra_if_matches_keepalived_2_2_7() {
-    if !parity::usable(&["tcpdump"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "tcpdump"]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!(

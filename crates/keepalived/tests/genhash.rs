@@ -3,58 +3,30 @@
 //! digests (plain, HTTP/1.1, virtual host, TLS with and without SNI), failures and bad options.
 //! Verbose output is compared but for the response time and the split of the dumps into reads.
 
-use keepalived_testns::{in_netns, run};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::Duration;
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::servers::{nginx as nginx_with, scratch, self_signed, Server};
+use std::path::Path;
+use std::process::Command;
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const THEIRS: &str = "/usr/bin/genhash";
 
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn scratch() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ka-genhash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn nginx(d: &Path) -> Nginx {
-    let d = d.display();
-    run("sh", &["-c", &format!("cd {d} && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=a.test -days 2 2>/dev/null")]);
-    let conf = format!(
-        "daemon off; master_process off; error_log {d}/error.log; pid {d}/nginx.pid; events {{}}\n\
-         http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};\n\
-         uwsgi_temp_path {d}; scgi_temp_path {d}; default_type text/plain;\n\
-         server {{ listen 127.0.0.1:80 default_server; listen [::1]:80 default_server; location / {{ return 200 \"main $uri\\n\"; }}\n\
+fn nginx(dir: &Path) -> Server {
+    self_signed(dir, "a.test");
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.join("big"), big).unwrap();
+    let d = dir.display();
+    let servers = format!(
+        "server {{ listen 127.0.0.1:80 default_server; listen [::1]:80 default_server; location / {{ return 200 \"main $uri\\n\"; }}\n\
            location = /echo {{ return 200 \"$request|$http_host|$http_user_agent|$http_connection|$ssl_server_name\\n\"; }}\n\
            location = /big {{ alias {d}/big; }} location = /404 {{ return 404; }} }}\n\
          server {{ listen 127.0.0.1:80; server_name v.test; location / {{ return 200 \"vhost $server_protocol\\n\"; }} }}\n\
          server {{ listen 127.0.0.1:443 ssl; ssl_certificate {d}/c.pem; ssl_certificate_key {d}/k.pem;\n\
            location / {{ return 200 \"sni=$ssl_server_name\\n\"; }}\n\
-           location = /echo {{ return 200 \"$request|$http_host|$http_user_agent|$http_connection|$ssl_server_name\\n\"; }} }}\n}}\n"
+           location = /echo {{ return 200 \"$request|$http_host|$http_user_agent|$http_connection|$ssl_server_name\\n\"; }} }}"
     );
-    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
-    std::fs::write(format!("{d}/big"), big).unwrap();
-    std::fs::write(format!("{d}/nginx.conf"), conf).unwrap();
-    let child = Command::new("nginx").args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")]).spawn().unwrap();
-    let ng = Nginx(child);
-    for p in [80, 443] {
-        let up = (0..200).any(|_| {
-            std::thread::sleep(Duration::from_millis(25));
-            std::net::TcpStream::connect(("127.0.0.1", p)).is_ok()
-        });
-        assert!(up, "nginx did not start");
-    }
-    ng
+    nginx_with(dir, &servers, &["127.0.0.1:80", "127.0.0.1:443"])
 }
 
 /// stdout, stderr (program name as `genhash`), exit status.
@@ -74,13 +46,9 @@ fn steady(s: &str) -> String {
 
 #[test]
 fn same_as_2_2_7() {
-    if !Path::new(THEIRS).exists() {
-        println!("SKIP: same_as_2_2_7 needs {THEIRS} (apt-get install keepalived)");
-        return;
-    }
-    in_netns("same_as_2_2_7", &[("nginx", "-v"), ("openssl", "version")], || {
-        run("ip", &["link", "set", "lo", "up"]);
-        let d = scratch();
+    in_netns("same_as_2_2_7", &["nginx", "openssl", THEIRS], || {
+        lo_up();
+        let d = scratch("genhash");
         let _ng = nginx(&d);
         let ours = d.join("genhash");
         std::os::unix::fs::symlink(OURS, &ours).unwrap();

@@ -13,18 +13,21 @@
 //! (KEEPALIVED_RS_EVENT_LOG) on the engine with the same configuration,
 //! because the SIGUSR2 stats file does not yet carry the engine's counters;
 //! the replayed state is checked against the daemon's to prove the replay
-//! followed it. Needs root, ../shared/lab; skipped with a note otherwise.
+//! followed it. Needs root, ../shared/lab; fails otherwise.
 
-mod common;
-
-use common::{raw_hdrincl_socket_in, replayed_stats, send_datagram, usable, wait_for, Lab, OURS};
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::{raw_hdrincl_socket_in, send_datagram};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_vrrp::types::{State, Stats};
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Version};
 use keepalived_wire::{ip_proto, ipv4};
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
 const H1: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 const H2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
@@ -302,7 +305,7 @@ fn pass_conf() -> String {
 
 #[test]
 fn forged_v2_pass_adverts_change_nothing_and_are_counted() {
-    let Some(scripts) = usable(&["ip"]) else { return };
+    let scripts = lab_scripts(&["ip"]);
     let conf = pass_conf();
     let c = Cluster::start(&scripts, "hlp", &conf, "198.51.100.54");
     let good = Forge { auth: Auth::Pass(vrrp::auth_data(b"lab-pw1")), ..Forge::new(Version::V2, 54) };
@@ -384,7 +387,7 @@ fn forged_v2_pass_adverts_change_nothing_and_are_counted() {
 
 #[test]
 fn forged_v3_adverts_change_nothing_and_are_counted() {
-    let Some(scripts) = usable(&["ip"]) else { return };
+    let scripts = lab_scripts(&["ip"]);
     let conf = format!(
         "{GLOBAL}vrrp_instance VI_v3 {{\n state BACKUP\n interface eth0\n virtual_router_id 52\n version 3\n \
          @h1 priority 150\n @h2 priority 100\n advert_int 1\n virtual_ipaddress {{\n  198.51.100.52/24\n }}\n}}\n"
@@ -429,7 +432,7 @@ fn forged_v3_adverts_change_nothing_and_are_counted() {
 
 #[test]
 fn unicast_instance_ignores_a_higher_priority_from_a_non_peer() {
-    let Some(scripts) = usable(&["ip"]) else { return };
+    let scripts = lab_scripts(&["ip"]);
     let conf = format!(
         "{GLOBAL}vrrp_instance VI_unicast {{\n state BACKUP\n interface eth0\n virtual_router_id 56\n version 3\n \
          @h1 priority 150\n @h2 priority 100\n advert_int 1\n check_unicast_src\n @h1 unicast_src_ip 198.51.100.1\n \
@@ -463,7 +466,7 @@ fn unicast_instance_ignores_a_higher_priority_from_a_non_peer() {
 /// with `log_unknown_vrids` (the kernel VRID filter is then left off).
 #[test]
 fn unknown_vrids_are_logged_when_asked() {
-    let Some(scripts) = usable(&["ip"]) else { return };
+    let scripts = lab_scripts(&["ip"]);
     let conf = "global_defs {\n log_unknown_vrids\n}\nvrrp_instance VI_1 {\n state BACKUP\n interface eth0\n \
                 virtual_router_id 52\n version 3\n @h1 priority 150\n @h2 priority 100\n advert_int 1\n \
                 virtual_ipaddress {\n  198.51.100.52/24\n }\n}\n";
@@ -480,7 +483,7 @@ fn unknown_vrids_are_logged_when_asked() {
 /// decoder keeps the auth of an advert whose type is wrong).
 #[test]
 fn v2_pass_advert_of_type_2_counts_invalid_type() {
-    let Some(scripts) = usable(&["ip"]) else { return };
+    let scripts = lab_scripts(&["ip"]);
     let conf = pass_conf();
     let c = Cluster::start(&scripts, "hlt", &conf, "198.51.100.54");
     let f = Forge { auth: Auth::Pass(vrrp::auth_data(b"lab-pw1")), ..Forge::new(Version::V2, 54) };
@@ -521,18 +524,15 @@ impl Attacker6 {
         })
         .join()
         .expect("socket thread");
-        let out = std::process::Command::new("ip")
-            .args(["-n", &lab.ns(3), "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"])
-            .output()
-            .expect("ip addr");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let src = text
-            .split_whitespace()
-            .skip_while(|w| *w != "inet6")
-            .nth(1)
-            .and_then(|a| a.split('/').next())
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no link-local address on h3 eth0: {text}"));
+        let addrs = Kernel::named(&lab.ns(3)).addresses(Some("eth0"));
+        let link_local = |a: &IpAddr| matches!(a, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80);
+        let src = addrs
+            .iter()
+            .find_map(|a| match a.addr {
+                IpAddr::V6(v) if link_local(&a.addr) => Some(v),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no link-local address on h3 eth0: {addrs:?}"));
         Attacker6 { sock, ifindex, src }
     }
 
@@ -588,7 +588,7 @@ impl Attacker6 {
 /// not run here.
 #[test]
 fn forged_ipv6_adverts_change_nothing_and_are_counted() {
-    let Some(scripts) = usable(&["ip"]) else { return };
+    let scripts = lab_scripts(&["ip"]);
     let c = Cluster::start(&scripts, "hl6", &v6_conf(), "2001:db8::53");
     let a = Attacker6::open(&c.lab);
     let good = |d: Damage| a.message(53, 254, &[VIP6], d);
@@ -688,11 +688,7 @@ fn ka227_stats(lab: &Lab, n: u32) -> [u64; 5] {
 #[test]
 fn keepalived_227_counts_forged_ipv6_adverts_the_same() {
     const KA227: &str = "/usr/sbin/keepalived";
-    let Some(scripts) = usable(&["ip"]) else { return };
-    if !Path::new(KA227).exists() {
-        eprintln!("SKIP: no {KA227}");
-        return;
-    }
+    let scripts = lab_scripts(&["ip", KA227]);
     let c = Cluster::start_bin(&scripts, "hk6", &v6_conf(), "2001:db8::53", KA227);
     let a = Attacker6::open(&c.lab);
     let good = |d: Damage| a.message(53, 254, &[VIP6], d);
@@ -739,4 +735,25 @@ fn keepalived_227_counts_forged_ipv6_adverts_the_same() {
         table.push(row);
     }
     eprintln!("keepalived 2.2.7, forged IPv6 classes (10 sent)\n{}", table.join("\n"));
+}
+
+/// The per-instance counters of keepalived-rs in host N, recomputed by
+/// replaying its event log (KEEPALIVED_RS_EVENT_LOG) on the same engine and
+/// configuration: the stats file (SIGUSR2) does not carry the engine's
+/// counters yet. Also the replayed state, to check the replay followed the
+/// daemon.
+pub fn replayed_stats(
+    conf: &Path,
+    config_id: &str,
+    events: &Path,
+) -> Vec<(String, keepalived_vrrp::types::State, keepalived_vrrp::types::Stats)> {
+    let parsed = keepalived_config::parse_file(
+        conf.to_str().unwrap(),
+        &keepalived_config::ParseOptions { config_id: Some(config_id.to_string()), ..Default::default() },
+    );
+    let mut router = keepalived_vrrp::router::Router::from_config(&parsed.config).expect("engine config");
+    let f = std::fs::File::open(events).unwrap_or_else(|e| panic!("{}: {e}", events.display()));
+    let lines = keepalived_vrrp::replay::parse_log(std::io::BufReader::new(f)).expect("event log");
+    let _ = keepalived_vrrp::replay::replay_lines(&mut router, &lines);
+    router.instances().iter().map(|i| (i.config.name.clone(), i.state, i.stats)).collect()
 }

@@ -4,53 +4,25 @@
 //! file stopping the daemon as 2.2.7 does. (The IPVS side of HTTP_GET is compared with 2.2.7 in the
 //! IPVS guest: `ipvs_parity` scenario `http_get`.)
 
-use keepalived_testns::{in_netns, run};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::Duration;
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::servers::{nginx as nginx_with, scratch, self_signed, Server};
+use std::path::Path;
+use std::process::Command;
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
-struct Nginx(Child);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn scratch() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ka-http-daemon-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn nginx(d: &Path) -> Nginx {
-    let d = d.display();
-    run("sh", &["-c", &format!("cd {d} && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -subj /CN=srv -days 2 2>/dev/null")]);
-    let conf = format!(
-        "daemon off; master_process off; error_log {d}/error.log; pid {d}/nginx.pid; events {{}}\n\
-         http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};\n\
-         uwsgi_temp_path {d}; scgi_temp_path {d}; default_type text/plain;\n\
-         server {{ listen 127.0.0.2:443 ssl; ssl_certificate {d}/c.pem; ssl_certificate_key {d}/k.pem;\n\
+fn nginx(dir: &Path) -> Server {
+    self_signed(dir, "srv");
+    let d = dir.display();
+    let servers = format!(
+        "server {{ listen 127.0.0.2:443 ssl; ssl_certificate {d}/c.pem; ssl_certificate_key {d}/k.pem;\n\
            ssl_verify_client optional_no_ca;\n\
            location = /ok {{ return 200 \"ok\\n\"; }} location = /bad {{ return 500; }}\n\
            location = /client {{ if ($ssl_client_verify = NONE) {{ return 403; }} return 200 \"client\\n\"; }} }}\n\
-         server {{ listen 127.0.0.3:80; location / {{ return 200 \"plain\\n\"; }} }}\n}}\n"
+         server {{ listen 127.0.0.3:80; location / {{ return 200 \"plain\\n\"; }} }}"
     );
-    std::fs::write(format!("{d}/nginx.conf"), conf).unwrap();
-    let child = Command::new("nginx").args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")]).spawn().unwrap();
-    let ng = Nginx(child);
-    for a in ["127.0.0.2:443", "127.0.0.3:80"] {
-        let up = (0..200).any(|_| {
-            std::thread::sleep(Duration::from_millis(25));
-            std::net::TcpStream::connect(a).is_ok()
-        });
-        assert!(up, "nginx did not start");
-    }
-    ng
+    nginx_with(dir, &servers, &["127.0.0.2:443", "127.0.0.3:80"])
 }
 
 fn config(d: &Path, key: &str) -> String {
@@ -95,9 +67,9 @@ fn daemon(d: &Path, conf: &str, secs: u32) -> String {
 
 #[test]
 fn ssl_and_http_in_the_checker_child() {
-    in_netns("ssl_and_http_in_the_checker_child", &[("nginx", "-v"), ("openssl", "version")], || {
-        run("ip", &["link", "set", "lo", "up"]);
-        let d = scratch();
+    in_netns("ssl_and_http_in_the_checker_child", &["nginx", "openssl"], || {
+        lo_up();
+        let d = scratch("http-daemon");
         let _ng = nginx(&d);
         let log = daemon(&d, &config(&d, "k.pem"), 5);
         for line in [

@@ -10,12 +10,14 @@
 //!
 //! VIP placement and states are asserted at each step; times are printed.
 //! Needs root, FRR (/usr/lib/frr/vrrpd, zebra, vtysh) and ../shared/lab;
-//! skipped with a note otherwise.
+//! fails otherwise.
 
-mod common;
-
-use common::{usable, wait_for, Lab, OURS};
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use std::time::{Duration, Instant};
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
 const V4: &str = "198.51.100.60";
 const V6: &str = "2001:db8::60";
@@ -40,8 +42,7 @@ fn frr_is(lab: &mut Lab, want: &str) -> bool {
 
 /// FRR's master holds the VIPs on carrier-up macvlans; a backup's are in protodown.
 fn frr_macvlan_up(lab: &Lab) -> bool {
-    let out = std::process::Command::new("ip").args(["-n", &lab.ns(2), "link", "show", "vrrp4-60"]).output();
-    out.is_ok_and(|o| o.status.success() && !String::from_utf8_lossy(&o.stdout).contains("NO-CARRIER"))
+    Kernel::named(&lab.ns(2)).link("vrrp4-60").is_some_and(|l| !l.no_carrier)
 }
 
 fn frr_pid(lab: &Lab, daemon: &str) -> Option<i32> {
@@ -54,7 +55,7 @@ fn ms(since: Instant) -> u128 {
 
 #[test]
 fn keepalived_rs_and_frr_vrrpd_hand_over_both_ways() {
-    let Some(scripts) = usable(&["ip", "/usr/lib/frr/vrrpd", "/usr/lib/frr/zebra", "vtysh"]) else { return };
+    let scripts = lab_scripts(&["ip", "/usr/lib/frr/vrrpd", "/usr/lib/frr/zebra", "vtysh"]);
     let mut lab = Lab::up(&scripts, "fi", 3);
     let conf = scripts.join("configs/ka-frr-interop.conf");
     let zebra = scripts.join("configs/frr-zebra.conf");

@@ -7,39 +7,16 @@
 //! master is elected, holds the VIP alone, and SIGTERM (priority 0) and
 //! SIGKILL (master-down timer) failovers both hand the VIP to h2 without
 //! the lowest host ever taking it. Needs root, keepalived and ../shared/lab;
-//! skipped with a note otherwise. Timings are printed, not asserted (the
+//! fails otherwise. Timings are printed, not asserted (the
 //! benchmark compares them).
 
-use std::path::PathBuf;
+use keepalived_testkit::peers::lab_scripts;
+use keepalived_testkit::prereq::KEEPALIVED;
 use std::process::Command;
-
-/// The first `shared/lab` beside the crate or one of its parent
-/// directories (../shared/lab from a checkout, whatever its depth).
-fn lab_dir() -> Option<PathBuf> {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/lab"))
-        .find(|d| d.join("ka-failover.sh").exists())
-}
-
-fn usable() -> Option<PathBuf> {
-    let root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false);
-    let have_keepalived = std::path::Path::new("/usr/sbin/keepalived").exists();
-    match (root, have_keepalived, lab_dir()) {
-        (true, true, Some(d)) => Some(d),
-        _ => {
-            eprintln!("SKIP: needs root, /usr/sbin/keepalived and ../shared/lab");
-            None
-        }
-    }
-}
 
 #[test]
 fn mixed_clusters_with_keepalived_2_2_7() {
-    let Some(lab) = usable() else { return };
+    let lab = lab_scripts(&[KEEPALIVED]);
     let ours = env!("CARGO_BIN_EXE_keepalived");
     let prefix = format!("karst{}-", std::process::id() % 10000);
     let run_dir = std::env::temp_dir().join(format!("ka-rs-interop-{}", std::process::id()));

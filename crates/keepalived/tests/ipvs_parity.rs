@@ -2,7 +2,7 @@
 //! scenario by scenario, in a kernel that has IPVS.
 //!
 //! This host's kernel has no IPVS, so [`ipvs_parity_in_guest`] boots the
-//! IPVS guest once (`keepalived_testns::vm`) and re-runs this binary there;
+//! IPVS guest once (`keepalived_testkit::vm`) and re-runs this binary there;
 //! in the guest [`ipvs_parity`] runs every scenario of
 //! `tests/ipvs_parity/scenarios/*.scn` under keepalived 2.2.7 and under
 //! keepalived-rs and compares what the two did, step by step.
@@ -63,7 +63,7 @@
 //! [`keepalived_2_2_7_without_ipvs`] runs on the host (no guest): there is
 //! no IPVS here, and the checker child must fail the way 2.2.7's does.
 
-use keepalived_testns::vm;
+use keepalived_testkit::vm;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
@@ -1249,10 +1249,8 @@ fn keepalived_2_2_7_without_ipvs() {
     let reference = "/usr/sbin/keepalived";
     let no_ipvs =
         Command::new("unshare").args(["-n", "test", "!", "-e", "/proc/net/ip_vs"]).status().is_ok_and(|s| s.success());
-    if !Path::new(reference).exists() || !no_ipvs {
-        println!("SKIP: needs root, unshare, {reference} and a kernel without IPVS");
-        return;
-    }
+    keepalived_testkit::require(&["unshare", reference]);
+    assert!(no_ipvs, "this test needs a host kernel without IPVS (the IPVS guest runs the others)");
     let dir = std::env::temp_dir().join(format!("ipvs_parity_host.{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();

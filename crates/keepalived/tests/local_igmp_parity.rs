@@ -1,11 +1,13 @@
 //! `disable_local_igmp`, compared with the real keepalived 2.2.7: in a
 //! namespace whose `net.ipv4.igmp_link_local_mcast_reports` is 1, the VRRP
 //! child turns it off while it runs and back on at stop.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 
 const CONF: &str = "global_defs {
     router_id igmp
@@ -29,7 +31,7 @@ fn scenario(tag: &str, binary: &str) -> [String; 3] {
     let read = || sh(&format!("ip netns exec {} cat /proc/sys/net/ipv4/igmp_link_local_mcast_reports", node.ns));
     let before = read();
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(15, || node.has_addr("192.0.2.95")), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || node.has_addr("192.0.2.95")), "{tag}: never master; log:\n{}", daemon.log());
     let running = read();
     daemon.stop();
     [before, running, read()]
@@ -37,9 +39,7 @@ fn scenario(tag: &str, binary: &str) -> [String; 3] {
 
 #[test]
 fn disable_local_igmp_matches_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("before / running / stopped: keepalived 2.2.7 {theirs:?}, keepalived-rs {ours:?}");

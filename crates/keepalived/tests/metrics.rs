@@ -2,17 +2,18 @@
 //! binary in its own network namespace (unshare -n), listening on
 //! 127.0.0.1 there; checked by `promtool check metrics` and scraped by a
 //! real Prometheus server started in the same namespace (Debian's
-//! `prometheus` package). Needs root; skipped otherwise, and the
-//! promtool/prometheus parts are skipped when those are not installed.
+//! `prometheus` package). Needs root, promtool and prometheus; fails
+//! otherwise (tests/run.sh installs them).
 
-mod common;
-
-use common::{is_root, read_pcap, wait_for};
+use keepalived_testkit::daemon::Unshared;
+use keepalived_testkit::pcap::read_pcap;
+use keepalived_testkit::require;
+use keepalived_testkit::wait_for;
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
@@ -31,47 +32,27 @@ vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n priority 90\n adv
 track_script {\n  chk_true\n }\n virtual_ipaddress {\n  10.0.0.101/24\n }\n \
 virtual_ipaddress_excluded {\n  192.168.77.1/32 dev lo\n }\n}\n";
 
+/// keepalived-rs under `unshare -n` with eth0, and its metrics endpoint.
 struct Daemon {
-    child: Option<Child>,
-    dir: PathBuf,
+    ka: Unshared,
     /// The metrics endpoint's Unix socket, when it listens on one.
     unix: Option<PathBuf>,
 }
 
+impl std::ops::Deref for Daemon {
+    type Target = Unshared;
+    fn deref(&self) -> &Unshared {
+        &self.ka
+    }
+}
+
 impl Daemon {
     fn start(tag: &str, config: &str, extra: &[&str]) -> Daemon {
-        let dir = std::env::temp_dir().join(format!("ka-rs-metrics-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("keepalived.conf"), config).unwrap();
-        let log = std::fs::File::create(dir.join("log")).unwrap();
-        let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
-        let mut args: Vec<String> = ["-n", "-l", "-G", "-D"].map(String::from).to_vec();
-        for (opt, file) in [
-            ("-f", "keepalived.conf"),
-            ("-p", "keepalived.pid"),
-            ("-r", "vrrp.pid"),
-            ("-c", "checkers.pid"),
-            ("-b", "bfd.pid"),
-        ] {
-            args.push(opt.into());
-            args.push(d(file));
-        }
-        args.extend(extra.iter().map(|s| s.replace("$DIR", &dir.to_string_lossy())));
-        let unix = args.iter().find_map(|a| a.strip_prefix("--metrics=unix:")).map(PathBuf::from);
-        let child = Command::new("unshare")
-            .args(["-n", "bash", "-c"])
-            .arg(format!("{SETUP}; exec \"$0\" \"$@\""))
-            .arg(BIN)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .env("TMPDIR", &dir)
-            .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1")
-            .spawn()
-            .expect("start keepalived-rs");
-        let d = Daemon { child: Some(child), dir, unix };
+        let flags: Vec<&str> = ["-D"].iter().chain(extra).copied().collect();
+        let ka = Unshared::start(BIN, &format!("metrics-{tag}"), SETUP, config, &flags, &[]);
+        let unix = extra.iter().find_map(|a| a.strip_prefix("--metrics=unix:"));
+        let unix = unix.map(|p| PathBuf::from(p.replace("$DIR", &ka.dir.to_string_lossy())));
+        let d = Daemon { ka, unix };
         let up = wait_for(Duration::from_secs(10), || {
             d.get("/metrics").is_some_and(|r| r.contains("MASTER") || r.contains(" 200 "))
         });
@@ -79,29 +60,10 @@ impl Daemon {
         d
     }
 
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    /// Run `f` on a thread inside the daemon's network namespace.
-    fn in_ns<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
-        let ns = std::fs::File::open(format!("/proc/{}/ns/net", self.pid())).expect("the daemon's netns");
-        std::thread::spawn(move || {
-            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-            f()
-        })
-        .join()
-        .expect("thread in the netns")
-    }
-
     /// Send `bytes` to `port` in the namespace; the whole answer (until the
     /// server closes or 5 s pass).
     fn raw(&self, port: u16, bytes: Vec<u8>) -> Option<String> {
-        self.in_ns(move || {
+        self.within(move || {
             let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
             s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
             s.write_all(&bytes).ok()?;
@@ -131,39 +93,8 @@ impl Daemon {
     }
 
     fn sighup(&self) {
-        let _ = Command::new("kill").args(["-HUP", &self.pid().to_string()]).status();
+        self.signal("HUP");
     }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-            if !wait_for(Duration::from_secs(8), || c.try_wait().is_ok_and(|s| s.is_some())) {
-                let _ = c.kill();
-            }
-            let _ = c.wait();
-        }
-        if std::env::var_os("KA_RS_KEEP_LAB").is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn can_run() -> bool {
-    let ok = is_root() && Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: needs root and unshare -n");
-    }
-    ok
-}
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP part: {tool} is not installed (Debian package prometheus)");
-    }
-    ok
 }
 
 /// The series (name and labels) of a classic text exposition.
@@ -193,6 +124,7 @@ fn wait_both_master(d: &Daemon) -> String {
 }
 
 fn promtool_accepts(body: &str) {
+    keepalived_testkit::prereq::require_tools(&["promtool"]);
     let mut p = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -212,9 +144,7 @@ fn promtool_accepts(body: &str) {
 
 #[test]
 fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("scrape", TWO_INSTANCES, &[]);
     let body = wait_both_master(&d);
     assert_eq!(value(&body, "keepalived_up"), Some(1.0), "{body}");
@@ -237,12 +167,8 @@ fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
         r#"keepalived_rs_vrrp_last_transition_timestamp_seconds{iname="VI_1",intf="eth0",vrid="51"}"#
     )
     .is_some_and(|t| t > 1.6e9));
-    if have("promtool") {
-        promtool_accepts(&body);
-    }
-    if have("prometheus") {
-        prometheus_scrapes(&d);
-    }
+    promtool_accepts(&body);
+    prometheus_scrapes(&d);
     // A reload of the same configuration keeps every series.
     let before = series(&body);
     d.sighup();
@@ -260,6 +186,7 @@ fn exporter_series_promtool_prometheus_and_stable_labels_across_reload() {
 /// A real Prometheus server, in the daemon's namespace, scraping every
 /// second; its HTTP API must return the exporter's series with MASTER (2).
 fn prometheus_scrapes(d: &Daemon) {
+    keepalived_testkit::prereq::require_tools(&["prometheus"]);
     let cfg = d.dir.join("prometheus.yml");
     let job = format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: keepalived\n    static_configs:\n      - targets: ['127.0.0.1:{PORT}']\n"
@@ -300,9 +227,7 @@ fn prometheus_scrapes(d: &Daemon) {
 
 #[test]
 fn hostile_clients_neither_crash_nor_block_adverts() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start(
         "hostile",
         TWO_INSTANCES.replace(" metrics_listen 127.0.0.1:9650\n", "").as_str(),
@@ -310,7 +235,7 @@ fn hostile_clients_neither_crash_nor_block_adverts() {
     );
     wait_both_master(&d);
     // Slow clients that never finish their request hold connections.
-    let slow: Vec<TcpStream> = d.in_ns(|| {
+    let slow: Vec<TcpStream> = d.within(|| {
         (0..8)
             .filter_map(|_| {
                 let mut s = TcpStream::connect(("127.0.0.1", PORT)).ok()?;
@@ -338,7 +263,7 @@ fn hostile_clients_neither_crash_nor_block_adverts() {
     let sent1 = value(&d.scrape(), VI1_SENT).expect("advert counter");
     assert!(sent1 - sent0 >= 3.0, "adverts stalled: {sent0} -> {sent1}");
     // The slow clients are answered 408 and closed after the read timeout.
-    let answers: Vec<String> = d.in_ns(move || {
+    let answers: Vec<String> = d.within(move || {
         slow.into_iter()
             .map(|mut s| {
                 let _ = s.set_read_timeout(Some(Duration::from_secs(8)));
@@ -360,9 +285,7 @@ fn hostile_clients_neither_crash_nor_block_adverts() {
 /// advert interval (1 s) within 150 ms.
 #[test]
 fn scraping_at_10_hz_does_not_delay_adverts() {
-    if !can_run() || !have("tcpdump") {
-        return;
-    }
+    require(&["unshare", "tcpdump"]);
     let d = Daemon::start("lateness", TWO_INSTANCES, &[]);
     wait_both_master(&d);
     let pcap = d.dir.join("adverts.pcap");
@@ -405,18 +328,14 @@ fn scraping_at_10_hz_does_not_delay_adverts() {
 /// Unix socket, which goes when the daemon stops.
 #[test]
 fn serves_on_a_unix_socket_given_on_the_command_line() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let mut d = Daemon::start("unix", TWO_INSTANCES, &["--metrics=unix:$DIR/metrics.sock"]);
     let body = wait_both_master(&d);
     assert_eq!(value(&body, VI1_VIP), Some(2.0), "{body}");
     assert!(d.raw(PORT, b"GET /metrics HTTP/1.1\r\n\r\n".to_vec()).is_none(), "the option overrides metrics_listen");
-    if have("promtool") {
-        promtool_accepts(&body);
-    }
+    promtool_accepts(&body);
     let sock = d.unix.clone().unwrap();
-    if let Some(mut c) = d.child.take() {
+    if let Some(mut c) = d.ka.take_child() {
         let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
         let _ = c.wait();
     }
@@ -432,9 +351,7 @@ fn samples<'a>(body: &'a str, name: &str) -> Vec<&'a str> {
 /// child's session appear as `keepalived_rs_*` series, and `keepalived_up` counts all three children.
 #[test]
 fn virtual_server_and_bfd_series() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let conf = format!(
         "{TWO_INSTANCES}bfd_instance nbr1 {{\n neighbor_ip 10.0.0.2\n source_ip 10.0.0.1\n}}\n\
          virtual_server 10.0.0.200 80 {{\n lb_algo rr\n lb_kind NAT\n protocol TCP\n \
@@ -460,7 +377,5 @@ fn virtual_server_and_bfd_series() {
     assert!(weight.iter().any(|l| l.contains("10.0.0.7") && l.ends_with(" 3")), "{weight:?}");
     assert!(samples(&body, "keepalived_rs_virtual_server_up").iter().any(|l| l.ends_with(" 1")), "{body}");
     assert_eq!(value(&body, "keepalived_up"), Some(1.0), "{body}");
-    if have("promtool") {
-        promtool_accepts(&body);
-    }
+    promtool_accepts(&body);
 }

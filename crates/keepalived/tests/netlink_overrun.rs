@@ -5,11 +5,12 @@
 //! the child must read the interfaces and addresses again and act as if it
 //! had seen them: FAULT, MASTER again, the VIP put back.
 //! keepalived 2.2.7 misses them (bench/netlink-overrun.sh shows both side by
-//! side); this test holds keepalived-rs to it. Needs root; skipped otherwise.
+//! side); this test holds keepalived-rs to it. Needs root; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,9 +81,7 @@ fn while_stopped(child: nix::unistd::Pid, change: &str) {
 
 #[test]
 fn lost_netlink_notifications_are_recovered() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[]);
     let node = Node::new("nlo", "rs");
     let (ns, peer) = (node.ns.clone(), node.peer.clone());
     sh(&format!(
@@ -93,7 +92,7 @@ fn lost_netlink_notifications_are_recovered() {
     ));
     let mut daemon = node.start(env!("CARGO_BIN_EXE_keepalived"), CONF);
     let vips = || node.has_addr("192.0.2.51") && node.has_addr("192.0.2.52");
-    assert!(wait_for(10, vips), "never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(10), vips), "never master; log:\n{}", daemon.log());
     let child: i32 = std::fs::read_to_string(node.path("v.pid")).unwrap().trim().parse().unwrap();
     let child = nix::unistd::Pid::from_raw(child);
     let stop = Arc::new(AtomicBool::new(false));
@@ -101,11 +100,11 @@ fn lost_netlink_notifications_are_recovered() {
     std::thread::sleep(Duration::from_millis(500));
 
     while_stopped(child, &format!("ip -n {peer} link set ptrk0 down"));
-    let fault = wait_for(3, || !node.has_addr("192.0.2.51"));
+    let fault = wait_for(secs(3), || !node.has_addr("192.0.2.51"));
     while_stopped(child, &format!("ip -n {peer} link set ptrk0 up"));
-    let master = wait_for(6, || node.has_addr("192.0.2.51"));
+    let master = wait_for(secs(6), || node.has_addr("192.0.2.51"));
     while_stopped(child, &format!("ip -n {ns} addr del 192.0.2.52/32 dev eth0"));
-    let restored = wait_for(3, || node.has_addr("192.0.2.52"));
+    let restored = wait_for(secs(3), || node.has_addr("192.0.2.52"));
 
     stop.store(true, Ordering::Relaxed);
     churner.join().unwrap();

@@ -5,19 +5,15 @@
 //! SIGTERM) run once under each implementation, each in its own network
 //! namespace; the FIFO lines must be identical and in the same order, and
 //! the notify scripts must have been called with the same arguments.
-//! Needs root and /usr/sbin/keepalived; skipped with a note otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{wait_for, Node, KEEPALIVED};
+use keepalived_testkit::daemon::write_script;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::path::Path;
 use std::time::Duration;
-
-fn write_script(path: &Path, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 fn config(dir: &Path) -> String {
     let d = dir.display();
@@ -118,25 +114,25 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     let vip = || node.has_addr("198.51.100.61");
     let step = |what: &str, ok: bool| assert!(ok, "{tag}: {what} (log in {d}/daemon.log)");
     // 1. Alone on the link: master after the master-down interval.
-    step("became master", wait_for(15, vip));
+    step("became master", wait_for(secs(15), vip));
     std::thread::sleep(Duration::from_millis(1500));
     // 2. A weighted track_file raises the priority (MASTER_PRIORITY line).
     std::fs::write(dir.join("weight"), "3\n").unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     // 3. A weight-0 track_file with a non-zero value: FAULT, the group follows.
     std::fs::write(dir.join("fault"), "1\n").unwrap();
-    step("fault removes the VIP", wait_for(5, || !vip()));
+    step("fault removes the VIP", wait_for(secs(5), || !vip()));
     std::thread::sleep(Duration::from_millis(1500));
     // 4. Back to 0: BACKUP, then MASTER again.
     std::fs::write(dir.join("fault"), "0\n").unwrap();
-    step("master again after the fault", wait_for(15, vip));
+    step("master again after the fault", wait_for(secs(15), vip));
     std::thread::sleep(Duration::from_millis(1500));
     // 5. Interface down and up.
     node.exec(&["ip", "link", "set", "eth0", "down"]);
-    step("link down removes the VIP", wait_for(5, || !vip()));
+    step("link down removes the VIP", wait_for(secs(5), || !vip()));
     std::thread::sleep(Duration::from_millis(1500));
     node.exec(&["ip", "link", "set", "eth0", "up"]);
-    step("master again after link up", wait_for(15, vip));
+    step("master again after link up", wait_for(secs(15), vip));
     std::thread::sleep(Duration::from_millis(1500));
     // 6. Stop.
     daemon.stop();
@@ -172,9 +168,7 @@ fn bursts(lines: &[String]) -> Vec<Vec<String>> {
 
 #[test]
 fn scripts_fifo_and_track_file_match_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("FIFO lines (keepalived 2.2.7 | keepalived-rs):");

@@ -4,13 +4,15 @@
 //! keepalived's log lines, the SMTP retry before the verdict, and
 //! `ping_group_range` widened while running and put back at stop.
 
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::wait_for;
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
 const RANGE: &str = "/proc/sys/net/ipv4/ping_group_range";
@@ -43,21 +45,17 @@ const CONF: &str = "virtual_server 10.9.0.1 53 {
 }
 ";
 
-fn wait_for(log: &std::path::Path, what: &[&str], within: Duration) -> String {
-    let end = Instant::now() + within;
-    loop {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if what.iter().all(|w| text.contains(w)) || Instant::now() > end {
-            return text;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// The log once it holds every line of `what` (or `within` has passed).
+fn wait_log(log: &std::path::Path, what: &[&str], within: Duration) -> String {
+    let read = || std::fs::read_to_string(log).unwrap_or_default();
+    wait_for(within, || what.iter().all(|w| read().contains(w)));
+    read()
 }
 
 #[test]
 fn smtp_dns_udp_ping_through_the_daemon() {
     in_netns("smtp_dns_udp_ping_through_the_daemon", &[], || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         std::fs::write(RANGE, "1\t0\n").unwrap();
         // A silent SMTP server counting its connections.
         let accepts = Arc::new(AtomicU32::new(0));
@@ -93,7 +91,7 @@ fn smtp_dns_udp_ping_through_the_daemon() {
             "DNS_CHECK ([127.0.0.4]:tcp:53) failed to read socket; errno 111 (Connection refused)",
             "Removing service [127.0.0.4]:tcp:53 from VS [10.9.0.1]:tcp:53",
         ];
-        let text = wait_for(&dir.join("log"), &lines, Duration::from_secs(20));
+        let text = wait_log(&dir.join("log"), &lines, Duration::from_secs(20));
         // SMTP: the first failure is retried (delay_before_retry) before the verdict.
         let at_verdict = accepts.load(Ordering::SeqCst);
         let range_running = std::fs::read_to_string(RANGE).unwrap();

@@ -6,17 +6,27 @@
 //! their untouched addresses must never disappear; the dropped address and
 //! instance go, the added ones come; the FIFO lines written after the
 //! reload and the gratuitous ARPs sent for each address must be the same as
-//! keepalived's. Needs root, /usr/sbin/keepalived and tcpdump; skipped
-//! with a note otherwise.
+//! keepalived's. Needs root, /usr/sbin/keepalived and tcpdump; fails
+//! otherwise.
 
-mod parity;
-
-use parity::{garps, wait_for, Capture, Node, KEEPALIVED};
+use keepalived_testkit::daemon::FifoReader;
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn has(addrs: &str, last: u8) -> bool {
-    addrs.contains(&format!("198.51.100.{last}/"))
+/// The node's addresses, as the kernel reports them.
+fn addrs(node: &Node) -> Vec<IpAddr> {
+    Kernel::named(&node.ns).addresses(None).into_iter().map(|a| a.addr).collect()
+}
+
+fn has(addrs: &[IpAddr], last: u8) -> bool {
+    addrs.contains(&IpAddr::V4(Ipv4Addr::new(198, 51, 100, last)))
 }
 
 fn instance(name: &str, vrid: u8, vips: &[u8]) -> String {
@@ -58,31 +68,13 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     let after = [instance("VI_ONE", 71, &[71, 75]), instance("VI_2", 72, &[73]), instance("VI_4", 74, &[76])];
     // Our own reader keeps the FIFO open (notify_fifo without a script).
     let fifo = dir.join("notify.fifo");
-    let _ = nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644));
     // Both implementations close and reopen the FIFO at a reload, so a
     // reader sees end of file there: reopen, as a reader loop would.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let reader = std::thread::spawn({
-        let (fifo, stop) = (fifo.clone(), stop.clone());
-        move || {
-            use std::io::BufRead;
-            let mut lines = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let Ok(f) = std::fs::File::open(&fifo) else { break };
-                for l in std::io::BufReader::new(f).lines() {
-                    match l {
-                        Ok(l) => lines.push((Instant::now(), l)),
-                        Err(_) => break,
-                    }
-                }
-            }
-            lines
-        }
-    });
+    let reader = FifoReader::start(&fifo);
     let mut daemon = node.start(binary, &config(&dir, &before));
     let d = dir.display().to_string();
-    let all = || [71, 72, 73, 74].iter().all(|v| has(&node.addrs(), *v));
-    assert!(wait_for(15, all), "{tag}: not all masters; log in {d}/daemon.log\n{}", node.addrs());
+    let all = || [71, 72, 73, 74].iter().all(|v| has(&addrs(&node), *v));
+    assert!(wait_for(secs(15), all), "{tag}: not all masters; log in {d}/daemon.log\n{}", node.addrs());
     // Let the start-up GARPs (delay 2 s, repeat 2) finish.
     std::thread::sleep(Duration::from_millis(3000));
     let capture = Capture::start(&node, "arp");
@@ -92,7 +84,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     // Watch the addresses that must stay, every 10 ms for 4 s.
     let mut gaps = Vec::new();
     while reload_at.elapsed() < Duration::from_secs(4) {
-        let a = node.addrs();
+        let a = addrs(&node);
         for v in [71, 73] {
             if !has(&a, v) {
                 gaps.push(format!(".{v} missing at {:?}", reload_at.elapsed()));
@@ -106,18 +98,12 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     // elsewhere; here only the kept and removed instances' addresses count.
     let garps = [71u8, 72, 73, 74, 75].iter().map(|v| (*v, garps(&arp, &format!("198.51.100.{v}")).len())).collect();
     // VI_4 elects itself after its master-down interval.
-    wait_for(10, || has(&node.addrs(), 76));
-    let a = node.addrs();
-    assert!(has(&a, 71) && has(&a, 73) && has(&a, 75) && has(&a, 76), "{tag}: addresses after reload: {a}");
-    assert!(!has(&a, 72) && !has(&a, 74), "{tag}: dropped addresses still there: {a}");
+    wait_for(secs(10), || has(&addrs(&node), 76));
+    let a = addrs(&node);
+    assert!(has(&a, 71) && has(&a, 73) && has(&a, 75) && has(&a, 76), "{tag}: addresses after reload: {a:?}");
+    assert!(!has(&a, 72) && !has(&a, 74), "{tag}: dropped addresses still there: {a:?}");
     daemon.stop();
-    // Unblock the reader if it waits for a writer.
-    stop.store(true, std::sync::atomic::Ordering::SeqCst);
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let _ = std::fs::OpenOptions::new().write(true).custom_flags(nix::libc::O_NONBLOCK).open(&fifo);
-    }
-    let lines = reader.join().unwrap_or_default();
+    let lines = reader.finish();
     let fifo_after =
         lines.into_iter().filter(|(t, l)| *t >= reload_at && !l.contains(" STOP ")).map(|(_, l)| l).collect();
     Outcome { fifo_after, garps, gaps, log: daemon.log() }
@@ -125,9 +111,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
 
 #[test]
 fn reload_matches_keepalived_2_2_7() {
-    if !parity::usable(&["tcpdump"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "tcpdump"]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("after the reload       keepalived 2.2.7 | keepalived-rs");

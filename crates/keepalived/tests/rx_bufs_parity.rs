@@ -5,11 +5,13 @@
 //! (`Rx buf size = N`, the sum keepalived computes over the socket's
 //! instances and sets as SO_RCVBUF) and each instance's
 //! `Kernel rx buffer size`: both must be the same, socket by socket.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 fn config(policy: &str) -> String {
@@ -93,7 +95,7 @@ fn scenario(tag: &str, binary: &str, policy: &str) -> Vec<String> {
     std::thread::sleep(Duration::from_millis(1500));
     let pid = daemon.pid().expect("pid file").as_raw();
     sh(&format!("kill -USR1 {pid}"));
-    assert!(wait_for(5, || std::fs::metadata(&data).is_ok_and(|m| m.len() > 0)), "{tag}: no data dump");
+    assert!(wait_for(secs(5), || std::fs::metadata(&data).is_ok_and(|m| m.len() > 0)), "{tag}: no data dump");
     std::thread::sleep(Duration::from_millis(300));
     let got = buffers(&std::fs::read_to_string(&data).unwrap());
     drop(daemon);
@@ -102,9 +104,7 @@ fn scenario(tag: &str, binary: &str, policy: &str) -> Vec<String> {
 
 #[test]
 fn vrrp_socket_receive_buffers_match_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     for policy in [
         "vrrp_rx_bufs_policy ADVERT\n    vrrp_rx_bufs_multiplier 10",
         "vrrp_rx_bufs_policy MTU",
@@ -133,9 +133,7 @@ fn netlink_buffers(tag: &str, binary: &str, global: &str) -> String {
 
 #[test]
 fn netlink_monitor_buffer_matches_keepalived_2_2_7() {
-    if !parity::usable(&["ss"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "ss"]);
     let global = "vrrp_netlink_monitor_rcv_bufs 300000\n    vrrp_netlink_monitor_rcv_bufs_force";
     for (tag, binary) in [("ka", KEEPALIVED), ("rs", env!("CARGO_BIN_EXE_keepalived"))] {
         let ss = netlink_buffers(tag, binary, global);

@@ -14,17 +14,13 @@
 //! run: keepalived then sends the FAULT notifies (instance and sync group)
 //! and logs the group's sync line, but no `Entering FAULT STATE` line. Needs root and /usr/sbin/keepalived.
 
-mod parity;
-
-use parity::{wait_for, Node, KEEPALIVED};
+use keepalived_testkit::daemon::write_script;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::path::Path;
 use std::time::Duration;
-
-fn write_script(path: &Path, body: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
 
 fn config(dir: &Path) -> String {
     let d = dir.display();
@@ -156,13 +152,13 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     let d = dir.display().to_string();
     let step = |what: &str, ok: bool| assert!(ok, "{tag}: {what} (log in {d}/daemon.log)");
     // 1. Scripts report, the group and VI_3 become master.
-    step("master", wait_for(15, || node.has_addr("198.51.100.71") && node.has_addr("198.51.100.73")));
+    step("master", wait_for(secs(15), || node.has_addr("198.51.100.71") && node.has_addr("198.51.100.73")));
     std::thread::sleep(Duration::from_millis(1500));
     // 2. Failures: status 1, then 2 (no new result line), then success.
     for (file, rc) in [("rc0", 1), ("rcw", 1)] {
         set(&dir, file, rc);
     }
-    step("fault removes the VIP", wait_for(5, || !node.has_addr("198.51.100.71")));
+    step("fault removes the VIP", wait_for(secs(5), || !node.has_addr("198.51.100.71")));
     std::thread::sleep(Duration::from_millis(3500));
     set(&dir, "rc0", 2);
     set(&dir, "rcw", 2);
@@ -170,7 +166,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
     set(&dir, "rc0", 0);
     set(&dir, "rcw", 0);
     set(&dir, "rcf", 0);
-    step("master again", wait_for(15, || node.has_addr("198.51.100.71") && node.has_addr("198.51.100.74")));
+    step("master again", wait_for(secs(15), || node.has_addr("198.51.100.71") && node.has_addr("198.51.100.74")));
     std::thread::sleep(Duration::from_millis(3500));
     daemon.stop();
     let scripts = std::fs::read_to_string(dir.join("scripts.log")).unwrap_or_default();
@@ -188,9 +184,7 @@ fn messages(log: &str, pat: &str) -> Vec<String> {
 
 #[test]
 fn track_script_logs_and_init_notifies_match_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     // The script lines.

@@ -4,12 +4,11 @@
 //! applies their weights, so the effective priorities and the election
 //! must come out the same under keepalived-rs (which used to refuse them
 //! with "Wrong file type found in script path"). The `-t` side is in
-//! config_samples.rs. Needs root and /usr/sbin/keepalived; skipped
+//! config_samples.rs. Needs root and /usr/sbin/keepalived; fails
 //! otherwise.
 
-mod parity;
-
-use parity::{Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -62,9 +61,7 @@ fn scenario(tag: &str, binary: &str) -> (bool, Vec<String>, String) {
 
 #[test]
 fn bin_and_sbin_scripts_run_with_their_weights_as_in_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let (theirs_vip, theirs_prios, theirs_log) = scenario("ka", KEEPALIVED);
     let (ours_vip, ours_prios, ours_log) = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     let logs = format!("--- keepalived 2.2.7:\n{theirs_log}\n--- keepalived-rs:\n{ours_log}");

@@ -11,14 +11,15 @@
 //!
 //! Needs root, ../shared/lab, /usr/sbin/keepalived and python3-aiosmtpd.
 
-mod common;
-
-use common::{usable, wait_for, Lab, OURS};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::servers::{spawn, Received, Server, Sink};
+use keepalived_testkit::wait_for;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const HANDLER: &str = include_str!("../../alert/tests/common/alert_sink.py");
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
+
 const KEEPALIVED: &str = "/usr/sbin/keepalived";
 const VIP: &str = "198.51.100.77";
 
@@ -54,95 +55,39 @@ vrrp_instance VI_MAIL {{
     )
 }
 
-/// What the server got, per message: the comparable part.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize)]
-struct Mail {
-    helo: String,
-    mail_from: String,
-    rcpt_tos: Vec<String>,
-    data: String,
+/// Headers without the Date value, and the body: the comparable part of a mail.
+fn comparable(m: &Received) -> String {
+    m.data.lines().filter(|l| !l.starts_with("Date: ")).collect::<Vec<_>>().join("\n")
 }
 
-impl Mail {
-    /// Headers without the Date value, and the body.
-    fn comparable(&self) -> String {
-        self.data.lines().filter(|l| !l.starts_with("Date: ")).collect::<Vec<_>>().join("\n")
-    }
+/// The SMTP server in lab host 3.
+fn sink(lab: &Lab, port: u16) -> Sink {
+    Sink::start_at(&format!("smtp-{port}"), Some(&lab.ns(3)), &format!("198.51.100.3:{port}"), false)
 }
 
-/// The SMTP server (or a blackhole) in lab host 3.
-struct Server {
-    child: Child,
-    dir: std::path::PathBuf,
+/// What the sink received, in a stable order.
+fn mails(sink: &Sink) -> Vec<Received> {
+    let mut v = sink.messages();
+    v.sort_by(|a, b| (&a.helo, &a.mail_from, &a.rcpt_tos, &a.data).cmp(&(&b.helo, &b.mail_from, &b.rcpt_tos, &b.data)));
+    v
 }
 
-impl Server {
-    fn sink(lab: &Lab, port: u16) -> Server {
-        let dir = lab.run.join(format!("smtp-{port}"));
-        std::fs::create_dir_all(dir.join("mail")).unwrap();
-        std::fs::write(dir.join("alert_sink.py"), HANDLER).unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &lab.ns(3), "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("198.51.100.3:{port}"))
-            .args(["-c", "alert_sink.Sink"])
-            .arg(dir.join("mail"))
-            .env("PYTHONPATH", &dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let s = Server { child, dir };
-        s.wait_listening(lab, port);
-        s
-    }
-
-    /// Accepts connections and never says a word.
-    fn blackhole(lab: &Lab, port: u16) -> Server {
-        let dir = lab.run.join(format!("blackhole-{port}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let prog = format!(
-            "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
-             s.bind(('198.51.100.3',{port}))\ns.listen(16)\nkeep=[]\nwhile True:\n    c,_=s.accept()\n    keep.append(c)\n"
-        );
-        let child = Command::new("ip")
-            .args(["netns", "exec", &lab.ns(3), "/usr/bin/python3", "-c", &prog])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let s = Server { child, dir };
-        s.wait_listening(lab, port);
-        s
-    }
-
-    fn wait_listening(&self, lab: &Lab, port: u16) {
-        let ns = lab.ns(3);
-        let ok = wait_for(Duration::from_secs(15), || {
-            Command::new("ip")
-                .args(["netns", "exec", &ns, "ss", "-Hltn", &format!("sport = :{port}")])
-                .output()
-                .is_ok_and(|o| !o.stdout.is_empty())
-        });
-        assert!(ok, "the SMTP server on h3:{port} did not start");
-    }
-
-    fn mails(&self) -> Vec<Mail> {
-        let Ok(rd) = std::fs::read_dir(self.dir.join("mail")) else { return Vec::new() };
-        let mut v: Vec<Mail> = rd
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .filter_map(|p| serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A server in lab host 3 that accepts connections and never says a word.
+fn silent_server(lab: &Lab, port: u16) -> Server {
+    let prog = format!(
+        "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n\
+         s.bind(('198.51.100.3',{port}))\ns.listen(16)\nkeep=[]\nwhile True:\n    c,_=s.accept()\n    keep.append(c)\n"
+    );
+    let s = spawn("ip", &["netns", "exec", &lab.ns(3), "/usr/bin/python3", "-c", &prog]);
+    let ns = lab.ns(3);
+    let ok = wait_for(Duration::from_secs(15), || {
+        Command::new("ip")
+            .args(["netns", "exec", &ns, "ss", "-Hltn", &format!("sport = :{port}")])
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+    });
+    assert!(ok, "the blackhole on h3:{port} did not start");
+    s
 }
 
 /// Run the two-node failover with `bin` on both nodes: the kill → VIP on
@@ -168,23 +113,20 @@ fn failover(lab: &Lab, bin: &str, conf: &Path) -> (Duration, String, String) {
 
 #[test]
 fn failover_mails_match_keepalived_and_a_dead_relay_changes_nothing() {
-    let Some(scripts) = usable(&[KEEPALIVED, "ss", "/usr/bin/python3"]) else { return };
-    if !Command::new("/usr/bin/python3").args(["-c", "import aiosmtpd"]).status().is_ok_and(|s| s.success()) {
-        eprintln!("SKIP: python3-aiosmtpd is missing");
-        return;
-    }
+    let scripts = lab_scripts(&[KEEPALIVED, "ss", "/usr/bin/python3"]);
+    keepalived_testkit::prereq::require_python("aiosmtpd");
     let lab = Lab::up(&scripts, "smtp", 3);
 
     // 1. The same failover under both implementations, each with its own server.
     let mut received = Vec::new();
     for (tag, bin, port) in [("keepalived 2.2.7", KEEPALIVED, 2525u16), ("keepalived-rs", OURS, 2526)] {
-        let server = Server::sink(&lab, port);
+        let server = sink(&lab, port);
         let conf = lab.run.join(format!("mail-{port}.conf"));
         std::fs::write(&conf, config(port)).unwrap();
         let (took, log1, log2) = failover(&lab, bin, &conf);
         // h1: BACKUP, MASTER, Stopping; h2: BACKUP, MASTER, Stopping.
-        wait_for(Duration::from_secs(10), || server.mails().len() >= 6);
-        let mails = server.mails();
+        wait_for(Duration::from_secs(10), || mails(&server).len() >= 6);
+        let mails = mails(&server);
         println!("{tag}: SIGTERM failover {} ms, {} mails", took.as_millis(), mails.len());
         for m in &mails {
             println!("  {}", m.data.lines().find(|l| l.starts_with("Subject:")).unwrap_or(""));
@@ -193,9 +135,9 @@ fn failover_mails_match_keepalived_and_a_dead_relay_changes_nothing() {
         received.push(mails);
     }
     let (theirs, ours) = (&received[0], &received[1]);
-    let view = |v: &[Mail]| {
+    let view = |v: &[Received]| {
         let mut x: Vec<(String, String, Vec<String>, String)> =
-            v.iter().map(|m| (m.helo.clone(), m.mail_from.clone(), m.rcpt_tos.clone(), m.comparable())).collect();
+            v.iter().map(|m| (m.helo.clone(), m.mail_from.clone(), m.rcpt_tos.clone(), comparable(m))).collect();
         x.sort();
         x
     };
@@ -204,13 +146,13 @@ fn failover_mails_match_keepalived_and_a_dead_relay_changes_nothing() {
     // keepalived 2.2.7 queues its "Stopping" mails but exits before they
     // leave; keepalived-rs delivers them (docs/compat.md). Everything else
     // must be the same.
-    let not_stop = |v: &[Mail]| v.iter().filter(|m| !m.data.contains(" - Stopping")).cloned().collect::<Vec<_>>();
+    let not_stop = |v: &[Received]| v.iter().filter(|m| !m.data.contains(" - Stopping")).cloned().collect::<Vec<_>>();
     assert_eq!(view(&not_stop(ours)), view(&not_stop(theirs)), "the mails differ");
     assert_eq!(ours.len() - not_stop(ours).len(), 2, "one Stopping mail per node expected");
 
     // 2. A relay that never answers, then a refused port: failover as usual.
     for (what, blackhole, port) in [("blackholed relay", true, 2527u16), ("refused port", false, 2528)] {
-        let _server = blackhole.then(|| Server::blackhole(&lab, port));
+        let _server = blackhole.then(|| silent_server(&lab, port));
         let conf = lab.run.join(format!("dead-{port}.conf"));
         std::fs::write(&conf, config(port)).unwrap();
         let (took, log1, log2) = failover(&lab, OURS, &conf);

@@ -7,11 +7,13 @@
 //! 3. an address assigned again brings it back to BACKUP, then MASTER.
 //!
 //! (keepalived-rs used to keep sending from the lost address as MASTER.)
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -36,16 +38,16 @@ fn scenario(tag: &str, binary: &str) -> (bool, bool, bool) {
     let node = Node::new("srca", tag);
     sh(&format!("ip -n {} addr add 203.0.113.1/24 dev eth0", node.ns));
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(10, || node.has_addr(VIP)), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(10), || node.has_addr(VIP)), "{tag}: never master; log:\n{}", daemon.log());
     sh(&format!("ip -n {} addr del 198.51.100.1/24 dev eth0", node.ns));
     std::thread::sleep(Duration::from_secs(2));
     let kept = node.has_addr(VIP);
     sh(&format!("ip -n {} addr del 203.0.113.1/24 dev eth0", node.ns));
-    wait_for(4, || !node.has_addr(VIP));
+    wait_for(secs(4), || !node.has_addr(VIP));
     std::thread::sleep(Duration::from_millis(500));
     let none_left = node.has_addr(VIP);
     sh(&format!("ip -n {} addr add 198.51.100.1/24 dev eth0", node.ns));
-    let back = wait_for(10, || node.has_addr(VIP));
+    let back = wait_for(secs(10), || node.has_addr(VIP));
     daemon.stop();
     println!("== {tag} log:\n{}", daemon.log());
     (kept, none_left, back)
@@ -53,9 +55,7 @@ fn scenario(tag: &str, binary: &str) -> (bool, bool, bool) {
 
 #[test]
 fn source_address_loss_matches_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let ka = scenario("ka", KEEPALIVED);
     let rs = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("VIP present (other address left, none left, one back): 2.2.7 {ka:?}, keepalived-rs {rs:?}");

@@ -1,15 +1,15 @@
 //! The status socket, end to end (`keepalived --status`): the real binary
 //! in its own network namespace (unshare -n) and temporary directory; the
-//! socket lies next to the pid file. Needs root; skipped otherwise.
+//! socket lies next to the pid file. Needs root; fails otherwise.
 
-mod common;
-
-use common::{is_root, wait_for};
+use keepalived_testkit::daemon::Unshared;
+use keepalived_testkit::require;
+use keepalived_testkit::wait_for;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
@@ -29,78 +29,27 @@ track_interface {\n  eth1\n }\n virtual_ipaddress {\n  10.0.0.101/24\n }\n}\n";
 const LVS: &str =
     "virtual_server 10.0.0.100 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n real_server 10.0.0.2 80 {\n }\n}\n";
 
-struct Daemon {
-    child: Option<Child>,
-    dir: PathBuf,
+/// keepalived-rs under `unshare -n` with eth0 and eth1, and its status socket.
+struct Daemon(Unshared);
+
+impl std::ops::Deref for Daemon {
+    type Target = Unshared;
+    fn deref(&self) -> &Unshared {
+        &self.0
+    }
 }
 
 impl Daemon {
     fn start(tag: &str, config: &str) -> Daemon {
-        let dir = std::env::temp_dir().join(format!("ka-rs-status-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        // Others must reach the socket (the credential check is the gate).
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        std::fs::write(dir.join("keepalived.conf"), config).unwrap();
-        let log = std::fs::File::create(dir.join("log")).unwrap();
-        let d = |f: &str| dir.join(f).to_string_lossy().into_owned();
-        let args = [
-            "-n",
-            "-l",
-            "-G",
-            "-D",
-            "-f",
-            &d("keepalived.conf"),
-            "-p",
-            &d("keepalived.pid"),
-            "-r",
-            &d("vrrp.pid"),
-            "-c",
-            &d("checkers.pid"),
-            "-b",
-            &d("bfd.pid"),
-        ]
-        .map(String::from);
-        let child = Command::new("unshare")
-            .args(["-n", "bash", "-c"])
-            .arg(format!("{SETUP}; exec \"$0\" \"$@\""))
-            .arg(BIN)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .env("TMPDIR", &dir)
-            .env("KEEPALIVED_RS_TEST_WITHOUT_IPVS", "1")
-            // A stopped child must stay stopped while the test looks.
-            .env("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "60000")
-            .spawn()
-            .expect("start keepalived-rs");
-        let d = Daemon { child: Some(child), dir };
+        // A stopped child must stay stopped while the test looks.
+        let env = [("KEEPALIVED_RS_WATCHDOG_TIMEOUT_MS", "60000")];
+        let d = Daemon(Unshared::start(BIN, &format!("status-{tag}"), SETUP, config, &["-D"], &env));
         assert!(wait_for(Duration::from_secs(5), || d.socket().exists()), "no status socket; log:\n{}", d.log());
         d
     }
 
     fn socket(&self) -> PathBuf {
-        self.dir.join("keepalived.sock")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
-    }
-
-    fn pid_of(&self, f: &str) -> Option<i32> {
-        std::fs::read_to_string(self.dir.join(f)).ok()?.trim().parse().ok()
-    }
-
-    /// A command in the daemon's network namespace.
-    fn in_ns(&self, cmd: &str) {
-        let st = Command::new("nsenter").args(["-t", &self.pid().to_string(), "-n", "sh", "-c", cmd]).status();
-        assert!(st.is_ok_and(|s| s.success()), "{cmd}");
+        self.path("keepalived.sock")
     }
 
     /// `keepalived --status` with `extra` options, as `prefix` (e.g. setpriv).
@@ -129,29 +78,6 @@ impl Daemon {
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-            if !wait_for(Duration::from_secs(8), || c.try_wait().is_ok_and(|s| s.is_some())) {
-                let _ = c.kill();
-            }
-            let _ = c.wait();
-        }
-        if std::env::var_os("KA_RS_KEEP_LAB").is_none() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn can_run() -> bool {
-    let ok = is_root() && Command::new("unshare").args(["-n", "true"]).status().is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIP: needs root and unshare -n");
-    }
-    ok
-}
-
 fn instance<'a>(doc: &'a Value, name: &str) -> &'a Value {
     let list = doc["children"]["vrrp"]["status"]["instances"].as_array().expect("instances");
     list.iter().find(|i| i["name"] == name).unwrap_or_else(|| panic!("no {name} in {doc}"))
@@ -167,9 +93,7 @@ fn now_us() -> u64 {
 
 #[test]
 fn reports_instances_after_election_and_after_a_transition() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("states", TWO_INSTANCES);
     let both_master = || {
         let doc = d.status();
@@ -190,7 +114,7 @@ fn reports_instances_after_election_and_after_a_transition() {
 
     // eth1 goes down: VI_2 to FAULT, with the time and the reason.
     let before = now_us();
-    d.in_ns("ip link set eth1 down");
+    d.sh("ip link set eth1 down");
     assert!(wait_for(Duration::from_secs(3), || state(&d.status(), "VI_2") == "FAULT"), "log:\n{}", d.log());
     let doc = d.status();
     let t = &instance(&doc, "VI_2")["last_transition"];
@@ -202,7 +126,7 @@ fn reports_instances_after_election_and_after_a_transition() {
     assert_eq!(state(&doc, "VI_1"), "MASTER");
 
     // Back up: FAULT -> BACKUP for the interface, then its own election.
-    d.in_ns("ip link set eth1 up");
+    d.sh("ip link set eth1 up");
     assert!(wait_for(Duration::from_secs(3), || state(&d.status(), "VI_2") != "FAULT"), "log:\n{}", d.log());
     let doc = d.status();
     let t = &instance(&doc, "VI_2")["last_transition"];
@@ -219,13 +143,8 @@ fn reports_instances_after_election_and_after_a_transition() {
 
 #[test]
 fn only_root_and_the_configured_group_may_read() {
-    if !can_run() {
-        return;
-    }
-    if !Command::new("setpriv").arg("--version").output().is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIP: needs setpriv");
-        return;
-    }
+    require(&["unshare"]);
+    require(&["setpriv"]);
     let d = Daemon::start("perm", TWO_INSTANCES);
     let nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
     let out = d.client(&nobody, &["--json"]);
@@ -245,9 +164,7 @@ fn only_root_and_the_configured_group_may_read() {
 
 #[test]
 fn a_stopped_child_does_not_block_the_parent() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("stopped", &format!("{TWO_INSTANCES}{LVS}"));
     assert!(wait_for(Duration::from_secs(5), || d.pid_of("checkers.pid").is_some()), "log:\n{}", d.log());
     assert!(wait_for(Duration::from_secs(8), || state(&d.status(), "VI_1") == "MASTER"), "log:\n{}", d.log());
@@ -294,9 +211,7 @@ fn raw_request(sock: &Path, bytes: &[u8]) -> String {
 
 #[test]
 fn bad_requests_are_rejected_counted_and_logged_once() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let d = Daemon::start("bad", TWO_INSTANCES);
     let a = raw_request(&d.socket(), b"reload\n");
     assert!(a.contains("unknown request"), "{a}");
@@ -320,9 +235,7 @@ fn bad_requests_are_rejected_counted_and_logged_once() {
 /// Down, never heard, at the idle (1 s) transmit rate, and the table shows it.
 #[test]
 fn reports_bfd_sessions() {
-    if !can_run() {
-        return;
-    }
+    require(&["unshare"]);
     let conf = format!("{TWO_INSTANCES}bfd_instance nbr1 {{\n neighbor_ip 10.0.0.2\n source_ip 10.0.0.1\n}}\n");
     let d = Daemon::start("bfd", &conf);
     let bfd_session = || d.status()["children"]["bfd"]["status"]["sessions"][0].clone();

@@ -3,11 +3,13 @@
 //! not a member. When `eth1` goes down, VI_G goes to FAULT (its virtual
 //! address leaves) and VI_O stays MASTER; when `eth1` comes back, VI_G is
 //! MASTER again.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -53,13 +55,13 @@ fn scenario(tag: &str, binary: &str) -> [(bool, bool); 2] {
     ));
     let vips = || (node.has_addr("192.0.2.101"), node.has_addr("192.0.2.102"));
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(15, || vips() == (true, true)), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || vips() == (true, true)), "{tag}: never master; log:\n{}", daemon.log());
     sh(&format!("ip -n {p} link set peth1 down"));
-    wait_for(3, || !node.has_addr("192.0.2.101"));
+    wait_for(secs(3), || !node.has_addr("192.0.2.101"));
     std::thread::sleep(Duration::from_millis(500));
     let down = vips();
     sh(&format!("ip -n {p} link set peth1 up"));
-    wait_for(10, || node.has_addr("192.0.2.101"));
+    wait_for(secs(10), || node.has_addr("192.0.2.101"));
     let up = vips();
     daemon.stop();
     println!("== {tag}:\n{}", daemon.log());
@@ -68,9 +70,7 @@ fn scenario(tag: &str, binary: &str) -> [(bool, bool); 2] {
 
 #[test]
 fn track_group_matches_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("(VI_G, VI_O) hold their VIP, eth1 down / up: keepalived 2.2.7 {theirs:?}, keepalived-rs {ours:?}");

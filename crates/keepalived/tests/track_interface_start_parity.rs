@@ -7,11 +7,13 @@
 //! becomes MASTER and `VI_R` goes to FAULT.
 //! (keepalived-rs used to take every interface as up until the link monitor
 //! said otherwise, so `VI_T` became MASTER on a down interface.)
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -73,12 +75,12 @@ fn addrs(node: &Node) -> (bool, bool, bool) {
 }
 
 /// VI_W's `Effective priority` from a SIGUSR1 data dump.
-fn w_priority(node: &Node, daemon: &parity::Daemon) -> Option<String> {
+fn w_priority(node: &Node, daemon: &keepalived_testkit::daemon::Daemon) -> Option<String> {
     let path = node.path("keepalived.data");
     let file = path.as_path();
     let _ = std::fs::remove_file(file);
     daemon.signal(nix::sys::signal::Signal::SIGUSR1);
-    wait_for(5, || file.exists() && std::fs::read_to_string(file).is_ok_and(|t| t.contains("VRRP Topology")));
+    wait_for(secs(5), || file.exists() && std::fs::read_to_string(file).is_ok_and(|t| t.contains("VRRP Topology")));
     std::thread::sleep(Duration::from_millis(300));
     let text = std::fs::read_to_string(file).ok()?;
     let block = text.split(" VRRP Instance = ").find(|b| b.starts_with("VI_W"))?;
@@ -91,12 +93,12 @@ fn scenario(tag: &str, binary: &str) -> Seen {
     let dir = node.dir.display().to_string();
     let mut daemon = node.start_env(binary, CONF, &[("TMPDIR", &dir)]);
     // Long enough for a MASTER (3 adverts + skew) and a BACKUP to take over.
-    wait_for(6, || addrs(&node) == (false, true, true));
+    wait_for(secs(6), || addrs(&node) == (false, true, true));
     std::thread::sleep(Duration::from_secs(1));
     let down = addrs(&node);
     let w_priority = w_priority(&node, &daemon);
     sh(&format!("ip -n {} link set trk0 up; ip -n {} link set ptrk0 up", node.ns, node.peer));
-    wait_for(8, || addrs(&node) == (true, true, false));
+    wait_for(secs(8), || addrs(&node) == (true, true, false));
     std::thread::sleep(Duration::from_millis(500));
     let up = addrs(&node);
     daemon.stop();
@@ -108,9 +110,7 @@ fn scenario(tag: &str, binary: &str) -> Seen {
 
 #[test]
 fn interface_down_at_start_matches_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let ka = scenario("ka", KEEPALIVED);
     let rs = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     for (tag, s) in [("2.2.7", &ka), ("keepalived-rs", &rs)] {

@@ -5,11 +5,10 @@
 //! the instance in FAULT, with no VIP, under both. (The matching, quorum
 //! and delays are tested against the real kernel in
 //! crates/netlink/tests/procmon.rs, from the initial namespace.)
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
 use std::process::Command;
 use std::time::Duration;
 
@@ -51,9 +50,7 @@ fn scenario(tag: &str, binary: &str) -> (bool, String) {
 
 #[test]
 fn track_process_in_a_netns_behaves_as_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let (theirs_vip, theirs_log) = scenario("ka", KEEPALIVED);
     let (ours_vip, ours_log) = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("VIP present: keepalived 2.2.7 {theirs_vip}, keepalived-rs {ours_vip}");

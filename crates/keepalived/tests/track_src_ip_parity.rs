@@ -7,11 +7,13 @@
 //! start of a `sockaddr_storage` (`&vrrp->saddr`), which never matches:
 //! no instance ever changes state. keepalived-rs, a drop-in replacement,
 //! does the same, and this test makes sure it stays so.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 fn instance(name: &str, vrid: u8, src: &str, track: bool) -> String {
@@ -41,16 +43,16 @@ fn scenario(tag: &str, binary: &str) -> [(bool, bool, bool); 3] {
         instance("VI_S", 99, "198.51.100.50", true)
     );
     let mut daemon = node.start(binary, &conf);
-    assert!(wait_for(15, || vips(&node) == (true, true, true)), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || vips(&node) == (true, true, true)), "{tag}: never master; log:\n{}", daemon.log());
     sh(&format!("ip -n {n} addr del 198.51.100.50/24 dev eth0"));
     std::thread::sleep(Duration::from_millis(1500));
     let second_gone = vips(&node);
     sh(&format!("ip -n {n} addr del 198.51.100.1/24 dev eth0"));
-    wait_for(3, || !node.has_addr("192.0.2.97"));
+    wait_for(secs(3), || !node.has_addr("192.0.2.97"));
     std::thread::sleep(Duration::from_millis(500));
     let only_gone = vips(&node);
     sh(&format!("ip -n {n} addr add 198.51.100.1/24 dev eth0"));
-    wait_for(10, || node.has_addr("192.0.2.97"));
+    wait_for(secs(10), || node.has_addr("192.0.2.97"));
     let back = vips(&node);
     daemon.stop();
     println!("== {tag}:\n{}", daemon.log());
@@ -59,9 +61,7 @@ fn scenario(tag: &str, binary: &str) -> [(bool, bool, bool); 3] {
 
 #[test]
 fn track_src_ip_matches_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("(VI_T, VI_N, VI_S) hold their VIP: keepalived 2.2.7 {theirs:?}, keepalived-rs {ours:?}");

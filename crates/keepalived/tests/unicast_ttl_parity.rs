@@ -4,11 +4,12 @@
 //! which keepalived resets to 0, so the kernel never sends its adverts) runs under each implementation while
 //! tcpdump records the far end of the link; the TTL / hop limit of each
 //! instance's adverts must be the same.
-//! Needs root, tcpdump and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root, tcpdump and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, Capture, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::Capture;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -135,9 +136,7 @@ fn scenario(tag: &str, binary: &str) -> BTreeSet<String> {
 
 #[test]
 fn unicast_ttl_matches_keepalived_2_2_7_on_the_wire() {
-    if !parity::usable(&["tcpdump"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "tcpdump"]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("== keepalived 2.2.7: {theirs:?}\n== keepalived-rs: {ours:?}");

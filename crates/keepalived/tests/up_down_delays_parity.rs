@@ -4,11 +4,13 @@
 //! out (its address never leaves); then for 3 s: it goes to FAULT, its
 //! address leaving about 1.5 s after the carrier did. Under each
 //! implementation the address is sampled every 20 ms.
-//! Needs root and /usr/sbin/keepalived; skipped otherwise.
+//! Needs root and /usr/sbin/keepalived; fails otherwise.
 
-mod parity;
-
-use parity::{sh, wait_for, Node, KEEPALIVED};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::{Duration, Instant};
 
 const CONF: &str = "global_defs {
@@ -55,7 +57,7 @@ fn outage(node: &Node, d: Duration) -> Option<Duration> {
 fn scenario(tag: &str, binary: &str) -> Outcome {
     let node = Node::new("ud", tag);
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(15, || node.has_addr("192.0.2.96")), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || node.has_addr("192.0.2.96")), "{tag}: never master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_millis(500));
     let lost_in_flap = outage(&node, Duration::from_millis(500)).is_some();
     // Settle (the up delay, and no pending change).
@@ -68,9 +70,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
 
 #[test]
 fn interface_up_down_delays_match_keepalived_2_2_7() {
-    if !parity::usable(&[]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED]);
     for (tag, binary) in [("ka", KEEPALIVED), ("rs", env!("CARGO_BIN_EXE_keepalived"))] {
         let o = scenario(tag, binary);
         println!("{tag}: lost in the short flap: {}, FAULT after {:?}", o.lost_in_flap, o.fault_after);

@@ -87,10 +87,7 @@ fn version_is_read_as_keepalived_2_2_7() {
 
 #[test]
 fn version_lines_have_keepalived_2_2_7_shape() {
-    if !std::path::Path::new(KEEPALIVED_2_2_7).exists() {
-        eprintln!("SKIP: {KEEPALIVED_2_2_7} not installed");
-        return;
-    }
+    keepalived_testkit::prereq::require_tools(&[KEEPALIVED_2_2_7]);
     let (their_rc, their_stdout, theirs) = version_output(KEEPALIVED_2_2_7, "-v");
     let (our_rc, our_stdout, ours) = version_output(BIN, "-v");
     assert_eq!(our_rc, their_rc);

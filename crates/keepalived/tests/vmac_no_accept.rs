@@ -6,11 +6,15 @@
 //! holds the VIP; gratuitous ARPs leave with the virtual MAC; the nftables
 //! ruleset is the same text; traffic from the peer to the VIP is dropped;
 //! after SIGTERM the macvlan and the table are gone.
-//! Needs root, /usr/sbin/keepalived, nft and tcpdump; skipped otherwise.
+//! Needs root, /usr/sbin/keepalived, nft and tcpdump; fails otherwise.
 
-mod parity;
-
-use parity::{garps, sh, wait_for, Capture, Node, KEEPALIVED};
+use keepalived_testkit::kernel::{Kernel, Link};
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::sh;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -44,20 +48,23 @@ struct Outcome {
     after_stop_table: bool,
 }
 
+/// A VMAC as "mac kind mode lower-link", as `ip -d link` shows them.
+fn vmac(kernel: &Kernel, l: &Link) -> String {
+    let lower = kernel.lower_name(l);
+    let (kind, mode) = (l.kind.clone().unwrap_or_default(), l.macvlan_mode().unwrap_or_default());
+    format!("{} {kind} {mode} {}", l.mac_string(), lower.as_deref().unwrap_or("None"))
+}
+
 fn scenario(tag: &str, binary: &str) -> Outcome {
     let node = Node::new("vm", tag);
     let n = node.ns.clone();
     let capture = Capture::start(&node, "arp");
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(15, || node.has_addr("198.51.100.61")), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || node.has_addr("198.51.100.61")), "{tag}: never master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_millis(1500));
-    let link = sh(&format!(
-        "ip -n {n} -d -j link show vrrp.61 | python3 -c 'import json,sys; l=json.load(sys.stdin)[0]; \
-         print(l[\"address\"], l[\"linkinfo\"][\"info_kind\"], l[\"linkinfo\"][\"info_data\"][\"mode\"], l.get(\"link\"))'"
-    ))
-    .trim()
-    .to_string();
-    let vip_on = sh(&format!("ip -n {n} -o -4 addr show to 198.51.100.61 | awk '{{print $2}}'")).trim().to_string();
+    let kernel = Kernel::named(&n);
+    let link = kernel.link("vrrp.61").map_or_else(String::new, |l| vmac(&kernel, &l));
+    let vip_on = kernel.holders("198.51.100.61").join("\n");
     let ruleset = sh(&format!("ip netns exec {n} nft list ruleset"));
     let ping_blocked = !Command::new("ip")
         .args(["netns", "exec", &node.peer, "ping", "-c", "1", "-W", "1", "198.51.100.61"])
@@ -66,7 +73,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
         .unwrap()
         .success();
     daemon.stop();
-    let after_stop_link = sh(&format!("ip -n {n} link show")).contains("vrrp.61");
+    let after_stop_link = kernel.link("vrrp.61").is_some();
     let after_stop_table = sh(&format!("ip netns exec {n} nft list ruleset")).contains("table");
     let garp_macs = garps(&capture.finish(), "198.51.100.61")
         .iter()
@@ -77,9 +84,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
 
 #[test]
 fn vmac_and_no_accept_match_keepalived_2_2_7() {
-    if !parity::usable(&["nft", "tcpdump"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "nft", "tcpdump"]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("{:28} {:48} | keepalived-rs", "", "keepalived 2.2.7");

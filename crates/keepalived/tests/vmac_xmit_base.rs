@@ -3,9 +3,12 @@
 //! on the VMAC, and the gratuitous ARPs carry the MAC they carry under
 //! keepalived. Needs root, /usr/sbin/keepalived, nft and tcpdump.
 
-mod parity;
-
-use parity::{garps, sh, wait_for, Capture, Node, KEEPALIVED};
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::Node;
+use keepalived_testkit::pcap::{garps, Capture};
+use keepalived_testkit::prereq::KEEPALIVED;
+use keepalived_testkit::wait::secs;
+use keepalived_testkit::wait_for;
 use std::time::Duration;
 
 const CONF: &str = "global_defs {
@@ -38,16 +41,13 @@ struct Outcome {
 fn scenario(tag: &str, binary: &str) -> Outcome {
     let node = Node::new("xb", tag);
     let n = node.ns.clone();
-    let base_mac = sh(&format!(
-        "ip -n {n} -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0][\"address\"])'"
-    ))
-    .trim()
-    .to_string();
+    let kernel = Kernel::named(&n);
+    let base_mac = kernel.link("eth0").expect("eth0").mac_string();
     let capture = Capture::start(&node, "arp or ip proto 112");
     let mut daemon = node.start(binary, CONF);
-    assert!(wait_for(15, || node.has_addr("198.51.100.62")), "{tag}: never master; log:\n{}", daemon.log());
+    assert!(wait_for(secs(15), || node.has_addr("198.51.100.62")), "{tag}: never master; log:\n{}", daemon.log());
     std::thread::sleep(Duration::from_millis(2500));
-    let vip_on = sh(&format!("ip -n {n} -o -4 addr show to 198.51.100.62 | awk '{{print $2}}'")).trim().to_string();
+    let vip_on = kernel.holders("198.51.100.62").join("\n");
     daemon.stop();
     let text = capture.finish();
     // The base MAC is random per run: name it.
@@ -62,9 +62,7 @@ fn scenario(tag: &str, binary: &str) -> Outcome {
 
 #[test]
 fn vmac_xmit_base_matches_keepalived_2_2_7() {
-    if !parity::usable(&["tcpdump"]) {
-        return;
-    }
+    keepalived_testkit::require(&[KEEPALIVED, "tcpdump"]);
     let theirs = scenario("ka", KEEPALIVED);
     let ours = scenario("rs", env!("CARGO_BIN_EXE_keepalived"));
     println!("keepalived 2.2.7: {theirs:?}\nkeepalived-rs:    {ours:?}");

@@ -3,7 +3,7 @@
 //! modules): `use_ipvlan` and the route attributes `encap mpls`, `encap
 //! ila`, a nexthop's `encap`, `vrf` and `ttl-propagate`.
 //!
-//! One boot runs this whole binary (`keepalived_testns::vm`). In the guest
+//! One boot runs this whole binary (`keepalived_testkit::vm`). In the guest
 //! each scenario runs the same configuration under keepalived 2.2.7 and
 //! under keepalived-rs, one after the other, in fresh network namespaces
 //! `vs<tag>` (the daemon's) and `vs<tag>p` (the far end of its veths,
@@ -15,7 +15,7 @@
 //! ipvlan lines of the SIGUSR1 data dump and the state after a reload that
 //! drops one instance's ipvlan.
 
-use keepalived_testns::vm;
+use keepalived_testkit::vm;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -12,11 +12,11 @@
 //! master, the priority-0 advert. Protocol fields and counts are asserted
 //! equal; timings (advert spacing, GARP offsets, takeover) are printed.
 //! With tshark present, its checksum verdict is checked too.
-//! Needs root, tcpdump and ../shared/lab; skipped with a note otherwise.
+//! Needs root, tcpdump and ../shared/lab; fails otherwise.
 
-mod common;
-
-use common::{read_pcap, usable, wait_for, Frame, Lab, OURS};
+use keepalived_testkit::pcap::{read_pcap, Frame};
+use keepalived_testkit::peers::{lab_scripts, Lab};
+use keepalived_testkit::wait_for;
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Auth, ChecksumKind, Family};
 use keepalived_wire::{ah, arp, ip_proto, ipv4, ndisc};
@@ -25,6 +25,8 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+
+const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 
 const H1_MAC: [u8; 6] = [2, 0, 0, 0, 0, 1];
 const H2_MAC: [u8; 6] = [2, 0, 0, 0, 0, 2];
@@ -346,7 +348,7 @@ const VARIANTS: [(&str, &str, &[u8]); 6] = [
 ];
 
 fn compare(tag: &str, only: &[&str], strict: bool) {
-    let Some(scripts) = usable(&["ip", "tcpdump"]) else { return };
+    let scripts = lab_scripts(&["ip", "tcpdump"]);
     let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wire/tests/data");
     let mut lab = Lab::up(&scripts, tag, 3);
     let tshark = Command::new("sh").args(["-c", "command -v tshark"]).output().is_ok_and(|o| o.status.success());

@@ -10,7 +10,9 @@ use keepalived_net::{
     interface_info, PacketSocket, RecvMetaV4, RecvMetaV6, VrrpProto, VrrpSocketV4, VrrpSocketV4Config, VrrpSocketV6,
     VrrpSocketV6Config, ETH_P_ALL, VRRP_MCAST_GROUP_V6,
 };
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::vrrp::{self, Addrs, Auth, ChecksumKind, Family, Version};
 use keepalived_wire::{ah, arp, ipv4, ndisc, MacAddr};
@@ -99,7 +101,7 @@ fn capture(cap: &PacketSocket, want: &[u8]) {
 }
 
 fn in_namespace() {
-    run("ip", &["link", "set", "lo", "up"]);
+    lo_up();
     run("ip", &["link", "add", "kv0", "type", "veth", "peer", "name", "kv1"]);
     run("ip", &["link", "set", "kv0", "address", "02:00:00:00:00:10"]);
     run("ip", &["link", "set", "kv1", "address", "02:00:00:00:00:11"]);

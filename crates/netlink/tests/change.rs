@@ -7,10 +7,16 @@ use keepalived_netlink::{
     add_address, add_route, add_rule, del_address, del_route, del_rule, dump_addresses, dump_links, AddrOptions, Event,
     Family, Monitor, NetlinkError, Prefix, RouteKind, RouteSpec, RuleSpec, RTPROT_KEEPALIVED,
 };
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::kernel::{self, AddressFlags, Kernel, RouteProtocol, RouteScope, RouteType};
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
 use mio::{Events, Interest, Poll, Token};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+/// The main routing table (RT_TABLE_MAIN).
+const MAIN: u32 = 254;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -18,22 +24,30 @@ fn ip(s: &str) -> IpAddr {
 
 /// A veth pair kat0/kat1, both up, lo up.
 fn veth() -> u32 {
-    run("ip", &["link", "set", "lo", "up"]);
+    lo_up();
     run("ip", &["link", "add", "kat0", "type", "veth", "peer", "name", "kat1"]);
     run("ip", &["link", "set", "kat0", "up"]);
     run("ip", &["link", "set", "kat1", "up"]);
     dump_links().unwrap().iter().find(|l| l.name == "kat0").unwrap().index
 }
 
-/// The `addr_info` entries of `ip -j addr show dev DEV`.
-fn ip_j_addr(dev: &str) -> Vec<serde_json::Value> {
-    let out = run("ip", &["-j", "addr", "show", "dev", dev]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    v[0]["addr_info"].as_array().cloned().unwrap_or_default()
+/// The addresses of `dev` as the kernel reports them to another netlink
+/// client (rtnetlink): an independent view of what our requests did.
+fn kernel_addrs(dev: &str) -> Vec<kernel::Addr> {
+    Kernel::current().addresses(Some(dev))
 }
 
-fn find<'a>(info: &'a [serde_json::Value], local: &str) -> Option<&'a serde_json::Value> {
-    info.iter().find(|a| a["local"] == local)
+fn find<'a>(info: &'a [kernel::Addr], local: &str) -> Option<&'a kernel::Addr> {
+    info.iter().find(|a| a.addr == ip(local))
+}
+
+/// The route to `dst` (`None`: the default route) in `table`, both families.
+fn kernel_route(table: u32, dst: Option<&str>) -> Option<kernel::Route> {
+    let want = dst.map(|d| {
+        let (a, len) = d.split_once('/').unwrap();
+        (ip(a), len.parse::<u8>().unwrap())
+    });
+    Kernel::current().routes(Some(table)).into_iter().find(|r| r.dst == want)
 }
 
 #[test]
@@ -60,17 +74,17 @@ fn addresses() {
         let p = addrs.iter().find(|a| a.addr == ip("192.0.2.200")).expect("peer address");
         assert_eq!((p.peer, p.scope), (Some(ip("192.0.2.201")), 253));
 
-        let info = ip_j_addr("kat0");
-        let j4 = find(&info, "192.0.2.100").expect("ip sees the IPv4 VIP");
-        assert_eq!(j4["prefixlen"], 32);
-        assert_eq!(j4["label"], "kat0:vip");
-        let j6 = find(&info, "2001:db8::100").expect("ip sees the IPv6 VIP");
-        assert_eq!(j6["prefixlen"], 128);
-        assert_eq!(j6["preferred_life_time"], 0);
-        assert_eq!(j6["deprecated"], true);
-        assert_eq!(j6["nodad"], true);
-        assert_eq!(find(&info, "198.51.100.1").unwrap()["broadcast"], "198.51.100.255");
-        assert_eq!(find(&info, "192.0.2.200").unwrap()["address"], "192.0.2.201");
+        let info = kernel_addrs("kat0");
+        let j4 = find(&info, "192.0.2.100").expect("the kernel reports the IPv4 VIP");
+        assert_eq!(j4.prefix_len, 32);
+        assert_eq!(j4.label.as_deref(), Some("kat0:vip"));
+        let j6 = find(&info, "2001:db8::100").expect("the kernel reports the IPv6 VIP");
+        assert_eq!(j6.prefix_len, 128);
+        assert_eq!(j6.preferred, 0);
+        assert!(j6.flags.contains(AddressFlags::Deprecated), "{j6:?}");
+        assert!(j6.flags.contains(AddressFlags::Nodad), "{j6:?}");
+        assert_eq!(find(&info, "198.51.100.1").unwrap().broadcast, Some("198.51.100.255".parse().unwrap()));
+        assert_eq!(find(&info, "192.0.2.200").unwrap().peer, Some(ip("192.0.2.201")));
 
         // Already there / already gone are told apart from other failures.
         let e = add_address(kat0, ip("192.0.2.100"), 32, &vip4).unwrap_err();
@@ -83,7 +97,7 @@ fn addresses() {
         assert_eq!(e.errno(), Some(99));
         assert!(e.to_string().starts_with("cannot delete address 192.0.2.100/32 from interface "), "{e}");
         assert!(del_address(kat0, ip("2001:db8::100"), 128, &vip6).unwrap_err().is_not_found());
-        let info = ip_j_addr("kat0");
+        let info = kernel_addrs("kat0");
         assert!(find(&info, "192.0.2.100").is_none() && find(&info, "2001:db8::100").is_none(), "{info:?}");
         assert!(!dump_addresses().unwrap().iter().any(|a| a.addr == ip("192.0.2.100")));
 
@@ -109,19 +123,22 @@ fn routes_and_rules() {
         r.metric = Some(5);
         r.protocol = Some(RTPROT_KEEPALIVED);
         add_route(&r).unwrap();
-        let shown = run("ip", &["route", "show", "table", "100"]);
-        assert!(
-            shown.contains("198.51.100.0/24 via 192.0.2.254 dev kat0 proto keepalived src 192.0.2.1 metric 5"),
-            "{shown}"
-        );
+        // 198.51.100.0/24 via 192.0.2.254 dev kat0 proto keepalived src 192.0.2.1 metric 5
+        let shown = kernel_route(100, Some("198.51.100.0/24")).expect("the route in table 100");
+        assert_eq!(shown.gateway, Some(ip("192.0.2.254")), "{shown}");
+        assert_eq!(shown.oif.as_deref(), Some("kat0"), "{shown}");
+        assert_eq!(shown.protocol, RouteProtocol::KeepAlived, "{shown}");
+        assert_eq!((shown.prefsrc, shown.metric), (Some(ip("192.0.2.1")), Some(5)), "{shown}");
         assert!(add_route(&r).unwrap_err().is_already_exists());
 
         // A direct route in main: scope link, as `ip route add … dev`.
         let mut direct = RouteSpec::new("203.0.113.0/25".parse().unwrap());
         direct.ifindex = Some(kat0);
         add_route(&direct).unwrap();
-        let shown = run("ip", &["-d", "route", "show", "203.0.113.0/25"]);
-        assert!(shown.contains("unicast 203.0.113.0/25 dev kat0 proto boot scope link"), "{shown}");
+        // unicast 203.0.113.0/25 dev kat0 proto boot scope link
+        let shown = kernel_route(MAIN, Some("203.0.113.0/25")).expect("the direct route");
+        assert_eq!((shown.kind, shown.oif.as_deref()), (RouteType::Unicast, Some("kat0")), "{shown}");
+        assert_eq!((shown.protocol, shown.scope), (RouteProtocol::Boot, RouteScope::Link), "{shown}");
 
         let mut bh = RouteSpec::new("203.0.113.128/25".parse().unwrap());
         bh.kind = RouteKind::Blackhole;
@@ -134,17 +151,19 @@ fn routes_and_rules() {
         gw6.gateway = Some(ip("2001:db8::fe"));
         gw6.ifindex = Some(kat0);
         add_route(&gw6).unwrap();
-        assert!(run("ip", &["route", "show", "203.0.113.128/25"]).contains("blackhole 203.0.113.128/25"));
-        assert!(run("ip", &["-6", "route", "show", "table", "1000"]).contains("unreachable 2001:db8:99::/48"));
-        assert!(run("ip", &["-6", "route", "show", "default"]).contains("default via 2001:db8::fe dev kat0"));
+        let kind = |table, dst| kernel_route(table, dst).map(|r| r.kind);
+        assert_eq!(kind(MAIN, Some("203.0.113.128/25")), Some(RouteType::BlackHole));
+        assert_eq!(kind(1000, Some("2001:db8:99::/48")), Some(RouteType::Unreachable));
+        let gw = kernel_route(MAIN, None).filter(|r| r.gateway == Some(ip("2001:db8::fe")));
+        assert_eq!(gw.and_then(|r| r.oif).as_deref(), Some("kat0"), "default via 2001:db8::fe dev kat0");
 
         for spec in [&r, &direct, &bh, &un6, &gw6] {
             del_route(spec).unwrap_or_else(|e| panic!("{e}"));
             let e = del_route(spec).unwrap_err();
             assert!(e.is_not_found(), "{e:?}");
         }
-        assert_eq!(run("ip", &["route", "show", "table", "100"]).trim(), "");
-        assert_eq!(run("ip", &["route", "show", "203.0.113.128/25"]).trim(), "");
+        assert!(Kernel::current().routes(Some(100)).is_empty());
+        assert!(kernel_route(MAIN, Some("203.0.113.128/25")).is_none());
         // A gateway the kernel cannot reach: its explanation is kept.
         let mut bad = RouteSpec::new("10.0.0.0/8".parse().unwrap());
         bad.gateway = Some(ip("10.9.9.9"));
@@ -193,7 +212,7 @@ fn routes_and_rules() {
 
 /// Poll until an event matching `want` arrives (5 s at most); returns
 /// every event read.
-fn wait_for(poll: &mut Poll, monitor: &mut Monitor, want: impl Fn(&Event) -> bool) -> Vec<Event> {
+fn wait_event(poll: &mut Poll, monitor: &mut Monitor, want: impl Fn(&Event) -> bool) -> Vec<Event> {
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut events = Events::with_capacity(8);
     let mut seen = Vec::new();
@@ -225,23 +244,23 @@ fn monitor() {
         let name = "kat0".to_string();
 
         run("ip", &["link", "set", "dev", "kat0", "down"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
         run("ip", &["link", "set", "dev", "kat0", "up"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkUp { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkUp { index: kat0, name: name.clone() });
         // The peer going down takes the carrier away.
         run("ip", &["link", "set", "dev", "kat1", "down"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkDown { index: kat0, name: name.clone() });
 
         run("ip", &["addr", "add", "192.0.2.77/24", "dev", "kat0"]);
-        let seen = wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("192.0.2.77")));
+        let seen = wait_event(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("192.0.2.77")));
         let Some(Event::AddressAdded(a)) = seen.iter().find(|e| matches!(e, Event::AddressAdded(_))) else { panic!() };
         assert_eq!((a.index, a.prefix_len), (kat0, 24));
         run("ip", &["addr", "add", "2001:db8::77/64", "dev", "kat0", "nodad"]);
-        wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("2001:db8::77")));
+        wait_event(&mut poll, &mut m, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("2001:db8::77")));
         run("ip", &["addr", "del", "192.0.2.77/24", "dev", "kat0"]);
-        wait_for(&mut poll, &mut m, |e| matches!(e, Event::AddressRemoved(a) if a.addr == ip("192.0.2.77")));
+        wait_event(&mut poll, &mut m, |e| matches!(e, Event::AddressRemoved(a) if a.addr == ip("192.0.2.77")));
         run("ip", &["link", "del", "kat0"]);
-        wait_for(&mut poll, &mut m, |e| *e == Event::LinkRemoved { index: kat0, name: name.clone() });
+        wait_event(&mut poll, &mut m, |e| *e == Event::LinkRemoved { index: kat0, name: name.clone() });
 
         // Nothing pending: read returns at once with nothing.
         let mut none = Vec::new();
@@ -263,7 +282,7 @@ fn monitor() {
         let mut seen = Vec::new();
         let mut poll2 = Poll::new().unwrap();
         poll2.registry().register(&mut small, Token(1), Interest::READABLE).unwrap();
-        wait_for(&mut poll2, &mut small, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("10.2.0.1")));
+        wait_event(&mut poll2, &mut small, |e| matches!(e, Event::AddressAdded(a) if a.addr == ip("10.2.0.1")));
         small.read(&mut seen).unwrap();
     });
 }

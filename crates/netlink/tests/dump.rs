@@ -8,7 +8,9 @@
 //! (not root, no `unshare`/`ip`).
 
 use keepalived_netlink::{dump_addresses, dump_links, Addr, Link};
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
 use std::net::IpAddr;
 
 fn ip(s: &str) -> IpAddr {
@@ -56,7 +58,7 @@ fn in_fresh_namespace() {
     assert!(!links[0].up);
     assert!(dump_addresses().unwrap().is_empty());
 
-    run("ip", &["link", "set", "lo", "up"]);
+    lo_up();
     run("ip", &["link", "add", "kat0", "type", "veth", "peer", "name", "kat1"]);
     run("ip", &["link", "set", "kat0", "address", "02:00:00:00:00:0a"]);
     run("ip", &["addr", "add", "192.0.2.1/24", "dev", "kat0"]);

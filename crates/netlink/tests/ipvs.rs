@@ -7,7 +7,7 @@
 
 use keepalived_netlink::ipvs::*;
 use keepalived_netlink::Family;
-use keepalived_testns::vm;
+use keepalived_testkit::vm;
 use std::net::IpAddr;
 use std::process::Command;
 
@@ -397,7 +397,7 @@ fn stats_after_traffic() {
     if !vm::guest() {
         return;
     }
-    keepalived_testns::in_netns("stats_after_traffic", &[], traffic_and_stats);
+    keepalived_testkit::in_netns("stats_after_traffic", &[], traffic_and_stats);
 }
 
 fn traffic_and_stats() {

@@ -8,12 +8,15 @@
 
 use keepalived_netlink::dump_links;
 use keepalived_netlink::nft::{Firewall, FirewallAddr};
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::kernel::Kernel;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV6, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 
 /// The firewall tests also use `nsenter` and `nft` (apt-get install nftables).
-const TOOLS: &[(&str, &str)] = &[("nsenter", "--version"), ("nft", "--version")];
+const TOOLS: &[&str] = &["nsenter", "nft"];
 use std::time::{Duration, Instant};
 
 const CONNECT: &str = "KEEPALIVED_NFT_TEST_CONNECT";
@@ -81,7 +84,7 @@ fn ip(s: &str) -> IpAddr {
 
 /// keepalived's lab addresses: eth0 here, eth1 in the peer.
 fn setup() -> (Peer, u32, u32) {
-    run("ip", &["link", "set", "lo", "up"]);
+    lo_up();
     run("ip", &["link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
     let child = Command::new("unshare").args(["-n", "sleep", "120"]).stdin(Stdio::null()).spawn().unwrap();
     let peer = Peer(child);
@@ -106,9 +109,8 @@ fn setup() -> (Peer, u32, u32) {
     peer.run(&["ip", "addr", "add", "2001:db8::2/64", "dev", "eth1", "nodad"]);
     peer.run(&["ip", "link", "set", "eth1", "up"]);
     let eth0 = dump_links().unwrap().iter().find(|l| l.name == "eth0").unwrap().index;
-    let out = peer.run(&["ip", "-j", "link", "show", "eth1"]);
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let eth1 = v[0]["ifindex"].as_u64().unwrap() as u32;
+    let peer_pid: i32 = peer.pid().parse().unwrap();
+    let eth1 = Kernel::of_pid(peer_pid).link("eth1").expect("eth1 in the peer").index;
     // Link-local addresses of eth1 leave DAD.
     std::thread::sleep(Duration::from_millis(300));
     (peer, eth0, eth1)
@@ -197,7 +199,7 @@ fn ruleset_as_keepalived_and_traffic_blocked() {
 #[test]
 fn options_and_refusals() {
     in_netns("options_and_refusals", TOOLS, || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         let mut fw = Firewall::open("ka_test", 5).unwrap();
         fw.set_counters(true);
         let name = FirewallAddr::LinkLocalName { addr: "fe80::5".parse().unwrap(), ifname: "lo".into() };
@@ -243,7 +245,7 @@ fn vmac(name: &str) -> u32 {
 #[test]
 fn vmac_ruleset_as_keepalived() {
     in_netns("vmac_ruleset_as_keepalived", TOOLS, || {
-        run("ip", &["link", "set", "lo", "up"]);
+        lo_up();
         run("ip", &["link", "add", "eth0", "type", "veth", "peer", "name", "eth1"]);
         run("ip", &["link", "set", "eth1", "up"]);
         run("ip", &["link", "set", "eth0", "up"]);

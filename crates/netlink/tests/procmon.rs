@@ -1,25 +1,22 @@
 //! `vrrp_track_process` against the real kernel: a [`ProcMonitor`] in a mio
 //! loop sees processes of a uniquely named copy of `sleep` start, get
 //! renamed and die. Needs root (the proc connector only accepts
-//! subscriptions from `CAP_NET_ADMIN`); passes with a note otherwise.
+//! subscriptions from `CAP_NET_ADMIN`); fails otherwise.
 
 use keepalived_config::diag::FileId;
 use keepalived_config::model::Weight;
 use keepalived_config::vrrp::model::{ParamMatch, TrackProcess};
 use keepalived_config::Origin;
 use keepalived_netlink::procmon::{ProcMonError, ProcMonitor};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::inside;
+use keepalived_testkit::require;
 use mio::{Events, Interest, Poll, Token};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const IN_NETNS: &str = "KEEPALIVED_PROCMON_TEST_IN_NETNS";
-
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
 
 fn track(name: &str, process: &str) -> TrackProcess {
     TrackProcess {
@@ -104,7 +101,7 @@ impl Harness {
 
     /// Run the loop until `want` holds (each tracker named has the given
     /// state) or 10 s pass.
-    fn wait_for(&mut self, step: &str, want: &[(&str, bool)]) {
+    fn wait_step(&mut self, step: &str, want: &[(&str, bool)]) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if want.iter().all(|(n, up)| self.state.get(*n) == Some(up)) {
@@ -145,13 +142,10 @@ impl Harness {
 
 #[test]
 fn processes_start_are_renamed_and_die() {
-    if std::env::var_os(IN_NETNS).is_some() {
+    if inside() {
         return; // the run under `unshare -n` is for in_other_netns only
     }
-    if !is_root() {
-        println!("skipping: the proc connector needs root");
-        return;
-    }
+    require(&[]);
     let prog = Program::new('a');
     let name = prog.name.clone();
     let argv0 = format!("{name}arg");
@@ -191,36 +185,36 @@ fn processes_start_are_renamed_and_die() {
     // One process: quorum 1 reached, quorum_max 0 exceeded. Started by its
     // full path with "30": the exact parameter tracker counts it too.
     let a = prog.spawn(&["30"]);
-    h.wait_for("first process", &[("single", true), ("never", false), ("delayed", true), ("args", true)]);
+    h.wait_step("first process", &[("single", true), ("never", false), ("delayed", true), ("args", true)]);
     assert!(!h.state["two"]);
     assert!(h.mon.kernel_answer() == Some(0), "the kernel answered the subscription");
 
     // A second one, with other parameters: quorum 2 reached; the exact
     // parameter tracker does not count it.
     let b = prog.spawn(&["31"]);
-    h.wait_for("second process", &[("two", true)]);
+    h.wait_step("second process", &[("two", true)]);
     assert_eq!((h.count("single"), h.count("args")), (2, 1));
 
     stop(a);
-    h.wait_for("first killed", &[("two", false), ("args", false)]);
+    h.wait_step("first killed", &[("two", false), ("args", false)]);
     assert!(h.state["single"]);
 
     // The last one: down at once, except `delayed` (terminate_delay 0.3 s).
     stop(b);
-    h.wait_for("second killed", &[("single", false), ("never", true)]);
+    h.wait_step("second killed", &[("single", false), ("never", true)]);
     let single_down = h.log.iter().rev().find(|(n, u, _)| n == "single" && !u).unwrap().2;
     assert!(h.state["delayed"]);
-    h.wait_for("terminate delay", &[("delayed", false)]);
+    h.wait_step("terminate delay", &[("delayed", false)]);
     let delayed_down = h.log.iter().rev().find(|(n, u, _)| n == "delayed" && !u).unwrap().2;
     let waited = delayed_down - single_down;
     assert!(waited >= Duration::from_millis(250), "terminate_delay honoured: {waited:?}");
 
     // `exec -a`: another argv[0], the same comm.
     let c = Command::new("bash").args(["-c", &format!("exec -a {argv0} {} 30", prog.path.display())]).spawn().unwrap();
-    h.wait_for("exec -a", &[("exec_a", true), ("single", true)]);
+    h.wait_step("exec -a", &[("exec_a", true), ("single", true)]);
     assert!(!h.state["args"], "argv[0] differs from the configured path");
     stop(c);
-    h.wait_for("exec -a killed", &[("exec_a", false), ("single", false), ("delayed", false)]);
+    h.wait_step("exec -a killed", &[("exec_a", false), ("single", false), ("delayed", false)]);
 
     // A process renaming itself (writing /proc/self/comm): a shell waiting
     // on its input, so that it forks nothing.
@@ -229,22 +223,22 @@ fn processes_start_are_renamed_and_die() {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    h.wait_for("renamed", &[("rename", true)]);
+    h.wait_step("renamed", &[("rename", true)]);
     assert_eq!(h.count("rename"), 1);
     d.stdin.take().unwrap().write_all(b"\n").unwrap();
     d.wait().unwrap();
-    h.wait_for("renamed process ended", &[("rename", false)]);
+    h.wait_step("renamed process ended", &[("rename", false)]);
 
     // A process in another network namespace is seen all the same: events
     // are global, only the listening socket must be in the initial one.
     let e = Command::new("unshare").args(["-n", prog.path.to_str().unwrap(), "30"]).spawn().unwrap();
-    h.wait_for("process in another netns", &[("single", true)]);
+    h.wait_step("process in another netns", &[("single", true)]);
     stop(e);
-    h.wait_for("process in another netns killed", &[("single", false)]);
+    h.wait_step("process in another netns killed", &[("single", false)]);
 
     // A reload with other trackers: counted again from /proc at once.
     let f = prog.spawn(&["30"]);
-    h.wait_for("before reload", &[("single", true)]);
+    h.wait_step("before reload", &[("single", true)]);
     let mut after = Vec::new();
     h.mon.reload(&[track("reloaded", &name), track("other", "kapm-nothing")], &mut after);
     assert_eq!(after, vec![("reloaded".to_string(), true), ("other".to_string(), false)]);
@@ -252,7 +246,7 @@ fn processes_start_are_renamed_and_die() {
     h.state.clear();
     h.record(after);
     stop(f);
-    h.wait_for("after reload", &[("reloaded", false)]);
+    h.wait_step("after reload", &[("reloaded", false)]);
 
     h.settle(Duration::from_millis(400));
     assert_eq!(h.mon.tracker().pids().count(), 0);
@@ -264,46 +258,29 @@ fn processes_start_are_renamed_and_die() {
 /// re-running this test binary under `unshare -n`.
 #[test]
 fn refused_outside_the_initial_network_namespace() {
-    if std::env::var_os(IN_NETNS).is_some() {
+    in_netns("refused_outside_the_initial_network_namespace", &[], || {
         let mut out = Vec::new();
         match ProcMonitor::new(&[track("x", "x")], None, false, &mut out) {
             Err(ProcMonError::Subscribe(e)) => {
                 assert_eq!(e.raw_os_error(), Some(111), "ECONNREFUSED expected, got {e}");
-                println!("in another netns: {}", ProcMonError::Subscribe(e));
+                let text = ProcMonError::Subscribe(e).to_string();
+                println!("in another netns: {text}");
+                assert!(text.contains("only delivered in the initial network namespace"), "{text}");
             }
             Ok(_) => panic!("the proc connector accepted a subscription from another network namespace"),
             Err(e) => panic!("unexpected error: {e}"),
         }
-        return;
-    }
-    if !is_root() {
-        println!("skipping: needs root");
-        return;
-    }
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("unshare")
-        .arg("-n")
-        .arg(&exe)
-        .args(["--exact", "refused_outside_the_initial_network_namespace", "--nocapture", "--test-threads=1"])
-        .env(IN_NETNS, "1")
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "under unshare -n: {text}");
-    assert!(text.contains("only delivered in the initial network namespace"), "{text}");
+    });
 }
 
 /// Lost events (a receive buffer too small for a burst): as keepalived,
 /// count again from /proc one second later, with a bigger buffer.
 #[test]
 fn lost_events_lead_to_a_rescan() {
-    if std::env::var_os(IN_NETNS).is_some() {
+    if inside() {
         return;
     }
-    if !is_root() {
-        println!("skipping: the proc connector needs root");
-        return;
-    }
+    require(&[]);
     let prog = Program::new('b');
     let mut initial = Vec::new();
     // The kernel rounds this up to its minimum (a few KiB): room for a few

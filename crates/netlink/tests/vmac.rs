@@ -8,7 +8,9 @@ use keepalived_netlink::dump_links;
 use keepalived_netlink::vmac::{
     create_vmac, delete_vmac, link_by_name, read_sysctl, Sysctls, VmacError, VmacSpec, MACVLAN_MODE_PRIVATE,
 };
-use keepalived_testns::{in_netns, run};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -37,7 +39,7 @@ fn set(path: &str, value: &str) {
 /// veth kat0 (the base) / kat1, both up; all.rp_filter 1 as on many
 /// distributions.
 fn base() -> u32 {
-    run("ip", &["link", "set", "lo", "up"]);
+    lo_up();
     run("ip", &["link", "add", "kat0", "type", "veth", "peer", "name", "kat1"]);
     run("ip", &["link", "set", "kat0", "up"]);
     run("ip", &["link", "set", "kat1", "up"]);

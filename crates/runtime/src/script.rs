@@ -669,10 +669,6 @@ mod tests {
         }
     }
 
-    fn is_root() -> bool {
-        nix::unistd::getuid().is_root()
-    }
-
     fn script(args: &[&str]) -> Script {
         Script {
             args: args.iter().map(|s| s.to_string()).collect(),
@@ -862,13 +858,9 @@ mod tests {
 
     #[test]
     fn script_runs_as_user() {
-        if !is_root() {
-            eprintln!("not root: script user switching not tested");
-            return;
-        }
+        keepalived_testkit::require(&[]);
         let Ok(Some(nobody)) = nix::unistd::User::from_name("nobody") else {
-            eprintln!("no user nobody: script user switching not tested");
-            return;
+            panic!("this test needs the user nobody");
         };
         let _g = serial();
         let t = TempDir::new("user");

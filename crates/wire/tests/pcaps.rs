@@ -4,41 +4,19 @@
 use std::net::Ipv6Addr;
 use std::path::PathBuf;
 
+use keepalived_testkit::pcap;
 use keepalived_wire::advert::Ipv4Advert;
 use keepalived_wire::ethernet::{self, ethertype};
 use keepalived_wire::vrrp::{self, Auth, ChecksumKind, Family, Version};
 use keepalived_wire::{ah, arp, bfd, ip_proto, ipv4, ipv6, ndisc};
 
-/// Minimal libpcap (classic) reader: returns the link type and the frames.
+/// The link type and frames of a golden capture, which must be whole
+/// (the testkit's reader; a capture here is never cut short nor snapped).
 fn read_pcap(data: &[u8]) -> (u32, Vec<&[u8]>) {
-    assert!(data.len() >= 24, "pcap too short");
-    let magic = u32::from_le_bytes(data[0..4].try_into().unwrap());
-    let le = match magic {
-        0xa1b2c3d4 | 0xa1b23c4d => true,
-        0xd4c3b2a1 | 0x4d3cb2a1 => false,
-        m => panic!("not a classic pcap (magic {m:#x})"),
-    };
-    let u32_at = |b: &[u8], at: usize| {
-        let a: [u8; 4] = b[at..at + 4].try_into().unwrap();
-        if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    let linktype = u32_at(data, 20);
-    let mut frames = Vec::new();
-    let mut at = 24;
-    while at + 16 <= data.len() {
-        let incl = u32_at(data, at + 8) as usize;
-        let orig = u32_at(data, at + 12) as usize;
-        at += 16;
-        assert!(at + incl <= data.len(), "truncated record");
-        assert_eq!(incl, orig, "capture was snapped");
-        frames.push(&data[at..at + incl]);
-        at += incl;
-    }
-    (linktype, frames)
+    let p = pcap::parse(data);
+    assert!(!p.truncated, "truncated record");
+    assert!(p.frames.iter().all(|f| f.data.len() == f.orig_len), "capture was snapped");
+    (p.linktype, p.frames.into_iter().map(|f| &data[f.at..f.at + f.data.len()]).collect())
 }
 
 #[derive(Default, Debug)]

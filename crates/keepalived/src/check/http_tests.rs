@@ -4,14 +4,17 @@
 //! that misbehave (never answer, close at once, send a huge body).
 
 use super::*;
+use crate::check::attempt_tests::drive;
 use crate::check::tls;
 use keepalived_check::http_response::{compile_regex, request, Protocol};
 use keepalived_config::lvs::model::SslConfig;
-use keepalived_testns::{in_netns, run};
-use mio::{Events, Poll};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
+use keepalived_testkit::servers::{nginx, scratch};
+use mio::Poll;
 use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::path::Path;
 
 fn attempt(job: HttpJob) -> Finished {
     let mut poll = Poll::new().unwrap();
@@ -22,19 +25,14 @@ fn attempt(job: HttpJob) -> Finished {
         Started::Error => panic!("socket set-up failed"),
         Started::Pending => {}
     }
-    let mut events = Events::with_capacity(8);
-    while Instant::now() < give_up {
-        poll.poll(&mut events, Some(Duration::from_millis(20))).unwrap();
-        for e in events.iter() {
-            if let Some((_, f)) = probes.on_ready(poll.registry(), e.token(), Instant::now()) {
-                return f;
-            }
-        }
-        if let Some((_, f)) = probes.expired(poll.registry(), Instant::now()).pop() {
-            return f;
-        }
-    }
-    panic!("the attempt never ended");
+    let r = drive(
+        &mut poll,
+        give_up,
+        &mut probes,
+        |p, reg, token| p.on_ready(reg, token, Instant::now()),
+        |p, reg| p.expired(reg, Instant::now()).pop(),
+    );
+    r.1
 }
 
 fn job(dst: &str, path: &str, vhost: Option<&str>) -> HttpJob {
@@ -79,53 +77,6 @@ fn failed(msg: &'static str) -> Verdict {
     Verdict::Fail { msg }
 }
 
-/// nginx in the foreground with `conf` (the `http { }` servers), killed when dropped.
-struct Nginx {
-    child: Child,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("ka-http-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn nginx(dir: &Path, servers: &str, ports: &[u16]) -> Nginx {
-    let d = dir.display();
-    let conf = format!(
-        "daemon off; master_process off; worker_processes 1; error_log {d}/error.log; pid {d}/nginx.pid;\n\
-         events {{}}\nhttp {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};\n\
-         uwsgi_temp_path {d}; scgi_temp_path {d}; default_type text/plain;\n{servers}\n}}\n"
-    );
-    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = Command::new("nginx").args(["-p", &d.to_string(), "-c", &format!("{d}/nginx.conf")]).spawn().unwrap();
-    let ng = Nginx { child };
-    for p in ports {
-        let up = (0..200).any(|_| {
-            std::thread::sleep(Duration::from_millis(25));
-            std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok()
-        });
-        assert!(
-            up,
-            "nginx did not listen on {p}: {}",
-            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-        );
-    }
-    ng
-}
-
-fn lo_up() {
-    run("ip", &["link", "set", "lo", "up"]);
-}
-
 const HTTP_SERVERS: &str = r#"
 server { listen 127.0.0.1:80 default_server; server_name main.test;
   location = /ok { return 200 "hello\n"; }
@@ -139,13 +90,13 @@ server { listen 127.0.0.1:80; server_name vhost.test; location / { return 200 "t
 
 #[test]
 fn nginx_http_verdicts() {
-    in_netns("check::http::tests::nginx_http_verdicts", &[("nginx", "-v")], || {
+    in_netns("check::http::tests::nginx_http_verdicts", &["nginx"], || {
         lo_up();
-        let dir = scratch("http");
+        let dir = scratch("http-http");
         let big: Vec<u8> = (0..30_000_000u32).map(|i| (i % 251) as u8).collect();
         std::fs::write(dir.join("big"), &big).unwrap();
         let servers = HTTP_SERVERS.replace("BIG", &dir.join("big").display().to_string());
-        let _ng = nginx(&dir, &servers, &[80]);
+        let _ng = nginx(&dir, &servers, &["127.0.0.1:80"]);
         let at = "127.0.0.1:80";
         assert_eq!(verdict(job(at, "/ok", None)), pass("HTTP status code"));
         assert_eq!(verdict(with_digest(job(at, "/ok", None), md5(b"hello\n"))), pass("MD5 digest"));
@@ -217,12 +168,12 @@ fn tls_job(at: &str, cfg: &Arc<ClientConfig>, sni: Option<&str>, re: &str) -> Ht
 
 #[test]
 fn nginx_tls_verdicts() {
-    in_netns("check::http::tests::nginx_tls_verdicts", &[("nginx", "-v"), ("openssl", "version")], || {
+    in_netns("check::http::tests::nginx_tls_verdicts", &["nginx", "openssl"], || {
         lo_up();
-        let dir = scratch("tls");
+        let dir = scratch("http-tls");
         make_certs(&dir, &["a.test", "b.test"]);
         let d = dir.display().to_string();
-        let _ng = nginx(&dir, &tls_servers(&d), &[443, 8443, 8444]);
+        let _ng = nginx(&dir, &tls_servers(&d), &["127.0.0.1:443", "127.0.0.1:8443", "127.0.0.1:8444"]);
         let plain = tls::client_config(None).unwrap();
         assert_eq!(verdict(tls_job("127.0.0.1:443", &plain, None, r"sni=\.")), pass("Regex match"));
         assert_eq!(verdict(tls_job("127.0.0.1:443", &plain, Some("b.test"), r"sni=b\.test\.")), pass("Regex match"));

@@ -5,7 +5,7 @@
 use super::*;
 use keepalived_config::diag::{FileId, Origin};
 use keepalived_config::model::Script;
-use keepalived_testns::in_netns;
+use keepalived_testkit::in_netns;
 use std::time::Instant;
 
 fn misc(cmd: &str, timeout: Duration, dynamic: bool) -> MiscCheck {

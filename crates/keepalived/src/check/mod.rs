@@ -29,6 +29,10 @@ pub mod tls;
 pub mod udp;
 pub mod vs_address;
 
+#[cfg(test)]
+#[path = "attempt_tests.rs"]
+mod attempt_tests;
+
 use file_check::FileChecks;
 use ipvs_map::{DestSpec, IpvsTable, SvcEntry};
 use keepalived_check::{Action, CheckOutcome, CheckerId, Dest, Engine, EngineConfig, Input, RsId, VsId};

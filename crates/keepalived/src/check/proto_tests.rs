@@ -3,13 +3,16 @@
 //! responders run by the tests, each in a fresh network namespace.
 
 use super::*;
+use crate::check::attempt_tests::drive;
 use crate::check::tcp::TcpTarget;
 use keepalived_config::lvs::model::UdpCheck;
-use keepalived_testns::{in_netns, run};
-use mio::{Events, Poll};
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
+use keepalived_testkit::servers::{spawn, wait_listening, Server};
+use mio::Poll;
 use std::io::{BufRead, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::net::{TcpListener, UdpSocket};
 
 /// Run one attempt to its end: its result, or `None` when it was not run
 /// (rescheduled).
@@ -23,54 +26,23 @@ fn attempt(begun: Begin<Kind>, timeout: Duration) -> Option<CheckOutcome> {
         Begin::Reschedule => return None,
         Begin::Pending(k) => probes.watch(poll.registry(), 1u8, k, labels, timeout).unwrap(),
     }
-    let mut events = Events::with_capacity(8);
     let give_up = Instant::now() + timeout * 3 + Duration::from_secs(5);
-    while Instant::now() < give_up {
-        poll.poll(&mut events, Some(Duration::from_millis(20))).unwrap();
-        for e in events.iter() {
-            if let Some((1, r)) = probes.on_ready(poll.registry(), e.token()) {
-                return Some(r);
-            }
-        }
-        if let Some((_, r)) = probes.expired(poll.registry(), Instant::now()).pop() {
-            return Some(r);
-        }
-    }
-    panic!("the attempt never ended");
+    let r = drive(
+        &mut poll,
+        give_up,
+        &mut probes,
+        |p, reg, token| p.on_ready(reg, token).filter(|(tag, _)| *tag == 1),
+        |p, reg| p.expired(reg, Instant::now()).pop(),
+    );
+    Some(r.1)
 }
 
 fn target(dst: &str) -> TcpTarget {
     TcpTarget { dst: dst.parse().unwrap(), bindto: None, bind_if: None, fwmark: None }
 }
 
-fn lo_up() {
-    run("ip", &["link", "set", "lo", "up"]);
-}
-
 fn failed(text: &str) -> Option<CheckOutcome> {
     Some(failure(Some(text.to_string())))
-}
-
-/// A server process, killed at the end of the test.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn spawn(cmd: &str, args: &[&str]) -> Server {
-    Server(Command::new(cmd).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
-}
-
-fn wait_tcp(addr: &str) {
-    let end = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < end, "{addr} never listened");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 // ------------------------------------------------------------------ SMTP
@@ -95,7 +67,7 @@ fn aiosmtpd(port: u16, refuse: bool) -> Server {
         refuse = if refuse { "True" } else { "False" }
     );
     let s = spawn("/usr/bin/python3", &["-c", &script]);
-    wait_tcp(&format!("127.0.0.1:{port}"));
+    wait_listening(&format!("127.0.0.1:{port}"));
     s
 }
 
@@ -123,9 +95,7 @@ fn scripted(l: TcpListener, lines: &'static [&'static str]) {
 fn smtp_aiosmtpd_succeeds_and_a_refused_helo_fails() {
     in_netns("check::proto::tests::smtp_aiosmtpd_succeeds_and_a_refused_helo_fails", &[], || {
         lo_up();
-        if !keepalived_testns::have("/usr/bin/python3", "--version") {
-            return;
-        }
+        keepalived_testkit::prereq::require_python("aiosmtpd");
         let _ok = aiosmtpd(2525, false);
         assert_eq!(smtp("127.0.0.1:2525", Duration::from_secs(2)), Some(CheckOutcome::Success));
         let _no = aiosmtpd(2526, true);
@@ -206,7 +176,7 @@ fn reply(q: &[u8], rcode: u8, delta: u16) -> Vec<u8> {
 
 #[test]
 fn dns_against_dnsmasq() {
-    in_netns("check::proto::tests::dns_against_dnsmasq", &[("dnsmasq", "--version")], || {
+    in_netns("check::proto::tests::dns_against_dnsmasq", &["dnsmasq"], || {
         lo_up();
         // The upstream of fail.test answers SERVFAIL.
         responder("127.0.0.1:5399", |q| vec![reply(q, 2, 0)]);
@@ -279,7 +249,7 @@ fn udp(dst: &str, c: &UdpCheck, timeout: Duration) -> Option<CheckOutcome> {
 
 #[test]
 fn udp_against_socat() {
-    in_netns("check::proto::tests::udp_against_socat", &[("socat", "-V")], || {
+    in_netns("check::proto::tests::udp_against_socat", &["socat"], || {
         lo_up();
         let _echo = spawn("socat", &["UDP4-RECVFROM:7001,bind=127.0.0.1,fork", "PIPE"]);
         let _garbage = spawn("socat", &["UDP4-RECVFROM:7002,bind=127.0.0.1,fork", "SYSTEM:head -c 1000 /dev/zero"]);
@@ -326,7 +296,7 @@ fn ping(dst: &str, timeout: Duration) -> Option<CheckOutcome> {
 
 #[test]
 fn ping_answered_and_dropped() {
-    in_netns("check::proto::tests::ping_answered_and_dropped", &[("nft", "--version")], || {
+    in_netns("check::proto::tests::ping_answered_and_dropped", &["nft"], || {
         lo_up();
         // A new namespace lets no group open ping sockets: keepalived
         // widens the range.

@@ -241,7 +241,7 @@ mod tests {
     // host's kernel has no IPVS.
 
     fn guest_ipvs() -> Option<Ipvs> {
-        if !keepalived_testns::vm::guest() {
+        if !keepalived_testkit::vm::guest() {
             return None;
         }
         let ip = |args: &[&str]| std::process::Command::new("ip").args(args).status().map(|s| s.success());
@@ -310,31 +310,14 @@ mod tests {
     }
 
     /// Boots the IPVS guest and runs the `guest_` tests of this module there
-    /// (as testns's `run_suite`, with a filter: this binary's other tests
-    /// need no guest).
+    /// (testkit's `vm::run_matching`: this binary's other tests need no guest).
     #[test]
     fn daemons_in_the_ipvs_guest() {
-        use keepalived_testns::vm;
+        use keepalived_testkit::vm;
         if vm::guest() {
             return;
         }
-        let script = vm::script().expect("shared/ipvs-vm/run-in-vm.sh not found beside the repository");
-        let (exe, root) = (std::env::current_exe().expect("test binary"), vm::repo_root());
-        let cmd = format!(
-            "export {}=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; cd {}; {} --test-threads=1 check::sync_daemon::tests::guest_",
-            vm::GUEST,
-            root.display(),
-            exe.display()
-        );
-        let mut c = std::process::Command::new(script);
-        c.env("IPVS_VM_TOOLS", "ipvsadm ip bash").args(["-t", "120", "-m", "1024", "-s"]).arg(&root);
-        if let Some(t) =
-            std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).filter(|t| !t.starts_with(&root))
-        {
-            c.arg("-s").arg(t);
-        }
-        let out = c.arg("--").arg(cmd).output().expect("run-in-vm.sh");
-        let stdout = String::from_utf8_lossy(&out.stdout).replace('\r', "");
-        assert!(out.status.success() && stdout.contains("test result: ok. 2 passed"), "guest run failed:\n{stdout}");
+        let stdout = vm::run_matching("check::sync_daemon::tests::guest_", 120);
+        assert!(stdout.contains("test result: ok. 2 passed"), "guest run failed:\n{stdout}");
     }
 }

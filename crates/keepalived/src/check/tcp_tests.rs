@@ -1,9 +1,12 @@
 //! TCP_CHECK attempts against real listeners, each in a fresh network
-//! namespace (`keepalived_testns::in_netns`): refused, listening (never
+//! namespace (`keepalived_testkit::in_netns`): refused, listening (never
 //! answering), blackholed (timeout), bind_if and bindto.
 
 use super::*;
-use keepalived_testns::{in_netns, run};
+use crate::check::attempt_tests::drive;
+use keepalived_testkit::in_netns;
+use keepalived_testkit::netns::lo_up;
+use keepalived_testkit::run;
 use mio::{Events, Poll};
 use std::net::TcpListener;
 
@@ -23,28 +26,19 @@ fn attempt_with(poll: &mut Poll, probes: &mut TcpProbes<u8>, t: &TcpTarget, time
         Started::Error => return None,
         Started::Pending => {}
     }
-    let mut events = Events::with_capacity(8);
     let give_up = Instant::now() + timeout + Duration::from_secs(5);
-    while Instant::now() < give_up {
-        poll.poll(&mut events, Some(Duration::from_millis(20))).unwrap();
-        for e in events.iter() {
-            if let Some((1, r)) = probes.on_ready(poll.registry(), e.token()) {
-                return Some(r);
-            }
-        }
-        if let Some((_, r)) = probes.expired(poll.registry(), Instant::now()).pop() {
-            return Some(r);
-        }
-    }
-    panic!("the attempt never ended");
+    let r = drive(
+        poll,
+        give_up,
+        probes,
+        |p, reg, token| p.on_ready(reg, token).filter(|(tag, _)| *tag == 1),
+        |p, reg| p.expired(reg, Instant::now()).pop(),
+    );
+    Some(r.1)
 }
 
 fn target(dst: &str) -> TcpTarget {
     TcpTarget { dst: dst.parse().unwrap(), bindto: None, bind_if: None, fwmark: None }
-}
-
-fn lo_up() {
-    run("ip", &["link", "set", "lo", "up"]);
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! taken from them (detection delays, transmit gaps).
 #![allow(dead_code)]
 
-use crate::common::{read_pcap, Lab};
+use keepalived_testkit::pcap::read_pcap;
+use keepalived_testkit::peers::Lab;
 use keepalived_wire::bfd::{Packet, State};
 use std::net::IpAddr;
 use std::path::Path;

@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
+use keepalived_testkit::netns::samples_setup;
+
 use keepalived_config::engine::Kind;
 
 pub struct Case {
@@ -154,18 +156,8 @@ pub struct Outcome {
     pub out: String,
 }
 
-const RUN_ALL: &str = r#"
-ip link set lo up
-n=1
-for i in eth0 eth1 eth2 eth3; do
-  ip link add $i type veth peer name p$i && ip link set $i up && ip link set p$i up
-  ip addr add 192.168.$((200+n)).250/24 dev $i
-  ip addr add 10.$n.0.250/24 dev $i
-  ip -6 addr add 2001:db8:$n::250/64 dev $i nodad
-  n=$((n+1))
-done
-ip addr add 192.168.200.250/24 dev eth0
-cd "$1"
+/// `-t` on every case in DIR ($1) with BIN ($2), outputs tagged TAG ($3).
+const RUN_ALL: &str = r#"cd "$1"
 for f in c*.conf; do
   timeout 20 "$2" -t -f "$1/$f" >"$1/$f.$3.out" 2>&1 </dev/null
   echo $? >"$1/$f.$3.rc"
@@ -176,7 +168,9 @@ done
 /// throw-away network namespace set up as for the sample test.
 pub fn run_all(bin: &str, dir: &Path, tag: &str, n: usize) -> Vec<Outcome> {
     let st = Command::new("timeout")
-        .args(["3000", "unshare", "-n", "bash", "-c", RUN_ALL, "_"])
+        .args(["3000", "unshare", "-n", "bash", "-c"])
+        .arg(samples_setup(&["eth0", "eth1", "eth2", "eth3"]) + RUN_ALL)
+        .arg("_")
         .arg(dir)
         .arg(bin)
         .arg(tag)

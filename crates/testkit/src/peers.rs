@@ -1,17 +1,14 @@
-//! Shared by the lab tests (hostile_lan, wire_capture, interop_frr): a
-//! private copy of ../shared/lab (lab.sh, ka.sh, frr.sh) under a pid-based
-//! LAB_PREFIX, torn down by a Drop guard whatever happens; a raw socket
-//! opened inside a lab host; a pcap reader; the engine's counters recomputed
-//! from the daemon's event log. Each test binary uses a subset.
-#![allow(dead_code)]
+//! Lab peers: the `shared/lab` bridge of hosts ([`Lab`]) where keepalived
+//! 2.2.7 and FRR run as peers of ours through the lab's scripts (lab.sh,
+//! ka.sh, frr.sh).
 
-use std::net::Ipv4Addr;
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
-pub const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
+use crate::kernel::Kernel;
+use crate::prereq::{self, KEEPALIVED};
+use crate::wait::wait_for;
 
 /// $KA_LAB_DIR, else the first `shared/lab` above the crate (../shared/lab
 /// of the repository, also from a git worktree deeper down).
@@ -22,63 +19,24 @@ pub fn lab_dir() -> Option<PathBuf> {
     Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().map(|a| a.join("shared/lab")).find(|d| d.join("lab.sh").exists())
 }
 
-pub fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
-
-/// The lab scripts when we are root and every tool in `tools` exists; else prints SKIP.
-pub fn usable(tools: &[&str]) -> Option<PathBuf> {
-    if !is_root() {
-        eprintln!("SKIP: needs root");
-        return None;
-    }
-    let Some(lab) = lab_dir() else {
-        eprintln!("SKIP: needs ../shared/lab (lab.sh, ka.sh)");
-        return None;
-    };
-    for t in tools {
-        let found = if t.starts_with('/') {
-            Path::new(t).exists()
-        } else {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {t}")])
-                .stdout(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !found {
-            eprintln!("SKIP: {t} is missing");
-            return None;
-        }
-    }
-    Some(lab)
-}
-
-pub fn wait_for(within: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+/// The lab scripts, once root and every tool in `tools` are there; a
+/// missing one fails the test.
+pub fn lab_scripts(tools: &[&str]) -> PathBuf {
+    prereq::require(tools);
+    lab_dir().expect("this test needs ../shared/lab (lab.sh, ka.sh, frr.sh) beside the repository, or KA_LAB_DIR")
 }
 
 /// A lab of `hosts` namespaces on a bridge (lab.sh), with its own run
-/// directory for keepalived (ka.sh) and FRR (frr.sh) files.
+/// directory for keepalived (ka.sh) and FRR (frr.sh) files, under a
+/// pid-based LAB_PREFIX; torn down by Drop whatever happens
+/// (`KA_RS_KEEP_LAB` keeps the run directory).
 pub struct Lab {
     pub scripts: PathBuf,
     pub prefix: String,
     pub run: PathBuf,
     pub hosts: u32,
     frr: bool,
-    tcpdump: Vec<std::process::Child>,
+    tcpdump: Vec<Child>,
 }
 
 impl Lab {
@@ -117,14 +75,13 @@ impl Lab {
         format!("{}sw", self.prefix)
     }
 
-    /// `ip -n hN -o addr show dev eth0` lists `addr`.
+    /// Host N holds `addr` on eth0.
     pub fn has_addr(&self, n: u32, addr: &str) -> bool {
         self.has_addr_on(n, "eth0", addr)
     }
 
     pub fn has_addr_on(&self, n: u32, dev: &str, addr: &str) -> bool {
-        let out = Command::new("ip").args(["-n", &self.ns(n), "-o", "addr", "show", "dev", dev]).output();
-        out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(" {addr}/")))
+        Kernel::named(&self.ns(n)).has_addr(Some(dev), addr)
     }
 
     /// Hosts (1..=hosts) holding `addr` on eth0.
@@ -149,7 +106,7 @@ impl Lab {
     pub fn start_ka(&self, n: u32, bin: &str, conf: &Path) {
         let mut c = self.cmd("ka.sh");
         c.args(["start", &n.to_string()]).arg(conf).arg("-P").env(format!("KA_BIN_h{n}"), bin);
-        if bin == OURS {
+        if bin != KEEPALIVED {
             c.env("KEEPALIVED_RS_EVENT_LOG", self.events_path(n));
         }
         let out = c.output().expect("ka.sh start");
@@ -184,14 +141,18 @@ impl Lab {
     }
 
     pub fn ka_parent_pid(&self, n: u32) -> Option<i32> {
-        std::fs::read_to_string(self.run.join("ka").join(format!("h{n}.launcher.pid"))).ok()?.trim().parse().ok()
+        self.pid_file(&format!("h{n}.launcher.pid"))
     }
 
     pub fn ka_vrrp_pid(&self, n: u32) -> Option<i32> {
-        std::fs::read_to_string(self.run.join("ka").join(format!("h{n}-vrrp.pid"))).ok()?.trim().parse().ok()
+        self.pid_file(&format!("h{n}-vrrp.pid"))
     }
 
-    /// FRR helpers (frr.sh); marks the lab so Drop stops FRR in host N=2.
+    fn pid_file(&self, name: &str) -> Option<i32> {
+        std::fs::read_to_string(self.run.join("ka").join(name)).ok()?.trim().parse().ok()
+    }
+
+    /// FRR helpers (frr.sh); marks the lab so Drop stops FRR in every host.
     pub fn frr(&mut self, args: &[&str]) -> Output {
         self.frr = true;
         self.script("frr.sh", args)
@@ -263,99 +224,4 @@ impl Drop for Lab {
             eprintln!("kept {}", self.run.display());
         }
     }
-}
-
-/// A raw IPv4 socket with IP_HDRINCL, opened in namespace `ns` (a thread
-/// enters it for the creation; the socket stays in that namespace).
-pub fn raw_hdrincl_socket_in(ns: &str, protocol: u8) -> socket2::Socket {
-    let path = format!("/run/netns/{ns}");
-    std::thread::spawn(move || {
-        let f = std::fs::File::open(&path).expect("open the netns");
-        nix::sched::setns(f.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-        let s = socket2::Socket::new(
-            socket2::Domain::IPV4,
-            socket2::Type::RAW,
-            Some(socket2::Protocol::from(i32::from(protocol))),
-        )
-        .expect("raw socket");
-        s.set_header_included_v4(true).expect("IP_HDRINCL");
-        s
-    })
-    .join()
-    .expect("socket thread")
-}
-
-/// Send a whole IPv4 datagram (header included) to its destination, out
-/// of interface address `via` for multicast.
-pub fn send_datagram(s: &socket2::Socket, via: Ipv4Addr, datagram: &[u8]) -> std::io::Result<usize> {
-    let dst = Ipv4Addr::new(datagram[16], datagram[17], datagram[18], datagram[19]);
-    if dst.is_multicast() {
-        s.set_multicast_if_v4(&via)?;
-    }
-    s.send_to(datagram, &std::net::SocketAddrV4::new(dst, 0).into())
-}
-
-/// One captured frame: time (µs since the epoch) and bytes.
-pub struct Frame {
-    pub t_us: u64,
-    pub data: Vec<u8>,
-}
-
-/// Minimal classic-libpcap reader (µs or ns timestamps, either byte order).
-pub fn read_pcap(path: &Path) -> Vec<Frame> {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(data.len() >= 24, "{}: not a pcap", path.display());
-    let magic = u32::from_le_bytes(data[0..4].try_into().unwrap());
-    let (le, nano) = match magic {
-        0xa1b2c3d4 => (true, false),
-        0xa1b23c4d => (true, true),
-        0xd4c3b2a1 => (false, false),
-        0x4d3cb2a1 => (false, true),
-        m => panic!("{}: not a classic pcap (magic {m:#x})", path.display()),
-    };
-    let u32_at = |at: usize| {
-        let a: [u8; 4] = data[at..at + 4].try_into().unwrap();
-        if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    assert_eq!(u32_at(20), 1, "{}: Ethernet link type expected", path.display());
-    let mut frames = Vec::new();
-    let mut at = 24;
-    while at + 16 <= data.len() {
-        let sec = u64::from(u32_at(at));
-        let frac = u64::from(u32_at(at + 4));
-        let incl = u32_at(at + 8) as usize;
-        at += 16;
-        if at + incl > data.len() {
-            break; // a capture cut short by SIGINT
-        }
-        let t_us = sec * 1_000_000 + if nano { frac / 1000 } else { frac };
-        frames.push(Frame { t_us, data: data[at..at + incl].to_vec() });
-        at += incl;
-    }
-    frames
-}
-
-/// The per-instance counters of keepalived-rs in host N, recomputed by
-/// replaying its event log (KEEPALIVED_RS_EVENT_LOG) on the same engine and
-/// configuration: the stats file (SIGUSR2) does not carry the engine's
-/// counters yet. Also the replayed state, to check the replay followed the
-/// daemon.
-pub fn replayed_stats(
-    conf: &Path,
-    config_id: &str,
-    events: &Path,
-) -> Vec<(String, keepalived_vrrp::types::State, keepalived_vrrp::types::Stats)> {
-    let parsed = keepalived_config::parse_file(
-        conf.to_str().unwrap(),
-        &keepalived_config::ParseOptions { config_id: Some(config_id.to_string()), ..Default::default() },
-    );
-    let mut router = keepalived_vrrp::router::Router::from_config(&parsed.config).expect("engine config");
-    let f = std::fs::File::open(events).unwrap_or_else(|e| panic!("{}: {e}", events.display()));
-    let lines = keepalived_vrrp::replay::parse_log(std::io::BufReader::new(f)).expect("event log");
-    let _ = keepalived_vrrp::replay::replay_lines(&mut router, &lines);
-    router.instances().iter().map(|i| (i.config.name.clone(), i.state, i.stats)).collect()
 }

@@ -61,21 +61,31 @@ pub fn run_suite_env(tools: &[&str], shares: &[&Path], timeout_secs: u32, pass_e
     if guest() {
         return;
     }
+    boot(tools, shares, timeout_secs, pass_env, "");
+}
+
+/// Boot the guest and run there the tests of this binary whose names
+/// contain `filter` (a unit-test module's guest tests); the guest's output.
+/// In the guest it returns at once, with nothing.
+pub fn run_matching(filter: &str, timeout_secs: u32) -> String {
+    if guest() {
+        return String::new();
+    }
+    boot(&[], &[], timeout_secs, &[], filter)
+}
+
+/// One guest boot running this test binary (the tests matching `filter`,
+/// all when empty); panics unless they all pass. Its standard output.
+fn boot(tools: &[&str], shares: &[&Path], timeout_secs: u32, pass_env: &[&str], filter: &str) -> String {
     let script = script().expect("shared/ipvs-vm/run-in-vm.sh not found beside the repository (set IPVS_VM_SCRIPT)");
     let exe = std::env::current_exe().expect("the test binary");
     let root = repo_root();
     let mut all_tools = vec!["ipvsadm", "ip", "bash"];
     all_tools.extend_from_slice(tools);
-    let mut exports = String::new();
-    for name in pass_env {
-        if let Some(v) = std::env::var_os(name) {
-            let v = v.to_string_lossy().replace('\'', "'\\''");
-            exports.push_str(&format!("export {name}='{v}'; "));
-        }
-    }
     // The guest runs the same binary, every test but this launcher.
     let cmd = format!(
-        "{exports}export {GUEST}=1 RUST_BACKTRACE=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; cd {root}; {exe} --test-threads=1 --nocapture",
+        "{exports}export {GUEST}=1 RUST_BACKTRACE=1 PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH; cd {root}; {exe} --test-threads=1 --nocapture {filter}",
+        exports = exports(pass_env),
         root = root.display(),
         exe = exe.display()
     );
@@ -97,4 +107,17 @@ pub fn run_suite_env(tools: &[&str], shares: &[&Path], timeout_secs: u32, pass_e
     eprintln!("{stderr}");
     assert!(out.status.success(), "the IPVS guest run failed ({})", out.status);
     assert!(stdout.contains("test result: ok"), "the test binary did not finish in the guest");
+    stdout
+}
+
+/// `export NAME='value'; ` for each variable of `names` set here.
+fn exports(names: &[&str]) -> String {
+    let mut exports = String::new();
+    for name in names {
+        if let Some(v) = std::env::var_os(name) {
+            let v = v.to_string_lossy().replace('\'', "'\\''");
+            exports.push_str(&format!("export {name}='{v}'; "));
+        }
+    }
+    exports
 }

@@ -1,5 +1,5 @@
 //! The IPVS guest boots and runs this binary's tests there.
-use keepalived_testns::vm;
+use keepalived_testkit::vm;
 
 #[test]
 fn suite_runs_in_the_ipvs_guest() {
