@@ -48,7 +48,8 @@ fn vmacs(kernel: &Kernel) -> Vec<String> {
 /// The VMACs after start and after a reload.
 fn scenario(tag: &str, binary: &str) -> (Vec<String>, Vec<String>) {
     let node = Node::new("vn", tag);
-    node.exec(&["ip", "link", "add", "eth1", "type", "dummy"]);
+    node.exec(&["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "peth1"]);
+    node.exec(&["ip", "link", "set", "peth1", "up"]);
     node.exec(&["ip", "link", "set", "eth1", "up"]);
     node.exec(&["ip", "addr", "add", "192.0.2.1/24", "dev", "eth1"]);
     let kernel = Kernel::named(&node.ns);
