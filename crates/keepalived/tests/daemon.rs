@@ -556,7 +556,12 @@ fn vrrp_sample_logs_have_no_debug_forms() {
             (*name, start_in("samplelog", &text, &setup, &["-D"], &[]))
         })
         .collect();
-    // Long enough for the instances to time out of BACKUP into MASTER.
+    // Every daemon started (the namespace set-up of seven daemons can take
+    // seconds on a loaded machine), then long enough for the instances to
+    // time out of BACKUP into MASTER.
+    for (name, d) in &daemons {
+        assert!(wait_for(Duration::from_secs(30), || d.log().contains("Starting Keepalived")), "{name}: no log");
+    }
     std::thread::sleep(Duration::from_secs(5));
     let mut hits = Vec::new();
     for (name, mut d) in daemons {
