@@ -1,11 +1,12 @@
 //! Hostile BFD input in the lab (issue 13): keepalived-rs on h1 runs two
 //! sessions Up with keepalived 2.2.7 on h2; h3 forges control packets with
-//! a raw socket, spoofing h2's address (IPv4), every one of which would
-//! take the IPv4 session Down if it were accepted (State AdminDown or
-//! Down with our discriminators):
+//! a raw socket, spoofing h2's address, every one of which would take the
+//! session of its family Down if it were accepted (State AdminDown with our
+//! discriminators); one test per family:
 //! wrong version, a Length field too small and one larger than the
 //! datagram, Detect Mult 0, My Discriminator 0, TTL 254 on a single-hop
-//! session (RFC 5881 §5), an unknown Your Discriminator, a datagram
+//! session (RFC 5881 §5; over IPv6 hop limit 63, below the 64 that
+//! keepalived 2.2.7 peers send and that is still accepted), an unknown Your Discriminator, a datagram
 //! shorter than the mandatory section, and a flood of 20 000 packets.
 //! Every kind is counted (SIGUSR2, keepalived_bfd.stats) and neither
 //! session leaves Up. Needs root, tcpdump, /usr/sbin/keepalived and
@@ -14,13 +15,13 @@
 mod bfdlab;
 
 use bfdlab::{decode, log_count, pid_file, signal};
-use keepalived_testkit::netns::{raw_hdrincl_socket_in, send_datagram};
+use keepalived_testkit::netns::{raw_hdrincl_socket_in, send_datagram, within};
 use keepalived_testkit::peers::{lab_scripts, Lab};
 use keepalived_testkit::wait_for;
 use keepalived_wire::bfd::State;
 use nix::sys::signal::Signal;
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV6};
 use std::time::Duration;
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
@@ -28,6 +29,8 @@ const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const KEEPALIVED: &str = "/usr/sbin/keepalived";
 const US: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
 const PEER: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+const US6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+const PEER6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
 const EACH: u64 = 100;
 const FLOOD: u64 = 20_000;
 
@@ -80,6 +83,53 @@ impl Forged {
     }
 }
 
+/// The IPv6 session's counterpart of [`Forged::datagram`]: IPv6 + UDP (the
+/// checksum RFC 8200 §8.1 requires, so the kernel hands it over) from the
+/// peer's address, the hop limit in `ttl`.
+fn datagram_v6(f: &Forged) -> Vec<u8> {
+    let payload = f.payload();
+    let udp_len = 8 + payload.len();
+    let mut udp = Vec::with_capacity(udp_len);
+    udp.extend_from_slice(&49999u16.to_be_bytes());
+    udp.extend_from_slice(&3784u16.to_be_bytes());
+    udp.extend_from_slice(&(udp_len as u16).to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(&payload);
+    let sum = udp6_checksum(&PEER6, &US6, &udp);
+    udp[6..8].copy_from_slice(&sum.to_be_bytes());
+    let mut d = vec![0u8; 40];
+    d[0] = 0x60;
+    d[4..6].copy_from_slice(&(udp_len as u16).to_be_bytes());
+    d[6] = 17;
+    d[7] = f.ttl;
+    d[8..24].copy_from_slice(&PEER6.octets());
+    d[24..40].copy_from_slice(&US6.octets());
+    d.extend_from_slice(&udp);
+    d
+}
+
+/// The UDP checksum over the IPv6 pseudo-header (RFC 8200 §8.1).
+fn udp6_checksum(src: &Ipv6Addr, dst: &Ipv6Addr, udp: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    let mut add = |b: &[u8]| {
+        for c in b.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+        }
+    };
+    add(&src.octets());
+    add(&dst.octets());
+    add(&(udp.len() as u32).to_be_bytes());
+    add(&[0, 0, 0, 17]);
+    add(udp);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    match !(sum as u16) {
+        0 => 0xffff,
+        s => s,
+    }
+}
+
 /// Every `reason: n` line of the stats file, summed over the sessions and
 /// the packets no session could be named for.
 fn drops(text: &str) -> BTreeMap<String, u64> {
@@ -92,10 +142,47 @@ fn drops(text: &str) -> BTreeMap<String, u64> {
     m
 }
 
+/// The forger's way to the wire for one family.
+enum Sender {
+    V4(socket2::Socket),
+    V6(socket2::Socket),
+}
+
+impl Sender {
+    fn open(lab: &Lab, v6: bool) -> Sender {
+        if !v6 {
+            return Sender::V4(raw_hdrincl_socket_in(&lab.ns(3), 17));
+        }
+        // IPPROTO_RAW: the IPv6 header is ours (the kernel sets IPV6_HDRINCL for it).
+        Sender::V6(within(&lab.ns(3), || {
+            let raw = socket2::Protocol::from(255); // IPPROTO_RAW
+            socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::RAW, Some(raw)).expect("raw IPv6 socket")
+        }))
+    }
+
+    fn send(&self, f: &Forged) -> std::io::Result<usize> {
+        match self {
+            Sender::V4(s) => send_datagram(s, Ipv4Addr::new(198, 51, 100, 3), &f.datagram()),
+            Sender::V6(s) => s.send_to(&datagram_v6(f), &SocketAddrV6::new(US6, 0, 0, 0).into()),
+        }
+    }
+}
+
 #[test]
 fn forged_and_malformed_packets_are_counted_and_change_no_session() {
+    forged_packets("bho", false);
+}
+
+/// The same over IPv6 (RFC 5881 §5: hop limit 255 on single hop).
+#[test]
+fn forged_ipv6_packets_are_counted_and_change_no_session() {
+    forged_packets("bh6", true);
+}
+
+fn forged_packets(tag: &str, v6: bool) {
+    let (us, peer): (IpAddr, IpAddr) = if v6 { (US6.into(), PEER6.into()) } else { (US.into(), PEER.into()) };
     let scripts = lab_scripts(&["ip", "tcpdump", KEEPALIVED]);
-    let mut lab = Lab::up(&scripts, "bho", 3);
+    let mut lab = Lab::up(&scripts, tag, 3);
     let pcap = lab.run.join("bfd.pcap");
     lab.capture(&pcap, &["udp", "port", "3784"]);
     let peer_c = lab.run.join("peer.conf");
@@ -108,14 +195,14 @@ fn forged_and_malformed_packets_are_counted_and_change_no_session() {
     assert!(wait_for(Duration::from_secs(15), || up("H2_V4") && up("H2_V6")), "{}", lab.ka_log(1));
     std::thread::sleep(Duration::from_millis(500));
 
-    // Our and the peer's IPv4 discriminators, from the wire (tcpdump hands
+    // Our and the peer's discriminators of this family's session, from the wire (tcpdump hands
     // packets over in blocks: wait for one of our Up packets to show).
     let mut discrs = None;
     wait_for(Duration::from_secs(5), || {
         discrs = decode(&pcap)
             .iter()
             .rev()
-            .find(|p| p.src == US && p.state == State::Up)
+            .find(|p| p.src == us && p.dst == peer && p.state == State::Up)
             .map(|p| (p.my_discr, p.your_discr));
         discrs.is_some()
     });
@@ -129,23 +216,24 @@ fn forged_and_malformed_packets_are_counted_and_change_no_session() {
         ("length", Forged { length: 48, ..good }),
         ("detect_mult_zero", Forged { mult: 0, ..good }),
         ("my_discr_zero", Forged { my: 0, ..good }),
-        ("ttl", Forged { ttl: 254, ..good }),
+        // IPv6 accepts hop limits down to keepalived 2.2.7's 64 (its peers send 64 by default;
+        // docs/compat.md): below that the packet is a GTSM failure as in 2.2.7.
+        ("ttl", Forged { ttl: if v6 { 63 } else { 254 }, ..good }),
         ("unknown_discr", Forged { your: mine ^ 0x5a5a_5a5a, ..good }),
         ("short", Forged { len: 20, length: 20, ..good }),
     ];
-    let raw = raw_hdrincl_socket_in(&lab.ns(3), 17);
+    let sender = Sender::open(&lab, v6);
     let mut sent: BTreeMap<&str, u64> = BTreeMap::new();
     for (name, f) in &kinds {
-        let d = f.datagram();
         for _ in 0..EACH {
-            send_datagram(&raw, Ipv4Addr::new(198, 51, 100, 3), &d).expect("send");
+            sender.send(f).expect("send");
             *sent.entry(name).or_default() += 1;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let flood = Forged { your: mine.wrapping_add(1), ..good }.datagram();
+    let flood = Forged { your: mine.wrapping_add(1), ..good };
     for _ in 0..FLOOD {
-        let _ = send_datagram(&raw, Ipv4Addr::new(198, 51, 100, 3), &flood);
+        let _ = sender.send(&flood);
     }
     std::thread::sleep(Duration::from_secs(1));
 
