@@ -422,12 +422,8 @@ fn instance_link(
     let found = info.is_some();
     let mut link = Link { ifname, ifindex, mac, vip_ifindex: ifindex, vmac: None, src, found, src_from: None };
     if let (Some(vm), Some(base)) = (model.and_then(|m| m.use_vmac.as_ref()), info.as_ref()) {
-        let name = vm.ifname.clone().unwrap_or_else(|| {
-            let mac = vm.mac.map(|m| vmac_mac(m, vm.mac_use_vrid, c.vrid));
-            let mac = mac.unwrap_or_else(|| keepalived_netlink::vmac::default_mac(c.vrid, c.ipv6));
-            names.choose(c.vrid, c.ipv6, base.index, &vmac_name::Kind::Macvlan(mac))
-        });
-        attach_vmac(c, model, vm, name, base, &mut link, sysctls, firewall);
+        let spec = vmac_spec(c, model, vm, base, names);
+        attach_vmac(c, model, spec, base, &mut link, sysctls, firewall);
         // Creating a VMAC may have deleted or re-created interfaces.
         ifaces.clear();
         names.forget_links();
@@ -467,6 +463,27 @@ fn vmac_names(cfg: &Config) -> VmacNames {
     VmacNames::new(cfg.global.vmac_prefix(), configured)
 }
 
+/// What the instance's VMAC is: its MAC, and its name (configured, else
+/// chosen as keepalived does, see [`VmacNames`]).
+fn vmac_spec(
+    c: &InstanceConfig,
+    model: Option<&VrrpInstance>,
+    vm: &keepalived_config::model::vrrp::Vmac,
+    base: &InterfaceInfo,
+    names: &mut VmacNames,
+) -> keepalived_netlink::vmac::VmacSpec {
+    let mut spec = keepalived_netlink::vmac::VmacSpec::new(c.vrid, base.index, c.ipv6);
+    if let Some(m) = vm.mac {
+        spec.mac = vmac_mac(m, vm.mac_use_vrid, c.vrid);
+    }
+    spec.name = match &vm.ifname {
+        Some(n) => n.clone(),
+        None => names.choose(c.vrid, c.ipv6, base.index, &vmac_name::Kind::Macvlan(spec.mac)),
+    };
+    spec.other_family_evips = model.is_some_and(|m| m.evips.iter().any(|a| a.addr.is_ipv6() != c.ipv6));
+    spec
+}
+
 /// use_vmac: the instance lives on its own macvlan carrying the virtual
 /// MAC; its addresses go there, adverts and GARPs leave from it (from the
 /// base with vmac_xmit_base). A VMAC that cannot be created is logged and
@@ -474,19 +491,12 @@ fn vmac_names(cfg: &Config) -> VmacNames {
 fn attach_vmac(
     c: &InstanceConfig,
     model: Option<&VrrpInstance>,
-    vm: &keepalived_config::model::vrrp::Vmac,
-    name: String,
+    spec: keepalived_netlink::vmac::VmacSpec,
     base: &InterfaceInfo,
     link: &mut Link,
     sysctls: &mut Sysctls,
     firewall: Option<&mut Firewall>,
 ) {
-    let mut spec = keepalived_netlink::vmac::VmacSpec::new(c.vrid, base.index, c.ipv6);
-    spec.name = name;
-    if let Some(m) = vm.mac {
-        spec.mac = vmac_mac(m, vm.mac_use_vrid, c.vrid);
-    }
-    spec.other_family_evips = model.is_some_and(|m| m.evips.iter().any(|a| a.addr.is_ipv6() != c.ipv6));
     match keepalived_netlink::vmac::create_vmac(&spec, sysctls) {
         Ok(v) => {
             info!("({}) VMAC {} on {} ({})", c.name, v.name, link.ifname, MacAddr(spec.mac));
