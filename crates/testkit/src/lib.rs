@@ -17,8 +17,10 @@
 //! - [`kernel`]: addresses, routes, rules and links read through rtnetlink.
 //! - [`pcap`]: tcpdump captures and the classic-pcap reader.
 //! - [`vm`]: the IPVS guest.
+//! - [`fuzz`]: the cargo-fuzz corpora replayed as tests.
 
 pub mod daemon;
+pub mod fuzz;
 pub mod kernel;
 mod mail;
 pub mod netns;
