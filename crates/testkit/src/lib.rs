@@ -18,9 +18,11 @@
 //! - [`pcap`]: tcpdump captures and the classic-pcap reader.
 //! - [`vm`]: the IPVS guest.
 //! - [`fuzz`]: the cargo-fuzz corpora replayed as tests.
+//! - [`golden`]: the engines' JSONL goldens.
 
 pub mod daemon;
 pub mod fuzz;
+pub mod golden;
 pub mod kernel;
 mod mail;
 pub mod netns;

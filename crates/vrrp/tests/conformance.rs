@@ -31,7 +31,6 @@ fn conformance_goldens() {
         .collect();
     dirs.sort();
     assert!(dirs.len() >= 20, "at least 20 behaviours ({} found)", dirs.len());
-    let update = common::update_goldens();
     let mut failures = Vec::new();
     for dir in &dirs {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -42,25 +41,7 @@ fn conformance_goldens() {
                 continue;
             }
         };
-        let path = dir.join("expected.jsonl");
-        if update {
-            std::fs::write(&path, &got).expect("write expected.jsonl");
-            continue;
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        if got != want {
-            let line = got
-                .lines()
-                .zip(want.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or(got.lines().count().min(want.lines().count()));
-            failures.push(format!(
-                "{name}: differs at line {}\n  got:  {}\n  want: {}",
-                line + 1,
-                got.lines().nth(line).unwrap_or("<end>"),
-                want.lines().nth(line).unwrap_or("<end>")
-            ));
-        }
+        failures.extend(keepalived_testkit::golden::compare(&name, dir, &got));
     }
     assert!(
         failures.is_empty(),

@@ -229,7 +229,7 @@ fn results_table_matches_snapshot() {
     let got = table(&rows);
     print!("{got}");
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/netsim.txt");
-    if update_goldens() {
+    if keepalived_testkit::golden::updating() {
         std::fs::create_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots")).expect("mkdir");
         std::fs::write(path, &got).expect("write snapshot");
         return;

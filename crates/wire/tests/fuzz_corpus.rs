@@ -1,7 +1,7 @@
 //! Replays the fuzz corpora (`fuzz/seeds/<target>/`, `fuzz/regressions/<target>/`) through the
 //! very bodies the cargo-fuzz targets run, on stable Rust.
-use keepalived_wire::fuzzing;
 use keepalived_testkit::fuzz::replay;
+use keepalived_wire::fuzzing;
 
 #[test]
 fn wire_vrrp() {

@@ -84,10 +84,6 @@ pub struct Net {
     pub log: Vec<(Instant, usize, Action)>,
 }
 
-pub fn update_goldens() -> bool {
-    std::env::var("KEEPALIVED_RS_UPDATE_GOLDENS").is_ok_and(|v| v == "1")
-}
-
 impl Net {
     /// One node (`b` empty) or two.
     pub fn new(a: EngineConfig, b: Option<EngineConfig>) -> Net {

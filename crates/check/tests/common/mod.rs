@@ -263,8 +263,3 @@ pub fn snapshot(e: &Engine) -> Snapshot {
         .collect();
     Snapshot { phase: e.phase(), vs, checkers, counters: *e.counters() }
 }
-
-/// Golden files are regenerated when this is set.
-pub fn update_goldens() -> bool {
-    std::env::var_os("KEEPALIVED_RS_UPDATE_GOLDENS").is_some_and(|v| !v.is_empty() && v != "0")
-}

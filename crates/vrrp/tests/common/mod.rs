@@ -380,8 +380,3 @@ pub fn instance(n: usize, vrid: u8, prio: u8, version: u8, advert_int_us: u64) -
 pub fn single(c: InstanceConfig) -> RouterConfig {
     RouterConfig { options: EngineOptions::default(), instances: vec![c], groups: vec![] }
 }
-
-/// Golden files are regenerated when this is set.
-pub fn update_goldens() -> bool {
-    std::env::var_os("KEEPALIVED_RS_UPDATE_GOLDENS").is_some_and(|v| !v.is_empty() && v != "0")
-}
