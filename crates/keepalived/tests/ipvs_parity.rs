@@ -1068,6 +1068,13 @@ fn ipvs_parity() {
             while sock.recv(&mut buf).is_ok() {}
         });
     }
+    // The guest loads veth on the first `ip link add … type veth`; six
+    // scenarios starting at once raced on that load and one saw "Unknown
+    // device type": load it once before they start.
+    let _ = std::process::Command::new("ip")
+        .args(["link", "add", "kawarm0", "type", "veth", "peer", "name", "kawarm1"])
+        .status();
+    let _ = std::process::Command::new("ip").args(["link", "del", "kawarm0"]).status();
     let t0 = Instant::now();
     let scenarios = load_scenarios();
     let reference_only = env_flag("IPVS_PARITY_REFERENCE_ONLY");
