@@ -428,8 +428,9 @@ fn instance_link(
         ifaces.clear();
         names.forget_links();
     } else if let (Some(ip), Some(base)) = (model.and_then(|m| m.use_ipvlan.as_ref()), info.as_ref()) {
-        let name =
-            ip.ifname.clone().unwrap_or_else(|| names.choose(c.vrid, c.ipv6, base.index, &vmac_name::Kind::Ipvlan));
+        // keepalived 2.2.7 matches an existing ipvlan by mode, address and family, and a reload
+        // keeps an unnamed IPv6 one (vrrp_surface_vm): until that is reproduced, `vrrp.VRID`.
+        let name = ip.ifname.clone().unwrap_or_else(|| keepalived_netlink::vmac::default_name(c.vrid));
         attach_ipvlan(c, model, ip, name, base, &mut link);
         // So may creating an ipvlan.
         ifaces.clear();

@@ -1,8 +1,8 @@
-//! The name of a VMAC or ipvlan whose instance configures none, chosen as keepalived 2.2.7 does
+//! The name of a VMAC whose instance configures none, chosen as keepalived 2.2.7 does
 //! (vrrp.c `vrrp_complete_instance` and `create_vmac_name`):
 //!
 //! 1. an existing interface that can be this instance's (a private macvlan on the same base
-//!    interface with the instance's MAC; an ipvlan on the same base) keeps its name, so that a
+//!    interface with the instance's MAC) keeps its name, so that a
 //!    restart or a reload finds its VMAC again;
 //! 2. else the first of `PREFIX.VRID`, `PREFIX1.VRID`, `PREFIX2.VRID` … (IPv6 tries
 //!    `PREFIX6.VRID` second) that no instance of the configuration names and no interface has.
@@ -16,8 +16,6 @@ use std::collections::HashSet;
 pub(super) enum Kind {
     /// A macvlan with this MAC.
     Macvlan([u8; 6]),
-    /// An ipvlan.
-    Ipvlan,
 }
 
 /// Names chosen so far while one configuration is applied.
@@ -62,7 +60,6 @@ impl VmacNames {
 fn is_kind(l: &Link, kind: &Kind) -> bool {
     match kind {
         Kind::Macvlan(mac) => l.kind.as_deref() == Some("macvlan") && l.hw_addr == mac,
-        Kind::Ipvlan => l.kind.as_deref() == Some("ipvlan"),
     }
 }
 
