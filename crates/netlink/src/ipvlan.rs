@@ -38,13 +38,7 @@ const IFLA_INFO_DATA: u16 = 2;
 const IFLA_IPVLAN_MODE: u16 = 1;
 const IFLA_IPVLAN_FLAGS: u16 = 2;
 const IPVLAN_MODE_L2: u16 = 0;
-const AF_UNSPEC: u8 = 0;
-const IFF_UP: u32 = 1;
-const ENODEV: i32 = 19;
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_ACK: u16 = 4;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_CREATE: u16 = 0x400;
+use crate::vmac::{AF_UNSPEC, ENODEV, IFF_UP, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 
 /// `IPVLAN_F_PRIVATE`, `IPVLAN_F_VEPA` (linux/if_link.h); bridge is 0.
 pub const IPVLAN_F_PRIVATE: u16 = 1;

@@ -51,11 +51,11 @@ const IN6_ADDR_GEN_MODE_NONE: u8 = 1;
 const RTM_GETLINK: u16 = 18;
 const RTEXT_FILTER_VF: u32 = 1;
 const RTEXT_FILTER_SKIP_STATS: u32 = 8;
-const AF_UNSPEC: u8 = 0;
+pub(crate) const AF_UNSPEC: u8 = 0;
 const AF_INET: u8 = 2;
 const AF_INET6: u16 = 10;
-const IFF_UP: u32 = 1;
-const ENODEV: i32 = 19;
+pub(crate) const IFF_UP: u32 = 1;
+pub(crate) const ENODEV: i32 = 19;
 
 /// `MACVLAN_MODE_PRIVATE`: frames are not switched between macvlans of the
 /// same base, so the VMAC only sees traffic for its own MAC.
@@ -68,10 +68,10 @@ const DEVCONF_ARP_IGNORE: u16 = 19;
 const DEVCONF_PROMOTE_SECONDARIES: u16 = 20;
 const DEVCONF_ACCEPT_LOCAL: u16 = 23;
 
-const NLM_F_ACK: u16 = 4;
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_CREATE: u16 = 0x400;
+pub(crate) const NLM_F_ACK: u16 = 4;
+pub(crate) const NLM_F_REQUEST: u16 = 1;
+pub(crate) const NLM_F_EXCL: u16 = 0x200;
+pub(crate) const NLM_F_CREATE: u16 = 0x400;
 
 /// The VRRP virtual MAC address (RFC 5798 §7.3): 00:00:5e:00:01:VRID for
 /// IPv4, 00:00:5e:00:02:VRID for IPv6.
