@@ -401,10 +401,13 @@ fn vrrp_master_installs_its_vip_and_runs_notify_scripts() {
         s = script.display()
     );
     let mut d = start("notify", &conf, &["-P"], &[]);
-    // Alone on the segment: MASTER after 3 × 1 s + skew.
+    // Alone on the segment: MASTER after 3 × 1 s + skew. Both scripts run as separate processes (as in
+    // keepalived), so wait for both lines: either may land first.
+    let both = |t: &str| t.contains("MASTER") && t.lines().any(|l| l.is_empty());
     assert!(
-        wait_for(Duration::from_secs(8), || std::fs::read_to_string(&out).is_ok_and(|t| t.contains("MASTER"))),
-        "no MASTER notify; log:\n{}",
+        wait_for(Duration::from_secs(8), || std::fs::read_to_string(&out).is_ok_and(|t| both(&t))),
+        "no MASTER notify from both scripts; out: {:?}; log:\n{}",
+        std::fs::read_to_string(&out).unwrap_or_default(),
         d.log()
     );
     let text = std::fs::read_to_string(&out).unwrap();
