@@ -17,7 +17,7 @@ pub fn parse(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let popts = PreprocOptions { random_seed: Some(1), no_includes: true, ..Default::default() };
     let opts = ParseOptions {
-        system: SystemView::with_interfaces(&["lo", "eth0", "eth1"]),
+        system: SystemView { offline: true, ..SystemView::with_interfaces(&["lo", "eth0", "eth1"]) },
         record_copy: true,
         ..Default::default()
     };

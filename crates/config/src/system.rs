@@ -32,12 +32,16 @@ pub struct SystemView {
     pub hostname: String,
     /// Check script paths and users on this system (script security).
     pub check_scripts: bool,
+    /// Look no host name up (`smtp_server NAME`): every name fails as unresolvable. For the
+    /// fuzzer, whose inputs must not wait on the system's resolver (a name lookup can take
+    /// seconds, and the fuzzer finds many names).
+    pub offline: bool,
 }
 
 impl SystemView {
     /// No knowledge of the system: nothing is reported missing.
     pub fn unknown() -> SystemView {
-        SystemView { interfaces: None, hostname: "localhost".into(), check_scripts: false }
+        SystemView { interfaces: None, hostname: "localhost".into(), check_scripts: false, offline: false }
     }
 
     /// A view with the given interface names (tests).
@@ -56,7 +60,7 @@ impl SystemView {
                 },
             );
         }
-        SystemView { interfaces: Some(map), hostname: "localhost".into(), check_scripts: false }
+        SystemView { interfaces: Some(map), hostname: "localhost".into(), check_scripts: false, offline: false }
     }
 
     /// Does the interface exist? Unknown system: yes.

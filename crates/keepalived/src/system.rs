@@ -16,7 +16,7 @@ pub fn system_view(check_scripts: bool) -> SystemView {
             None
         }
     };
-    SystemView { interfaces, hostname, check_scripts }
+    SystemView { interfaces, hostname, check_scripts, offline: false }
 }
 
 fn read_interfaces() -> Result<BTreeMap<String, Interface>, keepalived_netlink::NetlinkError> {

@@ -457,7 +457,7 @@ fn h_smtp_server(ctx: &mut Ctx, args: &Args<'_>) -> Res {
             }
         }
     }
-    if try_domain {
+    if try_domain && !ctx.system.offline {
         // domain_stosockaddr
         if let Some(port) = ctx.read_unsigned(port_str, 1, 65535, true) {
             if let Ok(mut it) = (name, port as u16).to_socket_addrs() {
