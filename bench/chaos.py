@@ -81,14 +81,14 @@ vrrp_instance VI_1 {{
 
 
 class Router:
-    def __init__(self, lab, idx, binary):
+    def __init__(self, lab, idx, binary, conf=None):
         self.lab = lab
         self.ns = lab.nodes[idx]
         self.binary = binary
         self.dir = os.path.join(lab.work, self.ns)
         os.makedirs(self.dir, exist_ok=True)
         with open(os.path.join(self.dir, "keepalived.conf"), "w") as f:
-            f.write(CONF.format(name=self.ns, prio=150 - 50 * idx, vip=VIP))
+            f.write((conf or CONF).format(name=self.ns, prio=150 - 50 * idx, vip=VIP))
         self.proc = None
 
     def pidfile(self, which):

@@ -50,8 +50,20 @@ pub fn hello_timeout() -> Duration {
 /// Until a child's loop first answers a hello it is reading its configuration and building its
 /// subsystem, and cannot answer: a huge (or pathological but bounded) configuration may take longer than
 /// the watchdog's timeout, which would kill and respawn the child forever. A child that has not
-/// started in this time is still taken as stuck.
+/// started in this time is still taken as stuck. A reload is the same work, so the allowance holds
+/// from the SIGHUP until the child reports its reload done (a checker child reloading in an
+/// emulated guest was killed mid-reload after 5.9 s, and its respawn flapped a real server).
 const STARTUP_ALLOWANCE: Duration = Duration::from_secs(60);
+
+/// How long the watchdog waits for a child's answer: the hello timeout once its loop runs, the
+/// start-up allowance while it reads a configuration (at start or on reload).
+fn watchdog_limit(answered: bool, reloading: bool, timeout: Duration) -> Duration {
+    if answered && !reloading {
+        timeout
+    } else {
+        timeout.max(STARTUP_ALLOWANCE)
+    }
+}
 
 /// How long `reload_check_config`'s test may take (keepalived: 5 s).
 const RELOAD_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
@@ -757,7 +769,7 @@ impl Parent {
         let now = Instant::now();
         for slot in self.slots.values_mut() {
             let Some(pid) = slot.pid else { continue };
-            let limit = if slot.answered { timeout } else { timeout.max(STARTUP_ALLOWANCE) };
+            let limit = watchdog_limit(slot.answered, slot.reloading, timeout);
             if now.duration_since(slot.last_ack) > limit {
                 error!(
                     "{} child process({}) has not answered the watchdog for {} ms - killing it",
@@ -1054,6 +1066,16 @@ fn send_raw(pid: Pid, sig: i32) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_watchdog_is_patient_while_a_child_reads_a_configuration() {
+        let t = Duration::from_secs(5);
+        assert_eq!(watchdog_limit(true, false, t), t);
+        assert_eq!(watchdog_limit(false, false, t), STARTUP_ALLOWANCE);
+        assert_eq!(watchdog_limit(true, true, t), STARTUP_ALLOWANCE);
+        // A test's longer timeout is never shortened.
+        assert_eq!(watchdog_limit(true, true, Duration::from_secs(90)), Duration::from_secs(90));
+    }
 
     #[test]
     fn restart_backoff_sequence() {

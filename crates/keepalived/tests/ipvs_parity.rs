@@ -920,11 +920,17 @@ fn run_scenario(sc: &Scenario, bin: &Path, tag: &str) -> Result<Vec<Snap>, Strin
             Step::Start => {
                 run.start()?;
                 started = true;
-                // Start-up is slow in the emulated guest: the checker child
-                // has read its configuration once its pid file exists.
+                // Start-up is slow in the emulated guest (a debug build, six
+                // scenarios at once on two emulated cores): wait until the
+                // checker child has its pid file and has logged "Initializing
+                // ipvs" (both implementations do, once it has read its
+                // configuration) before the settle, whose quiet time alone
+                // can elapse while the parent is still parsing.
                 let pid = dir.join("checkers.pid");
-                let end = Instant::now() + Duration::from_secs(10);
-                while !pid.exists() && Instant::now() < end {
+                let log = dir.join("daemon.log");
+                let up = || pid.exists() && fs::read_to_string(&log).is_ok_and(|l| l.contains("Initializing ipvs"));
+                let end = Instant::now() + Duration::from_secs_f64(max.max(30.0));
+                while !up() && Instant::now() < end {
                     if let Some(Ok(Some(_))) = run.child.as_mut().map(|c| c.try_wait()) {
                         break;
                     }
