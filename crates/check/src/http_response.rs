@@ -148,6 +148,8 @@ pub struct Response {
     regex_matched: bool,
     /// Offset in the answer of `buf[0]` (regex only).
     subject_offset: u64,
+    /// Bytes read since the regex last ran (it runs when the buffer is full and at the end).
+    unscanned: bool,
 }
 
 /// 2.2.7's `extract_html`: the end of the header's blank line.
@@ -200,6 +202,7 @@ impl Response {
             want_digest,
             regex_matched: false,
             subject_offset: 0,
+            unscanned: false,
         }
     }
 
@@ -258,12 +261,21 @@ impl Response {
         }
     }
 
-    /// The regex on what was read; the buffer emptied (but for a regex's kept tail).
+    /// The regex on what was read, once the buffer is full; the buffer emptied (but for a regex's
+    /// kept tail). Searching at every read made a server sending one byte at a time cost a search of
+    /// [`REGEX_KEEP`] bytes per byte; searching a full buffer costs each byte about two searches, and
+    /// every window the per-read search saw lies inside a full one (the kept tail comes first), so
+    /// no match is lost.
     fn after_read(&mut self, url: &UrlTests, any: bool) {
         let keep = match (&url.regex, any) {
+            (Some(_), true) if self.len < BUFFER_LEN - 1 => {
+                self.unscanned = true;
+                return;
+            }
             (Some(re), true) => self.check_regex(re, url),
             _ => 0,
         };
+        self.unscanned = false;
         let len = self.len;
         self.buf.copy_within(len - keep..len, 0);
         self.subject_offset += (len - keep) as u64;
@@ -295,6 +307,10 @@ impl Response {
 
     /// The stream ended: the verdict (2.2.7's `http_handle_response`) and the body's MD5.
     pub fn finish(&mut self, url: &UrlTests) -> (Verdict, [u8; 16]) {
+        if let (Some(re), true) = (&url.regex, self.unscanned) {
+            self.unscanned = false;
+            self.check_regex(re, url);
+        }
         let digest: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
         (self.verdict(url, &digest), digest)
     }
