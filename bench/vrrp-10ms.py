@@ -138,13 +138,16 @@ def failover(lab, routers, sig, work, k):
     cap = capture(lab, pcap)
     time.sleep(0.5)
     if sig == "KILL":
-        for which in ("k", "v"):
-            pid = n1.pid(which)
-            if pid:
-                os.kill(pid, signal.SIGKILL)
+        # A node that dies says nothing: stop both processes first, so that neither the child
+        # (parent-death signal: a clean shutdown with a priority-0 advert) nor the parent (respawn)
+        # can react to the other's death, then kill them.
+        pids = [p for p in (n1.pid("v"), n1.pid("k")) if p]
+        for sig_ in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                os.kill(pid, sig_)
     else:
         os.kill(n1.pid("k"), signal.SIGTERM)
-    time.sleep(1)
+    time.sleep(2)
     cap.send_signal(signal.SIGINT)
     cap.wait()
     ads = adverts(pcap)
@@ -153,6 +156,7 @@ def failover(lab, routers, sig, work, k):
     if sig == "TERM":
         before = [t for t, src, prio in ads if src == N1 and prio == 0 and (n2_first is None or t <= n2_first)]
     took = (n2_first - before[-1]) * 1000 if n2_first is not None and before else float("nan")
+    print(f"  {sig} trial {k}: {took:.1f} ms ({len(ads)} adverts captured)", file=sys.stderr)
     # Back to the start: n1 running again and master (it preempts at priority 150).
     n1.stop()
     sh(f"ip -n {lab.nodes[0]} addr del {VIP}/24 dev eth0")
