@@ -18,6 +18,19 @@ impl Instant {
     }
 }
 
+// The event logs' times are plain microseconds ([`keepalived_eventlog`]).
+impl From<u64> for Instant {
+    fn from(us: u64) -> Instant {
+        Instant(us)
+    }
+}
+
+impl From<Instant> for u64 {
+    fn from(t: Instant) -> u64 {
+        t.0
+    }
+}
+
 /// A session: its index in [`crate::EngineConfig::sessions`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SessionId(pub usize);

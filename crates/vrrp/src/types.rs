@@ -31,6 +31,19 @@ impl Instant {
     }
 }
 
+// The event logs' times are plain microseconds ([`keepalived_eventlog`]).
+impl From<u64> for Instant {
+    fn from(us: u64) -> Instant {
+        Instant(us)
+    }
+}
+
+impl From<Instant> for u64 {
+    fn from(t: Instant) -> u64 {
+        t.0
+    }
+}
+
 /// Maximum number of addresses an [`AddrList`] keeps (a VRRP advert can carry at most 255; keepalived
 /// limits instances to what fits in one packet, and compares only the configured VIP count).
 pub const MAX_ADVERT_ADDRS: usize = 64;
