@@ -650,6 +650,22 @@ fn track_group_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, track_group: 
     Ok(Step::Next)
 }
 
+/// `inet`/`inet6` of a route or rule (`what`): sets the family if it has none; false (logged)
+/// if it has the other one.
+fn family_word(ctx: &mut Ctx, fam: &mut Option<Family>, word: &str, what: &str) -> bool {
+    let f = if word == "inet6" { Family::Inet6 } else { Family::Inet };
+    match *fam {
+        None => *fam = Some(f),
+        Some(g) if g != f => {
+            let other = if f == Family::Inet6 { "IPv4" } else { "IPv6" };
+            ctx.error(format!("{word} specified for {other} {what}"));
+            return false;
+        }
+        _ => {}
+    }
+    true
+}
+
 fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Option<Route>> {
     let mut b = RouteBuild { fam: None, dst: None, from: None, r: new_route(args.origin()) };
     let mut i = 0;
@@ -704,17 +720,8 @@ fn route_address_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut Rou
     let s = args.word(*i);
     match s {
         "inet6" | "inet" => {
-            let f = if s == "inet6" { Family::Inet6 } else { Family::Inet };
-            match b.fam {
-                None => b.fam = Some(f),
-                Some(g) if g != f => {
-                    if f == Family::Inet6 {
-                        drop_line!(ctx, "inet6 specified for IPv4 route")
-                    } else {
-                        drop_line!(ctx, "inet specified for IPv6 route")
-                    }
-                }
-                _ => {}
+            if !family_word(ctx, &mut b.fam, s, "route") {
+                return Ok(Step::Drop);
             }
             // keepalived steps here and again at the end of the loop,
             // so the word after inet/inet6 is skipped.
@@ -1477,17 +1484,8 @@ fn rule_address_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut Rule
     let s = args.word(*i);
     match s {
         "inet6" | "inet" => {
-            let f = if s == "inet6" { Family::Inet6 } else { Family::Inet };
-            match b.fam {
-                None => b.fam = Some(f),
-                Some(g) if g != f => {
-                    if f == Family::Inet6 {
-                        drop_line!(ctx, "inet6 specified for IPv4 rule")
-                    } else {
-                        drop_line!(ctx, "inet specified for IPv6 rule")
-                    }
-                }
-                _ => {}
+            if !family_word(ctx, &mut b.fam, s, "rule") {
+                return Ok(Step::Drop);
             }
             // As keepalived: the following word is skipped too.
             *i += 1;
