@@ -19,7 +19,6 @@ pub type LogLine = keepalived_eventlog::LogLine<Input>;
 pub type ActionLine = keepalived_eventlog::ActionLine<Action>;
 
 impl keepalived_eventlog::Engine for Engine {
-    type Instant = Instant;
     type Input = Input;
     type Action = Action;
 

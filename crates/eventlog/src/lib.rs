@@ -1,5 +1,6 @@
-//! Deterministic replay of a sans-IO engine's JSONL event log, shared by the VRRP, BFD and checker
-//! engines (each implements [`Engine`] and names the generic types with its own input and action).
+//! Virtual time and deterministic replay of a sans-IO engine's JSONL event log, shared by the VRRP,
+//! BFD and checker engines (each implements [`Engine`] and names the generic types with its own
+//! input and action).
 //!
 //! A run of one engine is fully determined by its configuration and the timestamped inputs it was
 //! fed: timers are not logged, they are re-derived from [`Engine::poll_timeout`]. The driving
@@ -17,22 +18,23 @@ use std::io::BufRead;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod time;
+pub use time::Instant;
+
 /// A sans-IO engine driven by virtual time: what replay needs of the VRRP router and the BFD and
 /// checker engines.
 pub trait Engine {
-    /// A point in virtual time; converts from and to the log's microseconds.
-    type Instant: Copy + Ord + From<u64> + Into<u64>;
     /// One logged input.
     type Input: Clone;
     /// One action the engine asks its shell to perform.
     type Action;
 
     /// When the next timer is due, if any.
-    fn poll_timeout(&self) -> Option<Self::Instant>;
+    fn poll_timeout(&self) -> Option<Instant>;
     /// Runs the timers due at `now`.
-    fn handle_timeout(&mut self, now: Self::Instant, out: &mut Vec<Self::Action>);
+    fn handle_timeout(&mut self, now: Instant, out: &mut Vec<Self::Action>);
     /// Handles one input at `now`.
-    fn handle(&mut self, now: Self::Instant, input: Self::Input, out: &mut Vec<Self::Action>);
+    fn handle(&mut self, now: Instant, input: Self::Input, out: &mut Vec<Self::Action>);
 }
 
 /// One line of the JSONL event log.
@@ -103,9 +105,9 @@ impl From<std::io::Error> for ReplayError {
 /// actions with their time to `log`. `scratch` is a reusable buffer.
 pub fn run_timers<E: Engine>(
     engine: &mut E,
-    until: E::Instant,
+    until: Instant,
     scratch: &mut Vec<E::Action>,
-    log: &mut Vec<(E::Instant, E::Action)>,
+    log: &mut Vec<(Instant, E::Action)>,
 ) {
     while let Some(due) = engine.poll_timeout() {
         if due > until {
@@ -145,11 +147,11 @@ pub fn parse_log<I: DeserializeOwned>(events: impl BufRead) -> Result<Vec<LogLin
 }
 
 /// Replays parsed log lines on `engine`; returns every action with the time it was produced.
-pub fn replay_lines<E: Engine>(engine: &mut E, lines: &[LogLine<E::Input>]) -> Vec<(E::Instant, E::Action)> {
+pub fn replay_lines<E: Engine>(engine: &mut E, lines: &[LogLine<E::Input>]) -> Vec<(Instant, E::Action)> {
     let mut out = Vec::new();
     let mut scratch = Vec::new();
     for l in lines {
-        let now = E::Instant::from(l.t);
+        let now = Instant(l.t);
         run_timers(engine, now, &mut scratch, &mut out);
         if let Some(input) = &l.input {
             scratch.clear();
@@ -171,10 +173,10 @@ pub fn write_log<I: Serialize>(lines: &[LogLine<I>]) -> String {
 }
 
 /// Serialises timestamped actions as JSONL ([`ActionLine`]s).
-pub fn write_actions<T: Copy + Into<u64>, A: Serialize>(actions: &[(T, A)]) -> String {
+pub fn write_actions<A: Serialize>(actions: &[(Instant, A)]) -> String {
     let mut s = String::new();
     for (t, a) in actions {
-        s.push_str(&serde_json::to_string(&ActionLine { t: (*t).into(), action: a }).unwrap_or_default());
+        s.push_str(&serde_json::to_string(&ActionLine { t: t.0, action: a }).unwrap_or_default());
         s.push('\n');
     }
     s

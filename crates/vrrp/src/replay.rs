@@ -44,7 +44,6 @@ impl From<keepalived_eventlog::ReplayError> for ReplayError {
 }
 
 impl keepalived_eventlog::Engine for Router {
-    type Instant = Instant;
     type Input = Input;
     type Action = Action;
 
