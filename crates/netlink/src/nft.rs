@@ -723,38 +723,45 @@ impl Firewall {
     }
 
     /// Chain `in`, the `vips` set and the rules using it (the table exists
-    /// or is created earlier in the batch).
+    /// or is created earlier in the batch); IPv6 lets neighbour discovery
+    /// and link-local traffic through first.
     fn setup_vips(&mut self, b: &mut Batch, family: u8) {
         let t = self.table.clone();
         let fw = family_word(family);
         b.push(self.base_chain(family, "in", NF_INET_LOCAL_IN), format!("create chain {fw} {t} in"));
-        let addr_len: u32 = if family == NFPROTO_IPV4 { 4 } else { 16 };
-        if family == NFPROTO_IPV4 {
-            let id = self.next_set_id();
-            b.push(
-                set(&t, family, "vips", TYPE_IPADDR, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
-                format!("create set {fw} {t} vips"),
-            );
-            b.push(
-                self.rule(family, "in", &lookup_rule(false, addr_len, None, "vips", NF_DROP)),
-                format!("add rule {fw} {t} in"),
-            );
-            b.push(
-                self.rule(family, "out", &lookup_rule(true, addr_len, None, "vips", NF_DROP)),
-                format!("add rule {fw} {t} out"),
-            );
-            return;
-        }
-        for chain in ["in_link_local", "out_link_local"] {
-            let mut m = msg(NFT_MSG_NEWCHAIN, family, NLM_F_CREATE | NLM_F_ACK);
-            m.str(NFTA_CHAIN_TABLE, &t).str(NFTA_CHAIN_NAME, chain);
-            b.push(m, format!("create chain {fw} {t} {chain}"));
+        let v4 = family == NFPROTO_IPV4;
+        let addr_len: u32 = if v4 { 4 } else { 16 };
+        if !v4 {
+            for chain in ["in_link_local", "out_link_local"] {
+                let mut m = msg(NFT_MSG_NEWCHAIN, family, NLM_F_CREATE | NLM_F_ACK);
+                m.str(NFTA_CHAIN_TABLE, &t).str(NFTA_CHAIN_NAME, chain);
+                b.push(m, format!("create chain {fw} {t} {chain}"));
+            }
         }
         let id = self.next_set_id();
+        let addr_type = if v4 { TYPE_IPADDR } else { TYPE_IP6ADDR };
         b.push(
-            set(&t, family, "vips", TYPE_IP6ADDR, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
+            set(&t, family, "vips", addr_type, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
             format!("create set {fw} {t} vips"),
         );
+        if !v4 {
+            self.setup_neighbor_discovery(b, family);
+        }
+        b.push(
+            self.rule(family, "in", &lookup_rule(false, addr_len, None, "vips", NF_DROP)),
+            format!("add rule {fw} {t} in"),
+        );
+        b.push(
+            self.rule(family, "out", &lookup_rule(true, addr_len, None, "vips", NF_DROP)),
+            format!("add rule {fw} {t} out"),
+        );
+    }
+
+    /// IPv6: the `neighbor-discovery` set and, in `in` and `out`, the rules
+    /// accepting it and sending link-local traffic to its own chain.
+    fn setup_neighbor_discovery(&mut self, b: &mut Batch, family: u8) {
+        let t = self.table.clone();
+        let fw = family_word(family);
         let nd_id = self.next_set_id();
         b.push(
             set(
@@ -782,14 +789,6 @@ impl Firewall {
                 format!("add rule {fw} {t} {chain}"),
             );
         }
-        b.push(
-            self.rule(family, "in", &lookup_rule(false, addr_len, None, "vips", NF_DROP)),
-            format!("add rule {fw} {t} in"),
-        );
-        b.push(
-            self.rule(family, "out", &lookup_rule(true, addr_len, None, "vips", NF_DROP)),
-            format!("add rule {fw} {t} out"),
-        );
     }
 
     /// `vmac_map`, for IPv6 `vmac_set`, and their rules; the ids the sets
