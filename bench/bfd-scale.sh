@@ -24,21 +24,13 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-30}
 WARMUP=${WARMUP:-5}
 N=${SESSIONS:-100}
-[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
-command -v tcpdump >/dev/null || { echo "tcpdump is missing" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "python3 is missing" >&2; exit 1; }
-KA=/usr/sbin/keepalived
-[ -x "$KA" ] || { echo "$KA (keepalived 2.2.7) is missing" >&2; exit 1; }
-if [ -z "${OURS:-}" ]; then
-    cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }
-    OURS=${CARGO_TARGET_DIR:-$PWD/target}/release/keepalived
-fi
-LAB=
-d=$PWD
-while [ "$d" != / ]; do
-    d=$(dirname "$d")
-    [ -x "$d/shared/lab/lab.sh" ] && LAB=$d/shared/lab && break
-done
+. bench/lib.sh
+bench_root
+bench_tools tcpdump python3
+bench_ka
+bench_ours
+LAB=$(bench_find_up shared/lab/lab.sh)
+LAB=${LAB%/lab.sh}
 [ -n "$LAB" ] || { echo "shared/lab not found" >&2; exit 1; }
 tmp=${KEEP:-$(mktemp -d /tmp/bench-bfd-scale.XXXXXX)}
 mkdir -p "$tmp"

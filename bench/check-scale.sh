@@ -27,24 +27,15 @@
 # nothing; prints both implementations' figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HERE=$PWD
 DURATION=${DURATION:-30}
 STRACE=${STRACE:-}
 WARMUP=${WARMUP:-5}
 ONLY=${ONLY:-theirs ours}
-[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
-if [ -z "${OURS:-}" ]; then
-    cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }
-    OURS=${CARGO_TARGET_DIR:-$PWD/target}/release/keepalived
-fi
+. bench/lib.sh
+bench_root
+bench_ours
 VM=${IPVS_VM_SCRIPT:-}
-if [ -z "$VM" ]; then
-    d=$HERE
-    while [ "$d" != / ]; do
-        d=$(dirname "$d")
-        [ -x "$d/shared/ipvs-vm/run-in-vm.sh" ] && VM=$d/shared/ipvs-vm/run-in-vm.sh && break
-    done
-fi
+if [ -z "$VM" ]; then VM=$(bench_find_up shared/ipvs-vm/run-in-vm.sh); fi
 [ -n "$VM" ] || { echo "shared/ipvs-vm/run-in-vm.sh not found (set IPVS_VM_SCRIPT)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/bench-check-scale.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

@@ -21,28 +21,19 @@
 # figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HERE=$PWD
 N=${N:-2000}
 SSL_N=${SSL_N:-$N}
 DURATION=${DURATION:-30}
 WARMUP=${WARMUP:-5}
 ONLY=${ONLY:-theirs ours}
 SCENARIOS=${SCENARIOS:-http ssl}
-[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
+. bench/lib.sh
+bench_root
 command -v nginx >/dev/null || { echo "SKIP: nginx not installed (apt-get install nginx-light)" >&2; exit 0; }
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed" >&2; exit 0; }
-if [ -z "${OURS:-}" ]; then
-    cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }
-    OURS=${CARGO_TARGET_DIR:-$PWD/target}/release/keepalived
-fi
+bench_ours
 VM=${IPVS_VM_SCRIPT:-}
-if [ -z "$VM" ]; then
-    d=$HERE
-    while [ "$d" != / ]; do
-        d=$(dirname "$d")
-        [ -x "$d/shared/ipvs-vm/run-in-vm.sh" ] && VM=$d/shared/ipvs-vm/run-in-vm.sh && break
-    done
-fi
+if [ -z "$VM" ]; then VM=$(bench_find_up shared/ipvs-vm/run-in-vm.sh); fi
 [ -n "$VM" ] || { echo "shared/ipvs-vm/run-in-vm.sh not found (set IPVS_VM_SCRIPT)" >&2; exit 1; }
 tmp=$(mktemp -d /tmp/bench-http-scale.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT

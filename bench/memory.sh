@@ -48,29 +48,15 @@ NS_A=memb$$-a NS_B=memb$$-b
 tmp=$(mktemp -d /tmp/bench-memory.XXXXXX)
 daemons=()
 
-teardown() {   # our namespaces only
-    local ns p
-    for ns in "$NS_A" "$NS_B"; do
-        [ -e "/run/netns/$ns" ] || continue
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-        ip netns del "$ns"
-    done
-}
+teardown() { bench_netns_del "$NS_A" "$NS_B"; }   # our namespaces only
 stop_daemons() {   # the daemons we started, by pid
-    local p
-    for p in "${daemons[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${daemons[@]}"; do
-        for _ in $(seq 200); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
+    bench_stop_pids "${daemons[@]}"
     daemons=()
 }
 cleanup() {
     stop_daemons
     teardown
-    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp -r "$tmp"/. "$KEEP"/; fi
-    rm -rf "$tmp"
+    bench_drop_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -27,13 +27,9 @@ tmp=${KEEP:-$(mktemp -d /tmp/bench-netlink-overrun.XXXXXX)}
 mkdir -p "$tmp"
 P=bno$$
 cleanup() {
-    for t in ka rs; do
-        if [ -f "$tmp/$t/k.pid" ]; then kill "$(cat "$tmp/$t/k.pid")" 2>/dev/null || true; fi
-    done
+    bench_kill_runs
     jobs -p | xargs -r kill 2>/dev/null || true
-    sleep 1
-    for t in ka rs; do ip netns del "$P$t" 2>/dev/null || true; ip netns del "${P}${t}p" 2>/dev/null || true; done
-    if [ -z "${KEEP:-}" ]; then rm -rf "$tmp"; fi
+    bench_del_runs 1 p
 }
 trap cleanup EXIT
 

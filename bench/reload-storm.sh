@@ -32,12 +32,8 @@ tmp=${KEEP:-$(mktemp -d /tmp/bench-reload-storm.XXXXXX)}
 mkdir -p "$tmp"
 P=brs$$
 cleanup() {
-    for t in ka rs; do
-        if [ -f "$tmp/$t/k.pid" ]; then kill "$(cat "$tmp/$t/k.pid")" 2>/dev/null || true; fi
-    done
-    sleep 1
-    for t in ka rs; do ip netns del "$P$t" 2>/dev/null || true; ip netns del "${P}${t}c" 2>/dev/null || true; done
-    if [ -z "${KEEP:-}" ]; then rm -rf "$tmp"; fi
+    bench_kill_runs
+    bench_del_runs 1 c
 }
 trap cleanup EXIT
 

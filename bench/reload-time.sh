@@ -30,12 +30,8 @@ tmp=${KEEP:-$(mktemp -d /tmp/bench-reload-time.XXXXXX)}
 mkdir -p "$tmp"
 P=rlt$$
 cleanup() {
-    for t in ka rs; do
-        if [ -f "$tmp/$t/k.pid" ]; then kill "$(cat "$tmp/$t/k.pid")" 2>/dev/null || true; fi
-    done
-    sleep 2
-    for t in ka rs; do ip netns del "$P$t" 2>/dev/null || true; done
-    if [ -z "${KEEP:-}" ]; then rm -rf "$tmp"; fi
+    bench_kill_runs
+    bench_del_runs 2
 }
 trap cleanup EXIT
 if [ "${VMAC:-0}" = 1 ]; then

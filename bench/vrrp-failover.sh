@@ -29,12 +29,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HERE=$PWD
+. bench/lib.sh
 if [ -z "${LAB:-}" ]; then
-    d=$HERE
-    while [ "$d" != / ]; do
-        d=$(dirname "$d")
-        [ -x "$d/shared/lab/ka-failover.sh" ] && LAB=$d/shared/lab && break
-    done
+    LAB=$(bench_find_up shared/lab/ka-failover.sh)
+    LAB=${LAB%/ka-failover.sh}
 fi
 RUNS=${RUNS:-20}
 FAST_RUNS=${FAST_RUNS:-$RUNS}
@@ -43,13 +41,10 @@ SOAK=${SOAK:-600}
 FAILOVER=${FAILOVER:-1}
 FAST=${FAST:-1}
 export LAB_PREFIX=${LAB_PREFIX:-bvf-}
-[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
+bench_root
 [ -x "${LAB:-}/ka-failover.sh" ] || { echo "no lab at ${LAB:-../shared/lab} (set LAB)" >&2; exit 1; }
 
-if [ -z "${OURS:-}" ]; then
-    cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }
-    OURS=${CARGO_TARGET_DIR:-$PWD/target}/release/keepalived
-fi
+bench_ours
 theirs=$(command -v keepalived 2>/dev/null || echo /usr/sbin/keepalived)
 [ -x "$OURS" ] || { echo "no keepalived-rs binary at $OURS" >&2; exit 1; }
 [ -x "$theirs" ] || { echo "no keepalived 2.2.7 at $theirs" >&2; exit 1; }

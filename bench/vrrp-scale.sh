@@ -39,38 +39,21 @@ ONLY=${ONLY:-theirs ours}
 PEER=${PEER:-plain}
 P=${SCALE_PREFIX:-bvs-}
 M=${P}m R=${P}r
-[ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
-if [ -z "${OURS:-}" ]; then
-    cargo build --release --locked -p keepalived >/dev/null 2>&1 || { echo "cargo build failed" >&2; exit 1; }
-    OURS=${CARGO_TARGET_DIR:-$PWD/target}/release/keepalived
-fi
+. bench/lib.sh
+bench_root
+bench_ours
 theirs=$(command -v keepalived 2>/dev/null || echo /usr/sbin/keepalived)
 stats="python3 $HERE/bench/vrrp_stats.py"
 tmp=$(mktemp -d /tmp/bench-vrrp-scale.XXXXXX)
 daemon= bdaemon= capture=
 
-teardown() {   # our own namespaces only (leftovers of an aborted run included)
-    local ns p
-    for ns in "$M" "$R"; do
-        [ -e "/run/netns/$ns" ] || continue
-        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-        ip netns del "$ns"
-    done
-}
-stop_pid() {
-    [ -n "$1" ] || return 0
-    kill -TERM "$1" 2>/dev/null || true
-    for _ in $(seq 200); do kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-stop_daemon() { stop_pid "$bdaemon"; bdaemon=; stop_pid "$daemon"; daemon=; }
+teardown() { bench_netns_del "$M" "$R"; }   # our own namespaces only (leftovers of an aborted run included)
+stop_daemon() { bench_stop_pids "$bdaemon"; bdaemon=; bench_stop_pids "$daemon"; daemon=; }
 cleanup() {
     [ -n "$capture" ] && { kill -TERM "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true; }
     stop_daemon
     teardown
-    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp -r "$tmp"/. "$KEEP"/; fi
-    rm -rf "$tmp"
+    bench_drop_tmp
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -118,6 +118,31 @@ impl AlertSender {
         Ok(AlertSender { tx: Some(tx), shared, thread: Some(thread) })
     }
 
+    /// The sender after a configuration is (re)loaded, as the VRRP and checker children keep it:
+    /// `previous` carries on with the new settings, or is shut down (1 s to deliver what is
+    /// queued) when mail is no longer configured; without one, a sender is started if mail is
+    /// configured. A sender that cannot start is logged and left out: alerts are then not sent.
+    pub fn carry_over(previous: Option<AlertSender>, settings: Option<AlertSettings>) -> Option<AlertSender> {
+        match (previous, settings) {
+            (Some(a), Some(s)) => {
+                a.update_settings(s);
+                Some(a)
+            }
+            (Some(a), None) => {
+                a.shutdown(Duration::from_secs(1));
+                None
+            }
+            (None, Some(s)) => match AlertSender::start(s) {
+                Ok(a) => Some(a),
+                Err(e) => {
+                    tracing::error!("Unable to start the SMTP alert sender: {e}");
+                    None
+                }
+            },
+            (None, None) => None,
+        }
+    }
+
     /// Queue an alert; never blocks. A full queue drops the alert (counted,
     /// and logged at most once per [`DROP_LOG_INTERVAL`]).
     pub fn send(&self, alert: Alert) -> Result<(), SendError> {

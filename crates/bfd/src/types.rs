@@ -3,20 +3,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 
-/// A point in virtual time: microseconds since an arbitrary epoch chosen by the shell.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Instant(pub u64);
-
-impl Instant {
-    /// `self + us`, saturating.
-    pub const fn add_us(self, us: u64) -> Instant {
-        Instant(self.0.saturating_add(us))
-    }
-    /// Microseconds from `earlier` to `self` (0 when `earlier` is later).
-    pub const fn since(self, earlier: Instant) -> u64 {
-        self.0.saturating_sub(earlier.0)
-    }
-}
+/// A point in virtual time (shared by the engines and their event logs).
+pub use keepalived_eventlog::Instant;
 
 /// A session: its index in [`crate::EngineConfig::sessions`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -25,6 +25,7 @@ use crate::nla::MsgBuilder;
 use crate::vmac::{check_name, ifinfomsg, ipv6_conf, link_by_name, request, up_message, write_sysctl};
 use crate::vmac::{Vmac, VmacError};
 use crate::{AddrOptions, NetlinkError, RTM_NEWLINK};
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use std::io;
 use std::net::IpAddr;
 
@@ -38,7 +39,7 @@ const IFLA_INFO_DATA: u16 = 2;
 const IFLA_IPVLAN_MODE: u16 = 1;
 const IFLA_IPVLAN_FLAGS: u16 = 2;
 const IPVLAN_MODE_L2: u16 = 0;
-use crate::vmac::{AF_UNSPEC, ENODEV, IFF_UP, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
+use crate::vmac::{AF_UNSPEC, ENODEV, IFF_UP};
 
 /// `IPVLAN_F_PRIVATE`, `IPVLAN_F_VEPA` (linux/if_link.h); bridge is 0.
 pub const IPVLAN_F_PRIVATE: u16 = 1;

@@ -557,9 +557,17 @@ fn keepalived_text(e: NetlinkError) -> NetlinkError {
 /// keepalived 2.2.7's words for an IPVS errno, by operation.
 fn ipvs_strerror(action: &str, errno: i32) -> Option<&'static str> {
     let service_op = action.starts_with("add IPVS service") || action.starts_with("change IPVS service");
+    match errno {
+        ENOENT if service_op => Some("Scheduler or persistence engine not found"),
+        ENOENT if action.contains("real server") => Some("No such destination"),
+        _ => strerror_any_command(errno),
+    }
+}
+
+/// libipvs.c `ipvs_strerror`'s words that do not depend on the command (the
+/// service commands here, the sync daemon's in the checker child).
+pub fn strerror_any_command(errno: i32) -> Option<&'static str> {
     Some(match errno {
-        ENOENT if service_op => "Scheduler or persistence engine not found",
-        ENOENT if action.contains("real server") => "No such destination",
         ESRCH => "No such service",
         1 => "Permission denied (you must be root)",
         22 => "Invalid operation.  Possibly wrong module version, address not unicast, ...",

@@ -189,18 +189,7 @@ impl fmt::Display for NetlinkError {
 
 impl std::error::Error for NetlinkError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            NetlinkError::Socket(e)
-            | NetlinkError::Send { source: e, .. }
-            | NetlinkError::Receive { source: e, .. }
-            | NetlinkError::Kernel { source: e, .. }
-            | NetlinkError::Change { source: e, .. }
-            | NetlinkError::AlreadyExists { source: e, .. }
-            | NetlinkError::NotFound { source: e, .. }
-            | NetlinkError::Monitor(e)
-            | NetlinkError::IpvsUnavailable(e) => Some(e),
-            _ => None,
-        }
+        self.io_error().map(|e| e as _)
     }
 }
 
@@ -216,6 +205,11 @@ fn strerror(e: &io::Error) -> String {
 impl NetlinkError {
     /// The errno the kernel (or the socket) answered, if any.
     pub fn errno(&self) -> Option<i32> {
+        self.io_error().and_then(io::Error::raw_os_error)
+    }
+
+    /// The I/O error underneath, for the variants that carry one.
+    fn io_error(&self) -> Option<&io::Error> {
         match self {
             NetlinkError::Socket(e)
             | NetlinkError::Send { source: e, .. }
@@ -225,7 +219,7 @@ impl NetlinkError {
             | NetlinkError::AlreadyExists { source: e, .. }
             | NetlinkError::NotFound { source: e, .. }
             | NetlinkError::Monitor(e)
-            | NetlinkError::IpvsUnavailable(e) => e.raw_os_error(),
+            | NetlinkError::IpvsUnavailable(e) => Some(e),
             _ => None,
         }
     }

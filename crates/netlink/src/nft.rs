@@ -71,6 +71,7 @@
 use crate::nla::{MsgBuilder, NLA_F_NESTED};
 use crate::transport::{Answer, Transport};
 use crate::NetlinkError;
+use netlink_packet_core::{NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
@@ -95,13 +96,6 @@ const NFT_MSG_NEWRULE: u16 = 6;
 const NFT_MSG_NEWSET: u16 = 9;
 const NFT_MSG_NEWSETELEM: u16 = 12;
 const NFT_MSG_DELSETELEM: u16 = 14;
-
-// linux/netlink.h flags.
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_ACK: u16 = 4;
-const NLM_F_EXCL: u16 = 0x200;
-const NLM_F_CREATE: u16 = 0x400;
-const NLM_F_APPEND: u16 = 0x800;
 
 const NFPROTO_IPV4: u8 = 2;
 const NFPROTO_IPV6: u8 = 10;
@@ -729,38 +723,45 @@ impl Firewall {
     }
 
     /// Chain `in`, the `vips` set and the rules using it (the table exists
-    /// or is created earlier in the batch).
+    /// or is created earlier in the batch); IPv6 lets neighbour discovery
+    /// and link-local traffic through first.
     fn setup_vips(&mut self, b: &mut Batch, family: u8) {
         let t = self.table.clone();
         let fw = family_word(family);
         b.push(self.base_chain(family, "in", NF_INET_LOCAL_IN), format!("create chain {fw} {t} in"));
-        let addr_len: u32 = if family == NFPROTO_IPV4 { 4 } else { 16 };
-        if family == NFPROTO_IPV4 {
-            let id = self.next_set_id();
-            b.push(
-                set(&t, family, "vips", TYPE_IPADDR, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
-                format!("create set {fw} {t} vips"),
-            );
-            b.push(
-                self.rule(family, "in", &lookup_rule(false, addr_len, None, "vips", NF_DROP)),
-                format!("add rule {fw} {t} in"),
-            );
-            b.push(
-                self.rule(family, "out", &lookup_rule(true, addr_len, None, "vips", NF_DROP)),
-                format!("add rule {fw} {t} out"),
-            );
-            return;
-        }
-        for chain in ["in_link_local", "out_link_local"] {
-            let mut m = msg(NFT_MSG_NEWCHAIN, family, NLM_F_CREATE | NLM_F_ACK);
-            m.str(NFTA_CHAIN_TABLE, &t).str(NFTA_CHAIN_NAME, chain);
-            b.push(m, format!("create chain {fw} {t} {chain}"));
+        let v4 = family == NFPROTO_IPV4;
+        let addr_len: u32 = if v4 { 4 } else { 16 };
+        if !v4 {
+            for chain in ["in_link_local", "out_link_local"] {
+                let mut m = msg(NFT_MSG_NEWCHAIN, family, NLM_F_CREATE | NLM_F_ACK);
+                m.str(NFTA_CHAIN_TABLE, &t).str(NFTA_CHAIN_NAME, chain);
+                b.push(m, format!("create chain {fw} {t} {chain}"));
+            }
         }
         let id = self.next_set_id();
+        let addr_type = if v4 { TYPE_IPADDR } else { TYPE_IP6ADDR };
         b.push(
-            set(&t, family, "vips", TYPE_IP6ADDR, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
+            set(&t, family, "vips", addr_type, addr_len, 0, id, None, &UDATA_BYTEORDER_BIG),
             format!("create set {fw} {t} vips"),
         );
+        if !v4 {
+            self.setup_neighbor_discovery(b, family);
+        }
+        b.push(
+            self.rule(family, "in", &lookup_rule(false, addr_len, None, "vips", NF_DROP)),
+            format!("add rule {fw} {t} in"),
+        );
+        b.push(
+            self.rule(family, "out", &lookup_rule(true, addr_len, None, "vips", NF_DROP)),
+            format!("add rule {fw} {t} out"),
+        );
+    }
+
+    /// IPv6: the `neighbor-discovery` set and, in `in` and `out`, the rules
+    /// accepting it and sending link-local traffic to its own chain.
+    fn setup_neighbor_discovery(&mut self, b: &mut Batch, family: u8) {
+        let t = self.table.clone();
+        let fw = family_word(family);
         let nd_id = self.next_set_id();
         b.push(
             set(
@@ -788,14 +789,6 @@ impl Firewall {
                 format!("add rule {fw} {t} {chain}"),
             );
         }
-        b.push(
-            self.rule(family, "in", &lookup_rule(false, addr_len, None, "vips", NF_DROP)),
-            format!("add rule {fw} {t} in"),
-        );
-        b.push(
-            self.rule(family, "out", &lookup_rule(true, addr_len, None, "vips", NF_DROP)),
-            format!("add rule {fw} {t} out"),
-        );
     }
 
     /// `vmac_map`, for IPv6 `vmac_set`, and their rules; the ids the sets

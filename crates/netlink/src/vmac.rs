@@ -27,6 +27,7 @@
 use crate::nla::MsgBuilder;
 use crate::transport::{error_code, Expect, Transport};
 use crate::{raw, NetlinkError, RTM_DELLINK, RTM_NEWLINK};
+use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_sys::protocols::NETLINK_ROUTE;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -67,11 +68,6 @@ const DEVCONF_ARPFILTER: u16 = 13;
 const DEVCONF_ARP_IGNORE: u16 = 19;
 const DEVCONF_PROMOTE_SECONDARIES: u16 = 20;
 const DEVCONF_ACCEPT_LOCAL: u16 = 23;
-
-pub(crate) const NLM_F_ACK: u16 = 4;
-pub(crate) const NLM_F_REQUEST: u16 = 1;
-pub(crate) const NLM_F_EXCL: u16 = 0x200;
-pub(crate) const NLM_F_CREATE: u16 = 0x400;
 
 /// The VRRP virtual MAC address (RFC 5798 §7.3): 00:00:5e:00:01:VRID for
 /// IPv4, 00:00:5e:00:02:VRID for IPv6.

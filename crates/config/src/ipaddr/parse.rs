@@ -603,368 +603,503 @@ fn lockable<'a>(ctx: &mut Ctx, args: &Args<'a>, i: &mut usize) -> Res<(bool, &'a
     }
 }
 
+/// What one keyword of a route or rule line asks of the loop over the line's words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Go on with the next word.
+    Next,
+    /// Stop reading words; what was read so far is checked as a whole.
+    End,
+    /// The line is dropped (the reason has been logged).
+    Drop,
+    /// Not a keyword of this group.
+    NotMine,
+}
+
+/// Logs an error and drops the line being read.
+macro_rules! drop_line {
+    ($ctx:expr, $($t:tt)*) => {{
+        $ctx.error(format!($($t)*));
+        return Ok(Step::Drop);
+    }};
+}
+
+/// An unsigned value of at most `max`, else the line is dropped (`get_uint` has logged why).
+macro_rules! uint_or_drop {
+    ($ctx:expr, $s:expr, $max:expr, $msg:expr) => {
+        match get_uint($ctx, $s, $max, $msg) {
+            Some(v) => v,
+            None => return Ok(Step::Drop),
+        }
+    };
+}
+
+/// `track_group NAME` of a route or rule: a second one ends the line, an unknown one is ignored.
+fn track_group_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, track_group: &mut Option<String>) -> Res<Step> {
+    *i += 1;
+    let w = ctx.req(args, *i)?;
+    if track_group.is_some() {
+        ctx.error(format!("track_group {w} is a duplicate"));
+        return Ok(Step::End);
+    }
+    if track_group_known(ctx, w) {
+        *track_group = Some(w.to_string());
+    } else {
+        ctx.error(format!("track_group {w} not found"));
+    }
+    Ok(Step::Next)
+}
+
+/// `inet`/`inet6` of a route or rule (`what`): sets the family if it has none; false (logged)
+/// if it has the other one.
+fn family_word(ctx: &mut Ctx, fam: &mut Option<Family>, word: &str, what: &str) -> bool {
+    let f = if word == "inet6" { Family::Inet6 } else { Family::Inet };
+    match *fam {
+        None => *fam = Some(f),
+        Some(g) if g != f => {
+            let other = if f == Family::Inet6 { "IPv4" } else { "IPv6" };
+            ctx.error(format!("{word} specified for {other} {what}"));
+            return false;
+        }
+        _ => {}
+    }
+    true
+}
+
 fn route_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Option<Route>> {
     let mut b = RouteBuild { fam: None, dst: None, from: None, r: new_route(args.origin()) };
-    let n = args.len();
     let mut i = 0;
     let mut do_nexthop = false;
     let mut dest = "";
-    macro_rules! bail {
-        ($($t:tt)*) => {{
-            ctx.error(format!($($t)*));
-            return Ok(None);
-        }};
-    }
-    macro_rules! uint {
-        ($s:expr, $max:expr, $msg:expr) => {
-            match get_uint(ctx, $s, $max, $msg) {
-                Some(v) => v,
-                None => return Ok(None),
-            }
-        };
-    }
-    while i < n {
-        let s = args.word(i);
-        match s {
-            "inet6" | "inet" => {
-                let f = if s == "inet6" { Family::Inet6 } else { Family::Inet };
-                match b.fam {
-                    None => b.fam = Some(f),
-                    Some(g) if g != f => {
-                        if f == Family::Inet6 {
-                            bail!("inet6 specified for IPv4 route")
-                        } else {
-                            bail!("inet specified for IPv6 route")
-                        }
-                    }
-                    _ => {}
-                }
-                // keepalived steps here and again at the end of the loop,
-                // so the word after inet/inet6 is skipped.
-                i += 1;
-            }
-            "src" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                let Some((a, _)) = parse_ip(ctx, w, false) else { bail!("invalid route src address {w}") };
-                let f = Family::of(&a);
-                match b.fam {
-                    None => b.fam = Some(f),
-                    Some(g) if g != f => bail!("Cannot mix IPv4 and IPv6 addresses for route"),
-                    _ => {}
-                }
-                b.r.pref_src = Some(a);
-            }
-            "as" => {
-                i += 1;
-                if ctx.req(args, i)? == "to" {
-                    i += 1;
-                }
-                ctx.error("\"as to\" for MPLS only - ignoring");
-            }
-            "via" | "gw" => {
-                if s == "gw" {
-                    ctx.error("\"gw\" for routes is deprecated. Please use \"via\"");
-                }
-                i += 1;
-                let mut w = ctx.req(args, i)?;
-                let family = if w == "inet" || w == "inet6" {
-                    let f = if w == "inet" { Family::Inet } else { Family::Inet6 };
-                    i += 1;
-                    w = ctx.req(args, i)?;
-                    Some(f)
-                } else {
-                    b.fam
-                };
-                if b.fam.is_none() {
-                    b.fam = family;
-                } else if b.fam != family {
-                    bail!("Cannot mix IPv4 and IPv6 addresses for route");
-                }
-                let Some((a, _)) = parse_ip(ctx, w, false) else { bail!("invalid route via address {}", args.word(i)) };
-                let f = Family::of(&a);
-                match b.fam {
-                    None => b.fam = Some(f),
-                    Some(g) if g != f => bail!("Cannot mix IPv4 and IPv6 addresses for route"),
-                    _ => {}
-                }
-                b.r.via = Some(a);
-            }
-            "from" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                let Some(p) = parse_route_addr(ctx, w) else { bail!("invalid route from address {w}") };
-                if p.fam != Some(Family::Inet6) {
-                    bail!("route from address only supported with IPv6 ({w})");
-                }
-                match b.fam {
-                    None => b.fam = p.fam,
-                    Some(g) if Some(g) != p.fam => {
-                        bail!("Cannot mix IPv4 and IPv6 addresses for route")
-                    }
-                    _ => {}
-                }
-                b.from = Some(p);
-            }
-            "tos" | "dsfield" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match rttables::dsfield(w) {
-                    Some(v) => b.r.tos = Some(v),
-                    None => bail!("TOS value {w} is invalid"),
-                }
-            }
-            "table" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match rttables::table(w) {
-                    Some(v) => b.r.table = v,
-                    None => bail!("Routing table {w} not found for route"),
-                }
-            }
-            "protocol" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match rttables::proto(w) {
-                    Some(v) => b.r.protocol = Some(v),
-                    None => bail!("Protocol {w} not found or invalid for route"),
-                }
-            }
-            "scope" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match rttables::scope(w) {
-                    Some(v) => b.r.scope = Some(v),
-                    None => bail!("Scope {w} not found or invalid for route"),
-                }
-            }
-            "metric" | "priority" | "preference" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                b.r.metric = Some(uint!(w, u32::MAX, "Invalid metric %s specified for route"));
-            }
-            "dev" | "oif" => {
-                i += 1;
-                b.r.dev = Some(ctx.req(args, i)?.to_string());
-            }
-            "onlink" => b.r.onlink = true,
-            "encap" => {
-                b.r.encap = parse_encap(ctx, args, &mut i)?;
-            }
-            "expires" => {
-                i += 1;
-                if b.fam == Some(Family::Inet) {
-                    bail!("expires is only valid for IPv6");
-                }
-                b.fam = Some(Family::Inet6);
-                let w = ctx.req(args, i)?;
-                b.r.expires = Some(uint!(w, u32::MAX, "Invalid expires time %s specified for route"));
-            }
-            "mtu" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.mtu = Some(Metric { value: uint!(w, u32::MAX, "Invalid MTU %s specified for route"), lock });
-            }
-            "hoplimit" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                b.r.hoplimit = Some(uint!(w, 255, "Invalid hoplimit %s specified for route") as u8);
-            }
-            "advmss" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.advmss = Some(Metric { value: uint!(w, u32::MAX, "Invalid advmss %s specified for route"), lock });
-            }
-            "rtt" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                match get_time_rtt(ctx, w, 8) {
-                    Some(v) => b.r.rtt = Some(Metric { value: v, lock }),
-                    None => bail!("Invalid rtt {w} for route"),
-                }
-            }
-            "rttvar" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                match get_time_rtt(ctx, w, 4) {
-                    Some(v) => b.r.rttvar = Some(Metric { value: v, lock }),
-                    None => bail!("Invalid rttvar {w} for route"),
-                }
-            }
-            "reordering" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.reordering =
-                    Some(Metric { value: uint!(w, u32::MAX, "Invalid reordering value %s specified for route"), lock });
-            }
-            "window" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                b.r.window = Some(uint!(w, u32::MAX, "Invalid window value %s specified for route"));
-            }
-            "cwnd" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.cwnd =
-                    Some(Metric { value: uint!(w, u32::MAX, "Invalid cwnd value %s specified for route"), lock });
-            }
-            "ssthresh" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                b.r.ssthresh =
-                    Some(Metric { value: uint!(w, u32::MAX, "Invalid ssthresh value %s specified for route"), lock });
-            }
-            "realms" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                let Some(v) = rttables::realms(w) else { bail!("Invalid realms {w} for route") };
-                if b.fam == Some(Family::Inet6) {
-                    bail!("realms are only valid for IPv4");
-                }
-                b.fam = Some(Family::Inet);
-                b.r.realms = Some(v);
-            }
-            "rto_min" => {
-                let (lock, w) = lockable(ctx, args, &mut i)?;
-                match get_time_rtt(ctx, w, 1) {
-                    Some(v) => b.r.rto_min = Some(Metric { value: v, lock }),
-                    None => bail!("Invalid rto_min value {w} specified for route"),
-                }
-            }
-            "initcwnd" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                b.r.initcwnd = Some(uint!(w, u32::MAX, "Invalid initcwnd value %s specified for route"));
-            }
-            "initrwnd" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                b.r.initrwnd = Some(uint!(w, u32::MAX, "Invalid initrwnd value %s specified for route"));
-            }
-            "features" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                if w == "ecn" {
-                    b.r.features_ecn = true;
-                } else {
-                    ctx.error(format!("feature {w} not supported"));
-                }
-            }
-            "quickack" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                b.r.quickack = Some(uint!(w, 1, "Invalid quickack value %s specified for route") != 0);
-            }
-            "congctl" => {
-                i += 1;
-                let mut w = ctx.req(args, i)?;
-                if w == "lock" {
-                    b.r.congctl_lock = true;
-                    i += 1;
-                    w = ctx.req(args, i)?;
-                }
-                b.r.congctl = Some(w.to_string());
-            }
-            "pref" => {
-                i += 1;
-                if b.fam == Some(Family::Inet) {
-                    bail!("pref is only valid for IPv6");
-                }
-                b.fam = Some(Family::Inet6);
-                let w = ctx.req(args, i)?;
-                b.r.pref = Some(match w {
-                    "low" => 3,
-                    "medium" => 0,
-                    "high" => 1,
-                    _ => uint!(w, 255, "Invalid pref value %s specified for route") as u8,
-                });
-            }
-            "ttl-propagate" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match w {
-                    "enabled" => b.r.ttl_propagate = Some(true),
-                    "disabled" => b.r.ttl_propagate = Some(false),
-                    _ => {
-                        ctx.error(format!("ttl-propagate value {w} not recognised"));
-                        // keepalived still marks it as set (to 0).
-                        b.r.ttl_propagate = Some(b.r.ttl_propagate.unwrap_or(false));
-                    }
-                }
-            }
-            "fastopen_no_cookie" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                b.r.fastopen_no_cookie =
-                    Some(uint!(w, 1, "Invalid fastopen_no_cookie value %s specified for route") != 0);
-            }
-            "add" => b.r.mode = RouteMode::Add,
-            "prepend" => b.r.mode = RouteMode::Prepend,
-            "append" => b.r.mode = RouteMode::Append,
-            "or" => {
-                ctx.error("\"or\" for routes is deprecated. Please use \"nexthop\"");
-                if !b.r.nexthops.is_empty() {
-                    ctx.error("\"or\" route already specified - ignoring subsequent");
-                    i += 2;
-                    continue;
-                }
-                let first = Nexthop { via: b.r.via.take(), ..Default::default() };
-                b.r.nexthops.push(first);
-                i += 1;
-                let w = ctx.req(args, i)?;
-                let Some((a, _)) = parse_ip(ctx, w, false) else { bail!("Invalid \"or\" address {w}") };
-                b.r.nexthops.push(Nexthop { via: Some(a), ..Default::default() });
-            }
+    while i < args.len() {
+        let step = match args.word(i) {
             "nexthop" => {
                 if !b.r.nexthops.is_empty() {
                     ctx.error("Cannot specify nexthops with \"or\" route");
                 } else {
                     do_nexthop = true;
                 }
-                break;
+                Step::End
             }
-            "no_track" => b.r.no_track = true,
-            "track_group" if allow_track_group => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                if b.r.track_group.is_some() {
-                    ctx.error(format!("track_group {w} is a duplicate"));
-                    break;
-                }
-                if track_group_known(ctx, w) {
-                    b.r.track_group = Some(w.to_string());
-                } else {
-                    ctx.error(format!("track_group {w} not found"));
-                }
+            "track_group" if allow_track_group => track_group_word(ctx, args, &mut i, &mut b.r.track_group)?,
+            _ => route_keyword(ctx, args, &mut i, &mut b, &mut dest)?,
+        };
+        match step {
+            Step::Drop => return Ok(None),
+            Step::End => break,
+            Step::Next | Step::NotMine => i += 1,
+        }
+    }
+    finish_route(ctx, args, i, b, do_nexthop, dest)
+}
+
+/// A group of route keywords: reads the one at `args.word(*i)`, leaving `*i` on its last word.
+type RouteGroup = fn(&mut Ctx, &Args<'_>, &mut usize, &mut RouteBuild) -> Res<Step>;
+
+/// One word of a route line other than `nexthop` and `track_group`: a keyword, else the destination.
+fn route_keyword<'a>(
+    ctx: &mut Ctx,
+    args: &Args<'a>,
+    i: &mut usize,
+    b: &mut RouteBuild,
+    dest: &mut &'a str,
+) -> Res<Step> {
+    const GROUPS: [RouteGroup; 5] =
+        [route_address_word, route_setting_word, route_metric_word, route_tcp_word, route_option_word];
+    for group in GROUPS {
+        let step = group(ctx, args, i, b)?;
+        if step != Step::NotMine {
+            return Ok(step);
+        }
+    }
+    route_destination(ctx, args, i, b, dest)
+}
+
+/// The family and address keywords: `inet`/`inet6`, `src`, `via`/`gw`, `from`, `as`.
+fn route_address_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RouteBuild) -> Res<Step> {
+    let s = args.word(*i);
+    match s {
+        "inet6" | "inet" => {
+            if !family_word(ctx, &mut b.fam, s, "route") {
+                return Ok(Step::Drop);
             }
-            "vrf" => {
-                i += 1;
-                b.r.vrf = Some(ctx.req(args, i)?.to_string());
+            // keepalived steps here and again at the end of the loop,
+            // so the word after inet/inet6 is skipped.
+            *i += 1;
+        }
+        "src" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            let Some((a, _)) = parse_ip(ctx, w, false) else { drop_line!(ctx, "invalid route src address {w}") };
+            if !route_family_fits(b, Family::of(&a)) {
+                drop_line!(ctx, "Cannot mix IPv4 and IPv6 addresses for route");
             }
-            _ => {
-                if s == "to" {
-                    i += 1;
+            b.r.pref_src = Some(a);
+        }
+        "as" => {
+            *i += 1;
+            if ctx.req(args, *i)? == "to" {
+                *i += 1;
+            }
+            ctx.error("\"as to\" for MPLS only - ignoring");
+        }
+        "via" | "gw" => return route_via(ctx, args, i, b),
+        "from" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            let Some(p) = parse_route_addr(ctx, w) else { drop_line!(ctx, "invalid route from address {w}") };
+            if p.fam != Some(Family::Inet6) {
+                drop_line!(ctx, "route from address only supported with IPv6 ({w})");
+            }
+            match b.fam {
+                None => b.fam = p.fam,
+                Some(g) if Some(g) != p.fam => {
+                    drop_line!(ctx, "Cannot mix IPv4 and IPv6 addresses for route")
                 }
-                // keepalived looks up the type of the word it started
-                // with (so `to blackhole X` takes `blackhole` as the
-                // destination).
-                if let Some(t) = rttables::rtntype(s) {
-                    b.r.route_type = Some(RouteType::from_rtn(t));
-                    i += 1;
-                }
-                dest = ctx.req(args, i)?;
-                let Some(p) = parse_route_addr(ctx, dest) else { bail!("unknown route keyword {dest}") };
-                if b.fam.is_none() {
-                    b.fam = p.fam;
-                } else if b.fam != p.fam {
-                    bail!("Cannot mix IPv4 and IPv6 addresses for route ({dest})");
-                }
-                b.dst = Some(p);
+                _ => {}
+            }
+            b.from = Some(p);
+        }
+        _ => return Ok(Step::NotMine),
+    }
+    Ok(Step::Next)
+}
+
+/// Sets the route's family to `f` if it has none yet; false if it has the other one.
+fn route_family_fits(b: &mut RouteBuild, f: Family) -> bool {
+    match b.fam {
+        None => b.fam = Some(f),
+        Some(g) if g != f => return false,
+        _ => {}
+    }
+    true
+}
+
+/// `via|gw [inet|inet6] ADDRESS`.
+fn route_via(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RouteBuild) -> Res<Step> {
+    if args.word(*i) == "gw" {
+        ctx.error("\"gw\" for routes is deprecated. Please use \"via\"");
+    }
+    *i += 1;
+    let mut w = ctx.req(args, *i)?;
+    let family = if w == "inet" || w == "inet6" {
+        let f = if w == "inet" { Family::Inet } else { Family::Inet6 };
+        *i += 1;
+        w = ctx.req(args, *i)?;
+        Some(f)
+    } else {
+        b.fam
+    };
+    if b.fam.is_none() {
+        b.fam = family;
+    } else if b.fam != family {
+        drop_line!(ctx, "Cannot mix IPv4 and IPv6 addresses for route");
+    }
+    let Some((a, _)) = parse_ip(ctx, w, false) else { drop_line!(ctx, "invalid route via address {}", args.word(*i)) };
+    if !route_family_fits(b, Family::of(&a)) {
+        drop_line!(ctx, "Cannot mix IPv4 and IPv6 addresses for route");
+    }
+    b.r.via = Some(a);
+    Ok(Step::Next)
+}
+
+/// Where and how the route is installed: `tos`, `table`, `protocol`, `scope`, `metric`, `dev`,
+/// `onlink`, `encap`, `add`/`prepend`/`append`, `or`, `no_track`, `vrf`.
+fn route_setting_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RouteBuild) -> Res<Step> {
+    match args.word(*i) {
+        "tos" | "dsfield" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match rttables::dsfield(w) {
+                Some(v) => b.r.tos = Some(v),
+                None => drop_line!(ctx, "TOS value {w} is invalid"),
             }
         }
-        i += 1;
+        "table" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match rttables::table(w) {
+                Some(v) => b.r.table = v,
+                None => drop_line!(ctx, "Routing table {w} not found for route"),
+            }
+        }
+        "protocol" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match rttables::proto(w) {
+                Some(v) => b.r.protocol = Some(v),
+                None => drop_line!(ctx, "Protocol {w} not found or invalid for route"),
+            }
+        }
+        "scope" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match rttables::scope(w) {
+                Some(v) => b.r.scope = Some(v),
+                None => drop_line!(ctx, "Scope {w} not found or invalid for route"),
+            }
+        }
+        "metric" | "priority" | "preference" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            b.r.metric = Some(uint_or_drop!(ctx, w, u32::MAX, "Invalid metric %s specified for route"));
+        }
+        "dev" | "oif" => {
+            *i += 1;
+            b.r.dev = Some(ctx.req(args, *i)?.to_string());
+        }
+        "onlink" => b.r.onlink = true,
+        "encap" => b.r.encap = parse_encap(ctx, args, i)?,
+        "add" => b.r.mode = RouteMode::Add,
+        "prepend" => b.r.mode = RouteMode::Prepend,
+        "append" => b.r.mode = RouteMode::Append,
+        "or" => return route_or(ctx, args, i, b),
+        "no_track" => b.r.no_track = true,
+        "vrf" => {
+            *i += 1;
+            b.r.vrf = Some(ctx.req(args, *i)?.to_string());
+        }
+        _ => return Ok(Step::NotMine),
     }
+    Ok(Step::Next)
+}
 
+/// The deprecated `or ADDRESS`: the route's `via` and ADDRESS become two nexthops.
+fn route_or(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RouteBuild) -> Res<Step> {
+    ctx.error("\"or\" for routes is deprecated. Please use \"nexthop\"");
+    if !b.r.nexthops.is_empty() {
+        ctx.error("\"or\" route already specified - ignoring subsequent");
+        // Skips the address too (keepalived steps over both words).
+        *i += 1;
+        return Ok(Step::Next);
+    }
+    let first = Nexthop { via: b.r.via.take(), ..Default::default() };
+    b.r.nexthops.push(first);
+    *i += 1;
+    let w = ctx.req(args, *i)?;
+    let Some((a, _)) = parse_ip(ctx, w, false) else { drop_line!(ctx, "Invalid \"or\" address {w}") };
+    b.r.nexthops.push(Nexthop { via: Some(a), ..Default::default() });
+    Ok(Step::Next)
+}
+
+/// The metrics that take `[lock] VALUE`: `mtu`, `advmss`, `rtt`, `rttvar`, `reordering`, `cwnd`,
+/// `ssthresh`, `rto_min`.
+fn route_metric_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RouteBuild) -> Res<Step> {
+    match args.word(*i) {
+        "mtu" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            b.r.mtu =
+                Some(Metric { value: uint_or_drop!(ctx, w, u32::MAX, "Invalid MTU %s specified for route"), lock });
+        }
+        "advmss" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            let value = uint_or_drop!(ctx, w, u32::MAX, "Invalid advmss %s specified for route");
+            b.r.advmss = Some(Metric { value, lock });
+        }
+        "rtt" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            match get_time_rtt(ctx, w, 8) {
+                Some(v) => b.r.rtt = Some(Metric { value: v, lock }),
+                None => drop_line!(ctx, "Invalid rtt {w} for route"),
+            }
+        }
+        "rttvar" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            match get_time_rtt(ctx, w, 4) {
+                Some(v) => b.r.rttvar = Some(Metric { value: v, lock }),
+                None => drop_line!(ctx, "Invalid rttvar {w} for route"),
+            }
+        }
+        "reordering" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            let value = uint_or_drop!(ctx, w, u32::MAX, "Invalid reordering value %s specified for route");
+            b.r.reordering = Some(Metric { value, lock });
+        }
+        "cwnd" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            let value = uint_or_drop!(ctx, w, u32::MAX, "Invalid cwnd value %s specified for route");
+            b.r.cwnd = Some(Metric { value, lock });
+        }
+        "ssthresh" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            let value = uint_or_drop!(ctx, w, u32::MAX, "Invalid ssthresh value %s specified for route");
+            b.r.ssthresh = Some(Metric { value, lock });
+        }
+        "rto_min" => {
+            let (lock, w) = lockable(ctx, args, i)?;
+            match get_time_rtt(ctx, w, 1) {
+                Some(v) => b.r.rto_min = Some(Metric { value: v, lock }),
+                None => drop_line!(ctx, "Invalid rto_min value {w} specified for route"),
+            }
+        }
+        _ => return Ok(Step::NotMine),
+    }
+    Ok(Step::Next)
+}
+
+/// The TCP options without `lock`: `window`, `initcwnd`, `initrwnd`, `features`, `quickack`,
+/// `congctl`, `fastopen_no_cookie`.
+fn route_tcp_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RouteBuild) -> Res<Step> {
+    match args.word(*i) {
+        "window" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            b.r.window = Some(uint_or_drop!(ctx, w, u32::MAX, "Invalid window value %s specified for route"));
+        }
+        "initcwnd" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            b.r.initcwnd = Some(uint_or_drop!(ctx, w, u32::MAX, "Invalid initcwnd value %s specified for route"));
+        }
+        "initrwnd" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            b.r.initrwnd = Some(uint_or_drop!(ctx, w, u32::MAX, "Invalid initrwnd value %s specified for route"));
+        }
+        "features" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            if w == "ecn" {
+                b.r.features_ecn = true;
+            } else {
+                ctx.error(format!("feature {w} not supported"));
+            }
+        }
+        "quickack" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            b.r.quickack = Some(uint_or_drop!(ctx, w, 1, "Invalid quickack value %s specified for route") != 0);
+        }
+        "congctl" => {
+            *i += 1;
+            let mut w = ctx.req(args, *i)?;
+            if w == "lock" {
+                b.r.congctl_lock = true;
+                *i += 1;
+                w = ctx.req(args, *i)?;
+            }
+            b.r.congctl = Some(w.to_string());
+        }
+        "fastopen_no_cookie" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            b.r.fastopen_no_cookie =
+                Some(uint_or_drop!(ctx, w, 1, "Invalid fastopen_no_cookie value %s specified for route") != 0);
+        }
+        _ => return Ok(Step::NotMine),
+    }
+    Ok(Step::Next)
+}
+
+/// The remaining per-route options: `expires`, `hoplimit`, `realms`, `pref`, `ttl-propagate`.
+fn route_option_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RouteBuild) -> Res<Step> {
+    match args.word(*i) {
+        "expires" => {
+            *i += 1;
+            if b.fam == Some(Family::Inet) {
+                drop_line!(ctx, "expires is only valid for IPv6");
+            }
+            b.fam = Some(Family::Inet6);
+            let w = ctx.req(args, *i)?;
+            b.r.expires = Some(uint_or_drop!(ctx, w, u32::MAX, "Invalid expires time %s specified for route"));
+        }
+        "hoplimit" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            b.r.hoplimit = Some(uint_or_drop!(ctx, w, 255, "Invalid hoplimit %s specified for route") as u8);
+        }
+        "realms" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            let Some(v) = rttables::realms(w) else { drop_line!(ctx, "Invalid realms {w} for route") };
+            if b.fam == Some(Family::Inet6) {
+                drop_line!(ctx, "realms are only valid for IPv4");
+            }
+            b.fam = Some(Family::Inet);
+            b.r.realms = Some(v);
+        }
+        "pref" => {
+            *i += 1;
+            if b.fam == Some(Family::Inet) {
+                drop_line!(ctx, "pref is only valid for IPv6");
+            }
+            b.fam = Some(Family::Inet6);
+            let w = ctx.req(args, *i)?;
+            b.r.pref = Some(match w {
+                "low" => 3,
+                "medium" => 0,
+                "high" => 1,
+                _ => uint_or_drop!(ctx, w, 255, "Invalid pref value %s specified for route") as u8,
+            });
+        }
+        "ttl-propagate" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match w {
+                "enabled" => b.r.ttl_propagate = Some(true),
+                "disabled" => b.r.ttl_propagate = Some(false),
+                _ => {
+                    ctx.error(format!("ttl-propagate value {w} not recognised"));
+                    // keepalived still marks it as set (to 0).
+                    b.r.ttl_propagate = Some(b.r.ttl_propagate.unwrap_or(false));
+                }
+            }
+        }
+        _ => return Ok(Step::NotMine),
+    }
+    Ok(Step::Next)
+}
+
+/// Any other word: `[to] [TYPE] DESTINATION`.
+fn route_destination<'a>(
+    ctx: &mut Ctx,
+    args: &Args<'a>,
+    i: &mut usize,
+    b: &mut RouteBuild,
+    dest: &mut &'a str,
+) -> Res<Step> {
+    let s = args.word(*i);
+    if s == "to" {
+        *i += 1;
+    }
+    // keepalived looks up the type of the word it started
+    // with (so `to blackhole X` takes `blackhole` as the
+    // destination).
+    if let Some(t) = rttables::rtntype(s) {
+        b.r.route_type = Some(RouteType::from_rtn(t));
+        *i += 1;
+    }
+    let d = ctx.req(args, *i)?;
+    *dest = d;
+    let Some(p) = parse_route_addr(ctx, d) else { drop_line!(ctx, "unknown route keyword {d}") };
+    if b.fam.is_none() {
+        b.fam = p.fam;
+    } else if b.fam != p.fam {
+        drop_line!(ctx, "Cannot mix IPv4 and IPv6 addresses for route ({d})");
+    }
+    b.dst = Some(p);
+    Ok(Step::Next)
+}
+
+/// After the words: the nexthops, then what needs the whole line (destination, tracking, family).
+fn finish_route(
+    ctx: &mut Ctx,
+    args: &Args<'_>,
+    i: usize,
+    mut b: RouteBuild,
+    do_nexthop: bool,
+    dest: &str,
+) -> Res<Option<Route>> {
     if do_nexthop {
         parse_nexthops(ctx, args, i, &mut b)?;
-    } else if i < n {
-        bail!("Route has trailing nonsense - {}", args.word(i));
+    } else if i < args.len() {
+        ctx.error(format!("Route has trailing nonsense - {}", args.word(i)));
+        return Ok(None);
     }
-
-    let Some(dst) = b.dst else { bail!("Route must have a destination") };
+    let Some(dst) = b.dst else {
+        ctx.error("Route must have a destination");
+        return Ok(None);
+    };
 
     route_tracking(ctx, &mut b.r, dest);
     let fam = b.fam.unwrap_or(Family::Inet);
@@ -1260,17 +1395,21 @@ pub fn read_rule(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Opt
     rule_inner(ctx, args, allow_track_group).unwrap_or(None)
 }
 
-fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Option<Rule>> {
-    let n = args.len();
-    let mut i = 0;
-    let mut fam: Option<Family> = None;
-    let mut from: Option<Pfx> = None;
-    let mut to: Option<Pfx> = None;
-    let mut action: Option<RuleAction> = None;
-    let mut table_option = false;
-    let mut preference: Option<u32> = None;
-    let mut table: u32 = 0;
-    let mut r = Rule {
+/// A rule line being read: the words that are checked against each other at the end.
+struct RuleBuild {
+    fam: Option<Family>,
+    from: Option<Pfx>,
+    to: Option<Pfx>,
+    action: Option<RuleAction>,
+    /// A realm or suppressor was given: only valid with a table action.
+    table_option: bool,
+    preference: Option<u32>,
+    table: u32,
+    r: Rule,
+}
+
+fn new_rule(origin: crate::diag::Origin) -> Rule {
+    Rule {
         family: Family::Inet,
         from: None,
         to: None,
@@ -1295,257 +1434,325 @@ fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Op
         action: RuleAction::Nop,
         no_track: false,
         track_group: None,
-        origin: args.origin(),
+        origin,
+    }
+}
+
+fn rule_inner(ctx: &mut Ctx, args: &Args<'_>, allow_track_group: bool) -> Res<Option<Rule>> {
+    let mut b = RuleBuild {
+        fam: None,
+        from: None,
+        to: None,
+        action: None,
+        table_option: false,
+        preference: None,
+        table: 0,
+        r: new_rule(args.origin()),
     };
-    macro_rules! bail {
-        ($($t:tt)*) => {{
-            ctx.error(format!($($t)*));
+    let mut i = 0;
+    while i < args.len() {
+        let step = match args.word(i) {
+            "track_group" if allow_track_group => track_group_word(ctx, args, &mut i, &mut b.r.track_group)?,
+            _ => rule_keyword(ctx, args, &mut i, &mut b)?,
+        };
+        match step {
+            Step::Drop => return Ok(None),
+            Step::End => break,
+            Step::Next | Step::NotMine => i += 1,
+        }
+    }
+    finish_rule(ctx, b)
+}
+
+/// A group of rule keywords: reads the one at `args.word(*i)`, leaving `*i` on its last word.
+type RuleGroup = fn(&mut Ctx, &Args<'_>, &mut usize, &mut RuleBuild) -> Res<Step>;
+
+/// One word of a rule line other than `track_group`: a keyword, else the action.
+fn rule_keyword(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RuleBuild) -> Res<Step> {
+    const GROUPS: [RuleGroup; 3] = [rule_address_word, rule_selector_word, rule_table_word];
+    for group in GROUPS {
+        let step = group(ctx, args, i, b)?;
+        if step != Step::NotMine {
+            return Ok(step);
+        }
+    }
+    rule_action_word(ctx, args, i, b)
+}
+
+/// The family, addresses and interfaces: `inet`/`inet6`, `from`, `to`, `not`, `dev`/`iif`, `oif`.
+fn rule_address_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RuleBuild) -> Res<Step> {
+    let s = args.word(*i);
+    match s {
+        "inet6" | "inet" => {
+            if !family_word(ctx, &mut b.fam, s, "rule") {
+                return Ok(Step::Drop);
+            }
+            // As keepalived: the following word is skipped too.
+            *i += 1;
+        }
+        "from" | "to" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            let Some(p) = parse_route_addr(ctx, w) else { drop_line!(ctx, "Invalid rule {s} address {w}") };
+            if b.fam.is_none() {
+                b.fam = p.fam;
+            } else if p.fam != b.fam {
+                drop_line!(ctx, "rule specification has mixed IPv4 and IPv6");
+            }
+            if s == "from" {
+                b.from = Some(p);
+            } else {
+                b.to = Some(p);
+            }
+        }
+        "not" => b.r.invert = true,
+        "dev" | "iif" => {
+            *i += 1;
+            b.r.iif = Some(ctx.req(args, *i)?.to_string());
+        }
+        "oif" => {
+            *i += 1;
+            b.r.oif = Some(ctx.req(args, *i)?.to_string());
+        }
+        _ => return Ok(Step::NotMine),
+    }
+    Ok(Step::Next)
+}
+
+/// What else the rule matches: `tos`/`dsfield`, `fwmark`, `tunnel-id`, `uidrange`, `ipproto`,
+/// `sport`, `dport`.
+fn rule_selector_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RuleBuild) -> Res<Step> {
+    let s = args.word(*i);
+    match s {
+        "tos" | "dsfield" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match rttables::dsfield(w) {
+                Some(v) => b.r.tos = Some(v),
+                None => drop_line!(ctx, "TOS value {w} is invalid"),
+            }
+        }
+        "fwmark" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?.trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
+            match parse_fwmark(w) {
+                Some((mark, mask)) => {
+                    b.r.fwmark = Some(mark);
+                    b.r.fwmask = mask;
+                }
+                None => drop_line!(ctx, "Invalid rule fwmark {w} specified"),
+            }
+        }
+        "tunnel-id" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match ctx.read_unsigned64(w, 0, u64::MAX, false) {
+                Some(v) => b.r.tunnel_id = Some(v),
+                None => drop_line!(ctx, "Invalid tunnel-id {s} specified"),
+            }
+        }
+        "uidrange" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match scan_range(w) {
+                (2, lo, hi) => b.r.uidrange = Some((lo as u32, hi as u32)),
+                _ => drop_line!(ctx, "Invalid uidrange {s} specified"),
+            }
+        }
+        "ipproto" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match rttables::ip_proto(w) {
+                Some(p) if (0..=255).contains(&p) => b.r.ipproto = Some(p as u8),
+                _ => ctx.error(format!("Invalid ipproto {w}")),
+            }
+        }
+        "sport" | "dport" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            // keepalived 2.2.7 accepts only the `A-B` form: a single
+            // port is reported as invalid.
+            match scan_range(w) {
+                (2, lo, hi) => {
+                    let range = Some((lo as u16, hi as u16));
+                    if s == "sport" {
+                        b.r.sport = range;
+                    } else {
+                        b.r.dport = range;
+                    }
+                }
+                _ => ctx.error(format!("invalid {s} range {w}")),
+            }
+        }
+        _ => return Ok(Step::NotMine),
+    }
+    Ok(Step::Next)
+}
+
+/// The table and the rule's own settings: `table`/`lookup`, `realms`, the suppressors, `l3mdev`,
+/// `preference`, `protocol`, `no_track`.
+fn rule_table_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RuleBuild) -> Res<Step> {
+    let s = args.word(*i);
+    match s {
+        "table" | "lookup" => return rule_table(ctx, args, i, b),
+        "realms" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            let Some(v) = rttables::realms(w) else { drop_line!(ctx, "invalid realms {w} for rule") };
+            b.r.realms = Some(v);
+            b.table_option = true;
+            match b.fam {
+                None => b.fam = Some(Family::Inet),
+                Some(Family::Inet) => {}
+                Some(_) => drop_line!(ctx, "realms is only valid for IPv4"),
+            }
+        }
+        "suppress_prefixlength" | "sup_pl" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match ctx.read_unsigned(w, 0, i32::MAX as u32, false) {
+                Some(v) => b.r.suppress_prefixlength = Some(v),
+                None => drop_line!(ctx, "Invalid suppress_prefixlength {s} specified"),
+            }
+            b.table_option = true;
+        }
+        "suppress_ifgroup" | "sup_group" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match rttables::group(w) {
+                Some(v) => b.r.suppress_ifgroup = Some(v),
+                None => drop_line!(ctx, "suppress_group {w} is invalid"),
+            }
+            b.table_option = true;
+        }
+        "l3mdev" => {
+            b.r.l3mdev = true;
+            if b.action.is_some() {
+                drop_line!(ctx, "Cannot specify l3mdev with other action");
+            }
+            b.action = Some(RuleAction::Table(0));
+        }
+        _ => return rule_setting_word(ctx, args, i, b),
+    }
+    Ok(Step::Next)
+}
+
+/// `table|lookup TABLE`: the rule's action.
+fn rule_table(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RuleBuild) -> Res<Step> {
+    *i += 1;
+    let w = ctx.req(args, *i)?;
+    let Some(t) = rttables::table(w) else { drop_line!(ctx, "Routing table {w} not found for rule") };
+    if t == 0 {
+        drop_line!(ctx, "Table 0 is not valid");
+    }
+    b.table = t;
+    if b.action.is_some() {
+        drop_line!(ctx, "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable for rule");
+    }
+    b.action = Some(RuleAction::Table(t));
+    Ok(Step::Next)
+}
+
+/// `preference`, `protocol`, `no_track`.
+fn rule_setting_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RuleBuild) -> Res<Step> {
+    let s = args.word(*i);
+    match s {
+        "preference" | "order" | "priority" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match ctx.read_unsigned_base(w, 0, 0, u32::MAX, false) {
+                Some(v) => b.preference = Some(v),
+                None => drop_line!(ctx, "Invalid rule preference {s} specified"),
+            }
+        }
+        "protocol" => {
+            *i += 1;
+            let w = ctx.req(args, *i)?;
+            match ctx.read_unsigned(w, 0, 255, false) {
+                Some(v) => b.r.protocol = Some(v as u8),
+                None => ctx.error(format!("Invalid protocol {w}")),
+            }
+        }
+        "no_track" => b.r.no_track = true,
+        _ => return Ok(Step::NotMine),
+    }
+    Ok(Step::Next)
+}
+
+/// Any other word: `[type] goto N | nop | blackhole | unreachable | prohibit`.
+fn rule_action_word(ctx: &mut Ctx, args: &Args<'_>, i: &mut usize, b: &mut RuleBuild) -> Res<Step> {
+    let mut s = args.word(*i);
+    if s == "type" {
+        *i += 1;
+        s = ctx.req(args, *i)?;
+    }
+    let act = if s == "goto" {
+        *i += 1;
+        let w = ctx.req(args, *i)?;
+        match ctx.read_unsigned(w, 0, u32::MAX, false) {
+            Some(v) => RuleAction::Goto(v),
+            None => drop_line!(ctx, "Invalid target {s} specified"),
+        }
+    } else if s == "nop" {
+        RuleAction::Nop
+    } else if let Some(t) = rttables::rtntype(s) {
+        match t {
+            rttables::RTN_BLACKHOLE => RuleAction::Blackhole,
+            rttables::RTN_UNREACHABLE => RuleAction::Unreachable,
+            rttables::RTN_PROHIBIT => RuleAction::Prohibit,
+            _ => drop_line!(ctx, "Invalid rule action {s}"),
+        }
+    } else {
+        drop_line!(ctx, "Unknown rule option {s}");
+    };
+    if b.action.is_some() {
+        drop_line!(
+            ctx,
+            "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule"
+        );
+    }
+    b.action = Some(act);
+    Ok(Step::Next)
+}
+
+/// After the words: the action checked against the rest, then tracking, family and preference.
+fn finish_rule(ctx: &mut Ctx, mut b: RuleBuild) -> Res<Option<Rule>> {
+    let action = match rule_action_checked(&b) {
+        Ok(action) => action,
+        Err(e) => {
+            ctx.error(e);
             return Ok(None);
-        }};
-    }
-    while i < n {
-        let mut s = args.word(i);
-        match s {
-            "inet6" | "inet" => {
-                let f = if s == "inet6" { Family::Inet6 } else { Family::Inet };
-                match fam {
-                    None => fam = Some(f),
-                    Some(g) if g != f => {
-                        if f == Family::Inet6 {
-                            bail!("inet6 specified for IPv4 rule")
-                        } else {
-                            bail!("inet specified for IPv6 rule")
-                        }
-                    }
-                    _ => {}
-                }
-                // As keepalived: the following word is skipped too.
-                i += 1;
-            }
-            "from" | "to" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                let Some(p) = parse_route_addr(ctx, w) else { bail!("Invalid rule {s} address {w}") };
-                if fam.is_none() {
-                    fam = p.fam;
-                } else if p.fam != fam {
-                    bail!("rule specification has mixed IPv4 and IPv6");
-                }
-                if s == "from" {
-                    from = Some(p);
-                } else {
-                    to = Some(p);
-                }
-            }
-            "table" | "lookup" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                let Some(t) = rttables::table(w) else { bail!("Routing table {w} not found for rule") };
-                if t == 0 {
-                    bail!("Table 0 is not valid");
-                }
-                table = t;
-                if action.is_some() {
-                    bail!("Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable for rule");
-                }
-                action = Some(RuleAction::Table(t));
-            }
-            "not" => r.invert = true,
-            "preference" | "order" | "priority" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match ctx.read_unsigned_base(w, 0, 0, u32::MAX, false) {
-                    Some(v) => preference = Some(v),
-                    None => bail!("Invalid rule preference {s} specified"),
-                }
-            }
-            "tos" | "dsfield" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match rttables::dsfield(w) {
-                    Some(v) => r.tos = Some(v),
-                    None => bail!("TOS value {w} is invalid"),
-                }
-            }
-            "fwmark" => {
-                i += 1;
-                let w = ctx.req(args, i)?.trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
-                match parse_fwmark(w) {
-                    Some((mark, mask)) => {
-                        r.fwmark = Some(mark);
-                        r.fwmask = mask;
-                    }
-                    None => bail!("Invalid rule fwmark {w} specified"),
-                }
-            }
-            "realms" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                let Some(v) = rttables::realms(w) else { bail!("invalid realms {w} for rule") };
-                r.realms = Some(v);
-                table_option = true;
-                match fam {
-                    None => fam = Some(Family::Inet),
-                    Some(Family::Inet) => {}
-                    Some(_) => bail!("realms is only valid for IPv4"),
-                }
-            }
-            "suppress_prefixlength" | "sup_pl" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match ctx.read_unsigned(w, 0, i32::MAX as u32, false) {
-                    Some(v) => r.suppress_prefixlength = Some(v),
-                    None => bail!("Invalid suppress_prefixlength {s} specified"),
-                }
-                table_option = true;
-            }
-            "suppress_ifgroup" | "sup_group" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match rttables::group(w) {
-                    Some(v) => r.suppress_ifgroup = Some(v),
-                    None => bail!("suppress_group {w} is invalid"),
-                }
-                table_option = true;
-            }
-            "dev" | "iif" => {
-                i += 1;
-                r.iif = Some(ctx.req(args, i)?.to_string());
-            }
-            "oif" => {
-                i += 1;
-                r.oif = Some(ctx.req(args, i)?.to_string());
-            }
-            "tunnel-id" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match ctx.read_unsigned64(w, 0, u64::MAX, false) {
-                    Some(v) => r.tunnel_id = Some(v),
-                    None => bail!("Invalid tunnel-id {s} specified"),
-                }
-            }
-            "uidrange" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match scan_range(w) {
-                    (2, a, b) => r.uidrange = Some((a as u32, b as u32)),
-                    _ => bail!("Invalid uidrange {s} specified"),
-                }
-            }
-            "l3mdev" => {
-                r.l3mdev = true;
-                if action.is_some() {
-                    bail!("Cannot specify l3mdev with other action");
-                }
-                action = Some(RuleAction::Table(0));
-            }
-            "protocol" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match ctx.read_unsigned(w, 0, 255, false) {
-                    Some(v) => r.protocol = Some(v as u8),
-                    None => ctx.error(format!("Invalid protocol {w}")),
-                }
-            }
-            "ipproto" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                match rttables::ip_proto(w) {
-                    Some(p) if (0..=255).contains(&p) => r.ipproto = Some(p as u8),
-                    _ => ctx.error(format!("Invalid ipproto {w}")),
-                }
-            }
-            "sport" | "dport" => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                // keepalived 2.2.7 accepts only the `A-B` form: a single
-                // port is reported as invalid.
-                match scan_range(w) {
-                    (2, a, b) => {
-                        let range = Some((a as u16, b as u16));
-                        if s == "sport" {
-                            r.sport = range;
-                        } else {
-                            r.dport = range;
-                        }
-                    }
-                    _ => ctx.error(format!("invalid {s} range {w}")),
-                }
-            }
-            "no_track" => r.no_track = true,
-            "track_group" if allow_track_group => {
-                i += 1;
-                let w = ctx.req(args, i)?;
-                if r.track_group.is_some() {
-                    ctx.error(format!("track_group {w} is a duplicate"));
-                    break;
-                }
-                if track_group_known(ctx, w) {
-                    r.track_group = Some(w.to_string());
-                } else {
-                    ctx.error(format!("track_group {w} not found"));
-                }
-            }
-            _ => {
-                if s == "type" {
-                    i += 1;
-                    s = ctx.req(args, i)?;
-                }
-                let act = if s == "goto" {
-                    i += 1;
-                    let w = ctx.req(args, i)?;
-                    match ctx.read_unsigned(w, 0, u32::MAX, false) {
-                        Some(v) => RuleAction::Goto(v),
-                        None => bail!("Invalid target {s} specified"),
-                    }
-                } else if s == "nop" {
-                    RuleAction::Nop
-                } else if let Some(t) = rttables::rtntype(s) {
-                    match t {
-                        rttables::RTN_BLACKHOLE => RuleAction::Blackhole,
-                        rttables::RTN_UNREACHABLE => RuleAction::Unreachable,
-                        rttables::RTN_PROHIBIT => RuleAction::Prohibit,
-                        _ => bail!("Invalid rule action {s}"),
-                    }
-                } else {
-                    bail!("Unknown rule option {s}");
-                };
-                if action.is_some() {
-                    bail!(
-                        "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule"
-                    );
-                }
-                action = Some(act);
-            }
         }
-        i += 1;
-    }
+    };
+    b.r.action = action;
 
-    if let Some(RuleAction::Goto(target)) = action {
-        match preference {
-            Some(p) if p >= target => {
-                bail!("Invalid rule - preference {p} >= goto target {target}")
-            }
+    rule_tracking(ctx, &mut b.r);
+    let fam = b.fam.unwrap_or(Family::Inet);
+    b.r.family = fam;
+    b.r.from = b.from.map(|p| p.resolve(fam));
+    b.r.to = b.to.map(|p| p.resolve(fam));
+    rule_preference(ctx, &mut b.r, b.preference);
+    Ok(Some(b.r))
+}
+
+/// The rule's action, checked against its preference, table options and `l3mdev`; else why the
+/// rule is dropped.
+fn rule_action_checked(b: &RuleBuild) -> Result<RuleAction, String> {
+    if let Some(RuleAction::Goto(target)) = b.action {
+        match b.preference {
+            Some(p) if p >= target => return Err(format!("Invalid rule - preference {p} >= goto target {target}")),
             Some(_) => {}
-            None => bail!("Invalid rule - goto target {target} specified without preference"),
+            None => return Err(format!("Invalid rule - goto target {target} specified without preference")),
         }
     }
-    let Some(action) = action else { bail!("No action specified for rule - ignoring") };
-    if !matches!(action, RuleAction::Table(_)) && table_option {
-        bail!("suppressor/realm specified for non table action - skipping");
+    let Some(action) = b.action else { return Err("No action specified for rule - ignoring".to_string()) };
+    if !matches!(action, RuleAction::Table(_)) && b.table_option {
+        return Err("suppressor/realm specified for non table action - skipping".to_string());
     }
-    if table != 0 && r.l3mdev {
-        bail!("table cannot be specified for l3mdev rules");
+    if b.table != 0 && b.r.l3mdev {
+        return Err("table cannot be specified for l3mdev rules".to_string());
     }
-    r.action = action;
-
-    rule_tracking(ctx, &mut r);
-    let fam = fam.unwrap_or(Family::Inet);
-    r.family = fam;
-    r.from = from.map(|p| p.resolve(fam));
-    r.to = to.map(|p| p.resolve(fam));
-    rule_preference(ctx, &mut r, preference);
-    Ok(Some(r))
+    Ok(action)
 }
 
 /// A tracked rule is keepalived's protocol; a track group needs an iif.

@@ -285,64 +285,39 @@ fn sync_group_tracking(ctx: &mut Ctx, instances: &[VrrpInstance]) {
         if !owner {
             continue;
         }
-        let o = sg.origin;
-        for t in sg.track_scripts.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({}) Cannot have weighted track script '{}' with member having priority 255 - clearing weight",
-                    sg.name, t.name
-                ),
-            );
-            t.weight.weight = 0;
+        let (o, group) = (sg.origin, sg.name.as_str());
+        // keepalived's texts: "clearing weight" for scripts and interfaces, "setting weight 0" else.
+        let refs = [
+            ("script", "clearing weight", &mut sg.track_scripts),
+            ("file", "setting weight 0", &mut sg.track_files),
+            ("process", "setting weight 0", &mut sg.track_processes),
+            ("bfd", "setting weight 0", &mut sg.track_bfds),
+        ];
+        for (kind, action, list) in refs {
+            let weights = list.iter_mut().map(|t| (t.name.as_str(), &mut t.weight));
+            clear_owner_weights(ctx, &o, group, (kind, action), weights);
         }
-        for t in sg.track_files.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({}) Cannot have weighted track file '{}' with member having priority 255 - setting weight 0",
-                    sg.name, t.name
-                ),
-            );
-            t.weight.weight = 0;
-        }
-        for t in sg.track_processes.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({}) Cannot have weighted track process '{}' with member having priority 255 - setting weight 0",
-                    sg.name, t.name
-                ),
-            );
-            t.weight.weight = 0;
-        }
-        for t in sg.track_bfds.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({}) Cannot have weighted track bfd '{}' with member having priority 255 - setting weight 0",
-                    sg.name, t.name
-                ),
-            );
-            t.weight.weight = 0;
-        }
-        for t in sg.track_interfaces.iter_mut().filter(|t| t.weight.weight != 0) {
-            at(
-                ctx,
-                &o,
-                format!(
-                    "({}) Cannot have weighted track interface '{}' with member having priority 255 - clearing weight",
-                    sg.name, t.name
-                ),
-            );
-            t.weight.weight = 0;
-        }
+        let weights = sg.track_interfaces.iter_mut().map(|t| (t.name.as_str(), &mut t.weight));
+        clear_owner_weights(ctx, &o, group, ("interface", "clearing weight"), weights);
     }
     ctx.cfg.vrrp.sync_groups = groups;
+}
+
+/// A sync group with a priority-255 member cannot track with a weight: each weighted tracker
+/// of one kind is reported and its weight cleared.
+fn clear_owner_weights<'a>(
+    ctx: &mut Ctx,
+    o: &Origin,
+    group: &str,
+    (kind, action): (&str, &str),
+    trackers: impl Iterator<Item = (&'a str, &'a mut crate::model::Weight)>,
+) {
+    for (name, weight) in trackers.filter(|(_, w)| w.weight != 0) {
+        let msg =
+            format!("({group}) Cannot have weighted track {kind} '{name}' with member having priority 255 - {action}");
+        at(ctx, o, msg);
+        weight.weight = 0;
+    }
 }
 
 // ---------------------------------------------------------------- instance

@@ -7,6 +7,7 @@
 //! read gets a fresh timeout, over TLS one timeout runs from the first read to the close. The answer
 //! ends when the server closes the connection.
 use super::tcp::{is_connect_fail, os_text, setup, TcpTarget};
+use super::tokens::Tokens;
 use keepalived_check::http_response::{Part, Response, UrlTests, Verdict};
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
@@ -302,9 +303,7 @@ pub enum Started {
 /// The running attempts, with tokens from a range of the child's.
 pub struct HttpProbes<T> {
     probes: HashMap<Token, Probe<T>>,
-    free: Vec<Token>,
-    next: usize,
-    end: usize,
+    tokens: Tokens,
 }
 
 /// The socket with keepalived's options, connect started (`tcp_bind_connect`).
@@ -332,21 +331,11 @@ fn connect(t: &TcpTarget) -> Result<Socket, Option<Finished>> {
 impl<T: PartialEq> HttpProbes<T> {
     /// Probes with tokens `first..first+count`.
     pub fn new(first: usize, count: usize) -> HttpProbes<T> {
-        HttpProbes { probes: HashMap::new(), free: Vec::new(), next: first, end: first.saturating_add(count) }
+        HttpProbes { probes: HashMap::new(), tokens: Tokens::new(first, count) }
     }
 
     pub fn owns(&self, token: Token) -> bool {
         self.probes.contains_key(&token)
-    }
-
-    fn token(&mut self) -> Option<Token> {
-        if let Some(t) = self.free.pop() {
-            return Some(t);
-        }
-        (self.next < self.end).then(|| {
-            self.next += 1;
-            Token(self.next - 1)
-        })
     }
 
     /// Start an attempt for `tag` (replacing any it still has running).
@@ -357,14 +346,14 @@ impl<T: PartialEq> HttpProbes<T> {
             Err(Some(f)) => return Started::Done(f),
             Err(None) => return Started::Error,
         };
-        let Some(token) = self.token() else {
+        let Some(token) = self.tokens.take() else {
             info!("WEB connection fail to create socket. Rescheduling.");
             return Started::Error;
         };
         let mut stream = TcpStream::from_std(std::net::TcpStream::from(sock));
         if let Err(e) = reg.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE) {
             info!("WEB connection fail to watch socket: {}. Rescheduling.", os_text(&e));
-            self.free.push(token);
+            self.tokens.give_back(token);
             return Started::Error;
         }
         let resp = Response::new(job.want_digest);
@@ -403,7 +392,7 @@ impl<T: PartialEq> HttpProbes<T> {
     /// set (it is never duplicated), no `EPOLL_CTL_DEL` needed.
     fn close(&mut self, _reg: &Registry, token: Token) -> Option<T> {
         let p = self.probes.remove(&token)?;
-        self.free.push(token);
+        self.tokens.give_back(token);
         Some(p.tag)
     }
 }

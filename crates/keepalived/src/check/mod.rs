@@ -26,6 +26,7 @@ mod status;
 pub mod sync_daemon;
 pub mod tcp;
 pub mod tls;
+mod tokens;
 pub mod udp;
 pub mod vs_address;
 

@@ -168,24 +168,7 @@ impl LvsNotifier {
     /// Start the sender, or carry the running one over with new settings.
     fn start_alerts(&mut self, cfg: &Config, previous: Option<keepalived_alert::AlertSender>) {
         let settings = keepalived_alert::AlertSettings::from_global(&cfg.global);
-        self.alerts = match (previous, settings) {
-            (Some(a), Some(s)) => {
-                a.update_settings(s);
-                Some(a)
-            }
-            (Some(a), None) => {
-                a.shutdown(Duration::from_secs(1));
-                None
-            }
-            (None, Some(s)) => match keepalived_alert::AlertSender::start(s) {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    tracing::error!("Unable to start the SMTP alert sender: {e}");
-                    None
-                }
-            },
-            (None, None) => None,
-        };
+        self.alerts = keepalived_alert::AlertSender::carry_over(previous, settings);
     }
 
     fn run(&mut self, s: &Script) {

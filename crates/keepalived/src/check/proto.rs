@@ -2,6 +2,7 @@
 //! mio loop: one socket per attempt (`smtp`, `dns`, `udp`, `ping`), its
 //! deadline, its checker.
 
+use super::tokens::Tokens;
 use super::{dns, ping, smtp, udp};
 use keepalived_check::CheckOutcome;
 use mio::event::Source;
@@ -93,24 +94,12 @@ struct Probe<T> {
 /// The running attempts, with tokens from a range of the child's.
 pub struct ProtoProbes<T> {
     probes: HashMap<Token, Probe<T>>,
-    free: Vec<Token>,
-    next: usize,
-    end: usize,
+    tokens: Tokens,
 }
 
 impl<T: PartialEq + Copy> ProtoProbes<T> {
     pub fn new(first: usize, count: usize) -> ProtoProbes<T> {
-        ProtoProbes { probes: HashMap::new(), free: Vec::new(), next: first, end: first.saturating_add(count) }
-    }
-
-    fn token(&mut self) -> Option<Token> {
-        if let Some(t) = self.free.pop() {
-            return Some(t);
-        }
-        (self.next < self.end).then(|| {
-            self.next += 1;
-            Token(self.next - 1)
-        })
+        ProtoProbes { probes: HashMap::new(), tokens: Tokens::new(first, count) }
     }
 
     /// Watch an attempt started for `tag` (replacing any it still has).
@@ -124,13 +113,13 @@ impl<T: PartialEq + Copy> ProtoProbes<T> {
         timeout: Duration,
     ) -> Result<(), ()> {
         self.cancel(reg, |x| *x == tag);
-        let Some(token) = self.token() else {
+        let Some(token) = self.tokens.take() else {
             info!("Too many checker sockets. Rescheduling.");
             return Err(());
         };
         if let Err(e) = reg.register(kind.source(), token, Interest::READABLE | Interest::WRITABLE) {
             info!("Unable to watch the checker socket: {}. Rescheduling.", super::tcp::os_text(&e));
-            self.free.push(token);
+            self.tokens.give_back(token);
             return Err(());
         }
         let deadline = Instant::now() + timeout;
@@ -179,7 +168,7 @@ impl<T: PartialEq + Copy> ProtoProbes<T> {
     fn close(&mut self, reg: &Registry, token: Token) -> Option<T> {
         let mut p = self.probes.remove(&token)?;
         let _ = reg.deregister(p.kind.source());
-        self.free.push(token);
+        self.tokens.give_back(token);
         Some(p.tag)
     }
 }

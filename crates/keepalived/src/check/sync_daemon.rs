@@ -53,19 +53,14 @@ pub fn daemon(sd: &LvsSyncDaemon, state: DaemonState, syncid: u8) -> SyncDaemon 
 /// libipvs.c `ipvs_strerror`, for the daemon commands.
 fn strerror(start: bool, errno: i32) -> String {
     let text = match errno {
-        17 if start => "Daemon has already run",
-        3 if !start => "No daemon is running",
-        3 => "No such service",
-        1 => "Permission denied (you must be root)",
-        22 => "Invalid operation.  Possibly wrong module version, address not unicast, ...",
-        92 => "Protocol not available",
-        12 => "Memory allocation problem",
-        95 => "Operation not supported with IPv6",
-        97 => "Operation not supported with specified address family",
-        90 => "Module is wrong version",
-        n => return nix::errno::Errno::from_raw(n).desc().to_string(),
+        17 if start => Some("Daemon has already run"),
+        3 if !start => Some("No daemon is running"),
+        n => keepalived_netlink::ipvs::strerror_any_command(n),
     };
-    text.to_string()
+    match text {
+        Some(t) => t.to_string(),
+        None => nix::errno::Errno::from_raw(errno).desc().to_string(),
+    }
 }
 
 /// ipvswrapper.c `ipvs_talk`'s error line (`ignore_error` false).

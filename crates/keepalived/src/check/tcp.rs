@@ -10,6 +10,7 @@
 //! `TCP socket bind failed. Rescheduling.` and tries again a `delay_loop`
 //! later without a result.
 
+use super::tokens::Tokens;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -100,9 +101,7 @@ pub struct TcpProbes<T> {
     by_tag: HashMap<T, Token>,
     deadlines: BTreeSet<(Instant, Token)>,
     spares: HashMap<T, Spare>,
-    free: Vec<Token>,
-    next: usize,
-    end: usize,
+    tokens: Tokens,
 }
 
 /// `errno`s of `connect()` that are a failure to connect, not to check
@@ -200,20 +199,8 @@ impl<T: Copy + Eq + Hash> TcpProbes<T> {
             by_tag: HashMap::new(),
             deadlines: BTreeSet::new(),
             spares: HashMap::new(),
-            free: Vec::new(),
-            next: first,
-            end: first.saturating_add(count),
+            tokens: Tokens::new(first, count),
         }
-    }
-
-    fn token(&mut self) -> Option<Token> {
-        if let Some(t) = self.free.pop() {
-            return Some(t);
-        }
-        (self.next < self.end).then(|| {
-            self.next += 1;
-            Token(self.next - 1)
-        })
     }
 
     /// Start an attempt for `tag` (replacing any it still has running).
@@ -225,13 +212,13 @@ impl<T: Copy + Eq + Hash> TcpProbes<T> {
             Some(sp) if sp.ipv6 == t.dst.is_ipv6() && t.bindto.is_none() => match reconnect(&sp.stream, t) {
                 Ok(()) => (sp.token, sp.stream),
                 Err(r) => {
-                    self.free.push(sp.token);
+                    self.tokens.give_back(sp.token);
                     return r;
                 }
             },
             other => {
                 if let Some(sp) = other {
-                    self.free.push(sp.token);
+                    self.tokens.give_back(sp.token);
                 }
                 match self.fresh(reg, t) {
                     Ok(x) => x,
@@ -254,14 +241,14 @@ impl<T: Copy + Eq + Hash> TcpProbes<T> {
             Err(Some(r)) => return Err(Started::Done(r)),
             Err(None) => return Err(Started::Error),
         };
-        let Some(token) = self.token() else {
+        let Some(token) = self.tokens.take() else {
             info!("TCP connect fail to create socket. Rescheduling.");
             return Err(Started::Error);
         };
         let mut stream = TcpStream::from_std(std::net::TcpStream::from(sock));
         if let Err(e) = reg.register(&mut stream, token, Interest::WRITABLE) {
             info!("TCP connect fail to watch socket: {}. Rescheduling.", os_text(&e));
-            self.free.push(token);
+            self.tokens.give_back(token);
             return Err(Started::Error);
         }
         Ok((token, stream))
@@ -309,11 +296,11 @@ impl<T: Copy + Eq + Hash> TcpProbes<T> {
         for t in gone {
             self.close(reg, t);
         }
-        let free = &mut self.free;
+        let tokens = &mut self.tokens;
         self.spares.retain(|tag, sp| {
             let keep = !pred(tag);
             if !keep {
-                free.push(sp.token);
+                tokens.give_back(sp.token);
             }
             keep
         });
@@ -332,7 +319,7 @@ impl<T: Copy + Eq + Hash> TcpProbes<T> {
             self.spares.insert(p.tag, Spare { token, stream: p.stream, ipv6: p.ipv6 });
         } else {
             drop(p.stream);
-            self.free.push(token);
+            self.tokens.give_back(token);
         }
         Some((p.tag, result))
     }
@@ -345,7 +332,7 @@ impl<T: Copy + Eq + Hash> TcpProbes<T> {
         drop(p.stream);
         self.deadlines.remove(&(p.deadline, token));
         self.by_tag.remove(&p.tag);
-        self.free.push(token);
+        self.tokens.give_back(token);
         Some(p.tag)
     }
 }

@@ -122,7 +122,7 @@ fn a_failed_attempts_socket_serves_the_next_attempts() {
         ] {
             assert_eq!(attempt_with(&mut poll, &mut probes, &target(dst), ms(300)), Some(want), "{dst}");
             assert_eq!(probes.spares.len(), 1, "the failed attempt's socket is kept");
-            assert_eq!(probes.next, 101, "one token, one socket for all the attempts");
+            assert_eq!(probes.tokens.next, 101, "one token, one socket for all the attempts");
         }
         let l = TcpListener::bind("127.0.0.1:8090").unwrap();
         let r = attempt_with(&mut poll, &mut probes, &target("127.0.0.1:8090"), ms(300));
