@@ -1,4 +1,4 @@
-//! Deterministic replay of the engine's JSONL event log: the [`keepalived_eventlog`] discipline (timers
+//! Deterministic replay of the engine's JSONL event log: the [`keepalived_config::eventlog`] discipline (timers
 //! due at or before an input's time run first, each at its own due time) applied to an [`Engine`].
 //!
 //! One log line is one [`LogLine`] as JSON: `{"t":1000000,"input":"Start"}`. A line without `input`
@@ -10,15 +10,15 @@ use std::io::BufRead;
 use crate::engine::Engine;
 use crate::types::{Action, Input, Instant};
 
-pub use keepalived_eventlog::{parse_jsonl, replay_lines, run_timers, write_actions, ReplayError};
+pub use keepalived_config::eventlog::{parse_jsonl, replay_lines, run_timers, write_actions, ReplayError};
 
 /// One line of the JSONL event log.
-pub type LogLine = keepalived_eventlog::LogLine<Input>;
+pub type LogLine = keepalived_config::eventlog::LogLine<Input>;
 
 /// One line of an expected-actions file: `{"t":1000000,"action":{"Log":{…}}}`.
-pub type ActionLine = keepalived_eventlog::ActionLine<Action>;
+pub type ActionLine = keepalived_config::eventlog::ActionLine<Action>;
 
-impl keepalived_eventlog::Engine for Engine {
+impl keepalived_config::eventlog::Engine for Engine {
     type Input = Input;
     type Action = Action;
 
@@ -35,7 +35,7 @@ impl keepalived_eventlog::Engine for Engine {
 
 /// Parses a JSONL event log (comments and blank lines skipped).
 pub fn parse_log(events: impl BufRead) -> Result<Vec<LogLine>, ReplayError> {
-    keepalived_eventlog::parse_log(events)
+    keepalived_config::eventlog::parse_log(events)
 }
 
 /// Replays a JSONL event log on `engine`.

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::{Deserialize, Serialize};
 
 /// A point in virtual time (shared by the engines and their event logs).
-pub use keepalived_eventlog::Instant;
+pub use keepalived_config::eventlog::Instant;
 
 /// A session: its index in [`crate::EngineConfig::sessions`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -15,9 +15,10 @@
 //!
 //! # Regex across reads (2.2.7: PCRE2 partial matching)
 //! 2.2.7 matches each read with `PCRE2_PARTIAL_HARD` and keeps the bytes from the start of a partial
-//! match for the next read. The `regex` crate has no partial matching: when a buffer does not match,
-//! its last [`REGEX_KEEP`] bytes are kept in front of the next read, so a match spanning reads is found
-//! when it is at most that long (2.2.7: up to 4095 bytes). Other differences from PCRE2: no
+//! match for the next read. The `regex` crate has no partial matching: reads accumulate in the buffer,
+//! the regex runs when it is full (and at the end of the stream), and when a full buffer does not
+//! match its last [`REGEX_KEEP`] bytes are kept in front of the next reads, so a match spanning reads
+//! is found when it is at most that long (2.2.7: up to 4095 bytes). Other differences from PCRE2: no
 //! look-around or back-references (such a pattern fails to compile: the URL then fails), `$` matches
 //! only at the very end (PCRE2 also before a final newline), and of `regex_options` only `caseless`,
 //! `multiline`, `dotall`, `extended`, `ungreedy` and `utf` change anything.

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A point in virtual time (shared by the engines and their event logs).
-pub use keepalived_eventlog::Instant;
+pub use keepalived_config::eventlog::Instant;
 
 /// A virtual server: its index in [`crate::EngineConfig::virtual_servers`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

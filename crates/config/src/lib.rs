@@ -13,6 +13,7 @@ pub mod bfd;
 mod common;
 pub mod diag;
 pub mod engine;
+pub mod eventlog;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod glob;

@@ -1,4 +1,4 @@
-//! Deterministic replay of the engine's JSONL event log: the [`keepalived_eventlog`] discipline (timers
+//! Deterministic replay of the engine's JSONL event log: the [`keepalived_config::eventlog`] discipline (timers
 //! due at or before an input's time run first, each at its own due time) applied to a [`Router`].
 //!
 //! One log line is one [`LogLine`] as JSON: `{"t":1000000,"input":"Start"}`. A line without `input`
@@ -9,19 +9,19 @@ use std::io::BufRead;
 use crate::router::Router;
 use crate::types::{Action, Input, Instant};
 
-pub use keepalived_eventlog::{replay_lines, run_timers, write_actions, write_log};
+pub use keepalived_config::eventlog::{replay_lines, run_timers, write_actions, write_log};
 
 /// One line of the JSONL event log.
-pub type LogLine = keepalived_eventlog::LogLine<Input>;
+pub type LogLine = keepalived_config::eventlog::LogLine<Input>;
 
 /// One line of an expected-actions file: `{"t":3609375,"action":{"SendAdvert":{...}}}`.
-pub type ActionLine = keepalived_eventlog::ActionLine<Action>;
+pub type ActionLine = keepalived_config::eventlog::ActionLine<Action>;
 
 /// Why an event log could not be replayed.
 #[derive(Debug)]
 pub enum ReplayError {
     /// The log could not be read or parsed.
-    Log(keepalived_eventlog::ReplayError),
+    Log(keepalived_config::eventlog::ReplayError),
     /// The configuration could not be turned into an engine.
     Config(crate::config::ConfigError),
 }
@@ -37,13 +37,13 @@ impl std::fmt::Display for ReplayError {
 
 impl std::error::Error for ReplayError {}
 
-impl From<keepalived_eventlog::ReplayError> for ReplayError {
-    fn from(e: keepalived_eventlog::ReplayError) -> Self {
+impl From<keepalived_config::eventlog::ReplayError> for ReplayError {
+    fn from(e: keepalived_config::eventlog::ReplayError) -> Self {
         ReplayError::Log(e)
     }
 }
 
-impl keepalived_eventlog::Engine for Router {
+impl keepalived_config::eventlog::Engine for Router {
     type Input = Input;
     type Action = Action;
 
@@ -60,7 +60,7 @@ impl keepalived_eventlog::Engine for Router {
 
 /// Parses a JSONL event log (comments and blank lines skipped).
 pub fn parse_log(events: impl BufRead) -> Result<Vec<LogLine>, ReplayError> {
-    Ok(keepalived_eventlog::parse_log(events)?)
+    Ok(keepalived_config::eventlog::parse_log(events)?)
 }
 
 /// Replays a JSONL event log on a fresh engine built from `config`.

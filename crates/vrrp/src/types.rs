@@ -3,7 +3,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::net::IpAddr;
 
 /// A point in virtual time (shared by the engines and their event logs).
-pub use keepalived_eventlog::Instant;
+pub use keepalived_config::eventlog::Instant;
 
 /// Maximum number of addresses an [`AddrList`] keeps (a VRRP advert can carry at most 255; keepalived
 /// limits instances to what fits in one packet, and compares only the configured VIP count).
