@@ -380,6 +380,21 @@ fn a_fifo_is_refused_without_blocking() {
 }
 
 #[test]
+fn an_auth_hmac_key_file_that_is_a_fifo_or_a_device() {
+    let d = dir("hmac-fifo");
+    let fifo = d.0.join("key");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    for key in [fifo.display().to_string(), "/dev/zero".into()] {
+        let conf = format!(
+            "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n priority 100\n \
+             auth_hmac {{\n  key 1 file:{key}\n  active_key 1\n }}\n virtual_ipaddress {{\n  10.0.0.1\n }}\n}}\n"
+        );
+        let p = parse(write(&d, "main.conf", conf));
+        assert_has(&p, &format!("(VI_1) auth_hmac key file '{key}' is not a regular file"));
+    }
+}
+
+#[test]
 fn device_and_proc_files() {
     let d = dir("dev");
     for dev in ["/dev/zero", "/dev/urandom", "/dev/null"] {

@@ -1681,9 +1681,17 @@ fn hmac_key(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     };
     let s = args.word(2);
     let data = if let Some(path) = s.strip_prefix("file:") {
-        match std::fs::File::open(path) {
+        // O_NONBLOCK: a FIFO named as the key file must not block the parse (a configuration is read
+        // by the parent, every child and `-t`); only a regular file is read.
+        use std::os::unix::fs::OpenOptionsExt;
+        let nonblock = nix::fcntl::OFlag::O_NONBLOCK.bits();
+        match std::fs::OpenOptions::new().read(true).custom_flags(nonblock).open(path) {
             Err(_) => {
                 ctx.error(format!("({n}) auth_hmac key file '{path}' cannot be opened"));
+                None
+            }
+            Ok(f) if !f.metadata().is_ok_and(|m| m.is_file()) => {
+                ctx.error(format!("({n}) auth_hmac key file '{path}' is not a regular file"));
                 None
             }
             Ok(f) => {
