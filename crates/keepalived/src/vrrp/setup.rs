@@ -5,7 +5,7 @@
 //! their side effects (VMACs created, sockets opened, messages logged) are
 //! keepalived's order.
 
-use super::vmac_name::{self, VmacNames};
+use super::vmac_name::{Kind, VmacNames, Want};
 use super::{
     advert_ttl, debounce, extra_garp, link_is_up, local_igmp, match_key, notify, open_recorder, routes, rx_bufs,
     sync_daemon, track_file, Meta, Sock, Statics, TrackScript, VrrpShell,
@@ -428,9 +428,7 @@ fn instance_link(
         ifaces.clear();
         names.forget_links();
     } else if let (Some(ip), Some(base)) = (model.and_then(|m| m.use_ipvlan.as_ref()), info.as_ref()) {
-        // keepalived 2.2.7 matches an existing ipvlan by mode, address and family, and a reload
-        // keeps an unnamed IPv6 one (vrrp_surface_vm): until that is reproduced, `vrrp.VRID`.
-        let name = ip.ifname.clone().unwrap_or_else(|| keepalived_netlink::vmac::default_name(c.vrid));
+        let name = ip.ifname.clone().unwrap_or_else(|| ipvlan_name(c, ip, base.index, names));
         attach_ipvlan(c, model, ip, name, base, &mut link);
         // So may creating an ipvlan.
         ifaces.clear();
@@ -479,10 +477,26 @@ fn vmac_spec(
     }
     spec.name = match &vm.ifname {
         Some(n) => n.clone(),
-        None => names.choose(c.vrid, c.ipv6, base.index, &vmac_name::Kind::Macvlan(spec.mac)),
+        None => names.choose(&Want { vrid: c.vrid, ipv6: c.ipv6, base: base.index, kind: &Kind::Macvlan(spec.mac) }).0,
     };
     spec.other_family_evips = model.is_some_and(|m| m.evips.iter().any(|a| a.addr.is_ipv6() != c.ipv6));
     spec
+}
+
+/// The name of an ipvlan whose instance configures none (see [`VmacNames`]); keepalived logs the
+/// existing one it takes over.
+fn ipvlan_name(
+    c: &InstanceConfig,
+    ip: &keepalived_config::model::vrrp::Ipvlan,
+    base: u32,
+    names: &mut VmacNames,
+) -> String {
+    let kind = Kind::Ipvlan { flags: keepalived_netlink::ipvlan::ipvlan_flags(ip.mode.as_deref()), addr: ip.addr };
+    let (name, existing) = names.choose(&Want { vrid: c.vrid, ipv6: c.ipv6, base, kind: &kind });
+    if existing {
+        info!("({}) Found matching interface {name}", c.name);
+    }
+    name
 }
 
 /// use_vmac: the instance lives on its own macvlan carrying the virtual
