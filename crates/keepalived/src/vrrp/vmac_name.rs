@@ -5,7 +5,10 @@
 //!    reload finds its VMAC or ipvlan again:
 //!    - for a VMAC, a private macvlan on the same base interface with the instance's MAC;
 //!    - for an ipvlan, an l2 ipvlan on the same base interface with the instance's
-//!      `IFLA_IPVLAN_FLAGS` (bridge, private, vepa) whose address is the instance's
+//!      `IFLA_IPVLAN_FLAGS` (bridge, private, vepa; for an ipvlan keepalived created or took
+//!      over, the flags it had then: the kernel keeps one value per parent, which the parent's
+//!      last ipvlan sets for all, and keepalived does not read it again) whose address is the
+//!      instance's
 //!      `use_ipvlan` address (any, when none is configured). An IPv6 instance without an
 //!      address never takes an existing ipvlan over ("We should probably check if any VIPs
 //!      match for IPv6 when no i/f name or address configured"), so each reload gives it a new
@@ -16,7 +19,7 @@
 //! The same VRID on several interfaces, or for both families, thus gets one interface each
 //! (`vrrp.1`, `vrrp1.1`, …) instead of one name that each instance would take from the previous.
 use keepalived_netlink::{Addr, Link};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 /// `IPVLAN_MODE_L2`: keepalived creates, and takes over, only l2 ipvlans.
@@ -61,12 +64,22 @@ pub(super) struct VmacNames {
     taken: HashSet<String>,
     /// The interfaces, read once and again after each creation.
     system: Option<System>,
+    /// The flags of the ipvlans created or taken over, by name: the previous configuration's,
+    /// then this one's.
+    ipvlan_flags: HashMap<String, u16>,
 }
 
 impl VmacNames {
     /// `configured`: the names instances give their VMAC or ipvlan.
     pub(super) fn new(prefix: &str, configured: impl IntoIterator<Item = String>) -> VmacNames {
-        VmacNames { prefix: prefix.to_string(), taken: configured.into_iter().collect(), system: None }
+        let taken = configured.into_iter().collect();
+        VmacNames { prefix: prefix.to_string(), taken, system: None, ipvlan_flags: HashMap::new() }
+    }
+
+    /// At a reload: the flags of the previous configuration's ipvlans, by name.
+    pub(super) fn with_ipvlan_flags(mut self, flags: HashMap<String, u16>) -> VmacNames {
+        self.ipvlan_flags = flags;
+        self
     }
 
     /// The interfaces changed (one was created): read them again when next needed.
@@ -92,17 +105,25 @@ impl VmacNames {
                 .find(|l| !self.taken.contains(&l.name) && l.parent_index == Some(want.base) && is_macvlan(l, mac)),
             // keepalived does not look at the names in use here: two instances with the same
             // ipvlan address share the ipvlan.
-            Kind::Ipvlan { flags, addr } => system
-                .links
-                .iter()
-                .find(|l| l.parent_index == Some(want.base) && is_ipvlan(system, l, want, *flags, *addr)),
+            Kind::Ipvlan { flags, addr } => system.links.iter().find(|l| {
+                l.parent_index == Some(want.base) && is_ipvlan(system, l, self.flags_of(l), want, (*flags, *addr))
+            }),
         };
         let chosen = match found {
             Some(l) => (l.name.clone(), true),
             None => (self.free_name(&system.links, want), false),
         };
         self.taken.insert(chosen.0.clone());
+        if let Kind::Ipvlan { flags, .. } = want.kind {
+            self.ipvlan_flags.insert(chosen.0.clone(), *flags);
+        }
         chosen
+    }
+
+    /// An l2 ipvlan's flags as keepalived recorded them; `None` for anything else.
+    fn flags_of(&self, l: &Link) -> Option<u16> {
+        let dumped = l.ipvlan.filter(|i| i.mode == IPVLAN_MODE_L2).map(|i| i.flags);
+        dumped.map(|f| self.ipvlan_flags.get(&l.name).copied().unwrap_or(f))
     }
 
     /// The first candidate name no instance uses and no interface has.
@@ -117,12 +138,12 @@ fn is_macvlan(l: &Link, mac: &[u8; 6]) -> bool {
     l.kind.as_deref() == Some("macvlan") && l.hw_addr == mac
 }
 
-/// keepalived's ipvlan test: l2, the same flags, not an IPv6 instance without an address, and
-/// the interface's address the instance's `use_ipvlan` one (an IPv4 instance without one, a
-/// configuration fault, takes any).
-fn is_ipvlan(system: &System, l: &Link, want: &Want<'_>, flags: u16, addr: Option<IpAddr>) -> bool {
-    let Some(info) = l.ipvlan.filter(|_| l.kind.as_deref() == Some("ipvlan")) else { return false };
-    if info.mode != IPVLAN_MODE_L2 || info.flags != flags {
+/// keepalived's ipvlan test: l2 (`l2_flags`, `None` otherwise) with the instance's flags, not an
+/// IPv6 instance without an address, and the interface's address the instance's `use_ipvlan` one
+/// (an IPv4 instance without one, a configuration fault, takes any).
+fn is_ipvlan(system: &System, l: &Link, l2_flags: Option<u16>, want: &Want<'_>, ip: (u16, Option<IpAddr>)) -> bool {
+    let (flags, addr) = ip;
+    if l.kind.as_deref() != Some("ipvlan") || l2_flags != Some(flags) {
         return false;
     }
     match addr {

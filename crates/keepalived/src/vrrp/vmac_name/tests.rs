@@ -146,3 +146,24 @@ fn macvlan_unchanged() {
     // Chosen once, it is not taken over again.
     assert_eq!(n.choose_among(&sys, &want), ("vrrp1.51".into(), false));
 }
+
+#[test]
+fn flags_as_created_not_as_the_parent_has_them_now() {
+    // vrrp.73 (private) was created last: the kernel shows every ipvlan of eth0 private, but
+    // keepalived compares the flags each had when it created it (measured, vrrp_surface_vm).
+    let sys = system(
+        vec![ipvlan("vrrp.71", 10, ETH0, 0, PRIVATE), ipvlan("vrrp.73", 12, ETH0, 0, PRIVATE)],
+        vec![addr(10, "198.51.100.60"), addr(12, "198.51.100.62")],
+    );
+    let created = [("vrrp.71".to_string(), 0), ("vrrp.73".to_string(), PRIVATE)];
+    let mut n = names().with_ipvlan_flags(created.into_iter().collect());
+    assert_eq!(name(&mut n, &sys, 71, ETH0, 0, Some("198.51.100.60")), ("vrrp.71".into(), true));
+    // Without that record (an ipvlan found at start), the kernel's flags count.
+    assert_eq!(name(&mut names(), &sys, 71, ETH0, 0, Some("198.51.100.60")), ("vrrp1.71".into(), false));
+    // Names chosen in this configuration are recorded with their flags too.
+    let fresh = system(Vec::new(), Vec::new());
+    let mut n = names();
+    assert_eq!(name(&mut n, &fresh, 71, ETH0, 0, Some("198.51.100.60")), ("vrrp.71".into(), false));
+    let later = system(vec![ipvlan("vrrp.71", 10, ETH0, 0, PRIVATE)], vec![addr(10, "198.51.100.60")]);
+    assert_eq!(name(&mut n, &later, 81, ETH0, 0, Some("198.51.100.60")), ("vrrp.71".into(), true));
+}
