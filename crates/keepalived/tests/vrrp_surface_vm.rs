@@ -11,9 +11,11 @@
 //! MASTER and after SIGTERM: the links (type, ipvlan mode and flags,
 //! parent, VRF master, disable_ipv6), addresses, routes of every table
 //! (`ip -d`), MPLS routes, rules, and the adverts, ARPs and neighbour
-//! adverts seen on `eth0`'s wire. The ipvlan scenario also compares the
+//! adverts seen on `eth0`'s wire. The ipvlan scenarios also compare the
 //! ipvlan lines of the SIGUSR1 data dump and the state after a reload that
-//! drops one instance's ipvlan.
+//! drops one instance's ipvlan; the second one, the names of unnamed
+//! ipvlans (this host's kernel has none, so tests/vmac_names_parity.rs
+//! cannot compare them).
 
 use keepalived_testkit::vm;
 use std::path::PathBuf;
