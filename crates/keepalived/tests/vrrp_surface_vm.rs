@@ -11,9 +11,11 @@
 //! MASTER and after SIGTERM: the links (type, ipvlan mode and flags,
 //! parent, VRF master, disable_ipv6), addresses, routes of every table
 //! (`ip -d`), MPLS routes, rules, and the adverts, ARPs and neighbour
-//! adverts seen on `eth0`'s wire. The ipvlan scenario also compares the
+//! adverts seen on `eth0`'s wire. The ipvlan scenarios also compare the
 //! ipvlan lines of the SIGUSR1 data dump and the state after a reload that
-//! drops one instance's ipvlan.
+//! drops one instance's ipvlan; the second one, the names of unnamed
+//! ipvlans (this host's kernel has none, so tests/vmac_names_parity.rs
+//! cannot compare them).
 
 use keepalived_testkit::vm;
 use std::path::PathBuf;
@@ -264,8 +266,11 @@ fn links(ns: &str) -> String {
         })
         .collect();
     v.sort();
-    let v6: String = ["ipv1", "vrrp.52", "ipv3"]
+    // Every ipvlan's disable_ipv6, by name (the names are what the name scenario compares).
+    let v6: String = v
         .iter()
+        .filter(|l| l.contains(" ipvlan "))
+        .filter_map(|l| l.split(['@', ':']).next())
         .map(|l| {
             format!(
                 "{l} disable_ipv6={}",
@@ -311,7 +316,7 @@ struct Run {
 
 /// Run `conf` under `bin` in a fresh lab; MASTER once every address of
 /// `vips` is there.
-fn run(tag: &str, bin: &str, conf: &str, reload: Option<&str>, vips: &[&str]) -> Run {
+fn run(tag: &str, bin: &str, conf: &str, reload: Option<Reload<'_>>, vips: &[&str]) -> Run {
     let lab = Lab::new(tag);
     let tcpdump = lab.capture();
     std::thread::sleep(Duration::from_millis(800));
@@ -324,7 +329,7 @@ fn run(tag: &str, bin: &str, conf: &str, reload: Option<&str>, vips: &[&str]) ->
     if conf.contains("use_ipvlan") {
         master = format!("{master}\n--dump\n{}", ipvlan_dump_lines(&d));
     }
-    let reloaded = reload.map(|c| reload_with(&lab, &d, c)).unwrap_or_default();
+    let reloaded = reload.map(|r| reload_with(&lab, &d, r)).unwrap_or_default();
     d.stop();
     let wire = lab.captured(tcpdump);
     let stopped = format!("{}\n--addrs\n{}\n--routes\n{}", links(&lab.ns), addrs(&lab.ns), routes(&lab.ns));
@@ -347,12 +352,19 @@ fn ipvlan_dump_lines(d: &Daemon) -> String {
     lines.join("\n")
 }
 
-/// SIGHUP with `conf` in place; the state once ipv1 is gone (the reload
-/// configuration drops it) and things settled.
-fn reload_with(lab: &Lab, d: &Daemon, conf: &str) -> String {
-    std::fs::write(lab.dir.join("keepalived.conf"), conf).unwrap();
+/// A reload: the new configuration, and the ipvlan it drops.
+#[derive(Clone, Copy)]
+struct Reload<'a> {
+    conf: &'a str,
+    drops: &'a str,
+}
+
+/// SIGHUP with the new configuration in place; the state once the ipvlan
+/// it drops is gone and things settled.
+fn reload_with(lab: &Lab, d: &Daemon, r: Reload<'_>) -> String {
+    std::fs::write(lab.dir.join("keepalived.conf"), r.conf).unwrap();
     d.signal(nix::sys::signal::Signal::SIGHUP);
-    wait_for(20, || !links(&lab.ns).contains("ipv1@"));
+    wait_for(20, || !links(&lab.ns).contains(&format!("{}@", r.drops)));
     std::thread::sleep(Duration::from_secs(4));
     format!("{}\n--addrs\n{}", links(&lab.ns), addrs(&lab.ns))
 }
@@ -361,7 +373,7 @@ fn reload_with(lab: &Lab, d: &Daemon, conf: &str) -> String {
 /// what 2.2.7 makes where docs/compat.md records a difference.
 fn compare(
     name: &str,
-    (conf, reload): (&str, Option<&str>),
+    (conf, reload): (&str, Option<Reload<'_>>),
     vips: &[&str],
     check: impl Fn(&Run),
     known: impl Fn(&str) -> String,
@@ -434,10 +446,94 @@ fn use_ipvlan_as_keepalived_2_2_7() {
     let vips = [" 198.51.100.51/24", " 2001:db8:1::52/64", " 192.0.2.53/24"];
     compare(
         "ipvlan",
-        (IPVLAN_CONF, Some(&ipvlan_reload_conf())),
+        (IPVLAN_CONF, Some(Reload { conf: &ipvlan_reload_conf(), drops: "ipv1" })),
         &vips,
         |ka| {
             assert!(ka.master.contains("ipvlan"), "keepalived made no ipvlan:\n{}\n{}", ka.master, ka.log);
+        },
+        str::to_string,
+    );
+}
+
+/// Unnamed ipvlans (2.2.7 `vrrp_complete_instance`): numbered `vrrp.VRID`,
+/// `vrrp6.VRID` (IPv6 second), `vrrp1.VRID`…; at a reload an instance takes
+/// over the existing l2 ipvlan of its parent with its flags and address,
+/// except an IPv6 one without an address.
+const IPVLAN_NAMES_CONF: &str = "global_defs {
+    router_id vsn
+}
+vrrp_instance A4 {
+    state MASTER
+    interface eth0
+    use_ipvlan 198.51.100.60/24
+    virtual_router_id 71
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        198.51.100.71/24
+    }
+}
+vrrp_instance A6 {
+    state MASTER
+    interface eth0
+    use_ipvlan 2001:db8:1::60/64
+    virtual_router_id 71
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        2001:db8:1::71/64
+    }
+}
+vrrp_instance B6 {
+    state MASTER
+    interface eth0
+    use_ipvlan
+    virtual_router_id 72
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        2001:db8:1::72/64
+    }
+}
+vrrp_instance C4 {
+    state MASTER
+    interface eth0
+    use_ipvlan 198.51.100.62/24 private
+    virtual_router_id 73
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        198.51.100.73/24
+    }
+}
+vrrp_instance D4 {
+    state MASTER
+    interface eth1
+    use_ipvlan 192.0.2.60
+    virtual_router_id 71
+    priority 200
+    advert_int 1
+    virtual_ipaddress {
+        192.0.2.71/24
+    }
+}
+";
+
+#[test]
+fn ipvlan_names_as_keepalived_2_2_7() {
+    if !vm::guest() {
+        return;
+    }
+    guest_path();
+    let vips = [" 198.51.100.71/24", " 2001:db8:1::71/64", " 2001:db8:1::72/64", " 198.51.100.73/24", " 192.0.2.71/24"];
+    // The reload drops C4's ipvlan (vrrp.73).
+    let reload = IPVLAN_NAMES_CONF.replacen("    use_ipvlan 198.51.100.62/24 private\n", "", 1);
+    compare(
+        "ipvlan_names",
+        (IPVLAN_NAMES_CONF, Some(Reload { conf: &reload, drops: "vrrp.73" })),
+        &vips,
+        |ka| {
+            assert!(ka.master.contains("vrrp6.71@eth0"), "keepalived's names:\n{}\n{}", ka.master, ka.log);
         },
         str::to_string,
     );

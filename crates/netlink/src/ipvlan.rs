@@ -132,7 +132,8 @@ pub fn create_ipvlan(spec: &IpvlanSpec) -> Result<Vmac, VmacError> {
         }
     };
     let link = link_by_name(&spec.name)?.ok_or_else(|| gone(&spec.name))?;
-    let v = Vmac { name: spec.name.clone(), index: link.index, base_ifindex: spec.base_ifindex, reused };
+    let (name, base_ifindex, ipvlan_flags) = (spec.name.clone(), spec.base_ifindex, Some(spec.flags));
+    let v = Vmac { name, index: link.index, base_ifindex, reused, ipvlan_flags };
     // No IPv6 on an IPv4 ipvlan unless it carries IPv6 eVIPs.
     let disable = !spec.ipv6 && !spec.other_family_evips;
     write_sysctl(&ipv6_conf(&spec.name, "disable_ipv6"), u8::from(disable))?;

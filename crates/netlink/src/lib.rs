@@ -40,7 +40,7 @@
 
 use netlink_packet_core::{NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{InfoData, InfoIpVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::protocols::NETLINK_ROUTE;
 use std::fmt;
@@ -98,6 +98,16 @@ pub struct Link {
     pub parent_index: Option<u32>,
     /// `IFLA_MASTER`: the bridge, bond or VRF this interface belongs to.
     pub master_index: Option<u32>,
+    /// An ipvlan's mode and flags (`IFLA_INFO_DATA`), which keepalived compares before taking an
+    /// existing ipvlan over.
+    pub ipvlan: Option<IpvlanInfo>,
+}
+
+/// `IFLA_IPVLAN_MODE` (0 l2, 1 l3, 2 l3s) and `IFLA_IPVLAN_FLAGS` (0 bridge, 1 private, 2 vepa).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpvlanInfo {
+    pub mode: u16,
+    pub flags: u16,
 }
 
 /// An address of an interface (an `RTM_NEWADDR` message of an address dump).
@@ -350,8 +360,10 @@ fn link_from_message(m: &LinkMessage) -> Link {
             LinkAttribute::Controller(i) => link.master_index = Some(*i),
             LinkAttribute::LinkInfo(infos) => {
                 for i in infos {
-                    if let LinkInfo::Kind(k) = i {
-                        link.kind = Some(k.to_string());
+                    match i {
+                        LinkInfo::Kind(k) => link.kind = Some(k.to_string()),
+                        LinkInfo::Data(InfoData::IpVlan(d)) => link.ipvlan = Some(ipvlan_info(d)),
+                        _ => {}
                     }
                 }
             }
@@ -359,6 +371,18 @@ fn link_from_message(m: &LinkMessage) -> Link {
         }
     }
     link
+}
+
+fn ipvlan_info(data: &[InfoIpVlan]) -> IpvlanInfo {
+    let mut info = IpvlanInfo::default();
+    for d in data {
+        match d {
+            InfoIpVlan::Mode(m) => info.mode = u16::from(*m),
+            InfoIpVlan::Flags(f) => info.flags = f.bits(),
+            _ => {}
+        }
+    }
+    info
 }
 
 fn decode_addr(kind: u16, bytes: &[u8]) -> Result<Option<Addr>, String> {
@@ -417,6 +441,9 @@ mod raw {
     const IFLA_MASTER: u16 = 10;
     const IFLA_LINKINFO: u16 = 18;
     const IFLA_INFO_KIND: u16 = 1;
+    const IFLA_INFO_DATA: u16 = 2;
+    const IFLA_IPVLAN_MODE: u16 = 1;
+    const IFLA_IPVLAN_FLAGS: u16 = 2;
     const IFA_ADDRESS: u16 = 1;
     const IFA_LOCAL: u16 = 2;
     const IFA_LABEL: u16 = 3;
@@ -498,11 +525,26 @@ mod raw {
                             l.kind = Some(string(iv));
                         }
                     }
+                    if l.kind.as_deref() == Some("ipvlan") {
+                        l.ipvlan = attrs(v).find(|(k, _)| *k == IFLA_INFO_DATA).map(|(_, d)| ipvlan_info(d));
+                    }
                 }
                 _ => {}
             }
         }
         Ok(l)
+    }
+
+    fn ipvlan_info(data: &[u8]) -> IpvlanInfo {
+        let mut info = IpvlanInfo::default();
+        for (k, v) in attrs(data) {
+            match k {
+                IFLA_IPVLAN_MODE => info.mode = u16_at(v, 0).unwrap_or(0),
+                IFLA_IPVLAN_FLAGS => info.flags = u16_at(v, 0).unwrap_or(0),
+                _ => {}
+            }
+        }
+        info
     }
 
     /// `struct ifaddrmsg` (8 bytes) and its attributes.

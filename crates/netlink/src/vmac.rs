@@ -131,6 +131,9 @@ pub struct Vmac {
     pub base_ifindex: u32,
     /// An existing, correct macvlan was reused (not created, nor changed).
     pub reused: bool,
+    /// An ipvlan's `IFLA_IPVLAN_FLAGS` as created or taken over (the kernel keeps one value per
+    /// parent, which the parent's last ipvlan sets); `None` for a macvlan.
+    pub ipvlan_flags: Option<u16>,
 }
 
 /// Why a VMAC could not be set up.
@@ -356,7 +359,13 @@ pub fn create_vmac(spec: &VmacSpec, sysctls: &mut Sysctls) -> Result<Vmac, VmacE
             hint: None,
         })
     })?;
-    let vmac = Vmac { name: spec.name.clone(), index: link.index, base_ifindex: spec.base_ifindex, reused };
+    let vmac = Vmac {
+        name: spec.name.clone(),
+        index: link.index,
+        base_ifindex: spec.base_ifindex,
+        reused,
+        ipvlan_flags: None,
+    };
     if !spec.ipv6 && !reused {
         sysctls.vmac_created(&vmac)?;
     }

@@ -6,6 +6,7 @@ use super::{delete_vmac, match_key, remove, routes, MatchKey, VrrpShell};
 use keepalived_config::Config;
 use keepalived_vrrp::{Action, Input, InstanceId, Instant, Router, State};
 use mio::Registry;
+use std::collections::HashMap;
 use tracing::{error, info, warn};
 
 impl VrrpShell {
@@ -36,7 +37,8 @@ impl VrrpShell {
         self.deregister(reg);
         let sysctls = std::mem::take(&mut self.sysctls);
         let firewall = self.firewall.take();
-        let mut new = match VrrpShell::build(cfg, true, Some(new_router), Some(sysctls), firewall) {
+        let mut new = match VrrpShell::build(cfg, true, Some(new_router), Some(sysctls), firewall, self.ipvlan_flags())
+        {
             Ok(n) => n,
             Err(e) => return Err((self, e)),
         };
@@ -139,6 +141,13 @@ impl VrrpShell {
                 }
             }
         }
+    }
+
+    /// The flags each ipvlan was created or taken over with: keepalived compares those, not the
+    /// parent's current ones, when the new configuration looks for its ipvlans.
+    fn ipvlan_flags(&self) -> HashMap<String, u16> {
+        let vmacs = self.metas.iter().filter_map(|m| m.vmac.as_ref());
+        vmacs.filter_map(|v| v.ipvlan_flags.map(|f| (v.name.clone(), f))).collect()
     }
 
     /// VMACs the new configuration no longer uses are deleted (the ones it

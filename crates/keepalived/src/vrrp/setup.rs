@@ -5,7 +5,7 @@
 //! their side effects (VMACs created, sockets opened, messages logged) are
 //! keepalived's order.
 
-use super::vmac_name::{self, VmacNames};
+use super::vmac_name::{Kind, VmacNames, Want};
 use super::{
     advert_ttl, debounce, extra_garp, link_is_up, local_igmp, match_key, notify, open_recorder, routes, rx_bufs,
     sync_daemon, track_file, Meta, Sock, Statics, TrackScript, VrrpShell,
@@ -80,6 +80,7 @@ impl VrrpShell {
         router: Option<Router>,
         sysctls: Option<Sysctls>,
         firewall: Option<Firewall>,
+        ipvlan_flags: HashMap<String, u16>,
     ) -> Result<VrrpShell, String> {
         let router = match router {
             Some(r) => r,
@@ -89,7 +90,7 @@ impl VrrpShell {
         let mut shell = Self::bare(cfg, reloading, router, sysctls, firewall);
         shell.track_scripts = track_scripts(cfg);
         let mut facts = Facts::default();
-        let plan = shell.add_instances(cfg, &mut facts);
+        let plan = shell.add_instances(cfg, &mut facts, ipvlan_flags);
         shell.open_vrrp_sockets(cfg, &plan);
         shell.open_packet_sockets(&plan.ifnames);
         shell.open_link_monitor(cfg);
@@ -150,7 +151,8 @@ impl VrrpShell {
     /// Each instance's link (creating its VMAC), source address and packet
     /// metadata, in the engine's order. The sockets it needs go in the
     /// returned plan; missing interfaces and sources in `facts`.
-    fn add_instances(&mut self, cfg: &Config, facts: &mut Facts) -> SocketPlan {
+    /// `ipvlan_flags`: see [`VmacNames::with_ipvlan_flags`].
+    fn add_instances(&mut self, cfg: &Config, facts: &mut Facts, ipvlan_flags: HashMap<String, u16>) -> SocketPlan {
         let mut plan = SocketPlan::default();
         // Models by name (the first of a name, as a scan would find) and
         // interfaces by name: with 1,000 instances a scan and a getifaddrs
@@ -160,7 +162,7 @@ impl VrrpShell {
             models.insert(m.name.as_str(), m);
         }
         let mut ifaces = IfaceCache::new();
-        let mut names = vmac_names(cfg);
+        let mut names = vmac_names(cfg).with_ipvlan_flags(ipvlan_flags);
         for (id, inst) in self.router.instances().iter().enumerate() {
             let c = &inst.config;
             let model = models.get(c.name.as_str()).copied();
@@ -428,17 +430,30 @@ fn instance_link(
         ifaces.clear();
         names.forget_links();
     } else if let (Some(ip), Some(base)) = (model.and_then(|m| m.use_ipvlan.as_ref()), info.as_ref()) {
-        // keepalived 2.2.7 matches an existing ipvlan by mode, address and family, and a reload
-        // keeps an unnamed IPv6 one (vrrp_surface_vm): until that is reproduced, `vrrp.VRID`.
-        let name = ip.ifname.clone().unwrap_or_else(|| keepalived_netlink::vmac::default_name(c.vrid));
+        let name = ip.ifname.clone().unwrap_or_else(|| ipvlan_name(c, ip, base.index, names));
         attach_ipvlan(c, model, ip, name, base, &mut link);
+        if c.ipv6 && c.src_ip.is_none() {
+            ipvlan_link_local(&mut link);
+        }
         // So may creating an ipvlan.
         ifaces.clear();
         names.forget_links();
     }
     let ours = c.src_ip.is_some() || (c.ipv6 && link.vmac.is_some());
-    link.src_from = info.filter(|_| !ours).map(|i| i.index);
+    if !ours {
+        link.src_from = info.map(|i| i.index);
+    }
     link
+}
+
+/// An IPv6 ipvlan without an address sends from its own link-local address, not the base's
+/// (which the kernel refuses there). keepalived takes it when the kernel reports it ("Assigned
+/// address … for interface vrrp.72"), so it is followed; until it is there the instance has no
+/// source.
+fn ipvlan_link_local(link: &mut Link) {
+    let Some(v) = &link.vmac else { return };
+    link.src = interface_info(&v.name).ok().and_then(|i| i.ipv6_link_local()).map(IpAddr::V6);
+    link.src_from = Some(v.index);
 }
 
 /// Interfaces looked up while one configuration is set up, by name (`None`:
@@ -479,10 +494,26 @@ fn vmac_spec(
     }
     spec.name = match &vm.ifname {
         Some(n) => n.clone(),
-        None => names.choose(c.vrid, c.ipv6, base.index, &vmac_name::Kind::Macvlan(spec.mac)),
+        None => names.choose(&Want { vrid: c.vrid, ipv6: c.ipv6, base: base.index, kind: &Kind::Macvlan(spec.mac) }).0,
     };
     spec.other_family_evips = model.is_some_and(|m| m.evips.iter().any(|a| a.addr.is_ipv6() != c.ipv6));
     spec
+}
+
+/// The name of an ipvlan whose instance configures none (see [`VmacNames`]); keepalived logs the
+/// existing one it takes over.
+fn ipvlan_name(
+    c: &InstanceConfig,
+    ip: &keepalived_config::model::vrrp::Ipvlan,
+    base: u32,
+    names: &mut VmacNames,
+) -> String {
+    let kind = Kind::Ipvlan { flags: keepalived_netlink::ipvlan::ipvlan_flags(ip.mode.as_deref()), addr: ip.addr };
+    let (name, existing) = names.choose(&Want { vrid: c.vrid, ipv6: c.ipv6, base, kind: &kind });
+    if existing {
+        info!("({}) Found matching interface {name}", c.name);
+    }
+    name
 }
 
 /// use_vmac: the instance lives on its own macvlan carrying the virtual
