@@ -50,6 +50,10 @@ pub const MAX_GENERATED_LINES: u64 = 1_000_000;
 /// Lines made by expansion in the whole configuration: many lines each
 /// just under [`MAX_GENERATED_LINES`] would otherwise take years.
 pub const MAX_TOTAL_GENERATED_LINES: u64 = 10_000_000;
+/// `~SEQ`/`~LST`s active at once, one inside another (through multi-line definitions). 2.2.7: no
+/// limit; a definition whose value repeats itself through a `~SEQ` nests for ever, and each
+/// level costs a look at every level above it.
+pub const MAX_SEQ_NESTING: usize = 32;
 /// Text of one multi-line definition (2.2.7: no limit).
 pub const MAX_DEFINITION_BYTES: usize = 1 << 20;
 
@@ -811,15 +815,15 @@ impl Preprocessor {
     /// Refuse a `~SEQ`/`~LST` of `count` values that, nested in the active
     /// ones, would make more than [`MAX_GENERATED_LINES`] lines.
     fn check_planned(&mut self, kind: &str, count: i128, buf: &str, diags: &mut Diagnostics) -> bool {
-        if self.planned_lines().saturating_mul(count) <= i128::from(MAX_GENERATED_LINES) {
+        let msg = if self.seqs.len() >= MAX_SEQ_NESTING {
+            format!("{kind} nested deeper than {MAX_SEQ_NESTING} levels '{buf}'")
+        } else if self.planned_lines().saturating_mul(count) > i128::from(MAX_GENERATED_LINES) {
+            format!("{kind} would make more than {MAX_GENERATED_LINES} lines '{buf}'")
+        } else {
             return true;
-        }
+        };
         let o = self.origin();
-        diags.push(
-            Severity::GeneralError,
-            Some(o),
-            format!("{kind} would make more than {MAX_GENERATED_LINES} lines '{buf}'"),
-        );
+        diags.push(Severity::GeneralError, Some(o), msg);
         // The enclosing repetitions would only hit it again.
         self.abandon_expansion();
         false

@@ -263,6 +263,15 @@ fn a_seq_of_100000_values_is_accepted() {
 }
 
 #[test]
+fn a_definition_repeating_itself_through_a_seq_stops_at_the_nesting_limit() {
+    // Found by the fuzzer: each `$RS` opens one more ~SEQ inside the others; with no limit on the
+    // nesting, every level looked at all those above it and `-t` ran for minutes.
+    let d = dir("seq-self");
+    let p = parse(write(&d, "main.conf", "$RS=\\\n~SEQ(1,2)$RS\n$RS\n"));
+    assert_has(&p, "~SEQ nested deeper than 32 levels '~SEQ(1,2)$RS'");
+}
+
+#[test]
 fn zero_and_wrong_way_steps() {
     let d = dir("seqstep");
     for (seq, msg) in [("~SEQ(i,0,0,10)", "Invalid ~SEQ values"), ("~SEQ(i,0,-1,10)", "Invalid ~SEQ values")] {
