@@ -4,5 +4,5 @@ pub mod model;
 mod parse;
 mod validate;
 
-pub use parse::ROOT;
+pub use parse::{REGEX_OPTIONS, ROOT};
 pub use validate::validate;

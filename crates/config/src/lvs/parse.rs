@@ -16,7 +16,9 @@ const LVS_MAX_TIMEOUT: u32 = 86400 * 31;
 const SCHEDULERS: &[&str] =
     &["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"];
 const DNS_TYPES: &[&str] = &["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA", "RRSIG", "DNSKEY"];
-const REGEX_OPTIONS: &[&str] = &[
+/// check_http.c `regex_options`, in its order: the names `regex_options` accepts (2.2.7 built with
+/// Debian's PCRE2 has all 24; an unknown name is skipped silently, as there).
+pub const REGEX_OPTIONS: &[&str] = &[
     "allow_empty_class",
     "alt_bsux",
     "auto_callout",
@@ -37,6 +39,10 @@ const REGEX_OPTIONS: &[&str] = &[
     "ucp",
     "ungreedy",
     "utf",
+    "never_backslash_c",
+    "alt_circumflex",
+    "alt_verbnames",
+    "use_offset_limit",
 ];
 
 /// Root-level keywords owned by this area.

@@ -607,7 +607,11 @@ fn dump_regex(o: &mut Out, ctx: &Ctx<'_>, u: &m::Url) {
         (min, 0) => w!(o, "     Regex min offset = {min}"),
         (min, max) => w!(o, "     Regex min offset = {min}, max_offset = {}", max - 1),
     }
-    let options = if u.regex_options.is_empty() { String::new() } else { format!(" {}", REGEX_OPTIONS.join(" ")) };
+    let options = if u.regex_options.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", keepalived_config::lvs::REGEX_OPTIONS.join(" "))
+    };
     w!(o, "     Regex options:{options}");
     let urls = all_urls(ctx);
     let same = |x: &&&m::Url| x.regex == u.regex && sorted(&x.regex_options) == sorted(&u.regex_options);
@@ -618,34 +622,6 @@ fn dump_regex(o: &mut Out, ctx: &Ctx<'_>, u: &m::Url) {
         w!(o, "     Regex stack start {start}, max {max}");
     }
 }
-
-/// check_http.c `regex_options`, in its order.
-const REGEX_OPTIONS: [&str; 24] = [
-    "allow_empty_class",
-    "alt_bsux",
-    "auto_callout",
-    "caseless",
-    "dollar_endonly",
-    "dotall",
-    "dupnames",
-    "extended",
-    "firstline",
-    "match_unset_backref",
-    "multiline",
-    "never_ucp",
-    "never_utf",
-    "no_auto_capture",
-    "no_auto_possess",
-    "no_dotstar_anchor",
-    "no_start_optimize",
-    "ucp",
-    "ungreedy",
-    "utf",
-    "never_backslash_c",
-    "alt_circumflex",
-    "alt_verbnames",
-    "use_offset_limit",
-];
 
 fn sorted(v: &[String]) -> Vec<&str> {
     let mut v: Vec<&str> = v.iter().map(String::as_str).collect();
