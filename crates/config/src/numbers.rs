@@ -162,17 +162,17 @@ impl Ctx {
             Some(p) => (&s[..p], &s[p + 1..]),
             None => (s, ""),
         };
-        let mut frac = frac_part.to_string();
+        // Bytes, as keepalived's C string: the cut may fall inside a multi-byte character (the number
+        // is then invalid anyway; a `String` cut there panicked, found by the fuzzer).
+        let mut frac = frac_part.as_bytes().to_vec();
         let mut round_up = false;
         if frac.len() > shift as usize {
             self.report(Severity::InvalidNumber, format!("{warn}number '{s}' has too many decimal places"));
-            round_up = frac.as_bytes()[shift as usize] >= b'5';
+            round_up = frac[shift as usize] >= b'5';
             frac.truncate(shift as usize);
         }
-        while frac.len() < shift as usize {
-            frac.push('0');
-        }
-        let digits = format!("{int_part}{frac}");
+        frac.resize(frac.len().max(shift as usize), b'0');
+        let digits = format!("{int_part}{}", String::from_utf8_lossy(&frac));
         let t = digits.trim_start_matches([' ', '\t', '\n', '\r', '\x0B', '\x0C']);
         let (val, rest) = parse_unsigned_prefix(t, 10);
         let valid = rest.is_empty() && !t.starts_with('-');
@@ -311,6 +311,16 @@ mod tests {
         assert!(c.diags.has("invalid number '1x'"));
         assert_eq!(c.read_int("99999999999", 0, 10, false), None);
         assert!(c.diags.has("number '99999999999' outside integer range"));
+    }
+
+    #[test]
+    fn a_decimal_cut_inside_a_character() {
+        // Found by the fuzzer: "1.5é" with 2 decimal places cut the 'é' in two and panicked.
+        let mut c = ctx();
+        assert_eq!(c.read_decimal("1.5é", 0, 1000, 2, false), None);
+        assert!(c.diags.has("number '1.5é' has too many decimal places"));
+        assert!(c.diags.has("invalid number '1.5é'"));
+        assert_eq!(c.read_decimal("1.5é", 0, 1000, 3, false), None);
     }
 
     #[test]
