@@ -1292,7 +1292,11 @@ impl Preprocessor {
             diags.push(Severity::GeneralError, Some(origin), format!("Invalid ~SEQ definition '{buf}'"));
             return false;
         }
-        let after = after[1..].trim_start_matches(is_blank);
+        // 2.2.7 skips one byte, whatever it is (normally the ','); a whole character here, so that a
+        // multi-byte one is not cut (it panicked: found by the fuzzer). The parameters are invalid then
+        // in both.
+        let skip = after.chars().next().map_or(0, char::len_utf8);
+        let after = after[skip..].trim_start_matches(is_blank);
         let Some(close) = after.find(')') else {
             diags.push(Severity::GeneralError, Some(origin), format!("~SEQ missing terminating ')' '{buf}'"));
             return false;

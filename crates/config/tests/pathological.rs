@@ -272,6 +272,14 @@ fn a_definition_repeating_itself_through_a_seq_stops_at_the_nesting_limit() {
 }
 
 #[test]
+fn a_seq_whose_comma_is_a_multibyte_character() {
+    // Found by the fuzzer: the byte after the variable was sliced off, inside the character.
+    let d = dir("seq-utf8");
+    let p = parse(write(&d, "main.conf", "~SEQ(n \u{FFFD}1,2) x\n~SEQ(n é 1,2) x\n"));
+    assert!(!messages(&p).is_empty());
+}
+
+#[test]
 fn zero_and_wrong_way_steps() {
     let d = dir("seqstep");
     for (seq, msg) in [("~SEQ(i,0,0,10)", "Invalid ~SEQ values"), ("~SEQ(i,0,-1,10)", "Invalid ~SEQ values")] {
