@@ -152,9 +152,9 @@ def failover(lab, routers, sig, work, k):
     cap.wait()
     ads = adverts(pcap)
     n2_first = next((t for t, src, _ in ads if src == N2), None)
-    before = [t for t, src, prio in ads if src == N1 and (n2_first is None or t <= n2_first)]
-    if sig == "TERM":
-        before = [t for t, src, prio in ads if src == N1 and prio == 0 and (n2_first is None or t <= n2_first)]
+    # SIGKILL: from n1's last advert; SIGTERM: from its priority-0 one.
+    before = [t for t, src, prio in ads
+              if src == N1 and (sig == "KILL" or prio == 0) and (n2_first is None or t <= n2_first)]
     took = (n2_first - before[-1]) * 1000 if n2_first is not None and before else float("nan")
     print(f"  {sig} trial {k}: {took:.1f} ms ({len(ads)} adverts captured)", file=sys.stderr)
     # Back to the start: n1 running again and master (it preempts at priority 150).
