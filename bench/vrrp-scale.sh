@@ -4,7 +4,7 @@
 # keepalived 2.2.7 and keepalived-rs side by side, in one run, same
 # generated config (bench/gen-vrrp-scale.sh).
 #
-# Usage: [DURATION=60] [WARMUP=5] [VRIDS=250] [IFACES=4] [OURS=path]
+# Usage: [DURATION=60] [WARMUP=5] [VRIDS=250] [IFACES=4] [OURS=path] [RUNS=1]
 #        [ONLY="theirs ours"] [PEER=plain|backup] [KEEP=dir] bench/vrrp-scale.sh
 # (KEEP: copy the config, logs, captures (rx.pcap) and tables there)
 #
@@ -34,6 +34,7 @@ cd "$(dirname "$0")/.."
 HERE=$PWD
 DURATION=${DURATION:-60}
 WARMUP=${WARMUP:-5}
+RUNS=${RUNS:-1}
 export VRIDS=${VRIDS:-250} IFACES=${IFACES:-4} ADVERT=1
 ONLY=${ONLY:-theirs ours}
 PEER=${PEER:-plain}
@@ -50,7 +51,7 @@ daemon= bdaemon= capture=
 teardown() { bench_netns_del "$M" "$R"; }   # our own namespaces only (leftovers of an aborted run included)
 stop_daemon() { bench_stop_pids "$bdaemon"; bdaemon=; bench_stop_pids "$daemon"; daemon=; }
 cleanup() {
-    [ -n "$capture" ] && { kill -TERM "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true; }
+    [ -n "$capture" ] && { kill -TERM $capture 2>/dev/null || true; wait $capture 2>/dev/null || true; }
     stop_daemon
     teardown
     bench_drop_tmp
@@ -126,6 +127,11 @@ measure() {  # impl -> result line in $tmp/result.txt
     fi
     ip netns exec "$R" tcpdump -i any -n -B 16384 -s 96 -U -w "$d/rx.pcap" 'ip proto 112' >/dev/null 2>"$d/tcpdump.err" &
     capture=$!
+    # The send side: the master's own links, outgoing. The kernel stamps these copies in the
+    # sending system call (dev_queue_xmit_nit), before the veth hands the packet to the peer,
+    # so they do not carry the receiver's softirq delays.
+    ip netns exec "$M" tcpdump -i any -Q out -n -B 16384 -s 96 -U -w "$d/tx.pcap" 'ip proto 112' >/dev/null 2>"$d/tcpdump-tx.err" &
+    capture="$capture $!"
     sleep 1
     c0=$(cpu_ticks "$vpid"); s0=$(run_ns "$vpid")
     [ -n "$bpid" ] && { bc0=$(cpu_ticks "$bpid"); bs0=$(run_ns "$bpid"); }
@@ -135,7 +141,7 @@ measure() {  # impl -> result line in $tmp/result.txt
     rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$vpid/status"); hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$vpid/status")
     anon=$(awk '/^RssAnon:/ {print $2}' "/proc/$vpid/status"); pss=$(awk '/^Pss:/ {print $2}' "/proc/$vpid/smaps_rollup")
     sleep 1
-    kill -INT "$capture"; wait "$capture" 2>/dev/null || true; capture=
+    kill -INT $capture; wait $capture 2>/dev/null || true; capture=
     local masters now_pid
     masters=$(grep -c 'Entering MASTER STATE' "$d/log" || true)
     now_pid=$(cat "$d/v.pid" 2>/dev/null || true)
@@ -145,12 +151,14 @@ measure() {  # impl -> result line in $tmp/result.txt
     # the capture spans the CPU window plus about 1 s on each side; only the master's adverts
     tcpdump -tt -nn -r "$d/rx.pcap" 2>/dev/null | grep -E ' 10\.[0-9]+\.255\.254 > ' >"$d/rx.txt" || true
     read -r streams nadv p50 p99 mx mn gaps <<<"$($stats intervals 1000 <"$d/rx.txt")"
+    tcpdump -tt -nn -r "$d/tx.pcap" 2>/dev/null | grep -E ' 10\.[0-9]+\.255\.254 > ' >"$d/tx.txt" || true
+    local tx; tx=$($stats late 1000 <"$d/tx.txt" | awk '{print $1 "/" $2 "/" $3 " " $4}')
     awk -v n="$name" -v up="$up" -v m="$masters" -v c="$((c1 - c0))" -v hz="$hz" -v s="$((s1 - s0))" -v dur="$DURATION" \
-        -v rss="$rss" -v hwm="$hwm" -v anon="$anon" -v pss="$pss" -v st="$streams" -v na="$nadv" -v p50="$p50" -v p99="$p99" -v mx="$mx" -v mn="$mn" -v g="$gaps" -v dr="${drops:-?}" \
+        -v rss="$rss" -v hwm="$hwm" -v anon="$anon" -v pss="$pss" -v st="$streams" -v na="$nadv" -v p50="$p50" -v p99="$p99" -v mx="$mx" -v mn="$mn" -v g="$gaps" -v dr="${drops:-?}" -v tx="$tx" \
         'BEGIN {
             cms = c * 1000 / hz * 60 / dur; sms = s / 1e6 * 60 / dur
-            printf "%-18s %6s %6s %9.0f %9.0f %6.2f %7s %7s %7s %7s %5s %9s %7s %7s %7s %7s %4s %5s\n",
-                n, up, m, cms, sms, sms / 600, rss, hwm, anon, pss, st, na, mn, p50, p99, mx, g, dr
+            printf "%-18s %6s %6s %9.0f %9.0f %6.2f %7s %7s %7s %7s %5s %9s %7s %7s %7s %7s %4s %5s  %s\n",
+                n, up, m, cms, sms, sms / 600, rss, hwm, anon, pss, st, na, mn, p50, p99, mx, g, dr, tx
         }' >>"$tmp/result.txt"
     if [ -n "$bpid" ]; then
         local bm; bm=$(grep -c 'Entering MASTER STATE' "$d/backup.log" || true)
@@ -166,13 +174,16 @@ measure() {  # impl -> result line in $tmp/result.txt
 }
 
 : >"$tmp/result.txt"
-for impl in $ONLY; do measure "$impl"; done
+for ((run = 1; run <= RUNS; run++)); do   # alternate the implementations run by run
+    for impl in $ONLY; do measure "$impl"; done
+done
 echo
 echo "VRRP scale: $ninst VRRPv3 instances ($VRIDS VRIDs x $IFACES veths), advert 1 s, all MASTER; window $DURATION s after all VIPs + $WARMUP s"
 echo "up: start -> all VIPs installed (ms); MASTER: 'Entering MASTER STATE' lines; CPU of the VRRP child: ticks = utime+stime (1/$hz s),"
 echo "sched = /proc/PID/schedstat run time, both in ms per minute, % = sched share of one core; memory of the VRRP child in KiB
 (VmRSS, VmHWM, RssAnon from /proc/PID/status; Pss from smaps_rollup: file pages shared with the parent count in part);"
-echo "lateness = advert inter-arrival - 1000 ms at the receiver, per instance, ms (min may be negative = early); gaps >= 1.5 s; drops = tcpdump kernel drops"
-printf '%-18s %6s %6s %9s %9s %6s %7s %7s %7s %7s %5s %9s %7s %7s %7s %7s %4s %5s\n' \
-    implementation up MASTER "ticks/min" "sched/min" "%" VmRSS VmHWM RssAnon Pss inst intervals min p50 p99 max gaps drops
+echo "lateness = advert inter-arrival - 1000 ms at the receiver, per instance, ms (min may be negative = early); gaps >= 1.5 s; drops = tcpdump kernel drops;"
+echo "tx p50/p99/max = the same lateness from the sender's own links (stamped in the sending system call), >1ms = adverts more than 1 ms late there"
+printf '%-18s %6s %6s %9s %9s %6s %7s %7s %7s %7s %5s %9s %7s %7s %7s %7s %4s %5s  %s\n' \
+    implementation up MASTER "ticks/min" "sched/min" "%" VmRSS VmHWM RssAnon Pss inst intervals min p50 p99 max gaps drops "tx p50/p99/max >1ms"
 cat "$tmp/result.txt"

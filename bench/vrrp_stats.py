@@ -9,6 +9,9 @@
                                     ms; prints "streams adverts p50 p99 max min
                                     expected_adverts_missing" where missing is
                                     the number of gaps >= 1.5 x ADV_MS
+  vrrp_stats.py late ADV_MS          stdin: the same text -> "p50 p99 max over" of
+                                    the same lateness, over = adverts more than
+                                    1 ms late
   vrrp_stats.py senders             stdin: same tcpdump text -> "SRC count" for
                                     each source address of adverts with prio > 0
 
@@ -75,6 +78,20 @@ def main():
         late.sort()
         print(len(last), len(late), fmt(pct(late, 50)), fmt(pct(late, 99)),
               fmt(late[-1] if late else float("nan")), fmt(late[0] if late else float("nan")), gaps)
+    elif mode == "late":
+        adv = float(sys.argv[2])
+        last = {}
+        late = []
+        for ts, ifc, src, vrid, prio in parse(sys.stdin):
+            if prio == 0:
+                continue
+            key = (ifc, src, vrid)
+            if key in last:
+                late.append((ts - last[key]) * 1000.0 - adv)
+            last[key] = ts
+        late.sort()
+        over = sum(1 for x in late if x > 1.0)
+        print(fmt(pct(late, 50)), fmt(pct(late, 99)), fmt(late[-1] if late else float("nan")), over)
     elif mode == "senders":
         count = {}
         for ts, ifc, src, vrid, prio in parse(sys.stdin):

@@ -121,7 +121,17 @@ pub struct Router {
     garp: Vec<GarpQueue>,
     delayed_start: Option<Instant>,
     started: bool,
+    /// Reused by [`Router::state_timer_cutoff`] (no allocation per wake-up).
+    due_scratch: Vec<(Instant, InstanceId)>,
+    /// [`Router::poll_timeout`]'s answer since the last call that took `&mut self` (`None`:
+    /// not computed yet). The shell asks it several times per wake-up, and each answer walks
+    /// every instance.
+    next_timer: std::cell::Cell<Option<Option<Instant>>>,
 }
+
+/// At most this many instances' advert / master-down timers run in one
+/// [`Router::handle_timeout`] call (about 0.3 ms of sending on a 2-core test machine).
+pub const MAX_STATE_TIMERS_PER_CALL: usize = 64;
 
 fn log(out: &mut Vec<Action>, s: String) {
     out.push(Action::Log(s));
@@ -193,7 +203,17 @@ impl Router {
             instances.push(Instance::new(c, garp_queue, tracks, interface_tracker));
         }
         let groups = sync::build_groups(gcfgs, &mut instances);
-        let mut r = Router { options, instances, groups, trackers, garp, delayed_start: None, started: false };
+        let mut r = Router {
+            options,
+            instances,
+            groups,
+            trackers,
+            garp,
+            delayed_start: None,
+            started: false,
+            due_scratch: Vec::new(),
+            next_timer: std::cell::Cell::new(None),
+        };
         r.apply_trackers();
         r
     }
@@ -256,6 +276,15 @@ impl Router {
 
     /// The earliest time at which [`Router::handle_timeout`] has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(t) = self.next_timer.get() {
+            return t;
+        }
+        let t = self.earliest_timer();
+        self.next_timer.set(Some(t));
+        t
+    }
+
+    fn earliest_timer(&self) -> Option<Instant> {
         let mut t: Option<Instant> = None;
         let mut upd = |x: Option<Instant>| {
             if let Some(x) = x {
@@ -279,6 +308,7 @@ impl Router {
 
     /// Feeds one input; actions are appended to `out` (which the caller clears and reuses).
     pub fn handle(&mut self, now: Instant, input: Input, out: &mut Vec<Action>) {
+        self.next_timer.set(None);
         let start = out.len();
         let (tracker, reason) = match &input {
             Input::Start => (None, TransitionReason::Startup),
@@ -351,6 +381,7 @@ impl Router {
 
     /// Receive path without the `Input` wrapper (no copy of the advert).
     pub fn handle_advert(&mut self, now: Instant, instance: InstanceId, advert: &RxAdvert, out: &mut Vec<Action>) {
+        self.next_timer.set(None);
         let start = out.len();
         let reason = self.advert_reason(instance, advert);
         self.receive(now, instance, advert, out);
@@ -360,14 +391,23 @@ impl Router {
         }
     }
 
-    /// Runs every timer due at `now`.
+    /// Runs the timers due at `now`: every GARP and rogue-owner timer, and the advert /
+    /// master-down timers of at most [`MAX_STATE_TIMERS_PER_CALL`] instances, the earliest due
+    /// first. When more are due, [`Router::poll_timeout`] stays in the past and the shell calls
+    /// again after sending this share, with a fresh `now`.
     pub fn handle_timeout(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.next_timer.set(None);
         if self.delayed_start.is_some_and(|d| d <= now) {
             self.delayed_start = None;
         }
+        let cutoff = self.state_timer_cutoff(now);
         for i in 0..self.instances.len() {
             let start = out.len();
-            self.state_timers(i, now, out);
+            if self.instances[i].sands.is_some_and(|s| (s, i) <= cutoff) {
+                self.state_timers(i, now, out);
+            } else {
+                self.rogue_timer(i, now, out);
+            }
             if out.len() > start {
                 let cause = Cause { instance: Some(i), tracker: None, reason: &TransitionReason::MasterDown };
                 self.note_notifies(now, &out[start..], &cause);
@@ -375,5 +415,27 @@ impl Router {
             self.garp_timers(i, now, out);
         }
         self.drain_garps(now, out);
+    }
+
+    /// The last `(due time, instance)` whose advert / master-down timer runs in this call.
+    ///
+    /// Why a bound: keepalived sends every advert due in one wake-up at that wake-up's time
+    /// and restarts each one's timer from it, so instances that became MASTER together stay
+    /// in lock-step for ever and the last of a thousand leaves several ms after its due time.
+    /// RFC 5798 §6.4.3 restarts the Adver_Timer when the advert is sent; handling a bounded
+    /// share per call restarts each share's timers from the time it is actually sent, so
+    /// the instances spread over the time their sending takes and each advert leaves within
+    /// one wake-up of its due time.
+    fn state_timer_cutoff(&mut self, now: Instant) -> (Instant, InstanceId) {
+        let due = &mut self.due_scratch;
+        due.clear();
+        due.extend(
+            self.instances.iter().enumerate().filter_map(|(i, inst)| inst.sands.filter(|s| *s <= now).map(|s| (s, i))),
+        );
+        if due.len() <= MAX_STATE_TIMERS_PER_CALL {
+            return (now, usize::MAX);
+        }
+        let (_, last, _) = due.select_nth_unstable(MAX_STATE_TIMERS_PER_CALL - 1);
+        *last
     }
 }

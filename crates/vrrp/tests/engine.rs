@@ -695,3 +695,45 @@ fn reduced_rogue_owner_logs_higher_priority() {
     assert_eq!(s.state(0), State::Backup);
     assert!(s.has_log_prefix("(VI_1) Master received advert from 10.0.0.1 with higher priority 255, ours 254"));
 }
+
+/// 100 instances become MASTER in the same instant. One `handle_timeout` call sends at most
+/// `MAX_STATE_TIMERS_PER_CALL` (64) adverts; the shell calls again with the time it has reached, and
+/// each share's next advert is due one interval after its own call (RFC 5798 §6.4.3: the
+/// Adver_Timer restarts when the advert is sent), so the instances no longer stay in lock-step.
+#[test]
+fn a_burst_of_due_adverts_is_sent_in_bounded_shares_and_spreads() {
+    let cs: Vec<InstanceConfig> = (0..100u8)
+        .map(|n| {
+            let mut c = InstanceConfig::new(&format!("VI_{n}"), n + 1, 100);
+            c.vips = vec![VIP];
+            c.src_ip = Some(ME);
+            c
+        })
+        .collect();
+    let mut s = Sim::new(router(cs));
+    let down = 3 * 1_000_000 + SKEW_100;
+    assert_eq!(s.r.poll_timeout(), Some(Instant(down)));
+    // Each call at a later time, as a shell that spends 100 µs sending each share.
+    let sends = |s: &Sim| s.count(|a| matches!(a, Action::SendAdvert { .. }));
+    let mut shares = Vec::new();
+    let mut t = down;
+    while s.r.poll_timeout().is_some_and(|d| d.0 <= t) {
+        let before = sends(&s);
+        s.now = t;
+        s.r.handle_timeout(Instant(t), &mut s.out);
+        s.flush();
+        shares.push(sends(&s) - before);
+        t += 100;
+    }
+    assert_eq!(shares, vec![64, 36]);
+    assert!((0..100).all(|i| s.state(i) == State::Master));
+    // The next adverts are due at two times, 100 µs apart, one interval on.
+    let mut due: Vec<u64> = (0..100).map(|i| s.r.instance(i).unwrap().sands.unwrap().0).collect();
+    due.sort_unstable();
+    due.dedup();
+    assert_eq!(due, (0..2).map(|k| down + 1_000_000 + 100 * k).collect::<Vec<_>>());
+    // A shell that is on time sends each share at its own due time.
+    let before = sends(&s);
+    s.run_to(down + 1_000_000 + 100);
+    assert_eq!(sends(&s) - before, 100);
+}

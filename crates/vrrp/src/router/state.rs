@@ -20,6 +20,11 @@ impl Router {
             self.tsm(i, prev, now, out);
             self.init_sands(i, now);
         }
+        self.rogue_timer(i, now, out);
+    }
+
+    /// The rogue-owner timer of instance `i`, if due.
+    pub(super) fn rogue_timer(&mut self, i: InstanceId, now: Instant, out: &mut Vec<Action>) {
         if self.instances[i].rogue_timer.is_some_and(|t| t <= now) {
             self.instances[i].rogue_timer = None;
             log(
