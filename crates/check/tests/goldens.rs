@@ -9,27 +9,6 @@ use std::path::Path;
 #[test]
 fn scenario_goldens() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("tests/scenarios")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    let mut failures = Vec::new();
-    for dir in &dirs {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let input = std::fs::read_to_string(dir.join("input.jsonl")).unwrap_or_default();
-        if !input.starts_with('#') {
-            failures.push(format!("{name}: input.jsonl must open with a comment naming its rule"));
-        }
-        let got = match common::run_dir(dir) {
-            Ok(g) => g,
-            Err(e) => {
-                failures.push(format!("{name}: {e}"));
-                continue;
-            }
-        };
-        failures.extend(keepalived_testkit::golden::compare(&name, dir, &got));
-    }
+    let (_, failures) = keepalived_testkit::golden::run_scenarios(&root, true, |_, dir, _| common::run_dir(dir));
     assert!(failures.is_empty(), "goldens (KEEPALIVED_RS_UPDATE_GOLDENS=1 regenerates):\n{}", failures.join("\n"));
 }

@@ -18,7 +18,9 @@ use std::io::BufRead;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod rng;
 mod time;
+pub use rng::Rng;
 pub use time::Instant;
 
 /// A sans-IO engine driven by virtual time: what replay needs of the VRRP router and the BFD and

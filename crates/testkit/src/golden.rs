@@ -1,7 +1,7 @@
 //! JSONL goldens of the sans-IO engines (Holo's form): each scenario directory holds its input
 //! and the `expected.jsonl` the engine must produce; `KEEPALIVED_RS_UPDATE_GOLDENS=1` rewrites
 //! them from what the engine produces now.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The goldens are being regenerated.
 pub fn updating() -> bool {
@@ -31,4 +31,34 @@ pub fn compare(name: &str, dir: &Path, got: &str) -> Option<String> {
         got.lines().nth(line).unwrap_or("<end>"),
         want.lines().nth(line).unwrap_or("<end>")
     ))
+}
+
+/// Runs every scenario directory under `root` (sorted by name) and compares what `run` renders
+/// for it with its `expected.jsonl`. `run` gets the scenario's name and directory and a list for
+/// failures of its own; an `Err` is a scenario that could not run. With `rule_comment`, each
+/// `input.jsonl` must open with a comment naming the rule it proves. Returns how many scenarios
+/// ran and every failure.
+pub fn run_scenarios(
+    root: &Path,
+    rule_comment: bool,
+    mut run: impl FnMut(&str, &Path, &mut Vec<String>) -> Result<String, String>,
+) -> (usize, Vec<String>) {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if rule_comment && !std::fs::read_to_string(dir.join("input.jsonl")).unwrap_or_default().starts_with('#') {
+            failures.push(format!("{name}: input.jsonl must open with a comment naming its rule"));
+        }
+        match run(&name, dir, &mut failures) {
+            Ok(got) => failures.extend(compare(&name, dir, &got)),
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    (dirs.len(), failures)
 }

@@ -24,25 +24,8 @@ fn run_dir(dir: &Path) -> Result<String, String> {
 #[test]
 fn conformance_goldens() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("tests/conformance")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(dirs.len() >= 20, "at least 20 behaviours ({} found)", dirs.len());
-    let mut failures = Vec::new();
-    for dir in &dirs {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let got = match run_dir(dir) {
-            Ok(g) => g,
-            Err(e) => {
-                failures.push(format!("{name}: {e}"));
-                continue;
-            }
-        };
-        failures.extend(keepalived_testkit::golden::compare(&name, dir, &got));
-    }
+    let (n, failures) = keepalived_testkit::golden::run_scenarios(&root, false, |_, dir, _| run_dir(dir));
+    assert!(n >= 20, "at least 20 behaviours ({n} found)");
     assert!(
         failures.is_empty(),
         "conformance goldens (KEEPALIVED_RS_UPDATE_GOLDENS=1 regenerates):\n{}",
