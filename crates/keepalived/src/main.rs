@@ -24,6 +24,7 @@ mod metrics_render;
 mod netns;
 mod notify_fifo;
 mod parent;
+mod parent_requests;
 mod pidfile;
 mod status;
 mod status_client;

@@ -9,31 +9,28 @@
 //! The parent never blocks here and the children only build a status
 //! document between their timers (as for `keepalived --status`): the
 //! listener and the connections are mio sources, a request is bounded in
-//! size and must arrive within [`REQUEST_TIMEOUT`], and a client that
+//! size and must arrive in time (parent_requests.rs, the connection
+//! machinery shared with the status socket), and a client that
 //! sends garbage, too much, or too slowly is answered with an error or
 //! dropped (counted, rate-limited log line).
 
 use crate::metrics_render::{render, ChildDoc, Facts};
+use crate::parent_requests::{self, accept_next, Client, Gathered, Protocol, ReadWrite, Requests};
 use keepalived_runtime::ProcKind;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 use serde_json::Value;
-use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-use tracing::{info, warn};
+use tracing::info;
 
-/// A client has this long to send its request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest request (line and headers) accepted.
 const MAX_REQUEST: usize = 8192;
-/// Connections served at once; more are refused.
-const MAX_CONNS: usize = 16;
-const LOG_INTERVAL: Duration = Duration::from_secs(10);
+const TOO_LARGE: &str = "request header too large";
+const TOO_SLOW: &str = "no complete request in time";
 
+/// The listener's token; connections use the following ones.
 pub const LISTENER: Token = Token(40);
-const FIRST_CONN: usize = 41;
 /// Metrics requests to the children carry ids with this bit, so the
 /// parent routes each answer to the status socket or here.
 const ID_BIT: u64 = 1 << 63;
@@ -43,7 +40,7 @@ const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Is `t` one of the metrics endpoint's tokens?
 pub fn owns(t: Token) -> bool {
-    t == LISTENER || (FIRST_CONN..FIRST_CONN + MAX_CONNS).contains(&t.0)
+    parent_requests::owns(LISTENER, t)
 }
 
 /// Is this child answer for a metrics request?
@@ -89,7 +86,7 @@ enum Stream {
     Unix(UnixStream),
 }
 
-impl Stream {
+impl Client for Stream {
     fn io(&mut self) -> &mut dyn ReadWrite {
         match self {
             Stream::Tcp(s) => s,
@@ -106,44 +103,60 @@ impl Stream {
 
     fn shutdown_write(&self) -> io::Result<()> {
         match self {
-            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
-            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+            Stream::Tcp(s) => s.shutdown_write(),
+            Stream::Unix(s) => s.shutdown_write(),
         }
     }
 }
 
-trait ReadWrite: Read + Write {}
-impl<T: Read + Write> ReadWrite for T {}
-
-enum Phase {
-    Reading,
-    Waiting { id: u64, asked: Vec<ProcKind>, idle: Vec<ProcKind>, answers: HashMap<ProcKind, Value> },
-    Writing,
-    Closing,
+/// A scrape: `GET /metrics`, in the OpenMetrics format when the client
+/// accepts it, else in Prometheus' classic text format.
+struct Scrape {
+    openmetrics: bool,
 }
 
-struct Conn {
-    stream: Stream,
-    rbuf: Vec<u8>,
-    wbuf: Vec<u8>,
-    phase: Phase,
-    since: Instant,
-    openmetrics: bool,
+/// HTTP/1.x, one request per connection.
+struct Http;
+
+impl Protocol for Http {
+    type Stream = Stream;
+    type Request = Scrape;
+    type Context = Facts;
+    const NAME: &'static str = "Metrics";
+    const MAX_REQUEST: usize = MAX_REQUEST;
+    const TOO_LARGE: &'static str = TOO_LARGE;
+    const TOO_SLOW: &'static str = TOO_SLOW;
+
+    fn parse(buf: &[u8]) -> Option<Result<Scrape, &'static str>> {
+        head_end(buf).map(|end| parse_request(&buf[..end]))
+    }
+
+    fn render(scrape: &Scrape, g: Gathered, facts: &Facts) -> Vec<u8> {
+        let Gathered { asked, idle, mut answers } = g;
+        let mut docs: Vec<ChildDoc> =
+            asked.iter().map(|k| ChildDoc { key: crate::subsystems::short_name(*k), doc: answers.remove(k) }).collect();
+        docs.extend(idle.iter().map(|k| ChildDoc { key: crate::subsystems::short_name(*k), doc: None }));
+        docs.sort_by_key(|d| d.key);
+        let body = render(&docs, facts, scrape.openmetrics);
+        let ctype = if scrape.openmetrics { OPENMETRICS } else { CLASSIC };
+        response(200, ctype, body.as_bytes())
+    }
+
+    fn error(why: &'static str) -> Vec<u8> {
+        let code = match why {
+            "method not allowed" => 405,
+            "not found" => 404,
+            TOO_LARGE => 431,
+            TOO_SLOW => 408,
+            _ => 400,
+        };
+        response(code, "text/plain; charset=utf-8", format!("{why}\n").as_bytes())
+    }
 }
 
 pub struct MetricsServer {
     listener: Listener,
-    conns: Vec<Option<Conn>>,
-    next_id: u64,
-    rejected: u64,
-    unlogged: u64,
-    last_log: Option<Instant>,
-}
-
-/// What a parsed request asks for.
-enum Request {
-    Metrics { openmetrics: bool },
-    Error(&'static str),
+    requests: Requests<Http>,
 }
 
 impl MetricsServer {
@@ -164,15 +177,12 @@ impl MetricsServer {
             Listener::Unix(l, _) => registry.register(l, LISTENER, Interest::READABLE)?,
         }
         info!("Metrics listening on {}", addr.show());
-        let conns = (0..MAX_CONNS).map(|_| None).collect();
-        Ok(MetricsServer { listener, conns, next_id: 0, rejected: 0, unlogged: 0, last_log: None })
+        Ok(MetricsServer { listener, requests: Requests::new(LISTENER, ID_BIT) })
     }
 
     /// Stop listening (at stop); a Unix socket file is removed.
     pub fn close(self, registry: &Registry) {
-        for mut c in self.conns.into_iter().flatten() {
-            let _ = registry.deregister(c.stream.source());
-        }
+        self.requests.close(registry);
         match self.listener {
             Listener::Tcp(mut l) => {
                 let _ = registry.deregister(&mut l);
@@ -190,7 +200,7 @@ impl MetricsServer {
         if token == LISTENER {
             return self.accept_all(registry);
         }
-        self.on_conn(token.0 - FIRST_CONN, registry).into_iter().collect()
+        self.requests.on_ready(token, registry).into_iter().collect()
     }
 
     fn accept_one(&mut self) -> io::Result<Stream> {
@@ -203,231 +213,51 @@ impl MetricsServer {
     fn accept_all(&mut self, registry: &Registry) -> Vec<u64> {
         let mut needs = Vec::new();
         loop {
-            match self.accept_one() {
-                Ok(stream) => needs.extend(self.admit(stream, registry)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return needs,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            match accept_next(|| self.accept_one()) {
+                Ok(Some(stream)) => needs.extend(self.admit(stream, registry)),
+                Ok(None) => return needs,
                 Err(e) => {
-                    self.count_rejection(&format!("accept failed: {e}"));
+                    self.requests.count_rejection(None, &format!("accept failed: {e}"));
                     return needs;
                 }
             }
         }
     }
 
-    fn admit(&mut self, mut stream: Stream, registry: &Registry) -> Option<u64> {
-        let Some(slot) = self.conns.iter().position(Option::is_none) else {
-            // Best effort: a short answer fits the socket buffer.
-            let _ = stream.io().write(&response(503, "text/plain", b"too many clients\n"));
-            self.count_rejection("too many clients");
+    fn admit(&mut self, stream: Stream, registry: &Registry) -> Option<u64> {
+        let Some(slot) = self.requests.free_slot() else {
+            let why = "too many clients";
+            self.requests.refuse(stream, None, &response(503, "text/plain", format!("{why}\n").as_bytes()), why);
             return None;
         };
-        let token = Token(FIRST_CONN + slot);
-        if let Err(e) = registry.register(stream.source(), token, Interest::READABLE | Interest::WRITABLE) {
-            self.count_rejection(&format!("unable to watch a client: {e}"));
+        if let Err(e) = self.requests.insert(slot, stream, None, registry) {
+            self.requests.count_rejection(None, &format!("unable to watch a client: {e}"));
             return None;
         }
-        let now = Instant::now();
-        let conn =
-            Conn { stream, rbuf: Vec::new(), wbuf: Vec::new(), phase: Phase::Reading, since: now, openmetrics: false };
-        self.conns[slot] = Some(conn);
         // The request may already be there (edge-triggered).
-        self.on_conn(slot, registry)
-    }
-
-    fn on_conn(&mut self, slot: usize, registry: &Registry) -> Option<u64> {
-        let conn = self.conns.get_mut(slot)?.as_mut()?;
-        match conn.phase {
-            Phase::Reading => self.read_request(slot, registry),
-            Phase::Waiting { .. } | Phase::Closing => {
-                if drain_closed(conn.stream.io()) {
-                    self.drop_conn(slot, registry);
-                }
-                None
-            }
-            Phase::Writing => {
-                self.flush(slot, registry);
-                None
-            }
-        }
-    }
-
-    fn read_request(&mut self, slot: usize, registry: &Registry) -> Option<u64> {
-        let conn = self.conns.get_mut(slot)?.as_mut()?;
-        let closed = read_some(conn.stream.io(), &mut conn.rbuf);
-        let Some(end) = head_end(&conn.rbuf) else {
-            if conn.rbuf.len() > MAX_REQUEST {
-                self.reject(slot, 431, "request header too large", registry);
-            } else if closed {
-                self.drop_conn(slot, registry);
-            }
-            return None;
-        };
-        match parse_request(&conn.rbuf[..end]) {
-            Request::Error(why) => {
-                let code = if why == "method not allowed" {
-                    405
-                } else if why == "not found" {
-                    404
-                } else {
-                    400
-                };
-                self.reject(slot, code, why, registry);
-                None
-            }
-            Request::Metrics { openmetrics } => {
-                self.next_id += 1;
-                let id = self.next_id | ID_BIT;
-                conn.openmetrics = openmetrics;
-                conn.phase = Phase::Waiting { id, asked: Vec::new(), idle: Vec::new(), answers: HashMap::new() };
-                Some(id)
-            }
-        }
+        self.requests.on_conn(slot, registry)
     }
 
     /// The parent asked `kinds` for request `id`; `not_running`: wanted
     /// children that are not running now.
-    pub fn asked(
-        &mut self,
-        id: u64,
-        kinds: Vec<ProcKind>,
-        not_running: Vec<ProcKind>,
-        facts: &Facts,
-        registry: &Registry,
-    ) {
-        let Some(slot) = self.slot_of(id) else { return };
-        if let Some(Conn { phase: Phase::Waiting { asked, idle, .. }, .. }) = self.conns[slot].as_mut() {
-            *asked = kinds;
-            *idle = not_running;
-        }
-        self.maybe_finish(slot, false, facts, registry);
+    pub fn asked(&mut self, id: u64, kinds: Vec<ProcKind>, not_running: Vec<ProcKind>, f: &Facts, r: &Registry) {
+        self.requests.asked(id, kinds, not_running, f, r);
     }
 
+    /// A child's answer to request `id`.
     pub fn answer(&mut self, id: u64, kind: ProcKind, doc: Value, facts: &Facts, registry: &Registry) {
-        let Some(slot) = self.slot_of(id) else { return };
-        if let Some(Conn { phase: Phase::Waiting { answers, .. }, .. }) = self.conns[slot].as_mut() {
-            answers.insert(kind, doc);
-        }
-        self.maybe_finish(slot, false, facts, registry);
+        self.requests.answer(id, kind, doc, facts, registry);
     }
 
+    /// Request `id`'s time is up: answer with what came.
     pub fn expire(&mut self, id: u64, facts: &Facts, registry: &Registry) {
-        if let Some(slot) = self.slot_of(id) {
-            self.maybe_finish(slot, true, facts, registry);
-        }
+        self.requests.expire(id, facts, registry);
     }
 
     /// Drop clients too slow to send their request or to read the answer
     /// (called every second).
     pub fn sweep(&mut self, registry: &Registry) {
-        let now = Instant::now();
-        for slot in 0..self.conns.len() {
-            let Some(c) = self.conns[slot].as_ref() else { continue };
-            if now.duration_since(c.since) <= REQUEST_TIMEOUT {
-                continue;
-            }
-            match c.phase {
-                Phase::Reading => self.reject(slot, 408, "no complete request in time", registry),
-                Phase::Writing | Phase::Closing => self.drop_conn(slot, registry),
-                Phase::Waiting { .. } => {}
-            }
-        }
-    }
-
-    fn slot_of(&self, id: u64) -> Option<usize> {
-        self.conns.iter().position(|c| matches!(c, Some(Conn { phase: Phase::Waiting { id: i, .. }, .. }) if *i == id))
-    }
-
-    fn maybe_finish(&mut self, slot: usize, deadline: bool, facts: &Facts, registry: &Registry) {
-        let Some(conn) = self.conns[slot].as_mut() else { return };
-        let Phase::Waiting { asked, idle, answers, .. } = &mut conn.phase else { return };
-        if !deadline && asked.iter().any(|k| !answers.contains_key(k)) {
-            return;
-        }
-        let mut docs: Vec<ChildDoc> =
-            asked.iter().map(|k| ChildDoc { key: crate::subsystems::short_name(*k), doc: answers.remove(k) }).collect();
-        docs.extend(idle.iter().map(|k| ChildDoc { key: crate::subsystems::short_name(*k), doc: None }));
-        docs.sort_by_key(|d| d.key);
-        let body = render(&docs, facts, conn.openmetrics);
-        let ctype = if conn.openmetrics { OPENMETRICS } else { CLASSIC };
-        conn.wbuf = response(200, ctype, body.as_bytes());
-        conn.phase = Phase::Writing;
-        conn.since = Instant::now();
-        self.flush(slot, registry);
-    }
-
-    fn flush(&mut self, slot: usize, registry: &Registry) {
-        let Some(conn) = self.conns[slot].as_mut() else { return };
-        while !conn.wbuf.is_empty() {
-            match conn.stream.io().write(&conn.wbuf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    conn.wbuf.drain(..n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => break,
-            }
-        }
-        if !conn.wbuf.is_empty() || conn.stream.shutdown_write().is_err() {
-            return self.drop_conn(slot, registry);
-        }
-        // Closing with unread request bytes would reset the connection and
-        // lose the answer: wait for the client's close.
-        conn.phase = Phase::Closing;
-        conn.since = Instant::now();
-        if drain_closed(conn.stream.io()) {
-            self.drop_conn(slot, registry);
-        }
-    }
-
-    fn reject(&mut self, slot: usize, code: u16, why: &'static str, registry: &Registry) {
-        let Some(conn) = self.conns[slot].as_mut() else { return };
-        conn.wbuf = response(code, "text/plain; charset=utf-8", format!("{why}\n").as_bytes());
-        conn.phase = Phase::Writing;
-        conn.since = Instant::now();
-        self.flush(slot, registry);
-        self.count_rejection(why);
-    }
-
-    fn drop_conn(&mut self, slot: usize, registry: &Registry) {
-        if let Some(mut c) = self.conns.get_mut(slot).and_then(Option::take) {
-            let _ = registry.deregister(c.stream.source());
-        }
-    }
-
-    fn count_rejection(&mut self, why: &str) {
-        self.rejected += 1;
-        self.unlogged += 1;
-        let now = Instant::now();
-        if self.last_log.is_some_and(|t| now.duration_since(t) < LOG_INTERVAL) {
-            return;
-        }
-        warn!(
-            "Metrics: rejected a client: {why} ({} rejected since the last report, {} in all)",
-            self.unlogged, self.rejected
-        );
-        self.unlogged = 0;
-        self.last_log = Some(now);
-    }
-}
-
-/// Read what is there into `buf`, stopping past [`MAX_REQUEST`]; true when
-/// the client closed or failed.
-fn read_some(s: &mut dyn ReadWrite, buf: &mut Vec<u8>) -> bool {
-    let mut b = [0u8; 1024];
-    loop {
-        match s.read(&mut b) {
-            Ok(0) => return true,
-            Ok(n) => {
-                buf.extend_from_slice(&b[..n]);
-                if buf.len() > MAX_REQUEST {
-                    return false;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
-        }
+        self.requests.sweep(registry);
     }
 }
 
@@ -442,28 +272,28 @@ fn head_end(buf: &[u8]) -> Option<usize> {
     }
 }
 
-fn parse_request(head: &[u8]) -> Request {
-    let Ok(text) = std::str::from_utf8(head) else { return Request::Error("bad request") };
+fn parse_request(head: &[u8]) -> Result<Scrape, &'static str> {
+    let Ok(text) = std::str::from_utf8(head) else { return Err("bad request") };
     let mut lines = text.lines();
     let mut parts = lines.next().unwrap_or("").split(' ');
     let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Request::Error("bad request");
+        return Err("bad request");
     };
     if !version.starts_with("HTTP/1.") {
-        return Request::Error("bad request");
+        return Err("bad request");
     }
     if method != "GET" {
-        return Request::Error("method not allowed");
+        return Err("method not allowed");
     }
     if target.split('?').next() != Some("/metrics") {
-        return Request::Error("not found");
+        return Err("not found");
     }
     let openmetrics = lines.any(|l| {
         let lower = l.to_ascii_lowercase();
         lower.starts_with("accept:") && lower.contains("application/openmetrics-text")
     });
-    Request::Metrics { openmetrics }
+    Ok(Scrape { openmetrics })
 }
 
 fn response(code: u16, ctype: &str, body: &[u8]) -> Vec<u8> {
@@ -485,26 +315,6 @@ fn response(code: u16, ctype: &str, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Read and discard what the client sends after its request; true when it
-/// closed (or sends without end: a loop reading it would hold the parent).
-fn drain_closed(s: &mut dyn ReadWrite) -> bool {
-    let mut b = [0u8; 4096];
-    let mut junk = 0usize;
-    loop {
-        match s.read(&mut b) {
-            Ok(0) => return true,
-            Ok(n) => {
-                junk += n;
-                if junk > 64 * 1024 {
-                    return true;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -520,13 +330,13 @@ mod tests {
 
     #[test]
     fn requests() {
-        assert!(matches!(parse_request(b"GET /metrics HTTP/1.1\r\nHost: x"), Request::Metrics { openmetrics: false }));
+        assert!(matches!(parse_request(b"GET /metrics HTTP/1.1\r\nHost: x"), Ok(Scrape { openmetrics: false })));
         let om = b"GET /metrics?x=1 HTTP/1.1\r\nAccept: application/openmetrics-text;version=1.0.0";
-        assert!(matches!(parse_request(om), Request::Metrics { openmetrics: true }));
-        assert!(matches!(parse_request(b"POST /metrics HTTP/1.1"), Request::Error("method not allowed")));
-        assert!(matches!(parse_request(b"GET / HTTP/1.0"), Request::Error("not found")));
-        assert!(matches!(parse_request(b"\xff\xfe garbage"), Request::Error("bad request")));
-        assert!(matches!(parse_request(b""), Request::Error("bad request")));
+        assert!(matches!(parse_request(om), Ok(Scrape { openmetrics: true })));
+        assert!(matches!(parse_request(b"POST /metrics HTTP/1.1"), Err("method not allowed")));
+        assert!(matches!(parse_request(b"GET / HTTP/1.0"), Err("not found")));
+        assert!(matches!(parse_request(b"\xff\xfe garbage"), Err("bad request")));
+        assert!(matches!(parse_request(b""), Err("bad request")));
         assert_eq!(head_end(b"GET / HTTP/1.0\r\n\r\n"), Some(14));
         assert_eq!(head_end(b"GET / HTTP/1.0\n\n"), Some(14));
         assert_eq!(head_end(b"GET / HTTP/1.0\r\n"), None);

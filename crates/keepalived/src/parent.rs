@@ -490,7 +490,7 @@ impl Parent {
     fn on_status(&mut self, token: Token) {
         let Some(st) = self.status.as_mut() else { return };
         let needs = st.on_ready(token, self.poll.registry());
-        for status::Need::AskChildren { id } in needs {
+        for id in needs {
             let (asked, not_running) = self.ask_children(id);
             if let Some(st) = self.status.as_mut() {
                 st.asked(id, asked, not_running, self.poll.registry());

@@ -15,29 +15,21 @@
 //! that sends too much, garbage, or nothing is answered with an error and
 //! dropped (counted, with a rate-limited log line).
 
+use crate::parent_requests::{self, accept_next, Gathered, Protocol, Requests};
 use keepalived_runtime::ProcKind;
 use mio::net::{UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 use serde_json::{json, Map, Value};
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tracing::{info, warn};
 
 /// How long the parent waits for a child's status.
 pub const CHILD_TIMEOUT: Duration = Duration::from_secs(1);
-/// A client has this long to send its request.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest request line accepted.
-const MAX_REQUEST: usize = 256;
-/// Connections served at once; more are refused.
-const MAX_CONNS: usize = 16;
-/// At most one log line about rejected clients per this interval.
-const LOG_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The listener's token; connections use the following ones.
 pub const LISTENER: Token = Token(8);
-const FIRST_CONN: usize = 9;
 
 /// The socket's path: `status_socket`, else next to the parent's pid file
 /// (`keepalived.pid` → `keepalived.sock`, so instances and namespaces,
@@ -51,48 +43,77 @@ pub fn socket_path(cli_path: Option<&str>, cfg_path: Option<&str>, pid_file: &Pa
 
 /// Is `t` one of the status socket's tokens?
 pub fn owns(t: Token) -> bool {
-    t == LISTENER || (FIRST_CONN..FIRST_CONN + MAX_CONNS).contains(&t.0)
+    parent_requests::owns(LISTENER, t)
 }
 
-enum Phase {
-    /// Reading the request line.
-    Reading,
-    /// Asked the children; their answers so far.
-    Waiting { id: u64, asked: Vec<ProcKind>, idle: Vec<ProcKind>, answers: Map<String, Value> },
-    /// Writing the answer.
-    Writing,
-    /// Answer written and our side shut: waiting for the client to close
-    /// (closing with its request unread would reset the connection and
-    /// lose the answer).
-    Closing,
+/// One line, `status`, answered with one JSON document.
+struct Line;
+
+impl Protocol for Line {
+    type Stream = UnixStream;
+    type Request = ();
+    type Context = ();
+    const NAME: &'static str = "Status socket";
+    /// The longest request line accepted.
+    const MAX_REQUEST: usize = 256;
+    const TOO_LARGE: &'static str = "request too long";
+    const TOO_SLOW: &'static str = "no request in time";
+
+    fn parse(buf: &[u8]) -> Option<Result<(), &'static str>> {
+        let end = buf.iter().position(|&b| b == b'\n').filter(|&e| e <= Self::MAX_REQUEST)?;
+        let request = String::from_utf8_lossy(&buf[..end]).trim().to_string();
+        Some(if request == "status" { Ok(()) } else { Err("unknown request (the only request is \"status\")") })
+    }
+
+    fn render(_: &(), g: Gathered, _: &()) -> Vec<u8> {
+        let doc = json!({
+            "keepalived_rs": env!("CARGO_PKG_VERSION"),
+            "pid": std::process::id(),
+            "time_us": now_us(),
+            "children": children(g),
+        });
+        let mut text = doc.to_string();
+        text.push('\n');
+        text.into_bytes()
+    }
+
+    fn error(why: &'static str) -> Vec<u8> {
+        error_line(why)
+    }
 }
 
-struct Conn {
-    stream: UnixStream,
-    uid: u32,
-    rbuf: Vec<u8>,
-    wbuf: Vec<u8>,
-    phase: Phase,
-    since: Instant,
+/// `{"error": why}` and a newline.
+fn error_line(why: &str) -> Vec<u8> {
+    let mut line = json!({ "error": why }).to_string();
+    line.push('\n');
+    line.into_bytes()
 }
 
-/// What the parent must do for a connection.
-pub enum Need {
-    /// Ask the running children for status request `id`.
-    AskChildren { id: u64 },
+/// The document's `children`: each child's status, or why there is none.
+fn children(g: Gathered) -> Map<String, Value> {
+    let Gathered { asked, idle, mut answers } = g;
+    let mut children = Map::new();
+    for k in asked.iter() {
+        let v = match answers.remove(k) {
+            Some(Value::Null) => json!({ "answered": true, "status": null }),
+            Some(doc) => json!({ "answered": true, "status": doc }),
+            None => json!({ "answered": false,
+                "error": format!("the {} child did not answer within {} ms", k.label(), CHILD_TIMEOUT.as_millis()) }),
+        };
+        children.insert(child_key(*k).to_string(), v);
+    }
+    for k in idle.iter() {
+        let v = json!({ "answered": false, "error": format!("the {} child is not running", k.label()) });
+        children.insert(child_key(*k).to_string(), v);
+    }
+    children
 }
 
 pub struct StatusServer {
     listener: UnixListener,
     path: PathBuf,
     group: Option<nix::unistd::Gid>,
-    conns: Vec<Option<Conn>>,
-    next_id: u64,
-    /// Clients refused or dropped since start.
-    pub rejected: u64,
-    /// Rejections not logged yet (rate limit).
-    unlogged: u64,
-    last_log: Option<Instant>,
+    requests: Requests<Line>,
 }
 
 impl StatusServer {
@@ -114,43 +135,34 @@ impl StatusServer {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
         registry.register(&mut listener, LISTENER, Interest::READABLE)?;
-        let conns = (0..MAX_CONNS).map(|_| None).collect();
         info!("Status socket listening on {}", path.display());
-        Ok(StatusServer {
-            listener,
-            path: path.to_path_buf(),
-            group: gid,
-            conns,
-            next_id: 0,
-            rejected: 0,
-            unlogged: 0,
-            last_log: None,
-        })
+        let requests = Requests::new(LISTENER, 0);
+        Ok(StatusServer { listener, path: path.to_path_buf(), group: gid, requests })
     }
 
     /// Remove the socket file (at stop).
     pub fn close(self, registry: &Registry) {
+        self.requests.close(registry);
         let mut l = self.listener;
         let _ = registry.deregister(&mut l);
         let _ = std::fs::remove_file(&self.path);
     }
 
-    /// A readiness event on one of our tokens.
-    pub fn on_ready(&mut self, token: Token, registry: &Registry) -> Vec<Need> {
+    /// A readiness event on one of our tokens; returns the ids of requests
+    /// that need the children asked.
+    pub fn on_ready(&mut self, token: Token, registry: &Registry) -> Vec<u64> {
         if token == LISTENER {
             return self.accept_all(registry);
         }
-        let slot = token.0 - FIRST_CONN;
-        self.on_conn(slot, registry).into_iter().collect()
+        self.requests.on_ready(token, registry).into_iter().collect()
     }
 
-    fn accept_all(&mut self, registry: &Registry) -> Vec<Need> {
+    fn accept_all(&mut self, registry: &Registry) -> Vec<u64> {
         let mut needs = Vec::new();
         loop {
-            match self.listener.accept() {
-                Ok((stream, _)) => needs.extend(self.admit(stream, registry)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return needs,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            match accept_next(|| self.listener.accept()) {
+                Ok(Some((stream, _))) => needs.extend(self.admit(stream, registry)),
+                Ok(None) => return needs,
                 Err(e) => {
                     warn!("Status socket: accept failed: {e}");
                     return needs;
@@ -160,219 +172,53 @@ impl StatusServer {
     }
 
     /// Check the client's credentials and give it a slot.
-    fn admit(&mut self, mut stream: UnixStream, registry: &Registry) -> Option<Need> {
+    fn admit(&mut self, stream: UnixStream, registry: &Registry) -> Option<u64> {
         let creds = nix::sys::socket::getsockopt(&stream, nix::sys::socket::sockopt::PeerCredentials);
         let (uid, gid, pid) = match creds {
             Ok(c) => (c.uid(), c.gid(), c.pid()),
             Err(e) => {
-                self.refuse(stream, None, &format!("no peer credentials ({e})"));
+                let why = format!("no peer credentials ({e})");
+                self.requests.refuse(stream, None, &error_line(&why), &why);
                 return None;
             }
         };
-        let Some(slot) = self.conns.iter().position(Option::is_none) else {
-            self.refuse(stream, Some(uid), "too many clients");
+        let Some(slot) = self.requests.free_slot() else {
+            let why = "too many clients";
+            self.requests.refuse(stream, Some(uid), &error_line(why), why);
             return None;
         };
-        let token = Token(FIRST_CONN + slot);
-        if let Err(e) = registry.register(&mut stream, token, Interest::READABLE | Interest::WRITABLE) {
+        if let Err(e) = self.requests.insert(slot, stream, Some(uid), registry) {
             warn!("Status socket: unable to watch a client: {e}");
             return None;
         }
-        let conn =
-            Conn { stream, uid, rbuf: Vec::new(), wbuf: Vec::new(), phase: Phase::Reading, since: Instant::now() };
-        self.conns[slot] = Some(conn);
         if !self.allowed(uid, gid, pid) {
-            self.reject(slot, registry, "permission denied");
+            self.requests.reject(slot, "permission denied", registry);
             return None;
         }
         // The request may have arrived before registration (edge-triggered).
-        self.on_conn(slot, registry)
-    }
-
-    /// Read or write what a connection is ready for.
-    fn on_conn(&mut self, slot: usize, registry: &Registry) -> Option<Need> {
-        let conn = self.conns.get_mut(slot)?.as_mut()?;
-        match conn.phase {
-            Phase::Reading => self.read_request(slot, registry),
-            Phase::Waiting { .. } | Phase::Closing => {
-                // Only the client's close matters now.
-                if peer_closed(&mut conn.stream) {
-                    self.drop_conn(slot, registry);
-                }
-                None
-            }
-            Phase::Writing => {
-                self.flush(slot, registry);
-                None
-            }
-        }
-    }
-
-    fn read_request(&mut self, slot: usize, registry: &Registry) -> Option<Need> {
-        let conn = self.conns.get_mut(slot)?.as_mut()?;
-        let mut buf = [0u8; 512];
-        let closed = loop {
-            match conn.stream.read(&mut buf) {
-                Ok(0) => break true,
-                Ok(n) => {
-                    conn.rbuf.extend_from_slice(&buf[..n]);
-                    if conn.rbuf.len() > MAX_REQUEST {
-                        break false;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
-                Err(_) => break true,
-            }
-        };
-        let line_end = conn.rbuf.iter().position(|&b| b == b'\n');
-        let Some(end) = line_end.filter(|&e| e <= MAX_REQUEST) else {
-            if conn.rbuf.len() > MAX_REQUEST {
-                self.reject(slot, registry, "request too long");
-            } else if closed {
-                // A client that hangs up without a request: nothing to answer.
-                self.drop_conn(slot, registry);
-            }
-            return None;
-        };
-        let request = String::from_utf8_lossy(&conn.rbuf[..end]).trim().to_string();
-        if request != "status" {
-            self.reject(slot, registry, "unknown request (the only request is \"status\")");
-            return None;
-        }
-        self.next_id += 1;
-        let id = self.next_id;
-        conn.phase = Phase::Waiting { id, asked: Vec::new(), idle: Vec::new(), answers: Map::new() };
-        Some(Need::AskChildren { id })
+        self.requests.on_conn(slot, registry)
     }
 
     /// The parent asked these children for request `id`; `not_running`:
     /// children the configuration wants that are not running now (being
     /// restarted). With none to ask, the answer goes now.
     pub fn asked(&mut self, id: u64, kinds: Vec<ProcKind>, not_running: Vec<ProcKind>, registry: &Registry) {
-        let Some(slot) = self.slot_of(id) else { return };
-        if let Some(Conn { phase: Phase::Waiting { asked, idle, .. }, .. }) = self.conns[slot].as_mut() {
-            *asked = kinds;
-            *idle = not_running;
-        }
-        self.maybe_finish(slot, false, registry);
+        self.requests.asked(id, kinds, not_running, &(), registry);
     }
 
     /// A child's answer to request `id`.
     pub fn answer(&mut self, id: u64, kind: ProcKind, doc: Value, registry: &Registry) {
-        let Some(slot) = self.slot_of(id) else { return };
-        if let Some(Conn { phase: Phase::Waiting { answers, .. }, .. }) = self.conns[slot].as_mut() {
-            answers.insert(child_key(kind).to_string(), doc);
-        }
-        self.maybe_finish(slot, false, registry);
+        self.requests.answer(id, kind, doc, &(), registry);
     }
 
     /// Request `id`'s time is up: answer with what came.
     pub fn expire(&mut self, id: u64, registry: &Registry) {
-        if let Some(slot) = self.slot_of(id) {
-            self.maybe_finish(slot, true, registry);
-        }
+        self.requests.expire(id, &(), registry);
     }
 
     /// Drop clients that sent no request in time (called every second).
     pub fn sweep(&mut self, registry: &Registry) {
-        let now = Instant::now();
-        for slot in 0..self.conns.len() {
-            let Some(c) = self.conns[slot].as_ref() else { continue };
-            if now.duration_since(c.since) <= REQUEST_TIMEOUT {
-                continue;
-            }
-            match c.phase {
-                Phase::Reading => self.reject(slot, registry, "no request in time"),
-                // A client that does not read its answer, or does not close.
-                Phase::Writing | Phase::Closing => self.drop_conn(slot, registry),
-                Phase::Waiting { .. } => {}
-            }
-        }
-    }
-
-    fn slot_of(&self, id: u64) -> Option<usize> {
-        self.conns.iter().position(|c| matches!(c, Some(Conn { phase: Phase::Waiting { id: i, .. }, .. }) if *i == id))
-    }
-
-    /// Once every asked child answered (or at the deadline), write the
-    /// document.
-    fn maybe_finish(&mut self, slot: usize, deadline: bool, registry: &Registry) {
-        let Some(conn) = self.conns[slot].as_mut() else { return };
-        let Phase::Waiting { asked, idle, answers, .. } = &mut conn.phase else { return };
-        if !deadline && asked.iter().any(|k| !answers.contains_key(child_key(*k))) {
-            return;
-        }
-        let mut children = Map::new();
-        for k in asked.iter() {
-            let v = match answers.remove(child_key(*k)) {
-                Some(Value::Null) => json!({ "answered": true, "status": null }),
-                Some(doc) => json!({ "answered": true, "status": doc }),
-                None => json!({ "answered": false,
-                    "error": format!("the {} child did not answer within {} ms", k.label(), CHILD_TIMEOUT.as_millis()) }),
-            };
-            children.insert(child_key(*k).to_string(), v);
-        }
-        for k in idle.iter() {
-            let v = json!({ "answered": false, "error": format!("the {} child is not running", k.label()) });
-            children.insert(child_key(*k).to_string(), v);
-        }
-        let doc = json!({
-            "keepalived_rs": env!("CARGO_PKG_VERSION"),
-            "pid": std::process::id(),
-            "time_us": now_us(),
-            "children": children,
-        });
-        let mut text = doc.to_string();
-        text.push('\n');
-        conn.wbuf = text.into_bytes();
-        conn.phase = Phase::Writing;
-        conn.since = Instant::now();
-        self.flush(slot, registry);
-    }
-
-    /// Write what is pending; once all is written, shut our side and
-    /// wait for the client to close.
-    fn flush(&mut self, slot: usize, registry: &Registry) {
-        let Some(conn) = self.conns[slot].as_mut() else { return };
-        while !conn.wbuf.is_empty() {
-            match conn.stream.write(&conn.wbuf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    conn.wbuf.drain(..n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(_) => break,
-            }
-        }
-        if !conn.wbuf.is_empty() || conn.stream.shutdown(std::net::Shutdown::Write).is_err() {
-            return self.drop_conn(slot, registry);
-        }
-        conn.phase = Phase::Closing;
-        conn.since = Instant::now();
-        if peer_closed(&mut conn.stream) {
-            self.drop_conn(slot, registry);
-        }
-    }
-
-    /// Answer an error on a connection, count it, and close.
-    fn reject(&mut self, slot: usize, registry: &Registry, why: &str) {
-        let Some(conn) = self.conns[slot].as_mut() else { return };
-        let uid = conn.uid;
-        let mut line = json!({ "error": why }).to_string();
-        line.push('\n');
-        conn.wbuf = line.into_bytes();
-        conn.phase = Phase::Writing;
-        conn.since = Instant::now();
-        self.flush(slot, registry);
-        self.count_rejection(Some(uid), why);
-    }
-
-    fn drop_conn(&mut self, slot: usize, registry: &Registry) {
-        if let Some(mut c) = self.conns.get_mut(slot).and_then(Option::take) {
-            let _ = registry.deregister(&mut c.stream);
-        }
+        self.requests.sweep(registry);
     }
 
     /// Root, or the configured group as primary or supplementary group.
@@ -382,31 +228,6 @@ impl StatusServer {
         }
         let Some(group) = self.group else { return false };
         gid == group.as_raw() || supplementary_groups(pid).contains(&group.as_raw())
-    }
-
-    /// Answer an error to a client we do not serve, and drop it.
-    fn refuse(&mut self, mut stream: UnixStream, uid: Option<u32>, why: &str) {
-        let mut line = json!({ "error": why }).to_string();
-        line.push('\n');
-        // Best effort: the socket buffer takes a short line.
-        let _ = stream.write(line.as_bytes());
-        self.count_rejection(uid, why);
-    }
-
-    fn count_rejection(&mut self, uid: Option<u32>, why: &str) {
-        self.rejected += 1;
-        self.unlogged += 1;
-        let now = Instant::now();
-        if self.last_log.is_some_and(|t| now.duration_since(t) < LOG_INTERVAL) {
-            return;
-        }
-        let who = uid.map_or_else(|| "a client".to_string(), |u| format!("a client with uid {u}"));
-        warn!(
-            "Status socket: rejected {who}: {why} ({} rejected since the last report, {} in all)",
-            self.unlogged, self.rejected
-        );
-        self.unlogged = 0;
-        self.last_log = Some(now);
     }
 }
 
@@ -418,27 +239,6 @@ fn child_key(k: ProcKind) -> &'static str {
 fn now_us() -> u64 {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     d.as_micros() as u64
-}
-
-/// The client hung up (a read returns end of file), or keeps sending when
-/// it should be waiting (then it is dropped too: a loop reading a client
-/// that never stops would hold the parent).
-fn peer_closed(s: &mut UnixStream) -> bool {
-    let mut b = [0u8; 4096];
-    let mut junk = 0usize;
-    loop {
-        match s.read(&mut b) {
-            Ok(0) => return true,
-            Ok(n) => {
-                junk += n;
-                if junk > 64 * 1024 {
-                    return true;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
-        }
-    }
 }
 
 /// The groups a process is in, from /proc (SO_PEERCRED gives only the
