@@ -7,8 +7,9 @@
 # on eth<if> (whose own address is 10.<if>.255.254/16, see vrrp-scale.sh).
 # Few gratuitous ARPs, as in the lab configs. PRIORITY (default 100) sets
 # every instance's priority (vrrp-scale.sh PEER=backup uses 50 for the peer).
+# RT_PRIORITY=N adds keepalived's `vrrp_rt_priority N` (SCHED_RR for the VRRP child).
 #
-# Usage: [VRIDS=250] [IFACES=4] [ADVERT=1] [PRIORITY=100] bench/gen-vrrp-scale.sh > scale.conf
+# Usage: [VRIDS=250] [IFACES=4] [ADVERT=1] [PRIORITY=100] [RT_PRIORITY=N] bench/gen-vrrp-scale.sh > scale.conf
 set -eu
 VRIDS=${VRIDS:-250}
 IFACES=${IFACES:-4}
@@ -17,6 +18,12 @@ PRIORITY=${PRIORITY:-100}
 cat <<'HDR'
 global_defs {
     router_id scale
+HDR
+# With a realtime class, the start (1,000 VIPs and adverts in one go) runs longer than the
+# default RLIMIT_RTTIME of 10 ms without blocking: the kernel would kill the child (both
+# implementations, as keepalived sets the limit).
+[ -n "${RT_PRIORITY:-}" ] && printf "    vrrp_rt_priority %s\n    vrrp_rlimit_rttime 2000000\n" "$RT_PRIORITY"
+cat <<'HDR'
     vrrp_garp_master_delay 1
     vrrp_garp_master_repeat 1
     vrrp_garp_master_refresh 0

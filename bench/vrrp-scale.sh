@@ -4,7 +4,7 @@
 # keepalived 2.2.7 and keepalived-rs side by side, in one run, same
 # generated config (bench/gen-vrrp-scale.sh).
 #
-# Usage: [DURATION=60] [WARMUP=5] [VRIDS=250] [IFACES=4] [OURS=path] [RUNS=1]
+# Usage: [DURATION=60] [WARMUP=5] [VRIDS=250] [IFACES=4] [OURS=path] [RUNS=1] [RT_PRIORITY=N]
 #        [ONLY="theirs ours"] [PEER=plain|backup] [KEEP=dir] bench/vrrp-scale.sh
 # (KEEP: copy the config, logs, captures (rx.pcap) and tables there)
 #
