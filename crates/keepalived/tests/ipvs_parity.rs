@@ -1250,6 +1250,19 @@ fn run_without_ipvs(bin: &str, dir: &Path) -> (Option<i32>, Vec<String>) {
     (out.status.code(), normalise_log(&text, dir))
 }
 
+/// The parent's `Starting Healthcheck child process` and the child's first line reach the log
+/// from two processes, in either order (both implementations): put the parent's first.
+fn parent_line_first(log: &mut Vec<String>) {
+    let parent = log.iter().position(|l| l.starts_with("Starting Healthcheck child process"));
+    let child = log.iter().position(|l| l == "Initializing ipvs");
+    if let (Some(p), Some(c)) = (parent, child) {
+        if c < p {
+            let line = log.remove(p);
+            log.insert(c, line);
+        }
+    }
+}
+
 /// On a kernel without IPVS (this host), 2.2.7's checker child logs
 /// `IPVS: Can't initialize ipvs: No such file or directory`, exits with a
 /// permanent error and the parent stops with it (exit 1). keepalived-rs
@@ -1267,7 +1280,8 @@ fn keepalived_2_2_7_without_ipvs() {
     let dir = std::env::temp_dir().join(format!("ipvs_parity_host.{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    let (ref_rc, ref_log) = run_without_ipvs(reference, &dir);
+    let (ref_rc, mut ref_log) = run_without_ipvs(reference, &dir);
+    parent_line_first(&mut ref_log);
     let golden = data_dir().join("golden/host_without_ipvs.txt");
     let rendered = format!(
         "# keepalived 2.2.7, LVS configuration, kernel without IPVS (unshare -n; -n -l): normalised log, then exit status\n{}\nexit: {ref_rc:?}\n",
@@ -1288,7 +1302,8 @@ fn keepalived_2_2_7_without_ipvs() {
     assert_eq!(fs::read_to_string(&golden).ok().as_deref(), Some(rendered.as_str()), "golden {}", golden.display());
 
     let ours = env!("CARGO_BIN_EXE_keepalived");
-    let (rc, log) = run_without_ipvs(ours, &dir);
+    let (rc, mut log) = run_without_ipvs(ours, &dir);
+    parent_line_first(&mut log);
     let _ = fs::remove_dir_all(&dir);
     // Compared: from the checker child's start on (the parent's own
     // start-up lines before it, e.g. 2.2.7's max_auto_priority NOTICE, are
