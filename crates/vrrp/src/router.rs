@@ -123,10 +123,6 @@ pub struct Router {
     started: bool,
     /// Reused by [`Router::state_timer_cutoff`] (no allocation per wake-up).
     due_scratch: Vec<(Instant, InstanceId)>,
-    /// [`Router::poll_timeout`]'s answer since the last call that took `&mut self` (`None`:
-    /// not computed yet). The shell asks it several times per wake-up, and each answer walks
-    /// every instance.
-    next_timer: std::cell::Cell<Option<Option<Instant>>>,
 }
 
 /// At most this many instances' advert / master-down timers run in one
@@ -212,7 +208,6 @@ impl Router {
             delayed_start: None,
             started: false,
             due_scratch: Vec::new(),
-            next_timer: std::cell::Cell::new(None),
         };
         r.apply_trackers();
         r
@@ -276,15 +271,6 @@ impl Router {
 
     /// The earliest time at which [`Router::handle_timeout`] has work to do.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if let Some(t) = self.next_timer.get() {
-            return t;
-        }
-        let t = self.earliest_timer();
-        self.next_timer.set(Some(t));
-        t
-    }
-
-    fn earliest_timer(&self) -> Option<Instant> {
         let mut t: Option<Instant> = None;
         let mut upd = |x: Option<Instant>| {
             if let Some(x) = x {
@@ -308,7 +294,6 @@ impl Router {
 
     /// Feeds one input; actions are appended to `out` (which the caller clears and reuses).
     pub fn handle(&mut self, now: Instant, input: Input, out: &mut Vec<Action>) {
-        self.next_timer.set(None);
         let start = out.len();
         let (tracker, reason) = match &input {
             Input::Start => (None, TransitionReason::Startup),
@@ -381,7 +366,6 @@ impl Router {
 
     /// Receive path without the `Input` wrapper (no copy of the advert).
     pub fn handle_advert(&mut self, now: Instant, instance: InstanceId, advert: &RxAdvert, out: &mut Vec<Action>) {
-        self.next_timer.set(None);
         let start = out.len();
         let reason = self.advert_reason(instance, advert);
         self.receive(now, instance, advert, out);
@@ -396,7 +380,6 @@ impl Router {
     /// first. When more are due, [`Router::poll_timeout`] stays in the past and the shell calls
     /// again after sending this share, with a fresh `now`.
     pub fn handle_timeout(&mut self, now: Instant, out: &mut Vec<Action>) {
-        self.next_timer.set(None);
         if self.delayed_start.is_some_and(|d| d <= now) {
             self.delayed_start = None;
         }

@@ -25,7 +25,6 @@ impl Router {
     /// - A sync group whose state is the same as before does not notify.
     /// - New instances start as at boot.
     pub fn adopt(&mut self, old: &Router, matches: &[Option<InstanceId>], now: Instant, out: &mut Vec<Action>) {
-        self.next_timer.set(None);
         for t in &mut self.trackers {
             if let Some(o) = old.trackers.iter().find(|o| o.kind == t.kind && o.name == t.name) {
                 t.up = o.up;
