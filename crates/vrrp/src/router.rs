@@ -121,8 +121,6 @@ pub struct Router {
     garp: Vec<GarpQueue>,
     delayed_start: Option<Instant>,
     started: bool,
-    /// Reused by [`Router::state_timer_cutoff`] (no allocation per wake-up).
-    due_scratch: Vec<(Instant, InstanceId)>,
 }
 
 /// At most this many instances' advert / master-down timers run in one
@@ -199,16 +197,7 @@ impl Router {
             instances.push(Instance::new(c, garp_queue, tracks, interface_tracker));
         }
         let groups = sync::build_groups(gcfgs, &mut instances);
-        let mut r = Router {
-            options,
-            instances,
-            groups,
-            trackers,
-            garp,
-            delayed_start: None,
-            started: false,
-            due_scratch: Vec::new(),
-        };
+        let mut r = Router { options, instances, groups, trackers, garp, delayed_start: None, started: false };
         r.apply_trackers();
         r
     }
@@ -409,16 +398,19 @@ impl Router {
     /// share per call restarts each share's timers from the time it is actually sent, so
     /// the instances spread over the time their sending takes and each advert leaves within
     /// one wake-up of its due time.
-    fn state_timer_cutoff(&mut self, now: Instant) -> (Instant, InstanceId) {
-        let due = &mut self.due_scratch;
-        due.clear();
-        due.extend(
-            self.instances.iter().enumerate().filter_map(|(i, inst)| inst.sands.filter(|s| *s <= now).map(|s| (s, i))),
-        );
-        if due.len() <= MAX_STATE_TIMERS_PER_CALL {
+    fn state_timer_cutoff(&self, now: Instant) -> (Instant, InstanceId) {
+        let due = || {
+            self.instances
+                .iter()
+                .enumerate()
+                .filter_map(move |(i, inst)| inst.sands.filter(|s| *s <= now).map(|s| (s, i)))
+        };
+        // The usual case, a few due: everything due runs, nothing is collected.
+        if due().nth(MAX_STATE_TIMERS_PER_CALL).is_none() {
             return (now, usize::MAX);
         }
-        let (_, last, _) = due.select_nth_unstable(MAX_STATE_TIMERS_PER_CALL - 1);
+        let mut all: Vec<_> = due().collect();
+        let (_, last, _) = all.select_nth_unstable(MAX_STATE_TIMERS_PER_CALL - 1);
         *last
     }
 }
