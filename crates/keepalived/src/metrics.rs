@@ -103,8 +103,8 @@ impl Client for Stream {
 
     fn shutdown_write(&self) -> io::Result<()> {
         match self {
-            Stream::Tcp(s) => s.shutdown_write(),
-            Stream::Unix(s) => s.shutdown_write(),
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Write),
         }
     }
 }
@@ -163,14 +163,7 @@ impl MetricsServer {
     pub fn open(addr: &Addr, registry: &Registry) -> io::Result<MetricsServer> {
         let mut listener = match addr {
             Addr::Tcp(a) => Listener::Tcp(TcpListener::bind(*a)?),
-            Addr::Unix(p) => {
-                // Only a stale socket is replaced, never a regular file.
-                if std::fs::symlink_metadata(p).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
-                {
-                    std::fs::remove_file(p)?;
-                }
-                Listener::Unix(UnixListener::bind(p)?, p.clone())
-            }
+            Addr::Unix(p) => Listener::Unix(parent_requests::bind_unix(p)?, p.clone()),
         };
         match &mut listener {
             Listener::Tcp(l) => registry.register(l, LISTENER, Interest::READABLE)?,

@@ -15,11 +15,12 @@
 
 use keepalived_runtime::ProcKind;
 use mio::event::Source;
-use mio::net::{TcpStream, UnixStream};
+use mio::net::{UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use tracing::warn;
 
@@ -48,23 +49,27 @@ pub trait Client {
     fn shutdown_write(&self) -> io::Result<()>;
 }
 
-/// mio's stream sockets, TCP and Unix alike.
-macro_rules! client_for {
-    ($($t:ty),*) => {$(
-        impl Client for $t {
-            fn io(&mut self) -> &mut dyn ReadWrite {
-                self
-            }
-            fn source(&mut self) -> &mut dyn Source {
-                self
-            }
-            fn shutdown_write(&self) -> io::Result<()> {
-                self.shutdown(std::net::Shutdown::Write)
-            }
-        }
-    )*};
+/// The status socket's clients (the metrics endpoint wraps TCP and Unix in its own `Client`).
+impl Client for UnixStream {
+    fn io(&mut self) -> &mut dyn ReadWrite {
+        self
+    }
+    fn source(&mut self) -> &mut dyn Source {
+        self
+    }
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
 }
-client_for!(UnixStream, TcpStream);
+
+/// Listen on the Unix socket `path`. A stale socket left there is replaced; any other file at
+/// that path is an error, never removed.
+pub fn bind_unix(path: &Path) -> io::Result<UnixListener> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
+        std::fs::remove_file(path)?;
+    }
+    UnixListener::bind(path)
+}
 
 /// What one server does differently from the other.
 pub trait Protocol {

@@ -127,11 +127,7 @@ impl StatusServer {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        // Only a socket is replaced: a regular file at that path is an error.
-        if std::fs::symlink_metadata(path).is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type())) {
-            std::fs::remove_file(path)?;
-        }
-        let mut listener = UnixListener::bind(path)?;
+        let mut listener = parent_requests::bind_unix(path)?;
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
         registry.register(&mut listener, LISTENER, Interest::READABLE)?;
