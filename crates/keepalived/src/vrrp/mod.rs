@@ -263,7 +263,7 @@ impl VrrpShell {
     /// exist or sockets that cannot be opened are logged; their instances
     /// are put in FAULT by the engine (interface down).
     pub fn new(cfg: &Config) -> Result<VrrpShell, String> {
-        Self::build(cfg, false, None, None, None, HashMap::new())
+        Self::build(cfg, false, setup::Carried::default())
     }
 
     /// The live state and counters of every instance, for the dumps.

@@ -2,6 +2,7 @@
 //! vrrp_exist: the new shell is built beside the old one, their instances
 //! paired, and the new engine takes over the old one's state.
 
+use super::setup::Carried;
 use super::{delete_vmac, match_key, remove, routes, MatchKey, VrrpShell};
 use keepalived_config::Config;
 use keepalived_vrrp::{Action, Input, InstanceId, Instant, Router, State};
@@ -35,10 +36,14 @@ impl VrrpShell {
         // 5. Close what the old shell had open, then open the new one.
         self.notifier.close_fifos();
         self.deregister(reg);
-        let sysctls = std::mem::take(&mut self.sysctls);
-        let firewall = self.firewall.take();
-        let mut new = match VrrpShell::build(cfg, true, Some(new_router), Some(sysctls), firewall, self.ipvlan_flags())
-        {
+        let carried = Carried {
+            router: Some(new_router),
+            sysctls: Some(std::mem::take(&mut self.sysctls)),
+            firewall: self.firewall.take(),
+            ipvlan_flags: self.ipvlan_flags(),
+            monitor: self.monitor.take(),
+        };
+        let mut new = match VrrpShell::build(cfg, true, carried) {
             Ok(n) => n,
             Err(e) => return Err((self, e)),
         };

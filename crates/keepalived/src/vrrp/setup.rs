@@ -72,16 +72,23 @@ struct Link {
     src_from: Option<u32>,
 }
 
+/// What a reload carries from the old shell into the new one.
+#[derive(Default)]
+pub(super) struct Carried {
+    /// The new configuration's engine, already built (and validated) by the reload.
+    pub router: Option<Router>,
+    pub sysctls: Option<Sysctls>,
+    pub firewall: Option<Firewall>,
+    /// See [`VmacNames::with_ipvlan_flags`].
+    pub ipvlan_flags: HashMap<String, u16>,
+    /// The link and address monitor: kept open across a reload, as keepalived keeps its netlink
+    /// socket, so that no change between the two shells is lost.
+    pub monitor: Option<Monitor>,
+}
+
 impl VrrpShell {
-    /// `sysctls` and `firewall` carry over from the old shell at a reload.
-    pub(super) fn build(
-        cfg: &Config,
-        reloading: bool,
-        router: Option<Router>,
-        sysctls: Option<Sysctls>,
-        firewall: Option<Firewall>,
-        ipvlan_flags: HashMap<String, u16>,
-    ) -> Result<VrrpShell, String> {
+    pub(super) fn build(cfg: &Config, reloading: bool, carried: Carried) -> Result<VrrpShell, String> {
+        let Carried { router, sysctls, firewall, ipvlan_flags, monitor } = carried;
         let router = match router {
             Some(r) => r,
             None => Router::from_config(cfg).map_err(|e| format!("VRRP configuration: {e}"))?,
@@ -89,11 +96,14 @@ impl VrrpShell {
         let firewall = firewall_for(cfg, &router, firewall);
         let mut shell = Self::bare(cfg, reloading, router, sysctls, firewall);
         shell.track_scripts = track_scripts(cfg);
+        // The monitor listens before any VMAC or ipvlan is created: the link-local address the
+        // kernel gives a new IPv6 ipvlan a moment later is an instance's source (see
+        // `ipvlan_link_local`), and a notification sent before the socket existed would be lost.
+        shell.open_link_monitor(cfg, monitor);
         let mut facts = Facts::default();
         let plan = shell.add_instances(cfg, &mut facts, ipvlan_flags);
         shell.open_vrrp_sockets(cfg, &plan);
         shell.open_packet_sockets(&plan.ifnames);
-        shell.open_link_monitor(cfg);
         facts.file_values = shell.watch_files(cfg, reloading);
         facts.proc_states = shell.monitor_processes(cfg);
         shell.feed_initial_facts(cfg, reloading, facts);
@@ -251,9 +261,14 @@ impl VrrpShell {
     }
 
     /// The netlink monitor of links and addresses.
-    fn open_link_monitor(&mut self, cfg: &Config) {
+    /// `carried`: the old shell's at a reload.
+    fn open_link_monitor(&mut self, cfg: &Config, carried: Option<Monitor>) {
         let g = &cfg.global;
-        match Monitor::configured(g.vrrp_netlink_monitor_rcv_bufs, g.vrrp_netlink_monitor_rcv_bufs_force) {
+        let opened = match carried {
+            Some(m) => Ok(m),
+            None => Monitor::configured(g.vrrp_netlink_monitor_rcv_bufs, g.vrrp_netlink_monitor_rcv_bufs_force),
+        };
+        match opened {
             Ok(m) => {
                 self.monitor = Some(m);
                 self.socks.push(Sock::Monitor);

@@ -41,12 +41,21 @@ pub(super) struct System {
 }
 
 impl System {
+    /// A failed read leaves the list empty: no existing interface is then taken over, and the
+    /// log says why.
     fn read() -> System {
         System {
-            links: keepalived_netlink::dump_links().unwrap_or_default(),
-            addrs: keepalived_netlink::dump_addresses().unwrap_or_default(),
+            links: or_empty(keepalived_netlink::dump_links()),
+            addrs: or_empty(keepalived_netlink::dump_addresses()),
         }
     }
+}
+
+fn or_empty<T>(r: Result<Vec<T>, keepalived_netlink::NetlinkError>) -> Vec<T> {
+    r.unwrap_or_else(|e| {
+        tracing::warn!("Unable to read the interfaces to find existing VMACs and ipvlans: {e}");
+        Vec::new()
+    })
 }
 
 /// One instance's request: its VRID, family, base interface and what it takes over.
