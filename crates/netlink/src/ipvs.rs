@@ -209,6 +209,15 @@ pub struct Service {
     pub pe_name: Option<String>,
 }
 
+impl Service {
+    /// A service with ipvsadm's defaults: no flags, no persistence, the default granularity of
+    /// its family (255.255.255.255 or /128), no persistence engine.
+    pub fn new(key: ServiceKey, sched: &str) -> Service {
+        let netmask = if key.family() == Family::Inet { u32::MAX } else { 128 };
+        Service { key, sched: sched.into(), flags: 0, timeout: 0, netmask, pe_name: None }
+    }
+}
+
 /// How packets reach a real server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FwdMethod {
@@ -281,6 +290,22 @@ pub struct Dest {
 }
 
 impl Dest {
+    /// A real server of its address's family, without connection thresholds or tunnel settings.
+    pub fn new(addr: IpAddr, port: u16, fwd: FwdMethod, weight: i32) -> Dest {
+        Dest {
+            addr,
+            port,
+            family: if addr.is_ipv4() { Family::Inet } else { Family::Inet6 },
+            fwd,
+            weight,
+            u_threshold: 0,
+            l_threshold: 0,
+            tun_type: TunType::Ipip,
+            tun_port: 0,
+            tun_flags: 0,
+        }
+    }
+
     pub fn key(&self) -> DestKey {
         DestKey { addr: self.addr, port: self.port }
     }
@@ -803,18 +828,7 @@ pub(crate) fn dest_request(family: u16, cmd: u8, svc: &ServiceKey, d: &Dest) -> 
 /// the rest is what ipvsadm's `-d` sends (its default, direct routing,
 /// and weight 1).
 pub(crate) fn del_dest_request(family: u16, svc: &ServiceKey, d: &DestKey) -> MsgBuilder {
-    let dest = Dest {
-        addr: d.addr,
-        port: d.port,
-        family: if d.addr.is_ipv4() { Family::Inet } else { Family::Inet6 },
-        fwd: FwdMethod::DirectRoute,
-        weight: 1,
-        u_threshold: 0,
-        l_threshold: 0,
-        tun_type: TunType::Ipip,
-        tun_port: 0,
-        tun_flags: 0,
-    };
+    let dest = Dest::new(d.addr, d.port, FwdMethod::DirectRoute, 1);
     dest_request(family, CMD_DEL_DEST, svc, &dest)
 }
 

@@ -92,26 +92,8 @@ fn fwm(family: Family, mark: u32) -> ServiceKey {
     ServiceKey::Fwmark { family, mark }
 }
 
-fn svc(key: ServiceKey, sched: &str) -> Service {
-    let netmask = if key.family() == Family::Inet { u32::MAX } else { 128 };
-    Service { key, sched: sched.into(), flags: 0, timeout: 0, netmask, pe_name: None }
-}
-
 fn dest(addr: &str, port: u16, fwd: FwdMethod, weight: i32) -> Dest {
-    let addr = v4(addr);
-    let family = if addr.is_ipv4() { Family::Inet } else { Family::Inet6 };
-    Dest {
-        addr,
-        port,
-        family,
-        fwd,
-        weight,
-        u_threshold: 0,
-        l_threshold: 0,
-        tun_type: TunType::Ipip,
-        tun_port: 0,
-        tun_flags: 0,
-    }
+    Dest::new(v4(addr), port, fwd, weight)
 }
 
 const SCHEDULERS: [&str; 13] = ["rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"];
@@ -122,35 +104,39 @@ fn services() {
         return;
     }
     let t80 = key(Protocol::Tcp, "10.0.0.1", 80);
-    same_as_ipvsadm(&["-A -t 10.0.0.1:80 -s rr"], |i| i.add_service(&svc(t80, "rr")).unwrap());
+    same_as_ipvsadm(&["-A -t 10.0.0.1:80 -s rr"], |i| i.add_service(&Service::new(t80, "rr")).unwrap());
     let u6 = key(Protocol::Udp, "2001:db8::1", 53);
     same_as_ipvsadm(&["-A -u [2001:db8::1]:53 -s wlc -p 300 -M 64"], |i| {
-        let s = Service { flags: SVC_F_PERSISTENT, timeout: 300, netmask: 64, ..svc(u6, "wlc") };
+        let s = Service { flags: SVC_F_PERSISTENT, timeout: 300, netmask: 64, ..Service::new(u6, "wlc") };
         i.add_service(&s).unwrap()
     });
     let sctp = key(Protocol::Sctp, "10.0.0.1", 5060);
     same_as_ipvsadm(&["-A --sctp-service 10.0.0.1:5060 -s sh -b sh-fallback,sh-port"], |i| {
-        let s = Service { flags: SVC_F_SCHED_SH_FALLBACK | SVC_F_SCHED_SH_PORT, ..svc(sctp, "sh") };
+        let s = Service { flags: SVC_F_SCHED_SH_FALLBACK | SVC_F_SCHED_SH_PORT, ..Service::new(sctp, "sh") };
         i.add_service(&s).unwrap()
     });
     same_as_ipvsadm(&["-A -f 1 -s mh -b mh-fallback,mh-port"], |i| {
-        let s = Service { flags: SVC_F_SCHED_MH_FALLBACK | SVC_F_SCHED_MH_PORT, ..svc(fwm(Family::Inet, 1), "mh") };
+        let s = Service {
+            flags: SVC_F_SCHED_MH_FALLBACK | SVC_F_SCHED_MH_PORT,
+            ..Service::new(fwm(Family::Inet, 1), "mh")
+        };
         i.add_service(&s).unwrap()
     });
-    same_as_ipvsadm(&["-A -f 2 -6 -s lc"], |i| i.add_service(&svc(fwm(Family::Inet6, 2), "lc")).unwrap());
+    same_as_ipvsadm(&["-A -f 2 -6 -s lc"], |i| i.add_service(&Service::new(fwm(Family::Inet6, 2), "lc")).unwrap());
     let t443 = key(Protocol::Tcp, "10.0.0.2", 443);
     same_as_ipvsadm(&["-A -t 10.0.0.2:443 -s wrr -p 600 -M 255.255.255.0"], |i| {
-        let s = Service { flags: SVC_F_PERSISTENT, timeout: 600, netmask: 0xffff_ff00, ..svc(t443, "wrr") };
+        let s = Service { flags: SVC_F_PERSISTENT, timeout: 600, netmask: 0xffff_ff00, ..Service::new(t443, "wrr") };
         i.add_service(&s).unwrap()
     });
     let sip = key(Protocol::Udp, "10.0.0.3", 5060);
     same_as_ipvsadm(&["-A -u 10.0.0.3:5060 -s rr -p 60 --pe sip"], |i| {
-        let s = Service { flags: SVC_F_PERSISTENT, timeout: 60, pe_name: Some("sip".into()), ..svc(sip, "rr") };
+        let s =
+            Service { flags: SVC_F_PERSISTENT, timeout: 60, pe_name: Some("sip".into()), ..Service::new(sip, "rr") };
         i.add_service(&s).unwrap()
     });
     let ops = key(Protocol::Udp, "10.0.0.4", 53);
     same_as_ipvsadm(&["-A -u 10.0.0.4:53 -s rr -o"], |i| {
-        i.add_service(&Service { flags: SVC_F_ONEPACKET, ..svc(ops, "rr") }).unwrap()
+        i.add_service(&Service { flags: SVC_F_ONEPACKET, ..Service::new(ops, "rr") }).unwrap()
     });
 }
 
@@ -164,7 +150,7 @@ fn every_scheduler() {
     let cmds: Vec<&str> = cmds.iter().map(String::as_str).collect();
     same_as_ipvsadm(&cmds, |i| {
         for (n, s) in SCHEDULERS.iter().enumerate() {
-            i.add_service(&svc(key(Protocol::Tcp, &format!("10.0.1.{n}"), 80), s)).unwrap();
+            i.add_service(&Service::new(key(Protocol::Tcp, &format!("10.0.1.{n}"), 80), s)).unwrap();
         }
     });
 }
@@ -179,7 +165,7 @@ fn real_servers() {
         return;
     }
     let k = key(Protocol::Tcp, "10.0.0.1", 80);
-    let base = svc(k, "rr");
+    let base = Service::new(k, "rr");
     let setup = "-A -t 10.0.0.1:80 -s rr";
     same_as_ipvsadm(
         &[
@@ -206,13 +192,13 @@ fn real_servers() {
     );
     let k6 = key(Protocol::Tcp, "2001:db8::1", 80);
     same_as_ipvsadm(&["-A -t [2001:db8::1]:80 -s rr", "-a -t [2001:db8::1]:80 -r [::1]:8080 -m -w 2"], |i| {
-        i.add_service(&svc(k6, "rr")).unwrap();
+        i.add_service(&Service::new(k6, "rr")).unwrap();
         i.add_dest(&k6, &dest("::1", 8080, FwdMethod::Masq, 2)).unwrap();
     });
     // An IPv6 firewall-mark service with an IPv4 tunnelled real server.
     let f6 = fwm(Family::Inet6, 2);
     same_as_ipvsadm(&["-A -f 2 -6 -s lc", "-a -f 2 -6 -r 127.0.0.8 -i"], |i| {
-        i.add_service(&svc(f6, "lc")).unwrap();
+        i.add_service(&Service::new(f6, "lc")).unwrap();
         i.add_dest(&f6, &Dest { port: 0, ..tunnel("127.0.0.8", TunType::Ipip, 0, 0) }).unwrap();
     });
 }
@@ -226,14 +212,14 @@ fn edits_and_deletes() {
     let nat = dest("127.0.0.2", 8080, FwdMethod::Masq, 3);
     let before = ["-A -t 10.0.0.1:80 -s rr", "-a -t 10.0.0.1:80 -r 127.0.0.2:8080 -m -w 3", "-A -f 7 -s rr"];
     let setup = |i: &mut Ipvs| {
-        i.add_service(&svc(k, "rr")).unwrap();
+        i.add_service(&Service::new(k, "rr")).unwrap();
         i.add_dest(&k, &nat).unwrap();
-        i.add_service(&svc(fwm(Family::Inet, 7), "rr")).unwrap();
+        i.add_service(&Service::new(fwm(Family::Inet, 7), "rr")).unwrap();
     };
     let with = |extra: &[&'static str]| before.iter().copied().chain(extra.iter().copied()).collect::<Vec<_>>();
     same_as_ipvsadm(&with(&["-E -t 10.0.0.1:80 -s wlc -p 120"]), |i| {
         setup(i);
-        i.edit_service(&Service { flags: SVC_F_PERSISTENT, timeout: 120, ..svc(k, "wlc") }).unwrap();
+        i.edit_service(&Service { flags: SVC_F_PERSISTENT, timeout: 120, ..Service::new(k, "wlc") }).unwrap();
     });
     same_as_ipvsadm(&with(&["-e -t 10.0.0.1:80 -r 127.0.0.2:8080 -m -w 7 -x 9"]), |i| {
         setup(i);
@@ -342,13 +328,13 @@ fn already_there_and_not_there() {
     let k = key(Protocol::Tcp, "10.0.0.1", 80);
     let e = i.add_dest(&k, &dest("127.0.0.2", 8080, FwdMethod::Masq, 1)).unwrap_err();
     assert!(e.is_already_exists(), "{e}");
-    assert!(i.add_service(&svc(k, "rr")).unwrap_err().is_already_exists());
+    assert!(i.add_service(&Service::new(k, "rr")).unwrap_err().is_already_exists());
     let gone = DestKey { addr: v4("127.0.0.3"), port: 80 };
     assert!(i.del_dest(&k, &gone).unwrap_err().is_not_found());
     let other = key(Protocol::Udp, "10.0.0.1", 80);
     assert!(i.del_service(&other).unwrap_err().is_not_found());
     assert!(i.del_dest(&other, &gone).unwrap_err().is_not_found());
-    let e = i.add_service(&svc(other, "nosuch")).unwrap_err();
+    let e = i.add_service(&Service::new(other, "nosuch")).unwrap_err();
     assert_eq!(e.errno(), Some(2), "{e}");
     assert!(e.to_string().contains("add IPVS service [10.0.0.1]:udp:80"), "{e}");
     reset();
@@ -368,9 +354,10 @@ fn read_back() {
     let line = format!("IP Virtual Server version {} (size={})", info.version_string(), info.conn_tab_size);
     assert_eq!(first.lines().next(), Some(line.as_str()));
     let k = key(Protocol::Sctp, "2001:db8::5", 99);
-    let s = Service { flags: SVC_F_PERSISTENT | SVC_F_SCHED_MH_PORT, timeout: 30, netmask: 64, ..svc(k, "mh") };
+    let s =
+        Service { flags: SVC_F_PERSISTENT | SVC_F_SCHED_MH_PORT, timeout: 30, netmask: 64, ..Service::new(k, "mh") };
     i.add_service(&s).unwrap();
-    let f = svc(fwm(Family::Inet, 3), "wlc");
+    let f = Service::new(fwm(Family::Inet, 3), "wlc");
     i.add_service(&f).unwrap();
     let d = Dest { u_threshold: 4, l_threshold: 2, ..tunnel("127.0.0.5", TunType::Gue, 6080, TUN_F_CSUM) };
     let d = Dest { family: Family::Inet, ..d };
@@ -406,7 +393,7 @@ fn traffic_and_stats() {
     let listener = std::net::TcpListener::bind("127.0.0.1:8081").unwrap();
     let mut i = Ipvs::open().unwrap();
     let k = key(Protocol::Tcp, "127.0.0.1", 8080);
-    i.add_service(&svc(k, "rr")).unwrap();
+    i.add_service(&Service::new(k, "rr")).unwrap();
     i.add_dest(&k, &dest("127.0.0.1", 8081, FwdMethod::Masq, 1)).unwrap();
     for _ in 0..3 {
         let mut c = std::net::TcpStream::connect("127.0.0.1:8080").unwrap();

@@ -116,55 +116,44 @@ fn tcp4(addr: &str, port: u16) -> ServiceKey {
     ServiceKey::Addr { family: Family::Inet, protocol: Protocol::Tcp, addr: v4(addr), port }
 }
 
-fn svc(key: ServiceKey, sched: &str) -> Service {
-    let netmask = if key.family() == Family::Inet { u32::MAX } else { 128 };
-    Service { key, sched: sched.into(), flags: 0, timeout: 0, netmask, pe_name: None }
-}
-
-fn dest(addr: IpAddr, port: u16, fwd: FwdMethod, weight: i32) -> Dest {
-    let family = if addr.is_ipv4() { Family::Inet } else { Family::Inet6 };
-    Dest {
-        addr,
-        port,
-        family,
-        fwd,
-        weight,
-        u_threshold: 0,
-        l_threshold: 0,
-        tun_type: TunType::Ipip,
-        tun_port: 0,
-        tun_flags: 0,
-    }
-}
-
 fn add(s: Service) -> impl Fn(u16) -> MsgBuilder {
     move |f| service_request(f, CMD_NEW_SERVICE, &s)
 }
 
 #[test]
 fn services_as_ipvsadm() {
-    check("svc_tcp4", add(svc(tcp4("10.0.0.1", 80), "rr")));
+    check("svc_tcp4", add(Service::new(tcp4("10.0.0.1", 80), "rr")));
     let k6 = ServiceKey::Addr { family: Family::Inet6, protocol: Protocol::Udp, addr: v6("2001:db8::1"), port: 53 };
-    check("svc_udp6_persist", add(Service { flags: SVC_F_PERSISTENT, timeout: 300, netmask: 64, ..svc(k6, "wlc") }));
+    check(
+        "svc_udp6_persist",
+        add(Service { flags: SVC_F_PERSISTENT, timeout: 300, netmask: 64, ..Service::new(k6, "wlc") }),
+    );
     let sctp = ServiceKey::Addr { family: Family::Inet, protocol: Protocol::Sctp, addr: v4("10.0.0.1"), port: 5060 };
     let sh = SVC_F_SCHED_SH_FALLBACK | SVC_F_SCHED_SH_PORT;
-    check("svc_sctp4_sh", add(Service { flags: sh, ..svc(sctp, "sh") }));
+    check("svc_sctp4_sh", add(Service { flags: sh, ..Service::new(sctp, "sh") }));
     let mh = SVC_F_SCHED_MH_FALLBACK | SVC_F_SCHED_MH_PORT;
-    check("svc_fwm4_mh", add(Service { flags: mh, ..svc(ServiceKey::Fwmark { family: Family::Inet, mark: 1 }, "mh") }));
-    check("svc_fwm6", add(svc(ServiceKey::Fwmark { family: Family::Inet6, mark: 2 }, "lc")));
-    let p =
-        Service { flags: SVC_F_PERSISTENT, timeout: 600, netmask: 0xffff_ff00, ..svc(tcp4("10.0.0.2", 443), "wrr") };
+    check(
+        "svc_fwm4_mh",
+        add(Service { flags: mh, ..Service::new(ServiceKey::Fwmark { family: Family::Inet, mark: 1 }, "mh") }),
+    );
+    check("svc_fwm6", add(Service::new(ServiceKey::Fwmark { family: Family::Inet6, mark: 2 }, "lc")));
+    let p = Service {
+        flags: SVC_F_PERSISTENT,
+        timeout: 600,
+        netmask: 0xffff_ff00,
+        ..Service::new(tcp4("10.0.0.2", 443), "wrr")
+    };
     check("svc_tcp4_persist_mask", add(p));
     let udp = |a: &str, port| ServiceKey::Addr { family: Family::Inet, protocol: Protocol::Udp, addr: v4(a), port };
     let sip = Service {
         flags: SVC_F_PERSISTENT,
         timeout: 60,
         pe_name: Some("sip".into()),
-        ..svc(udp("10.0.0.3", 5060), "rr")
+        ..Service::new(udp("10.0.0.3", 5060), "rr")
     };
     check("svc_udp4_pe_sip", add(sip));
-    check("svc_udp4_ops", add(Service { flags: SVC_F_ONEPACKET, ..svc(udp("10.0.0.4", 53), "rr") }));
-    check("svc_edit", |f| service_request(f, CMD_SET_SERVICE, &svc(tcp4("10.0.0.1", 80), "wlc")));
+    check("svc_udp4_ops", add(Service { flags: SVC_F_ONEPACKET, ..Service::new(udp("10.0.0.4", 53), "rr") }));
+    check("svc_edit", |f| service_request(f, CMD_SET_SERVICE, &Service::new(tcp4("10.0.0.1", 80), "wlc")));
     check("svc_del", |f| del_service_request(f, &tcp4("10.0.0.1", 80)));
     check("svc_del_fwm6", |f| del_service_request(f, &ServiceKey::Fwmark { family: Family::Inet6, mark: 2 }));
 }
@@ -172,35 +161,36 @@ fn services_as_ipvsadm() {
 #[test]
 fn real_servers_as_ipvsadm() {
     let k = tcp4("10.0.0.1", 80);
-    let nat = Dest { u_threshold: 100, l_threshold: 10, ..dest(v4("127.0.0.2"), 8080, FwdMethod::Masq, 3) };
+    let nat = Dest { u_threshold: 100, l_threshold: 10, ..Dest::new(v4("127.0.0.2"), 8080, FwdMethod::Masq, 3) };
     check("dest_nat", |f| dest_request(f, CMD_NEW_DEST, &k, &nat));
-    let dr = dest(v4("127.0.0.3"), 80, FwdMethod::DirectRoute, 1);
+    let dr = Dest::new(v4("127.0.0.3"), 80, FwdMethod::DirectRoute, 1);
     check("dest_dr", |f| dest_request(f, CMD_NEW_DEST, &k, &dr));
-    let ipip = dest(v4("127.0.0.4"), 80, FwdMethod::Tunnel, 1);
+    let ipip = Dest::new(v4("127.0.0.4"), 80, FwdMethod::Tunnel, 1);
     check("dest_tun_ipip", |f| dest_request(f, CMD_NEW_DEST, &k, &ipip));
     let gue = Dest {
         tun_type: TunType::Gue,
         tun_port: 6080,
         tun_flags: TUN_F_NOCSUM,
-        ..dest(v4("127.0.0.5"), 80, FwdMethod::Tunnel, 1)
+        ..Dest::new(v4("127.0.0.5"), 80, FwdMethod::Tunnel, 1)
     };
     check("dest_tun_gue", |f| dest_request(f, CMD_NEW_DEST, &k, &gue));
     let rem = Dest {
         tun_type: TunType::Gue,
         tun_port: 6081,
         tun_flags: TUN_F_REMCSUM,
-        ..dest(v4("127.0.0.6"), 80, FwdMethod::Tunnel, 1)
+        ..Dest::new(v4("127.0.0.6"), 80, FwdMethod::Tunnel, 1)
     };
     check("dest_tun_gue_remcsum", |f| dest_request(f, CMD_NEW_DEST, &k, &rem));
-    let gre = Dest { tun_type: TunType::Gre, tun_flags: TUN_F_CSUM, ..dest(v4("127.0.0.7"), 80, FwdMethod::Tunnel, 1) };
+    let gre =
+        Dest { tun_type: TunType::Gre, tun_flags: TUN_F_CSUM, ..Dest::new(v4("127.0.0.7"), 80, FwdMethod::Tunnel, 1) };
     check("dest_tun_gre_csum", |f| dest_request(f, CMD_NEW_DEST, &k, &gre));
     let k6 = ServiceKey::Addr { family: Family::Inet6, protocol: Protocol::Tcp, addr: v6("2001:db8::1"), port: 80 };
-    let d6 = dest(v6("::1"), 8080, FwdMethod::Masq, 2);
+    let d6 = Dest::new(v6("::1"), 8080, FwdMethod::Masq, 2);
     check("dest_v6_nat", |f| dest_request(f, CMD_NEW_DEST, &k6, &d6));
     let fwm6 = ServiceKey::Fwmark { family: Family::Inet6, mark: 2 };
-    let mixed = dest(v4("127.0.0.8"), 0, FwdMethod::Tunnel, 1);
+    let mixed = Dest::new(v4("127.0.0.8"), 0, FwdMethod::Tunnel, 1);
     check("dest_fwm6_tun4", |f| dest_request(f, CMD_NEW_DEST, &fwm6, &mixed));
-    let edit = dest(v4("127.0.0.2"), 8080, FwdMethod::Masq, 5);
+    let edit = Dest::new(v4("127.0.0.2"), 8080, FwdMethod::Masq, 5);
     check("dest_edit", |f| dest_request(f, CMD_SET_DEST, &k, &edit));
     let key = DestKey { addr: v4("127.0.0.2"), port: 8080 };
     check("dest_del", |f| del_dest_request(f, &k, &key));
@@ -279,19 +269,19 @@ fn decoders_read_what_we_write() {
         timeout: 600,
         netmask: 0xffff_ff00,
         pe_name: Some("sip".into()),
-        ..svc(tcp4("10.0.0.2", 443), "wrr")
+        ..Service::new(tcp4("10.0.0.2", 443), "wrr")
     };
     let m = service_request(0x20, CMD_NEW_SERVICE, &s).finish(1);
     let e = decode::service_entry(CMD_NEW_SERVICE, &m[20..]).unwrap().unwrap();
     assert_eq!(e.service, s);
-    let s6 = Service { netmask: 64, ..svc(ServiceKey::Fwmark { family: Family::Inet6, mark: 7 }, "mh") };
+    let s6 = Service { netmask: 64, ..Service::new(ServiceKey::Fwmark { family: Family::Inet6, mark: 7 }, "mh") };
     let m = service_request(0x20, CMD_NEW_SERVICE, &s6).finish(1);
     assert_eq!(decode::service_entry(CMD_NEW_SERVICE, &m[20..]).unwrap().unwrap().service, s6);
     let d = Dest {
         tun_type: TunType::Gue,
         tun_port: 6080,
         tun_flags: TUN_F_CSUM,
-        ..dest(v4("127.0.0.5"), 80, FwdMethod::Tunnel, -1)
+        ..Dest::new(v4("127.0.0.5"), 80, FwdMethod::Tunnel, -1)
     };
     let m = dest_request(0x20, CMD_NEW_DEST, &tcp4("10.0.0.1", 80), &d).finish(1);
     assert_eq!(decode::dest_entry(CMD_NEW_DEST, &m[20..], Family::Inet).unwrap().unwrap().dest, d);
@@ -314,7 +304,7 @@ fn decoders_read_what_we_write() {
 /// one is absent, and prefer the 64-bit one when both are there.
 #[test]
 fn stats_fall_back_to_32_bits() {
-    let d = dest(v4("127.0.0.2"), 80, FwdMethod::Masq, 1);
+    let d = Dest::new(v4("127.0.0.2"), 80, FwdMethod::Masq, 1);
     let build = |with64: bool| {
         let mut m = msg(0x20, CMD_NEW_DEST, 0);
         m.begin(CMD_ATTR_DEST, NLA_F_NESTED);
@@ -356,9 +346,9 @@ fn decoders_never_panic() {
         }
         let _ = decode::family_id(b);
     };
-    let d = Dest { tun_type: TunType::Gue, ..dest(v6("::1"), 80, FwdMethod::Tunnel, 1) };
+    let d = Dest { tun_type: TunType::Gue, ..Dest::new(v6("::1"), 80, FwdMethod::Tunnel, 1) };
     let valid = [
-        service_request(0x20, CMD_NEW_SERVICE, &svc(tcp4("10.0.0.1", 80), "rr")).finish(1),
+        service_request(0x20, CMD_NEW_SERVICE, &Service::new(tcp4("10.0.0.1", 80), "rr")).finish(1),
         dest_request(0x20, CMD_NEW_DEST, &tcp4("10.0.0.1", 80), &d).finish(1),
         daemon_start_request(
             0x20,
