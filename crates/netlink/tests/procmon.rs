@@ -99,6 +99,16 @@ impl Harness {
         }
     }
 
+    /// One wait for the monitor's socket. A signal (the children the test starts and reaps) may
+    /// interrupt it: that is an empty wake-up, as in the daemon's loop.
+    fn poll_once(&mut self, timeout: Duration) {
+        match self.poll.poll(&mut self.events, Some(timeout)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => self.events.clear(),
+            Err(e) => panic!("poll: {e}"),
+        }
+    }
+
     /// Run the loop until `want` holds (each tracker named has the given
     /// state) or 10 s pass.
     fn wait_step(&mut self, step: &str, want: &[(&str, bool)]) {
@@ -113,7 +123,7 @@ impl Harness {
             if let Some(t) = self.mon.poll_timeout() {
                 timeout = timeout.min(t.saturating_duration_since(now));
             }
-            self.poll.poll(&mut self.events, Some(timeout)).unwrap();
+            self.poll_once(timeout);
             let now = Instant::now();
             let mut changes = Vec::new();
             self.mon.read(now, &mut changes).unwrap();
@@ -126,7 +136,7 @@ impl Harness {
     fn settle(&mut self, d: Duration) {
         let end = Instant::now() + d;
         while Instant::now() < end {
-            self.poll.poll(&mut self.events, Some(Duration::from_millis(20))).unwrap();
+            self.poll_once(Duration::from_millis(20));
             let now = Instant::now();
             let mut changes = Vec::new();
             self.mon.read(now, &mut changes).unwrap();
