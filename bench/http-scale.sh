@@ -32,9 +32,7 @@ bench_root
 command -v nginx >/dev/null || { echo "SKIP: nginx not installed (apt-get install nginx-light)" >&2; exit 0; }
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed" >&2; exit 0; }
 bench_ours
-VM=${IPVS_VM_SCRIPT:-}
-if [ -z "$VM" ]; then VM=$(bench_find_up shared/ipvs-vm/run-in-vm.sh); fi
-[ -n "$VM" ] || { echo "shared/ipvs-vm/run-in-vm.sh not found (set IPVS_VM_SCRIPT)" >&2; exit 1; }
+bench_vm
 tmp=$(mktemp -d /tmp/bench-http-scale.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cp "$OURS" "$tmp/keepalived-rs"

@@ -48,6 +48,14 @@ bench_find_up() {
     done
 }
 
+# bench_vm: sets VM to shared/ipvs-vm/run-in-vm.sh ($IPVS_VM_SCRIPT, else found beside the checkout
+# or one of its parents); exits if there is none.
+bench_vm() {
+    VM=${IPVS_VM_SCRIPT:-}
+    if [ -z "$VM" ]; then VM=$(bench_find_up shared/ipvs-vm/run-in-vm.sh); fi
+    [ -n "$VM" ] || { echo "shared/ipvs-vm/run-in-vm.sh not found (set IPVS_VM_SCRIPT)" >&2; exit 1; }
+}
+
 # bench_netns_del NS...: deletes those of the named network namespaces that exist, after SIGKILL
 # to every process left in them.
 bench_netns_del() {

@@ -40,9 +40,7 @@ ONLY=${ONLY:-theirs ours}
 . bench/lib.sh
 bench_root
 bench_ours
-VM=${IPVS_VM_SCRIPT:-}
-if [ -z "$VM" ]; then VM=$(bench_find_up shared/ipvs-vm/run-in-vm.sh); fi
-[ -n "$VM" ] || { echo "shared/ipvs-vm/run-in-vm.sh not found (set IPVS_VM_SCRIPT)" >&2; exit 1; }
+bench_vm
 tmp=$(mktemp -d /tmp/bench-reload-storm-ipvs.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cp "$OURS" "$tmp/keepalived-rs"
