@@ -15,7 +15,7 @@ use keepalived_wire::bfd::{Packet, Repr};
 use crate::config::{EngineConfig, SessionConfig};
 use crate::drop::{report, DropReason, LogLimit};
 use crate::rng::Rng;
-use crate::session::Session;
+use crate::session::{Session, TX_EARLY_MAX_US};
 use crate::types::{Action, Counters, Diag, Input, Instant, SessionId, State};
 
 /// All BFD sessions of the child.
@@ -206,10 +206,14 @@ impl Engine {
         self.timers.peek().map(|Reverse((t, _))| *t)
     }
 
-    /// Run every timer due at or before `now`.
+    /// Run every timer due at or before `now`, and send the packets that may leave a little early
+    /// ([`Session::schedule_tx`]): the shell calls this on every wake-up, so a transmission near a
+    /// received packet or another session's transmission shares its wake-up.
     pub fn handle_timeout(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let horizon = now.add_us(TX_EARLY_MAX_US);
+        let mut not_yet = Vec::new();
         while let Some(&Reverse((t, i))) = self.timers.peek() {
-            if t > now {
+            if t > horizon {
                 break;
             }
             self.timers.pop();
@@ -217,10 +221,15 @@ impl Engine {
             if s.queued != Some(t) {
                 continue; // superseded by an earlier entry
             }
+            if t > now && !s.tx_due(now) {
+                not_yet.push(Reverse((t, i)));
+                continue;
+            }
             s.queued = None;
             Self::run_session_timers(s, SessionId(i), now, &mut self.rng, out);
             self.queue(i);
         }
+        self.timers.extend(not_yet);
     }
 
     fn run_session_timers(s: &mut Session, id: SessionId, now: Instant, rng: &mut Rng, out: &mut Vec<Action>) {
@@ -235,7 +244,7 @@ impl Engine {
         if s.reset_at.is_some_and(|t| t <= now) {
             s.reset();
         }
-        if s.next_tx.is_some_and(|t| t <= now) {
+        if s.tx_due(now) {
             if s.may_transmit() {
                 s.send(id, false, out);
             }
@@ -353,9 +362,11 @@ impl Engine {
             s.schedule_tx(now, &mut self.rng);
         } else if s.local_tx_intv < old_intv {
             // A shorter interval applies now (keepalived `bfd_sender_reschedule`).
-            let due = s.next_tx;
+            let (due, from) = (s.next_tx, s.tx_from);
             s.schedule_tx(now, &mut self.rng);
-            s.next_tx = s.next_tx.min(due);
+            if due < s.next_tx {
+                (s.next_tx, s.tx_from) = (due, from);
+            }
         }
         self.queue(i);
     }

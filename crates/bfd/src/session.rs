@@ -8,7 +8,11 @@ use keepalived_wire::bfd::{self as wire, Repr};
 
 use crate::config::SessionConfig;
 use crate::drop::LogLimit;
-use crate::rng::Rng;
+use crate::rng::{jitter_window, Rng};
+
+/// How much earlier than its scheduled time a packet may leave when the child is awake anyway
+/// ([`Session::schedule_tx`]), µs.
+pub const TX_EARLY_MAX_US: u64 = 1_000;
 use crate::types::{Action, Counters, Diag, Instant, SessionId, State};
 
 /// A session's state.
@@ -45,6 +49,9 @@ pub(crate) struct Session {
     pub remote_detect_time: u64,
     pub last_seen: Option<Instant>,
     pub next_tx: Option<Instant>,
+    /// The earliest the scheduled packet may leave when the child is awake anyway (see
+    /// [`Session::schedule_tx`]); never after `next_tx`, never before 75 % of the interval.
+    pub tx_from: Option<Instant>,
     pub expire_at: Option<Instant>,
     pub reset_at: Option<Instant>,
     /// The deadline of this session's live entry in the engine's timer heap.
@@ -86,6 +93,7 @@ impl Session {
             remote_detect_time: 0,
             last_seen: None,
             next_tx: None,
+            tx_from: None,
             expire_at: None,
             reset_at: None,
             queued: None,
@@ -143,8 +151,22 @@ impl Session {
     }
 
     /// The next transmission time: the interval reduced by a random 0-25 % (RFC 5880 §6.8.7).
+    ///
+    /// The packet may also leave up to [`TX_EARLY_MAX_US`] (and 1/16 of the interval) before that
+    /// time, but never before the window's 75 %, when the child is awake for something else (a
+    /// packet received, another session's transmission): the interval is still inside the RFC's
+    /// window, and most transmissions then cost no wake-up of their own (docs/compat.md).
     pub fn schedule_tx(&mut self, now: Instant, rng: &mut Rng) {
-        self.next_tx = Some(now.add_us(rng.jitter(self.local_tx_intv, self.cfg.multiplier)));
+        let wait = rng.jitter(self.local_tx_intv, self.cfg.multiplier);
+        let lo = jitter_window(self.local_tx_intv, self.cfg.multiplier).map_or(wait, |(lo, _)| lo);
+        let early = (u64::from(self.local_tx_intv) / 16).min(TX_EARLY_MAX_US).min(wait.saturating_sub(lo));
+        self.next_tx = Some(now.add_us(wait));
+        self.tx_from = Some(now.add_us(wait - early));
+    }
+
+    /// The scheduled packet may leave at `now` (see [`Session::schedule_tx`]).
+    pub fn tx_due(&self, now: Instant) -> bool {
+        self.tx_from.or(self.next_tx).is_some_and(|t| t <= now)
     }
 
     /// Builds and queues a control packet; `final_flag` answers a poll.
@@ -226,6 +248,7 @@ impl Session {
         self.poll = false;
         Self::log(out, "warning", format!("({}) Entering AdminDown state", self.cfg.name));
         self.next_tx = None;
+        self.tx_from = None;
         self.expire_at = None;
         self.reset_at = None;
         self.recompute();

@@ -299,6 +299,29 @@ fn ipv6_and_mapped_sources() {
     assert_eq!(e.session(SessionId(1)).unwrap().local_state, State::Init);
 }
 
+/// A packet due within the early-transmit window of a wake-up (here: a packet received) leaves in
+/// that wake-up instead of waking the child again, never before 75 % of the interval nor more than
+/// [`TX_EARLY_MAX_US`] early; the detection timer never fires early.
+#[test]
+fn transmissions_share_wake_ups_within_the_window() {
+    let mut net = up_pair(3);
+    let from = Instant(2_000_000);
+    net.run_until(Instant(2_000_000 + 2_000 * 100_000));
+    let times = send_times(&net, 0, from);
+    let deliveries: std::collections::HashSet<u64> =
+        send_times(&net, 1, from).iter().map(|t| t + common::LINK_DELAY_US).collect();
+    let shared = times.iter().filter(|t| deliveries.contains(t)).count();
+    for w in times.windows(2) {
+        let gap = w[1] - w[0];
+        assert!((75_000..=100_000).contains(&gap), "interval {gap} µs outside 75-100 % of 100 ms");
+    }
+    // Node b's packets arrive every 87.5 ms on average: a's due time falls within 1 ms after one
+    // about 1/87 of the time, and only in those cases does it share the wake-up.
+    assert!(shared > 0, "no transmission shared a wake-up in {} packets", times.len());
+    let v = net.engine(0).session(SessionId(0)).unwrap();
+    assert_eq!((v.local_state, v.counters.drops.len()), (State::Up, 0));
+}
+
 /// The timer heap never lets a deadline pass: at every millisecond of a run with link flaps and a
 /// freeze, `poll_timeout` is at or before every session's earliest deadline.
 #[test]

@@ -261,12 +261,24 @@ impl Frame {
         crate::capabilities::drop_unneeded(self.kind, &self.cfg.global);
         self.settle();
         let mut exit: Option<i32> = None;
+        let mut woke = Instant::now();
         while exit.is_none() {
             let deadline = match (self.sub.poll_deadline(), self.settle_at) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            if let Err(e) = self.ev.wait_until(deadline) {
+            if let Some(spacing) = self.sub.wake_spacing() {
+                // What arrives meanwhile waits for the next wake-up, which
+                // is never later than the subsystem's deadline.
+                let until = deadline.map_or(woke + spacing, |d| d.min(woke + spacing));
+                let left = until.saturating_duration_since(Instant::now());
+                if !left.is_zero() {
+                    std::thread::sleep(left);
+                }
+            }
+            let waited = self.ev.wait_until(deadline);
+            woke = Instant::now();
+            if let Err(e) = waited {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     error!("poll failed: {e}");
                     exit = Some(EXIT_FATAL);

@@ -139,6 +139,9 @@ impl Net {
         }
         if let Some(e) = self.nodes[n].engine.as_mut() {
             e.handle(now, input, &mut out);
+            // As the child does after every wake-up: what is due, and the packets that may leave
+            // a little early, go now.
+            e.handle_timeout(now, &mut out);
         }
         self.emit(now, n, out);
     }

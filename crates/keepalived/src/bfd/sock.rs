@@ -6,7 +6,7 @@
 //! session's TTL / hop limit).
 
 use keepalived_bfd::SessionConfig;
-use nix::sys::socket::{recvmsg, sockopt, ControlMessageOwned, MsgFlags, SockaddrStorage};
+use nix::sys::socket::{recvmmsg, sockopt, ControlMessageOwned, MsgFlags, MultiHeaders, RecvMsg, SockaddrStorage};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -65,16 +65,35 @@ fn unmap(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// Receive one datagram into `buf`; `None` when nothing is queued.
-pub fn recv(sock: &Socket, buf: &mut [u8]) -> io::Result<Option<Received>> {
-    let mut cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, nix::libc::in_pktinfo, nix::libc::c_int, nix::libc::c_int);
+/// Datagrams read by one [`recv_batch`] at most.
+pub const BATCH: usize = 16;
+
+/// Receive what is queued, up to one datagram per buffer of `bufs`, in one
+/// `recvmmsg`; `got[i]` describes `bufs[i]`. Empty when nothing is queued.
+/// Fewer than `bufs.len()` means the queue was drained: the edge-triggered
+/// registration wakes the loop again for the next datagram, so no further
+/// read (and no `EAGAIN` system call) is needed.
+pub fn recv_batch(sock: &Socket, bufs: &mut [Vec<u8>], got: &mut Vec<Received>) -> io::Result<()> {
+    got.clear();
+    let cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, nix::libc::in_pktinfo, nix::libc::c_int, nix::libc::c_int);
+    // Fresh headers each call: nix does not reset the control-message
+    // lengths the kernel shortened in the previous call.
+    let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(bufs.len(), Some(cmsg));
+    let mut iovs: Vec<[IoSliceMut<'_>; 1]> = bufs.iter_mut().map(|b| [IoSliceMut::new(b.as_mut_slice())]).collect();
     let fd = sock.as_fd().as_raw_fd();
-    let mut iov = [IoSliceMut::new(buf)];
-    let msg = match recvmsg::<SockaddrStorage>(fd, &mut iov, Some(&mut cmsg), MsgFlags::MSG_DONTWAIT) {
+    let msgs = match recvmmsg(fd, &mut headers, iovs.iter_mut(), MsgFlags::MSG_DONTWAIT, None) {
         Ok(m) => m,
-        Err(nix::errno::Errno::EAGAIN) => return Ok(None),
+        Err(nix::errno::Errno::EAGAIN) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
+    for msg in msgs {
+        got.push(received(&msg)?);
+    }
+    Ok(())
+}
+
+/// The source, destination and TTL of one received datagram.
+fn received(msg: &RecvMsg<'_, '_, SockaddrStorage>) -> io::Result<Received> {
     let src = msg.address.as_ref().and_then(storage_to_socket_addr);
     let mut dst = None;
     let mut ttl = 0u8;
@@ -92,12 +111,11 @@ pub fn recv(sock: &Socket, buf: &mut [u8]) -> io::Result<Option<Received>> {
             _ => {}
         }
     }
-    let len = msg.bytes;
     // A datagram without a source address cannot be answered: report it
     // as from the unspecified address, which matches no session.
     let src =
         src.map_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0), |s| SocketAddr::new(unmap(s.ip()), s.port()));
-    Ok(Some(Received { len, src, dst, ttl }))
+    Ok(Received { len: msg.bytes, src, dst, ttl })
 }
 
 fn storage_to_socket_addr(a: &SockaddrStorage) -> Option<SocketAddr> {
