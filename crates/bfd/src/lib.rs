@@ -38,5 +38,4 @@ pub mod types;
 pub use config::{EngineConfig, SessionConfig};
 pub use drop::DropReason;
 pub use engine::{Engine, SessionView};
-pub use session::TX_EARLY_MAX_US;
 pub use types::{Action, Counters, Diag, Input, Instant, SessionId, State};

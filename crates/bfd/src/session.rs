@@ -9,11 +9,11 @@ use keepalived_wire::bfd::{self as wire, Repr};
 use crate::config::SessionConfig;
 use crate::drop::LogLimit;
 use crate::rng::{jitter_window, Rng};
+use crate::types::{Action, Counters, Diag, Instant, SessionId, State};
 
 /// How much earlier than its scheduled time a packet may leave when the child is awake anyway
 /// ([`Session::schedule_tx`]), µs.
 pub const TX_EARLY_MAX_US: u64 = 1_000;
-use crate::types::{Action, Counters, Diag, Instant, SessionId, State};
 
 /// A session's state.
 #[derive(Clone, Debug)]

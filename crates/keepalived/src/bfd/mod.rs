@@ -14,7 +14,7 @@ mod dump;
 mod sock;
 mod status;
 
-use keepalived_bfd::{Action, Engine, EngineConfig, Input, Instant, SessionConfig, SessionId, State, TX_EARLY_MAX_US};
+use keepalived_bfd::{Action, Engine, EngineConfig, Input, Instant, SessionConfig, SessionId, State};
 use keepalived_config::Config;
 use keepalived_runtime::{Ctx, DumpRequest, PeerEvent, ProcKind, Subsystem, FIRST_TOKEN};
 use mio::unix::SourceFd;
@@ -404,12 +404,12 @@ impl Subsystem for BfdChild {
         if self.retry_tx_at.is_some_and(|t| t <= now) {
             self.retry_tx();
         }
-        // Every wake-up: besides what is due, packets due within the
-        // engine's early-transmit window leave now and need no wake-up of
-        // their own.
-        if self.engine.poll_timeout().is_some_and(|t| t <= now.add_us(TX_EARLY_MAX_US)) {
-            let mut out = Vec::new();
-            self.engine.handle_timeout(now, &mut out);
+        // Every wake-up, not only the timer's: besides what is due, packets
+        // due within the engine's early-transmit window leave now and need
+        // no wake-up of their own (the engine decides which).
+        let mut out = Vec::new();
+        self.engine.handle_timeout(now, &mut out);
+        if !out.is_empty() {
             self.run(out, ctx, &[]);
         }
     }
