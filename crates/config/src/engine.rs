@@ -91,6 +91,8 @@ impl Kw {
 }
 
 pub struct Block {
+    /// The keywords by name, built at the block's first use.
+    pub index: KwIndexCell,
     /// The block's name as the user writes it (for messages).
     pub name: &'static str,
     /// The keyword tables of this block (usually one; the root block is
@@ -113,9 +115,14 @@ impl Block {
 pub struct Args<'a> {
     pub words: &'a [Token],
     pub line: &'a Line,
+    /// The line's text, looked up once.
+    text: &'a str,
 }
 
 impl<'a> Args<'a> {
+    pub fn new(words: &'a [Token], line: &'a Line) -> Args<'a> {
+        Args { words, line, text: line.text.as_str() }
+    }
     pub fn len(&self) -> usize {
         self.words.len()
     }
@@ -124,7 +131,7 @@ impl<'a> Args<'a> {
     }
     /// Word `i`, if present.
     pub fn get(&self, i: usize) -> Option<&'a str> {
-        self.words.get(i).map(|t| t.text(&self.line.text))
+        self.words.get(i).map(|t| t.text(self.text))
     }
     /// Word `i`, or "" if absent.
     pub fn word(&self, i: usize) -> &'a str {
@@ -132,7 +139,7 @@ impl<'a> Args<'a> {
     }
     /// All words from `i` on.
     pub fn rest(&self, i: usize) -> impl Iterator<Item = &'a str> {
-        let line: &'a str = &self.line.text;
+        let line: &'a str = self.text;
         self.words.iter().skip(i).map(move |t| t.text(line))
     }
     pub fn origin(&self) -> Origin {
@@ -147,7 +154,7 @@ impl<'a> Args<'a> {
     }
     /// The logical line's text (for script keywords).
     pub fn raw(&self) -> &'a str {
-        &self.line.text
+        self.text
     }
 }
 
@@ -339,7 +346,7 @@ impl Ctx {
                 break;
             }
             self.origin = line.origin;
-            let args = Args { words: &words, line };
+            let args = Args::new(&words, line);
             item(self, &args)?;
         }
         self.give_back(held, words);
@@ -360,7 +367,8 @@ impl Ctx {
             }
             let Some(line) = self.next_line() else { break };
             let line = &*held.insert(line);
-            let unmatched = tokenize_into(&line.text, &mut words);
+            let text = line.text.as_str();
+            let unmatched = tokenize_into(text, &mut words);
             if unmatched {
                 // Every line, script keywords included: 2.2.7 tokenises each
                 // line (alloc_strvec) before any handler re-reads it.
@@ -372,7 +380,7 @@ impl Ctx {
             }
             self.origin = line.origin;
             let first = &words[0];
-            let first_text = first.text(&line.text);
+            let first_text = first.text(text);
             let is = |s: &str| first_text == s && !first.quoted;
             if need_bob {
                 need_bob = false;
@@ -406,7 +414,7 @@ impl Ctx {
                 self.skip_body(true);
                 continue;
             }
-            let args = Args { words: &words, line };
+            let args = Args::new(&words, line);
             match &kw.kind {
                 Kind::Value(h) | Kind::Script(h) => h(self, &args)?,
                 Kind::Block { open, block: sub } => {
@@ -468,19 +476,30 @@ impl Ctx {
 pub type KeywordIndex = std::collections::HashMap<&'static str, &'static Kw, FnvBuild>;
 
 fn keyword_index(block: &'static Block) -> &'static KeywordIndex {
-    use std::sync::{Mutex, OnceLock};
-    type Indexes = Mutex<std::collections::HashMap<usize, &'static KeywordIndex>>;
-    static INDEXES: OnceLock<Indexes> = OnceLock::new();
-    let mut all = INDEXES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    all.entry(block as *const Block as usize).or_insert_with(|| {
+    block.index.0.get_or_init(|| {
         let mut m = KeywordIndex::default();
         for kw in block.keywords() {
             m.entry(kw.name).or_insert(kw);
         }
-        // Leaked once per block of the static tree: the index lives as long
-        // as the tree.
-        Box::leak(Box::new(m))
+        m
     })
+}
+
+/// Where a [`Block`] keeps its [`KeywordIndex`]: in the static block itself,
+/// so entering one of the 20,000 blocks of a big configuration costs no lock
+/// and no hash of the block's address.
+pub struct KwIndexCell(std::sync::OnceLock<KeywordIndex>);
+
+impl KwIndexCell {
+    pub const fn new() -> KwIndexCell {
+        KwIndexCell(std::sync::OnceLock::new())
+    }
+}
+
+impl Default for KwIndexCell {
+    fn default() -> Self {
+        KwIndexCell::new()
+    }
 }
 
 /// FNV-1a: keywords are short, trusted strings; SipHash costs more than the

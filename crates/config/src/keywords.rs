@@ -1,10 +1,11 @@
 //! The root of the keyword tree, and walks over the whole tree (keyword
 //! counts, "is this a keyword of another block?").
 
-use crate::engine::{Block, Kind, Kw};
+use crate::engine::{Block, Kind, Kw, KwIndexCell};
 
 /// The top level: every subsystem contributes its root keywords.
 pub static ROOT_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "top level",
     parts: &[crate::global::ROOT, crate::vrrp::ROOT, crate::ipaddr::ROOT, crate::lvs::ROOT, crate::bfd::ROOT],
     close: None,

@@ -21,6 +21,7 @@
 use crate::diag::{Diagnostics, FileId, Origin, Severity};
 use crate::glob;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 const HASH_MARK: &str = "\u{E000}";
 const BANG_MARK: &str = "\u{E001}";
@@ -69,8 +70,77 @@ pub mod inc {
 /// A logical line handed to the keyword parser.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Line {
-    pub text: String,
+    pub text: LineText,
     pub origin: Origin,
+}
+
+/// The text of a [`Line`]. Nearly every line of a big configuration is a
+/// piece of a file, unchanged: it is handed out as a range of the file's
+/// text (shared, not copied), and a brace split off a line as a constant;
+/// only lines the preprocessor rewrote are strings of their own.
+#[derive(Clone, Debug)]
+pub enum LineText {
+    Owned(String),
+    Shared { file: Rc<String>, start: u32, end: u32 },
+    Brace(&'static str),
+}
+
+impl LineText {
+    pub fn as_str(&self) -> &str {
+        match self {
+            LineText::Owned(s) => s,
+            LineText::Shared { file, start, end } => file.get(*start as usize..*end as usize).unwrap_or(""),
+            LineText::Brace(b) => b,
+        }
+    }
+}
+
+impl std::ops::Deref for LineText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for LineText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq for LineText {
+    fn eq(&self, other: &LineText) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for LineText {}
+
+impl PartialEq<str> for LineText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for LineText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<String> for LineText {
+    fn from(s: String) -> LineText {
+        LineText::Owned(s)
+    }
+}
+
+/// A lone brace as a [`LineText`] (`b` is `{` or `}`).
+fn brace_text(b: &[u8]) -> Option<LineText> {
+    match b {
+        b"{" => Some(LineText::Brace("{")),
+        b"}" => Some(LineText::Brace("}")),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -78,8 +148,9 @@ struct SourceFile {
     /// Name shown in messages.
     name: FileId,
     dir: PathBuf,
-    /// The file's contents (invalid UTF-8 replaced).
-    text: String,
+    /// The file's contents (invalid UTF-8 replaced), shared with the lines
+    /// handed out ([`LineText::Shared`]).
+    text: Rc<String>,
     /// Byte offset of the next line.
     pos: usize,
     /// Line number of the line last read (1-based).
@@ -149,7 +220,7 @@ pub struct Preprocessor {
     pending_stack: Vec<(Vec<String>, usize)>,
     /// Number of seqs that existed when the current multi-line expansion began.
     multiline_seq_depth: usize,
-    residue: Option<(String, Origin)>,
+    residue: Option<(LineText, Origin)>,
     /// Definition currently receiving continuation lines.
     multiline_def: Option<usize>,
     /// It reached [`MAX_DEFINITION_BYTES`].
@@ -187,6 +258,9 @@ pub struct Preprocessor {
     spare: Vec<String>,
     /// Byte classes of the physical line last read ([`scan_line`]).
     phys_classes: u8,
+    /// Take [`Preprocessor::next_plain_line`] (off only in the test that
+    /// compares it with the general path).
+    plain_path: bool,
 }
 
 /// Marker lines of the consolidated configuration. They start with a NUL,
@@ -214,8 +288,14 @@ impl Preprocessor {
     pub fn from_text(name: &str, text: &str, opts: &PreprocOptions) -> Preprocessor {
         let mut pp = Preprocessor::empty(opts);
         let dir = Path::new(name).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        let file =
-            SourceFile { name: FileId::intern(name), dir, text: text.to_string(), pos: 0, line_no: 0, inode: None };
+        let file = SourceFile {
+            name: FileId::intern(name),
+            dir,
+            text: Rc::new(text.to_string()),
+            pos: 0,
+            line_no: 0,
+            inode: None,
+        };
         pp.stack.push(Include {
             pattern: name.to_string(),
             matches: vec![PathBuf::from(name)],
@@ -272,6 +352,7 @@ impl Preprocessor {
             pending_stack: Vec::new(),
             multiline_seq_depth: 0,
             residue: None,
+            plain_path: true,
             multiline_def: None,
             multiline_def_full: false,
             config_id: opts.config_id.clone(),
@@ -477,10 +558,10 @@ impl Preprocessor {
             include.current = Some(SourceFile {
                 name: FileId::intern(&shown),
                 dir: path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(".")),
-                text: match String::from_utf8(bytes) {
+                text: Rc::new(match String::from_utf8(bytes) {
                     Ok(t) => t,
                     Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-                },
+                }),
                 pos: 0,
                 line_no: 0,
                 inode: Some(inode),
@@ -652,7 +733,8 @@ impl Preprocessor {
     /// Give back the text of a line handed out by [`Preprocessor::next_line`]
     /// once it is handled: the next line reuses its buffer, which saves an
     /// allocation and a free per line of a big configuration.
-    pub fn recycle(&mut self, mut text: String) {
+    pub fn recycle(&mut self, text: LineText) {
+        let LineText::Owned(mut text) = text else { return };
         if self.spare.len() < 8 && (MIN_BUFFER..=MAXBUF).contains(&text.capacity()) {
             text.clear();
             self.spare.push(text);
@@ -669,6 +751,11 @@ impl Preprocessor {
 
     /// The next logical line, or `None` at the end of the configuration.
     pub fn next_line(&mut self, diags: &mut Diagnostics) -> Option<Line> {
+        if self.plain_path {
+            if let Some(line) = self.next_plain_line(diags) {
+                return Some(line);
+            }
+        }
         let mut buf;
         // Byte classes the line may contain: a line read straight from a
         // file skips the `$` and brace scans when it has neither.
@@ -677,7 +764,10 @@ impl Preprocessor {
             classes = C_ANY;
             if let Some((text, origin)) = self.residue.take() {
                 self.last_origin = origin;
-                buf = text;
+                buf = match text {
+                    LineText::Owned(t) => t,
+                    other => take_buffer(&mut self.spare, &other),
+                };
             } else if !self.seqs.is_empty() && self.seqs.len() > self.multiline_seq_depth {
                 if !self.count_generated(diags) {
                     continue;
@@ -728,6 +818,98 @@ impl Preprocessor {
             buf = buf.replace(HASH_MARK, "#").replace(BANG_MARK, "!");
         }
         Some(self.split_braces(buf, classes & (C_DOLLAR | C_BRACE) != 0, diags))
+    }
+
+    /// The fast path of [`Preprocessor::next_line`] for the lines that make
+    /// up nearly all of a big configuration: read straight from a file, with
+    /// nothing to decomment, substitute, expand or include. `None` leaves the
+    /// line unread for the general path. For every line it takes, the result
+    /// (text, origin, block depth, messages) is the general path's: the
+    /// property test `plain_path_equals_general_path` compares the two.
+    fn next_plain_line(&mut self, diags: &mut Diagnostics) -> Option<Line> {
+        if let Some((text, _)) = &self.residue {
+            // A lone brace split off the end of a line (`real_server … {`)
+            // needs none of the general path's checks.
+            let brace = brace_text(text.as_bytes())?; // Any other residue: the general path.
+            let (_, origin) = self.residue.take()?;
+            self.last_origin = origin;
+            self.count_brace(brace.as_bytes(), origin, diags);
+            return Some(Line { text: brace, origin });
+        }
+        let quiet = self.seqs.is_empty()
+            && self.pending.is_empty()
+            && self.multiline_def.is_none()
+            && !self.replay
+            && !self.placeholders;
+        if !quiet {
+            return None;
+        }
+        loop {
+            let file = self.stack.last_mut()?.current.as_mut()?;
+            // The end of the file (the position passes it after a last line
+            // without a newline) is the general path's business.
+            let rest = file.text.as_bytes().get(file.pos..).unwrap_or_default();
+            if rest.is_empty() {
+                return None;
+            }
+            let (len, flags) = scan_line(rest);
+            if flags & (C_NUL | C_SPECIAL | C_DOLLAR) != 0 || len >= MAXBUF - 1 {
+                return None;
+            }
+            let raw = &rest[..len];
+            let text = &raw[..raw.len() - raw.iter().rev().take_while(|&&b| b == b'\r').count()];
+            let lead = text.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+            let t = &text[lead..];
+            let t = &t[..t.len() - t.iter().rev().take_while(|&&b| b == b' ' || b == b'\t').count()];
+            if !t.is_empty() && (matches!(t[0], b'@' | b'$' | b'~') || t.starts_with(b"include")) {
+                return None;
+            }
+            let start = file.pos;
+            file.pos += len + 1;
+            file.line_no += 1;
+            if let Some(c) = self.copy.as_mut() {
+                c.push_str(&file.text[start..start + len]);
+                c.push('\n');
+            }
+            if t.is_empty() {
+                continue;
+            }
+            // No quotes here: the first brace is the first `{` or `}`.
+            let brace = if flags & C_BRACE != 0 { t.iter().position(|&c| c == b'{' || c == b'}') } else { None };
+            let t_start = start + lead;
+            let text = &file.text[t_start..t_start + t.len()];
+            self.phys_classes = flags;
+            self.generated = 0;
+            let origin = Origin::new(file.name, file.line_no, lead as u32 + 1);
+            self.last_origin = origin;
+            let shared = |start: usize, len: usize| LineText::Shared {
+                file: Rc::clone(&file.text),
+                start: start as u32,
+                end: (start + len) as u32,
+            };
+            let lone = brace_text(t);
+            return Some(match brace {
+                // What split_braces does with a line without braces: nothing.
+                None => Line { text: shared(t_start, t.len()), origin },
+                // `keyword … {`: the words, then the brace part as the next line.
+                Some(p) if p > 0 => {
+                    let head = trim_blank_end(&text[..p]).len();
+                    let rest = brace_text(&t[p..]).unwrap_or_else(|| shared(t_start + p, t.len() - p));
+                    self.residue = Some((rest, origin.at_col(origin.col + p as u32)));
+                    Line { text: shared(t_start, head), origin }
+                }
+                // A line that is a lone brace.
+                _ if lone.is_some() => {
+                    let brace = lone?;
+                    self.count_brace(brace.as_bytes(), origin, diags);
+                    Line { text: brace, origin }
+                }
+                _ => {
+                    let out = take_buffer(&mut self.spare, text);
+                    self.split_braces(out, true, diags)
+                }
+            });
+        }
     }
 
     /// A continuation line of the multi-line definition `defs[i]`.
@@ -933,32 +1115,37 @@ impl Preprocessor {
     /// Split at the first `{`/`}` outside quotes; the residue becomes the
     /// next line. Tracks the block depth for "Extra '}' found".
     /// `may_have_brace`: false if the line is known to have no brace.
-    fn split_braces(&mut self, buf: String, may_have_brace: bool, diags: &mut Diagnostics) -> Line {
+    fn split_braces(&mut self, mut text: String, may_have_brace: bool, diags: &mut Diagnostics) -> Line {
         let origin = self.last_origin;
-        let bytes = buf.as_bytes();
-        let pos = if may_have_brace { first_brace(bytes) } else { None };
-        let mut text = buf;
-        if let Some(p) = pos {
-            let skip = if p == 0 { 1 + text[1..].len() - text[1..].trim_start_matches(is_blank).len() } else { 0 };
-            let rest = text[p + skip..].trim_end_matches(is_blank);
+        if let Some(p) = if may_have_brace { first_brace(text.as_bytes()) } else { None } {
+            let b = text.as_bytes();
+            let skip = if p == 0 { 1 + blank_prefix(&b[1..]) } else { 0 };
+            let rest = trim_blank_end(&text[p + skip..]);
             if !rest.is_empty() {
                 let col = origin.col + (p + skip) as u32;
-                self.residue = Some((take_buffer(&mut self.spare, rest), origin.at_col(col)));
+                self.residue = Some((LineText::Owned(take_buffer(&mut self.spare, rest)), origin.at_col(col)));
                 text.truncate(p + skip);
             }
         }
-        let keep = text.trim_end_matches(is_blank).len();
+        let keep = trim_blank_end(&text).len();
         text.truncate(keep);
-        if text == "{" {
-            self.block_depth += 1;
-        } else if text == "}" {
-            self.block_depth -= 1;
-            if self.block_depth < 0 {
-                diags.push(Severity::UnexpectedEob, Some(origin), "Extra '}' found");
-                self.block_depth = 0;
+        self.count_brace(text.as_bytes(), origin, diags);
+        Line { text: LineText::Owned(text), origin }
+    }
+
+    /// Track the block depth for a line that is a lone brace.
+    fn count_brace(&mut self, text: &[u8], origin: Origin, diags: &mut Diagnostics) {
+        match text {
+            b"{" => self.block_depth += 1,
+            b"}" => {
+                self.block_depth -= 1;
+                if self.block_depth < 0 {
+                    diags.push(Severity::UnexpectedEob, Some(origin), "Extra '}' found");
+                    self.block_depth = 0;
+                }
             }
+            _ => {}
         }
-        Line { text, origin }
     }
 
     /// `$NAME=value` (keepalived `check_definition`). Returns true if `buf`
@@ -1581,8 +1768,12 @@ fn scan_line(s: &[u8]) -> (usize, u8) {
 
 /// `s` without leading blanks (space, tab: ASCII, so bytes suffice).
 fn trim_blank_start(s: &str) -> &str {
-    let n = s.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
-    &s[n..]
+    &s[blank_prefix(s.as_bytes())..]
+}
+
+/// The number of leading blanks of `b`.
+fn blank_prefix(b: &[u8]) -> usize {
+    b.iter().take_while(|&&c| c == b' ' || c == b'\t').count()
 }
 
 /// `s` without trailing blanks.
@@ -1664,7 +1855,7 @@ mod tests {
         let mut d = Diagnostics::new();
         let mut out = Vec::new();
         while let Some(l) = pp.next_line(&mut d) {
-            out.push(l.text);
+            out.push(l.text.to_string());
         }
         (out, d)
     }
@@ -1923,5 +2114,32 @@ mod tests {
         while pp.next_line(&mut d).is_some() {}
         assert!(d.file_error);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[cfg(test)]
+mod plain_path_prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(text: &str, plain: bool) -> (Vec<(String, Origin)>, i32, String) {
+        let mut pp = Preprocessor::from_text("t.conf", text, &PreprocOptions::default());
+        pp.plain_path = plain;
+        let mut d = Diagnostics::new();
+        let mut out = Vec::new();
+        while let Some(l) = pp.next_line(&mut d) {
+            out.push((l.text.to_string(), l.origin));
+        }
+        (out, pp.block_depth, format!("{d:?}"))
+    }
+
+    proptest! {
+        #[test]
+        fn plain_path_equals_general_path(
+            lines in proptest::collection::vec(r##"[ \t]{0,2}(include|@x|\$X=1|\$X|~SEQ|[a-z{}\\"#!]{0,3})[ \ta-z{}\r]{0,8}"##, 0..24)
+        ) {
+            let text = lines.join("\n");
+            prop_assert_eq!(run(&text, true), run(&text, false));
+        }
     }
 }

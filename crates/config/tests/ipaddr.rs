@@ -685,7 +685,7 @@ fn run_sample(name: &str) -> Vec<(u32, String)> {
                 continue;
             }
             ctx.origin = line.origin;
-            let args = Args { words: &toks, line: &line };
+            let args = Args::new(&toks, &line);
             match k {
                 K::Addr(s) => drop(ipaddr::read_address(&mut ctx, &args, s)),
                 K::Route(s) => drop(ipaddr::read_route(&mut ctx, &args, s)),

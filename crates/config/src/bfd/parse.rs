@@ -9,7 +9,7 @@
 //! only does what the process that owns it would do, with its messages.
 
 use super::model::{BfdInstance, Current, BFD_CONTROL_HOPLIMIT, BFD_CONTROL_TTL, BFD_INAME_MAX};
-use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Sys};
+use crate::engine::{Args, Block, Ctx, Enter, Kw, KwIndexCell, Res, Sys};
 use crate::numbers::check_true_false;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -19,7 +19,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// whichever subsystems are active; each process's view is decided inside.
 pub static ROOT: &[Kw] = &[Kw::block("bfd_instance", bfd_instance, &BFD_BLOCK).sys(Sys::Global)];
 
-static BFD_BLOCK: Block = Block { name: "bfd_instance", parts: &[BFD_KWS], close: Some(bfd_end) };
+static BFD_BLOCK: Block =
+    Block { index: KwIndexCell::new(), name: "bfd_instance", parts: &[BFD_KWS], close: Some(bfd_end) };
 
 static BFD_KWS: &[Kw] = &[
     Kw::value("source_ip", h_source_ip),

@@ -4,7 +4,7 @@
 use super::model::*;
 use super::scripts;
 use crate::diag::Severity;
-use crate::engine::{Args, Block, Ctx, Enter, Kw, Res};
+use crate::engine::{Args, Block, Ctx, Enter, Kw, KwIndexCell, Res};
 use crate::numbers::{check_true_false, TIMER_HZ};
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
@@ -32,7 +32,8 @@ pub static ROOT: &[Kw] = &[
     Kw::block("global_defs", open_global_defs, &GLOBAL_DEFS),
 ];
 
-pub static GLOBAL_DEFS: Block = Block { name: "global_defs", parts: &[GLOBAL_KWS], close: None };
+pub static GLOBAL_DEFS: Block =
+    Block { index: KwIndexCell::new(), name: "global_defs", parts: &[GLOBAL_KWS], close: None };
 
 static GLOBAL_KWS: &[Kw] = &[
     Kw::value("process_names", h_process_names),

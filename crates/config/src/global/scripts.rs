@@ -440,9 +440,13 @@ fn resolved_names(arg0: &str, real_path: &str) -> (String, Option<String>) {
 
 /// As [`check_script_secure`], and drop the script (set `None`) when it
 /// must not run (not found, inhibited, or not executable).
-pub fn check_notify_script_secure(ctx: &mut Ctx, sys: &SystemView, script: &mut Option<Script>) -> u32 {
+pub fn check_notify_script_secure<S: std::borrow::BorrowMut<Script>>(
+    ctx: &mut Ctx,
+    sys: &SystemView,
+    script: &mut Option<S>,
+) -> u32 {
     let Some(s) = script.as_mut() else { return 0 };
-    let fl = check_script_secure(ctx, sys, s);
+    let fl = check_script_secure(ctx, sys, s.borrow_mut());
     if sys.check_scripts && (fl & (INHIBIT | NOTFOUND) != 0 || fl & EXECUTABLE == 0) {
         *script = None;
     }

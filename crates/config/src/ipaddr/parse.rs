@@ -12,7 +12,7 @@
 
 use super::model::*;
 use super::rttables;
-use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Stop, Sys};
+use crate::engine::{Args, Block, Ctx, Enter, Kw, KwIndexCell, Res, Stop, Sys};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Root-level keywords owned by this area.
@@ -24,6 +24,7 @@ pub static ROOT: &[Kw] = &[
 ];
 
 static TRACK_GROUP: Block = Block {
+    index: KwIndexCell::new(),
     name: "track_group",
     parts: &[&[Kw::list_with(
         "group",

@@ -27,6 +27,11 @@ pub struct LvsConfig {
 pub(crate) struct ParseState {
     pub vs: Option<VirtualServer>,
     pub rs: Option<RealServer>,
+    /// The real servers of the virtual server being read. They move to the
+    /// virtual server, in a list of exactly their number, when it closes:
+    /// one reused buffer instead of a list that grows by doubling per
+    /// virtual server (its outgrown copies were fresh pages each time).
+    pub real_servers: Vec<RealServer>,
     pub checker: Option<Checker>,
     pub url: Option<Url>,
     pub regex_pattern: Option<String>,
@@ -279,10 +284,11 @@ pub struct RealServer {
     pub inhibit_on_failure: Option<bool>,
     /// `alpha [BOOL]` (default the VS value).
     pub alpha: Option<bool>,
-    /// `notify_up`.
-    pub notify_up: Option<Script>,
+    /// `notify_up` (boxed, as the other rare fields: 10,000 real servers
+    /// without scripts should not carry 176 bytes each for them).
+    pub notify_up: Option<Box<Script>>,
     /// `notify_down`.
-    pub notify_down: Option<Script>,
+    pub notify_down: Option<Box<Script>>,
     /// `retry` (effective: VS value, may stay unset = checker default).
     pub retry: Option<u32>,
     /// `delay_before_retry`.

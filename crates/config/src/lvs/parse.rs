@@ -3,7 +3,7 @@
 
 use super::model::*;
 use crate::diag::{Origin, Severity};
-use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Sys};
+use crate::engine::{Args, Block, Ctx, Enter, Kw, KwIndexCell, Res, Sys};
 use crate::numbers::check_true_false;
 use std::net::IpAddr;
 
@@ -141,6 +141,7 @@ fn vsgname(ctx: &mut Ctx) -> String {
 // ---------------------------------------------------------------- SSL
 
 static SSL_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "SSL",
     parts: &[&[
         Kw::value("password", ssl_password),
@@ -402,6 +403,7 @@ fn last_octet_range_end(ctx: &mut Ctx, addr_str: &str, p: usize, start: IpAddr) 
 // ---------------------------------------------------------------- virtual_server
 
 static VS_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "virtual_server",
     parts: &[&[
         Kw::value("ip_family", vs_ip_family),
@@ -518,6 +520,7 @@ fn vs_close(ctx: &mut Ctx) -> Res {
     let Some(mut vs) = st(ctx).vs.take() else {
         return Ok(());
     };
+    vs.real_servers = st(ctx).real_servers.drain(..).collect();
     // keepalived 2.2.7 reports a virtual server without real servers
     // during validation (see validate.rs), in configuration order.
     let ss_info = vs.sorry_server.as_ref().map(|s| (s.addr, s.forwarding.map(|f| f.method)));
@@ -1009,6 +1012,7 @@ fn vs_sorry_method(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 // ---------------------------------------------------------------- real_server
 
 static RS_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "real_server",
     parts: &[
         &[
@@ -1090,7 +1094,7 @@ fn rs_close(ctx: &mut Ctx) -> Res {
             _ => {}
         }
     }
-    vs.real_servers.push(rs);
+    st(ctx).real_servers.push(rs);
     Ok(())
 }
 
@@ -1153,7 +1157,7 @@ fn rs_notify_up(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let sc = ctx.read_script(args, "notify");
     ctx.stop_if_stopped()?;
-    with_rs!(ctx, rs => rs.notify_up = sc);
+    with_rs!(ctx, rs => rs.notify_up = sc.map(Box::new));
     Ok(())
 }
 
@@ -1166,7 +1170,7 @@ fn rs_notify_down(ctx: &mut Ctx, args: &Args<'_>) -> Res {
     }
     let sc = ctx.read_script(args, "notify");
     ctx.stop_if_stopped()?;
-    with_rs!(ctx, rs => rs.notify_down = sc);
+    with_rs!(ctx, rs => rs.notify_down = sc.map(Box::new));
     Ok(())
 }
 
@@ -1284,10 +1288,20 @@ static COMMON_KWS: &[Kw] = &[
     Kw::value("log_all_failures", ck_log_all_failures),
 ];
 
-static TCP_BLOCK: Block = Block { name: "TCP_CHECK", parts: &[CONN_KWS, COMMON_KWS], close: Some(conn_checker_close) };
-static PING_BLOCK: Block =
-    Block { name: "PING_CHECK", parts: &[CONN_KWS, COMMON_KWS], close: Some(conn_checker_close) };
+static TCP_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
+    name: "TCP_CHECK",
+    parts: &[CONN_KWS, COMMON_KWS],
+    close: Some(conn_checker_close),
+};
+static PING_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
+    name: "PING_CHECK",
+    parts: &[CONN_KWS, COMMON_KWS],
+    close: Some(conn_checker_close),
+};
 static UDP_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "UDP_CHECK",
     parts: &[
         CONN_KWS,
@@ -1302,11 +1316,13 @@ static UDP_BLOCK: Block = Block {
     close: Some(udp_close),
 };
 static DNS_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "DNS_CHECK",
     parts: &[CONN_KWS, COMMON_KWS, &[Kw::value("type", dns_type), Kw::value("name", dns_name)]],
     close: Some(dns_close),
 };
 static MISC_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "MISC_CHECK",
     parts: &[
         COMMON_KWS,
@@ -1320,6 +1336,7 @@ static MISC_BLOCK: Block = Block {
     close: Some(misc_close),
 };
 static SMTP_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "SMTP_CHECK",
     parts: &[
         &[Kw::value("helo_name", smtp_helo), Kw::block("host", smtp_host_open, &SMTP_HOST_BLOCK)],
@@ -1328,7 +1345,8 @@ static SMTP_BLOCK: Block = Block {
     ],
     close: Some(smtp_close),
 };
-static SMTP_HOST_BLOCK: Block = Block { name: "host", parts: &[CONN_KWS, COMMON_KWS], close: Some(smtp_host_close) };
+static SMTP_HOST_BLOCK: Block =
+    Block { index: KwIndexCell::new(), name: "host", parts: &[CONN_KWS, COMMON_KWS], close: Some(smtp_host_close) };
 static HTTP_KWS: &[Kw] = &[
     Kw::value("nb_get_retry", http_nb_get_retry),
     Kw::value("virtualhost", http_virtualhost),
@@ -1338,11 +1356,13 @@ static HTTP_KWS: &[Kw] = &[
     Kw::value("fast_recovery", http_fast_recovery),
 ];
 static HTTP_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "HTTP_GET",
     parts: &[CONN_KWS, COMMON_KWS, HTTP_KWS, &[Kw::block("url", url_open, &URL_BLOCK)]],
     close: Some(http_close),
 };
 static SSL_GET_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "SSL_GET",
     parts: &[
         CONN_KWS,
@@ -1364,15 +1384,21 @@ static URL_KWS: &[Kw] = &[
     Kw::value("regex_max_offset", url_regex_max_offset),
     Kw::value("regex_stack", url_regex_stack),
 ];
-static URL_BLOCK: Block = Block { name: "url", parts: &[URL_KWS], close: Some(url_close) };
-static SSL_URL_BLOCK: Block =
-    Block { name: "url", parts: &[URL_KWS, &[Kw::value("tls_compliant", url_tls_compliant)]], close: Some(url_close) };
+static URL_BLOCK: Block = Block { index: KwIndexCell::new(), name: "url", parts: &[URL_KWS], close: Some(url_close) };
+static SSL_URL_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
+    name: "url",
+    parts: &[URL_KWS, &[Kw::value("tls_compliant", url_tls_compliant)]],
+    close: Some(url_close),
+};
 static FILE_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "FILE_CHECK",
     parts: &[&[Kw::value("track_file", file_track_file), Kw::value("weight", file_weight)]],
     close: Some(file_close),
 };
 static BFD_BLOCK: Block = Block {
+    index: KwIndexCell::new(),
     name: "BFD_CHECK",
     parts: &[&[Kw::value("name", bfd_name), Kw::value("alpha", ck_alpha)]],
     close: Some(bfd_close),

@@ -278,21 +278,21 @@ pub struct VrrpInstance {
     /// `debug`.
     pub debug: u32,
     /// `notify_master`.
-    pub notify_master: Option<Script>,
+    pub notify_master: Option<Box<Script>>,
     /// `notify_backup`.
-    pub notify_backup: Option<Script>,
+    pub notify_backup: Option<Box<Script>>,
     /// `notify_fault`.
-    pub notify_fault: Option<Script>,
+    pub notify_fault: Option<Box<Script>>,
     /// `notify_stop`.
-    pub notify_stop: Option<Script>,
+    pub notify_stop: Option<Box<Script>>,
     /// `notify_deleted [SCRIPT]`: the script.
-    pub notify_deleted_script: Option<Script>,
+    pub notify_deleted_script: Option<Box<Script>>,
     /// `notify_deleted` given.
     pub notify_deleted: bool,
     /// `notify`.
-    pub notify: Option<Script>,
+    pub notify: Option<Box<Script>>,
     /// `notify_master_rx_lower_pri`.
-    pub notify_master_rx_lower_pri: Option<Script>,
+    pub notify_master_rx_lower_pri: Option<Box<Script>>,
     /// `notify_priority_changes`.
     pub notify_priority_changes: Option<bool>,
     /// `smtp_alert`.

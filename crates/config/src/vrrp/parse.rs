@@ -3,7 +3,7 @@
 
 use super::model::*;
 use crate::diag::Severity;
-use crate::engine::{Args, Block, Ctx, Enter, Kw, Res, Sys};
+use crate::engine::{Args, Block, Ctx, Enter, Kw, KwIndexCell, Res, Sys};
 use crate::model::{Script, Weight};
 use crate::numbers::{check_true_false, TIMER_HZ};
 use std::net::IpAddr;
@@ -159,6 +159,7 @@ fn up_down_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 // ---------------------------------------------------------------- garp_group
 
 static GARP_GROUP: Block = Block {
+    index: KwIndexCell::new(),
     name: "garp_group",
     parts: &[&[
         Kw::value("garp_interval", garp_interval),
@@ -513,6 +514,7 @@ fn group_track_bfd(c: &mut Ctx, a: &Args<'_>) -> Res {
 // ---------------------------------------------------------------- vrrp_sync_group
 
 static SYNC_GROUP: Block = Block {
+    index: KwIndexCell::new(),
     name: "vrrp_sync_group",
     parts: &[&[
         Kw::list_with("group", Some(open_sg_group), sg_group_item, Some(close_sg_group)),
@@ -663,12 +665,14 @@ fn sg_notify_priority_changes(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 // ---------------------------------------------------------------- vrrp_instance
 
 static AUTH: Block = Block {
+    index: KwIndexCell::new(),
     name: "authentication",
     parts: &[&[Kw::value("auth_type", auth_type), Kw::value("auth_pass", auth_pass)]],
     close: None,
 };
 
 static AUTH_HMAC: Block = Block {
+    index: KwIndexCell::new(),
     name: "auth_hmac",
     parts: &[&[
         Kw::value("key", hmac_key),
@@ -681,6 +685,7 @@ static AUTH_HMAC: Block = Block {
 };
 
 static INSTANCE: Block = Block {
+    index: KwIndexCell::new(),
     name: "vrrp_instance",
     parts: &[&[
         Kw::value("use_vmac", use_vmac),
@@ -1395,7 +1400,7 @@ fn notify(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error(format!("({n}) {kw} script already specified - ignoring {w}"));
         return Ok(());
     }
-    let s = ctx.read_script(args, "notify");
+    let s = ctx.read_script(args, "notify").map(Box::new);
     ctx.stop_if_stopped()?;
     flag(ctx, |v| match kw {
         "notify_backup" => v.notify_backup = s,
@@ -1413,7 +1418,7 @@ fn notify_deleted(ctx: &mut Ctx, args: &Args<'_>) -> Res {
         ctx.error(format!("({n}) notify_deleted already specified - ignoring {}", args.word(1)));
         return Ok(());
     }
-    let s = if args.len() > 1 { ctx.read_script(args, "notify") } else { None };
+    let s = if args.len() > 1 { ctx.read_script(args, "notify").map(Box::new) } else { None };
     flag(ctx, |v| {
         v.notify_deleted_script = s;
         v.notify_deleted = true;
@@ -1891,6 +1896,7 @@ fn vrule_item(ctx: &mut Ctx, args: &Args<'_>) -> Res {
 // ---------------------------------------------------------------- vrrp_script
 
 static SCRIPT: Block = Block {
+    index: KwIndexCell::new(),
     name: "vrrp_script",
     parts: &[&[
         Kw::script("script", vs_script),
@@ -2089,6 +2095,7 @@ fn close_script(ctx: &mut Ctx) -> Res {
 // ---------------------------------------------------------------- track_file
 
 static TRACK_FILE: Block = Block {
+    index: KwIndexCell::new(),
     name: "track_file",
     parts: &[&[Kw::value("file", tf_file), Kw::value("weight", tf_weight), Kw::value("init_file", tf_init_file)]],
     close: Some(close_track_file),
@@ -2217,6 +2224,7 @@ fn close_track_file(ctx: &mut Ctx) -> Res {
 // ---------------------------------------------------------------- vrrp_track_process
 
 static TRACK_PROCESS: Block = Block {
+    index: KwIndexCell::new(),
     name: "vrrp_track_process",
     parts: &[&[
         Kw::value("process", tp_process),

@@ -359,8 +359,8 @@ fn dump_rs(o: &mut Out, ctx: &Ctx<'_>, id: RsId) {
     w!(o, "   Delay loop = {}", secs(rs.delay_loop.unwrap_or(vs.delay_loop)));
     dump_retry(o, rs.retry, rs.delay_before_retry, rs.warmup);
     w!(o, "   Inhibit on failure is {}", on_off(ers.inhibit));
-    dump_script(o, ctx, "     RS up notify script", rs.notify_up.as_ref());
-    dump_script(o, ctx, "     RS down notify script", rs.notify_down.as_ref());
+    dump_script(o, ctx, "     RS up notify script", rs.notify_up.as_deref());
+    dump_script(o, ctx, "     RS down notify script", rs.notify_down.as_deref());
     if let Some(v) = &rs.virtualhost {
         w!(o, "    VirtualHost = '{v}'");
     }

@@ -69,8 +69,8 @@ impl Tables {
                         let m = model.and_then(|m| m.real_servers.get(ri));
                         RsEntry {
                             name: r.name.clone(),
-                            up: m.and_then(|m| m.notify_up.clone()),
-                            down: m.and_then(|m| m.notify_down.clone()),
+                            up: m.and_then(|m| m.notify_up.as_deref().cloned()),
+                            down: m.and_then(|m| m.notify_down.as_deref().cloned()),
                         }
                     })
                     .collect();

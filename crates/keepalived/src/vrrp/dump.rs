@@ -438,11 +438,15 @@ impl VrrpShell {
             block(s, "Tracked files", grp.track_files.iter().map(|t| weighted(&t.name, t.weight)).collect());
             block(s, "Tracked process", grp.track_processes.iter().map(|t| weighted(&t.name, t.weight)).collect());
             let ids = self.script_ids();
-            notify_lines(s, &ids, &[("Backup", &grp.notify_backup), ("Master", &grp.notify_master)]);
+            notify_lines(s, &ids, &[("Backup", grp.notify_backup.as_ref()), ("Master", grp.notify_master.as_ref())]);
             notify_lines(
                 s,
                 &ids,
-                &[("Fault", &grp.notify_fault), ("Stop", &grp.notify_stop), ("Generic", &grp.notify)],
+                &[
+                    ("Fault", grp.notify_fault.as_ref()),
+                    ("Stop", grp.notify_stop.as_ref()),
+                    ("Generic", grp.notify.as_ref()),
+                ],
             );
         }
     }
@@ -774,7 +778,7 @@ fn block(s: &mut String, title: &str, lines: Vec<String>) {
     }
 }
 
-type NotifySlot<'a> = (&'a str, &'a Option<keepalived_config::model::Script>);
+type NotifySlot<'a> = (&'a str, Option<&'a keepalived_config::model::Script>);
 
 /// keepalived's dump_notify_script.
 /// keepalived's dump_notify_script; `ids` is the default script user's
@@ -791,9 +795,25 @@ fn notify_tail(s: &mut String, v: &View<'_>, ids: &str) {
     let Some(c) = v.cfg else { return };
     let _ = writeln!(s, "   Using smtp notification = {}", yes_no(c.smtp_alert.unwrap_or(false)));
     let _ = writeln!(s, "   Notify deleted = {}", if c.notify_deleted { "Deleted" } else { "Fault" });
-    notify_lines(s, ids, &[("Backup", &c.notify_backup), ("Master", &c.notify_master), ("Fault", &c.notify_fault)]);
-    notify_lines(s, ids, &[("Stop", &c.notify_stop), ("Deleted", &c.notify_deleted_script), ("Generic", &c.notify)]);
-    notify_lines(s, ids, &[("Master rx lower pri", &c.notify_master_rx_lower_pri)]);
+    notify_lines(
+        s,
+        ids,
+        &[
+            ("Backup", c.notify_backup.as_deref()),
+            ("Master", c.notify_master.as_deref()),
+            ("Fault", c.notify_fault.as_deref()),
+        ],
+    );
+    notify_lines(
+        s,
+        ids,
+        &[
+            ("Stop", c.notify_stop.as_deref()),
+            ("Deleted", c.notify_deleted_script.as_deref()),
+            ("Generic", c.notify.as_deref()),
+        ],
+    );
+    notify_lines(s, ids, &[("Master rx lower pri", c.notify_master_rx_lower_pri.as_deref())]);
     let npc = v.inst.config.notify_priority_changes;
     let _ = writeln!(s, "   Notify priority changes = {npc}");
 }

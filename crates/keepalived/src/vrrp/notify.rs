@@ -103,14 +103,14 @@ impl Notifier {
             .iter()
             .map(|m| InstanceScripts {
                 name: m.name.clone(),
-                master: m.notify_master.clone().map(Box::new),
-                backup: m.notify_backup.clone().map(Box::new),
-                fault: m.notify_fault.clone().map(Box::new),
-                stop: m.notify_stop.clone().map(Box::new),
-                deleted: m.notify_deleted_script.clone().map(Box::new),
+                master: m.notify_master.clone(),
+                backup: m.notify_backup.clone(),
+                fault: m.notify_fault.clone(),
+                stop: m.notify_stop.clone(),
+                deleted: m.notify_deleted_script.clone(),
                 notify_deleted: m.notify_deleted,
-                generic: m.notify.clone().map(Box::new),
-                rx_lower_pri: m.notify_master_rx_lower_pri.clone().map(Box::new),
+                generic: m.notify.clone(),
+                rx_lower_pri: m.notify_master_rx_lower_pri.clone(),
                 smtp: keepalived_alert::vrrp_smtp_alert(m.smtp_alert, &cfg.global),
                 last_email: Default::default(),
             })
