@@ -72,27 +72,25 @@ fn split_plain(line: &str) -> Vec<Token> {
 fn split_plain_into(line: &str, words: &mut Vec<Token>) -> bool {
     // White space is ASCII, so bytes suffice; multi-byte characters are
     // never split since their bytes are all >= 0x80. One table look-up a
-    // byte classifies it (the quote check used to be a pass of its own).
-    let mut start = None;
-    for (i, b) in line.bytes().enumerate() {
-        match LEX[b as usize] {
-            WS => {
-                if let Some(s) = start.take() {
-                    words.push(Token { start: s as u32, end: i as u32, col: s as u32 + 1, quoted: false });
-                }
-            }
-            QUOTE => return false,
-            _ => {
-                if start.is_none() {
-                    start = Some(i);
-                }
-            }
+    // byte classifies it: a run of blanks, then a run of word bytes.
+    let b = line.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && LEX[b[i] as usize] == WS {
+            i += 1;
         }
+        if i == b.len() {
+            return true;
+        }
+        let start = i;
+        while i < b.len() && LEX[b[i] as usize] == 0 {
+            i += 1;
+        }
+        if i < b.len() && LEX[b[i] as usize] == QUOTE {
+            return false;
+        }
+        words.push(Token { start: start as u32, end: i as u32, col: start as u32 + 1, quoted: false });
     }
-    if let Some(s) = start {
-        words.push(Token { start: s as u32, end: line.len() as u32, col: s as u32 + 1, quoted: false });
-    }
-    true
 }
 
 const WS: u8 = 1;
